@@ -1,0 +1,85 @@
+//! The ordered admission chain: every mutating plugin, then every validating plugin.
+
+use futures::future::BoxFuture;
+use serde_json::Value;
+use std::sync::Arc;
+
+use super::authn::UserInfo;
+use super::errors::ApiError;
+use super::resources::ResourceInfo;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Operation {
+    Create,
+    Update,
+    Delete,
+}
+
+/// What a plugin knows about the request.
+#[derive(Debug, Clone)]
+pub struct Attributes {
+    pub resource: &'static ResourceInfo,
+    pub subresource: Option<String>,
+    /// Empty for cluster-scoped resources.
+    pub namespace: String,
+    /// Empty on a create with `generateName`.
+    pub name: String,
+    pub operation: Operation,
+    pub user: UserInfo,
+    pub dry_run: bool,
+    /// The stored object on update and delete.
+    pub old_object: Option<Arc<Value>>,
+}
+
+/// One admission plugin. Both phases default to "allow unchanged".
+pub trait AdmissionPlugin: Send + Sync {
+    fn name(&self) -> &'static str;
+
+    /// Mutating phase: may change `object`, or deny.
+    fn admit<'a>(
+        &'a self,
+        _attrs: &'a Attributes,
+        _object: &'a mut Value,
+    ) -> BoxFuture<'a, Result<(), ApiError>> {
+        Box::pin(async { Ok(()) })
+    }
+
+    /// Validating phase: may only deny.
+    fn validate<'a>(
+        &'a self,
+        _attrs: &'a Attributes,
+        _object: &'a Value,
+    ) -> BoxFuture<'a, Result<(), ApiError>> {
+        Box::pin(async { Ok(()) })
+    }
+}
+
+/// Plugins in registration order (NamespaceLifecycle first).
+#[derive(Clone, Default)]
+pub struct AdmissionChain {
+    plugins: Vec<Arc<dyn AdmissionPlugin>>,
+}
+
+impl AdmissionChain {
+    pub fn push(&mut self, plugin: Arc<dyn AdmissionPlugin>) {
+        self.plugins.push(plugin);
+    }
+
+    pub fn names(&self) -> Vec<&'static str> {
+        self.plugins.iter().map(|p| p.name()).collect()
+    }
+
+    pub async fn admit(&self, attrs: &Attributes, object: &mut Value) -> Result<(), ApiError> {
+        for plugin in &self.plugins {
+            plugin.admit(attrs, object).await?;
+        }
+        Ok(())
+    }
+
+    pub async fn validate(&self, attrs: &Attributes, object: &Value) -> Result<(), ApiError> {
+        for plugin in &self.plugins {
+            plugin.validate(attrs, object).await?;
+        }
+        Ok(())
+    }
+}

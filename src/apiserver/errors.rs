@@ -1,0 +1,341 @@
+//! Kubernetes `Status` errors: the codes, reasons and message texts a real API server gives.
+
+use serde_json::{json, Value};
+
+use super::resources::ResourceInfo;
+
+/// One field-level cause inside a `Status`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusCause {
+    /// `FieldValueRequired`, `FieldValueInvalid`, `NamespaceTerminating`, ...
+    pub reason: String,
+    pub message: String,
+    pub field: String,
+}
+
+/// A field validation error, rendered the way apimachinery's `field.Error` prints.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    pub field: String,
+    pub kind: FieldErrorKind,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FieldErrorKind {
+    /// `Required value` (optionally with detail).
+    Required(Option<String>),
+    /// `Invalid value: <value>: <detail>`; the value is already rendered (quoted for strings).
+    Invalid { value: String, detail: String },
+    /// `Forbidden: <detail>`
+    Forbidden(String),
+    /// `Unsupported value: <value>: supported values: ...`
+    NotSupported { value: String, supported: Vec<String> },
+    /// `Duplicate value: <value>`
+    Duplicate(String),
+    /// `Too long: may not be more than N bytes` style, detail given whole.
+    TooLong(String),
+}
+
+impl FieldError {
+    pub fn required(field: impl Into<String>) -> Self {
+        Self { field: field.into(), kind: FieldErrorKind::Required(None) }
+    }
+    /// `value` is shown as a quoted string.
+    pub fn invalid(field: impl Into<String>, value: &str, detail: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            kind: FieldErrorKind::Invalid { value: format!("{value:?}"), detail: detail.into() },
+        }
+    }
+    pub fn forbidden(field: impl Into<String>, detail: impl Into<String>) -> Self {
+        Self { field: field.into(), kind: FieldErrorKind::Forbidden(detail.into()) }
+    }
+    /// `reason` of the matching `StatusCause`.
+    pub fn cause_reason(&self) -> &'static str {
+        match self.kind {
+            FieldErrorKind::Required(_) => "FieldValueRequired",
+            FieldErrorKind::Invalid { .. } => "FieldValueInvalid",
+            FieldErrorKind::Forbidden(_) => "FieldValueForbidden",
+            FieldErrorKind::NotSupported { .. } => "FieldValueNotSupported",
+            FieldErrorKind::Duplicate(_) => "FieldValueDuplicate",
+            FieldErrorKind::TooLong(_) => "FieldValueTooLong",
+        }
+    }
+    /// The message without the field path, as it appears in a `StatusCause`.
+    pub fn body(&self) -> String {
+        match &self.kind {
+            FieldErrorKind::Required(None) => "Required value".to_string(),
+            FieldErrorKind::Required(Some(d)) => format!("Required value: {d}"),
+            FieldErrorKind::Invalid { value, detail } if detail.is_empty() => {
+                format!("Invalid value: {value}")
+            }
+            FieldErrorKind::Invalid { value, detail } => format!("Invalid value: {value}: {detail}"),
+            FieldErrorKind::Forbidden(d) => format!("Forbidden: {d}"),
+            FieldErrorKind::NotSupported { value, supported } => {
+                let quoted: Vec<String> = supported.iter().map(|s| format!("{s:?}")).collect();
+                format!("Unsupported value: {value}: supported values: {}", quoted.join(", "))
+            }
+            FieldErrorKind::Duplicate(v) => format!("Duplicate value: {v}"),
+            FieldErrorKind::TooLong(d) => format!("Too long: {d}"),
+        }
+    }
+}
+
+impl std::fmt::Display for FieldError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.field, self.body())
+    }
+}
+
+/// An API error that renders as a Kubernetes `Status` object.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct ApiError {
+    pub code: u16,
+    pub reason: String,
+    pub message: String,
+    /// `details.name`, `details.group`, `details.kind` (the resource plural).
+    pub name: Option<String>,
+    pub group: Option<String>,
+    pub kind: Option<String>,
+    pub causes: Vec<StatusCause>,
+    pub retry_after_seconds: Option<u32>,
+}
+
+impl ApiError {
+    pub fn new(code: u16, reason: &str, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            reason: reason.to_string(),
+            message: message.into(),
+            name: None,
+            group: None,
+            kind: None,
+            causes: Vec::new(),
+            retry_after_seconds: None,
+        }
+    }
+
+    fn with_resource(mut self, resource: &ResourceInfo, name: &str) -> Self {
+        self.name = Some(name.to_string());
+        self.group = Some(resource.group.to_string());
+        self.kind = Some(resource.plural.to_string());
+        self
+    }
+
+    /// 404 `pods "x" not found`.
+    pub fn not_found(resource: &ResourceInfo, name: &str) -> Self {
+        Self::new(404, "NotFound", format!("{} \"{}\" not found", resource.group_resource(), name))
+            .with_resource(resource, name)
+    }
+
+    /// 409 `pods "x" already exists`.
+    pub fn already_exists(resource: &ResourceInfo, name: &str) -> Self {
+        Self::new(
+            409,
+            "AlreadyExists",
+            format!("{} \"{}\" already exists", resource.group_resource(), name),
+        )
+        .with_resource(resource, name)
+    }
+
+    /// 409 Conflict with the optimistic-concurrency text.
+    pub fn conflict(resource: &ResourceInfo, name: &str) -> Self {
+        Self::conflict_because(
+            resource,
+            name,
+            "the object has been modified; please apply your changes to the latest version and try again",
+        )
+    }
+
+    /// 409 Conflict with a custom reason text (preconditions, apply conflicts).
+    pub fn conflict_because(resource: &ResourceInfo, name: &str, why: &str) -> Self {
+        Self::new(
+            409,
+            "Conflict",
+            format!("Operation cannot be fulfilled on {} \"{}\": {}", resource.group_resource(), name, why),
+        )
+        .with_resource(resource, name)
+    }
+
+    /// 422 Invalid with field causes: `Kind "name" is invalid: <errs>`.
+    pub fn invalid(resource: &ResourceInfo, name: &str, errors: Vec<FieldError>) -> Self {
+        let rendered = match errors.as_slice() {
+            [one] => one.to_string(),
+            many => format!(
+                "[{}]",
+                many.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+            ),
+        };
+        let kind_prefix = if resource.group.is_empty() {
+            resource.kind.to_string()
+        } else {
+            format!("{}.{}", resource.kind, resource.group)
+        };
+        let mut err = Self::new(422, "Invalid", format!("{kind_prefix} \"{name}\" is invalid: {rendered}"));
+        err.name = Some(name.to_string());
+        err.group = Some(resource.group.to_string());
+        err.kind = Some(resource.kind.to_string());
+        err.causes = errors
+            .iter()
+            .map(|e| StatusCause {
+                reason: e.cause_reason().to_string(),
+                message: e.body(),
+                field: e.field.clone(),
+            })
+            .collect();
+        err
+    }
+
+    /// 403 `pods "x" is forbidden: <why>`.
+    pub fn forbidden(resource: &ResourceInfo, name: &str, why: &str) -> Self {
+        Self::new(
+            403,
+            "Forbidden",
+            format!("{} \"{}\" is forbidden: {}", resource.group_resource(), name, why),
+        )
+        .with_resource(resource, name)
+    }
+
+    /// 403 from the authorizer, in RBAC's words.
+    pub fn forbidden_for_user(
+        user: &str,
+        verb: &str,
+        resource: &ResourceInfo,
+        name: Option<&str>,
+        namespace: Option<&str>,
+    ) -> Self {
+        let mut msg = format!(
+            "{} is forbidden: User \"{}\" cannot {} resource \"{}\" in API group \"{}\"",
+            match name {
+                Some(n) => format!("{} \"{}\"", resource.group_resource(), n),
+                None => resource.group_resource(),
+            },
+            user,
+            verb,
+            resource.plural,
+            resource.group
+        );
+        match namespace {
+            Some(ns) => msg.push_str(&format!(" in the namespace \"{ns}\"")),
+            None => msg.push_str(" at the cluster scope"),
+        }
+        let mut err = Self::new(403, "Forbidden", msg);
+        err.name = name.map(str::to_string);
+        err.group = Some(resource.group.to_string());
+        err.kind = Some(resource.plural.to_string());
+        err
+    }
+
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(400, "BadRequest", message)
+    }
+
+    pub fn unauthorized() -> Self {
+        Self::new(401, "Unauthorized", "Unauthorized")
+    }
+
+    pub fn method_not_allowed() -> Self {
+        Self::new(
+            405,
+            "MethodNotAllowed",
+            "the server does not allow this method on the requested resource",
+        )
+    }
+
+    pub fn unsupported_media_type(accepted: &[&str]) -> Self {
+        Self::new(
+            415,
+            "UnsupportedMediaType",
+            format!(
+                "the body of the request was in an unknown format - accepted media types include: {}",
+                accepted.join(", ")
+            ),
+        )
+    }
+
+    pub fn not_acceptable(message: impl Into<String>) -> Self {
+        Self::new(406, "NotAcceptable", message)
+    }
+
+    pub fn too_large(limit: usize) -> Self {
+        Self::new(413, "RequestEntityTooLarge", format!("request entity too large: limit is {limit}"))
+    }
+
+    /// 410 Gone for a watch or list continue that is too old.
+    pub fn expired(message: impl Into<String>) -> Self {
+        Self::new(410, "Expired", message)
+    }
+
+    pub fn internal(message: impl Into<String>) -> Self {
+        Self::new(500, "InternalError", format!("Internal error occurred: {}", message.into()))
+    }
+
+    /// 500 ServerTimeout as the ServiceAccount admission plugin returns it.
+    pub fn server_timeout(kind: &str, operation: &str, message: impl Into<String>, retry_after: u32) -> Self {
+        let mut err = Self::new(500, "ServerTimeout", message);
+        err.kind = Some(kind.to_string());
+        err.name = Some(operation.to_string());
+        err.retry_after_seconds = Some(retry_after);
+        err
+    }
+
+    pub fn with_cause(mut self, reason: &str, message: impl Into<String>, field: &str) -> Self {
+        self.causes.push(StatusCause {
+            reason: reason.to_string(),
+            message: message.into(),
+            field: field.to_string(),
+        });
+        self
+    }
+
+    /// True when a cause of this reason is attached (e.g. `NamespaceTerminating`).
+    pub fn has_cause(&self, reason: &str) -> bool {
+        self.causes.iter().any(|c| c.reason == reason)
+    }
+
+    /// The `Status` object.
+    pub fn to_status(&self) -> Value {
+        let mut status = json!({
+            "kind": "Status",
+            "apiVersion": "v1",
+            "metadata": {},
+            "status": "Failure",
+            "message": self.message,
+            "reason": self.reason,
+            "code": self.code,
+        });
+        let mut details = serde_json::Map::new();
+        if let Some(name) = &self.name {
+            details.insert("name".into(), json!(name));
+        }
+        if let Some(group) = &self.group {
+            if !group.is_empty() {
+                details.insert("group".into(), json!(group));
+            }
+        }
+        if let Some(kind) = &self.kind {
+            details.insert("kind".into(), json!(kind));
+        }
+        if !self.causes.is_empty() {
+            let causes: Vec<Value> = self
+                .causes
+                .iter()
+                .map(|c| json!({"reason": c.reason, "message": c.message, "field": c.field}))
+                .collect();
+            details.insert("causes".into(), Value::Array(causes));
+        }
+        if let Some(retry) = self.retry_after_seconds {
+            details.insert("retryAfterSeconds".into(), json!(retry));
+        }
+        if !details.is_empty() {
+            status["details"] = Value::Object(details);
+        }
+        if self.reason.is_empty() {
+            if let Some(obj) = status.as_object_mut() {
+                obj.remove("reason");
+            }
+        }
+        status
+    }
+}

@@ -1,0 +1,794 @@
+//! The verbs on served resources, with Kubernetes semantics: get, list, watch, create,
+//! update, patch, delete and deletecollection.
+
+use bytes::Bytes;
+use http::{header, Method, Response, StatusCode};
+use hyper::body::Incoming;
+use serde_json::{json, Map, Value};
+use std::sync::Arc;
+
+use super::admission::{Attributes, Operation};
+use super::errors::ApiError;
+use super::http::{bytes_response, json_response, read_body, Body, RequestContext};
+use super::patch::{self, PatchType};
+use super::resources::{ResourceInfo, NAMESPACES, SELF_SUBJECT_REVIEWS};
+use super::routes::ResourcePath;
+use super::selectors::{FieldSelector, LabelSelector};
+use super::store::{name_of, resource_version_of, Preconditions, StoreError};
+use super::namespaces::namespace_terminating;
+use super::{codec, defaults, table, validation, watch, ServerState};
+
+/// How many times a patch is retried when the object changes underneath it.
+const PATCH_CONFLICT_RETRIES: usize = 5;
+
+pub async fn dispatch(
+    state: &Arc<ServerState>,
+    ctx: &RequestContext,
+    path: &ResourcePath,
+    body: Incoming,
+) -> Result<Response<Body>, ApiError> {
+    let resource = path.resource;
+    let verb = verb_of(&ctx.method, path, ctx)?;
+    authorize(ctx, verb, resource, path)?;
+    if resource.create_only {
+        return match (verb, path.name.as_deref()) {
+            ("create", None) => self_subject_review(ctx, body).await,
+            _ => Err(ApiError::method_not_allowed()),
+        };
+    }
+    if let Some(sub) = path.subresource.as_deref() {
+        let supported = matches!((resource.plural, sub), ("pods", "status") | ("namespaces", "status") | ("namespaces", "finalize"));
+        if !supported {
+            return Err(ApiError::new(404, "NotFound", "the server could not find the requested resource"));
+        }
+    }
+    match verb {
+        "get" => get(state, ctx, path),
+        "list" => list(state, ctx, path),
+        "watch" => watch::watch(state, ctx, path),
+        "create" => create(state, ctx, path, body).await,
+        "update" => update(state, ctx, path, body).await,
+        "patch" => patch(state, ctx, path, body).await,
+        "delete" => delete(state, ctx, path, body).await,
+        "deletecollection" => delete_collection(state, ctx, path).await,
+        _ => Err(ApiError::method_not_allowed()),
+    }
+}
+
+fn verb_of(method: &Method, path: &ResourcePath, ctx: &RequestContext) -> Result<&'static str, ApiError> {
+    let item = path.name.is_some();
+    let verb = match (method.as_str(), item) {
+        ("GET", false) if ctx.flag("watch") => "watch",
+        ("GET", true) if ctx.flag("watch") => "watch",
+        ("GET", false) => "list",
+        ("GET", true) => "get",
+        ("POST", false) => "create",
+        ("PUT", true) => "update",
+        ("PATCH", true) => "patch",
+        ("DELETE", true) => "delete",
+        ("DELETE", false) => "deletecollection",
+        _ => return Err(ApiError::method_not_allowed()),
+    };
+    if !path.resource.verbs.contains(&verb) {
+        return Err(ApiError::method_not_allowed());
+    }
+    Ok(verb)
+}
+
+/// Administrators may do anything; other users get what kube-apiserver's default RBAC
+/// roles give every authenticated user: discovery and self-subject reviews.
+fn authorize(ctx: &RequestContext, verb: &str, resource: &ResourceInfo, path: &ResourcePath) -> Result<(), ApiError> {
+    if ctx.user.is_admin() || resource.plural == SELF_SUBJECT_REVIEWS.plural {
+        return Ok(());
+    }
+    Err(ApiError::forbidden_for_user(
+        &ctx.user.username,
+        verb,
+        resource,
+        path.name.as_deref(),
+        path.namespace.as_deref(),
+    ))
+}
+
+/// The namespace an object lives in (empty for cluster-scoped resources).
+fn namespace_for(path: &ResourcePath) -> &str {
+    if path.resource.namespaced {
+        path.namespace.as_deref().unwrap_or_default()
+    } else {
+        ""
+    }
+}
+
+fn now_rfc3339() -> String {
+    jiff::Timestamp::now().strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+fn store_error(err: StoreError, resource: &ResourceInfo, name: &str) -> ApiError {
+    match err {
+        StoreError::NotFound => ApiError::not_found(resource, name),
+        StoreError::AlreadyExists => ApiError::already_exists(resource, name),
+        StoreError::Conflict => ApiError::conflict(resource, name),
+        e @ (StoreError::UidPrecondition { .. } | StoreError::ResourceVersionPrecondition { .. }) => {
+            ApiError::conflict_because(resource, name, &capitalize(&e.to_string()))
+        }
+        StoreError::TooOld { .. } => ApiError::expired(err.to_string()),
+        StoreError::NamespaceNotFound(ns) => ApiError::not_found(&NAMESPACES, &ns),
+        StoreError::NamespaceTerminating(ns) => namespace_terminating(resource, name, &ns),
+    }
+}
+
+fn capitalize(s: &str) -> String {
+    let mut chars = s.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().collect::<String>() + chars.as_str(),
+        None => String::new(),
+    }
+}
+
+fn get(state: &ServerState, ctx: &RequestContext, path: &ResourcePath) -> Result<Response<Body>, ApiError> {
+    let name = path.name.as_deref().unwrap_or_default();
+    let object = state
+        .store
+        .get(path.resource, namespace_for(path), name)
+        .ok_or_else(|| ApiError::not_found(path.resource, name))?;
+    if table::wants_table(ctx.header(header::ACCEPT)) {
+        let list_meta = json!({"resourceVersion": resource_version_of(&object)});
+        let doc = table::table(
+            path.resource,
+            &[&*object],
+            list_meta,
+            table::parse_include_object(ctx.param("includeObject")),
+            jiff::Timestamp::now(),
+        );
+        return Ok(bytes_response(StatusCode::OK, serde_json::to_vec(&doc).unwrap_or_default(), table::TABLE_CONTENT_TYPE));
+    }
+    Ok(bytes_response(StatusCode::OK, serde_json::to_vec(&*object).unwrap_or_default(), "application/json"))
+}
+
+/// Label and field selectors of a list or watch request.
+pub struct Selectors {
+    labels: LabelSelector,
+    fields: FieldSelector,
+}
+
+impl Selectors {
+    pub fn from_request(ctx: &RequestContext, resource: &ResourceInfo) -> Result<Self, ApiError> {
+        Ok(Self {
+            labels: LabelSelector::parse(ctx.param("labelSelector").unwrap_or_default())?,
+            fields: FieldSelector::parse(resource, ctx.param("fieldSelector").unwrap_or_default())?,
+        })
+    }
+
+    pub fn matches(&self, object: &Value) -> bool {
+        (self.labels.is_empty() || self.labels.matches(object["metadata"]["labels"].as_object()))
+            && (self.fields.is_empty() || self.fields.matches(object))
+    }
+}
+
+/// A `continue` token: where the next page starts, and the revision of the first page.
+fn encode_continue(revision: u64, namespace: &str, name: &str) -> String {
+    use base64::Engine;
+    let raw = json!({"rv": revision, "ns": namespace, "name": name}).to_string();
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw)
+}
+
+fn decode_continue(token: &str) -> Result<(u64, String, String), ApiError> {
+    use base64::Engine;
+    let invalid = || ApiError::bad_request("continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)");
+    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(token).map_err(|_| invalid())?;
+    let parsed: Value = serde_json::from_slice(&raw).map_err(|_| invalid())?;
+    let revision = parsed["rv"].as_u64().ok_or_else(invalid)?;
+    let ns = parsed["ns"].as_str().ok_or_else(invalid)?.to_string();
+    let name = parsed["name"].as_str().ok_or_else(invalid)?.to_string();
+    Ok((revision, ns, name))
+}
+
+fn list(state: &ServerState, ctx: &RequestContext, path: &ResourcePath) -> Result<Response<Body>, ApiError> {
+    let resource = path.resource;
+    let selectors = Selectors::from_request(ctx, resource)?;
+    let limit: usize = match ctx.param("limit") {
+        None | Some("") => 0,
+        Some(l) => l.parse().map_err(|_| ApiError::bad_request(format!("invalid limit: {l}")))?,
+    };
+    let namespace = path.namespace.as_deref();
+    let (objects, mut revision) = state.store.list(resource, namespace);
+    let mut start_after: Option<(String, String)> = None;
+    if let Some(token) = ctx.param("continue").filter(|t| !t.is_empty()) {
+        let (rv, ns, name) = decode_continue(token)?;
+        revision = rv;
+        start_after = Some((ns, name));
+    }
+    let mut items: Vec<&Value> = Vec::new();
+    let mut next: Option<String> = None;
+    let mut remaining = 0usize;
+    for object in &objects {
+        if let Some((ns, name)) = &start_after {
+            let key = (super::store::namespace_of(object), name_of(object));
+            if (key.0, key.1) <= (ns.as_str(), name.as_str()) {
+                continue;
+            }
+        }
+        if !selectors.matches(object) {
+            continue;
+        }
+        if limit > 0 && items.len() == limit {
+            remaining += 1;
+            continue;
+        }
+        items.push(object);
+    }
+    if remaining > 0 {
+        if let Some(last) = items.last() {
+            next = Some(encode_continue(revision, super::store::namespace_of(last), name_of(last)));
+        }
+    }
+    let mut list_meta = Map::new();
+    list_meta.insert("resourceVersion".into(), json!(revision.to_string()));
+    if let Some(next) = &next {
+        list_meta.insert("continue".into(), json!(next));
+        list_meta.insert("remainingItemCount".into(), json!(remaining));
+    }
+    if table::wants_table(ctx.header(header::ACCEPT)) {
+        let doc = table::table(
+            resource,
+            &items,
+            Value::Object(list_meta),
+            table::parse_include_object(ctx.param("includeObject")),
+            jiff::Timestamp::now(),
+        );
+        return Ok(bytes_response(StatusCode::OK, serde_json::to_vec(&doc).unwrap_or_default(), table::TABLE_CONTENT_TYPE));
+    }
+    // Written piece by piece so that large lists are not copied into one big `Value` first.
+    let mut out = Vec::with_capacity(256 + items.len() * 512);
+    out.extend_from_slice(b"{\"kind\":\"");
+    out.extend_from_slice(resource.list_kind.as_bytes());
+    out.extend_from_slice(b"\",\"apiVersion\":\"");
+    out.extend_from_slice(resource.api_version().as_bytes());
+    out.extend_from_slice(b"\",\"metadata\":");
+    serde_json::to_writer(&mut out, &list_meta).map_err(|e| ApiError::internal(e.to_string()))?;
+    out.extend_from_slice(b",\"items\":[");
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        serde_json::to_writer(&mut out, item).map_err(|e| ApiError::internal(e.to_string()))?;
+    }
+    out.extend_from_slice(b"]}");
+    Ok(bytes_response(StatusCode::OK, out, "application/json"))
+}
+
+/// The media types accepted for create and update bodies.
+const OBJECT_MEDIA_TYPES: &[&str] = &["application/json", "application/yaml", "application/vnd.kubernetes.protobuf"];
+
+fn media_type(ctx: &RequestContext) -> String {
+    ctx.header(header::CONTENT_TYPE).split(';').next().unwrap_or_default().trim().to_ascii_lowercase()
+}
+
+/// Decodes a create or update body into an object of the expected kind.
+fn decode_object(ctx: &RequestContext, resource: &ResourceInfo, body: &Bytes) -> Result<Value, ApiError> {
+    let media = media_type(ctx);
+    let value: Value = match media.as_str() {
+        "" | "application/json" | "*/*" => serde_json::from_slice(body)
+            .map_err(|e| ApiError::bad_request(format!("couldn't get version/kind; json parse error: {e}")))?,
+        "application/yaml" => serde_yaml::from_slice(body)
+            .map_err(|e| ApiError::bad_request(format!("couldn't get version/kind; yaml parse error: {e}")))?,
+        _ => return Err(ApiError::unsupported_media_type(OBJECT_MEDIA_TYPES)),
+    };
+    let Value::Object(map) = &value else {
+        return Err(ApiError::bad_request("couldn't get version/kind; json parse error: the body is not a JSON object"));
+    };
+    let kind = map.get("kind").and_then(Value::as_str).unwrap_or_default();
+    if kind.is_empty() {
+        return Err(ApiError::bad_request(format!("Object 'Kind' is missing in '{}'", String::from_utf8_lossy(body))));
+    }
+    let api_version = map.get("apiVersion").and_then(Value::as_str).unwrap_or_default();
+    if api_version.is_empty() {
+        return Err(ApiError::bad_request(format!("Object 'apiVersion' is missing in '{}'", String::from_utf8_lossy(body))));
+    }
+    if api_version != resource.api_version() {
+        return Err(ApiError::bad_request(format!(
+            "the API version in the data ({api_version}) does not match the expected API version ({})",
+            resource.api_version()
+        )));
+    }
+    if kind != resource.kind {
+        return Err(ApiError::bad_request(format!(
+            "the kind in the data ({kind}) does not match the expected kind ({}) for this endpoint",
+            resource.kind
+        )));
+    }
+    Ok(value)
+}
+
+/// `fieldValidation`: Strict rejects unknown fields, Warn (the default) reports them in a
+/// `Warning` header, Ignore drops them silently. They are never stored.
+fn check_fields(ctx: &RequestContext, resource: &ResourceInfo, object: &Value, warnings: &mut Vec<String>) -> Result<(), ApiError> {
+    let mode = ctx.param("fieldValidation").unwrap_or("Warn");
+    if !matches!(mode, "Strict" | "Warn" | "Ignore" | "") {
+        return Err(ApiError::bad_request(format!(
+            "fieldValidation parameter unsupported: {mode}. Supported values: Ignore, Strict, Warn"
+        )));
+    }
+    if mode == "Ignore" {
+        return Ok(());
+    }
+    let unknown = validation::unknown_fields(resource, object);
+    if unknown.is_empty() {
+        return Ok(());
+    }
+    if mode == "Strict" {
+        return Err(validation::strict_decoding_error(resource, &unknown));
+    }
+    warnings.extend(unknown.iter().map(|f| format!("unknown field \"{f}\"")));
+    Ok(())
+}
+
+fn is_dry_run(ctx: &RequestContext) -> bool {
+    ctx.query.get("dryRun").is_some_and(|v| v == "All")
+}
+
+fn attributes(ctx: &RequestContext, path: &ResourcePath, name: &str, operation: Operation, old: Option<Arc<Value>>) -> Attributes {
+    Attributes {
+        resource: path.resource,
+        subresource: path.subresource.clone(),
+        namespace: namespace_for(path).to_string(),
+        name: name.to_string(),
+        operation,
+        user: ctx.user.clone(),
+        dry_run: is_dry_run(ctx),
+        old_object: old,
+    }
+}
+
+fn metadata_mut(object: &mut Value) -> &mut Map<String, Value> {
+    if !object.get("metadata").is_some_and(Value::is_object) {
+        object["metadata"] = json!({});
+    }
+    match object.get_mut("metadata") {
+        Some(Value::Object(meta)) => meta,
+        // Just ensured above; kept total rather than panicking.
+        _ => unreachable_metadata(),
+    }
+}
+
+#[allow(clippy::panic)]
+fn unreachable_metadata() -> ! {
+    panic!("metadata was just set to an object")
+}
+
+/// Server-owned metadata on create: namespace, name from generateName, uid, timestamps.
+fn prepare_for_create(state: &ServerState, path: &ResourcePath, object: &mut Value) -> Result<(), ApiError> {
+    let url_namespace = namespace_for(path).to_string();
+    let resource = path.resource;
+    let meta = metadata_mut(object);
+    if resource.namespaced {
+        match meta.get("namespace").and_then(Value::as_str) {
+            Some(ns) if !ns.is_empty() && ns != url_namespace => {
+                return Err(ApiError::bad_request(
+                    "the namespace of the provided object does not match the namespace sent on the request",
+                ))
+            }
+            _ => {
+                meta.insert("namespace".into(), json!(url_namespace));
+            }
+        }
+    } else {
+        meta.remove("namespace");
+    }
+    let name = meta.get("name").and_then(Value::as_str).unwrap_or_default().to_string();
+    let generate_name = meta.get("generateName").and_then(Value::as_str).unwrap_or_default().to_string();
+    if name.is_empty() && !generate_name.is_empty() {
+        meta.insert("name".into(), json!(state.names.generate(&generate_name)));
+    }
+    meta.insert("uid".into(), json!(uuid::Uuid::new_v4().to_string()));
+    meta.insert("creationTimestamp".into(), json!(now_rfc3339()));
+    for field in ["resourceVersion", "deletionTimestamp", "deletionGracePeriodSeconds", "selfLink"] {
+        meta.remove(field);
+    }
+    if resource.plural == "pods" {
+        meta.insert("generation".into(), json!(1));
+    }
+    Ok(())
+}
+
+fn created_response(status: StatusCode, object: &Value, warnings: &[String]) -> Response<Body> {
+    let mut response = json_response(status, object);
+    for warning in warnings {
+        if let Ok(v) = http::HeaderValue::from_str(&format!("299 - \"{}\"", warning.replace('"', "\\\""))) {
+            response.headers_mut().append(header::WARNING, v);
+        }
+    }
+    response
+}
+
+async fn create(
+    state: &Arc<ServerState>,
+    ctx: &RequestContext,
+    path: &ResourcePath,
+    body: Incoming,
+) -> Result<Response<Body>, ApiError> {
+    let resource = path.resource;
+    if path.name.is_some() || path.subresource.is_some() {
+        return Err(ApiError::method_not_allowed());
+    }
+    if resource.namespaced && path.namespace.is_none() {
+        return Err(ApiError::method_not_allowed());
+    }
+    let body = read_body(body).await?;
+    let mut object = decode_object(ctx, resource, &body)?;
+    let mut warnings = Vec::new();
+    check_fields(ctx, resource, &object, &mut warnings)?;
+    let object = create_object(state, ctx, path, &mut object).await?;
+    Ok(created_response(StatusCode::CREATED, &object, &warnings))
+}
+
+/// The create pipeline after decoding: metadata, defaulting, admission, validation, storage.
+async fn create_object(
+    state: &Arc<ServerState>,
+    ctx: &RequestContext,
+    path: &ResourcePath,
+    object: &mut Value,
+) -> Result<Arc<Value>, ApiError> {
+    let resource = path.resource;
+    prepare_for_create(state, path, object)?;
+    let mut normalized = codec::normalize(resource, object)?;
+    defaults::apply_defaults(resource, &mut normalized);
+    let name = display_name(&normalized);
+    let attrs = attributes(ctx, path, name_of(&normalized), Operation::Create, None);
+    state.admission.admit(&attrs, &mut normalized).await?;
+    validation::validate_create(resource, &normalized)?;
+    state.admission.validate(&attrs, &normalized).await?;
+    if is_dry_run(ctx) {
+        return Ok(Arc::new(normalized));
+    }
+    state
+        .store
+        .create(resource, normalized)
+        .map_err(|e| store_error(e, resource, &name))
+}
+
+/// The name used in error messages: the name, or the generateName when there is none yet.
+fn display_name(object: &Value) -> String {
+    let meta = &object["metadata"];
+    match meta["name"].as_str().filter(|n| !n.is_empty()) {
+        Some(name) => name.to_string(),
+        None => meta["generateName"].as_str().unwrap_or_default().to_string(),
+    }
+}
+
+async fn update(
+    state: &Arc<ServerState>,
+    ctx: &RequestContext,
+    path: &ResourcePath,
+    body: Incoming,
+) -> Result<Response<Body>, ApiError> {
+    let resource = path.resource;
+    let name = path.name.clone().unwrap_or_default();
+    let body = read_body(body).await?;
+    let mut object = decode_object(ctx, resource, &body)?;
+    let mut warnings = Vec::new();
+    check_fields(ctx, resource, &object, &mut warnings)?;
+    let body_name = object["metadata"]["name"].as_str().unwrap_or_default().to_string();
+    if body_name != name {
+        return Err(ApiError::bad_request(format!(
+            "the name of the object ({body_name}) does not match the name on the URL ({name})"
+        )));
+    }
+    if resource.namespaced {
+        let body_ns = object["metadata"]["namespace"].as_str().unwrap_or_default();
+        if !body_ns.is_empty() && body_ns != namespace_for(path) {
+            return Err(ApiError::bad_request(
+                "the namespace of the provided object does not match the namespace sent on the request",
+            ));
+        }
+    }
+    let precondition = object["metadata"]["resourceVersion"].as_str().filter(|rv| !rv.is_empty()).map(str::to_string);
+    let existing = state
+        .store
+        .get(resource, namespace_for(path), &name)
+        .ok_or_else(|| ApiError::not_found(resource, &name))?;
+    if let Some(rv) = &precondition {
+        if rv != resource_version_of(&existing) {
+            return Err(ApiError::conflict(resource, &name));
+        }
+    }
+    let stored = update_object(state, ctx, path, existing, &mut object).await?;
+    Ok(created_response(StatusCode::OK, &stored, &warnings))
+}
+
+/// The update pipeline shared by PUT and PATCH: server-owned fields kept, subresource
+/// rules, defaulting, admission, validation, then a compare-and-swap on the revision the
+/// change was computed from.
+async fn update_object(
+    state: &Arc<ServerState>,
+    ctx: &RequestContext,
+    path: &ResourcePath,
+    existing: Arc<Value>,
+    object: &mut Value,
+) -> Result<Arc<Value>, ApiError> {
+    let resource = path.resource;
+    let name = name_of(&existing).to_string();
+    let mut updated = match path.subresource.as_deref() {
+        // Status writes change only status; finalize writes only spec.finalizers.
+        Some("status") => {
+            let mut merged = (*existing).clone();
+            merged["status"] = object.get("status").cloned().unwrap_or(Value::Null);
+            merged
+        }
+        Some("finalize") => {
+            let mut merged = (*existing).clone();
+            merged["spec"]["finalizers"] = object["spec"]["finalizers"].clone();
+            merged
+        }
+        _ => {
+            let mut merged = std::mem::take(object);
+            // Ordinary writes do not change status of resources that have a status subresource.
+            if matches!(resource.plural, "pods" | "namespaces") {
+                merged["status"] = existing.get("status").cloned().unwrap_or(Value::Null);
+            }
+            merged
+        }
+    };
+    {
+        let old_meta = &existing["metadata"];
+        let meta = metadata_mut(&mut updated);
+        for field in ["uid", "creationTimestamp", "deletionTimestamp", "generation"] {
+            match old_meta.get(field) {
+                Some(v) => meta.insert(field.into(), v.clone()),
+                None => meta.remove(field),
+            };
+        }
+        if resource.namespaced {
+            meta.insert("namespace".into(), old_meta["namespace"].clone());
+        }
+        meta.remove("resourceVersion");
+    }
+    let mut normalized = codec::normalize(resource, &updated)?;
+    defaults::apply_defaults(resource, &mut normalized);
+    let attrs = attributes(ctx, path, &name, Operation::Update, Some(existing.clone()));
+    state.admission.admit(&attrs, &mut normalized).await?;
+    validation::validate_update(resource, &existing, &normalized)?;
+    state.admission.validate(&attrs, &normalized).await?;
+    let expected = resource_version_of(&existing).to_string();
+    if without_resource_version(&normalized) == without_resource_version(&existing) {
+        // A no-op write does not create a new revision, as on a real server.
+        return Ok(existing);
+    }
+    if is_dry_run(ctx) {
+        normalized["metadata"]["resourceVersion"] = json!(expected);
+        return Ok(Arc::new(normalized));
+    }
+    let finalized = normalized["metadata"]["deletionTimestamp"].is_string()
+        && normalized["metadata"]["finalizers"].as_array().is_none_or(|f| f.is_empty())
+        && resource.plural != "namespaces";
+    let stored = state
+        .store
+        .update(resource, normalized, Some(&expected))
+        .map_err(|e| store_error(e, resource, &name))?;
+    if finalized {
+        // The last finalizer of an object being deleted is gone: the object goes too.
+        let _ = state.store.delete(resource, namespace_for(path), &name, &Preconditions::default());
+    }
+    Ok(stored)
+}
+
+fn without_resource_version(object: &Value) -> Value {
+    let mut copy = object.clone();
+    if let Some(meta) = copy.get_mut("metadata").and_then(Value::as_object_mut) {
+        meta.remove("resourceVersion");
+        meta.remove("managedFields");
+    }
+    copy
+}
+
+async fn patch(
+    state: &Arc<ServerState>,
+    ctx: &RequestContext,
+    path: &ResourcePath,
+    body: Incoming,
+) -> Result<Response<Body>, ApiError> {
+    let resource = path.resource;
+    let name = path.name.clone().unwrap_or_default();
+    let patch_type = PatchType::from_content_type(ctx.header(header::CONTENT_TYPE))
+        .ok_or_else(|| ApiError::unsupported_media_type(PatchType::ACCEPTED))?;
+    let body = read_body(body).await?;
+    let patch_doc: Value = match patch_type {
+        PatchType::Apply => serde_yaml::from_slice(&body)
+            .map_err(|e| ApiError::bad_request(format!("error decoding YAML: {e}")))?,
+        _ => serde_json::from_slice(&body).map_err(|e| ApiError::bad_request(format!("error decoding patch: {e}")))?,
+    };
+    let mut warnings = Vec::new();
+    if patch_type == PatchType::Apply {
+        let mut applied = patch_doc.clone();
+        check_fields(ctx, resource, &applied, &mut warnings)?;
+        let manager = ctx.param("fieldManager").filter(|m| !m.is_empty()).ok_or_else(|| {
+            ApiError::bad_request("PATCH, application/apply-patch+yaml requires fieldManager to be set")
+        })?;
+        let force = ctx.flag("force");
+        for _ in 0..PATCH_CONFLICT_RETRIES {
+            let existing = state.store.get(resource, namespace_for(path), &name);
+            let merged = patch::server_side_apply(resource.kind, existing.as_deref(), &applied, manager, force, &now_rfc3339())
+                .map_err(|e| e.into_api_error(resource, &name))?;
+            let result = match existing {
+                None => {
+                    applied = merged;
+                    let created = create_object(state, ctx, path, &mut applied).await?;
+                    return Ok(created_response(StatusCode::CREATED, &created, &warnings));
+                }
+                Some(existing) => {
+                    let mut merged = merged;
+                    update_object(state, ctx, path, existing, &mut merged).await
+                }
+            };
+            match result {
+                Err(e) if e.code == 409 && e.reason == "Conflict" => continue,
+                other => return other.map(|o| created_response(StatusCode::OK, &o, &warnings)),
+            }
+        }
+        return Err(ApiError::conflict(resource, &name));
+    }
+    for _ in 0..PATCH_CONFLICT_RETRIES {
+        let existing = state
+            .store
+            .get(resource, namespace_for(path), &name)
+            .ok_or_else(|| ApiError::not_found(resource, &name))?;
+        let mut patched = patch::apply_patch(resource.kind, &existing, &patch_doc, patch_type)
+            .map_err(|e| e.into_api_error(resource, &name))?;
+        // A patch that names a resourceVersion makes it a precondition.
+        let requested_rv = patched["metadata"]["resourceVersion"].as_str().map(str::to_string);
+        if let Some(rv) = requested_rv.filter(|rv| rv != resource_version_of(&existing)) {
+            let _ = rv;
+            return Err(ApiError::conflict(resource, &name));
+        }
+        check_fields(ctx, resource, &patched, &mut warnings)?;
+        match update_object(state, ctx, path, existing, &mut patched).await {
+            Err(e) if e.code == 409 && e.reason == "Conflict" => continue,
+            other => return other.map(|o| created_response(StatusCode::OK, &o, &warnings)),
+        }
+    }
+    Err(ApiError::conflict(resource, &name))
+}
+
+/// `DeleteOptions` from the body (kubectl sends one) or the query.
+fn delete_preconditions(ctx: &RequestContext, body: &Bytes) -> Result<Preconditions, ApiError> {
+    let mut preconditions = Preconditions::default();
+    if !body.is_empty() {
+        let options: Value = serde_json::from_slice(body)
+            .map_err(|e| ApiError::bad_request(format!("error decoding DeleteOptions: {e}")))?;
+        let pre = &options["preconditions"];
+        preconditions.uid = pre["uid"].as_str().map(str::to_string);
+        preconditions.resource_version = pre["resourceVersion"].as_str().map(str::to_string);
+    }
+    let _ = ctx;
+    Ok(preconditions)
+}
+
+async fn delete(
+    state: &Arc<ServerState>,
+    ctx: &RequestContext,
+    path: &ResourcePath,
+    body: Incoming,
+) -> Result<Response<Body>, ApiError> {
+    let resource = path.resource;
+    let name = path.name.clone().unwrap_or_default();
+    if path.subresource.is_some() {
+        return Err(ApiError::method_not_allowed());
+    }
+    let body = read_body(body).await?;
+    let preconditions = delete_preconditions(ctx, &body)?;
+    let deleted = delete_object(state, ctx, path, &name, &preconditions).await?;
+    Ok(json_response(StatusCode::OK, &deleted))
+}
+
+async fn delete_object(
+    state: &Arc<ServerState>,
+    ctx: &RequestContext,
+    path: &ResourcePath,
+    name: &str,
+    preconditions: &Preconditions,
+) -> Result<Value, ApiError> {
+    let resource = path.resource;
+    let namespace = namespace_for(path);
+    let existing = state
+        .store
+        .get(resource, namespace, name)
+        .ok_or_else(|| ApiError::not_found(resource, name))?;
+    let attrs = attributes(ctx, path, name, Operation::Delete, Some(existing.clone()));
+    let mut probe = (*existing).clone();
+    state.admission.admit(&attrs, &mut probe).await?;
+    state.admission.validate(&attrs, &existing).await?;
+    let has_finalizers = existing["metadata"]["finalizers"].as_array().is_some_and(|f| !f.is_empty());
+    let graceful = resource.plural == "namespaces" || has_finalizers;
+    if is_dry_run(ctx) {
+        return Ok((*existing).clone());
+    }
+    if graceful {
+        let mut marked = (*existing).clone();
+        if let Some(problem) = precondition_problem(&existing, preconditions) {
+            return Err(store_error(problem, resource, name));
+        }
+        if marked["metadata"]["deletionTimestamp"].is_string() {
+            return Ok(marked);
+        }
+        marked["metadata"]["deletionTimestamp"] = json!(now_rfc3339());
+        marked["metadata"]["deletionGracePeriodSeconds"] = json!(0);
+        if resource.plural == "namespaces" {
+            marked["status"]["phase"] = json!("Terminating");
+        }
+        let stored = state
+            .store
+            .update(resource, marked, Some(resource_version_of(&existing)))
+            .map_err(|e| store_error(e, resource, name))?;
+        if resource.plural == "namespaces" {
+            super::namespaces::start_finalizing(state.clone(), name.to_string());
+        }
+        return Ok((*stored).clone());
+    }
+    let deleted = state
+        .store
+        .delete(resource, namespace, name, preconditions)
+        .map_err(|e| store_error(e, resource, name))?;
+    Ok((*deleted).clone())
+}
+
+fn precondition_problem(existing: &Value, preconditions: &Preconditions) -> Option<StoreError> {
+    let uid = existing["metadata"]["uid"].as_str().unwrap_or_default();
+    if let Some(want) = &preconditions.uid {
+        if want != uid {
+            return Some(StoreError::UidPrecondition { precondition: want.clone(), actual: uid.to_string() });
+        }
+    }
+    let rv = resource_version_of(existing);
+    if let Some(want) = &preconditions.resource_version {
+        if want != rv {
+            return Some(StoreError::ResourceVersionPrecondition { precondition: want.clone(), actual: rv.to_string() });
+        }
+    }
+    None
+}
+
+async fn delete_collection(
+    state: &Arc<ServerState>,
+    ctx: &RequestContext,
+    path: &ResourcePath,
+) -> Result<Response<Body>, ApiError> {
+    let resource = path.resource;
+    let selectors = Selectors::from_request(ctx, resource)?;
+    let (objects, revision) = state.store.list(resource, path.namespace.as_deref());
+    let mut deleted = Vec::new();
+    for object in objects.iter().filter(|o| selectors.matches(o)) {
+        match delete_object(state, ctx, path, name_of(object), &Preconditions::default()).await {
+            Ok(gone) => deleted.push(gone),
+            Err(e) if e.code == 404 => {}
+            Err(e) => return Err(e),
+        }
+    }
+    let list = json!({
+        "kind": resource.list_kind,
+        "apiVersion": resource.api_version(),
+        "metadata": {"resourceVersion": revision.to_string()},
+        "items": deleted,
+    });
+    Ok(json_response(StatusCode::OK, &list))
+}
+
+/// `kubectl auth whoami`: says who the caller is. kubectl sends the request as protobuf;
+/// its body carries nothing the answer depends on, so any encoding is accepted.
+async fn self_subject_review(ctx: &RequestContext, body: Incoming) -> Result<Response<Body>, ApiError> {
+    let _ = read_body(body).await?;
+    let user = &ctx.user;
+    let mut user_info = json!({"username": user.username, "groups": user.groups});
+    if !user.uid.is_empty() {
+        user_info["uid"] = json!(user.uid);
+    }
+    if !user.extra.is_empty() {
+        user_info["extra"] = json!(user.extra);
+    }
+    let review = json!({
+        "kind": "SelfSubjectReview",
+        "apiVersion": "authentication.k8s.io/v1",
+        "metadata": {"creationTimestamp": now_rfc3339()},
+        "status": {"userInfo": user_info},
+    });
+    Ok(json_response(StatusCode::CREATED, &review))
+}

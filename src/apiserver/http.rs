@@ -1,0 +1,263 @@
+//! HTTPS serving: accept, TLS, HTTP/1.1 and HTTP/2, authentication, authorization, dispatch.
+
+use bytes::Bytes;
+use http::{header, HeaderMap, HeaderValue, Method, Request, Response, StatusCode};
+use http_body_util::{combinators::BoxBody, BodyExt, Full};
+use hyper::body::Incoming;
+use serde_json::Value;
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+use tracing::Instrument;
+
+use super::authn::UserInfo;
+use super::errors::ApiError;
+use super::handlers;
+use super::routes::{self, Route};
+use super::{discovery, openapi, ServerState};
+
+/// Response body: a whole buffer, or a stream of watch events.
+pub type Body = BoxBody<Bytes, Infallible>;
+
+/// Request bodies above this size get 413, like kube-apiserver's 3 MiB limit.
+pub const MAX_BODY_BYTES: usize = 3 * 1024 * 1024;
+
+/// Serves connections until `shutdown` flips to true; then closes every connection.
+pub async fn serve(listener: TcpListener, state: Arc<ServerState>, mut shutdown: watch::Receiver<bool>) {
+    let acceptor = tokio_rustls::TlsAcceptor::from(state.tls.server_config.clone());
+    let mut connections = JoinSet::new();
+    loop {
+        tokio::select! {
+            _ = shutdown.changed() => break,
+            accepted = listener.accept() => {
+                let (stream, peer) = match accepted {
+                    Ok(conn) => conn,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "accept failed");
+                        continue;
+                    }
+                };
+                let _ = stream.set_nodelay(true);
+                let acceptor = acceptor.clone();
+                let state = state.clone();
+                connections.spawn(async move {
+                    let tls = match acceptor.accept(stream).await {
+                        Ok(tls) => tls,
+                        Err(e) => {
+                            tracing::debug!(%peer, error = %e, "TLS handshake failed");
+                            return;
+                        }
+                    };
+                    let service = hyper::service::service_fn(move |req| {
+                        let state = state.clone();
+                        async move { Ok::<_, Infallible>(handle(state, req).await) }
+                    });
+                    let builder = hyper_util::server::conn::auto::Builder::new(hyper_util::rt::TokioExecutor::new());
+                    if let Err(e) = builder.serve_connection(hyper_util::rt::TokioIo::new(tls), service).await {
+                        tracing::debug!(%peer, error = %e, "connection ended");
+                    }
+                });
+            }
+            Some(_) = connections.join_next(), if !connections.is_empty() => {}
+        }
+    }
+    connections.abort_all();
+    while connections.join_next().await.is_some() {}
+}
+
+/// Everything a handler needs to know about the request besides its route.
+pub struct RequestContext {
+    pub method: Method,
+    pub user: UserInfo,
+    pub query: HashMap<String, String>,
+    pub headers: HeaderMap,
+}
+
+impl RequestContext {
+    pub fn param(&self, key: &str) -> Option<&str> {
+        self.query.get(key).map(String::as_str)
+    }
+
+    pub fn header(&self, name: header::HeaderName) -> &str {
+        self.headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or_default()
+    }
+
+    pub fn flag(&self, key: &str) -> bool {
+        matches!(self.param(key), Some("true") | Some("1"))
+    }
+}
+
+async fn handle(state: Arc<ServerState>, req: Request<Incoming>) -> Response<Body> {
+    let span = tracing::debug_span!("request", method = %req.method(), path = %req.uri().path());
+    async move {
+        let method = req.method().clone();
+        let path = req.uri().path().to_string();
+        let response = match route_request(&state, req).await {
+            Ok(response) => response,
+            Err(err) => status_response(&err),
+        };
+        tracing::debug!(status = response.status().as_u16(), "done");
+        state.record_request(&method, &path, response.status().as_u16());
+        response
+    }
+    .instrument(span)
+    .await
+}
+
+async fn route_request(state: &Arc<ServerState>, req: Request<Incoming>) -> Result<Response<Body>, ApiError> {
+    let route = routes::parse(req.uri().path());
+    // Public information, as kube-apiserver's system:public-info-viewer allows.
+    match route {
+        Route::Version => return Ok(json_response(StatusCode::OK, &discovery::version_info())),
+        Route::Health => return Ok(text_response(StatusCode::OK, "ok")),
+        _ => {}
+    }
+    let user = authenticate(state, req.headers()).await?;
+    let (parts, body) = req.into_parts();
+    let query = parse_query(parts.uri.query().unwrap_or_default());
+    let ctx = RequestContext { method: parts.method.clone(), user, query, headers: parts.headers };
+    match route {
+        Route::Version | Route::Health => Err(ApiError::internal("unreachable route")),
+        Route::CoreVersions => {
+            if let Some(version) = discovery::negotiate_aggregated(ctx.header(header::ACCEPT)) {
+                let doc = discovery::aggregated_discovery(true, version);
+                return Ok(typed_json_response(StatusCode::OK, &doc, discovery::aggregated_content_type(version)));
+            }
+            Ok(json_response(StatusCode::OK, &discovery::api_versions(&state.server_address)))
+        }
+        Route::Groups => {
+            if let Some(version) = discovery::negotiate_aggregated(ctx.header(header::ACCEPT)) {
+                let doc = discovery::aggregated_discovery(false, version);
+                return Ok(typed_json_response(StatusCode::OK, &doc, discovery::aggregated_content_type(version)));
+            }
+            Ok(json_response(StatusCode::OK, &discovery::api_group_list()))
+        }
+        Route::Group(group) => discovery::api_group(&group)
+            .map(|doc| json_response(StatusCode::OK, &doc))
+            .ok_or_else(|| not_found_path(&parts.uri)),
+        Route::ResourceList { group, version } => discovery::api_resource_list(&group, &version)
+            .map(|doc| json_response(StatusCode::OK, &doc))
+            .ok_or_else(|| not_found_path(&parts.uri)),
+        Route::OpenApiRoot => Ok(json_response(StatusCode::OK, &openapi::openapi_v3_root())),
+        Route::OpenApiDocument(path) => openapi::openapi_v3_document(&path)
+            .map(|doc| json_response(StatusCode::OK, &doc))
+            .ok_or_else(|| not_found_path(&parts.uri)),
+        Route::NotFound => Err(not_found_path(&parts.uri)),
+        Route::Resource(path) => handlers::dispatch(state, &ctx, &path, body).await,
+    }
+}
+
+async fn authenticate(state: &ServerState, headers: &HeaderMap) -> Result<UserInfo, ApiError> {
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .ok_or_else(ApiError::unauthorized)?;
+    state.authn.authenticate(token).await.map_err(|e| {
+        tracing::info!(reason = %e, "authentication failed");
+        ApiError::unauthorized()
+    })
+}
+
+/// The 404 a real server gives for a path it does not serve.
+fn not_found_path(_uri: &http::Uri) -> ApiError {
+    ApiError::new(404, "NotFound", "the server could not find the requested resource")
+}
+
+/// Reads a request body, refusing more than [`MAX_BODY_BYTES`].
+pub async fn read_body(body: Incoming) -> Result<Bytes, ApiError> {
+    match http_body_util::Limited::new(body, MAX_BODY_BYTES).collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(e) if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() => Err(ApiError::too_large(MAX_BODY_BYTES)),
+        Err(e) => Err(ApiError::bad_request(format!("error reading request body: {e}"))),
+    }
+}
+
+pub fn full(bytes: impl Into<Bytes>) -> Body {
+    Full::new(bytes.into()).boxed()
+}
+
+pub fn json_response(status: StatusCode, value: &Value) -> Response<Body> {
+    bytes_response(status, serde_json::to_vec(value).unwrap_or_default(), "application/json")
+}
+
+pub fn typed_json_response(status: StatusCode, value: &Value, content_type: &'static str) -> Response<Body> {
+    bytes_response(status, serde_json::to_vec(value).unwrap_or_default(), content_type)
+}
+
+pub fn bytes_response(status: StatusCode, bytes: impl Into<Bytes>, content_type: &'static str) -> Response<Body> {
+    let mut response = Response::new(full(bytes));
+    *response.status_mut() = status;
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    response
+}
+
+fn text_response(status: StatusCode, text: &'static str) -> Response<Body> {
+    bytes_response(status, text, "text/plain; charset=utf-8")
+}
+
+pub fn status_response(err: &ApiError) -> Response<Body> {
+    let status = StatusCode::from_u16(err.code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut response = json_response(status, &err.to_status());
+    if let Some(retry) = err.retry_after_seconds {
+        if let Ok(v) = HeaderValue::from_str(&retry.to_string()) {
+            response.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+    }
+    response
+}
+
+/// `a=b&c=%2Fd` into a map; the last value of a repeated key wins.
+pub fn parse_query(query: &str) -> HashMap<String, String> {
+    query
+        .split('&')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            (percent_decode(k), percent_decode(v))
+        })
+        .collect()
+}
+
+fn percent_decode(input: &str) -> String {
+    let bytes = input.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < bytes.len() => {
+                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok().and_then(|h| u8::from_str_radix(h, 16).ok());
+                match hex {
+                    Some(b) => {
+                        out.push(b);
+                        i += 2;
+                    }
+                    None => out.push(b'%'),
+                }
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_strings_are_decoded() {
+        let q = parse_query("labelSelector=app%3Dweb%2Ctier+in+(a)&watch=1&x=%zz&y=%4");
+        assert_eq!(q["labelSelector"], "app=web,tier in (a)");
+        assert_eq!(q["watch"], "1");
+        assert_eq!(q["x"], "%zz");
+        assert_eq!(q["y"], "%4");
+    }
+}

@@ -1,0 +1,314 @@
+//! The embedded Kubernetes API server: the real REST API over HTTPS, objects in memory.
+//!
+//! ```no_run
+//! # async fn example() -> anyhow::Result<()> {
+//! use kube_sa::apiserver::ApiServer;
+//! let server = ApiServer::builder().start().await?;
+//! let client = server.client().await?;
+//! let namespaces: kube::Api<k8s_openapi::api::core::v1::Namespace> = kube::Api::all(client);
+//! assert!(namespaces.get("default").await.is_ok());
+//! server.shutdown().await;
+//! # Ok(()) }
+//! ```
+
+pub mod admission;
+pub mod authn;
+pub mod codec;
+pub mod defaults;
+pub mod discovery;
+pub mod errors;
+#[cfg(any())] // TEMP: until patch/table/validation/selectors land
+mod handlers;
+#[cfg(any())] // TEMP
+pub mod http;
+pub mod kubeconfig;
+pub mod namespaces;
+pub mod openapi;
+pub mod patch;
+pub mod resources;
+pub mod routes;
+pub mod selectors;
+pub mod store;
+pub mod table;
+pub mod tls;
+pub mod validation;
+#[cfg(any())] // TEMP
+mod watch;
+
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use tokio::sync::watch as signal;
+
+use crate::names::{NameGenerator, RandomNames};
+use admission::{AdmissionChain, AdmissionPlugin};
+use authn::{AuthenticationChain, StaticTokenAuthenticator, TokenAuthenticator};
+use resources::NAMESPACES;
+use store::Store;
+use tls::ClusterTls;
+
+/// How many recent requests the server remembers for failure diagnostics.
+const REQUEST_LOG_LENGTH: usize = 200;
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("binding {addr}: {source}")]
+    Bind { addr: SocketAddr, source: std::io::Error },
+    #[error(transparent)]
+    Tls(#[from] tls::TlsError),
+    #[error("storing the initial namespaces: {0}")]
+    Store(#[from] store::StoreError),
+}
+
+/// Why a client for the server could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    #[error("parsing the generated kubeconfig: {0}")]
+    Kubeconfig(#[from] serde_yaml::Error),
+    #[error("loading the generated kubeconfig: {0}")]
+    Config(#[from] kube::config::KubeconfigError),
+    #[error("building the client: {0}")]
+    Client(#[from] kube::Error),
+}
+
+/// One request, as failure diagnostics show it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestRecord {
+    pub method: String,
+    pub path: String,
+    pub status: u16,
+}
+
+/// Shared by every connection of one server.
+pub struct ServerState {
+    pub(crate) store: Arc<Store>,
+    pub(crate) authn: AuthenticationChain,
+    pub(crate) admission: AdmissionChain,
+    pub(crate) names: Arc<dyn NameGenerator>,
+    /// `host:port` that clients use, reported by `/api`.
+    pub(crate) server_address: String,
+    pub(crate) tls: ClusterTls,
+    requests: Mutex<VecDeque<RequestRecord>>,
+}
+
+impl ServerState {
+    pub(crate) fn record_request(&self, method: &::http::Method, path: &str, status: u16) {
+        let mut log = self.requests.lock().unwrap_or_else(|e| e.into_inner());
+        if log.len() == REQUEST_LOG_LENGTH {
+            log.pop_front();
+        }
+        log.push_back(RequestRecord { method: method.to_string(), path: path.to_string(), status });
+    }
+}
+
+/// A hook that adds an authenticator once the store exists (service-account tokens need it).
+pub type AuthenticatorFactory = Box<dyn FnOnce(Arc<Store>) -> Arc<dyn TokenAuthenticator> + Send>;
+
+/// Configures and starts an [`ApiServer`].
+pub struct ApiServerBuilder {
+    listen: SocketAddr,
+    advertise_host: Option<String>,
+    advertise_port: Option<u16>,
+    admin_token: Option<String>,
+    names: Arc<dyn NameGenerator>,
+    authenticators: Vec<AuthenticatorFactory>,
+    admission_plugins: Vec<Arc<dyn AdmissionPlugin>>,
+    history_limit: usize,
+}
+
+impl Default for ApiServerBuilder {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            advertise_host: None,
+            advertise_port: None,
+            admin_token: None,
+            names: Arc::new(RandomNames),
+            authenticators: Vec::new(),
+            admission_plugins: Vec::new(),
+            history_limit: store::DEFAULT_HISTORY_LIMIT,
+        }
+    }
+}
+
+impl ApiServerBuilder {
+    /// Where to listen; port 0 picks a free port. Default `127.0.0.1:0`.
+    pub fn listen(mut self, addr: SocketAddr) -> Self {
+        self.listen = addr;
+        self
+    }
+
+    /// The host (and optionally port) clients use, when it differs from the listen
+    /// address (a container's mapped port). It goes into the certificate and kubeconfig.
+    pub fn advertise(mut self, host: impl Into<String>, port: Option<u16>) -> Self {
+        self.advertise_host = Some(host.into());
+        self.advertise_port = port;
+        self
+    }
+
+    /// The admin bearer token; random when not given.
+    pub fn admin_token(mut self, token: impl Into<String>) -> Self {
+        self.admin_token = Some(token.into());
+        self
+    }
+
+    /// The generator of `generateName` suffixes.
+    pub fn name_generator(mut self, names: Arc<dyn NameGenerator>) -> Self {
+        self.names = names;
+        self
+    }
+
+    /// Adds an authenticator after the admin token.
+    pub fn authenticator(mut self, factory: AuthenticatorFactory) -> Self {
+        self.authenticators.push(factory);
+        self
+    }
+
+    /// Adds an admission plugin after NamespaceLifecycle.
+    pub fn admission_plugin(mut self, plugin: Arc<dyn AdmissionPlugin>) -> Self {
+        self.admission_plugins.push(plugin);
+        self
+    }
+
+    /// How many events watches can resume from.
+    pub fn history_limit(mut self, events: usize) -> Self {
+        self.history_limit = events;
+        self
+    }
+
+    /// Binds, generates the CA and serving certificate, creates the system namespaces
+    /// and starts serving. When this returns, the server accepts connections.
+    pub async fn start(self) -> Result<ApiServer, StartError> {
+        tls::install_default_crypto_provider();
+        let listener = tokio::net::TcpListener::bind(self.listen)
+            .await
+            .map_err(|source| StartError::Bind { addr: self.listen, source })?;
+        let local = listener.local_addr().map_err(|source| StartError::Bind { addr: self.listen, source })?;
+        let host = match &self.advertise_host {
+            Some(h) => h.clone(),
+            None if local.ip().is_unspecified() => "127.0.0.1".to_string(),
+            None => local.ip().to_string(),
+        };
+        let port = self.advertise_port.unwrap_or(local.port());
+        let url_host = if host.contains(':') { format!("[{host}]") } else { host.clone() };
+        let url = format!("https://{url_host}:{port}");
+        let tls = ClusterTls::generate(&[host.clone(), local.ip().to_string()])?;
+
+        let store = Arc::new(Store::new(self.history_limit));
+        let created = jiff::Timestamp::now().strftime("%Y-%m-%dT%H:%M:%SZ").to_string();
+        for name in namespaces::SYSTEM_NAMESPACES {
+            store.create(&NAMESPACES, namespaces::initial_namespace(name, &created))?;
+        }
+
+        let admin_token = self.admin_token.unwrap_or_else(random_token);
+        let mut authn = AuthenticationChain::default();
+        authn.push(Arc::new(StaticTokenAuthenticator::admin(admin_token.clone())));
+        for factory in self.authenticators {
+            authn.push(factory(store.clone()));
+        }
+        let mut admission = AdmissionChain::default();
+        admission.push(Arc::new(namespaces::NamespaceLifecycle::new(store.clone())));
+        for plugin in self.admission_plugins {
+            admission.push(plugin);
+        }
+
+        let kubeconfig = kubeconfig::render(&url, &tls.ca_pem, &admin_token);
+        let state = Arc::new(ServerState {
+            store,
+            authn,
+            admission,
+            names: self.names,
+            server_address: format!("{url_host}:{port}"),
+            tls,
+            requests: Mutex::new(VecDeque::new()),
+        });
+        let (shutdown, shutdown_rx) = signal::channel(false);
+        #[cfg(any())] // TEMP
+        let task = tokio::spawn(http::serve(listener, state.clone(), shutdown_rx));
+        let task = tokio::spawn(async move { drop((listener, shutdown_rx)); });
+        tracing::info!(%url, listen = %local, "serving");
+        Ok(ApiServer { url, local_addr: local, kubeconfig, admin_token, state, shutdown, task })
+    }
+}
+
+fn random_token() -> String {
+    use rand::Rng;
+    let bytes: [u8; 24] = rand::rng().random();
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// A running embedded API server.
+pub struct ApiServer {
+    url: String,
+    local_addr: SocketAddr,
+    kubeconfig: String,
+    admin_token: String,
+    state: Arc<ServerState>,
+    shutdown: signal::Sender<bool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl ApiServer {
+    pub fn builder() -> ApiServerBuilder {
+        ApiServerBuilder::default()
+    }
+
+    /// `https://HOST:PORT`
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The address the listener is bound to.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// The admin kubeconfig as YAML.
+    pub fn kubeconfig_yaml(&self) -> &str {
+        &self.kubeconfig
+    }
+
+    /// The cluster CA certificate (PEM).
+    pub fn ca_pem(&self) -> &str {
+        &self.state.tls.ca_pem
+    }
+
+    pub fn admin_token(&self) -> &str {
+        &self.admin_token
+    }
+
+    /// A kube client with admin rights.
+    pub async fn client(&self) -> Result<kube::Client, ClientError> {
+        let kubeconfig: kube::config::Kubeconfig = serde_yaml::from_str(&self.kubeconfig)?;
+        let config = kube::Config::from_custom_kubeconfig(kubeconfig, &kube::config::KubeConfigOptions::default()).await?;
+        Ok(kube::Client::try_from(config)?)
+    }
+
+    /// The store, for in-process components that belong to the API server itself.
+    pub fn store(&self) -> Arc<Store> {
+        self.state.store.clone()
+    }
+
+    /// Forgets the watch history, so watches from older revisions get `410 Gone`.
+    pub fn compact_history(&self) {
+        self.state.store.compact();
+    }
+
+    /// The most recent requests, oldest first.
+    pub fn recent_requests(&self) -> Vec<RequestRecord> {
+        self.state.requests.lock().unwrap_or_else(|e| e.into_inner()).iter().cloned().collect()
+    }
+
+    /// Admission plugin names in chain order.
+    pub fn admission_plugins(&self) -> Vec<&'static str> {
+        self.state.admission.names()
+    }
+
+    /// Stops accepting, closes every connection and waits for the server task.
+    pub async fn shutdown(self) {
+        let _ = self.shutdown.send(true);
+        let _ = self.task.await;
+    }
+}

@@ -1,0 +1,135 @@
+//! The API surface, read top to bottom: every path the server answers, parsed into a [`Route`].
+
+use super::resources::{ResourceInfo, NAMESPACES};
+
+/// What a request path names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Route {
+    Version,
+    Health,
+    /// `/api`
+    CoreVersions,
+    /// `/apis`
+    Groups,
+    /// `/apis/<group>`
+    Group(String),
+    /// `/api/v1` or `/apis/<group>/<version>`
+    ResourceList { group: String, version: String },
+    /// `/openapi/v3`
+    OpenApiRoot,
+    /// `/openapi/v3/<path>`
+    OpenApiDocument(String),
+    /// A collection or an object of a served resource.
+    Resource(ResourcePath),
+    NotFound,
+}
+
+/// `/api/v1/namespaces/<ns>/<plural>/<name>/<subresource>` and its shorter forms.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResourcePath {
+    pub resource: &'static ResourceInfo,
+    /// Set for namespaced resources addressed within a namespace.
+    pub namespace: Option<String>,
+    pub name: Option<String>,
+    pub subresource: Option<String>,
+}
+
+/// Health endpoints answer `ok` on the path and any sub-check (`/readyz/ping`).
+const HEALTH_PATHS: &[&str] = &["healthz", "livez", "readyz"];
+
+pub fn parse(path: &str) -> Route {
+    let segments: Vec<&str> = path.trim_matches('/').split('/').filter(|s| !s.is_empty()).collect();
+    match segments.as_slice() {
+        ["version"] => Route::Version,
+        [first, ..] if HEALTH_PATHS.contains(first) => Route::Health,
+        ["api"] => Route::CoreVersions,
+        ["api", version] => Route::ResourceList { group: String::new(), version: version.to_string() },
+        ["api", version, rest @ ..] => resource_route("", version, rest),
+        ["apis"] => Route::Groups,
+        ["apis", group] => Route::Group(group.to_string()),
+        ["apis", group, version] => Route::ResourceList { group: group.to_string(), version: version.to_string() },
+        ["apis", group, version, rest @ ..] => resource_route(group, version, rest),
+        ["openapi", "v3"] => Route::OpenApiRoot,
+        ["openapi", "v3", rest @ ..] => Route::OpenApiDocument(rest.join("/")),
+        _ => Route::NotFound,
+    }
+}
+
+fn resource_route(group: &str, version: &str, rest: &[&str]) -> Route {
+    let found = |plural: &str| ResourceInfo::find(group, version, plural);
+    let path = |resource: &'static ResourceInfo, namespace: Option<&str>, name: Option<&str>, sub: Option<&str>| {
+        Route::Resource(ResourcePath {
+            resource,
+            namespace: namespace.map(str::to_string),
+            name: name.map(str::to_string),
+            subresource: sub.map(str::to_string),
+        })
+    };
+    match rest {
+        // Namespaced resources within a namespace come first: `namespaces/<ns>/<plural>...`.
+        ["namespaces", ns, plural, tail @ ..] if found(plural).is_some_and(|r| r.namespaced) => {
+            let resource = found(plural).unwrap_or(&NAMESPACES);
+            match tail {
+                [] => path(resource, Some(ns), None, None),
+                [name] => path(resource, Some(ns), Some(name), None),
+                [name, sub] => path(resource, Some(ns), Some(name), Some(sub)),
+                _ => Route::NotFound,
+            }
+        }
+        [plural, tail @ ..] => match found(plural) {
+            None => Route::NotFound,
+            Some(resource) => match tail {
+                [] => path(resource, None, None, None),
+                // A namespaced resource is listed across namespaces only as a collection.
+                [_, ..] if resource.namespaced => Route::NotFound,
+                [name] => path(resource, None, Some(name), None),
+                [name, sub] => path(resource, None, Some(name), Some(sub)),
+                _ => Route::NotFound,
+            },
+        },
+        [] => Route::NotFound,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::apiserver::resources::{PODS, SELF_SUBJECT_REVIEWS};
+
+    fn res(resource: &'static ResourceInfo, ns: Option<&str>, name: Option<&str>, sub: Option<&str>) -> Route {
+        Route::Resource(ResourcePath {
+            resource,
+            namespace: ns.map(Into::into),
+            name: name.map(Into::into),
+            subresource: sub.map(Into::into),
+        })
+    }
+
+    #[test]
+    fn paths_parse_into_routes() {
+        let cases = [
+            ("/version", Route::Version),
+            ("/readyz/ping", Route::Health),
+            ("/api", Route::CoreVersions),
+            ("/api/v1", Route::ResourceList { group: "".into(), version: "v1".into() }),
+            ("/apis", Route::Groups),
+            ("/apis/authentication.k8s.io", Route::Group("authentication.k8s.io".into())),
+            ("/api/v1/pods", res(&PODS, None, None, None)),
+            ("/api/v1/namespaces", res(&NAMESPACES, None, None, None)),
+            ("/api/v1/namespaces/a", res(&NAMESPACES, None, Some("a"), None)),
+            ("/api/v1/namespaces/a/finalize", res(&NAMESPACES, None, Some("a"), Some("finalize"))),
+            ("/api/v1/namespaces/a/pods", res(&PODS, Some("a"), None, None)),
+            ("/api/v1/namespaces/a/pods/p", res(&PODS, Some("a"), Some("p"), None)),
+            ("/api/v1/namespaces/a/pods/p/status", res(&PODS, Some("a"), Some("p"), Some("status"))),
+            ("/apis/authentication.k8s.io/v1/selfsubjectreviews", res(&SELF_SUBJECT_REVIEWS, None, None, None)),
+            ("/api/v1/pods/p", Route::NotFound),
+            ("/api/v1/widgets", Route::NotFound),
+            ("/api/v2/pods", Route::NotFound),
+            ("/openapi/v3/api/v1", Route::OpenApiDocument("api/v1".into())),
+            ("/nope", Route::NotFound),
+        ];
+        for (path, expected) in cases {
+            assert_eq!(parse(path), expected, "{path}");
+        }
+    }
+}

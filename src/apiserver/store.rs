@@ -1,0 +1,479 @@
+//! The in-memory object store: objects by resource, namespace and name, one global
+//! revision counter (like etcd's), and a bounded event history that watches resume from.
+
+use bytes::Bytes;
+use serde_json::{json, Value};
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use tokio::sync::broadcast;
+
+use super::resources::{ResourceInfo, NAMESPACES};
+
+/// How many events the store keeps for watches that resume from an older revision.
+pub const DEFAULT_HISTORY_LIMIT: usize = 200_000;
+/// Capacity of the live event channel; a watcher that falls further behind is closed.
+const CHANNEL_CAPACITY: usize = 65_536;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventType {
+    Added,
+    Modified,
+    Deleted,
+}
+
+impl EventType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventType::Added => "ADDED",
+            EventType::Modified => "MODIFIED",
+            EventType::Deleted => "DELETED",
+        }
+    }
+}
+
+/// One change to one object.
+#[derive(Debug)]
+pub struct WatchEvent {
+    pub revision: u64,
+    pub resource: &'static str,
+    pub namespace: String,
+    pub event_type: EventType,
+    pub object: Arc<Value>,
+    /// The JSON line sent to watchers, serialized once however many watchers there are.
+    encoded: OnceLock<Bytes>,
+}
+
+impl WatchEvent {
+    fn new(revision: u64, resource: &'static str, event_type: EventType, object: Arc<Value>) -> Self {
+        Self {
+            revision,
+            resource,
+            namespace: namespace_of(&object).to_string(),
+            event_type,
+            object,
+            encoded: OnceLock::new(),
+        }
+    }
+
+    /// `{"type":"ADDED","object":{...}}\n`
+    pub fn json_line(&self) -> Bytes {
+        self.encoded
+            .get_or_init(|| {
+                let mut line = serde_json::to_vec(&json!({
+                    "type": self.event_type.as_str(),
+                    "object": &*self.object,
+                }))
+                .unwrap_or_default();
+                line.push(b'\n');
+                Bytes::from(line)
+            })
+            .clone()
+    }
+}
+
+/// Why a store operation failed. The HTTP layer turns these into `Status` errors.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    #[error("already exists")]
+    AlreadyExists,
+    #[error("the object has been modified")]
+    Conflict,
+    #[error("precondition failed: UID in precondition: {precondition}, UID in object meta: {actual}")]
+    UidPrecondition { precondition: String, actual: String },
+    #[error("precondition failed: ResourceVersion in precondition: {precondition}, ResourceVersion in object meta: {actual}")]
+    ResourceVersionPrecondition { precondition: String, actual: String },
+    #[error("too old resource version: {requested} ({oldest})")]
+    TooOld { requested: u64, oldest: u64 },
+    #[error("namespace {0} not found")]
+    NamespaceNotFound(String),
+    #[error("namespace {0} is being terminated")]
+    NamespaceTerminating(String),
+}
+
+/// Checks made atomically with a delete.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Preconditions {
+    pub uid: Option<String>,
+    pub resource_version: Option<String>,
+}
+
+type Key = (String, String);
+
+struct State {
+    revision: u64,
+    objects: HashMap<&'static str, BTreeMap<Key, Arc<Value>>>,
+    history: VecDeque<Arc<WatchEvent>>,
+    /// Events at or below this revision are no longer in `history`.
+    compacted: u64,
+    history_limit: usize,
+}
+
+/// The store. Cheap to share behind an `Arc`.
+pub struct Store {
+    state: Mutex<State>,
+    events: broadcast::Sender<Arc<WatchEvent>>,
+}
+
+impl Default for Store {
+    fn default() -> Self {
+        Self::new(DEFAULT_HISTORY_LIMIT)
+    }
+}
+
+/// A watch registered with the store: the events it missed, then the live channel.
+pub struct Subscription {
+    pub backlog: Vec<Arc<WatchEvent>>,
+    pub live: broadcast::Receiver<Arc<WatchEvent>>,
+    /// Revision of the store when the subscription was taken.
+    pub revision: u64,
+}
+
+impl Store {
+    pub fn new(history_limit: usize) -> Self {
+        let (events, _) = broadcast::channel(CHANNEL_CAPACITY);
+        Self {
+            state: Mutex::new(State {
+                revision: 1,
+                objects: HashMap::new(),
+                history: VecDeque::new(),
+                compacted: 1,
+                history_limit,
+            }),
+            events,
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // A panic while holding the lock leaves consistent data behind (every write is a
+        // single map operation), so a poisoned lock is still usable.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The current revision.
+    pub fn revision(&self) -> u64 {
+        self.lock().revision
+    }
+
+    pub fn get(&self, resource: &ResourceInfo, namespace: &str, name: &str) -> Option<Arc<Value>> {
+        let state = self.lock();
+        state
+            .objects
+            .get(resource.plural)
+            .and_then(|m| m.get(&(namespace.to_string(), name.to_string())))
+            .cloned()
+    }
+
+    /// Objects of one resource, in one namespace or all, sorted by namespace then name,
+    /// with the revision the list is consistent at.
+    pub fn list(&self, resource: &ResourceInfo, namespace: Option<&str>) -> (Vec<Arc<Value>>, u64) {
+        let state = self.lock();
+        let items = match state.objects.get(resource.plural) {
+            None => Vec::new(),
+            Some(map) => match namespace {
+                None => map.values().cloned().collect(),
+                Some(ns) => map
+                    .range((ns.to_string(), String::new())..)
+                    .take_while(|((n, _), _)| n == ns)
+                    .map(|(_, v)| v.clone())
+                    .collect(),
+            },
+        };
+        (items, state.revision)
+    }
+
+    /// Number of objects of a resource in a namespace (namespace lifecycle uses it).
+    pub fn count(&self, resource: &ResourceInfo, namespace: &str) -> usize {
+        self.list(resource, Some(namespace)).0.len()
+    }
+
+    /// Stores a new object, stamping its `resourceVersion`.
+    pub fn create(&self, resource: &'static ResourceInfo, mut object: Value) -> Result<Arc<Value>, StoreError> {
+        let key = key_of(&object);
+        let mut state = self.lock();
+        if resource.namespaced {
+            // Checked under the lock so that nothing lands in a namespace being finalized.
+            let namespace = state
+                .objects
+                .get(NAMESPACES.plural)
+                .and_then(|m| m.get(&(String::new(), key.0.clone())));
+            match namespace {
+                None => return Err(StoreError::NamespaceNotFound(key.0)),
+                Some(ns) if ns["metadata"]["deletionTimestamp"].is_string() => {
+                    return Err(StoreError::NamespaceTerminating(key.0))
+                }
+                Some(_) => {}
+            }
+        }
+        let map = state.objects.entry(resource.plural).or_default();
+        if map.contains_key(&key) {
+            return Err(StoreError::AlreadyExists);
+        }
+        let revision = state.revision + 1;
+        set_resource_version(&mut object, revision);
+        let object = Arc::new(object);
+        state
+            .objects
+            .entry(resource.plural)
+            .or_default()
+            .insert(key, object.clone());
+        self.commit(&mut state, revision, resource, EventType::Added, object.clone());
+        Ok(object)
+    }
+
+    /// Replaces an object. With `expected_revision`, fails with `Conflict` unless the stored
+    /// object still has that `resourceVersion`.
+    pub fn update(
+        &self,
+        resource: &'static ResourceInfo,
+        mut object: Value,
+        expected_revision: Option<&str>,
+    ) -> Result<Arc<Value>, StoreError> {
+        let key = key_of(&object);
+        let mut state = self.lock();
+        let current = state
+            .objects
+            .get(resource.plural)
+            .and_then(|m| m.get(&key))
+            .ok_or(StoreError::NotFound)?;
+        if let Some(expected) = expected_revision {
+            if resource_version_of(current) != expected {
+                return Err(StoreError::Conflict);
+            }
+        }
+        let revision = state.revision + 1;
+        set_resource_version(&mut object, revision);
+        let object = Arc::new(object);
+        state
+            .objects
+            .entry(resource.plural)
+            .or_default()
+            .insert(key, object.clone());
+        self.commit(&mut state, revision, resource, EventType::Modified, object.clone());
+        Ok(object)
+    }
+
+    /// Removes an object after checking preconditions; the returned copy carries the
+    /// revision of the deletion, as Kubernetes reports it.
+    pub fn delete(
+        &self,
+        resource: &'static ResourceInfo,
+        namespace: &str,
+        name: &str,
+        preconditions: &Preconditions,
+    ) -> Result<Arc<Value>, StoreError> {
+        let key = (namespace.to_string(), name.to_string());
+        let mut state = self.lock();
+        let current = state
+            .objects
+            .get(resource.plural)
+            .and_then(|m| m.get(&key))
+            .ok_or(StoreError::NotFound)?;
+        check_preconditions(current, preconditions)?;
+        let revision = state.revision + 1;
+        let mut gone = (**current).clone();
+        set_resource_version(&mut gone, revision);
+        let gone = Arc::new(gone);
+        if let Some(map) = state.objects.get_mut(resource.plural) {
+            map.remove(&key);
+        }
+        self.commit(&mut state, revision, resource, EventType::Deleted, gone.clone());
+        Ok(gone)
+    }
+
+    /// Registers a watch on one resource that resumes after `from_revision`.
+    /// `None` starts at the current revision with no backlog.
+    pub fn subscribe(&self, resource: &ResourceInfo, from_revision: Option<u64>) -> Result<Subscription, StoreError> {
+        let state = self.lock();
+        // Subscribing under the lock means no event can fall between backlog and live.
+        let live = self.events.subscribe();
+        let backlog = match from_revision {
+            None => Vec::new(),
+            Some(from) if from >= state.revision => Vec::new(),
+            Some(from) if from < state.compacted => {
+                return Err(StoreError::TooOld { requested: from, oldest: state.compacted + 1 })
+            }
+            Some(from) => {
+                let start = state.history.partition_point(|e| e.revision <= from);
+                state
+                    .history
+                    .range(start..)
+                    .filter(|e| e.resource == resource.plural)
+                    .cloned()
+                    .collect()
+            }
+        };
+        Ok(Subscription { backlog, live, revision: state.revision })
+    }
+
+    /// Drops the whole event history, so every watch from an older revision gets 410 Gone.
+    /// Tests use it to prove that clients recover.
+    pub fn compact(&self) {
+        let mut state = self.lock();
+        state.history.clear();
+        state.compacted = state.revision;
+    }
+
+    fn commit(
+        &self,
+        state: &mut State,
+        revision: u64,
+        resource: &'static ResourceInfo,
+        event_type: EventType,
+        object: Arc<Value>,
+    ) {
+        state.revision = revision;
+        let event = Arc::new(WatchEvent::new(revision, resource.plural, event_type, object));
+        state.history.push_back(event.clone());
+        while state.history.len() > state.history_limit {
+            if let Some(old) = state.history.pop_front() {
+                state.compacted = old.revision;
+            }
+        }
+        // No receivers is fine: nobody is watching.
+        let _ = self.events.send(event);
+    }
+}
+
+fn check_preconditions(current: &Value, preconditions: &Preconditions) -> Result<(), StoreError> {
+    if let Some(uid) = &preconditions.uid {
+        let actual = current["metadata"]["uid"].as_str().unwrap_or_default();
+        if actual != uid {
+            return Err(StoreError::UidPrecondition { precondition: uid.clone(), actual: actual.to_string() });
+        }
+    }
+    if let Some(rv) = &preconditions.resource_version {
+        let actual = resource_version_of(current);
+        if actual != rv {
+            return Err(StoreError::ResourceVersionPrecondition {
+                precondition: rv.clone(),
+                actual: actual.to_string(),
+            });
+        }
+    }
+    Ok(())
+}
+
+fn key_of(object: &Value) -> Key {
+    (namespace_of(object).to_string(), name_of(object).to_string())
+}
+
+pub fn name_of(object: &Value) -> &str {
+    object["metadata"]["name"].as_str().unwrap_or_default()
+}
+
+pub fn namespace_of(object: &Value) -> &str {
+    object["metadata"]["namespace"].as_str().unwrap_or_default()
+}
+
+pub fn resource_version_of(object: &Value) -> &str {
+    object["metadata"]["resourceVersion"].as_str().unwrap_or_default()
+}
+
+fn set_resource_version(object: &mut Value, revision: u64) {
+    if let Some(meta) = object.get_mut("metadata").and_then(Value::as_object_mut) {
+        meta.insert("resourceVersion".into(), Value::String(revision.to_string()));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::apiserver::resources::{PODS, SECRETS};
+
+    fn store_with_namespaces(names: &[&str]) -> Store {
+        let store = Store::default();
+        for name in names {
+            store
+                .create(&NAMESPACES, json!({"metadata": {"name": name}}))
+                .expect("namespace");
+        }
+        store
+    }
+
+    fn secret(ns: &str, name: &str) -> Value {
+        json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"namespace": ns, "name": name, "uid": format!("uid-{name}")}})
+    }
+
+    #[test]
+    fn create_get_update_delete_bump_the_revision() {
+        let store = store_with_namespaces(&["a"]);
+        let created = store.create(&SECRETS, secret("a", "s")).expect("create");
+        assert_eq!(resource_version_of(&created), "3");
+        assert_eq!(store.create(&SECRETS, secret("a", "s")), Err(StoreError::AlreadyExists));
+        let updated = store.update(&SECRETS, secret("a", "s"), Some("3")).expect("update");
+        assert_eq!(resource_version_of(&updated), "4");
+        assert_eq!(store.update(&SECRETS, secret("a", "s"), Some("3")), Err(StoreError::Conflict));
+        let gone = store.delete(&SECRETS, "a", "s", &Preconditions::default()).expect("delete");
+        assert_eq!(resource_version_of(&gone), "5");
+        assert!(store.get(&SECRETS, "a", "s").is_none());
+    }
+
+    #[test]
+    fn delete_checks_uid_and_resource_version_preconditions() {
+        let store = store_with_namespaces(&["a"]);
+        store.create(&SECRETS, secret("a", "s")).expect("create");
+        let wrong_uid = Preconditions { uid: Some("other".into()), resource_version: None };
+        assert!(matches!(store.delete(&SECRETS, "a", "s", &wrong_uid), Err(StoreError::UidPrecondition { .. })));
+        let wrong_rv = Preconditions { uid: None, resource_version: Some("9".into()) };
+        assert!(matches!(
+            store.delete(&SECRETS, "a", "s", &wrong_rv),
+            Err(StoreError::ResourceVersionPrecondition { .. })
+        ));
+        let right = Preconditions { uid: Some("uid-s".into()), resource_version: Some("3".into()) };
+        assert!(store.delete(&SECRETS, "a", "s", &right).is_ok());
+    }
+
+    #[test]
+    fn list_is_scoped_to_a_namespace_and_sorted() {
+        let store = store_with_namespaces(&["a", "ab", "b"]);
+        for (ns, name) in [("b", "x"), ("a", "z"), ("a", "y"), ("ab", "w")] {
+            store.create(&SECRETS, secret(ns, name)).expect("create");
+        }
+        let (items, revision) = store.list(&SECRETS, Some("a"));
+        let names: Vec<&str> = items.iter().map(|o| name_of(o)).collect();
+        assert_eq!(names, ["y", "z"]);
+        assert_eq!(revision, 8);
+        assert_eq!(store.list(&SECRETS, None).0.len(), 4);
+        assert!(store.list(&PODS, None).0.is_empty());
+    }
+
+    #[test]
+    fn subscriptions_resume_from_history_and_expire_after_compaction() {
+        let store = store_with_namespaces(&["a"]);
+        store.create(&SECRETS, secret("a", "one")).expect("create");
+        store.create(&PODS, json!({"metadata": {"namespace": "a", "name": "p"}})).expect("create");
+        store.create(&SECRETS, secret("a", "two")).expect("create");
+        let sub = store.subscribe(&SECRETS, Some(3)).expect("subscribe");
+        let names: Vec<&str> = sub.backlog.iter().map(|e| name_of(&e.object)).collect();
+        assert_eq!(names, ["two"]);
+        store.compact();
+        assert_eq!(store.subscribe(&SECRETS, Some(3)).err(), Some(StoreError::TooOld { requested: 3, oldest: 6 }));
+        assert!(store.subscribe(&SECRETS, Some(5)).is_ok());
+    }
+
+    #[test]
+    fn creates_need_a_live_namespace() {
+        let store = store_with_namespaces(&["a"]);
+        assert_eq!(store.create(&SECRETS, secret("b", "s")), Err(StoreError::NamespaceNotFound("b".into())));
+        let mut terminating = (*store.get(&NAMESPACES, "", "a").expect("ns")).clone();
+        terminating["metadata"]["deletionTimestamp"] = json!("2026-01-01T00:00:00Z");
+        store.update(&NAMESPACES, terminating, None).expect("mark");
+        assert_eq!(store.create(&SECRETS, secret("a", "s")), Err(StoreError::NamespaceTerminating("a".into())));
+    }
+
+    #[tokio::test]
+    async fn live_events_reach_subscribers_once_encoded() {
+        let store = store_with_namespaces(&["a"]);
+        let mut sub = store.subscribe(&SECRETS, None).expect("subscribe");
+        store.create(&SECRETS, secret("a", "s")).expect("create");
+        let event = sub.live.recv().await.expect("event");
+        assert_eq!(event.event_type, EventType::Added);
+        let line = event.json_line();
+        assert!(line.ends_with(b"\n"));
+        let parsed: Value = serde_json::from_slice(&line).expect("json");
+        assert_eq!(parsed["type"], "ADDED");
+        assert_eq!(parsed["object"]["metadata"]["resourceVersion"], "3");
+    }
+}

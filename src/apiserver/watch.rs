@@ -1,0 +1,191 @@
+//! Watch: newline-delimited events, resumed from a `resourceVersion`, `410 Expired` when
+//! that is too old, bookmarks when asked, and `timeoutSeconds`.
+
+use bytes::Bytes;
+use http::{header, Response, StatusCode};
+use http_body_util::{BodyExt, StreamBody};
+use hyper::body::Frame;
+use serde_json::{json, Value};
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{broadcast, mpsc};
+
+use super::errors::ApiError;
+use super::handlers::Selectors;
+use super::http::{Body, RequestContext};
+use super::resources::ResourceInfo;
+use super::routes::ResourcePath;
+use super::store::{name_of, namespace_of, StoreError, WatchEvent};
+use super::{table, ServerState};
+
+/// How often a watch that allows bookmarks gets one.
+const BOOKMARK_INTERVAL: Duration = Duration::from_secs(30);
+/// The longest a watch stays open when the client does not say.
+const DEFAULT_WATCH_TIMEOUT: Duration = Duration::from_secs(30 * 60);
+
+struct WatchRequest {
+    resource: &'static ResourceInfo,
+    namespace: Option<String>,
+    name: Option<String>,
+    selectors: Selectors,
+    bookmarks: bool,
+    as_table: bool,
+}
+
+impl WatchRequest {
+    fn wants(&self, object: &Value) -> bool {
+        if let Some(ns) = &self.namespace {
+            if namespace_of(object) != ns {
+                return false;
+            }
+        }
+        if let Some(name) = &self.name {
+            if name_of(object) != name {
+                return false;
+            }
+        }
+        self.selectors.matches(object)
+    }
+
+    fn encode(&self, event_type: &str, object: &Value) -> Bytes {
+        let object = if self.as_table {
+            table::table(self.resource, &[object], json!({}), table::IncludeObject::Metadata, jiff::Timestamp::now())
+        } else {
+            object.clone()
+        };
+        let mut line = serde_json::to_vec(&json!({"type": event_type, "object": object})).unwrap_or_default();
+        line.push(b'\n');
+        Bytes::from(line)
+    }
+
+    fn encode_event(&self, event: &WatchEvent) -> Bytes {
+        if self.as_table {
+            self.encode(event.event_type.as_str(), &event.object)
+        } else {
+            event.json_line()
+        }
+    }
+
+    fn bookmark(&self, revision: u64, initial_events_end: bool) -> Bytes {
+        let mut metadata = json!({"resourceVersion": revision.to_string()});
+        if initial_events_end {
+            metadata["annotations"] = json!({"k8s.io/initial-events-end": "true"});
+        }
+        let object = json!({"kind": self.resource.kind, "apiVersion": self.resource.api_version(), "metadata": metadata});
+        let mut line = serde_json::to_vec(&json!({"type": "BOOKMARK", "object": object})).unwrap_or_default();
+        line.push(b'\n');
+        Bytes::from(line)
+    }
+}
+
+pub fn watch(state: &ServerState, ctx: &RequestContext, path: &ResourcePath) -> Result<Response<Body>, ApiError> {
+    let resource = path.resource;
+    let request = WatchRequest {
+        resource,
+        namespace: path.namespace.clone(),
+        name: path.name.clone(),
+        selectors: Selectors::from_request(ctx, resource)?,
+        bookmarks: ctx.flag("allowWatchBookmarks"),
+        as_table: table::wants_table(ctx.header(header::ACCEPT)),
+    };
+    let timeout = match ctx.param("timeoutSeconds") {
+        None | Some("") => DEFAULT_WATCH_TIMEOUT,
+        Some(t) => Duration::from_secs(
+            t.parse().map_err(|_| ApiError::bad_request(format!("invalid timeoutSeconds: {t}")))?,
+        ),
+    };
+    let send_initial_events = ctx.flag("sendInitialEvents");
+    let from = match ctx.param("resourceVersion") {
+        None | Some("") | Some("0") => None,
+        Some(rv) => Some(rv.parse::<u64>().map_err(|_| {
+            ApiError::bad_request(format!("invalid resource version: {rv}"))
+        })?),
+    };
+
+    let (tx, rx) = mpsc::channel::<Bytes>(64);
+    let mut initial: Vec<Bytes> = Vec::new();
+    let mut initial_end_bookmark = None;
+    let subscription = match from {
+        // No revision (or "0"): the current state as ADDED events, then changes.
+        None => {
+            let (objects, revision) = state.store.list(resource, path.namespace.as_deref());
+            initial.extend(objects.iter().filter(|o| request.wants(o)).map(|o| request.encode("ADDED", o)));
+            if send_initial_events {
+                initial_end_bookmark = Some(request.bookmark(revision, true));
+            }
+            state.store.subscribe(resource, Some(revision))
+        }
+        Some(revision) => state.store.subscribe(resource, Some(revision)),
+    };
+    let subscription = match subscription {
+        Ok(sub) => Some(sub),
+        Err(StoreError::TooOld { requested, oldest }) => {
+            // A real server answers 200 and sends the 410 as an ERROR event.
+            let status = ApiError::expired(format!("too old resource version: {requested} ({oldest})")).to_status();
+            let mut line = serde_json::to_vec(&json!({"type": "ERROR", "object": status})).unwrap_or_default();
+            line.push(b'\n');
+            initial.push(Bytes::from(line));
+            None
+        }
+        Err(e) => return Err(ApiError::internal(e.to_string())),
+    };
+
+    let request = Arc::new(request);
+    tokio::spawn(async move {
+        let deadline = tokio::time::sleep(timeout);
+        tokio::pin!(deadline);
+        for line in initial.into_iter().chain(initial_end_bookmark) {
+            if tx.send(line).await.is_err() {
+                return;
+            }
+        }
+        let Some(mut sub) = subscription else { return };
+        let mut last_revision = sub.revision;
+        for event in sub.backlog.drain(..) {
+            last_revision = event.revision;
+            if request.wants(&event.object) && tx.send(request.encode_event(&event)).await.is_err() {
+                return;
+            }
+        }
+        let mut bookmarks = tokio::time::interval_at(tokio::time::Instant::now() + BOOKMARK_INTERVAL, BOOKMARK_INTERVAL);
+        loop {
+            tokio::select! {
+                _ = &mut deadline => return,
+                _ = tx.closed() => return,
+                _ = bookmarks.tick(), if request.bookmarks => {
+                    if tx.send(request.bookmark(last_revision, false)).await.is_err() {
+                        return;
+                    }
+                }
+                received = sub.live.recv() => match received {
+                    Ok(event) => {
+                        if event.revision <= last_revision || event.resource != request.resource.plural {
+                            continue;
+                        }
+                        last_revision = event.revision;
+                        if request.wants(&event.object) && tx.send(request.encode_event(&event)).await.is_err() {
+                            return;
+                        }
+                    }
+                    // Too far behind: end the watch; the client resumes from its last revision.
+                    Err(broadcast::error::RecvError::Lagged(_)) | Err(broadcast::error::RecvError::Closed) => return,
+                }
+            }
+        }
+    });
+
+    let stream = futures::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|bytes| (Ok::<_, Infallible>(Frame::data(bytes)), rx))
+    });
+    let mut response = Response::new(StreamBody::new(stream).boxed());
+    *response.status_mut() = StatusCode::OK;
+    let content_type = if request_is_table(ctx) { table::TABLE_CONTENT_TYPE } else { "application/json" };
+    response.headers_mut().insert(header::CONTENT_TYPE, http::HeaderValue::from_static(content_type));
+    response.headers_mut().insert(header::CACHE_CONTROL, http::HeaderValue::from_static("no-cache, private"));
+    Ok(response)
+}
+
+fn request_is_table(ctx: &RequestContext) -> bool {
+    table::wants_table(ctx.header(header::ACCEPT))
+}

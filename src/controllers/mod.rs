@@ -1,0 +1,1 @@
+//! Controllers: token controller and service-account controller.

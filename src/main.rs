@@ -1,0 +1,95 @@
+//! The `kube-sa` command: `serve`, `controller-manager`, `webhook`.
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+#[derive(Parser)]
+#[command(name = "kube-sa", version, about = "Kubernetes service-account automation")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Start the embedded cluster: an API server with the service-account components in-process.
+    Serve(ServeArgs),
+}
+
+#[derive(Args)]
+struct ServeArgs {
+    /// Address to listen on; port 0 picks a free port.
+    #[arg(long, default_value = "127.0.0.1:0")]
+    listen: SocketAddr,
+    /// Where to write the admin kubeconfig (atomically, mode 0600) once the server is ready.
+    #[arg(long)]
+    kubeconfig_out: Option<PathBuf>,
+    /// Host or HOST:PORT that clients use when it differs from the listen address
+    /// (e.g. a container's mapped port); it goes into the certificate and kubeconfig.
+    #[arg(long)]
+    advertise_address: Option<String>,
+}
+
+fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,kube_sa=info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(async move {
+        match cli.command {
+            Command::Serve(args) => serve(args).await,
+        }
+    })
+}
+
+fn parse_advertise(value: &str) -> anyhow::Result<(String, Option<u16>)> {
+    if let Ok(addr) = value.parse::<SocketAddr>() {
+        return Ok((addr.ip().to_string(), Some(addr.port())));
+    }
+    match value.rsplit_once(':') {
+        Some((host, port)) if !host.contains(':') => {
+            let port = port.parse().with_context(|| format!("invalid port in --advertise-address {value:?}"))?;
+            Ok((host.to_string(), Some(port)))
+        }
+        _ => Ok((value.trim_matches(['[', ']']).to_string(), None)),
+    }
+}
+
+async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let mut builder = kube_sa::apiserver::ApiServer::builder().listen(args.listen);
+    if let Some(advertise) = &args.advertise_address {
+        let (host, port) = parse_advertise(advertise)?;
+        builder = builder.advertise(host, port);
+    }
+    let server = builder.start().await.context("starting the embedded API server")?;
+    if let Some(path) = &args.kubeconfig_out {
+        kube_sa::apiserver::kubeconfig::write_atomically(path, server.kubeconfig_yaml())
+            .with_context(|| format!("writing kubeconfig to {}", path.display()))?;
+    }
+    {
+        let mut stdout = std::io::stdout().lock();
+        writeln!(stdout, "serving {}", server.url())?;
+        stdout.flush()?;
+    }
+    wait_for_stop_signal().await?;
+    tracing::info!("stopping");
+    server.shutdown().await;
+    Ok(())
+}
+
+async fn wait_for_stop_signal() -> anyhow::Result<()> {
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    tokio::select! {
+        result = tokio::signal::ctrl_c() => result?,
+        _ = terminate.recv() => {}
+    }
+    Ok(())
+}

@@ -1,0 +1,926 @@
+//! Service-account signing and verification keys.
+//!
+//! * `--service-account-private-key-file`: one RSA (PKCS#1 or PKCS#8) or ECDSA P-256/384/521
+//!   (SEC1 or PKCS#8) private key → [`SigningKey`].
+//! * `--service-account-key-file` (repeatable): every usable key in every PEM block, from
+//!   `PUBLIC KEY`, `RSA PUBLIC KEY`, `CERTIFICATE` or any private key block → [`PublicKey`]s.
+//!
+//! Keys are parsed once; signing and verification reuse the parsed aws-lc keys, because
+//! re-parsing an RSA key costs as much as signing with it.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use aws_lc_rs::encoding::AsDer;
+use aws_lc_rs::rand::SystemRandom;
+use aws_lc_rs::rsa::KeySize;
+use aws_lc_rs::signature::{
+    self, EcdsaKeyPair, EcdsaSigningAlgorithm, KeyPair as _, ParsedPublicKey, RsaKeyPair,
+    VerificationAlgorithm,
+};
+
+use super::der::{self, oid, PrivateKeyFormat};
+
+const PEM_PUBLIC_KEY: &str = "PUBLIC KEY";
+const PEM_RSA_PUBLIC_KEY: &str = "RSA PUBLIC KEY";
+const PEM_CERTIFICATE: &str = "CERTIFICATE";
+const PEM_PRIVATE_KEY: &str = "PRIVATE KEY";
+
+/// aws-lc signs and verifies RSA with moduli in this range only.
+const RSA_BITS: std::ops::RangeInclusive<usize> = 2048..=8192;
+
+/// A JWS signature algorithm this crate can sign or verify.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum JwtAlgorithm {
+    Rs256,
+    Rs384,
+    Rs512,
+    Es256,
+    Es384,
+    Es512,
+}
+
+impl JwtAlgorithm {
+    /// The `alg` header value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Rs256 => "RS256",
+            Self::Rs384 => "RS384",
+            Self::Rs512 => "RS512",
+            Self::Es256 => "ES256",
+            Self::Es384 => "ES384",
+            Self::Es512 => "ES512",
+        }
+    }
+
+    /// Parses an `alg` header value; `None` for anything but the six RSA/ECDSA algorithms.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Some(match name {
+            "RS256" => Self::Rs256,
+            "RS384" => Self::Rs384,
+            "RS512" => Self::Rs512,
+            "ES256" => Self::Es256,
+            "ES384" => Self::Es384,
+            "ES512" => Self::Es512,
+            _ => return None,
+        })
+    }
+
+    pub fn is_rsa(self) -> bool {
+        matches!(self, Self::Rs256 | Self::Rs384 | Self::Rs512)
+    }
+}
+
+impl fmt::Display for JwtAlgorithm {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The NIST curves a service-account key may use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EcCurve {
+    P256,
+    P384,
+    P521,
+}
+
+impl EcCurve {
+    fn from_oid(curve_oid: &[u8]) -> Option<Self> {
+        match curve_oid {
+            oid::SECP256R1 => Some(Self::P256),
+            oid::SECP384R1 => Some(Self::P384),
+            oid::SECP521R1 => Some(Self::P521),
+            _ => None,
+        }
+    }
+
+    /// SEC1 keys may omit the curve; the private scalar's length still tells it.
+    fn from_private_key_len(len: usize) -> Option<Self> {
+        match len {
+            32 => Some(Self::P256),
+            48 => Some(Self::P384),
+            66 => Some(Self::P521),
+            _ => None,
+        }
+    }
+
+    /// ES256 for P-256, ES384 for P-384, ES512 for P-521.
+    pub fn jwt_algorithm(self) -> JwtAlgorithm {
+        match self {
+            Self::P256 => JwtAlgorithm::Es256,
+            Self::P384 => JwtAlgorithm::Es384,
+            Self::P521 => JwtAlgorithm::Es512,
+        }
+    }
+
+    // JWS wants the fixed-length r||s signature form, not ASN.1.
+    fn signing_algorithm(self) -> &'static EcdsaSigningAlgorithm {
+        match self {
+            Self::P256 => &signature::ECDSA_P256_SHA256_FIXED_SIGNING,
+            Self::P384 => &signature::ECDSA_P384_SHA384_FIXED_SIGNING,
+            Self::P521 => &signature::ECDSA_P521_SHA512_FIXED_SIGNING,
+        }
+    }
+
+    fn verification_algorithm(self) -> &'static dyn VerificationAlgorithm {
+        match self {
+            Self::P256 => &signature::ECDSA_P256_SHA256_FIXED,
+            Self::P384 => &signature::ECDSA_P384_SHA384_FIXED,
+            Self::P521 => &signature::ECDSA_P521_SHA512_FIXED,
+        }
+    }
+}
+
+/// What kind of key a key is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum KeyKind {
+    Rsa,
+    Ecdsa(EcCurve),
+}
+
+/// Why PEM data yielded no key. The texts of the first four follow upstream.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum KeyParseError {
+    #[error("data does not contain a valid RSA or ECDSA private key{}", skipped_suffix(.0))]
+    NoPrivateKey(Vec<String>),
+    #[error("data does not contain a valid RSA or ECDSA key{}", skipped_suffix(.0))]
+    NoPublicKey(Vec<String>),
+    #[error("unknown private key curve, must be 256, 384, or 521")]
+    UnknownCurve,
+    #[error("unknown private key type {0}, must be *rsa.PrivateKey or *ecdsa.PrivateKey")]
+    UnknownKeyType(&'static str),
+    #[error("RSA keys must have 2048 to 8192 bits, this one has {0}")]
+    UnsupportedRsaSize(usize),
+    #[error("{0}")]
+    Malformed(String),
+}
+
+impl KeyParseError {
+    /// A recognisable key of a kind we cannot use: reported at once, not skipped.
+    fn is_unsupported_key(&self) -> bool {
+        matches!(
+            self,
+            Self::UnknownCurve | Self::UnknownKeyType(_) | Self::UnsupportedRsaSize(_)
+        )
+    }
+}
+
+fn skipped_suffix(skipped: &[String]) -> String {
+    if skipped.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", skipped.join("; "))
+    }
+}
+
+/// A key file could not be used, or a key could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    #[error("failed to read service account key file {path:?}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path:?} contains no usable key: {reason}")]
+    NoUsableKey {
+        path: PathBuf,
+        #[source]
+        reason: KeyParseError,
+    },
+    #[error("failed to generate a service account signing key: {0}")]
+    Generate(String),
+    #[error("failed to encode the service account signing key: {0}")]
+    Encode(String),
+}
+
+/// Signing failed inside aws-lc (it does not say why).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("failed to sign with the service account key")]
+pub struct SignError;
+
+/// Why a signature did not verify. Texts follow upstream's jwt-go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum VerifyError {
+    /// An RSA algorithm against an ECDSA key or the reverse.
+    #[error("invalid signing method")]
+    KeyTypeMismatch,
+    #[error("crypto/rsa: verification error")]
+    InvalidRsaSignature,
+    #[error("crypto/ecdsa: verification error")]
+    InvalidEcdsaSignature,
+}
+
+/// A verification key, parsed once for every algorithm it may verify.
+#[derive(Clone)]
+pub struct PublicKey {
+    kind: KeyKind,
+    spki_der: Arc<[u8]>,
+    verifier: Verifier,
+}
+
+#[derive(Clone)]
+enum Verifier {
+    Rsa {
+        rs256: ParsedPublicKey,
+        rs384: ParsedPublicKey,
+        rs512: ParsedPublicKey,
+    },
+    // Pinned to the curve's own algorithm.
+    Ecdsa(ParsedPublicKey),
+}
+
+impl fmt::Debug for PublicKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PublicKey")
+            .field("kind", &self.kind)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PartialEq for PublicKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.kind == other.kind && self.spki_der == other.spki_der
+    }
+}
+
+impl Eq for PublicKey {}
+
+fn malformed(rejected: impl fmt::Display) -> KeyParseError {
+    KeyParseError::Malformed(rejected.to_string())
+}
+
+impl PublicKey {
+    /// From a DER SubjectPublicKeyInfo (a PEM `PUBLIC KEY` block).
+    pub fn from_pkix_der(spki: &[u8]) -> Result<Self, KeyParseError> {
+        let (algorithm, key) = der::parse_spki(spki)
+            .ok_or_else(|| malformed("not a DER SubjectPublicKeyInfo"))?;
+        match algorithm.algorithm {
+            oid::RSA_ENCRYPTION => {
+                let bits = der::rsa_public_key_bits(key)
+                    .ok_or_else(|| malformed("malformed RSA public key"))?;
+                if !RSA_BITS.contains(&bits) {
+                    return Err(KeyParseError::UnsupportedRsaSize(bits));
+                }
+                let parse = |algorithm: &'static dyn VerificationAlgorithm| {
+                    ParsedPublicKey::new(algorithm, spki).map_err(malformed)
+                };
+                Ok(Self {
+                    kind: KeyKind::Rsa,
+                    spki_der: spki.into(),
+                    verifier: Verifier::Rsa {
+                        rs256: parse(&signature::RSA_PKCS1_2048_8192_SHA256)?,
+                        rs384: parse(&signature::RSA_PKCS1_2048_8192_SHA384)?,
+                        rs512: parse(&signature::RSA_PKCS1_2048_8192_SHA512)?,
+                    },
+                })
+            }
+            oid::EC_PUBLIC_KEY => {
+                let curve = algorithm
+                    .parameter_oid
+                    .and_then(EcCurve::from_oid)
+                    .ok_or_else(|| malformed("ECDSA public key on an unsupported curve"))?;
+                let parsed = ParsedPublicKey::new(curve.verification_algorithm(), spki)
+                    .map_err(malformed)?;
+                Ok(Self {
+                    kind: KeyKind::Ecdsa(curve),
+                    spki_der: spki.into(),
+                    verifier: Verifier::Ecdsa(parsed),
+                })
+            }
+            _ => Err(malformed("neither an RSA nor an ECDSA public key")),
+        }
+    }
+
+    /// From a DER PKCS#1 RSAPublicKey (a PEM `RSA PUBLIC KEY` block).
+    pub fn from_pkcs1_der(pkcs1: &[u8]) -> Result<Self, KeyParseError> {
+        Self::from_pkix_der(&der::rsa_spki_from_pkcs1(pkcs1))
+    }
+
+    /// From the SubjectPublicKeyInfo of a DER X.509 certificate.
+    pub fn from_certificate_der(certificate: &[u8]) -> Result<Self, KeyParseError> {
+        let spki = der::certificate_spki(certificate)
+            .ok_or_else(|| malformed("not a DER X.509 certificate"))?;
+        Self::from_pkix_der(spki)
+    }
+
+    pub fn kind(&self) -> KeyKind {
+        self.kind
+    }
+
+    /// The PKIX (SubjectPublicKeyInfo) DER encoding.
+    pub fn to_pkix_der(&self) -> &[u8] {
+        &self.spki_der
+    }
+
+    /// A `PUBLIC KEY` PEM block, as `--service-account-key-file` expects.
+    pub fn to_pem(&self) -> String {
+        encode_pem(PEM_PUBLIC_KEY, &self.spki_der)
+    }
+
+    /// Checks a JWS signature. An RSA key accepts RS256/384/512; an ECDSA key only the
+    /// algorithm of its own curve (any other ES* is a bad signature, as in jwt-go).
+    pub fn verify(
+        &self,
+        algorithm: JwtAlgorithm,
+        message: &[u8],
+        signature: &[u8],
+    ) -> Result<(), VerifyError> {
+        match (&self.verifier, algorithm) {
+            (Verifier::Rsa { rs256, .. }, JwtAlgorithm::Rs256) => rsa_verify(rs256, message, signature),
+            (Verifier::Rsa { rs384, .. }, JwtAlgorithm::Rs384) => rsa_verify(rs384, message, signature),
+            (Verifier::Rsa { rs512, .. }, JwtAlgorithm::Rs512) => rsa_verify(rs512, message, signature),
+            (Verifier::Rsa { .. }, _) => Err(VerifyError::KeyTypeMismatch),
+            (Verifier::Ecdsa(_), alg) if alg.is_rsa() => Err(VerifyError::KeyTypeMismatch),
+            (Verifier::Ecdsa(parsed), alg) => {
+                let KeyKind::Ecdsa(curve) = self.kind else {
+                    return Err(VerifyError::KeyTypeMismatch);
+                };
+                if curve.jwt_algorithm() != alg {
+                    return Err(VerifyError::InvalidEcdsaSignature);
+                }
+                parsed
+                    .verify_sig(message, signature)
+                    .map_err(|_| VerifyError::InvalidEcdsaSignature)
+            }
+        }
+    }
+}
+
+fn rsa_verify(key: &ParsedPublicKey, message: &[u8], signature: &[u8]) -> Result<(), VerifyError> {
+    key.verify_sig(message, signature)
+        .map_err(|_| VerifyError::InvalidRsaSignature)
+}
+
+/// The private key that signs service-account tokens.
+pub struct SigningKey {
+    pair: KeyPair,
+    public: PublicKey,
+    rng: SystemRandom,
+}
+
+enum KeyPair {
+    Rsa(RsaKeyPair),
+    Ecdsa(EcdsaKeyPair, EcCurve),
+}
+
+impl fmt::Debug for SigningKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SigningKey")
+            .field("kind", &self.public.kind)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SigningKey {
+    fn from_pair(pair: KeyPair) -> Result<Self, KeyParseError> {
+        let spki = match &pair {
+            KeyPair::Rsa(rsa) => rsa.public_key().as_der().map_err(malformed)?,
+            KeyPair::Ecdsa(ecdsa, _) => ecdsa.public_key().as_der().map_err(malformed)?,
+        };
+        let public = PublicKey::from_pkix_der(spki.as_ref())?;
+        Ok(Self {
+            pair,
+            public,
+            rng: SystemRandom::new(),
+        })
+    }
+
+    /// The first private key in PEM data (`RSA PRIVATE KEY`, `EC PRIVATE KEY` or `PRIVATE KEY`);
+    /// other blocks, such as `EC PARAMETERS`, are passed over.
+    pub fn from_pem(data: &[u8]) -> Result<Self, KeyParseError> {
+        let blocks = pem::parse_many(data).map_err(|e| KeyParseError::NoPrivateKey(vec![e.to_string()]))?;
+        let mut skipped = Vec::new();
+        for block in blocks.iter().filter(|b| is_private_key_label(b.tag())) {
+            match Self::from_der(block.contents()) {
+                Ok(key) => return Ok(key),
+                Err(e) if e.is_unsupported_key() => return Err(e),
+                Err(e) => skipped.push(format!("{} block: {e}", block.tag())),
+            }
+        }
+        Err(KeyParseError::NoPrivateKey(skipped))
+    }
+
+    /// A DER private key in PKCS#1, SEC1 or PKCS#8 form, told apart by its structure.
+    pub fn from_der(der: &[u8]) -> Result<Self, KeyParseError> {
+        let format = der::private_key_format(der)
+            .ok_or_else(|| malformed("not a DER private key"))?;
+        let pair = match format {
+            PrivateKeyFormat::Pkcs1 => rsa_from_pkcs1(der)?,
+            PrivateKeyFormat::Sec1 => {
+                let sec1 = der::parse_sec1(der).ok_or_else(|| malformed("malformed EC private key"))?;
+                let curve = match sec1.curve_oid {
+                    Some(curve_oid) => EcCurve::from_oid(curve_oid),
+                    None => EcCurve::from_private_key_len(sec1.private_key.len()),
+                }
+                .ok_or(KeyParseError::UnknownCurve)?;
+                let pair = EcdsaKeyPair::from_private_key_der(curve.signing_algorithm(), der)
+                    .map_err(malformed)?;
+                KeyPair::Ecdsa(pair, curve)
+            }
+            PrivateKeyFormat::Pkcs8 => {
+                let (algorithm, inner) =
+                    der::parse_pkcs8(der).ok_or_else(|| malformed("malformed PKCS#8 private key"))?;
+                match algorithm.algorithm {
+                    oid::RSA_ENCRYPTION => {
+                        check_rsa_private_size(inner)?;
+                        KeyPair::Rsa(RsaKeyPair::from_pkcs8(der).map_err(malformed)?)
+                    }
+                    oid::EC_PUBLIC_KEY => {
+                        let curve = algorithm
+                            .parameter_oid
+                            .and_then(EcCurve::from_oid)
+                            .ok_or(KeyParseError::UnknownCurve)?;
+                        let pair = EcdsaKeyPair::from_pkcs8(curve.signing_algorithm(), der)
+                            .map_err(malformed)?;
+                        KeyPair::Ecdsa(pair, curve)
+                    }
+                    // Go's type name, as upstream prints it.
+                    oid::ED25519 => return Err(KeyParseError::UnknownKeyType("ed25519.PrivateKey")),
+                    _ => return Err(malformed("PKCS#8 key of an unknown algorithm")),
+                }
+            }
+        };
+        Self::from_pair(pair)
+    }
+
+    /// Reads `--service-account-private-key-file`.
+    pub fn from_file(path: impl AsRef<Path>) -> Result<Self, KeyError> {
+        let path = path.as_ref();
+        let data = read_key_file(path)?;
+        Self::from_pem(&data).map_err(|reason| KeyError::NoUsableKey {
+            path: path.to_path_buf(),
+            reason,
+        })
+    }
+
+    /// A fresh P-256 key, for when no key file is given.
+    pub fn generate_ecdsa_p256() -> Result<Self, KeyError> {
+        let curve = EcCurve::P256;
+        let pair = EcdsaKeyPair::generate(curve.signing_algorithm())
+            .map_err(|e| KeyError::Generate(e.to_string()))?;
+        Self::from_pair(KeyPair::Ecdsa(pair, curve)).map_err(|e| KeyError::Generate(e.to_string()))
+    }
+
+    /// A fresh RSA key of 2048, 3072, 4096 or 8192 bits.
+    pub fn generate_rsa(bits: usize) -> Result<Self, KeyError> {
+        let size = match bits {
+            2048 => KeySize::Rsa2048,
+            3072 => KeySize::Rsa3072,
+            4096 => KeySize::Rsa4096,
+            8192 => KeySize::Rsa8192,
+            _ => {
+                return Err(KeyError::Generate(format!(
+                    "unsupported RSA key size {bits}, must be 2048, 3072, 4096 or 8192"
+                )))
+            }
+        };
+        let pair = RsaKeyPair::generate(size).map_err(|e| KeyError::Generate(e.to_string()))?;
+        Self::from_pair(KeyPair::Rsa(pair)).map_err(|e| KeyError::Generate(e.to_string()))
+    }
+
+    pub fn kind(&self) -> KeyKind {
+        self.public.kind
+    }
+
+    /// RS256 for any RSA key; ES256/384/512 by curve.
+    pub fn algorithm(&self) -> JwtAlgorithm {
+        match self.pair {
+            KeyPair::Rsa(_) => JwtAlgorithm::Rs256,
+            KeyPair::Ecdsa(_, curve) => curve.jwt_algorithm(),
+        }
+    }
+
+    pub fn public_key(&self) -> &PublicKey {
+        &self.public
+    }
+
+    /// Signs with [`Self::algorithm`]: PKCS#1 v1.5 for RSA, fixed-length r||s for ECDSA.
+    pub fn sign(&self, message: &[u8]) -> Result<Vec<u8>, SignError> {
+        match &self.pair {
+            KeyPair::Rsa(pair) => {
+                let mut signature = vec![0; pair.public_modulus_len()];
+                pair.sign(&signature::RSA_PKCS1_SHA256, &self.rng, message, &mut signature)
+                    .map_err(|_| SignError)?;
+                Ok(signature)
+            }
+            KeyPair::Ecdsa(pair, _) => pair
+                .sign(&self.rng, message)
+                .map(|signature| signature.as_ref().to_vec())
+                .map_err(|_| SignError),
+        }
+    }
+
+    /// Unencrypted PKCS#8 DER, so a generated key can be written out.
+    pub fn to_pkcs8_der(&self) -> Result<Vec<u8>, KeyError> {
+        let encoded = match &self.pair {
+            KeyPair::Rsa(pair) => pair.as_der().map(|d| d.as_ref().to_vec()),
+            KeyPair::Ecdsa(pair, _) => pair.to_pkcs8v1().map(|d| d.as_ref().to_vec()),
+        };
+        encoded.map_err(|e| KeyError::Encode(e.to_string()))
+    }
+
+    /// A `PRIVATE KEY` PEM block.
+    pub fn to_pkcs8_pem(&self) -> Result<String, KeyError> {
+        Ok(encode_pem(PEM_PRIVATE_KEY, &self.to_pkcs8_der()?))
+    }
+}
+
+fn rsa_from_pkcs1(der: &[u8]) -> Result<KeyPair, KeyParseError> {
+    check_rsa_private_size(der)?;
+    Ok(KeyPair::Rsa(RsaKeyPair::from_der(der).map_err(malformed)?))
+}
+
+fn check_rsa_private_size(pkcs1: &[u8]) -> Result<(), KeyParseError> {
+    match der::rsa_private_key_bits(pkcs1) {
+        Some(bits) if !RSA_BITS.contains(&bits) => Err(KeyParseError::UnsupportedRsaSize(bits)),
+        Some(_) => Ok(()),
+        None => Err(malformed("malformed RSA private key")),
+    }
+}
+
+fn is_private_key_label(label: &str) -> bool {
+    // "ENCRYPTED PRIVATE KEY" is not supported: there is no passphrase flag.
+    label.ends_with(PEM_PRIVATE_KEY) && !label.starts_with("ENCRYPTED")
+}
+
+fn encode_pem(label: &str, der: &[u8]) -> String {
+    pem::encode_config(
+        &pem::Pem::new(label, der),
+        pem::EncodeConfig::new().set_line_ending(pem::LineEnding::LF),
+    )
+}
+
+fn read_key_file(path: &Path) -> Result<Vec<u8>, KeyError> {
+    std::fs::read(path).map_err(|source| KeyError::Read {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// Every usable public key in PEM data, in order. Blocks that hold no RSA or ECDSA key
+/// (or one we cannot use) are passed over, as upstream does; none at all is an error.
+pub fn parse_public_keys_pem(data: &[u8]) -> Result<Vec<PublicKey>, KeyParseError> {
+    let blocks = pem::parse_many(data).map_err(|e| KeyParseError::NoPublicKey(vec![e.to_string()]))?;
+    let mut keys = Vec::new();
+    let mut skipped = Vec::new();
+    for block in &blocks {
+        let label = block.tag();
+        let parsed = match label {
+            PEM_PUBLIC_KEY => PublicKey::from_pkix_der(block.contents()),
+            PEM_RSA_PUBLIC_KEY => PublicKey::from_pkcs1_der(block.contents()),
+            PEM_CERTIFICATE => PublicKey::from_certificate_der(block.contents()),
+            _ if is_private_key_label(label) => {
+                SigningKey::from_der(block.contents()).map(|key| key.public)
+            }
+            _ => continue,
+        };
+        match parsed {
+            Ok(key) => keys.push(key),
+            Err(e) => skipped.push(format!("{label} block: {e}")),
+        }
+    }
+    if keys.is_empty() {
+        return Err(KeyParseError::NoPublicKey(skipped));
+    }
+    Ok(keys)
+}
+
+/// Reads one `--service-account-key-file`.
+pub fn load_public_keys(path: impl AsRef<Path>) -> Result<Vec<PublicKey>, KeyError> {
+    let path = path.as_ref();
+    let data = read_key_file(path)?;
+    parse_public_keys_pem(&data).map_err(|reason| KeyError::NoUsableKey {
+        path: path.to_path_buf(),
+        reason,
+    })
+}
+
+/// Reads every `--service-account-key-file`, keys in flag order.
+pub fn load_public_key_files<P: AsRef<Path>>(paths: &[P]) -> Result<Vec<PublicKey>, KeyError> {
+    let mut keys = Vec::new();
+    for path in paths {
+        keys.extend(load_public_keys(path)?);
+    }
+    Ok(keys)
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use std::sync::OnceLock;
+
+    /// Key material made once per test binary (RSA generation is slow).
+    pub(crate) struct Fixture {
+        pub(crate) pkcs8_der: Vec<u8>,
+        pub(crate) kind: KeyKind,
+    }
+
+    pub(crate) fn rsa_fixture() -> &'static Fixture {
+        static RSA: OnceLock<Fixture> = OnceLock::new();
+        RSA.get_or_init(|| Fixture {
+            pkcs8_der: SigningKey::generate_rsa(2048).unwrap().to_pkcs8_der().unwrap(),
+            kind: KeyKind::Rsa,
+        })
+    }
+
+    pub(crate) fn ec_fixture(curve: EcCurve) -> Fixture {
+        let pair = EcdsaKeyPair::generate(curve.signing_algorithm()).unwrap();
+        Fixture {
+            pkcs8_der: pair.to_pkcs8v1().unwrap().as_ref().to_vec(),
+            kind: KeyKind::Ecdsa(curve),
+        }
+    }
+
+    pub(crate) fn signing_key(fixture: &Fixture) -> SigningKey {
+        SigningKey::from_der(&fixture.pkcs8_der).unwrap()
+    }
+
+    fn pem_block(label: &str, der: &[u8]) -> String {
+        encode_pem(label, der)
+    }
+
+    /// PKCS#1 RSAPrivateKey / SEC1 ECPrivateKey: the OCTET STRING inside PKCS#8.
+    fn inner_private_key(pkcs8: &[u8]) -> Vec<u8> {
+        der::parse_pkcs8(pkcs8).unwrap().1.to_vec()
+    }
+
+    fn sec1_der(fixture: &Fixture) -> Vec<u8> {
+        let KeyKind::Ecdsa(curve) = fixture.kind else { panic!("not EC") };
+        let pair = EcdsaKeyPair::from_pkcs8(curve.signing_algorithm(), &fixture.pkcs8_der).unwrap();
+        pair.private_key().as_der().unwrap().as_ref().to_vec()
+    }
+
+    fn rsa_pkcs1_public(fixture: &Fixture) -> Vec<u8> {
+        let pair = RsaKeyPair::from_pkcs8(&fixture.pkcs8_der).unwrap();
+        pair.public_key().as_ref().to_vec()
+    }
+
+    fn certificate_pem(fixture: &Fixture) -> String {
+        let key = signing_key(fixture);
+        let rcgen_key = rcgen::KeyPair::from_pem(&key.to_pkcs8_pem().unwrap()).unwrap();
+        let params = rcgen::CertificateParams::new(vec!["kube-sa.test".to_string()]).unwrap();
+        params.self_signed(&rcgen_key).unwrap().pem()
+    }
+
+    fn write_temp(contents: &[u8]) -> tempfile::NamedTempFile {
+        let mut file = tempfile::NamedTempFile::new().unwrap();
+        std::io::Write::write_all(&mut file, contents).unwrap();
+        file
+    }
+
+    fn all_fixtures() -> Vec<(&'static str, Fixture)> {
+        vec![
+            ("rsa", Fixture { pkcs8_der: rsa_fixture().pkcs8_der.clone(), kind: KeyKind::Rsa }),
+            ("p256", ec_fixture(EcCurve::P256)),
+            ("p384", ec_fixture(EcCurve::P384)),
+            ("p521", ec_fixture(EcCurve::P521)),
+        ]
+    }
+
+    #[test]
+    fn private_keys_load_in_every_format() {
+        let mut cases: Vec<(String, String, KeyKind, JwtAlgorithm, Vec<u8>)> = Vec::new();
+        for (name, fixture) in all_fixtures() {
+            let expected_spki = signing_key(&fixture).public_key().to_pkix_der().to_vec();
+            let algorithm = match fixture.kind {
+                KeyKind::Rsa => JwtAlgorithm::Rs256,
+                KeyKind::Ecdsa(curve) => curve.jwt_algorithm(),
+            };
+            let mut add = |format: &str, pem: String| {
+                cases.push((format!("{name} {format}"), pem, fixture.kind, algorithm, expected_spki.clone()))
+            };
+            add("pkcs8", pem_block("PRIVATE KEY", &fixture.pkcs8_der));
+            match fixture.kind {
+                KeyKind::Rsa => add("pkcs1", pem_block("RSA PRIVATE KEY", &inner_private_key(&fixture.pkcs8_der))),
+                KeyKind::Ecdsa(_) => {
+                    let sec1 = sec1_der(&fixture);
+                    add("sec1", pem_block("EC PRIVATE KEY", &sec1));
+                    // `openssl ecparam -genkey` writes the parameters first.
+                    add(
+                        "sec1 after EC PARAMETERS",
+                        pem_block("EC PARAMETERS", &[0x06, 0x03, 0x2B, 0x65, 0x70]) + &pem_block("EC PRIVATE KEY", &sec1),
+                    );
+                }
+            }
+        }
+        for (name, pem, kind, algorithm, expected_spki) in cases {
+            let file = write_temp(pem.as_bytes());
+            let key = SigningKey::from_file(file.path()).unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(key.kind(), kind, "{name}");
+            assert_eq!(key.algorithm(), algorithm, "{name}");
+            assert_eq!(key.public_key().to_pkix_der(), &expected_spki[..], "{name}");
+            let signature = key.sign(b"message").unwrap();
+            assert_eq!(key.public_key().verify(algorithm, b"message", &signature), Ok(()), "{name}");
+        }
+    }
+
+    #[test]
+    fn ec_sec1_without_curve_parameters_infers_curve_from_length() {
+        for curve in [EcCurve::P256, EcCurve::P384, EcCurve::P521] {
+            let fixture = ec_fixture(curve);
+            let scalar = der::parse_sec1(&sec1_der(&fixture)).unwrap().private_key.to_vec();
+            let mut body = Vec::new();
+            der::write(der::TAG_INTEGER, &[1], &mut body);
+            der::write(der::TAG_OCTET_STRING, &scalar, &mut body);
+            let mut bare = Vec::new();
+            der::write(der::TAG_SEQUENCE, &body, &mut bare);
+
+            let key = SigningKey::from_pem(pem_block("EC PRIVATE KEY", &bare).as_bytes())
+                .unwrap_or_else(|e| panic!("{curve:?}: {e}"));
+            assert_eq!(key.kind(), KeyKind::Ecdsa(curve));
+            assert_eq!(key.public_key(), signing_key(&fixture).public_key(), "{curve:?}");
+        }
+    }
+
+    #[test]
+    fn ecdsa_signatures_are_fixed_length() {
+        for (curve, length) in [(EcCurve::P256, 64), (EcCurve::P384, 96), (EcCurve::P521, 132)] {
+            let key = signing_key(&ec_fixture(curve));
+            assert_eq!(key.sign(b"x").unwrap().len(), length, "{curve:?}");
+        }
+        assert_eq!(signing_key(rsa_fixture()).sign(b"x").unwrap().len(), 256);
+    }
+
+    #[test]
+    fn public_keys_load_in_every_format() {
+        let rsa = rsa_fixture();
+        let p256 = ec_fixture(EcCurve::P256);
+        let p521 = ec_fixture(EcCurve::P521);
+        let rsa_public = signing_key(rsa).public_key().clone();
+        let p256_public = signing_key(&p256).public_key().clone();
+        let p521_public = signing_key(&p521).public_key().clone();
+
+        let cases: Vec<(&str, String, Vec<&PublicKey>)> = vec![
+            ("rsa PUBLIC KEY", rsa_public.to_pem(), vec![&rsa_public]),
+            ("ec PUBLIC KEY", p256_public.to_pem(), vec![&p256_public]),
+            ("RSA PUBLIC KEY", pem_block("RSA PUBLIC KEY", &rsa_pkcs1_public(rsa)), vec![&rsa_public]),
+            ("rsa CERTIFICATE", certificate_pem(rsa), vec![&rsa_public]),
+            ("ec CERTIFICATE", certificate_pem(&p256), vec![&p256_public]),
+            ("rsa PKCS#1 private", pem_block("RSA PRIVATE KEY", &inner_private_key(&rsa.pkcs8_der)), vec![&rsa_public]),
+            ("ec SEC1 private", pem_block("EC PRIVATE KEY", &sec1_der(&p521)), vec![&p521_public]),
+            ("ec PKCS#8 private", pem_block("PRIVATE KEY", &p256.pkcs8_der), vec![&p256_public]),
+            (
+                "several blocks, junk passed over",
+                format!(
+                    "leading text\n{}{}{}",
+                    p256_public.to_pem(),
+                    pem_block("EC PARAMETERS", &[0x06, 0x01, 0x00]),
+                    rsa_public.to_pem()
+                ),
+                vec![&p256_public, &rsa_public],
+            ),
+        ];
+        for (name, pem, expected) in cases {
+            let file = write_temp(pem.as_bytes());
+            let keys = load_public_keys(file.path()).unwrap_or_else(|e| panic!("{name}: {e}"));
+            let expected: Vec<PublicKey> = expected.into_iter().cloned().collect();
+            assert_eq!(keys, expected, "{name}");
+        }
+    }
+
+    #[test]
+    fn several_key_files_keep_flag_order() {
+        let p256 = signing_key(&ec_fixture(EcCurve::P256)).public_key().clone();
+        let p384 = signing_key(&ec_fixture(EcCurve::P384)).public_key().clone();
+        let first = write_temp(p384.to_pem().as_bytes());
+        let second = write_temp(p256.to_pem().as_bytes());
+        let keys = load_public_key_files(&[first.path(), second.path()]).unwrap();
+        assert_eq!(keys, vec![p384, p256]);
+    }
+
+    /// SEC1 ECPrivateKey on P-224 (1.3.132.0.33): a valid key on a curve we refuse.
+    fn p224_sec1() -> Vec<u8> {
+        let mut body = Vec::new();
+        der::write(der::TAG_INTEGER, &[1], &mut body);
+        der::write(der::TAG_OCTET_STRING, &[0x11; 28], &mut body);
+        let mut curve = Vec::new();
+        der::write(der::TAG_OID, &[0x2B, 0x81, 0x04, 0x00, 0x21], &mut curve);
+        der::write(der::TAG_CONTEXT_0, &curve, &mut body);
+        let mut out = Vec::new();
+        der::write(der::TAG_SEQUENCE, &body, &mut out);
+        out
+    }
+
+    /// PKCS#1 RSAPrivateKey whose modulus has 1024 bits (the rest does not matter: size is checked first).
+    fn rsa_1024_pkcs1() -> Vec<u8> {
+        let mut body = Vec::new();
+        der::write(der::TAG_INTEGER, &[0], &mut body);
+        let mut modulus = vec![0x00, 0xC0];
+        modulus.extend([0x01; 127]);
+        der::write(der::TAG_INTEGER, &modulus, &mut body);
+        der::write(der::TAG_INTEGER, &[1, 0, 1], &mut body);
+        let mut out = Vec::new();
+        der::write(der::TAG_SEQUENCE, &body, &mut out);
+        out
+    }
+
+    #[test]
+    fn private_key_errors() {
+        let ed25519 = signature::Ed25519KeyPair::generate_pkcs8(&SystemRandom::new()).unwrap();
+        let public_only = signing_key(&ec_fixture(EcCurve::P256)).public_key().to_pem();
+        let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+            ("garbage", b"this is not a key\x00\xff".to_vec(), "data does not contain a valid RSA or ECDSA private key"),
+            ("empty", Vec::new(), "data does not contain a valid RSA or ECDSA private key"),
+            ("public key only", public_only.into_bytes(), "data does not contain a valid RSA or ECDSA private key"),
+            (
+                "corrupt key block",
+                pem_block("RSA PRIVATE KEY", b"\x30\x03\x02\x01\x00").into_bytes(),
+                "data does not contain a valid RSA or ECDSA private key (RSA PRIVATE KEY block: not a DER private key)",
+            ),
+            ("P-224", pem_block("EC PRIVATE KEY", &p224_sec1()).into_bytes(), "unknown private key curve, must be 256, 384, or 521"),
+            (
+                "ed25519",
+                pem_block("PRIVATE KEY", ed25519.as_ref()).into_bytes(),
+                "unknown private key type ed25519.PrivateKey, must be *rsa.PrivateKey or *ecdsa.PrivateKey",
+            ),
+            ("RSA 1024", pem_block("RSA PRIVATE KEY", &rsa_1024_pkcs1()).into_bytes(), "RSA keys must have 2048 to 8192 bits, this one has 1024"),
+        ];
+        for (name, contents, reason) in cases {
+            let file = write_temp(&contents);
+            let error = SigningKey::from_file(file.path()).unwrap_err();
+            assert_eq!(error.to_string(), format!("{:?} contains no usable key: {reason}", file.path()), "{name}");
+        }
+    }
+
+    #[test]
+    fn public_key_errors() {
+        let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+            ("garbage", b"garbage".to_vec(), "data does not contain a valid RSA or ECDSA key"),
+            ("only parameters", pem_block("EC PARAMETERS", &[0x06, 0x01, 0x00]).into_bytes(), "data does not contain a valid RSA or ECDSA key"),
+            (
+                "broken certificate",
+                pem_block("CERTIFICATE", b"\x30\x00").into_bytes(),
+                "data does not contain a valid RSA or ECDSA key (CERTIFICATE block: not a DER X.509 certificate)",
+            ),
+            (
+                "P-224 private key",
+                pem_block("EC PRIVATE KEY", &p224_sec1()).into_bytes(),
+                "data does not contain a valid RSA or ECDSA key (EC PRIVATE KEY block: unknown private key curve, must be 256, 384, or 521)",
+            ),
+        ];
+        for (name, contents, reason) in cases {
+            let file = write_temp(&contents);
+            let error = load_public_keys(file.path()).unwrap_err();
+            assert_eq!(error.to_string(), format!("{:?} contains no usable key: {reason}", file.path()), "{name}");
+        }
+    }
+
+    #[test]
+    fn missing_file_names_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("absent.pem");
+        for error in [SigningKey::from_file(&path).unwrap_err(), load_public_keys(&path).unwrap_err()] {
+            let text = error.to_string();
+            assert!(
+                text.starts_with(&format!("failed to read service account key file {path:?}: ")),
+                "{text}"
+            );
+            assert!(matches!(error, KeyError::Read { .. }));
+        }
+    }
+
+    #[test]
+    fn generated_keys_round_trip_through_pem() {
+        let cases = [("p256", SigningKey::generate_ecdsa_p256().unwrap()), ("rsa", signing_key(rsa_fixture()))];
+        for (name, key) in cases {
+            let reloaded = SigningKey::from_pem(key.to_pkcs8_pem().unwrap().as_bytes()).unwrap();
+            assert_eq!(reloaded.public_key(), key.public_key(), "{name}");
+            let public = parse_public_keys_pem(key.public_key().to_pem().as_bytes()).unwrap();
+            assert_eq!(public, vec![key.public_key().clone()], "{name}");
+            assert!(key.public_key().to_pem().starts_with("-----BEGIN PUBLIC KEY-----\n"), "{name}");
+        }
+        assert_eq!(SigningKey::generate_ecdsa_p256().unwrap().algorithm(), JwtAlgorithm::Es256);
+    }
+
+    #[test]
+    fn unsupported_rsa_size_is_refused_at_generation() {
+        let error = SigningKey::generate_rsa(1024).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "failed to generate a service account signing key: unsupported RSA key size 1024, must be 2048, 3072, 4096 or 8192"
+        );
+    }
+
+    #[test]
+    fn verification_is_pinned_to_key_type_and_curve() {
+        let rsa = signing_key(rsa_fixture());
+        let p256 = signing_key(&ec_fixture(EcCurve::P256));
+        let rsa_signature = rsa.sign(b"m").unwrap();
+        let ec_signature = p256.sign(b"m").unwrap();
+        let cases: Vec<(&str, &SigningKey, JwtAlgorithm, &[u8], &[u8], Result<(), VerifyError>)> = vec![
+            ("rsa ok", &rsa, JwtAlgorithm::Rs256, b"m", &rsa_signature, Ok(())),
+            ("rsa other message", &rsa, JwtAlgorithm::Rs256, b"n", &rsa_signature, Err(VerifyError::InvalidRsaSignature)),
+            ("rsa as RS384", &rsa, JwtAlgorithm::Rs384, b"m", &rsa_signature, Err(VerifyError::InvalidRsaSignature)),
+            ("rsa key, ES256", &rsa, JwtAlgorithm::Es256, b"m", &ec_signature, Err(VerifyError::KeyTypeMismatch)),
+            ("ec ok", &p256, JwtAlgorithm::Es256, b"m", &ec_signature, Ok(())),
+            ("ec key, RS256", &p256, JwtAlgorithm::Rs256, b"m", &rsa_signature, Err(VerifyError::KeyTypeMismatch)),
+            ("P-256 key, ES384", &p256, JwtAlgorithm::Es384, b"m", &ec_signature, Err(VerifyError::InvalidEcdsaSignature)),
+            ("ec bad signature", &p256, JwtAlgorithm::Es256, b"m", &[0u8; 64], Err(VerifyError::InvalidEcdsaSignature)),
+        ];
+        for (name, key, algorithm, message, signature, expected) in cases {
+            assert_eq!(key.public_key().verify(algorithm, message, signature), expected, "{name}");
+        }
+    }
+}

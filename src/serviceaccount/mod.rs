@@ -1,0 +1,1 @@
+//! Signing keys, the JWT generator and the token authenticator.
