@@ -102,7 +102,10 @@ impl Denial {
     pub fn full_message(&self, pod: &Pod) -> String {
         match self {
             Denial::Forbidden(message) => {
-                format!("pods {:?} is forbidden: {message}", forbidden_object_name(pod))
+                format!(
+                    "pods {:?} is forbidden: {message}",
+                    forbidden_object_name(pod)
+                )
             }
             Denial::ServerTimeout { message, .. } => message.clone(),
         }
@@ -382,7 +385,10 @@ fn check_mirror_pod(pod: &Pod) -> Result<(), Denial> {
 /// Every place a pod spec can name a secret (upstream `VisitPodSecretNames`, which in v1.8
 /// did not skip empty names).
 fn references_any_secret(spec: &PodSpec) -> bool {
-    let pull_secrets = spec.image_pull_secrets.as_ref().is_some_and(|refs| !refs.is_empty());
+    let pull_secrets = spec
+        .image_pull_secrets
+        .as_ref()
+        .is_some_and(|refs| !refs.is_empty());
     let containers = spec
         .init_containers
         .iter()
@@ -475,7 +481,12 @@ fn limit_secret_references(sa: &ServiceAccount, pod: &Pod) -> Result<(), Denial>
     };
 
     // Only plain secret volumes; projected secret sources are not checked.
-    for source in spec.volumes.iter().flatten().filter_map(|v| v.secret.as_ref()) {
+    for source in spec
+        .volumes
+        .iter()
+        .flatten()
+        .filter_map(|v| v.secret.as_ref())
+    {
         let secret = source.secret_name.as_deref().unwrap_or("");
         if !mountable.contains(secret) {
             return Err(Denial::Forbidden(format!(
@@ -484,12 +495,19 @@ fn limit_secret_references(sa: &ServiceAccount, pod: &Pod) -> Result<(), Denial>
         }
     }
 
-    let init_containers = spec.init_containers.iter().flatten().map(|c| ("init container", c));
+    let init_containers = spec
+        .init_containers
+        .iter()
+        .flatten()
+        .map(|c| ("init container", c));
     let containers = spec.containers.iter().map(|c| ("container", c));
     for (kind, container) in init_containers.chain(containers) {
         // Legacy checks env valueFrom only; envFrom was added for CVE-2024-3177 much later.
         for var in container.env.iter().flatten() {
-            let Some(selector) = var.value_from.as_ref().and_then(|s| s.secret_key_ref.as_ref())
+            let Some(selector) = var
+                .value_from
+                .as_ref()
+                .and_then(|s| s.secret_key_ref.as_ref())
             else {
                 continue;
             };
@@ -633,7 +651,11 @@ fn mount_service_account_token(
 /// Copies the account's pull secrets into a pod that has none; never merges.
 fn copy_image_pull_secrets(pod: &mut Pod, sa: &ServiceAccount) {
     let spec = pod.spec.get_or_insert_with(PodSpec::default);
-    if spec.image_pull_secrets.as_ref().is_some_and(|refs| !refs.is_empty()) {
+    if spec
+        .image_pull_secrets
+        .as_ref()
+        .is_some_and(|refs| !refs.is_empty())
+    {
         return;
     }
     let from_account: Vec<LocalObjectReference> = sa
@@ -647,5 +669,1245 @@ fn copy_image_pull_secrets(pod: &mut Pod, sa: &ServiceAccount) {
     // An empty list is left absent so the pod does not gain a `[]` it never had.
     if !from_account.is_empty() {
         spec.image_pull_secrets = Some(from_account);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::names::FixedSuffix;
+    use serde_json::{json, Value};
+    use std::collections::VecDeque;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::{Arc, Mutex};
+
+    const NS: &str = "myns";
+    const MOUNT: &str = DEFAULT_API_TOKEN_MOUNT_PATH;
+
+    fn names() -> FixedSuffix {
+        FixedSuffix("abc123".into())
+    }
+
+    fn pod(value: Value) -> Pod {
+        serde_json::from_value(value).expect("test pod")
+    }
+
+    fn pod_with_spec(spec: Value) -> Pod {
+        pod(json!({"metadata": {"name": "mypod"}, "spec": spec}))
+    }
+
+    fn account(value: Value) -> ServiceAccount {
+        serde_json::from_value(value).expect("test service account")
+    }
+
+    /// `default` in `myns`, uid 12345, referencing the secret `token-name`.
+    fn default_account() -> ServiceAccount {
+        account(json!({
+            "metadata": {"name": "default", "namespace": NS, "uid": "12345"},
+            "secrets": [{"name": "token-name"}],
+        }))
+    }
+
+    fn token_secret(name: &str, sa_name: &str, sa_uid: &str) -> Secret {
+        serde_json::from_value(json!({
+            "metadata": {
+                "name": name,
+                "namespace": NS,
+                "annotations": {
+                    SERVICE_ACCOUNT_NAME_ANNOTATION: sa_name,
+                    SERVICE_ACCOUNT_UID_ANNOTATION: sa_uid,
+                },
+            },
+            "type": SERVICE_ACCOUNT_TOKEN_SECRET_TYPE,
+            "data": {"token": "dG9rZW4tZGF0YQ=="},
+        }))
+        .expect("test secret")
+    }
+
+    fn spec_json(pod: &Pod) -> Value {
+        serde_json::to_value(pod.spec.as_ref().expect("spec")).expect("serializable")
+    }
+
+    fn token_mount(volume: &str) -> Value {
+        json!({"name": volume, "readOnly": true, "mountPath": MOUNT})
+    }
+
+    fn token_volume(volume: &str, secret: &str) -> Value {
+        json!({"name": volume, "secret": {"secretName": secret}})
+    }
+
+    /// Admits `spec` with the default account and its token present.
+    fn admit_default(spec: Value, config: &Config) -> (Pod, Result<(), Denial>) {
+        let mut pod = pod_with_spec(spec);
+        let secrets = [token_secret("token-name", "default", "12345")];
+        let result = admit_pod(
+            &mut pod,
+            NS,
+            Some(&default_account()),
+            &secrets,
+            &names(),
+            config,
+        );
+        (pod, result)
+    }
+
+    #[test]
+    fn is_service_account_token_checks_type_name_and_uid() {
+        let sa = default_account();
+        let mut wrong_type = token_secret("t", "default", "12345");
+        wrong_type.type_ = Some("kubernetes.io/dockercfg".into());
+        let mut no_uid_annotation = token_secret("t", "default", "");
+        no_uid_annotation.metadata.annotations = Some(
+            [(
+                SERVICE_ACCOUNT_NAME_ANNOTATION.to_owned(),
+                "default".to_owned(),
+            )]
+            .into(),
+        );
+        let cases = [
+            (
+                "matching name and uid",
+                token_secret("t", "default", "12345"),
+                true,
+            ),
+            (
+                "empty uid annotation",
+                token_secret("t", "default", ""),
+                true,
+            ),
+            ("absent uid annotation", no_uid_annotation, true),
+            ("other uid", token_secret("t", "default", "99999"), false),
+            (
+                "other account",
+                token_secret("t", "builder", "12345"),
+                false,
+            ),
+            ("not a token secret", wrong_type, false),
+        ];
+        for (name, secret, expected) in cases {
+            assert_eq!(is_service_account_token(&secret, &sa), expected, "{name}");
+        }
+    }
+
+    #[test]
+    fn annotation_values_are_read_like_go_parse_bool() {
+        for value in ["1", "t", "T", "TRUE", "true", "True"] {
+            assert!(parse_go_bool(value), "{value}");
+        }
+        for value in ["0", "f", "false", "FALSE", "", "yes", "tRUE", " true", "2"] {
+            assert!(!parse_go_bool(value), "{value}");
+        }
+    }
+
+    #[test]
+    fn automount_pod_setting_wins_over_account_setting() {
+        // (pod automountServiceAccountToken, account automountServiceAccountToken, mounted)
+        let cases = [
+            (Some(true), Some(true), true),
+            (Some(true), Some(false), true),
+            (Some(true), None, true),
+            (Some(false), Some(true), false),
+            (Some(false), Some(false), false),
+            (Some(false), None, false),
+            (None, Some(true), true),
+            (None, Some(false), false),
+            (None, None, true),
+        ];
+        for (pod_setting, sa_setting, mounted) in cases {
+            let mut sa = default_account();
+            sa.automount_service_account_token = sa_setting;
+            let mut pod = pod_with_spec(json!({"containers": [{"name": "c"}]}));
+            pod.spec
+                .as_mut()
+                .expect("spec")
+                .automount_service_account_token = pod_setting;
+            let secrets = [token_secret("token-name", "default", "12345")];
+            let result = admit_pod(
+                &mut pod,
+                NS,
+                Some(&sa),
+                &secrets,
+                &names(),
+                &Config::default(),
+            );
+            assert_eq!(result, Ok(()), "pod {pod_setting:?}, sa {sa_setting:?}");
+            let spec = spec_json(&pod);
+            let expected_mounts = if mounted {
+                json!([token_mount("token-name")])
+            } else {
+                Value::Null
+            };
+            assert_eq!(
+                spec["containers"][0]["volumeMounts"], expected_mounts,
+                "pod {pod_setting:?}, sa {sa_setting:?}"
+            );
+            let expected_volumes = if mounted {
+                json!([token_volume("token-name", "token-name")])
+            } else {
+                Value::Null
+            };
+            assert_eq!(
+                spec["volumes"], expected_volumes,
+                "pod {pod_setting:?}, sa {sa_setting:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn mounts_token_volume_and_assigns_default_account() {
+        let (pod, result) =
+            admit_default(json!({"containers": [{"name": "c"}]}), &Config::default());
+        assert_eq!(result, Ok(()));
+        assert_eq!(
+            spec_json(&pod),
+            json!({
+                "serviceAccountName": "default",
+                "containers": [{"name": "c", "volumeMounts": [token_mount("token-name")]}],
+                "volumes": [token_volume("token-name", "token-name")],
+            })
+        );
+    }
+
+    /// (case, sa.secrets, namespace secrets, mounted token or None for "no token").
+    type TokenCase = (
+        &'static str,
+        Vec<&'static str>,
+        Vec<Secret>,
+        Option<&'static str>,
+    );
+
+    /// (case, plugin switch, SA annotation, SA secrets, SA imagePullSecrets, pod spec,
+    /// expected Forbidden message).
+    type EnforcementCase = (
+        &'static str,
+        bool,
+        Option<&'static str>,
+        Vec<&'static str>,
+        Vec<&'static str>,
+        Value,
+        Option<String>,
+    );
+
+    #[test]
+    fn picks_the_first_referenced_token_in_account_order() {
+        let sa = account(json!({
+            "metadata": {"name": "mysa", "namespace": NS, "uid": "mysauid"},
+        }));
+        let mut opaque = token_secret("opaque", "mysa", "mysauid");
+        opaque.type_ = Some("Opaque".into());
+        let mut elsewhere = token_secret("elsewhere", "mysa", "mysauid");
+        elsewhere.metadata.namespace = Some("other".into());
+        let cases: Vec<TokenCase> = vec![
+            (
+                "account order, not list order",
+                vec!["token1", "token2"],
+                vec![
+                    token_secret("token2", "mysa", "mysauid"),
+                    token_secret("token1", "mysa", "mysauid"),
+                ],
+                Some("token1"),
+            ),
+            (
+                "referenced secret of another type is skipped",
+                vec!["opaque", "token2"],
+                vec![opaque, token_secret("token2", "mysa", "mysauid")],
+                Some("token2"),
+            ),
+            (
+                "another account's token is skipped",
+                vec!["theirs", "mine"],
+                vec![
+                    token_secret("theirs", "builder", ""),
+                    token_secret("mine", "mysa", ""),
+                ],
+                Some("mine"),
+            ),
+            (
+                "stale uid is skipped",
+                vec!["stale", "fresh"],
+                vec![
+                    token_secret("stale", "mysa", "old-uid"),
+                    token_secret("fresh", "mysa", "mysauid"),
+                ],
+                Some("fresh"),
+            ),
+            (
+                "unreferenced token is not used",
+                vec![],
+                vec![token_secret("token1", "mysa", "mysauid")],
+                None,
+            ),
+            (
+                "referenced secret does not exist",
+                vec!["gone"],
+                vec![],
+                None,
+            ),
+            (
+                "token in another namespace",
+                vec!["elsewhere"],
+                vec![elsewhere],
+                None,
+            ),
+        ];
+        for (case, references, secrets, expected) in cases {
+            let mut sa = sa.clone();
+            sa.secrets = Some(
+                references
+                    .iter()
+                    .map(|name| serde_json::from_value(json!({"name": name})).expect("reference"))
+                    .collect(),
+            );
+            let mut pod =
+                pod_with_spec(json!({"serviceAccountName": "mysa", "containers": [{"name": "c"}]}));
+            let result = admit_pod(
+                &mut pod,
+                NS,
+                Some(&sa),
+                &secrets,
+                &names(),
+                &Config::default(),
+            );
+            match expected {
+                Some(token) => {
+                    assert_eq!(result, Ok(()), "{case}");
+                    assert_eq!(
+                        spec_json(&pod)["volumes"],
+                        json!([token_volume(token, token)]),
+                        "{case}"
+                    );
+                }
+                None => assert!(
+                    matches!(result, Err(Denial::ServerTimeout { .. })),
+                    "{case}: {result:?}"
+                ),
+            }
+        }
+    }
+
+    #[test]
+    fn token_volume_is_reused_or_named_after_the_secret() {
+        // (case, token secret name, existing volumes, expected volumes, expected mount volume)
+        let cases = [
+            (
+                "no volumes",
+                "token-name",
+                json!(null),
+                json!([token_volume("token-name", "token-name")]),
+                "token-name",
+            ),
+            (
+                "existing volume for the token is reused",
+                "token-name",
+                json!([{"name": "data", "emptyDir": {}}, token_volume("mine", "token-name"), token_volume("again", "token-name")]),
+                json!([{"name": "data", "emptyDir": {}}, token_volume("mine", "token-name"), token_volume("again", "token-name")]),
+                "mine",
+            ),
+            (
+                "name collision gets a generated suffix",
+                "token-name",
+                json!([{"name": "token-name", "emptyDir": {}}]),
+                json!([{"name": "token-name", "emptyDir": {}}, token_volume("token-name-abc123", "token-name")]),
+                "token-name-abc123",
+            ),
+            (
+                "collision with another secret's volume",
+                "token-name",
+                json!([token_volume("token-name", "other-secret")]),
+                json!([
+                    token_volume("token-name", "other-secret"),
+                    token_volume("token-name-abc123", "token-name")
+                ]),
+                "token-name-abc123",
+            ),
+            (
+                "dots are kept (v1.8)",
+                "default.token.x",
+                json!(null),
+                json!([token_volume("default.token.x", "default.token.x")]),
+                "default.token.x",
+            ),
+        ];
+        for (case, token, volumes, expected_volumes, mount_volume) in cases {
+            let mut sa = default_account();
+            sa.secrets = Some(vec![
+                serde_json::from_value(json!({"name": token})).expect("reference")
+            ]);
+            let mut spec = json!({"containers": [{"name": "c"}]});
+            if !volumes.is_null() {
+                spec["volumes"] = volumes;
+            }
+            let mut pod = pod_with_spec(spec);
+            let secrets = [token_secret(token, "default", "12345")];
+            let result = admit_pod(
+                &mut pod,
+                NS,
+                Some(&sa),
+                &secrets,
+                &names(),
+                &Config::default(),
+            );
+            assert_eq!(result, Ok(()), "{case}");
+            let spec = spec_json(&pod);
+            assert_eq!(spec["volumes"], expected_volumes, "{case}");
+            assert_eq!(
+                spec["containers"][0]["volumeMounts"],
+                json!([token_mount(mount_volume)]),
+                "{case}"
+            );
+        }
+    }
+
+    #[test]
+    fn mounts_init_containers_and_containers_except_those_already_using_the_path() {
+        let custom = json!({"name": "my-custom-mount", "mountPath": MOUNT, "readOnly": false});
+        let data = json!({"name": "data", "mountPath": "/data"});
+        let (pod, result) = admit_default(
+            json!({
+                "initContainers": [{"name": "i1"}, {"name": "i2", "volumeMounts": [custom]}],
+                "containers": [{"name": "c1", "volumeMounts": [data]}, {"name": "c2", "volumeMounts": [custom]}],
+            }),
+            &Config::default(),
+        );
+        assert_eq!(result, Ok(()));
+        assert_eq!(
+            spec_json(&pod),
+            json!({
+                "serviceAccountName": "default",
+                "initContainers": [
+                    {"name": "i1", "volumeMounts": [token_mount("token-name")]},
+                    {"name": "i2", "volumeMounts": [custom]},
+                ],
+                "containers": [
+                    {"name": "c1", "volumeMounts": [data, token_mount("token-name")]},
+                    {"name": "c2", "volumeMounts": [custom]},
+                ],
+                "volumes": [token_volume("token-name", "token-name")],
+            })
+        );
+    }
+
+    #[test]
+    fn no_volume_is_added_when_no_container_needs_it() {
+        let custom = json!({"name": "my-custom-mount", "mountPath": MOUNT, "readOnly": false});
+        let cases = [
+            (
+                "container",
+                json!({"containers": [{"name": "c", "volumeMounts": [custom]}]}),
+            ),
+            (
+                "init container",
+                json!({"containers": [], "initContainers": [{"name": "i", "volumeMounts": [custom]}]}),
+            ),
+            ("no containers", json!({"containers": []})),
+        ];
+        for (case, spec) in cases {
+            let (pod, result) = admit_default(spec.clone(), &Config::default());
+            assert_eq!(result, Ok(()), "{case}");
+            let mut expected = spec;
+            expected["serviceAccountName"] = json!("default");
+            assert_eq!(spec_json(&pod), expected, "{case}");
+        }
+    }
+
+    #[test]
+    fn missing_token_is_a_server_timeout() {
+        let mut sa = default_account();
+        sa.secrets = None;
+        let mut pod = pod_with_spec(json!({"containers": [{"name": "c"}]}));
+        let result = admit_pod(&mut pod, NS, Some(&sa), &[], &names(), &Config::default());
+        let denial = result.expect_err("no token");
+        assert_eq!(
+            denial,
+            Denial::ServerTimeout {
+                message: "No API token found for service account \"default\", retry after the token is automatically created and added to the service account".into(),
+                retry_after_seconds: 1,
+            }
+        );
+        assert_eq!(denial.code(), 500);
+        let status = serde_json::to_value(denial.to_status(&pod)).expect("status");
+        assert_eq!(
+            status,
+            json!({
+                "status": "Failure",
+                "code": 500,
+                "reason": "ServerTimeout",
+                "message": denial.to_string(),
+                "details": {"kind": "serviceaccounts", "name": "create pod", "retryAfterSeconds": 1},
+            })
+        );
+    }
+
+    #[test]
+    fn missing_token_is_tolerated_or_ignored_when_configured() {
+        let cases = [
+            (
+                "require_api_token=false",
+                Config {
+                    require_api_token: false,
+                    ..Config::default()
+                },
+            ),
+            (
+                "mount_service_account_token=false",
+                Config {
+                    mount_service_account_token: false,
+                    ..Config::default()
+                },
+            ),
+        ];
+        for (case, config) in cases {
+            let mut pod = pod_with_spec(json!({"containers": [{"name": "c"}]}));
+            let result = admit_pod(
+                &mut pod,
+                NS,
+                Some(&default_account()),
+                &[],
+                &names(),
+                &config,
+            );
+            assert_eq!(result, Ok(()), "{case}");
+            assert_eq!(
+                spec_json(&pod),
+                json!({"serviceAccountName": "default", "containers": [{"name": "c"}]}),
+                "{case}"
+            );
+        }
+    }
+
+    #[test]
+    fn mount_switch_off_never_mounts_an_existing_token() {
+        let config = Config {
+            mount_service_account_token: false,
+            ..Config::default()
+        };
+        let (pod, result) = admit_default(json!({"containers": [{"name": "c"}]}), &config);
+        assert_eq!(result, Ok(()));
+        assert_eq!(
+            spec_json(&pod),
+            json!({"serviceAccountName": "default", "containers": [{"name": "c"}]})
+        );
+    }
+
+    #[test]
+    fn missing_account_is_forbidden() {
+        let cases = [
+            ("defaulted", json!({"containers": []}), "myns/default"),
+            (
+                "named",
+                json!({"serviceAccountName": "builder", "containers": []}),
+                "myns/builder",
+            ),
+            (
+                "deprecated alias",
+                json!({"serviceAccount": "legacy", "containers": []}),
+                "myns/legacy",
+            ),
+        ];
+        for (case, spec, account) in cases {
+            let mut pod = pod_with_spec(spec);
+            let result = admit_pod(&mut pod, NS, None, &[], &names(), &Config::default());
+            assert_eq!(
+                result,
+                Err(Denial::Forbidden(format!(
+                    "service account {account} was not found, retry after the service account is created"
+                ))),
+                "{case}"
+            );
+        }
+    }
+
+    #[test]
+    fn named_account_is_kept() {
+        let sa = account(json!({"metadata": {"name": "builder", "namespace": NS}}));
+        let mut pod = pod_with_spec(json!({"serviceAccountName": "builder", "containers": []}));
+        let config = Config {
+            require_api_token: false,
+            ..Config::default()
+        };
+        assert_eq!(
+            admit_pod(&mut pod, NS, Some(&sa), &[], &names(), &config),
+            Ok(())
+        );
+        assert_eq!(spec_json(&pod)["serviceAccountName"], json!("builder"));
+    }
+
+    #[test]
+    fn mirror_pods_are_checked_and_never_mutated() {
+        let service_accounts = "a mirror pod may not reference service accounts";
+        let secrets = "a mirror pod may not reference secrets";
+        let env_secret =
+            json!([{"name": "e", "valueFrom": {"secretKeyRef": {"name": "s", "key": "k"}}}]);
+        let cases: Vec<(&str, Value, Option<&str>)> = vec![
+            (
+                "empty volume source",
+                json!({"containers": [], "volumes": [{"name": "v"}]}),
+                None,
+            ),
+            (
+                "config map only",
+                json!({"containers": [{"name": "c", "env": [{"name": "e", "valueFrom": {"configMapKeyRef": {"name": "cm", "key": "k"}}}]}], "volumes": [{"name": "v", "configMap": {"name": "cm"}}]}),
+                None,
+            ),
+            (
+                "azure file without secret name",
+                json!({"containers": [], "volumes": [{"name": "v", "azureFile": {"secretName": "", "shareName": "s"}}]}),
+                None,
+            ),
+            (
+                "service account",
+                json!({"serviceAccountName": "default", "containers": []}),
+                Some(service_accounts),
+            ),
+            (
+                "deprecated service account alias",
+                json!({"serviceAccount": "default", "containers": []}),
+                Some(service_accounts),
+            ),
+            (
+                "service account checked before secrets",
+                json!({"serviceAccountName": "default", "containers": [], "volumes": [{"name": "v", "secret": {}}]}),
+                Some(service_accounts),
+            ),
+            (
+                "secret volume without a name",
+                json!({"containers": [], "volumes": [{"name": "v", "secret": {}}]}),
+                Some(secrets),
+            ),
+            (
+                "image pull secret",
+                json!({"containers": [], "imagePullSecrets": [{"name": "pull"}]}),
+                Some(secrets),
+            ),
+            (
+                "init container env",
+                json!({"containers": [], "initContainers": [{"name": "i", "env": env_secret}]}),
+                Some(secrets),
+            ),
+            (
+                "container env",
+                json!({"containers": [{"name": "c", "env": env_secret}]}),
+                Some(secrets),
+            ),
+            (
+                "container envFrom",
+                json!({"containers": [{"name": "c", "envFrom": [{"secretRef": {"name": "s"}}]}]}),
+                Some(secrets),
+            ),
+            (
+                "projected secret",
+                json!({"containers": [], "volumes": [{"name": "v", "projected": {"sources": [{"secret": {"name": "s"}}]}}]}),
+                Some(secrets),
+            ),
+            (
+                "azure file",
+                json!({"containers": [], "volumes": [{"name": "v", "azureFile": {"secretName": "az", "shareName": "s"}}]}),
+                Some(secrets),
+            ),
+            (
+                "cephfs",
+                json!({"containers": [], "volumes": [{"name": "v", "cephfs": {"monitors": ["m"], "secretRef": {"name": "s"}}}]}),
+                Some(secrets),
+            ),
+            (
+                "rbd",
+                json!({"containers": [], "volumes": [{"name": "v", "rbd": {"monitors": ["m"], "image": "i", "secretRef": {"name": "s"}}}]}),
+                Some(secrets),
+            ),
+            (
+                "flex volume",
+                json!({"containers": [], "volumes": [{"name": "v", "flexVolume": {"driver": "d", "secretRef": {"name": "s"}}}]}),
+                Some(secrets),
+            ),
+            (
+                "scaleIO",
+                json!({"containers": [], "volumes": [{"name": "v", "scaleIO": {"gateway": "g", "system": "s", "secretRef": {"name": "s"}}}]}),
+                Some(secrets),
+            ),
+            (
+                "iscsi",
+                json!({"containers": [], "volumes": [{"name": "v", "iscsi": {"targetPortal": "t", "iqn": "q", "lun": 0, "secretRef": {"name": "s"}}}]}),
+                Some(secrets),
+            ),
+            (
+                "storageos",
+                json!({"containers": [], "volumes": [{"name": "v", "storageos": {"secretRef": {"name": "s"}}}]}),
+                Some(secrets),
+            ),
+        ];
+        for (case, spec, expected) in cases {
+            let original = pod(json!({
+                "metadata": {"name": "static", "annotations": {MIRROR_POD_ANNOTATION: ""}},
+                "spec": spec,
+            }));
+            let mut admitted = original.clone();
+            // Even with an account and its token at hand, nothing is added.
+            let secrets = [token_secret("token-name", "default", "12345")];
+            let result = admit_pod(
+                &mut admitted,
+                NS,
+                Some(&default_account()),
+                &secrets,
+                &names(),
+                &Config::default(),
+            );
+            assert_eq!(
+                result,
+                expected
+                    .map(|m| Err(Denial::Forbidden(m.into())))
+                    .unwrap_or(Ok(())),
+                "{case}"
+            );
+            assert_eq!(admitted, original, "{case}: mirror pod mutated");
+        }
+    }
+
+    #[test]
+    fn mountable_secrets_enforcement_rules_and_messages() {
+        let env = |container: &str, secret: &str| {
+            json!({"name": container, "env": [
+                {"name": "plain", "value": "x"},
+                {"name": "env-1", "valueFrom": {"secretKeyRef": {"name": secret, "key": "k"}}},
+            ]})
+        };
+        let secret_volume = |secret: &str| json!({"name": "v", "secret": {"secretName": secret}});
+        let not_referenced = |what: &str, secret: &str| {
+            format!("{what} referencing secret.secretName=\"{secret}\" is not allowed because service account default does not reference that secret")
+        };
+        let volume_message = "volume with secret.secretName=\"foo\" is not allowed because service account default does not reference that secret".to_owned();
+        let cases: Vec<EnforcementCase> = vec![
+            ("off by default", false, None, vec![], vec![], json!({"containers": [], "volumes": [secret_volume("foo")]}), None),
+            ("plugin switch", true, None, vec![], vec![], json!({"containers": [], "volumes": [secret_volume("foo")]}), Some(volume_message.clone())),
+            ("annotation true", false, Some("true"), vec![], vec![], json!({"containers": [], "volumes": [secret_volume("foo")]}), Some(volume_message.clone())),
+            ("annotation 1", false, Some("1"), vec![], vec![], json!({"containers": [], "volumes": [secret_volume("foo")]}), Some(volume_message.clone())),
+            ("annotation T", false, Some("T"), vec![], vec![], json!({"containers": [], "volumes": [secret_volume("foo")]}), Some(volume_message.clone())),
+            ("annotation unparsable", false, Some("yes"), vec![], vec![], json!({"containers": [], "volumes": [secret_volume("foo")]}), None),
+            ("annotation false", false, Some("false"), vec![], vec![], json!({"containers": [], "volumes": [secret_volume("foo")]}), None),
+            ("referenced volume", true, None, vec!["foo"], vec![], json!({"containers": [], "volumes": [secret_volume("foo")]}), None),
+            (
+                "volume without a secret name",
+                true, None, vec!["foo"], vec![],
+                json!({"containers": [], "volumes": [{"name": "v", "secret": {}}]}),
+                Some("volume with secret.secretName=\"\" is not allowed because service account default does not reference that secret".into()),
+            ),
+            ("init container env", true, None, vec![], vec![], json!({"containers": [], "initContainers": [env("init-1", "foo")]}), Some(not_referenced("init container init-1 with envVar env-1", "foo"))),
+            ("container env", true, None, vec![], vec![], json!({"containers": [env("container-1", "foo")]}), Some(not_referenced("container container-1 with envVar env-1", "foo"))),
+            ("referenced env", true, None, vec!["foo"], vec![], json!({"containers": [env("container-1", "foo")], "initContainers": [env("init-1", "foo")]}), None),
+            ("envFrom is not checked in v1.8", true, None, vec![], vec![], json!({"containers": [{"name": "c", "envFrom": [{"secretRef": {"name": "foo"}}]}]}), None),
+            ("projected secrets are not checked", true, None, vec![], vec![], json!({"containers": [], "volumes": [{"name": "v", "projected": {"sources": [{"secret": {"name": "foo"}}]}}]}), None),
+            ("referenced pull secret", true, None, vec![], vec!["a", "b"], json!({"containers": [], "imagePullSecrets": [{"name": "b"}, {"name": "a"}]}), None),
+            (
+                "unreferenced pull secret",
+                true, None, vec![], vec!["a"],
+                json!({"containers": [], "imagePullSecrets": [{"name": "a"}, {"name": "b"}]}),
+                Some("imagePullSecrets[1].name=\"b\" is not allowed because service account default does not reference that imagePullSecret".into()),
+            ),
+            (
+                "mountable secret is not a pull secret",
+                true, None, vec!["a"], vec![],
+                json!({"containers": [], "imagePullSecrets": [{"name": "a"}]}),
+                Some("imagePullSecrets[0].name=\"a\" is not allowed because service account default does not reference that imagePullSecret".into()),
+            ),
+            (
+                "volumes first",
+                true, None, vec![], vec![],
+                json!({"containers": [env("container-1", "bar")], "initContainers": [env("init-1", "bar")], "imagePullSecrets": [{"name": "x"}], "volumes": [secret_volume("foo")]}),
+                Some(volume_message.clone()),
+            ),
+            (
+                "init containers before containers",
+                true, None, vec![], vec![],
+                json!({"containers": [env("container-1", "bar")], "initContainers": [env("init-1", "baz")], "imagePullSecrets": [{"name": "x"}]}),
+                Some(not_referenced("init container init-1 with envVar env-1", "baz")),
+            ),
+            (
+                "containers before pull secrets",
+                true, None, vec![], vec![],
+                json!({"containers": [env("container-1", "bar")], "imagePullSecrets": [{"name": "x"}]}),
+                Some(not_referenced("container container-1 with envVar env-1", "bar")),
+            ),
+        ];
+        for (case, limit, annotation, mountable, pullable, spec, expected) in cases {
+            let mut sa = account(json!({
+                "metadata": {"name": "default", "namespace": NS},
+                "secrets": mountable.iter().map(|name| json!({"name": name})).collect::<Vec<_>>(),
+                "imagePullSecrets": pullable.iter().map(|name| json!({"name": name})).collect::<Vec<_>>(),
+            }));
+            if let Some(value) = annotation {
+                sa.metadata.annotations = Some(
+                    [(
+                        ENFORCE_MOUNTABLE_SECRETS_ANNOTATION.to_owned(),
+                        value.to_owned(),
+                    )]
+                    .into(),
+                );
+            }
+            let config = Config {
+                limit_secret_references: limit,
+                require_api_token: false,
+                ..Config::default()
+            };
+            let mut pod = pod_with_spec(spec);
+            let result = admit_pod(&mut pod, NS, Some(&sa), &[], &names(), &config);
+            assert_eq!(
+                result,
+                expected
+                    .map(|m| Err(Denial::Forbidden(m)))
+                    .unwrap_or(Ok(())),
+                "{case}"
+            );
+        }
+    }
+
+    #[test]
+    fn enforcement_runs_before_the_token_mount() {
+        let mut sa = default_account();
+        sa.secrets = None;
+        let config = Config {
+            limit_secret_references: true,
+            ..Config::default()
+        };
+        let mut pod = pod_with_spec(
+            json!({"containers": [], "volumes": [{"name": "v", "secret": {"secretName": "foo"}}]}),
+        );
+        let result = admit_pod(&mut pod, NS, Some(&sa), &[], &names(), &config);
+        assert_eq!(
+            result,
+            Err(Denial::Forbidden(
+                "volume with secret.secretName=\"foo\" is not allowed because service account default does not reference that secret".into()
+            ))
+        );
+
+        // The volume admission adds itself is never checked (and is referenced anyway).
+        let (pod, result) = admit_default(json!({"containers": [{"name": "c"}]}), &config);
+        assert_eq!(result, Ok(()));
+        assert_eq!(
+            spec_json(&pod)["volumes"],
+            json!([token_volume("token-name", "token-name")])
+        );
+    }
+
+    #[test]
+    fn image_pull_secrets_are_copied_only_into_pods_without_any() {
+        // (case, SA pull secrets, pod pull secrets, expected pod pull secrets)
+        let cases = [
+            (
+                "copied in order",
+                json!([{"name": "foo"}, {"name": "bar"}]),
+                json!(null),
+                json!([{"name": "foo"}, {"name": "bar"}]),
+            ),
+            (
+                "empty pod list counts as none",
+                json!([{"name": "foo"}]),
+                json!([]),
+                json!([{"name": "foo"}]),
+            ),
+            (
+                "pod list kept, no merge",
+                json!([{"name": "foo"}, {"name": "bar"}]),
+                json!([{"name": "foo"}]),
+                json!([{"name": "foo"}]),
+            ),
+            ("nothing to copy", json!(null), json!(null), json!(null)),
+        ];
+        for (case, from_account, from_pod, expected) in cases {
+            let mut sa = default_account();
+            sa.image_pull_secrets = serde_json::from_value(from_account).expect("pull secrets");
+            let mut spec = json!({"containers": []});
+            if !from_pod.is_null() {
+                spec["imagePullSecrets"] = from_pod;
+            }
+            let mut pod = pod_with_spec(spec);
+            let config = Config {
+                require_api_token: false,
+                ..Config::default()
+            };
+            assert_eq!(
+                admit_pod(&mut pod, NS, Some(&sa), &[], &names(), &config),
+                Ok(()),
+                "{case}"
+            );
+            assert_eq!(spec_json(&pod)["imagePullSecrets"], expected, "{case}");
+        }
+    }
+
+    #[test]
+    fn copied_image_pull_secrets_are_independent_of_the_account() {
+        let mut sa = default_account();
+        sa.image_pull_secrets = Some(vec![
+            LocalObjectReference { name: "foo".into() },
+            LocalObjectReference { name: "bar".into() },
+        ]);
+        let before = sa.clone();
+        let mut pod = pod_with_spec(json!({"containers": []}));
+        let config = Config {
+            require_api_token: false,
+            ..Config::default()
+        };
+        assert_eq!(
+            admit_pod(&mut pod, NS, Some(&sa), &[], &names(), &config),
+            Ok(())
+        );
+        let pulls = pod
+            .spec
+            .as_mut()
+            .and_then(|s| s.image_pull_secrets.as_mut())
+            .expect("copied");
+        assert_eq!(
+            pulls,
+            before.image_pull_secrets.as_ref().expect("account list")
+        );
+        pulls[1] = LocalObjectReference { name: "baz".into() };
+        assert_eq!(sa, before);
+    }
+
+    #[test]
+    fn forbidden_messages_name_the_pod_or_its_generate_name() {
+        let denial = Denial::Forbidden("no".into());
+        let cases = [
+            (
+                json!({"metadata": {"name": "x", "generateName": "web-"}}),
+                "pods \"x\" is forbidden: no",
+            ),
+            (
+                json!({"metadata": {"generateName": "web-"}}),
+                "pods \"web-\" is forbidden: no",
+            ),
+            (
+                json!({"metadata": {"name": ""}}),
+                "pods \"Unknown\" is forbidden: no",
+            ),
+        ];
+        for (value, expected) in cases {
+            assert_eq!(denial.full_message(&pod(value)), expected);
+        }
+        let status =
+            serde_json::to_value(denial.to_status(&pod(json!({"metadata": {"name": "x"}}))))
+                .expect("status");
+        assert_eq!(
+            status,
+            json!({
+                "status": "Failure",
+                "code": 403,
+                "reason": "Forbidden",
+                "message": "pods \"x\" is forbidden: no",
+                "details": {"name": "x", "kind": "pods"},
+            })
+        );
+    }
+
+    // ---- the async wrapper -------------------------------------------------------------
+
+    #[derive(Default)]
+    struct FakeLookup {
+        cached: Option<ServiceAccount>,
+        cache_error: Option<LookupError>,
+        /// Live GET answers in order; NotFound once they run out.
+        live: Mutex<VecDeque<Result<ServiceAccount, LookupError>>>,
+        secrets: Vec<Secret>,
+        list_error: Option<LookupError>,
+        cache_calls: AtomicUsize,
+        live_calls: AtomicUsize,
+        list_calls: AtomicUsize,
+    }
+
+    impl FakeLookup {
+        fn live(answers: Vec<Result<ServiceAccount, LookupError>>) -> Self {
+            Self {
+                live: Mutex::new(answers.into()),
+                ..Self::default()
+            }
+        }
+
+        fn calls(&self) -> (usize, usize, usize) {
+            (
+                self.cache_calls.load(Ordering::SeqCst),
+                self.live_calls.load(Ordering::SeqCst),
+                self.list_calls.load(Ordering::SeqCst),
+            )
+        }
+    }
+
+    impl AccountLookup for FakeLookup {
+        fn cached_service_account<'a>(
+            &'a self,
+            _namespace: &'a str,
+            _name: &'a str,
+        ) -> BoxFuture<'a, Result<Option<ServiceAccount>, LookupError>> {
+            self.cache_calls.fetch_add(1, Ordering::SeqCst);
+            let answer = match &self.cache_error {
+                Some(err) => Err(err.clone()),
+                None => Ok(self.cached.clone()),
+            };
+            Box::pin(async move { answer })
+        }
+
+        fn get_service_account<'a>(
+            &'a self,
+            _namespace: &'a str,
+            name: &'a str,
+        ) -> BoxFuture<'a, Result<ServiceAccount, LookupError>> {
+            self.live_calls.fetch_add(1, Ordering::SeqCst);
+            let answer = self
+                .live
+                .lock()
+                .expect("lock")
+                .pop_front()
+                .unwrap_or_else(|| Err(LookupError::NotFound(name.to_owned())));
+            Box::pin(async move { answer })
+        }
+
+        fn list_secrets<'a>(
+            &'a self,
+            _namespace: &'a str,
+        ) -> BoxFuture<'a, Result<Vec<Secret>, LookupError>> {
+            self.list_calls.fetch_add(1, Ordering::SeqCst);
+            let answer = match &self.list_error {
+                Some(err) => Err(err.clone()),
+                None => Ok(self.secrets.clone()),
+            };
+            Box::pin(async move { answer })
+        }
+    }
+
+    /// Runs the wrapper with a pause that records its waits instead of sleeping.
+    async fn run(
+        pod: &mut Pod,
+        operation: Operation,
+        lookup: &FakeLookup,
+        config: &Config,
+    ) -> (Result<(), Denial>, Vec<Duration>) {
+        let waits = Arc::new(Mutex::new(Vec::new()));
+        let recorded = Arc::clone(&waits);
+        let pause = move |wait: Duration| -> BoxFuture<'static, ()> {
+            recorded.lock().expect("lock").push(wait);
+            Box::pin(async {})
+        };
+        let result = admit_with_pause(pod, operation, NS, lookup, &names(), config, &pause).await;
+        let waits = waits.lock().expect("lock").clone();
+        (result, waits)
+    }
+
+    fn not_found_message(name: &str) -> Denial {
+        Denial::Forbidden(format!(
+            "service account myns/{name} was not found, retry after the service account is created"
+        ))
+    }
+
+    #[tokio::test]
+    async fn default_account_gets_ten_live_attempts_with_one_wait() {
+        let lookup = FakeLookup::default();
+        let mut pod = pod_with_spec(json!({"containers": []}));
+        let (result, waits) = run(&mut pod, Operation::Create, &lookup, &Config::default()).await;
+        assert_eq!(result, Err(not_found_message("default")));
+        assert_eq!(lookup.calls(), (1, 10, 0));
+        assert_eq!(waits.len(), 9);
+        assert!(
+            waits.iter().all(|wait| *wait == waits[0]),
+            "one wait per call: {waits:?}"
+        );
+        assert!((100..200).contains(&waits[0].as_millis()), "{waits:?}");
+    }
+
+    #[tokio::test]
+    async fn other_accounts_get_one_live_attempt() {
+        let lookup = FakeLookup::default();
+        let mut pod = pod_with_spec(json!({"serviceAccountName": "builder", "containers": []}));
+        let (result, waits) = run(&mut pod, Operation::Create, &lookup, &Config::default()).await;
+        assert_eq!(result, Err(not_found_message("builder")));
+        assert_eq!(lookup.calls(), (1, 1, 0));
+        assert!(waits.is_empty());
+    }
+
+    #[tokio::test]
+    async fn not_found_keeps_retrying_until_the_account_appears() {
+        let lookup = FakeLookup {
+            secrets: vec![token_secret("token-name", "default", "12345")],
+            ..FakeLookup::live(vec![
+                Err(LookupError::NotFound("default".into())),
+                Err(LookupError::NotFound("default".into())),
+                Ok(default_account()),
+            ])
+        };
+        let mut pod = pod_with_spec(json!({"containers": [{"name": "c"}]}));
+        let (result, waits) = run(&mut pod, Operation::Create, &lookup, &Config::default()).await;
+        assert_eq!(result, Ok(()));
+        assert_eq!(lookup.calls(), (1, 3, 1));
+        assert_eq!(waits.len(), 2);
+        assert_eq!(
+            spec_json(&pod)["volumes"],
+            json!([token_volume("token-name", "token-name")])
+        );
+    }
+
+    #[tokio::test]
+    async fn other_lookup_errors_stop_at_once() {
+        let cases = [
+            (
+                "live GET",
+                FakeLookup::live(vec![Err(LookupError::Other("etcd unavailable".into()))]),
+                (1, 1, 0),
+            ),
+            (
+                "cache",
+                FakeLookup {
+                    cache_error: Some(LookupError::Other("etcd unavailable".into())),
+                    ..FakeLookup::default()
+                },
+                (1, 0, 0),
+            ),
+        ];
+        for (case, lookup, calls) in cases {
+            let mut pod = pod_with_spec(json!({"containers": []}));
+            let (result, waits) =
+                run(&mut pod, Operation::Create, &lookup, &Config::default()).await;
+            assert_eq!(
+                result,
+                Err(Denial::Forbidden(
+                    "error looking up service account myns/default: etcd unavailable".into()
+                )),
+                "{case}"
+            );
+            assert_eq!(lookup.calls(), calls, "{case}");
+            assert!(waits.is_empty(), "{case}");
+        }
+    }
+
+    #[tokio::test]
+    async fn cached_account_skips_live_lookups() {
+        let lookup = FakeLookup {
+            cached: Some(default_account()),
+            secrets: vec![token_secret("token-name", "default", "12345")],
+            ..FakeLookup::default()
+        };
+        let mut pod = pod_with_spec(json!({"containers": [{"name": "c"}]}));
+        let (result, _) = run(&mut pod, Operation::Create, &lookup, &Config::default()).await;
+        assert_eq!(result, Ok(()));
+        assert_eq!(lookup.calls(), (1, 0, 1));
+        assert_eq!(
+            spec_json(&pod)["containers"][0]["volumeMounts"],
+            json!([token_mount("token-name")])
+        );
+    }
+
+    #[tokio::test]
+    async fn updates_and_mirror_pods_need_no_lookups() {
+        let lookup = FakeLookup {
+            cached: Some(default_account()),
+            ..FakeLookup::default()
+        };
+        let original = pod_with_spec(json!({"containers": [{"name": "c"}]}));
+        let mut updated = original.clone();
+        let (result, _) = run(&mut updated, Operation::Update, &lookup, &Config::default()).await;
+        assert_eq!(result, Ok(()));
+        assert_eq!(updated, original);
+
+        let mut mirror = pod(json!({
+            "metadata": {"name": "static", "annotations": {MIRROR_POD_ANNOTATION: "hash"}},
+            "spec": {"serviceAccountName": "default", "containers": []},
+        }));
+        let (result, _) = run(&mut mirror, Operation::Create, &lookup, &Config::default()).await;
+        assert_eq!(
+            result,
+            Err(Denial::Forbidden(
+                "a mirror pod may not reference service accounts".into()
+            ))
+        );
+        assert_eq!(lookup.calls(), (0, 0, 0));
+    }
+
+    #[tokio::test]
+    async fn secrets_are_listed_only_when_a_token_must_be_picked() {
+        let mut no_automount = default_account();
+        no_automount.automount_service_account_token = Some(false);
+        let mut no_secrets = default_account();
+        no_secrets.secrets = None;
+        let cases = [
+            ("automount off", no_automount, Config::default(), 0),
+            (
+                "no referenced secrets",
+                no_secrets,
+                Config {
+                    require_api_token: false,
+                    ..Config::default()
+                },
+                0,
+            ),
+            (
+                "mount switch off",
+                default_account(),
+                Config {
+                    mount_service_account_token: false,
+                    ..Config::default()
+                },
+                0,
+            ),
+            ("token needed", default_account(), Config::default(), 1),
+        ];
+        for (case, sa, config, lists) in cases {
+            let lookup = FakeLookup {
+                cached: Some(sa),
+                secrets: vec![token_secret("token-name", "default", "12345")],
+                ..FakeLookup::default()
+            };
+            let mut pod = pod_with_spec(json!({"containers": [{"name": "c"}]}));
+            let (result, _) = run(&mut pod, Operation::Create, &lookup, &config).await;
+            assert_eq!(result, Ok(()), "{case}");
+            assert_eq!(lookup.calls().2, lists, "{case}");
+        }
+    }
+
+    #[tokio::test]
+    async fn secret_listing_failure_is_reported_after_enforcement() {
+        let failing = || FakeLookup {
+            cached: Some(default_account()),
+            list_error: Some(LookupError::Other("informer not synced".into())),
+            ..FakeLookup::default()
+        };
+        let mut pod = pod_with_spec(json!({"containers": [{"name": "c"}]}));
+        let (result, _) = run(&mut pod, Operation::Create, &failing(), &Config::default()).await;
+        assert_eq!(
+            result,
+            Err(Denial::Forbidden(
+                "Error looking up service account token for myns/default: informer not synced"
+                    .into()
+            ))
+        );
+
+        let config = Config {
+            limit_secret_references: true,
+            ..Config::default()
+        };
+        let mut pod = pod_with_spec(json!({"containers": [], "imagePullSecrets": [{"name": "p"}]}));
+        let (result, _) = run(&mut pod, Operation::Create, &failing(), &config).await;
+        assert_eq!(
+            result,
+            Err(Denial::Forbidden(
+                "imagePullSecrets[0].name=\"p\" is not allowed because service account default does not reference that imagePullSecret".into()
+            ))
+        );
+    }
+
+    fn require_send<F: std::future::Future + Send>(future: F) -> F {
+        future
+    }
+
+    #[tokio::test]
+    async fn public_wrapper_is_send_and_admits() {
+        // A non-default missing account takes one attempt, so nothing sleeps.
+        let lookup = FakeLookup::default();
+        let mut pod = pod_with_spec(json!({"serviceAccountName": "builder", "containers": []}));
+        let result = require_send(admit(
+            &mut pod,
+            Operation::Create,
+            NS,
+            &lookup,
+            &names(),
+            &Config::default(),
+        ))
+        .await;
+        assert_eq!(result, Err(not_found_message("builder")));
+        assert_eq!(lookup.calls(), (1, 1, 0));
     }
 }

@@ -76,7 +76,11 @@ async fn respond(
     let Some(object) = &request.object else {
         return allow;
     };
-    if object.types.as_ref().is_some_and(|types| types.kind != "Pod") {
+    if object
+        .types
+        .as_ref()
+        .is_some_and(|types| types.kind != "Pod")
+    {
         return allow;
     }
     let mut pod: Pod = match serde_json::to_value(object).and_then(serde_json::from_value) {
@@ -150,4 +154,265 @@ fn fallback_review(message: &str) -> Vec<u8> {
         },
     });
     review.to_string().into_bytes()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::admission::serviceaccount::{
+        LookupError, SERVICE_ACCOUNT_NAME_ANNOTATION, SERVICE_ACCOUNT_TOKEN_SECRET_TYPE,
+        SERVICE_ACCOUNT_UID_ANNOTATION,
+    };
+    use crate::names::FixedSuffix;
+    use futures::future::BoxFuture;
+    use k8s_openapi::api::core::v1::{Secret, ServiceAccount};
+    use serde_json::json;
+
+    const MOUNT: &str = "/var/run/secrets/kubernetes.io/serviceaccount";
+
+    /// Knows one cached account; every live GET is a 404.
+    struct StaticLookup {
+        account: Option<ServiceAccount>,
+        secrets: Vec<Secret>,
+    }
+
+    impl AccountLookup for StaticLookup {
+        fn cached_service_account<'a>(
+            &'a self,
+            _namespace: &'a str,
+            name: &'a str,
+        ) -> BoxFuture<'a, Result<Option<ServiceAccount>, LookupError>> {
+            let found = self
+                .account
+                .clone()
+                .filter(|sa| sa.metadata.name.as_deref() == Some(name));
+            Box::pin(async move { Ok(found) })
+        }
+
+        fn get_service_account<'a>(
+            &'a self,
+            _namespace: &'a str,
+            name: &'a str,
+        ) -> BoxFuture<'a, Result<ServiceAccount, LookupError>> {
+            Box::pin(async move { Err(LookupError::NotFound(name.to_owned())) })
+        }
+
+        fn list_secrets<'a>(
+            &'a self,
+            _namespace: &'a str,
+        ) -> BoxFuture<'a, Result<Vec<Secret>, LookupError>> {
+            let secrets = self.secrets.clone();
+            Box::pin(async move { Ok(secrets) })
+        }
+    }
+
+    fn lookup_with_token() -> StaticLookup {
+        StaticLookup {
+            account: Some(
+                serde_json::from_value(json!({
+                    "metadata": {"name": "default", "namespace": "myns", "uid": "12345"},
+                    "secrets": [{"name": "default-token-x"}],
+                    "imagePullSecrets": [{"name": "registry"}],
+                }))
+                .expect("account"),
+            ),
+            secrets: vec![serde_json::from_value(json!({
+                "metadata": {
+                    "name": "default-token-x",
+                    "namespace": "myns",
+                    "annotations": {
+                        SERVICE_ACCOUNT_NAME_ANNOTATION: "default",
+                        SERVICE_ACCOUNT_UID_ANNOTATION: "12345",
+                    },
+                },
+                "type": SERVICE_ACCOUNT_TOKEN_SECRET_TYPE,
+            }))
+            .expect("secret")],
+        }
+    }
+
+    fn review_body(operation: &str, resource: &str, object: Value) -> Vec<u8> {
+        json!({
+            "apiVersion": "admission.k8s.io/v1",
+            "kind": "AdmissionReview",
+            "request": {
+                "uid": "req-1",
+                "kind": {"group": "", "version": "v1", "kind": "Pod"},
+                "resource": {"group": "", "version": "v1", "resource": resource},
+                "name": "web",
+                "namespace": "myns",
+                "operation": operation,
+                "userInfo": {"username": "alice"},
+                "object": object,
+                "oldObject": null,
+                "dryRun": false,
+            },
+        })
+        .to_string()
+        .into_bytes()
+    }
+
+    fn web_pod() -> Value {
+        json!({
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": "web", "namespace": "myns", "labels": {"app": "web"}},
+            "spec": {"containers": [{"name": "c", "image": "nginx"}], "futureField": {"kept": true}},
+        })
+    }
+
+    async fn answer(body: &[u8], lookup: &StaticLookup) -> Value {
+        let names = FixedSuffix("abc123".into());
+        let out = review(body, lookup, &names, &Config::default()).await;
+        serde_json::from_slice(&out).expect("response is JSON")
+    }
+
+    fn decoded_patch(response: &Value) -> json_patch::Patch {
+        let encoded = response["response"]["patch"]
+            .as_str()
+            .expect("base64 patch string");
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(encoded)
+            .expect("valid base64");
+        serde_json::from_slice(&bytes).expect("JSONPatch")
+    }
+
+    #[tokio::test]
+    async fn create_is_answered_with_a_json_patch_that_applies_to_the_original() {
+        let lookup = lookup_with_token();
+        let response = answer(&review_body("CREATE", "pods", web_pod()), &lookup).await;
+        assert_eq!(response["apiVersion"], "admission.k8s.io/v1");
+        assert_eq!(response["kind"], "AdmissionReview");
+        assert_eq!(response["response"]["uid"], "req-1");
+        assert_eq!(response["response"]["allowed"], true);
+        assert_eq!(response["response"]["patchType"], "JSONPatch");
+
+        let mut patched = web_pod();
+        json_patch::patch(&mut patched, &decoded_patch(&response)).expect("patch applies");
+        let mut expected = web_pod();
+        expected["spec"] = json!({
+            "serviceAccountName": "default",
+            "containers": [{
+                "name": "c",
+                "image": "nginx",
+                "volumeMounts": [{"name": "default-token-x", "readOnly": true, "mountPath": MOUNT}],
+            }],
+            "volumes": [{"name": "default-token-x", "secret": {"secretName": "default-token-x"}}],
+            "imagePullSecrets": [{"name": "registry"}],
+            "futureField": {"kept": true},
+        });
+        assert_eq!(patched, expected);
+
+        // Admitting the admitted pod again changes nothing, so no patch is sent.
+        let again = answer(&review_body("CREATE", "pods", patched), &lookup).await;
+        assert_eq!(again["response"]["allowed"], true);
+        assert!(again["response"].get("patch").is_none(), "{again}");
+        assert!(again["response"].get("patchType").is_none(), "{again}");
+    }
+
+    #[tokio::test]
+    async fn denials_carry_the_api_server_status() {
+        let mut named = web_pod();
+        named["spec"]["serviceAccountName"] = json!("builder");
+        let mut no_token_lookup = lookup_with_token();
+        no_token_lookup.secrets.clear();
+        let mut generated = web_pod();
+        generated["metadata"] =
+            json!({"generateName": "web-", "annotations": {"kubernetes.io/config.mirror": "x"}});
+        generated["spec"]["serviceAccountName"] = json!("default");
+        let cases = [
+            (
+                named,
+                lookup_with_token(),
+                json!({
+                    "status": "Failure",
+                    "code": 403,
+                    "reason": "Forbidden",
+                    "message": "pods \"web\" is forbidden: service account myns/builder was not found, retry after the service account is created",
+                    "details": {"name": "web", "kind": "pods"},
+                }),
+            ),
+            (
+                web_pod(),
+                no_token_lookup,
+                json!({
+                    "status": "Failure",
+                    "code": 500,
+                    "reason": "ServerTimeout",
+                    "message": "No API token found for service account \"default\", retry after the token is automatically created and added to the service account",
+                    "details": {"name": "create pod", "kind": "serviceaccounts", "retryAfterSeconds": 1},
+                }),
+            ),
+            (
+                generated,
+                lookup_with_token(),
+                json!({
+                    "status": "Failure",
+                    "code": 403,
+                    "reason": "Forbidden",
+                    "message": "pods \"web-\" is forbidden: a mirror pod may not reference service accounts",
+                    "details": {"name": "web-", "kind": "pods"},
+                }),
+            ),
+        ];
+        for (object, lookup, status) in cases {
+            let response = answer(&review_body("CREATE", "pods", object), &lookup).await;
+            assert_eq!(response["response"]["uid"], "req-1");
+            assert_eq!(response["response"]["allowed"], false);
+            assert_eq!(response["response"]["status"], status);
+            assert!(response["response"].get("patch").is_none());
+        }
+    }
+
+    #[tokio::test]
+    async fn requests_the_plugin_ignores_are_allowed_unchanged() {
+        let binding = json!({"apiVersion": "v1", "kind": "Binding", "metadata": {"name": "web"}, "target": {"name": "node-1"}});
+        let cases = [
+            ("update", review_body("UPDATE", "pods", web_pod())),
+            ("delete", review_body("DELETE", "pods", web_pod())),
+            (
+                "other resource",
+                review_body(
+                    "CREATE",
+                    "configmaps",
+                    json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}}),
+                ),
+            ),
+            ("not a pod object", review_body("CREATE", "pods", binding)),
+            ("no object", review_body("CREATE", "pods", Value::Null)),
+        ];
+        for (case, body) in cases {
+            let response = answer(&body, &lookup_with_token()).await;
+            assert_eq!(response["response"]["allowed"], true, "{case}: {response}");
+            assert!(response["response"].get("patch").is_none(), "{case}");
+        }
+    }
+
+    #[tokio::test]
+    async fn malformed_reviews_are_bad_requests() {
+        let mut broken_pod = web_pod();
+        broken_pod["spec"]["containers"] = json!("not a list");
+        let no_request = json!({"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview"})
+            .to_string()
+            .into_bytes();
+        let cases = [
+            ("not JSON", b"not json".to_vec(), ""),
+            ("no request", no_request, ""),
+            (
+                "pod that does not decode",
+                review_body("CREATE", "pods", broken_pod),
+                "req-1",
+            ),
+        ];
+        for (case, body, uid) in cases {
+            let response = answer(&body, &lookup_with_token()).await;
+            assert_eq!(response["response"]["allowed"], false, "{case}");
+            assert_eq!(response["response"]["uid"], uid, "{case}");
+            assert_eq!(response["response"]["status"]["code"], 400, "{case}");
+            assert_eq!(
+                response["response"]["status"]["reason"], "BadRequest",
+                "{case}"
+            );
+        }
+    }
 }

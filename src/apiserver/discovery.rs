@@ -20,7 +20,8 @@ const MIN_COMPATIBILITY_MINOR: &str = "32";
 
 const AGGREGATED_GROUP: &str = "apidiscovery.k8s.io";
 const AGGREGATED_KIND: &str = "APIGroupDiscoveryList";
-const CONTENT_TYPE_V2: &str = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList";
+const CONTENT_TYPE_V2: &str =
+    "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList";
 const CONTENT_TYPE_V2BETA1: &str =
     "application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList";
 
@@ -160,7 +161,11 @@ fn legacy_resource_entry(resource: &ResourceInfo) -> Value {
     if !resource.create_only {
         entry.insert(
             "storageVersionHash".into(),
-            json!(storage_version_hash(resource.group, resource.version, resource.kind)),
+            json!(storage_version_hash(
+                resource.group,
+                resource.version,
+                resource.kind
+            )),
         );
     }
     Value::Object(entry)
@@ -214,7 +219,11 @@ fn aggregated_resource_entry(resource: &ResourceInfo) -> Value {
     );
     entry.insert(
         "scope".into(),
-        json!(if resource.namespaced { "Namespaced" } else { "Cluster" }),
+        json!(if resource.namespaced {
+            "Namespaced"
+        } else {
+            "Cluster"
+        }),
     );
     entry.insert("singularResource".into(), json!(resource.singular));
     entry.insert("verbs".into(), json!(resource.verbs));
@@ -240,7 +249,11 @@ fn aggregated_group(group: &str, versions: &[&str]) -> Value {
         })
         .collect();
     // The core group has an empty name, which upstream leaves out of the metadata.
-    let metadata = if group.is_empty() { json!({}) } else { json!({"name": group}) };
+    let metadata = if group.is_empty() {
+        json!({})
+    } else {
+        json!({"name": group})
+    };
     json!({"metadata": metadata, "versions": versions})
 }
 
@@ -304,7 +317,9 @@ pub(crate) fn parse_accept(accept: &str) -> Vec<MediaRange> {
             let mut quality = 1.0_f32;
             let mut params = Vec::new();
             for part in parts {
-                let Some((key, value)) = part.split_once('=') else { continue };
+                let Some((key, value)) = part.split_once('=') else {
+                    continue;
+                };
                 let key = key.trim().to_ascii_lowercase();
                 let value = value.trim().trim_matches('"').to_string();
                 if key == "q" {
@@ -313,7 +328,11 @@ pub(crate) fn parse_accept(accept: &str) -> Vec<MediaRange> {
                     params.push((key, value));
                 }
             }
-            Some(MediaRange { mime, params, quality })
+            Some(MediaRange {
+                mime,
+                params,
+                quality,
+            })
         })
         .collect();
     // A stable sort keeps the client's order among equally preferred ranges.
@@ -360,8 +379,18 @@ mod tests {
         assert_eq!(info["major"], "1");
         assert_eq!(info["minor"], "33");
         assert_eq!(info["gitVersion"], KUBERNETES_VERSION);
-        for field in ["gitCommit", "gitTreeState", "buildDate", "goVersion", "compiler", "platform"] {
-            assert!(info[field].as_str().is_some_and(|s| !s.is_empty()), "{field}");
+        for field in [
+            "gitCommit",
+            "gitTreeState",
+            "buildDate",
+            "goVersion",
+            "compiler",
+            "platform",
+        ] {
+            assert!(
+                info[field].as_str().is_some_and(|s| !s.is_empty()),
+                "{field}"
+            );
         }
         // kube-rs decodes /version into k8s-openapi's Info.
         let decoded: k8s_openapi::apimachinery::pkg::version::Info =
@@ -395,7 +424,10 @@ mod tests {
         );
         let group = api_group("authentication.k8s.io").expect("served group");
         assert_eq!(group["kind"], "APIGroup");
-        assert_eq!(group["versions"][0]["groupVersion"], "authentication.k8s.io/v1");
+        assert_eq!(
+            group["versions"][0]["groupVersion"],
+            "authentication.k8s.io/v1"
+        );
         assert!(api_group("apps").is_none());
         assert!(api_group("").is_none());
     }
@@ -406,15 +438,29 @@ mod tests {
         assert_eq!(list["kind"], "APIResourceList");
         assert_eq!(list["groupVersion"], "v1");
         let resources = list["resources"].as_array().expect("resources");
-        let names: Vec<&str> = resources.iter().filter_map(|r| r["name"].as_str()).collect();
-        assert_eq!(names, ["namespaces", "serviceaccounts", "secrets", "pods", "configmaps"]);
+        let names: Vec<&str> = resources
+            .iter()
+            .filter_map(|r| r["name"].as_str())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "namespaces",
+                "serviceaccounts",
+                "secrets",
+                "pods",
+                "configmaps"
+            ]
+        );
         let pods = &resources[3];
         assert_eq!(pods["singularName"], "pod");
         assert_eq!(pods["namespaced"], true);
         assert_eq!(pods["kind"], "Pod");
         assert_eq!(pods["shortNames"], json!(["po"]));
         assert_eq!(pods["categories"], json!(["all"]));
-        assert!(pods["verbs"].as_array().is_some_and(|v| v.contains(&json!("watch"))));
+        assert!(pods["verbs"]
+            .as_array()
+            .is_some_and(|v| v.contains(&json!("watch"))));
         assert_eq!(resources[0]["namespaced"], false);
         // Secrets have no short names: the field is left out, as upstream does.
         assert!(resources[2].get("shortNames").is_none());

@@ -388,6 +388,12 @@ fn prepare_for_create(state: &ServerState, path: &ResourcePath, object: &mut Val
     if resource.plural == "pods" {
         meta.insert("generation".into(), json!(1));
     }
+    // Status is the server's to set: a client's status on create is dropped.
+    if matches!(resource.plural, "pods" | "namespaces") {
+        if let Some(map) = object.as_object_mut() {
+            map.remove("status");
+        }
+    }
     Ok(())
 }
 
@@ -436,6 +442,7 @@ async fn create_object(
     let name = display_name(&normalized);
     let attrs = attributes(ctx, path, name_of(&normalized), Operation::Create, None);
     state.admission.admit(&attrs, &mut normalized).await?;
+    defaults::sync_deprecated_fields(resource, &mut normalized);
     validation::validate_create(resource, &normalized)?;
     state.admission.validate(&attrs, &normalized).await?;
     if is_dry_run(ctx) {
@@ -547,6 +554,7 @@ async fn update_object(
     defaults::apply_defaults(resource, &mut normalized);
     let attrs = attributes(ctx, path, &name, Operation::Update, Some(existing.clone()));
     state.admission.admit(&attrs, &mut normalized).await?;
+    defaults::sync_deprecated_fields(resource, &mut normalized);
     validation::validate_update(resource, &existing, &normalized)?;
     state.admission.validate(&attrs, &normalized).await?;
     let expected = resource_version_of(&existing).to_string();
@@ -560,7 +568,7 @@ async fn update_object(
     }
     let finalized = normalized["metadata"]["deletionTimestamp"].is_string()
         && normalized["metadata"]["finalizers"].as_array().is_none_or(|f| f.is_empty())
-        && resource.plural != "namespaces";
+        && normalized["spec"]["finalizers"].as_array().is_none_or(|f| f.is_empty());
     let stored = state
         .store
         .update(resource, normalized, Some(&expected))
@@ -669,7 +677,6 @@ async fn delete(
     path: &ResourcePath,
     body: Incoming,
 ) -> Result<Response<Body>, ApiError> {
-    let resource = path.resource;
     let name = path.name.clone().unwrap_or_default();
     if path.subresource.is_some() {
         return Err(ApiError::method_not_allowed());

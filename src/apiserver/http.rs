@@ -141,6 +141,7 @@ async fn route_request(state: &Arc<ServerState>, req: Request<Incoming>) -> Resu
         Route::ResourceList { group, version } => discovery::api_resource_list(&group, &version)
             .map(|doc| json_response(StatusCode::OK, &doc))
             .ok_or_else(|| not_found_path(&parts.uri)),
+        Route::OpenApiV2 => Ok(bytes_response(StatusCode::OK, openapi::openapi_v2_protobuf(), openapi::OPENAPI_V2_CONTENT_TYPE)),
         Route::OpenApiRoot => Ok(json_response(StatusCode::OK, &openapi::openapi_v3_root())),
         Route::OpenApiDocument(path) => openapi::openapi_v3_document(&path)
             .map(|doc| json_response(StatusCode::OK, &doc))

@@ -14,12 +14,11 @@
 pub mod admission;
 pub mod authn;
 pub mod codec;
+pub mod components;
 pub mod defaults;
 pub mod discovery;
 pub mod errors;
-#[cfg(any())] // TEMP: until patch/table/validation/selectors land
 mod handlers;
-#[cfg(any())] // TEMP
 pub mod http;
 pub mod kubeconfig;
 pub mod namespaces;
@@ -32,7 +31,6 @@ pub mod store;
 pub mod table;
 pub mod tls;
 pub mod validation;
-#[cfg(any())] // TEMP
 mod watch;
 
 use std::collections::VecDeque;
@@ -224,9 +222,7 @@ impl ApiServerBuilder {
             requests: Mutex::new(VecDeque::new()),
         });
         let (shutdown, shutdown_rx) = signal::channel(false);
-        #[cfg(any())] // TEMP
         let task = tokio::spawn(http::serve(listener, state.clone(), shutdown_rx));
-        let task = tokio::spawn(async move { drop((listener, shutdown_rx)); });
         tracing::info!(%url, listen = %local, "serving");
         Ok(ApiServer { url, local_addr: local, kubeconfig, admin_token, state, shutdown, task })
     }
@@ -294,6 +290,11 @@ impl ApiServer {
     /// Forgets the watch history, so watches from older revisions get `410 Gone`.
     pub fn compact_history(&self) {
         self.state.store.compact();
+    }
+
+    /// Ends every open watch, as an API server restart would.
+    pub fn disconnect_watchers(&self) {
+        self.state.store.disconnect_watchers();
     }
 
     /// The most recent requests, oldest first.

@@ -15,6 +15,8 @@ pub enum Route {
     Group(String),
     /// `/api/v1` or `/apis/<group>/<version>`
     ResourceList { group: String, version: String },
+    /// `/openapi/v2`: an empty protobuf document, so kubectl 1.27/1.28 go on to v3.
+    OpenApiV2,
     /// `/openapi/v3`
     OpenApiRoot,
     /// `/openapi/v3/<path>`
@@ -49,6 +51,7 @@ pub fn parse(path: &str) -> Route {
         ["apis", group] => Route::Group(group.to_string()),
         ["apis", group, version] => Route::ResourceList { group: group.to_string(), version: version.to_string() },
         ["apis", group, version, rest @ ..] => resource_route(group, version, rest),
+        ["openapi", "v2"] => Route::OpenApiV2,
         ["openapi", "v3"] => Route::OpenApiRoot,
         ["openapi", "v3", rest @ ..] => Route::OpenApiDocument(rest.join("/")),
         _ => Route::NotFound,

@@ -1,1 +1,872 @@
-//! (in progress)
+//! Label and field selectors of list and watch requests, parsed and matched as
+//! `k8s.io/apimachinery/pkg/labels` and `pkg/fields` do, with their error texts.
+
+use std::collections::BTreeSet;
+
+use serde_json::{Map, Value};
+
+use super::errors::ApiError;
+use super::resources::ResourceInfo;
+use super::validation::{is_qualified_name, is_valid_label_value};
+
+// =======================================================================================
+// Label selectors.
+
+/// A parsed label selector: every requirement must match (comma means AND).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LabelSelector {
+    requirements: Vec<Requirement>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Requirement {
+    key: String,
+    operator: Operator,
+    /// Sorted and without duplicates for `in`/`notin`; one value for the binary operators.
+    values: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Operator {
+    In,
+    NotIn,
+    Equals,
+    DoubleEquals,
+    NotEquals,
+    GreaterThan,
+    LessThan,
+    Exists,
+    DoesNotExist,
+}
+
+impl LabelSelector {
+    /// Parses `a=b`, `a==b`, `a!=b`, `a in (x,y)`, `a notin (x)`, `a`, `!a`, `a>1`, `a<1`,
+    /// joined by commas. Errors are 400 BadRequest with the upstream parser's message.
+    #[allow(clippy::result_large_err)] // ApiError is the crate-wide Status error; callers return it as is.
+    pub fn parse(s: &str) -> Result<Self, ApiError> {
+        let mut requirements = Parser::new(s).parse().map_err(ApiError::bad_request)?;
+        requirements.sort_by(|a, b| a.key.cmp(&b.key));
+        Ok(Self { requirements })
+    }
+
+    /// Whether an object with these labels is selected. Non-string label values count as absent.
+    pub fn matches(&self, labels: Option<&Map<String, Value>>) -> bool {
+        let lookup = |key: &str| labels.and_then(|l| l.get(key)).and_then(Value::as_str);
+        self.requirements.iter().all(|r| r.matches(lookup(&r.key)))
+    }
+
+    /// True when the selector selects everything.
+    pub fn is_empty(&self) -> bool {
+        self.requirements.is_empty()
+    }
+}
+
+impl Requirement {
+    fn matches(&self, value: Option<&str>) -> bool {
+        let has = |v: &str| self.values.iter().any(|x| x == v);
+        match self.operator {
+            Operator::In | Operator::Equals | Operator::DoubleEquals => value.is_some_and(has),
+            Operator::NotIn | Operator::NotEquals => !value.is_some_and(has),
+            Operator::Exists => value.is_some(),
+            Operator::DoesNotExist => value.is_none(),
+            Operator::GreaterThan | Operator::LessThan => {
+                let Some(actual) = value.and_then(|v| v.parse::<i64>().ok()) else {
+                    return false;
+                };
+                let Some(bound) = self.values.first().and_then(|v| v.parse::<i64>().ok()) else {
+                    return false;
+                };
+                match self.operator {
+                    Operator::GreaterThan => actual > bound,
+                    _ => actual < bound,
+                }
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Token {
+    Error,
+    EndOfString,
+    ClosedPar,
+    Comma,
+    DoesNotExist,
+    DoubleEquals,
+    Equals,
+    GreaterThan,
+    Identifier,
+    In,
+    LessThan,
+    NotEquals,
+    NotIn,
+    OpenPar,
+}
+
+/// The literal tokens of the selector language (identifiers aside).
+fn literal_token(s: &str) -> Option<Token> {
+    Some(match s {
+        ")" => Token::ClosedPar,
+        "," => Token::Comma,
+        "!" => Token::DoesNotExist,
+        "==" => Token::DoubleEquals,
+        "=" => Token::Equals,
+        ">" => Token::GreaterThan,
+        "in" => Token::In,
+        "<" => Token::LessThan,
+        "!=" => Token::NotEquals,
+        "notin" => Token::NotIn,
+        "(" => Token::OpenPar,
+        _ => return None,
+    })
+}
+
+fn is_whitespace(c: u8) -> bool {
+    matches!(c, b' ' | b'\t' | b'\r' | b'\n')
+}
+
+fn is_special_symbol(c: u8) -> bool {
+    matches!(c, b'=' | b'!' | b'(' | b')' | b',' | b'>' | b'<')
+}
+
+/// The upstream lexer, byte by byte (a NUL byte ends the input, as it does there).
+struct Lexer<'a> {
+    input: &'a [u8],
+    pos: usize,
+}
+
+impl Lexer<'_> {
+    fn read(&mut self) -> u8 {
+        match self.input.get(self.pos) {
+            Some(&c) => {
+                self.pos += 1;
+                c
+            }
+            None => 0,
+        }
+    }
+
+    fn unread(&mut self) {
+        self.pos = self.pos.saturating_sub(1);
+    }
+
+    fn scan_identifier_or_keyword(&mut self) -> (Token, String) {
+        let mut buffer = Vec::new();
+        loop {
+            match self.read() {
+                0 => break,
+                c if is_special_symbol(c) || is_whitespace(c) => {
+                    self.unread();
+                    break;
+                }
+                c => buffer.push(c),
+            }
+        }
+        let text = String::from_utf8_lossy(&buffer).into_owned();
+        match literal_token(&text) {
+            Some(token) => (token, text),
+            None => (Token::Identifier, text),
+        }
+    }
+
+    fn scan_special_symbol(&mut self) -> (Token, String) {
+        let mut last: Option<(Token, String)> = None;
+        let mut buffer = Vec::new();
+        loop {
+            match self.read() {
+                0 => break,
+                c if is_special_symbol(c) => {
+                    buffer.push(c);
+                    let text = String::from_utf8_lossy(&buffer).into_owned();
+                    if let Some(token) = literal_token(&text) {
+                        last = Some((token, text));
+                    } else if last.is_some() {
+                        self.unread();
+                        break;
+                    }
+                }
+                _ => {
+                    self.unread();
+                    break;
+                }
+            }
+        }
+        last.unwrap_or_else(|| {
+            (
+                Token::Error,
+                format!(
+                    "error expected: keyword found '{}'",
+                    String::from_utf8_lossy(&buffer)
+                ),
+            )
+        })
+    }
+
+    fn lex(&mut self) -> (Token, String) {
+        let mut c = self.read();
+        while is_whitespace(c) {
+            c = self.read();
+        }
+        match c {
+            0 => (Token::EndOfString, String::new()),
+            c if is_special_symbol(c) => {
+                self.unread();
+                self.scan_special_symbol()
+            }
+            _ => {
+                self.unread();
+                self.scan_identifier_or_keyword()
+            }
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Context {
+    KeyAndOperator,
+    /// `in` and `notin` are plain identifiers where values are expected.
+    Values,
+}
+
+struct Parser {
+    items: Vec<(Token, String)>,
+    position: usize,
+}
+
+const BINARY_OPERATORS: &str = "in, notin, =, ==, !=, gt, lt";
+
+impl Parser {
+    fn new(input: &str) -> Self {
+        let mut lexer = Lexer {
+            input: input.as_bytes(),
+            pos: 0,
+        };
+        let mut items = Vec::new();
+        loop {
+            let item = lexer.lex();
+            let done = item.0 == Token::EndOfString;
+            items.push(item);
+            if done {
+                break;
+            }
+        }
+        Self { items, position: 0 }
+    }
+
+    fn adjust(token: Token, context: Context) -> Token {
+        match (context, token) {
+            (Context::Values, Token::In | Token::NotIn) => Token::Identifier,
+            _ => token,
+        }
+    }
+
+    fn lookahead(&self, context: Context) -> (Token, String) {
+        // The item list always ends with EndOfString, and parsing stops there.
+        let (token, literal) = self
+            .items
+            .get(self.position)
+            .cloned()
+            .unwrap_or((Token::EndOfString, String::new()));
+        (Self::adjust(token, context), literal)
+    }
+
+    fn consume(&mut self, context: Context) -> (Token, String) {
+        let item = self.lookahead(context);
+        self.position = (self.position + 1).min(self.items.len());
+        item
+    }
+
+    fn parse(&mut self) -> Result<Vec<Requirement>, String> {
+        let mut requirements = Vec::new();
+        loop {
+            let (token, literal) = self.lookahead(Context::Values);
+            match token {
+                Token::Identifier | Token::DoesNotExist => {
+                    let requirement = self
+                        .parse_requirement()
+                        .map_err(|e| format!("unable to parse requirement: {e}"))?;
+                    requirements.push(requirement);
+                    let (token, literal) = self.consume(Context::Values);
+                    match token {
+                        Token::EndOfString => return Ok(requirements),
+                        Token::Comma => {
+                            let (next, next_literal) = self.lookahead(Context::Values);
+                            if next != Token::Identifier && next != Token::DoesNotExist {
+                                return Err(format!(
+                                    "found '{next_literal}', expected: identifier after ','"
+                                ));
+                            }
+                        }
+                        _ => {
+                            return Err(format!(
+                                "found '{literal}', expected: ',' or 'end of string'"
+                            ))
+                        }
+                    }
+                }
+                Token::EndOfString => return Ok(requirements),
+                _ => {
+                    return Err(format!(
+                        "found '{literal}', expected: !, identifier, or 'end of string'"
+                    ))
+                }
+            }
+        }
+    }
+
+    fn parse_requirement(&mut self) -> Result<Requirement, String> {
+        let (key, operator) = self.parse_key_and_infer_operator()?;
+        if let Some(operator @ (Operator::Exists | Operator::DoesNotExist)) = operator {
+            return new_requirement(key, operator, Vec::new());
+        }
+        let operator = self.parse_operator()?;
+        let values = match operator {
+            Operator::In | Operator::NotIn => self.parse_values()?,
+            _ => self.parse_exact_value()?,
+        };
+        new_requirement(key, operator, values.into_iter().collect())
+    }
+
+    fn parse_key_and_infer_operator(&mut self) -> Result<(String, Option<Operator>), String> {
+        let mut operator = None;
+        let (mut token, mut literal) = self.consume(Context::Values);
+        if token == Token::DoesNotExist {
+            operator = Some(Operator::DoesNotExist);
+            (token, literal) = self.consume(Context::Values);
+        }
+        if token != Token::Identifier {
+            return Err(format!("found '{literal}', expected: identifier"));
+        }
+        let key_errors = is_qualified_name(&literal);
+        if !key_errors.is_empty() {
+            // Upstream validates the key against a nil field path, which prints as "<nil>".
+            return Err(format!(
+                "<nil>: Invalid value: {}: {}",
+                quote(&literal),
+                key_errors.join("; ")
+            ));
+        }
+        let (next, _) = self.lookahead(Context::Values);
+        if matches!(next, Token::EndOfString | Token::Comma) && operator.is_none() {
+            operator = Some(Operator::Exists);
+        }
+        Ok((literal, operator))
+    }
+
+    fn parse_operator(&mut self) -> Result<Operator, String> {
+        let (token, literal) = self.consume(Context::KeyAndOperator);
+        Ok(match token {
+            Token::In => Operator::In,
+            Token::Equals => Operator::Equals,
+            Token::DoubleEquals => Operator::DoubleEquals,
+            Token::GreaterThan => Operator::GreaterThan,
+            Token::LessThan => Operator::LessThan,
+            Token::NotIn => Operator::NotIn,
+            Token::NotEquals => Operator::NotEquals,
+            _ => return Err(format!("found '{literal}', expected: {BINARY_OPERATORS}")),
+        })
+    }
+
+    fn parse_values(&mut self) -> Result<BTreeSet<String>, String> {
+        let (token, literal) = self.consume(Context::Values);
+        if token != Token::OpenPar {
+            return Err(format!("found '{literal}' expected: '('"));
+        }
+        let (token, literal) = self.lookahead(Context::Values);
+        match token {
+            Token::Identifier | Token::Comma => {
+                let values = self.parse_identifiers_list()?;
+                if self.consume(Context::Values).0 != Token::ClosedPar {
+                    return Err(format!("found '{literal}', expected: ')'"));
+                }
+                Ok(values)
+            }
+            Token::ClosedPar => {
+                self.consume(Context::Values);
+                Ok(BTreeSet::from([String::new()]))
+            }
+            _ => Err(format!(
+                "found '{literal}', expected: ',', ')' or identifier"
+            )),
+        }
+    }
+
+    fn parse_identifiers_list(&mut self) -> Result<BTreeSet<String>, String> {
+        let mut values = BTreeSet::new();
+        loop {
+            let (token, literal) = self.consume(Context::Values);
+            match token {
+                Token::Identifier => {
+                    values.insert(literal);
+                    let (next, next_literal) = self.lookahead(Context::Values);
+                    match next {
+                        Token::Comma => continue,
+                        Token::ClosedPar => return Ok(values),
+                        _ => return Err(format!("found '{next_literal}', expected: ',' or ')'")),
+                    }
+                }
+                // "(," "x,)" and ",," stand for empty values.
+                Token::Comma => {
+                    if values.is_empty() {
+                        values.insert(String::new());
+                    }
+                    match self.lookahead(Context::Values).0 {
+                        Token::ClosedPar => {
+                            values.insert(String::new());
+                            return Ok(values);
+                        }
+                        Token::Comma => {
+                            values.insert(String::new());
+                        }
+                        _ => {}
+                    }
+                }
+                _ => return Err(format!("found '{literal}', expected: ',', or identifier")),
+            }
+        }
+    }
+
+    fn parse_exact_value(&mut self) -> Result<BTreeSet<String>, String> {
+        let (token, _) = self.lookahead(Context::Values);
+        if matches!(token, Token::EndOfString | Token::Comma) {
+            return Ok(BTreeSet::from([String::new()]));
+        }
+        let (token, literal) = self.consume(Context::Values);
+        if token == Token::Identifier {
+            Ok(BTreeSet::from([literal]))
+        } else {
+            Err(format!("found '{literal}', expected: identifier"))
+        }
+    }
+}
+
+/// NewRequirement's value checks, with its aggregated error text.
+fn new_requirement(
+    key: String,
+    operator: Operator,
+    values: Vec<String>,
+) -> Result<Requirement, String> {
+    let mut errors: Vec<String> = Vec::new();
+    if matches!(operator, Operator::GreaterThan | Operator::LessThan) {
+        for (i, value) in values.iter().enumerate() {
+            if value.parse::<i64>().is_err() {
+                errors.push(format!(
+                    "values[{i}]: Invalid value: {}: for 'Gt', 'Lt' operators, the value must be an integer",
+                    quote(value)
+                ));
+            }
+        }
+    }
+    for (i, value) in values.iter().enumerate() {
+        let value_errors = is_valid_label_value(value);
+        if !value_errors.is_empty() {
+            errors.push(format!(
+                "values[{i}][{key}]: Invalid value: {}: {}",
+                quote(value),
+                value_errors.join("; ")
+            ));
+        }
+    }
+    errors.dedup();
+    match errors.as_slice() {
+        [] => Ok(Requirement {
+            key,
+            operator,
+            values,
+        }),
+        [one] => Err(one.clone()),
+        many => Err(format!("[{}]", many.join(", "))),
+    }
+}
+
+/// Go's `%q` for the plain strings selectors contain.
+fn quote(s: &str) -> String {
+    format!("{s:?}")
+}
+
+// =======================================================================================
+// Field selectors.
+
+/// A parsed field selector: `field=value`, `field==value`, `field!=value`, comma-joined.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldSelector {
+    kind: &'static str,
+    terms: Vec<FieldTerm>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct FieldTerm {
+    field: String,
+    value: String,
+    negated: bool,
+}
+
+impl FieldSelector {
+    /// Parses the selector and checks every field is selectable on `resource`; errors are
+    /// 400 BadRequest with the upstream texts.
+    #[allow(clippy::result_large_err)] // ApiError is the crate-wide Status error; callers return it as is.
+    pub fn parse(resource: &ResourceInfo, s: &str) -> Result<Self, ApiError> {
+        let mut parts = split_terms(s);
+        parts.sort();
+        let mut terms = Vec::new();
+        for part in parts.iter().filter(|p| !p.is_empty()) {
+            let Some((field, operator, raw_value)) = split_term(part) else {
+                return Err(ApiError::bad_request(format!(
+                    "invalid selector: '{s}'; can't understand '{part}'"
+                )));
+            };
+            let value = unescape_value(raw_value).map_err(ApiError::bad_request)?;
+            terms.push(FieldTerm {
+                field: field.to_string(),
+                value,
+                negated: operator == "!=",
+            });
+        }
+        for term in &mut terms {
+            term.field =
+                convert_field_label(resource.kind, &term.field).map_err(ApiError::bad_request)?;
+        }
+        Ok(Self {
+            kind: resource.kind,
+            terms,
+        })
+    }
+
+    /// Whether `obj` is selected. Fields the object does not have compare as "".
+    pub fn matches(&self, obj: &Value) -> bool {
+        self.terms
+            .iter()
+            .all(|term| (field_value(self.kind, obj, &term.field) == term.value) != term.negated)
+    }
+
+    /// True when the selector selects everything.
+    pub fn is_empty(&self) -> bool {
+        self.terms.is_empty()
+    }
+}
+
+/// Splits on commas that are not escaped with a backslash (the backslash stays).
+fn split_terms(s: &str) -> Vec<&str> {
+    if s.is_empty() {
+        return Vec::new();
+    }
+    let mut terms = Vec::new();
+    let mut start = 0;
+    let mut escaped = false;
+    for (i, c) in s.char_indices() {
+        if escaped {
+            escaped = false;
+        } else if c == '\\' {
+            escaped = true;
+        } else if c == ',' {
+            terms.push(&s[start..i]);
+            start = i + 1;
+        }
+    }
+    terms.push(&s[start..]);
+    terms
+}
+
+/// Splits at the first operator; `!=` and `==` win over `=` at the same position.
+fn split_term(term: &str) -> Option<(&str, &'static str, &str)> {
+    for (i, _) in term.char_indices() {
+        let rest = &term[i..];
+        for operator in ["!=", "==", "="] {
+            if let Some(value) = rest.strip_prefix(operator) {
+                return Some((&term[..i], operator, value));
+            }
+        }
+    }
+    None
+}
+
+fn unescape_value(s: &str) -> Result<String, String> {
+    if !s.contains(['\\', ',', '=']) {
+        return Ok(s.to_string());
+    }
+    let mut out = String::with_capacity(s.len());
+    let mut escaped = false;
+    for c in s.chars() {
+        if escaped {
+            if !matches!(c, '\\' | ',' | '=') {
+                return Err(format!(
+                    "invalid field selector: invalid escape sequence: \\{c}"
+                ));
+            }
+            out.push(c);
+            escaped = false;
+        } else {
+            match c {
+                '\\' => escaped = true,
+                // Upstream prints the rune with %v, i.e. as its number.
+                ',' | '=' => {
+                    return Err(format!(
+                        "invalid field selector: unescaped character in value: {}",
+                        c as u32
+                    ))
+                }
+                c => out.push(c),
+            }
+        }
+    }
+    if escaped {
+        return Err("invalid field selector: invalid escape sequence: \\".to_string());
+    }
+    Ok(out)
+}
+
+/// The field label conversions registered for each kind (others use the default one).
+fn convert_field_label(kind: &str, label: &str) -> Result<String, String> {
+    let supported: &[&str] = match kind {
+        "Pod" => &[
+            "metadata.name",
+            "metadata.namespace",
+            "spec.nodeName",
+            "spec.restartPolicy",
+            "spec.schedulerName",
+            "spec.serviceAccountName",
+            "spec.hostNetwork",
+            "status.phase",
+            "status.podIP",
+            "status.podIPs",
+            "status.nominatedNodeName",
+        ],
+        "Secret" => &["type", "metadata.namespace", "metadata.name"],
+        "Namespace" => &["status.phase", "metadata.name"],
+        _ => {
+            return match label {
+                "metadata.name" | "metadata.namespace" => Ok(label.to_string()),
+                _ => Err(format!(
+                    "{label:?} is not a known field selector: only \"metadata.name\", \"metadata.namespace\""
+                )),
+            }
+        }
+    };
+    if kind == "Pod" && label == "spec.host" {
+        // Old v1 clients send spec.host.
+        return Ok("spec.nodeName".to_string());
+    }
+    if supported.contains(&label) {
+        Ok(label.to_string())
+    } else {
+        Err(format!("field label not supported: {label}"))
+    }
+}
+
+/// The value of a selectable field, as the registry's field set computes it.
+fn field_value(kind: &str, obj: &Value, field: &str) -> String {
+    let text = |path: &[&str]| -> String {
+        path.iter()
+            .try_fold(obj, |v, key| v.get(*key))
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string()
+    };
+    match (kind, field) {
+        (_, "metadata.name") => text(&["metadata", "name"]),
+        // Cluster-scoped objects have no namespace field.
+        ("Namespace", "metadata.namespace") => String::new(),
+        (_, "metadata.namespace") => text(&["metadata", "namespace"]),
+        ("Secret", "type") => text(&["type"]),
+        ("Namespace", "status.phase") => text(&["status", "phase"]),
+        ("Pod", "spec.hostNetwork") => {
+            let host_network = obj
+                .get("spec")
+                .and_then(|s| s.get("hostNetwork"))
+                .and_then(Value::as_bool);
+            host_network.unwrap_or(false).to_string()
+        }
+        ("Pod", "status.podIP") => {
+            let first = obj
+                .get("status")
+                .and_then(|s| s.get("podIPs"))
+                .and_then(Value::as_array)
+                .and_then(|ips| ips.first())
+                .and_then(|ip| ip.get("ip"))
+                .and_then(Value::as_str);
+            match first {
+                Some(ip) => ip.to_string(),
+                None => text(&["status", "podIP"]),
+            }
+        }
+        (
+            "Pod",
+            "spec.nodeName"
+            | "spec.restartPolicy"
+            | "spec.schedulerName"
+            | "spec.serviceAccountName",
+        ) => text(&["spec", &field["spec.".len()..]]),
+        ("Pod", "status.phase" | "status.nominatedNodeName") => {
+            text(&["status", &field["status.".len()..]])
+        }
+        // Accepted by the conversion but not in the field set (status.podIPs): always "".
+        _ => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::apiserver::resources::{CONFIG_MAPS, NAMESPACES, PODS, SECRETS, SERVICE_ACCOUNTS};
+    use serde_json::json;
+
+    fn labels(value: Value) -> Map<String, Value> {
+        value.as_object().cloned().unwrap_or_default()
+    }
+
+    #[test]
+    fn label_selectors_match() {
+        let web = labels(json!({"app": "web", "tier": "front", "replicas": "3"}));
+        let cases = [
+            ("", true),
+            ("app=web", true),
+            ("app==web", true),
+            ("app=db", false),
+            ("app!=db", true),
+            ("app!=web", false),
+            ("missing!=x", true),
+            ("app in (web,db)", true),
+            ("app in (db)", false),
+            ("app notin (db)", true),
+            ("missing notin (db)", true),
+            ("app notin (web)", false),
+            ("app", true),
+            ("missing", false),
+            ("!missing", true),
+            ("!app", false),
+            ("app=web,tier=front", true),
+            ("app=web,tier=back", false),
+            ("  app = web , tier in ( front , back ) ", true),
+            ("replicas>2", true),
+            ("replicas<3", false),
+            ("app>1", false),
+            ("x in (in,notin)", false),
+            ("missing=", false),
+        ];
+        for (selector, expected) in cases {
+            let parsed = LabelSelector::parse(selector)
+                .unwrap_or_else(|e| panic!("{selector}: {}", e.message));
+            assert_eq!(parsed.matches(Some(&web)), expected, "{selector}");
+        }
+        let empty = labels(json!({"blank": ""}));
+        assert!(LabelSelector::parse("blank=")
+            .expect("valid")
+            .matches(Some(&empty)));
+        assert!(LabelSelector::parse("blank in ()")
+            .expect("valid")
+            .matches(Some(&empty)));
+        assert!(LabelSelector::parse("!app").expect("valid").matches(None));
+        assert!(!LabelSelector::parse("app").expect("valid").matches(None));
+    }
+
+    #[test]
+    fn empty_label_selector() {
+        assert!(LabelSelector::parse("").expect("valid").is_empty());
+        assert!(!LabelSelector::parse("a").expect("valid").is_empty());
+    }
+
+    #[test]
+    fn label_selector_errors() {
+        let name_part = "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')";
+        let value_part = "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')";
+        let cases = [
+            ("a in", "unable to parse requirement: found '' expected: '('".to_string()),
+            ("a in (b", "unable to parse requirement: found '', expected: ',' or ')'".to_string()),
+            ("a b", "unable to parse requirement: found 'b', expected: in, notin, =, ==, !=, gt, lt".to_string()),
+            ("a=b c", "found 'c', expected: ',' or 'end of string'".to_string()),
+            ("a,", "found '', expected: identifier after ','".to_string()),
+            ("=a", "found '=', expected: !, identifier, or 'end of string'".to_string()),
+            ("a x b", "unable to parse requirement: found 'x', expected: in, notin, =, ==, !=, gt, lt".to_string()),
+            ("!=a", "found '!=', expected: !, identifier, or 'end of string'".to_string()),
+            ("-a=b", format!("unable to parse requirement: <nil>: Invalid value: \"-a\": {name_part}")),
+            ("a=-b", format!("unable to parse requirement: values[0][a]: Invalid value: \"-b\": {value_part}")),
+            ("a>b", "unable to parse requirement: values[0]: Invalid value: \"b\": for 'Gt', 'Lt' operators, the value must be an integer".to_string()),
+            ("a=(", "unable to parse requirement: found '(', expected: identifier".to_string()),
+        ];
+        for (selector, expected) in cases {
+            let err = LabelSelector::parse(selector).expect_err(selector);
+            assert_eq!(err.code, 400, "{selector}");
+            assert_eq!(err.reason, "BadRequest");
+            assert_eq!(err.message, expected, "{selector}");
+        }
+    }
+
+    #[test]
+    fn field_selectors_match() {
+        let pod = json!({"metadata": {"name": "web-1", "namespace": "prod"},
+            "spec": {"nodeName": "node-a", "serviceAccountName": "builder", "restartPolicy": "Always",
+                     "schedulerName": "default-scheduler"},
+            "status": {"phase": "Running", "podIPs": [{"ip": "10.0.0.5"}], "podIP": "10.0.0.5"}});
+        let cases = [
+            ("", true),
+            ("metadata.name=web-1", true),
+            ("metadata.name==web-1", true),
+            ("metadata.name!=web-1", false),
+            ("metadata.namespace=prod,status.phase=Running", true),
+            ("spec.nodeName=node-b", false),
+            ("spec.host=node-a", true),
+            ("spec.serviceAccountName=builder", true),
+            (
+                "spec.restartPolicy=Always,spec.schedulerName=default-scheduler",
+                true,
+            ),
+            ("status.podIP=10.0.0.5", true),
+            ("spec.hostNetwork=false", true),
+            ("status.nominatedNodeName=", true),
+            ("status.podIPs=", true),
+        ];
+        for (selector, expected) in cases {
+            let parsed = FieldSelector::parse(&PODS, selector)
+                .unwrap_or_else(|e| panic!("{selector}: {}", e.message));
+            assert_eq!(parsed.matches(&pod), expected, "{selector}");
+        }
+        let secret = json!({"metadata": {"name": "s", "namespace": "ns"}, "type": "kubernetes.io/service-account-token"});
+        assert!(
+            FieldSelector::parse(&SECRETS, "type=kubernetes.io/service-account-token")
+                .expect("valid")
+                .matches(&secret)
+        );
+        assert!(
+            !FieldSelector::parse(&SECRETS, "type!=kubernetes.io/service-account-token")
+                .expect("valid")
+                .matches(&secret)
+        );
+        let ns = json!({"metadata": {"name": "team"}, "status": {"phase": "Terminating"}});
+        assert!(
+            FieldSelector::parse(&NAMESPACES, "status.phase=Terminating")
+                .expect("valid")
+                .matches(&ns)
+        );
+        let cm = json!({"metadata": {"name": "a=b,c"}});
+        assert!(FieldSelector::parse(&CONFIG_MAPS, r"metadata.name=a\=b\,c")
+            .expect("valid")
+            .matches(&cm));
+        assert!(FieldSelector::parse(&PODS, "").expect("valid").is_empty());
+        assert!(!FieldSelector::parse(&PODS, "metadata.name=x")
+            .expect("valid")
+            .is_empty());
+    }
+
+    #[test]
+    fn field_selector_errors() {
+        let cases = [
+            (&PODS, "spec.foo=bar", "field label not supported: spec.foo"),
+            (&SECRETS, "spec.nodeName=x", "field label not supported: spec.nodeName"),
+            (&NAMESPACES, "metadata.namespace=x", "field label not supported: metadata.namespace"),
+            (
+                &SERVICE_ACCOUNTS,
+                "secrets=x",
+                "\"secrets\" is not a known field selector: only \"metadata.name\", \"metadata.namespace\"",
+            ),
+            (&PODS, "zzz,metadata.name=a", "invalid selector: 'zzz,metadata.name=a'; can't understand 'zzz'"),
+            (&PODS, "metadata.name=a=b", "invalid field selector: unescaped character in value: 61"),
+            (&PODS, r"metadata.name=a\x", "invalid field selector: invalid escape sequence: \\x"),
+            (&PODS, r"metadata.name=a\", "invalid field selector: invalid escape sequence: \\"),
+        ];
+        for (resource, selector, expected) in cases {
+            let err = FieldSelector::parse(resource, selector).expect_err(selector);
+            assert_eq!(err.code, 400, "{selector}");
+            assert_eq!(err.message, expected, "{selector}");
+        }
+    }
+}

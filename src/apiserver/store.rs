@@ -114,6 +114,8 @@ struct State {
 pub struct Store {
     state: Mutex<State>,
     events: broadcast::Sender<Arc<WatchEvent>>,
+    /// Bumped to close every open watch (tests use it to force clients to resume).
+    disconnects: tokio::sync::watch::Sender<u64>,
 }
 
 impl Default for Store {
@@ -126,6 +128,8 @@ impl Default for Store {
 pub struct Subscription {
     pub backlog: Vec<Arc<WatchEvent>>,
     pub live: broadcast::Receiver<Arc<WatchEvent>>,
+    /// Changes when the store asks every watch to end.
+    pub disconnect: tokio::sync::watch::Receiver<u64>,
     /// Revision of the store when the subscription was taken.
     pub revision: u64,
 }
@@ -142,6 +146,7 @@ impl Store {
                 history_limit,
             }),
             events,
+            disconnects: tokio::sync::watch::channel(0).0,
         }
     }
 
@@ -304,7 +309,7 @@ impl Store {
                     .collect()
             }
         };
-        Ok(Subscription { backlog, live, revision: state.revision })
+        Ok(Subscription { backlog, live, disconnect: self.disconnects.subscribe(), revision: state.revision })
     }
 
     /// Drops the whole event history, so every watch from an older revision gets 410 Gone.
@@ -313,6 +318,11 @@ impl Store {
         let mut state = self.lock();
         state.history.clear();
         state.compacted = state.revision;
+    }
+
+    /// Ends every open watch; clients resume from their last revision.
+    pub fn disconnect_watchers(&self) {
+        self.disconnects.send_modify(|n| *n += 1);
     }
 
     fn commit(

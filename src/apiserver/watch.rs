@@ -153,6 +153,7 @@ pub fn watch(state: &ServerState, ctx: &RequestContext, path: &ResourcePath) -> 
             tokio::select! {
                 _ = &mut deadline => return,
                 _ = tx.closed() => return,
+                _ = sub.disconnect.changed() => return,
                 _ = bookmarks.tick(), if request.bookmarks => {
                     if tx.send(request.bookmark(last_revision, false)).await.is_err() {
                         return;

@@ -13,7 +13,8 @@ pub(crate) const TAG_CONTEXT_0: u8 = 0xA0;
 /// Object identifiers, as the content bytes of a DER OBJECT IDENTIFIER.
 pub(crate) mod oid {
     /// 1.2.840.113549.1.1.1
-    pub(crate) const RSA_ENCRYPTION: &[u8] = &[0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x01, 0x01];
+    pub(crate) const RSA_ENCRYPTION: &[u8] =
+        &[0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x01, 0x01];
     /// 1.2.840.10045.2.1
     pub(crate) const EC_PUBLIC_KEY: &[u8] = &[0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x02, 0x01];
     /// 1.2.840.10045.3.1.7 (P-256)
@@ -82,7 +83,7 @@ impl<'a> Reader<'a> {
     }
 
     /// The content of the next element, which must carry `tag`.
-    pub(crate) fn expect(&mut self, tag: u8) -> Option<&'a [u8]> {
+    pub(crate) fn read_tagged(&mut self, tag: u8) -> Option<&'a [u8]> {
         let element = self.read()?;
         (element.tag == tag).then_some(element.content)
     }
@@ -90,7 +91,7 @@ impl<'a> Reader<'a> {
     /// Reads the next element only when it carries `tag`.
     pub(crate) fn optional(&mut self, tag: u8) -> Option<&'a [u8]> {
         match self.input.first() {
-            Some(&next) if next == tag => self.expect(tag),
+            Some(&next) if next == tag => self.read_tagged(tag),
             _ => None,
         }
     }
@@ -106,7 +107,7 @@ pub(crate) struct AlgorithmIdentifier<'a> {
 
 fn algorithm_identifier(content: &[u8]) -> Option<AlgorithmIdentifier<'_>> {
     let mut reader = Reader::new(content);
-    let algorithm = reader.expect(TAG_OID)?;
+    let algorithm = reader.read_tagged(TAG_OID)?;
     let parameter_oid = reader.optional(TAG_OID);
     Some(AlgorithmIdentifier {
         algorithm,
@@ -117,9 +118,9 @@ fn algorithm_identifier(content: &[u8]) -> Option<AlgorithmIdentifier<'_>> {
 /// SubjectPublicKeyInfo ::= SEQUENCE { algorithm AlgorithmIdentifier, subjectPublicKey BIT STRING }
 pub(crate) fn parse_spki(der: &[u8]) -> Option<(AlgorithmIdentifier<'_>, &[u8])> {
     let mut outer = Reader::new(der);
-    let mut spki = Reader::new(outer.expect(TAG_SEQUENCE)?);
-    let algorithm = algorithm_identifier(spki.expect(TAG_SEQUENCE)?)?;
-    let bits = spki.expect(TAG_BIT_STRING)?;
+    let mut spki = Reader::new(outer.read_tagged(TAG_SEQUENCE)?);
+    let algorithm = algorithm_identifier(spki.read_tagged(TAG_SEQUENCE)?)?;
+    let bits = spki.read_tagged(TAG_BIT_STRING)?;
     // The first byte counts unused bits, always 0 for keys.
     let (&unused_bits, key) = bits.split_first()?;
     (unused_bits == 0).then_some((algorithm, key))
@@ -128,14 +129,14 @@ pub(crate) fn parse_spki(der: &[u8]) -> Option<(AlgorithmIdentifier<'_>, &[u8])>
 /// The full SubjectPublicKeyInfo encoding inside an X.509 certificate.
 pub(crate) fn certificate_spki(der: &[u8]) -> Option<&[u8]> {
     let mut outer = Reader::new(der);
-    let mut certificate = Reader::new(outer.expect(TAG_SEQUENCE)?);
-    let mut tbs = Reader::new(certificate.expect(TAG_SEQUENCE)?);
+    let mut certificate = Reader::new(outer.read_tagged(TAG_SEQUENCE)?);
+    let mut tbs = Reader::new(certificate.read_tagged(TAG_SEQUENCE)?);
     tbs.optional(TAG_CONTEXT_0); // version
-    tbs.expect(TAG_INTEGER)?; // serialNumber
-    tbs.expect(TAG_SEQUENCE)?; // signature
-    tbs.expect(TAG_SEQUENCE)?; // issuer
-    tbs.expect(TAG_SEQUENCE)?; // validity
-    tbs.expect(TAG_SEQUENCE)?; // subject
+    tbs.read_tagged(TAG_INTEGER)?; // serialNumber
+    tbs.read_tagged(TAG_SEQUENCE)?; // signature
+    tbs.read_tagged(TAG_SEQUENCE)?; // issuer
+    tbs.read_tagged(TAG_SEQUENCE)?; // validity
+    tbs.read_tagged(TAG_SEQUENCE)?; // subject
     let (element, encoding) = tbs.read_with_encoding()?;
     (element.tag == TAG_SEQUENCE).then_some(encoding)
 }
@@ -143,10 +144,10 @@ pub(crate) fn certificate_spki(der: &[u8]) -> Option<&[u8]> {
 /// PrivateKeyInfo ::= SEQUENCE { version INTEGER, algorithm AlgorithmIdentifier, privateKey OCTET STRING, ... }
 pub(crate) fn parse_pkcs8(der: &[u8]) -> Option<(AlgorithmIdentifier<'_>, &[u8])> {
     let mut outer = Reader::new(der);
-    let mut info = Reader::new(outer.expect(TAG_SEQUENCE)?);
-    info.expect(TAG_INTEGER)?;
-    let algorithm = algorithm_identifier(info.expect(TAG_SEQUENCE)?)?;
-    let private_key = info.expect(TAG_OCTET_STRING)?;
+    let mut info = Reader::new(outer.read_tagged(TAG_SEQUENCE)?);
+    info.read_tagged(TAG_INTEGER)?;
+    let algorithm = algorithm_identifier(info.read_tagged(TAG_SEQUENCE)?)?;
+    let private_key = info.read_tagged(TAG_OCTET_STRING)?;
     Some((algorithm, private_key))
 }
 
@@ -159,14 +160,14 @@ pub(crate) struct Sec1Key<'a> {
 
 pub(crate) fn parse_sec1(der: &[u8]) -> Option<Sec1Key<'_>> {
     let mut outer = Reader::new(der);
-    let mut key = Reader::new(outer.expect(TAG_SEQUENCE)?);
-    let version = key.expect(TAG_INTEGER)?;
+    let mut key = Reader::new(outer.read_tagged(TAG_SEQUENCE)?);
+    let version = key.read_tagged(TAG_INTEGER)?;
     if version != [1] {
         return None;
     }
-    let private_key = key.expect(TAG_OCTET_STRING)?;
+    let private_key = key.read_tagged(TAG_OCTET_STRING)?;
     let curve_oid = match key.optional(TAG_CONTEXT_0) {
-        Some(parameters) => Some(Reader::new(parameters).expect(TAG_OID)?),
+        Some(parameters) => Some(Reader::new(parameters).read_tagged(TAG_OID)?),
         None => None,
     };
     Some(Sec1Key {
@@ -178,18 +179,18 @@ pub(crate) fn parse_sec1(der: &[u8]) -> Option<Sec1Key<'_>> {
 /// RSAPublicKey ::= SEQUENCE { modulus INTEGER, publicExponent INTEGER }; returns the modulus size in bits.
 pub(crate) fn rsa_public_key_bits(pkcs1: &[u8]) -> Option<usize> {
     let mut outer = Reader::new(pkcs1);
-    let mut key = Reader::new(outer.expect(TAG_SEQUENCE)?);
-    let modulus = key.expect(TAG_INTEGER)?;
-    key.expect(TAG_INTEGER)?;
+    let mut key = Reader::new(outer.read_tagged(TAG_SEQUENCE)?);
+    let modulus = key.read_tagged(TAG_INTEGER)?;
+    key.read_tagged(TAG_INTEGER)?;
     key.is_empty().then(|| integer_bits(modulus))
 }
 
 /// RSAPrivateKey ::= SEQUENCE { version INTEGER, modulus INTEGER, ... }; returns the modulus size in bits.
 pub(crate) fn rsa_private_key_bits(pkcs1: &[u8]) -> Option<usize> {
     let mut outer = Reader::new(pkcs1);
-    let mut key = Reader::new(outer.expect(TAG_SEQUENCE)?);
-    key.expect(TAG_INTEGER)?;
-    let modulus = key.expect(TAG_INTEGER)?;
+    let mut key = Reader::new(outer.read_tagged(TAG_SEQUENCE)?);
+    key.read_tagged(TAG_INTEGER)?;
+    let modulus = key.read_tagged(TAG_INTEGER)?;
     Some(integer_bits(modulus))
 }
 
@@ -214,8 +215,8 @@ pub(crate) enum PrivateKeyFormat {
 
 pub(crate) fn private_key_format(der: &[u8]) -> Option<PrivateKeyFormat> {
     let mut outer = Reader::new(der);
-    let mut key = Reader::new(outer.expect(TAG_SEQUENCE)?);
-    key.expect(TAG_INTEGER)?;
+    let mut key = Reader::new(outer.read_tagged(TAG_SEQUENCE)?);
+    key.read_tagged(TAG_INTEGER)?;
     match key.read()?.tag {
         TAG_SEQUENCE => Some(PrivateKeyFormat::Pkcs8),
         TAG_OCTET_STRING => Some(PrivateKeyFormat::Sec1),
@@ -276,7 +277,13 @@ mod tests {
 
     #[test]
     fn truncated_and_indefinite_lengths_are_rejected() {
-        let cases: &[&[u8]] = &[&[], &[0x30], &[0x30, 0x05, 0x00], &[0x30, 0x80, 0x00, 0x00], &[0x04, 0x85, 1, 1, 1, 1, 1]];
+        let cases: &[&[u8]] = &[
+            &[],
+            &[0x30],
+            &[0x30, 0x05, 0x00],
+            &[0x30, 0x80, 0x00, 0x00],
+            &[0x04, 0x85, 1, 1, 1, 1, 1],
+        ];
         for case in cases {
             assert!(Reader::new(case).read().is_none(), "{case:?}");
         }

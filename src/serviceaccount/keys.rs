@@ -228,7 +228,10 @@ enum Verifier {
         rs512: ParsedPublicKey,
     },
     // Pinned to the curve's own algorithm.
-    Ecdsa(ParsedPublicKey),
+    Ecdsa {
+        curve: EcCurve,
+        key: ParsedPublicKey,
+    },
 }
 
 impl fmt::Debug for PublicKey {
@@ -254,8 +257,8 @@ fn malformed(rejected: impl fmt::Display) -> KeyParseError {
 impl PublicKey {
     /// From a DER SubjectPublicKeyInfo (a PEM `PUBLIC KEY` block).
     pub fn from_pkix_der(spki: &[u8]) -> Result<Self, KeyParseError> {
-        let (algorithm, key) = der::parse_spki(spki)
-            .ok_or_else(|| malformed("not a DER SubjectPublicKeyInfo"))?;
+        let (algorithm, key) =
+            der::parse_spki(spki).ok_or_else(|| malformed("not a DER SubjectPublicKeyInfo"))?;
         match algorithm.algorithm {
             oid::RSA_ENCRYPTION => {
                 let bits = der::rsa_public_key_bits(key)
@@ -286,7 +289,7 @@ impl PublicKey {
                 Ok(Self {
                     kind: KeyKind::Ecdsa(curve),
                     spki_der: spki.into(),
-                    verifier: Verifier::Ecdsa(parsed),
+                    verifier: Verifier::Ecdsa { curve, key: parsed },
                 })
             }
             _ => Err(malformed("neither an RSA nor an ECDSA public key")),
@@ -328,20 +331,22 @@ impl PublicKey {
         signature: &[u8],
     ) -> Result<(), VerifyError> {
         match (&self.verifier, algorithm) {
-            (Verifier::Rsa { rs256, .. }, JwtAlgorithm::Rs256) => rsa_verify(rs256, message, signature),
-            (Verifier::Rsa { rs384, .. }, JwtAlgorithm::Rs384) => rsa_verify(rs384, message, signature),
-            (Verifier::Rsa { rs512, .. }, JwtAlgorithm::Rs512) => rsa_verify(rs512, message, signature),
+            (Verifier::Rsa { rs256, .. }, JwtAlgorithm::Rs256) => {
+                rsa_verify(rs256, message, signature)
+            }
+            (Verifier::Rsa { rs384, .. }, JwtAlgorithm::Rs384) => {
+                rsa_verify(rs384, message, signature)
+            }
+            (Verifier::Rsa { rs512, .. }, JwtAlgorithm::Rs512) => {
+                rsa_verify(rs512, message, signature)
+            }
             (Verifier::Rsa { .. }, _) => Err(VerifyError::KeyTypeMismatch),
-            (Verifier::Ecdsa(_), alg) if alg.is_rsa() => Err(VerifyError::KeyTypeMismatch),
-            (Verifier::Ecdsa(parsed), alg) => {
-                let KeyKind::Ecdsa(curve) = self.kind else {
-                    return Err(VerifyError::KeyTypeMismatch);
-                };
+            (Verifier::Ecdsa { .. }, alg) if alg.is_rsa() => Err(VerifyError::KeyTypeMismatch),
+            (Verifier::Ecdsa { curve, key }, alg) => {
                 if curve.jwt_algorithm() != alg {
                     return Err(VerifyError::InvalidEcdsaSignature);
                 }
-                parsed
-                    .verify_sig(message, signature)
+                key.verify_sig(message, signature)
                     .map_err(|_| VerifyError::InvalidEcdsaSignature)
             }
         }
@@ -390,7 +395,8 @@ impl SigningKey {
     /// The first private key in PEM data (`RSA PRIVATE KEY`, `EC PRIVATE KEY` or `PRIVATE KEY`);
     /// other blocks, such as `EC PARAMETERS`, are passed over.
     pub fn from_pem(data: &[u8]) -> Result<Self, KeyParseError> {
-        let blocks = pem::parse_many(data).map_err(|e| KeyParseError::NoPrivateKey(vec![e.to_string()]))?;
+        let blocks =
+            pem::parse_many(data).map_err(|e| KeyParseError::NoPrivateKey(vec![e.to_string()]))?;
         let mut skipped = Vec::new();
         for block in blocks.iter().filter(|b| is_private_key_label(b.tag())) {
             match Self::from_der(block.contents()) {
@@ -404,12 +410,13 @@ impl SigningKey {
 
     /// A DER private key in PKCS#1, SEC1 or PKCS#8 form, told apart by its structure.
     pub fn from_der(der: &[u8]) -> Result<Self, KeyParseError> {
-        let format = der::private_key_format(der)
-            .ok_or_else(|| malformed("not a DER private key"))?;
+        let format =
+            der::private_key_format(der).ok_or_else(|| malformed("not a DER private key"))?;
         let pair = match format {
             PrivateKeyFormat::Pkcs1 => rsa_from_pkcs1(der)?,
             PrivateKeyFormat::Sec1 => {
-                let sec1 = der::parse_sec1(der).ok_or_else(|| malformed("malformed EC private key"))?;
+                let sec1 =
+                    der::parse_sec1(der).ok_or_else(|| malformed("malformed EC private key"))?;
                 let curve = match sec1.curve_oid {
                     Some(curve_oid) => EcCurve::from_oid(curve_oid),
                     None => EcCurve::from_private_key_len(sec1.private_key.len()),
@@ -420,8 +427,8 @@ impl SigningKey {
                 KeyPair::Ecdsa(pair, curve)
             }
             PrivateKeyFormat::Pkcs8 => {
-                let (algorithm, inner) =
-                    der::parse_pkcs8(der).ok_or_else(|| malformed("malformed PKCS#8 private key"))?;
+                let (algorithm, inner) = der::parse_pkcs8(der)
+                    .ok_or_else(|| malformed("malformed PKCS#8 private key"))?;
                 match algorithm.algorithm {
                     oid::RSA_ENCRYPTION => {
                         check_rsa_private_size(inner)?;
@@ -437,7 +444,9 @@ impl SigningKey {
                         KeyPair::Ecdsa(pair, curve)
                     }
                     // Go's type name, as upstream prints it.
-                    oid::ED25519 => return Err(KeyParseError::UnknownKeyType("ed25519.PrivateKey")),
+                    oid::ED25519 => {
+                        return Err(KeyParseError::UnknownKeyType("ed25519.PrivateKey"))
+                    }
                     _ => return Err(malformed("PKCS#8 key of an unknown algorithm")),
                 }
             }
@@ -501,8 +510,13 @@ impl SigningKey {
         match &self.pair {
             KeyPair::Rsa(pair) => {
                 let mut signature = vec![0; pair.public_modulus_len()];
-                pair.sign(&signature::RSA_PKCS1_SHA256, &self.rng, message, &mut signature)
-                    .map_err(|_| SignError)?;
+                pair.sign(
+                    &signature::RSA_PKCS1_SHA256,
+                    &self.rng,
+                    message,
+                    &mut signature,
+                )
+                .map_err(|_| SignError)?;
                 Ok(signature)
             }
             KeyPair::Ecdsa(pair, _) => pair
@@ -562,7 +576,8 @@ fn read_key_file(path: &Path) -> Result<Vec<u8>, KeyError> {
 /// Every usable public key in PEM data, in order. Blocks that hold no RSA or ECDSA key
 /// (or one we cannot use) are passed over, as upstream does; none at all is an error.
 pub fn parse_public_keys_pem(data: &[u8]) -> Result<Vec<PublicKey>, KeyParseError> {
-    let blocks = pem::parse_many(data).map_err(|e| KeyParseError::NoPublicKey(vec![e.to_string()]))?;
+    let blocks =
+        pem::parse_many(data).map_err(|e| KeyParseError::NoPublicKey(vec![e.to_string()]))?;
     let mut keys = Vec::new();
     let mut skipped = Vec::new();
     for block in &blocks {
@@ -620,7 +635,10 @@ pub(crate) mod tests {
     pub(crate) fn rsa_fixture() -> &'static Fixture {
         static RSA: OnceLock<Fixture> = OnceLock::new();
         RSA.get_or_init(|| Fixture {
-            pkcs8_der: SigningKey::generate_rsa(2048).unwrap().to_pkcs8_der().unwrap(),
+            pkcs8_der: SigningKey::generate_rsa(2048)
+                .unwrap()
+                .to_pkcs8_der()
+                .unwrap(),
             kind: KeyKind::Rsa,
         })
     }
@@ -647,7 +665,9 @@ pub(crate) mod tests {
     }
 
     fn sec1_der(fixture: &Fixture) -> Vec<u8> {
-        let KeyKind::Ecdsa(curve) = fixture.kind else { panic!("not EC") };
+        let KeyKind::Ecdsa(curve) = fixture.kind else {
+            panic!("not EC")
+        };
         let pair = EcdsaKeyPair::from_pkcs8(curve.signing_algorithm(), &fixture.pkcs8_der).unwrap();
         pair.private_key().as_der().unwrap().as_ref().to_vec()
     }
@@ -672,7 +692,13 @@ pub(crate) mod tests {
 
     fn all_fixtures() -> Vec<(&'static str, Fixture)> {
         vec![
-            ("rsa", Fixture { pkcs8_der: rsa_fixture().pkcs8_der.clone(), kind: KeyKind::Rsa }),
+            (
+                "rsa",
+                Fixture {
+                    pkcs8_der: rsa_fixture().pkcs8_der.clone(),
+                    kind: KeyKind::Rsa,
+                },
+            ),
             ("p256", ec_fixture(EcCurve::P256)),
             ("p384", ec_fixture(EcCurve::P384)),
             ("p521", ec_fixture(EcCurve::P521)),
@@ -689,18 +715,28 @@ pub(crate) mod tests {
                 KeyKind::Ecdsa(curve) => curve.jwt_algorithm(),
             };
             let mut add = |format: &str, pem: String| {
-                cases.push((format!("{name} {format}"), pem, fixture.kind, algorithm, expected_spki.clone()))
+                cases.push((
+                    format!("{name} {format}"),
+                    pem,
+                    fixture.kind,
+                    algorithm,
+                    expected_spki.clone(),
+                ))
             };
             add("pkcs8", pem_block("PRIVATE KEY", &fixture.pkcs8_der));
             match fixture.kind {
-                KeyKind::Rsa => add("pkcs1", pem_block("RSA PRIVATE KEY", &inner_private_key(&fixture.pkcs8_der))),
+                KeyKind::Rsa => add(
+                    "pkcs1",
+                    pem_block("RSA PRIVATE KEY", &inner_private_key(&fixture.pkcs8_der)),
+                ),
                 KeyKind::Ecdsa(_) => {
                     let sec1 = sec1_der(&fixture);
                     add("sec1", pem_block("EC PRIVATE KEY", &sec1));
                     // `openssl ecparam -genkey` writes the parameters first.
                     add(
                         "sec1 after EC PARAMETERS",
-                        pem_block("EC PARAMETERS", &[0x06, 0x03, 0x2B, 0x65, 0x70]) + &pem_block("EC PRIVATE KEY", &sec1),
+                        pem_block("EC PARAMETERS", &[0x06, 0x03, 0x2B, 0x65, 0x70])
+                            + &pem_block("EC PRIVATE KEY", &sec1),
                     );
                 }
             }
@@ -712,7 +748,11 @@ pub(crate) mod tests {
             assert_eq!(key.algorithm(), algorithm, "{name}");
             assert_eq!(key.public_key().to_pkix_der(), &expected_spki[..], "{name}");
             let signature = key.sign(b"message").unwrap();
-            assert_eq!(key.public_key().verify(algorithm, b"message", &signature), Ok(()), "{name}");
+            assert_eq!(
+                key.public_key().verify(algorithm, b"message", &signature),
+                Ok(()),
+                "{name}"
+            );
         }
     }
 
@@ -720,7 +760,10 @@ pub(crate) mod tests {
     fn ec_sec1_without_curve_parameters_infers_curve_from_length() {
         for curve in [EcCurve::P256, EcCurve::P384, EcCurve::P521] {
             let fixture = ec_fixture(curve);
-            let scalar = der::parse_sec1(&sec1_der(&fixture)).unwrap().private_key.to_vec();
+            let scalar = der::parse_sec1(&sec1_der(&fixture))
+                .unwrap()
+                .private_key
+                .to_vec();
             let mut body = Vec::new();
             der::write(der::TAG_INTEGER, &[1], &mut body);
             der::write(der::TAG_OCTET_STRING, &scalar, &mut body);
@@ -730,13 +773,21 @@ pub(crate) mod tests {
             let key = SigningKey::from_pem(pem_block("EC PRIVATE KEY", &bare).as_bytes())
                 .unwrap_or_else(|e| panic!("{curve:?}: {e}"));
             assert_eq!(key.kind(), KeyKind::Ecdsa(curve));
-            assert_eq!(key.public_key(), signing_key(&fixture).public_key(), "{curve:?}");
+            assert_eq!(
+                key.public_key(),
+                signing_key(&fixture).public_key(),
+                "{curve:?}"
+            );
         }
     }
 
     #[test]
     fn ecdsa_signatures_are_fixed_length() {
-        for (curve, length) in [(EcCurve::P256, 64), (EcCurve::P384, 96), (EcCurve::P521, 132)] {
+        for (curve, length) in [
+            (EcCurve::P256, 64),
+            (EcCurve::P384, 96),
+            (EcCurve::P521, 132),
+        ] {
             let key = signing_key(&ec_fixture(curve));
             assert_eq!(key.sign(b"x").unwrap().len(), length, "{curve:?}");
         }
@@ -755,12 +806,28 @@ pub(crate) mod tests {
         let cases: Vec<(&str, String, Vec<&PublicKey>)> = vec![
             ("rsa PUBLIC KEY", rsa_public.to_pem(), vec![&rsa_public]),
             ("ec PUBLIC KEY", p256_public.to_pem(), vec![&p256_public]),
-            ("RSA PUBLIC KEY", pem_block("RSA PUBLIC KEY", &rsa_pkcs1_public(rsa)), vec![&rsa_public]),
+            (
+                "RSA PUBLIC KEY",
+                pem_block("RSA PUBLIC KEY", &rsa_pkcs1_public(rsa)),
+                vec![&rsa_public],
+            ),
             ("rsa CERTIFICATE", certificate_pem(rsa), vec![&rsa_public]),
             ("ec CERTIFICATE", certificate_pem(&p256), vec![&p256_public]),
-            ("rsa PKCS#1 private", pem_block("RSA PRIVATE KEY", &inner_private_key(&rsa.pkcs8_der)), vec![&rsa_public]),
-            ("ec SEC1 private", pem_block("EC PRIVATE KEY", &sec1_der(&p521)), vec![&p521_public]),
-            ("ec PKCS#8 private", pem_block("PRIVATE KEY", &p256.pkcs8_der), vec![&p256_public]),
+            (
+                "rsa PKCS#1 private",
+                pem_block("RSA PRIVATE KEY", &inner_private_key(&rsa.pkcs8_der)),
+                vec![&rsa_public],
+            ),
+            (
+                "ec SEC1 private",
+                pem_block("EC PRIVATE KEY", &sec1_der(&p521)),
+                vec![&p521_public],
+            ),
+            (
+                "ec PKCS#8 private",
+                pem_block("PRIVATE KEY", &p256.pkcs8_der),
+                vec![&p256_public],
+            ),
             (
                 "several blocks, junk passed over",
                 format!(
@@ -819,7 +886,9 @@ pub(crate) mod tests {
     #[test]
     fn private_key_errors() {
         let ed25519 = signature::Ed25519KeyPair::generate_pkcs8(&SystemRandom::new()).unwrap();
-        let public_only = signing_key(&ec_fixture(EcCurve::P256)).public_key().to_pem();
+        let public_only = signing_key(&ec_fixture(EcCurve::P256))
+            .public_key()
+            .to_pem();
         let cases: Vec<(&str, Vec<u8>, &str)> = vec![
             ("garbage", b"this is not a key\x00\xff".to_vec(), "data does not contain a valid RSA or ECDSA private key"),
             ("empty", Vec::new(), "data does not contain a valid RSA or ECDSA private key"),
@@ -840,7 +909,11 @@ pub(crate) mod tests {
         for (name, contents, reason) in cases {
             let file = write_temp(&contents);
             let error = SigningKey::from_file(file.path()).unwrap_err();
-            assert_eq!(error.to_string(), format!("{:?} contains no usable key: {reason}", file.path()), "{name}");
+            assert_eq!(
+                error.to_string(),
+                format!("{:?} contains no usable key: {reason}", file.path()),
+                "{name}"
+            );
         }
     }
 
@@ -863,7 +936,11 @@ pub(crate) mod tests {
         for (name, contents, reason) in cases {
             let file = write_temp(&contents);
             let error = load_public_keys(file.path()).unwrap_err();
-            assert_eq!(error.to_string(), format!("{:?} contains no usable key: {reason}", file.path()), "{name}");
+            assert_eq!(
+                error.to_string(),
+                format!("{:?} contains no usable key: {reason}", file.path()),
+                "{name}"
+            );
         }
     }
 
@@ -871,10 +948,15 @@ pub(crate) mod tests {
     fn missing_file_names_the_file() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("absent.pem");
-        for error in [SigningKey::from_file(&path).unwrap_err(), load_public_keys(&path).unwrap_err()] {
+        for error in [
+            SigningKey::from_file(&path).unwrap_err(),
+            load_public_keys(&path).unwrap_err(),
+        ] {
             let text = error.to_string();
             assert!(
-                text.starts_with(&format!("failed to read service account key file {path:?}: ")),
+                text.starts_with(&format!(
+                    "failed to read service account key file {path:?}: "
+                )),
                 "{text}"
             );
             assert!(matches!(error, KeyError::Read { .. }));
@@ -883,15 +965,26 @@ pub(crate) mod tests {
 
     #[test]
     fn generated_keys_round_trip_through_pem() {
-        let cases = [("p256", SigningKey::generate_ecdsa_p256().unwrap()), ("rsa", signing_key(rsa_fixture()))];
+        let cases = [
+            ("p256", SigningKey::generate_ecdsa_p256().unwrap()),
+            ("rsa", signing_key(rsa_fixture())),
+        ];
         for (name, key) in cases {
             let reloaded = SigningKey::from_pem(key.to_pkcs8_pem().unwrap().as_bytes()).unwrap();
             assert_eq!(reloaded.public_key(), key.public_key(), "{name}");
             let public = parse_public_keys_pem(key.public_key().to_pem().as_bytes()).unwrap();
             assert_eq!(public, vec![key.public_key().clone()], "{name}");
-            assert!(key.public_key().to_pem().starts_with("-----BEGIN PUBLIC KEY-----\n"), "{name}");
+            assert!(
+                key.public_key()
+                    .to_pem()
+                    .starts_with("-----BEGIN PUBLIC KEY-----\n"),
+                "{name}"
+            );
         }
-        assert_eq!(SigningKey::generate_ecdsa_p256().unwrap().algorithm(), JwtAlgorithm::Es256);
+        assert_eq!(
+            SigningKey::generate_ecdsa_p256().unwrap().algorithm(),
+            JwtAlgorithm::Es256
+        );
     }
 
     #[test]
@@ -909,18 +1002,89 @@ pub(crate) mod tests {
         let p256 = signing_key(&ec_fixture(EcCurve::P256));
         let rsa_signature = rsa.sign(b"m").unwrap();
         let ec_signature = p256.sign(b"m").unwrap();
-        let cases: Vec<(&str, &SigningKey, JwtAlgorithm, &[u8], &[u8], Result<(), VerifyError>)> = vec![
-            ("rsa ok", &rsa, JwtAlgorithm::Rs256, b"m", &rsa_signature, Ok(())),
-            ("rsa other message", &rsa, JwtAlgorithm::Rs256, b"n", &rsa_signature, Err(VerifyError::InvalidRsaSignature)),
-            ("rsa as RS384", &rsa, JwtAlgorithm::Rs384, b"m", &rsa_signature, Err(VerifyError::InvalidRsaSignature)),
-            ("rsa key, ES256", &rsa, JwtAlgorithm::Es256, b"m", &ec_signature, Err(VerifyError::KeyTypeMismatch)),
-            ("ec ok", &p256, JwtAlgorithm::Es256, b"m", &ec_signature, Ok(())),
-            ("ec key, RS256", &p256, JwtAlgorithm::Rs256, b"m", &rsa_signature, Err(VerifyError::KeyTypeMismatch)),
-            ("P-256 key, ES384", &p256, JwtAlgorithm::Es384, b"m", &ec_signature, Err(VerifyError::InvalidEcdsaSignature)),
-            ("ec bad signature", &p256, JwtAlgorithm::Es256, b"m", &[0u8; 64], Err(VerifyError::InvalidEcdsaSignature)),
+        let zeros = vec![0u8; 64];
+        // (name, verifying key, header algorithm, message, signature, expected)
+        type Case<'a> = (
+            &'a str,
+            &'a SigningKey,
+            JwtAlgorithm,
+            &'a str,
+            &'a [u8],
+            Result<(), VerifyError>,
+        );
+        let cases: Vec<Case> = vec![
+            (
+                "rsa ok",
+                &rsa,
+                JwtAlgorithm::Rs256,
+                "m",
+                &rsa_signature,
+                Ok(()),
+            ),
+            (
+                "rsa other message",
+                &rsa,
+                JwtAlgorithm::Rs256,
+                "n",
+                &rsa_signature,
+                Err(VerifyError::InvalidRsaSignature),
+            ),
+            (
+                "rsa as RS384",
+                &rsa,
+                JwtAlgorithm::Rs384,
+                "m",
+                &rsa_signature,
+                Err(VerifyError::InvalidRsaSignature),
+            ),
+            (
+                "rsa key, ES256",
+                &rsa,
+                JwtAlgorithm::Es256,
+                "m",
+                &ec_signature,
+                Err(VerifyError::KeyTypeMismatch),
+            ),
+            (
+                "ec ok",
+                &p256,
+                JwtAlgorithm::Es256,
+                "m",
+                &ec_signature,
+                Ok(()),
+            ),
+            (
+                "ec key, RS256",
+                &p256,
+                JwtAlgorithm::Rs256,
+                "m",
+                &rsa_signature,
+                Err(VerifyError::KeyTypeMismatch),
+            ),
+            (
+                "P-256 key, ES384",
+                &p256,
+                JwtAlgorithm::Es384,
+                "m",
+                &ec_signature,
+                Err(VerifyError::InvalidEcdsaSignature),
+            ),
+            (
+                "ec bad signature",
+                &p256,
+                JwtAlgorithm::Es256,
+                "m",
+                &zeros,
+                Err(VerifyError::InvalidEcdsaSignature),
+            ),
         ];
         for (name, key, algorithm, message, signature, expected) in cases {
-            assert_eq!(key.public_key().verify(algorithm, message, signature), expected, "{name}");
+            assert_eq!(
+                key.public_key()
+                    .verify(algorithm, message.as_bytes(), signature),
+                expected,
+                "{name}"
+            );
         }
     }
 }

@@ -1,0 +1,337 @@
+//! The slice of the Kubernetes API the controllers write through, as a small trait, so the
+//! sync functions can be tested against a recording fake (like client-go's fake clientset).
+
+use std::future::Future;
+
+use k8s_openapi::api::core::v1::{Secret, ServiceAccount};
+use kube::api::{DeleteParams, PostParams, Preconditions};
+use kube::core::Status;
+use kube::{Api, Client};
+
+/// Status cause reason that NamespaceLifecycle admission attaches when it refuses to create
+/// objects in a namespace that is being deleted.
+pub const NAMESPACE_TERMINATING_CAUSE: &str = "NamespaceTerminating";
+
+/// A failed API call, classified the way the controllers decide about retries.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ApiError {
+    #[error("{message}")]
+    NotFound { message: String },
+    /// 409 Conflict: a stale resourceVersion or a failed precondition.
+    #[error("{message}")]
+    Conflict { message: String },
+    #[error("{message}")]
+    AlreadyExists { message: String },
+    /// 403; `causes` holds the reasons of the Status causes (e.g. `NamespaceTerminating`).
+    #[error("{message}")]
+    Forbidden {
+        message: String,
+        causes: Vec<String>,
+    },
+    /// Any other Status, or a transport error.
+    #[error("{message}")]
+    Other { message: String, causes: Vec<String> },
+}
+
+impl ApiError {
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, Self::NotFound { .. })
+    }
+
+    pub fn is_conflict(&self) -> bool {
+        matches!(self, Self::Conflict { .. })
+    }
+
+    pub fn is_already_exists(&self) -> bool {
+        matches!(self, Self::AlreadyExists { .. })
+    }
+
+    pub fn is_forbidden(&self) -> bool {
+        matches!(self, Self::Forbidden { .. })
+    }
+
+    /// Whether the Status carried a cause with this reason (apimachinery's `HasStatusCause`).
+    pub fn has_cause(&self, reason: &str) -> bool {
+        match self {
+            Self::Forbidden { causes, .. } | Self::Other { causes, .. } => {
+                causes.iter().any(|cause| cause == reason)
+            }
+            _ => false,
+        }
+    }
+
+    /// Classifies a Status returned by the API server.
+    pub fn from_status(status: &Status) -> Self {
+        let message = if status.message.is_empty() {
+            format!("{} ({})", status.reason, status.code)
+        } else {
+            status.message.clone()
+        };
+        let causes: Vec<String> = status
+            .details
+            .as_ref()
+            .map(|details| details.causes.iter().map(|c| c.reason.clone()).collect())
+            .unwrap_or_default();
+        match (status.code, status.reason.as_str()) {
+            (_, "NotFound") | (404, _) => Self::NotFound { message },
+            (_, "AlreadyExists") => Self::AlreadyExists { message },
+            (_, "Conflict") | (409, _) => Self::Conflict { message },
+            (_, "Forbidden") | (403, _) => Self::Forbidden { message, causes },
+            _ => Self::Other { message, causes },
+        }
+    }
+}
+
+impl From<kube::Error> for ApiError {
+    fn from(error: kube::Error) -> Self {
+        match error {
+            kube::Error::Api(status) => Self::from_status(&status),
+            other => Self::Other {
+                message: other.to_string(),
+                causes: Vec::new(),
+            },
+        }
+    }
+}
+
+/// Reads and writes of ServiceAccounts and Secrets. Updates are full replacements carrying
+/// the object's resourceVersion, so a stale write fails with [`ApiError::Conflict`].
+pub trait CoreApi: Send + Sync + 'static {
+    fn get_service_account(
+        &self,
+        namespace: &str,
+        name: &str,
+    ) -> impl Future<Output = Result<ServiceAccount, ApiError>> + Send;
+
+    fn create_service_account(
+        &self,
+        namespace: &str,
+        account: &ServiceAccount,
+    ) -> impl Future<Output = Result<ServiceAccount, ApiError>> + Send;
+
+    fn update_service_account(
+        &self,
+        namespace: &str,
+        account: &ServiceAccount,
+    ) -> impl Future<Output = Result<ServiceAccount, ApiError>> + Send;
+
+    fn delete_service_account(
+        &self,
+        namespace: &str,
+        name: &str,
+        preconditions: Option<Preconditions>,
+    ) -> impl Future<Output = Result<(), ApiError>> + Send;
+
+    fn get_secret(
+        &self,
+        namespace: &str,
+        name: &str,
+    ) -> impl Future<Output = Result<Secret, ApiError>> + Send;
+
+    fn create_secret(
+        &self,
+        namespace: &str,
+        secret: &Secret,
+    ) -> impl Future<Output = Result<Secret, ApiError>> + Send;
+
+    fn update_secret(
+        &self,
+        namespace: &str,
+        secret: &Secret,
+    ) -> impl Future<Output = Result<Secret, ApiError>> + Send;
+
+    fn delete_secret(
+        &self,
+        namespace: &str,
+        name: &str,
+        preconditions: Option<Preconditions>,
+    ) -> impl Future<Output = Result<(), ApiError>> + Send;
+}
+
+/// [`CoreApi`] over a `kube::Client`: works against any cluster.
+#[derive(Clone)]
+pub struct KubeApi {
+    client: Client,
+}
+
+impl std::fmt::Debug for KubeApi {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KubeApi").finish_non_exhaustive()
+    }
+}
+
+impl KubeApi {
+    pub fn new(client: Client) -> Self {
+        Self { client }
+    }
+
+    fn service_accounts(&self, namespace: &str) -> Api<ServiceAccount> {
+        Api::namespaced(self.client.clone(), namespace)
+    }
+
+    fn secrets(&self, namespace: &str) -> Api<Secret> {
+        Api::namespaced(self.client.clone(), namespace)
+    }
+}
+
+fn object_name(meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta) -> &str {
+    meta.name.as_deref().unwrap_or_default()
+}
+
+fn delete_params(preconditions: Option<Preconditions>) -> DeleteParams {
+    DeleteParams {
+        preconditions,
+        ..DeleteParams::default()
+    }
+}
+
+impl CoreApi for KubeApi {
+    async fn get_service_account(
+        &self,
+        namespace: &str,
+        name: &str,
+    ) -> Result<ServiceAccount, ApiError> {
+        Ok(self.service_accounts(namespace).get(name).await?)
+    }
+
+    async fn create_service_account(
+        &self,
+        namespace: &str,
+        account: &ServiceAccount,
+    ) -> Result<ServiceAccount, ApiError> {
+        let api = self.service_accounts(namespace);
+        Ok(api.create(&PostParams::default(), account).await?)
+    }
+
+    async fn update_service_account(
+        &self,
+        namespace: &str,
+        account: &ServiceAccount,
+    ) -> Result<ServiceAccount, ApiError> {
+        let api = self.service_accounts(namespace);
+        let name = object_name(&account.metadata);
+        Ok(api.replace(name, &PostParams::default(), account).await?)
+    }
+
+    async fn delete_service_account(
+        &self,
+        namespace: &str,
+        name: &str,
+        preconditions: Option<Preconditions>,
+    ) -> Result<(), ApiError> {
+        let api = self.service_accounts(namespace);
+        api.delete(name, &delete_params(preconditions)).await?;
+        Ok(())
+    }
+
+    async fn get_secret(&self, namespace: &str, name: &str) -> Result<Secret, ApiError> {
+        Ok(self.secrets(namespace).get(name).await?)
+    }
+
+    async fn create_secret(&self, namespace: &str, secret: &Secret) -> Result<Secret, ApiError> {
+        Ok(self
+            .secrets(namespace)
+            .create(&PostParams::default(), secret)
+            .await?)
+    }
+
+    async fn update_secret(&self, namespace: &str, secret: &Secret) -> Result<Secret, ApiError> {
+        let name = object_name(&secret.metadata);
+        Ok(self
+            .secrets(namespace)
+            .replace(name, &PostParams::default(), secret)
+            .await?)
+    }
+
+    async fn delete_secret(
+        &self,
+        namespace: &str,
+        name: &str,
+        preconditions: Option<Preconditions>,
+    ) -> Result<(), ApiError> {
+        let api = self.secrets(namespace);
+        api.delete(name, &delete_params(preconditions)).await?;
+        Ok(())
+    }
+}
+
+/// A delete precondition on the object's UID.
+pub fn uid_precondition(uid: &str) -> Option<Preconditions> {
+    (!uid.is_empty()).then(|| Preconditions {
+        uid: Some(uid.to_string()),
+        resource_version: None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kube::core::response::{StatusCause, StatusDetails};
+
+    #[test]
+    fn statuses_are_classified_by_reason_and_code() {
+        let status = |code: u16, reason: &str| Status::failure("boom", reason).with_code(code);
+        let cases = [
+            (status(404, "NotFound"), "not found"),
+            (status(409, "AlreadyExists"), "already exists"),
+            (status(409, "Conflict"), "conflict"),
+            (status(409, ""), "conflict"),
+            (status(403, "Forbidden"), "forbidden"),
+            (status(500, "InternalError"), "other"),
+        ];
+        for (status, expected) in cases {
+            let error = ApiError::from_status(&status);
+            let kind = match error {
+                ApiError::NotFound { .. } => "not found",
+                ApiError::AlreadyExists { .. } => "already exists",
+                ApiError::Conflict { .. } => "conflict",
+                ApiError::Forbidden { .. } => "forbidden",
+                ApiError::Other { .. } => "other",
+            };
+            assert_eq!(kind, expected, "{status:?}");
+            assert_eq!(error_message(&status), "boom");
+        }
+    }
+
+    fn error_message(status: &Status) -> String {
+        ApiError::from_status(status).to_string()
+    }
+
+    #[test]
+    fn namespace_terminating_cause_is_visible() {
+        let status = Status::failure(
+            "secrets \"x\" is forbidden: unable to create new content in namespace ns because it is being terminated",
+            "Forbidden",
+        )
+        .with_code(403)
+        .with_details(StatusDetails {
+            causes: vec![StatusCause {
+                reason: NAMESPACE_TERMINATING_CAUSE.into(),
+                message: "namespace ns is being terminated".into(),
+                field: "metadata.namespace".into(),
+            }],
+            name: "x".into(),
+            group: String::new(),
+            kind: "secrets".into(),
+            uid: String::new(),
+            retry_after_seconds: 0,
+        });
+        let error = ApiError::from_status(&status);
+        assert!(error.is_forbidden());
+        assert!(error.has_cause(NAMESPACE_TERMINATING_CAUSE));
+        let plain = ApiError::from_status(&Status::failure("no", "Forbidden").with_code(403));
+        assert!(!plain.has_cause(NAMESPACE_TERMINATING_CAUSE));
+    }
+
+    #[test]
+    fn uid_preconditions_are_only_set_for_known_uids() {
+        assert_eq!(uid_precondition(""), None);
+        assert_eq!(
+            uid_precondition("u1"),
+            Some(Preconditions {
+                uid: Some("u1".into()),
+                resource_version: None
+            })
+        );
+    }
+}

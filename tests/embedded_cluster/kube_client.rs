@@ -1,0 +1,230 @@
+//! kube-rs against the in-process server: CRUD, conflicts, watches that survive 410 Gone.
+
+use std::time::Duration;
+
+use futures::StreamExt;
+use k8s_openapi::api::core::v1::{ConfigMap, Namespace, Secret};
+use kube::api::{DeleteParams, ListParams, Patch, PatchParams, PostParams};
+use kube::runtime::{reflector, watcher, WatchStreamExt};
+use kube::Api;
+use serde_json::json;
+
+use crate::support::{embedded, eventually};
+
+fn config_map(name: &str, value: &str) -> ConfigMap {
+    serde_json::from_value(json!({
+        "apiVersion": "v1", "kind": "ConfigMap",
+        "metadata": {"name": name, "labels": {"app": "demo"}},
+        "data": {"key": value},
+    }))
+    .expect("config map")
+}
+
+#[tokio::test]
+async fn system_namespaces_exist_at_start() {
+    let (server, client) = embedded().await;
+    let namespaces: Api<Namespace> = Api::all(client);
+    for name in ["default", "kube-system", "kube-public"] {
+        let ns = namespaces.get(name).await.expect(name);
+        assert_eq!(ns.status.and_then(|s| s.phase).as_deref(), Some("Active"));
+    }
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn create_get_list_update_patch_delete() {
+    let (server, client) = embedded().await;
+    let maps: Api<ConfigMap> = Api::namespaced(client, "default");
+    let created = maps.create(&PostParams::default(), &config_map("one", "a")).await.expect("create");
+    let uid = created.metadata.uid.clone().expect("uid");
+    assert!(created.metadata.creation_timestamp.is_some());
+
+    let err = maps.create(&PostParams::default(), &config_map("one", "a")).await.expect_err("duplicate");
+    assert!(matches!(err, kube::Error::Api(ref s) if s.code == 409 && s.reason == "AlreadyExists"), "{err:?}");
+
+    let mut fetched = maps.get("one").await.expect("get");
+    fetched.data = Some([("key".to_string(), "b".to_string())].into());
+    let updated = maps.replace("one", &PostParams::default(), &fetched).await.expect("update");
+    assert_eq!(updated.metadata.uid.as_deref(), Some(uid.as_str()));
+    assert_ne!(updated.metadata.resource_version, fetched.metadata.resource_version);
+
+    let patched = maps
+        .patch("one", &PatchParams::default(), &Patch::Merge(json!({"data": {"other": "c"}})))
+        .await
+        .expect("merge patch");
+    assert_eq!(patched.data.as_ref().and_then(|d| d.get("other")).map(String::as_str), Some("c"));
+
+    let listed = maps.list(&ListParams::default().labels("app=demo")).await.expect("list");
+    assert_eq!(listed.items.len(), 1);
+    assert!(maps.list(&ListParams::default().labels("app=other")).await.expect("list").items.is_empty());
+
+    maps.delete("one", &DeleteParams::default()).await.expect("delete");
+    let err = maps.get("one").await.expect_err("gone");
+    assert!(matches!(err, kube::Error::Api(ref s) if s.code == 404 && s.message == "configmaps \"one\" not found"), "{err:?}");
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn stale_updates_conflict_and_a_retry_with_the_latest_version_succeeds() {
+    let (server, client) = embedded().await;
+    let maps: Api<ConfigMap> = Api::namespaced(client, "default");
+    maps.create(&PostParams::default(), &config_map("c", "0")).await.expect("create");
+    let stale = maps.get("c").await.expect("get");
+    let mut fresh = stale.clone();
+    fresh.data = Some([("key".to_string(), "1".to_string())].into());
+    maps.replace("c", &PostParams::default(), &fresh).await.expect("first writer wins");
+
+    let mut late = stale.clone();
+    late.data = Some([("key".to_string(), "2".to_string())].into());
+    let err = maps.replace("c", &PostParams::default(), &late).await.expect_err("stale write");
+    match err {
+        kube::Error::Api(status) => {
+            assert_eq!(status.code, 409);
+            assert_eq!(status.reason, "Conflict");
+            assert_eq!(
+                status.message,
+                "Operation cannot be fulfilled on configmaps \"c\": the object has been modified; please apply your changes to the latest version and try again"
+            );
+        }
+        other => panic!("expected a conflict, got {other:?}"),
+    }
+    // The usual client loop: re-read, re-apply the change, write again.
+    let mut latest = maps.get("c").await.expect("get");
+    latest.data = Some([("key".to_string(), "2".to_string())].into());
+    let written = maps.replace("c", &PostParams::default(), &latest).await.expect("retry succeeds");
+    assert_eq!(written.data.and_then(|d| d.get("key").cloned()).as_deref(), Some("2"));
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn delete_preconditions_are_enforced() {
+    let (server, client) = embedded().await;
+    let secrets: Api<Secret> = Api::namespaced(client, "default");
+    let secret: Secret = serde_json::from_value(json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s"}})).expect("secret");
+    let created = secrets.create(&PostParams::default(), &secret).await.expect("create");
+    assert_eq!(created.type_.as_deref(), Some("Opaque"), "type defaults to Opaque");
+    let wrong = DeleteParams { preconditions: Some(kube::api::Preconditions { uid: Some("not-it".into()), resource_version: None }), ..Default::default() };
+    let err = secrets.delete("s", &wrong).await.expect_err("precondition");
+    assert!(matches!(err, kube::Error::Api(ref s) if s.code == 409), "{err:?}");
+    assert!(secrets.get("s").await.is_ok(), "a failed precondition deletes nothing");
+    let right = DeleteParams { preconditions: Some(kube::api::Preconditions { uid: created.metadata.uid.clone(), resource_version: None }), ..Default::default() };
+    secrets.delete("s", &right).await.expect("delete");
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_reflector_survives_a_forced_410_gone() {
+    let (server, client) = embedded().await;
+    let maps: Api<ConfigMap> = Api::namespaced(client.clone(), "default");
+    maps.create(&PostParams::default(), &config_map("before", "x")).await.expect("create");
+
+    let (reader, writer) = reflector::store::<ConfigMap>();
+    let stream = reflector(writer, watcher(maps.clone(), watcher::Config::default())).applied_objects();
+    let task = tokio::spawn(async move {
+        futures::pin_mut!(stream);
+        while stream.next().await.is_some() {}
+    });
+    let has = |name: &'static str| {
+        let reader = reader.clone();
+        move || {
+            let found = reader.state().iter().any(|cm| cm.metadata.name.as_deref() == Some(name));
+            async move { found }
+        }
+    };
+    eventually("the reflector to list `before`", Duration::from_secs(10), has("before")).await;
+
+    // The watch history is gone and every watch is cut: the client must resume, get
+    // 410 Expired, and re-list.
+    let lists_before = server.recent_requests().iter().filter(|r| r.method == "GET" && !r.path.is_empty()).count();
+    maps.create(&PostParams::default(), &config_map("during", "x")).await.expect("create");
+    server.compact_history();
+    server.disconnect_watchers();
+    maps.create(&PostParams::default(), &config_map("after", "x")).await.expect("create");
+    eventually("the reflector to see `during` and `after`", Duration::from_secs(10), {
+        let reader = reader.clone();
+        move || {
+            let names: Vec<String> = reader.state().iter().filter_map(|cm| cm.metadata.name.clone()).collect();
+            let ok = names.contains(&"during".to_string()) && names.contains(&"after".to_string());
+            async move { ok }
+        }
+    })
+    .await;
+    let lists_after = server.recent_requests().iter().filter(|r| r.method == "GET" && !r.path.is_empty()).count();
+    assert!(lists_after > lists_before, "the client made new requests after the watch was cut");
+    task.abort();
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_bad_token_is_401() {
+    let (server, _client) = embedded().await;
+    let yaml = server.kubeconfig_yaml().replace(server.admin_token(), "not-the-token");
+    let kubeconfig: kube::config::Kubeconfig = serde_yaml::from_str(&yaml).expect("yaml");
+    let config = kube::Config::from_custom_kubeconfig(kubeconfig, &Default::default()).await.expect("config");
+    let client = kube::Client::try_from(config).expect("client");
+    let maps: Api<ConfigMap> = Api::namespaced(client, "default");
+    let err = maps.list(&ListParams::default()).await.expect_err("unauthorized");
+    assert!(matches!(err, kube::Error::Api(ref s) if s.code == 401 && s.reason == "Unauthorized"), "{err:?}");
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn deleting_a_namespace_terminates_it_then_removes_it_and_its_content() {
+    let (server, client) = embedded().await;
+    let namespaces: Api<Namespace> = Api::all(client.clone());
+    let ns: Namespace = serde_json::from_value(json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "doomed"}})).expect("ns");
+    namespaces.create(&PostParams::default(), &ns).await.expect("create ns");
+    let maps: Api<ConfigMap> = Api::namespaced(client.clone(), "doomed");
+    maps.create(&PostParams::default(), &config_map("m", "x")).await.expect("create content");
+
+    let missing: Api<ConfigMap> = Api::namespaced(client.clone(), "nowhere");
+    let err = missing.create(&PostParams::default(), &config_map("m", "x")).await.expect_err("no namespace");
+    assert!(matches!(err, kube::Error::Api(ref s) if s.code == 404 && s.message == "namespaces \"nowhere\" not found"), "{err:?}");
+
+    namespaces.delete("doomed", &DeleteParams::default()).await.expect("delete ns");
+    eventually("namespace `doomed` to disappear", Duration::from_secs(10), || {
+        let namespaces = namespaces.clone();
+        async move { namespaces.get_opt("doomed").await.ok().flatten().is_none() }
+    })
+    .await;
+    let everything: Api<ConfigMap> = Api::all(client);
+    let left = everything.list(&ListParams::default().fields("metadata.namespace=doomed")).await.expect("list");
+    assert!(left.items.is_empty(), "content removed with the namespace");
+
+    let err = namespaces.delete("kube-system", &DeleteParams::default()).await.expect_err("immortal");
+    assert!(matches!(err, kube::Error::Api(ref s) if s.code == 403 && s.message == "namespaces \"kube-system\" is forbidden: this namespace may not be deleted"), "{err:?}");
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn creating_in_a_terminating_namespace_is_forbidden_with_the_cause() {
+    let (server, client) = embedded().await;
+    let namespaces: Api<Namespace> = Api::all(client.clone());
+    // A finalizer of someone else's keeps the namespace in Terminating.
+    let ns: Namespace = serde_json::from_value(json!({"apiVersion": "v1", "kind": "Namespace",
+        "metadata": {"name": "held", "finalizers": ["kube-sa.test/hold"]}})).expect("ns");
+    namespaces.create(&PostParams::default(), &ns).await.expect("create ns");
+    namespaces.delete("held", &DeleteParams::default()).await.expect("delete ns");
+    let held = namespaces.get("held").await.expect("still there");
+    assert_eq!(held.status.and_then(|s| s.phase).as_deref(), Some("Terminating"));
+
+    let maps: Api<ConfigMap> = Api::namespaced(client.clone(), "held");
+    let err = maps.create(&PostParams::default(), &config_map("late", "x")).await.expect_err("terminating");
+    let kube::Error::Api(status) = err else { panic!("{err:?}") };
+    assert_eq!(status.code, 403);
+    assert_eq!(status.message, "configmaps \"late\" is forbidden: unable to create new content in namespace held because it is being terminated");
+    let causes = status.details.expect("details").causes;
+    assert_eq!(causes[0].reason, "NamespaceTerminating");
+
+    // Releasing the finalizer lets the namespace go.
+    namespaces
+        .patch("held", &PatchParams::default(), &Patch::Merge(json!({"metadata": {"finalizers": null}})))
+        .await
+        .expect("release");
+    eventually("namespace `held` to disappear", Duration::from_secs(10), || {
+        let namespaces = namespaces.clone();
+        async move { namespaces.get_opt("held").await.ok().flatten().is_none() }
+    })
+    .await;
+    server.shutdown().await;
+}

@@ -1,0 +1,8 @@
+//! The embedded cluster against real clients: kube-rs in-process, and kubectl binaries
+//! against `kube-sa serve`.
+
+mod kube_client;
+mod kubectl;
+mod malformed;
+mod serve;
+mod support;

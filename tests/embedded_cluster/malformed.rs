@@ -1,0 +1,171 @@
+//! Bad input gets the Status a real API server gives, and never changes stored state.
+
+use kube_sa::apiserver::ApiServer;
+use serde_json::json;
+
+use crate::support::embedded;
+
+struct Case {
+    name: &'static str,
+    method: &'static str,
+    path: &'static str,
+    content_type: &'static str,
+    body: Vec<u8>,
+    code: u16,
+    reason: &'static str,
+    /// The exact message, or a prefix when it ends with `*`.
+    message: &'static str,
+}
+
+fn json_body(value: serde_json::Value) -> Vec<u8> {
+    serde_json::to_vec(&value).expect("json")
+}
+
+fn cases() -> Vec<Case> {
+    let too_big = {
+        let data = "x".repeat(3 * 1024 * 1024 + 10);
+        json_body(json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "big"}, "data": {"k": data}}))
+    };
+    vec![
+        Case {
+            name: "bad JSON",
+            method: "POST",
+            path: "/api/v1/namespaces/default/configmaps",
+            content_type: "application/json",
+            body: b"{not json".to_vec(),
+            code: 400,
+            reason: "BadRequest",
+            message: "couldn't get version/kind; json parse error: *",
+        },
+        Case {
+            name: "wrong kind",
+            method: "POST",
+            path: "/api/v1/namespaces/default/configmaps",
+            content_type: "application/json",
+            body: json_body(json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s"}})),
+            code: 400,
+            reason: "BadRequest",
+            message: "the kind in the data (Secret) does not match the expected kind (ConfigMap) for this endpoint",
+        },
+        Case {
+            name: "unknown field under Strict",
+            method: "POST",
+            path: "/api/v1/namespaces/default/configmaps?fieldValidation=Strict",
+            content_type: "application/json",
+            body: json_body(json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "m"}, "dta": {}})),
+            code: 400,
+            reason: "BadRequest",
+            message: "ConfigMap in version \"v1\" cannot be handled as a ConfigMap: strict decoding error: unknown field \"dta\"",
+        },
+        Case {
+            name: "oversized body",
+            method: "POST",
+            path: "/api/v1/namespaces/default/configmaps",
+            content_type: "application/json",
+            body: too_big,
+            code: 413,
+            reason: "RequestEntityTooLarge",
+            message: "request entity too large: limit is 3145728",
+        },
+        Case {
+            name: "invalid name",
+            method: "POST",
+            path: "/api/v1/namespaces/default/configmaps",
+            content_type: "application/json",
+            body: json_body(json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "Not_Valid"}})),
+            code: 422,
+            reason: "Invalid",
+            message: "ConfigMap \"Not_Valid\" is invalid: metadata.name: Invalid value: \"Not_Valid\": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')",
+        },
+        Case {
+            name: "token secret without the account annotation",
+            method: "POST",
+            path: "/api/v1/namespaces/default/secrets",
+            content_type: "application/json",
+            body: json_body(json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "t"}, "type": "kubernetes.io/service-account-token"})),
+            code: 422,
+            reason: "Invalid",
+            message: "Secret \"t\" is invalid: metadata.annotations[kubernetes.io/service-account.name]: Required value",
+        },
+        Case {
+            name: "unsupported patch type",
+            method: "PATCH",
+            path: "/api/v1/namespaces/default/configmaps/kept",
+            content_type: "text/plain",
+            body: b"data".to_vec(),
+            code: 415,
+            reason: "UnsupportedMediaType",
+            message: "the body of the request was in an unknown format - accepted media types include: *",
+        },
+        Case {
+            name: "method not allowed",
+            method: "PUT",
+            path: "/api/v1/namespaces/default/configmaps",
+            content_type: "application/json",
+            body: b"{}".to_vec(),
+            code: 405,
+            reason: "MethodNotAllowed",
+            message: "the server does not allow this method on the requested resource",
+        },
+        Case {
+            name: "namespace mismatch",
+            method: "POST",
+            path: "/api/v1/namespaces/default/configmaps",
+            content_type: "application/json",
+            body: json_body(json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "m", "namespace": "kube-system"}})),
+            code: 400,
+            reason: "BadRequest",
+            message: "the namespace of the provided object does not match the namespace sent on the request",
+        },
+    ]
+}
+
+async fn seed(server: &ApiServer, client: &kube::Client) {
+    let maps: kube::Api<k8s_openapi::api::core::v1::ConfigMap> = kube::Api::namespaced(client.clone(), "default");
+    let kept = serde_json::from_value(json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "kept"}, "data": {"a": "b"}})).expect("cm");
+    maps.create(&Default::default(), &kept).await.expect("seed");
+    let _ = server;
+}
+
+#[tokio::test]
+async fn malformed_requests_get_the_right_status_and_change_nothing() {
+    let (server, client) = embedded().await;
+    seed(&server, &client).await;
+    for case in cases() {
+        let revision_before = server.store().revision();
+        let request = http::Request::builder()
+            .method(case.method)
+            .uri(case.path)
+            .header("content-type", case.content_type)
+            .body(case.body)
+            .expect("request");
+        let err = client.request_text(request).await.expect_err(case.name);
+        let kube::Error::Api(status) = err else { panic!("{}: expected a Status, got {err:?}", case.name) };
+        assert_eq!(status.code, case.code, "{}: {}", case.name, status.message);
+        assert_eq!(status.reason, case.reason, "{}", case.name);
+        match case.message.strip_suffix('*') {
+            Some(prefix) => assert!(status.message.starts_with(prefix), "{}: {}", case.name, status.message),
+            None => assert_eq!(status.message, case.message, "{}", case.name),
+        }
+        assert_eq!(server.store().revision(), revision_before, "{}: stored state changed", case.name);
+    }
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn invalid_objects_report_field_causes() {
+    let (server, client) = embedded().await;
+    let request = http::Request::builder()
+        .method("POST")
+        .uri("/api/v1/namespaces/default/secrets")
+        .header("content-type", "application/json")
+        .body(json_body(json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "t"}, "type": "kubernetes.io/service-account-token"})))
+        .expect("request");
+    let err = client.request_text(request).await.expect_err("invalid");
+    let kube::Error::Api(status) = err else { panic!("{err:?}") };
+    let causes = status.details.expect("details").causes;
+    assert_eq!(causes.len(), 1);
+    assert_eq!(causes[0].reason, "FieldValueRequired");
+    assert_eq!(causes[0].field, "metadata.annotations[kubernetes.io/service-account.name]");
+    server.shutdown().await;
+}
