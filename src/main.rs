@@ -5,6 +5,10 @@ use clap::{Args, Parser, Subcommand};
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
+
+use kube_sa::apiserver::components::ServiceAccountOptions;
+use kube_sa::serviceaccount::{load_public_key_files, SigningKey};
 
 #[derive(Parser)]
 #[command(name = "kube-sa", version, about = "Kubernetes service-account automation")]
@@ -31,6 +35,36 @@ struct ServeArgs {
     /// (e.g. a container's mapped port); it goes into the certificate and kubeconfig.
     #[arg(long)]
     advertise_address: Option<String>,
+    /// PEM private key (RSA or ECDSA) that signs service-account tokens; generated when unset.
+    #[arg(long, value_name = "PEM")]
+    service_account_private_key_file: Option<PathBuf>,
+    /// PEM public keys or certificates that verify service-account tokens (repeatable);
+    /// the signing key's public key when unset.
+    #[arg(long, value_name = "PEM")]
+    service_account_key_file: Vec<PathBuf>,
+    /// PEM CA bundle put into token secrets as `ca.crt`; the cluster CA when unset.
+    #[arg(long, value_name = "PEM")]
+    root_ca_file: Option<PathBuf>,
+    /// Tokens stay valid only while their secret exists with the same token and the
+    /// account keeps its UID.
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set, value_name = "BOOL")]
+    service_account_lookup: bool,
+}
+
+/// Reads the key and CA files named on the command line; errors name the file.
+fn service_account_options(args: &ServeArgs) -> anyhow::Result<ServiceAccountOptions> {
+    let mut options = ServiceAccountOptions { lookup: args.service_account_lookup, ..Default::default() };
+    if let Some(path) = &args.service_account_private_key_file {
+        options.signing_key = Some(Arc::new(SigningKey::from_file(path)?));
+    }
+    if !args.service_account_key_file.is_empty() {
+        options.verification_keys = load_public_key_files(&args.service_account_key_file)?;
+    }
+    if let Some(path) = &args.root_ca_file {
+        let ca = std::fs::read(path).with_context(|| format!("reading --root-ca-file {}", path.display()))?;
+        options.root_ca = Some(ca);
+    }
+    Ok(options)
 }
 
 fn main() -> anyhow::Result<()> {
@@ -64,7 +98,8 @@ fn parse_advertise(value: &str) -> anyhow::Result<(String, Option<u16>)> {
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
-    let mut builder = kube_sa::apiserver::ApiServer::builder().listen(args.listen);
+    let options = service_account_options(&args)?;
+    let mut builder = kube_sa::apiserver::ApiServer::builder().listen(args.listen).service_accounts(options);
     if let Some(advertise) = &args.advertise_address {
         let (host, port) = parse_advertise(advertise)?;
         builder = builder.advertise(host, port);

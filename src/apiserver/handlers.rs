@@ -442,6 +442,9 @@ async fn create_object(
     let name = display_name(&normalized);
     let attrs = attributes(ctx, path, name_of(&normalized), Operation::Create, None);
     state.admission.admit(&attrs, &mut normalized).await?;
+    // Defaulting runs again for what admission added (a token volume's defaultMode), as
+    // a real server's storage round trip does.
+    defaults::apply_defaults(resource, &mut normalized);
     defaults::sync_deprecated_fields(resource, &mut normalized);
     validation::validate_create(resource, &normalized)?;
     state.admission.validate(&attrs, &normalized).await?;
@@ -554,6 +557,9 @@ async fn update_object(
     defaults::apply_defaults(resource, &mut normalized);
     let attrs = attributes(ctx, path, &name, Operation::Update, Some(existing.clone()));
     state.admission.admit(&attrs, &mut normalized).await?;
+    // Defaulting runs again for what admission added (a token volume's defaultMode), as
+    // a real server's storage round trip does.
+    defaults::apply_defaults(resource, &mut normalized);
     defaults::sync_deprecated_fields(resource, &mut normalized);
     validation::validate_update(resource, &existing, &normalized)?;
     state.admission.validate(&attrs, &normalized).await?;

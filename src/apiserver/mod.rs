@@ -57,6 +57,10 @@ pub enum StartError {
     Tls(#[from] tls::TlsError),
     #[error("storing the initial namespaces: {0}")]
     Store(#[from] store::StoreError),
+    #[error(transparent)]
+    Components(#[from] components::ComponentsError),
+    #[error("connecting the in-process components: {0}")]
+    Client(#[from] ClientError),
 }
 
 /// Why a client for the server could not be built.
@@ -113,6 +117,7 @@ pub struct ApiServerBuilder {
     authenticators: Vec<AuthenticatorFactory>,
     admission_plugins: Vec<Arc<dyn AdmissionPlugin>>,
     history_limit: usize,
+    service_accounts: Option<components::ServiceAccountOptions>,
 }
 
 impl Default for ApiServerBuilder {
@@ -126,6 +131,7 @@ impl Default for ApiServerBuilder {
             authenticators: Vec::new(),
             admission_plugins: Vec::new(),
             history_limit: store::DEFAULT_HISTORY_LIMIT,
+            service_accounts: Some(components::ServiceAccountOptions::default()),
         }
     }
 }
@@ -175,6 +181,18 @@ impl ApiServerBuilder {
         self
     }
 
+    /// The service-account components (on by default, with a generated signing key).
+    pub fn service_accounts(mut self, options: components::ServiceAccountOptions) -> Self {
+        self.service_accounts = Some(options);
+        self
+    }
+
+    /// A bare API server: no service-account admission, authenticator or controllers.
+    pub fn without_service_accounts(mut self) -> Self {
+        self.service_accounts = None;
+        self
+    }
+
     /// Binds, generates the CA and serving certificate, creates the system namespaces
     /// and starts serving. When this returns, the server accepts connections.
     pub async fn start(self) -> Result<ApiServer, StartError> {
@@ -199,14 +217,24 @@ impl ApiServerBuilder {
             store.create(&NAMESPACES, namespaces::initial_namespace(name, &created))?;
         }
 
+        let prepared = match self.service_accounts {
+            Some(options) => Some(components::PreparedComponents::new(options, self.names.clone())?),
+            None => None,
+        };
         let admin_token = self.admin_token.unwrap_or_else(random_token);
         let mut authn = AuthenticationChain::default();
         authn.push(Arc::new(StaticTokenAuthenticator::admin(admin_token.clone())));
+        if let Some(prepared) = &prepared {
+            authn.push(prepared.authenticator(store.clone()));
+        }
         for factory in self.authenticators {
             authn.push(factory(store.clone()));
         }
         let mut admission = AdmissionChain::default();
         admission.push(Arc::new(namespaces::NamespaceLifecycle::new(store.clone())));
+        if let Some(prepared) = &prepared {
+            admission.push(prepared.admission.clone());
+        }
         for plugin in self.admission_plugins {
             admission.push(plugin);
         }
@@ -216,15 +244,31 @@ impl ApiServerBuilder {
             store,
             authn,
             admission,
-            names: self.names,
+            names: self.names.clone(),
             server_address: format!("{url_host}:{port}"),
             tls,
             requests: Mutex::new(VecDeque::new()),
         });
         let (shutdown, shutdown_rx) = signal::channel(false);
-        let task = tokio::spawn(http::serve(listener, state.clone(), shutdown_rx));
-        tracing::info!(%url, listen = %local, "serving");
-        Ok(ApiServer { url, local_addr: local, kubeconfig, admin_token, state, shutdown, task })
+        let task = tokio::spawn(http::serve(listener, state.clone(), shutdown_rx.clone()));
+        let mut server = ApiServer {
+            url,
+            local_addr: local,
+            kubeconfig,
+            admin_token,
+            state,
+            shutdown,
+            task,
+            controllers: None,
+            signing_key: None,
+        };
+        if let Some(prepared) = prepared {
+            let client = server.client().await?;
+            server.controllers = prepared.start(client, &server.state.tls.ca_pem, self.names, shutdown_rx);
+            server.signing_key = prepared.options.signing_key.clone();
+        }
+        tracing::info!(url = %server.url, listen = %local, "serving");
+        Ok(server)
     }
 }
 
@@ -244,6 +288,8 @@ pub struct ApiServer {
     state: Arc<ServerState>,
     shutdown: signal::Sender<bool>,
     task: tokio::task::JoinHandle<()>,
+    controllers: Option<tokio::task::JoinHandle<()>>,
+    signing_key: Option<Arc<crate::serviceaccount::SigningKey>>,
 }
 
 impl ApiServer {
@@ -307,9 +353,18 @@ impl ApiServer {
         self.state.admission.names()
     }
 
-    /// Stops accepting, closes every connection and waits for the server task.
+    /// The key that signs service-account tokens, when the components run.
+    pub fn signing_key(&self) -> Option<&Arc<crate::serviceaccount::SigningKey>> {
+        self.signing_key.as_ref()
+    }
+
+    /// Stops the controllers, stops accepting, closes every connection and waits.
     pub async fn shutdown(self) {
         let _ = self.shutdown.send(true);
+        if let Some(controllers) = self.controllers {
+            controllers.abort();
+            let _ = controllers.await;
+        }
         let _ = self.task.await;
     }
 }

@@ -7,9 +7,16 @@ use std::time::{Duration, Instant};
 
 use kube_sa::apiserver::ApiServer;
 
-/// An in-process server and an admin client for it.
+/// A bare in-process API server (no service-account components) and an admin client.
 pub async fn embedded() -> (ApiServer, kube::Client) {
-    let server = ApiServer::builder().start().await.expect("server starts");
+    let server = ApiServer::builder().without_service_accounts().start().await.expect("server starts");
+    let client = server.client().await.expect("client");
+    (server, client)
+}
+
+/// An in-process embedded cluster: API server, admission, authenticator, controllers.
+pub async fn cluster() -> (ApiServer, kube::Client) {
+    let server = ApiServer::builder().start().await.expect("cluster starts");
     let client = server.client().await.expect("client");
     (server, client)
 }
