@@ -8,7 +8,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use kube_sa::apiserver::components::ServiceAccountOptions;
-use kube_sa::serviceaccount::{load_public_key_files, SigningKey};
+use kube_sa::controllers::{ControllersConfig, TokensControllerOptions};
+use kube_sa::serviceaccount::{load_public_key_files, SigningKey, TokenGenerator};
 
 #[derive(Parser)]
 #[command(name = "kube-sa", version, about = "Kubernetes service-account automation")]
@@ -21,6 +22,39 @@ struct Cli {
 enum Command {
     /// Start the embedded cluster: an API server with the service-account components in-process.
     Serve(ServeArgs),
+    /// Run the token controller and the service-account controller against any cluster.
+    ControllerManager(ControllerManagerArgs),
+    /// Serve ServiceAccount admission as a MutatingAdmissionWebhook over HTTPS.
+    Webhook(WebhookArgs),
+}
+
+#[derive(Args)]
+struct ControllerManagerArgs {
+    /// Kubeconfig of the cluster to manage.
+    #[arg(long)]
+    kubeconfig: PathBuf,
+    /// PEM private key (RSA or ECDSA) that signs service-account tokens.
+    #[arg(long, value_name = "PEM")]
+    service_account_private_key_file: PathBuf,
+    /// PEM CA bundle put into token secrets as `ca.crt`; the kubeconfig's CA when unset.
+    #[arg(long, value_name = "PEM")]
+    root_ca_file: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct WebhookArgs {
+    /// Kubeconfig of the cluster whose accounts the webhook reads.
+    #[arg(long)]
+    kubeconfig: PathBuf,
+    /// PEM certificate chain the webhook serves.
+    #[arg(long, value_name = "PEM")]
+    tls_cert_file: PathBuf,
+    /// PEM private key of that certificate.
+    #[arg(long, value_name = "PEM")]
+    tls_private_key_file: PathBuf,
+    /// Address to listen on.
+    #[arg(long, default_value = "0.0.0.0:8443")]
+    listen: SocketAddr,
 }
 
 #[derive(Args)]
@@ -80,6 +114,8 @@ fn main() -> anyhow::Result<()> {
     runtime.block_on(async move {
         match cli.command {
             Command::Serve(args) => serve(args).await,
+            Command::ControllerManager(args) => controller_manager(args).await,
+            Command::Webhook(args) => webhook(args).await,
         }
     })
 }
@@ -117,6 +153,70 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     wait_for_stop_signal().await?;
     tracing::info!("stopping");
     server.shutdown().await;
+    Ok(())
+}
+
+/// A client for the cluster a kubeconfig file names.
+async fn client_from_kubeconfig(path: &std::path::Path) -> anyhow::Result<(kube::Client, kube::Config)> {
+    let kubeconfig = kube::config::Kubeconfig::read_from(path)
+        .with_context(|| format!("reading kubeconfig {}", path.display()))?;
+    let config = kube::Config::from_custom_kubeconfig(kubeconfig, &Default::default())
+        .await
+        .with_context(|| format!("loading kubeconfig {}", path.display()))?;
+    let client = kube::Client::try_from(config.clone()).context("building the client")?;
+    Ok((client, config))
+}
+
+async fn controller_manager(args: ControllerManagerArgs) -> anyhow::Result<()> {
+    kube_sa::apiserver::tls::install_default_crypto_provider();
+    let key = Arc::new(SigningKey::from_file(&args.service_account_private_key_file)?);
+    let (client, config) = client_from_kubeconfig(&args.kubeconfig).await?;
+    let root_ca = match &args.root_ca_file {
+        Some(path) => std::fs::read(path).with_context(|| format!("reading --root-ca-file {}", path.display()))?,
+        None => config
+            .root_cert
+            .unwrap_or_default()
+            .iter()
+            .map(|der| pem::encode(&pem::Pem::new("CERTIFICATE", der.clone())))
+            .collect::<String>()
+            .into_bytes(),
+    };
+    let generator = Arc::new(TokenGenerator::legacy(key));
+    let tokens = TokensControllerOptions::new(generator.clone()).root_ca(root_ca);
+    let config = ControllersConfig::new(generator).tokens(tokens);
+    tracing::info!(cluster = %args.kubeconfig.display(), "controller-manager running");
+    let stop = async {
+        if let Err(e) = wait_for_stop_signal().await {
+            tracing::error!(error = %e, "waiting for a stop signal");
+        }
+    };
+    kube_sa::controllers::run(client, config, stop).await?;
+    Ok(())
+}
+
+async fn webhook(args: WebhookArgs) -> anyhow::Result<()> {
+    use kube_sa::admission::webhook_server::{serve, tls_config_from_files, WebhookState};
+    kube_sa::apiserver::tls::install_default_crypto_provider();
+    let tls = tls_config_from_files(&args.tls_cert_file, &args.tls_private_key_file)?;
+    let (client, _) = client_from_kubeconfig(&args.kubeconfig).await?;
+    let state = Arc::new(WebhookState {
+        lookup: Arc::new(kube_sa::admission::client_lookup::ClientAccountLookup::start(client)),
+        names: Arc::new(kube_sa::names::RandomNames),
+        config: kube_sa::admission::Config::default(),
+    });
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("binding {}", args.listen))?;
+    let local = listener.local_addr()?;
+    {
+        let mut stdout = std::io::stdout().lock();
+        writeln!(stdout, "serving https://{local}")?;
+        stdout.flush()?;
+    }
+    tokio::select! {
+        _ = serve(listener, tls, state) => {}
+        result = wait_for_stop_signal() => result?,
+    }
     Ok(())
 }
 

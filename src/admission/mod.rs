@@ -4,6 +4,7 @@
 pub mod client_lookup;
 pub mod serviceaccount;
 pub mod webhook;
+pub mod webhook_server;
 
 pub use serviceaccount::{
     admit, admit_pod, is_service_account_token, AccountLookup, Config, Denial, LookupError,

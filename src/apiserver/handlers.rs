@@ -615,9 +615,10 @@ async fn patch(
     if patch_type == PatchType::Apply {
         let mut applied = patch_doc.clone();
         check_fields(ctx, resource, &applied, &mut warnings)?;
-        let manager = ctx.param("fieldManager").filter(|m| !m.is_empty()).ok_or_else(|| {
-            ApiError::bad_request("PATCH, application/apply-patch+yaml requires fieldManager to be set")
-        })?;
+        let manager = ctx
+            .param("fieldManager")
+            .filter(|m| !m.is_empty())
+            .ok_or_else(|| patch::PatchError::MissingFieldManager.into_api_error(resource, &name))?;
         let force = ctx.flag("force");
         for _ in 0..PATCH_CONFLICT_RETRIES {
             let existing = state.store.get(resource, namespace_for(path), &name);

@@ -24,6 +24,7 @@ pub mod kubeconfig;
 pub mod namespaces;
 pub mod openapi;
 pub mod patch;
+pub mod protobuf;
 pub mod resources;
 pub mod routes;
 pub mod selectors;

@@ -30,7 +30,10 @@ pub enum ApiError {
     },
     /// Any other Status, or a transport error.
     #[error("{message}")]
-    Other { message: String, causes: Vec<String> },
+    Other {
+        message: String,
+        causes: Vec<String>,
+    },
 }
 
 impl ApiError {

@@ -226,12 +226,20 @@ impl State {
         if let Some(preconditions) = preconditions {
             if let Some(uid) = &preconditions.uid {
                 if existing.meta().uid.as_ref() != Some(uid) {
-                    return Err(conflict(T::RESOURCE, name, "Precondition failed: UID in precondition does not match the UID in record"));
+                    return Err(conflict(
+                        T::RESOURCE,
+                        name,
+                        "Precondition failed: UID in precondition does not match the UID in record",
+                    ));
                 }
             }
             if let Some(version) = &preconditions.resource_version {
                 if existing.meta().resource_version.as_ref() != Some(version) {
-                    return Err(conflict(T::RESOURCE, name, "Precondition failed: ResourceVersion in precondition does not match"));
+                    return Err(conflict(
+                        T::RESOURCE,
+                        name,
+                        "Precondition failed: ResourceVersion in precondition does not match",
+                    ));
                 }
             }
         }
@@ -264,7 +272,10 @@ impl FakeApi {
     }
 
     /// Adds a reactor; reactors run in the order they were added.
-    pub fn with_reactor(self, reactor: impl FnMut(&Action) -> Option<ApiError> + Send + 'static) -> Self {
+    pub fn with_reactor(
+        self,
+        reactor: impl FnMut(&Action) -> Option<ApiError> + Send + 'static,
+    ) -> Self {
         self.state().reactors.push(Box::new(reactor));
         self
     }
@@ -287,7 +298,11 @@ impl FakeApi {
 }
 
 impl CoreApi for FakeApi {
-    async fn get_service_account(&self, namespace: &str, name: &str) -> Result<ServiceAccount, ApiError> {
+    async fn get_service_account(
+        &self,
+        namespace: &str,
+        name: &str,
+    ) -> Result<ServiceAccount, ApiError> {
         let mut state = self.state();
         state.record(Action::GetServiceAccount {
             namespace: namespace.into(),

@@ -422,8 +422,10 @@ mod tests {
         // The bucket is empty: the next ones wait 100 ms, 200 ms, ... for their tokens.
         assert_eq!(limiter.when(&100, start), 100 * MS);
         assert_eq!(limiter.when(&101, start), 200 * MS);
-        // One second later ten tokens came back, all of them already promised.
-        assert_eq!(limiter.when(&102, start + Duration::from_secs(1)), 100 * MS);
+        // Tokens come back at 10 per second: 100 ms later one is back, but two were promised.
+        assert_eq!(limiter.when(&102, start + 100 * MS), 200 * MS);
+        // A second after the start, ten are back: three were promised, so no wait.
+        assert_eq!(limiter.when(&103, start + Duration::from_secs(1)), 5 * MS);
         // After a long pause the bucket is full again, but never above the burst.
         let later = start + Duration::from_secs(3600);
         for key in 200..300 {
@@ -456,7 +458,11 @@ mod tests {
         queue.add("b");
         assert_eq!(get_now(&queue).await, Some("b"));
         queue.done(&"b");
-        assert_eq!(queue.len(), 0, "a second worker must not get the key being processed");
+        assert_eq!(
+            queue.len(),
+            0,
+            "a second worker must not get the key being processed"
+        );
         // ... but queued once when the first worker is done.
         queue.done(&key);
         assert_eq!(queue.len(), 1);

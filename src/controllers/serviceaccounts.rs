@@ -162,7 +162,11 @@ impl<A: CoreApi> ServiceAccountsController<A> {
             return false;
         };
         let span = info_span!("sync_namespace", namespace = %namespace);
-        match self.sync_namespace(&namespace).instrument(span.clone()).await {
+        match self
+            .sync_namespace(&namespace)
+            .instrument(span.clone())
+            .await
+        {
             Ok(()) => self.queue.forget(&namespace),
             Err(error) => {
                 span.in_scope(|| warn!(%error, "sync failed; retrying"));

@@ -302,8 +302,11 @@ type SyncResult = Result<(), SyncFailure>;
 #[derive(Debug)]
 struct SecretCache {
     store: Store<Secret>,
-    recently_created: Mutex<HashMap<(String, String), (Arc<Secret>, Instant)>>,
+    recently_created: Mutex<RecentlyCreated>,
 }
+
+/// Secrets by (namespace, name), with the time they were created.
+type RecentlyCreated = HashMap<(String, String), (Arc<Secret>, Instant)>;
 
 impl SecretCache {
     fn new(store: Store<Secret>) -> Self {
@@ -313,7 +316,7 @@ impl SecretCache {
         }
     }
 
-    fn recent(&self) -> MutexGuard<'_, HashMap<(String, String), (Arc<Secret>, Instant)>> {
+    fn recent(&self) -> MutexGuard<'_, RecentlyCreated> {
         self.recently_created
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
@@ -424,7 +427,8 @@ impl<A: CoreApi> TokensController<A> {
 
     /// A ServiceAccount was added, updated (pass the new object) or deleted.
     pub fn service_account_changed(&self, account: &ServiceAccount) {
-        self.service_account_queue.add(ServiceAccountKey::of(account));
+        self.service_account_queue
+            .add(ServiceAccountKey::of(account));
     }
 
     /// A token Secret was added, updated (pass the new object) or deleted.
@@ -472,7 +476,10 @@ impl<A: CoreApi> TokensController<A> {
             name = %key.name,
             uid = %key.uid
         );
-        let result = self.sync_service_account(&key).instrument(span.clone()).await;
+        let result = self
+            .sync_service_account(&key)
+            .instrument(span.clone())
+            .await;
         span.in_scope(|| self.retry_or_forget(&self.service_account_queue, &key, result));
         self.service_account_queue.done(&key);
         true
@@ -685,7 +692,8 @@ impl<A: CoreApi> TokensController<A> {
                     source,
                 })
             })?;
-        let secret = self.new_token_secret(namespace, account_name, account_uid, &secret_name, token);
+        let secret =
+            self.new_token_secret(namespace, account_name, account_uid, &secret_name, token);
 
         let created = self
             .api
@@ -793,7 +801,11 @@ impl<A: CoreApi> TokensController<A> {
         let Some(secret) = cached else {
             // Errors here are only logged: no later event would make a retry succeed more.
             if self
-                .cached_service_account(&key.namespace, &key.service_account_name, &key.service_account_uid)
+                .cached_service_account(
+                    &key.namespace,
+                    &key.service_account_name,
+                    &key.service_account_uid,
+                )
                 .is_some()
             {
                 if let Err(error) = self.remove_secret_reference_with_retries(key).await {
@@ -804,7 +816,11 @@ impl<A: CoreApi> TokensController<A> {
         };
 
         let account = self
-            .service_account_or_fetch(&key.namespace, &key.service_account_name, &key.service_account_uid)
+            .service_account_or_fetch(
+                &key.namespace,
+                &key.service_account_name,
+                &key.service_account_uid,
+            )
             .await
             .map_err(|error| {
                 SyncFailure::retry(TokensError::api(
@@ -817,7 +833,8 @@ impl<A: CoreApi> TokensController<A> {
             })?;
         match account {
             None => {
-                self.delete_token(&key.namespace, &key.name, &key.uid).await?;
+                self.delete_token(&key.namespace, &key.name, &key.uid)
+                    .await?;
                 info!(
                     "deleted token secret {}/{} because service account {} does not exist",
                     key.namespace, key.name, key.service_account_name
@@ -927,7 +944,10 @@ impl<A: CoreApi> TokensController<A> {
 
     /// Retry-on-conflict around [`remove_secret_reference`](Self::remove_secret_reference),
     /// with upstream's `RemoveTokenBackoff` (10 attempts, 100 ms plus up to 100 ms jitter).
-    async fn remove_secret_reference_with_retries(&self, key: &SecretKey) -> Result<(), TokensError> {
+    async fn remove_secret_reference_with_retries(
+        &self,
+        key: &SecretKey,
+    ) -> Result<(), TokensError> {
         let mut attempt = 1;
         loop {
             match self.remove_secret_reference(key).await {
@@ -959,16 +979,24 @@ impl<A: CoreApi> TokensController<A> {
             Err(error) if error.is_not_found() => return Ok(()),
             Err(error) => return Err(error),
         };
-        if !key.service_account_uid.is_empty() && uid_of(&account.metadata) != key.service_account_uid {
+        if !key.service_account_uid.is_empty()
+            && uid_of(&account.metadata) != key.service_account_uid
+        {
             return Ok(());
         }
         let references = account.secrets.take().unwrap_or_default();
-        let is_deleted_secret = |reference: &ObjectReference| reference.name.as_deref() == Some(key.name.as_str());
+        let is_deleted_secret =
+            |reference: &ObjectReference| reference.name.as_deref() == Some(key.name.as_str());
         if !references.iter().any(is_deleted_secret) {
             account.secrets = Some(references);
             return Ok(());
         }
-        account.secrets = Some(references.into_iter().filter(|r| !is_deleted_secret(r)).collect());
+        account.secrets = Some(
+            references
+                .into_iter()
+                .filter(|r| !is_deleted_secret(r))
+                .collect(),
+        );
         match self.api.update_service_account(namespace, &account).await {
             Ok(_) => {
                 info!(

@@ -5,4 +5,5 @@ mod kube_client;
 mod kubectl;
 mod malformed;
 mod serve;
+mod service_accounts;
 mod support;

@@ -54,13 +54,20 @@ struct SeededNames(Mutex<VecDeque<&'static str>>);
 
 impl SeededNames {
     fn new() -> Self {
-        Self(Mutex::new(VecDeque::from(["p7w9c", "x50vb", "scq98", "bbbbb", "ccccc"])))
+        Self(Mutex::new(VecDeque::from([
+            "p7w9c", "x50vb", "scq98", "bbbbb", "ccccc",
+        ])))
     }
 }
 
 impl NameGenerator for SeededNames {
     fn generate(&self, base: &str) -> String {
-        let suffix = self.0.lock().expect("not poisoned").pop_front().unwrap_or("zzzzz");
+        let suffix = self
+            .0
+            .lock()
+            .expect("not poisoned")
+            .pop_front()
+            .unwrap_or("zzzzz");
         format!("{base}{suffix}")
     }
 }
@@ -275,7 +282,8 @@ fn forbidden() -> ApiError {
 
 fn namespace_terminating() -> ApiError {
     ApiError::Forbidden {
-        message: "unable to create new content in namespace default because it is being terminated".into(),
+        message: "unable to create new content in namespace default because it is being terminated"
+            .into(),
         causes: vec![crate::controllers::api::NAMESPACE_TERMINATING_CAUSE.into()],
     }
 }
@@ -588,10 +596,7 @@ async fn service_account_events() {
             expected: vec![
                 get_service_account(),
                 create_secret(created_token_secret("default-token-p7w9c")),
-                update_service_account(service_account(&[
-                    "token-secret-1",
-                    "default-token-p7w9c",
-                ])),
+                update_service_account(service_account(&["token-secret-1", "default-token-p7w9c"])),
             ],
             ..Case::default()
         },
@@ -887,7 +892,10 @@ async fn secret_events() {
                 name: name("secret without serviceaccount"),
                 api: vec![Object::Secret(token_secret())],
                 event: event(token_secret()),
-                expected: vec![get_service_account(), delete_secret("token-secret-1", SECRET_UID)],
+                expected: vec![
+                    get_service_account(),
+                    delete_secret("token-secret-1", SECRET_UID),
+                ],
                 ..Case::default()
             },
             Case {
@@ -952,7 +960,10 @@ async fn secret_events() {
             api: vec![Object::Account(service_account(&["token-secret-1"]))],
             cached_accounts: referencing(),
             event: Event::DeletedSecret(token_secret()),
-            expected: vec![get_service_account(), update_service_account(service_account(&[]))],
+            expected: vec![
+                get_service_account(),
+                update_service_account(service_account(&[])),
+            ],
             ..Case::default()
         },
         Case {
@@ -1050,7 +1061,10 @@ async fn secret_rules_of_the_spec() {
             ],
             cached_accounts: vec![recreated_account],
             event: Event::AddedSecret(token_secret()),
-            expected: vec![get_service_account(), delete_secret("token-secret-1", SECRET_UID)],
+            expected: vec![
+                get_service_account(),
+                delete_secret("token-secret-1", SECRET_UID),
+            ],
             ..Case::default()
         },
         Case {
@@ -1058,7 +1072,10 @@ async fn secret_rules_of_the_spec() {
             api: vec![Object::Secret(token_secret())],
             failures: vec![fail("delete", "secrets", usize::MAX, conflict())],
             event: Event::AddedSecret(token_secret()),
-            expected: vec![get_service_account(), delete_secret("token-secret-1", SECRET_UID)],
+            expected: vec![
+                get_service_account(),
+                delete_secret("token-secret-1", SECRET_UID),
+            ],
             ..Case::default()
         },
         Case {
@@ -1146,7 +1163,10 @@ async fn secret_rules_of_the_spec() {
             api: vec![Object::Account(three_refs.clone())],
             cached_accounts: vec![three_refs],
             event: Event::DeletedSecret(token_secret()),
-            expected: vec![get_service_account(), update_service_account(service_account(&["other"]))],
+            expected: vec![
+                get_service_account(),
+                update_service_account(service_account(&["other"])),
+            ],
             ..Case::default()
         },
         Case {
@@ -1154,7 +1174,10 @@ async fn secret_rules_of_the_spec() {
             api: vec![Object::Account(service_account(&["token-secret-1"]))],
             cached_accounts: vec![service_account(&["token-secret-1"])],
             event: Event::DeletedSecret(token_secret_without_uid_annotation()),
-            expected: vec![get_service_account(), update_service_account(service_account(&[]))],
+            expected: vec![
+                get_service_account(),
+                update_service_account(service_account(&[])),
+            ],
             ..Case::default()
         },
         Case {
@@ -1179,10 +1202,18 @@ async fn secret_rules_of_the_spec() {
         Case {
             name: "§3.4 removing a reference: a server error is logged, not retried",
             api: vec![Object::Account(service_account(&["token-secret-1"]))],
-            failures: vec![fail("update", "serviceaccounts", usize::MAX, server_error())],
+            failures: vec![fail(
+                "update",
+                "serviceaccounts",
+                usize::MAX,
+                server_error(),
+            )],
             cached_accounts: vec![service_account(&["token-secret-1"])],
             event: Event::DeletedSecret(token_secret()),
-            expected: vec![get_service_account(), update_service_account(service_account(&[]))],
+            expected: vec![
+                get_service_account(),
+                update_service_account(service_account(&[])),
+            ],
             ..Case::default()
         },
     ];
@@ -1211,8 +1242,14 @@ async fn removing_a_reference_retries_conflicts_with_backoff() {
             update_service_account(service_account(&[])),
         ]
     );
-    assert!(started.elapsed() >= REMOVE_REFERENCE_INTERVAL, "waited between attempts");
-    let account = harness.api.service_account(NS, "default").expect("still there");
+    assert!(
+        started.elapsed() >= REMOVE_REFERENCE_INTERVAL,
+        "waited between attempts"
+    );
+    let account = harness
+        .api
+        .service_account(NS, "default")
+        .expect("still there");
     assert_eq!(account.secrets, Some(vec![]));
 }
 
@@ -1235,7 +1272,10 @@ async fn the_account_update_event_does_not_make_a_second_token() {
     assert_eq!(harness.api.secrets().len(), 1);
 
     // Then the Secret arrives: it replaces the remembered copy and needs nothing.
-    let secret = harness.api.secret(NS, "default-token-p7w9c").expect("stored");
+    let secret = harness
+        .api
+        .secret(NS, "default-token-p7w9c")
+        .expect("stored");
     harness.send(&Event::AddedSecret(secret));
     harness.send(&Event::UpdatedAccount(updated));
     harness.drain().await;
@@ -1284,9 +1324,18 @@ async fn a_real_generator_signs_a_verifiable_legacy_token() {
     )
     .expect("json");
     assert_eq!(claims["sub"], "system:serviceaccount:default:default");
-    assert_eq!(claims["kubernetes.io/serviceaccount/secret.name"], "default-token-p7w9c");
-    assert_eq!(claims["kubernetes.io/serviceaccount/service-account.uid"], SA_UID);
-    assert!(data_of(&secret, ROOT_CA_DATA_KEY).is_empty(), "no root CA configured");
+    assert_eq!(
+        claims["kubernetes.io/serviceaccount/secret.name"],
+        "default-token-p7w9c"
+    );
+    assert_eq!(
+        claims["kubernetes.io/serviceaccount/service-account.uid"],
+        SA_UID
+    );
+    assert!(
+        data_of(&secret, ROOT_CA_DATA_KEY).is_empty(),
+        "no root CA configured"
+    );
 }
 
 #[test]
@@ -1318,17 +1367,53 @@ fn keys_are_built_from_objects_and_validated() {
     );
     assert!(key.is_valid(), "the account uid is optional");
     let cases = [
-        ("namespace", SecretKey { namespace: String::new(), ..key.clone() }),
-        ("name", SecretKey { name: String::new(), ..key.clone() }),
-        ("uid", SecretKey { uid: String::new(), ..key.clone() }),
-        ("account", SecretKey { service_account_name: String::new(), ..key.clone() }),
+        (
+            "namespace",
+            SecretKey {
+                namespace: String::new(),
+                ..key.clone()
+            },
+        ),
+        (
+            "name",
+            SecretKey {
+                name: String::new(),
+                ..key.clone()
+            },
+        ),
+        (
+            "uid",
+            SecretKey {
+                uid: String::new(),
+                ..key.clone()
+            },
+        ),
+        (
+            "account",
+            SecretKey {
+                service_account_name: String::new(),
+                ..key.clone()
+            },
+        ),
     ];
     for (missing, key) in cases {
         assert!(!key.is_valid(), "missing {missing}");
     }
     let key = ServiceAccountKey::of(&service_account(&[]));
     assert!(key.is_valid());
-    assert!(!ServiceAccountKey { uid: String::new(), ..key.clone() }.is_valid());
-    assert!(!ServiceAccountKey { name: String::new(), ..key.clone() }.is_valid());
-    assert!(!ServiceAccountKey { namespace: String::new(), ..key }.is_valid());
+    assert!(!ServiceAccountKey {
+        uid: String::new(),
+        ..key.clone()
+    }
+    .is_valid());
+    assert!(!ServiceAccountKey {
+        name: String::new(),
+        ..key.clone()
+    }
+    .is_valid());
+    assert!(!ServiceAccountKey {
+        namespace: String::new(),
+        ..key
+    }
+    .is_valid());
 }

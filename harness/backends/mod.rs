@@ -1,0 +1,130 @@
+//! Where scenarios run: a fresh in-process cluster each (`embedded`), or one shared
+//! cluster with a namespace per scenario (`kubeconfig`, `kind`).
+
+pub mod container;
+pub mod embedded;
+pub mod kind;
+pub mod kubeconfig;
+
+use kube_sa::apiserver::ApiServer;
+use kube_sa::serviceaccount::PublicKey;
+
+use crate::cli::HarnessCli;
+use crate::failure::Failure;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum BackendKind {
+    Embedded,
+    Kubeconfig,
+    Kind,
+    Container,
+}
+
+impl BackendKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            BackendKind::Embedded => "embedded",
+            BackendKind::Kubeconfig => "kubeconfig",
+            BackendKind::Kind => "kind",
+            BackendKind::Container => "container",
+        }
+    }
+}
+
+/// Scenario tag: run on an embedded cluster without the token and service-account controllers.
+pub const WITHOUT_CONTROLLERS_TAG: &str = "without-controllers";
+
+/// What one scenario asks of its cluster (from its tags).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ScenarioOptions {
+    pub without_controllers: bool,
+}
+
+impl ScenarioOptions {
+    pub fn from_tags<'a>(tags: impl IntoIterator<Item = &'a String>) -> Self {
+        let tags: Vec<&String> = tags.into_iter().collect();
+        Self { without_controllers: tags.iter().any(|t| t.as_str() == WITHOUT_CONTROLLERS_TAG) }
+    }
+}
+
+/// A cluster shared by every scenario of the run.
+pub struct SharedCluster {
+    pub config: kube::Config,
+    pub client: kube::Client,
+    pub public_keys: Vec<PublicKey>,
+    /// Keeps whatever runs the cluster (a kind node container) alive for the run.
+    pub _keep_alive: Option<Box<dyn std::any::Any + Send + Sync>>,
+}
+
+/// The backend of the whole run.
+pub enum Backend {
+    Embedded,
+    Shared { kind: BackendKind, cluster: SharedCluster },
+}
+
+impl Backend {
+    /// Prepares the backend; fails fast (before any scenario) when it cannot work.
+    pub async fn prepare(cli: &HarnessCli) -> Result<Self, Failure> {
+        match cli.cluster() {
+            BackendKind::Embedded => Ok(Backend::Embedded),
+            BackendKind::Kubeconfig => Ok(Backend::Shared { kind: BackendKind::Kubeconfig, cluster: kubeconfig::connect(cli).await? }),
+            BackendKind::Kind => Ok(Backend::Shared { kind: BackendKind::Kind, cluster: kind::start(cli).await? }),
+            BackendKind::Container => Err(container::not_implemented()),
+        }
+    }
+
+    pub fn kind(&self) -> BackendKind {
+        match self {
+            Backend::Embedded => BackendKind::Embedded,
+            Backend::Shared { kind, .. } => *kind,
+        }
+    }
+
+    /// Whether a scenario with these options can run here.
+    pub fn supports(&self, options: ScenarioOptions) -> bool {
+        !options.without_controllers || matches!(self, Backend::Embedded)
+    }
+
+    pub async fn scenario_cluster(&self, options: ScenarioOptions) -> Result<ScenarioCluster, Failure> {
+        match self {
+            Backend::Embedded => embedded::start(options).await,
+            Backend::Shared { cluster, .. } => Ok(ScenarioCluster {
+                client: cluster.client.clone(),
+                config: cluster.config.clone(),
+                server: None,
+                public_keys: cluster.public_keys.clone(),
+                unique_namespaces: true,
+            }),
+        }
+    }
+}
+
+/// One scenario's view of its cluster.
+pub struct ScenarioCluster {
+    pub client: kube::Client,
+    /// For clients with other credentials (token authentication).
+    pub config: kube::Config,
+    /// The in-process server (embedded backend only).
+    pub server: Option<ApiServer>,
+    /// Keys that verify service-account tokens, when known.
+    pub public_keys: Vec<PublicKey>,
+    /// Shared clusters get `<logical>-<random>` namespaces.
+    pub unique_namespaces: bool,
+}
+
+/// Five characters from the Kubernetes suffix alphabet.
+pub fn random_suffix() -> String {
+    use rand::Rng;
+    let alphabet = crate::matching::SUFFIX_ALPHABET.as_bytes();
+    let mut rng = rand::rng();
+    (0..crate::matching::SUFFIX_LENGTH).map(|_| alphabet[rng.random_range(0..alphabet.len())] as char).collect()
+}
+
+/// A kube config from kubeconfig YAML.
+pub async fn config_from_kubeconfig_yaml(yaml: &str) -> Result<kube::Config, Failure> {
+    let kubeconfig: kube::config::Kubeconfig =
+        serde_yaml::from_str(yaml).map_err(|e| Failure::new(format!("parsing kubeconfig: {e}")))?;
+    kube::Config::from_custom_kubeconfig(kubeconfig, &kube::config::KubeConfigOptions::default())
+        .await
+        .map_err(|e| Failure::new(format!("loading kubeconfig: {e}")))
+}
