@@ -61,8 +61,8 @@ pub fn render(mismatches: &[Mismatch]) -> String {
 /// Compact one-line rendering of a value for diffs.
 pub fn show(value: &Value) -> String {
     let text = serde_json::to_string(value).unwrap_or_else(|_| format!("{value:?}"));
-    if text.len() > 300 {
-        format!("{}…", &text[..text.floor_char_boundary(300)])
+    if text.chars().count() > 300 {
+        format!("{}…", text.chars().take(300).collect::<String>())
     } else {
         text
     }

@@ -295,7 +295,7 @@ impl ConformanceWorld {
             let skip = requests.len().saturating_sub(40);
             out.push_str(&format!("\n── last {} API requests (of {}, oldest first) ──\n", requests.len() - skip, requests.len()));
             for request in &requests[skip..] {
-                out.push_str(&format!("  {} {} {} → {}\n", request.method, self.logical_text(&request.path), "", request.status));
+                out.push_str(&format!("  {} {} → {}\n", request.method, self.logical_text(&request.path), request.status));
             }
         }
         out

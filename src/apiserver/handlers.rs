@@ -14,9 +14,9 @@ use super::patch::{self, PatchType};
 use super::resources::{ResourceInfo, NAMESPACES, SELF_SUBJECT_REVIEWS};
 use super::routes::ResourcePath;
 use super::selectors::{FieldSelector, LabelSelector};
-use super::store::{name_of, resource_version_of, Preconditions, StoreError};
+use super::store::{check_preconditions, name_of, resource_version_of, Preconditions, StoreError};
 use super::namespaces::namespace_terminating;
-use super::{codec, defaults, table, validation, watch, ServerState};
+use super::{codec, defaults, protobuf, table, validation, watch, ServerState};
 
 /// How many times a patch is retried when the object changes underneath it.
 const PATCH_CONFLICT_RETRIES: usize = 5;
@@ -272,6 +272,8 @@ fn decode_object(ctx: &RequestContext, resource: &ResourceInfo, body: &Bytes) ->
             .map_err(|e| ApiError::bad_request(format!("couldn't get version/kind; json parse error: {e}")))?,
         "application/yaml" => serde_yaml::from_slice(body)
             .map_err(|e| ApiError::bad_request(format!("couldn't get version/kind; yaml parse error: {e}")))?,
+        // kubectl's typed clients (create namespace, secret, configmap, ...) send protobuf.
+        protobuf::PROTOBUF_MEDIA_TYPE => protobuf::decode_object(body, resource)?,
         _ => return Err(ApiError::unsupported_media_type(OBJECT_MEDIA_TYPES)),
     };
     let Value::Object(map) = &value else {
@@ -346,14 +348,8 @@ fn metadata_mut(object: &mut Value) -> &mut Map<String, Value> {
     }
     match object.get_mut("metadata") {
         Some(Value::Object(meta)) => meta,
-        // Just ensured above; kept total rather than panicking.
-        _ => unreachable_metadata(),
+        _ => unreachable!("metadata was just set to an object"),
     }
-}
-
-#[allow(clippy::panic)]
-fn unreachable_metadata() -> ! {
-    panic!("metadata was just set to an object")
 }
 
 /// Server-owned metadata on create: namespace, name from generateName, uid, timestamps.
@@ -650,9 +646,8 @@ async fn patch(
         let mut patched = patch::apply_patch(resource.kind, &existing, &patch_doc, patch_type)
             .map_err(|e| e.into_api_error(resource, &name))?;
         // A patch that names a resourceVersion makes it a precondition.
-        let requested_rv = patched["metadata"]["resourceVersion"].as_str().map(str::to_string);
-        if let Some(rv) = requested_rv.filter(|rv| rv != resource_version_of(&existing)) {
-            let _ = rv;
+        let requested_rv = patched["metadata"]["resourceVersion"].as_str();
+        if requested_rv.is_some_and(|rv| rv != resource_version_of(&existing)) {
             return Err(ApiError::conflict(resource, &name));
         }
         check_fields(ctx, resource, &patched, &mut warnings)?;
@@ -664,8 +659,8 @@ async fn patch(
     Err(ApiError::conflict(resource, &name))
 }
 
-/// `DeleteOptions` from the body (kubectl sends one) or the query.
-fn delete_preconditions(ctx: &RequestContext, body: &Bytes) -> Result<Preconditions, ApiError> {
+/// Preconditions from the `DeleteOptions` body (kubectl and kube-rs send one).
+fn delete_preconditions(body: &Bytes) -> Result<Preconditions, ApiError> {
     let mut preconditions = Preconditions::default();
     if !body.is_empty() {
         let options: Value = serde_json::from_slice(body)
@@ -674,7 +669,6 @@ fn delete_preconditions(ctx: &RequestContext, body: &Bytes) -> Result<Preconditi
         preconditions.uid = pre["uid"].as_str().map(str::to_string);
         preconditions.resource_version = pre["resourceVersion"].as_str().map(str::to_string);
     }
-    let _ = ctx;
     Ok(preconditions)
 }
 
@@ -689,7 +683,7 @@ async fn delete(
         return Err(ApiError::method_not_allowed());
     }
     let body = read_body(body).await?;
-    let preconditions = delete_preconditions(ctx, &body)?;
+    let preconditions = delete_preconditions(&body)?;
     let deleted = delete_object(state, ctx, path, &name, &preconditions).await?;
     Ok(json_response(StatusCode::OK, &deleted))
 }
@@ -718,9 +712,7 @@ async fn delete_object(
     }
     if graceful {
         let mut marked = (*existing).clone();
-        if let Some(problem) = precondition_problem(&existing, preconditions) {
-            return Err(store_error(problem, resource, name));
-        }
+        check_preconditions(&existing, preconditions).map_err(|e| store_error(e, resource, name))?;
         if marked["metadata"]["deletionTimestamp"].is_string() {
             return Ok(marked);
         }
@@ -743,22 +735,6 @@ async fn delete_object(
         .delete(resource, namespace, name, preconditions)
         .map_err(|e| store_error(e, resource, name))?;
     Ok((*deleted).clone())
-}
-
-fn precondition_problem(existing: &Value, preconditions: &Preconditions) -> Option<StoreError> {
-    let uid = existing["metadata"]["uid"].as_str().unwrap_or_default();
-    if let Some(want) = &preconditions.uid {
-        if want != uid {
-            return Some(StoreError::UidPrecondition { precondition: want.clone(), actual: uid.to_string() });
-        }
-    }
-    let rv = resource_version_of(existing);
-    if let Some(want) = &preconditions.resource_version {
-        if want != rv {
-            return Some(StoreError::ResourceVersionPrecondition { precondition: want.clone(), actual: rv.to_string() });
-        }
-    }
-    None
 }
 
 async fn delete_collection(

@@ -346,7 +346,8 @@ impl Store {
     }
 }
 
-fn check_preconditions(current: &Value, preconditions: &Preconditions) -> Result<(), StoreError> {
+/// Checks delete preconditions against the stored object.
+pub fn check_preconditions(current: &Value, preconditions: &Preconditions) -> Result<(), StoreError> {
     if let Some(uid) = &preconditions.uid {
         let actual = current["metadata"]["uid"].as_str().unwrap_or_default();
         if actual != uid {

@@ -428,6 +428,43 @@ async fn many_accounts_created_and_deleted_at_once_end_consistent() {
 }
 
 #[tokio::test]
+async fn a_deleted_namespace_is_left_empty() {
+    let cluster = Cluster::start().await;
+    cluster.create_namespace("short-lived").await;
+    cluster.referenced_token("short-lived", "default").await;
+    Api::<Namespace>::all(cluster.client.clone())
+        .delete("short-lived", &DeleteParams::default())
+        .await
+        .expect("deleted");
+    // Neither controller may bring accounts or secrets back while it terminates.
+    eventually("the namespace and its content are gone", || async {
+        let namespace = Api::<Namespace>::all(cluster.client.clone())
+            .get_opt("short-lived")
+            .await
+            .map_err(|e| e.to_string())?;
+        let accounts = cluster
+            .accounts("short-lived")
+            .list(&ListParams::default())
+            .await;
+        let secrets = cluster
+            .secrets("short-lived")
+            .list(&ListParams::default())
+            .await;
+        let accounts = accounts.map_err(|e| e.to_string())?.items.len();
+        let secrets = secrets.map_err(|e| e.to_string())?.items.len();
+        match (namespace, accounts, secrets) {
+            (None, 0, 0) => Ok(()),
+            (namespace, accounts, secrets) => Err(format!(
+                "namespace present: {}, {accounts} accounts, {secrets} secrets",
+                namespace.is_some()
+            )),
+        }
+    })
+    .await;
+    cluster.stop().await;
+}
+
+#[tokio::test]
 async fn the_embedded_server_runs_these_controllers_by_default() {
     let server = ApiServer::builder().start().await.expect("server starts");
     let client = server.client().await.expect("client");

@@ -147,14 +147,6 @@ impl TokensControllerOptions {
         self.rate_limiter = rate_limiter;
         self
     }
-
-    pub fn get_max_retries(&self) -> u32 {
-        self.max_retries
-    }
-
-    pub fn get_workers(&self) -> usize {
-        self.workers
-    }
 }
 
 /// Queue key of a ServiceAccount event.

@@ -244,3 +244,30 @@ fn get_watch_streams_new_objects() {
         let _ = watcher.wait();
     }
 }
+
+#[test]
+fn imperative_creates_work_whatever_encoding_kubectl_picks() {
+    // kubectl 1.33's typed clients send protobuf bodies; older ones send JSON.
+    for bin in kubectl_binaries() {
+        let server = ServeProcess::start(&[]);
+        let kc = server.kubeconfig.as_path();
+        let steps: [&[&str]; 5] = [
+            &["create", "namespace", "team"],
+            &["create", "serviceaccount", "bob", "-n", "team"],
+            &["create", "secret", "generic", "s", "--from-literal=a=b", "-n", "team"],
+            &["create", "configmap", "c", "--from-literal=x=y", "-n", "team"],
+            &["run", "app", "--image=busybox", "--labels=app=demo", "--env=A=B", "-n", "team"],
+        ];
+        for args in steps {
+            ok(&kubectl(&bin, kc, args, None), &args.join(" "));
+        }
+        let secret = get_json(&bin, kc, &["secret", "s", "-n", "team"]);
+        assert_eq!(secret["data"]["a"], "Yg==");
+        let cm = get_json(&bin, kc, &["configmap", "c", "-n", "team"]);
+        assert_eq!(cm["data"]["x"], "y");
+        let pod = get_json(&bin, kc, &["pod", "app", "-n", "team"]);
+        assert_eq!(pod["metadata"]["labels"]["app"], "demo");
+        assert_eq!(pod["spec"]["containers"][0]["env"][0], serde_json::json!({"name": "A", "value": "B"}));
+        assert_eq!(pod["spec"]["serviceAccountName"], "default");
+    }
+}

@@ -1342,13 +1342,13 @@ async fn a_real_generator_signs_a_verifiable_legacy_token() {
 fn options_default_and_clamp() {
     let tokens: Arc<dyn LegacyTokenSource> = Arc::new(FakeTokens::default());
     let options = TokensControllerOptions::with_token_source(tokens);
-    assert_eq!(options.get_max_retries(), 10);
-    assert_eq!(options.get_workers(), DEFAULT_WORKERS);
+    assert_eq!(options.max_retries, 10);
+    assert_eq!(options.workers, DEFAULT_WORKERS);
     let options = options.max_retries(0).workers(0).root_ca(Vec::new());
-    assert_eq!(options.get_max_retries(), 10, "0 means 10");
-    assert_eq!(options.get_workers(), 1);
+    assert_eq!(options.max_retries, 10, "0 means 10");
+    assert_eq!(options.workers, 1);
     assert!(options.root_ca.is_none(), "an empty CA is no CA");
-    assert_eq!(options.max_retries(3).get_max_retries(), 3);
+    assert_eq!(options.max_retries(3).max_retries, 3);
 }
 
 #[test]

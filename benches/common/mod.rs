@@ -1,0 +1,158 @@
+//! Helpers shared by the benchmark binaries: medians, CPU time, RSS, `openssl speed`,
+//! and the one-line report format every benchmark ends with.
+//!
+//! Each benchmark includes this file with `mod common;`; not every one uses every helper.
+#![allow(dead_code)]
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+/// The median of `samples` (the mean of the middle two for an even count).
+pub fn median(samples: &[f64]) -> f64 {
+    let mut sorted = samples.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let n = sorted.len();
+    if n == 0 {
+        return f64::NAN;
+    }
+    if n % 2 == 1 {
+        sorted[n / 2]
+    } else {
+        (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0
+    }
+}
+
+/// `min / median / max` of the samples, for the detail lines.
+pub fn spread(samples: &[f64]) -> String {
+    let min = samples.iter().copied().fold(f64::INFINITY, f64::min);
+    let max = samples.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    format!("min {} / median {} / max {} (n={})", fmt(min), fmt(median(samples)), fmt(max), samples.len())
+}
+
+/// A number with a precision that suits its size.
+pub fn fmt(value: f64) -> String {
+    if value.abs() >= 1000.0 {
+        let whole = value.round() as i64;
+        let digits = whole.abs().to_string();
+        let mut grouped = String::new();
+        for (i, c) in digits.chars().enumerate() {
+            if i > 0 && (digits.len() - i) % 3 == 0 {
+                grouped.push(',');
+            }
+            grouped.push(c);
+        }
+        if whole < 0 {
+            format!("-{grouped}")
+        } else {
+            grouped
+        }
+    } else if value.abs() >= 10.0 {
+        format!("{value:.1}")
+    } else {
+        format!("{value:.2}")
+    }
+}
+
+/// Whether the measured figure met its target.
+#[derive(Clone, Copy)]
+pub enum Target {
+    AtMost(f64),
+    AtLeast(f64),
+}
+
+impl Target {
+    fn met(self, measured: f64) -> bool {
+        match self {
+            Target::AtMost(limit) => measured <= limit,
+            Target::AtLeast(limit) => measured >= limit,
+        }
+    }
+
+    fn describe(self, unit: &str) -> String {
+        match self {
+            Target::AtMost(limit) => format!("<= {} {unit}", fmt(limit)),
+            Target::AtLeast(limit) => format!(">= {} {unit}", fmt(limit)),
+        }
+    }
+}
+
+/// Prints the result line: `RESULT <figure> | <measured> <unit> | target <..> | MET/MISSED`.
+pub fn report(figure: &str, measured: f64, unit: &str, target: Target) {
+    let verdict = if target.met(measured) { "MET" } else { "MISSED" };
+    println!("RESULT {figure} | {} {unit} | target {} | {verdict}", fmt(measured), target.describe(unit));
+}
+
+/// CPU time this thread has used (`/proc/thread-self/schedstat`, nanoseconds on the CPU).
+/// `openssl speed` counts CPU time too, so rates compared with it use this clock.
+pub fn thread_cpu_time() -> Duration {
+    let text = std::fs::read_to_string("/proc/thread-self/schedstat").unwrap_or_default();
+    let nanos = text.split_whitespace().next().and_then(|n| n.parse::<u64>().ok()).unwrap_or(0);
+    Duration::from_nanos(nanos)
+}
+
+/// Wall time and thread CPU time of one run of `work`.
+pub fn timed<T>(work: impl FnOnce() -> T) -> (T, Duration, Duration) {
+    let cpu = thread_cpu_time();
+    let wall = Instant::now();
+    let out = work();
+    (out, wall.elapsed(), thread_cpu_time().saturating_sub(cpu))
+}
+
+/// Resident set size and its high-water mark of this process, in MiB.
+pub fn rss_mib() -> (f64, f64) {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|rest| rest.split_whitespace().next())
+            .and_then(|kb| kb.parse::<f64>().ok())
+            .map(|kb| kb / 1024.0)
+            .unwrap_or(f64::NAN)
+    };
+    (field("VmRSS:"), field("VmHWM:"))
+}
+
+/// RSA-2048 signatures per CPU-second, as `openssl speed rsa2048` reports them
+/// (it counts CPU time unless `-elapsed` is given). Runs `openssl speed -mr`.
+pub fn openssl_rsa2048_sign_per_sec(seconds: u32) -> Result<f64, String> {
+    let output = Command::new("openssl")
+        .args(["speed", "-mr", "-seconds", &seconds.to_string(), "rsa2048"])
+        .output()
+        .map_err(|e| format!("running openssl speed: {e}"))?;
+    let text = String::from_utf8_lossy(&output.stdout);
+    // `+F2:<index>:<bits>:<sign/s>:<verify/s>`
+    text.lines()
+        .find_map(|line| line.strip_prefix("+F2:"))
+        .and_then(|rest| rest.split(':').nth(2))
+        .and_then(|rate| rate.trim().parse::<f64>().ok())
+        .ok_or_else(|| format!("no +F2 line in openssl speed output:\n{text}"))
+}
+
+/// A runtime like the one `kube-sa serve` runs on: one worker per core.
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime")
+}
+
+/// Rounds to run, from `KUBE_SA_BENCH_ROUNDS` (for a quicker look), else `default`.
+pub fn rounds(default: usize) -> usize {
+    std::env::var("KUBE_SA_BENCH_ROUNDS").ok().and_then(|r| r.parse().ok()).filter(|&r| r > 0).unwrap_or(default)
+}
+
+/// Runs `batch` (which does `per_batch` operations) on this thread until it has used
+/// `cpu_budget` of CPU time. Returns operations per CPU-second and per wall-second.
+/// The CPU-time rate is what one core does, whatever else the machine runs.
+pub fn single_core_rate(cpu_budget: Duration, per_batch: u64, mut batch: impl FnMut()) -> (f64, f64) {
+    let cpu_start = thread_cpu_time();
+    let wall_start = Instant::now();
+    let mut done = 0u64;
+    loop {
+        batch();
+        done += per_batch;
+        if thread_cpu_time().saturating_sub(cpu_start) >= cpu_budget {
+            break;
+        }
+    }
+    let cpu = thread_cpu_time().saturating_sub(cpu_start).as_secs_f64();
+    (done as f64 / cpu, done as f64 / wall_start.elapsed().as_secs_f64())
+}

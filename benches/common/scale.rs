@@ -1,0 +1,98 @@
+//! The 10,000-namespace scenario shared by the `scale_namespaces` and `scale_memory`
+//! benchmarks: an embedded cluster signing with RSA 2048, namespaces created at once through
+//! the API by 16 clients, and the in-process controllers giving each one its `default`
+//! ServiceAccount and that account's token Secret.
+
+use k8s_openapi::api::core::v1::{Namespace, ServiceAccount};
+use kube::api::{ObjectMeta, PostParams};
+use kube::Api;
+use kube_sa::apiserver::components::ServiceAccountOptions;
+use kube_sa::apiserver::resources::{SECRETS, SERVICE_ACCOUNTS};
+use kube_sa::apiserver::store::Store;
+use kube_sa::apiserver::ApiServer;
+use kube_sa::serviceaccount::SigningKey;
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+pub const NAMESPACES: usize = 10_000;
+const CREATORS: usize = 16;
+const DEADLINE: Duration = Duration::from_secs(120);
+
+pub struct ScaleRun {
+    /// All namespaces created (the API answered every create).
+    pub created: Duration,
+    /// Every namespace has `default` and its token secret.
+    pub converged: Duration,
+    pub server: ApiServer,
+}
+
+fn namespace_name(i: usize) -> String {
+    format!("scale-{i:05}")
+}
+
+/// Whether `namespace` has `default` whose first secret reference is a token for it.
+fn has_default_token(store: &Store, namespace: &str) -> bool {
+    let Some(account) = store.get(&SERVICE_ACCOUNTS, namespace, "default") else { return false };
+    let uid = account["metadata"]["uid"].as_str().unwrap_or_default();
+    let Some(references) = account["secrets"].as_array() else { return false };
+    references.iter().filter_map(|r| r["name"].as_str()).any(|name| {
+        store.get(&SECRETS, namespace, name).is_some_and(|secret| {
+            secret["type"] == "kubernetes.io/service-account-token"
+                && secret["metadata"]["annotations"]["kubernetes.io/service-account.uid"] == uid
+                && secret["data"]["token"].as_str().is_some_and(|t| !t.is_empty())
+        })
+    })
+}
+
+/// Starts a cluster, waits until it serves `default/default` with a token, then creates the
+/// namespaces and waits for convergence. Times count from the first create.
+pub async fn run(key: Arc<SigningKey>) -> ScaleRun {
+    let server = ApiServer::builder()
+        .service_accounts(ServiceAccountOptions { signing_key: Some(key), ..Default::default() })
+        .start()
+        .await
+        .expect("start");
+    let store = server.store();
+    let ready = Instant::now();
+    while !has_default_token(&store, "default") {
+        assert!(ready.elapsed() < DEADLINE, "the cluster never gave default/default a token");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let mut creators = Vec::new();
+    for _ in 0..CREATORS {
+        let client = server.client().await.expect("client");
+        Api::<ServiceAccount>::namespaced(client.clone(), "default").get("default").await.expect("warm-up");
+        creators.push(Api::<Namespace>::all(client));
+    }
+
+    let start = Instant::now();
+    let tasks: Vec<_> = creators
+        .into_iter()
+        .enumerate()
+        .map(|(c, api)| {
+            tokio::spawn(async move {
+                for i in (c..NAMESPACES).step_by(CREATORS) {
+                    let namespace =
+                        Namespace { metadata: ObjectMeta { name: Some(namespace_name(i)), ..Default::default() }, ..Default::default() };
+                    api.create(&PostParams::default(), &namespace).await.expect("create namespace");
+                }
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.expect("creator");
+    }
+    let created = start.elapsed();
+
+    let mut pending: BTreeSet<String> = (0..NAMESPACES).map(namespace_name).collect();
+    loop {
+        pending.retain(|namespace| !has_default_token(&store, namespace));
+        if pending.is_empty() {
+            break;
+        }
+        assert!(start.elapsed() < DEADLINE, "{} namespaces still without a token after {DEADLINE:?}", pending.len());
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    ScaleRun { created, converged: start.elapsed(), server }
+}

@@ -1,0 +1,142 @@
+//! insta snapshots of admitted pods and token secrets, in `snapshots/`.
+//!
+//! Before an object is recorded: real namespace names become logical ones, generated
+//! name suffixes become `xxxxx`, `managedFields` go, secret data is decoded (a token as
+//! its header and claims, the CA as a placeholder), and insta redacts uid,
+//! resourceVersion and timestamps. Under `CI=true` a new or changed snapshot fails.
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine as _;
+use futures::FutureExt as _;
+use serde_json::{json, Value};
+
+use crate::failure::Failure;
+use crate::matching::{SUFFIX_ALPHABET, SUFFIX_LENGTH};
+use crate::objects::Kind;
+use crate::world::{map_strings, ConformanceWorld};
+
+/// Where snapshot files live.
+pub const SNAPSHOT_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/snapshots");
+
+/// Replaces generated suffixes: `default-token-p7w9c` → `default-token-xxxxx`, and a
+/// clash-avoiding `default-token-xxxxx-b2c4d` → `default-token-xxxxx-xxxxx`.
+pub fn redact_suffixes(text: &str) -> String {
+    let mut out = text.to_string();
+    for marker in ["-token-", "xxxxx-"] {
+        let mut result = String::with_capacity(out.len());
+        let mut rest = out.as_str();
+        while let Some(at) = rest.find(marker) {
+            let (head, tail) = rest.split_at(at + marker.len());
+            result.push_str(head);
+            let candidate: String = tail.chars().take(SUFFIX_LENGTH).collect();
+            let boundary = tail[candidate.len()..].chars().next().is_none_or(|c| !c.is_ascii_alphanumeric());
+            if candidate.len() == SUFFIX_LENGTH && candidate.chars().all(|c| SUFFIX_ALPHABET.contains(c)) && boundary {
+                result.push_str("xxxxx");
+                rest = &tail[SUFFIX_LENGTH..];
+            } else {
+                rest = tail;
+            }
+        }
+        result.push_str(rest);
+        out = result;
+    }
+    out
+}
+
+/// A secret's `data` decoded for people: text as text, a token as header and claims,
+/// certificates as a placeholder.
+fn decode_secret_data(secret: &mut Value) {
+    let Some(data) = secret.get_mut("data").and_then(Value::as_object_mut) else { return };
+    for (key, value) in data.iter_mut() {
+        let Some(bytes) = value.as_str().and_then(|encoded| STANDARD.decode(encoded).ok()) else { continue };
+        let text = String::from_utf8(bytes.clone()).ok();
+        *value = match (key.as_str(), text) {
+            ("token", Some(token)) => match crate::tokens::decode(&token) {
+                Ok(decoded) => json!({"header": decoded.header, "claims": decoded.claims, "signature": "[signature]"}),
+                Err(_) => json!(token),
+            },
+            (_, Some(text)) if text.starts_with("-----BEGIN CERTIFICATE-----") => json!("[PEM certificate bundle]"),
+            (_, Some(text)) => json!(text),
+            (_, None) => json!(format!("[{} bytes]", bytes.len())),
+        };
+    }
+}
+
+/// An object as snapshots and diagnostics show it.
+pub fn readable(world: &ConformanceWorld, kind: Kind, mut object: Value) -> Value {
+    if let Some(metadata) = object.get_mut("metadata").and_then(Value::as_object_mut) {
+        metadata.remove("managedFields");
+    }
+    if kind == Kind::Secret {
+        decode_secret_data(&mut object);
+    }
+    let object = world.logical(object);
+    map_strings(object, &|text| redact_suffixes(text))
+}
+
+fn slug(text: &str) -> String {
+    let mut out = String::new();
+    for c in text.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.ends_with('-') && !out.is_empty() {
+            out.push('-');
+        }
+    }
+    let out: String = out.trim_end_matches('-').chars().take(90).collect();
+    out.trim_end_matches('-').to_string()
+}
+
+/// `<component>__<feature>__<scenario>__<kind>-<name>`.
+pub fn snapshot_name(world: &ConformanceWorld, kind: Kind, name: &str) -> String {
+    format!(
+        "{}__{}__{}__{}-{}",
+        slug(&world.id.component),
+        slug(&world.id.feature),
+        slug(&world.id.scenario),
+        kind.slug(),
+        slug(&redact_suffixes(&world.logical_text(name)))
+    )
+}
+
+/// Compares `object` (as the API returned it) with its snapshot.
+pub async fn assert_snapshot(world: &ConformanceWorld, kind: Kind, name: &str, object: Value) -> Result<(), Failure> {
+    let snapshot = snapshot_name(world, kind, name);
+    let value = readable(world, kind, object);
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path(SNAPSHOT_DIR);
+    settings.set_prepend_module_to_snapshot(false);
+    settings.set_omit_expression(true);
+    settings.set_description(format!("{} / {}", world.id.feature, world.id.scenario));
+    if let Some(path) = &world.id.feature_path {
+        settings.set_input_file(path);
+    }
+    for (selector, replacement) in [
+        (".metadata.uid", "[uid]"),
+        (".metadata.resourceVersion", "[resourceVersion]"),
+        (".metadata.creationTimestamp", "[timestamp]"),
+        (".metadata.deletionTimestamp", "[timestamp]"),
+        (".metadata.annotations[\"kubernetes.io/service-account.uid\"]", "[uid]"),
+        (".data.token.claims[\"kubernetes.io/serviceaccount/service-account.uid\"]", "[uid]"),
+        (".status.startTime", "[timestamp]"),
+    ] {
+        settings.add_redaction(selector, replacement);
+    }
+    let name_for_assert = snapshot.clone();
+    let outcome = std::panic::AssertUnwindSafe(settings.bind_async(async move {
+        insta::assert_yaml_snapshot!(name_for_assert, value);
+    }))
+    .catch_unwind()
+    .await;
+    outcome.map_err(|panic| {
+        let reason = panic
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_default();
+        Failure::new(format!(
+            "the {} does not match snapshot snapshots/{snapshot}.snap (diff above; accept a change with `cargo insta review`): {reason}",
+            kind.words()
+        ))
+    })
+}

@@ -1,0 +1,114 @@
+//! Then: a token's header and claims, its signature, and whom it authenticates as.
+
+use cucumber::gherkin::Step;
+use cucumber::then;
+
+use super::{doc_string, secret_token};
+use crate::failure::{ensure, Failure};
+use crate::matching::{compare, render, MatchOptions};
+use crate::objects::{parse_document, Kind, TokenRef};
+use crate::timing::{assert_timed, Timing};
+use crate::tokens::{authenticate, decode};
+use crate::world::ConformanceWorld;
+
+/// The token a step names.
+async fn token(world: &ConformanceWorld, subject: &TokenRef) -> Result<String, Failure> {
+    match subject {
+        TokenRef::OfServiceAccount { service_account, namespace } => {
+            let secret = super::setup::wait_for_token_secret(world, &world.expand(namespace)?, &world.expand(service_account)?).await?;
+            secret_token(&secret).ok_or_else(|| Failure::new("the token secret has no token"))
+        }
+        TokenRef::InSecret { secret, namespace } => {
+            let name = world.expand(secret)?;
+            let real = world.namespace(&world.expand(namespace)?)?;
+            let secret = world
+                .fetch(Kind::Secret, Some(&real), &name)
+                .await?
+                .ok_or_else(|| Failure::new(format!("secret {namespace}/{name} does not exist")))?;
+            secret_token(&secret).ok_or_else(|| Failure::new(format!("secret {namespace}/{name} has no data.token")))
+        }
+        TokenRef::Remembered(alias) => world.expand(&format!("${{{alias}}}")),
+    }
+}
+
+async fn token_part_matches(world: &ConformanceWorld, step: &Step, subject: &str, part: &str) -> Result<(), Failure> {
+    let subject: TokenRef = subject.parse()?;
+    let expected = parse_document(&doc_string(world, step)?)?;
+    let decoded = decode(&token(world, &subject).await?)?;
+    let actual = world.logical(if part == "header" { decoded.header } else { decoded.claims });
+    let mismatches = compare(&expected, &actual, MatchOptions::EXACT_KEYS);
+    ensure(mismatches.is_empty(), || {
+        format!("the token's {part} differs:\n{}\nactual {part}:\n{}", render(&mismatches), serde_yaml::to_string(&actual).unwrap_or_default())
+    })
+}
+
+#[then(regex = r#"^(the .+?) has the header:$"#)]
+async fn has_header(world: &mut ConformanceWorld, step: &Step, subject: String) -> Result<(), Failure> {
+    let result = token_part_matches(world, step, &subject, "header").await;
+    world.diagnose(result).await
+}
+
+#[then(regex = r#"^(the .+?) has the claims:$"#)]
+async fn has_claims(world: &mut ConformanceWorld, step: &Step, subject: String) -> Result<(), Failure> {
+    let result = token_part_matches(world, step, &subject, "claims").await;
+    world.diagnose(result).await
+}
+
+#[then(regex = r#"^(the .+?) is signed by the cluster's service-account key$"#)]
+async fn is_signed(world: &mut ConformanceWorld, subject: String) -> Result<(), Failure> {
+    let result = async {
+        let subject: TokenRef = subject.parse()?;
+        let token = token(world, &subject).await?;
+        let cluster = world.cluster()?;
+        if cluster.public_keys.is_empty() {
+            // The cluster's key is unknown (kubeconfig without --service-account-key-file):
+            // the API server's own verification is the next best check.
+            println!("      (no --service-account-key-file: checking the signature by authenticating with the token)");
+            return authenticate(&cluster.config, &token)
+                .await?
+                .map(|_| ())
+                .map_err(|refusal| Failure::new(format!("the cluster does not accept the token: {refusal}")));
+        }
+        decode(&token)?.verify(&cluster.public_keys)
+    }
+    .await;
+    world.diagnose(result).await
+}
+
+#[then(regex = r#"^(the .+?) authenticates as:$"#)]
+async fn authenticates_as(world: &mut ConformanceWorld, step: &Step, subject: String) -> Result<(), Failure> {
+    let result = async {
+        let subject: TokenRef = subject.parse()?;
+        let expected = parse_document(&doc_string(world, step)?)?;
+        let token = token(world, &subject).await?;
+        let user = authenticate(&world.cluster()?.config, &token)
+            .await?
+            .map_err(|refusal| Failure::new(format!("the token does not authenticate: {}", world.logical_text(&refusal.to_string()))))?;
+        let user = world.logical(user);
+        let mismatches = compare(&expected, &user, MatchOptions::PARTIAL);
+        ensure(mismatches.is_empty(), || {
+            format!("the token authenticates as someone else:\n{}\nactual user:\n{}", render(&mismatches), serde_yaml::to_string(&user).unwrap_or_default())
+        })
+    }
+    .await;
+    world.diagnose(result).await
+}
+
+#[then(regex = r#"^(within \d+ seconds? |)(the .+?) is rejected with HTTP 401$"#)]
+async fn is_rejected(world: &mut ConformanceWorld, timing: String, subject: String) -> Result<(), Failure> {
+    let result = async {
+        let timing: Timing = timing.parse().map_err(Failure::new)?;
+        let subject: TokenRef = subject.parse()?;
+        let token = token(world, &subject).await?;
+        let config = world.cluster()?.config.clone();
+        assert_timed(timing, "the token to be rejected with HTTP 401", || async {
+            match authenticate(&config, &token).await? {
+                Ok(user) => Err(Failure::new(format!("the token still authenticates, as {}", world.logical(user)))),
+                Err(refusal) => ensure(refusal.code == 401, || format!("expected HTTP 401, got {refusal}")),
+            }
+        })
+        .await
+    }
+    .await;
+    world.diagnose(result).await
+}
