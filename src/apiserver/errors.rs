@@ -87,10 +87,36 @@ impl std::fmt::Display for FieldError {
     }
 }
 
-/// An API error that renders as a Kubernetes `Status` object.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{message}")]
-pub struct ApiError {
+/// An API error that renders as a Kubernetes `Status` object. Boxed, so that the many
+/// `Result<_, ApiError>` on the request path stay one pointer wide; fields are reached
+/// through `Deref` (`err.code`, `err.message`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError(Box<ApiErrorFields>);
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0.message)
+    }
+}
+
+impl std::error::Error for ApiError {}
+
+impl std::ops::Deref for ApiError {
+    type Target = ApiErrorFields;
+    fn deref(&self) -> &ApiErrorFields {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for ApiError {
+    fn deref_mut(&mut self) -> &mut ApiErrorFields {
+        &mut self.0
+    }
+}
+
+/// What an [`ApiError`] carries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiErrorFields {
     pub code: u16,
     pub reason: String,
     pub message: String,
@@ -104,7 +130,7 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(code: u16, reason: &str, message: impl Into<String>) -> Self {
-        Self {
+        Self(Box::new(ApiErrorFields {
             code,
             reason: reason.to_string(),
             message: message.into(),
@@ -113,7 +139,7 @@ impl ApiError {
             kind: None,
             causes: Vec::new(),
             retry_after_seconds: None,
-        }
+        }))
     }
 
     fn with_resource(mut self, resource: &ResourceInfo, name: &str) -> Self {

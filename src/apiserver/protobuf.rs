@@ -42,7 +42,6 @@ const GO_ZERO_TIME_SECONDS: i64 = -62_135_596_800;
 /// API version than the endpoint's; 415 UnsupportedMediaType for a kind or field this decoder
 /// does not know (the caller should resend as JSON). A Pod's `status` is skipped: the server
 /// resets it on create.
-#[allow(clippy::result_large_err)] // ApiError is the crate-wide Status error; callers return it as is.
 pub fn decode_object(body: &[u8], resource: &ResourceInfo) -> Result<Value, ApiError> {
     let envelope = decode_envelope(body).map_err(|e| e.into_api_error(resource))?;
 

@@ -42,7 +42,6 @@ enum Operator {
 impl LabelSelector {
     /// Parses `a=b`, `a==b`, `a!=b`, `a in (x,y)`, `a notin (x)`, `a`, `!a`, `a>1`, `a<1`,
     /// joined by commas. Errors are 400 BadRequest with the upstream parser's message.
-    #[allow(clippy::result_large_err)] // ApiError is the crate-wide Status error; callers return it as is.
     pub fn parse(s: &str) -> Result<Self, ApiError> {
         let mut requirements = Parser::new(s).parse().map_err(ApiError::bad_request)?;
         requirements.sort_by(|a, b| a.key.cmp(&b.key));
@@ -504,7 +503,6 @@ struct FieldTerm {
 impl FieldSelector {
     /// Parses the selector and checks every field is selectable on `resource`; errors are
     /// 400 BadRequest with the upstream texts.
-    #[allow(clippy::result_large_err)] // ApiError is the crate-wide Status error; callers return it as is.
     pub fn parse(resource: &ResourceInfo, s: &str) -> Result<Self, ApiError> {
         let mut parts = split_terms(s);
         parts.sort();

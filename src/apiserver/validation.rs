@@ -21,7 +21,6 @@ use super::resources::ResourceInfo;
 // Public entry points.
 
 /// 422 Invalid (ApiError::invalid) listing every field error, or Ok.
-#[allow(clippy::result_large_err)] // ApiError is the crate-wide Status error; callers return it as is.
 pub fn validate_create(resource: &ResourceInfo, obj: &Value) -> Result<(), ApiError> {
     let mut issues = Issues::default();
     match resource.kind {
@@ -36,7 +35,6 @@ pub fn validate_create(resource: &ResourceInfo, obj: &Value) -> Result<(), ApiEr
 }
 
 /// 422 Invalid for an update of `old` to `new`, or Ok.
-#[allow(clippy::result_large_err)] // ApiError is the crate-wide Status error; callers return it as is.
 pub fn validate_update(resource: &ResourceInfo, old: &Value, new: &Value) -> Result<(), ApiError> {
     let mut issues = Issues::default();
     match resource.kind {
@@ -83,7 +81,6 @@ pub fn strict_decoding_error(resource: &ResourceInfo, unknown: &[String]) -> Api
 
 /// Decodes into the typed k8s-openapi struct to catch type errors (a string where an
 /// integer goes, bad base64 in secret data, ...): 400 with the real server's prefix.
-#[allow(clippy::result_large_err)] // ApiError is the crate-wide Status error; callers return it as is.
 pub fn check_types(resource: &ResourceInfo, obj: &Value) -> Result<(), ApiError> {
     let prepared = with_type_meta(resource, obj);
     let outcome = match resource.kind {
@@ -317,7 +314,6 @@ impl Issues {
         }
     }
 
-    #[allow(clippy::result_large_err)] // ApiError is the crate-wide Status error; callers return it as is.
     fn into_result(self, resource: &ResourceInfo, obj: &Value) -> Result<(), ApiError> {
         if self.0.is_empty() {
             return Ok(());
