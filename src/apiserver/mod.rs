@@ -264,13 +264,32 @@ impl ApiServerBuilder {
             signing_key: None,
         };
         if let Some(prepared) = prepared {
-            let client = server.client().await?;
+            // The components reach the server on the address it listens on, which differs
+            // from the advertised one behind a container's port mapping.
+            let loopback = kubeconfig::render(&loopback_url(local), &server.state.tls.ca_pem, &server.admin_token);
+            let client = client_from_kubeconfig(&loopback).await?;
             server.controllers = prepared.start(client, &server.state.tls.ca_pem, self.names, shutdown_rx);
             server.signing_key = prepared.options.signing_key.clone();
         }
         tracing::info!(url = %server.url, listen = %local, "serving");
         Ok(server)
     }
+}
+
+/// `https://` URL of the listener as seen from this process.
+fn loopback_url(local: SocketAddr) -> String {
+    match local.ip() {
+        std::net::IpAddr::V4(ip) if ip.is_unspecified() => format!("https://127.0.0.1:{}", local.port()),
+        std::net::IpAddr::V6(ip) if ip.is_unspecified() => format!("https://[::1]:{}", local.port()),
+        std::net::IpAddr::V4(ip) => format!("https://{ip}:{}", local.port()),
+        std::net::IpAddr::V6(ip) => format!("https://[{ip}]:{}", local.port()),
+    }
+}
+
+async fn client_from_kubeconfig(yaml: &str) -> Result<kube::Client, ClientError> {
+    let kubeconfig: kube::config::Kubeconfig = serde_yaml::from_str(yaml)?;
+    let config = kube::Config::from_custom_kubeconfig(kubeconfig, &kube::config::KubeConfigOptions::default()).await?;
+    Ok(kube::Client::try_from(config)?)
 }
 
 fn random_token() -> String {
@@ -324,9 +343,7 @@ impl ApiServer {
 
     /// A kube client with admin rights.
     pub async fn client(&self) -> Result<kube::Client, ClientError> {
-        let kubeconfig: kube::config::Kubeconfig = serde_yaml::from_str(&self.kubeconfig)?;
-        let config = kube::Config::from_custom_kubeconfig(kubeconfig, &kube::config::KubeConfigOptions::default()).await?;
-        Ok(kube::Client::try_from(config)?)
+        client_from_kubeconfig(&self.kubeconfig).await
     }
 
     /// The store, for in-process components that belong to the API server itself.

@@ -184,3 +184,26 @@ async fn many_accounts_created_and_deleted_at_once_converge() {
     assert_eq!(remaining, 60 - 20 + 1, "40 workers and `default` remain");
     server.shutdown().await;
 }
+
+#[tokio::test]
+async fn components_reach_the_server_on_its_listen_address_when_another_is_advertised() {
+    // As behind a container's port mapping: the advertised port is not where it listens.
+    let server = kube_sa::apiserver::ApiServer::builder().advertise("127.0.0.1", Some(1)).start().await.expect("start");
+    assert!(server.url().ends_with(":1"));
+    let actual = format!("https://127.0.0.1:{}", server.local_addr().port());
+    let yaml = server.kubeconfig_yaml().replace(server.url(), &actual);
+    let kubeconfig: kube::config::Kubeconfig = serde_yaml::from_str(&yaml).expect("yaml");
+    let config = kube::Config::from_custom_kubeconfig(kubeconfig, &Default::default()).await.expect("config");
+    let client = kube::Client::try_from(config).expect("client");
+    let accounts: Api<ServiceAccount> = Api::namespaced(client, "default");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let has_token = accounts.get_opt("default").await.ok().flatten().is_some_and(|sa| sa.secrets.is_some_and(|s| !s.is_empty()));
+        if has_token {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the controllers never gave `default` a token");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    server.shutdown().await;
+}
