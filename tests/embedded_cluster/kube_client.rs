@@ -228,3 +228,120 @@ async fn creating_in_a_terminating_namespace_is_forbidden_with_the_cause() {
     .await;
     server.shutdown().await;
 }
+
+#[tokio::test]
+async fn streaming_lists_end_with_the_initial_events_bookmark() {
+    let (server, client) = embedded().await;
+    let maps: Api<ConfigMap> = Api::namespaced(client.clone(), "default");
+    maps.create(&PostParams::default(), &config_map("seen", "x")).await.expect("create");
+    let (reader, writer) = reflector::store::<ConfigMap>();
+    let stream = reflector(writer, watcher(maps.clone(), watcher::Config::default().streaming_lists())).applied_objects();
+    let task = tokio::spawn(async move {
+        futures::pin_mut!(stream);
+        while stream.next().await.is_some() {}
+    });
+    // The store only becomes ready after the `k8s.io/initial-events-end` bookmark.
+    tokio::time::timeout(Duration::from_secs(10), reader.wait_until_ready())
+        .await
+        .expect("ready within 10 s")
+        .expect("ready");
+    assert!(reader.state().iter().any(|cm| cm.metadata.name.as_deref() == Some("seen")));
+    task.abort();
+    server.shutdown().await;
+}
+
+/// Reads a whole watch response (the server ends it via `timeoutSeconds`).
+async fn watch_lines(client: &kube::Client, query: &str) -> Vec<serde_json::Value> {
+    let request = http::Request::get(format!("/api/v1/namespaces/default/configmaps?watch=true&{query}"))
+        .body(Vec::new())
+        .expect("request");
+    let text = tokio::time::timeout(Duration::from_secs(10), client.request_text(request))
+        .await
+        .expect("the watch ends by itself at timeoutSeconds")
+        .expect("watch");
+    text.lines().map(|l| serde_json::from_str(l).expect("json line")).collect()
+}
+
+#[tokio::test]
+async fn watches_resume_expire_and_time_out() {
+    let (server, client) = embedded().await;
+    let maps: Api<ConfigMap> = Api::namespaced(client.clone(), "default");
+    let first = maps.create(&PostParams::default(), &config_map("first", "x")).await.expect("create");
+    let rv = first.metadata.resource_version.clone().expect("rv");
+    maps.create(&PostParams::default(), &config_map("second", "x")).await.expect("create");
+
+    // Resuming after `first` replays only what came later.
+    let events = watch_lines(&client, &format!("resourceVersion={rv}&timeoutSeconds=1")).await;
+    let names: Vec<&str> = events.iter().filter_map(|e| e["object"]["metadata"]["name"].as_str()).collect();
+    assert_eq!(names, ["second"]);
+    assert_eq!(events[0]["type"], "ADDED");
+
+    // From the start: the current state as ADDED events, then the initial-events bookmark.
+    let events = watch_lines(&client, "sendInitialEvents=true&allowWatchBookmarks=true&resourceVersionMatch=NotOlderThan&timeoutSeconds=1").await;
+    let kinds: Vec<&str> = events.iter().filter_map(|e| e["type"].as_str()).collect();
+    assert_eq!(kinds, ["ADDED", "ADDED", "BOOKMARK"]);
+    assert_eq!(events[2]["object"]["metadata"]["annotations"]["k8s.io/initial-events-end"], "true");
+
+    // After compaction the old revision is gone: a 410 Expired ERROR event.
+    server.compact_history();
+    let events = watch_lines(&client, &format!("resourceVersion={rv}&timeoutSeconds=1")).await;
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0]["type"], "ERROR");
+    assert_eq!(events[0]["object"]["code"], 410);
+    assert_eq!(events[0]["object"]["reason"], "Expired");
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn lists_paginate_and_filter_by_fields_and_labels() {
+    let (server, client) = embedded().await;
+    let secrets: Api<Secret> = Api::namespaced(client.clone(), "default");
+    for i in 0..7 {
+        let mut secret = json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": format!("s{i}"), "labels": {"parity": if i % 2 == 0 { "even" } else { "odd" }}}});
+        if i == 3 {
+            secret["type"] = json!("example.com/special");
+        }
+        secrets.create(&PostParams::default(), &serde_json::from_value(secret).expect("secret")).await.expect("create");
+    }
+    let mut names = Vec::new();
+    let mut params = ListParams::default().limit(3);
+    let mut pages = 0;
+    loop {
+        let page = secrets.list(&params).await.expect("page");
+        pages += 1;
+        names.extend(page.items.iter().filter_map(|s| s.metadata.name.clone()));
+        match page.metadata.continue_.filter(|c| !c.is_empty()) {
+            Some(token) => params = ListParams::default().limit(3).continue_token(&token),
+            None => break,
+        }
+    }
+    assert_eq!(pages, 3);
+    assert_eq!(names, ["s0", "s1", "s2", "s3", "s4", "s5", "s6"]);
+    let special = secrets.list(&ListParams::default().fields("type=example.com/special")).await.expect("list");
+    assert_eq!(special.items.len(), 1);
+    let odd = secrets.list(&ListParams::default().labels("parity in (odd),parity!=even")).await.expect("list");
+    assert_eq!(odd.items.len(), 3);
+    let err = secrets.list(&ListParams::default().fields("spec.bogus=1")).await.expect_err("unsupported field");
+    assert!(matches!(err, kube::Error::Api(ref s) if s.code == 400), "{err:?}");
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn generate_name_and_dry_run() {
+    let (server, client) = embedded().await;
+    let maps: Api<ConfigMap> = Api::namespaced(client.clone(), "default");
+    let generated: ConfigMap = serde_json::from_value(json!({"metadata": {"generateName": "cfg-"}})).expect("cm");
+    let created = maps.create(&PostParams::default(), &generated).await.expect("create");
+    let name = created.metadata.name.expect("name");
+    let suffix = name.strip_prefix("cfg-").expect("prefix kept");
+    assert_eq!(suffix.len(), 5);
+    assert!(suffix.bytes().all(|b| kube_sa::names::SUFFIX_ALPHABET.contains(&b)), "{suffix}");
+
+    let revision = server.store().revision();
+    let dry = PostParams { dry_run: true, ..Default::default() };
+    let answered = maps.create(&dry, &config_map("dry", "x")).await.expect("dry run");
+    assert!(answered.metadata.uid.is_some(), "a dry run answers the object as it would be stored");
+    assert_eq!(server.store().revision(), revision, "a dry run stores nothing");
+    assert!(maps.get_opt("dry").await.expect("get").is_none());
+    server.shutdown().await;
+}
