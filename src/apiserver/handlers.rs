@@ -32,7 +32,7 @@ pub async fn dispatch(
     authorize(ctx, verb, resource, path)?;
     if resource.create_only {
         return match (verb, path.name.as_deref()) {
-            ("create", None) => self_subject_review(ctx, body).await,
+            ("create", None) => self_subject_review(ctx, resource, body).await,
             _ => Err(ApiError::method_not_allowed()),
         };
     }
@@ -764,7 +764,7 @@ async fn delete_collection(
 
 /// `kubectl auth whoami`: says who the caller is. kubectl sends the request as protobuf;
 /// its body carries nothing the answer depends on, so any encoding is accepted.
-async fn self_subject_review(ctx: &RequestContext, body: Incoming) -> Result<Response<Body>, ApiError> {
+async fn self_subject_review(ctx: &RequestContext, resource: &ResourceInfo, body: Incoming) -> Result<Response<Body>, ApiError> {
     let _ = read_body(body).await?;
     let user = &ctx.user;
     let mut user_info = json!({"username": user.username, "groups": user.groups});
@@ -776,7 +776,7 @@ async fn self_subject_review(ctx: &RequestContext, body: Incoming) -> Result<Res
     }
     let review = json!({
         "kind": "SelfSubjectReview",
-        "apiVersion": "authentication.k8s.io/v1",
+        "apiVersion": resource.api_version(),
         "metadata": {"creationTimestamp": now_rfc3339()},
         "status": {"userInfo": user_info},
     });

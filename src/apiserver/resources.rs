@@ -107,7 +107,11 @@ pub const SELF_SUBJECT_REVIEWS: ResourceInfo = ResourceInfo {
     create_only: true,
 };
 
-/// Every served resource, core group first.
+/// The beta and alpha of the review, which kubectl 1.27 asks for.
+pub const SELF_SUBJECT_REVIEWS_V1BETA1: ResourceInfo = ResourceInfo { version: "v1beta1", ..SELF_SUBJECT_REVIEWS };
+pub const SELF_SUBJECT_REVIEWS_V1ALPHA1: ResourceInfo = ResourceInfo { version: "v1alpha1", ..SELF_SUBJECT_REVIEWS };
+
+/// Every served resource, core group first; within a group, preferred version first.
 pub const ALL: &[ResourceInfo] = &[
     NAMESPACES,
     SERVICE_ACCOUNTS,
@@ -115,6 +119,8 @@ pub const ALL: &[ResourceInfo] = &[
     PODS,
     CONFIG_MAPS,
     SELF_SUBJECT_REVIEWS,
+    SELF_SUBJECT_REVIEWS_V1BETA1,
+    SELF_SUBJECT_REVIEWS_V1ALPHA1,
 ];
 
 impl ResourceInfo {

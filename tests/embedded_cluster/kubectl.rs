@@ -188,14 +188,15 @@ fn errors_read_as_on_a_real_cluster() {
 
 #[test]
 fn auth_whoami_names_the_admin() {
-    // `auth whoami` talks to authentication.k8s.io/v1, which kubectl uses from 1.28 on.
-    let bin = kubectl_binaries().remove(0);
-    let server = ServeProcess::start(&[]);
-    let out = ok(&kubectl(&bin, &server.kubeconfig, &["auth", "whoami", "-o", "json"], None), "auth whoami");
-    let review: Value = serde_json::from_str(&out).expect("json");
-    assert_eq!(review["status"]["userInfo"]["username"], "kube-sa:admin");
-    let groups = review["status"]["userInfo"]["groups"].as_array().expect("groups");
-    assert!(groups.iter().any(|g| g == "system:masters") && groups.iter().any(|g| g == "system:authenticated"));
+    // kubectl 1.28+ asks authentication.k8s.io/v1, 1.27 v1beta1: both are served.
+    for bin in kubectl_binaries() {
+        let server = ServeProcess::start(&[]);
+        let out = ok(&kubectl(&bin, &server.kubeconfig, &["auth", "whoami", "-o", "json"], None), "auth whoami");
+        let review: Value = serde_json::from_str(&out).expect("json");
+        assert_eq!(review["status"]["userInfo"]["username"], "kube-sa:admin", "{}", bin.display());
+        let groups = review["status"]["userInfo"]["groups"].as_array().expect("groups");
+        assert!(groups.iter().any(|g| g == "system:masters") && groups.iter().any(|g| g == "system:authenticated"));
+    }
 }
 
 #[test]
