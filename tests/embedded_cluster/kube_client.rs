@@ -345,3 +345,35 @@ async fn generate_name_and_dry_run() {
     assert!(maps.get_opt("dry").await.expect("get").is_none());
     server.shutdown().await;
 }
+
+#[tokio::test]
+async fn delete_collection_removes_only_what_matches() {
+    let (server, client) = embedded().await;
+    let maps: Api<ConfigMap> = Api::namespaced(client.clone(), "default");
+    for (name, app) in [("a", "x"), ("b", "x"), ("c", "y")] {
+        let cm: ConfigMap = serde_json::from_value(json!({"metadata": {"name": name, "labels": {"app": app}}})).expect("cm");
+        maps.create(&PostParams::default(), &cm).await.expect("create");
+    }
+    maps.delete_collection(&DeleteParams::default(), &ListParams::default().labels("app=x")).await.expect("deletecollection");
+    let left: Vec<String> = maps.list(&ListParams::default()).await.expect("list").items.into_iter().filter_map(|c| c.metadata.name).collect();
+    assert_eq!(left, ["c"]);
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn immutable_fields_are_invalid_on_update() {
+    let (server, client) = embedded().await;
+    let secrets: Api<Secret> = Api::namespaced(client.clone(), "default");
+    let secret: Secret = serde_json::from_value(json!({"metadata": {"name": "fixed"}, "type": "Opaque"})).expect("secret");
+    secrets.create(&PostParams::default(), &secret).await.expect("create");
+    let err = secrets
+        .patch("fixed", &PatchParams::default(), &Patch::Merge(json!({"type": "example.com/other"})))
+        .await
+        .expect_err("type is immutable");
+    let kube::Error::Api(status) = err else { panic!("{err:?}") };
+    assert_eq!(status.code, 422);
+    assert_eq!(status.message, "Secret \"fixed\" is invalid: type: Invalid value: \"example.com/other\": field is immutable");
+    let stored = secrets.get("fixed").await.expect("get");
+    assert_eq!(stored.type_.as_deref(), Some("Opaque"), "the rejected update changed nothing");
+    server.shutdown().await;
+}

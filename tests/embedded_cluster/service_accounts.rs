@@ -31,23 +31,20 @@ fn wait_for_jsonpath(bin: &Path, kc: &Path, args: &[&str], what: &str) -> String
     }
 }
 
-/// `kubectl auth whoami` with only a bearer token (no kubeconfig credentials).
+/// A kubeconfig for the server whose only credential is `token` (written beside the
+/// server's, replacing the previous one).
+fn token_kubeconfig(server: &ServeProcess, token: &str) -> std::path::PathBuf {
+    let admin = std::fs::read_to_string(&server.kubeconfig).expect("kubeconfig");
+    let mut config: Value = serde_yaml::from_str(&admin).expect("yaml");
+    config["users"][0]["user"] = json!({"token": token});
+    let path = server.kubeconfig.with_file_name("token-kubeconfig");
+    std::fs::write(&path, serde_yaml::to_string(&config).expect("yaml")).expect("write");
+    path
+}
+
+/// `kubectl auth whoami` with only a bearer token.
 fn whoami_with_token(bin: &Path, server: &ServeProcess, token: &str) -> Output {
-    let ca_dir = tempfile::tempdir().expect("dir");
-    let config: Value = serde_yaml::from_str(&std::fs::read_to_string(&server.kubeconfig).expect("kc")).expect("yaml");
-    let ca_b64 = config["clusters"][0]["cluster"]["certificate-authority-data"].as_str().expect("ca").to_string();
-    use base64::Engine;
-    let ca = base64::engine::general_purpose::STANDARD.decode(ca_b64).expect("b64");
-    let ca_file = ca_dir.path().join("ca.crt");
-    std::fs::write(&ca_file, ca).expect("write ca");
-    let empty = ca_dir.path().join("empty-kubeconfig");
-    std::fs::write(&empty, "apiVersion: v1\nkind: Config\n").expect("write");
-    kubectl(
-        bin,
-        &empty,
-        &["--server", &server.url, "--certificate-authority", &ca_file.to_string_lossy(), "--token", token, "auth", "whoami", "-o", "json"],
-        None,
-    )
+    kubectl(bin, &token_kubeconfig(server, token), &["auth", "whoami", "-o", "json"], None)
 }
 
 #[test]
@@ -83,6 +80,15 @@ fn kubectl_sees_accounts_tokens_mounts_and_revocation() {
     let review: Value = serde_json::from_str(&ok(&who, "whoami with the token")).expect("json");
     assert_eq!(review["status"]["userInfo"]["username"], "system:serviceaccount:team:default");
     assert_eq!(review["status"]["userInfo"]["groups"], json!(["system:serviceaccounts", "system:serviceaccounts:team", "system:authenticated"]));
+
+    // The account is authenticated but, as under default RBAC, not authorized to read pods.
+    let denied = kubectl(&bin, &token_kubeconfig(&server, &token), &["get", "pods", "-n", "team"], None);
+    assert!(!denied.success);
+    assert!(
+        denied.stderr.contains("Error from server (Forbidden): pods is forbidden: User \"system:serviceaccount:team:default\" cannot list resource \"pods\" in API group \"\" in the namespace \"team\""),
+        "{}",
+        denied.stderr
+    );
 
     ok(&kubectl(&bin, kc, &["delete", "secret", &token_name, "-n", "team"], None), "delete token secret");
     let who = whoami_with_token(&bin, &server, &token);
