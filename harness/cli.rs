@@ -54,7 +54,9 @@ impl HarnessCli {
             }
         }
         if self.kind_image.is_none() {
-            self.kind_image = std::env::var("KUBE_SA_KIND_IMAGE").ok().filter(|v| !v.is_empty());
+            self.kind_image = std::env::var("KUBE_SA_KIND_IMAGE")
+                .ok()
+                .filter(|v| !v.is_empty());
         }
         Ok(())
     }

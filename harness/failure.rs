@@ -10,12 +10,16 @@ pub struct Failure {
 
 impl Failure {
     pub fn new(message: impl Into<String>) -> Self {
-        Self { message: message.into() }
+        Self {
+            message: message.into(),
+        }
     }
 
     /// Puts a headline above the message.
     pub fn context(self, headline: impl fmt::Display) -> Self {
-        Self { message: format!("{headline}\n{}", self.message) }
+        Self {
+            message: format!("{headline}\n{}", self.message),
+        }
     }
 
     pub fn message(&self) -> &str {

@@ -1,1 +1,271 @@
-fn main() {}
+//! The Gherkin conformance runner: `cargo test --test conformance [-- OPTIONS]`.
+//!
+//! Features in `features/` run against a cluster backend (`--cluster embedded|kubeconfig|
+//! kind|container`, or KUBE_SA_CLUSTER; default embedded). Step vocabulary: `harness/STEPS.md`.
+
+mod backends;
+mod cli;
+mod failure;
+mod matching;
+mod objects;
+mod selftest;
+mod snapshots;
+mod steps;
+mod timing;
+mod tokens;
+mod world;
+
+use std::cell::Cell;
+use std::io::Write as _;
+use std::path::Path;
+use std::process::ExitCode;
+use std::rc::Rc;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use cucumber::writer::Stats as _;
+use cucumber::{writer, World as _, WriterExt as _};
+
+use backends::{Backend, ScenarioOptions};
+use cli::HarnessCli;
+use world::{ConformanceWorld, ScenarioId};
+
+/// Tag of scenarios that state the contract but fail because of a known product divergence.
+const PENDING_TAG: &str = "pending";
+
+const FEATURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/features");
+
+type Options = cucumber::cli::Opts<
+    cucumber::parser::basic::Cli,
+    cucumber::runner::basic::Cli,
+    cucumber::cli::Compose<cucumber::writer::basic::Cli, cucumber::writer::junit::Cli>,
+    HarnessCli,
+>;
+
+/// The JUnit report's destination: a file with `--junit`, nowhere otherwise.
+#[derive(Clone, Default)]
+struct JunitOutput(Arc<Mutex<Option<std::fs::File>>>);
+
+impl std::io::Write for JunitOutput {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        match self.0.lock().unwrap_or_else(|e| e.into_inner()).as_mut() {
+            Some(file) => file.write(bytes),
+            None => Ok(bytes.len()),
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self.0.lock().unwrap_or_else(|e| e.into_inner()).as_mut() {
+            Some(file) => file.flush(),
+            None => Ok(()),
+        }
+    }
+}
+
+fn all_tags<'a>(
+    feature: &'a cucumber::gherkin::Feature,
+    rule: Option<&'a cucumber::gherkin::Rule>,
+    scenario: &'a cucumber::gherkin::Scenario,
+) -> impl Iterator<Item = &'a String> {
+    feature
+        .tags
+        .iter()
+        .chain(rule.into_iter().flat_map(|r| r.tags.iter()))
+        .chain(scenario.tags.iter())
+}
+
+fn scenario_id(
+    feature: &cucumber::gherkin::Feature,
+    scenario: &cucumber::gherkin::Scenario,
+) -> ScenarioId {
+    let path = feature.path.clone();
+    let relative = path
+        .as_deref()
+        .and_then(|p| p.strip_prefix(FEATURES).ok())
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
+    let component = relative
+        .parent()
+        .map(|p| p.display().to_string())
+        .unwrap_or_default();
+    let stem = relative
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| feature.name.clone());
+    let mut name = scenario.name.clone();
+    // An outline example: make the name unique with those of the example's values that
+    // the name does not show already.
+    let values: Vec<&str> = scenario
+        .examples
+        .iter()
+        .filter_map(|e| e.table.as_ref())
+        .filter_map(|t| t.rows.get(1))
+        .flatten()
+        .map(String::as_str)
+        .filter(|value| !scenario.name.contains(value))
+        .collect();
+    if !values.is_empty() {
+        name = format!("{name} {}", values.join(" "));
+    }
+    ScenarioId {
+        component,
+        feature: stem,
+        scenario: name,
+        feature_path: path,
+    }
+}
+
+fn main() -> ExitCode {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("conformance: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(run())
+}
+
+async fn run() -> ExitCode {
+    let started = Instant::now();
+    let mut options = Options::parsed();
+    if let Err(message) = options.custom.resolve_environment() {
+        eprintln!("conformance: {message}");
+        return ExitCode::FAILURE;
+    }
+
+    let (checks, failures) = selftest::run();
+    if !failures.is_empty() {
+        eprintln!("conformance: harness self-checks failed:");
+        for failure in &failures {
+            eprintln!("  - {failure}");
+        }
+        return ExitCode::FAILURE;
+    }
+
+    let mut junit = JunitOutput::default();
+    if let Some(path) = &options.custom.junit {
+        match std::fs::File::create(path) {
+            Ok(file) => *junit.0.lock().unwrap_or_else(|e| e.into_inner()) = Some(file),
+            Err(e) => {
+                eprintln!(
+                    "conformance: cannot create the JUnit report {}: {e}",
+                    path.display()
+                );
+                return ExitCode::FAILURE;
+            }
+        }
+    }
+
+    kube_sa::apiserver::tls::install_default_crypto_provider();
+    let backend_kind = options.custom.cluster();
+    let backend = match Backend::prepare(&options.custom).await {
+        Ok(backend) => Rc::new(backend),
+        Err(failure) => {
+            eprintln!(
+                "conformance: the {} backend cannot run:\n{failure}",
+                backend_kind.name()
+            );
+            return ExitCode::FAILURE;
+        }
+    };
+    println!(
+        "conformance: {} backend, harness self-checks passed ({checks}), timeout factor {}",
+        backend.kind().name(),
+        timing::factor()
+    );
+
+    // `@pending` scenarios (a known divergence of the product, see the scenario's comment)
+    // run only when a --tags filter is given, e.g. `--tags @pending`.
+    let run_pending = options.tags_filter.is_some();
+    let pending = Rc::new(Cell::new(0usize));
+    let pending_for_filter = pending.clone();
+    let finished = Rc::new(Cell::new(0usize));
+    let filtered = Rc::new(Cell::new(0usize));
+    let (backend_for_hook, finished_for_hook, backend_for_filter, filtered_for_filter) = (
+        backend.clone(),
+        finished.clone(),
+        backend.clone(),
+        filtered.clone(),
+    );
+
+    let result = ConformanceWorld::cucumber()
+        .with_writer(
+            writer::Basic::raw(std::io::stdout(), writer::Coloring::Auto, 0)
+                .summarized()
+                .tee::<ConformanceWorld, _>(writer::JUnit::for_tee(junit.clone(), 0))
+                .normalized(),
+        )
+        .fail_on_skipped()
+        .before(move |feature, rule, scenario, world| {
+            let backend = backend_for_hook.clone();
+            let id = scenario_id(feature, scenario);
+            let options = ScenarioOptions::from_tags(all_tags(feature, rule, scenario));
+            Box::pin(async move {
+                let options = options.unwrap_or_else(|failure| panic!("{failure}"));
+                if let Err(failure) = world.start(&backend, id, options).await {
+                    panic!("starting the scenario's cluster: {failure}");
+                }
+            })
+        })
+        .after(move |_, _, _, _, world| {
+            finished_for_hook.set(finished_for_hook.get() + 1);
+            Box::pin(async move {
+                if let Some(world) = world {
+                    world.finish().await;
+                }
+            })
+        })
+        .with_cli(options)
+        .filter_run(FEATURES, move |feature, rule, scenario| {
+            let tags: Vec<&String> = all_tags(feature, rule, scenario).collect();
+            if tags.iter().any(|t| t.as_str() == PENDING_TAG) && !run_pending {
+                pending_for_filter.set(pending_for_filter.get() + 1);
+                return false;
+            }
+            // A scenario with bad tags runs, so that its before hook reports the problem.
+            let supported = ScenarioOptions::from_tags(all_tags(feature, rule, scenario))
+                .map_or(true, |options| backend_for_filter.supports(options));
+            if !supported {
+                filtered_for_filter.set(filtered_for_filter.get() + 1);
+            }
+            supported
+        })
+        .await;
+
+    let _ = junit.flush();
+    let mut summary = format!(
+        "conformance: {} scenario run(s) on the {} backend in {:.2} s",
+        finished.get(),
+        backend_kind.name(),
+        started.elapsed().as_secs_f64()
+    );
+    if filtered.get() > 0 {
+        summary.push_str(&format!(
+            "; {} scenario(s) tagged @{}, @{} or @{}… need the embedded backend and were not run",
+            filtered.get(),
+            backends::WITHOUT_CONTROLLERS_TAG,
+            backends::EMBEDDED_ONLY_TAG,
+            backends::ADMISSION_TAG_PREFIX
+        ));
+    }
+    if pending.get() > 0 {
+        summary.push_str(&format!("; {} scenario(s) tagged @{PENDING_TAG} (known product divergences) not run (run them with --tags @{PENDING_TAG})", pending.get()));
+    }
+    println!("{summary}");
+    if result.execution_has_failed() {
+        println!(
+            "conformance: FAILED ({} step(s) failed, {} parsing error(s), {} hook error(s))",
+            result.failed_steps(),
+            result.parsing_errors(),
+            result.hook_errors()
+        );
+        ExitCode::FAILURE
+    } else {
+        println!("conformance: ok");
+        ExitCode::SUCCESS
+    }
+}

@@ -27,9 +27,18 @@ pub struct MatchOptions {
 }
 
 impl MatchOptions {
-    pub const PARTIAL: Self = Self { order: ListOrder::Any, exact_keys: false };
-    pub const IN_ORDER: Self = Self { order: ListOrder::InOrder, exact_keys: false };
-    pub const EXACT_KEYS: Self = Self { order: ListOrder::Any, exact_keys: true };
+    pub const PARTIAL: Self = Self {
+        order: ListOrder::Any,
+        exact_keys: false,
+    };
+    pub const IN_ORDER: Self = Self {
+        order: ListOrder::InOrder,
+        exact_keys: false,
+    };
+    pub const EXACT_KEYS: Self = Self {
+        order: ListOrder::Any,
+        exact_keys: true,
+    };
 }
 
 /// One difference between expected and actual.
@@ -51,7 +60,11 @@ pub fn render(mismatches: &[Mismatch]) -> String {
     mismatches
         .iter()
         .map(|m| {
-            let path = if m.path.is_empty() { "(the object)" } else { &m.path };
+            let path = if m.path.is_empty() {
+                "(the object)"
+            } else {
+                &m.path
+            };
             format!("  - {path}: {}", m.problem)
         })
         .collect::<Vec<_>>()
@@ -85,17 +98,32 @@ fn join(path: &str, key: &str) -> String {
     }
 }
 
-fn compare_at(expected: &Value, actual: Option<&Value>, path: &str, options: MatchOptions, out: &mut Vec<Mismatch>) {
-    let mismatch = |problem: String| Mismatch { path: path.to_string(), problem };
+fn compare_at(
+    expected: &Value,
+    actual: Option<&Value>,
+    path: &str,
+    options: MatchOptions,
+    out: &mut Vec<Mismatch>,
+) {
+    let mismatch = |problem: String| Mismatch {
+        path: path.to_string(),
+        problem,
+    };
     match expected {
         Value::Null => {
             if !is_empty(actual) {
-                out.push(mismatch(format!("expected absent or empty, got {}", show(actual.unwrap_or(&Value::Null)))));
+                out.push(mismatch(format!(
+                    "expected absent or empty, got {}",
+                    show(actual.unwrap_or(&Value::Null))
+                )));
             }
         }
         Value::Array(items) if items.is_empty() => {
             if !is_empty(actual) {
-                out.push(mismatch(format!("expected no items, got {}", show(actual.unwrap_or(&Value::Null)))));
+                out.push(mismatch(format!(
+                    "expected no items, got {}",
+                    show(actual.unwrap_or(&Value::Null))
+                )));
             }
         }
         Value::Object(expected_map) => match actual {
@@ -114,8 +142,14 @@ fn compare_at(expected: &Value, actual: Option<&Value>, path: &str, options: Mat
                     }
                 }
             }
-            None | Some(Value::Null) => out.push(mismatch(format!("missing; expected {}", show(expected)))),
-            Some(other) => out.push(mismatch(format!("expected a map {}, got {}", show(expected), show(other)))),
+            None | Some(Value::Null) => {
+                out.push(mismatch(format!("missing; expected {}", show(expected))))
+            }
+            Some(other) => out.push(mismatch(format!(
+                "expected a map {}, got {}",
+                show(expected),
+                show(other)
+            ))),
         },
         Value::Array(expected_items) => {
             let empty = Vec::new();
@@ -123,7 +157,11 @@ fn compare_at(expected: &Value, actual: Option<&Value>, path: &str, options: Mat
                 None | Some(Value::Null) => &empty,
                 Some(Value::Array(items)) => items,
                 Some(other) => {
-                    out.push(mismatch(format!("expected a list {}, got {}", show(expected), show(other))));
+                    out.push(mismatch(format!(
+                        "expected a list {}, got {}",
+                        show(expected),
+                        show(other)
+                    )));
                     return;
                 }
             };
@@ -131,7 +169,11 @@ fn compare_at(expected: &Value, actual: Option<&Value>, path: &str, options: Mat
         }
         Value::String(pattern) => match actual {
             Some(Value::String(text)) if pattern_matches(pattern, text) => {}
-            Some(other) => out.push(mismatch(format!("expected {}, got {}", show(expected), show(other)))),
+            Some(other) => out.push(mismatch(format!(
+                "expected {}, got {}",
+                show(expected),
+                show(other)
+            ))),
             None => out.push(mismatch(format!("missing; expected {}", show(expected)))),
         },
         Value::Number(number) => match actual {
@@ -151,12 +193,23 @@ fn item_name(item: &Value) -> Option<&str> {
     item.as_object()?.get("name")?.as_str()
 }
 
-fn compare_lists(expected: &[Value], actual: &[Value], path: &str, options: MatchOptions, out: &mut Vec<Mismatch>) {
+fn compare_lists(
+    expected: &[Value],
+    actual: &[Value],
+    path: &str,
+    options: MatchOptions,
+    out: &mut Vec<Mismatch>,
+) {
     if options.order == ListOrder::InOrder {
         if expected.len() != actual.len() {
             out.push(Mismatch {
                 path: path.to_string(),
-                problem: format!("expected {} item(s), got {}: {}", expected.len(), actual.len(), show(&Value::Array(actual.to_vec()))),
+                problem: format!(
+                    "expected {} item(s), got {}: {}",
+                    expected.len(),
+                    actual.len(),
+                    show(&Value::Array(actual.to_vec()))
+                ),
             });
         }
         for (index, (e, a)) in expected.iter().zip(actual).enumerate() {
@@ -184,7 +237,10 @@ fn compare_lists(expected: &[Value], actual: &[Value], path: &str, options: Matc
         for i in candidates {
             let mut found = Vec::new();
             compare_at(e, Some(&actual[i]), &label, options, &mut found);
-            if best.as_ref().is_none_or(|(_, fewest)| found.len() < fewest.len()) {
+            if best
+                .as_ref()
+                .is_none_or(|(_, fewest)| found.len() < fewest.len())
+            {
                 best = Some((i, found));
             }
             if best.as_ref().is_some_and(|(_, fewest)| fewest.is_empty()) {
@@ -196,7 +252,10 @@ fn compare_lists(expected: &[Value], actual: &[Value], path: &str, options: Matc
                 used[i] = true;
                 out.extend(found);
             }
-            _ => out.push(Mismatch { path: label, problem: format!("no item matches {}", show(e)) }),
+            _ => out.push(Mismatch {
+                path: label,
+                problem: format!("no item matches {}", show(e)),
+            }),
         }
     }
     for (i, item) in actual.iter().enumerate() {
@@ -205,7 +264,10 @@ fn compare_lists(expected: &[Value], actual: &[Value], path: &str, options: Matc
                 Some(name) => format!("{path}[name={name}]"),
                 None => format!("{path}[{i}]"),
             };
-            out.push(Mismatch { path: label, problem: format!("not expected, but present: {}", show(item)) });
+            out.push(Mismatch {
+                path: label,
+                problem: format!("not expected, but present: {}", show(item)),
+            });
         }
     }
 }
@@ -245,14 +307,18 @@ fn pieces(pattern: &str) -> Vec<Piece<'_>> {
 fn match_pieces(pieces: &[Piece<'_>], text: &str) -> bool {
     match pieces.split_first() {
         None => text.is_empty(),
-        Some((Piece::Literal(literal), rest)) => text.strip_prefix(literal).is_some_and(|tail| match_pieces(rest, tail)),
+        Some((Piece::Literal(literal), rest)) => text
+            .strip_prefix(literal)
+            .is_some_and(|tail| match_pieces(rest, tail)),
         Some((Piece::Suffix, rest)) => {
             let suffix: String = text.chars().take(SUFFIX_LENGTH).collect();
             suffix.chars().count() == SUFFIX_LENGTH
                 && suffix.chars().all(|c| SUFFIX_ALPHABET.contains(c))
                 && match_pieces(rest, &text[suffix.len()..])
         }
-        Some((Piece::Any, rest)) => (0..=text.len()).filter(|&i| text.is_char_boundary(i)).any(|i| match_pieces(rest, &text[i..])),
+        Some((Piece::Any, rest)) => (0..=text.len())
+            .filter(|&i| text.is_char_boundary(i))
+            .any(|i| match_pieces(rest, &text[i..])),
     }
 }
 

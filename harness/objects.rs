@@ -19,7 +19,13 @@ pub enum Kind {
 }
 
 impl Kind {
-    pub const ALL: [Kind; 5] = [Kind::Pod, Kind::Secret, Kind::ServiceAccount, Kind::Namespace, Kind::ConfigMap];
+    pub const ALL: [Kind; 5] = [
+        Kind::Pod,
+        Kind::Secret,
+        Kind::ServiceAccount,
+        Kind::Namespace,
+        Kind::ConfigMap,
+    ];
 
     /// How steps spell the kind.
     pub fn words(self) -> &'static str {
@@ -83,7 +89,10 @@ impl FromStr for Kind {
             .find(|kind| kind.words().replace(' ', "") == normalized)
             .ok_or_else(|| {
                 let known: Vec<&str> = Kind::ALL.iter().map(|k| k.words()).collect();
-                Failure::new(format!("unknown kind {words:?}; steps know: {}", known.join(", ")))
+                Failure::new(format!(
+                    "unknown kind {words:?}; steps know: {}",
+                    known.join(", ")
+                ))
             })
     }
 }
@@ -101,10 +110,17 @@ fn split_quoted(text: &str) -> (Vec<&str>, Vec<&str>) {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ObjectRef {
     /// `the <kind> "<name>" in namespace "<ns>"` or `the namespace "<name>"`.
-    Named { kind: Kind, name: String, namespace: Option<String> },
+    Named {
+        kind: Kind,
+        name: String,
+        namespace: Option<String>,
+    },
     /// `the token secret of service account "<sa>" in namespace "<ns>"`: the first secret
     /// the account lists that is its token Secret.
-    TokenSecretOf { service_account: String, namespace: String },
+    TokenSecretOf {
+        service_account: String,
+        namespace: String,
+    },
 }
 
 impl ObjectRef {
@@ -123,17 +139,30 @@ impl FromStr for ObjectRef {
 
     fn from_str(text: &str) -> Result<Self, Self::Err> {
         let (outside, quoted) = split_quoted(text.trim());
-        let unknown = || Failure::new(format!("cannot tell which object {text:?} means; write {OBJECT_FORMS}"));
+        let unknown = || {
+            Failure::new(format!(
+                "cannot tell which object {text:?} means; write {OBJECT_FORMS}"
+            ))
+        };
         match (outside.as_slice(), quoted.as_slice()) {
             (["the token secret of service account ", " in namespace ", ""], [sa, ns]) => {
-                Ok(ObjectRef::TokenSecretOf { service_account: sa.to_string(), namespace: ns.to_string() })
+                Ok(ObjectRef::TokenSecretOf {
+                    service_account: sa.to_string(),
+                    namespace: ns.to_string(),
+                })
             }
-            (["the namespace ", ""], [name]) => {
-                Ok(ObjectRef::Named { kind: Kind::Namespace, name: name.to_string(), namespace: None })
-            }
+            (["the namespace ", ""], [name]) => Ok(ObjectRef::Named {
+                kind: Kind::Namespace,
+                name: name.to_string(),
+                namespace: None,
+            }),
             ([kind, " in namespace ", ""], [name, ns]) => {
                 let kind: Kind = kind.strip_prefix("the ").ok_or_else(unknown)?.parse()?;
-                Ok(ObjectRef::Named { kind, name: name.to_string(), namespace: Some(ns.to_string()) })
+                Ok(ObjectRef::Named {
+                    kind,
+                    name: name.to_string(),
+                    namespace: Some(ns.to_string()),
+                })
             }
             _ => Err(unknown()),
         }
@@ -143,8 +172,14 @@ impl FromStr for ObjectRef {
 /// A token a step names.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TokenRef {
-    OfServiceAccount { service_account: String, namespace: String },
-    InSecret { secret: String, namespace: String },
+    OfServiceAccount {
+        service_account: String,
+        namespace: String,
+    },
+    InSecret {
+        secret: String,
+        namespace: String,
+    },
     Remembered(String),
 }
 
@@ -173,8 +208,12 @@ pub fn parse_documents(text: &str) -> Result<Vec<Value>, Failure> {
     use serde::Deserialize;
     let mut documents = Vec::new();
     for (index, document) in serde_yaml::Deserializer::from_str(text).enumerate() {
-        let value = Value::deserialize(document)
-            .map_err(|e| Failure::new(format!("YAML document {} of the doc string does not parse: {e}", index + 1)))?;
+        let value = Value::deserialize(document).map_err(|e| {
+            Failure::new(format!(
+                "YAML document {} of the doc string does not parse: {e}",
+                index + 1
+            ))
+        })?;
         if !value.is_null() {
             documents.push(value);
         }
@@ -187,16 +226,22 @@ pub fn parse_document(text: &str) -> Result<Value, Failure> {
     let mut documents = parse_documents(text)?;
     match documents.len() {
         1 => Ok(documents.remove(0)),
-        n => Err(Failure::new(format!("expected exactly one YAML document in the doc string, found {n}"))),
+        n => Err(Failure::new(format!(
+            "expected exactly one YAML document in the doc string, found {n}"
+        ))),
     }
 }
 
 /// The kind of a manifest, from its `kind` field.
 pub fn manifest_kind(object: &Value) -> Result<Kind, Failure> {
     let kind = object.get("kind").and_then(Value::as_str).ok_or_else(|| {
-        Failure::new(format!("every object needs a `kind` (Pod, Secret, ServiceAccount, Namespace, ConfigMap): {}", crate::matching::show(object)))
+        Failure::new(format!(
+            "every object needs a `kind` (Pod, Secret, ServiceAccount, Namespace, ConfigMap): {}",
+            crate::matching::show(object)
+        ))
     })?;
-    Kind::from_manifest_kind(kind).ok_or_else(|| Failure::new(format!("the harness does not know kind {kind:?}")))
+    Kind::from_manifest_kind(kind)
+        .ok_or_else(|| Failure::new(format!("the harness does not know kind {kind:?}")))
 }
 
 /// A field by dotted path (`metadata.uid`, `spec.volumes.0.name`).

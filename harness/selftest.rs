@@ -15,7 +15,11 @@ use crate::timing::Timing;
 type Check = (&'static str, fn() -> Result<(), String>);
 
 fn ensure(condition: bool, message: impl FnOnce() -> String) -> Result<(), String> {
-    if condition { Ok(()) } else { Err(message()) }
+    if condition {
+        Ok(())
+    } else {
+        Err(message())
+    }
 }
 
 fn patterns() -> Result<(), String> {
@@ -29,7 +33,9 @@ fn patterns() -> Result<(), String> {
         ("plain", "plain", true),
     ];
     for (pattern, text, expected) in cases {
-        ensure(pattern_matches(pattern, text) == expected, || format!("pattern {pattern:?} on {text:?} should be {expected}"))?;
+        ensure(pattern_matches(pattern, text) == expected, || {
+            format!("pattern {pattern:?} on {text:?} should be {expected}")
+        })?;
     }
     Ok(())
 }
@@ -37,35 +43,94 @@ fn patterns() -> Result<(), String> {
 fn partial_matching() -> Result<(), String> {
     let actual = json!({"spec": {"volumes": [{"name": "b", "secret": {"secretName": "b"}}, {"name": "a"}], "containers": [{"name": "c", "image": "x"}]}, "extra": 1});
     let cases: Vec<(Value, MatchOptions, usize)> = vec![
-        (json!({"spec": {"volumes": [{"name": "a"}, {"name": "b"}]}}), MatchOptions::PARTIAL, 0),
-        (json!({"spec": {"volumes": [{"name": "a"}, {"name": "b"}]}}), MatchOptions::IN_ORDER, 2),
-        (json!({"spec": {"volumes": [{"name": "a"}]}}), MatchOptions::PARTIAL, 1),
-        (json!({"spec": {"volumes": [{"name": "b", "secret": {"secretName": "z"}}, {"name": "a"}]}}), MatchOptions::PARTIAL, 1),
-        (json!({"spec": {"initContainers": null, "containers": [{"name": "c", "volumeMounts": []}]}}), MatchOptions::PARTIAL, 0),
+        (
+            json!({"spec": {"volumes": [{"name": "a"}, {"name": "b"}]}}),
+            MatchOptions::PARTIAL,
+            0,
+        ),
+        (
+            json!({"spec": {"volumes": [{"name": "a"}, {"name": "b"}]}}),
+            MatchOptions::IN_ORDER,
+            2,
+        ),
+        (
+            json!({"spec": {"volumes": [{"name": "a"}]}}),
+            MatchOptions::PARTIAL,
+            1,
+        ),
+        (
+            json!({"spec": {"volumes": [{"name": "b", "secret": {"secretName": "z"}}, {"name": "a"}]}}),
+            MatchOptions::PARTIAL,
+            1,
+        ),
+        (
+            json!({"spec": {"initContainers": null, "containers": [{"name": "c", "volumeMounts": []}]}}),
+            MatchOptions::PARTIAL,
+            0,
+        ),
         (json!({"extra": 1}), MatchOptions::EXACT_KEYS, 1),
         (json!({"missing": "x"}), MatchOptions::PARTIAL, 1),
     ];
     for (expected, options, mismatches) in cases {
         let found = compare(&expected, &actual, options);
-        ensure(found.len() == mismatches, || format!("{expected} with {options:?}: expected {mismatches} mismatch(es), got {found:?}"))?;
+        ensure(found.len() == mismatches, || {
+            format!(
+                "{expected} with {options:?}: expected {mismatches} mismatch(es), got {found:?}"
+            )
+        })?;
     }
     Ok(())
 }
 
 fn step_texts() -> Result<(), String> {
-    let object: ObjectRef = "the service account \"robot\" in namespace \"demo\"".parse().map_err(|e| format!("{e}"))?;
-    ensure(object == ObjectRef::Named { kind: Kind::ServiceAccount, name: "robot".into(), namespace: Some("demo".into()) }, || format!("{object:?}"))?;
-    let object: ObjectRef = "the namespace \"demo\"".parse().map_err(|e| format!("{e}"))?;
+    let object: ObjectRef = "the service account \"robot\" in namespace \"demo\""
+        .parse()
+        .map_err(|e| format!("{e}"))?;
+    ensure(
+        object
+            == ObjectRef::Named {
+                kind: Kind::ServiceAccount,
+                name: "robot".into(),
+                namespace: Some("demo".into()),
+            },
+        || format!("{object:?}"),
+    )?;
+    let object: ObjectRef = "the namespace \"demo\""
+        .parse()
+        .map_err(|e| format!("{e}"))?;
     ensure(object.kind() == Kind::Namespace, || format!("{object:?}"))?;
-    let object: ObjectRef = "the token secret of service account \"default\" in namespace \"demo\"".parse().map_err(|e| format!("{e}"))?;
-    ensure(matches!(object, ObjectRef::TokenSecretOf { .. }), || format!("{object:?}"))?;
-    ensure("the gadget \"x\" in namespace \"y\"".parse::<ObjectRef>().is_err(), || "unknown kinds must not parse".into())?;
-    let token: TokenRef = "the remembered token \"old\"".parse().map_err(|e| format!("{e}"))?;
-    ensure(token == TokenRef::Remembered("old".into()), || format!("{token:?}"))?;
-    ensure("".parse::<Timing>() == Ok(Timing::Now), || "empty timing".into())?;
-    ensure(matches!("within 5 seconds ".parse::<Timing>(), Ok(Timing::Within(_))), || "within".into())?;
-    ensure(matches!("for 1 second ".parse::<Timing>(), Ok(Timing::For(_))), || "for".into())?;
-    ensure("during 5 seconds".parse::<Timing>().is_err(), || "bad timing must not parse".into())?;
+    let object: ObjectRef = "the token secret of service account \"default\" in namespace \"demo\""
+        .parse()
+        .map_err(|e| format!("{e}"))?;
+    ensure(matches!(object, ObjectRef::TokenSecretOf { .. }), || {
+        format!("{object:?}")
+    })?;
+    ensure(
+        "the gadget \"x\" in namespace \"y\""
+            .parse::<ObjectRef>()
+            .is_err(),
+        || "unknown kinds must not parse".into(),
+    )?;
+    let token: TokenRef = "the remembered token \"old\""
+        .parse()
+        .map_err(|e| format!("{e}"))?;
+    ensure(token == TokenRef::Remembered("old".into()), || {
+        format!("{token:?}")
+    })?;
+    ensure("".parse::<Timing>() == Ok(Timing::Now), || {
+        "empty timing".into()
+    })?;
+    ensure(
+        matches!("within 5 seconds ".parse::<Timing>(), Ok(Timing::Within(_))),
+        || "within".into(),
+    )?;
+    ensure(
+        matches!("for 1 second ".parse::<Timing>(), Ok(Timing::For(_))),
+        || "for".into(),
+    )?;
+    ensure("during 5 seconds".parse::<Timing>().is_err(), || {
+        "bad timing must not parse".into()
+    })?;
     Ok(())
 }
 
@@ -73,13 +138,18 @@ fn suffix_redaction() -> Result<(), String> {
     let cases = [
         ("default-token-p7w9c", "default-token-xxxxx"),
         ("default-token-p7w9c-b2c4d", "default-token-xxxxx-xxxxx"),
-        ("system:serviceaccount:demo:robot", "system:serviceaccount:demo:robot"),
+        (
+            "system:serviceaccount:demo:robot",
+            "system:serviceaccount:demo:robot",
+        ),
         ("my-token-secret", "my-token-secret"),
         ("robot-token-abcde", "robot-token-abcde"),
     ];
     for (input, expected) in cases {
         let output = redact_suffixes(input);
-        ensure(output == expected, || format!("redacting {input:?} gave {output:?}, expected {expected:?}"))?;
+        ensure(output == expected, || {
+            format!("redacting {input:?} gave {output:?}, expected {expected:?}")
+        })?;
     }
     Ok(())
 }
@@ -92,10 +162,17 @@ fn kind_cluster_config() -> Result<(), String> {
     let config = kind::cluster_config("kindest/node:v1.32.0");
     let documents = yaml_documents(&config)?;
     let cluster = documents.first().ok_or("no document")?;
-    ensure(cluster["kind"] == "Cluster" && cluster["apiVersion"] == "kind.x-k8s.io/v1alpha4", || format!("not a kind Cluster: {cluster}"))?;
+    ensure(
+        cluster["kind"] == "Cluster" && cluster["apiVersion"] == "kind.x-k8s.io/v1alpha4",
+        || format!("not a kind Cluster: {cluster}"),
+    )?;
     let node = &cluster["nodes"][0];
-    ensure(node["image"] == "kindest/node:v1.32.0", || format!("image not substituted: {}", node["image"]))?;
-    let patch = node["kubeadmConfigPatches"][0].as_str().ok_or("no kubeadm patch")?;
+    ensure(node["image"] == "kindest/node:v1.32.0", || {
+        format!("image not substituted: {}", node["image"])
+    })?;
+    let patch = node["kubeadmConfigPatches"][0]
+        .as_str()
+        .ok_or("no kubeadm patch")?;
     let patch = yaml_documents(patch)?.remove(0);
     check_switches(&patch)
 }
@@ -103,57 +180,141 @@ fn kind_cluster_config() -> Result<(), String> {
 /// The built-in ServiceAccount admission plugin and both controllers are off.
 fn check_switches(cluster_configuration: &Value) -> Result<(), String> {
     let arg = |component: &str, name: &str| -> Option<String> {
-        cluster_configuration[component]["extraArgs"].as_array()?.iter().find(|a| a["name"] == name)?["value"].as_str().map(str::to_string)
+        cluster_configuration[component]["extraArgs"]
+            .as_array()?
+            .iter()
+            .find(|a| a["name"] == name)?["value"]
+            .as_str()
+            .map(str::to_string)
     };
-    ensure(arg("apiServer", "disable-admission-plugins").as_deref() == Some("ServiceAccount"), || {
-        format!("kube-apiserver must run with --disable-admission-plugins=ServiceAccount: {}", cluster_configuration["apiServer"])
-    })?;
-    ensure(arg("controllerManager", "controllers").as_deref() == Some("*,-serviceaccount-token,-serviceaccount"), || {
-        format!("kube-controller-manager must run with --controllers=*,-serviceaccount-token,-serviceaccount: {}", cluster_configuration["controllerManager"])
-    })
+    ensure(
+        arg("apiServer", "disable-admission-plugins").as_deref() == Some("ServiceAccount"),
+        || {
+            format!(
+                "kube-apiserver must run with --disable-admission-plugins=ServiceAccount: {}",
+                cluster_configuration["apiServer"]
+            )
+        },
+    )?;
+    ensure(
+        arg("controllerManager", "controllers").as_deref()
+            == Some("*,-serviceaccount-token,-serviceaccount"),
+        || {
+            format!("kube-controller-manager must run with --controllers=*,-serviceaccount-token,-serviceaccount: {}", cluster_configuration["controllerManager"])
+        },
+    )
 }
 
 fn kind_kubeadm_config() -> Result<(), String> {
     let config = kind::kubeadm_config("kindest/node:v1.33.1").map_err(|e| e.to_string())?;
     let documents = yaml_documents(&config)?;
-    let kinds: Vec<&str> = documents.iter().filter_map(|d| d["kind"].as_str()).collect();
-    ensure(kinds == ["InitConfiguration", "ClusterConfiguration", "KubeletConfiguration", "KubeProxyConfiguration"], || format!("documents: {kinds:?}"))?;
+    let kinds: Vec<&str> = documents
+        .iter()
+        .filter_map(|d| d["kind"].as_str())
+        .collect();
+    ensure(
+        kinds
+            == [
+                "InitConfiguration",
+                "ClusterConfiguration",
+                "KubeletConfiguration",
+                "KubeProxyConfiguration",
+            ],
+        || format!("documents: {kinds:?}"),
+    )?;
     let cluster = &documents[1];
-    ensure(cluster["kubernetesVersion"] == "v1.33.1", || format!("kubernetesVersion {}", cluster["kubernetesVersion"]))?;
-    ensure(cluster["apiServer"]["certSANs"].as_array().is_some_and(|s| s.iter().any(|n| n == "127.0.0.1")), || "the API server certificate must cover 127.0.0.1 (the mapped port)".into())?;
+    ensure(cluster["kubernetesVersion"] == "v1.33.1", || {
+        format!("kubernetesVersion {}", cluster["kubernetesVersion"])
+    })?;
+    ensure(
+        cluster["apiServer"]["certSANs"]
+            .as_array()
+            .is_some_and(|s| s.iter().any(|n| n == "127.0.0.1")),
+        || "the API server certificate must cover 127.0.0.1 (the mapped port)".into(),
+    )?;
     check_switches(cluster)?;
-    ensure(kind::kubernetes_version("kindest/node").is_err(), || "an untagged image must be refused".into())
+    ensure(kind::kubernetes_version("kindest/node").is_err(), || {
+        "an untagged image must be refused".into()
+    })
 }
 
 fn kind_webhook_config() -> Result<(), String> {
     let ca = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
-    let config = kind::webhook_configuration("https://host.docker.internal:8443/mutate", ca).map_err(|e| e.to_string())?;
+    let config = kind::webhook_configuration("https://host.docker.internal:8443/mutate", ca)
+        .map_err(|e| e.to_string())?;
     let document = yaml_documents(&config)?.remove(0);
-    ensure(document["kind"] == "MutatingWebhookConfiguration", || format!("kind {}", document["kind"]))?;
+    ensure(document["kind"] == "MutatingWebhookConfiguration", || {
+        format!("kind {}", document["kind"])
+    })?;
     let webhook = &document["webhooks"][0];
     use base64::Engine as _;
-    let bundle = base64::engine::general_purpose::STANDARD.decode(webhook["clientConfig"]["caBundle"].as_str().unwrap_or("")).map_err(|e| e.to_string())?;
-    ensure(bundle == ca.as_bytes(), || "caBundle must be the base64 of the serving CA".into())?;
-    ensure(webhook["clientConfig"]["url"] == "https://host.docker.internal:8443/mutate", || format!("url {}", webhook["clientConfig"]["url"]))?;
+    let bundle = base64::engine::general_purpose::STANDARD
+        .decode(webhook["clientConfig"]["caBundle"].as_str().unwrap_or(""))
+        .map_err(|e| e.to_string())?;
+    ensure(bundle == ca.as_bytes(), || {
+        "caBundle must be the base64 of the serving CA".into()
+    })?;
+    ensure(
+        webhook["clientConfig"]["url"] == "https://host.docker.internal:8443/mutate",
+        || format!("url {}", webhook["clientConfig"]["url"]),
+    )?;
     let rule = &webhook["rules"][0];
-    ensure(rule["resources"] == json!(["pods"]) && rule["operations"] == json!(["CREATE", "UPDATE"]), || format!("rules {rule}"))?;
-    ensure(webhook["failurePolicy"] == "Fail" && webhook["sideEffects"] == "None", || "the webhook must fail closed and have no side effects".into())?;
-    ensure(kind::render("{{nope}}", &[]).is_err(), || "unfilled placeholders must be refused".into())
+    ensure(
+        rule["resources"] == json!(["pods"]) && rule["operations"] == json!(["CREATE", "UPDATE"]),
+        || format!("rules {rule}"),
+    )?;
+    ensure(
+        webhook["failurePolicy"] == "Fail" && webhook["sideEffects"] == "None",
+        || "the webhook must fail closed and have no side effects".into(),
+    )?;
+    ensure(kind::render("{{nope}}", &[]).is_err(), || {
+        "unfilled placeholders must be refused".into()
+    })
 }
 
 fn kind_invocations() -> Result<(), String> {
-    let args = kind::controller_manager_args(Path::new("/k/admin.conf"), Path::new("/k/sa.key"), Path::new("/k/ca.crt"));
+    let args = kind::controller_manager_args(
+        Path::new("/k/admin.conf"),
+        Path::new("/k/sa.key"),
+        Path::new("/k/ca.crt"),
+    );
     ensure(
-        args == ["controller-manager", "--kubeconfig", "/k/admin.conf", "--service-account-private-key-file", "/k/sa.key", "--root-ca-file", "/k/ca.crt"],
+        args == [
+            "controller-manager",
+            "--kubeconfig",
+            "/k/admin.conf",
+            "--service-account-private-key-file",
+            "/k/sa.key",
+            "--root-ca-file",
+            "/k/ca.crt",
+        ],
         || format!("controller-manager args {args:?}"),
     )?;
-    let args = kind::webhook_args(Path::new("/k/admin.conf"), Path::new("/k/w.crt"), Path::new("/k/w.key"), 8443);
+    let args = kind::webhook_args(
+        Path::new("/k/admin.conf"),
+        Path::new("/k/w.crt"),
+        Path::new("/k/w.key"),
+        8443,
+    );
     ensure(
-        args == ["webhook", "--kubeconfig", "/k/admin.conf", "--tls-cert-file", "/k/w.crt", "--tls-private-key-file", "/k/w.key", "--listen", "0.0.0.0:8443"],
+        args == [
+            "webhook",
+            "--kubeconfig",
+            "/k/admin.conf",
+            "--tls-cert-file",
+            "/k/w.crt",
+            "--tls-private-key-file",
+            "/k/w.key",
+            "--listen",
+            "0.0.0.0:8443",
+        ],
         || format!("webhook args {args:?}"),
     )?;
     let message = kind::missing_image_message("kindest/node:v1.33.1", "not found");
-    ensure(message.contains("kindest/node:v1.33.1") && message.contains("docker load"), || message.clone())
+    ensure(
+        message.contains("kindest/node:v1.33.1") && message.contains("docker load"),
+        || message.clone(),
+    )
 }
 
 const CHECKS: &[Check] = &[
@@ -169,6 +330,9 @@ const CHECKS: &[Check] = &[
 
 /// Runs every check; the failures, each with its name.
 pub fn run() -> (usize, Vec<String>) {
-    let failures = CHECKS.iter().filter_map(|(name, check)| check().err().map(|e| format!("{name}: {e}"))).collect();
+    let failures = CHECKS
+        .iter()
+        .filter_map(|(name, check)| check().err().map(|e| format!("{name}: {e}")))
+        .collect();
     (CHECKS.len(), failures)
 }

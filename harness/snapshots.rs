@@ -29,8 +29,14 @@ pub fn redact_suffixes(text: &str) -> String {
             let (head, tail) = rest.split_at(at + marker.len());
             result.push_str(head);
             let candidate: String = tail.chars().take(SUFFIX_LENGTH).collect();
-            let boundary = tail[candidate.len()..].chars().next().is_none_or(|c| !c.is_ascii_alphanumeric());
-            if candidate.len() == SUFFIX_LENGTH && candidate.chars().all(|c| SUFFIX_ALPHABET.contains(c)) && boundary {
+            let boundary = tail[candidate.len()..]
+                .chars()
+                .next()
+                .is_none_or(|c| !c.is_ascii_alphanumeric());
+            if candidate.len() == SUFFIX_LENGTH
+                && candidate.chars().all(|c| SUFFIX_ALPHABET.contains(c))
+                && boundary
+            {
                 result.push_str("xxxxx");
                 rest = &tail[SUFFIX_LENGTH..];
             } else {
@@ -46,31 +52,47 @@ pub fn redact_suffixes(text: &str) -> String {
 /// A secret's `data` decoded for people: text as text, a token as header and claims,
 /// certificates as a placeholder.
 fn decode_secret_data(secret: &mut Value) {
-    let Some(data) = secret.get_mut("data").and_then(Value::as_object_mut) else { return };
+    let Some(data) = secret.get_mut("data").and_then(Value::as_object_mut) else {
+        return;
+    };
     for (key, value) in data.iter_mut() {
-        let Some(bytes) = value.as_str().and_then(|encoded| STANDARD.decode(encoded).ok()) else { continue };
+        let Some(bytes) = value
+            .as_str()
+            .and_then(|encoded| STANDARD.decode(encoded).ok())
+        else {
+            continue;
+        };
         let text = String::from_utf8(bytes.clone()).ok();
         *value = match (key.as_str(), text) {
             ("token", Some(token)) => match crate::tokens::decode(&token) {
-                Ok(decoded) => json!({"header": decoded.header, "claims": decoded.claims, "signature": "[signature]"}),
+                Ok(decoded) => {
+                    json!({"header": decoded.header, "claims": decoded.claims, "signature": "[signature]"})
+                }
                 Err(_) => json!(token),
             },
-            (_, Some(text)) if text.starts_with("-----BEGIN CERTIFICATE-----") => json!("[PEM certificate bundle]"),
+            (_, Some(text)) if text.starts_with("-----BEGIN CERTIFICATE-----") => {
+                json!("[PEM certificate bundle]")
+            }
             (_, Some(text)) => json!(text),
             (_, None) => json!(format!("[{} bytes]", bytes.len())),
         };
     }
 }
 
-/// An object as snapshots and diagnostics show it.
-pub fn readable(world: &ConformanceWorld, kind: Kind, mut object: Value) -> Value {
+/// An object as diagnostics show it: without `managedFields`, secret data decoded.
+pub fn decoded(kind: Kind, mut object: Value) -> Value {
     if let Some(metadata) = object.get_mut("metadata").and_then(Value::as_object_mut) {
         metadata.remove("managedFields");
     }
     if kind == Kind::Secret {
         decode_secret_data(&mut object);
     }
-    let object = world.logical(object);
+    object
+}
+
+/// An object as snapshots show it: [`decoded`], logical namespace names, generated suffixes redacted.
+pub fn readable(world: &ConformanceWorld, kind: Kind, object: Value) -> Value {
+    let object = world.logical(decoded(kind, object));
     map_strings(object, &|text| redact_suffixes(text))
 }
 
@@ -100,7 +122,12 @@ pub fn snapshot_name(world: &ConformanceWorld, kind: Kind, name: &str) -> String
 }
 
 /// Compares `object` (as the API returned it) with its snapshot.
-pub async fn assert_snapshot(world: &ConformanceWorld, kind: Kind, name: &str, object: Value) -> Result<(), Failure> {
+pub async fn assert_snapshot(
+    world: &ConformanceWorld,
+    kind: Kind,
+    name: &str,
+    object: Value,
+) -> Result<(), Failure> {
     let snapshot = snapshot_name(world, kind, name);
     let value = readable(world, kind, object);
     let mut settings = insta::Settings::clone_current();
@@ -116,8 +143,14 @@ pub async fn assert_snapshot(world: &ConformanceWorld, kind: Kind, name: &str, o
         (".metadata.resourceVersion", "[resourceVersion]"),
         (".metadata.creationTimestamp", "[timestamp]"),
         (".metadata.deletionTimestamp", "[timestamp]"),
-        (".metadata.annotations[\"kubernetes.io/service-account.uid\"]", "[uid]"),
-        (".data.token.claims[\"kubernetes.io/serviceaccount/service-account.uid\"]", "[uid]"),
+        (
+            ".metadata.annotations[\"kubernetes.io/service-account.uid\"]",
+            "[uid]",
+        ),
+        (
+            ".data.token.claims[\"kubernetes.io/serviceaccount/service-account.uid\"]",
+            "[uid]",
+        ),
         (".status.startTime", "[timestamp]"),
     ] {
         settings.add_redaction(selector, replacement);
@@ -128,15 +161,22 @@ pub async fn assert_snapshot(world: &ConformanceWorld, kind: Kind, name: &str, o
     }))
     .catch_unwind()
     .await;
+    let recorded = std::path::Path::new(SNAPSHOT_DIR)
+        .join(format!("{snapshot}.snap"))
+        .exists();
     outcome.map_err(|panic| {
         let reason = panic
             .downcast_ref::<String>()
             .cloned()
             .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
             .unwrap_or_default();
+        let what = if recorded {
+            format!("the {} does not match its snapshot snapshots/{snapshot}.snap (diff above)", kind.words())
+        } else {
+            format!("the {} has no snapshot yet (snapshots/{snapshot}.snap; new snapshots fail under CI=true)", kind.words())
+        };
         Failure::new(format!(
-            "the {} does not match snapshot snapshots/{snapshot}.snap (diff above; accept a change with `cargo insta review`): {reason}",
-            kind.words()
+            "{what}; review and accept with `cargo insta review`, or record with INSTA_UPDATE=always: {reason}"
         ))
     })
 }

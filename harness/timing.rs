@@ -71,14 +71,20 @@ impl FromStr for Timing {
         let (form, amount, unit) = (words.next(), words.next(), words.next());
         let seconds: f64 = amount
             .and_then(|amount| amount.parse().ok())
-            .ok_or_else(|| format!("expected `within N seconds` or `for N seconds`, got {prefix:?}"))?;
+            .ok_or_else(|| {
+                format!("expected `within N seconds` or `for N seconds`, got {prefix:?}")
+            })?;
         if !matches!(unit, Some("second" | "seconds" | "s")) || words.next().is_some() {
-            return Err(format!("expected `within N seconds` or `for N seconds`, got {prefix:?}"));
+            return Err(format!(
+                "expected `within N seconds` or `for N seconds`, got {prefix:?}"
+            ));
         }
         match form {
             Some("within") => Ok(Timing::Within(scaled(seconds))),
             Some("for") => Ok(Timing::For(scaled(seconds))),
-            _ => Err(format!("expected `within N seconds` or `for N seconds`, got {prefix:?}")),
+            _ => Err(format!(
+                "expected `within N seconds` or `for N seconds`, got {prefix:?}"
+            )),
         }
     }
 }
@@ -117,13 +123,15 @@ where
             let mut ticks = tokio::time::interval(POLL_INTERVAL);
             loop {
                 ticks.tick().await;
-                with_deadline(what, default_deadline(), check()).await.map_err(|failure| {
-                    failure.context(format!(
-                        "stopped being true after {:.1} s (required for {:.1} s): {what}",
-                        started.elapsed().as_secs_f64(),
-                        duration.as_secs_f64()
-                    ))
-                })?;
+                with_deadline(what, default_deadline(), check())
+                    .await
+                    .map_err(|failure| {
+                        failure.context(format!(
+                            "stopped being true after {:.1} s (required for {:.1} s): {what}",
+                            started.elapsed().as_secs_f64(),
+                            duration.as_secs_f64()
+                        ))
+                    })?;
                 if started.elapsed() >= duration {
                     return Ok(());
                 }

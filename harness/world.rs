@@ -30,9 +30,15 @@ impl ApiFailure {
                 code: status.code,
                 reason: status.reason.clone(),
                 message: status.message.clone(),
-                details: status.details.as_ref().and_then(|d| serde_json::to_value(d).ok()).unwrap_or(Value::Null),
+                details: status
+                    .details
+                    .as_ref()
+                    .and_then(|d| serde_json::to_value(d).ok())
+                    .unwrap_or(Value::Null),
             }),
-            other => Err(Failure::new(format!("{doing}: no answer from the API server: {other}"))),
+            other => Err(Failure::new(format!(
+                "{doing}: no answer from the API server: {other}"
+            ))),
         }
     }
 }
@@ -89,7 +95,12 @@ impl ConformanceWorld {
     }
 
     /// Starts (embedded) or connects to (shared) the scenario's cluster.
-    pub async fn start(&mut self, backend: &Backend, id: ScenarioId, options: ScenarioOptions) -> Result<(), Failure> {
+    pub async fn start(
+        &mut self,
+        backend: &Backend,
+        id: ScenarioId,
+        options: ScenarioOptions,
+    ) -> Result<(), Failure> {
         self.id = id;
         self.cluster = Some(backend.scenario_cluster(options).await?);
         Ok(())
@@ -98,9 +109,12 @@ impl ConformanceWorld {
     /// Ends the scenario: an embedded cluster shuts down; on a shared cluster the
     /// scenario's namespaces are deleted without waiting for them to terminate.
     pub async fn finish(&mut self) {
-        let Some(cluster) = self.cluster.take() else { return };
+        let Some(cluster) = self.cluster.take() else {
+            return;
+        };
         if cluster.unique_namespaces {
-            let api: Api<DynamicObject> = Api::all_with(cluster.client.clone(), &Kind::Namespace.resource());
+            let api: Api<DynamicObject> =
+                Api::all_with(cluster.client.clone(), &Kind::Namespace.resource());
             for real in self.namespace_map().values() {
                 let _ = api.delete(real, &Default::default()).await;
             }
@@ -111,7 +125,9 @@ impl ConformanceWorld {
     }
 
     pub fn cluster(&self) -> Result<&ScenarioCluster, Failure> {
-        self.cluster.as_ref().ok_or_else(|| Failure::new("the scenario has no cluster (the before hook did not run)"))
+        self.cluster.as_ref().ok_or_else(|| {
+            Failure::new("the scenario has no cluster (the before hook did not run)")
+        })
     }
 
     pub fn client(&self) -> Result<kube::Client, Failure> {
@@ -119,7 +135,10 @@ impl ConformanceWorld {
     }
 
     fn namespace_map(&self) -> BTreeMap<String, String> {
-        self.namespaces.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        self.namespaces
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// The real name of a logical namespace, chosen on first use.
@@ -143,11 +162,15 @@ impl ConformanceWorld {
         while let Some(start) = rest.find("${") {
             out.push_str(&rest[..start]);
             let after = &rest[start + 2..];
-            let end = after.find('}').ok_or_else(|| Failure::new(format!("unclosed `${{` in {text:?}")))?;
+            let end = after
+                .find('}')
+                .ok_or_else(|| Failure::new(format!("unclosed `${{` in {text:?}")))?;
             let alias = &after[..end];
             let value = self.remembered.get(alias).ok_or_else(|| {
                 let known: Vec<&String> = self.remembered.keys().collect();
-                Failure::new(format!("nothing was remembered as {alias:?} (remembered so far: {known:?})"))
+                Failure::new(format!(
+                    "nothing was remembered as {alias:?} (remembered so far: {known:?})"
+                ))
             })?;
             out.push_str(value);
             rest = &after[end + 1..];
@@ -183,25 +206,49 @@ impl ConformanceWorld {
     }
 
     /// The API for `kind` in a real namespace.
-    pub fn api(&self, kind: Kind, real_namespace: Option<&str>) -> Result<Api<DynamicObject>, Failure> {
+    pub fn api(
+        &self,
+        kind: Kind,
+        real_namespace: Option<&str>,
+    ) -> Result<Api<DynamicObject>, Failure> {
         let client = self.client()?;
         let resource = kind.resource();
         Ok(match (kind.namespaced(), real_namespace) {
             (true, Some(ns)) => Api::namespaced_with(client, ns, &resource),
-            (true, None) => return Err(Failure::new(format!("a {} needs a namespace", kind.words()))),
+            (true, None) => {
+                return Err(Failure::new(format!(
+                    "a {} needs a namespace",
+                    kind.words()
+                )))
+            }
             (false, _) => Api::all_with(client, &resource),
         })
     }
 
     /// GETs an object (real names), `None` when it does not exist. Values are as the API returns them.
-    pub async fn fetch(&self, kind: Kind, real_namespace: Option<&str>, name: &str) -> Result<Option<Value>, Failure> {
+    pub async fn fetch(
+        &self,
+        kind: Kind,
+        real_namespace: Option<&str>,
+        name: &str,
+    ) -> Result<Option<Value>, Failure> {
         let api = self.api(kind, real_namespace)?;
-        let what = format!("GET {} {}{name}", kind.words(), real_namespace.map(|ns| format!("{ns}/")).unwrap_or_default());
+        let what = format!(
+            "GET {} {}{name}",
+            kind.words(),
+            real_namespace
+                .map(|ns| format!("{ns}/"))
+                .unwrap_or_default()
+        );
         let object = with_deadline(&what, default_deadline(), async {
-            api.get_opt(name).await.map_err(|e| Failure::new(format!("{what}: {e}")))
+            api.get_opt(name)
+                .await
+                .map_err(|e| Failure::new(format!("{what}: {e}")))
         })
         .await?;
-        object.map(|o| serde_json::to_value(o).map_err(|e| Failure::new(e.to_string()))).transpose()
+        object
+            .map(|o| serde_json::to_value(o).map_err(|e| Failure::new(e.to_string())))
+            .transpose()
     }
 
     /// LISTs a kind in a real namespace.
@@ -209,20 +256,35 @@ impl ConformanceWorld {
         let api = self.api(kind, Some(real_namespace))?;
         let what = format!("LIST {} in {real_namespace}", kind.words());
         let list = with_deadline(&what, default_deadline(), async {
-            api.list(&ListParams::default()).await.map_err(|e| Failure::new(format!("{what}: {e}")))
+            api.list(&ListParams::default())
+                .await
+                .map_err(|e| Failure::new(format!("{what}: {e}")))
         })
         .await?;
-        list.items.into_iter().map(|o| serde_json::to_value(o).map_err(|e| Failure::new(e.to_string()))).collect()
+        list.items
+            .into_iter()
+            .map(|o| serde_json::to_value(o).map_err(|e| Failure::new(e.to_string())))
+            .collect()
     }
 
     /// The first secret the account lists (in order) that is its token Secret: type
     /// `kubernetes.io/service-account-token`, name annotation = account, UID annotation
     /// empty or the account's. `None` while there is none.
-    pub async fn token_secret_of(&self, real_namespace: &str, service_account: &str) -> Result<Option<Value>, Failure> {
-        let Some(account) = self.fetch(Kind::ServiceAccount, Some(real_namespace), service_account).await? else {
+    pub async fn token_secret_of(
+        &self,
+        real_namespace: &str,
+        service_account: &str,
+    ) -> Result<Option<Value>, Failure> {
+        let Some(account) = self
+            .fetch(Kind::ServiceAccount, Some(real_namespace), service_account)
+            .await?
+        else {
             return Ok(None);
         };
-        let uid = account.pointer("/metadata/uid").and_then(Value::as_str).unwrap_or("");
+        let uid = account
+            .pointer("/metadata/uid")
+            .and_then(Value::as_str)
+            .unwrap_or("");
         let names: Vec<String> = account
             .get("secrets")
             .and_then(Value::as_array)
@@ -231,7 +293,12 @@ impl ConformanceWorld {
             .filter_map(|r| r.get("name").and_then(Value::as_str).map(str::to_string))
             .collect();
         for name in names {
-            let Some(secret) = self.fetch(Kind::Secret, Some(real_namespace), &name).await? else { continue };
+            let Some(secret) = self
+                .fetch(Kind::Secret, Some(real_namespace), &name)
+                .await?
+            else {
+                continue;
+            };
             if is_token_secret_of(&secret, service_account, uid) {
                 return Ok(Some(secret));
             }
@@ -242,25 +309,58 @@ impl ConformanceWorld {
     /// Resolves an object reference (after `${alias}` expansion) to kind, real namespace and name.
     pub async fn resolve(&self, object: &ObjectRef) -> Result<Resolved, Failure> {
         match object {
-            ObjectRef::Named { kind, name, namespace } => {
+            ObjectRef::Named {
+                kind,
+                name,
+                namespace,
+            } => {
                 let name = self.expand(name)?;
                 Ok(match (kind, namespace) {
-                    (Kind::Namespace, _) => Resolved { kind: *kind, namespace: None, name: self.namespace(&name)?, logical_name: name },
+                    (Kind::Namespace, _) => Resolved {
+                        kind: *kind,
+                        namespace: None,
+                        name: self.namespace(&name)?,
+                        logical_name: name,
+                    },
                     (_, Some(ns)) => {
                         let ns = self.namespace(&self.expand(ns)?)?;
-                        Resolved { kind: *kind, namespace: Some(ns), logical_name: name.clone(), name }
+                        Resolved {
+                            kind: *kind,
+                            namespace: Some(ns),
+                            logical_name: name.clone(),
+                            name,
+                        }
                     }
-                    (_, None) => return Err(Failure::new(format!("a {} needs a namespace", kind.words()))),
+                    (_, None) => {
+                        return Err(Failure::new(format!(
+                            "a {} needs a namespace",
+                            kind.words()
+                        )))
+                    }
                 })
             }
-            ObjectRef::TokenSecretOf { service_account, namespace } => {
+            ObjectRef::TokenSecretOf {
+                service_account,
+                namespace,
+            } => {
                 let sa = self.expand(service_account)?;
                 let ns = self.namespace(&self.expand(namespace)?)?;
                 let secret = self.token_secret_of(&ns, &sa).await?.ok_or_else(|| {
-                    Failure::new(format!("service account {namespace}/{sa} lists no token secret (yet)"))
+                    Failure::new(format!(
+                        "service account {namespace}/{sa} lists no token secret (yet)"
+                    ))
                 })?;
-                let name = secret.pointer("/metadata/name").and_then(Value::as_str).unwrap_or_default().to_string();
-                Ok(Resolved { kind: Kind::Secret, namespace: Some(ns), logical_name: name.clone(), name })
+                let name = secret
+                    .pointer("/metadata/name")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string();
+                Ok(Resolved {
+                    kind: Kind::Secret,
+                    namespace: Some(ns),
+                    logical_name: name.clone(),
+                    name,
+                })
             }
         }
     }
@@ -273,14 +373,27 @@ impl ConformanceWorld {
             return out;
         }
         for (logical, real) in self.namespace_map() {
-            out.push_str(&format!("\n── objects in namespace {logical}{} ──\n", if logical == real { String::new() } else { format!(" ({real})") }));
+            out.push_str(&format!(
+                "\n── objects in namespace {logical}{} ──\n",
+                if logical == real {
+                    String::new()
+                } else {
+                    format!(" ({real})")
+                }
+            ));
             for kind in [Kind::ServiceAccount, Kind::Secret, Kind::Pod] {
                 match self.list(kind, &real).await {
                     Ok(items) => {
                         for item in items {
-                            let item = crate::snapshots::readable(self, kind, item);
+                            let item = crate::snapshots::decoded(kind, item);
                             let yaml = serde_yaml::to_string(&item).unwrap_or_default();
-                            out.push_str(&format!("{} {}:\n", kind.manifest_kind(), item.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("?")));
+                            out.push_str(&format!(
+                                "{} {}:\n",
+                                kind.manifest_kind(),
+                                item.pointer("/metadata/name")
+                                    .and_then(Value::as_str)
+                                    .unwrap_or("?")
+                            ));
                             for line in yaml.lines() {
                                 out.push_str(&format!("    {line}\n"));
                             }
@@ -293,9 +406,18 @@ impl ConformanceWorld {
         if let Some(server) = self.cluster.as_ref().and_then(|c| c.server.as_ref()) {
             let requests = server.recent_requests();
             let skip = requests.len().saturating_sub(40);
-            out.push_str(&format!("\n── last {} API requests (of {}, oldest first) ──\n", requests.len() - skip, requests.len()));
+            out.push_str(&format!(
+                "\n── last {} API requests (of {}, oldest first) ──\n",
+                requests.len() - skip,
+                requests.len()
+            ));
             for request in &requests[skip..] {
-                out.push_str(&format!("  {} {} → {}\n", request.method, self.logical_text(&request.path), request.status));
+                out.push_str(&format!(
+                    "  {} {} → {}\n",
+                    request.method,
+                    self.logical_text(&request.path),
+                    request.status
+                ));
             }
         }
         out
@@ -307,7 +429,10 @@ impl ConformanceWorld {
             Ok(value) => Ok(value),
             Err(failure) => {
                 let diagnostics = self.diagnostics().await;
-                Err(Failure::new(format!("{}\n{diagnostics}", self.logical_text(failure.message()))))
+                Err(Failure::new(format!(
+                    "{}\n{diagnostics}",
+                    self.logical_text(failure.message())
+                )))
             }
         }
     }
@@ -326,7 +451,12 @@ pub struct Resolved {
 impl Resolved {
     pub fn describe(&self, world: &ConformanceWorld) -> String {
         match &self.namespace {
-            Some(ns) => format!("{} {}/{}", self.kind.words(), world.logical_text(ns), self.name),
+            Some(ns) => format!(
+                "{} {}/{}",
+                self.kind.words(),
+                world.logical_text(ns),
+                self.name
+            ),
             None => format!("{} {}", self.kind.words(), self.logical_name),
         }
     }
@@ -334,10 +464,17 @@ impl Resolved {
 
 /// `IsServiceAccountToken`, on JSON.
 pub fn is_token_secret_of(secret: &Value, service_account: &str, uid: &str) -> bool {
-    let annotation = |key: &str| secret.pointer("/metadata/annotations").and_then(|a| a.get(key)).and_then(Value::as_str).unwrap_or("");
+    let annotation = |key: &str| {
+        secret
+            .pointer("/metadata/annotations")
+            .and_then(|a| a.get(key))
+            .and_then(Value::as_str)
+            .unwrap_or("")
+    };
     secret.get("type").and_then(Value::as_str) == Some("kubernetes.io/service-account-token")
         && annotation("kubernetes.io/service-account.name") == service_account
-        && (annotation("kubernetes.io/service-account.uid").is_empty() || annotation("kubernetes.io/service-account.uid") == uid)
+        && (annotation("kubernetes.io/service-account.uid").is_empty()
+            || annotation("kubernetes.io/service-account.uid") == uid)
 }
 
 /// Applies `f` to every string (keys stay as they are).
@@ -345,7 +482,11 @@ pub fn map_strings(value: Value, f: &dyn Fn(&str) -> String) -> Value {
     match value {
         Value::String(text) => Value::String(f(&text)),
         Value::Array(items) => Value::Array(items.into_iter().map(|v| map_strings(v, f)).collect()),
-        Value::Object(map) => Value::Object(map.into_iter().map(|(k, v)| (k, map_strings(v, f))).collect()),
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .map(|(k, v)| (k, map_strings(v, f)))
+                .collect(),
+        ),
         other => other,
     }
 }

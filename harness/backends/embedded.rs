@@ -7,13 +7,27 @@ use super::{config_from_kubeconfig_yaml, ScenarioCluster, ScenarioOptions};
 use crate::failure::Failure;
 
 pub async fn start(options: ScenarioOptions) -> Result<ScenarioCluster, Failure> {
-    let mut builder = ApiServer::builder();
-    if options.without_controllers {
-        builder = builder.service_accounts(ServiceAccountOptions { controllers: false, ..ServiceAccountOptions::default() });
-    }
-    let server = builder.start().await.map_err(|e| Failure::new(format!("starting the embedded cluster: {e}")))?;
+    let builder = ApiServer::builder().service_accounts(ServiceAccountOptions {
+        controllers: !options.without_controllers,
+        admission: options.admission.unwrap_or_default(),
+        ..ServiceAccountOptions::default()
+    });
+    let server = builder
+        .start()
+        .await
+        .map_err(|e| Failure::new(format!("starting the embedded cluster: {e}")))?;
     let config = config_from_kubeconfig_yaml(server.kubeconfig_yaml()).await?;
-    let client = kube::Client::try_from(config.clone()).map_err(|e| Failure::new(format!("building a client: {e}")))?;
-    let public_keys = server.signing_key().map(|key| vec![key.public_key().clone()]).unwrap_or_default();
-    Ok(ScenarioCluster { client, config, server: Some(server), public_keys, unique_namespaces: false })
+    let client = kube::Client::try_from(config.clone())
+        .map_err(|e| Failure::new(format!("building a client: {e}")))?;
+    let public_keys = server
+        .signing_key()
+        .map(|key| vec![key.public_key().clone()])
+        .unwrap_or_default();
+    Ok(ScenarioCluster {
+        client,
+        config,
+        server: Some(server),
+        public_keys,
+        unique_namespaces: false,
+    })
 }

@@ -10,7 +10,9 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
 use base64::Engine as _;
-use testcontainers::core::{AccessMode, CgroupnsMode, ExecCommand, Host, IntoContainerPort, Mount, WaitFor};
+use testcontainers::core::{
+    AccessMode, CgroupnsMode, ExecCommand, Host, IntoContainerPort, Mount, WaitFor,
+};
 use testcontainers::runners::AsyncRunner;
 use testcontainers::{GenericImage, ImageExt};
 
@@ -37,7 +39,10 @@ pub fn render(template: &str, values: &[(&str, &str)]) -> Result<String, Failure
         out = out.replace(&format!("{{{{{key}}}}}"), value);
     }
     match out.find("{{") {
-        Some(at) => Err(Failure::new(format!("unfilled placeholder in kind configuration: {}", &out[at..out.len().min(at + 30)]))),
+        Some(at) => Err(Failure::new(format!(
+            "unfilled placeholder in kind configuration: {}",
+            &out[at..out.len().min(at + 30)]
+        ))),
         None => Ok(out),
     }
 }
@@ -59,17 +64,30 @@ pub fn cluster_config(image: &str) -> String {
 
 /// The kubeadm configuration for the node container.
 pub fn kubeadm_config(image: &str) -> Result<String, Failure> {
-    render(KUBEADM_CONFIG, &[("node_name", NODE_NAME), ("kubernetes_version", kubernetes_version(image)?)])
+    render(
+        KUBEADM_CONFIG,
+        &[
+            ("node_name", NODE_NAME),
+            ("kubernetes_version", kubernetes_version(image)?),
+        ],
+    )
 }
 
 /// The MutatingWebhookConfiguration for a webhook at `url` whose serving certificate `ca_pem` signs.
 pub fn webhook_configuration(url: &str, ca_pem: &str) -> Result<String, Failure> {
     let ca_bundle = base64::engine::general_purpose::STANDARD.encode(ca_pem);
-    render(WEBHOOK_CONFIG, &[("webhook_url", url), ("ca_bundle", &ca_bundle)])
+    render(
+        WEBHOOK_CONFIG,
+        &[("webhook_url", url), ("ca_bundle", &ca_bundle)],
+    )
 }
 
 /// `kube-sa controller-manager …` arguments (after the binary).
-pub fn controller_manager_args(kubeconfig: &Path, private_key: &Path, root_ca: &Path) -> Vec<String> {
+pub fn controller_manager_args(
+    kubeconfig: &Path,
+    private_key: &Path,
+    root_ca: &Path,
+) -> Vec<String> {
     vec![
         "controller-manager".into(),
         "--kubeconfig".into(),
@@ -114,12 +132,20 @@ pub fn preflight(image: &str) -> Result<(), Failure> {
         .args(["image", "inspect", "--format", "{{.Id}}", image])
         .stdin(Stdio::null())
         .output()
-        .map_err(|e| Failure::new(missing_image_message(image, &format!("`docker image inspect` could not run: {e}"))))?;
+        .map_err(|e| {
+            Failure::new(missing_image_message(
+                image,
+                &format!("`docker image inspect` could not run: {e}"),
+            ))
+        })?;
     if output.status.success() {
         Ok(())
     } else {
         let stderr = String::from_utf8_lossy(&output.stderr);
-        Err(Failure::new(missing_image_message(image, &format!("`docker image inspect {image}` says: {}", stderr.trim()))))
+        Err(Failure::new(missing_image_message(
+            image,
+            &format!("`docker image inspect {image}` says: {}", stderr.trim()),
+        )))
     }
 }
 
@@ -127,19 +153,29 @@ fn fail(doing: &str) -> impl Fn(testcontainers::TestcontainersError) -> Failure 
     move |e| Failure::new(format!("kind backend: {doing}: {e}"))
 }
 
-async fn exec(container: &testcontainers::ContainerAsync<GenericImage>, script: &str) -> Result<String, Failure> {
-    let mut result = container.exec(ExecCommand::new(["sh", "-c", script])).await.map_err(fail(script))?;
+async fn exec(
+    container: &testcontainers::ContainerAsync<GenericImage>,
+    script: &str,
+) -> Result<String, Failure> {
+    let mut result = container
+        .exec(ExecCommand::new(["sh", "-c", script]))
+        .await
+        .map_err(fail(script))?;
     let stdout = result.stdout_to_vec().await.map_err(fail(script))?;
     let stderr = result.stderr_to_vec().await.map_err(fail(script))?;
     match result.exit_code().await.map_err(fail(script))? {
         Some(0) | None => Ok(String::from_utf8_lossy(&stdout).into_owned()),
-        Some(code) => Err(Failure::new(format!("kind backend: `{script}` exited with {code}: {}", String::from_utf8_lossy(&stderr)))),
+        Some(code) => Err(Failure::new(format!(
+            "kind backend: `{script}` exited with {code}: {}",
+            String::from_utf8_lossy(&stderr)
+        ))),
     }
 }
 
 fn write(dir: &Path, name: &str, contents: &str) -> Result<PathBuf, Failure> {
     let path = dir.join(name);
-    std::fs::write(&path, contents).map_err(|e| Failure::new(format!("writing {}: {e}", path.display())))?;
+    std::fs::write(&path, contents)
+        .map_err(|e| Failure::new(format!("writing {}: {e}", path.display())))?;
     Ok(path)
 }
 
@@ -154,8 +190,11 @@ impl Drop for KillOnDrop {
 }
 
 fn spawn(args: &[String], log: &Path) -> Result<KillOnDrop, Failure> {
-    let log_file = std::fs::File::create(log).map_err(|e| Failure::new(format!("creating {}: {e}", log.display())))?;
-    let stderr = log_file.try_clone().map_err(|e| Failure::new(e.to_string()))?;
+    let log_file = std::fs::File::create(log)
+        .map_err(|e| Failure::new(format!("creating {}: {e}", log.display())))?;
+    let stderr = log_file
+        .try_clone()
+        .map_err(|e| Failure::new(e.to_string()))?;
     std::process::Command::new(env!("CARGO_BIN_EXE_kube-sa"))
         .args(args)
         .stdin(Stdio::null())
@@ -163,7 +202,12 @@ fn spawn(args: &[String], log: &Path) -> Result<KillOnDrop, Failure> {
         .stderr(stderr)
         .spawn()
         .map(KillOnDrop)
-        .map_err(|e| Failure::new(format!("starting kube-sa {}: {e}", args.first().map(String::as_str).unwrap_or(""))))
+        .map_err(|e| {
+            Failure::new(format!(
+                "starting kube-sa {}: {e}",
+                args.first().map(String::as_str).unwrap_or("")
+            ))
+        })
 }
 
 /// Everything that must live as long as the run.
@@ -178,7 +222,9 @@ pub async fn start(cli: &HarnessCli) -> Result<SharedCluster, Failure> {
     let image = cli.kind_image().to_string();
     preflight(&image)?;
     let kubeadm = kubeadm_config(&image)?;
-    let (repository, tag) = image.rsplit_once(':').ok_or_else(|| Failure::new(format!("image {image:?} has no tag")))?;
+    let (repository, tag) = image
+        .rsplit_once(':')
+        .ok_or_else(|| Failure::new(format!("image {image:?} has no tag")))?;
 
     let container = GenericImage::new(repository, tag)
         .with_exposed_port(6443.tcp())
@@ -191,7 +237,10 @@ pub async fn start(cli: &HarnessCli) -> Result<SharedCluster, Failure> {
         .with_env_var("container", "docker")
         .with_mount(Mount::tmpfs_mount("/tmp"))
         .with_mount(Mount::tmpfs_mount("/run"))
-        .with_mount(Mount::bind_mount("/lib/modules", "/lib/modules").with_access_mode(AccessMode::ReadOnly))
+        .with_mount(
+            Mount::bind_mount("/lib/modules", "/lib/modules")
+                .with_access_mode(AccessMode::ReadOnly),
+        )
         .with_host(HOST_ALIAS, Host::HostGateway)
         .with_copy_to("/kind/kubeadm.conf", kubeadm.into_bytes())
         .start()
@@ -199,7 +248,11 @@ pub async fn start(cli: &HarnessCli) -> Result<SharedCluster, Failure> {
         .map_err(fail("starting the node container"))?;
 
     exec(&container, "for i in $(seq 600); do systemctl is-active -q containerd && exit 0; sleep 0.1; done; exit 1").await?;
-    exec(&container, "kubeadm init --config=/kind/kubeadm.conf --skip-phases=preflight --skip-token-print").await?;
+    exec(
+        &container,
+        "kubeadm init --config=/kind/kubeadm.conf --skip-phases=preflight --skip-token-print",
+    )
+    .await?;
     exec(
         &container,
         "export KUBECONFIG=/etc/kubernetes/admin.conf; \
@@ -211,39 +264,73 @@ pub async fn start(cli: &HarnessCli) -> Result<SharedCluster, Failure> {
     let sa_key = exec(&container, "cat /etc/kubernetes/pki/sa.key").await?;
     let sa_pub = exec(&container, "cat /etc/kubernetes/pki/sa.pub").await?;
     let cluster_ca = exec(&container, "cat /etc/kubernetes/pki/ca.crt").await?;
-    let port = container.get_host_port_ipv4(6443).await.map_err(fail("reading the API server port"))?;
-    let admin = admin.replace(&format!("https://{NODE_NAME}:6443"), &format!("https://127.0.0.1:{port}"));
+    let port = container
+        .get_host_port_ipv4(6443)
+        .await
+        .map_err(fail("reading the API server port"))?;
+    let admin = admin.replace(
+        &format!("https://{NODE_NAME}:6443"),
+        &format!("https://127.0.0.1:{port}"),
+    );
 
-    let files = tempfile::tempdir().map_err(|e| Failure::new(format!("creating a temporary directory: {e}")))?;
+    let files = tempfile::tempdir()
+        .map_err(|e| Failure::new(format!("creating a temporary directory: {e}")))?;
     let kubeconfig = write(files.path(), "admin.conf", &admin)?;
     let private_key = write(files.path(), "sa.key", &sa_key)?;
     let root_ca = write(files.path(), "ca.crt", &cluster_ca)?;
 
     // The webhook's serving certificate, for the name the node uses to reach the host.
-    let certified = rcgen::generate_simple_self_signed(vec![HOST_ALIAS.to_string()]).map_err(|e| Failure::new(format!("webhook certificate: {e}")))?;
+    let certified = rcgen::generate_simple_self_signed(vec![HOST_ALIAS.to_string()])
+        .map_err(|e| Failure::new(format!("webhook certificate: {e}")))?;
     let cert_pem = certified.cert.pem();
     let cert = write(files.path(), "webhook.crt", &cert_pem)?;
-    let key = write(files.path(), "webhook.key", &certified.signing_key.serialize_pem())?;
-    let webhook_port = std::net::TcpListener::bind("0.0.0.0:0").and_then(|l| l.local_addr()).map_err(|e| Failure::new(e.to_string()))?.port();
+    let key = write(
+        files.path(),
+        "webhook.key",
+        &certified.signing_key.serialize_pem(),
+    )?;
+    let webhook_port = std::net::TcpListener::bind("0.0.0.0:0")
+        .and_then(|l| l.local_addr())
+        .map_err(|e| Failure::new(e.to_string()))?
+        .port();
 
-    let controller_manager = spawn(&controller_manager_args(&kubeconfig, &private_key, &root_ca), &files.path().join("controller-manager.log"))?;
-    let webhook = spawn(&webhook_args(&kubeconfig, &cert, &key, webhook_port), &files.path().join("webhook.log"))?;
+    let controller_manager = spawn(
+        &controller_manager_args(&kubeconfig, &private_key, &root_ca),
+        &files.path().join("controller-manager.log"),
+    )?;
+    let webhook = spawn(
+        &webhook_args(&kubeconfig, &cert, &key, webhook_port),
+        &files.path().join("webhook.log"),
+    )?;
 
     let config = super::config_from_kubeconfig_yaml(&admin).await?;
-    let client = kube::Client::try_from(config.clone()).map_err(|e| Failure::new(format!("building a client: {e}")))?;
-    let registration = webhook_configuration(&format!("https://{HOST_ALIAS}:{webhook_port}{WEBHOOK_PATH}"), &cert_pem)?;
-    let registration: kube::api::DynamicObject = serde_yaml::from_str(&registration).map_err(|e| Failure::new(format!("webhook.yaml: {e}")))?;
-    let resource = kube::core::ApiResource::erase::<k8s_openapi::api::admissionregistration::v1::MutatingWebhookConfiguration>(&());
+    let client = kube::Client::try_from(config.clone())
+        .map_err(|e| Failure::new(format!("building a client: {e}")))?;
+    let registration = webhook_configuration(
+        &format!("https://{HOST_ALIAS}:{webhook_port}{WEBHOOK_PATH}"),
+        &cert_pem,
+    )?;
+    let registration: kube::api::DynamicObject = serde_yaml::from_str(&registration)
+        .map_err(|e| Failure::new(format!("webhook.yaml: {e}")))?;
+    let resource = kube::core::ApiResource::erase::<
+        k8s_openapi::api::admissionregistration::v1::MutatingWebhookConfiguration,
+    >(&());
     kube::Api::<kube::api::DynamicObject>::all_with(client.clone(), &resource)
         .create(&Default::default(), &registration)
         .await
         .map_err(|e| Failure::new(format!("registering the webhook: {e}")))?;
 
-    let public_keys = kube_sa::serviceaccount::parse_public_keys_pem(sa_pub.as_bytes()).map_err(|e| Failure::new(format!("the node's sa.pub: {e}")))?;
+    let public_keys = kube_sa::serviceaccount::parse_public_keys_pem(sa_pub.as_bytes())
+        .map_err(|e| Failure::new(format!("the node's sa.pub: {e}")))?;
     Ok(SharedCluster {
         config,
         client,
         public_keys,
-        _keep_alive: Some(Box::new(KindCluster { _container: container, _controller_manager: controller_manager, _webhook: webhook, _files: files })),
+        _keep_alive: Some(Box::new(KindCluster {
+            _container: container,
+            _controller_manager: controller_manager,
+            _webhook: webhook,
+            _files: files,
+        })),
     })
 }

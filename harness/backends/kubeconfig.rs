@@ -20,17 +20,30 @@ fn kubeconfig_path(cli: &HarnessCli) -> Result<PathBuf, Failure> {
 
 pub async fn connect(cli: &HarnessCli) -> Result<SharedCluster, Failure> {
     let path = kubeconfig_path(cli)?;
-    let yaml = std::fs::read_to_string(&path).map_err(|e| Failure::new(format!("reading kubeconfig {}: {e}", path.display())))?;
-    let config = super::config_from_kubeconfig_yaml(&yaml).await.map_err(|e| e.context(format!("kubeconfig {}", path.display())))?;
-    let client = kube::Client::try_from(config.clone()).map_err(|e| Failure::new(format!("building a client: {e}")))?;
-    client
-        .apiserver_version()
+    let yaml = std::fs::read_to_string(&path)
+        .map_err(|e| Failure::new(format!("reading kubeconfig {}: {e}", path.display())))?;
+    let config = super::config_from_kubeconfig_yaml(&yaml)
         .await
-        .map_err(|e| Failure::new(format!("cannot reach the cluster of kubeconfig {} ({}): {e}", path.display(), config.cluster_url)))?;
+        .map_err(|e| e.context(format!("kubeconfig {}", path.display())))?;
+    let client = kube::Client::try_from(config.clone())
+        .map_err(|e| Failure::new(format!("building a client: {e}")))?;
+    client.apiserver_version().await.map_err(|e| {
+        Failure::new(format!(
+            "cannot reach the cluster of kubeconfig {} ({}): {e}",
+            path.display(),
+            config.cluster_url
+        ))
+    })?;
     let public_keys = match &cli.service_account_key_file {
-        Some(pem) => kube_sa::serviceaccount::load_public_keys(pem)
-            .map_err(|e| Failure::new(format!("--service-account-key-file {}: {e}", pem.display())))?,
+        Some(pem) => kube_sa::serviceaccount::load_public_keys(pem).map_err(|e| {
+            Failure::new(format!("--service-account-key-file {}: {e}", pem.display()))
+        })?,
         None => Vec::new(),
     };
-    Ok(SharedCluster { config, client, public_keys, _keep_alive: None })
+    Ok(SharedCluster {
+        config,
+        client,
+        public_keys,
+        _keep_alive: None,
+    })
 }

@@ -34,16 +34,62 @@ impl BackendKind {
 /// Scenario tag: run on an embedded cluster without the token and service-account controllers.
 pub const WITHOUT_CONTROLLERS_TAG: &str = "without-controllers";
 
+/// Scenario tag: needs the embedded backend for another reason (e.g. its signing key).
+pub const EMBEDDED_ONLY_TAG: &str = "embedded-only";
+
+/// Scenario tag prefix for ServiceAccount admission plugin switches (embedded only):
+/// `@admission:require-api-token=false`, `@admission:mount-service-account-token=false`,
+/// `@admission:limit-secret-references=true`.
+pub const ADMISSION_TAG_PREFIX: &str = "admission:";
+
 /// What one scenario asks of its cluster (from its tags).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ScenarioOptions {
     pub without_controllers: bool,
+    pub embedded_only: bool,
+    /// Plugin switches that differ from the defaults.
+    pub admission: Option<kube_sa::admission::serviceaccount::Config>,
 }
 
 impl ScenarioOptions {
-    pub fn from_tags<'a>(tags: impl IntoIterator<Item = &'a String>) -> Self {
-        let tags: Vec<&String> = tags.into_iter().collect();
-        Self { without_controllers: tags.iter().any(|t| t.as_str() == WITHOUT_CONTROLLERS_TAG) }
+    /// Reads the scenario's tags; an unknown `@admission:` switch is an error.
+    pub fn from_tags<'a>(tags: impl IntoIterator<Item = &'a String>) -> Result<Self, Failure> {
+        let mut options = Self::default();
+        for tag in tags {
+            if tag == WITHOUT_CONTROLLERS_TAG {
+                options.without_controllers = true;
+            } else if tag == EMBEDDED_ONLY_TAG {
+                options.embedded_only = true;
+            } else if let Some(switch) = tag.strip_prefix(ADMISSION_TAG_PREFIX) {
+                let config = options.admission.get_or_insert_with(Default::default);
+                let (key, value) = switch.split_once('=').unwrap_or((switch, ""));
+                let value = match value {
+                    "true" => true,
+                    "false" => false,
+                    _ => {
+                        return Err(Failure::new(format!(
+                            "@{tag}: the value must be true or false"
+                        )))
+                    }
+                };
+                match key {
+                    "require-api-token" => config.require_api_token = value,
+                    "mount-service-account-token" => config.mount_service_account_token = value,
+                    "limit-secret-references" => config.limit_secret_references = value,
+                    _ => {
+                        return Err(Failure::new(format!(
+                            "@{tag}: unknown admission switch; known: require-api-token, mount-service-account-token, limit-secret-references"
+                        )))
+                    }
+                }
+            }
+        }
+        Ok(options)
+    }
+
+    /// Needs a cluster the harness configures itself.
+    pub fn needs_embedded(&self) -> bool {
+        self.without_controllers || self.embedded_only || self.admission.is_some()
     }
 }
 
@@ -59,7 +105,10 @@ pub struct SharedCluster {
 /// The backend of the whole run.
 pub enum Backend {
     Embedded,
-    Shared { kind: BackendKind, cluster: SharedCluster },
+    Shared {
+        kind: BackendKind,
+        cluster: Box<SharedCluster>,
+    },
 }
 
 impl Backend {
@@ -67,8 +116,14 @@ impl Backend {
     pub async fn prepare(cli: &HarnessCli) -> Result<Self, Failure> {
         match cli.cluster() {
             BackendKind::Embedded => Ok(Backend::Embedded),
-            BackendKind::Kubeconfig => Ok(Backend::Shared { kind: BackendKind::Kubeconfig, cluster: kubeconfig::connect(cli).await? }),
-            BackendKind::Kind => Ok(Backend::Shared { kind: BackendKind::Kind, cluster: kind::start(cli).await? }),
+            BackendKind::Kubeconfig => Ok(Backend::Shared {
+                kind: BackendKind::Kubeconfig,
+                cluster: Box::new(kubeconfig::connect(cli).await?),
+            }),
+            BackendKind::Kind => Ok(Backend::Shared {
+                kind: BackendKind::Kind,
+                cluster: Box::new(kind::start(cli).await?),
+            }),
             BackendKind::Container => Err(container::not_implemented()),
         }
     }
@@ -82,10 +137,13 @@ impl Backend {
 
     /// Whether a scenario with these options can run here.
     pub fn supports(&self, options: ScenarioOptions) -> bool {
-        !options.without_controllers || matches!(self, Backend::Embedded)
+        !options.needs_embedded() || matches!(self, Backend::Embedded)
     }
 
-    pub async fn scenario_cluster(&self, options: ScenarioOptions) -> Result<ScenarioCluster, Failure> {
+    pub async fn scenario_cluster(
+        &self,
+        options: ScenarioOptions,
+    ) -> Result<ScenarioCluster, Failure> {
         match self {
             Backend::Embedded => embedded::start(options).await,
             Backend::Shared { cluster, .. } => Ok(ScenarioCluster {
@@ -117,7 +175,9 @@ pub fn random_suffix() -> String {
     use rand::Rng;
     let alphabet = crate::matching::SUFFIX_ALPHABET.as_bytes();
     let mut rng = rand::rng();
-    (0..crate::matching::SUFFIX_LENGTH).map(|_| alphabet[rng.random_range(0..alphabet.len())] as char).collect()
+    (0..crate::matching::SUFFIX_LENGTH)
+        .map(|_| alphabet[rng.random_range(0..alphabet.len())] as char)
+        .collect()
 }
 
 /// A kube config from kubeconfig YAML.

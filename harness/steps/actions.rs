@@ -14,7 +14,11 @@ use crate::world::{ApiFailure, ConformanceWorld};
 /// Creates every document; each must succeed. A pod refused because its account has no
 /// token yet (the retryable ServerTimeout) is retried until the step deadline, as a client
 /// honouring Retry-After would. Every created pod is recorded as a snapshot.
-pub(crate) async fn create_all(world: &mut ConformanceWorld, step: &Step, namespace: &str) -> Result<Vec<(Kind, Value)>, Failure> {
+pub(crate) async fn create_all(
+    world: &mut ConformanceWorld,
+    step: &Step,
+    namespace: &str,
+) -> Result<Vec<(Kind, Value)>, Failure> {
     let namespace = world.expand(namespace)?;
     let documents = super::setup::documents(world, step)?;
     let mut created = Vec::new();
@@ -26,13 +30,28 @@ pub(crate) async fn create_all(world: &mut ConformanceWorld, step: &Step, namesp
         let result = loop {
             retries.tick().await;
             match create_once(world, kind, real_namespace.as_deref(), &object).await? {
-                Err(refusal) if kind == Kind::Pod && is_token_not_ready(&refusal) && started.elapsed() < default_deadline() => continue,
+                Err(refusal)
+                    if kind == Kind::Pod
+                        && is_token_not_ready(&refusal)
+                        && started.elapsed() < default_deadline() =>
+                {
+                    continue
+                }
                 other => break other,
             }
         };
-        let object = result.map_err(|refusal| Failure::new(format!("creating {what} failed: {}", world.logical_text(&refusal.to_string()))))?;
+        let object = result.map_err(|refusal| {
+            Failure::new(format!(
+                "creating {what} failed: {}",
+                world.logical_text(&refusal.to_string())
+            ))
+        })?;
         if kind == Kind::Pod {
-            let name = object.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("unnamed").to_string();
+            let name = object
+                .pointer("/metadata/name")
+                .and_then(Value::as_str)
+                .unwrap_or("unnamed")
+                .to_string();
             crate::snapshots::assert_snapshot(world, kind, &name, object.clone()).await?;
         }
         world.last_outcome = Some(Ok(object.clone()));
@@ -43,13 +62,21 @@ pub(crate) async fn create_all(world: &mut ConformanceWorld, step: &Step, namesp
 
 #[given(regex = r#"^I create in namespace "([^"]*)":$"#)]
 #[when(regex = r#"^I create in namespace "([^"]*)":$"#)]
-async fn create(world: &mut ConformanceWorld, step: &Step, namespace: String) -> Result<(), Failure> {
+async fn create(
+    world: &mut ConformanceWorld,
+    step: &Step,
+    namespace: String,
+) -> Result<(), Failure> {
     let result = create_all(world, step, &namespace).await;
     world.diagnose(result.map(|_| ())).await
 }
 
 #[when(regex = r#"^I try to create in namespace "([^"]*)":$"#)]
-async fn try_create(world: &mut ConformanceWorld, step: &Step, namespace: String) -> Result<(), Failure> {
+async fn try_create(
+    world: &mut ConformanceWorld,
+    step: &Step,
+    namespace: String,
+) -> Result<(), Failure> {
     let result = async {
         let namespace = world.expand(&namespace)?;
         let document = parse_document(&doc_string(world, step)?)?;
@@ -64,24 +91,39 @@ async fn try_create(world: &mut ConformanceWorld, step: &Step, namespace: String
 
 #[given(regex = r#"^I apply in namespace "([^"]*)":$"#)]
 #[when(regex = r#"^I apply in namespace "([^"]*)":$"#)]
-async fn apply(world: &mut ConformanceWorld, step: &Step, namespace: String) -> Result<(), Failure> {
+async fn apply(
+    world: &mut ConformanceWorld,
+    step: &Step,
+    namespace: String,
+) -> Result<(), Failure> {
     let result = async {
         let namespace = world.expand(&namespace)?;
         let mut last = None;
         for document in super::setup::documents(world, step)? {
             let (kind, real_namespace, object) = prepare_manifest(world, &namespace, document)?;
-            let name = object.pointer("/metadata/name").and_then(Value::as_str).ok_or_else(|| Failure::new("apply needs metadata.name"))?.to_string();
+            let name = object
+                .pointer("/metadata/name")
+                .and_then(Value::as_str)
+                .ok_or_else(|| Failure::new("apply needs metadata.name"))?
+                .to_string();
             let api = world.api(kind, real_namespace.as_deref())?;
             let what = format!("APPLY {}", describe_manifest(world, kind, &object));
             let params = PatchParams::apply("conformance").force();
-            let outcome = with_deadline(&what, default_deadline(), async {
-                match api.patch(&name, &params, &Patch::Apply(&object)).await {
-                    Ok(applied) => Ok(Ok(serde_json::to_value(applied).map_err(|e| Failure::new(e.to_string()))?)),
-                    Err(error) => Ok(Err(ApiFailure::from_error(error, &what)?)),
-                }
-            })
-            .await?;
-            last = Some(outcome.map_err(|refusal| Failure::new(format!("{what} failed: {}", world.logical_text(&refusal.to_string()))))?);
+            let outcome =
+                with_deadline(&what, default_deadline(), async {
+                    match api.patch(&name, &params, &Patch::Apply(&object)).await {
+                        Ok(applied) => Ok(Ok(serde_json::to_value(applied)
+                            .map_err(|e| Failure::new(e.to_string()))?)),
+                        Err(error) => Ok(Err(ApiFailure::from_error(error, &what)?)),
+                    }
+                })
+                .await?;
+            last = Some(outcome.map_err(|refusal| {
+                Failure::new(format!(
+                    "{what} failed: {}",
+                    world.logical_text(&refusal.to_string())
+                ))
+            })?);
         }
         Ok(last)
     }
@@ -101,9 +143,21 @@ async fn patch(world: &mut ConformanceWorld, step: &Step, subject: String) -> Re
         let api = world.api(resolved.kind, resolved.namespace.as_deref())?;
         let what = format!("PATCH {}", resolved.describe(world));
         with_deadline(&what, default_deadline(), async {
-            match api.patch(&resolved.name, &PatchParams::default(), &Patch::Merge(&patch)).await {
-                Ok(patched) => Ok(serde_json::to_value(patched).map_err(|e| Failure::new(e.to_string()))?),
-                Err(error) => Err(Failure::new(format!("{what} failed: {}", world.logical_text(&ApiFailure::from_error(error, &what)?.to_string())))),
+            match api
+                .patch(
+                    &resolved.name,
+                    &PatchParams::default(),
+                    &Patch::Merge(&patch),
+                )
+                .await
+            {
+                Ok(patched) => {
+                    Ok(serde_json::to_value(patched).map_err(|e| Failure::new(e.to_string()))?)
+                }
+                Err(error) => Err(Failure::new(format!(
+                    "{what} failed: {}",
+                    world.logical_text(&ApiFailure::from_error(error, &what)?.to_string())
+                ))),
             }
         })
         .await

@@ -4,6 +4,7 @@
 
 mod actions;
 mod outcomes;
+mod pods;
 mod setup;
 mod snapshots;
 mod tokens;
@@ -27,21 +28,34 @@ pub(crate) fn doc_string(world: &ConformanceWorld, step: &Step) -> Result<String
 
 /// A manifest made ready for the cluster: its namespace set to the real one (a Namespace's
 /// own name mapped), with kind and real namespace.
-pub(crate) fn prepare_manifest(world: &ConformanceWorld, namespace: &str, mut object: Value) -> Result<(Kind, Option<String>, Value), Failure> {
+pub(crate) fn prepare_manifest(
+    world: &ConformanceWorld,
+    namespace: &str,
+    mut object: Value,
+) -> Result<(Kind, Option<String>, Value), Failure> {
     let kind = crate::objects::manifest_kind(&object)?;
     let metadata = object
         .as_object_mut()
         .ok_or_else(|| Failure::new("an object must be a YAML map"))?
         .entry("metadata")
         .or_insert_with(|| Value::Object(Default::default()));
-    let metadata = metadata.as_object_mut().ok_or_else(|| Failure::new("metadata must be a map"))?;
+    let metadata = metadata
+        .as_object_mut()
+        .ok_or_else(|| Failure::new("metadata must be a map"))?;
     if kind == Kind::Namespace {
-        let name = metadata.get("name").and_then(Value::as_str).ok_or_else(|| Failure::new("a Namespace needs metadata.name"))?;
+        let name = metadata
+            .get("name")
+            .and_then(Value::as_str)
+            .ok_or_else(|| Failure::new("a Namespace needs metadata.name"))?;
         let real = world.namespace(name)?;
         metadata.insert("name".into(), Value::String(real));
         Ok((kind, None, object))
     } else {
-        let logical = metadata.get("namespace").and_then(Value::as_str).unwrap_or(namespace).to_string();
+        let logical = metadata
+            .get("namespace")
+            .and_then(Value::as_str)
+            .unwrap_or(namespace)
+            .to_string();
         let real = world.namespace(&logical)?;
         metadata.insert("namespace".into(), Value::String(real.clone()));
         Ok((kind, Some(real), object))
@@ -55,20 +69,33 @@ pub(crate) fn describe_manifest(world: &ConformanceWorld, kind: Kind, object: &V
         .or_else(|| object.pointer("/metadata/generateName"))
         .and_then(Value::as_str)
         .unwrap_or("?");
-    match object.pointer("/metadata/namespace").and_then(Value::as_str) {
-        Some(ns) if kind.namespaced() => format!("{} {}/{name}", kind.words(), world.logical_text(ns)),
+    match object
+        .pointer("/metadata/namespace")
+        .and_then(Value::as_str)
+    {
+        Some(ns) if kind.namespaced() => {
+            format!("{} {}/{name}", kind.words(), world.logical_text(ns))
+        }
         _ => format!("{} {}", kind.words(), world.logical_text(name)),
     }
 }
 
 /// One CREATE: the created object, or the API's refusal.
-pub(crate) async fn create_once(world: &ConformanceWorld, kind: Kind, namespace: Option<&str>, object: &Value) -> Result<Result<Value, ApiFailure>, Failure> {
+pub(crate) async fn create_once(
+    world: &ConformanceWorld,
+    kind: Kind,
+    namespace: Option<&str>,
+    object: &Value,
+) -> Result<Result<Value, ApiFailure>, Failure> {
     let api = world.api(kind, namespace)?;
-    let dynamic: kube::api::DynamicObject = serde_json::from_value(object.clone()).map_err(|e| Failure::new(format!("not a Kubernetes object: {e}")))?;
+    let dynamic: kube::api::DynamicObject = serde_json::from_value(object.clone())
+        .map_err(|e| Failure::new(format!("not a Kubernetes object: {e}")))?;
     let what = format!("CREATE {}", describe_manifest(world, kind, object));
     with_deadline(&what, default_deadline(), async {
         match api.create(&Default::default(), &dynamic).await {
-            Ok(created) => Ok(Ok(serde_json::to_value(created).map_err(|e| Failure::new(e.to_string()))?)),
+            Ok(created) => Ok(Ok(
+                serde_json::to_value(created).map_err(|e| Failure::new(e.to_string()))?
+            )),
             Err(error) => Ok(Err(ApiFailure::from_error(error, &what)?)),
         }
     })
@@ -77,13 +104,17 @@ pub(crate) async fn create_once(world: &ConformanceWorld, kind: Kind, namespace:
 
 /// The admission refusal that asks clients to retry: the account has no token yet.
 pub(crate) fn is_token_not_ready(failure: &ApiFailure) -> bool {
-    failure.code == 500 && failure.reason == "ServerTimeout" && failure.message.starts_with("No API token found")
+    failure.code == 500
+        && failure.reason == "ServerTimeout"
+        && failure.message.starts_with("No API token found")
 }
 
 /// The secret's `data.token`, decoded.
 pub(crate) fn secret_token(secret: &Value) -> Option<String> {
     use base64::Engine as _;
     let encoded = secret.pointer("/data/token")?.as_str()?;
-    let bytes = base64::engine::general_purpose::STANDARD.decode(encoded).ok()?;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(encoded)
+        .ok()?;
     String::from_utf8(bytes).ok().filter(|t| !t.is_empty())
 }

@@ -15,9 +15,12 @@ use crate::world::ConformanceWorld;
 async fn a_namespace(world: &mut ConformanceWorld, namespace: String) -> Result<(), Failure> {
     let result = async {
         let logical = world.expand(&namespace)?;
-        let object = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": logical}});
+        let object =
+            json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": logical}});
         let (kind, _, object) = prepare_manifest(world, &logical, object)?;
-        create_once(world, kind, None, &object).await?.map_err(|f| Failure::new(format!("creating namespace {logical}: {f}")))?;
+        create_once(world, kind, None, &object)
+            .await?
+            .map_err(|f| Failure::new(format!("creating namespace {logical}: {f}")))?;
         Ok(())
     }
     .await;
@@ -25,33 +28,54 @@ async fn a_namespace(world: &mut ConformanceWorld, namespace: String) -> Result<
 }
 
 #[given(regex = r#"^the following objects in namespace "([^"]*)":$"#)]
-async fn the_following_objects(world: &mut ConformanceWorld, step: &Step, namespace: String) -> Result<(), Failure> {
+async fn the_following_objects(
+    world: &mut ConformanceWorld,
+    step: &Step,
+    namespace: String,
+) -> Result<(), Failure> {
     let result = super::actions::create_all(world, step, &namespace).await;
     world.diagnose(result.map(|_| ())).await
 }
 
 /// Polls until the account lists a token Secret that has `data.token`; returns that Secret.
-pub(crate) async fn wait_for_token_secret(world: &ConformanceWorld, namespace: &str, service_account: &str) -> Result<Value, Failure> {
+pub(crate) async fn wait_for_token_secret(
+    world: &ConformanceWorld,
+    namespace: &str,
+    service_account: &str,
+) -> Result<Value, Failure> {
     let real = world.namespace(namespace)?;
     let found = std::sync::Mutex::new(None);
-    let what = format!("service account {namespace}/{service_account} to list a token secret with a token");
-    assert_timed(Timing::Within(crate::timing::default_deadline()), &what, || async {
-        match world.token_secret_of(&real, service_account).await? {
-            Some(secret) if secret_token(&secret).is_some() => {
-                *found.lock().unwrap_or_else(|e| e.into_inner()) = Some(secret);
-                Ok(())
+    let what = format!(
+        "service account {namespace}/{service_account} to list a token secret with a token"
+    );
+    assert_timed(
+        Timing::Within(crate::timing::default_deadline()),
+        &what,
+        || async {
+            match world.token_secret_of(&real, service_account).await? {
+                Some(secret) if secret_token(&secret).is_some() => {
+                    *found.lock().unwrap_or_else(|e| e.into_inner()) = Some(secret);
+                    Ok(())
+                }
+                Some(_) => Err(Failure::new("its token secret has no data.token yet")),
+                None => Err(Failure::new("it lists no token secret yet")),
             }
-            Some(_) => Err(Failure::new("its token secret has no data.token yet")),
-            None => Err(Failure::new("it lists no token secret yet")),
-        }
-    })
+        },
+    )
     .await?;
-    found.into_inner().unwrap_or_else(|e| e.into_inner()).ok_or_else(|| Failure::new("no token secret"))
+    found
+        .into_inner()
+        .unwrap_or_else(|e| e.into_inner())
+        .ok_or_else(|| Failure::new("no token secret"))
 }
 
 #[given(regex = r#"^the service account "([^"]*)" in namespace "([^"]*)" has a token$"#)]
 #[when(regex = r#"^the service account "([^"]*)" in namespace "([^"]*)" has a token$"#)]
-async fn has_a_token(world: &mut ConformanceWorld, service_account: String, namespace: String) -> Result<(), Failure> {
+async fn has_a_token(
+    world: &mut ConformanceWorld,
+    service_account: String,
+    namespace: String,
+) -> Result<(), Failure> {
     let result = async {
         let (sa, ns) = (world.expand(&service_account)?, world.expand(&namespace)?);
         wait_for_token_secret(world, &ns, &sa).await.map(|_| ())
@@ -60,13 +84,26 @@ async fn has_a_token(world: &mut ConformanceWorld, service_account: String, name
     world.diagnose(result).await
 }
 
-#[given(regex = r#"^I remember the token secret of service account "([^"]*)" in namespace "([^"]*)" as "([^"]*)"$"#)]
-#[when(regex = r#"^I remember the token secret of service account "([^"]*)" in namespace "([^"]*)" as "([^"]*)"$"#)]
-async fn remember_token_secret(world: &mut ConformanceWorld, service_account: String, namespace: String, alias: String) -> Result<(), Failure> {
+#[given(
+    regex = r#"^I remember the token secret of service account "([^"]*)" in namespace "([^"]*)" as "([^"]*)"$"#
+)]
+#[when(
+    regex = r#"^I remember the token secret of service account "([^"]*)" in namespace "([^"]*)" as "([^"]*)"$"#
+)]
+async fn remember_token_secret(
+    world: &mut ConformanceWorld,
+    service_account: String,
+    namespace: String,
+    alias: String,
+) -> Result<(), Failure> {
     let result = async {
         let (sa, ns) = (world.expand(&service_account)?, world.expand(&namespace)?);
         let secret = wait_for_token_secret(world, &ns, &sa).await?;
-        Ok(secret.pointer("/metadata/name").and_then(Value::as_str).unwrap_or_default().to_string())
+        Ok(secret
+            .pointer("/metadata/name")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string())
     }
     .await;
     let name = world.diagnose(result).await?;
@@ -74,9 +111,18 @@ async fn remember_token_secret(world: &mut ConformanceWorld, service_account: St
     Ok(())
 }
 
-#[given(regex = r#"^I remember the token of service account "([^"]*)" in namespace "([^"]*)" as "([^"]*)"$"#)]
-#[when(regex = r#"^I remember the token of service account "([^"]*)" in namespace "([^"]*)" as "([^"]*)"$"#)]
-async fn remember_token(world: &mut ConformanceWorld, service_account: String, namespace: String, alias: String) -> Result<(), Failure> {
+#[given(
+    regex = r#"^I remember the token of service account "([^"]*)" in namespace "([^"]*)" as "([^"]*)"$"#
+)]
+#[when(
+    regex = r#"^I remember the token of service account "([^"]*)" in namespace "([^"]*)" as "([^"]*)"$"#
+)]
+async fn remember_token(
+    world: &mut ConformanceWorld,
+    service_account: String,
+    namespace: String,
+    alias: String,
+) -> Result<(), Failure> {
     let result = async {
         let (sa, ns) = (world.expand(&service_account)?, world.expand(&namespace)?);
         let secret = wait_for_token_secret(world, &ns, &sa).await?;
@@ -90,7 +136,12 @@ async fn remember_token(world: &mut ConformanceWorld, service_account: String, n
 
 #[given(regex = r#"^I remember the (\S+) of (the .+) as "([^"]*)"$"#)]
 #[when(regex = r#"^I remember the (\S+) of (the .+) as "([^"]*)"$"#)]
-async fn remember_field(world: &mut ConformanceWorld, path: String, subject: String, alias: String) -> Result<(), Failure> {
+async fn remember_field(
+    world: &mut ConformanceWorld,
+    path: String,
+    subject: String,
+    alias: String,
+) -> Result<(), Failure> {
     let result = async {
         let subject: ObjectRef = subject.parse()?;
         let resolved = world.resolve(&subject).await?;
@@ -98,7 +149,9 @@ async fn remember_field(world: &mut ConformanceWorld, path: String, subject: Str
             .fetch(resolved.kind, resolved.namespace.as_deref(), &resolved.name)
             .await?
             .ok_or_else(|| Failure::new(format!("{} does not exist", resolved.describe(world))))?;
-        let value = field(&object, &path).ok_or_else(|| Failure::new(format!("{} has no field {path}", resolved.describe(world))))?;
+        let value = field(&object, &path).ok_or_else(|| {
+            Failure::new(format!("{} has no field {path}", resolved.describe(world)))
+        })?;
         Ok(scalar_text(value))
     }
     .await;

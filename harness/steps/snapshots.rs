@@ -15,7 +15,8 @@ async fn matches_snapshot(world: &mut ConformanceWorld, subject: String) -> Resu
             .fetch(resolved.kind, resolved.namespace.as_deref(), &resolved.name)
             .await?
             .ok_or_else(|| Failure::new(format!("{} does not exist", resolved.describe(world))))?;
-        crate::snapshots::assert_snapshot(world, resolved.kind, &resolved.logical_name, object).await
+        crate::snapshots::assert_snapshot(world, resolved.kind, &resolved.logical_name, object)
+            .await
     }
     .await;
     world.diagnose(result).await

@@ -14,8 +14,16 @@ use crate::world::ConformanceWorld;
 /// The token a step names.
 async fn token(world: &ConformanceWorld, subject: &TokenRef) -> Result<String, Failure> {
     match subject {
-        TokenRef::OfServiceAccount { service_account, namespace } => {
-            let secret = super::setup::wait_for_token_secret(world, &world.expand(namespace)?, &world.expand(service_account)?).await?;
+        TokenRef::OfServiceAccount {
+            service_account,
+            namespace,
+        } => {
+            let secret = super::setup::wait_for_token_secret(
+                world,
+                &world.expand(namespace)?,
+                &world.expand(service_account)?,
+            )
+            .await?;
             secret_token(&secret).ok_or_else(|| Failure::new("the token secret has no token"))
         }
         TokenRef::InSecret { secret, namespace } => {
@@ -25,31 +33,53 @@ async fn token(world: &ConformanceWorld, subject: &TokenRef) -> Result<String, F
                 .fetch(Kind::Secret, Some(&real), &name)
                 .await?
                 .ok_or_else(|| Failure::new(format!("secret {namespace}/{name} does not exist")))?;
-            secret_token(&secret).ok_or_else(|| Failure::new(format!("secret {namespace}/{name} has no data.token")))
+            secret_token(&secret)
+                .ok_or_else(|| Failure::new(format!("secret {namespace}/{name} has no data.token")))
         }
         TokenRef::Remembered(alias) => world.expand(&format!("${{{alias}}}")),
     }
 }
 
-async fn token_part_matches(world: &ConformanceWorld, step: &Step, subject: &str, part: &str) -> Result<(), Failure> {
+async fn token_part_matches(
+    world: &ConformanceWorld,
+    step: &Step,
+    subject: &str,
+    part: &str,
+) -> Result<(), Failure> {
     let subject: TokenRef = subject.parse()?;
     let expected = parse_document(&doc_string(world, step)?)?;
     let decoded = decode(&token(world, &subject).await?)?;
-    let actual = world.logical(if part == "header" { decoded.header } else { decoded.claims });
+    let actual = world.logical(if part == "header" {
+        decoded.header
+    } else {
+        decoded.claims
+    });
     let mismatches = compare(&expected, &actual, MatchOptions::EXACT_KEYS);
     ensure(mismatches.is_empty(), || {
-        format!("the token's {part} differs:\n{}\nactual {part}:\n{}", render(&mismatches), serde_yaml::to_string(&actual).unwrap_or_default())
+        format!(
+            "the token's {part} differs:\n{}\nactual {part}:\n{}",
+            render(&mismatches),
+            serde_yaml::to_string(&actual).unwrap_or_default()
+        )
     })
 }
 
 #[then(regex = r#"^(the .+?) has the header:$"#)]
-async fn has_header(world: &mut ConformanceWorld, step: &Step, subject: String) -> Result<(), Failure> {
+async fn has_header(
+    world: &mut ConformanceWorld,
+    step: &Step,
+    subject: String,
+) -> Result<(), Failure> {
     let result = token_part_matches(world, step, &subject, "header").await;
     world.diagnose(result).await
 }
 
 #[then(regex = r#"^(the .+?) has the claims:$"#)]
-async fn has_claims(world: &mut ConformanceWorld, step: &Step, subject: String) -> Result<(), Failure> {
+async fn has_claims(
+    world: &mut ConformanceWorld,
+    step: &Step,
+    subject: String,
+) -> Result<(), Failure> {
     let result = token_part_matches(world, step, &subject, "claims").await;
     world.diagnose(result).await
 }
@@ -76,18 +106,31 @@ async fn is_signed(world: &mut ConformanceWorld, subject: String) -> Result<(), 
 }
 
 #[then(regex = r#"^(the .+?) authenticates as:$"#)]
-async fn authenticates_as(world: &mut ConformanceWorld, step: &Step, subject: String) -> Result<(), Failure> {
+async fn authenticates_as(
+    world: &mut ConformanceWorld,
+    step: &Step,
+    subject: String,
+) -> Result<(), Failure> {
     let result = async {
         let subject: TokenRef = subject.parse()?;
         let expected = parse_document(&doc_string(world, step)?)?;
         let token = token(world, &subject).await?;
         let user = authenticate(&world.cluster()?.config, &token)
             .await?
-            .map_err(|refusal| Failure::new(format!("the token does not authenticate: {}", world.logical_text(&refusal.to_string()))))?;
+            .map_err(|refusal| {
+                Failure::new(format!(
+                    "the token does not authenticate: {}",
+                    world.logical_text(&refusal.to_string())
+                ))
+            })?;
         let user = world.logical(user);
         let mismatches = compare(&expected, &user, MatchOptions::PARTIAL);
         ensure(mismatches.is_empty(), || {
-            format!("the token authenticates as someone else:\n{}\nactual user:\n{}", render(&mismatches), serde_yaml::to_string(&user).unwrap_or_default())
+            format!(
+                "the token authenticates as someone else:\n{}\nactual user:\n{}",
+                render(&mismatches),
+                serde_yaml::to_string(&user).unwrap_or_default()
+            )
         })
     }
     .await;
@@ -95,7 +138,11 @@ async fn authenticates_as(world: &mut ConformanceWorld, step: &Step, subject: St
 }
 
 #[then(regex = r#"^(within \d+ seconds? |)(the .+?) is rejected with HTTP 401$"#)]
-async fn is_rejected(world: &mut ConformanceWorld, timing: String, subject: String) -> Result<(), Failure> {
+async fn is_rejected(
+    world: &mut ConformanceWorld,
+    timing: String,
+    subject: String,
+) -> Result<(), Failure> {
     let result = async {
         let timing: Timing = timing.parse().map_err(Failure::new)?;
         let subject: TokenRef = subject.parse()?;
@@ -103,12 +150,50 @@ async fn is_rejected(world: &mut ConformanceWorld, timing: String, subject: Stri
         let config = world.cluster()?.config.clone();
         assert_timed(timing, "the token to be rejected with HTTP 401", || async {
             match authenticate(&config, &token).await? {
-                Ok(user) => Err(Failure::new(format!("the token still authenticates, as {}", world.logical(user)))),
-                Err(refusal) => ensure(refusal.code == 401, || format!("expected HTTP 401, got {refusal}")),
+                Ok(user) => Err(Failure::new(format!(
+                    "the token still authenticates, as {}",
+                    world.logical(user)
+                ))),
+                Err(refusal) => ensure(refusal.code == 401, || {
+                    format!("expected HTTP 401, got {refusal}")
+                }),
             }
         })
         .await
     }
     .await;
     world.diagnose(result).await
+}
+
+#[cucumber::given(
+    regex = r#"^a token "([^"]*)" signed by the cluster's service-account key with the claims:$"#
+)]
+async fn forge_token(
+    world: &mut ConformanceWorld,
+    step: &Step,
+    alias: String,
+) -> Result<(), Failure> {
+    let result = (|| {
+        let claims = parse_document(&doc_string(world, step)?)?;
+        let serde_json::Value::Object(claims) = claims else {
+            return Err(Failure::new("the claims must be a YAML map"));
+        };
+        let key = world
+            .cluster()?
+            .server
+            .as_ref()
+            .and_then(|server| server.signing_key().cloned())
+            .ok_or_else(|| Failure::new("signing a token needs the cluster's private key: embedded backend only (tag the scenario @embedded-only)"))?;
+        let issuer = claims
+            .get("iss")
+            .and_then(|v| v.as_str())
+            .unwrap_or(kube_sa::serviceaccount::LEGACY_ISSUER)
+            .to_string();
+        kube_sa::serviceaccount::TokenGenerator::new(issuer, key)
+            .sign_claims(claims)
+            .map_err(|e| Failure::new(format!("signing the token: {e}")))
+    })();
+    let token = world.diagnose(result).await?;
+    world.remembered.insert(alias, token);
+    Ok(())
 }

@@ -353,7 +353,7 @@ fn metadata_mut(object: &mut Value) -> &mut Map<String, Value> {
 }
 
 /// Server-owned metadata on create: namespace, name from generateName, uid, timestamps.
-fn prepare_for_create(state: &ServerState, path: &ResourcePath, object: &mut Value) -> Result<(), ApiError> {
+fn prepare_for_create(path: &ResourcePath, object: &mut Value) -> Result<(), ApiError> {
     let url_namespace = namespace_for(path).to_string();
     let resource = path.resource;
     let meta = metadata_mut(object);
@@ -371,18 +371,8 @@ fn prepare_for_create(state: &ServerState, path: &ResourcePath, object: &mut Val
     } else {
         meta.remove("namespace");
     }
-    let name = meta.get("name").and_then(Value::as_str).unwrap_or_default().to_string();
-    let generate_name = meta.get("generateName").and_then(Value::as_str).unwrap_or_default().to_string();
-    if name.is_empty() && !generate_name.is_empty() {
-        meta.insert("name".into(), json!(state.names.generate(&generate_name)));
-    }
-    meta.insert("uid".into(), json!(uuid::Uuid::new_v4().to_string()));
-    meta.insert("creationTimestamp".into(), json!(now_rfc3339()));
-    for field in ["resourceVersion", "deletionTimestamp", "deletionGracePeriodSeconds", "selfLink"] {
+    for field in ["uid", "creationTimestamp", "resourceVersion", "deletionTimestamp", "deletionGracePeriodSeconds", "selfLink"] {
         meta.remove(field);
-    }
-    if resource.plural == "pods" {
-        meta.insert("generation".into(), json!(1));
     }
     // Status is the server's to set: a client's status on create is dropped.
     if matches!(resource.plural, "pods" | "namespaces") {
@@ -391,6 +381,23 @@ fn prepare_for_create(state: &ServerState, path: &ResourcePath, object: &mut Val
         }
     }
     Ok(())
+}
+
+/// Name (from generateName), uid and creation time. As in kube-apiserver this happens
+/// after mutating admission, so admission errors quote the generateName.
+fn assign_identity(state: &ServerState, resource: &ResourceInfo, object: &mut Value) {
+    let meta = metadata_mut(object);
+    let name = meta.get("name").and_then(Value::as_str).unwrap_or_default();
+    let generate_name = meta.get("generateName").and_then(Value::as_str).unwrap_or_default();
+    if name.is_empty() && !generate_name.is_empty() {
+        let generated = state.names.generate(generate_name);
+        meta.insert("name".into(), json!(generated));
+    }
+    meta.insert("uid".into(), json!(uuid::Uuid::new_v4().to_string()));
+    meta.insert("creationTimestamp".into(), json!(now_rfc3339()));
+    if resource.plural == "pods" {
+        meta.insert("generation".into(), json!(1));
+    }
 }
 
 fn created_response(status: StatusCode, object: &Value, warnings: &[String]) -> Response<Body> {
@@ -432,12 +439,13 @@ async fn create_object(
     object: &mut Value,
 ) -> Result<Arc<Value>, ApiError> {
     let resource = path.resource;
-    prepare_for_create(state, path, object)?;
+    prepare_for_create(path, object)?;
     let mut normalized = codec::normalize(resource, object)?;
     defaults::apply_defaults(resource, &mut normalized);
-    let name = display_name(&normalized);
     let attrs = attributes(ctx, path, name_of(&normalized), Operation::Create, None);
     state.admission.admit(&attrs, &mut normalized).await?;
+    assign_identity(state, resource, &mut normalized);
+    let name = name_of(&normalized).to_string();
     // Defaulting runs again for what admission added (a token volume's defaultMode), as
     // a real server's storage round trip does.
     defaults::apply_defaults(resource, &mut normalized);
@@ -451,15 +459,6 @@ async fn create_object(
         .store
         .create(resource, normalized)
         .map_err(|e| store_error(e, resource, &name))
-}
-
-/// The name used in error messages: the name, or the generateName when there is none yet.
-fn display_name(object: &Value) -> String {
-    let meta = &object["metadata"];
-    match meta["name"].as_str().filter(|n| !n.is_empty()) {
-        Some(name) => name.to_string(),
-        None => meta["generateName"].as_str().unwrap_or_default().to_string(),
-    }
 }
 
 async fn update(
