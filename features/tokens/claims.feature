@@ -17,7 +17,8 @@ Feature: The API server checks a token's issuer and claims
       """
     And I remember the metadata.uid of the service account "robot" in namespace "demo" as "robot-uid"
 
-  @embedded-only
+  # upstream case "valid lookup"
+  @embedded-only @upstream:TestTokenGenerateAndValidate
   Scenario: A token with correct claims, held by a Secret, authenticates
     Given a token "forged" signed by the cluster's service-account key with the claims:
       """
@@ -43,7 +44,15 @@ Feature: The API server checks a token's issuer and claims
       username: system:serviceaccount:demo:robot
       uid: "${robot-uid}"
       """
+    And within 5 seconds the secret "robot-signed" in namespace "demo" matches:
+      """
+      metadata:
+        annotations: {kubernetes.io/service-account.uid: "${robot-uid}"}
+      data: {namespace: demo}
+      """
+    And the secret "robot-signed" in namespace "demo" matches the snapshot
 
+  # upstream case "valid key, invalid issuer (rsa)" and the claim checks of the legacy validator
   @embedded-only @upstream:TestTokenGenerateAndValidate
   Scenario Outline: A token is refused when <defect>
     Given a token "forged" signed by the cluster's service-account key with the claims:
@@ -66,6 +75,13 @@ Feature: The API server checks a token's issuer and claims
       stringData: {token: "${forged}"}
       """
     Then the remembered token "forged" is rejected with HTTP 401
+    And within 5 seconds the secret "robot-signed" in namespace "demo" matches:
+      """
+      metadata:
+        annotations: {kubernetes.io/service-account.uid: "${robot-uid}"}
+      data: {namespace: demo}
+      """
+    And the secret "robot-signed" in namespace "demo" matches the snapshot
 
     Examples:
       | defect                                  | iss                       | sub                                | namespace | account | uid                                  |
@@ -77,3 +93,5 @@ Feature: The API server checks a token's issuer and claims
       | the subject names another account       | kubernetes/serviceaccount | system:serviceaccount:demo:other   | demo      | robot   | "${robot-uid}"                       |
       | the subject is not a service account    | kubernetes/serviceaccount | robot                              | demo      | robot   | "${robot-uid}"                       |
       | the account UID is not the account's    | kubernetes/serviceaccount | system:serviceaccount:demo:robot   | demo      | robot   | 00000000-0000-0000-0000-000000000000 |
+      | the subject names another namespace     | kubernetes/serviceaccount | system:serviceaccount:other:robot  | demo      | robot   | "${robot-uid}"                       |
+      | the subject has a part too many         | kubernetes/serviceaccount | system:serviceaccount:demo:robot:x | demo      | robot   | "${robot-uid}"                       |

@@ -3,6 +3,7 @@
 //! diagnostics (objects in its namespaces, recent API requests).
 
 mod actions;
+mod extra;
 mod outcomes;
 mod pods;
 mod setup;
