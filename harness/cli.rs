@@ -29,10 +29,18 @@ pub struct HarnessCli {
     /// Node image for `--cluster kind` (also KUBE_SA_KIND_IMAGE).
     #[arg(long, value_name = "IMAGE")]
     pub kind_image: Option<String>,
+
+    /// Image of `kube-sa serve` for `--cluster container` (also KUBE_SA_CONTAINER_IMAGE);
+    /// build it with `ci/image/build.sh`.
+    #[arg(long, value_name = "IMAGE")]
+    pub container_image: Option<String>,
 }
 
 /// The node image the kind backend uses by default.
 pub const DEFAULT_KIND_IMAGE: &str = "kindest/node:v1.33.1";
+
+/// The image the container backend uses by default (what `ci/image/build.sh` builds).
+pub const DEFAULT_CONTAINER_IMAGE: &str = "kube-sa:dev";
 
 impl HarnessCli {
     /// `--cluster`, else KUBE_SA_CLUSTER, else embedded. An unknown KUBE_SA_CLUSTER is an error.
@@ -58,7 +66,18 @@ impl HarnessCli {
                 .ok()
                 .filter(|v| !v.is_empty());
         }
+        if self.container_image.is_none() {
+            self.container_image = std::env::var("KUBE_SA_CONTAINER_IMAGE")
+                .ok()
+                .filter(|v| !v.is_empty());
+        }
         Ok(())
+    }
+
+    pub fn container_image(&self) -> &str {
+        self.container_image
+            .as_deref()
+            .unwrap_or(DEFAULT_CONTAINER_IMAGE)
     }
 
     pub fn kind_image(&self) -> &str {

@@ -115,6 +115,34 @@ fn scenario_id(
     }
 }
 
+/// Removes every container the run started, saying so.
+async fn remove_containers() {
+    match backends::docker::remove_run_containers().await {
+        Ok(removed) if removed.is_empty() => {
+            if backends::docker::started_any() {
+                println!("conformance: no container of this run is left");
+            }
+        }
+        Ok(removed) => println!(
+            "conformance: removed {} container(s) this run started: {}",
+            removed.len(),
+            removed
+                .iter()
+                .map(|id| backends::docker::short_id(id))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        Err(failure) => eprintln!("conformance: {failure}"),
+    }
+}
+
+/// Ends an interrupted run: containers removed, exit status 130 (as after Ctrl-C).
+async fn interrupted(why: &str) -> ExitCode {
+    eprintln!("\nconformance: interrupted ({why})");
+    remove_containers().await;
+    ExitCode::from(130)
+}
+
 fn main() -> ExitCode {
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -161,14 +189,27 @@ async fn run() -> ExitCode {
     }
 
     kube_sa::apiserver::tls::install_default_crypto_provider();
+    // Ctrl-C and friends end the run through teardown, so no container is left behind.
+    let mut interrupt = match backends::docker::Interrupt::listen() {
+        Ok(interrupt) => interrupt,
+        Err(failure) => {
+            eprintln!("conformance: {failure}");
+            return ExitCode::FAILURE;
+        }
+    };
     let backend_kind = options.custom.cluster();
-    let backend = match Backend::prepare(&options.custom).await {
+    let prepared = tokio::select! {
+        prepared = Backend::prepare(&options.custom) => prepared,
+        why = interrupt.wait() => return interrupted(&why).await,
+    };
+    let backend = match prepared {
         Ok(backend) => Rc::new(backend),
         Err(failure) => {
             eprintln!(
                 "conformance: the {} backend cannot run:\n{failure}",
                 backend_kind.name()
             );
+            remove_containers().await;
             return ExitCode::FAILURE;
         }
     };
@@ -191,8 +232,9 @@ async fn run() -> ExitCode {
         backend.clone(),
         filtered.clone(),
     );
+    let backend_for_logs = backend.clone();
 
-    let result = ConformanceWorld::cucumber()
+    let run = ConformanceWorld::cucumber()
         .with_writer(
             writer::Basic::raw(std::io::stdout(), writer::Coloring::Auto, 0)
                 .summarized()
@@ -211,9 +253,21 @@ async fn run() -> ExitCode {
                 }
             })
         })
-        .after(move |_, _, _, _, world| {
+        .after(move |_, _, scenario, event, world| {
             finished_for_hook.set(finished_for_hook.get() + 1);
+            let failed = matches!(
+                event,
+                cucumber::event::ScenarioFinished::StepFailed(..)
+                    | cucumber::event::ScenarioFinished::BeforeHookFailed(_)
+            );
+            let backend = backend_for_logs.clone();
+            let name = scenario.name.clone();
             Box::pin(async move {
+                if failed {
+                    if let Some(logs) = backend.failure_logs().await {
+                        eprintln!("conformance: scenario {name:?} failed; the cluster's container:\n{logs}");
+                    }
+                }
                 if let Some(world) = world {
                     world.finish().await;
                 }
@@ -233,8 +287,16 @@ async fn run() -> ExitCode {
                 filtered_for_filter.set(filtered_for_filter.get() + 1);
             }
             supported
-        })
-        .await;
+        });
+    let result = tokio::select! {
+        result = run => result,
+        why = interrupt.wait() => {
+            drop(backend);
+            return interrupted(&why).await;
+        }
+    };
+    drop(backend);
+    remove_containers().await;
 
     let _ = junit.flush();
     let mut summary = format!(

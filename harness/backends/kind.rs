@@ -4,18 +4,19 @@
 //!
 //! No registry is reachable on our machines, so [`preflight`] runs before anything
 //! starts and names the missing image. The boot sequence after it has not been run
-//! here; the rendered configuration is covered by `harness/selftest.rs`.
+//! here; the rendered configuration is covered by `harness/selftest.rs`. Starting, port
+//! mapping, exec, logs, health and teardown are the shared plumbing of [`super::docker`],
+//! proven by the `container` backend.
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
+use std::sync::Arc;
 
 use base64::Engine as _;
-use testcontainers::core::{
-    AccessMode, CgroupnsMode, ExecCommand, Host, IntoContainerPort, Mount, WaitFor,
-};
-use testcontainers::runners::AsyncRunner;
+use testcontainers::core::{AccessMode, CgroupnsMode, Host, IntoContainerPort, Mount, WaitFor};
 use testcontainers::{GenericImage, ImageExt};
 
+use super::docker::{self, HarnessContainer, Readiness};
 use super::SharedCluster;
 use crate::cli::HarnessCli;
 use crate::failure::Failure;
@@ -127,50 +128,12 @@ pub fn missing_image_message(image: &str, why: &str) -> String {
 }
 
 /// Fails fast, before anything starts, when Docker or the node image is missing.
-pub fn preflight(image: &str) -> Result<(), Failure> {
-    let output = std::process::Command::new("docker")
-        .args(["image", "inspect", "--format", "{{.Id}}", image])
-        .stdin(Stdio::null())
-        .output()
-        .map_err(|e| {
-            Failure::new(missing_image_message(
-                image,
-                &format!("`docker image inspect` could not run: {e}"),
-            ))
-        })?;
-    if output.status.success() {
-        Ok(())
-    } else {
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        Err(Failure::new(missing_image_message(
-            image,
-            &format!("`docker image inspect {image}` says: {}", stderr.trim()),
-        )))
-    }
+pub async fn preflight(image: &str) -> Result<(), Failure> {
+    docker::require_image(image, |why| missing_image_message(image, why)).await
 }
 
-fn fail(doing: &str) -> impl Fn(testcontainers::TestcontainersError) -> Failure + '_ {
-    move |e| Failure::new(format!("kind backend: {doing}: {e}"))
-}
-
-async fn exec(
-    container: &testcontainers::ContainerAsync<GenericImage>,
-    script: &str,
-) -> Result<String, Failure> {
-    let mut result = container
-        .exec(ExecCommand::new(["sh", "-c", script]))
-        .await
-        .map_err(fail(script))?;
-    let stdout = result.stdout_to_vec().await.map_err(fail(script))?;
-    let stderr = result.stderr_to_vec().await.map_err(fail(script))?;
-    match result.exit_code().await.map_err(fail(script))? {
-        Some(0) | None => Ok(String::from_utf8_lossy(&stdout).into_owned()),
-        Some(code) => Err(Failure::new(format!(
-            "kind backend: `{script}` exited with {code}: {}",
-            String::from_utf8_lossy(&stderr)
-        ))),
-    }
-}
+/// Seconds (before scaling) the node container may take to start running.
+const NODE_START_SECONDS: f64 = 120.0;
 
 fn write(dir: &Path, name: &str, contents: &str) -> Result<PathBuf, Failure> {
     let path = dir.join(name);
@@ -210,9 +173,8 @@ fn spawn(args: &[String], log: &Path) -> Result<KillOnDrop, Failure> {
         })
 }
 
-/// Everything that must live as long as the run.
+/// Everything besides the node container that must live as long as the run.
 struct KindCluster {
-    _container: testcontainers::ContainerAsync<GenericImage>,
     _controller_manager: KillOnDrop,
     _webhook: KillOnDrop,
     _files: tempfile::TempDir,
@@ -220,15 +182,14 @@ struct KindCluster {
 
 pub async fn start(cli: &HarnessCli) -> Result<SharedCluster, Failure> {
     let image = cli.kind_image().to_string();
-    preflight(&image)?;
+    preflight(&image).await?;
     let kubeadm = kubeadm_config(&image)?;
-    let (repository, tag) = image
-        .rsplit_once(':')
-        .ok_or_else(|| Failure::new(format!("image {image:?} has no tag")))?;
+    let (repository, tag) = docker::split_image(&image)?;
+    let port = docker::free_local_port()?;
 
-    let container = GenericImage::new(repository, tag)
-        .with_exposed_port(6443.tcp())
+    let request = GenericImage::new(repository, tag)
         .with_wait_for(WaitFor::Nothing)
+        .with_mapped_port(port, 6443.tcp())
         .with_privileged(true)
         .with_cgroupns_mode(CgroupnsMode::Private)
         .with_security_opt("seccomp=unconfined")
@@ -237,37 +198,52 @@ pub async fn start(cli: &HarnessCli) -> Result<SharedCluster, Failure> {
         .with_env_var("container", "docker")
         .with_mount(Mount::tmpfs_mount("/tmp"))
         .with_mount(Mount::tmpfs_mount("/run"))
-        .with_mount(
+        .with_host(HOST_ALIAS, Host::HostGateway)
+        .with_copy_to("/kind/kubeadm.conf", kubeadm.into_bytes());
+    // Like kind: the host's kernel modules when it has them (a bind mount of a missing
+    // path is refused by the engine).
+    let request = if Path::new("/lib/modules").is_dir() {
+        request.with_mount(
             Mount::bind_mount("/lib/modules", "/lib/modules")
                 .with_access_mode(AccessMode::ReadOnly),
         )
-        .with_host(HOST_ALIAS, Host::HostGateway)
-        .with_copy_to("/kind/kubeadm.conf", kubeadm.into_bytes())
-        .start()
-        .await
-        .map_err(fail("starting the node container"))?;
+    } else {
+        request
+    };
+    let container = HarnessContainer::start(
+        "kind node",
+        docker::publish_on_loopback(request),
+        Readiness::Running,
+        crate::timing::scaled(NODE_START_SECONDS),
+    )
+    .await?;
 
-    exec(&container, "for i in $(seq 600); do systemctl is-active -q containerd && exit 0; sleep 0.1; done; exit 1").await?;
-    exec(
-        &container,
-        "kubeadm init --config=/kind/kubeadm.conf --skip-phases=preflight --skip-token-print",
-    )
-    .await?;
-    exec(
-        &container,
-        "export KUBECONFIG=/etc/kubernetes/admin.conf; \
-         sed 's#{{ .PodSubnet }}#10.244.0.0/16#g' /kind/manifests/default-cni.yaml | kubectl apply -f - && \
-         kubectl taint nodes --all node-role.kubernetes.io/control-plane- || true",
-    )
-    .await?;
-    let admin = exec(&container, "cat /etc/kubernetes/admin.conf").await?;
-    let sa_key = exec(&container, "cat /etc/kubernetes/pki/sa.key").await?;
-    let sa_pub = exec(&container, "cat /etc/kubernetes/pki/sa.pub").await?;
-    let cluster_ca = exec(&container, "cat /etc/kubernetes/pki/ca.crt").await?;
-    let port = container
-        .get_host_port_ipv4(6443)
-        .await
-        .map_err(fail("reading the API server port"))?;
+    let exec = |script: &'static str| container.exec(script);
+    let booted = async {
+        exec("for i in $(seq 600); do systemctl is-active -q containerd && exit 0; sleep 0.1; done; exit 1").await?;
+        exec("kubeadm init --config=/kind/kubeadm.conf --skip-phases=preflight --skip-token-print")
+            .await?;
+        exec(
+            "export KUBECONFIG=/etc/kubernetes/admin.conf; \
+             sed 's#{{ .PodSubnet }}#10.244.0.0/16#g' /kind/manifests/default-cni.yaml | kubectl apply -f - && \
+             kubectl taint nodes --all node-role.kubernetes.io/control-plane- || true",
+        )
+        .await?;
+        Ok::<_, Failure>((
+            exec("cat /etc/kubernetes/admin.conf").await?,
+            exec("cat /etc/kubernetes/pki/sa.key").await?,
+            exec("cat /etc/kubernetes/pki/sa.pub").await?,
+            exec("cat /etc/kubernetes/pki/ca.crt").await?,
+        ))
+    }
+    .await;
+    let (admin, sa_key, sa_pub, cluster_ca) = match booted {
+        Ok(files) => files,
+        Err(failure) => {
+            let logs = container.logs(docker::LOG_TAIL_LINES).await;
+            return Err(Failure::new(format!("{failure}\n{logs}")));
+        }
+    };
     let admin = admin.replace(
         &format!("https://{NODE_NAME}:6443"),
         &format!("https://127.0.0.1:{port}"),
@@ -303,7 +279,8 @@ pub async fn start(cli: &HarnessCli) -> Result<SharedCluster, Failure> {
         &files.path().join("webhook.log"),
     )?;
 
-    let config = super::config_from_kubeconfig_yaml(&admin).await?;
+    let mut config = super::config_from_kubeconfig_yaml(&admin).await?;
+    super::container::bound_requests(&mut config);
     let client = kube::Client::try_from(config.clone())
         .map_err(|e| Failure::new(format!("building a client: {e}")))?;
     let registration = webhook_configuration(
@@ -326,8 +303,8 @@ pub async fn start(cli: &HarnessCli) -> Result<SharedCluster, Failure> {
         config,
         client,
         public_keys,
+        container: Some(Arc::new(container)),
         _keep_alive: Some(Box::new(KindCluster {
-            _container: container,
             _controller_manager: controller_manager,
             _webhook: webhook,
             _files: files,

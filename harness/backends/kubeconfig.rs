@@ -44,6 +44,7 @@ pub async fn connect(cli: &HarnessCli) -> Result<SharedCluster, Failure> {
         config,
         client,
         public_keys,
+        container: None,
         _keep_alive: None,
     })
 }

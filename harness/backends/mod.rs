@@ -1,10 +1,13 @@
 //! Where scenarios run: a fresh in-process cluster each (`embedded`), or one shared
-//! cluster with a namespace per scenario (`kubeconfig`, `kind`).
+//! cluster with a namespace per scenario (`kubeconfig`, `kind`, `container`).
 
 pub mod container;
+pub mod docker;
 pub mod embedded;
 pub mod kind;
 pub mod kubeconfig;
+
+use std::sync::Arc;
 
 use kube_sa::apiserver::ApiServer;
 use kube_sa::serviceaccount::PublicKey;
@@ -98,7 +101,10 @@ pub struct SharedCluster {
     pub config: kube::Config,
     pub client: kube::Client,
     pub public_keys: Vec<PublicKey>,
-    /// Keeps whatever runs the cluster (a kind node container) alive for the run.
+    /// The container that runs the cluster (`container`, `kind`): checked before each
+    /// scenario, its logs shown when one fails.
+    pub container: Option<Arc<docker::HarnessContainer>>,
+    /// Keeps whatever else the cluster needs (processes, files) alive for the run.
     pub _keep_alive: Option<Box<dyn std::any::Any + Send + Sync>>,
 }
 
@@ -124,7 +130,10 @@ impl Backend {
                 kind: BackendKind::Kind,
                 cluster: Box::new(kind::start(cli).await?),
             }),
-            BackendKind::Container => Err(container::not_implemented()),
+            BackendKind::Container => Ok(Backend::Shared {
+                kind: BackendKind::Container,
+                cluster: Box::new(container::start(cli).await?),
+            }),
         }
     }
 
@@ -146,14 +155,39 @@ impl Backend {
     ) -> Result<ScenarioCluster, Failure> {
         match self {
             Backend::Embedded => embedded::start(options).await,
-            Backend::Shared { cluster, .. } => Ok(ScenarioCluster {
-                client: cluster.client.clone(),
-                config: cluster.config.clone(),
-                server: None,
-                public_keys: cluster.public_keys.clone(),
-                unique_namespaces: true,
-            }),
+            Backend::Shared { cluster, .. } => {
+                // A stopped or paused cluster container fails the scenario at once, saying so.
+                if let Some(container) = &cluster.container {
+                    container.health().await.map_err(|failure| {
+                        failure.context("the cluster's container cannot serve this scenario")
+                    })?;
+                }
+                Ok(ScenarioCluster {
+                    client: cluster.client.clone(),
+                    config: cluster.config.clone(),
+                    server: None,
+                    public_keys: cluster.public_keys.clone(),
+                    unique_namespaces: true,
+                })
+            }
         }
+    }
+
+    /// What a failed scenario shows about the cluster's container: its log lines since the
+    /// last failure and its state. `None` when no container runs the cluster.
+    pub async fn failure_logs(&self) -> Option<String> {
+        let Backend::Shared { cluster, .. } = self else {
+            return None;
+        };
+        let container = cluster.container.as_ref()?;
+        let state = match container.health().await {
+            Ok(()) => "it is running".to_string(),
+            Err(failure) => failure.to_string(),
+        };
+        Some(format!(
+            "{}(state: {state})",
+            container.new_logs(docker::LOG_TAIL_LINES).await
+        ))
     }
 }
 
