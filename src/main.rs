@@ -12,7 +12,11 @@ use kube_sa::controllers::{ControllersConfig, TokensControllerOptions};
 use kube_sa::serviceaccount::{load_public_key_files, SigningKey, TokenGenerator};
 
 #[derive(Parser)]
-#[command(name = "kube-sa", version, about = "Kubernetes service-account automation")]
+#[command(
+    name = "kube-sa",
+    version,
+    about = "Kubernetes service-account automation"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -87,7 +91,10 @@ struct ServeArgs {
 
 /// Reads the key and CA files named on the command line; errors name the file.
 fn service_account_options(args: &ServeArgs) -> anyhow::Result<ServiceAccountOptions> {
-    let mut options = ServiceAccountOptions { lookup: args.service_account_lookup, ..Default::default() };
+    let mut options = ServiceAccountOptions {
+        lookup: args.service_account_lookup,
+        ..Default::default()
+    };
     if let Some(path) = &args.service_account_private_key_file {
         options.signing_key = Some(Arc::new(SigningKey::from_file(path)?));
     }
@@ -95,7 +102,8 @@ fn service_account_options(args: &ServeArgs) -> anyhow::Result<ServiceAccountOpt
         options.verification_keys = load_public_key_files(&args.service_account_key_file)?;
     }
     if let Some(path) = &args.root_ca_file {
-        let ca = std::fs::read(path).with_context(|| format!("reading --root-ca-file {}", path.display()))?;
+        let ca = std::fs::read(path)
+            .with_context(|| format!("reading --root-ca-file {}", path.display()))?;
         options.root_ca = Some(ca);
     }
     Ok(options)
@@ -110,7 +118,9 @@ fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     runtime.block_on(async move {
         match cli.command {
             Command::Serve(args) => serve(args).await,
@@ -126,7 +136,9 @@ fn parse_advertise(value: &str) -> anyhow::Result<(String, Option<u16>)> {
     }
     match value.rsplit_once(':') {
         Some((host, port)) if !host.contains(':') => {
-            let port = port.parse().with_context(|| format!("invalid port in --advertise-address {value:?}"))?;
+            let port = port
+                .parse()
+                .with_context(|| format!("invalid port in --advertise-address {value:?}"))?;
             Ok((host.to_string(), Some(port)))
         }
         _ => Ok((value.trim_matches(['[', ']']).to_string(), None)),
@@ -135,12 +147,17 @@ fn parse_advertise(value: &str) -> anyhow::Result<(String, Option<u16>)> {
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let options = service_account_options(&args)?;
-    let mut builder = kube_sa::apiserver::ApiServer::builder().listen(args.listen).service_accounts(options);
+    let mut builder = kube_sa::apiserver::ApiServer::builder()
+        .listen(args.listen)
+        .service_accounts(options);
     if let Some(advertise) = &args.advertise_address {
         let (host, port) = parse_advertise(advertise)?;
         builder = builder.advertise(host, port);
     }
-    let server = builder.start().await.context("starting the embedded API server")?;
+    let server = builder
+        .start()
+        .await
+        .context("starting the embedded API server")?;
     if let Some(path) = &args.kubeconfig_out {
         kube_sa::apiserver::kubeconfig::write_atomically(path, server.kubeconfig_yaml())
             .with_context(|| format!("writing kubeconfig to {}", path.display()))?;
@@ -157,7 +174,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
 }
 
 /// A client for the cluster a kubeconfig file names.
-async fn client_from_kubeconfig(path: &std::path::Path) -> anyhow::Result<(kube::Client, kube::Config)> {
+async fn client_from_kubeconfig(
+    path: &std::path::Path,
+) -> anyhow::Result<(kube::Client, kube::Config)> {
     let kubeconfig = kube::config::Kubeconfig::read_from(path)
         .with_context(|| format!("reading kubeconfig {}", path.display()))?;
     let config = kube::Config::from_custom_kubeconfig(kubeconfig, &Default::default())
@@ -169,10 +188,13 @@ async fn client_from_kubeconfig(path: &std::path::Path) -> anyhow::Result<(kube:
 
 async fn controller_manager(args: ControllerManagerArgs) -> anyhow::Result<()> {
     kube_sa::apiserver::tls::install_default_crypto_provider();
-    let key = Arc::new(SigningKey::from_file(&args.service_account_private_key_file)?);
+    let key = Arc::new(SigningKey::from_file(
+        &args.service_account_private_key_file,
+    )?);
     let (client, config) = client_from_kubeconfig(&args.kubeconfig).await?;
     let root_ca = match &args.root_ca_file {
-        Some(path) => std::fs::read(path).with_context(|| format!("reading --root-ca-file {}", path.display()))?,
+        Some(path) => std::fs::read(path)
+            .with_context(|| format!("reading --root-ca-file {}", path.display()))?,
         None => config
             .root_cert
             .unwrap_or_default()

@@ -54,7 +54,10 @@ mod tests {
         let name = RandomNames.generate("default-token-");
         let suffix = name.strip_prefix("default-token-").expect("base kept");
         assert_eq!(suffix.len(), SUFFIX_LENGTH);
-        assert!(suffix.bytes().all(|b| SUFFIX_ALPHABET.contains(&b)), "{suffix}");
+        assert!(
+            suffix.bytes().all(|b| SUFFIX_ALPHABET.contains(&b)),
+            "{suffix}"
+        );
     }
 
     #[test]

@@ -22,9 +22,15 @@ impl ClientAccountLookup {
     /// Starts the service-account cache; lookups work at once (misses go to the API).
     pub fn start(client: Client) -> Self {
         let (reader, writer) = reflector::store();
-        let stream = reflector::reflector(writer, watcher(Api::<ServiceAccount>::all(client.clone()), watcher::Config::default()))
-            .default_backoff()
-            .applied_objects();
+        let stream = reflector::reflector(
+            writer,
+            watcher(
+                Api::<ServiceAccount>::all(client.clone()),
+                watcher::Config::default(),
+            ),
+        )
+        .default_backoff()
+        .applied_objects();
         let cache_task = tokio::spawn(async move {
             futures::pin_mut!(stream);
             while let Some(event) = stream.next().await {
@@ -33,7 +39,11 @@ impl ClientAccountLookup {
                 }
             }
         });
-        Self { client, service_accounts: reader, cache_task }
+        Self {
+            client,
+            service_accounts: reader,
+            cache_task,
+        }
     }
 }
 
@@ -79,9 +89,13 @@ impl AccountLookup for ClientAccountLookup {
 
     /// Token secrets are read live: a cache could lag behind the account that references
     /// a token created a moment ago, and the pod would be refused for no reason.
-    fn list_secrets<'a>(&'a self, namespace: &'a str) -> BoxFuture<'a, Result<Vec<Secret>, LookupError>> {
+    fn list_secrets<'a>(
+        &'a self,
+        namespace: &'a str,
+    ) -> BoxFuture<'a, Result<Vec<Secret>, LookupError>> {
         Box::pin(async move {
-            let params = ListParams::default().fields(&format!("type={SERVICE_ACCOUNT_TOKEN_SECRET_TYPE}"));
+            let params =
+                ListParams::default().fields(&format!("type={SERVICE_ACCOUNT_TOKEN_SECRET_TYPE}"));
             Api::<Secret>::namespaced(self.client.clone(), namespace)
                 .list(&params)
                 .await

@@ -22,20 +22,35 @@ const MAX_REVIEW_BYTES: usize = 3 * 1024 * 1024;
 #[derive(Debug, thiserror::Error)]
 pub enum WebhookServerError {
     #[error("reading TLS certificate file {path}: {source}")]
-    Certificate { path: String, source: rustls::pki_types::pem::Error },
+    Certificate {
+        path: String,
+        source: rustls::pki_types::pem::Error,
+    },
     #[error("reading TLS private key file {path}: {source}")]
-    PrivateKey { path: String, source: rustls::pki_types::pem::Error },
+    PrivateKey {
+        path: String,
+        source: rustls::pki_types::pem::Error,
+    },
     #[error("TLS configuration: {0}")]
     Tls(#[from] rustls::Error),
 }
 
 /// A TLS server configuration from PEM files (certificate chain, private key).
-pub fn tls_config_from_files(cert: &Path, key: &Path) -> Result<Arc<rustls::ServerConfig>, WebhookServerError> {
+pub fn tls_config_from_files(
+    cert: &Path,
+    key: &Path,
+) -> Result<Arc<rustls::ServerConfig>, WebhookServerError> {
     let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert)
         .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
-        .map_err(|source| WebhookServerError::Certificate { path: cert.display().to_string(), source })?;
-    let private_key = PrivateKeyDer::from_pem_file(key)
-        .map_err(|source| WebhookServerError::PrivateKey { path: key.display().to_string(), source })?;
+        .map_err(|source| WebhookServerError::Certificate {
+            path: cert.display().to_string(),
+            source,
+        })?;
+    let private_key =
+        PrivateKeyDer::from_pem_file(key).map_err(|source| WebhookServerError::PrivateKey {
+            path: key.display().to_string(),
+            source,
+        })?;
     tls_config(chain, private_key)
 }
 
@@ -44,10 +59,11 @@ pub fn tls_config(
     chain: Vec<CertificateDer<'static>>,
     key: PrivateKeyDer<'static>,
 ) -> Result<Arc<rustls::ServerConfig>, WebhookServerError> {
-    let mut config = rustls::ServerConfig::builder_with_provider(crate::apiserver::tls::crypto_provider())
-        .with_safe_default_protocol_versions()?
-        .with_no_client_auth()
-        .with_single_cert(chain, key)?;
+    let mut config =
+        rustls::ServerConfig::builder_with_provider(crate::apiserver::tls::crypto_provider())
+            .with_safe_default_protocol_versions()?
+            .with_no_client_auth()
+            .with_single_cert(chain, key)?;
     config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     Ok(Arc::new(config))
 }
@@ -60,7 +76,11 @@ pub struct WebhookState {
 }
 
 /// Serves AdmissionReview POSTs on any path (and `GET /healthz`) until the task is dropped.
-pub async fn serve(listener: TcpListener, tls: Arc<rustls::ServerConfig>, state: Arc<WebhookState>) {
+pub async fn serve(
+    listener: TcpListener,
+    tls: Arc<rustls::ServerConfig>,
+    state: Arc<WebhookState>,
+) {
     let acceptor = tokio_rustls::TlsAcceptor::from(tls);
     loop {
         let (stream, peer) = match listener.accept().await {
@@ -84,35 +104,67 @@ pub async fn serve(listener: TcpListener, tls: Arc<rustls::ServerConfig>, state:
                 let state = state.clone();
                 async move { Ok::<_, Infallible>(handle(&state, req).await) }
             });
-            let builder = hyper_util::server::conn::auto::Builder::new(hyper_util::rt::TokioExecutor::new());
-            if let Err(e) = builder.serve_connection(hyper_util::rt::TokioIo::new(tls), service).await {
+            let builder =
+                hyper_util::server::conn::auto::Builder::new(hyper_util::rt::TokioExecutor::new());
+            if let Err(e) = builder
+                .serve_connection(hyper_util::rt::TokioIo::new(tls), service)
+                .await
+            {
                 tracing::debug!(%peer, error = %e, "connection ended");
             }
         });
     }
 }
 
-fn respond(status: StatusCode, content_type: &'static str, body: impl Into<Bytes>) -> Response<Full<Bytes>> {
+fn respond(
+    status: StatusCode,
+    content_type: &'static str,
+    body: impl Into<Bytes>,
+) -> Response<Full<Bytes>> {
     let mut response = Response::new(Full::new(body.into()));
     *response.status_mut() = status;
-    response.headers_mut().insert(header::CONTENT_TYPE, http::HeaderValue::from_static(content_type));
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        http::HeaderValue::from_static(content_type),
+    );
     response
 }
 
 async fn handle(state: &WebhookState, req: Request<Incoming>) -> Response<Full<Bytes>> {
     match (req.method(), req.uri().path()) {
-        (&Method::GET, "/healthz" | "/readyz" | "/livez") => respond(StatusCode::OK, "text/plain", "ok"),
+        (&Method::GET, "/healthz" | "/readyz" | "/livez") => {
+            respond(StatusCode::OK, "text/plain", "ok")
+        }
         (&Method::POST, path) => {
             let span = tracing::info_span!("review", %path);
             let _guard = span.enter();
-            let body = match Limited::new(req.into_body(), MAX_REVIEW_BYTES).collect().await {
+            let body = match Limited::new(req.into_body(), MAX_REVIEW_BYTES)
+                .collect()
+                .await
+            {
                 Ok(body) => body.to_bytes(),
-                Err(e) => return respond(StatusCode::BAD_REQUEST, "text/plain", format!("reading the request: {e}")),
+                Err(e) => {
+                    return respond(
+                        StatusCode::BAD_REQUEST,
+                        "text/plain",
+                        format!("reading the request: {e}"),
+                    )
+                }
             };
-            let answer = review(&body, state.lookup.as_ref(), state.names.as_ref(), &state.config).await;
+            let answer = review(
+                &body,
+                state.lookup.as_ref(),
+                state.names.as_ref(),
+                &state.config,
+            )
+            .await;
             respond(StatusCode::OK, "application/json", answer)
         }
-        _ => respond(StatusCode::METHOD_NOT_ALLOWED, "text/plain", "POST an AdmissionReview"),
+        _ => respond(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "text/plain",
+            "POST an AdmissionReview",
+        ),
     }
 }
 
@@ -130,19 +182,32 @@ mod tests {
     struct OneAccount;
 
     fn account() -> ServiceAccount {
-        serde_json::from_value(json!({"metadata": {"name": "default", "namespace": "ns", "uid": "u1"},
-            "secrets": [{"name": "default-token-abc12"}]}))
+        serde_json::from_value(
+            json!({"metadata": {"name": "default", "namespace": "ns", "uid": "u1"},
+            "secrets": [{"name": "default-token-abc12"}]}),
+        )
         .expect("sa")
     }
 
     impl AccountLookup for OneAccount {
-        fn cached_service_account<'a>(&'a self, _: &'a str, name: &'a str) -> BoxFuture<'a, Result<Option<ServiceAccount>, LookupError>> {
+        fn cached_service_account<'a>(
+            &'a self,
+            _: &'a str,
+            name: &'a str,
+        ) -> BoxFuture<'a, Result<Option<ServiceAccount>, LookupError>> {
             Box::pin(async move { Ok((name == "default").then(account)) })
         }
-        fn get_service_account<'a>(&'a self, _: &'a str, name: &'a str) -> BoxFuture<'a, Result<ServiceAccount, LookupError>> {
+        fn get_service_account<'a>(
+            &'a self,
+            _: &'a str,
+            name: &'a str,
+        ) -> BoxFuture<'a, Result<ServiceAccount, LookupError>> {
             Box::pin(async move { Err(LookupError::NotFound(name.to_string())) })
         }
-        fn list_secrets<'a>(&'a self, _: &'a str) -> BoxFuture<'a, Result<Vec<Secret>, LookupError>> {
+        fn list_secrets<'a>(
+            &'a self,
+            _: &'a str,
+        ) -> BoxFuture<'a, Result<Vec<Secret>, LookupError>> {
             Box::pin(async move {
                 let secret: Secret = serde_json::from_value(json!({"metadata": {"name": "default-token-abc12", "namespace": "ns",
                     "annotations": {"kubernetes.io/service-account.name": "default", "kubernetes.io/service-account.uid": "u1"}},
@@ -181,24 +246,38 @@ mod tests {
         let mut roots = rustls::RootCertStore::empty();
         let ca = CertificateDer::from_pem_slice(ca_pem.as_bytes()).expect("ca");
         roots.add(ca).expect("root");
-        let config = rustls::ClientConfig::builder_with_provider(crate::apiserver::tls::crypto_provider())
-            .with_safe_default_protocol_versions()
-            .expect("versions")
-            .with_root_certificates(roots)
-            .with_no_client_auth();
+        let config =
+            rustls::ClientConfig::builder_with_provider(crate::apiserver::tls::crypto_provider())
+                .with_safe_default_protocol_versions()
+                .expect("versions")
+                .with_root_certificates(roots)
+                .with_no_client_auth();
         let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
         let tcp = tokio::net::TcpStream::connect(addr).await.expect("connect");
         let server_name = rustls::pki_types::ServerName::try_from("127.0.0.1").expect("name");
-        let tls = connector.connect(server_name, tcp).await.expect("TLS handshake");
-        let (mut sender, conn) = hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(tls)).await.expect("http");
+        let tls = connector
+            .connect(server_name, tcp)
+            .await
+            .expect("TLS handshake");
+        let (mut sender, conn) =
+            hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(tls))
+                .await
+                .expect("http");
         tokio::spawn(conn);
         let request = Request::post("/mutate")
             .header(header::CONTENT_TYPE, "application/json")
-            .body(Full::new(Bytes::from(serde_json::to_vec(&body).expect("json"))))
+            .body(Full::new(Bytes::from(
+                serde_json::to_vec(&body).expect("json"),
+            )))
             .expect("request");
         let response = sender.send_request(request).await.expect("response");
         assert_eq!(response.status(), StatusCode::OK);
-        let bytes = response.into_body().collect().await.expect("body").to_bytes();
+        let bytes = response
+            .into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes();
         serde_json::from_slice(&bytes).expect("review json")
     }
 
@@ -232,7 +311,10 @@ mod tests {
             patched["spec"]["containers"][0]["volumeMounts"][0],
             json!({"name": "default-token-abc12", "readOnly": true, "mountPath": "/var/run/secrets/kubernetes.io/serviceaccount"})
         );
-        assert_eq!(patched["spec"]["volumes"][0], json!({"name": "default-token-abc12", "secret": {"secretName": "default-token-abc12"}}));
+        assert_eq!(
+            patched["spec"]["volumes"][0],
+            json!({"name": "default-token-abc12", "secret": {"secretName": "default-token-abc12"}})
+        );
     }
 
     #[tokio::test]
@@ -253,7 +335,12 @@ mod tests {
     #[tokio::test]
     async fn a_malformed_review_is_a_400() {
         let (addr, ca) = start().await;
-        let answer = post(addr, &ca, json!({"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview"})).await;
+        let answer = post(
+            addr,
+            &ca,
+            json!({"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview"}),
+        )
+        .await;
         assert_eq!(answer["response"]["allowed"], false);
         assert_eq!(answer["response"]["status"]["code"], 400);
     }

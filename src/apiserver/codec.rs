@@ -21,7 +21,10 @@ pub fn normalize(resource: &ResourceInfo, object: &Value) -> Result<Value, ApiEr
     }
 }
 
-fn round_trip<T: DeserializeOwned + Serialize>(resource: &ResourceInfo, object: &Value) -> Result<Value, ApiError> {
+fn round_trip<T: DeserializeOwned + Serialize>(
+    resource: &ResourceInfo,
+    object: &Value,
+) -> Result<Value, ApiError> {
     let typed: T = T::deserialize(object).map_err(|e| {
         ApiError::bad_request(format!(
             "{kind} in version \"{version}\" cannot be handled as a {kind}: {e}",
@@ -43,7 +46,10 @@ mod tests {
         let pod = json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},
             "spec": {"containers": [{"name": "c", "image": "i", "bogus": 1}], "nope": true}});
         let normalized = normalize(&PODS, &pod).expect("valid");
-        assert_eq!(normalized["spec"]["containers"][0], json!({"name": "c", "image": "i"}));
+        assert_eq!(
+            normalized["spec"]["containers"][0],
+            json!({"name": "c", "image": "i"})
+        );
         assert!(normalized["spec"].get("nope").is_none());
     }
 
@@ -52,6 +58,11 @@ mod tests {
         let secret = json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": 5}});
         let err = normalize(&SECRETS, &secret).expect_err("invalid");
         assert_eq!(err.code, 400);
-        assert!(err.message.starts_with("Secret in version \"v1\" cannot be handled as a Secret: "), "{}", err.message);
+        assert!(
+            err.message
+                .starts_with("Secret in version \"v1\" cannot be handled as a Secret: "),
+            "{}",
+            err.message
+        );
     }
 }

@@ -3,8 +3,8 @@
 //! the controllers.
 
 use futures::future::BoxFuture;
-use serde::Deserialize;
 use k8s_openapi::api::core::v1::{Pod, Secret, ServiceAccount};
+use serde::Deserialize;
 use serde_json::Value;
 use std::sync::{Arc, OnceLock};
 
@@ -42,12 +42,20 @@ impl StoreTokenGetter {
 }
 
 impl ServiceAccountTokenGetter for StoreTokenGetter {
-    fn get_service_account<'a>(&'a self, namespace: &'a str, name: &'a str) -> BoxFuture<'a, Result<ServiceAccount, GetterError>> {
+    fn get_service_account<'a>(
+        &'a self,
+        namespace: &'a str,
+        name: &'a str,
+    ) -> BoxFuture<'a, Result<ServiceAccount, GetterError>> {
         let result = self.get(&SERVICE_ACCOUNTS, namespace, name);
         Box::pin(async move { result })
     }
 
-    fn get_secret<'a>(&'a self, namespace: &'a str, name: &'a str) -> BoxFuture<'a, Result<Secret, GetterError>> {
+    fn get_secret<'a>(
+        &'a self,
+        namespace: &'a str,
+        name: &'a str,
+    ) -> BoxFuture<'a, Result<Secret, GetterError>> {
         let result = self.get(&SECRETS, namespace, name);
         Box::pin(async move { result })
     }
@@ -63,7 +71,11 @@ pub struct ServiceAccountAdmission {
 
 impl ServiceAccountAdmission {
     pub fn new(names: Arc<dyn NameGenerator>, config: sa_admission::Config) -> Self {
-        Self { lookup: OnceLock::new(), names, config }
+        Self {
+            lookup: OnceLock::new(),
+            names,
+            config,
+        }
     }
 
     /// Connects the plugin to the API; until then pods are refused with a retryable error.
@@ -76,10 +88,18 @@ impl ServiceAccountAdmission {
 /// ServerTimeout unchanged.
 pub fn denial_to_api_error(denial: &Denial, pod: &Pod) -> ApiError {
     match denial {
-        Denial::Forbidden(message) => ApiError::forbidden(&PODS, &sa_admission::forbidden_object_name(pod), message),
-        Denial::ServerTimeout { message, retry_after_seconds } => {
-            ApiError::server_timeout("serviceaccounts", "create pod", message.clone(), *retry_after_seconds)
+        Denial::Forbidden(message) => {
+            ApiError::forbidden(&PODS, &sa_admission::forbidden_object_name(pod), message)
         }
+        Denial::ServerTimeout {
+            message,
+            retry_after_seconds,
+        } => ApiError::server_timeout(
+            "serviceaccounts",
+            "create pod",
+            message.clone(),
+            *retry_after_seconds,
+        ),
     }
 }
 
@@ -88,7 +108,11 @@ impl AdmissionPlugin for ServiceAccountAdmission {
         sa_admission::PLUGIN_NAME
     }
 
-    fn admit<'a>(&'a self, attrs: &'a Attributes, object: &'a mut Value) -> BoxFuture<'a, Result<(), ApiError>> {
+    fn admit<'a>(
+        &'a self,
+        attrs: &'a Attributes,
+        object: &'a mut Value,
+    ) -> BoxFuture<'a, Result<(), ApiError>> {
         Box::pin(async move {
             if attrs.resource.plural != PODS.plural || attrs.subresource.is_some() {
                 return Ok(());
@@ -106,10 +130,21 @@ impl AdmissionPlugin for ServiceAccountAdmission {
                     1,
                 ));
             };
-            let mut pod: Pod = Pod::deserialize(&*object).map_err(|e| ApiError::bad_request(e.to_string()))?;
-            match sa_admission::admit(&mut pod, operation, &attrs.namespace, lookup.as_ref(), self.names.as_ref(), &self.config).await {
+            let mut pod: Pod =
+                Pod::deserialize(&*object).map_err(|e| ApiError::bad_request(e.to_string()))?;
+            match sa_admission::admit(
+                &mut pod,
+                operation,
+                &attrs.namespace,
+                lookup.as_ref(),
+                self.names.as_ref(),
+                &self.config,
+            )
+            .await
+            {
                 Ok(()) => {
-                    *object = serde_json::to_value(&pod).map_err(|e| ApiError::internal(e.to_string()))?;
+                    *object = serde_json::to_value(&pod)
+                        .map_err(|e| ApiError::internal(e.to_string()))?;
                     Ok(())
                 }
                 Err(denial) => Err(denial_to_api_error(&denial, &pod)),
@@ -164,23 +199,35 @@ pub(crate) struct PreparedComponents {
 }
 
 impl PreparedComponents {
-    pub(crate) fn new(mut options: ServiceAccountOptions, names: Arc<dyn NameGenerator>) -> Result<Self, ComponentsError> {
+    pub(crate) fn new(
+        mut options: ServiceAccountOptions,
+        names: Arc<dyn NameGenerator>,
+    ) -> Result<Self, ComponentsError> {
         let signing_key = match options.signing_key.clone() {
             Some(key) => key,
             // ECDSA P-256: generated in microseconds, where RSA takes tens of milliseconds.
             None => Arc::new(crate::serviceaccount::SigningKey::generate_ecdsa_p256()?),
         };
         if options.verification_keys.is_empty() {
-            options.verification_keys.push(signing_key.public_key().clone());
+            options
+                .verification_keys
+                .push(signing_key.public_key().clone());
         }
         options.signing_key = Some(signing_key.clone());
         let generator = Arc::new(crate::serviceaccount::TokenGenerator::legacy(signing_key));
         let admission = Arc::new(ServiceAccountAdmission::new(names, options.admission));
-        Ok(Self { options, generator, admission })
+        Ok(Self {
+            options,
+            generator,
+            admission,
+        })
     }
 
     /// The service-account token authenticator, reading through the store.
-    pub(crate) fn authenticator(&self, store: Arc<Store>) -> Arc<dyn crate::apiserver::authn::TokenAuthenticator> {
+    pub(crate) fn authenticator(
+        &self,
+        store: Arc<Store>,
+    ) -> Arc<dyn crate::apiserver::authn::TokenAuthenticator> {
         Arc::new(crate::serviceaccount::LegacyTokenAuthenticator::new(
             self.options.verification_keys.clone(),
             self.options.lookup,
@@ -197,16 +244,22 @@ impl PreparedComponents {
         names: Arc<dyn NameGenerator>,
         mut shutdown: tokio::sync::watch::Receiver<bool>,
     ) -> Option<tokio::task::JoinHandle<()>> {
-        self.admission
-            .set_lookup(Arc::new(crate::admission::client_lookup::ClientAccountLookup::start(client.clone())));
+        self.admission.set_lookup(Arc::new(
+            crate::admission::client_lookup::ClientAccountLookup::start(client.clone()),
+        ));
         if !self.options.controllers {
             return None;
         }
-        let root_ca = self.options.root_ca.clone().unwrap_or_else(|| cluster_ca_pem.as_bytes().to_vec());
+        let root_ca = self
+            .options
+            .root_ca
+            .clone()
+            .unwrap_or_else(|| cluster_ca_pem.as_bytes().to_vec());
         let tokens = crate::controllers::TokensControllerOptions::new(self.generator.clone())
             .root_ca(root_ca)
             .names(names);
-        let config = crate::controllers::ControllersConfig::new(self.generator.clone()).tokens(tokens);
+        let config =
+            crate::controllers::ControllersConfig::new(self.generator.clone()).tokens(tokens);
         Some(tokio::spawn(async move {
             let stop = async move {
                 let _ = shutdown.wait_for(|stopped| *stopped).await;

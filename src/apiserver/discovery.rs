@@ -477,7 +477,10 @@ mod tests {
         assert_eq!(review["name"], "selfsubjectreviews");
         assert_eq!(review["verbs"], json!(["create"]));
         assert!(review.get("storageVersionHash").is_none());
-        assert!(api_resource_list("authentication.k8s.io", "v1beta1").is_some(), "kubectl 1.27's whoami");
+        assert!(
+            api_resource_list("authentication.k8s.io", "v1beta1").is_some(),
+            "kubectl 1.27's whoami"
+        );
         assert!(api_resource_list("authentication.k8s.io", "v2").is_none());
         assert!(api_resource_list("", "v2").is_none());
     }

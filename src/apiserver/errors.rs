@@ -29,7 +29,10 @@ pub enum FieldErrorKind {
     /// `Forbidden: <detail>`
     Forbidden(String),
     /// `Unsupported value: <value>: supported values: ...`
-    NotSupported { value: String, supported: Vec<String> },
+    NotSupported {
+        value: String,
+        supported: Vec<String>,
+    },
     /// `Duplicate value: <value>`
     Duplicate(String),
     /// `Too long: may not be more than N bytes` style, detail given whole.
@@ -38,17 +41,26 @@ pub enum FieldErrorKind {
 
 impl FieldError {
     pub fn required(field: impl Into<String>) -> Self {
-        Self { field: field.into(), kind: FieldErrorKind::Required(None) }
+        Self {
+            field: field.into(),
+            kind: FieldErrorKind::Required(None),
+        }
     }
     /// `value` is shown as a quoted string.
     pub fn invalid(field: impl Into<String>, value: &str, detail: impl Into<String>) -> Self {
         Self {
             field: field.into(),
-            kind: FieldErrorKind::Invalid { value: format!("{value:?}"), detail: detail.into() },
+            kind: FieldErrorKind::Invalid {
+                value: format!("{value:?}"),
+                detail: detail.into(),
+            },
         }
     }
     pub fn forbidden(field: impl Into<String>, detail: impl Into<String>) -> Self {
-        Self { field: field.into(), kind: FieldErrorKind::Forbidden(detail.into()) }
+        Self {
+            field: field.into(),
+            kind: FieldErrorKind::Forbidden(detail.into()),
+        }
     }
     /// `reason` of the matching `StatusCause`.
     pub fn cause_reason(&self) -> &'static str {
@@ -69,11 +81,16 @@ impl FieldError {
             FieldErrorKind::Invalid { value, detail } if detail.is_empty() => {
                 format!("Invalid value: {value}")
             }
-            FieldErrorKind::Invalid { value, detail } => format!("Invalid value: {value}: {detail}"),
+            FieldErrorKind::Invalid { value, detail } => {
+                format!("Invalid value: {value}: {detail}")
+            }
             FieldErrorKind::Forbidden(d) => format!("Forbidden: {d}"),
             FieldErrorKind::NotSupported { value, supported } => {
                 let quoted: Vec<String> = supported.iter().map(|s| format!("{s:?}")).collect();
-                format!("Unsupported value: {value}: supported values: {}", quoted.join(", "))
+                format!(
+                    "Unsupported value: {value}: supported values: {}",
+                    quoted.join(", ")
+                )
             }
             FieldErrorKind::Duplicate(v) => format!("Duplicate value: {v}"),
             FieldErrorKind::TooLong(d) => format!("Too long: {d}"),
@@ -151,8 +168,12 @@ impl ApiError {
 
     /// 404 `pods "x" not found`.
     pub fn not_found(resource: &ResourceInfo, name: &str) -> Self {
-        Self::new(404, "NotFound", format!("{} \"{}\" not found", resource.group_resource(), name))
-            .with_resource(resource, name)
+        Self::new(
+            404,
+            "NotFound",
+            format!("{} \"{}\" not found", resource.group_resource(), name),
+        )
+        .with_resource(resource, name)
     }
 
     /// 409 `pods "x" already exists`.
@@ -179,7 +200,12 @@ impl ApiError {
         Self::new(
             409,
             "Conflict",
-            format!("Operation cannot be fulfilled on {} \"{}\": {}", resource.group_resource(), name, why),
+            format!(
+                "Operation cannot be fulfilled on {} \"{}\": {}",
+                resource.group_resource(),
+                name,
+                why
+            ),
         )
         .with_resource(resource, name)
     }
@@ -190,7 +216,10 @@ impl ApiError {
             [one] => one.to_string(),
             many => format!(
                 "[{}]",
-                many.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+                many.iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
         };
         let kind_prefix = if resource.group.is_empty() {
@@ -198,7 +227,11 @@ impl ApiError {
         } else {
             format!("{}.{}", resource.kind, resource.group)
         };
-        let mut err = Self::new(422, "Invalid", format!("{kind_prefix} \"{name}\" is invalid: {rendered}"));
+        let mut err = Self::new(
+            422,
+            "Invalid",
+            format!("{kind_prefix} \"{name}\" is invalid: {rendered}"),
+        );
         err.name = Some(name.to_string());
         err.group = Some(resource.group.to_string());
         err.kind = Some(resource.kind.to_string());
@@ -218,7 +251,12 @@ impl ApiError {
         Self::new(
             403,
             "Forbidden",
-            format!("{} \"{}\" is forbidden: {}", resource.group_resource(), name, why),
+            format!(
+                "{} \"{}\" is forbidden: {}",
+                resource.group_resource(),
+                name,
+                why
+            ),
         )
         .with_resource(resource, name)
     }
@@ -285,7 +323,11 @@ impl ApiError {
     }
 
     pub fn too_large(limit: usize) -> Self {
-        Self::new(413, "RequestEntityTooLarge", format!("request entity too large: limit is {limit}"))
+        Self::new(
+            413,
+            "RequestEntityTooLarge",
+            format!("request entity too large: limit is {limit}"),
+        )
     }
 
     /// 410 Gone for a watch or list continue that is too old.
@@ -294,11 +336,20 @@ impl ApiError {
     }
 
     pub fn internal(message: impl Into<String>) -> Self {
-        Self::new(500, "InternalError", format!("Internal error occurred: {}", message.into()))
+        Self::new(
+            500,
+            "InternalError",
+            format!("Internal error occurred: {}", message.into()),
+        )
     }
 
     /// 500 ServerTimeout as the ServiceAccount admission plugin returns it.
-    pub fn server_timeout(kind: &str, operation: &str, message: impl Into<String>, retry_after: u32) -> Self {
+    pub fn server_timeout(
+        kind: &str,
+        operation: &str,
+        message: impl Into<String>,
+        retry_after: u32,
+    ) -> Self {
         let mut err = Self::new(500, "ServerTimeout", message);
         err.kind = Some(kind.to_string());
         err.name = Some(operation.to_string());

@@ -10,12 +10,12 @@ use std::sync::Arc;
 use super::admission::{Attributes, Operation};
 use super::errors::ApiError;
 use super::http::{bytes_response, json_response, read_body, Body, RequestContext};
+use super::namespaces::namespace_terminating;
 use super::patch::{self, PatchType};
 use super::resources::{ResourceInfo, NAMESPACES, SELF_SUBJECT_REVIEWS};
 use super::routes::ResourcePath;
 use super::selectors::{FieldSelector, LabelSelector};
 use super::store::{check_preconditions, name_of, resource_version_of, Preconditions, StoreError};
-use super::namespaces::namespace_terminating;
 use super::{codec, defaults, protobuf, table, validation, watch, ServerState};
 
 /// How many times a patch is retried when the object changes underneath it.
@@ -37,9 +37,16 @@ pub async fn dispatch(
         };
     }
     if let Some(sub) = path.subresource.as_deref() {
-        let supported = matches!((resource.plural, sub), ("pods", "status") | ("namespaces", "status") | ("namespaces", "finalize"));
+        let supported = matches!(
+            (resource.plural, sub),
+            ("pods", "status") | ("namespaces", "status") | ("namespaces", "finalize")
+        );
         if !supported {
-            return Err(ApiError::new(404, "NotFound", "the server could not find the requested resource"));
+            return Err(ApiError::new(
+                404,
+                "NotFound",
+                "the server could not find the requested resource",
+            ));
         }
     }
     match verb {
@@ -55,7 +62,11 @@ pub async fn dispatch(
     }
 }
 
-fn verb_of(method: &Method, path: &ResourcePath, ctx: &RequestContext) -> Result<&'static str, ApiError> {
+fn verb_of(
+    method: &Method,
+    path: &ResourcePath,
+    ctx: &RequestContext,
+) -> Result<&'static str, ApiError> {
     let item = path.name.is_some();
     let verb = match (method.as_str(), item) {
         ("GET", false) if ctx.flag("watch") => "watch",
@@ -77,7 +88,12 @@ fn verb_of(method: &Method, path: &ResourcePath, ctx: &RequestContext) -> Result
 
 /// Administrators may do anything; other users get what kube-apiserver's default RBAC
 /// roles give every authenticated user: discovery and self-subject reviews.
-fn authorize(ctx: &RequestContext, verb: &str, resource: &ResourceInfo, path: &ResourcePath) -> Result<(), ApiError> {
+fn authorize(
+    ctx: &RequestContext,
+    verb: &str,
+    resource: &ResourceInfo,
+    path: &ResourcePath,
+) -> Result<(), ApiError> {
     if ctx.user.is_admin() || resource.plural == SELF_SUBJECT_REVIEWS.plural {
         return Ok(());
     }
@@ -100,7 +116,9 @@ fn namespace_for(path: &ResourcePath) -> &str {
 }
 
 fn now_rfc3339() -> String {
-    jiff::Timestamp::now().strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
+    jiff::Timestamp::now()
+        .strftime("%Y-%m-%dT%H:%M:%SZ")
+        .to_string()
 }
 
 fn store_error(err: StoreError, resource: &ResourceInfo, name: &str) -> ApiError {
@@ -108,7 +126,8 @@ fn store_error(err: StoreError, resource: &ResourceInfo, name: &str) -> ApiError
         StoreError::NotFound => ApiError::not_found(resource, name),
         StoreError::AlreadyExists => ApiError::already_exists(resource, name),
         StoreError::Conflict => ApiError::conflict(resource, name),
-        e @ (StoreError::UidPrecondition { .. } | StoreError::ResourceVersionPrecondition { .. }) => {
+        e @ (StoreError::UidPrecondition { .. }
+        | StoreError::ResourceVersionPrecondition { .. }) => {
             ApiError::conflict_because(resource, name, &capitalize(&e.to_string()))
         }
         StoreError::TooOld { .. } => ApiError::expired(err.to_string()),
@@ -125,7 +144,11 @@ fn capitalize(s: &str) -> String {
     }
 }
 
-fn get(state: &ServerState, ctx: &RequestContext, path: &ResourcePath) -> Result<Response<Body>, ApiError> {
+fn get(
+    state: &ServerState,
+    ctx: &RequestContext,
+    path: &ResourcePath,
+) -> Result<Response<Body>, ApiError> {
     let name = path.name.as_deref().unwrap_or_default();
     let object = state
         .store
@@ -140,9 +163,17 @@ fn get(state: &ServerState, ctx: &RequestContext, path: &ResourcePath) -> Result
             table::parse_include_object(ctx.param("includeObject")),
             jiff::Timestamp::now(),
         );
-        return Ok(bytes_response(StatusCode::OK, serde_json::to_vec(&doc).unwrap_or_default(), table::TABLE_CONTENT_TYPE));
+        return Ok(bytes_response(
+            StatusCode::OK,
+            serde_json::to_vec(&doc).unwrap_or_default(),
+            table::TABLE_CONTENT_TYPE,
+        ));
     }
-    Ok(bytes_response(StatusCode::OK, serde_json::to_vec(&*object).unwrap_or_default(), "application/json"))
+    Ok(bytes_response(
+        StatusCode::OK,
+        serde_json::to_vec(&*object).unwrap_or_default(),
+        "application/json",
+    ))
 }
 
 /// Label and field selectors of a list or watch request.
@@ -160,7 +191,10 @@ impl Selectors {
     }
 
     pub fn matches(&self, object: &Value) -> bool {
-        (self.labels.is_empty() || self.labels.matches(object["metadata"]["labels"].as_object()))
+        (self.labels.is_empty()
+            || self
+                .labels
+                .matches(object["metadata"]["labels"].as_object()))
             && (self.fields.is_empty() || self.fields.matches(object))
     }
 }
@@ -174,8 +208,12 @@ fn encode_continue(revision: u64, namespace: &str, name: &str) -> String {
 
 fn decode_continue(token: &str) -> Result<(u64, String, String), ApiError> {
     use base64::Engine;
-    let invalid = || ApiError::bad_request("continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)");
-    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(token).map_err(|_| invalid())?;
+    let invalid = || {
+        ApiError::bad_request("continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)")
+    };
+    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(token)
+        .map_err(|_| invalid())?;
     let parsed: Value = serde_json::from_slice(&raw).map_err(|_| invalid())?;
     let revision = parsed["rv"].as_u64().ok_or_else(invalid)?;
     let ns = parsed["ns"].as_str().ok_or_else(invalid)?.to_string();
@@ -183,12 +221,18 @@ fn decode_continue(token: &str) -> Result<(u64, String, String), ApiError> {
     Ok((revision, ns, name))
 }
 
-fn list(state: &ServerState, ctx: &RequestContext, path: &ResourcePath) -> Result<Response<Body>, ApiError> {
+fn list(
+    state: &ServerState,
+    ctx: &RequestContext,
+    path: &ResourcePath,
+) -> Result<Response<Body>, ApiError> {
     let resource = path.resource;
     let selectors = Selectors::from_request(ctx, resource)?;
     let limit: usize = match ctx.param("limit") {
         None | Some("") => 0,
-        Some(l) => l.parse().map_err(|_| ApiError::bad_request(format!("invalid limit: {l}")))?,
+        Some(l) => l
+            .parse()
+            .map_err(|_| ApiError::bad_request(format!("invalid limit: {l}")))?,
     };
     let namespace = path.namespace.as_deref();
     let (objects, mut revision) = state.store.list(resource, namespace);
@@ -219,7 +263,11 @@ fn list(state: &ServerState, ctx: &RequestContext, path: &ResourcePath) -> Resul
     }
     if remaining > 0 {
         if let Some(last) = items.last() {
-            next = Some(encode_continue(revision, super::store::namespace_of(last), name_of(last)));
+            next = Some(encode_continue(
+                revision,
+                super::store::namespace_of(last),
+                name_of(last),
+            ));
         }
     }
     let mut list_meta = Map::new();
@@ -236,7 +284,11 @@ fn list(state: &ServerState, ctx: &RequestContext, path: &ResourcePath) -> Resul
             table::parse_include_object(ctx.param("includeObject")),
             jiff::Timestamp::now(),
         );
-        return Ok(bytes_response(StatusCode::OK, serde_json::to_vec(&doc).unwrap_or_default(), table::TABLE_CONTENT_TYPE));
+        return Ok(bytes_response(
+            StatusCode::OK,
+            serde_json::to_vec(&doc).unwrap_or_default(),
+            table::TABLE_CONTENT_TYPE,
+        ));
     }
     // Written piece by piece so that large lists are not copied into one big `Value` first.
     let mut out = Vec::with_capacity(256 + items.len() * 512);
@@ -258,34 +310,60 @@ fn list(state: &ServerState, ctx: &RequestContext, path: &ResourcePath) -> Resul
 }
 
 /// The media types accepted for create and update bodies.
-const OBJECT_MEDIA_TYPES: &[&str] = &["application/json", "application/yaml", "application/vnd.kubernetes.protobuf"];
+const OBJECT_MEDIA_TYPES: &[&str] = &[
+    "application/json",
+    "application/yaml",
+    "application/vnd.kubernetes.protobuf",
+];
 
 fn media_type(ctx: &RequestContext) -> String {
-    ctx.header(header::CONTENT_TYPE).split(';').next().unwrap_or_default().trim().to_ascii_lowercase()
+    ctx.header(header::CONTENT_TYPE)
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase()
 }
 
 /// Decodes a create or update body into an object of the expected kind.
-fn decode_object(ctx: &RequestContext, resource: &ResourceInfo, body: &Bytes) -> Result<Value, ApiError> {
+fn decode_object(
+    ctx: &RequestContext,
+    resource: &ResourceInfo,
+    body: &Bytes,
+) -> Result<Value, ApiError> {
     let media = media_type(ctx);
     let value: Value = match media.as_str() {
-        "" | "application/json" | "*/*" => serde_json::from_slice(body)
-            .map_err(|e| ApiError::bad_request(format!("couldn't get version/kind; json parse error: {e}")))?,
-        "application/yaml" => serde_yaml::from_slice(body)
-            .map_err(|e| ApiError::bad_request(format!("couldn't get version/kind; yaml parse error: {e}")))?,
+        "" | "application/json" | "*/*" => serde_json::from_slice(body).map_err(|e| {
+            ApiError::bad_request(format!("couldn't get version/kind; json parse error: {e}"))
+        })?,
+        "application/yaml" => serde_yaml::from_slice(body).map_err(|e| {
+            ApiError::bad_request(format!("couldn't get version/kind; yaml parse error: {e}"))
+        })?,
         // kubectl's typed clients (create namespace, secret, configmap, ...) send protobuf.
         protobuf::PROTOBUF_MEDIA_TYPE => protobuf::decode_object(body, resource)?,
         _ => return Err(ApiError::unsupported_media_type(OBJECT_MEDIA_TYPES)),
     };
     let Value::Object(map) = &value else {
-        return Err(ApiError::bad_request("couldn't get version/kind; json parse error: the body is not a JSON object"));
+        return Err(ApiError::bad_request(
+            "couldn't get version/kind; json parse error: the body is not a JSON object",
+        ));
     };
     let kind = map.get("kind").and_then(Value::as_str).unwrap_or_default();
     if kind.is_empty() {
-        return Err(ApiError::bad_request(format!("Object 'Kind' is missing in '{}'", String::from_utf8_lossy(body))));
+        return Err(ApiError::bad_request(format!(
+            "Object 'Kind' is missing in '{}'",
+            String::from_utf8_lossy(body)
+        )));
     }
-    let api_version = map.get("apiVersion").and_then(Value::as_str).unwrap_or_default();
+    let api_version = map
+        .get("apiVersion")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
     if api_version.is_empty() {
-        return Err(ApiError::bad_request(format!("Object 'apiVersion' is missing in '{}'", String::from_utf8_lossy(body))));
+        return Err(ApiError::bad_request(format!(
+            "Object 'apiVersion' is missing in '{}'",
+            String::from_utf8_lossy(body)
+        )));
     }
     if api_version != resource.api_version() {
         return Err(ApiError::bad_request(format!(
@@ -304,7 +382,12 @@ fn decode_object(ctx: &RequestContext, resource: &ResourceInfo, body: &Bytes) ->
 
 /// `fieldValidation`: Strict rejects unknown fields, Warn (the default) reports them in a
 /// `Warning` header, Ignore drops them silently. They are never stored.
-fn check_fields(ctx: &RequestContext, resource: &ResourceInfo, object: &Value, warnings: &mut Vec<String>) -> Result<(), ApiError> {
+fn check_fields(
+    ctx: &RequestContext,
+    resource: &ResourceInfo,
+    object: &Value,
+    warnings: &mut Vec<String>,
+) -> Result<(), ApiError> {
     let mode = ctx.param("fieldValidation").unwrap_or("Warn");
     if !matches!(mode, "Strict" | "Warn" | "Ignore" | "") {
         return Err(ApiError::bad_request(format!(
@@ -329,7 +412,13 @@ fn is_dry_run(ctx: &RequestContext) -> bool {
     ctx.query.get("dryRun").is_some_and(|v| v == "All")
 }
 
-fn attributes(ctx: &RequestContext, path: &ResourcePath, name: &str, operation: Operation, old: Option<Arc<Value>>) -> Attributes {
+fn attributes(
+    ctx: &RequestContext,
+    path: &ResourcePath,
+    name: &str,
+    operation: Operation,
+    old: Option<Arc<Value>>,
+) -> Attributes {
     Attributes {
         resource: path.resource,
         subresource: path.subresource.clone(),
@@ -371,7 +460,14 @@ fn prepare_for_create(path: &ResourcePath, object: &mut Value) -> Result<(), Api
     } else {
         meta.remove("namespace");
     }
-    for field in ["uid", "creationTimestamp", "resourceVersion", "deletionTimestamp", "deletionGracePeriodSeconds", "selfLink"] {
+    for field in [
+        "uid",
+        "creationTimestamp",
+        "resourceVersion",
+        "deletionTimestamp",
+        "deletionGracePeriodSeconds",
+        "selfLink",
+    ] {
         meta.remove(field);
     }
     // Status is the server's to set: a client's status on create is dropped.
@@ -388,7 +484,10 @@ fn prepare_for_create(path: &ResourcePath, object: &mut Value) -> Result<(), Api
 fn assign_identity(state: &ServerState, resource: &ResourceInfo, object: &mut Value) {
     let meta = metadata_mut(object);
     let name = meta.get("name").and_then(Value::as_str).unwrap_or_default();
-    let generate_name = meta.get("generateName").and_then(Value::as_str).unwrap_or_default();
+    let generate_name = meta
+        .get("generateName")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
     if name.is_empty() && !generate_name.is_empty() {
         let generated = state.names.generate(generate_name);
         meta.insert("name".into(), json!(generated));
@@ -403,7 +502,9 @@ fn assign_identity(state: &ServerState, resource: &ResourceInfo, object: &mut Va
 fn created_response(status: StatusCode, object: &Value, warnings: &[String]) -> Response<Body> {
     let mut response = json_response(status, object);
     for warning in warnings {
-        if let Ok(v) = http::HeaderValue::from_str(&format!("299 - \"{}\"", warning.replace('"', "\\\""))) {
+        if let Ok(v) =
+            http::HeaderValue::from_str(&format!("299 - \"{}\"", warning.replace('"', "\\\"")))
+        {
             response.headers_mut().append(header::WARNING, v);
         }
     }
@@ -473,7 +574,10 @@ async fn update(
     let mut object = decode_object(ctx, resource, &body)?;
     let mut warnings = Vec::new();
     check_fields(ctx, resource, &object, &mut warnings)?;
-    let body_name = object["metadata"]["name"].as_str().unwrap_or_default().to_string();
+    let body_name = object["metadata"]["name"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
     if body_name != name {
         return Err(ApiError::bad_request(format!(
             "the name of the object ({body_name}) does not match the name on the URL ({name})"
@@ -487,7 +591,10 @@ async fn update(
             ));
         }
     }
-    let precondition = object["metadata"]["resourceVersion"].as_str().filter(|rv| !rv.is_empty()).map(str::to_string);
+    let precondition = object["metadata"]["resourceVersion"]
+        .as_str()
+        .filter(|rv| !rv.is_empty())
+        .map(str::to_string);
     let existing = state
         .store
         .get(resource, namespace_for(path), &name)
@@ -537,7 +644,12 @@ async fn update_object(
     {
         let old_meta = &existing["metadata"];
         let meta = metadata_mut(&mut updated);
-        for field in ["uid", "creationTimestamp", "deletionTimestamp", "generation"] {
+        for field in [
+            "uid",
+            "creationTimestamp",
+            "deletionTimestamp",
+            "generation",
+        ] {
             match old_meta.get(field) {
                 Some(v) => meta.insert(field.into(), v.clone()),
                 None => meta.remove(field),
@@ -568,15 +680,24 @@ async fn update_object(
         return Ok(Arc::new(normalized));
     }
     let finalized = normalized["metadata"]["deletionTimestamp"].is_string()
-        && normalized["metadata"]["finalizers"].as_array().is_none_or(|f| f.is_empty())
-        && normalized["spec"]["finalizers"].as_array().is_none_or(|f| f.is_empty());
+        && normalized["metadata"]["finalizers"]
+            .as_array()
+            .is_none_or(|f| f.is_empty())
+        && normalized["spec"]["finalizers"]
+            .as_array()
+            .is_none_or(|f| f.is_empty());
     let stored = state
         .store
         .update(resource, normalized, Some(&expected))
         .map_err(|e| store_error(e, resource, &name))?;
     if finalized {
         // The last finalizer of an object being deleted is gone: the object goes too.
-        let _ = state.store.delete(resource, namespace_for(path), &name, &Preconditions::default());
+        let _ = state.store.delete(
+            resource,
+            namespace_for(path),
+            &name,
+            &Preconditions::default(),
+        );
     }
     Ok(stored)
 }
@@ -604,7 +725,8 @@ async fn patch(
     let patch_doc: Value = match patch_type {
         PatchType::Apply => serde_yaml::from_slice(&body)
             .map_err(|e| ApiError::bad_request(format!("error decoding YAML: {e}")))?,
-        _ => serde_json::from_slice(&body).map_err(|e| ApiError::bad_request(format!("error decoding patch: {e}")))?,
+        _ => serde_json::from_slice(&body)
+            .map_err(|e| ApiError::bad_request(format!("error decoding patch: {e}")))?,
     };
     let mut warnings = Vec::new();
     if patch_type == PatchType::Apply {
@@ -613,12 +735,21 @@ async fn patch(
         let manager = ctx
             .param("fieldManager")
             .filter(|m| !m.is_empty())
-            .ok_or_else(|| patch::PatchError::MissingFieldManager.into_api_error(resource, &name))?;
+            .ok_or_else(|| {
+                patch::PatchError::MissingFieldManager.into_api_error(resource, &name)
+            })?;
         let force = ctx.flag("force");
         for _ in 0..PATCH_CONFLICT_RETRIES {
             let existing = state.store.get(resource, namespace_for(path), &name);
-            let merged = patch::server_side_apply(resource.kind, existing.as_deref(), &applied, manager, force, &now_rfc3339())
-                .map_err(|e| e.into_api_error(resource, &name))?;
+            let merged = patch::server_side_apply(
+                resource.kind,
+                existing.as_deref(),
+                &applied,
+                manager,
+                force,
+                &now_rfc3339(),
+            )
+            .map_err(|e| e.into_api_error(resource, &name))?;
             let result = match existing {
                 None => {
                     applied = merged;
@@ -704,14 +835,17 @@ async fn delete_object(
     let mut probe = (*existing).clone();
     state.admission.admit(&attrs, &mut probe).await?;
     state.admission.validate(&attrs, &existing).await?;
-    let has_finalizers = existing["metadata"]["finalizers"].as_array().is_some_and(|f| !f.is_empty());
+    let has_finalizers = existing["metadata"]["finalizers"]
+        .as_array()
+        .is_some_and(|f| !f.is_empty());
     let graceful = resource.plural == "namespaces" || has_finalizers;
     if is_dry_run(ctx) {
         return Ok((*existing).clone());
     }
     if graceful {
         let mut marked = (*existing).clone();
-        check_preconditions(&existing, preconditions).map_err(|e| store_error(e, resource, name))?;
+        check_preconditions(&existing, preconditions)
+            .map_err(|e| store_error(e, resource, name))?;
         if marked["metadata"]["deletionTimestamp"].is_string() {
             return Ok(marked);
         }
@@ -763,7 +897,11 @@ async fn delete_collection(
 
 /// `kubectl auth whoami`: says who the caller is. kubectl sends the request as protobuf;
 /// its body carries nothing the answer depends on, so any encoding is accepted.
-async fn self_subject_review(ctx: &RequestContext, resource: &ResourceInfo, body: Incoming) -> Result<Response<Body>, ApiError> {
+async fn self_subject_review(
+    ctx: &RequestContext,
+    resource: &ResourceInfo,
+    body: Incoming,
+) -> Result<Response<Body>, ApiError> {
     let _ = read_body(body).await?;
     let user = &ctx.user;
     let mut user_info = json!({"username": user.username, "groups": user.groups});

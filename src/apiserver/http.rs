@@ -26,7 +26,11 @@ pub type Body = BoxBody<Bytes, Infallible>;
 pub const MAX_BODY_BYTES: usize = 3 * 1024 * 1024;
 
 /// Serves connections until `shutdown` flips to true; then closes every connection.
-pub async fn serve(listener: TcpListener, state: Arc<ServerState>, mut shutdown: watch::Receiver<bool>) {
+pub async fn serve(
+    listener: TcpListener,
+    state: Arc<ServerState>,
+    mut shutdown: watch::Receiver<bool>,
+) {
     let acceptor = tokio_rustls::TlsAcceptor::from(state.tls.server_config.clone());
     let mut connections = JoinSet::new();
     loop {
@@ -82,7 +86,10 @@ impl RequestContext {
     }
 
     pub fn header(&self, name: header::HeaderName) -> &str {
-        self.headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or_default()
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
     }
 
     pub fn flag(&self, key: &str) -> bool {
@@ -107,7 +114,10 @@ async fn handle(state: Arc<ServerState>, req: Request<Incoming>) -> Response<Bod
     .await
 }
 
-async fn route_request(state: &Arc<ServerState>, req: Request<Incoming>) -> Result<Response<Body>, ApiError> {
+async fn route_request(
+    state: &Arc<ServerState>,
+    req: Request<Incoming>,
+) -> Result<Response<Body>, ApiError> {
     let route = routes::parse(req.uri().path());
     // Public information, as kube-apiserver's system:public-info-viewer allows.
     match route {
@@ -118,20 +128,36 @@ async fn route_request(state: &Arc<ServerState>, req: Request<Incoming>) -> Resu
     let user = authenticate(state, req.headers()).await?;
     let (parts, body) = req.into_parts();
     let query = parse_query(parts.uri.query().unwrap_or_default());
-    let ctx = RequestContext { method: parts.method.clone(), user, query, headers: parts.headers };
+    let ctx = RequestContext {
+        method: parts.method.clone(),
+        user,
+        query,
+        headers: parts.headers,
+    };
     match route {
         Route::Version | Route::Health => Err(ApiError::internal("unreachable route")),
         Route::CoreVersions => {
             if let Some(version) = discovery::negotiate_aggregated(ctx.header(header::ACCEPT)) {
                 let doc = discovery::aggregated_discovery(true, version);
-                return Ok(typed_json_response(StatusCode::OK, &doc, discovery::aggregated_content_type(version)));
+                return Ok(typed_json_response(
+                    StatusCode::OK,
+                    &doc,
+                    discovery::aggregated_content_type(version),
+                ));
             }
-            Ok(json_response(StatusCode::OK, &discovery::api_versions(&state.server_address)))
+            Ok(json_response(
+                StatusCode::OK,
+                &discovery::api_versions(&state.server_address),
+            ))
         }
         Route::Groups => {
             if let Some(version) = discovery::negotiate_aggregated(ctx.header(header::ACCEPT)) {
                 let doc = discovery::aggregated_discovery(false, version);
-                return Ok(typed_json_response(StatusCode::OK, &doc, discovery::aggregated_content_type(version)));
+                return Ok(typed_json_response(
+                    StatusCode::OK,
+                    &doc,
+                    discovery::aggregated_content_type(version),
+                ));
             }
             Ok(json_response(StatusCode::OK, &discovery::api_group_list()))
         }
@@ -141,7 +167,11 @@ async fn route_request(state: &Arc<ServerState>, req: Request<Incoming>) -> Resu
         Route::ResourceList { group, version } => discovery::api_resource_list(&group, &version)
             .map(|doc| json_response(StatusCode::OK, &doc))
             .ok_or_else(|| not_found_path(&parts.uri)),
-        Route::OpenApiV2 => Ok(bytes_response(StatusCode::OK, openapi::openapi_v2_protobuf(), openapi::OPENAPI_V2_CONTENT_TYPE)),
+        Route::OpenApiV2 => Ok(bytes_response(
+            StatusCode::OK,
+            openapi::openapi_v2_protobuf(),
+            openapi::OPENAPI_V2_CONTENT_TYPE,
+        )),
         Route::OpenApiRoot => Ok(json_response(StatusCode::OK, &openapi::openapi_v3_root())),
         Route::OpenApiDocument(path) => openapi::openapi_v3_document(&path)
             .map(|doc| json_response(StatusCode::OK, &doc))
@@ -155,7 +185,10 @@ async fn authenticate(state: &ServerState, headers: &HeaderMap) -> Result<UserIn
     let token = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
         .map(str::trim)
         .filter(|t| !t.is_empty())
         .ok_or_else(ApiError::unauthorized)?;
@@ -167,15 +200,29 @@ async fn authenticate(state: &ServerState, headers: &HeaderMap) -> Result<UserIn
 
 /// The 404 a real server gives for a path it does not serve.
 fn not_found_path(_uri: &http::Uri) -> ApiError {
-    ApiError::new(404, "NotFound", "the server could not find the requested resource")
+    ApiError::new(
+        404,
+        "NotFound",
+        "the server could not find the requested resource",
+    )
 }
 
 /// Reads a request body, refusing more than [`MAX_BODY_BYTES`].
 pub async fn read_body(body: Incoming) -> Result<Bytes, ApiError> {
-    match http_body_util::Limited::new(body, MAX_BODY_BYTES).collect().await {
+    match http_body_util::Limited::new(body, MAX_BODY_BYTES)
+        .collect()
+        .await
+    {
         Ok(collected) => Ok(collected.to_bytes()),
-        Err(e) if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() => Err(ApiError::too_large(MAX_BODY_BYTES)),
-        Err(e) => Err(ApiError::bad_request(format!("error reading request body: {e}"))),
+        Err(e)
+            if e.downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some() =>
+        {
+            Err(ApiError::too_large(MAX_BODY_BYTES))
+        }
+        Err(e) => Err(ApiError::bad_request(format!(
+            "error reading request body: {e}"
+        ))),
     }
 }
 
@@ -184,17 +231,35 @@ pub fn full(bytes: impl Into<Bytes>) -> Body {
 }
 
 pub fn json_response(status: StatusCode, value: &Value) -> Response<Body> {
-    bytes_response(status, serde_json::to_vec(value).unwrap_or_default(), "application/json")
+    bytes_response(
+        status,
+        serde_json::to_vec(value).unwrap_or_default(),
+        "application/json",
+    )
 }
 
-pub fn typed_json_response(status: StatusCode, value: &Value, content_type: &'static str) -> Response<Body> {
-    bytes_response(status, serde_json::to_vec(value).unwrap_or_default(), content_type)
+pub fn typed_json_response(
+    status: StatusCode,
+    value: &Value,
+    content_type: &'static str,
+) -> Response<Body> {
+    bytes_response(
+        status,
+        serde_json::to_vec(value).unwrap_or_default(),
+        content_type,
+    )
 }
 
-pub fn bytes_response(status: StatusCode, bytes: impl Into<Bytes>, content_type: &'static str) -> Response<Body> {
+pub fn bytes_response(
+    status: StatusCode,
+    bytes: impl Into<Bytes>,
+    content_type: &'static str,
+) -> Response<Body> {
     let mut response = Response::new(full(bytes));
     *response.status_mut() = status;
-    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     response
 }
 
@@ -233,7 +298,9 @@ fn percent_decode(input: &str) -> String {
         match bytes[i] {
             b'+' => out.push(b' '),
             b'%' if i + 2 < bytes.len() => {
-                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok().and_then(|h| u8::from_str_radix(h, 16).ok());
+                let hex = std::str::from_utf8(&bytes[i + 1..i + 3])
+                    .ok()
+                    .and_then(|h| u8::from_str_radix(h, 16).ok());
                 match hex {
                     Some(b) => {
                         out.push(b);

@@ -27,7 +27,10 @@ pub fn write_atomically(path: &Path, contents: &str) -> std::io::Result<()> {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => std::path::PathBuf::from("."),
     };
-    let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "kubeconfig".into());
+    let file_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "kubeconfig".into());
     let tmp = dir.join(format!(".{file_name}.tmp-{}", std::process::id()));
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create(true).truncate(true);
@@ -54,8 +57,13 @@ mod tests {
 
     #[test]
     fn kubeconfig_parses_with_kube_and_carries_the_token() {
-        let text = render("https://127.0.0.1:6443", "-----BEGIN CERTIFICATE-----\n", "t0ken");
-        let config: kube::config::Kubeconfig = serde_yaml::from_str(&text).expect("valid kubeconfig");
+        let text = render(
+            "https://127.0.0.1:6443",
+            "-----BEGIN CERTIFICATE-----\n",
+            "t0ken",
+        );
+        let config: kube::config::Kubeconfig =
+            serde_yaml::from_str(&text).expect("valid kubeconfig");
         assert_eq!(config.current_context.as_deref(), Some("kube-sa"));
         let cluster = config.clusters[0].cluster.as_ref().expect("cluster");
         assert_eq!(cluster.server.as_deref(), Some("https://127.0.0.1:6443"));
@@ -72,6 +80,10 @@ mod tests {
         assert_eq!(std::fs::read_to_string(&path).expect("read"), "hello");
         let mode = std::fs::metadata(&path).expect("meta").permissions().mode() & 0o777;
         assert_eq!(mode, 0o600);
-        assert_eq!(std::fs::read_dir(dir.path()).expect("dir").count(), 1, "no temporary file left");
+        assert_eq!(
+            std::fs::read_dir(dir.path()).expect("dir").count(),
+            1,
+            "no temporary file left"
+        );
     }
 }

@@ -53,7 +53,10 @@ const REQUEST_LOG_LENGTH: usize = 200;
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
     #[error("binding {addr}: {source}")]
-    Bind { addr: SocketAddr, source: std::io::Error },
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
     #[error(transparent)]
     Tls(#[from] tls::TlsError),
     #[error("storing the initial namespaces: {0}")]
@@ -101,7 +104,11 @@ impl ServerState {
         if log.len() == REQUEST_LOG_LENGTH {
             log.pop_front();
         }
-        log.push_back(RequestRecord { method: method.to_string(), path: path.to_string(), status });
+        log.push_back(RequestRecord {
+            method: method.to_string(),
+            path: path.to_string(),
+            status,
+        });
     }
 }
 
@@ -200,31 +207,48 @@ impl ApiServerBuilder {
         tls::install_default_crypto_provider();
         let listener = tokio::net::TcpListener::bind(self.listen)
             .await
-            .map_err(|source| StartError::Bind { addr: self.listen, source })?;
-        let local = listener.local_addr().map_err(|source| StartError::Bind { addr: self.listen, source })?;
+            .map_err(|source| StartError::Bind {
+                addr: self.listen,
+                source,
+            })?;
+        let local = listener.local_addr().map_err(|source| StartError::Bind {
+            addr: self.listen,
+            source,
+        })?;
         let host = match &self.advertise_host {
             Some(h) => h.clone(),
             None if local.ip().is_unspecified() => "127.0.0.1".to_string(),
             None => local.ip().to_string(),
         };
         let port = self.advertise_port.unwrap_or(local.port());
-        let url_host = if host.contains(':') { format!("[{host}]") } else { host.clone() };
+        let url_host = if host.contains(':') {
+            format!("[{host}]")
+        } else {
+            host.clone()
+        };
         let url = format!("https://{url_host}:{port}");
         let tls = ClusterTls::generate(&[host.clone(), local.ip().to_string()])?;
 
         let store = Arc::new(Store::new(self.history_limit));
-        let created = jiff::Timestamp::now().strftime("%Y-%m-%dT%H:%M:%SZ").to_string();
+        let created = jiff::Timestamp::now()
+            .strftime("%Y-%m-%dT%H:%M:%SZ")
+            .to_string();
         for name in namespaces::SYSTEM_NAMESPACES {
             store.create(&NAMESPACES, namespaces::initial_namespace(name, &created))?;
         }
 
         let prepared = match self.service_accounts {
-            Some(options) => Some(components::PreparedComponents::new(options, self.names.clone())?),
+            Some(options) => Some(components::PreparedComponents::new(
+                options,
+                self.names.clone(),
+            )?),
             None => None,
         };
         let admin_token = self.admin_token.unwrap_or_else(random_token);
         let mut authn = AuthenticationChain::default();
-        authn.push(Arc::new(StaticTokenAuthenticator::admin(admin_token.clone())));
+        authn.push(Arc::new(StaticTokenAuthenticator::admin(
+            admin_token.clone(),
+        )));
         if let Some(prepared) = &prepared {
             authn.push(prepared.authenticator(store.clone()));
         }
@@ -266,9 +290,14 @@ impl ApiServerBuilder {
         if let Some(prepared) = prepared {
             // The components reach the server on the address it listens on, which differs
             // from the advertised one behind a container's port mapping.
-            let loopback = kubeconfig::render(&loopback_url(local), &server.state.tls.ca_pem, &server.admin_token);
+            let loopback = kubeconfig::render(
+                &loopback_url(local),
+                &server.state.tls.ca_pem,
+                &server.admin_token,
+            );
             let client = client_from_kubeconfig(&loopback).await?;
-            server.controllers = prepared.start(client, &server.state.tls.ca_pem, self.names, shutdown_rx);
+            server.controllers =
+                prepared.start(client, &server.state.tls.ca_pem, self.names, shutdown_rx);
             server.signing_key = prepared.options.signing_key.clone();
         }
         tracing::info!(url = %server.url, listen = %local, "serving");
@@ -279,8 +308,12 @@ impl ApiServerBuilder {
 /// `https://` URL of the listener as seen from this process.
 fn loopback_url(local: SocketAddr) -> String {
     match local.ip() {
-        std::net::IpAddr::V4(ip) if ip.is_unspecified() => format!("https://127.0.0.1:{}", local.port()),
-        std::net::IpAddr::V6(ip) if ip.is_unspecified() => format!("https://[::1]:{}", local.port()),
+        std::net::IpAddr::V4(ip) if ip.is_unspecified() => {
+            format!("https://127.0.0.1:{}", local.port())
+        }
+        std::net::IpAddr::V6(ip) if ip.is_unspecified() => {
+            format!("https://[::1]:{}", local.port())
+        }
         std::net::IpAddr::V4(ip) => format!("https://{ip}:{}", local.port()),
         std::net::IpAddr::V6(ip) => format!("https://[{ip}]:{}", local.port()),
     }
@@ -288,7 +321,11 @@ fn loopback_url(local: SocketAddr) -> String {
 
 async fn client_from_kubeconfig(yaml: &str) -> Result<kube::Client, ClientError> {
     let kubeconfig: kube::config::Kubeconfig = serde_yaml::from_str(yaml)?;
-    let config = kube::Config::from_custom_kubeconfig(kubeconfig, &kube::config::KubeConfigOptions::default()).await?;
+    let config = kube::Config::from_custom_kubeconfig(
+        kubeconfig,
+        &kube::config::KubeConfigOptions::default(),
+    )
+    .await?;
     Ok(kube::Client::try_from(config)?)
 }
 
@@ -363,7 +400,13 @@ impl ApiServer {
 
     /// The most recent requests, oldest first.
     pub fn recent_requests(&self) -> Vec<RequestRecord> {
-        self.state.requests.lock().unwrap_or_else(|e| e.into_inner()).iter().cloned().collect()
+        self.state
+            .requests
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .cloned()
+            .collect()
     }
 
     /// Admission plugin names in chain order.

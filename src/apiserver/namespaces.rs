@@ -26,8 +26,14 @@ impl NamespaceLifecycle {
 
     fn check(&self, attrs: &Attributes) -> Result<(), ApiError> {
         if attrs.resource.plural == NAMESPACES.plural {
-            if attrs.operation == Operation::Delete && SYSTEM_NAMESPACES.contains(&attrs.name.as_str()) {
-                return Err(ApiError::forbidden(&NAMESPACES, &attrs.name, "this namespace may not be deleted"));
+            if attrs.operation == Operation::Delete
+                && SYSTEM_NAMESPACES.contains(&attrs.name.as_str())
+            {
+                return Err(ApiError::forbidden(
+                    &NAMESPACES,
+                    &attrs.name,
+                    "this namespace may not be deleted",
+                ));
             }
             return Ok(());
         }
@@ -36,9 +42,9 @@ impl NamespaceLifecycle {
         }
         match self.store.get(&NAMESPACES, "", &attrs.namespace) {
             None => Err(ApiError::not_found(&NAMESPACES, &attrs.namespace)),
-            Some(ns) if ns["metadata"]["deletionTimestamp"].is_string() => {
-                Err(namespace_terminating(attrs.resource, &attrs.name, &attrs.namespace))
-            }
+            Some(ns) if ns["metadata"]["deletionTimestamp"].is_string() => Err(
+                namespace_terminating(attrs.resource, &attrs.name, &attrs.namespace),
+            ),
             Some(_) => Ok(()),
         }
     }
@@ -49,7 +55,11 @@ impl AdmissionPlugin for NamespaceLifecycle {
         "NamespaceLifecycle"
     }
 
-    fn admit<'a>(&'a self, attrs: &'a Attributes, _object: &'a mut Value) -> BoxFuture<'a, Result<(), ApiError>> {
+    fn admit<'a>(
+        &'a self,
+        attrs: &'a Attributes,
+        _object: &'a mut Value,
+    ) -> BoxFuture<'a, Result<(), ApiError>> {
         Box::pin(async move { self.check(attrs) })
     }
 }
@@ -59,9 +69,15 @@ pub fn namespace_terminating(resource: &ResourceInfo, name: &str, namespace: &st
     ApiError::forbidden(
         resource,
         name,
-        &format!("unable to create new content in namespace {namespace} because it is being terminated"),
+        &format!(
+            "unable to create new content in namespace {namespace} because it is being terminated"
+        ),
     )
-    .with_cause("NamespaceTerminating", format!("namespace {namespace} is being terminated"), "metadata.namespace")
+    .with_cause(
+        "NamespaceTerminating",
+        format!("namespace {namespace} is being terminated"),
+        "metadata.namespace",
+    )
 }
 
 /// The namespace object a fresh cluster starts with.
@@ -92,7 +108,10 @@ pub fn start_finalizing(state: Arc<ServerState>, namespace: String) {
 
 fn finalize(store: &Store, namespace: &str) {
     // Workloads first, accounts last, so controllers see secrets go before their accounts.
-    let mut order: Vec<_> = ALL.iter().filter(|r| r.namespaced && !r.create_only).collect();
+    let mut order: Vec<_> = ALL
+        .iter()
+        .filter(|r| r.namespaced && !r.create_only)
+        .collect();
     order.sort_by_key(|r| match r.plural {
         "pods" => 0,
         "serviceaccounts" => 2,
@@ -102,11 +121,18 @@ fn finalize(store: &Store, namespace: &str) {
         let (objects, _) = store.list(resource, Some(namespace));
         for object in objects {
             // NotFound means someone else deleted it first, which is the goal.
-            let _ = store.delete(resource, namespace, name_of(&object), &Preconditions::default());
+            let _ = store.delete(
+                resource,
+                namespace,
+                name_of(&object),
+                &Preconditions::default(),
+            );
         }
     }
     if let Some(ns) = store.get(&NAMESPACES, "", namespace) {
-        let finalizers_left = ns["metadata"]["finalizers"].as_array().is_some_and(|f| !f.is_empty());
+        let finalizers_left = ns["metadata"]["finalizers"]
+            .as_array()
+            .is_some_and(|f| !f.is_empty());
         if finalizers_left {
             let mut emptied = (*ns).clone();
             emptied["spec"]["finalizers"] = json!([]);

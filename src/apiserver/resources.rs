@@ -38,7 +38,9 @@ pub const NAMESPACES: ResourceInfo = ResourceInfo {
     list_kind: "NamespaceList",
     namespaced: false,
     short_names: &["ns"],
-    verbs: &["create", "delete", "get", "list", "patch", "update", "watch"],
+    verbs: &[
+        "create", "delete", "get", "list", "patch", "update", "watch",
+    ],
     create_only: false,
 };
 
@@ -108,8 +110,14 @@ pub const SELF_SUBJECT_REVIEWS: ResourceInfo = ResourceInfo {
 };
 
 /// The beta and alpha of the review, which kubectl 1.27 asks for.
-pub const SELF_SUBJECT_REVIEWS_V1BETA1: ResourceInfo = ResourceInfo { version: "v1beta1", ..SELF_SUBJECT_REVIEWS };
-pub const SELF_SUBJECT_REVIEWS_V1ALPHA1: ResourceInfo = ResourceInfo { version: "v1alpha1", ..SELF_SUBJECT_REVIEWS };
+pub const SELF_SUBJECT_REVIEWS_V1BETA1: ResourceInfo = ResourceInfo {
+    version: "v1beta1",
+    ..SELF_SUBJECT_REVIEWS
+};
+pub const SELF_SUBJECT_REVIEWS_V1ALPHA1: ResourceInfo = ResourceInfo {
+    version: "v1alpha1",
+    ..SELF_SUBJECT_REVIEWS
+};
 
 /// Every served resource, core group first; within a group, preferred version first.
 pub const ALL: &[ResourceInfo] = &[

@@ -14,7 +14,10 @@ pub enum Route {
     /// `/apis/<group>`
     Group(String),
     /// `/api/v1` or `/apis/<group>/<version>`
-    ResourceList { group: String, version: String },
+    ResourceList {
+        group: String,
+        version: String,
+    },
     /// `/openapi/v2`: an empty protobuf document, so kubectl 1.27/1.28 go on to v3.
     OpenApiV2,
     /// `/openapi/v3`
@@ -40,16 +43,26 @@ pub struct ResourcePath {
 const HEALTH_PATHS: &[&str] = &["healthz", "livez", "readyz"];
 
 pub fn parse(path: &str) -> Route {
-    let segments: Vec<&str> = path.trim_matches('/').split('/').filter(|s| !s.is_empty()).collect();
+    let segments: Vec<&str> = path
+        .trim_matches('/')
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .collect();
     match segments.as_slice() {
         ["version"] => Route::Version,
         [first, ..] if HEALTH_PATHS.contains(first) => Route::Health,
         ["api"] => Route::CoreVersions,
-        ["api", version] => Route::ResourceList { group: String::new(), version: version.to_string() },
+        ["api", version] => Route::ResourceList {
+            group: String::new(),
+            version: version.to_string(),
+        },
         ["api", version, rest @ ..] => resource_route("", version, rest),
         ["apis"] => Route::Groups,
         ["apis", group] => Route::Group(group.to_string()),
-        ["apis", group, version] => Route::ResourceList { group: group.to_string(), version: version.to_string() },
+        ["apis", group, version] => Route::ResourceList {
+            group: group.to_string(),
+            version: version.to_string(),
+        },
         ["apis", group, version, rest @ ..] => resource_route(group, version, rest),
         ["openapi", "v2"] => Route::OpenApiV2,
         ["openapi", "v3"] => Route::OpenApiRoot,
@@ -60,7 +73,10 @@ pub fn parse(path: &str) -> Route {
 
 fn resource_route(group: &str, version: &str, rest: &[&str]) -> Route {
     let found = |plural: &str| ResourceInfo::find(group, version, plural);
-    let path = |resource: &'static ResourceInfo, namespace: Option<&str>, name: Option<&str>, sub: Option<&str>| {
+    let path = |resource: &'static ResourceInfo,
+                namespace: Option<&str>,
+                name: Option<&str>,
+                sub: Option<&str>| {
         Route::Resource(ResourcePath {
             resource,
             namespace: namespace.map(str::to_string),
@@ -99,7 +115,12 @@ mod tests {
     use super::*;
     use crate::apiserver::resources::{PODS, SELF_SUBJECT_REVIEWS};
 
-    fn res(resource: &'static ResourceInfo, ns: Option<&str>, name: Option<&str>, sub: Option<&str>) -> Route {
+    fn res(
+        resource: &'static ResourceInfo,
+        ns: Option<&str>,
+        name: Option<&str>,
+        sub: Option<&str>,
+    ) -> Route {
         Route::Resource(ResourcePath {
             resource,
             namespace: ns.map(Into::into),
@@ -114,21 +135,51 @@ mod tests {
             ("/version", Route::Version),
             ("/readyz/ping", Route::Health),
             ("/api", Route::CoreVersions),
-            ("/api/v1", Route::ResourceList { group: "".into(), version: "v1".into() }),
+            (
+                "/api/v1",
+                Route::ResourceList {
+                    group: "".into(),
+                    version: "v1".into(),
+                },
+            ),
             ("/apis", Route::Groups),
-            ("/apis/authentication.k8s.io", Route::Group("authentication.k8s.io".into())),
+            (
+                "/apis/authentication.k8s.io",
+                Route::Group("authentication.k8s.io".into()),
+            ),
             ("/api/v1/pods", res(&PODS, None, None, None)),
             ("/api/v1/namespaces", res(&NAMESPACES, None, None, None)),
-            ("/api/v1/namespaces/a", res(&NAMESPACES, None, Some("a"), None)),
-            ("/api/v1/namespaces/a/finalize", res(&NAMESPACES, None, Some("a"), Some("finalize"))),
-            ("/api/v1/namespaces/a/pods", res(&PODS, Some("a"), None, None)),
-            ("/api/v1/namespaces/a/pods/p", res(&PODS, Some("a"), Some("p"), None)),
-            ("/api/v1/namespaces/a/pods/p/status", res(&PODS, Some("a"), Some("p"), Some("status"))),
-            ("/apis/authentication.k8s.io/v1/selfsubjectreviews", res(&SELF_SUBJECT_REVIEWS, None, None, None)),
+            (
+                "/api/v1/namespaces/a",
+                res(&NAMESPACES, None, Some("a"), None),
+            ),
+            (
+                "/api/v1/namespaces/a/finalize",
+                res(&NAMESPACES, None, Some("a"), Some("finalize")),
+            ),
+            (
+                "/api/v1/namespaces/a/pods",
+                res(&PODS, Some("a"), None, None),
+            ),
+            (
+                "/api/v1/namespaces/a/pods/p",
+                res(&PODS, Some("a"), Some("p"), None),
+            ),
+            (
+                "/api/v1/namespaces/a/pods/p/status",
+                res(&PODS, Some("a"), Some("p"), Some("status")),
+            ),
+            (
+                "/apis/authentication.k8s.io/v1/selfsubjectreviews",
+                res(&SELF_SUBJECT_REVIEWS, None, None, None),
+            ),
             ("/api/v1/pods/p", Route::NotFound),
             ("/api/v1/widgets", Route::NotFound),
             ("/api/v2/pods", Route::NotFound),
-            ("/openapi/v3/api/v1", Route::OpenApiDocument("api/v1".into())),
+            (
+                "/openapi/v3/api/v1",
+                Route::OpenApiDocument("api/v1".into()),
+            ),
             ("/nope", Route::NotFound),
         ];
         for (path, expected) in cases {

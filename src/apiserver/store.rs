@@ -2,7 +2,7 @@
 //! revision counter (like etcd's), and a bounded event history that watches resume from.
 
 use bytes::Bytes;
-use serde_json::{json, Value};
+use serde_json::Value;
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use tokio::sync::broadcast;
@@ -44,7 +44,12 @@ pub struct WatchEvent {
 }
 
 impl WatchEvent {
-    fn new(revision: u64, resource: &'static str, event_type: EventType, object: Arc<Value>) -> Self {
+    fn new(
+        revision: u64,
+        resource: &'static str,
+        event_type: EventType,
+        object: Arc<Value>,
+    ) -> Self {
         Self {
             revision,
             resource,
@@ -58,17 +63,25 @@ impl WatchEvent {
     /// `{"type":"ADDED","object":{...}}\n`
     pub fn json_line(&self) -> Bytes {
         self.encoded
-            .get_or_init(|| {
-                let mut line = serde_json::to_vec(&json!({
-                    "type": self.event_type.as_str(),
-                    "object": &*self.object,
-                }))
-                .unwrap_or_default();
-                line.push(b'\n');
-                Bytes::from(line)
-            })
+            .get_or_init(|| encode_event_line(self.event_type.as_str(), &self.object))
             .clone()
     }
+}
+
+/// `{"object":<object>,"type":"<type>"}\n`, the keys in the order serde_json's sorted maps
+/// give them. The object is serialized in place: `json!` would deep-copy it first.
+pub fn encode_event_line(event_type: &str, object: &Value) -> Bytes {
+    const PREFIX: &[u8] = b"{\"object\":";
+    let mut line = Vec::with_capacity(512);
+    line.extend_from_slice(PREFIX);
+    if serde_json::to_writer(&mut line, object).is_err() {
+        line.truncate(PREFIX.len());
+        line.extend_from_slice(b"null");
+    }
+    line.extend_from_slice(b",\"type\":\"");
+    line.extend_from_slice(event_type.as_bytes());
+    line.extend_from_slice(b"\"}\n");
+    Bytes::from(line)
 }
 
 /// Why a store operation failed. The HTTP layer turns these into `Status` errors.
@@ -80,10 +93,18 @@ pub enum StoreError {
     AlreadyExists,
     #[error("the object has been modified")]
     Conflict,
-    #[error("precondition failed: UID in precondition: {precondition}, UID in object meta: {actual}")]
-    UidPrecondition { precondition: String, actual: String },
+    #[error(
+        "precondition failed: UID in precondition: {precondition}, UID in object meta: {actual}"
+    )]
+    UidPrecondition {
+        precondition: String,
+        actual: String,
+    },
     #[error("precondition failed: ResourceVersion in precondition: {precondition}, ResourceVersion in object meta: {actual}")]
-    ResourceVersionPrecondition { precondition: String, actual: String },
+    ResourceVersionPrecondition {
+        precondition: String,
+        actual: String,
+    },
     #[error("too old resource version: {requested} ({oldest})")]
     TooOld { requested: u64, oldest: u64 },
     #[error("namespace {0} not found")]
@@ -194,7 +215,11 @@ impl Store {
     }
 
     /// Stores a new object, stamping its `resourceVersion`.
-    pub fn create(&self, resource: &'static ResourceInfo, mut object: Value) -> Result<Arc<Value>, StoreError> {
+    pub fn create(
+        &self,
+        resource: &'static ResourceInfo,
+        mut object: Value,
+    ) -> Result<Arc<Value>, StoreError> {
         let key = key_of(&object);
         let mut state = self.lock();
         if resource.namespaced {
@@ -223,7 +248,13 @@ impl Store {
             .entry(resource.plural)
             .or_default()
             .insert(key, object.clone());
-        self.commit(&mut state, revision, resource, EventType::Added, object.clone());
+        self.commit(
+            &mut state,
+            revision,
+            resource,
+            EventType::Added,
+            object.clone(),
+        );
         Ok(object)
     }
 
@@ -255,7 +286,13 @@ impl Store {
             .entry(resource.plural)
             .or_default()
             .insert(key, object.clone());
-        self.commit(&mut state, revision, resource, EventType::Modified, object.clone());
+        self.commit(
+            &mut state,
+            revision,
+            resource,
+            EventType::Modified,
+            object.clone(),
+        );
         Ok(object)
     }
 
@@ -283,13 +320,23 @@ impl Store {
         if let Some(map) = state.objects.get_mut(resource.plural) {
             map.remove(&key);
         }
-        self.commit(&mut state, revision, resource, EventType::Deleted, gone.clone());
+        self.commit(
+            &mut state,
+            revision,
+            resource,
+            EventType::Deleted,
+            gone.clone(),
+        );
         Ok(gone)
     }
 
     /// Registers a watch on one resource that resumes after `from_revision`.
     /// `None` starts at the current revision with no backlog.
-    pub fn subscribe(&self, resource: &ResourceInfo, from_revision: Option<u64>) -> Result<Subscription, StoreError> {
+    pub fn subscribe(
+        &self,
+        resource: &ResourceInfo,
+        from_revision: Option<u64>,
+    ) -> Result<Subscription, StoreError> {
         let state = self.lock();
         // Subscribing under the lock means no event can fall between backlog and live.
         let live = self.events.subscribe();
@@ -297,7 +344,10 @@ impl Store {
             None => Vec::new(),
             Some(from) if from >= state.revision => Vec::new(),
             Some(from) if from < state.compacted => {
-                return Err(StoreError::TooOld { requested: from, oldest: state.compacted + 1 })
+                return Err(StoreError::TooOld {
+                    requested: from,
+                    oldest: state.compacted + 1,
+                })
             }
             Some(from) => {
                 let start = state.history.partition_point(|e| e.revision <= from);
@@ -309,7 +359,12 @@ impl Store {
                     .collect()
             }
         };
-        Ok(Subscription { backlog, live, disconnect: self.disconnects.subscribe(), revision: state.revision })
+        Ok(Subscription {
+            backlog,
+            live,
+            disconnect: self.disconnects.subscribe(),
+            revision: state.revision,
+        })
     }
 
     /// Drops the whole event history, so every watch from an older revision gets 410 Gone.
@@ -334,7 +389,12 @@ impl Store {
         object: Arc<Value>,
     ) {
         state.revision = revision;
-        let event = Arc::new(WatchEvent::new(revision, resource.plural, event_type, object));
+        let event = Arc::new(WatchEvent::new(
+            revision,
+            resource.plural,
+            event_type,
+            object,
+        ));
         state.history.push_back(event.clone());
         while state.history.len() > state.history_limit {
             if let Some(old) = state.history.pop_front() {
@@ -347,11 +407,17 @@ impl Store {
 }
 
 /// Checks delete preconditions against the stored object.
-pub fn check_preconditions(current: &Value, preconditions: &Preconditions) -> Result<(), StoreError> {
+pub fn check_preconditions(
+    current: &Value,
+    preconditions: &Preconditions,
+) -> Result<(), StoreError> {
     if let Some(uid) = &preconditions.uid {
         let actual = current["metadata"]["uid"].as_str().unwrap_or_default();
         if actual != uid {
-            return Err(StoreError::UidPrecondition { precondition: uid.clone(), actual: actual.to_string() });
+            return Err(StoreError::UidPrecondition {
+                precondition: uid.clone(),
+                actual: actual.to_string(),
+            });
         }
     }
     if let Some(rv) = &preconditions.resource_version {
@@ -367,7 +433,10 @@ pub fn check_preconditions(current: &Value, preconditions: &Preconditions) -> Re
 }
 
 fn key_of(object: &Value) -> Key {
-    (namespace_of(object).to_string(), name_of(object).to_string())
+    (
+        namespace_of(object).to_string(),
+        name_of(object).to_string(),
+    )
 }
 
 pub fn name_of(object: &Value) -> &str {
@@ -379,12 +448,17 @@ pub fn namespace_of(object: &Value) -> &str {
 }
 
 pub fn resource_version_of(object: &Value) -> &str {
-    object["metadata"]["resourceVersion"].as_str().unwrap_or_default()
+    object["metadata"]["resourceVersion"]
+        .as_str()
+        .unwrap_or_default()
 }
 
 fn set_resource_version(object: &mut Value, revision: u64) {
     if let Some(meta) = object.get_mut("metadata").and_then(Value::as_object_mut) {
-        meta.insert("resourceVersion".into(), Value::String(revision.to_string()));
+        meta.insert(
+            "resourceVersion".into(),
+            Value::String(revision.to_string()),
+        );
     }
 }
 
@@ -392,6 +466,7 @@ fn set_resource_version(object: &mut Value, revision: u64) {
 mod tests {
     use super::*;
     use crate::apiserver::resources::{PODS, SECRETS};
+    use serde_json::json;
 
     fn store_with_namespaces(names: &[&str]) -> Store {
         let store = Store::default();
@@ -412,11 +487,21 @@ mod tests {
         let store = store_with_namespaces(&["a"]);
         let created = store.create(&SECRETS, secret("a", "s")).expect("create");
         assert_eq!(resource_version_of(&created), "3");
-        assert_eq!(store.create(&SECRETS, secret("a", "s")), Err(StoreError::AlreadyExists));
-        let updated = store.update(&SECRETS, secret("a", "s"), Some("3")).expect("update");
+        assert_eq!(
+            store.create(&SECRETS, secret("a", "s")),
+            Err(StoreError::AlreadyExists)
+        );
+        let updated = store
+            .update(&SECRETS, secret("a", "s"), Some("3"))
+            .expect("update");
         assert_eq!(resource_version_of(&updated), "4");
-        assert_eq!(store.update(&SECRETS, secret("a", "s"), Some("3")), Err(StoreError::Conflict));
-        let gone = store.delete(&SECRETS, "a", "s", &Preconditions::default()).expect("delete");
+        assert_eq!(
+            store.update(&SECRETS, secret("a", "s"), Some("3")),
+            Err(StoreError::Conflict)
+        );
+        let gone = store
+            .delete(&SECRETS, "a", "s", &Preconditions::default())
+            .expect("delete");
         assert_eq!(resource_version_of(&gone), "5");
         assert!(store.get(&SECRETS, "a", "s").is_none());
     }
@@ -425,14 +510,26 @@ mod tests {
     fn delete_checks_uid_and_resource_version_preconditions() {
         let store = store_with_namespaces(&["a"]);
         store.create(&SECRETS, secret("a", "s")).expect("create");
-        let wrong_uid = Preconditions { uid: Some("other".into()), resource_version: None };
-        assert!(matches!(store.delete(&SECRETS, "a", "s", &wrong_uid), Err(StoreError::UidPrecondition { .. })));
-        let wrong_rv = Preconditions { uid: None, resource_version: Some("9".into()) };
+        let wrong_uid = Preconditions {
+            uid: Some("other".into()),
+            resource_version: None,
+        };
+        assert!(matches!(
+            store.delete(&SECRETS, "a", "s", &wrong_uid),
+            Err(StoreError::UidPrecondition { .. })
+        ));
+        let wrong_rv = Preconditions {
+            uid: None,
+            resource_version: Some("9".into()),
+        };
         assert!(matches!(
             store.delete(&SECRETS, "a", "s", &wrong_rv),
             Err(StoreError::ResourceVersionPrecondition { .. })
         ));
-        let right = Preconditions { uid: Some("uid-s".into()), resource_version: Some("3".into()) };
+        let right = Preconditions {
+            uid: Some("uid-s".into()),
+            resource_version: Some("3".into()),
+        };
         assert!(store.delete(&SECRETS, "a", "s", &right).is_ok());
     }
 
@@ -454,24 +551,38 @@ mod tests {
     fn subscriptions_resume_from_history_and_expire_after_compaction() {
         let store = store_with_namespaces(&["a"]);
         store.create(&SECRETS, secret("a", "one")).expect("create");
-        store.create(&PODS, json!({"metadata": {"namespace": "a", "name": "p"}})).expect("create");
+        store
+            .create(&PODS, json!({"metadata": {"namespace": "a", "name": "p"}}))
+            .expect("create");
         store.create(&SECRETS, secret("a", "two")).expect("create");
         let sub = store.subscribe(&SECRETS, Some(3)).expect("subscribe");
         let names: Vec<&str> = sub.backlog.iter().map(|e| name_of(&e.object)).collect();
         assert_eq!(names, ["two"]);
         store.compact();
-        assert_eq!(store.subscribe(&SECRETS, Some(3)).err(), Some(StoreError::TooOld { requested: 3, oldest: 6 }));
+        assert_eq!(
+            store.subscribe(&SECRETS, Some(3)).err(),
+            Some(StoreError::TooOld {
+                requested: 3,
+                oldest: 6
+            })
+        );
         assert!(store.subscribe(&SECRETS, Some(5)).is_ok());
     }
 
     #[test]
     fn creates_need_a_live_namespace() {
         let store = store_with_namespaces(&["a"]);
-        assert_eq!(store.create(&SECRETS, secret("b", "s")), Err(StoreError::NamespaceNotFound("b".into())));
+        assert_eq!(
+            store.create(&SECRETS, secret("b", "s")),
+            Err(StoreError::NamespaceNotFound("b".into()))
+        );
         let mut terminating = (*store.get(&NAMESPACES, "", "a").expect("ns")).clone();
         terminating["metadata"]["deletionTimestamp"] = json!("2026-01-01T00:00:00Z");
         store.update(&NAMESPACES, terminating, None).expect("mark");
-        assert_eq!(store.create(&SECRETS, secret("a", "s")), Err(StoreError::NamespaceTerminating("a".into())));
+        assert_eq!(
+            store.create(&SECRETS, secret("a", "s")),
+            Err(StoreError::NamespaceTerminating("a".into()))
+        );
     }
 
     #[tokio::test]

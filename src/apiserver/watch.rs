@@ -1,7 +1,7 @@
 //! Watch: newline-delimited events, resumed from a `resourceVersion`, `410 Expired` when
 //! that is too old, bookmarks when asked, and `timeoutSeconds`.
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use http::{header, Response, StatusCode};
 use http_body_util::{BodyExt, StreamBody};
 use hyper::body::Frame;
@@ -16,13 +16,57 @@ use super::handlers::Selectors;
 use super::http::{Body, RequestContext};
 use super::resources::ResourceInfo;
 use super::routes::ResourcePath;
-use super::store::{name_of, namespace_of, StoreError, WatchEvent};
+use super::store::{encode_event_line, name_of, namespace_of, StoreError, WatchEvent};
 use super::{table, ServerState};
 
 /// How often a watch that allows bookmarks gets one.
 const BOOKMARK_INTERVAL: Duration = Duration::from_secs(30);
 /// The longest a watch stays open when the client does not say.
 const DEFAULT_WATCH_TIMEOUT: Duration = Duration::from_secs(30 * 60);
+/// Events already waiting are joined into one body chunk up to about this size.
+const MAX_BATCH_BYTES: usize = 64 * 1024;
+/// At most this many queued events are taken per wake-up.
+const MAX_BATCH_EVENTS: usize = 1024;
+
+/// Event lines joined into one chunk. A lone line is passed on without copying.
+#[derive(Default)]
+struct Batch {
+    first: Option<Bytes>,
+    joined: BytesMut,
+}
+
+impl Batch {
+    fn len(&self) -> usize {
+        self.first.as_ref().map_or(0, Bytes::len) + self.joined.len()
+    }
+
+    /// Adds a line; returns the batch when it has grown to [`MAX_BATCH_BYTES`].
+    fn push(&mut self, line: Bytes) -> Option<Bytes> {
+        match self.first.take() {
+            None if self.joined.is_empty() => self.first = Some(line),
+            first => {
+                if let Some(first) = first {
+                    self.joined.reserve(first.len() + line.len());
+                    self.joined.extend_from_slice(&first);
+                }
+                self.joined.extend_from_slice(&line);
+            }
+        }
+        if self.len() >= MAX_BATCH_BYTES {
+            self.take()
+        } else {
+            None
+        }
+    }
+
+    fn take(&mut self) -> Option<Bytes> {
+        match self.first.take() {
+            Some(first) => Some(first),
+            None if self.joined.is_empty() => None,
+            None => Some(self.joined.split().freeze()),
+        }
+    }
+}
 
 struct WatchRequest {
     resource: &'static ResourceInfo,
@@ -35,8 +79,13 @@ struct WatchRequest {
 
 impl WatchRequest {
     fn wants(&self, object: &Value) -> bool {
+        self.wants_in(namespace_of(object), object)
+    }
+
+    /// [`Self::wants`] with the namespace already known (events carry it).
+    fn wants_in(&self, namespace: &str, object: &Value) -> bool {
         if let Some(ns) = &self.namespace {
-            if namespace_of(object) != ns {
+            if namespace != ns {
                 return false;
             }
         }
@@ -49,14 +98,20 @@ impl WatchRequest {
     }
 
     fn encode(&self, event_type: &str, object: &Value) -> Bytes {
-        let object = if self.as_table {
-            table::table(self.resource, &[object], json!({}), table::IncludeObject::Metadata, jiff::Timestamp::now())
-        } else {
-            object.clone()
-        };
-        let mut line = serde_json::to_vec(&json!({"type": event_type, "object": object})).unwrap_or_default();
-        line.push(b'\n');
-        Bytes::from(line)
+        if self.as_table {
+            let table = table::table(
+                self.resource,
+                &[object],
+                json!({}),
+                table::IncludeObject::Metadata,
+                jiff::Timestamp::now(),
+            );
+            let mut line = serde_json::to_vec(&json!({"type": event_type, "object": table}))
+                .unwrap_or_default();
+            line.push(b'\n');
+            return Bytes::from(line);
+        }
+        encode_event_line(event_type, object)
     }
 
     fn encode_event(&self, event: &WatchEvent) -> Bytes {
@@ -73,13 +128,18 @@ impl WatchRequest {
             metadata["annotations"] = json!({"k8s.io/initial-events-end": "true"});
         }
         let object = json!({"kind": self.resource.kind, "apiVersion": self.resource.api_version(), "metadata": metadata});
-        let mut line = serde_json::to_vec(&json!({"type": "BOOKMARK", "object": object})).unwrap_or_default();
+        let mut line =
+            serde_json::to_vec(&json!({"type": "BOOKMARK", "object": object})).unwrap_or_default();
         line.push(b'\n');
         Bytes::from(line)
     }
 }
 
-pub fn watch(state: &ServerState, ctx: &RequestContext, path: &ResourcePath) -> Result<Response<Body>, ApiError> {
+pub fn watch(
+    state: &ServerState,
+    ctx: &RequestContext,
+    path: &ResourcePath,
+) -> Result<Response<Body>, ApiError> {
     let resource = path.resource;
     let request = WatchRequest {
         resource,
@@ -92,15 +152,17 @@ pub fn watch(state: &ServerState, ctx: &RequestContext, path: &ResourcePath) -> 
     let timeout = match ctx.param("timeoutSeconds") {
         None | Some("") => DEFAULT_WATCH_TIMEOUT,
         Some(t) => Duration::from_secs(
-            t.parse().map_err(|_| ApiError::bad_request(format!("invalid timeoutSeconds: {t}")))?,
+            t.parse()
+                .map_err(|_| ApiError::bad_request(format!("invalid timeoutSeconds: {t}")))?,
         ),
     };
     let send_initial_events = ctx.flag("sendInitialEvents");
     let from = match ctx.param("resourceVersion") {
         None | Some("") | Some("0") => None,
-        Some(rv) => Some(rv.parse::<u64>().map_err(|_| {
-            ApiError::bad_request(format!("invalid resource version: {rv}"))
-        })?),
+        Some(rv) => Some(
+            rv.parse::<u64>()
+                .map_err(|_| ApiError::bad_request(format!("invalid resource version: {rv}")))?,
+        ),
     };
 
     let (tx, rx) = mpsc::channel::<Bytes>(64);
@@ -110,7 +172,12 @@ pub fn watch(state: &ServerState, ctx: &RequestContext, path: &ResourcePath) -> 
         // No revision (or "0"): the current state as ADDED events, then changes.
         None => {
             let (objects, revision) = state.store.list(resource, path.namespace.as_deref());
-            initial.extend(objects.iter().filter(|o| request.wants(o)).map(|o| request.encode("ADDED", o)));
+            initial.extend(
+                objects
+                    .iter()
+                    .filter(|o| request.wants(o))
+                    .map(|o| request.encode("ADDED", o)),
+            );
             if send_initial_events {
                 initial_end_bookmark = Some(request.bookmark(revision, true));
             }
@@ -122,8 +189,11 @@ pub fn watch(state: &ServerState, ctx: &RequestContext, path: &ResourcePath) -> 
         Ok(sub) => Some(sub),
         Err(StoreError::TooOld { requested, oldest }) => {
             // A real server answers 200 and sends the 410 as an ERROR event.
-            let status = ApiError::expired(format!("too old resource version: {requested} ({oldest})")).to_status();
-            let mut line = serde_json::to_vec(&json!({"type": "ERROR", "object": status})).unwrap_or_default();
+            let status =
+                ApiError::expired(format!("too old resource version: {requested} ({oldest})"))
+                    .to_status();
+            let mut line =
+                serde_json::to_vec(&json!({"type": "ERROR", "object": status})).unwrap_or_default();
             line.push(b'\n');
             initial.push(Bytes::from(line));
             None
@@ -135,20 +205,40 @@ pub fn watch(state: &ServerState, ctx: &RequestContext, path: &ResourcePath) -> 
     tokio::spawn(async move {
         let deadline = tokio::time::sleep(timeout);
         tokio::pin!(deadline);
+        let mut batch = Batch::default();
         for line in initial.into_iter().chain(initial_end_bookmark) {
-            if tx.send(line).await.is_err() {
-                return;
+            if let Some(full) = batch.push(line) {
+                if tx.send(full).await.is_err() {
+                    return;
+                }
             }
         }
-        let Some(mut sub) = subscription else { return };
+        let Some(mut sub) = subscription else {
+            if let Some(rest) = batch.take() {
+                let _ = tx.send(rest).await;
+            }
+            return;
+        };
         let mut last_revision = sub.revision;
         for event in sub.backlog.drain(..) {
             last_revision = event.revision;
-            if request.wants(&event.object) && tx.send(request.encode_event(&event)).await.is_err() {
+            if request.wants_in(&event.namespace, &event.object) {
+                if let Some(full) = batch.push(request.encode_event(&event)) {
+                    if tx.send(full).await.is_err() {
+                        return;
+                    }
+                }
+            }
+        }
+        if let Some(rest) = batch.take() {
+            if tx.send(rest).await.is_err() {
                 return;
             }
         }
-        let mut bookmarks = tokio::time::interval_at(tokio::time::Instant::now() + BOOKMARK_INTERVAL, BOOKMARK_INTERVAL);
+        let mut bookmarks = tokio::time::interval_at(
+            tokio::time::Instant::now() + BOOKMARK_INTERVAL,
+            BOOKMARK_INTERVAL,
+        );
         loop {
             tokio::select! {
                 _ = &mut deadline => return,
@@ -159,31 +249,72 @@ pub fn watch(state: &ServerState, ctx: &RequestContext, path: &ResourcePath) -> 
                         return;
                     }
                 }
-                received = sub.live.recv() => match received {
-                    Ok(event) => {
-                        if event.revision <= last_revision || event.resource != request.resource.plural {
-                            continue;
+                received = sub.live.recv() => {
+                    let mut next = received.map_err(|e| match e {
+                        broadcast::error::RecvError::Lagged(n) => broadcast::error::TryRecvError::Lagged(n),
+                        broadcast::error::RecvError::Closed => broadcast::error::TryRecvError::Closed,
+                    });
+                    // Everything already queued goes out as one write: with many watchers,
+                    // per-event channel hops, chunks and TLS records cost more than the events.
+                    let mut drained = 0;
+                    let ended = loop {
+                        drained += 1;
+                        match next {
+                            Ok(event) => {
+                                if event.revision > last_revision && event.resource == request.resource.plural {
+                                    last_revision = event.revision;
+                                    if request.wants_in(&event.namespace, &event.object) {
+                                        if let Some(full) = batch.push(request.encode_event(&event)) {
+                                            if tx.send(full).await.is_err() {
+                                                return;
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                            // Too far behind: end the watch; the client resumes from its last revision.
+                            Err(broadcast::error::TryRecvError::Lagged(_)) | Err(broadcast::error::TryRecvError::Closed) => break true,
+                            Err(broadcast::error::TryRecvError::Empty) => break false,
                         }
-                        last_revision = event.revision;
-                        if request.wants(&event.object) && tx.send(request.encode_event(&event)).await.is_err() {
+                        // Give the other branches (timeout, client gone) a turn now and then.
+                        if drained == MAX_BATCH_EVENTS {
+                            break false;
+                        }
+                        next = sub.live.try_recv();
+                    };
+                    if let Some(rest) = batch.take() {
+                        if tx.send(rest).await.is_err() {
                             return;
                         }
                     }
-                    // Too far behind: end the watch; the client resumes from its last revision.
-                    Err(broadcast::error::RecvError::Lagged(_)) | Err(broadcast::error::RecvError::Closed) => return,
+                    if ended {
+                        return;
+                    }
                 }
             }
         }
     });
 
     let stream = futures::stream::unfold(rx, |mut rx| async move {
-        rx.recv().await.map(|bytes| (Ok::<_, Infallible>(Frame::data(bytes)), rx))
+        rx.recv()
+            .await
+            .map(|bytes| (Ok::<_, Infallible>(Frame::data(bytes)), rx))
     });
     let mut response = Response::new(StreamBody::new(stream).boxed());
     *response.status_mut() = StatusCode::OK;
-    let content_type = if request_is_table(ctx) { table::TABLE_CONTENT_TYPE } else { "application/json" };
-    response.headers_mut().insert(header::CONTENT_TYPE, http::HeaderValue::from_static(content_type));
-    response.headers_mut().insert(header::CACHE_CONTROL, http::HeaderValue::from_static("no-cache, private"));
+    let content_type = if request_is_table(ctx) {
+        table::TABLE_CONTENT_TYPE
+    } else {
+        "application/json"
+    };
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        http::HeaderValue::from_static(content_type),
+    );
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        http::HeaderValue::from_static("no-cache, private"),
+    );
     Ok(response)
 }
 

@@ -35,32 +35,71 @@ async fn system_namespaces_exist_at_start() {
 async fn create_get_list_update_patch_delete() {
     let (server, client) = embedded().await;
     let maps: Api<ConfigMap> = Api::namespaced(client, "default");
-    let created = maps.create(&PostParams::default(), &config_map("one", "a")).await.expect("create");
+    let created = maps
+        .create(&PostParams::default(), &config_map("one", "a"))
+        .await
+        .expect("create");
     let uid = created.metadata.uid.clone().expect("uid");
     assert!(created.metadata.creation_timestamp.is_some());
 
-    let err = maps.create(&PostParams::default(), &config_map("one", "a")).await.expect_err("duplicate");
-    assert!(matches!(err, kube::Error::Api(ref s) if s.code == 409 && s.reason == "AlreadyExists"), "{err:?}");
+    let err = maps
+        .create(&PostParams::default(), &config_map("one", "a"))
+        .await
+        .expect_err("duplicate");
+    assert!(
+        matches!(err, kube::Error::Api(ref s) if s.code == 409 && s.reason == "AlreadyExists"),
+        "{err:?}"
+    );
 
     let mut fetched = maps.get("one").await.expect("get");
     fetched.data = Some([("key".to_string(), "b".to_string())].into());
-    let updated = maps.replace("one", &PostParams::default(), &fetched).await.expect("update");
+    let updated = maps
+        .replace("one", &PostParams::default(), &fetched)
+        .await
+        .expect("update");
     assert_eq!(updated.metadata.uid.as_deref(), Some(uid.as_str()));
-    assert_ne!(updated.metadata.resource_version, fetched.metadata.resource_version);
+    assert_ne!(
+        updated.metadata.resource_version,
+        fetched.metadata.resource_version
+    );
 
     let patched = maps
-        .patch("one", &PatchParams::default(), &Patch::Merge(json!({"data": {"other": "c"}})))
+        .patch(
+            "one",
+            &PatchParams::default(),
+            &Patch::Merge(json!({"data": {"other": "c"}})),
+        )
         .await
         .expect("merge patch");
-    assert_eq!(patched.data.as_ref().and_then(|d| d.get("other")).map(String::as_str), Some("c"));
+    assert_eq!(
+        patched
+            .data
+            .as_ref()
+            .and_then(|d| d.get("other"))
+            .map(String::as_str),
+        Some("c")
+    );
 
-    let listed = maps.list(&ListParams::default().labels("app=demo")).await.expect("list");
+    let listed = maps
+        .list(&ListParams::default().labels("app=demo"))
+        .await
+        .expect("list");
     assert_eq!(listed.items.len(), 1);
-    assert!(maps.list(&ListParams::default().labels("app=other")).await.expect("list").items.is_empty());
+    assert!(maps
+        .list(&ListParams::default().labels("app=other"))
+        .await
+        .expect("list")
+        .items
+        .is_empty());
 
-    maps.delete("one", &DeleteParams::default()).await.expect("delete");
+    maps.delete("one", &DeleteParams::default())
+        .await
+        .expect("delete");
     let err = maps.get("one").await.expect_err("gone");
-    assert!(matches!(err, kube::Error::Api(ref s) if s.code == 404 && s.message == "configmaps \"one\" not found"), "{err:?}");
+    assert!(
+        matches!(err, kube::Error::Api(ref s) if s.code == 404 && s.message == "configmaps \"one\" not found"),
+        "{err:?}"
+    );
     server.shutdown().await;
 }
 
@@ -68,15 +107,22 @@ async fn create_get_list_update_patch_delete() {
 async fn stale_updates_conflict_and_a_retry_with_the_latest_version_succeeds() {
     let (server, client) = embedded().await;
     let maps: Api<ConfigMap> = Api::namespaced(client, "default");
-    maps.create(&PostParams::default(), &config_map("c", "0")).await.expect("create");
+    maps.create(&PostParams::default(), &config_map("c", "0"))
+        .await
+        .expect("create");
     let stale = maps.get("c").await.expect("get");
     let mut fresh = stale.clone();
     fresh.data = Some([("key".to_string(), "1".to_string())].into());
-    maps.replace("c", &PostParams::default(), &fresh).await.expect("first writer wins");
+    maps.replace("c", &PostParams::default(), &fresh)
+        .await
+        .expect("first writer wins");
 
     let mut late = stale.clone();
     late.data = Some([("key".to_string(), "2".to_string())].into());
-    let err = maps.replace("c", &PostParams::default(), &late).await.expect_err("stale write");
+    let err = maps
+        .replace("c", &PostParams::default(), &late)
+        .await
+        .expect_err("stale write");
     match err {
         kube::Error::Api(status) => {
             assert_eq!(status.code, 409);
@@ -91,8 +137,14 @@ async fn stale_updates_conflict_and_a_retry_with_the_latest_version_succeeds() {
     // The usual client loop: re-read, re-apply the change, write again.
     let mut latest = maps.get("c").await.expect("get");
     latest.data = Some([("key".to_string(), "2".to_string())].into());
-    let written = maps.replace("c", &PostParams::default(), &latest).await.expect("retry succeeds");
-    assert_eq!(written.data.and_then(|d| d.get("key").cloned()).as_deref(), Some("2"));
+    let written = maps
+        .replace("c", &PostParams::default(), &latest)
+        .await
+        .expect("retry succeeds");
+    assert_eq!(
+        written.data.and_then(|d| d.get("key").cloned()).as_deref(),
+        Some("2")
+    );
     server.shutdown().await;
 }
 
@@ -100,14 +152,42 @@ async fn stale_updates_conflict_and_a_retry_with_the_latest_version_succeeds() {
 async fn delete_preconditions_are_enforced() {
     let (server, client) = embedded().await;
     let secrets: Api<Secret> = Api::namespaced(client, "default");
-    let secret: Secret = serde_json::from_value(json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s"}})).expect("secret");
-    let created = secrets.create(&PostParams::default(), &secret).await.expect("create");
-    assert_eq!(created.type_.as_deref(), Some("Opaque"), "type defaults to Opaque");
-    let wrong = DeleteParams { preconditions: Some(kube::api::Preconditions { uid: Some("not-it".into()), resource_version: None }), ..Default::default() };
+    let secret: Secret = serde_json::from_value(
+        json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s"}}),
+    )
+    .expect("secret");
+    let created = secrets
+        .create(&PostParams::default(), &secret)
+        .await
+        .expect("create");
+    assert_eq!(
+        created.type_.as_deref(),
+        Some("Opaque"),
+        "type defaults to Opaque"
+    );
+    let wrong = DeleteParams {
+        preconditions: Some(kube::api::Preconditions {
+            uid: Some("not-it".into()),
+            resource_version: None,
+        }),
+        ..Default::default()
+    };
     let err = secrets.delete("s", &wrong).await.expect_err("precondition");
-    assert!(matches!(err, kube::Error::Api(ref s) if s.code == 409), "{err:?}");
-    assert!(secrets.get("s").await.is_ok(), "a failed precondition deletes nothing");
-    let right = DeleteParams { preconditions: Some(kube::api::Preconditions { uid: created.metadata.uid.clone(), resource_version: None }), ..Default::default() };
+    assert!(
+        matches!(err, kube::Error::Api(ref s) if s.code == 409),
+        "{err:?}"
+    );
+    assert!(
+        secrets.get("s").await.is_ok(),
+        "a failed precondition deletes nothing"
+    );
+    let right = DeleteParams {
+        preconditions: Some(kube::api::Preconditions {
+            uid: created.metadata.uid.clone(),
+            resource_version: None,
+        }),
+        ..Default::default()
+    };
     secrets.delete("s", &right).await.expect("delete");
     server.shutdown().await;
 }
@@ -116,10 +196,13 @@ async fn delete_preconditions_are_enforced() {
 async fn a_reflector_survives_a_forced_410_gone() {
     let (server, client) = embedded().await;
     let maps: Api<ConfigMap> = Api::namespaced(client.clone(), "default");
-    maps.create(&PostParams::default(), &config_map("before", "x")).await.expect("create");
+    maps.create(&PostParams::default(), &config_map("before", "x"))
+        .await
+        .expect("create");
 
     let (reader, writer) = reflector::store::<ConfigMap>();
-    let stream = reflector(writer, watcher(maps.clone(), watcher::Config::default())).applied_objects();
+    let stream =
+        reflector(writer, watcher(maps.clone(), watcher::Config::default())).applied_objects();
     let task = tokio::spawn(async move {
         futures::pin_mut!(stream);
         while stream.next().await.is_some() {}
@@ -127,30 +210,62 @@ async fn a_reflector_survives_a_forced_410_gone() {
     let has = |name: &'static str| {
         let reader = reader.clone();
         move || {
-            let found = reader.state().iter().any(|cm| cm.metadata.name.as_deref() == Some(name));
+            let found = reader
+                .state()
+                .iter()
+                .any(|cm| cm.metadata.name.as_deref() == Some(name));
             async move { found }
         }
     };
-    eventually("the reflector to list `before`", Duration::from_secs(10), has("before")).await;
+    eventually(
+        "the reflector to list `before`",
+        Duration::from_secs(10),
+        has("before"),
+    )
+    .await;
 
     // The watch history is gone and every watch is cut: the client must resume, get
     // 410 Expired, and re-list.
-    let lists_before = server.recent_requests().iter().filter(|r| r.method == "GET" && !r.path.is_empty()).count();
-    maps.create(&PostParams::default(), &config_map("during", "x")).await.expect("create");
+    let lists_before = server
+        .recent_requests()
+        .iter()
+        .filter(|r| r.method == "GET" && !r.path.is_empty())
+        .count();
+    maps.create(&PostParams::default(), &config_map("during", "x"))
+        .await
+        .expect("create");
     server.compact_history();
     server.disconnect_watchers();
-    maps.create(&PostParams::default(), &config_map("after", "x")).await.expect("create");
-    eventually("the reflector to see `during` and `after`", Duration::from_secs(10), {
-        let reader = reader.clone();
-        move || {
-            let names: Vec<String> = reader.state().iter().filter_map(|cm| cm.metadata.name.clone()).collect();
-            let ok = names.contains(&"during".to_string()) && names.contains(&"after".to_string());
-            async move { ok }
-        }
-    })
+    maps.create(&PostParams::default(), &config_map("after", "x"))
+        .await
+        .expect("create");
+    eventually(
+        "the reflector to see `during` and `after`",
+        Duration::from_secs(10),
+        {
+            let reader = reader.clone();
+            move || {
+                let names: Vec<String> = reader
+                    .state()
+                    .iter()
+                    .filter_map(|cm| cm.metadata.name.clone())
+                    .collect();
+                let ok =
+                    names.contains(&"during".to_string()) && names.contains(&"after".to_string());
+                async move { ok }
+            }
+        },
+    )
     .await;
-    let lists_after = server.recent_requests().iter().filter(|r| r.method == "GET" && !r.path.is_empty()).count();
-    assert!(lists_after > lists_before, "the client made new requests after the watch was cut");
+    let lists_after = server
+        .recent_requests()
+        .iter()
+        .filter(|r| r.method == "GET" && !r.path.is_empty())
+        .count();
+    assert!(
+        lists_after > lists_before,
+        "the client made new requests after the watch was cut"
+    );
     task.abort();
     server.shutdown().await;
 }
@@ -158,13 +273,23 @@ async fn a_reflector_survives_a_forced_410_gone() {
 #[tokio::test]
 async fn a_bad_token_is_401() {
     let (server, _client) = embedded().await;
-    let yaml = server.kubeconfig_yaml().replace(server.admin_token(), "not-the-token");
+    let yaml = server
+        .kubeconfig_yaml()
+        .replace(server.admin_token(), "not-the-token");
     let kubeconfig: kube::config::Kubeconfig = serde_yaml::from_str(&yaml).expect("yaml");
-    let config = kube::Config::from_custom_kubeconfig(kubeconfig, &Default::default()).await.expect("config");
+    let config = kube::Config::from_custom_kubeconfig(kubeconfig, &Default::default())
+        .await
+        .expect("config");
     let client = kube::Client::try_from(config).expect("client");
     let maps: Api<ConfigMap> = Api::namespaced(client, "default");
-    let err = maps.list(&ListParams::default()).await.expect_err("unauthorized");
-    assert!(matches!(err, kube::Error::Api(ref s) if s.code == 401 && s.reason == "Unauthorized"), "{err:?}");
+    let err = maps
+        .list(&ListParams::default())
+        .await
+        .expect_err("unauthorized");
+    assert!(
+        matches!(err, kube::Error::Api(ref s) if s.code == 401 && s.reason == "Unauthorized"),
+        "{err:?}"
+    );
     server.shutdown().await;
 }
 
@@ -172,27 +297,57 @@ async fn a_bad_token_is_401() {
 async fn deleting_a_namespace_terminates_it_then_removes_it_and_its_content() {
     let (server, client) = embedded().await;
     let namespaces: Api<Namespace> = Api::all(client.clone());
-    let ns: Namespace = serde_json::from_value(json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "doomed"}})).expect("ns");
-    namespaces.create(&PostParams::default(), &ns).await.expect("create ns");
+    let ns: Namespace = serde_json::from_value(
+        json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "doomed"}}),
+    )
+    .expect("ns");
+    namespaces
+        .create(&PostParams::default(), &ns)
+        .await
+        .expect("create ns");
     let maps: Api<ConfigMap> = Api::namespaced(client.clone(), "doomed");
-    maps.create(&PostParams::default(), &config_map("m", "x")).await.expect("create content");
+    maps.create(&PostParams::default(), &config_map("m", "x"))
+        .await
+        .expect("create content");
 
     let missing: Api<ConfigMap> = Api::namespaced(client.clone(), "nowhere");
-    let err = missing.create(&PostParams::default(), &config_map("m", "x")).await.expect_err("no namespace");
-    assert!(matches!(err, kube::Error::Api(ref s) if s.code == 404 && s.message == "namespaces \"nowhere\" not found"), "{err:?}");
+    let err = missing
+        .create(&PostParams::default(), &config_map("m", "x"))
+        .await
+        .expect_err("no namespace");
+    assert!(
+        matches!(err, kube::Error::Api(ref s) if s.code == 404 && s.message == "namespaces \"nowhere\" not found"),
+        "{err:?}"
+    );
 
-    namespaces.delete("doomed", &DeleteParams::default()).await.expect("delete ns");
-    eventually("namespace `doomed` to disappear", Duration::from_secs(10), || {
-        let namespaces = namespaces.clone();
-        async move { namespaces.get_opt("doomed").await.ok().flatten().is_none() }
-    })
+    namespaces
+        .delete("doomed", &DeleteParams::default())
+        .await
+        .expect("delete ns");
+    eventually(
+        "namespace `doomed` to disappear",
+        Duration::from_secs(10),
+        || {
+            let namespaces = namespaces.clone();
+            async move { namespaces.get_opt("doomed").await.ok().flatten().is_none() }
+        },
+    )
     .await;
     let everything: Api<ConfigMap> = Api::all(client);
-    let left = everything.list(&ListParams::default().fields("metadata.namespace=doomed")).await.expect("list");
+    let left = everything
+        .list(&ListParams::default().fields("metadata.namespace=doomed"))
+        .await
+        .expect("list");
     assert!(left.items.is_empty(), "content removed with the namespace");
 
-    let err = namespaces.delete("kube-system", &DeleteParams::default()).await.expect_err("immortal");
-    assert!(matches!(err, kube::Error::Api(ref s) if s.code == 403 && s.message == "namespaces \"kube-system\" is forbidden: this namespace may not be deleted"), "{err:?}");
+    let err = namespaces
+        .delete("kube-system", &DeleteParams::default())
+        .await
+        .expect_err("immortal");
+    assert!(
+        matches!(err, kube::Error::Api(ref s) if s.code == 403 && s.message == "namespaces \"kube-system\" is forbidden: this namespace may not be deleted"),
+        "{err:?}"
+    );
     server.shutdown().await;
 }
 
@@ -202,15 +357,30 @@ async fn creating_in_a_terminating_namespace_is_forbidden_with_the_cause() {
     let namespaces: Api<Namespace> = Api::all(client.clone());
     // A finalizer of someone else's keeps the namespace in Terminating.
     let ns: Namespace = serde_json::from_value(json!({"apiVersion": "v1", "kind": "Namespace",
-        "metadata": {"name": "held", "finalizers": ["kube-sa.test/hold"]}})).expect("ns");
-    namespaces.create(&PostParams::default(), &ns).await.expect("create ns");
-    namespaces.delete("held", &DeleteParams::default()).await.expect("delete ns");
+        "metadata": {"name": "held", "finalizers": ["kube-sa.test/hold"]}}))
+    .expect("ns");
+    namespaces
+        .create(&PostParams::default(), &ns)
+        .await
+        .expect("create ns");
+    namespaces
+        .delete("held", &DeleteParams::default())
+        .await
+        .expect("delete ns");
     let held = namespaces.get("held").await.expect("still there");
-    assert_eq!(held.status.and_then(|s| s.phase).as_deref(), Some("Terminating"));
+    assert_eq!(
+        held.status.and_then(|s| s.phase).as_deref(),
+        Some("Terminating")
+    );
 
     let maps: Api<ConfigMap> = Api::namespaced(client.clone(), "held");
-    let err = maps.create(&PostParams::default(), &config_map("late", "x")).await.expect_err("terminating");
-    let kube::Error::Api(status) = err else { panic!("{err:?}") };
+    let err = maps
+        .create(&PostParams::default(), &config_map("late", "x"))
+        .await
+        .expect_err("terminating");
+    let kube::Error::Api(status) = err else {
+        panic!("{err:?}")
+    };
     assert_eq!(status.code, 403);
     assert_eq!(status.message, "configmaps \"late\" is forbidden: unable to create new content in namespace held because it is being terminated");
     let causes = status.details.expect("details").causes;
@@ -218,13 +388,21 @@ async fn creating_in_a_terminating_namespace_is_forbidden_with_the_cause() {
 
     // Releasing the finalizer lets the namespace go.
     namespaces
-        .patch("held", &PatchParams::default(), &Patch::Merge(json!({"metadata": {"finalizers": null}})))
+        .patch(
+            "held",
+            &PatchParams::default(),
+            &Patch::Merge(json!({"metadata": {"finalizers": null}})),
+        )
         .await
         .expect("release");
-    eventually("namespace `held` to disappear", Duration::from_secs(10), || {
-        let namespaces = namespaces.clone();
-        async move { namespaces.get_opt("held").await.ok().flatten().is_none() }
-    })
+    eventually(
+        "namespace `held` to disappear",
+        Duration::from_secs(10),
+        || {
+            let namespaces = namespaces.clone();
+            async move { namespaces.get_opt("held").await.ok().flatten().is_none() }
+        },
+    )
     .await;
     server.shutdown().await;
 }
@@ -233,9 +411,15 @@ async fn creating_in_a_terminating_namespace_is_forbidden_with_the_cause() {
 async fn streaming_lists_end_with_the_initial_events_bookmark() {
     let (server, client) = embedded().await;
     let maps: Api<ConfigMap> = Api::namespaced(client.clone(), "default");
-    maps.create(&PostParams::default(), &config_map("seen", "x")).await.expect("create");
+    maps.create(&PostParams::default(), &config_map("seen", "x"))
+        .await
+        .expect("create");
     let (reader, writer) = reflector::store::<ConfigMap>();
-    let stream = reflector(writer, watcher(maps.clone(), watcher::Config::default().streaming_lists())).applied_objects();
+    let stream = reflector(
+        writer,
+        watcher(maps.clone(), watcher::Config::default().streaming_lists()),
+    )
+    .applied_objects();
     let task = tokio::spawn(async move {
         futures::pin_mut!(stream);
         while stream.next().await.is_some() {}
@@ -245,34 +429,49 @@ async fn streaming_lists_end_with_the_initial_events_bookmark() {
         .await
         .expect("ready within 10 s")
         .expect("ready");
-    assert!(reader.state().iter().any(|cm| cm.metadata.name.as_deref() == Some("seen")));
+    assert!(reader
+        .state()
+        .iter()
+        .any(|cm| cm.metadata.name.as_deref() == Some("seen")));
     task.abort();
     server.shutdown().await;
 }
 
 /// Reads a whole watch response (the server ends it via `timeoutSeconds`).
 async fn watch_lines(client: &kube::Client, query: &str) -> Vec<serde_json::Value> {
-    let request = http::Request::get(format!("/api/v1/namespaces/default/configmaps?watch=true&{query}"))
-        .body(Vec::new())
-        .expect("request");
+    let request = http::Request::get(format!(
+        "/api/v1/namespaces/default/configmaps?watch=true&{query}"
+    ))
+    .body(Vec::new())
+    .expect("request");
     let text = tokio::time::timeout(Duration::from_secs(10), client.request_text(request))
         .await
         .expect("the watch ends by itself at timeoutSeconds")
         .expect("watch");
-    text.lines().map(|l| serde_json::from_str(l).expect("json line")).collect()
+    text.lines()
+        .map(|l| serde_json::from_str(l).expect("json line"))
+        .collect()
 }
 
 #[tokio::test]
 async fn watches_resume_expire_and_time_out() {
     let (server, client) = embedded().await;
     let maps: Api<ConfigMap> = Api::namespaced(client.clone(), "default");
-    let first = maps.create(&PostParams::default(), &config_map("first", "x")).await.expect("create");
+    let first = maps
+        .create(&PostParams::default(), &config_map("first", "x"))
+        .await
+        .expect("create");
     let rv = first.metadata.resource_version.clone().expect("rv");
-    maps.create(&PostParams::default(), &config_map("second", "x")).await.expect("create");
+    maps.create(&PostParams::default(), &config_map("second", "x"))
+        .await
+        .expect("create");
 
     // Resuming after `first` replays only what came later.
     let events = watch_lines(&client, &format!("resourceVersion={rv}&timeoutSeconds=1")).await;
-    let names: Vec<&str> = events.iter().filter_map(|e| e["object"]["metadata"]["name"].as_str()).collect();
+    let names: Vec<&str> = events
+        .iter()
+        .filter_map(|e| e["object"]["metadata"]["name"].as_str())
+        .collect();
     assert_eq!(names, ["second"]);
     assert_eq!(events[0]["type"], "ADDED");
 
@@ -280,7 +479,10 @@ async fn watches_resume_expire_and_time_out() {
     let events = watch_lines(&client, "sendInitialEvents=true&allowWatchBookmarks=true&resourceVersionMatch=NotOlderThan&timeoutSeconds=1").await;
     let kinds: Vec<&str> = events.iter().filter_map(|e| e["type"].as_str()).collect();
     assert_eq!(kinds, ["ADDED", "ADDED", "BOOKMARK"]);
-    assert_eq!(events[2]["object"]["metadata"]["annotations"]["k8s.io/initial-events-end"], "true");
+    assert_eq!(
+        events[2]["object"]["metadata"]["annotations"]["k8s.io/initial-events-end"],
+        "true"
+    );
 
     // After compaction the old revision is gone: a 410 Expired ERROR event.
     server.compact_history();
@@ -301,7 +503,13 @@ async fn lists_paginate_and_filter_by_fields_and_labels() {
         if i == 3 {
             secret["type"] = json!("example.com/special");
         }
-        secrets.create(&PostParams::default(), &serde_json::from_value(secret).expect("secret")).await.expect("create");
+        secrets
+            .create(
+                &PostParams::default(),
+                &serde_json::from_value(secret).expect("secret"),
+            )
+            .await
+            .expect("create");
     }
     let mut names = Vec::new();
     let mut params = ListParams::default().limit(3);
@@ -317,12 +525,24 @@ async fn lists_paginate_and_filter_by_fields_and_labels() {
     }
     assert_eq!(pages, 3);
     assert_eq!(names, ["s0", "s1", "s2", "s3", "s4", "s5", "s6"]);
-    let special = secrets.list(&ListParams::default().fields("type=example.com/special")).await.expect("list");
+    let special = secrets
+        .list(&ListParams::default().fields("type=example.com/special"))
+        .await
+        .expect("list");
     assert_eq!(special.items.len(), 1);
-    let odd = secrets.list(&ListParams::default().labels("parity in (odd),parity!=even")).await.expect("list");
+    let odd = secrets
+        .list(&ListParams::default().labels("parity in (odd),parity!=even"))
+        .await
+        .expect("list");
     assert_eq!(odd.items.len(), 3);
-    let err = secrets.list(&ListParams::default().fields("spec.bogus=1")).await.expect_err("unsupported field");
-    assert!(matches!(err, kube::Error::Api(ref s) if s.code == 400), "{err:?}");
+    let err = secrets
+        .list(&ListParams::default().fields("spec.bogus=1"))
+        .await
+        .expect_err("unsupported field");
+    assert!(
+        matches!(err, kube::Error::Api(ref s) if s.code == 400),
+        "{err:?}"
+    );
     server.shutdown().await;
 }
 
@@ -330,18 +550,40 @@ async fn lists_paginate_and_filter_by_fields_and_labels() {
 async fn generate_name_and_dry_run() {
     let (server, client) = embedded().await;
     let maps: Api<ConfigMap> = Api::namespaced(client.clone(), "default");
-    let generated: ConfigMap = serde_json::from_value(json!({"metadata": {"generateName": "cfg-"}})).expect("cm");
-    let created = maps.create(&PostParams::default(), &generated).await.expect("create");
+    let generated: ConfigMap =
+        serde_json::from_value(json!({"metadata": {"generateName": "cfg-"}})).expect("cm");
+    let created = maps
+        .create(&PostParams::default(), &generated)
+        .await
+        .expect("create");
     let name = created.metadata.name.expect("name");
     let suffix = name.strip_prefix("cfg-").expect("prefix kept");
     assert_eq!(suffix.len(), 5);
-    assert!(suffix.bytes().all(|b| kube_sa::names::SUFFIX_ALPHABET.contains(&b)), "{suffix}");
+    assert!(
+        suffix
+            .bytes()
+            .all(|b| kube_sa::names::SUFFIX_ALPHABET.contains(&b)),
+        "{suffix}"
+    );
 
     let revision = server.store().revision();
-    let dry = PostParams { dry_run: true, ..Default::default() };
-    let answered = maps.create(&dry, &config_map("dry", "x")).await.expect("dry run");
-    assert!(answered.metadata.uid.is_some(), "a dry run answers the object as it would be stored");
-    assert_eq!(server.store().revision(), revision, "a dry run stores nothing");
+    let dry = PostParams {
+        dry_run: true,
+        ..Default::default()
+    };
+    let answered = maps
+        .create(&dry, &config_map("dry", "x"))
+        .await
+        .expect("dry run");
+    assert!(
+        answered.metadata.uid.is_some(),
+        "a dry run answers the object as it would be stored"
+    );
+    assert_eq!(
+        server.store().revision(),
+        revision,
+        "a dry run stores nothing"
+    );
     assert!(maps.get_opt("dry").await.expect("get").is_none());
     server.shutdown().await;
 }
@@ -351,11 +593,27 @@ async fn delete_collection_removes_only_what_matches() {
     let (server, client) = embedded().await;
     let maps: Api<ConfigMap> = Api::namespaced(client.clone(), "default");
     for (name, app) in [("a", "x"), ("b", "x"), ("c", "y")] {
-        let cm: ConfigMap = serde_json::from_value(json!({"metadata": {"name": name, "labels": {"app": app}}})).expect("cm");
-        maps.create(&PostParams::default(), &cm).await.expect("create");
+        let cm: ConfigMap =
+            serde_json::from_value(json!({"metadata": {"name": name, "labels": {"app": app}}}))
+                .expect("cm");
+        maps.create(&PostParams::default(), &cm)
+            .await
+            .expect("create");
     }
-    maps.delete_collection(&DeleteParams::default(), &ListParams::default().labels("app=x")).await.expect("deletecollection");
-    let left: Vec<String> = maps.list(&ListParams::default()).await.expect("list").items.into_iter().filter_map(|c| c.metadata.name).collect();
+    maps.delete_collection(
+        &DeleteParams::default(),
+        &ListParams::default().labels("app=x"),
+    )
+    .await
+    .expect("deletecollection");
+    let left: Vec<String> = maps
+        .list(&ListParams::default())
+        .await
+        .expect("list")
+        .items
+        .into_iter()
+        .filter_map(|c| c.metadata.name)
+        .collect();
     assert_eq!(left, ["c"]);
     server.shutdown().await;
 }
@@ -364,16 +622,31 @@ async fn delete_collection_removes_only_what_matches() {
 async fn immutable_fields_are_invalid_on_update() {
     let (server, client) = embedded().await;
     let secrets: Api<Secret> = Api::namespaced(client.clone(), "default");
-    let secret: Secret = serde_json::from_value(json!({"metadata": {"name": "fixed"}, "type": "Opaque"})).expect("secret");
-    secrets.create(&PostParams::default(), &secret).await.expect("create");
+    let secret: Secret =
+        serde_json::from_value(json!({"metadata": {"name": "fixed"}, "type": "Opaque"}))
+            .expect("secret");
+    secrets
+        .create(&PostParams::default(), &secret)
+        .await
+        .expect("create");
     let err = secrets
-        .patch("fixed", &PatchParams::default(), &Patch::Merge(json!({"type": "example.com/other"})))
+        .patch(
+            "fixed",
+            &PatchParams::default(),
+            &Patch::Merge(json!({"type": "example.com/other"})),
+        )
         .await
         .expect_err("type is immutable");
-    let kube::Error::Api(status) = err else { panic!("{err:?}") };
+    let kube::Error::Api(status) = err else {
+        panic!("{err:?}")
+    };
     assert_eq!(status.code, 422);
     assert_eq!(status.message, "Secret \"fixed\" is invalid: type: Invalid value: \"example.com/other\": field is immutable");
     let stored = secrets.get("fixed").await.expect("get");
-    assert_eq!(stored.type_.as_deref(), Some("Opaque"), "the rejected update changed nothing");
+    assert_eq!(
+        stored.type_.as_deref(),
+        Some("Opaque"),
+        "the rejected update changed nothing"
+    );
     server.shutdown().await;
 }

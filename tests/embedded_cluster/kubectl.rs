@@ -53,13 +53,22 @@ spec:
 "#;
 
 fn ok(out: &Output, what: &str) -> String {
-    assert!(out.success, "{what} failed:\nstdout: {}\nstderr: {}", out.stdout, out.stderr);
+    assert!(
+        out.success,
+        "{what} failed:\nstdout: {}\nstderr: {}",
+        out.stdout, out.stderr
+    );
     out.stdout.clone()
 }
 
 fn header(stdout: &str) -> Vec<String> {
     let first = stdout.lines().next().unwrap_or_default();
-    first.split("  ").map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect()
+    first
+        .split("  ")
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(String::from)
+        .collect()
 }
 
 fn get_json(bin: &Path, kc: &Path, args: &[&str]) -> Value {
@@ -74,9 +83,22 @@ fn create_get_describe_label_patch_delete() {
     for bin in kubectl_binaries() {
         let server = ServeProcess::start(&[]);
         let kc = server.kubeconfig.as_path();
-        let out = ok(&kubectl(&bin, kc, &["create", "-f", "-"], Some(OBJECTS)), "create -f");
-        for line in ["namespace/demo created", "configmap/settings created", "secret/creds created", "serviceaccount/builder created", "pod/web created"] {
-            assert!(out.contains(line), "{}: missing {line:?} in {out}", bin.display());
+        let out = ok(
+            &kubectl(&bin, kc, &["create", "-f", "-"], Some(OBJECTS)),
+            "create -f",
+        );
+        for line in [
+            "namespace/demo created",
+            "configmap/settings created",
+            "secret/creds created",
+            "serviceaccount/builder created",
+            "pod/web created",
+        ] {
+            assert!(
+                out.contains(line),
+                "{}: missing {line:?} in {out}",
+                bin.display()
+            );
         }
 
         let tables = [
@@ -86,41 +108,173 @@ fn create_get_describe_label_patch_delete() {
             ("pods", vec!["NAME", "READY", "STATUS", "RESTARTS", "AGE"]),
         ];
         for (resource, columns) in tables {
-            let out = ok(&kubectl(&bin, kc, &["get", resource, "-n", "demo"], None), resource);
-            assert_eq!(header(&out), columns, "{}: {resource} table:\n{out}", bin.display());
+            let out = ok(
+                &kubectl(&bin, kc, &["get", resource, "-n", "demo"], None),
+                resource,
+            );
+            assert_eq!(
+                header(&out),
+                columns,
+                "{}: {resource} table:\n{out}",
+                bin.display()
+            );
         }
         let ns_out = ok(&kubectl(&bin, kc, &["get", "namespaces"], None), "get ns");
         assert_eq!(header(&ns_out), ["NAME", "STATUS", "AGE"]);
-        assert!(ns_out.lines().any(|l| l.starts_with("demo") && l.contains("Active")), "{ns_out}");
-        let secrets = ok(&kubectl(&bin, kc, &["get", "secret", "creds", "-n", "demo"], None), "get secret");
-        assert!(secrets.lines().nth(1).is_some_and(|l| l.contains("Opaque") && l.contains(" 1 ")), "{secrets}");
+        assert!(
+            ns_out
+                .lines()
+                .any(|l| l.starts_with("demo") && l.contains("Active")),
+            "{ns_out}"
+        );
+        let secrets = ok(
+            &kubectl(&bin, kc, &["get", "secret", "creds", "-n", "demo"], None),
+            "get secret",
+        );
+        assert!(
+            secrets
+                .lines()
+                .nth(1)
+                .is_some_and(|l| l.contains("Opaque") && l.contains(" 1 ")),
+            "{secrets}"
+        );
 
-        let yaml = ok(&kubectl(&bin, kc, &["get", "configmap", "settings", "-n", "demo", "-o", "yaml"], None), "-o yaml");
+        let yaml = ok(
+            &kubectl(
+                &bin,
+                kc,
+                &["get", "configmap", "settings", "-n", "demo", "-o", "yaml"],
+                None,
+            ),
+            "-o yaml",
+        );
         let parsed: Value = serde_yaml::from_str(&yaml).expect("yaml output");
         assert_eq!(parsed["data"]["color"], "blue");
         let secret = get_json(&bin, kc, &["secret", "creds", "-n", "demo"]);
-        assert_eq!(secret["data"]["password"], "aHVudGVyMg==", "stringData is folded into data");
+        assert_eq!(
+            secret["data"]["password"], "aHVudGVyMg==",
+            "stringData is folded into data"
+        );
 
-        let described = ok(&kubectl(&bin, kc, &["describe", "pod", "web", "-n", "demo"], None), "describe");
-        assert!(described.contains("Name:") && described.contains("web") && described.contains("nginx:1.25"), "{described}");
+        let described = ok(
+            &kubectl(&bin, kc, &["describe", "pod", "web", "-n", "demo"], None),
+            "describe",
+        );
+        assert!(
+            described.contains("Name:")
+                && described.contains("web")
+                && described.contains("nginx:1.25"),
+            "{described}"
+        );
 
-        ok(&kubectl(&bin, kc, &["label", "configmap", "settings", "-n", "demo", "tier=front"], None), "label");
-        let named = ok(&kubectl(&bin, kc, &["get", "cm", "-n", "demo", "-l", "tier=front", "-o", "name"], None), "get -l");
+        ok(
+            &kubectl(
+                &bin,
+                kc,
+                &["label", "configmap", "settings", "-n", "demo", "tier=front"],
+                None,
+            ),
+            "label",
+        );
+        let named = ok(
+            &kubectl(
+                &bin,
+                kc,
+                &["get", "cm", "-n", "demo", "-l", "tier=front", "-o", "name"],
+                None,
+            ),
+            "get -l",
+        );
         assert_eq!(named.trim(), "configmap/settings");
 
-        ok(&kubectl(&bin, kc, &["patch", "configmap", "settings", "-n", "demo", "--type", "merge", "-p", r#"{"data":{"size":"xl"}}"#], None), "merge patch");
-        ok(&kubectl(&bin, kc, &["patch", "configmap", "settings", "-n", "demo", "--type", "json", "-p", r#"[{"op":"replace","path":"/data/color","value":"red"}]"#], None), "json patch");
-        ok(&kubectl(&bin, kc, &["patch", "pod", "web", "-n", "demo", "--type", "strategic", "-p", r#"{"metadata":{"labels":{"app":"web"}}}"#], None), "strategic patch");
+        ok(
+            &kubectl(
+                &bin,
+                kc,
+                &[
+                    "patch",
+                    "configmap",
+                    "settings",
+                    "-n",
+                    "demo",
+                    "--type",
+                    "merge",
+                    "-p",
+                    r#"{"data":{"size":"xl"}}"#,
+                ],
+                None,
+            ),
+            "merge patch",
+        );
+        ok(
+            &kubectl(
+                &bin,
+                kc,
+                &[
+                    "patch",
+                    "configmap",
+                    "settings",
+                    "-n",
+                    "demo",
+                    "--type",
+                    "json",
+                    "-p",
+                    r#"[{"op":"replace","path":"/data/color","value":"red"}]"#,
+                ],
+                None,
+            ),
+            "json patch",
+        );
+        ok(
+            &kubectl(
+                &bin,
+                kc,
+                &[
+                    "patch",
+                    "pod",
+                    "web",
+                    "-n",
+                    "demo",
+                    "--type",
+                    "strategic",
+                    "-p",
+                    r#"{"metadata":{"labels":{"app":"web"}}}"#,
+                ],
+                None,
+            ),
+            "strategic patch",
+        );
         let cm = get_json(&bin, kc, &["configmap", "settings", "-n", "demo"]);
-        assert_eq!(cm["data"], serde_json::json!({"color": "red", "size": "xl"}));
+        assert_eq!(
+            cm["data"],
+            serde_json::json!({"color": "red", "size": "xl"})
+        );
         let pod = get_json(&bin, kc, &["pod", "web", "-n", "demo"]);
         assert_eq!(pod["metadata"]["labels"]["app"], "web");
 
-        let out = ok(&kubectl(&bin, kc, &["delete", "configmap", "settings", "-n", "demo"], None), "delete");
+        let out = ok(
+            &kubectl(
+                &bin,
+                kc,
+                &["delete", "configmap", "settings", "-n", "demo"],
+                None,
+            ),
+            "delete",
+        );
         assert!(out.contains("configmap \"settings\" deleted"), "{out}");
-        let out = kubectl(&bin, kc, &["get", "configmap", "settings", "-n", "demo"], None);
+        let out = kubectl(
+            &bin,
+            kc,
+            &["get", "configmap", "settings", "-n", "demo"],
+            None,
+        );
         assert!(!out.success);
-        assert!(out.stderr.contains("Error from server (NotFound): configmaps \"settings\" not found"), "{}", out.stderr);
+        assert!(
+            out.stderr
+                .contains("Error from server (NotFound): configmaps \"settings\" not found"),
+            "{}",
+            out.stderr
+        );
     }
 }
 
@@ -136,10 +290,19 @@ fn apply_is_idempotent_client_side_and_server_side() {
         };
         let f = file.to_string_lossy().into_owned();
         write("blue");
-        assert!(ok(&kubectl(&bin, kc, &["apply", "-f", &f], None), "apply 1").contains("configmap/applied created"));
-        assert!(ok(&kubectl(&bin, kc, &["apply", "-f", &f], None), "apply 2").contains("configmap/applied unchanged"));
+        assert!(
+            ok(&kubectl(&bin, kc, &["apply", "-f", &f], None), "apply 1")
+                .contains("configmap/applied created")
+        );
+        assert!(
+            ok(&kubectl(&bin, kc, &["apply", "-f", &f], None), "apply 2")
+                .contains("configmap/applied unchanged")
+        );
         write("green");
-        assert!(ok(&kubectl(&bin, kc, &["apply", "-f", &f], None), "apply 3").contains("configmap/applied configured"));
+        assert!(
+            ok(&kubectl(&bin, kc, &["apply", "-f", &f], None), "apply 3")
+                .contains("configmap/applied configured")
+        );
         let cm = get_json(&bin, kc, &["configmap", "applied"]);
         assert_eq!(cm["data"]["color"], "green");
 
@@ -147,8 +310,14 @@ fn apply_is_idempotent_client_side_and_server_side() {
         std::fs::write(&ssa, "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ssa\n  namespace: default\n  labels:\n    a: b\ndata:\n  k: v\n").expect("write");
         let s = ssa.to_string_lossy().into_owned();
         for round in 1..=2 {
-            let out = ok(&kubectl(&bin, kc, &["apply", "--server-side", "-f", &s], None), "apply --server-side");
-            assert!(out.contains("configmap/ssa serverside-applied"), "round {round}: {out}");
+            let out = ok(
+                &kubectl(&bin, kc, &["apply", "--server-side", "-f", &s], None),
+                "apply --server-side",
+            );
+            assert!(
+                out.contains("configmap/ssa serverside-applied"),
+                "round {round}: {out}"
+            );
         }
         let cm = get_json(&bin, kc, &["configmap", "ssa"]);
         assert_eq!(cm["data"]["k"], "v");
@@ -162,7 +331,10 @@ fn errors_read_as_on_a_real_cluster() {
         let server = ServeProcess::start(&[]);
         let kc = server.kubeconfig.as_path();
         let cm = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: twice\n";
-        ok(&kubectl(&bin, kc, &["create", "-f", "-"], Some(cm)), "create");
+        ok(
+            &kubectl(&bin, kc, &["create", "-f", "-"], Some(cm)),
+            "create",
+        );
         let cases: [(&str, &str); 4] = [
             (cm, "Error from server (AlreadyExists): error when creating \"STDIN\": configmaps \"twice\" already exists"),
             (
@@ -180,8 +352,17 @@ fn errors_read_as_on_a_real_cluster() {
         ];
         for (input, expected) in cases {
             let out = kubectl(&bin, kc, &["create", "-f", "-"], Some(input));
-            assert!(!out.success, "{}: expected failure for {input}", bin.display());
-            assert!(out.stderr.contains(expected), "{}: expected {expected:?}\ngot: {}", bin.display(), out.stderr);
+            assert!(
+                !out.success,
+                "{}: expected failure for {input}",
+                bin.display()
+            );
+            assert!(
+                out.stderr.contains(expected),
+                "{}: expected {expected:?}\ngot: {}",
+                bin.display(),
+                out.stderr
+            );
         }
     }
 }
@@ -191,11 +372,29 @@ fn auth_whoami_names_the_admin() {
     // kubectl 1.28+ asks authentication.k8s.io/v1, 1.27 v1beta1: both are served.
     for bin in kubectl_binaries() {
         let server = ServeProcess::start(&[]);
-        let out = ok(&kubectl(&bin, &server.kubeconfig, &["auth", "whoami", "-o", "json"], None), "auth whoami");
+        let out = ok(
+            &kubectl(
+                &bin,
+                &server.kubeconfig,
+                &["auth", "whoami", "-o", "json"],
+                None,
+            ),
+            "auth whoami",
+        );
         let review: Value = serde_json::from_str(&out).expect("json");
-        assert_eq!(review["status"]["userInfo"]["username"], "kube-sa:admin", "{}", bin.display());
-        let groups = review["status"]["userInfo"]["groups"].as_array().expect("groups");
-        assert!(groups.iter().any(|g| g == "system:masters") && groups.iter().any(|g| g == "system:authenticated"));
+        assert_eq!(
+            review["status"]["userInfo"]["username"],
+            "kube-sa:admin",
+            "{}",
+            bin.display()
+        );
+        let groups = review["status"]["userInfo"]["groups"]
+            .as_array()
+            .expect("groups");
+        assert!(
+            groups.iter().any(|g| g == "system:masters")
+                && groups.iter().any(|g| g == "system:authenticated")
+        );
     }
 }
 
@@ -205,7 +404,10 @@ fn get_watch_streams_new_objects() {
         let server = ServeProcess::start(&[]);
         let kc = server.kubeconfig.clone();
         let listed = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: listed\n";
-        ok(&kubectl(&bin, &kc, &["create", "-f", "-"], Some(listed)), "create");
+        ok(
+            &kubectl(&bin, &kc, &["create", "-f", "-"], Some(listed)),
+            "create",
+        );
         let mut watcher = Command::new(&bin)
             .arg("--kubeconfig")
             .arg(&kc)
@@ -233,13 +435,20 @@ fn get_watch_streams_new_objects() {
                 match rx.recv_timeout(left) {
                     Ok(line) if line.starts_with(name) => return,
                     Ok(line) => seen.push(line),
-                    Err(_) => panic!("{}: `get -w` never showed configmap `{name}`; saw {seen:?}", bin.display()),
+                    Err(_) => panic!(
+                        "{}: `get -w` never showed configmap `{name}`; saw {seen:?}",
+                        bin.display()
+                    ),
                 }
             }
         };
         wait_for("listed");
-        let watched = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: watched\ndata:\n  a: b\n";
-        ok(&kubectl(&bin, &kc, &["create", "-f", "-"], Some(watched)), "create");
+        let watched =
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: watched\ndata:\n  a: b\n";
+        ok(
+            &kubectl(&bin, &kc, &["create", "-f", "-"], Some(watched)),
+            "create",
+        );
         wait_for("watched");
         let _ = watcher.kill();
         let _ = watcher.wait();
@@ -255,9 +464,32 @@ fn imperative_creates_work_whatever_encoding_kubectl_picks() {
         let steps: [&[&str]; 5] = [
             &["create", "namespace", "team"],
             &["create", "serviceaccount", "bob", "-n", "team"],
-            &["create", "secret", "generic", "s", "--from-literal=a=b", "-n", "team"],
-            &["create", "configmap", "c", "--from-literal=x=y", "-n", "team"],
-            &["run", "app", "--image=busybox", "--labels=app=demo", "--env=A=B", "-n", "team"],
+            &[
+                "create",
+                "secret",
+                "generic",
+                "s",
+                "--from-literal=a=b",
+                "-n",
+                "team",
+            ],
+            &[
+                "create",
+                "configmap",
+                "c",
+                "--from-literal=x=y",
+                "-n",
+                "team",
+            ],
+            &[
+                "run",
+                "app",
+                "--image=busybox",
+                "--labels=app=demo",
+                "--env=A=B",
+                "-n",
+                "team",
+            ],
         ];
         for args in steps {
             ok(&kubectl(&bin, kc, args, None), &args.join(" "));
@@ -268,7 +500,10 @@ fn imperative_creates_work_whatever_encoding_kubectl_picks() {
         assert_eq!(cm["data"]["x"], "y");
         let pod = get_json(&bin, kc, &["pod", "app", "-n", "team"]);
         assert_eq!(pod["metadata"]["labels"]["app"], "demo");
-        assert_eq!(pod["spec"]["containers"][0]["env"][0], serde_json::json!({"name": "A", "value": "B"}));
+        assert_eq!(
+            pod["spec"]["containers"][0]["env"][0],
+            serde_json::json!({"name": "A", "value": "B"})
+        );
         assert_eq!(pod["spec"]["serviceAccountName"], "default");
     }
 }

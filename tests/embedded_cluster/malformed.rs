@@ -24,7 +24,9 @@ fn json_body(value: serde_json::Value) -> Vec<u8> {
 fn cases() -> Vec<Case> {
     let too_big = {
         let data = "x".repeat(3 * 1024 * 1024 + 10);
-        json_body(json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "big"}, "data": {"k": data}}))
+        json_body(
+            json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "big"}, "data": {"k": data}}),
+        )
     };
     vec![
         Case {
@@ -121,7 +123,8 @@ fn cases() -> Vec<Case> {
 }
 
 async fn seed(server: &ApiServer, client: &kube::Client) {
-    let maps: kube::Api<k8s_openapi::api::core::v1::ConfigMap> = kube::Api::namespaced(client.clone(), "default");
+    let maps: kube::Api<k8s_openapi::api::core::v1::ConfigMap> =
+        kube::Api::namespaced(client.clone(), "default");
     let kept = serde_json::from_value(json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "kept"}, "data": {"a": "b"}})).expect("cm");
     maps.create(&Default::default(), &kept).await.expect("seed");
     let _ = server;
@@ -140,14 +143,26 @@ async fn malformed_requests_get_the_right_status_and_change_nothing() {
             .body(case.body)
             .expect("request");
         let err = client.request_text(request).await.expect_err(case.name);
-        let kube::Error::Api(status) = err else { panic!("{}: expected a Status, got {err:?}", case.name) };
+        let kube::Error::Api(status) = err else {
+            panic!("{}: expected a Status, got {err:?}", case.name)
+        };
         assert_eq!(status.code, case.code, "{}: {}", case.name, status.message);
         assert_eq!(status.reason, case.reason, "{}", case.name);
         match case.message.strip_suffix('*') {
-            Some(prefix) => assert!(status.message.starts_with(prefix), "{}: {}", case.name, status.message),
+            Some(prefix) => assert!(
+                status.message.starts_with(prefix),
+                "{}: {}",
+                case.name,
+                status.message
+            ),
             None => assert_eq!(status.message, case.message, "{}", case.name),
         }
-        assert_eq!(server.store().revision(), revision_before, "{}: stored state changed", case.name);
+        assert_eq!(
+            server.store().revision(),
+            revision_before,
+            "{}: stored state changed",
+            case.name
+        );
     }
     server.shutdown().await;
 }
@@ -162,10 +177,15 @@ async fn invalid_objects_report_field_causes() {
         .body(json_body(json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "t"}, "type": "kubernetes.io/service-account-token"})))
         .expect("request");
     let err = client.request_text(request).await.expect_err("invalid");
-    let kube::Error::Api(status) = err else { panic!("{err:?}") };
+    let kube::Error::Api(status) = err else {
+        panic!("{err:?}")
+    };
     let causes = status.details.expect("details").causes;
     assert_eq!(causes.len(), 1);
     assert_eq!(causes[0].reason, "FieldValueRequired");
-    assert_eq!(causes[0].field, "metadata.annotations[kubernetes.io/service-account.name]");
+    assert_eq!(
+        causes[0].field,
+        "metadata.annotations[kubernetes.io/service-account.name]"
+    );
     server.shutdown().await;
 }

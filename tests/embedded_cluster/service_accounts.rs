@@ -14,7 +14,11 @@ use serde_json::{json, Value};
 use crate::support::{cluster, kubectl, kubectl_binaries, Output, ServeProcess};
 
 fn ok(out: &Output, what: &str) -> String {
-    assert!(out.success, "{what} failed:\nstdout: {}\nstderr: {}", out.stdout, out.stderr);
+    assert!(
+        out.success,
+        "{what} failed:\nstdout: {}\nstderr: {}",
+        out.stdout, out.stderr
+    );
     out.stdout.clone()
 }
 
@@ -26,7 +30,11 @@ fn wait_for_jsonpath(bin: &Path, kc: &Path, args: &[&str], what: &str) -> String
         if out.success && !out.stdout.trim().is_empty() {
             return out.stdout.trim().to_string();
         }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}: {}", out.stderr);
+        assert!(
+            Instant::now() < deadline,
+            "timed out waiting for {what}: {}",
+            out.stderr
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
 }
@@ -44,7 +52,12 @@ fn token_kubeconfig(server: &ServeProcess, token: &str) -> std::path::PathBuf {
 
 /// `kubectl auth whoami` with only a bearer token.
 fn whoami_with_token(bin: &Path, server: &ServeProcess, token: &str) -> Output {
-    kubectl(bin, &token_kubeconfig(server, token), &["auth", "whoami", "-o", "json"], None)
+    kubectl(
+        bin,
+        &token_kubeconfig(server, token),
+        &["auth", "whoami", "-o", "json"],
+        None,
+    )
 }
 
 #[test]
@@ -54,35 +67,106 @@ fn kubectl_sees_accounts_tokens_mounts_and_revocation() {
     let server = ServeProcess::start(&[]);
     let kc = server.kubeconfig.as_path();
 
-    ok(&kubectl(&bin, kc, &["create", "-f", "-"], Some("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: team\n")), "create ns");
-    let token_name = wait_for_jsonpath(&bin, kc, &["get", "sa", "default", "-n", "team", "-o", "jsonpath={.secrets[0].name}"], "default's token");
-    assert!(token_name.starts_with("default-token-") && token_name.len() == "default-token-".len() + 5, "{token_name}");
-    let secret: Value = serde_json::from_str(&ok(&kubectl(&bin, kc, &["get", "secret", &token_name, "-n", "team", "-o", "json"], None), "get secret")).expect("json");
+    ok(
+        &kubectl(
+            &bin,
+            kc,
+            &["create", "-f", "-"],
+            Some("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: team\n"),
+        ),
+        "create ns",
+    );
+    let token_name = wait_for_jsonpath(
+        &bin,
+        kc,
+        &[
+            "get",
+            "sa",
+            "default",
+            "-n",
+            "team",
+            "-o",
+            "jsonpath={.secrets[0].name}",
+        ],
+        "default's token",
+    );
+    assert!(
+        token_name.starts_with("default-token-") && token_name.len() == "default-token-".len() + 5,
+        "{token_name}"
+    );
+    let secret: Value = serde_json::from_str(&ok(
+        &kubectl(
+            &bin,
+            kc,
+            &["get", "secret", &token_name, "-n", "team", "-o", "json"],
+            None,
+        ),
+        "get secret",
+    ))
+    .expect("json");
     assert_eq!(secret["type"], "kubernetes.io/service-account-token");
-    assert_eq!(secret["metadata"]["annotations"]["kubernetes.io/service-account.name"], "default");
+    assert_eq!(
+        secret["metadata"]["annotations"]["kubernetes.io/service-account.name"],
+        "default"
+    );
     for key in ["token", "namespace", "ca.crt"] {
         assert!(secret["data"][key].is_string(), "token secret has {key}");
     }
 
     let pod = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: app\n  namespace: team\nspec:\n  containers:\n  - name: c\n    image: busybox\n";
-    ok(&kubectl(&bin, kc, &["create", "-f", "-"], Some(pod)), "create pod");
-    let pod: Value = serde_json::from_str(&ok(&kubectl(&bin, kc, &["get", "pod", "app", "-n", "team", "-o", "json"], None), "get pod")).expect("json");
+    ok(
+        &kubectl(&bin, kc, &["create", "-f", "-"], Some(pod)),
+        "create pod",
+    );
+    let pod: Value = serde_json::from_str(&ok(
+        &kubectl(
+            &bin,
+            kc,
+            &["get", "pod", "app", "-n", "team", "-o", "json"],
+            None,
+        ),
+        "get pod",
+    ))
+    .expect("json");
     assert_eq!(pod["spec"]["serviceAccountName"], "default");
     assert_eq!(
         pod["spec"]["containers"][0]["volumeMounts"][0],
         json!({"name": token_name, "readOnly": true, "mountPath": "/var/run/secrets/kubernetes.io/serviceaccount"})
     );
-    assert_eq!(pod["spec"]["volumes"][0]["secret"]["secretName"], token_name.as_str());
+    assert_eq!(
+        pod["spec"]["volumes"][0]["secret"]["secretName"],
+        token_name.as_str()
+    );
 
     use base64::Engine;
-    let token = String::from_utf8(base64::engine::general_purpose::STANDARD.decode(secret["data"]["token"].as_str().expect("token")).expect("b64")).expect("utf8");
+    let token = String::from_utf8(
+        base64::engine::general_purpose::STANDARD
+            .decode(secret["data"]["token"].as_str().expect("token"))
+            .expect("b64"),
+    )
+    .expect("utf8");
     let who = whoami_with_token(&bin, &server, &token);
     let review: Value = serde_json::from_str(&ok(&who, "whoami with the token")).expect("json");
-    assert_eq!(review["status"]["userInfo"]["username"], "system:serviceaccount:team:default");
-    assert_eq!(review["status"]["userInfo"]["groups"], json!(["system:serviceaccounts", "system:serviceaccounts:team", "system:authenticated"]));
+    assert_eq!(
+        review["status"]["userInfo"]["username"],
+        "system:serviceaccount:team:default"
+    );
+    assert_eq!(
+        review["status"]["userInfo"]["groups"],
+        json!([
+            "system:serviceaccounts",
+            "system:serviceaccounts:team",
+            "system:authenticated"
+        ])
+    );
 
     // The account is authenticated but, as under default RBAC, not authorized to read pods.
-    let denied = kubectl(&bin, &token_kubeconfig(&server, &token), &["get", "pods", "-n", "team"], None);
+    let denied = kubectl(
+        &bin,
+        &token_kubeconfig(&server, &token),
+        &["get", "pods", "-n", "team"],
+        None,
+    );
     assert!(!denied.success);
     assert!(
         denied.stderr.contains("Error from server (Forbidden): pods is forbidden: User \"system:serviceaccount:team:default\" cannot list resource \"pods\" in API group \"\" in the namespace \"team\""),
@@ -90,41 +174,140 @@ fn kubectl_sees_accounts_tokens_mounts_and_revocation() {
         denied.stderr
     );
 
-    ok(&kubectl(&bin, kc, &["delete", "secret", &token_name, "-n", "team"], None), "delete token secret");
+    ok(
+        &kubectl(
+            &bin,
+            kc,
+            &["delete", "secret", &token_name, "-n", "team"],
+            None,
+        ),
+        "delete token secret",
+    );
     let who = whoami_with_token(&bin, &server, &token);
-    assert!(!who.success, "a deleted secret's token must not authenticate");
+    assert!(
+        !who.success,
+        "a deleted secret's token must not authenticate"
+    );
     assert!(who.stderr.contains("Unauthorized"), "{}", who.stderr);
     // Legacy: a new token replaces the deleted one.
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
-        let current = wait_for_jsonpath(&bin, kc, &["get", "sa", "default", "-n", "team", "-o", "jsonpath={.secrets[*].name}"], "a new token");
+        let current = wait_for_jsonpath(
+            &bin,
+            kc,
+            &[
+                "get",
+                "sa",
+                "default",
+                "-n",
+                "team",
+                "-o",
+                "jsonpath={.secrets[*].name}",
+            ],
+            "a new token",
+        );
         if !current.is_empty() && current != token_name {
             break;
         }
-        assert!(Instant::now() < deadline, "no replacement token; secrets: {current}");
+        assert!(
+            Instant::now() < deadline,
+            "no replacement token; secrets: {current}"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
 
     // A token Secret created by hand with only the account annotation is filled in.
     let manual = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: manual\n  namespace: team\n  annotations:\n    kubernetes.io/service-account.name: default\ntype: kubernetes.io/service-account-token\n";
-    ok(&kubectl(&bin, kc, &["create", "-f", "-"], Some(manual)), "create manual token secret");
-    let filled = wait_for_jsonpath(&bin, kc, &["get", "secret", "manual", "-n", "team", "-o", "jsonpath={.data.token}"], "the manual token");
+    ok(
+        &kubectl(&bin, kc, &["create", "-f", "-"], Some(manual)),
+        "create manual token secret",
+    );
+    let filled = wait_for_jsonpath(
+        &bin,
+        kc,
+        &[
+            "get",
+            "secret",
+            "manual",
+            "-n",
+            "team",
+            "-o",
+            "jsonpath={.data.token}",
+        ],
+        "the manual token",
+    );
     assert!(!filled.is_empty());
-    let uid = ok(&kubectl(&bin, kc, &["get", "sa", "default", "-n", "team", "-o", "jsonpath={.metadata.uid}"], None), "sa uid");
-    let annotated = ok(&kubectl(&bin, kc, &["get", "secret", "manual", "-n", "team", "-o", "jsonpath={.metadata.annotations.kubernetes\\.io/service-account\\.uid}"], None), "uid annotation");
+    let uid = ok(
+        &kubectl(
+            &bin,
+            kc,
+            &[
+                "get",
+                "sa",
+                "default",
+                "-n",
+                "team",
+                "-o",
+                "jsonpath={.metadata.uid}",
+            ],
+            None,
+        ),
+        "sa uid",
+    );
+    let annotated = ok(
+        &kubectl(
+            &bin,
+            kc,
+            &[
+                "get",
+                "secret",
+                "manual",
+                "-n",
+                "team",
+                "-o",
+                "jsonpath={.metadata.annotations.kubernetes\\.io/service-account\\.uid}",
+            ],
+            None,
+        ),
+        "uid annotation",
+    );
     assert_eq!(annotated.trim(), uid.trim());
 
     // Deleting the account removes its tokens.
     ok(&kubectl(&bin, kc, &["create", "-f", "-"], Some("apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: builder\n  namespace: team\n")), "create sa");
-    let builder_token = wait_for_jsonpath(&bin, kc, &["get", "sa", "builder", "-n", "team", "-o", "jsonpath={.secrets[0].name}"], "builder's token");
-    ok(&kubectl(&bin, kc, &["delete", "sa", "builder", "-n", "team"], None), "delete sa");
+    let builder_token = wait_for_jsonpath(
+        &bin,
+        kc,
+        &[
+            "get",
+            "sa",
+            "builder",
+            "-n",
+            "team",
+            "-o",
+            "jsonpath={.secrets[0].name}",
+        ],
+        "builder's token",
+    );
+    ok(
+        &kubectl(&bin, kc, &["delete", "sa", "builder", "-n", "team"], None),
+        "delete sa",
+    );
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
-        let out = kubectl(&bin, kc, &["get", "secret", &builder_token, "-n", "team"], None);
+        let out = kubectl(
+            &bin,
+            kc,
+            &["get", "secret", &builder_token, "-n", "team"],
+            None,
+        );
         if !out.success && out.stderr.contains("NotFound") {
             break;
         }
-        assert!(Instant::now() < deadline, "token {builder_token} survived its account");
+        assert!(
+            Instant::now() < deadline,
+            "token {builder_token} survived its account"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
 }
@@ -133,17 +316,29 @@ fn kubectl_sees_accounts_tokens_mounts_and_revocation() {
 async fn converged(client: &kube::Client, namespace: &str) -> Result<(), String> {
     let accounts: Api<ServiceAccount> = Api::namespaced(client.clone(), namespace);
     let secrets: Api<Secret> = Api::namespaced(client.clone(), namespace);
-    let accounts = accounts.list(&ListParams::default()).await.map_err(|e| e.to_string())?.items;
+    let accounts = accounts
+        .list(&ListParams::default())
+        .await
+        .map_err(|e| e.to_string())?
+        .items;
     let tokens = secrets
         .list(&ListParams::default().fields("type=kubernetes.io/service-account-token"))
         .await
         .map_err(|e| e.to_string())?
         .items;
-    let token_names: BTreeSet<String> = tokens.iter().filter_map(|s| s.metadata.name.clone()).collect();
+    let token_names: BTreeSet<String> = tokens
+        .iter()
+        .filter_map(|s| s.metadata.name.clone())
+        .collect();
     let mut referenced = BTreeSet::new();
     for account in &accounts {
         let name = account.metadata.name.clone().unwrap_or_default();
-        let refs: Vec<String> = account.secrets.iter().flatten().filter_map(|r| r.name.clone()).collect();
+        let refs: Vec<String> = account
+            .secrets
+            .iter()
+            .flatten()
+            .filter_map(|r| r.name.clone())
+            .collect();
         let live: Vec<&String> = refs.iter().filter(|r| token_names.contains(*r)).collect();
         if live.len() != 1 || refs.len() != 1 {
             return Err(format!("account {name} references {refs:?}"));
@@ -164,7 +359,8 @@ async fn many_accounts_created_and_deleted_at_once_converge() {
     let names: Vec<String> = (0..60).map(|i| format!("worker-{i}")).collect();
     let creates = names.iter().map(|name| {
         let accounts = accounts.clone();
-        let account: ServiceAccount = serde_json::from_value(json!({"metadata": {"name": name}})).expect("sa");
+        let account: ServiceAccount =
+            serde_json::from_value(json!({"metadata": {"name": name}})).expect("sa");
         async move { accounts.create(&PostParams::default(), &account).await }
     });
     for result in join_all(creates).await {
@@ -186,7 +382,12 @@ async fn many_accounts_created_and_deleted_at_once_converge() {
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let remaining = accounts.list(&ListParams::default()).await.expect("list").items.len();
+    let remaining = accounts
+        .list(&ListParams::default())
+        .await
+        .expect("list")
+        .items
+        .len();
     assert_eq!(remaining, 60 - 20 + 1, "40 workers and `default` remain");
     server.shutdown().await;
 }
@@ -194,21 +395,35 @@ async fn many_accounts_created_and_deleted_at_once_converge() {
 #[tokio::test]
 async fn components_reach_the_server_on_its_listen_address_when_another_is_advertised() {
     // As behind a container's port mapping: the advertised port is not where it listens.
-    let server = kube_sa::apiserver::ApiServer::builder().advertise("127.0.0.1", Some(1)).start().await.expect("start");
+    let server = kube_sa::apiserver::ApiServer::builder()
+        .advertise("127.0.0.1", Some(1))
+        .start()
+        .await
+        .expect("start");
     assert!(server.url().ends_with(":1"));
     let actual = format!("https://127.0.0.1:{}", server.local_addr().port());
     let yaml = server.kubeconfig_yaml().replace(server.url(), &actual);
     let kubeconfig: kube::config::Kubeconfig = serde_yaml::from_str(&yaml).expect("yaml");
-    let config = kube::Config::from_custom_kubeconfig(kubeconfig, &Default::default()).await.expect("config");
+    let config = kube::Config::from_custom_kubeconfig(kubeconfig, &Default::default())
+        .await
+        .expect("config");
     let client = kube::Client::try_from(config).expect("client");
     let accounts: Api<ServiceAccount> = Api::namespaced(client, "default");
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
-        let has_token = accounts.get_opt("default").await.ok().flatten().is_some_and(|sa| sa.secrets.is_some_and(|s| !s.is_empty()));
+        let has_token = accounts
+            .get_opt("default")
+            .await
+            .ok()
+            .flatten()
+            .is_some_and(|sa| sa.secrets.is_some_and(|s| !s.is_empty()));
         if has_token {
             break;
         }
-        assert!(Instant::now() < deadline, "the controllers never gave `default` a token");
+        assert!(
+            Instant::now() < deadline,
+            "the controllers never gave `default` a token"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     server.shutdown().await;

@@ -9,7 +9,11 @@ use kube_sa::apiserver::ApiServer;
 
 /// A bare in-process API server (no service-account components) and an admin client.
 pub async fn embedded() -> (ApiServer, kube::Client) {
-    let server = ApiServer::builder().without_service_accounts().start().await.expect("server starts");
+    let server = ApiServer::builder()
+        .without_service_accounts()
+        .start()
+        .await
+        .expect("server starts");
     let client = server.client().await.expect("client");
     (server, client)
 }
@@ -32,7 +36,10 @@ where
         if check().await {
             return;
         }
-        assert!(Instant::now() < deadline, "timed out after {timeout:?} waiting for {what}");
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {timeout:?} waiting for {what}"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
@@ -59,9 +66,20 @@ impl ServeProcess {
             .expect("kube-sa serve starts");
         let stdout = child.stdout.take().expect("stdout");
         let mut line = String::new();
-        BufReader::new(stdout).read_line(&mut line).expect("reads the serving line");
-        let url = line.trim().strip_prefix("serving ").unwrap_or_else(|| panic!("unexpected first line {line:?}")).to_string();
-        Self { child, url, kubeconfig, _dir: dir }
+        BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("reads the serving line");
+        let url = line
+            .trim()
+            .strip_prefix("serving ")
+            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+            .to_string();
+        Self {
+            child,
+            url,
+            kubeconfig,
+            _dir: dir,
+        }
     }
 
     pub fn pid(&self) -> u32 {
@@ -81,7 +99,10 @@ impl ServeProcess {
             if let Some(status) = self.child.try_wait().expect("wait") {
                 return status;
             }
-            assert!(Instant::now() < deadline, "kube-sa serve did not stop within 10 s of SIGTERM");
+            assert!(
+                Instant::now() < deadline,
+                "kube-sa serve did not stop within 10 s of SIGTERM"
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
     }
@@ -95,7 +116,11 @@ impl Drop for ServeProcess {
 }
 
 pub fn send_signal(pid: u32, signal: &str) {
-    let status = Command::new("kill").arg(format!("-{signal}")).arg(pid.to_string()).status().expect("kill runs");
+    let status = Command::new("kill")
+        .arg(format!("-{signal}"))
+        .arg(pid.to_string())
+        .status()
+        .expect("kill runs");
     assert!(status.success());
 }
 
@@ -136,7 +161,11 @@ pub fn kubectl(binary: &Path, kubeconfig: &Path, args: &[&str], stdin: Option<&s
         .arg(kubeconfig)
         .args(["--request-timeout", "20s"])
         .args(args)
-        .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
