@@ -12,7 +12,7 @@ use kube_sa::apiserver::ApiServer;
 use kube_sa::serviceaccount::{PublicKey, SigningKey};
 use serde_json::Value;
 
-use super::{doc_string, secret_token};
+use super::doc_string;
 use crate::backends::{config_from_kubeconfig_yaml, ScenarioCluster};
 use crate::failure::{ensure, Failure};
 use crate::matching::{compare, render, MatchOptions};
@@ -331,34 +331,6 @@ async fn remember_text(
     Ok(())
 }
 
-/// The token a step names (as in the token steps).
-async fn named_token(world: &ConformanceWorld, subject: &TokenRef) -> Result<String, Failure> {
-    match subject {
-        TokenRef::OfServiceAccount {
-            service_account,
-            namespace,
-        } => {
-            let secret = super::setup::wait_for_token_secret(
-                world,
-                &world.expand(namespace)?,
-                &world.expand(service_account)?,
-            )
-            .await?;
-            secret_token(&secret).ok_or_else(|| Failure::new("the token secret has no token"))
-        }
-        TokenRef::InSecret { secret, namespace } => {
-            let name = world.expand(secret)?;
-            let real = world.namespace(&world.expand(namespace)?)?;
-            let secret = world
-                .fetch(Kind::Secret, Some(&real), &name)
-                .await?
-                .ok_or_else(|| Failure::new(format!("secret {namespace}/{name} does not exist")))?;
-            secret_token(&secret)
-                .ok_or_else(|| Failure::new(format!("secret {namespace}/{name} has no data.token")))
-        }
-        TokenRef::Remembered(alias) => world.expand(&format!("${{{alias}}}")),
-    }
-}
 
 #[then(regex = r#"^(the .+?) authenticates as, with lists in order:$"#)]
 async fn authenticates_as_in_order(
@@ -369,7 +341,7 @@ async fn authenticates_as_in_order(
     let result = async {
         let subject: TokenRef = subject.parse()?;
         let expected = parse_document(&doc_string(world, step)?)?;
-        let token = named_token(world, &subject).await?;
+        let token = super::tokens::token(world, &subject).await?;
         let user: Value = authenticate(&world.cluster()?.config, &token)
             .await?
             .map_err(|refusal| {

@@ -12,7 +12,7 @@ use crate::tokens::{authenticate, decode};
 use crate::world::ConformanceWorld;
 
 /// The token a step names.
-async fn token(world: &ConformanceWorld, subject: &TokenRef) -> Result<String, Failure> {
+pub(super) async fn token(world: &ConformanceWorld, subject: &TokenRef) -> Result<String, Failure> {
     match subject {
         TokenRef::OfServiceAccount {
             service_account,

@@ -9,7 +9,7 @@ use kube::runtime::reflector::{self, ObjectRef};
 use kube::runtime::{watcher, WatchStreamExt};
 use kube::{Api, Client};
 
-use super::serviceaccount::{AccountLookup, LookupError, SERVICE_ACCOUNT_TOKEN_SECRET_TYPE};
+use super::serviceaccount::{AccountLookup, LookupError, SERVICE_ACCOUNT_TOKEN_TYPE};
 
 /// Looks accounts up in a cache first and through the API on a miss.
 pub struct ClientAccountLookup {
@@ -95,7 +95,7 @@ impl AccountLookup for ClientAccountLookup {
     ) -> BoxFuture<'a, Result<Vec<Secret>, LookupError>> {
         Box::pin(async move {
             let params =
-                ListParams::default().fields(&format!("type={SERVICE_ACCOUNT_TOKEN_SECRET_TYPE}"));
+                ListParams::default().fields(&format!("type={SERVICE_ACCOUNT_TOKEN_TYPE}"));
             Api::<Secret>::namespaced(self.client.clone(), namespace)
                 .list(&params)
                 .await

@@ -18,22 +18,11 @@ use rand::Rng;
 
 use crate::names::NameGenerator;
 
-/// Name under which the plugin is registered.
-pub const PLUGIN_NAME: &str = "ServiceAccount";
-/// Service account given to pods that name none.
-pub const DEFAULT_SERVICE_ACCOUNT_NAME: &str = "default";
-/// Where the token volume is mounted in every container.
-pub const DEFAULT_API_TOKEN_MOUNT_PATH: &str = "/var/run/secrets/kubernetes.io/serviceaccount";
-/// Service-account annotation that turns on mountable-secrets enforcement for that account.
-pub const ENFORCE_MOUNTABLE_SECRETS_ANNOTATION: &str = "kubernetes.io/enforce-mountable-secrets";
-/// Pod annotation that marks a mirror (static) pod, whatever its value.
-pub const MIRROR_POD_ANNOTATION: &str = "kubernetes.io/config.mirror";
-/// Secret type of service-account tokens.
-pub const SERVICE_ACCOUNT_TOKEN_SECRET_TYPE: &str = "kubernetes.io/service-account-token";
-/// Secret annotation naming the service account a token belongs to.
-pub const SERVICE_ACCOUNT_NAME_ANNOTATION: &str = "kubernetes.io/service-account.name";
-/// Secret annotation carrying the UID of the service account a token belongs to.
-pub const SERVICE_ACCOUNT_UID_ANNOTATION: &str = "kubernetes.io/service-account.uid";
+pub use crate::serviceaccount::{
+    is_service_account_token, ADMISSION_PLUGIN_NAME, DEFAULT_SERVICE_ACCOUNT_NAME,
+    ENFORCE_MOUNTABLE_SECRETS_ANNOTATION, MIRROR_POD_ANNOTATION, SERVICE_ACCOUNT_NAME_ANNOTATION,
+    SERVICE_ACCOUNT_TOKEN_TYPE, SERVICE_ACCOUNT_UID_ANNOTATION, TOKEN_MOUNT_PATH,
+};
 
 /// Plugin switches, with the upstream defaults.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -183,28 +172,6 @@ pub trait AccountLookup: Send + Sync {
         &'a self,
         namespace: &'a str,
     ) -> BoxFuture<'a, Result<Vec<Secret>, LookupError>>;
-}
-
-/// `IsServiceAccountToken`: the secret is a token whose name annotation equals the
-/// account's name and whose UID annotation is absent, empty, or the account's UID.
-pub fn is_service_account_token(secret: &Secret, sa: &ServiceAccount) -> bool {
-    if secret.type_.as_deref() != Some(SERVICE_ACCOUNT_TOKEN_SECRET_TYPE) {
-        return false;
-    }
-    let annotation = |key: &str| {
-        secret
-            .metadata
-            .annotations
-            .as_ref()
-            .and_then(|annotations| annotations.get(key))
-            .map(String::as_str)
-            .unwrap_or_default()
-    };
-    if annotation(SERVICE_ACCOUNT_NAME_ANNOTATION) != sa.metadata.name.as_deref().unwrap_or("") {
-        return false;
-    }
-    let uid = annotation(SERVICE_ACCOUNT_UID_ANNOTATION);
-    uid.is_empty() || uid == sa.metadata.uid.as_deref().unwrap_or("")
 }
 
 /// True if the pod carries the mirror-pod annotation (any value).
@@ -618,7 +585,7 @@ fn mount_service_account_token(
     let mount = VolumeMount {
         name: volume_name.clone(),
         read_only: Some(true),
-        mount_path: DEFAULT_API_TOKEN_MOUNT_PATH.to_owned(),
+        mount_path: TOKEN_MOUNT_PATH.to_owned(),
         ..VolumeMount::default()
     };
     let mut mounted_somewhere = false;
@@ -628,7 +595,7 @@ fn mount_service_account_token(
         // Any mount at the path, whatever its volume, means the container opted out.
         if mounts
             .iter()
-            .all(|existing| existing.mount_path != DEFAULT_API_TOKEN_MOUNT_PATH)
+            .all(|existing| existing.mount_path != TOKEN_MOUNT_PATH)
         {
             mounts.push(mount.clone());
             mounted_somewhere = true;
@@ -682,7 +649,7 @@ mod tests {
     use std::sync::{Arc, Mutex};
 
     const NS: &str = "myns";
-    const MOUNT: &str = DEFAULT_API_TOKEN_MOUNT_PATH;
+    const MOUNT: &str = TOKEN_MOUNT_PATH;
 
     fn names() -> FixedSuffix {
         FixedSuffix("abc123".into())
@@ -718,7 +685,7 @@ mod tests {
                     SERVICE_ACCOUNT_UID_ANNOTATION: sa_uid,
                 },
             },
-            "type": SERVICE_ACCOUNT_TOKEN_SECRET_TYPE,
+            "type": SERVICE_ACCOUNT_TOKEN_TYPE,
             "data": {"token": "dG9rZW4tZGF0YQ=="},
         }))
         .expect("test secret")

@@ -160,7 +160,7 @@ fn fallback_review(message: &str) -> Vec<u8> {
 mod tests {
     use super::*;
     use crate::admission::serviceaccount::{
-        LookupError, SERVICE_ACCOUNT_NAME_ANNOTATION, SERVICE_ACCOUNT_TOKEN_SECRET_TYPE,
+        LookupError, SERVICE_ACCOUNT_NAME_ANNOTATION, SERVICE_ACCOUNT_TOKEN_TYPE,
         SERVICE_ACCOUNT_UID_ANNOTATION,
     };
     use crate::names::FixedSuffix;
@@ -225,7 +225,7 @@ mod tests {
                         SERVICE_ACCOUNT_UID_ANNOTATION: "12345",
                     },
                 },
-                "type": SERVICE_ACCOUNT_TOKEN_SECRET_TYPE,
+                "type": SERVICE_ACCOUNT_TOKEN_TYPE,
             }))
             .expect("secret")],
         }

@@ -105,7 +105,7 @@ pub fn denial_to_api_error(denial: &Denial, pod: &Pod) -> ApiError {
 
 impl AdmissionPlugin for ServiceAccountAdmission {
     fn name(&self) -> &'static str {
-        sa_admission::PLUGIN_NAME
+        sa_admission::ADMISSION_PLUGIN_NAME
     }
 
     fn admit<'a>(
