@@ -59,10 +59,22 @@ fn main() {
 
     // The result is what a real server stores: check it once.
     let mut checked = template.clone();
-    admit_pod(&mut checked, "bench", Some(&account), &secrets, &names, &config).expect("admitted");
+    admit_pod(
+        &mut checked,
+        "bench",
+        Some(&account),
+        &secrets,
+        &names,
+        &config,
+    )
+    .expect("admitted");
     let spec = checked.spec.as_ref().expect("spec");
     assert_eq!(spec.service_account_name.as_deref(), Some("default"));
-    assert_eq!(spec.volumes.as_ref().map(Vec::len), Some(2), "token volume added");
+    assert_eq!(
+        spec.volumes.as_ref().map(Vec::len),
+        Some(2),
+        "token volume added"
+    );
 
     let mut cpu_rates = Vec::new();
     let mut wall_rates = Vec::new();
@@ -73,7 +85,8 @@ fn main() {
             let cpu_start = thread_cpu_time();
             let wall_start = Instant::now();
             for pod in &mut pods {
-                admit_pod(pod, "bench", Some(&account), &secrets, &names, &config).expect("admitted");
+                admit_pod(pod, "bench", Some(&account), &secrets, &names, &config)
+                    .expect("admitted");
             }
             wall += wall_start.elapsed();
             cpu += thread_cpu_time().saturating_sub(cpu_start);
@@ -85,5 +98,10 @@ fn main() {
     }
     println!("pods admitted/s (CPU):  {}", spread(&cpu_rates));
     println!("pods admitted/s (wall): {}", spread(&wall_rates));
-    report("admission of a typical pod, in-process, one core", median(&cpu_rates), "pods/s", Target::AtLeast(100_000.0));
+    report(
+        "admission of a typical pod, in-process, one core",
+        median(&cpu_rates),
+        "pods/s",
+        Target::AtLeast(100_000.0),
+    );
 }

@@ -29,7 +29,10 @@ fn secret(name: String) -> Secret {
         data: Some(
             [
                 ("username".to_string(), ByteString(b"admin".to_vec())),
-                ("password".to_string(), ByteString(b"c2VjcmV0LXBhc3N3b3Jk".to_vec())),
+                (
+                    "password".to_string(),
+                    ByteString(b"c2VjcmV0LXBhc3N3b3Jk".to_vec()),
+                ),
             ]
             .into(),
         ),
@@ -43,13 +46,25 @@ fn main() {
     let rates = runtime.block_on(async {
         let server = ApiServer::builder().start().await.expect("start");
         let admin = server.client().await.expect("client");
-        let namespace = Namespace { metadata: ObjectMeta { name: Some("bench".into()), ..Default::default() }, ..Default::default() };
-        Api::<Namespace>::all(admin).create(&PostParams::default(), &namespace).await.expect("namespace");
+        let namespace = Namespace {
+            metadata: ObjectMeta {
+                name: Some("bench".into()),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        Api::<Namespace>::all(admin)
+            .create(&PostParams::default(), &namespace)
+            .await
+            .expect("namespace");
         let mut clients = Vec::new();
         for _ in 0..CLIENTS {
             let client = server.client().await.expect("client");
             // Connect (TLS handshake) before the clock starts.
-            Api::<Namespace>::all(client.clone()).get("bench").await.expect("warm-up");
+            Api::<Namespace>::all(client.clone())
+                .get("bench")
+                .await
+                .expect("warm-up");
             clients.push(Api::<Secret>::namespaced(client, "bench"));
         }
         let mut rates = Vec::new();
@@ -62,7 +77,12 @@ fn main() {
                     let api = api.clone();
                     tokio::spawn(async move {
                         for i in 0..PER_CLIENT {
-                            api.create(&PostParams::default(), &secret(format!("s-{round}-{c}-{i}"))).await.expect("create");
+                            api.create(
+                                &PostParams::default(),
+                                &secret(format!("s-{round}-{c}-{i}")),
+                            )
+                            .await
+                            .expect("create");
                         }
                     })
                 })
@@ -73,7 +93,11 @@ fn main() {
             let rate = (CLIENTS * PER_CLIENT) as f64 / start.elapsed().as_secs_f64();
             // Round 0 warms up the server's maps and allocator.
             if round > 0 {
-                println!("round {round}: {} objects in {:.2} s", CLIENTS * PER_CLIENT, start.elapsed().as_secs_f64());
+                println!(
+                    "round {round}: {} objects in {:.2} s",
+                    CLIENTS * PER_CLIENT,
+                    start.elapsed().as_secs_f64()
+                );
                 rates.push(rate);
             }
         }
@@ -81,5 +105,10 @@ fn main() {
         rates
     });
     println!("creates/s: {}", spread(&rates));
-    report("API create over HTTPS, loopback, 16 concurrent clients", median(&rates), "objects/s", Target::AtLeast(5_000.0));
+    report(
+        "API create over HTTPS, loopback, 16 concurrent clients",
+        median(&rates),
+        "objects/s",
+        Target::AtLeast(5_000.0),
+    );
 }

@@ -18,7 +18,11 @@ fn signing_rate(key: &Arc<SigningKey>) -> f64 {
     let generator = TokenGenerator::legacy(key.clone());
     single_core_rate(Duration::from_secs(2), 16, || {
         for i in 0..16 {
-            std::hint::black_box(generator.legacy_token("bench", "default", "uid", &format!("default-token-{i}")).expect("token"));
+            std::hint::black_box(
+                generator
+                    .legacy_token("bench", "default", "uid", &format!("default-token-{i}"))
+                    .expect("token"),
+            );
         }
     })
     .0
@@ -34,16 +38,18 @@ fn main() {
         let bound = scale::NAMESPACES as f64 / rate;
         let run = runtime.block_on(async {
             let run = scale::run(key.clone()).await;
-            let (created, converged) = (run.created, run.converged);
+            let (created, converged, cpu) = (run.created, run.converged, run.cpu);
             run.server.shutdown().await;
-            (created, converged)
+            (created, converged, cpu)
         });
         let seconds = run.1.as_secs_f64();
         println!(
-            "round {round}: signing {} tokens/s on one core → 10,000 signatures = {bound:.2} s; namespaces created in {:.2} s, converged in {seconds:.2} s ({:.2} × the signing time)",
+            "round {round}: signing {} tokens/s on one core → 10,000 signatures = {bound:.2} s; namespaces created in {:.2} s, converged in {seconds:.2} s ({:.2} × the signing time); process CPU {:.2} s ({:.0} % of 2 cores)",
             fmt(rate),
             run.0.as_secs_f64(),
-            seconds / bound
+            seconds / bound,
+            run.2.as_secs_f64(),
+            50.0 * run.2.as_secs_f64() / seconds
         );
         ratios.push(seconds / bound);
         converged.push(seconds);

@@ -30,7 +30,10 @@ async fn one_start(key: &Arc<SigningKey>, dir: &std::path::Path, run: usize) -> 
     let path = dir.join(format!("kubeconfig-{run}"));
     let t0 = Instant::now();
     let server = ApiServer::builder()
-        .service_accounts(ServiceAccountOptions { signing_key: Some(key.clone()), ..Default::default() })
+        .service_accounts(ServiceAccountOptions {
+            signing_key: Some(key.clone()),
+            ..Default::default()
+        })
         .start()
         .await
         .expect("start");
@@ -39,9 +42,14 @@ async fn one_start(key: &Arc<SigningKey>, dir: &std::path::Path, run: usize) -> 
     let written = t0.elapsed();
     // What a user of the kubeconfig does first.
     let kubeconfig = kube::config::Kubeconfig::read_from(&path).expect("read kubeconfig");
-    let config = kube::Config::from_custom_kubeconfig(kubeconfig, &Default::default()).await.expect("config");
+    let config = kube::Config::from_custom_kubeconfig(kubeconfig, &Default::default())
+        .await
+        .expect("config");
     let client = kube::Client::try_from(config).expect("client");
-    kube::Api::<Namespace>::all(client.clone()).get("default").await.expect("GET namespace");
+    kube::Api::<Namespace>::all(client.clone())
+        .get("default")
+        .await
+        .expect("GET namespace");
     let ready = t0.elapsed();
     let accounts = kube::Api::<ServiceAccount>::namespaced(client, "default");
     loop {
@@ -54,7 +62,12 @@ async fn one_start(key: &Arc<SigningKey>, dir: &std::path::Path, run: usize) -> 
     }
     let default_token = t0.elapsed();
     server.shutdown().await;
-    Sample { started, written, ready, default_token }
+    Sample {
+        started,
+        written,
+        ready,
+        default_token,
+    }
 }
 
 fn main() {
@@ -70,14 +83,36 @@ fn main() {
         }
         samples
     });
-    let ms = |f: fn(&Sample) -> Duration| samples.iter().map(|s| f(s).as_secs_f64() * 1000.0).collect::<Vec<_>>();
+    let ms = |f: fn(&Sample) -> Duration| {
+        samples
+            .iter()
+            .map(|s| f(s).as_secs_f64() * 1000.0)
+            .collect::<Vec<_>>()
+    };
     let started = ms(|s| s.started);
     let written = ms(|s| s.written);
     let ready = ms(|s| s.ready);
     let default_token = ms(|s| s.default_token);
-    println!("start() returned, ms:                    {}", spread(&started));
-    println!("+ kubeconfig written, ms:                {}", spread(&written));
-    println!("+ first request from that kubeconfig, ms: {}", spread(&ready));
-    println!("default/default has its token, ms:       {}", spread(&default_token));
-    report("embedded cluster start to ready (keys given, kubeconfig written)", median(&ready), "ms", Target::AtMost(20.0));
+    println!(
+        "start() returned, ms:                    {}",
+        spread(&started)
+    );
+    println!(
+        "+ kubeconfig written, ms:                {}",
+        spread(&written)
+    );
+    println!(
+        "+ first request from that kubeconfig, ms: {}",
+        spread(&ready)
+    );
+    println!(
+        "default/default has its token, ms:       {}",
+        spread(&default_token)
+    );
+    report(
+        "embedded cluster start to ready (keys given, kubeconfig written)",
+        median(&ready),
+        "ms",
+        Target::AtMost(20.0),
+    );
 }

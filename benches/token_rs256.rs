@@ -19,7 +19,12 @@ fn mint(generator: &TokenGenerator, cpu_seconds: f64) -> (f64, f64) {
     single_core_rate(Duration::from_secs_f64(cpu_seconds), 16, || {
         for i in 0..16 {
             let token = generator
-                .legacy_token("bench", "default", "0b9c6f3e-uid", &format!("default-token-{i:05}"))
+                .legacy_token(
+                    "bench",
+                    "default",
+                    "0b9c6f3e-uid",
+                    &format!("default-token-{i:05}"),
+                )
                 .expect("token");
             std::hint::black_box(token);
         }

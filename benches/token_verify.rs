@@ -35,13 +35,27 @@ struct InMemoryGetter {
 }
 
 impl ServiceAccountTokenGetter for InMemoryGetter {
-    fn get_service_account<'a>(&'a self, _: &'a str, name: &'a str) -> BoxFuture<'a, Result<ServiceAccount, GetterError>> {
-        let found = (name == ACCOUNT).then(|| self.account.clone()).ok_or_else(|| GetterError::not_found("serviceaccounts", name));
+    fn get_service_account<'a>(
+        &'a self,
+        _: &'a str,
+        name: &'a str,
+    ) -> BoxFuture<'a, Result<ServiceAccount, GetterError>> {
+        let found = (name == ACCOUNT)
+            .then(|| self.account.clone())
+            .ok_or_else(|| GetterError::not_found("serviceaccounts", name));
         Box::pin(async move { found })
     }
 
-    fn get_secret<'a>(&'a self, _: &'a str, name: &'a str) -> BoxFuture<'a, Result<Secret, GetterError>> {
-        let found = self.secrets.get(name).cloned().ok_or_else(|| GetterError::not_found("secrets", name));
+    fn get_secret<'a>(
+        &'a self,
+        _: &'a str,
+        name: &'a str,
+    ) -> BoxFuture<'a, Result<Secret, GetterError>> {
+        let found = self
+            .secrets
+            .get(name)
+            .cloned()
+            .ok_or_else(|| GetterError::not_found("secrets", name));
         Box::pin(async move { found })
     }
 }
@@ -57,8 +71,14 @@ fn token_secret(i: usize, token: &str) -> Secret {
             namespace: Some(NAMESPACE.into()),
             annotations: Some(
                 [
-                    ("kubernetes.io/service-account.name".to_string(), ACCOUNT.to_string()),
-                    ("kubernetes.io/service-account.uid".to_string(), ACCOUNT_UID.to_string()),
+                    (
+                        "kubernetes.io/service-account.name".to_string(),
+                        ACCOUNT.to_string(),
+                    ),
+                    (
+                        "kubernetes.io/service-account.uid".to_string(),
+                        ACCOUNT_UID.to_string(),
+                    ),
                 ]
                 .into(),
             ),
@@ -68,7 +88,10 @@ fn token_secret(i: usize, token: &str) -> Secret {
         data: Some(
             [
                 ("token".to_string(), ByteString(token.as_bytes().to_vec())),
-                ("namespace".to_string(), ByteString(NAMESPACE.as_bytes().to_vec())),
+                (
+                    "namespace".to_string(),
+                    ByteString(NAMESPACE.as_bytes().to_vec()),
+                ),
                 ("ca.crt".to_string(), ByteString(vec![b'x'; 600])),
             ]
             .into(),
@@ -81,7 +104,11 @@ fn verify_all(authenticator: &LegacyTokenAuthenticator, tokens: &[String]) -> (f
     single_core_rate(Duration::from_secs(2), tokens.len() as u64, || {
         futures::executor::block_on(async {
             for token in tokens {
-                let user = authenticator.authenticate_token(token).await.expect("valid").expect("ours");
+                let user = authenticator
+                    .authenticate_token(token)
+                    .await
+                    .expect("valid")
+                    .expect("ours");
                 std::hint::black_box(user);
             }
         })
@@ -93,7 +120,11 @@ fn main() {
     let key = Arc::new(SigningKey::generate_rsa(2048).expect("RSA key"));
     let generator = TokenGenerator::legacy(key.clone());
     let tokens: Vec<String> = (0..TOKENS)
-        .map(|i| generator.legacy_token(NAMESPACE, ACCOUNT, ACCOUNT_UID, &secret_name(i)).expect("token"))
+        .map(|i| {
+            generator
+                .legacy_token(NAMESPACE, ACCOUNT, ACCOUNT_UID, &secret_name(i))
+                .expect("token")
+        })
         .collect();
     let account = ServiceAccount {
         metadata: ObjectMeta {
@@ -106,30 +137,64 @@ fn main() {
     };
     let in_memory = Arc::new(InMemoryGetter {
         account: account.clone(),
-        secrets: tokens.iter().enumerate().map(|(i, t)| (secret_name(i), token_secret(i, t))).collect(),
+        secrets: tokens
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (secret_name(i), token_secret(i, t)))
+            .collect(),
     });
     let store = Arc::new(Store::default());
-    store.create(&NAMESPACES, serde_json::json!({"metadata": {"name": NAMESPACE}})).expect("namespace");
-    store.create(&SERVICE_ACCOUNTS, serde_json::to_value(&account).expect("json")).expect("account");
+    store
+        .create(
+            &NAMESPACES,
+            serde_json::json!({"metadata": {"name": NAMESPACE}}),
+        )
+        .expect("namespace");
+    store
+        .create(
+            &SERVICE_ACCOUNTS,
+            serde_json::to_value(&account).expect("json"),
+        )
+        .expect("account");
     for (i, token) in tokens.iter().enumerate() {
-        store.create(&SECRETS, serde_json::to_value(token_secret(i, token)).expect("json")).expect("secret");
+        store
+            .create(
+                &SECRETS,
+                serde_json::to_value(token_secret(i, token)).expect("json"),
+            )
+            .expect("secret");
     }
 
     let public = vec![key.public_key().clone()];
     let no_lookup = LegacyTokenAuthenticator::new(public.clone(), false, in_memory.clone());
     let lookup_memory = LegacyTokenAuthenticator::new(public.clone(), true, in_memory);
-    let lookup_store = LegacyTokenAuthenticator::new(public, true, Arc::new(StoreTokenGetter::new(store)));
+    let lookup_store =
+        LegacyTokenAuthenticator::new(public, true, Arc::new(StoreTokenGetter::new(store)));
     verify_all(&no_lookup, &tokens[..16]); // warm-up
 
     let mut figures: Vec<(&str, Vec<f64>, Vec<f64>)> = Vec::new();
-    for (label, authenticator) in
-        [("lookup=false", &no_lookup), ("lookup=true, in-memory getter", &lookup_memory), ("lookup=true, store getter", &lookup_store)]
-    {
-        let (cpu, wall): (Vec<f64>, Vec<f64>) = (0..rounds).map(|_| verify_all(authenticator, &tokens)).unzip();
+    for (label, authenticator) in [
+        ("lookup=false", &no_lookup),
+        ("lookup=true, in-memory getter", &lookup_memory),
+        ("lookup=true, store getter", &lookup_store),
+    ] {
+        let (cpu, wall): (Vec<f64>, Vec<f64>) = (0..rounds)
+            .map(|_| verify_all(authenticator, &tokens))
+            .unzip();
         println!("RS256 verifications/s, {label} (CPU):  {}", spread(&cpu));
         println!("RS256 verifications/s, {label} (wall): {}", spread(&wall));
         figures.push((label, cpu, wall));
     }
-    report("token verification RS256, authenticator, lookup=false, one core", median(&figures[0].1), "tokens/s", Target::AtLeast(20_000.0));
-    report("token verification RS256, authenticator, lookup=true (store getter), one core", median(&figures[2].1), "tokens/s", Target::AtLeast(20_000.0));
+    report(
+        "token verification RS256, authenticator, lookup=false, one core",
+        median(&figures[0].1),
+        "tokens/s",
+        Target::AtLeast(20_000.0),
+    );
+    report(
+        "token verification RS256, authenticator, lookup=true (store getter), one core",
+        median(&figures[2].1),
+        "tokens/s",
+        Target::AtLeast(20_000.0),
+    );
 }

@@ -26,7 +26,13 @@ pub fn median(samples: &[f64]) -> f64 {
 pub fn spread(samples: &[f64]) -> String {
     let min = samples.iter().copied().fold(f64::INFINITY, f64::min);
     let max = samples.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    format!("min {} / median {} / max {} (n={})", fmt(min), fmt(median(samples)), fmt(max), samples.len())
+    format!(
+        "min {} / median {} / max {} (n={})",
+        fmt(min),
+        fmt(median(samples)),
+        fmt(max),
+        samples.len()
+    )
 }
 
 /// A number with a precision that suits its size.
@@ -78,15 +84,27 @@ impl Target {
 
 /// Prints the result line: `RESULT <figure> | <measured> <unit> | target <..> | MET/MISSED`.
 pub fn report(figure: &str, measured: f64, unit: &str, target: Target) {
-    let verdict = if target.met(measured) { "MET" } else { "MISSED" };
-    println!("RESULT {figure} | {} {unit} | target {} | {verdict}", fmt(measured), target.describe(unit));
+    let verdict = if target.met(measured) {
+        "MET"
+    } else {
+        "MISSED"
+    };
+    println!(
+        "RESULT {figure} | {} {unit} | target {} | {verdict}",
+        fmt(measured),
+        target.describe(unit)
+    );
 }
 
 /// CPU time this thread has used (`/proc/thread-self/schedstat`, nanoseconds on the CPU).
 /// `openssl speed` counts CPU time too, so rates compared with it use this clock.
 pub fn thread_cpu_time() -> Duration {
     let text = std::fs::read_to_string("/proc/thread-self/schedstat").unwrap_or_default();
-    let nanos = text.split_whitespace().next().and_then(|n| n.parse::<u64>().ok()).unwrap_or(0);
+    let nanos = text
+        .split_whitespace()
+        .next()
+        .and_then(|n| n.parse::<u64>().ok())
+        .unwrap_or(0);
     Duration::from_nanos(nanos)
 }
 
@@ -131,18 +149,29 @@ pub fn openssl_rsa2048_sign_per_sec(seconds: u32) -> Result<f64, String> {
 
 /// A runtime like the one `kube-sa serve` runs on: one worker per core.
 pub fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime")
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime")
 }
 
 /// Rounds to run, from `KUBE_SA_BENCH_ROUNDS` (for a quicker look), else `default`.
 pub fn rounds(default: usize) -> usize {
-    std::env::var("KUBE_SA_BENCH_ROUNDS").ok().and_then(|r| r.parse().ok()).filter(|&r| r > 0).unwrap_or(default)
+    std::env::var("KUBE_SA_BENCH_ROUNDS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .filter(|&r| r > 0)
+        .unwrap_or(default)
 }
 
 /// Runs `batch` (which does `per_batch` operations) on this thread until it has used
 /// `cpu_budget` of CPU time. Returns operations per CPU-second and per wall-second.
 /// The CPU-time rate is what one core does, whatever else the machine runs.
-pub fn single_core_rate(cpu_budget: Duration, per_batch: u64, mut batch: impl FnMut()) -> (f64, f64) {
+pub fn single_core_rate(
+    cpu_budget: Duration,
+    per_batch: u64,
+    mut batch: impl FnMut(),
+) -> (f64, f64) {
     let cpu_start = thread_cpu_time();
     let wall_start = Instant::now();
     let mut done = 0u64;
@@ -154,5 +183,28 @@ pub fn single_core_rate(cpu_budget: Duration, per_batch: u64, mut batch: impl Fn
         }
     }
     let cpu = thread_cpu_time().saturating_sub(cpu_start).as_secs_f64();
-    (done as f64 / cpu, done as f64 / wall_start.elapsed().as_secs_f64())
+    (
+        done as f64 / cpu,
+        done as f64 / wall_start.elapsed().as_secs_f64(),
+    )
+}
+
+/// CPU time (user + system) this whole process has used, from `/proc/self/stat`.
+pub fn process_cpu_time() -> Duration {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the command name (which may hold spaces) start at field 3.
+    let after_name = stat
+        .rsplit_once(')')
+        .map(|(_, rest)| rest)
+        .unwrap_or_default();
+    let fields: Vec<&str> = after_name.split_whitespace().collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    // utime and stime are fields 14 and 15 (1-based), here 11 and 12 (0-based after the name).
+    let total = ticks(11) + ticks(12);
+    Duration::from_millis(total * 10)
 }

@@ -671,7 +671,7 @@ async fn update_object(
     validation::validate_update(resource, &existing, &normalized)?;
     state.admission.validate(&attrs, &normalized).await?;
     let expected = resource_version_of(&existing).to_string();
-    if without_resource_version(&normalized) == without_resource_version(&existing) {
+    if equal_apart_from_revision(&normalized, &existing) {
         // A no-op write does not create a new revision, as on a real server.
         return Ok(existing);
     }
@@ -702,13 +702,25 @@ async fn update_object(
     Ok(stored)
 }
 
-fn without_resource_version(object: &Value) -> Value {
-    let mut copy = object.clone();
-    if let Some(meta) = copy.get_mut("metadata").and_then(Value::as_object_mut) {
-        meta.remove("resourceVersion");
-        meta.remove("managedFields");
-    }
-    copy
+/// Whether two objects differ at most in `metadata.resourceVersion` and
+/// `metadata.managedFields`; compared in place, as every update asks it.
+fn equal_apart_from_revision(a: &Value, b: &Value) -> bool {
+    let (Some(a), Some(b)) = (a.as_object(), b.as_object()) else {
+        return a == b;
+    };
+    let compared =
+        |(key, _): &(&String, &Value)| !matches!(key.as_str(), "resourceVersion" | "managedFields");
+    let metadata_equal = match (a.get("metadata"), b.get("metadata")) {
+        (Some(Value::Object(meta_a)), Some(Value::Object(meta_b))) => meta_a
+            .iter()
+            .filter(compared)
+            .eq(meta_b.iter().filter(compared)),
+        (meta_a, meta_b) => meta_a == meta_b,
+    };
+    metadata_equal
+        && a.len() == b.len()
+        && a.iter()
+            .all(|(key, value)| key == "metadata" || b.get(key) == Some(value))
 }
 
 async fn patch(
@@ -918,4 +930,57 @@ async fn self_subject_review(
         "status": {"userInfo": user_info},
     });
     Ok(json_response(StatusCode::CREATED, &review))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn updates_that_change_only_the_revision_are_no_ops() {
+        let base = json!({"kind": "Secret", "metadata": {"name": "s", "resourceVersion": "5", "managedFields": [1]}, "data": {"a": "eA=="}});
+        let cases = [
+            ("same", base.clone(), true),
+            (
+                "other revision",
+                json!({"kind": "Secret", "metadata": {"name": "s", "resourceVersion": "6"}, "data": {"a": "eA=="}}),
+                true,
+            ),
+            (
+                "other data",
+                json!({"kind": "Secret", "metadata": {"name": "s", "resourceVersion": "5"}, "data": {"a": "eQ=="}}),
+                false,
+            ),
+            (
+                "extra label",
+                json!({"kind": "Secret", "metadata": {"name": "s", "labels": {"x": "y"}}, "data": {"a": "eA=="}}),
+                false,
+            ),
+            (
+                "extra field",
+                json!({"kind": "Secret", "metadata": {"name": "s"}, "data": {"a": "eA=="}, "type": "Opaque"}),
+                false,
+            ),
+            (
+                "field instead of metadata",
+                json!({"kind": "Secret", "meta": {"name": "s"}, "data": {"a": "eA=="}}),
+                false,
+            ),
+            (
+                "no metadata",
+                json!({"kind": "Secret", "data": {"a": "eA=="}}),
+                false,
+            ),
+        ];
+        for (name, other, expected) in cases {
+            assert_eq!(equal_apart_from_revision(&other, &base), expected, "{name}");
+            assert_eq!(
+                equal_apart_from_revision(&base, &other),
+                expected,
+                "{name}, swapped"
+            );
+        }
+        assert!(equal_apart_from_revision(&json!("x"), &json!("x")));
+        assert!(!equal_apart_from_revision(&json!({}), &json!([])));
+    }
 }

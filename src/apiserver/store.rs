@@ -4,7 +4,8 @@
 use bytes::Bytes;
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap, VecDeque};
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
 use tokio::sync::broadcast;
 
 use super::resources::{ResourceInfo, NAMESPACES};
@@ -13,6 +14,10 @@ use super::resources::{ResourceInfo, NAMESPACES};
 pub const DEFAULT_HISTORY_LIMIT: usize = 200_000;
 /// Capacity of the live event channel; a watcher that falls further behind is closed.
 const CHANNEL_CAPACITY: usize = 65_536;
+/// The newest this many events keep their encoded line for watchers; older ones (kept only
+/// for watches that resume from far back) are encoded again on demand, so the history
+/// does not hold a second, serialized copy of everything.
+const ENCODED_EVENTS: usize = 8_192;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EventType {
@@ -40,7 +45,9 @@ pub struct WatchEvent {
     pub event_type: EventType,
     pub object: Arc<Value>,
     /// The JSON line sent to watchers, serialized once however many watchers there are.
-    encoded: OnceLock<Bytes>,
+    encoded: Mutex<Option<Bytes>>,
+    /// Set once the event is too old to keep its line cached.
+    cold: AtomicBool,
 }
 
 impl WatchEvent {
@@ -56,15 +63,31 @@ impl WatchEvent {
             namespace: namespace_of(&object).to_string(),
             event_type,
             object,
-            encoded: OnceLock::new(),
+            encoded: Mutex::new(None),
+            cold: AtomicBool::new(false),
         }
     }
 
     /// `{"type":"ADDED","object":{...}}\n`
     pub fn json_line(&self) -> Bytes {
-        self.encoded
-            .get_or_init(|| encode_event_line(self.event_type.as_str(), &self.object))
+        if self.cold.load(Ordering::Acquire) {
+            return encode_event_line(self.event_type.as_str(), &self.object);
+        }
+        // Encoding under the lock makes concurrent watchers wait for the one line
+        // rather than each serialize the object again.
+        let mut encoded = self.encoded.lock().unwrap_or_else(|e| e.into_inner());
+        encoded
+            .get_or_insert_with(|| encode_event_line(self.event_type.as_str(), &self.object))
             .clone()
+    }
+
+    /// Drops the cached line; later callers encode their own.
+    fn forget_line(&self) {
+        self.cold.store(true, Ordering::Release);
+        self.encoded
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
     }
 }
 
@@ -120,15 +143,23 @@ pub struct Preconditions {
     pub resource_version: Option<String>,
 }
 
-type Key = (String, String);
+/// One resource's objects: namespace (empty for cluster-scoped) → name → object.
+/// Looked up by `&str` without building keys; lists sort the namespaces they visit.
+type Objects = HashMap<String, BTreeMap<String, Arc<Value>>>;
 
 struct State {
     revision: u64,
-    objects: HashMap<&'static str, BTreeMap<Key, Arc<Value>>>,
+    objects: HashMap<&'static str, Objects>,
     history: VecDeque<Arc<WatchEvent>>,
     /// Events at or below this revision are no longer in `history`.
     compacted: u64,
     history_limit: usize,
+}
+
+impl State {
+    fn find(&self, resource: &str, namespace: &str, name: &str) -> Option<&Arc<Value>> {
+        self.objects.get(resource)?.get(namespace)?.get(name)
+    }
 }
 
 /// The store. Cheap to share behind an `Arc`.
@@ -183,12 +214,7 @@ impl Store {
     }
 
     pub fn get(&self, resource: &ResourceInfo, namespace: &str, name: &str) -> Option<Arc<Value>> {
-        let state = self.lock();
-        state
-            .objects
-            .get(resource.plural)
-            .and_then(|m| m.get(&(namespace.to_string(), name.to_string())))
-            .cloned()
+        self.lock().find(resource.plural, namespace, name).cloned()
     }
 
     /// Objects of one resource, in one namespace or all, sorted by namespace then name,
@@ -197,13 +223,21 @@ impl Store {
         let state = self.lock();
         let items = match state.objects.get(resource.plural) {
             None => Vec::new(),
-            Some(map) => match namespace {
-                None => map.values().cloned().collect(),
-                Some(ns) => map
-                    .range((ns.to_string(), String::new())..)
-                    .take_while(|((n, _), _)| n == ns)
-                    .map(|(_, v)| v.clone())
-                    .collect(),
+            Some(by_namespace) => match namespace {
+                None => {
+                    let mut namespaces: Vec<&String> = by_namespace.keys().collect();
+                    namespaces.sort_unstable();
+                    let total = by_namespace.values().map(BTreeMap::len).sum();
+                    let mut items = Vec::with_capacity(total);
+                    for ns in namespaces {
+                        items.extend(by_namespace[ns].values().cloned());
+                    }
+                    items
+                }
+                Some(ns) => by_namespace
+                    .get(ns)
+                    .map(|names| names.values().cloned().collect())
+                    .unwrap_or_default(),
             },
         };
         (items, state.revision)
@@ -211,7 +245,11 @@ impl Store {
 
     /// Number of objects of a resource in a namespace (namespace lifecycle uses it).
     pub fn count(&self, resource: &ResourceInfo, namespace: &str) -> usize {
-        self.list(resource, Some(namespace)).0.len()
+        self.lock()
+            .objects
+            .get(resource.plural)
+            .and_then(|by_namespace| by_namespace.get(namespace))
+            .map_or(0, BTreeMap::len)
     }
 
     /// Stores a new object, stamping its `resourceVersion`.
@@ -220,24 +258,19 @@ impl Store {
         resource: &'static ResourceInfo,
         mut object: Value,
     ) -> Result<Arc<Value>, StoreError> {
-        let key = key_of(&object);
+        let (namespace, name) = key_of(&object);
         let mut state = self.lock();
         if resource.namespaced {
             // Checked under the lock so that nothing lands in a namespace being finalized.
-            let namespace = state
-                .objects
-                .get(NAMESPACES.plural)
-                .and_then(|m| m.get(&(String::new(), key.0.clone())));
-            match namespace {
-                None => return Err(StoreError::NamespaceNotFound(key.0)),
+            match state.find(NAMESPACES.plural, "", &namespace) {
+                None => return Err(StoreError::NamespaceNotFound(namespace)),
                 Some(ns) if ns["metadata"]["deletionTimestamp"].is_string() => {
-                    return Err(StoreError::NamespaceTerminating(key.0))
+                    return Err(StoreError::NamespaceTerminating(namespace))
                 }
                 Some(_) => {}
             }
         }
-        let map = state.objects.entry(resource.plural).or_default();
-        if map.contains_key(&key) {
+        if state.find(resource.plural, &namespace, &name).is_some() {
             return Err(StoreError::AlreadyExists);
         }
         let revision = state.revision + 1;
@@ -247,7 +280,9 @@ impl Store {
             .objects
             .entry(resource.plural)
             .or_default()
-            .insert(key, object.clone());
+            .entry(namespace)
+            .or_default()
+            .insert(name, object.clone());
         self.commit(
             &mut state,
             revision,
@@ -266,26 +301,22 @@ impl Store {
         mut object: Value,
         expected_revision: Option<&str>,
     ) -> Result<Arc<Value>, StoreError> {
-        let key = key_of(&object);
         let mut state = self.lock();
-        let current = state
+        let revision = state.revision + 1;
+        let slot = state
             .objects
-            .get(resource.plural)
-            .and_then(|m| m.get(&key))
+            .get_mut(resource.plural)
+            .and_then(|by_namespace| by_namespace.get_mut(namespace_of(&object)))
+            .and_then(|names| names.get_mut(name_of(&object)))
             .ok_or(StoreError::NotFound)?;
         if let Some(expected) = expected_revision {
-            if resource_version_of(current) != expected {
+            if resource_version_of(slot) != expected {
                 return Err(StoreError::Conflict);
             }
         }
-        let revision = state.revision + 1;
         set_resource_version(&mut object, revision);
         let object = Arc::new(object);
-        state
-            .objects
-            .entry(resource.plural)
-            .or_default()
-            .insert(key, object.clone());
+        *slot = object.clone();
         self.commit(
             &mut state,
             revision,
@@ -305,20 +336,22 @@ impl Store {
         name: &str,
         preconditions: &Preconditions,
     ) -> Result<Arc<Value>, StoreError> {
-        let key = (namespace.to_string(), name.to_string());
         let mut state = self.lock();
         let current = state
-            .objects
-            .get(resource.plural)
-            .and_then(|m| m.get(&key))
+            .find(resource.plural, namespace, name)
             .ok_or(StoreError::NotFound)?;
         check_preconditions(current, preconditions)?;
         let revision = state.revision + 1;
         let mut gone = (**current).clone();
         set_resource_version(&mut gone, revision);
         let gone = Arc::new(gone);
-        if let Some(map) = state.objects.get_mut(resource.plural) {
-            map.remove(&key);
+        if let Some(by_namespace) = state.objects.get_mut(resource.plural) {
+            if let Some(names) = by_namespace.get_mut(namespace) {
+                names.remove(name);
+                if names.is_empty() {
+                    by_namespace.remove(namespace);
+                }
+            }
         }
         self.commit(
             &mut state,
@@ -396,8 +429,18 @@ impl Store {
             object,
         ));
         state.history.push_back(event.clone());
+        if let Some(aged) = state
+            .history
+            .len()
+            .checked_sub(ENCODED_EVENTS + 1)
+            .and_then(|i| state.history.get(i))
+        {
+            aged.forget_line();
+        }
         while state.history.len() > state.history_limit {
             if let Some(old) = state.history.pop_front() {
+                // The live channel may still hold it; its line need not stay too.
+                old.forget_line();
                 state.compacted = old.revision;
             }
         }
@@ -432,7 +475,7 @@ pub fn check_preconditions(
     Ok(())
 }
 
-fn key_of(object: &Value) -> Key {
+fn key_of(object: &Value) -> (String, String) {
     (
         namespace_of(object).to_string(),
         name_of(object).to_string(),
@@ -583,6 +626,57 @@ mod tests {
             store.create(&SECRETS, secret("a", "s")),
             Err(StoreError::NamespaceTerminating("a".into()))
         );
+    }
+
+    #[test]
+    fn only_recent_events_keep_their_encoded_line() {
+        let store = store_with_namespaces(&["a"]);
+        store.create(&SECRETS, secret("a", "s-0")).expect("create");
+        let oldest = store
+            .subscribe(&SECRETS, Some(2))
+            .expect("subscribe")
+            .backlog
+            .remove(0);
+        let line = oldest.json_line();
+        assert!(oldest.encoded.lock().expect("lock").is_some());
+        for i in 1..=ENCODED_EVENTS {
+            store
+                .create(&SECRETS, secret("a", &format!("s-{i}")))
+                .expect("create");
+        }
+        assert!(
+            oldest.encoded.lock().expect("lock").is_none(),
+            "line dropped"
+        );
+        assert_eq!(oldest.json_line(), line, "encoded again, identically");
+        assert!(
+            oldest.encoded.lock().expect("lock").is_none(),
+            "not cached again"
+        );
+    }
+
+    #[test]
+    fn counts_and_lists_across_namespaces() {
+        let store = store_with_namespaces(&["b", "a"]);
+        for (ns, name) in [("b", "x"), ("a", "z"), ("a", "y")] {
+            store.create(&SECRETS, secret(ns, name)).expect("create");
+        }
+        assert_eq!(store.count(&SECRETS, "a"), 2);
+        assert_eq!(store.count(&SECRETS, "c"), 0);
+        let keys: Vec<(String, String)> = store
+            .list(&SECRETS, None)
+            .0
+            .iter()
+            .map(|o| key_of(o))
+            .collect();
+        let expected =
+            [("a", "y"), ("a", "z"), ("b", "x")].map(|(n, m)| (n.to_string(), m.to_string()));
+        assert_eq!(keys, expected);
+        store
+            .delete(&SECRETS, "b", "x", &Preconditions::default())
+            .expect("delete");
+        assert_eq!(store.count(&SECRETS, "b"), 0);
+        assert!(store.list(&SECRETS, Some("b")).0.is_empty());
     }
 
     #[tokio::test]

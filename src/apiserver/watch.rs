@@ -321,3 +321,39 @@ pub fn watch(
 fn request_is_table(ctx: &RequestContext) -> bool {
     table::wants_table(ctx.header(header::ACCEPT))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn batches_join_lines_in_order_and_pass_a_lone_line_through() {
+        let mut batch = Batch::default();
+        assert_eq!(batch.take(), None);
+        let lone = Bytes::from_static(b"{\"a\":1}\n");
+        assert_eq!(batch.push(lone.clone()), None);
+        let taken = batch.take().expect("one line");
+        assert_eq!(taken, lone);
+        assert_eq!(taken.as_ptr(), lone.as_ptr(), "not copied");
+
+        for line in ["1\n", "2\n", "3\n"] {
+            assert_eq!(batch.push(Bytes::from_static(line.as_bytes())), None);
+        }
+        assert_eq!(batch.len(), 6);
+        assert_eq!(
+            batch.take().expect("joined"),
+            Bytes::from_static(b"1\n2\n3\n")
+        );
+        assert_eq!(batch.take(), None, "emptied");
+    }
+
+    #[test]
+    fn a_full_batch_is_handed_back() {
+        let mut batch = Batch::default();
+        let line = Bytes::from(vec![b'x'; MAX_BATCH_BYTES / 2]);
+        assert_eq!(batch.push(line.clone()), None);
+        let full = batch.push(line).expect("full at the limit");
+        assert_eq!(full.len(), MAX_BATCH_BYTES);
+        assert_eq!(batch.len(), 0);
+    }
+}
