@@ -87,12 +87,17 @@ struct ServeArgs {
     /// account keeps its UID.
     #[arg(long, default_value_t = true, action = clap::ArgAction::Set, value_name = "BOOL")]
     service_account_lookup: bool,
+    /// Run the token and service-account controllers in-process; `false` leaves them to
+    /// a separate `kube-sa controller-manager`.
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set, value_name = "BOOL")]
+    controllers: bool,
 }
 
 /// Reads the key and CA files named on the command line; errors name the file.
 fn service_account_options(args: &ServeArgs) -> anyhow::Result<ServiceAccountOptions> {
     let mut options = ServiceAccountOptions {
         lookup: args.service_account_lookup,
+        controllers: args.controllers,
         ..Default::default()
     };
     if let Some(path) = &args.service_account_private_key_file {
