@@ -331,7 +331,6 @@ async fn remember_text(
     Ok(())
 }
 
-
 #[then(regex = r#"^(the .+?) authenticates as, with lists in order:$"#)]
 async fn authenticates_as_in_order(
     world: &mut ConformanceWorld,

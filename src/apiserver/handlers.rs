@@ -388,24 +388,64 @@ fn check_fields(
     object: &Value,
     warnings: &mut Vec<String>,
 ) -> Result<(), ApiError> {
+    let mode = field_validation(ctx)?;
+    if mode == "Ignore" {
+        return Ok(());
+    }
+    report_unknown_fields(
+        mode,
+        resource,
+        &validation::unknown_fields(resource, object),
+        warnings,
+    )
+}
+
+/// The `fieldValidation` parameter, checked; empty means the default (Warn).
+fn field_validation(ctx: &RequestContext) -> Result<&str, ApiError> {
     let mode = ctx.param("fieldValidation").unwrap_or("Warn");
     if !matches!(mode, "Strict" | "Warn" | "Ignore" | "") {
         return Err(ApiError::bad_request(format!(
             "fieldValidation parameter unsupported: {mode}. Supported values: Ignore, Strict, Warn"
         )));
     }
-    if mode == "Ignore" {
-        return Ok(());
-    }
-    let unknown = validation::unknown_fields(resource, object);
-    if unknown.is_empty() {
+    Ok(mode)
+}
+
+fn report_unknown_fields(
+    mode: &str,
+    resource: &ResourceInfo,
+    unknown: &[String],
+    warnings: &mut Vec<String>,
+) -> Result<(), ApiError> {
+    if unknown.is_empty() || mode == "Ignore" {
         return Ok(());
     }
     if mode == "Strict" {
-        return Err(validation::strict_decoding_error(resource, &unknown));
+        return Err(validation::strict_decoding_error(resource, unknown));
     }
     warnings.extend(unknown.iter().map(|f| format!("unknown field \"{f}\"")));
     Ok(())
+}
+
+/// [`check_fields`] and the typed round trip of [`codec::normalize`] in one decode:
+/// the normalized object, or None if it does not decode as it is. Then, as before, no
+/// unknown fields are reported and the pipeline normalizes after its own changes (which
+/// may fix the object or report the decode error in their usual order).
+fn normalize_checking_fields(
+    ctx: &RequestContext,
+    resource: &ResourceInfo,
+    object: &Value,
+    warnings: &mut Vec<String>,
+) -> Result<Option<Value>, ApiError> {
+    let mode = field_validation(ctx)?;
+    let Ok(normalized) = codec::normalize(resource, object) else {
+        return Ok(None);
+    };
+    if mode != "Ignore" {
+        let unknown = validation::unknown_fields_against(object, &normalized);
+        report_unknown_fields(mode, resource, &unknown, warnings)?;
+    }
+    Ok(Some(normalized))
 }
 
 fn is_dry_run(ctx: &RequestContext) -> bool {
@@ -525,23 +565,34 @@ async fn create(
         return Err(ApiError::method_not_allowed());
     }
     let body = read_body(body).await?;
-    let mut object = decode_object(ctx, resource, &body)?;
+    let object = decode_object(ctx, resource, &body)?;
     let mut warnings = Vec::new();
-    check_fields(ctx, resource, &object, &mut warnings)?;
-    let object = create_object(state, ctx, path, &mut object).await?;
+    let (mut object, normalized) =
+        match normalize_checking_fields(ctx, resource, &object, &mut warnings)? {
+            Some(normalized) => (normalized, true),
+            None => (object, false),
+        };
+    let object = create_object(state, ctx, path, &mut object, normalized).await?;
     Ok(created_response(StatusCode::CREATED, &object, &warnings))
 }
 
 /// The create pipeline after decoding: metadata, defaulting, admission, validation, storage.
+/// `already_normalized`: `object` is [`codec::normalize`]'s output, which the metadata
+/// preparation keeps normalized, so it is not round-tripped again.
 async fn create_object(
     state: &Arc<ServerState>,
     ctx: &RequestContext,
     path: &ResourcePath,
     object: &mut Value,
+    already_normalized: bool,
 ) -> Result<Arc<Value>, ApiError> {
     let resource = path.resource;
     prepare_for_create(path, object)?;
-    let mut normalized = codec::normalize(resource, object)?;
+    let mut normalized = if already_normalized {
+        std::mem::take(object)
+    } else {
+        codec::normalize(resource, object)?
+    };
     defaults::apply_defaults(resource, &mut normalized);
     let attrs = attributes(ctx, path, name_of(&normalized), Operation::Create, None);
     state.admission.admit(&attrs, &mut normalized).await?;
@@ -571,9 +622,13 @@ async fn update(
     let resource = path.resource;
     let name = path.name.clone().unwrap_or_default();
     let body = read_body(body).await?;
-    let mut object = decode_object(ctx, resource, &body)?;
+    let object = decode_object(ctx, resource, &body)?;
     let mut warnings = Vec::new();
-    check_fields(ctx, resource, &object, &mut warnings)?;
+    let (mut object, normalized) =
+        match normalize_checking_fields(ctx, resource, &object, &mut warnings)? {
+            Some(normalized) => (normalized, true),
+            None => (object, false),
+        };
     let body_name = object["metadata"]["name"]
         .as_str()
         .unwrap_or_default()
@@ -604,21 +659,28 @@ async fn update(
             return Err(ApiError::conflict(resource, &name));
         }
     }
-    let stored = update_object(state, ctx, path, existing, &mut object).await?;
+    let stored = update_object(state, ctx, path, existing, &mut object, normalized).await?;
     Ok(created_response(StatusCode::OK, &stored, &warnings))
 }
 
 /// The update pipeline shared by PUT and PATCH: server-owned fields kept, subresource
 /// rules, defaulting, admission, validation, then a compare-and-swap on the revision the
-/// change was computed from.
+/// change was computed from. `already_normalized`: `object` is [`codec::normalize`]'s output.
 async fn update_object(
     state: &Arc<ServerState>,
     ctx: &RequestContext,
     path: &ResourcePath,
     existing: Arc<Value>,
     object: &mut Value,
+    already_normalized: bool,
 ) -> Result<Arc<Value>, ApiError> {
     let resource = path.resource;
+    // A plain write of a resource without a status subresource keeps the normalized
+    // request apart from server-owned metadata copied from the (normalized) stored
+    // object, so it stays normalized; the other merges may insert nulls.
+    let merge_stays_normalized = already_normalized
+        && path.subresource.is_none()
+        && !matches!(resource.plural, "pods" | "namespaces");
     let name = name_of(&existing).to_string();
     let mut updated = match path.subresource.as_deref() {
         // Status writes change only status; finalize writes only spec.finalizers.
@@ -660,7 +722,11 @@ async fn update_object(
         }
         meta.remove("resourceVersion");
     }
-    let mut normalized = codec::normalize(resource, &updated)?;
+    let mut normalized = if merge_stays_normalized {
+        updated
+    } else {
+        codec::normalize(resource, &updated)?
+    };
     defaults::apply_defaults(resource, &mut normalized);
     let attrs = attributes(ctx, path, &name, Operation::Update, Some(existing.clone()));
     state.admission.admit(&attrs, &mut normalized).await?;
@@ -765,12 +831,12 @@ async fn patch(
             let result = match existing {
                 None => {
                     applied = merged;
-                    let created = create_object(state, ctx, path, &mut applied).await?;
+                    let created = create_object(state, ctx, path, &mut applied, false).await?;
                     return Ok(created_response(StatusCode::CREATED, &created, &warnings));
                 }
                 Some(existing) => {
                     let mut merged = merged;
-                    update_object(state, ctx, path, existing, &mut merged).await
+                    update_object(state, ctx, path, existing, &mut merged, false).await
                 }
             };
             match result {
@@ -793,7 +859,7 @@ async fn patch(
             return Err(ApiError::conflict(resource, &name));
         }
         check_fields(ctx, resource, &patched, &mut warnings)?;
-        match update_object(state, ctx, path, existing, &mut patched).await {
+        match update_object(state, ctx, path, existing, &mut patched, false).await {
             Err(e) if e.code == 409 && e.reason == "Conflict" => continue,
             other => return other.map(|o| created_response(StatusCode::OK, &o, &warnings)),
         }

@@ -61,8 +61,14 @@ pub fn unknown_fields(resource: &ResourceInfo, obj: &Value) -> Vec<String> {
         // Not decodable at all: check_types reports that.
         return Vec::new();
     };
+    unknown_fields_against(obj, &known)
+}
+
+/// The fields of `obj` that its typed round trip `round_tripped` has no place for, for
+/// callers that already did the round trip (see `codec::normalize`).
+pub fn unknown_fields_against(obj: &Value, round_tripped: &Value) -> Vec<String> {
     let mut unknown = Vec::new();
-    collect_unknown(obj, Some(&known), "", &mut unknown);
+    collect_unknown(obj, Some(round_tripped), &mut String::new(), &mut unknown);
     unknown
 }
 
@@ -146,32 +152,33 @@ fn round_trip(resource: &ResourceInfo, obj: &Value) -> Option<Value> {
 }
 
 /// Keys of `input` (recursively, arrays by index) that the typed round trip dropped.
-fn collect_unknown(input: &Value, known: Option<&Value>, path: &str, out: &mut Vec<String>) {
+/// `path` is a scratch buffer holding the current field path; a path string is only
+/// built for a dropped field, since almost every field is known.
+fn collect_unknown(input: &Value, known: Option<&Value>, path: &mut String, out: &mut Vec<String>) {
+    let parent_len = path.len();
     match input {
         Value::Object(map) => {
             for (key, value) in map {
                 if value.is_null() {
                     continue;
                 }
-                let child = if path.is_empty() {
-                    key.clone()
-                } else {
-                    format!("{path}.{key}")
-                };
-                match known.and_then(|k| k.get(key)) {
-                    Some(known_value) => collect_unknown(value, Some(known_value), &child, out),
-                    None => out.push(child),
+                if parent_len > 0 {
+                    path.push('.');
                 }
+                path.push_str(key);
+                match known.and_then(|k| k.get(key)) {
+                    Some(known_value) => collect_unknown(value, Some(known_value), path, out),
+                    None => out.push(path.clone()),
+                }
+                path.truncate(parent_len);
             }
         }
         Value::Array(items) => {
             for (i, item) in items.iter().enumerate() {
-                collect_unknown(
-                    item,
-                    known.and_then(|k| k.get(i)),
-                    &format!("{path}[{i}]"),
-                    out,
-                );
+                use std::fmt::Write as _;
+                let _ = write!(path, "[{i}]");
+                collect_unknown(item, known.and_then(|k| k.get(i)), path, out);
+                path.truncate(parent_len);
             }
         }
         _ => {}

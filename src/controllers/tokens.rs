@@ -13,7 +13,7 @@
 //! whether it wants a retry ([`SyncFailure::retry`]), and the key is re-queued rate-limited
 //! at most `max_retries` times.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -291,20 +291,69 @@ type SyncResult = Result<(), SyncFailure>;
 /// The token-Secret cache: the watch-fed store, plus Secrets this controller created and
 /// the watch has not reported yet (v1.8 added them straight to its store). Without them,
 /// the account update that references a new Secret would make a second token.
+///
+/// The store has no index, so the cache keeps the names of its token Secrets by namespace
+/// (from the change events): a sync reads its own namespace's Secrets, not every one.
 #[derive(Debug)]
 struct SecretCache {
     store: Store<Secret>,
+    token_names: Mutex<TokenNamesByNamespace>,
     recently_created: Mutex<RecentlyCreated>,
 }
 
-/// Secrets by (namespace, name), with the time they were created.
-type RecentlyCreated = HashMap<(String, String), (Arc<Secret>, Instant)>;
+/// Names of the token Secrets in the store, by namespace.
+type TokenNamesByNamespace = HashMap<String, BTreeSet<String>>;
+
+/// Secrets by namespace and name, with the time they were created; expired entries are
+/// dropped when their namespace is read and, for the others, at most once per TTL.
+#[derive(Debug, Default)]
+struct RecentlyCreated {
+    by_namespace: HashMap<String, HashMap<String, (Arc<Secret>, Instant)>>,
+    last_full_prune: Option<Instant>,
+}
+
+impl RecentlyCreated {
+    fn prune(&mut self, namespace: &str, now: Instant) {
+        let fresh =
+            |(_, added): &(Arc<Secret>, Instant)| now.duration_since(*added) < RECENTLY_CREATED_TTL;
+        if self
+            .last_full_prune
+            .is_none_or(|pruned| now.duration_since(pruned) >= RECENTLY_CREATED_TTL)
+        {
+            self.last_full_prune = Some(now);
+            self.by_namespace.retain(|_, secrets| {
+                secrets.retain(|_, entry| fresh(entry));
+                !secrets.is_empty()
+            });
+        } else if let Some(secrets) = self.by_namespace.get_mut(namespace) {
+            secrets.retain(|_, entry| fresh(entry));
+            if secrets.is_empty() {
+                self.by_namespace.remove(namespace);
+            }
+        }
+    }
+}
+
+fn is_token_secret(secret: &Secret) -> bool {
+    secret.type_.as_deref() == Some(SERVICE_ACCOUNT_TOKEN_TYPE)
+}
 
 impl SecretCache {
+    /// Indexes what `store` already holds; later changes come through [`Self::observed`].
     fn new(store: Store<Secret>) -> Self {
+        let mut token_names = TokenNamesByNamespace::new();
+        for secret in store.state().iter().filter(|s| is_token_secret(s)) {
+            if let Some(namespace) = secret.metadata.namespace.as_deref() {
+                token_names
+                    .entry(namespace.to_string())
+                    .or_default()
+                    .insert(name_of(&secret.metadata).to_string());
+            }
+        }
         Self {
             store,
-            recently_created: Mutex::new(HashMap::new()),
+            token_names: Mutex::new(token_names),
+            recently_created: Mutex::new(RecentlyCreated::default()),
         }
     }
 
@@ -314,16 +363,43 @@ impl SecretCache {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
+    fn token_names(&self) -> MutexGuard<'_, TokenNamesByNamespace> {
+        self.token_names
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn cached(&self, namespace: &str, name: &str) -> Option<Arc<Secret>> {
+        self.store.get(&ObjectRef::new(name).within(namespace))
+    }
+
+    /// The store changed for this token Secret (added, updated or deleted): the index
+    /// follows the store, which already reflects the change.
+    fn observed(&self, namespace: &str, name: &str) {
+        let in_store = self.cached(namespace, name).is_some();
+        let mut token_names = self.token_names();
+        if in_store {
+            token_names
+                .entry(namespace.to_string())
+                .or_default()
+                .insert(name.to_string());
+        } else if let Some(names) = token_names.get_mut(namespace) {
+            names.remove(name);
+            if names.is_empty() {
+                token_names.remove(namespace);
+            }
+        }
+    }
+
     /// Recently created Secrets in `namespace`, dropping expired ones.
     fn recent_in(&self, namespace: &str) -> Vec<Arc<Secret>> {
         let mut recent = self.recent();
-        let now = Instant::now();
-        recent.retain(|_, (_, added)| now.duration_since(*added) < RECENTLY_CREATED_TTL);
+        recent.prune(namespace, Instant::now());
         recent
-            .iter()
-            .filter(|((ns, _), _)| ns == namespace)
-            .map(|(_, (secret, _))| Arc::clone(secret))
-            .collect()
+            .by_namespace
+            .get(namespace)
+            .map(|secrets| secrets.values().map(|(s, _)| Arc::clone(s)).collect())
+            .unwrap_or_default()
     }
 
     fn get(&self, namespace: &str, name: &str) -> Option<Arc<Secret>> {
@@ -331,41 +407,64 @@ impl SecretCache {
             .recent_in(namespace)
             .into_iter()
             .find(|secret| name_of(&secret.metadata) == name);
-        recent.or_else(|| self.store.get(&ObjectRef::new(name).within(namespace)))
+        recent.or_else(|| self.cached(namespace, name))
     }
 
-    /// Every cached Secret in `namespace`; a recently created one replaces the store's copy.
+    /// Every cached token Secret in `namespace`; a recently created one replaces the
+    /// store's copy.
     fn list(&self, namespace: &str) -> Vec<Arc<Secret>> {
         let recent = self.recent_in(namespace);
         let recent_names: HashSet<&str> = recent.iter().map(|s| name_of(&s.metadata)).collect();
-        let mut secrets: Vec<Arc<Secret>> = self.store.state_filter(|secret| {
-            secret.metadata.namespace.as_deref() == Some(namespace)
-                && !recent_names.contains(name_of(&secret.metadata))
-        });
+        let names: Vec<String> = self
+            .token_names()
+            .get(namespace)
+            .map(|names| {
+                names
+                    .iter()
+                    .filter(|name| !recent_names.contains(name.as_str()))
+                    .cloned()
+                    .collect()
+            })
+            .unwrap_or_default();
+        let mut secrets: Vec<Arc<Secret>> = names
+            .iter()
+            .filter_map(|name| self.cached(namespace, name))
+            .collect();
         secrets.extend(recent.iter().cloned());
         secrets
     }
 
     fn remember_created(&self, secret: Secret) {
-        let key = (
-            secret.metadata.namespace.clone().unwrap_or_default(),
-            name_of(&secret.metadata).to_string(),
-        );
-        // The watch was faster: the store already has this very Secret.
-        let in_store = self
-            .store
-            .get(&ObjectRef::new(&key.1).within(&key.0))
-            .is_some_and(|cached| cached.metadata.uid == secret.metadata.uid);
+        let namespace = secret.metadata.namespace.clone().unwrap_or_default();
+        let name = name_of(&secret.metadata).to_string();
+        // The watch was faster: the store already has this very Secret, and the index
+        // too (the store changes just before the index does).
+        let indexed = self
+            .token_names()
+            .get(&namespace)
+            .is_some_and(|names| names.contains(&name));
+        let in_store = indexed
+            && self
+                .cached(&namespace, &name)
+                .is_some_and(|cached| cached.metadata.uid == secret.metadata.uid);
         if !in_store {
             self.recent()
-                .insert(key, (Arc::new(secret), Instant::now()));
+                .by_namespace
+                .entry(namespace)
+                .or_default()
+                .insert(name, (Arc::new(secret), Instant::now()));
         }
     }
 
     /// The watch reported this Secret (or this controller deleted it): the store is current.
     fn forget_created(&self, namespace: &str, name: &str) {
-        self.recent()
-            .remove(&(namespace.to_string(), name.to_string()));
+        let mut recent = self.recent();
+        if let Some(secrets) = recent.by_namespace.get_mut(namespace) {
+            secrets.remove(name);
+            if secrets.is_empty() {
+                recent.by_namespace.remove(namespace);
+            }
+        }
     }
 }
 
@@ -425,12 +524,13 @@ impl<A: CoreApi> TokensController<A> {
 
     /// A token Secret was added, updated (pass the new object) or deleted.
     pub fn secret_changed(&self, secret: &Secret) {
-        if secret.type_.as_deref() != Some(SERVICE_ACCOUNT_TOKEN_TYPE) {
+        if !is_token_secret(secret) {
             return;
         }
         if let Some(namespace) = secret.metadata.namespace.as_deref() {
-            self.secrets
-                .forget_created(namespace, name_of(&secret.metadata));
+            let name = name_of(&secret.metadata);
+            self.secrets.observed(namespace, name);
+            self.secrets.forget_created(namespace, name);
         }
         self.secret_queue.add(SecretKey::of(secret));
     }
@@ -1018,3 +1118,95 @@ impl MissingData {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod secret_cache_tests {
+    use super::*;
+    use kube::runtime::reflector::store::Writer;
+    use kube::runtime::watcher;
+
+    fn secret(namespace: &str, name: &str, type_: &str) -> Secret {
+        Secret {
+            metadata: ObjectMeta {
+                namespace: Some(namespace.to_string()),
+                name: Some(name.to_string()),
+                uid: Some(format!("uid-{namespace}-{name}")),
+                ..ObjectMeta::default()
+            },
+            type_: Some(type_.to_string()),
+            ..Secret::default()
+        }
+    }
+
+    fn token(namespace: &str, name: &str) -> Secret {
+        secret(namespace, name, SERVICE_ACCOUNT_TOKEN_TYPE)
+    }
+
+    fn sorted_names(secrets: &[Arc<Secret>]) -> Vec<&str> {
+        let mut names: Vec<&str> = secrets.iter().map(|s| name_of(&s.metadata)).collect();
+        names.sort_unstable();
+        names
+    }
+
+    /// Applies `event` to the store and reports it, as the informer does.
+    fn deliver(writer: &mut Writer<Secret>, cache: &SecretCache, event: watcher::Event<Secret>) {
+        writer.apply_watcher_event(&event);
+        let (watcher::Event::Apply(secret) | watcher::Event::Delete(secret)) = event else {
+            unreachable!("only applies and deletes are delivered");
+        };
+        let namespace = secret.metadata.namespace.as_deref().unwrap_or_default();
+        cache.observed(namespace, name_of(&secret.metadata));
+        cache.forget_created(namespace, name_of(&secret.metadata));
+    }
+
+    #[tokio::test]
+    async fn lists_one_namespace_and_follows_the_store() {
+        let mut writer = Writer::default();
+        writer.apply_watcher_event(&watcher::Event::Apply(token("a", "seeded")));
+        writer.apply_watcher_event(&watcher::Event::Apply(secret("a", "opaque", "Opaque")));
+        let cache = SecretCache::new(writer.as_reader());
+
+        use watcher::Event::{Apply, Delete};
+        let steps: Vec<(watcher::Event<Secret>, &str, Vec<&str>)> = vec![
+            (Apply(token("b", "other")), "a", vec!["seeded"]),
+            (Apply(token("a", "added")), "a", vec!["added", "seeded"]),
+            (Apply(token("a", "added")), "a", vec!["added", "seeded"]),
+            (Apply(token("b", "other")), "b", vec!["other"]),
+            (Delete(token("a", "seeded")), "a", vec!["added"]),
+            (Delete(token("a", "added")), "a", vec![]),
+            (Delete(token("a", "never-seen")), "a", vec![]),
+        ];
+        for (step, (event, namespace, expected)) in steps.into_iter().enumerate() {
+            deliver(&mut writer, &cache, event);
+            assert_eq!(
+                sorted_names(&cache.list(namespace)),
+                expected,
+                "step {step}"
+            );
+        }
+        assert!(
+            !cache.token_names().contains_key("a"),
+            "empty namespaces are dropped"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_created_secret_is_listed_once_before_and_after_the_watch_reports_it() {
+        let mut writer = Writer::default();
+        let cache = SecretCache::new(writer.as_reader());
+        cache.remember_created(token("a", "new"));
+        assert_eq!(sorted_names(&cache.list("a")), ["new"]);
+        assert!(cache.get("a", "new").is_some());
+        assert!(cache.list("b").is_empty());
+
+        deliver(
+            &mut writer,
+            &cache,
+            watcher::Event::Apply(token("a", "new")),
+        );
+        assert_eq!(sorted_names(&cache.list("a")), ["new"]);
+        // Once indexed, creating the same Secret again is not remembered twice.
+        cache.remember_created(token("a", "new"));
+        assert!(cache.recent().by_namespace.is_empty());
+    }
+}
