@@ -7,13 +7,13 @@ use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
-use std::convert::Infallible;
 use std::path::Path;
 use std::sync::Arc;
 use tokio::net::TcpListener;
 
 use super::serviceaccount::{AccountLookup, Config};
 use super::webhook::review;
+use crate::apiserver::http::serve_tls_connection;
 use crate::names::NameGenerator;
 
 /// AdmissionReview bodies above this are refused (the API server sends far less).
@@ -59,13 +59,7 @@ pub fn tls_config(
     chain: Vec<CertificateDer<'static>>,
     key: PrivateKeyDer<'static>,
 ) -> Result<Arc<rustls::ServerConfig>, WebhookServerError> {
-    let mut config =
-        rustls::ServerConfig::builder_with_provider(crate::apiserver::tls::crypto_provider())
-            .with_safe_default_protocol_versions()?
-            .with_no_client_auth()
-            .with_single_cert(chain, key)?;
-    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
-    Ok(Arc::new(config))
+    Ok(crate::apiserver::tls::server_config(chain, key)?)
 }
 
 /// What every request of the webhook needs.
@@ -90,29 +84,17 @@ pub async fn serve(
                 continue;
             }
         };
-        let acceptor = acceptor.clone();
         let state = state.clone();
-        tokio::spawn(async move {
-            let tls = match acceptor.accept(stream).await {
-                Ok(tls) => tls,
-                Err(e) => {
-                    tracing::debug!(%peer, error = %e, "TLS handshake failed");
-                    return;
-                }
-            };
-            let service = hyper::service::service_fn(move |req| {
-                let state = state.clone();
-                async move { Ok::<_, Infallible>(handle(&state, req).await) }
-            });
-            let builder =
-                hyper_util::server::conn::auto::Builder::new(hyper_util::rt::TokioExecutor::new());
-            if let Err(e) = builder
-                .serve_connection(hyper_util::rt::TokioIo::new(tls), service)
-                .await
-            {
-                tracing::debug!(%peer, error = %e, "connection ended");
-            }
-        });
+        let handler = move |req| {
+            let state = state.clone();
+            async move { handle(&state, req).await }
+        };
+        tokio::spawn(serve_tls_connection(
+            acceptor.clone(),
+            stream,
+            peer,
+            handler,
+        ));
     }
 }
 

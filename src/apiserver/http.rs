@@ -45,31 +45,49 @@ pub async fn serve(
                     }
                 };
                 let _ = stream.set_nodelay(true);
-                let acceptor = acceptor.clone();
                 let state = state.clone();
-                connections.spawn(async move {
-                    let tls = match acceptor.accept(stream).await {
-                        Ok(tls) => tls,
-                        Err(e) => {
-                            tracing::debug!(%peer, error = %e, "TLS handshake failed");
-                            return;
-                        }
-                    };
-                    let service = hyper::service::service_fn(move |req| {
-                        let state = state.clone();
-                        async move { Ok::<_, Infallible>(handle(state, req).await) }
-                    });
-                    let builder = hyper_util::server::conn::auto::Builder::new(hyper_util::rt::TokioExecutor::new());
-                    if let Err(e) = builder.serve_connection(hyper_util::rt::TokioIo::new(tls), service).await {
-                        tracing::debug!(%peer, error = %e, "connection ended");
-                    }
-                });
+                let handler = move |req| handle(state.clone(), req);
+                connections.spawn(serve_tls_connection(acceptor.clone(), stream, peer, handler));
             }
             Some(_) = connections.join_next(), if !connections.is_empty() => {}
         }
     }
     connections.abort_all();
     while connections.join_next().await.is_some() {}
+}
+
+/// Completes the TLS handshake and serves HTTP/1.1 or HTTP/2 on one connection.
+pub async fn serve_tls_connection<F, Fut, B>(
+    acceptor: tokio_rustls::TlsAcceptor,
+    stream: tokio::net::TcpStream,
+    peer: std::net::SocketAddr,
+    handler: F,
+) where
+    F: Fn(Request<Incoming>) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = Response<B>> + Send + 'static,
+    B: hyper::body::Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let tls = match acceptor.accept(stream).await {
+        Ok(tls) => tls,
+        Err(e) => {
+            tracing::debug!(%peer, error = %e, "TLS handshake failed");
+            return;
+        }
+    };
+    let service = hyper::service::service_fn(move |req| {
+        let response = handler(req);
+        async move { Ok::<_, Infallible>(response.await) }
+    });
+    let builder =
+        hyper_util::server::conn::auto::Builder::new(hyper_util::rt::TokioExecutor::new());
+    if let Err(e) = builder
+        .serve_connection(hyper_util::rt::TokioIo::new(tls), service)
+        .await
+    {
+        tracing::debug!(%peer, error = %e, "connection ended");
+    }
 }
 
 /// Everything a handler needs to know about the request besides its route.

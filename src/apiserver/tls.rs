@@ -37,6 +37,19 @@ pub fn install_default_crypto_provider() {
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
 }
 
+/// A TLS server configuration offering HTTP/2 and HTTP/1.1, on the process's provider.
+pub fn server_config(
+    chain: Vec<CertificateDer<'static>>,
+    key: PrivateKeyDer<'static>,
+) -> Result<Arc<rustls::ServerConfig>, rustls::Error> {
+    let mut config = rustls::ServerConfig::builder_with_provider(crypto_provider())
+        .with_safe_default_protocol_versions()?
+        .with_no_client_auth()
+        .with_single_cert(chain, key)?;
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Ok(Arc::new(config))
+}
+
 impl ClusterTls {
     /// A fresh CA and a serving certificate for `hosts` (IP addresses or DNS names)
     /// plus `localhost`, `127.0.0.1` and `::1`. ECDSA P-256 keys, because they are
@@ -83,14 +96,9 @@ impl ClusterTls {
 
         let chain = vec![CertificateDer::from(server_cert.der().to_vec())];
         let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(server_key.serialize_der()));
-        let mut config = rustls::ServerConfig::builder_with_provider(crypto_provider())
-            .with_safe_default_protocol_versions()?
-            .with_no_client_auth()
-            .with_single_cert(chain, key)?;
-        config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
         Ok(Self {
+            server_config: server_config(chain, key)?,
             ca_pem: ca_cert.pem(),
-            server_config: Arc::new(config),
         })
     }
 }
