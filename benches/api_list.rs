@@ -7,9 +7,8 @@
 
 mod common;
 
-use common::{median, report, spread, Target};
+use common::{median, report, sample_secret as secret, spread, Target};
 use k8s_openapi::api::core::v1::{Namespace, Secret};
-use k8s_openapi::ByteString;
 use kube::api::{ListParams, ObjectMeta, PostParams};
 use kube::Api;
 use kube_sa::apiserver::ApiServer;
@@ -17,28 +16,6 @@ use std::time::Instant;
 
 const SECRETS: usize = 10_000;
 const WRITERS: usize = 16;
-
-fn secret(name: String) -> Secret {
-    Secret {
-        metadata: ObjectMeta {
-            name: Some(name),
-            labels: Some([("app".to_string(), "bench".to_string())].into()),
-            ..Default::default()
-        },
-        type_: Some("Opaque".into()),
-        data: Some(
-            [
-                ("username".to_string(), ByteString(b"admin".to_vec())),
-                (
-                    "password".to_string(),
-                    ByteString(b"c2VjcmV0LXBhc3N3b3Jk".to_vec()),
-                ),
-            ]
-            .into(),
-        ),
-        ..Default::default()
-    }
-}
 
 fn main() {
     let rounds = common::rounds(21);

@@ -208,3 +208,29 @@ pub fn process_cpu_time() -> Duration {
     let total = ticks(11) + ticks(12);
     Duration::from_millis(total * 10)
 }
+
+/// An Opaque Secret with a label and a little data, as the API benches create.
+pub fn sample_secret(name: String) -> k8s_openapi::api::core::v1::Secret {
+    k8s_openapi::api::core::v1::Secret {
+        metadata: kube::api::ObjectMeta {
+            name: Some(name),
+            labels: Some([("app".to_string(), "bench".to_string())].into()),
+            ..Default::default()
+        },
+        type_: Some("Opaque".into()),
+        data: Some(
+            [
+                (
+                    "username".to_string(),
+                    k8s_openapi::ByteString(b"admin".to_vec()),
+                ),
+                (
+                    "password".to_string(),
+                    k8s_openapi::ByteString(b"c2VjcmV0LXBhc3N3b3Jk".to_vec()),
+                ),
+            ]
+            .into(),
+        ),
+        ..Default::default()
+    }
+}

@@ -10,15 +10,13 @@ use kube::api::{Patch, PatchParams};
 use kube_sa::apiserver::components::ServiceAccountOptions;
 use kube_sa::apiserver::ApiServer;
 use kube_sa::serviceaccount::{PublicKey, SigningKey};
-use serde_json::Value;
 
 use super::doc_string;
 use crate::backends::{config_from_kubeconfig_yaml, ScenarioCluster};
 use crate::failure::{ensure, Failure};
-use crate::matching::{compare, render, MatchOptions};
-use crate::objects::{parse_document, Kind, ObjectRef, TokenRef};
+use crate::matching::MatchOptions;
+use crate::objects::{parse_document, Kind, ObjectRef};
 use crate::timing::{default_deadline, with_deadline};
-use crate::tokens::authenticate;
 use crate::world::{ApiFailure, ConformanceWorld};
 
 /// Namespaces a fresh embedded cluster starts with; any other means the scenario has begun.
@@ -337,28 +335,13 @@ async fn authenticates_as_in_order(
     step: &Step,
     subject: String,
 ) -> Result<(), Failure> {
-    let result = async {
-        let subject: TokenRef = subject.parse()?;
-        let expected = parse_document(&doc_string(world, step)?)?;
-        let token = super::tokens::token(world, &subject).await?;
-        let user: Value = authenticate(&world.cluster()?.config, &token)
-            .await?
-            .map_err(|refusal| {
-                Failure::new(format!(
-                    "the token does not authenticate: {}",
-                    world.logical_text(&refusal.to_string())
-                ))
-            })?;
-        let user = world.logical(user);
-        let mismatches = compare(&expected, &user, MatchOptions::IN_ORDER);
-        ensure(mismatches.is_empty(), || {
-            format!(
-                "the token authenticates as someone else (lists compared in order):\n{}\nactual user:\n{}",
-                render(&mismatches),
-                serde_yaml::to_string(&user).unwrap_or_default()
-            )
-        })
-    }
+    let result = super::tokens::check_user(
+        world,
+        step,
+        &subject,
+        MatchOptions::IN_ORDER,
+        " (lists compared in order)",
+    )
     .await;
     world.diagnose(result).await
 }

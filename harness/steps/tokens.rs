@@ -111,30 +111,39 @@ async fn authenticates_as(
     step: &Step,
     subject: String,
 ) -> Result<(), Failure> {
-    let result = async {
-        let subject: TokenRef = subject.parse()?;
-        let expected = parse_document(&doc_string(world, step)?)?;
-        let token = token(world, &subject).await?;
-        let user = authenticate(&world.cluster()?.config, &token)
-            .await?
-            .map_err(|refusal| {
-                Failure::new(format!(
-                    "the token does not authenticate: {}",
-                    world.logical_text(&refusal.to_string())
-                ))
-            })?;
-        let user = world.logical(user);
-        let mismatches = compare(&expected, &user, MatchOptions::PARTIAL);
-        ensure(mismatches.is_empty(), || {
-            format!(
-                "the token authenticates as someone else:\n{}\nactual user:\n{}",
-                render(&mismatches),
-                serde_yaml::to_string(&user).unwrap_or_default()
-            )
-        })
-    }
-    .await;
+    let result = check_user(world, step, &subject, MatchOptions::PARTIAL, "").await;
     world.diagnose(result).await
+}
+
+/// Authenticates with the token `subject` names and matches the user against the step's
+/// YAML; `how` is added to the failure message to say how lists were compared.
+pub(super) async fn check_user(
+    world: &ConformanceWorld,
+    step: &Step,
+    subject: &str,
+    options: MatchOptions,
+    how: &str,
+) -> Result<(), Failure> {
+    let subject: TokenRef = subject.parse()?;
+    let expected = parse_document(&doc_string(world, step)?)?;
+    let token = token(world, &subject).await?;
+    let user = authenticate(&world.cluster()?.config, &token)
+        .await?
+        .map_err(|refusal| {
+            Failure::new(format!(
+                "the token does not authenticate: {}",
+                world.logical_text(&refusal.to_string())
+            ))
+        })?;
+    let user = world.logical(user);
+    let mismatches = compare(&expected, &user, options);
+    ensure(mismatches.is_empty(), || {
+        format!(
+            "the token authenticates as someone else{how}:\n{}\nactual user:\n{}",
+            render(&mismatches),
+            serde_yaml::to_string(&user).unwrap_or_default()
+        )
+    })
 }
 
 #[then(regex = r#"^(within \d+ seconds? |)(the .+?) is rejected with HTTP 401$"#)]
