@@ -6,7 +6,7 @@ use futures::future::BoxFuture;
 use k8s_openapi::api::core::v1::{Pod, Secret, ServiceAccount};
 use serde::Deserialize;
 use serde_json::Value;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, RwLock};
 
 use super::admission::{AdmissionPlugin, Attributes, Operation};
 use super::errors::ApiError;
@@ -62,9 +62,10 @@ impl ServiceAccountTokenGetter for StoreTokenGetter {
 }
 
 /// The ServiceAccount admission plugin in the server's chain. Its lookups go through the
-/// API (a loopback client), which exists only once the server listens, hence the cell.
+/// API (an in-process client), which exists only once the server runs, hence the cell;
+/// it is emptied again at shutdown, which stops the lookup's watch.
 pub struct ServiceAccountAdmission {
-    lookup: OnceLock<Arc<dyn AccountLookup>>,
+    lookup: RwLock<Option<Arc<dyn AccountLookup>>>,
     names: Arc<dyn NameGenerator>,
     config: sa_admission::Config,
 }
@@ -72,7 +73,7 @@ pub struct ServiceAccountAdmission {
 impl ServiceAccountAdmission {
     pub fn new(names: Arc<dyn NameGenerator>, config: sa_admission::Config) -> Self {
         Self {
-            lookup: OnceLock::new(),
+            lookup: RwLock::new(None),
             names,
             config,
         }
@@ -80,7 +81,15 @@ impl ServiceAccountAdmission {
 
     /// Connects the plugin to the API; until then pods are refused with a retryable error.
     pub fn set_lookup(&self, lookup: Arc<dyn AccountLookup>) {
-        let _ = self.lookup.set(lookup);
+        *self.lookup.write().unwrap_or_else(|e| e.into_inner()) = Some(lookup);
+    }
+
+    /// Drops the lookup (and its watch); pods are refused with a retryable error after.
+    pub fn disconnect(&self) {
+        self.lookup
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
     }
 }
 
@@ -122,7 +131,12 @@ impl AdmissionPlugin for ServiceAccountAdmission {
                 Operation::Update => sa_admission::Operation::Update,
                 Operation::Delete => return Ok(()),
             };
-            let Some(lookup) = self.lookup.get() else {
+            let lookup = self
+                .lookup
+                .read()
+                .unwrap_or_else(|e| e.into_inner())
+                .clone();
+            let Some(lookup) = lookup else {
                 return Err(ApiError::server_timeout(
                     "serviceaccounts",
                     "create pod",

@@ -3,13 +3,12 @@
 
 use bytes::Bytes;
 use http::{header, Method, Response, StatusCode};
-use hyper::body::Incoming;
 use serde_json::{json, Map, Value};
 use std::sync::Arc;
 
 use super::admission::{Attributes, Operation};
 use super::errors::ApiError;
-use super::http::{bytes_response, json_response, read_body, Body, RequestContext};
+use super::http::{bytes_response, json_response, read_body, Body, RequestBody, RequestContext};
 use super::namespaces::namespace_terminating;
 use super::patch::{self, PatchType};
 use super::resources::{ResourceInfo, NAMESPACES, SELF_SUBJECT_REVIEWS};
@@ -25,7 +24,7 @@ pub async fn dispatch(
     state: &Arc<ServerState>,
     ctx: &RequestContext,
     path: &ResourcePath,
-    body: Incoming,
+    body: RequestBody,
 ) -> Result<Response<Body>, ApiError> {
     let resource = path.resource;
     let verb = verb_of(&ctx.method, path, ctx)?;
@@ -555,7 +554,7 @@ async fn create(
     state: &Arc<ServerState>,
     ctx: &RequestContext,
     path: &ResourcePath,
-    body: Incoming,
+    body: RequestBody,
 ) -> Result<Response<Body>, ApiError> {
     let resource = path.resource;
     if path.name.is_some() || path.subresource.is_some() {
@@ -617,7 +616,7 @@ async fn update(
     state: &Arc<ServerState>,
     ctx: &RequestContext,
     path: &ResourcePath,
-    body: Incoming,
+    body: RequestBody,
 ) -> Result<Response<Body>, ApiError> {
     let resource = path.resource;
     let name = path.name.clone().unwrap_or_default();
@@ -793,7 +792,7 @@ async fn patch(
     state: &Arc<ServerState>,
     ctx: &RequestContext,
     path: &ResourcePath,
-    body: Incoming,
+    body: RequestBody,
 ) -> Result<Response<Body>, ApiError> {
     let resource = path.resource;
     let name = path.name.clone().unwrap_or_default();
@@ -884,7 +883,7 @@ async fn delete(
     state: &Arc<ServerState>,
     ctx: &RequestContext,
     path: &ResourcePath,
-    body: Incoming,
+    body: RequestBody,
 ) -> Result<Response<Body>, ApiError> {
     let name = path.name.clone().unwrap_or_default();
     if path.subresource.is_some() {
@@ -978,7 +977,7 @@ async fn delete_collection(
 async fn self_subject_review(
     ctx: &RequestContext,
     resource: &ResourceInfo,
-    body: Incoming,
+    body: RequestBody,
 ) -> Result<Response<Body>, ApiError> {
     let _ = read_body(body).await?;
     let user = &ctx.user;

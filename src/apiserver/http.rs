@@ -22,6 +22,14 @@ use super::{discovery, openapi, ServerState};
 /// Response body: a whole buffer, or a stream of watch events.
 pub type Body = BoxBody<Bytes, Infallible>;
 
+/// Request body, whichever transport it came over (HTTPS or in-process).
+pub type RequestBody = BoxBody<Bytes, BodyError>;
+
+/// A request body that could not be read (the connection broke, say).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct BodyError(pub String);
+
 /// Request bodies above this size get 413, like kube-apiserver's 3 MiB limit.
 pub const MAX_BODY_BYTES: usize = 3 * 1024 * 1024;
 
@@ -46,7 +54,9 @@ pub async fn serve(
                 };
                 let _ = stream.set_nodelay(true);
                 let state = state.clone();
-                let handler = move |req| handle(state.clone(), req);
+                let handler = move |req: Request<Incoming>| {
+                    handle(state.clone(), req.map(|body| body.map_err(|e| BodyError(e.to_string())).boxed()))
+                };
                 connections.spawn(serve_tls_connection(acceptor.clone(), stream, peer, handler));
             }
             Some(_) = connections.join_next(), if !connections.is_empty() => {}
@@ -115,7 +125,8 @@ impl RequestContext {
     }
 }
 
-async fn handle(state: Arc<ServerState>, req: Request<Incoming>) -> Response<Body> {
+/// Serves one request from any transport.
+pub(crate) async fn handle(state: Arc<ServerState>, req: Request<RequestBody>) -> Response<Body> {
     let span = tracing::debug_span!("request", method = %req.method(), path = %req.uri().path());
     async move {
         let method = req.method().clone();
@@ -134,7 +145,7 @@ async fn handle(state: Arc<ServerState>, req: Request<Incoming>) -> Response<Bod
 
 async fn route_request(
     state: &Arc<ServerState>,
-    req: Request<Incoming>,
+    req: Request<RequestBody>,
 ) -> Result<Response<Body>, ApiError> {
     let route = routes::parse(req.uri().path());
     // Public information, as kube-apiserver's system:public-info-viewer allows.
@@ -226,7 +237,7 @@ fn not_found_path(_uri: &http::Uri) -> ApiError {
 }
 
 /// Reads a request body, refusing more than [`MAX_BODY_BYTES`].
-pub async fn read_body(body: Incoming) -> Result<Bytes, ApiError> {
+pub async fn read_body(body: RequestBody) -> Result<Bytes, ApiError> {
     match http_body_util::Limited::new(body, MAX_BODY_BYTES)
         .collect()
         .await

@@ -20,6 +20,7 @@ pub mod discovery;
 pub mod errors;
 mod handlers;
 pub mod http;
+mod in_process;
 pub mod kubeconfig;
 pub mod namespaces;
 pub mod openapi;
@@ -64,7 +65,7 @@ pub enum StartError {
     #[error(transparent)]
     Components(#[from] components::ComponentsError),
     #[error("connecting the in-process components: {0}")]
-    Client(#[from] ClientError),
+    Client(#[from] errors::ApiError),
 }
 
 /// Why a client for the server could not be built.
@@ -286,36 +287,18 @@ impl ApiServerBuilder {
             task,
             controllers: None,
             signing_key: None,
+            admission: None,
         };
         if let Some(prepared) = prepared {
-            // The components reach the server on the address it listens on, which differs
-            // from the advertised one behind a container's port mapping.
-            let loopback = kubeconfig::render(
-                &loopback_url(local),
-                &server.state.tls.ca_pem,
-                &server.admin_token,
-            );
-            let client = client_from_kubeconfig(&loopback).await?;
+            // In-process components use the API without TCP or TLS in between.
+            let client = in_process::client(server.state.clone(), &server.admin_token)?;
             server.controllers =
                 prepared.start(client, &server.state.tls.ca_pem, self.names, shutdown_rx);
             server.signing_key = prepared.options.signing_key.clone();
+            server.admission = Some(prepared.admission.clone());
         }
         tracing::info!(url = %server.url, listen = %local, "serving");
         Ok(server)
-    }
-}
-
-/// `https://` URL of the listener as seen from this process.
-fn loopback_url(local: SocketAddr) -> String {
-    match local.ip() {
-        std::net::IpAddr::V4(ip) if ip.is_unspecified() => {
-            format!("https://127.0.0.1:{}", local.port())
-        }
-        std::net::IpAddr::V6(ip) if ip.is_unspecified() => {
-            format!("https://[::1]:{}", local.port())
-        }
-        std::net::IpAddr::V4(ip) => format!("https://{ip}:{}", local.port()),
-        std::net::IpAddr::V6(ip) => format!("https://[{ip}]:{}", local.port()),
     }
 }
 
@@ -347,6 +330,7 @@ pub struct ApiServer {
     task: tokio::task::JoinHandle<()>,
     controllers: Option<tokio::task::JoinHandle<()>>,
     signing_key: Option<Arc<crate::serviceaccount::SigningKey>>,
+    admission: Option<Arc<components::ServiceAccountAdmission>>,
 }
 
 impl ApiServer {
@@ -425,6 +409,10 @@ impl ApiServer {
         if let Some(controllers) = self.controllers {
             controllers.abort();
             let _ = controllers.await;
+        }
+        // The in-process clients hold the server state; dropping them ends the cycle.
+        if let Some(admission) = self.admission {
+            admission.disconnect();
         }
         let _ = self.task.await;
     }

@@ -393,8 +393,9 @@ async fn many_accounts_created_and_deleted_at_once_converge() {
 }
 
 #[tokio::test]
-async fn components_reach_the_server_on_its_listen_address_when_another_is_advertised() {
+async fn components_work_when_the_advertised_address_is_not_reachable() {
     // As behind a container's port mapping: the advertised port is not where it listens.
+    // The in-process components do not use the network at all.
     let server = kube_sa::apiserver::ApiServer::builder()
         .advertise("127.0.0.1", Some(1))
         .start()
