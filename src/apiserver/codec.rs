@@ -27,12 +27,53 @@ fn round_trip<T: DeserializeOwned + Serialize>(
 ) -> Result<Value, ApiError> {
     let typed: T = T::deserialize(object).map_err(|e| {
         ApiError::bad_request(format!(
-            "{kind} in version \"{version}\" cannot be handled as a {kind}: {e}",
-            kind = resource.kind,
-            version = resource.version
+            "{}{}",
+            decode_error_prefix(resource),
+            go_style_decode_error(&e)
         ))
     })?;
     serde_json::to_value(&typed).map_err(|e| ApiError::internal(e.to_string()))
+}
+
+/// `Pod in version "v1" cannot be handled as a Pod: `, as a real server words it.
+pub(crate) fn decode_error_prefix(resource: &ResourceInfo) -> String {
+    format!(
+        "{kind} in version \"{version}\" cannot be handled as a {kind}: ",
+        kind = resource.kind,
+        version = resource.version
+    )
+}
+
+/// serde's "invalid type: string \"x\", expected i64" in the words of Go's decoder.
+fn go_style_decode_error(error: &serde_json::Error) -> String {
+    let text = error.to_string();
+    let Some(rest) = text.strip_prefix("invalid type: ") else {
+        return format!("json: {text}");
+    };
+    let Some((found, expected)) = rest.split_once(", expected ") else {
+        return format!("json: {text}");
+    };
+    let go_found = match found.split_whitespace().next().unwrap_or_default() {
+        "string" => "string",
+        "integer" | "floating" => "number",
+        "boolean" => "bool",
+        "map" => "object",
+        "sequence" => "array",
+        "null" => "null",
+        other => other,
+    };
+    let go_expected = match expected {
+        "i64" => "int64",
+        "i32" => "int32",
+        "u8" | "u16" | "u32" | "u64" => "uint",
+        "f64" => "float64",
+        "a boolean" => "bool",
+        "a string" => "string",
+        "a sequence" => "[]interface {}",
+        "a map" => "map[string]interface {}",
+        other => other,
+    };
+    format!("json: cannot unmarshal {go_found} into Go value of type {go_expected}")
 }
 
 #[cfg(test)]
@@ -51,6 +92,33 @@ mod tests {
             json!({"name": "c", "image": "i"})
         );
         assert!(normalized["spec"].get("nope").is_none());
+    }
+
+    #[test]
+    fn type_errors_are_bad_requests_in_go_decoder_words() {
+        let cases = [
+            (
+                &PODS,
+                json!({"apiVersion": "v1", "kind": "Pod", "spec": {"terminationGracePeriodSeconds": "30", "containers": []}}),
+                "json: cannot unmarshal string into Go value of type int64",
+            ),
+            (
+                &SECRETS,
+                json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": 5}}),
+                "json: cannot unmarshal number into Go value of type string",
+            ),
+            (
+                &SECRETS,
+                json!({"apiVersion": "v1", "kind": "Secret", "data": {"k": "not base64!"}}),
+                "json: ",
+            ),
+        ];
+        for (resource, obj, detail) in cases {
+            let err = normalize(resource, &obj).expect_err("type error");
+            assert_eq!(err.code, 400);
+            let prefix = format!("{}{detail}", decode_error_prefix(resource));
+            assert!(err.message.starts_with(&prefix), "{}", err.message);
+        }
     }
 
     #[test]

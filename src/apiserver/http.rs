@@ -192,10 +192,10 @@ async fn route_request(
         }
         Route::Group(group) => discovery::api_group(&group)
             .map(|doc| json_response(StatusCode::OK, &doc))
-            .ok_or_else(|| not_found_path(&parts.uri)),
+            .ok_or_else(not_found_path),
         Route::ResourceList { group, version } => discovery::api_resource_list(&group, &version)
             .map(|doc| json_response(StatusCode::OK, &doc))
-            .ok_or_else(|| not_found_path(&parts.uri)),
+            .ok_or_else(not_found_path),
         Route::OpenApiV2 => Ok(bytes_response(
             StatusCode::OK,
             openapi::openapi_v2_protobuf(),
@@ -204,8 +204,8 @@ async fn route_request(
         Route::OpenApiRoot => Ok(json_response(StatusCode::OK, &openapi::openapi_v3_root())),
         Route::OpenApiDocument(path) => openapi::openapi_v3_document(&path)
             .map(|doc| json_response(StatusCode::OK, &doc))
-            .ok_or_else(|| not_found_path(&parts.uri)),
-        Route::NotFound => Err(not_found_path(&parts.uri)),
+            .ok_or_else(not_found_path),
+        Route::NotFound => Err(not_found_path()),
         Route::Resource(path) => handlers::dispatch(state, &ctx, &path, body).await,
     }
 }
@@ -228,7 +228,7 @@ async fn authenticate(state: &ServerState, headers: &HeaderMap) -> Result<UserIn
 }
 
 /// The 404 a real server gives for a path it does not serve.
-fn not_found_path(_uri: &http::Uri) -> ApiError {
+fn not_found_path() -> ApiError {
     ApiError::new(
         404,
         "NotFound",

@@ -10,10 +10,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use base64::Engine;
-use k8s_openapi::api::{authentication::v1::SelfSubjectReview, core::v1 as core};
-use serde::{de::DeserializeOwned, Serialize};
 use serde_json::{Map, Value};
 
+use super::codec;
 use super::errors::{ApiError, FieldError, FieldErrorKind};
 use super::resources::ResourceInfo;
 
@@ -57,8 +56,8 @@ pub fn validate_update(resource: &ResourceInfo, old: &Value, new: &Value) -> Res
 /// Strict decoding (fieldValidation=Strict): dotted paths of unknown fields, e.g. `spec.foo`,
 /// `spec.containers[0].imagee`. Fields whose value is null are ignored, as Go's decoder does.
 pub fn unknown_fields(resource: &ResourceInfo, obj: &Value) -> Vec<String> {
-    let Some(known) = round_trip(resource, obj) else {
-        // Not decodable at all: check_types reports that.
+    let Ok(known) = codec::normalize(resource, &with_type_meta(resource, obj)) else {
+        // Not decodable at all: `codec::normalize` reports that on the request path.
         return Vec::new();
     };
     unknown_fields_against(obj, &known)
@@ -80,42 +79,9 @@ pub fn strict_decoding_error(resource: &ResourceInfo, unknown: &[String]) -> Api
         .collect();
     ApiError::bad_request(format!(
         "{}strict decoding error: {}",
-        decode_error_prefix(resource),
+        codec::decode_error_prefix(resource),
         fields.join(", ")
     ))
-}
-
-/// Decodes into the typed k8s-openapi struct to catch type errors (a string where an
-/// integer goes, bad base64 in secret data, ...): 400 with the real server's prefix.
-pub fn check_types(resource: &ResourceInfo, obj: &Value) -> Result<(), ApiError> {
-    let prepared = with_type_meta(resource, obj);
-    let outcome = match resource.kind {
-        "Namespace" => decode::<core::Namespace>(&prepared),
-        "ServiceAccount" => decode::<core::ServiceAccount>(&prepared),
-        "Secret" => decode::<core::Secret>(&prepared),
-        "Pod" => decode::<core::Pod>(&prepared),
-        "ConfigMap" => decode::<core::ConfigMap>(&prepared),
-        "SelfSubjectReview" => decode::<SelfSubjectReview>(&prepared),
-        _ => Ok(()),
-    };
-    outcome.map_err(|e| {
-        ApiError::bad_request(format!(
-            "{}{}",
-            decode_error_prefix(resource),
-            go_style_decode_error(&e)
-        ))
-    })
-}
-
-// =======================================================================================
-// Typed decoding.
-
-fn decode_error_prefix(resource: &ResourceInfo) -> String {
-    format!(
-        "{kind} in version \"{version}\" cannot be handled as a {kind}: ",
-        kind = resource.kind,
-        version = resource.version
-    )
 }
 
 /// A copy whose apiVersion and kind are the resource's, so the typed decoders accept it
@@ -127,28 +93,6 @@ fn with_type_meta(resource: &ResourceInfo, obj: &Value) -> Value {
         map.insert("kind".into(), Value::String(resource.kind.to_string()));
     }
     copy
-}
-
-fn decode<T: DeserializeOwned>(obj: &Value) -> Result<(), serde_json::Error> {
-    T::deserialize(obj).map(drop)
-}
-
-fn encode<T: DeserializeOwned + Serialize>(obj: &Value) -> Option<Value> {
-    let typed = T::deserialize(obj).ok()?;
-    serde_json::to_value(&typed).ok()
-}
-
-fn round_trip(resource: &ResourceInfo, obj: &Value) -> Option<Value> {
-    let prepared = with_type_meta(resource, obj);
-    match resource.kind {
-        "Namespace" => encode::<core::Namespace>(&prepared),
-        "ServiceAccount" => encode::<core::ServiceAccount>(&prepared),
-        "Secret" => encode::<core::Secret>(&prepared),
-        "Pod" => encode::<core::Pod>(&prepared),
-        "ConfigMap" => encode::<core::ConfigMap>(&prepared),
-        "SelfSubjectReview" => encode::<SelfSubjectReview>(&prepared),
-        _ => None,
-    }
 }
 
 /// Keys of `input` (recursively, arrays by index) that the typed round trip dropped.
@@ -183,38 +127,6 @@ fn collect_unknown(input: &Value, known: Option<&Value>, path: &mut String, out:
         }
         _ => {}
     }
-}
-
-/// serde's "invalid type: string \"x\", expected i64" in the words of Go's decoder.
-fn go_style_decode_error(error: &serde_json::Error) -> String {
-    let text = error.to_string();
-    let Some(rest) = text.strip_prefix("invalid type: ") else {
-        return format!("json: {text}");
-    };
-    let Some((found, expected)) = rest.split_once(", expected ") else {
-        return format!("json: {text}");
-    };
-    let go_found = match found.split_whitespace().next().unwrap_or_default() {
-        "string" => "string",
-        "integer" | "floating" => "number",
-        "boolean" => "bool",
-        "map" => "object",
-        "sequence" => "array",
-        "null" => "null",
-        other => other,
-    };
-    let go_expected = match expected {
-        "i64" => "int64",
-        "i32" => "int32",
-        "u8" | "u16" | "u32" | "u64" => "uint",
-        "f64" => "float64",
-        "a boolean" => "bool",
-        "a string" => "string",
-        "a sequence" => "[]interface {}",
-        "a map" => "map[string]interface {}",
-        other => other,
-    };
-    format!("json: cannot unmarshal {go_found} into Go value of type {go_expected}")
 }
 
 // =======================================================================================
@@ -1019,7 +931,7 @@ fn validate_service_account(obj: &Value, issues: &mut Issues) {
 const SERVICE_ACCOUNT_NAME_KEY: &str = "kubernetes.io/service-account.name";
 
 /// Secret data decoded from base64; values that are not valid base64 count as empty
-/// (check_types rejects them before validation).
+/// (`codec::normalize` rejects them before validation).
 fn secret_data(secret: &Value) -> BTreeMap<String, Vec<u8>> {
     let mut data: BTreeMap<String, Vec<u8>> = string_map(secret.get("data"))
         .into_iter()
@@ -2696,37 +2608,5 @@ mod tests {
             err.message,
             "Pod in version \"v1\" cannot be handled as a Pod: strict decoding error: unknown field \"spec.foo\", unknown field \"spec.containers[0].imagee\""
         );
-    }
-
-    #[test]
-    fn type_errors_are_bad_requests() {
-        let cases = [
-            (
-                &PODS,
-                json!({"spec": {"terminationGracePeriodSeconds": "30", "containers": []}}),
-                "json: cannot unmarshal string into Go value of type int64",
-            ),
-            (
-                &SECRETS,
-                json!({"metadata": {"name": 5}}),
-                "json: cannot unmarshal number into Go value of type string",
-            ),
-            (&SECRETS, json!({"data": {"k": "not base64!"}}), "json: "),
-        ];
-        for (resource, obj, detail) in cases {
-            let err = check_types(resource, &obj).expect_err("type error");
-            assert_eq!(err.code, 400);
-            let prefix = format!(
-                "{kind} in version \"v1\" cannot be handled as a {kind}: {detail}",
-                kind = resource.kind
-            );
-            assert!(err.message.starts_with(&prefix), "{}", err.message);
-        }
-        assert!(check_types(&PODS, &simple_pod()).is_ok());
-        assert!(check_types(
-            &NAMESPACES,
-            &json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "n"}})
-        )
-        .is_ok());
     }
 }
