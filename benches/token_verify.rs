@@ -14,7 +14,7 @@ use k8s_openapi::api::core::v1::{Secret, ServiceAccount};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::ByteString;
 use kube_sa::apiserver::components::StoreTokenGetter;
-use kube_sa::apiserver::resources::{NAMESPACES, SECRETS, SERVICE_ACCOUNTS};
+use kube_sa::apiserver::kinds::{NAMESPACES, SECRETS, SERVICE_ACCOUNTS};
 use kube_sa::apiserver::store::Store;
 use kube_sa::serviceaccount::{
     GetterError, LegacyTokenAuthenticator, ServiceAccountTokenGetter, SigningKey, TokenGenerator,

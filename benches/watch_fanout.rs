@@ -10,8 +10,8 @@ mod common;
 
 use common::{median, report, spread, Target};
 use futures::AsyncBufReadExt;
+use kube_sa::apiserver::kinds::{CONFIG_MAPS, NAMESPACES};
 use kube_sa::apiserver::namespaces::initial_namespace;
-use kube_sa::apiserver::resources::{CONFIG_MAPS, NAMESPACES};
 use kube_sa::apiserver::ApiServer;
 use serde_json::json;
 use std::time::{Duration, Instant};

@@ -7,7 +7,7 @@ use k8s_openapi::api::core::v1::{Namespace, ServiceAccount};
 use kube::api::{ObjectMeta, PostParams};
 use kube::Api;
 use kube_sa::apiserver::components::ServiceAccountOptions;
-use kube_sa::apiserver::resources::{SECRETS, SERVICE_ACCOUNTS};
+use kube_sa::apiserver::kinds::{SECRETS, SERVICE_ACCOUNTS};
 use kube_sa::apiserver::store::Store;
 use kube_sa::apiserver::ApiServer;
 use kube_sa::serviceaccount::SigningKey;

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use super::authn::UserInfo;
 use super::errors::ApiError;
-use super::resources::ResourceInfo;
+use super::kinds::ResourceInfo;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Operation {

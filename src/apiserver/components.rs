@@ -10,7 +10,7 @@ use std::sync::{Arc, RwLock};
 
 use super::admission::{AdmissionPlugin, Attributes, Operation};
 use super::errors::ApiError;
-use super::resources::{PODS, SECRETS, SERVICE_ACCOUNTS};
+use super::kinds::{PODS, SECRETS, SERVICE_ACCOUNTS};
 use super::store::Store;
 use crate::admission::serviceaccount::{self as sa_admission, AccountLookup, Denial};
 use crate::names::NameGenerator;
@@ -29,7 +29,7 @@ impl StoreTokenGetter {
 
     fn get<T: serde::de::DeserializeOwned>(
         &self,
-        resource: &'static super::resources::ResourceInfo,
+        resource: &'static super::kinds::ResourceInfo,
         namespace: &str,
         name: &str,
     ) -> Result<T, GetterError> {

@@ -9,7 +9,7 @@
 use base64::Engine;
 use serde_json::{json, Map, Value};
 
-use super::resources::ResourceInfo;
+use super::kinds::ResourceInfo;
 
 /// File mode of secret, configMap, downwardAPI and projected volumes (0644).
 const DEFAULT_VOLUME_MODE: i64 = 0o644;
@@ -547,7 +547,7 @@ pub(crate) fn parse_quantity(text: &str) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::apiserver::resources::{CONFIG_MAPS, NAMESPACES, PODS, SECRETS, SERVICE_ACCOUNTS};
+    use crate::apiserver::kinds::{CONFIG_MAPS, NAMESPACES, PODS, SECRETS, SERVICE_ACCOUNTS};
 
     fn defaulted(resource: &ResourceInfo, mut obj: Value) -> Value {
         apply_defaults(resource, &mut obj);

@@ -1,13 +1,13 @@
 //! API discovery documents: `/version`, `/api`, `/apis`, the per-group and per-version resource
 //! lists, and the aggregated (`apidiscovery.k8s.io`) form that kubectl ≥ 1.26 asks for first.
 //!
-//! Everything is derived from [`resources::ALL`](super::resources::ALL), so a resource added to the
+//! Everything is derived from [`kinds::ALL`](super::kinds::ALL), so a resource added to the
 //! registry shows up in every discovery document at once.
 
 use base64::Engine as _;
 use serde_json::{json, Map, Value};
 
-use super::resources::{ResourceInfo, ALL};
+use super::kinds::{ResourceInfo, ALL};
 
 /// The Kubernetes release this server presents itself as. `/version` reports 1.33 so that
 /// kubectl's version dispatcher picks kubectl 1.33.
@@ -120,15 +120,6 @@ pub fn api_group(group: &str) -> Option<Value> {
     Some(entry)
 }
 
-/// Categories a resource belongs to (`kubectl get all` expands the `all` category).
-fn categories(resource: &ResourceInfo) -> &'static [&'static str] {
-    if resource.group.is_empty() && resource.plural == "pods" {
-        &["all"]
-    } else {
-        &[]
-    }
-}
-
 /// The hash upstream publishes so clients can notice a storage version change: the first
 /// eight bytes of SHA-256 over `group/version/kind`, base64-encoded.
 pub fn storage_version_hash(group: &str, version: &str, kind: &str) -> String {
@@ -153,7 +144,7 @@ fn legacy_resource_entry(resource: &ResourceInfo) -> Value {
     if !resource.short_names.is_empty() {
         entry.insert("shortNames".into(), json!(resource.short_names));
     }
-    let categories = categories(resource);
+    let categories = resource.categories;
     if !categories.is_empty() {
         entry.insert("categories".into(), json!(categories));
     }
@@ -230,7 +221,7 @@ fn aggregated_resource_entry(resource: &ResourceInfo) -> Value {
     if !resource.short_names.is_empty() {
         entry.insert("shortNames".into(), json!(resource.short_names));
     }
-    let categories = categories(resource);
+    let categories = resource.categories;
     if !categories.is_empty() {
         entry.insert("categories".into(), json!(categories));
     }

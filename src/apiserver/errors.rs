@@ -2,7 +2,7 @@
 
 use serde_json::{json, Value};
 
-use super::resources::ResourceInfo;
+use super::kinds::ResourceInfo;
 
 /// One field-level cause inside a `Status`.
 #[derive(Debug, Clone, PartialEq, Eq)]

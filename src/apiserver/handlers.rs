@@ -9,13 +9,13 @@ use std::sync::Arc;
 use super::admission::{Attributes, Operation};
 use super::errors::ApiError;
 use super::http::{bytes_response, json_response, read_body, Body, RequestBody, RequestContext};
+use super::kinds::{ResourceInfo, NAMESPACES};
 use super::namespaces::namespace_terminating;
 use super::patch::{self, PatchType};
-use super::resources::{ResourceInfo, NAMESPACES, SELF_SUBJECT_REVIEWS};
 use super::routes::ResourcePath;
 use super::selectors::{FieldSelector, LabelSelector};
 use super::store::{check_preconditions, name_of, resource_version_of, Preconditions, StoreError};
-use super::{codec, defaults, protobuf, table, validation, watch, ServerState};
+use super::{codec, now_rfc3339, protobuf, table, validation, watch, ServerState};
 
 /// How many times a patch is retried when the object changes underneath it.
 const PATCH_CONFLICT_RETRIES: usize = 5;
@@ -31,16 +31,12 @@ pub async fn dispatch(
     authorize(ctx, verb, resource, path)?;
     if resource.create_only {
         return match (verb, path.name.as_deref()) {
-            ("create", None) => self_subject_review(ctx, resource, body).await,
+            ("create", None) => create_review(ctx, resource, body).await,
             _ => Err(ApiError::method_not_allowed()),
         };
     }
     if let Some(sub) = path.subresource.as_deref() {
-        let supported = matches!(
-            (resource.plural, sub),
-            ("pods", "status") | ("namespaces", "status") | ("namespaces", "finalize")
-        );
-        if !supported {
+        if !resource.subresources.contains(&sub) {
             return Err(ApiError::new(
                 404,
                 "NotFound",
@@ -93,7 +89,7 @@ fn authorize(
     resource: &ResourceInfo,
     path: &ResourcePath,
 ) -> Result<(), ApiError> {
-    if ctx.user.is_admin() || resource.plural == SELF_SUBJECT_REVIEWS.plural {
+    if ctx.user.is_admin() || resource.create_only {
         return Ok(());
     }
     Err(ApiError::forbidden_for_user(
@@ -112,12 +108,6 @@ fn namespace_for(path: &ResourcePath) -> &str {
     } else {
         ""
     }
-}
-
-fn now_rfc3339() -> String {
-    jiff::Timestamp::now()
-        .strftime("%Y-%m-%dT%H:%M:%SZ")
-        .to_string()
 }
 
 fn store_error(err: StoreError, resource: &ResourceInfo, name: &str) -> ApiError {
@@ -182,7 +172,10 @@ pub struct Selectors {
 }
 
 impl Selectors {
-    pub fn from_request(ctx: &RequestContext, resource: &ResourceInfo) -> Result<Self, ApiError> {
+    pub fn from_request(
+        ctx: &RequestContext,
+        resource: &'static ResourceInfo,
+    ) -> Result<Self, ApiError> {
         Ok(Self {
             labels: LabelSelector::parse(ctx.param("labelSelector").unwrap_or_default())?,
             fields: FieldSelector::parse(resource, ctx.param("fieldSelector").unwrap_or_default())?,
@@ -510,7 +503,7 @@ fn prepare_for_create(path: &ResourcePath, object: &mut Value) -> Result<(), Api
         meta.remove(field);
     }
     // Status is the server's to set: a client's status on create is dropped.
-    if matches!(resource.plural, "pods" | "namespaces") {
+    if resource.has_status() {
         if let Some(map) = object.as_object_mut() {
             map.remove("status");
         }
@@ -533,9 +526,7 @@ fn assign_identity(state: &ServerState, resource: &ResourceInfo, object: &mut Va
     }
     meta.insert("uid".into(), json!(uuid::Uuid::new_v4().to_string()));
     meta.insert("creationTimestamp".into(), json!(now_rfc3339()));
-    if resource.plural == "pods" {
-        meta.insert("generation".into(), json!(1));
-    }
+    resource.strategy.prepare_for_create(object);
 }
 
 fn created_response(status: StatusCode, object: &Value, warnings: &[String]) -> Response<Body> {
@@ -592,15 +583,15 @@ async fn create_object(
     } else {
         codec::normalize(resource, object)?
     };
-    defaults::apply_defaults(resource, &mut normalized);
+    resource.strategy.default(&mut normalized);
     let attrs = attributes(ctx, path, name_of(&normalized), Operation::Create, None);
     state.admission.admit(&attrs, &mut normalized).await?;
     assign_identity(state, resource, &mut normalized);
     let name = name_of(&normalized).to_string();
     // Defaulting runs again for what admission added (a token volume's defaultMode), as
     // a real server's storage round trip does.
-    defaults::apply_defaults(resource, &mut normalized);
-    defaults::sync_deprecated_fields(resource, &mut normalized);
+    resource.strategy.default(&mut normalized);
+    resource.strategy.sync_derived_fields(&mut normalized);
     validation::validate_create(resource, &normalized)?;
     state.admission.validate(&attrs, &normalized).await?;
     if is_dry_run(ctx) {
@@ -677,26 +668,16 @@ async fn update_object(
     // A plain write of a resource without a status subresource keeps the normalized
     // request apart from server-owned metadata copied from the (normalized) stored
     // object, so it stays normalized; the other merges may insert nulls.
-    let merge_stays_normalized = already_normalized
-        && path.subresource.is_none()
-        && !matches!(resource.plural, "pods" | "namespaces");
+    let merge_stays_normalized =
+        already_normalized && path.subresource.is_none() && !resource.has_status();
     let name = name_of(&existing).to_string();
     let mut updated = match path.subresource.as_deref() {
         // Status writes change only status; finalize writes only spec.finalizers.
-        Some("status") => {
-            let mut merged = (*existing).clone();
-            merged["status"] = object.get("status").cloned().unwrap_or(Value::Null);
-            merged
-        }
-        Some("finalize") => {
-            let mut merged = (*existing).clone();
-            merged["spec"]["finalizers"] = object["spec"]["finalizers"].clone();
-            merged
-        }
-        _ => {
+        Some(sub) => resource.strategy.update_subresource(sub, &existing, object),
+        None => {
             let mut merged = std::mem::take(object);
             // Ordinary writes do not change status of resources that have a status subresource.
-            if matches!(resource.plural, "pods" | "namespaces") {
+            if resource.has_status() {
                 merged["status"] = existing.get("status").cloned().unwrap_or(Value::Null);
             }
             merged
@@ -726,13 +707,13 @@ async fn update_object(
     } else {
         codec::normalize(resource, &updated)?
     };
-    defaults::apply_defaults(resource, &mut normalized);
+    resource.strategy.default(&mut normalized);
     let attrs = attributes(ctx, path, &name, Operation::Update, Some(existing.clone()));
     state.admission.admit(&attrs, &mut normalized).await?;
     // Defaulting runs again for what admission added (a token volume's defaultMode), as
     // a real server's storage round trip does.
-    defaults::apply_defaults(resource, &mut normalized);
-    defaults::sync_deprecated_fields(resource, &mut normalized);
+    resource.strategy.default(&mut normalized);
+    resource.strategy.sync_derived_fields(&mut normalized);
     validation::validate_update(resource, &existing, &normalized)?;
     state.admission.validate(&attrs, &normalized).await?;
     let expected = resource_version_of(&existing).to_string();
@@ -915,7 +896,7 @@ async fn delete_object(
     let has_finalizers = existing["metadata"]["finalizers"]
         .as_array()
         .is_some_and(|f| !f.is_empty());
-    let graceful = resource.plural == "namespaces" || has_finalizers;
+    let graceful = resource.strategy.finalizes_on_delete() || has_finalizers;
     if is_dry_run(ctx) {
         return Ok((*existing).clone());
     }
@@ -928,14 +909,12 @@ async fn delete_object(
         }
         marked["metadata"]["deletionTimestamp"] = json!(now_rfc3339());
         marked["metadata"]["deletionGracePeriodSeconds"] = json!(0);
-        if resource.plural == "namespaces" {
-            marked["status"]["phase"] = json!("Terminating");
-        }
+        resource.strategy.mark_deleted(&mut marked);
         let stored = state
             .store
             .update(resource, marked, Some(resource_version_of(&existing)))
             .map_err(|e| store_error(e, resource, name))?;
-        if resource.plural == "namespaces" {
+        if resource.strategy.finalizes_on_delete() {
             super::namespaces::start_finalizing(state.clone(), name.to_string());
         }
         return Ok((*stored).clone());
@@ -972,28 +951,14 @@ async fn delete_collection(
     Ok(json_response(StatusCode::OK, &list))
 }
 
-/// `kubectl auth whoami`: says who the caller is. kubectl sends the request as protobuf;
-/// its body carries nothing the answer depends on, so any encoding is accepted.
-async fn self_subject_review(
+/// A create of a create-only resource (a review): the kind's strategy answers.
+async fn create_review(
     ctx: &RequestContext,
     resource: &ResourceInfo,
     body: RequestBody,
 ) -> Result<Response<Body>, ApiError> {
-    let _ = read_body(body).await?;
-    let user = &ctx.user;
-    let mut user_info = json!({"username": user.username, "groups": user.groups});
-    if !user.uid.is_empty() {
-        user_info["uid"] = json!(user.uid);
-    }
-    if !user.extra.is_empty() {
-        user_info["extra"] = json!(user.extra);
-    }
-    let review = json!({
-        "kind": "SelfSubjectReview",
-        "apiVersion": resource.api_version(),
-        "metadata": {"creationTimestamp": now_rfc3339()},
-        "status": {"userInfo": user_info},
-    });
+    let body = read_body(body).await?;
+    let review = resource.strategy.create_review(resource, ctx, &body)?;
     Ok(json_response(StatusCode::CREATED, &review))
 }
 

@@ -21,12 +21,12 @@ pub mod errors;
 mod handlers;
 pub mod http;
 mod in_process;
+pub mod kinds;
 pub mod kubeconfig;
 pub mod namespaces;
 pub mod openapi;
 pub mod patch;
 pub mod protobuf;
-pub mod resources;
 pub mod routes;
 pub mod selectors;
 pub mod store;
@@ -43,9 +43,16 @@ use tokio::sync::watch as signal;
 use crate::names::{NameGenerator, RandomNames};
 use admission::{AdmissionChain, AdmissionPlugin};
 use authn::{AuthenticationChain, StaticTokenAuthenticator, TokenAuthenticator};
-use resources::NAMESPACES;
+use kinds::NAMESPACES;
 use store::Store;
 use tls::ClusterTls;
+
+/// Now as an RFC 3339 timestamp with second precision, as object timestamps are written.
+pub(crate) fn now_rfc3339() -> String {
+    jiff::Timestamp::now()
+        .strftime("%Y-%m-%dT%H:%M:%SZ")
+        .to_string()
+}
 
 /// How many recent requests the server remembers for failure diagnostics.
 const REQUEST_LOG_LENGTH: usize = 200;

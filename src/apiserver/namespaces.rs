@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use super::admission::{AdmissionPlugin, Attributes, Operation};
 use super::errors::ApiError;
-use super::resources::{ResourceInfo, ALL, NAMESPACES};
+use super::kinds::{ResourceInfo, ALL, NAMESPACES};
 use super::store::{name_of, Preconditions, Store};
 use super::ServerState;
 
@@ -112,11 +112,7 @@ fn finalize(store: &Store, namespace: &str) {
         .iter()
         .filter(|r| r.namespaced && !r.create_only)
         .collect();
-    order.sort_by_key(|r| match r.plural {
-        "pods" => 0,
-        "serviceaccounts" => 2,
-        _ => 1,
-    });
+    order.sort_by_key(|r| r.strategy.namespace_deletion_order());
     for resource in order {
         let (objects, _) = store.list(resource, Some(namespace));
         for object in objects {

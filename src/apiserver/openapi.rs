@@ -15,7 +15,7 @@ use std::sync::OnceLock;
 use serde_json::{json, Map, Value};
 
 use super::discovery::KUBERNETES_VERSION;
-use super::resources::{ResourceInfo, ALL};
+use super::kinds::{ResourceInfo, ALL};
 
 /// A malformed line in the compact schema table (a programming error, caught by tests).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

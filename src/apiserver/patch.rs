@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use serde_json::{Map, Value};
 
 use super::errors::{ApiError, FieldError};
-use super::resources::ResourceInfo;
+use super::kinds::ResourceInfo;
 
 /// The API server refuses JSON patches with more operations than this.
 pub const MAX_JSON_PATCH_OPERATIONS: usize = 10_000;
@@ -2052,7 +2052,7 @@ pub fn server_side_apply(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::apiserver::resources::{CONFIG_MAPS, PODS};
+    use crate::apiserver::kinds::{CONFIG_MAPS, PODS};
     use serde_json::json;
 
     const NOW: &str = "2024-05-01T10:00:00Z";

@@ -21,7 +21,7 @@ use base64::Engine as _;
 use serde_json::{Map, Value};
 
 use super::errors::ApiError;
-use super::resources::ResourceInfo;
+use super::kinds::ResourceInfo;
 
 /// The media type of Kubernetes protobuf bodies.
 pub const PROTOBUF_MEDIA_TYPE: &str = "application/vnd.kubernetes.protobuf";
@@ -1799,7 +1799,7 @@ fn extra_value_json(bytes: &[u8], name: &str) -> Result<Value, DecodeError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::apiserver::resources::{
+    use crate::apiserver::kinds::{
         CONFIG_MAPS, NAMESPACES, PODS, SECRETS, SELF_SUBJECT_REVIEWS, SERVICE_ACCOUNTS,
     };
     use serde_json::json;

@@ -1,6 +1,6 @@
 //! The API surface, read top to bottom: every path the server answers, parsed into a [`Route`].
 
-use super::resources::{ResourceInfo, NAMESPACES};
+use super::kinds::{ResourceInfo, NAMESPACES};
 
 /// What a request path names.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -113,7 +113,7 @@ fn resource_route(group: &str, version: &str, rest: &[&str]) -> Route {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::apiserver::resources::{PODS, SELF_SUBJECT_REVIEWS};
+    use crate::apiserver::kinds::{PODS, SELF_SUBJECT_REVIEWS};
 
     fn res(
         resource: &'static ResourceInfo,

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use serde_json::{Map, Value};
 
 use super::errors::ApiError;
-use super::resources::ResourceInfo;
+use super::kinds::ResourceInfo;
 use super::validation::{is_qualified_name, is_valid_label_value};
 
 // =======================================================================================
@@ -489,7 +489,7 @@ fn quote(s: &str) -> String {
 /// A parsed field selector: `field=value`, `field==value`, `field!=value`, comma-joined.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldSelector {
-    kind: &'static str,
+    resource: &'static ResourceInfo,
     terms: Vec<FieldTerm>,
 }
 
@@ -503,7 +503,7 @@ struct FieldTerm {
 impl FieldSelector {
     /// Parses the selector and checks every field is selectable on `resource`; errors are
     /// 400 BadRequest with the upstream texts.
-    pub fn parse(resource: &ResourceInfo, s: &str) -> Result<Self, ApiError> {
+    pub fn parse(resource: &'static ResourceInfo, s: &str) -> Result<Self, ApiError> {
         let mut parts = split_terms(s);
         parts.sort();
         let mut terms = Vec::new();
@@ -521,20 +521,19 @@ impl FieldSelector {
             });
         }
         for term in &mut terms {
-            term.field =
-                convert_field_label(resource.kind, &term.field).map_err(ApiError::bad_request)?;
+            term.field = resource
+                .strategy
+                .convert_field_label(&term.field)
+                .map_err(ApiError::bad_request)?;
         }
-        Ok(Self {
-            kind: resource.kind,
-            terms,
-        })
+        Ok(Self { resource, terms })
     }
 
     /// Whether `obj` is selected. Fields the object does not have compare as "".
     pub fn matches(&self, obj: &Value) -> bool {
-        self.terms
-            .iter()
-            .all(|term| (field_value(self.kind, obj, &term.field) == term.value) != term.negated)
+        self.terms.iter().all(|term| {
+            (self.resource.strategy.field_value(obj, &term.field) == term.value) != term.negated
+        })
     }
 
     /// True when the selector selects everything.
@@ -614,7 +613,7 @@ fn unescape_value(s: &str) -> Result<String, String> {
 }
 
 /// The field label conversions registered for each kind (others use the default one).
-fn convert_field_label(kind: &str, label: &str) -> Result<String, String> {
+pub(crate) fn convert_field_label(kind: &str, label: &str) -> Result<String, String> {
     let supported: &[&str] = match kind {
         "Pod" => &[
             "metadata.name",
@@ -652,7 +651,7 @@ fn convert_field_label(kind: &str, label: &str) -> Result<String, String> {
 }
 
 /// The value of a selectable field, as the registry's field set computes it.
-fn field_value(kind: &str, obj: &Value, field: &str) -> String {
+pub(crate) fn field_value(kind: &str, obj: &Value, field: &str) -> String {
     let text = |path: &[&str]| -> String {
         path.iter()
             .try_fold(obj, |v, key| v.get(*key))
@@ -705,7 +704,7 @@ fn field_value(kind: &str, obj: &Value, field: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::apiserver::resources::{CONFIG_MAPS, NAMESPACES, PODS, SECRETS, SERVICE_ACCOUNTS};
+    use crate::apiserver::kinds::{CONFIG_MAPS, NAMESPACES, PODS, SECRETS, SERVICE_ACCOUNTS};
     use serde_json::json;
 
     fn labels(value: Value) -> Map<String, Value> {

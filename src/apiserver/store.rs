@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use tokio::sync::broadcast;
 
-use super::resources::{ResourceInfo, NAMESPACES};
+use super::kinds::{ResourceInfo, NAMESPACES};
 
 /// How many events the store keeps for watches that resume from an older revision.
 pub const DEFAULT_HISTORY_LIMIT: usize = 200_000;
@@ -508,7 +508,7 @@ fn set_resource_version(object: &mut Value, revision: u64) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::apiserver::resources::{PODS, SECRETS};
+    use crate::apiserver::kinds::{PODS, SECRETS};
     use serde_json::json;
 
     fn store_with_namespaces(names: &[&str]) -> Store {

@@ -6,7 +6,7 @@ use jiff::Timestamp;
 use serde_json::{json, Value};
 
 use super::discovery::parse_accept;
-use super::resources::ResourceInfo;
+use super::kinds::ResourceInfo;
 
 /// `Content-Type` of a Table response.
 pub const TABLE_CONTENT_TYPE: &str = "application/json;as=Table;v=v1;g=meta.k8s.io";
@@ -47,12 +47,17 @@ const NAME_DESCRIPTION: &str = "Name must be unique within a namespace. Is requi
 const CREATION_TIMESTAMP_DESCRIPTION: &str = "CreationTimestamp is a timestamp representing the server time when this object was created. It is not guaranteed to be set in happens-before order across separate operations. Clients may not set this value. It is represented in RFC3339 form and is in UTC.\n\nPopulated by the system. Read-only. Null for lists. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata";
 
 /// One column of a Table, as upstream's `TableColumnDefinition`.
-struct Column {
-    name: &'static str,
-    kind: &'static str,
-    format: &'static str,
-    description: &'static str,
-    priority: u32,
+pub struct Column {
+    /// Header, e.g. `Name`.
+    pub name: &'static str,
+    /// OpenAPI type of the cells (`string`, `integer`, `date`).
+    pub kind: &'static str,
+    /// OpenAPI format (`name` for the name column), or empty.
+    pub format: &'static str,
+    /// Upstream's description of the field the column shows.
+    pub description: &'static str,
+    /// 0: always printed; 1: printed with `-o wide`.
+    pub priority: u32,
 }
 
 const fn column(name: &'static str, kind: &'static str, description: &'static str) -> Column {
@@ -160,14 +165,14 @@ const POD_COLUMNS: &[Column] = &[
 ];
 
 /// Upstream's default convertor, for kinds without a dedicated printer.
-const DEFAULT_COLUMNS: &[Column] = &[
+pub const DEFAULT_COLUMNS: &[Column] = &[
     NAME_COLUMN,
     column("Created At", "date", CREATION_TIMESTAMP_DESCRIPTION),
 ];
 
 /// The kinds with a dedicated printer.
 #[derive(Clone, Copy)]
-enum Printer {
+pub(crate) enum Printer {
     Namespace,
     ServiceAccount,
     Secret,
@@ -177,21 +182,7 @@ enum Printer {
 }
 
 impl Printer {
-    fn for_resource(resource: &ResourceInfo) -> Self {
-        if !resource.group.is_empty() {
-            return Printer::Default;
-        }
-        match resource.kind {
-            "Namespace" => Printer::Namespace,
-            "ServiceAccount" => Printer::ServiceAccount,
-            "Secret" => Printer::Secret,
-            "Pod" => Printer::Pod,
-            "ConfigMap" => Printer::ConfigMap,
-            _ => Printer::Default,
-        }
-    }
-
-    fn columns(self) -> &'static [Column] {
+    pub(crate) fn columns(self) -> &'static [Column] {
         match self {
             Printer::Namespace => NAMESPACE_COLUMNS,
             Printer::ServiceAccount => SERVICE_ACCOUNT_COLUMNS,
@@ -203,7 +194,7 @@ impl Printer {
     }
 
     /// The cells of one row, plus row conditions (only finished pods have any).
-    fn print(self, object: &Value, now: Timestamp) -> (Vec<Value>, Option<Value>) {
+    pub(crate) fn print(self, object: &Value, now: Timestamp) -> (Vec<Value>, Option<Value>) {
         let name = json!(str_at(object, &["metadata", "name"]));
         let age = json!(age(object, now));
         match self {
@@ -251,6 +242,12 @@ impl Printer {
     }
 }
 
+/// The row of a kind without printer columns of its own: name and creation time
+/// (upstream's default table convertor).
+pub fn default_row(object: &Value, now: Timestamp) -> (Vec<Value>, Option<Value>) {
+    Printer::Default.print(object, now)
+}
+
 /// Renders `objects` as a `Table`. `list_metadata` becomes the Table's `metadata`
 /// (`resourceVersion`, `continue`, ...).
 pub fn table(
@@ -260,9 +257,9 @@ pub fn table(
     include: IncludeObject,
     now: Timestamp,
 ) -> Value {
-    let printer = Printer::for_resource(resource);
-    let columns: Vec<Value> = printer
-        .columns()
+    let strategy = resource.strategy;
+    let columns: Vec<Value> = strategy
+        .table_columns()
         .iter()
         .map(|c| {
             json!({
@@ -277,7 +274,7 @@ pub fn table(
     let rows: Vec<Value> = objects
         .iter()
         .map(|object| {
-            let (cells, conditions) = printer.print(object, now);
+            let (cells, conditions) = strategy.table_row(object, now);
             let mut row = json!({"cells": cells});
             if let Some(conditions) = conditions {
                 row["conditions"] = conditions;
@@ -630,7 +627,7 @@ fn pod_wide_cells(pod: &Value) -> [String; 4] {
 
 #[cfg(test)]
 mod tests {
-    use super::super::resources::{
+    use super::super::kinds::{
         CONFIG_MAPS, NAMESPACES, PODS, SECRETS, SELF_SUBJECT_REVIEWS, SERVICE_ACCOUNTS,
     };
     use super::*;

@@ -14,42 +14,22 @@ use serde_json::{Map, Value};
 
 use super::codec;
 use super::errors::{ApiError, FieldError, FieldErrorKind};
-use super::resources::ResourceInfo;
+use super::kinds::ResourceInfo;
 
 // =======================================================================================
 // Public entry points.
 
-/// 422 Invalid (ApiError::invalid) listing every field error, or Ok.
+/// 422 Invalid (ApiError::invalid) listing every field error of a new object, or Ok.
 pub fn validate_create(resource: &ResourceInfo, obj: &Value) -> Result<(), ApiError> {
     let mut issues = Issues::default();
-    match resource.kind {
-        "Namespace" => validate_namespace(obj, &mut issues),
-        "ServiceAccount" => validate_service_account(obj, &mut issues),
-        "Secret" => validate_secret(obj, &mut issues),
-        "ConfigMap" => validate_config_map(obj, &mut issues),
-        "Pod" => validate_pod(obj, &mut issues),
-        _ => {}
-    }
+    resource.strategy.validate_create(obj, &mut issues);
     issues.into_result(resource, obj)
 }
 
 /// 422 Invalid for an update of `old` to `new`, or Ok.
 pub fn validate_update(resource: &ResourceInfo, old: &Value, new: &Value) -> Result<(), ApiError> {
     let mut issues = Issues::default();
-    match resource.kind {
-        "Namespace" => {
-            validate_namespace(new, &mut issues);
-            validate_object_meta_update(old, new, &mut issues);
-        }
-        "ServiceAccount" => {
-            validate_object_meta_update(old, new, &mut issues);
-            validate_service_account(new, &mut issues);
-        }
-        "Secret" => validate_secret_update(old, new, &mut issues),
-        "ConfigMap" => validate_config_map_update(old, new, &mut issues),
-        "Pod" => validate_pod_update(old, new, &mut issues),
-        _ => {}
-    }
+    resource.strategy.validate_update(old, new, &mut issues);
     issues.into_result(resource, new)
 }
 
@@ -149,7 +129,7 @@ impl Issue {
 }
 
 #[derive(Debug, Default)]
-struct Issues(Vec<Issue>);
+pub struct Issues(Vec<Issue>);
 
 impl Issues {
     fn push(&mut self, field: impl Into<String>, kind: FieldErrorKind) {
@@ -233,7 +213,7 @@ impl Issues {
         }
     }
 
-    fn into_result(self, resource: &ResourceInfo, obj: &Value) -> Result<(), ApiError> {
+    pub(crate) fn into_result(self, resource: &ResourceInfo, obj: &Value) -> Result<(), ApiError> {
         if self.0.is_empty() {
             return Ok(());
         }
@@ -830,7 +810,7 @@ fn go_time(value: Option<&Value>) -> String {
 
 /// ValidateObjectMetaUpdate. Fields a real server copies from the stored object before it
 /// validates (uid when absent, resourceVersion, generation) are not reported when absent.
-fn validate_object_meta_update(old: &Value, new: &Value, issues: &mut Issues) {
+pub(crate) fn validate_object_meta_update(old: &Value, new: &Value, issues: &mut Issues) {
     let old_meta = old.get("metadata").unwrap_or(&Value::Null);
     let new_meta = new.get("metadata").unwrap_or(&Value::Null);
     let new_finalizers: Vec<String> = items(new_meta.get("finalizers"))
@@ -908,7 +888,7 @@ fn same_time(a: Option<&Value>, b: Option<&Value>) -> bool {
 // =======================================================================================
 // Namespaces and service accounts.
 
-fn validate_namespace(obj: &Value, issues: &mut Issues) {
+pub(crate) fn validate_namespace(obj: &Value, issues: &mut Issues) {
     validate_object_meta(obj, false, name_is_dns_label, issues);
     for finalizer in items(at(obj, &["spec", "finalizers"])) {
         let name = finalizer.as_str().unwrap_or_default();
@@ -921,7 +901,7 @@ fn validate_namespace(obj: &Value, issues: &mut Issues) {
 
 /// Upstream validates only the metadata of a ServiceAccount: its `secrets` and
 /// `imagePullSecrets` references are not checked (dangling or odd names are accepted).
-fn validate_service_account(obj: &Value, issues: &mut Issues) {
+pub(crate) fn validate_service_account(obj: &Value, issues: &mut Issues) {
     validate_object_meta(obj, true, name_is_dns_subdomain, issues);
 }
 
@@ -951,7 +931,7 @@ fn secret_data(secret: &Value) -> BTreeMap<String, Vec<u8>> {
     data
 }
 
-fn validate_secret(secret: &Value, issues: &mut Issues) {
+pub(crate) fn validate_secret(secret: &Value, issues: &mut Issues) {
     validate_object_meta(secret, true, name_is_dns_subdomain, issues);
     let data = secret_data(secret);
     let mut total = 0;
@@ -1008,7 +988,7 @@ fn validate_docker_config(data: &BTreeMap<String, Vec<u8>>, key: &str, issues: &
     }
 }
 
-fn validate_secret_update(old: &Value, new: &Value, issues: &mut Issues) {
+pub(crate) fn validate_secret_update(old: &Value, new: &Value, issues: &mut Issues) {
     validate_object_meta_update(old, new, issues);
     // An unset type is Opaque (defaulting), on both sides.
     let type_of = |s: &Value| match str_of(s, "type") {
@@ -1030,7 +1010,7 @@ fn validate_secret_update(old: &Value, new: &Value, issues: &mut Issues) {
     validate_secret(new, issues);
 }
 
-fn validate_config_map(config_map: &Value, issues: &mut Issues) {
+pub(crate) fn validate_config_map(config_map: &Value, issues: &mut Issues) {
     validate_object_meta(config_map, true, name_is_dns_subdomain, issues);
     let data = string_map(config_map.get("data"));
     let binary = string_map(config_map.get("binaryData"));
@@ -1056,7 +1036,7 @@ fn validate_config_map(config_map: &Value, issues: &mut Issues) {
     }
 }
 
-fn validate_config_map_update(old: &Value, new: &Value, issues: &mut Issues) {
+pub(crate) fn validate_config_map_update(old: &Value, new: &Value, issues: &mut Issues) {
     validate_object_meta_update(old, new, issues);
     if old.get("immutable").and_then(Value::as_bool) == Some(true) {
         if new.get("immutable").and_then(Value::as_bool) != Some(true) {
@@ -1086,7 +1066,7 @@ const UPDATABLE_POD_SPEC_FIELDS: &[&str] = &[
     "`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)",
 ];
 
-fn validate_pod(pod: &Value, issues: &mut Issues) {
+pub(crate) fn validate_pod(pod: &Value, issues: &mut Issues) {
     validate_object_meta(pod, true, name_is_dns_subdomain, issues);
     let spec = pod.get("spec").unwrap_or(&Value::Null);
     validate_pod_annotations(pod, issues);
@@ -1749,7 +1729,7 @@ fn validate_tolerations(tolerations: &[Value], issues: &mut Issues) {
 // ---------------------------------------------------------------------------------------
 // Pod updates.
 
-fn validate_pod_update(old: &Value, new: &Value, issues: &mut Issues) {
+pub(crate) fn validate_pod_update(old: &Value, new: &Value, issues: &mut Issues) {
     validate_object_meta_update(old, new, issues);
     validate_pod(new, issues);
     validate_pod_annotation_updates(old, new, issues);
@@ -1976,7 +1956,7 @@ fn canonical_in(value: &Value, quantities: bool) -> Value {
 mod tests {
     use super::*;
     use crate::apiserver::defaults::apply_defaults;
-    use crate::apiserver::resources::{
+    use crate::apiserver::kinds::{
         CONFIG_MAPS, NAMESPACES, PODS, SECRETS, SELF_SUBJECT_REVIEWS, SERVICE_ACCOUNTS,
     };
     use serde_json::json;

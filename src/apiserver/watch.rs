@@ -14,7 +14,7 @@ use tokio::sync::{broadcast, mpsc};
 use super::errors::ApiError;
 use super::handlers::Selectors;
 use super::http::{Body, RequestContext};
-use super::resources::ResourceInfo;
+use super::kinds::ResourceInfo;
 use super::routes::ResourcePath;
 use super::store::{encode_event_line, name_of, namespace_of, StoreError, WatchEvent};
 use super::{table, ServerState};

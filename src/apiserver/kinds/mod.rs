@@ -1,0 +1,245 @@
+//! The registry of served kinds: one module per kind, each a [`ResourceInfo`] (scope,
+//! names, verbs, subresources) and a [`Strategy`] (normalizing, defaulting, validation,
+//! status handling, table columns, field selectors), in the manner of upstream's
+//! `pkg/registry/<group>/<kind>/strategy.go`.
+//!
+//! Routing, discovery, OpenAPI and the verb handlers read [`ALL`]; nothing outside this
+//! module chooses behaviour by a kind's name. Adding a kind is one new file here and one
+//! line in [`ALL`].
+
+use bytes::Bytes;
+use serde_json::Value;
+
+use super::errors::ApiError;
+use super::http::RequestContext;
+use super::table::{self, Column};
+use super::validation::Issues;
+
+pub mod configmap;
+pub mod namespace;
+pub mod pod;
+pub mod secret;
+pub mod selfsubjectreview;
+pub mod serviceaccount;
+
+pub use configmap::CONFIG_MAPS;
+pub use namespace::NAMESPACES;
+pub use pod::PODS;
+pub use secret::SECRETS;
+pub use selfsubjectreview::{
+    SELF_SUBJECT_REVIEWS, SELF_SUBJECT_REVIEWS_V1ALPHA1, SELF_SUBJECT_REVIEWS_V1BETA1,
+};
+pub use serviceaccount::SERVICE_ACCOUNTS;
+
+/// Every served resource, core group first; within a group, preferred version first.
+pub const ALL: &[ResourceInfo] = &[
+    NAMESPACES,
+    SERVICE_ACCOUNTS,
+    SECRETS,
+    PODS,
+    CONFIG_MAPS,
+    SELF_SUBJECT_REVIEWS,
+    SELF_SUBJECT_REVIEWS_V1BETA1,
+    SELF_SUBJECT_REVIEWS_V1ALPHA1,
+];
+
+/// The verbs of an ordinary stored resource.
+pub const CRUD_VERBS: &[&str] = &[
+    "create",
+    "delete",
+    "deletecollection",
+    "get",
+    "list",
+    "patch",
+    "update",
+    "watch",
+];
+
+/// Static description of one served resource type (one group/version/resource).
+#[derive(Clone, Copy)]
+pub struct ResourceInfo {
+    /// API group; empty for the core group.
+    pub group: &'static str,
+    pub version: &'static str,
+    /// Plural lower-case name used in URLs (`pods`).
+    pub plural: &'static str,
+    pub singular: &'static str,
+    pub kind: &'static str,
+    pub list_kind: &'static str,
+    pub namespaced: bool,
+    pub short_names: &'static [&'static str],
+    /// Discovery categories (`all` makes `kubectl get all` include the resource).
+    pub categories: &'static [&'static str],
+    pub verbs: &'static [&'static str],
+    /// Subresources served besides the object itself (`status`, `finalize`).
+    pub subresources: &'static [&'static str],
+    /// Create-only resources (reviews) are not stored; [`Strategy::create_review`] answers.
+    pub create_only: bool,
+    /// The kind's behaviour.
+    pub strategy: &'static dyn Strategy,
+}
+
+impl ResourceInfo {
+    /// `v1` or `group/version`.
+    pub fn api_version(&self) -> String {
+        if self.group.is_empty() {
+            self.version.to_string()
+        } else {
+            format!("{}/{}", self.group, self.version)
+        }
+    }
+
+    /// `pods` or `selfsubjectreviews.authentication.k8s.io`, as used in error messages.
+    pub fn group_resource(&self) -> String {
+        if self.group.is_empty() {
+            self.plural.to_string()
+        } else {
+            format!("{}.{}", self.plural, self.group)
+        }
+    }
+
+    /// Whether the resource has a `status` subresource: a client's status is dropped on
+    /// create, and ordinary writes keep the stored status.
+    pub fn has_status(&self) -> bool {
+        self.subresources.contains(&"status")
+    }
+
+    /// Looks a resource up by group, version and plural name.
+    pub fn find(group: &str, version: &str, plural: &str) -> Option<&'static ResourceInfo> {
+        ALL.iter()
+            .find(|r| r.group == group && r.version == version && r.plural == plural)
+    }
+
+    /// Looks a resource up by its kind (the preferred version of it).
+    pub fn by_kind(kind: &str) -> Option<&'static ResourceInfo> {
+        ALL.iter().find(|r| r.kind == kind)
+    }
+}
+
+impl PartialEq for ResourceInfo {
+    fn eq(&self, other: &Self) -> bool {
+        (self.group, self.version, self.plural) == (other.group, other.version, other.plural)
+    }
+}
+
+impl Eq for ResourceInfo {}
+
+impl std::hash::Hash for ResourceInfo {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        (self.group, self.version, self.plural).hash(state);
+    }
+}
+
+impl std::fmt::Debug for ResourceInfo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.api_version(), self.plural)
+    }
+}
+
+/// A kind's behaviour, as upstream's REST strategies have it. Objects are the normalized
+/// JSON form of the kind's k8s-openapi type (what [`Strategy::normalize`] returns). Every
+/// hook but `normalize` has a default that suits a kind without special rules.
+pub trait Strategy: Send + Sync + 'static {
+    /// The object as its typed (k8s-openapi) form serializes it: unknown fields dropped,
+    /// values in canonical form. A type error is 400 BadRequest in the words of Go's decoder
+    /// (`Pod in version "v1" cannot be handled as a Pod: json: cannot unmarshal ...`).
+    fn normalize(&self, info: &ResourceInfo, object: &Value) -> Result<Value, ApiError>;
+
+    /// API defaulting (`pkg/apis/core/v1/defaults.go`); fills only what is missing, so it is
+    /// idempotent and runs on creates and updates alike.
+    fn default(&self, _object: &mut Value) {}
+
+    /// Fields derived from others when the object is written out, run after admission
+    /// (a pod's deprecated `spec.serviceAccount`).
+    fn sync_derived_fields(&self, _object: &mut Value) {}
+
+    /// Server-set fields of a new object, after its name and uid are assigned
+    /// (upstream's `PrepareForCreate`; a pod's `metadata.generation`).
+    fn prepare_for_create(&self, _object: &mut Value) {}
+
+    /// Field errors of a new object (upstream's `Validate`).
+    fn validate_create(&self, _object: &Value, _issues: &mut Issues) {}
+
+    /// Field errors of an update from `old` to `new` (upstream's `ValidateUpdate`).
+    fn validate_update(&self, _old: &Value, _new: &Value, _issues: &mut Issues) {}
+
+    /// The object a write to `subresource` produces from the stored object and the request
+    /// (upstream's status strategies): by default a `status` write changes only `status`.
+    fn update_subresource(&self, subresource: &str, existing: &Value, request: &Value) -> Value {
+        let mut merged = existing.clone();
+        if subresource == "status" {
+            merged["status"] = request.get("status").cloned().unwrap_or(Value::Null);
+        }
+        merged
+    }
+
+    /// Whether deleting the object only marks it (with a deletion timestamp) and leaves its
+    /// removal to a finalizing step (namespaces), even without finalizers.
+    fn finalizes_on_delete(&self) -> bool {
+        false
+    }
+
+    /// Changes to an object marked for deletion besides its deletion timestamp
+    /// (a namespace's `Terminating` phase).
+    fn mark_deleted(&self, _object: &mut Value) {}
+
+    /// When a terminating namespace's content of this kind is removed, lowest first:
+    /// workloads before the rest, service accounts last, so that controllers see token
+    /// secrets go before their accounts.
+    fn namespace_deletion_order(&self) -> u8 {
+        1
+    }
+
+    /// Server-side Table columns (`kubectl get`), upstream's printer columns.
+    fn table_columns(&self) -> &'static [Column] {
+        table::DEFAULT_COLUMNS
+    }
+
+    /// The cells of one Table row, plus row conditions.
+    fn table_row(&self, object: &Value, now: jiff::Timestamp) -> (Vec<Value>, Option<Value>) {
+        table::default_row(object, now)
+    }
+
+    /// The field selector label as stored (`spec.host` → `spec.nodeName`), or upstream's
+    /// error text (`field label not supported: ...`).
+    fn convert_field_label(&self, label: &str) -> Result<String, String> {
+        match label {
+            "metadata.name" | "metadata.namespace" => Ok(label.to_string()),
+            _ => Err(format!("field label not supported: {label}")),
+        }
+    }
+
+    /// The value of a selectable field; fields the object does not have are "".
+    fn field_value(&self, object: &Value, field: &str) -> String {
+        let text = |key: &str| {
+            object["metadata"][key]
+                .as_str()
+                .unwrap_or_default()
+                .to_string()
+        };
+        match field {
+            "metadata.name" => text("name"),
+            "metadata.namespace" => text("namespace"),
+            _ => String::new(),
+        }
+    }
+
+    /// The answer to a create of a create-only resource (a review): the object returned
+    /// with 201 Created.
+    fn create_review(
+        &self,
+        _info: &ResourceInfo,
+        _ctx: &RequestContext,
+        _body: &Bytes,
+    ) -> Result<Value, ApiError> {
+        Err(ApiError::method_not_allowed())
+    }
+}
+
+/// The typed round trip behind [`Strategy::normalize`] for kind `T`.
+pub fn normalize_as<T>(info: &ResourceInfo, object: &Value) -> Result<Value, ApiError>
+where
+    T: serde::de::DeserializeOwned + serde::Serialize,
+{
+    super::codec::round_trip::<T>(info, object)
+}
