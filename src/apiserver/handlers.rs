@@ -593,6 +593,18 @@ async fn create_object(
         codec::normalize(resource, object)?
     };
     defaults::apply_defaults(resource, &mut normalized);
+    if ctx.method == Method::POST {
+        patch::record_update(
+            &patch::manager_or_user_agent(
+                ctx.param("fieldManager"),
+                ctx.header(header::USER_AGENT),
+            ),
+            &resource.api_version(),
+            None,
+            &mut normalized,
+            &now_rfc3339(),
+        );
+    }
     let attrs = attributes(ctx, path, name_of(&normalized), Operation::Create, None);
     state.admission.admit(&attrs, &mut normalized).await?;
     assign_identity(state, resource, &mut normalized);
@@ -727,6 +739,20 @@ async fn update_object(
         codec::normalize(resource, &updated)?
     };
     defaults::apply_defaults(resource, &mut normalized);
+    if path.subresource.is_none()
+        && PatchType::from_content_type(ctx.header(header::CONTENT_TYPE)) != Some(PatchType::Apply)
+    {
+        patch::record_update(
+            &patch::manager_or_user_agent(
+                ctx.param("fieldManager"),
+                ctx.header(header::USER_AGENT),
+            ),
+            &resource.api_version(),
+            Some(&existing),
+            &mut normalized,
+            &now_rfc3339(),
+        );
+    }
     let attrs = attributes(ctx, path, &name, Operation::Update, Some(existing.clone()));
     state.admission.admit(&attrs, &mut normalized).await?;
     // Defaulting runs again for what admission added (a token volume's defaultMode), as
