@@ -762,8 +762,11 @@ async fn update_object(
     validation::validate_update(resource, &existing, &normalized)?;
     state.admission.validate(&attrs, &normalized).await?;
     let expected = resource_version_of(&existing).to_string();
-    if equal_apart_from_revision(&normalized, &existing) {
-        // A no-op write does not create a new revision, as on a real server.
+    if equal_apart_from_revision(&normalized, &existing)
+        && normalized["metadata"]["managedFields"] == existing["metadata"]["managedFields"]
+    {
+        // A no-op write does not create a new revision, as on a real server; a write that
+        // changes only who manages which fields (an apply of the same values) does.
         return Ok(existing);
     }
     if is_dry_run(ctx) {
