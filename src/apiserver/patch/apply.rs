@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 
 use super::fieldpath::{display_path, FieldSet};
 use super::managed_fields::{
-    metadata_str, read_entries, set_managed_fields, sort_entries, ManagedEntry,
+    cap_update_managers, metadata_str, read_entries, set_managed_fields, sort_entries, ManagedEntry,
 };
 use super::typed::{gvk_string, is_unowned, resets_status, without_nulls, ApplySchema};
 use super::{go_json_kind, ApplyConflict, PatchError};
@@ -197,6 +197,7 @@ pub fn server_side_apply(
         _ => ManagedEntry::applied(field_manager, &api_version, now_rfc3339, applied_set),
     };
     entries.push(own);
+    cap_update_managers(&mut entries);
     sort_entries(&mut entries);
     set_managed_fields(&mut merged, entries);
     Ok(merged)

@@ -10,6 +10,8 @@
 //! fields to the writer and admission's changes to nobody). `old` is the stored object (`None`
 //! on create). It only rewrites `new`'s `metadata.managedFields`.
 
+use std::collections::{BTreeMap, BTreeSet};
+
 use serde_json::{Map, Value};
 
 use super::fieldpath::{decode_fields_v1, encode_fields_v1, FieldSet};
@@ -17,6 +19,10 @@ use super::typed::{is_unowned, resets_status, ApplySchema};
 
 /// Field managers are at most this many bytes long (`FieldManagerMaxLength`).
 const FIELD_MANAGER_MAX_LENGTH: usize = 128;
+/// At most this many `Update` entries are kept (`DefaultMaxUpdateManagers`).
+const MAX_UPDATE_MANAGERS: usize = 10;
+/// The entry the oldest updates are merged into once there are too many (`ancient-changes`).
+const ANCIENT_CHANGES: &str = "ancient-changes";
 
 /// `metadata.managedFields[].operation` of server-side apply.
 pub(super) const APPLY: &str = "Apply";
@@ -101,6 +107,12 @@ impl ManagedEntry {
             && self.operation == UPDATE
             && self.api_version == api_version
             && self.subresource.is_empty()
+    }
+
+    pub(super) fn rename(&mut self, manager: &str) {
+        self.manager = manager.to_string();
+        self.raw
+            .insert("manager".to_string(), Value::String(manager.to_string()));
     }
 
     pub(super) fn set_time(&mut self, time: &str) {
@@ -188,6 +200,59 @@ pub(super) fn sort_entries(entries: &mut [ManagedEntry]) {
                 &b.api_version,
                 &b.subresource,
             ))
+    });
+}
+
+/// Keeps at most [`MAX_UPDATE_MANAGERS`] `Update` entries: the oldest are merged, per
+/// apiVersion, into an `ancient-changes` entry that takes the time of the last one merged
+/// (`capManagersManager.capUpdateManagers`).
+pub(super) fn cap_update_managers(entries: &mut Vec<ManagedEntry>) {
+    let mut updaters: Vec<usize> = (0..entries.len())
+        .filter(|&i| entries[i].operation != APPLY)
+        .collect();
+    if updaters.len() <= MAX_UPDATE_MANAGERS {
+        return;
+    }
+    updaters.sort_by(|&a, &b| {
+        let key = |e: &ManagedEntry| {
+            (
+                e.time.clone(),
+                e.manager.clone(),
+                e.api_version.clone(),
+                e.subresource.clone(),
+            )
+        };
+        key(&entries[a]).cmp(&key(&entries[b]))
+    });
+    let mut first_of_version: BTreeMap<String, usize> = BTreeMap::new();
+    let mut merged: BTreeSet<usize> = BTreeSet::new();
+    let mut length = updaters.len();
+    for index in updaters {
+        if length <= MAX_UPDATE_MANAGERS {
+            break;
+        }
+        let version = entries[index].api_version.clone();
+        let Some(&first) = first_of_version.get(&version) else {
+            first_of_version.insert(version, index);
+            continue;
+        };
+        let bucket = (0..entries.len())
+            .find(|&i| !merged.contains(&i) && entries[i].is_update_by(ANCIENT_CHANGES, &version))
+            .unwrap_or_else(|| {
+                entries[first].rename(ANCIENT_CHANGES);
+                first
+            });
+        let fields = std::mem::take(&mut entries[index].fields);
+        let time = entries[index].time.clone();
+        entries[bucket].fields.extend(fields);
+        entries[bucket].set_time(&time);
+        merged.insert(index);
+        length -= 1;
+    }
+    let mut position = 0;
+    entries.retain(|_| {
+        position += 1;
+        !merged.contains(&(position - 1))
     });
 }
 
@@ -301,6 +366,7 @@ pub fn record_update(
     if entries.is_empty() {
         return;
     }
+    cap_update_managers(&mut entries);
     sort_entries(&mut entries);
     set_managed_fields(new, entries);
 }
@@ -485,5 +551,39 @@ mod tests {
         record_update("kubectl-edit", "v1", Some(&cleared), &mut untracked, LATER);
         assert_eq!(untracked["metadata"].get("managedFields"), None);
         assert_eq!(untracked["data"]["k"], "x");
+    }
+
+    #[test]
+    fn the_oldest_of_more_than_ten_updaters_become_ancient_changes() {
+        let mut object = created_by("m0", config_map(json!({"k0": "v"})));
+        for n in 1..=10 {
+            let mut next = object.clone();
+            next["data"][format!("k{n}")] = json!("v");
+            let time = format!("2024-05-01T10:00:{n:02}Z");
+            record_update(&format!("m{n}"), "v1", Some(&object), &mut next, &time);
+            object = next;
+        }
+        let list = entries(&object).as_array().expect("entries");
+        let managers: Vec<&str> = list.iter().filter_map(|e| e["manager"].as_str()).collect();
+        assert_eq!(
+            managers,
+            [
+                "ancient-changes",
+                "m2",
+                "m3",
+                "m4",
+                "m5",
+                "m6",
+                "m7",
+                "m8",
+                "m9",
+                "m10"
+            ]
+        );
+        assert_eq!(list[0]["time"], "2024-05-01T10:00:01Z");
+        assert_eq!(
+            list[0]["fieldsV1"],
+            json!({"f:data": {".": {}, "f:k0": {}, "f:k1": {}}})
+        );
     }
 }
