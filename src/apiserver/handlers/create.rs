@@ -15,7 +15,8 @@ use super::super::store::name_of;
 use super::super::{now_rfc3339, validation, ServerState};
 use super::body::decode_body;
 use super::{
-    admit, attributes, is_dry_run, namespace_for, object_response, store_error, unstored_json,
+    admit, attributes, is_dry_run, namespace_for, object_response, record_manager, store_error,
+    unstored_json,
 };
 
 pub(super) async fn create(
@@ -52,6 +53,10 @@ pub(super) async fn create_object(
     let resource = path.resource;
     prepare_for_create(path, &mut object)?;
     resource.strategy.default(&mut object);
+    if ctx.method == http::Method::POST {
+        // An apply that creates records its own manager.
+        record_manager(ctx, path, None, &mut object);
+    }
     let attrs = attributes(ctx, path, name_of(&object), Operation::Create, None);
     admit(state, &attrs, &mut object).await?;
     assign_identity(state, resource, &mut object);

@@ -191,6 +191,26 @@ async fn admit(
     Ok(())
 }
 
+/// Records the writer as an `Update` manager of the fields it set
+/// ([`super::patch::record_update`]): the `fieldManager` parameter, else the User-Agent.
+fn record_manager(
+    ctx: &RequestContext,
+    path: &ResourcePath,
+    old: Option<&Value>,
+    object: &mut Value,
+) {
+    super::patch::record_update(
+        &super::patch::manager_or_user_agent(
+            ctx.param("fieldManager"),
+            ctx.header(header::USER_AGENT),
+        ),
+        &path.resource.api_version(),
+        old,
+        object,
+        &super::now_rfc3339(),
+    );
+}
+
 /// An object answer (`application/json`), with `Warning` headers.
 fn object_response(status: StatusCode, json: Bytes, warnings: &[String]) -> Response<Body> {
     let mut response = bytes_response(status, json, "application/json");

@@ -3,21 +3,22 @@
 //! revision the change was computed from (`pkg/registry/rest/update.go`'s order).
 
 use bytes::Bytes;
-use http::{Response, StatusCode};
+use http::{header, Response, StatusCode};
 use serde_json::Value;
 use std::sync::Arc;
 
 use super::super::admission::Operation;
 use super::super::errors::ApiError;
 use super::super::http::{read_body, Body, RequestBody, RequestContext};
+use super::super::patch::PatchType;
 use super::super::routes::ResourcePath;
 use super::super::store::{Preconditions, StoredObject};
 use super::super::{validation, ServerState};
 use super::body::decode_body;
 use super::create::metadata_mut;
 use super::{
-    admit, attributes, existing, is_dry_run, namespace_for, object_response, store_error,
-    unstored_json,
+    admit, attributes, existing, is_dry_run, namespace_for, object_response, record_manager,
+    store_error, unstored_json,
 };
 
 pub(super) async fn update(
@@ -117,13 +118,21 @@ pub(super) async fn update_object(
         meta.remove("resourceVersion");
     }
     resource.strategy.default(&mut updated);
+    let applying =
+        PatchType::from_content_type(ctx.header(header::CONTENT_TYPE)) == Some(PatchType::Apply);
+    if path.subresource.is_none() && !applying {
+        record_manager(ctx, path, Some(&old), &mut updated);
+    }
     let attrs = attributes(ctx, path, &name, Operation::Update, Some(old.clone()));
     admit(state, &attrs, &mut updated).await?;
     resource.strategy.sync_derived_fields(&mut updated);
     validation::validate_update(resource, &old, &updated)?;
     state.admission.validate(&attrs, &updated).await?;
-    if equal_apart_from_revision(&updated, &old) {
-        // A no-op write does not create a new revision, as on a real server.
+    if equal_apart_from_revision(&updated, &old)
+        && updated["metadata"]["managedFields"] == old["metadata"]["managedFields"]
+    {
+        // A no-op write does not create a new revision, as on a real server; a write that
+        // changes only who manages which fields (an apply of the same values) does.
         return Ok(current.json());
     }
     let expected = current.resource_version();
