@@ -201,11 +201,15 @@ pub trait Strategy: Send + Sync + 'static {
     }
 
     /// The field selector label as stored (`spec.host` → `spec.nodeName`), or upstream's
-    /// error text (`field label not supported: ...`).
+    /// error text. By default only the metadata fields are selectable, with the text of
+    /// apimachinery's `DefaultMetaV1FieldSelectorConversion`; kinds that register their own
+    /// conversion say `field label not supported: ...`.
     fn convert_field_label(&self, label: &str) -> Result<String, String> {
         match label {
             "metadata.name" | "metadata.namespace" => Ok(label.to_string()),
-            _ => Err(format!("field label not supported: {label}")),
+            _ => Err(format!(
+                "{label:?} is not a known field selector: only \"metadata.name\", \"metadata.namespace\""
+            )),
         }
     }
 

@@ -2,14 +2,21 @@
 //! `finalize` subresource, and deletion that marks the namespace `Terminating` while its
 //! content is removed.
 
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 
 use super::{ResourceInfo, Strategy};
+use crate::apiserver::defaults::{default_string, is_unset, object_entry};
 use crate::apiserver::errors::ApiError;
-use crate::apiserver::table::{Column, Printer};
-use crate::apiserver::validation::{self, Issues};
-use crate::apiserver::{defaults, selectors};
+use crate::apiserver::table::{self, column, Column, AGE_COLUMN, NAME_COLUMN};
+use crate::apiserver::validation::{
+    self, at, is_qualified_name, items, kube_finalizer_name_error, name_is_dns_label, str_at,
+    validate_object_meta, Issues,
+};
 use k8s_openapi::api::core::v1::Namespace;
+
+/// Label every namespace carries, with its own name as the value.
+const NAMESPACE_NAME_LABEL: &str = "kubernetes.io/metadata.name";
+const NAMESPACE_FINALIZER: &str = "kubernetes";
 
 /// `v1` `namespaces`.
 pub const NAMESPACES: ResourceInfo = ResourceInfo {
@@ -30,6 +37,13 @@ pub const NAMESPACES: ResourceInfo = ResourceInfo {
     strategy: &NamespaceStrategy,
 };
 
+/// Upstream's namespace printer columns.
+const COLUMNS: &[Column] = &[
+    NAME_COLUMN,
+    column("Status", "string", "The status of the namespace"),
+    AGE_COLUMN,
+];
+
 /// The namespace strategy.
 pub struct NamespaceStrategy;
 
@@ -39,15 +53,17 @@ impl Strategy for NamespaceStrategy {
     }
 
     fn default(&self, object: &mut Value) {
-        defaults::apply_defaults(&NAMESPACES, object);
+        if let Some(ns) = object.as_object_mut() {
+            default_namespace(ns);
+        }
     }
 
     fn validate_create(&self, object: &Value, issues: &mut Issues) {
-        validation::validate_namespace(object, issues);
+        validate_namespace(object, issues);
     }
 
     fn validate_update(&self, old: &Value, new: &Value, issues: &mut Issues) {
-        validation::validate_namespace(new, issues);
+        validate_namespace(new, issues);
         validation::validate_object_meta_update(old, new, issues);
     }
 
@@ -75,18 +91,128 @@ impl Strategy for NamespaceStrategy {
     }
 
     fn table_columns(&self) -> &'static [Column] {
-        Printer::Namespace.columns()
+        COLUMNS
     }
 
     fn table_row(&self, object: &Value, now: jiff::Timestamp) -> (Vec<Value>, Option<Value>) {
-        Printer::Namespace.print(object, now)
+        let cells = vec![
+            json!(table::str_at(object, &["metadata", "name"])),
+            json!(table::str_at(object, &["status", "phase"])),
+            json!(table::age(object, now)),
+        ];
+        (cells, None)
     }
 
+    /// `status.phase` and `metadata.name` (`NamespaceToSelectableFields`).
     fn convert_field_label(&self, label: &str) -> Result<String, String> {
-        selectors::convert_field_label(NAMESPACES.kind, label)
+        match label {
+            "status.phase" | "metadata.name" => Ok(label.to_string()),
+            _ => Err(format!("field label not supported: {label}")),
+        }
     }
 
     fn field_value(&self, object: &Value, field: &str) -> String {
-        selectors::field_value(NAMESPACES.kind, object, field)
+        match field {
+            "metadata.name" => str_at(object, &["metadata", "name"]).to_string(),
+            "status.phase" => str_at(object, &["status", "phase"]).to_string(),
+            // Cluster-scoped objects have no namespace field.
+            _ => String::new(),
+        }
+    }
+}
+
+/// API defaulting of a namespace: its name label, the `kubernetes` finalizer on create and
+/// the `Active` phase.
+fn default_namespace(ns: &mut Map<String, Value>) {
+    // A namespace without a phase has not been stored yet (updates carry the stored status),
+    // so this is its create: the "kubernetes" finalizer is added then and only then, because
+    // the namespace controller removes it later and it must stay removed.
+    let is_new = ns
+        .get("status")
+        .and_then(|s| s.get("phase"))
+        .and_then(Value::as_str)
+        .is_none_or(str::is_empty);
+
+    let name = ns
+        .get("metadata")
+        .and_then(|m| m.get("name"))
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
+    if !name.is_empty() {
+        if let Some(labels) =
+            object_entry(ns, "metadata").and_then(|meta| object_entry(meta, "labels"))
+        {
+            labels.insert(NAMESPACE_NAME_LABEL.to_string(), json!(name));
+        }
+    }
+    if is_new {
+        if let Some(spec) = object_entry(ns, "spec") {
+            if is_unset(spec, "finalizers") {
+                spec.insert("finalizers".into(), json!([]));
+            }
+            if let Some(finalizers) = spec.get_mut("finalizers").and_then(Value::as_array_mut) {
+                if !finalizers.iter().any(|f| f == NAMESPACE_FINALIZER) {
+                    finalizers.push(json!(NAMESPACE_FINALIZER));
+                }
+            }
+        }
+    }
+    if let Some(status) = object_entry(ns, "status") {
+        default_string(status, "phase", "Active");
+    }
+}
+
+/// ValidateNamespace: metadata with a DNS-label name, and qualified finalizer names.
+fn validate_namespace(obj: &Value, issues: &mut Issues) {
+    validate_object_meta(obj, false, name_is_dns_label, issues);
+    for finalizer in items(at(obj, &["spec", "finalizers"])) {
+        let name = finalizer.as_str().unwrap_or_default();
+        issues.invalid_each("spec.finalizers", name, is_qualified_name(name));
+        if let Some(message) = kube_finalizer_name_error(name) {
+            issues.invalid("spec.finalizers", name, message);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::apiserver::validation::testing::update_errors;
+
+    fn defaulted(mut obj: Value) -> Value {
+        NAMESPACES.strategy.default(&mut obj);
+        obj
+    }
+
+    #[test]
+    fn namespace_gets_finalizer_phase_and_name_label() {
+        let ns = defaulted(json!({"metadata": {"name": "team-a"}}));
+        assert_eq!(ns["spec"]["finalizers"], json!(["kubernetes"]));
+        assert_eq!(ns["status"]["phase"], "Active");
+        assert_eq!(
+            ns["metadata"]["labels"]["kubernetes.io/metadata.name"],
+            "team-a"
+        );
+    }
+
+    #[test]
+    fn stored_namespace_does_not_get_its_finalizer_back() {
+        // The namespace controller removed the finalizer; the finalize write must keep it removed.
+        let ns =
+            json!({"metadata": {"name": "gone"}, "spec": {}, "status": {"phase": "Terminating"}});
+        let ns = defaulted(ns);
+        assert!(ns["spec"].get("finalizers").is_none());
+        assert_eq!(ns["status"]["phase"], "Terminating");
+    }
+
+    #[test]
+    fn namespace_update_cannot_rename() {
+        let old = json!({"metadata": {"name": "a"}, "status": {"phase": "Active"}});
+        let new = json!({"metadata": {"name": "b"}, "status": {"phase": "Active"}});
+        assert_eq!(
+            update_errors(&NAMESPACES, old, new),
+            vec!["metadata.name: Invalid value: \"b\": field is immutable"]
+        );
     }
 }

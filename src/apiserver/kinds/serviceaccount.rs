@@ -1,12 +1,11 @@
 //! ServiceAccounts (`pkg/registry/core/serviceaccount/strategy.go`).
 
-use serde_json::Value;
+use serde_json::{json, Value};
 
 use super::{ResourceInfo, Strategy, CRUD_VERBS};
 use crate::apiserver::errors::ApiError;
-use crate::apiserver::table::{Column, Printer};
-use crate::apiserver::validation::{self, Issues};
-use crate::apiserver::{defaults, selectors};
+use crate::apiserver::table::{self, column, Column, AGE_COLUMN, NAME_COLUMN};
+use crate::apiserver::validation::{self, name_is_dns_subdomain, validate_object_meta, Issues};
 use k8s_openapi::api::core::v1::ServiceAccount;
 
 /// `v1` `serviceaccounts`.
@@ -26,6 +25,17 @@ pub const SERVICE_ACCOUNTS: ResourceInfo = ResourceInfo {
     strategy: &ServiceAccountStrategy,
 };
 
+/// Upstream's service account printer columns.
+const COLUMNS: &[Column] = &[
+    NAME_COLUMN,
+    column(
+        "Secrets",
+        "string",
+        "Secrets is a list of the secrets in the same namespace that pods running using this ServiceAccount are allowed to use. Pods are only limited to this list if this service account has a \"kubernetes.io/enforce-mountable-secrets\" annotation set to \"true\". The \"kubernetes.io/enforce-mountable-secrets\" annotation is deprecated since v1.32. Prefer separate namespaces to isolate access to mounted secrets. This field should not be used to find auto-generated service account token secrets for use outside of pods. Instead, tokens can be requested directly using the TokenRequest API, or service account token secrets can be manually created. More info: https://kubernetes.io/docs/concepts/configuration/secret",
+    ),
+    AGE_COLUMN,
+];
+
 /// The serviceaccount strategy.
 pub struct ServiceAccountStrategy;
 
@@ -34,17 +44,13 @@ impl Strategy for ServiceAccountStrategy {
         super::normalize_as::<ServiceAccount>(info, object)
     }
 
-    fn default(&self, object: &mut Value) {
-        defaults::apply_defaults(&SERVICE_ACCOUNTS, object);
-    }
-
     fn validate_create(&self, object: &Value, issues: &mut Issues) {
-        validation::validate_service_account(object, issues);
+        validate_service_account(object, issues);
     }
 
     fn validate_update(&self, old: &Value, new: &Value, issues: &mut Issues) {
         validation::validate_object_meta_update(old, new, issues);
-        validation::validate_service_account(new, issues);
+        validate_service_account(new, issues);
     }
 
     fn namespace_deletion_order(&self) -> u8 {
@@ -52,18 +58,56 @@ impl Strategy for ServiceAccountStrategy {
     }
 
     fn table_columns(&self) -> &'static [Column] {
-        Printer::ServiceAccount.columns()
+        COLUMNS
     }
 
     fn table_row(&self, object: &Value, now: jiff::Timestamp) -> (Vec<Value>, Option<Value>) {
-        Printer::ServiceAccount.print(object, now)
+        let cells = vec![
+            json!(table::str_at(object, &["metadata", "name"])),
+            json!(table::len_at(object, "secrets")),
+            json!(table::age(object, now)),
+        ];
+        (cells, None)
     }
+}
 
-    fn convert_field_label(&self, label: &str) -> Result<String, String> {
-        selectors::convert_field_label(SERVICE_ACCOUNTS.kind, label)
-    }
+/// Upstream validates only the metadata of a ServiceAccount: its `secrets` and
+/// `imagePullSecrets` references are not checked (dangling or odd names are accepted).
+fn validate_service_account(obj: &Value, issues: &mut Issues) {
+    validate_object_meta(obj, true, name_is_dns_subdomain, issues);
+}
 
-    fn field_value(&self, object: &Value, field: &str) -> String {
-        selectors::field_value(SERVICE_ACCOUNTS.kind, object, field)
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::apiserver::table::testing::{column_names, now};
+    use crate::apiserver::table::{table, IncludeObject};
+
+    #[test]
+    fn service_account_cells() {
+        let created = "2024-05-01T11:59:55Z";
+        let sa = json!({"metadata": {"name": "default", "creationTimestamp": created},
+            "secrets": [{"name": "default-token-abcde"}]});
+        let sa_table = table(
+            &SERVICE_ACCOUNTS,
+            &[&sa],
+            json!({}),
+            IncludeObject::Metadata,
+            now(),
+        );
+        assert_eq!(
+            column_names(&sa_table),
+            [("Name".into(), 0), ("Secrets".into(), 0), ("Age".into(), 0)]
+        );
+        assert_eq!(sa_table["rows"][0]["cells"], json!(["default", 1, "5s"]));
+        let empty_sa = json!({"metadata": {"name": "x", "creationTimestamp": created}});
+        let t = table(
+            &SERVICE_ACCOUNTS,
+            &[&empty_sa],
+            json!({}),
+            IncludeObject::Metadata,
+            now(),
+        );
+        assert_eq!(t["rows"][0]["cells"][1], 0);
     }
 }
