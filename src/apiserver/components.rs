@@ -12,7 +12,9 @@ use super::admission::{AdmissionPlugin, Attributes, Operation};
 use super::errors::ApiError;
 use super::kinds::{PODS, SECRETS, SERVICE_ACCOUNTS};
 use super::store::Store;
-use crate::admission::serviceaccount::{self as sa_admission, AccountLookup, Denial, LookupError};
+use crate::admission::serviceaccount::{
+    self as sa_admission, AccountLookup, Denial, LookupError, SERVICE_ACCOUNT_TOKEN_TYPE,
+};
 use crate::names::NameGenerator;
 use crate::serviceaccount::{GetterError, ServiceAccountTokenGetter};
 
@@ -116,6 +118,7 @@ impl AccountLookup for StoreAccountLookup {
         let (secrets, _) = self.store.list(&SECRETS, Some(namespace));
         let result = secrets
             .iter()
+            .filter(|secret| secret.indexed_field("type") == Some(SERVICE_ACCOUNT_TOKEN_TYPE))
             .map(|secret| secret.decode())
             .collect::<Result<Vec<Secret>, _>>()
             .map_err(|e| LookupError::Other(e.to_string()));

@@ -111,6 +111,10 @@ impl Strategy for NamespaceStrategy {
         }
     }
 
+    fn selectable_fields(&self) -> &'static [&'static str] {
+        &["status.phase"]
+    }
+
     fn field_value(&self, object: &Value, field: &str) -> String {
         match field {
             "metadata.name" => str_at(object, &["metadata", "name"]).to_string(),

@@ -93,6 +93,10 @@ impl Strategy for SecretStrategy {
         }
     }
 
+    fn selectable_fields(&self) -> &'static [&'static str] {
+        &["type"]
+    }
+
     fn field_value(&self, object: &Value, field: &str) -> String {
         match field {
             "metadata.name" => str_at(object, &["metadata", "name"]).to_string(),

@@ -106,6 +106,11 @@ impl Strategy for PodStrategy {
         }
     }
 
+    fn selectable_fields(&self) -> &'static [&'static str] {
+        // metadata.name and metadata.namespace are always indexed.
+        &SELECTABLE_FIELDS[2..]
+    }
+
     fn field_value(&self, object: &Value, field: &str) -> String {
         let text = |path: &[&str]| str_at(object, path).to_string();
         match field {
