@@ -154,6 +154,59 @@ fn suffix_redaction() -> Result<(), String> {
     Ok(())
 }
 
+/// The token checks accept a token of the cluster's key and refuse one of another key or
+/// with changed claims, for each signing algorithm.
+fn token_verification() -> Result<(), String> {
+    use kube_sa::serviceaccount::{EcCurve, SigningKey, TokenGenerator};
+    use std::sync::Arc;
+
+    let ecdsa = |curve: EcCurve| -> Result<SigningKey, String> {
+        let generated = aws_lc_rs::signature::EcdsaKeyPair::generate(match curve {
+            EcCurve::P256 => &aws_lc_rs::signature::ECDSA_P256_SHA256_FIXED_SIGNING,
+            EcCurve::P384 => &aws_lc_rs::signature::ECDSA_P384_SHA384_FIXED_SIGNING,
+            EcCurve::P521 => &aws_lc_rs::signature::ECDSA_P521_SHA512_FIXED_SIGNING,
+        })
+        .and_then(|pair| pair.to_pkcs8v1())
+        .map_err(|e| e.to_string())?;
+        SigningKey::from_der(generated.as_ref()).map_err(|e| e.to_string())
+    };
+    let other = ecdsa(EcCurve::P256)?.public_key().clone();
+    let keys = [
+        SigningKey::generate_rsa(2048).map_err(|e| e.to_string())?,
+        ecdsa(EcCurve::P256)?,
+        ecdsa(EcCurve::P384)?,
+        ecdsa(EcCurve::P521)?,
+    ];
+    for key in keys {
+        let alg = key.algorithm();
+        let public = key.public_key().clone();
+        let claims = json!({"sub": "system:serviceaccount:demo:robot", "exp": 1});
+        let Value::Object(claims) = claims else {
+            return Err("claims are a map".to_string());
+        };
+        let token = TokenGenerator::new("kubernetes/serviceaccount", Arc::new(key))
+            .sign_claims(claims)
+            .map_err(|e| e.to_string())?;
+        crate::tokens::decode(&token, std::slice::from_ref(&public))
+            .map_err(|e| format!("{alg}, the signing key: {e}"))?;
+        ensure(
+            crate::tokens::decode(&token, std::slice::from_ref(&other)).is_err(),
+            || format!("{alg}: a token verifies with another key"),
+        )?;
+        let mut parts: Vec<&str> = token.split('.').collect();
+        let forged_claims = base64::Engine::encode(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+            br#"{"sub":"system:serviceaccount:demo:admin","exp":1}"#,
+        );
+        parts[1] = &forged_claims;
+        ensure(
+            crate::tokens::decode(&parts.join("."), &[public]).is_err(),
+            || format!("{alg}: a token with changed claims verifies"),
+        )?;
+    }
+    Ok(())
+}
+
 fn yaml_documents(text: &str) -> Result<Vec<Value>, String> {
     parse_documents(text).map_err(|e| e.to_string())
 }
@@ -326,6 +379,7 @@ const CHECKS: &[Check] = &[
     ("kind kubeadm config", kind_kubeadm_config),
     ("kind webhook registration", kind_webhook_config),
     ("kind command lines", kind_invocations),
+    ("token verification", token_verification),
 ];
 
 /// Runs every check; the failures, each with its name.

@@ -8,6 +8,7 @@
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use futures::FutureExt as _;
+use kube_sa::serviceaccount::PublicKey;
 use serde_json::{json, Value};
 
 use crate::failure::Failure;
@@ -50,8 +51,9 @@ pub fn redact_suffixes(text: &str) -> String {
 }
 
 /// A secret's `data` decoded for people: text as text, a token as header and claims,
-/// certificates as a placeholder.
-fn decode_secret_data(secret: &mut Value) {
+/// certificates as a placeholder. A token's signature is checked against `keys` (when
+/// known): one that fails says why in place of `[signature]`, so its snapshot fails.
+fn decode_secret_data(secret: &mut Value, keys: &[PublicKey]) {
     let Some(data) = secret.get_mut("data").and_then(Value::as_object_mut) else {
         return;
     };
@@ -64,11 +66,17 @@ fn decode_secret_data(secret: &mut Value) {
         };
         let text = String::from_utf8(bytes.clone()).ok();
         *value = match (key.as_str(), text) {
-            ("token", Some(token)) => match crate::tokens::decode(&token) {
+            ("token", Some(token)) => match crate::tokens::decode(&token, keys) {
                 Ok(decoded) => {
                     json!({"header": decoded.header, "claims": decoded.claims, "signature": "[signature]"})
                 }
-                Err(_) => json!(token),
+                Err(failure) => match crate::tokens::decode_unverified(&token) {
+                    Ok(decoded) => {
+                        json!({"header": decoded.header, "claims": decoded.claims, "signature": format!("[not verified: {failure}]")})
+                    }
+                    // Not a JWT at all (a token a user chose): shown as it is.
+                    Err(_) => json!(token),
+                },
             },
             (_, Some(text)) if text.starts_with("-----BEGIN CERTIFICATE-----") => {
                 json!("[PEM certificate bundle]")
@@ -79,20 +87,25 @@ fn decode_secret_data(secret: &mut Value) {
     }
 }
 
-/// An object as diagnostics show it: without `managedFields`, secret data decoded.
-pub fn decoded(kind: Kind, mut object: Value) -> Value {
+/// An object as diagnostics show it: without `managedFields`, secret data decoded (tokens
+/// verified against `keys`).
+pub fn decoded(kind: Kind, mut object: Value, keys: &[PublicKey]) -> Value {
     if let Some(metadata) = object.get_mut("metadata").and_then(Value::as_object_mut) {
         metadata.remove("managedFields");
     }
     if kind == Kind::Secret {
-        decode_secret_data(&mut object);
+        decode_secret_data(&mut object, keys);
     }
     object
 }
 
 /// An object as snapshots show it: [`decoded`], logical namespace names, generated suffixes redacted.
 pub fn readable(world: &ConformanceWorld, kind: Kind, object: Value) -> Value {
-    let object = world.logical(decoded(kind, object));
+    let keys = world
+        .cluster()
+        .map(|cluster| cluster.public_keys.as_slice())
+        .unwrap_or_default();
+    let object = world.logical(decoded(kind, object, keys));
     map_strings(object, &|text| redact_suffixes(text))
 }
 

@@ -369,9 +369,10 @@ impl ConformanceWorld {
     /// last API requests.
     pub async fn diagnostics(&self) -> String {
         let mut out = String::new();
-        if self.cluster.is_none() {
+        let Some(cluster) = &self.cluster else {
             return out;
-        }
+        };
+        let keys = cluster.public_keys.as_slice();
         for (logical, real) in self.namespace_map() {
             out.push_str(&format!(
                 "\n── objects in namespace {logical}{} ──\n",
@@ -385,7 +386,7 @@ impl ConformanceWorld {
                 match self.list(kind, &real).await {
                     Ok(items) => {
                         for item in items {
-                            let item = crate::snapshots::decoded(kind, item);
+                            let item = crate::snapshots::decoded(kind, item, keys);
                             let yaml = serde_yaml::to_string(&item).unwrap_or_default();
                             out.push_str(&format!(
                                 "{} {}:\n",

@@ -7,6 +7,7 @@
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use aws_lc_rs::constant_time::verify_slices_are_equal;
 use base64::alphabet;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use base64::Engine as _;
@@ -20,7 +21,7 @@ use super::jwt::{
 };
 use super::keys::{JwtAlgorithm, PublicKey, VerifyError};
 use super::{split_username, user_info, LEGACY_ISSUER, TOKEN_DATA_KEY};
-use crate::apiserver::authn::{constant_time_eq, AuthError, AuthResult, TokenAuthenticator};
+use crate::apiserver::authn::{AuthError, AuthResult, TokenAuthenticator};
 
 /// Reads the objects a token refers to (lister first, then a live GET, in the apiserver).
 pub trait ServiceAccountTokenGetter: Send + Sync {
@@ -186,7 +187,8 @@ impl LegacyTokenAuthenticator {
             .and_then(|data| data.get(TOKEN_DATA_KEY))
             .map(|token| token.0.as_slice())
             .unwrap_or_default();
-        if !constant_time_eq(stored, token.as_bytes()) {
+        // Constant time, so a forged token does not learn how much of the stored one it matched.
+        if verify_slices_are_equal(stored, token.as_bytes()).is_err() {
             tracing::debug!(
                 "token contents no longer match {namespace}/{secret_name} for service account {namespace}/{service_account_name}"
             );

@@ -6,7 +6,9 @@
 //!   `PUBLIC KEY`, `RSA PUBLIC KEY`, `CERTIFICATE` or any private key block → [`PublicKey`]s.
 //!
 //! Keys are parsed once; signing and verification reuse the parsed aws-lc keys, because
-//! re-parsing an RSA key costs as much as signing with it.
+//! re-parsing an RSA key costs as much as signing with it. The ASN.1 around the keys (which
+//! format, which algorithm, which curve, how many bits) is read with the RustCrypto `der`
+//! family of crates; crypto itself stays in aws-lc.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -19,8 +21,32 @@ use aws_lc_rs::signature::{
     self, EcdsaKeyPair, EcdsaSigningAlgorithm, KeyPair as _, ParsedPublicKey, RsaKeyPair,
     VerificationAlgorithm,
 };
+use der::asn1::{AnyRef, BitStringRef, ObjectIdentifier, UintRef};
+use der::{Decode as _, Encode as _};
+use pkcs1::{RsaPrivateKey, RsaPublicKey};
+use pkcs8::PrivateKeyInfoRef;
+use sec1::EcPrivateKey;
+use spki::{AlgorithmIdentifierRef, SubjectPublicKeyInfoRef};
+use x509_cert::Certificate;
 
-use super::der::{self, oid, PrivateKeyFormat};
+/// The object identifiers the key formats are told apart by.
+mod oid {
+    use der::asn1::ObjectIdentifier;
+
+    /// rsaEncryption, 1.2.840.113549.1.1.1 (RFC 8017).
+    pub(super) const RSA_ENCRYPTION: ObjectIdentifier = pkcs1::ALGORITHM_OID;
+    /// id-ecPublicKey, 1.2.840.10045.2.1 (RFC 5480).
+    pub(super) const EC_PUBLIC_KEY: ObjectIdentifier = sec1::ALGORITHM_OID;
+    /// secp256r1 (P-256).
+    pub(super) const SECP256R1: ObjectIdentifier =
+        ObjectIdentifier::new_unwrap("1.2.840.10045.3.1.7");
+    /// secp384r1 (P-384).
+    pub(super) const SECP384R1: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.132.0.34");
+    /// secp521r1 (P-521).
+    pub(super) const SECP521R1: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.132.0.35");
+    /// id-Ed25519, 1.3.101.112 (RFC 8410).
+    pub(super) const ED25519: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.101.112");
+}
 
 const PEM_PUBLIC_KEY: &str = "PUBLIC KEY";
 const PEM_RSA_PUBLIC_KEY: &str = "RSA PUBLIC KEY";
@@ -87,13 +113,18 @@ pub enum EcCurve {
 }
 
 impl EcCurve {
-    fn from_oid(curve_oid: &[u8]) -> Option<Self> {
+    fn from_oid(curve_oid: ObjectIdentifier) -> Option<Self> {
         match curve_oid {
             oid::SECP256R1 => Some(Self::P256),
             oid::SECP384R1 => Some(Self::P384),
             oid::SECP521R1 => Some(Self::P521),
             _ => None,
         }
+    }
+
+    /// The named curve in an AlgorithmIdentifier's parameters.
+    fn from_algorithm(algorithm: &AlgorithmIdentifierRef<'_>) -> Option<Self> {
+        algorithm.parameters_oid().ok().and_then(Self::from_oid)
     }
 
     /// SEC1 keys may omit the curve; the private scalar's length still tells it.
@@ -257,12 +288,18 @@ fn malformed(rejected: impl fmt::Display) -> KeyParseError {
 impl PublicKey {
     /// From a DER SubjectPublicKeyInfo (a PEM `PUBLIC KEY` block).
     pub fn from_pkix_der(spki: &[u8]) -> Result<Self, KeyParseError> {
-        let (algorithm, key) =
-            der::parse_spki(spki).ok_or_else(|| malformed("not a DER SubjectPublicKeyInfo"))?;
-        match algorithm.algorithm {
+        let info = SubjectPublicKeyInfoRef::from_der(spki)
+            .map_err(|_| malformed("not a DER SubjectPublicKeyInfo"))?;
+        // A key is a whole number of bytes: no unused bits.
+        let key = info
+            .subject_public_key
+            .as_bytes()
+            .ok_or_else(|| malformed("not a DER SubjectPublicKeyInfo"))?;
+        match info.algorithm.oid {
             oid::RSA_ENCRYPTION => {
-                let bits = der::rsa_public_key_bits(key)
-                    .ok_or_else(|| malformed("malformed RSA public key"))?;
+                let bits = RsaPublicKey::<UintRef<'_>>::from_der(key)
+                    .map(|rsa| uint_bits(rsa.modulus))
+                    .map_err(|_| malformed("malformed RSA public key"))?;
                 if !RSA_BITS.contains(&bits) {
                     return Err(KeyParseError::UnsupportedRsaSize(bits));
                 }
@@ -280,9 +317,7 @@ impl PublicKey {
                 })
             }
             oid::EC_PUBLIC_KEY => {
-                let curve = algorithm
-                    .parameter_oid
-                    .and_then(EcCurve::from_oid)
+                let curve = EcCurve::from_algorithm(&info.algorithm)
                     .ok_or_else(|| malformed("ECDSA public key on an unsupported curve"))?;
                 let parsed = ParsedPublicKey::new(curve.verification_algorithm(), spki)
                     .map_err(malformed)?;
@@ -298,14 +333,25 @@ impl PublicKey {
 
     /// From a DER PKCS#1 RSAPublicKey (a PEM `RSA PUBLIC KEY` block).
     pub fn from_pkcs1_der(pkcs1: &[u8]) -> Result<Self, KeyParseError> {
-        Self::from_pkix_der(&der::rsa_spki_from_pkcs1(pkcs1))
+        let spki = SubjectPublicKeyInfoRef {
+            algorithm: AlgorithmIdentifierRef {
+                oid: oid::RSA_ENCRYPTION,
+                parameters: Some(AnyRef::NULL),
+            },
+            subject_public_key: BitStringRef::from_bytes(pkcs1)
+                .map_err(|_| malformed("malformed RSA public key"))?,
+        }
+        .to_der()
+        .map_err(|_| malformed("malformed RSA public key"))?;
+        Self::from_pkix_der(&spki)
     }
 
     /// From the SubjectPublicKeyInfo of a DER X.509 certificate.
     pub fn from_certificate_der(certificate: &[u8]) -> Result<Self, KeyParseError> {
-        let spki = der::certificate_spki(certificate)
-            .ok_or_else(|| malformed("not a DER X.509 certificate"))?;
-        Self::from_pkix_der(spki)
+        let spki = Certificate::from_der(certificate)
+            .and_then(|cert| cert.tbs_certificate().subject_public_key_info().to_der())
+            .map_err(|_| malformed("not a DER X.509 certificate"))?;
+        Self::from_pkix_der(&spki)
     }
 
     pub fn kind(&self) -> KeyKind {
@@ -408,48 +454,41 @@ impl SigningKey {
         Err(KeyParseError::NoPrivateKey(skipped))
     }
 
-    /// A DER private key in PKCS#1, SEC1 or PKCS#8 form, told apart by its structure.
+    /// A DER private key in PKCS#8, SEC1 or PKCS#1 form. The three structures cannot be
+    /// mistaken for one another (PKCS#8 has an AlgorithmIdentifier second, SEC1 version 1
+    /// and an OCTET STRING, PKCS#1 INTEGERs), so the first that decodes is the format.
     pub fn from_der(der: &[u8]) -> Result<Self, KeyParseError> {
-        let format =
-            der::private_key_format(der).ok_or_else(|| malformed("not a DER private key"))?;
-        let pair = match format {
-            PrivateKeyFormat::Pkcs1 => rsa_from_pkcs1(der)?,
-            PrivateKeyFormat::Sec1 => {
-                let sec1 =
-                    der::parse_sec1(der).ok_or_else(|| malformed("malformed EC private key"))?;
-                let curve = match sec1.curve_oid {
-                    Some(curve_oid) => EcCurve::from_oid(curve_oid),
-                    None => EcCurve::from_private_key_len(sec1.private_key.len()),
+        let pair = if let Ok(info) = PrivateKeyInfoRef::from_der(der) {
+            match info.algorithm.oid {
+                oid::RSA_ENCRYPTION => {
+                    rsa_private_key_bits(info.private_key.as_bytes())?;
+                    KeyPair::Rsa(RsaKeyPair::from_pkcs8(der).map_err(malformed)?)
                 }
-                .ok_or(KeyParseError::UnknownCurve)?;
-                let pair = EcdsaKeyPair::from_private_key_der(curve.signing_algorithm(), der)
-                    .map_err(malformed)?;
-                KeyPair::Ecdsa(pair, curve)
-            }
-            PrivateKeyFormat::Pkcs8 => {
-                let (algorithm, inner) = der::parse_pkcs8(der)
-                    .ok_or_else(|| malformed("malformed PKCS#8 private key"))?;
-                match algorithm.algorithm {
-                    oid::RSA_ENCRYPTION => {
-                        check_rsa_private_size(inner)?;
-                        KeyPair::Rsa(RsaKeyPair::from_pkcs8(der).map_err(malformed)?)
-                    }
-                    oid::EC_PUBLIC_KEY => {
-                        let curve = algorithm
-                            .parameter_oid
-                            .and_then(EcCurve::from_oid)
-                            .ok_or(KeyParseError::UnknownCurve)?;
-                        let pair = EcdsaKeyPair::from_pkcs8(curve.signing_algorithm(), der)
-                            .map_err(malformed)?;
-                        KeyPair::Ecdsa(pair, curve)
-                    }
-                    // Go's type name, as upstream prints it.
-                    oid::ED25519 => {
-                        return Err(KeyParseError::UnknownKeyType("ed25519.PrivateKey"))
-                    }
-                    _ => return Err(malformed("PKCS#8 key of an unknown algorithm")),
+                oid::EC_PUBLIC_KEY => {
+                    let curve = EcCurve::from_algorithm(&info.algorithm)
+                        .ok_or(KeyParseError::UnknownCurve)?;
+                    let pair = EcdsaKeyPair::from_pkcs8(curve.signing_algorithm(), der)
+                        .map_err(malformed)?;
+                    KeyPair::Ecdsa(pair, curve)
                 }
+                // Go's type name, as upstream prints it.
+                oid::ED25519 => return Err(KeyParseError::UnknownKeyType("ed25519.PrivateKey")),
+                _ => return Err(malformed("PKCS#8 key of an unknown algorithm")),
             }
+        } else if let Ok(sec1) = EcPrivateKey::from_der(der) {
+            let curve = match sec1.parameters.and_then(|p| p.named_curve()) {
+                Some(curve_oid) => EcCurve::from_oid(curve_oid),
+                None => EcCurve::from_private_key_len(sec1.private_key.len()),
+            }
+            .ok_or(KeyParseError::UnknownCurve)?;
+            let pair = EcdsaKeyPair::from_private_key_der(curve.signing_algorithm(), der)
+                .map_err(malformed)?;
+            KeyPair::Ecdsa(pair, curve)
+        } else if RsaPrivateKey::<UintRef<'_>>::from_der(der).is_ok() {
+            rsa_private_key_bits(der)?;
+            KeyPair::Rsa(RsaKeyPair::from_der(der).map_err(malformed)?)
+        } else {
+            return Err(malformed("not a DER private key"));
         };
         Self::from_pair(pair)
     }
@@ -541,16 +580,22 @@ impl SigningKey {
     }
 }
 
-fn rsa_from_pkcs1(der: &[u8]) -> Result<KeyPair, KeyParseError> {
-    check_rsa_private_size(der)?;
-    Ok(KeyPair::Rsa(RsaKeyPair::from_der(der).map_err(malformed)?))
+/// The modulus size of a PKCS#1 RSAPrivateKey, checked against [`RSA_BITS`] before aws-lc
+/// sees the key, so a too-small key is named as such rather than as malformed.
+fn rsa_private_key_bits(pkcs1: &[u8]) -> Result<usize, KeyParseError> {
+    let key = RsaPrivateKey::<UintRef<'_>>::from_der(pkcs1)
+        .map_err(|_| malformed("malformed RSA private key"))?;
+    match uint_bits(key.modulus) {
+        bits if RSA_BITS.contains(&bits) => Ok(bits),
+        bits => Err(KeyParseError::UnsupportedRsaSize(bits)),
+    }
 }
 
-fn check_rsa_private_size(pkcs1: &[u8]) -> Result<(), KeyParseError> {
-    match der::rsa_private_key_bits(pkcs1) {
-        Some(bits) if !RSA_BITS.contains(&bits) => Err(KeyParseError::UnsupportedRsaSize(bits)),
-        Some(_) => Ok(()),
-        None => Err(malformed("malformed RSA private key")),
+/// Significant bits of a non-negative INTEGER (`UintRef` strips leading zero bytes).
+fn uint_bits(value: UintRef<'_>) -> usize {
+    match value.as_bytes().first() {
+        Some(&top) => value.as_bytes().len() * 8 - top.leading_zeros() as usize,
+        None => 0,
     }
 }
 
@@ -661,7 +706,11 @@ pub(crate) mod tests {
 
     /// PKCS#1 RSAPrivateKey / SEC1 ECPrivateKey: the OCTET STRING inside PKCS#8.
     fn inner_private_key(pkcs8: &[u8]) -> Vec<u8> {
-        der::parse_pkcs8(pkcs8).unwrap().1.to_vec()
+        PrivateKeyInfoRef::from_der(pkcs8)
+            .unwrap()
+            .private_key
+            .as_bytes()
+            .to_vec()
     }
 
     fn sec1_der(fixture: &Fixture) -> Vec<u8> {
@@ -760,15 +809,14 @@ pub(crate) mod tests {
     fn ec_sec1_without_curve_parameters_infers_curve_from_length() {
         for curve in [EcCurve::P256, EcCurve::P384, EcCurve::P521] {
             let fixture = ec_fixture(curve);
-            let scalar = der::parse_sec1(&sec1_der(&fixture))
-                .unwrap()
-                .private_key
-                .to_vec();
-            let mut body = Vec::new();
-            der::write(der::TAG_INTEGER, &[1], &mut body);
-            der::write(der::TAG_OCTET_STRING, &scalar, &mut body);
-            let mut bare = Vec::new();
-            der::write(der::TAG_SEQUENCE, &body, &mut bare);
+            let sec1 = sec1_der(&fixture);
+            let bare = EcPrivateKey {
+                private_key: EcPrivateKey::from_der(&sec1).unwrap().private_key,
+                parameters: None,
+                public_key: None,
+            }
+            .to_der()
+            .unwrap();
 
             let key = SigningKey::from_pem(pem_block("EC PRIVATE KEY", &bare).as_bytes())
                 .unwrap_or_else(|e| panic!("{curve:?}: {e}"));
@@ -859,28 +907,44 @@ pub(crate) mod tests {
 
     /// SEC1 ECPrivateKey on P-224 (1.3.132.0.33): a valid key on a curve we refuse.
     fn p224_sec1() -> Vec<u8> {
-        let mut body = Vec::new();
-        der::write(der::TAG_INTEGER, &[1], &mut body);
-        der::write(der::TAG_OCTET_STRING, &[0x11; 28], &mut body);
-        let mut curve = Vec::new();
-        der::write(der::TAG_OID, &[0x2B, 0x81, 0x04, 0x00, 0x21], &mut curve);
-        der::write(der::TAG_CONTEXT_0, &curve, &mut body);
-        let mut out = Vec::new();
-        der::write(der::TAG_SEQUENCE, &body, &mut out);
-        out
+        EcPrivateKey {
+            private_key: &[0x11; 28],
+            parameters: Some(sec1::EcParameters::NamedCurve(
+                ObjectIdentifier::new_unwrap("1.3.132.0.33"),
+            )),
+            public_key: None,
+        }
+        .to_der()
+        .unwrap()
     }
 
-    /// PKCS#1 RSAPrivateKey whose modulus has 1024 bits (the rest does not matter: size is checked first).
+    /// PKCS#1 RSAPrivateKey whose modulus has 1024 bits (the other numbers do not matter:
+    /// size is checked before aws-lc sees the key).
     fn rsa_1024_pkcs1() -> Vec<u8> {
-        let mut body = Vec::new();
-        der::write(der::TAG_INTEGER, &[0], &mut body);
-        let mut modulus = vec![0x00, 0xC0];
+        let mut modulus = vec![0xC0];
         modulus.extend([0x01; 127]);
-        der::write(der::TAG_INTEGER, &modulus, &mut body);
-        der::write(der::TAG_INTEGER, &[1, 0, 1], &mut body);
-        let mut out = Vec::new();
-        der::write(der::TAG_SEQUENCE, &body, &mut out);
-        out
+        let modulus = UintRef::new(&modulus).unwrap();
+        let one = UintRef::new(&[1]).unwrap();
+        RsaPrivateKey {
+            modulus,
+            public_exponent: UintRef::new(&[1, 0, 1]).unwrap(),
+            private_exponent: one,
+            prime1: one,
+            prime2: one,
+            exponent1: one,
+            exponent2: one,
+            coefficient: one,
+            other_prime_infos: None,
+        }
+        .to_der()
+        .unwrap()
+    }
+
+    #[test]
+    fn rsa_modulus_bits_ignore_the_sign_byte() {
+        assert_eq!(uint_bits(UintRef::new(&[0x00, 0x80, 0x01]).unwrap()), 16);
+        assert_eq!(uint_bits(UintRef::new(&[0x01, 0x00]).unwrap()), 9);
+        assert_eq!(uint_bits(UintRef::new(&[0x00]).unwrap()), 0);
     }
 
     #[test]

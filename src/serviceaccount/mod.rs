@@ -2,7 +2,6 @@
 //! constants (spec §1) the other components share.
 
 pub mod authenticator;
-mod der;
 pub mod jwt;
 pub mod keys;
 
