@@ -527,7 +527,7 @@ fn apply_merge_patch(original: &Value, patch: &Value) -> Result<Value, PatchErro
 
 /// How a strategic merge patch treats a list (`patchStrategy` / `patchMergeKey` tags).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum SmpList {
+pub(crate) enum SmpList {
     /// No strategy: the patch list replaces the list.
     Replace,
     /// `patchStrategy:"merge" patchMergeKey:"<key>"`: objects merged by the key.
@@ -538,7 +538,7 @@ enum SmpList {
 
 /// How server-side apply treats a field (`listType`, `listMapKey`, `mapType` markers).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum ApplyShape {
+pub(crate) enum ApplyShape {
     /// Objects are merged field by field, lists are atomic.
     Default,
     /// `+mapType=atomic` / `+listType=atomic`: replaced and owned as a whole.
@@ -550,9 +550,9 @@ enum ApplyShape {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct FieldRule {
-    smp: SmpList,
-    apply: ApplyShape,
+pub(crate) struct FieldRule {
+    pub(crate) smp: SmpList,
+    pub(crate) apply: ApplyShape,
 }
 
 const DEFAULT_RULE: FieldRule = FieldRule {
@@ -578,7 +578,7 @@ const fn keyed(key: &'static str, apply_keys: &'static [&'static str]) -> FieldR
 
 /// The rule for the field at `path` (field names from the object root; list items are skipped,
 /// so `spec.containers.env` is the env list of every container).
-fn field_rule(kind: &str, path: &[&str]) -> FieldRule {
+pub(crate) fn field_rule(kind: &str, path: &[&str]) -> FieldRule {
     match path {
         ["metadata", "ownerReferences"] => keyed("uid", &["uid"]),
         ["metadata", "finalizers"] => SET_RULE,
@@ -602,7 +602,7 @@ fn field_rule(kind: &str, path: &[&str]) -> FieldRule {
     }
 }
 
-fn pod_field_rule(path: &[&str]) -> FieldRule {
+pub(crate) fn pod_field_rule(path: &[&str]) -> FieldRule {
     match path {
         ["spec", "containers" | "initContainers" | "ephemeralContainers"] => {
             keyed("name", &["name"])
@@ -625,7 +625,7 @@ fn pod_field_rule(path: &[&str]) -> FieldRule {
     }
 }
 
-fn container_field_rule(path: &[&str]) -> FieldRule {
+pub(crate) fn container_field_rule(path: &[&str]) -> FieldRule {
     match path {
         ["env"] => keyed("name", &["name"]),
         ["ports"] => keyed("containerPort", &["containerPort", "protocol"]),
@@ -642,11 +642,11 @@ fn container_field_rule(path: &[&str]) -> FieldRule {
 }
 
 /// OpenAPI defaults of list-map key fields, used when an item leaves the key out.
-fn key_default(key: &str) -> Option<Value> {
+pub(crate) fn key_default(key: &str) -> Option<Value> {
     (key == "protocol").then(|| Value::String("TCP".to_string()))
 }
 
-fn rule_at(kind: &str, names: &[String]) -> FieldRule {
+pub(crate) fn rule_at(kind: &str, names: &[String]) -> FieldRule {
     let names: Vec<&str> = names.iter().map(String::as_str).collect();
     field_rule(kind, &names)
 }
