@@ -43,7 +43,6 @@ fn operation_group_version(resource: &ResourceInfo) -> String {
     )
 }
 
-
 fn query_param(name: &str, description: &str, kind: &str) -> Value {
     json!({
         "name": name,
@@ -389,4 +388,3 @@ pub(super) fn add_resource_paths(
         );
     }
 }
-

@@ -215,8 +215,7 @@ fn upstream_v3_forms(schemas: &mut Map<String, Value>) {
         ),
     ];
     for (name, form) in forms {
-        if let (Some(Value::Object(schema)), Value::Object(form)) = (schemas.get_mut(name), form)
-        {
+        if let (Some(Value::Object(schema)), Value::Object(form)) = (schemas.get_mut(name), form) {
             schema.remove("x-kubernetes-int-or-string");
             schema.extend(form);
         }
