@@ -202,8 +202,8 @@ async fn route_request(
             openapi::OPENAPI_V2_CONTENT_TYPE,
         )),
         Route::OpenApiRoot => Ok(json_response(StatusCode::OK, &openapi::openapi_v3_root())),
-        Route::OpenApiDocument(path) => openapi::openapi_v3_document(&path)
-            .map(|doc| json_response(StatusCode::OK, &doc))
+        Route::OpenApiDocument(path) => openapi::openapi_v3_document_bytes(&path)
+            .map(|body| bytes_response(StatusCode::OK, body, "application/json"))
             .ok_or_else(not_found_path),
         Route::NotFound => Err(not_found_path()),
         Route::Resource(path) => handlers::dispatch(state, &ctx, &path, body).await,

@@ -533,6 +533,31 @@ fn auth_whoami_names_the_admin() {
 }
 
 #[test]
+fn explain_prints_upstream_field_descriptions() {
+    for bin in kubectl_binaries() {
+        let server = ServeProcess::start(&[]);
+        let out = ok(
+            &kubectl(
+                &bin,
+                &server.kubeconfig,
+                &["explain", "pod.spec.serviceAccountName"],
+                None,
+            ),
+            "explain",
+        );
+        // kubectl wraps the description; compare it with the line breaks folded.
+        let text = out.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(
+            text.contains(
+                "ServiceAccountName is the name of the ServiceAccount to use to run this pod"
+            ),
+            "{}: {out}",
+            bin.display()
+        );
+    }
+}
+
+#[test]
 fn get_watch_streams_new_objects() {
     for bin in kubectl_binaries() {
         let server = ServeProcess::start(&[]);

@@ -11,10 +11,9 @@
 //! One module per job: [`json_patch`], [`merge_patch`], [`strategic_merge`], [`apply`]
 //! (server-side apply) and [`managed_fields`] (the `managedFields` entries, and the `Update`
 //! entry every other write records through [`record_update`]), over the per-kind list rules
-//! in [`field_rules`], the field sets of [`fieldpath`] and the typed view of [`typed`].
+//! in [`super::field_rules`], the field sets of [`fieldpath`] and the typed view of [`typed`].
 
 mod apply;
-pub(crate) mod field_rules;
 mod fieldpath;
 mod json_patch;
 mod managed_fields;

@@ -4,7 +4,7 @@
 
 use serde_json::{Map, Value};
 
-use super::field_rules::{rule_at, SmpList};
+use super::super::field_rules::{rule_at, SmpList};
 use super::{go_format, go_json_kind, go_type_name, PatchError, GO_MAP_TYPE, GO_SLICE_TYPE};
 
 const DIRECTIVE_MARKER: &str = "$patch";

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use serde_json::{Map, Value};
 
-use super::field_rules::{key_default, rule_at, ApplyShape};
+use super::super::field_rules::{key_default, rule_at, ApplyShape};
 use super::fieldpath::{canonical_json, display_path, FieldPath, FieldSet, PathElement};
 use super::go_json_kind;
 

@@ -1,4 +1,5 @@
-//! The list and map semantics of the served kinds, for both patch styles: the struct tags of
+//! The list and map semantics of the served kinds, written once and read by both patch styles
+//! and by the OpenAPI documents: the struct tags of
 //! `k8s.io/api/core/v1` and `k8s.io/apimachinery/pkg/apis/meta/v1` (`patchStrategy`,
 //! `patchMergeKey`) and their OpenAPI markers (`listType`, `listMapKey`, `mapType`).
 
@@ -31,6 +32,9 @@ pub(crate) enum ApplyShape {
 /// How both patch styles treat one field of a kind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct FieldRule {
+    /// `patchStrategy:"merge,retainKeys"`: a union (a volume's source) whose patch names
+    /// the keys to keep (`$retainKeys`).
+    pub(crate) retain_keys: bool,
     /// The strategic merge patch strategy.
     pub(crate) smp: SmpList,
     /// The server-side apply shape.
@@ -39,16 +43,19 @@ pub(crate) struct FieldRule {
 
 /// Maps merged field by field, lists replaced.
 pub(crate) const DEFAULT_RULE: FieldRule = FieldRule {
+    retain_keys: false,
     smp: SmpList::Replace,
     apply: ApplyShape::Default,
 };
 /// A list of scalars merged as a set.
 pub(crate) const SET_RULE: FieldRule = FieldRule {
+    retain_keys: false,
     smp: SmpList::MergeSet,
     apply: ApplyShape::Set,
 };
 /// Replaced as a whole.
 pub(crate) const ATOMIC_RULE: FieldRule = FieldRule {
+    retain_keys: false,
     smp: SmpList::Replace,
     apply: ApplyShape::Atomic,
 };
@@ -56,6 +63,7 @@ pub(crate) const ATOMIC_RULE: FieldRule = FieldRule {
 /// A list merged by one key in both patch styles.
 pub(crate) const fn keyed(key: &'static str, apply_keys: &'static [&'static str]) -> FieldRule {
     FieldRule {
+        retain_keys: false,
         smp: SmpList::MergeByKey(key),
         apply: ApplyShape::Keyed(apply_keys),
     }
@@ -96,9 +104,11 @@ pub(crate) fn pod_field_rule(path: &[&str]) -> FieldRule {
         ["spec", "containers" | "initContainers" | "ephemeralContainers", rest @ ..] => {
             container_field_rule(rest)
         }
-        ["spec", "volumes" | "imagePullSecrets" | "schedulingGates" | "resourceClaims"] => {
-            keyed("name", &["name"])
-        }
+        ["spec", "volumes" | "resourceClaims"] => FieldRule {
+            retain_keys: true,
+            ..keyed("name", &["name"])
+        },
+        ["spec", "imagePullSecrets" | "schedulingGates"] => keyed("name", &["name"]),
         ["spec", "hostAliases"] => keyed("ip", &["ip"]),
         ["spec", "topologySpreadConstraints"] => {
             keyed("topologyKey", &["topologyKey", "whenUnsatisfiable"])
@@ -106,7 +116,20 @@ pub(crate) fn pod_field_rule(path: &[&str]) -> FieldRule {
         ["spec", "nodeSelector" | "tolerations" | "readinessGates"] => ATOMIC_RULE,
         ["status", "conditions"] => keyed("type", &["type"]),
         ["status", "podIPs" | "hostIPs"] => keyed("ip", &["ip"]),
-        ["status", "resourceClaimStatuses"] => keyed("name", &["name"]),
+        ["status", "resourceClaimStatuses"] => FieldRule {
+            retain_keys: true,
+            ..keyed("name", &["name"])
+        },
+        [
+            "status",
+            "containerStatuses" | "initContainerStatuses" | "ephemeralContainerStatuses",
+            "volumeMounts",
+        ] => keyed("mountPath", &["mountPath"]),
+        [
+            "status",
+            "containerStatuses" | "initContainerStatuses" | "ephemeralContainerStatuses",
+            "allocatedResourcesStatus",
+        ] => keyed("name", &["name"]),
         _ => DEFAULT_RULE,
     }
 }
@@ -120,6 +143,7 @@ pub(crate) fn container_field_rule(path: &[&str]) -> FieldRule {
         ["volumeDevices"] => keyed("devicePath", &["devicePath"]),
         // `+listType=map` without a patch strategy.
         ["resources", "claims"] => FieldRule {
+            retain_keys: false,
             smp: SmpList::Replace,
             apply: ApplyShape::Keyed(&["name"]),
         },
