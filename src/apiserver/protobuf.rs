@@ -5,19 +5,30 @@
 //! protobuf message. This module turns such a body into the JSON `Value` the JSON API would
 //! have carried, so the rest of the server only ever sees JSON.
 //!
-//! The object messages are described by a compact table per message (field number → JSON
-//! name and kind), transcribed from k8s.io/api core/v1, authentication/v1 and apimachinery
-//! meta/v1 `generated.proto`. A field number missing from the tables is never dropped: the
-//! request fails with 415 and asks for JSON instead.
+//! The messages are upstream's: `kubernetes.binpb` is the descriptor set of the
+//! `generated.proto` files of k8s.io/api (core/v1, authentication/v1,
+//! authentication/v1beta1 and v1alpha1) and k8s.io/apimachinery, built by
+//! `proto/generate.sh`. Decoding walks the wire format along those descriptors; the JSON
+//! names are the proto field names (go-to-protobuf takes them from the Go JSON tags, save
+//! the few in `JSON_NAMES`).
+//! A field number the descriptors do not know is never dropped: the request fails with 415
+//! and asks for JSON instead.
 //!
-//! Presence follows what Go's gogo-protobuf writes and what Go's JSON encoder prints:
+//! Presence follows what Go's gogo-protobuf writes and Go's JSON encoder prints:
 //! non-pointer scalars are always on the wire, so a zero value there means "unset" and is
-//! omitted (`omitempty`); pointer fields (`*bool`, `*int64`, ...) and fields without
-//! `omitempty` are written only when set, so a present `false`/`0`/`""` is kept. Non-pointer
-//! structs are always present and print as objects (`"resources": {}`); a zero `metav1.Time`
-//! prints as `null`.
+//! omitted (`omitempty`); pointer fields and fields without `omitempty` are written only when
+//! set, so a present `false`/`0`/`""` is kept. Non-pointer structs are always present and
+//! print as objects (`"resources": {}`); a zero `metav1.Time` prints as `null`. The protos do
+//! not say which Go fields are pointers, so the rule is: a field upstream does not mark
+//! `+optional` is required (no `omitempty`) and keeps its zero; an optional string is a value
+//! (`""` omitted), an optional bool or integer is a pointer (zero kept); `POINTER_STRINGS`
+//! and `OMITTED_ZEROS` list the Go fields that break that rule.
+
+use std::collections::HashSet;
+use std::sync::OnceLock;
 
 use base64::Engine as _;
+use prost_reflect::{DescriptorPool, FieldDescriptor, Kind, MessageDescriptor};
 use serde_json::{Map, Value};
 
 use super::errors::ApiError;
@@ -32,18 +43,113 @@ const MAGIC: &[u8; 4] = b"k8s\0";
 /// Seconds of Go's zero `time.Time`, which a non-gogo encoder may write for an unset time.
 const GO_ZERO_TIME_SECONDS: i64 = -62_135_596_800;
 
+/// The descriptor set of upstream's messages (see `proto/generate.sh`).
+static DESCRIPTOR_SET: &[u8] = include_bytes!("kubernetes.binpb");
+
+/// Bodies nest messages at most this deep; real objects stay far below it.
+const MAX_DEPTH: usize = 64;
+
+const META_V1: &str = "k8s.io.apimachinery.pkg.apis.meta.v1";
+const RUNTIME: &str = "k8s.io.apimachinery.pkg.runtime";
+
+/// Optional Go `*string` fields (by `Message.field`): a present `""` is kept.
+const POINTER_STRINGS: &[&str] = &[
+    "AppArmorProfile.localhostProfile",
+    "CSIVolumeSource.fsType",
+    "ClusterTrustBundleProjection.name",
+    "ClusterTrustBundleProjection.signerName",
+    "Container.restartPolicy",
+    "GRPCAction.service",
+    "HostPathVolumeSource.type",
+    "Lifecycle.stopSignal",
+    "PersistentVolumeClaimSpec.storageClassName",
+    "PersistentVolumeClaimSpec.volumeAttributesClassName",
+    "PersistentVolumeClaimSpec.volumeMode",
+    "PodDNSConfigOption.value",
+    "PodSecurityContext.fsGroupChangePolicy",
+    "PodSecurityContext.seLinuxChangePolicy",
+    "PodSecurityContext.supplementalGroupsPolicy",
+    "PodSpec.hostnameOverride",
+    "PodSpec.preemptionPolicy",
+    "PodSpec.runtimeClassName",
+    "SeccompProfile.localhostProfile",
+    "SecurityContext.procMount",
+    "TopologySpreadConstraint.nodeAffinityPolicy",
+    "TopologySpreadConstraint.nodeTaintsPolicy",
+    "TypedLocalObjectReference.apiGroup",
+    "TypedObjectReference.apiGroup",
+    "TypedObjectReference.namespace",
+    "VolumeMount.mountPropagation",
+    "VolumeMount.recursiveReadOnly",
+    "WindowsSecurityContextOptions.gmsaCredentialSpec",
+    "WindowsSecurityContextOptions.gmsaCredentialSpecName",
+    "WindowsSecurityContextOptions.runAsUserName",
+];
+
+/// Go value fields with `omitempty` that the default rule would keep (by `Message.field`):
+/// non-pointer bools and integers, and fields whose proto comment lacks `+optional`.
+const OMITTED_ZEROS: &[&str] = &[
+    "Container.stdin",
+    "Container.stdinOnce",
+    "Container.tty",
+    "ContainerPort.hostPort",
+    "EphemeralContainerCommon.stdin",
+    "EphemeralContainerCommon.stdinOnce",
+    "EphemeralContainerCommon.tty",
+    "ManagedFieldsEntry.apiVersion",
+    "ManagedFieldsEntry.fieldsType",
+    "ManagedFieldsEntry.manager",
+    "ManagedFieldsEntry.operation",
+    "ManagedFieldsEntry.subresource",
+    "NFSVolumeSource.readOnly",
+    "ObjectMeta.generation",
+    "PersistentVolumeClaimVolumeSource.readOnly",
+    "PodDNSConfigOption.name",
+    "PodSpec.hostIPC",
+    "PodSpec.hostNetwork",
+    "PodSpec.hostPID",
+    "Probe.failureThreshold",
+    "Probe.initialDelaySeconds",
+    "Probe.periodSeconds",
+    "Probe.successThreshold",
+    "Probe.timeoutSeconds",
+    "TokenReviewStatus.authenticated",
+    "VolumeMount.readOnly",
+];
+
+/// Go structs embedded with `json:",inline"`: their fields print in the parent object.
+/// go-to-protobuf names such a field after the embedded type.
+const INLINE_FIELDS: &[&str] = &[
+    "*.localObjectReference",
+    "EphemeralContainer.ephemeralContainerCommon",
+    "PersistentVolumeSpec.persistentVolumeSource",
+    "Probe.handler",
+    "Volume.volumeSource",
+];
+
+/// Fields whose Go JSON name differs from the proto name go-to-protobuf gave them.
+const JSON_NAMES: &[(&str, &str)] = &[("BoundObjectReference.uID", "uid")];
+
+/// Top-level fields read and dropped on purpose: a Pod's status, which create resets.
+const SKIPPED_TOP_LEVEL: &[&str] = &["Pod.status"];
+
 /// Decodes a `application/vnd.kubernetes.protobuf` body: the 4-byte magic `k8s\0`, then a
-/// `runtime.Unknown` {typeMeta (1): {apiVersion (1), kind (2)}, raw (2): bytes, contentEncoding (3), contentType (4)},
-/// whose `raw` is the object's protobuf message. Returns the object as the JSON `Value` the JSON API would carry
-/// (apiVersion and kind from typeMeta; field names and shapes exactly as the Kubernetes JSON encoding:
-/// camelCase, base64 strings for bytes fields such as Secret.data, RFC3339 strings for Time, int-or-string, Quantity strings, maps).
+/// `runtime.Unknown` {typeMeta: {apiVersion, kind}, raw, contentEncoding, contentType} whose
+/// `raw` is the object's protobuf message. Returns the object as the JSON `Value` the JSON API
+/// would carry (apiVersion and kind from typeMeta; field names and shapes exactly as the
+/// Kubernetes JSON encoding: camelCase, base64 strings for bytes fields such as Secret.data,
+/// RFC3339 strings for Time, int-or-string, Quantity strings, maps).
+///
+/// Every kind of k8s.io/api core/v1 and authentication/v1 decodes (TokenRequest and
+/// TokenReview included), whatever endpoint serves it.
 ///
 /// Errors: 400 BadRequest for a body that is not well-formed protobuf or names another kind or
 /// API version than the endpoint's; 415 UnsupportedMediaType for a kind or field this decoder
 /// does not know (the caller should resend as JSON). A Pod's `status` is skipped: the server
 /// resets it on create.
 pub fn decode_object(body: &[u8], resource: &ResourceInfo) -> Result<Value, ApiError> {
-    let envelope = decode_envelope(body).map_err(|e| e.into_api_error(resource))?;
+    let schema = Schema::get()?;
+    let envelope = decode_envelope(schema, body).map_err(|e| e.into_api_error(resource))?;
 
     if !envelope.content_encoding.is_empty() {
         return Err(ApiError::new(
@@ -90,7 +196,7 @@ pub fn decode_object(body: &[u8], resource: &ResourceInfo) -> Result<Value, ApiE
         )));
     }
 
-    let Some(schema) = schema_for_kind(resource.kind) else {
+    let Some(message) = schema.object_message(resource) else {
         return Err(ApiError::new(
             415,
             "UnsupportedMediaType",
@@ -104,24 +210,150 @@ pub fn decode_object(body: &[u8], resource: &ResourceInfo) -> Result<Value, ApiE
     let mut object = Map::new();
     object.insert("kind".into(), Value::String(kind));
     object.insert("apiVersion".into(), Value::String(api_version));
-    let mut decoder = Decoder { path: Vec::new() };
+    let mut decoder = Decoder {
+        schema,
+        path: Vec::new(),
+    };
     decoder
-        .decode_message(envelope.raw, schema, &mut object)
+        .decode_message(envelope.raw, &message, &mut object)
         .map_err(|e| e.into_api_error(resource))?;
     Ok(Value::Object(object))
 }
 
-/// The schema of the object message for a served kind.
-fn schema_for_kind(kind: &str) -> Option<&'static Message> {
-    match kind {
-        "Namespace" => Some(&NAMESPACE),
-        "ServiceAccount" => Some(&SERVICE_ACCOUNT),
-        "Secret" => Some(&SECRET),
-        "ConfigMap" => Some(&CONFIG_MAP),
-        "Pod" => Some(&POD),
-        "SelfSubjectReview" => Some(&SELF_SUBJECT_REVIEW),
-        _ => None,
+// ---------------------------------------------------------------------------------------------
+// Schema: upstream's descriptors and the Go facts they lack
+
+/// The descriptor pool, and the fields upstream marks required (no `+optional`).
+struct Schema {
+    pool: DescriptorPool,
+    /// Full names (`k8s.io.api.core.v1.Container.name`) of fields without `+optional`.
+    required: HashSet<String>,
+}
+
+impl Schema {
+    /// The schema built from the embedded descriptor set, once.
+    fn get() -> Result<&'static Schema, ApiError> {
+        static SCHEMA: OnceLock<Result<Schema, String>> = OnceLock::new();
+        SCHEMA
+            .get_or_init(Schema::load)
+            .as_ref()
+            .map_err(|e| ApiError::internal(format!("protobuf descriptor set: {e}")))
     }
+
+    fn load() -> Result<Schema, String> {
+        let pool = DescriptorPool::decode(DESCRIPTOR_SET).map_err(|e| e.to_string())?;
+        let mut required = HashSet::new();
+        for file in pool.files() {
+            let proto = file.file_descriptor_proto();
+            let Some(info) = &proto.source_code_info else {
+                continue;
+            };
+            // Paths [4, message, 2, field] locate a top-level message's field.
+            for location in &info.location {
+                let [4, message, 2, field] = location.path[..] else {
+                    continue;
+                };
+                let marked_optional = location
+                    .leading_comments
+                    .as_deref()
+                    .is_some_and(|c| c.contains("+optional"));
+                if marked_optional {
+                    continue;
+                }
+                let message = usize::try_from(message)
+                    .ok()
+                    .and_then(|i| proto.message_type.get(i));
+                let field =
+                    message.and_then(|m| usize::try_from(field).ok().and_then(|i| m.field.get(i)));
+                if let (Some(message), Some(field)) = (message, field) {
+                    required.insert(format!(
+                        "{}.{}.{}",
+                        proto.package(),
+                        message.name(),
+                        field.name()
+                    ));
+                }
+            }
+        }
+        Ok(Schema { pool, required })
+    }
+
+    /// The message of a kind: `k8s.io.api.<group>.<version>.<Kind>`, the group's first label
+    /// (`core` for the core group).
+    fn object_message(&self, resource: &ResourceInfo) -> Option<MessageDescriptor> {
+        let group = resource.group.split('.').next().unwrap_or_default();
+        let group = if group.is_empty() { "core" } else { group };
+        self.pool.get_message_by_name(&format!(
+            "k8s.io.api.{group}.{}.{}",
+            resource.version, resource.kind
+        ))
+    }
+
+    /// Whether a present zero scalar prints (Go pointer or no `omitempty`) or is omitted.
+    fn keeps_zero(&self, field: &FieldDescriptor) -> bool {
+        let key = field_key(field);
+        if OMITTED_ZEROS.contains(&key.as_str()) {
+            return false;
+        }
+        if self.required.contains(field.full_name()) {
+            return true;
+        }
+        match field.kind() {
+            Kind::String | Kind::Bytes => POINTER_STRINGS.contains(&key.as_str()),
+            _ => true,
+        }
+    }
+}
+
+/// `Message.field`, as the Go-fact lists name a field.
+fn field_key(field: &FieldDescriptor) -> String {
+    format!("{}.{}", field.parent_message().name(), field.name())
+}
+
+/// The field's name in the JSON encoding.
+fn json_name(field: &FieldDescriptor) -> &str {
+    let key = field_key(field);
+    JSON_NAMES
+        .iter()
+        .find(|(proto, _)| *proto == key)
+        .map_or(field.name(), |(_, json)| json)
+}
+
+fn is_inline(field: &FieldDescriptor) -> bool {
+    let key = field_key(field);
+    let any = format!("*.{}", field.name());
+    INLINE_FIELDS.contains(&key.as_str()) || INLINE_FIELDS.contains(&any.as_str())
+}
+
+/// apimachinery types with a JSON form of their own (Go `MarshalJSON`, or a named slice).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Special {
+    /// `metav1.Time` → RFC 3339 seconds, zero → `null`.
+    Time,
+    /// `metav1.MicroTime` → RFC 3339 with microseconds, zero → `null`.
+    MicroTime,
+    /// `resource.Quantity` → its string.
+    Quantity,
+    /// `intstr.IntOrString` → number or string.
+    IntOrString,
+    /// `metav1.FieldsV1` and `runtime.RawExtension` → the JSON document they carry.
+    RawJson,
+    /// `authentication/v1.ExtraValue` (`[]string`) → array.
+    StringList,
+}
+
+fn special(message: &MessageDescriptor) -> Option<Special> {
+    let name = message.full_name();
+    let (package, local) = name.rsplit_once('.')?;
+    Some(match (package, local) {
+        (META_V1, "Time") => Special::Time,
+        (META_V1, "MicroTime") => Special::MicroTime,
+        ("k8s.io.apimachinery.pkg.api.resource", "Quantity") => Special::Quantity,
+        ("k8s.io.apimachinery.pkg.util.intstr", "IntOrString") => Special::IntOrString,
+        (META_V1, "FieldsV1") | (RUNTIME, "RawExtension") => Special::RawJson,
+        ("k8s.io.api.authentication.v1", "ExtraValue") => Special::StringList,
+        _ => return None,
+    })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -133,11 +365,11 @@ enum DecodeError {
     /// Not well-formed: truncated, bad varint, wrong wire type, invalid UTF-8 ...
     #[error("{0}")]
     Garbled(String),
-    /// Well-formed, but uses a field this decoder has no table entry for.
+    /// Well-formed, but uses a field number upstream's message does not have.
     #[error("field number {number} of {message} at {path}")]
     UnknownField {
         number: u32,
-        message: &'static str,
+        message: String,
         path: String,
     },
 }
@@ -304,6 +536,8 @@ fn utf8<'a>(bytes: &'a [u8], what: &str) -> Result<&'a str, DecodeError> {
 }
 
 // ---------------------------------------------------------------------------------------------
+
+// ---------------------------------------------------------------------------------------------
 // The runtime.Unknown envelope
 
 struct Envelope<'a> {
@@ -314,7 +548,7 @@ struct Envelope<'a> {
     content_type: String,
 }
 
-fn decode_envelope(body: &[u8]) -> Result<Envelope<'_>, DecodeError> {
+fn decode_envelope<'a>(schema: &Schema, body: &'a [u8]) -> Result<Envelope<'a>, DecodeError> {
     if body.is_empty() {
         return Err(garbled("empty body"));
     }
@@ -324,6 +558,10 @@ fn decode_envelope(body: &[u8]) -> Result<Envelope<'_>, DecodeError> {
             MAGIC
         )));
     };
+    let unknown = schema
+        .pool
+        .get_message_by_name(&format!("{RUNTIME}.Unknown"))
+        .ok_or_else(|| garbled("no runtime.Unknown in the descriptor set"))?;
     let mut envelope = Envelope {
         api_version: String::new(),
         kind: String::new(),
@@ -333,31 +571,34 @@ fn decode_envelope(body: &[u8]) -> Result<Envelope<'_>, DecodeError> {
     };
     let mut reader = WireReader::new(rest);
     while let Some((number, value)) = reader.next_field()? {
-        match number {
-            1 => {
-                let mut type_meta = WireReader::new(expect_bytes(value, "typeMeta")?);
-                while let Some((number, value)) = type_meta.next_field()? {
-                    match number {
-                        1 => {
-                            envelope.api_version =
-                                utf8(expect_bytes(value, "apiVersion")?, "apiVersion")?.to_string()
-                        }
-                        2 => {
-                            envelope.kind = utf8(expect_bytes(value, "kind")?, "kind")?.to_string()
-                        }
-                        // Like upstream, envelope fields beyond these carry nothing of the object.
-                        _ => {}
-                    }
-                }
+        // Like upstream, envelope fields beyond these carry nothing of the object.
+        let Some(field) = unknown.get_field(number) else {
+            continue;
+        };
+        let name = field.name();
+        match (name, field.kind()) {
+            ("raw", _) => envelope.raw = expect_bytes(value, name)?,
+            ("contentEncoding", _) => {
+                envelope.content_encoding = utf8(expect_bytes(value, name)?, name)?.to_string()
             }
-            2 => envelope.raw = expect_bytes(value, "raw")?,
-            3 => {
-                envelope.content_encoding =
-                    utf8(expect_bytes(value, "contentEncoding")?, "contentEncoding")?.to_string()
+            ("contentType", _) => {
+                envelope.content_type = utf8(expect_bytes(value, name)?, name)?.to_string()
             }
-            4 => {
-                envelope.content_type =
-                    utf8(expect_bytes(value, "contentType")?, "contentType")?.to_string()
+            ("typeMeta", Kind::Message(type_meta)) => {
+                let mut decoder = Decoder {
+                    schema,
+                    path: Vec::new(),
+                };
+                let mut out = Map::new();
+                decoder.decode_message(expect_bytes(value, name)?, &type_meta, &mut out)?;
+                let text = |key: &str| {
+                    out.get(key)
+                        .and_then(Value::as_str)
+                        .unwrap_or_default()
+                        .to_string()
+                };
+                envelope.api_version = text("apiVersion");
+                envelope.kind = text("kind");
             }
             _ => {}
         }
@@ -366,1144 +607,15 @@ fn decode_envelope(body: &[u8]) -> Result<Envelope<'_>, DecodeError> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Schema
+// Messages → JSON
 
-/// How one field's wire value becomes JSON.
-#[derive(Clone, Copy)]
-enum Kind {
-    Str,
-    Bool,
-    Int32,
-    Int64,
-    /// `metav1.Time` {seconds (1), nanos (2)} → RFC 3339 string, empty → `null`.
-    Time,
-    /// `resource.Quantity` {string (1)} → string.
-    Quantity,
-    /// `intstr.IntOrString` {type (1), intVal (2), strVal (3)} → number or string.
-    IntOrString,
-    /// `metav1.FieldsV1` {Raw (1)} → the raw JSON it holds.
-    FieldsV1,
-    /// A nested message → object.
-    Msg(&'static Message),
-    /// An embedded Go struct whose fields JSON inlines into the parent (`json:",inline"`).
-    Inline(&'static Message),
-    /// `map<string, string>`
-    MapStr,
-    /// `map<string, bytes>` → values base64.
-    MapBytes,
-    /// `map<string, Quantity>`
-    MapQuantity,
-    /// `map<string, ExtraValue>` (authentication UserInfo.extra) → values are string arrays.
-    MapExtra,
-    /// Read and dropped on purpose (a Pod's status, which create resets).
-    Skip,
-}
-
-/// One field of a message.
-#[derive(Clone, Copy)]
-struct Field {
-    number: u32,
-    json: &'static str,
-    kind: Kind,
-    repeated: bool,
-    /// Keep a present zero value: the Go field is a pointer or has no `omitempty`.
-    keep_zero: bool,
-}
-
-/// One protobuf message: its name (for error messages) and its fields.
-struct Message {
-    name: &'static str,
-    fields: &'static [Field],
-}
-
-impl Message {
-    fn field(&self, number: u32) -> Option<&Field> {
-        self.fields.iter().find(|f| f.number == number)
-    }
-}
-
-/// A non-pointer field with `omitempty`: a zero value is omitted.
-const fn opt(number: u32, json: &'static str, kind: Kind) -> Field {
-    Field {
-        number,
-        json,
-        kind,
-        repeated: false,
-        keep_zero: false,
-    }
-}
-
-/// A pointer field or one without `omitempty`: a present zero value is kept.
-const fn keep(number: u32, json: &'static str, kind: Kind) -> Field {
-    Field {
-        number,
-        json,
-        kind,
-        repeated: false,
-        keep_zero: true,
-    }
-}
-
-/// A repeated field → JSON array (absent when empty).
-const fn list(number: u32, json: &'static str, kind: Kind) -> Field {
-    Field {
-        number,
-        json,
-        kind,
-        repeated: true,
-        keep_zero: true,
-    }
-}
-
-/// An embedded struct inlined into the parent object.
-const fn inline(number: u32, message: &'static Message) -> Field {
-    Field {
-        number,
-        json: "",
-        kind: Kind::Inline(message),
-        repeated: false,
-        keep_zero: true,
-    }
-}
-
-use Kind::{
-    Bool, FieldsV1, Int32, Int64, IntOrString, MapBytes, MapExtra, MapQuantity, MapStr, Msg,
-    Quantity, Skip, Str, Time,
-};
-
-// --- apimachinery meta/v1 ---
-
-static OBJECT_META: Message = Message {
-    name: "ObjectMeta",
-    fields: &[
-        opt(1, "name", Str),
-        opt(2, "generateName", Str),
-        opt(3, "namespace", Str),
-        opt(4, "selfLink", Str),
-        opt(5, "uid", Str),
-        opt(6, "resourceVersion", Str),
-        opt(7, "generation", Int64),
-        opt(8, "creationTimestamp", Time),
-        keep(9, "deletionTimestamp", Time),
-        keep(10, "deletionGracePeriodSeconds", Int64),
-        opt(11, "labels", MapStr),
-        opt(12, "annotations", MapStr),
-        list(13, "ownerReferences", Msg(&OWNER_REFERENCE)),
-        list(14, "finalizers", Str),
-        list(17, "managedFields", Msg(&MANAGED_FIELDS_ENTRY)),
-    ],
-};
-
-static OWNER_REFERENCE: Message = Message {
-    name: "OwnerReference",
-    fields: &[
-        keep(5, "apiVersion", Str),
-        keep(1, "kind", Str),
-        keep(3, "name", Str),
-        keep(4, "uid", Str),
-        keep(6, "controller", Bool),
-        keep(7, "blockOwnerDeletion", Bool),
-    ],
-};
-
-static MANAGED_FIELDS_ENTRY: Message = Message {
-    name: "ManagedFieldsEntry",
-    fields: &[
-        opt(1, "manager", Str),
-        opt(2, "operation", Str),
-        opt(3, "apiVersion", Str),
-        keep(4, "time", Time),
-        opt(6, "fieldsType", Str),
-        keep(7, "fieldsV1", FieldsV1),
-        opt(8, "subresource", Str),
-    ],
-};
-
-static LABEL_SELECTOR: Message = Message {
-    name: "LabelSelector",
-    fields: &[
-        opt(1, "matchLabels", MapStr),
-        list(2, "matchExpressions", Msg(&LABEL_SELECTOR_REQUIREMENT)),
-    ],
-};
-
-static LABEL_SELECTOR_REQUIREMENT: Message = Message {
-    name: "LabelSelectorRequirement",
-    fields: &[
-        keep(1, "key", Str),
-        keep(2, "operator", Str),
-        list(3, "values", Str),
-    ],
-};
-
-// --- core/v1: Namespace, ServiceAccount, Secret, ConfigMap ---
-
-static NAMESPACE: Message = Message {
-    name: "Namespace",
-    fields: &[
-        opt(1, "metadata", Msg(&OBJECT_META)),
-        opt(2, "spec", Msg(&NAMESPACE_SPEC)),
-        opt(3, "status", Msg(&NAMESPACE_STATUS)),
-    ],
-};
-
-static NAMESPACE_SPEC: Message = Message {
-    name: "NamespaceSpec",
-    fields: &[list(1, "finalizers", Str)],
-};
-
-static NAMESPACE_STATUS: Message = Message {
-    name: "NamespaceStatus",
-    fields: &[
-        opt(1, "phase", Str),
-        list(2, "conditions", Msg(&NAMESPACE_CONDITION)),
-    ],
-};
-
-static NAMESPACE_CONDITION: Message = Message {
-    name: "NamespaceCondition",
-    fields: &[
-        keep(1, "type", Str),
-        keep(2, "status", Str),
-        opt(4, "lastTransitionTime", Time),
-        opt(5, "reason", Str),
-        opt(6, "message", Str),
-    ],
-};
-
-static SERVICE_ACCOUNT: Message = Message {
-    name: "ServiceAccount",
-    fields: &[
-        opt(1, "metadata", Msg(&OBJECT_META)),
-        list(2, "secrets", Msg(&OBJECT_REFERENCE)),
-        list(3, "imagePullSecrets", Msg(&LOCAL_OBJECT_REFERENCE)),
-        keep(4, "automountServiceAccountToken", Bool),
-    ],
-};
-
-static OBJECT_REFERENCE: Message = Message {
-    name: "ObjectReference",
-    fields: &[
-        opt(1, "kind", Str),
-        opt(2, "namespace", Str),
-        opt(3, "name", Str),
-        opt(4, "uid", Str),
-        opt(5, "apiVersion", Str),
-        opt(6, "resourceVersion", Str),
-        opt(7, "fieldPath", Str),
-    ],
-};
-
-static LOCAL_OBJECT_REFERENCE: Message = Message {
-    name: "LocalObjectReference",
-    fields: &[opt(1, "name", Str)],
-};
-
-static SECRET: Message = Message {
-    name: "Secret",
-    fields: &[
-        opt(1, "metadata", Msg(&OBJECT_META)),
-        keep(5, "immutable", Bool),
-        opt(2, "data", MapBytes),
-        opt(4, "stringData", MapStr),
-        opt(3, "type", Str),
-    ],
-};
-
-static CONFIG_MAP: Message = Message {
-    name: "ConfigMap",
-    fields: &[
-        opt(1, "metadata", Msg(&OBJECT_META)),
-        keep(4, "immutable", Bool),
-        opt(2, "data", MapStr),
-        opt(3, "binaryData", MapBytes),
-    ],
-};
-
-// --- authentication/v1 ---
-
-static SELF_SUBJECT_REVIEW: Message = Message {
-    name: "SelfSubjectReview",
-    fields: &[
-        opt(1, "metadata", Msg(&OBJECT_META)),
-        opt(2, "status", Msg(&SELF_SUBJECT_REVIEW_STATUS)),
-    ],
-};
-
-static SELF_SUBJECT_REVIEW_STATUS: Message = Message {
-    name: "SelfSubjectReviewStatus",
-    fields: &[opt(1, "userInfo", Msg(&USER_INFO))],
-};
-
-static USER_INFO: Message = Message {
-    name: "UserInfo",
-    fields: &[
-        opt(1, "username", Str),
-        opt(2, "uid", Str),
-        list(3, "groups", Str),
-        opt(4, "extra", MapExtra),
-    ],
-};
-
-// --- core/v1: Pod ---
-
-static POD: Message = Message {
-    name: "Pod",
-    fields: &[
-        opt(1, "metadata", Msg(&OBJECT_META)),
-        opt(2, "spec", Msg(&POD_SPEC)),
-        opt(3, "status", Skip),
-    ],
-};
-
-static POD_SPEC: Message = Message {
-    name: "PodSpec",
-    fields: &[
-        list(1, "volumes", Msg(&VOLUME)),
-        list(20, "initContainers", Msg(&CONTAINER)),
-        list(2, "containers", Msg(&CONTAINER)),
-        opt(3, "restartPolicy", Str),
-        keep(4, "terminationGracePeriodSeconds", Int64),
-        keep(5, "activeDeadlineSeconds", Int64),
-        opt(6, "dnsPolicy", Str),
-        opt(7, "nodeSelector", MapStr),
-        opt(8, "serviceAccountName", Str),
-        opt(9, "serviceAccount", Str),
-        keep(21, "automountServiceAccountToken", Bool),
-        opt(10, "nodeName", Str),
-        opt(11, "hostNetwork", Bool),
-        opt(12, "hostPID", Bool),
-        opt(13, "hostIPC", Bool),
-        keep(27, "shareProcessNamespace", Bool),
-        opt(14, "securityContext", Msg(&POD_SECURITY_CONTEXT)),
-        list(15, "imagePullSecrets", Msg(&LOCAL_OBJECT_REFERENCE)),
-        opt(16, "hostname", Str),
-        opt(17, "subdomain", Str),
-        opt(18, "affinity", Msg(&AFFINITY)),
-        opt(19, "schedulerName", Str),
-        list(22, "tolerations", Msg(&TOLERATION)),
-        list(23, "hostAliases", Msg(&HOST_ALIAS)),
-        opt(24, "priorityClassName", Str),
-        keep(25, "priority", Int32),
-        opt(26, "dnsConfig", Msg(&POD_DNS_CONFIG)),
-        list(28, "readinessGates", Msg(&POD_READINESS_GATE)),
-        keep(29, "runtimeClassName", Str),
-        keep(30, "enableServiceLinks", Bool),
-        keep(31, "preemptionPolicy", Str),
-        opt(32, "overhead", MapQuantity),
-        list(
-            33,
-            "topologySpreadConstraints",
-            Msg(&TOPOLOGY_SPREAD_CONSTRAINT),
-        ),
-        keep(35, "setHostnameAsFQDN", Bool),
-        opt(36, "os", Msg(&POD_OS)),
-        keep(37, "hostUsers", Bool),
-        list(38, "schedulingGates", Msg(&POD_SCHEDULING_GATE)),
-        list(39, "resourceClaims", Msg(&POD_RESOURCE_CLAIM)),
-        opt(40, "resources", Msg(&RESOURCE_REQUIREMENTS)),
-        keep(41, "hostnameOverride", Str),
-        opt(42, "workloadRef", Msg(&WORKLOAD_REFERENCE)),
-    ],
-};
-
-static CONTAINER: Message = Message {
-    name: "Container",
-    fields: &[
-        keep(1, "name", Str),
-        opt(2, "image", Str),
-        list(3, "command", Str),
-        list(4, "args", Str),
-        opt(5, "workingDir", Str),
-        list(6, "ports", Msg(&CONTAINER_PORT)),
-        list(19, "envFrom", Msg(&ENV_FROM_SOURCE)),
-        list(7, "env", Msg(&ENV_VAR)),
-        opt(8, "resources", Msg(&RESOURCE_REQUIREMENTS)),
-        list(23, "resizePolicy", Msg(&CONTAINER_RESIZE_POLICY)),
-        keep(24, "restartPolicy", Str),
-        list(25, "restartPolicyRules", Msg(&CONTAINER_RESTART_RULE)),
-        list(9, "volumeMounts", Msg(&VOLUME_MOUNT)),
-        list(21, "volumeDevices", Msg(&VOLUME_DEVICE)),
-        opt(10, "livenessProbe", Msg(&PROBE)),
-        opt(11, "readinessProbe", Msg(&PROBE)),
-        opt(22, "startupProbe", Msg(&PROBE)),
-        opt(12, "lifecycle", Msg(&LIFECYCLE)),
-        opt(13, "terminationMessagePath", Str),
-        opt(20, "terminationMessagePolicy", Str),
-        opt(14, "imagePullPolicy", Str),
-        opt(15, "securityContext", Msg(&SECURITY_CONTEXT)),
-        opt(16, "stdin", Bool),
-        opt(17, "stdinOnce", Bool),
-        opt(18, "tty", Bool),
-    ],
-};
-
-static CONTAINER_PORT: Message = Message {
-    name: "ContainerPort",
-    fields: &[
-        opt(1, "name", Str),
-        opt(2, "hostPort", Int32),
-        keep(3, "containerPort", Int32),
-        opt(4, "protocol", Str),
-        opt(5, "hostIP", Str),
-    ],
-};
-
-static ENV_FROM_SOURCE: Message = Message {
-    name: "EnvFromSource",
-    fields: &[
-        opt(1, "prefix", Str),
-        opt(2, "configMapRef", Msg(&CONFIG_MAP_ENV_SOURCE)),
-        opt(3, "secretRef", Msg(&SECRET_ENV_SOURCE)),
-    ],
-};
-
-static CONFIG_MAP_ENV_SOURCE: Message = Message {
-    name: "ConfigMapEnvSource",
-    fields: &[
-        inline(1, &LOCAL_OBJECT_REFERENCE),
-        keep(2, "optional", Bool),
-    ],
-};
-
-static SECRET_ENV_SOURCE: Message = Message {
-    name: "SecretEnvSource",
-    fields: &[
-        inline(1, &LOCAL_OBJECT_REFERENCE),
-        keep(2, "optional", Bool),
-    ],
-};
-
-static ENV_VAR: Message = Message {
-    name: "EnvVar",
-    fields: &[
-        keep(1, "name", Str),
-        opt(2, "value", Str),
-        opt(3, "valueFrom", Msg(&ENV_VAR_SOURCE)),
-    ],
-};
-
-static ENV_VAR_SOURCE: Message = Message {
-    name: "EnvVarSource",
-    fields: &[
-        opt(1, "fieldRef", Msg(&OBJECT_FIELD_SELECTOR)),
-        opt(2, "resourceFieldRef", Msg(&RESOURCE_FIELD_SELECTOR)),
-        opt(3, "configMapKeyRef", Msg(&CONFIG_MAP_KEY_SELECTOR)),
-        opt(4, "secretKeyRef", Msg(&SECRET_KEY_SELECTOR)),
-        opt(5, "fileKeyRef", Msg(&FILE_KEY_SELECTOR)),
-    ],
-};
-
-static OBJECT_FIELD_SELECTOR: Message = Message {
-    name: "ObjectFieldSelector",
-    fields: &[opt(1, "apiVersion", Str), keep(2, "fieldPath", Str)],
-};
-
-static RESOURCE_FIELD_SELECTOR: Message = Message {
-    name: "ResourceFieldSelector",
-    fields: &[
-        opt(1, "containerName", Str),
-        keep(2, "resource", Str),
-        opt(3, "divisor", Quantity),
-    ],
-};
-
-static CONFIG_MAP_KEY_SELECTOR: Message = Message {
-    name: "ConfigMapKeySelector",
-    fields: &[
-        inline(1, &LOCAL_OBJECT_REFERENCE),
-        keep(2, "key", Str),
-        keep(3, "optional", Bool),
-    ],
-};
-
-static SECRET_KEY_SELECTOR: Message = Message {
-    name: "SecretKeySelector",
-    fields: &[
-        inline(1, &LOCAL_OBJECT_REFERENCE),
-        keep(2, "key", Str),
-        keep(3, "optional", Bool),
-    ],
-};
-
-static FILE_KEY_SELECTOR: Message = Message {
-    name: "FileKeySelector",
-    fields: &[
-        keep(1, "volumeName", Str),
-        keep(2, "path", Str),
-        keep(3, "key", Str),
-        keep(4, "optional", Bool),
-    ],
-};
-
-static RESOURCE_REQUIREMENTS: Message = Message {
-    name: "ResourceRequirements",
-    fields: &[
-        opt(1, "limits", MapQuantity),
-        opt(2, "requests", MapQuantity),
-        list(3, "claims", Msg(&RESOURCE_CLAIM)),
-    ],
-};
-
-static RESOURCE_CLAIM: Message = Message {
-    name: "ResourceClaim",
-    fields: &[keep(1, "name", Str), opt(2, "request", Str)],
-};
-
-static CONTAINER_RESIZE_POLICY: Message = Message {
-    name: "ContainerResizePolicy",
-    fields: &[keep(1, "resourceName", Str), keep(2, "restartPolicy", Str)],
-};
-
-static CONTAINER_RESTART_RULE: Message = Message {
-    name: "ContainerRestartRule",
-    fields: &[
-        keep(1, "action", Str),
-        opt(2, "exitCodes", Msg(&CONTAINER_RESTART_RULE_ON_EXIT_CODES)),
-    ],
-};
-
-static CONTAINER_RESTART_RULE_ON_EXIT_CODES: Message = Message {
-    name: "ContainerRestartRuleOnExitCodes",
-    fields: &[keep(1, "operator", Str), list(2, "values", Int32)],
-};
-
-static VOLUME_MOUNT: Message = Message {
-    name: "VolumeMount",
-    fields: &[
-        keep(1, "name", Str),
-        opt(2, "readOnly", Bool),
-        keep(7, "recursiveReadOnly", Str),
-        keep(3, "mountPath", Str),
-        opt(4, "subPath", Str),
-        keep(5, "mountPropagation", Str),
-        opt(6, "subPathExpr", Str),
-    ],
-};
-
-static VOLUME_DEVICE: Message = Message {
-    name: "VolumeDevice",
-    fields: &[keep(1, "name", Str), keep(2, "devicePath", Str)],
-};
-
-static PROBE: Message = Message {
-    name: "Probe",
-    fields: &[
-        inline(1, &PROBE_HANDLER),
-        opt(2, "initialDelaySeconds", Int32),
-        opt(3, "timeoutSeconds", Int32),
-        opt(4, "periodSeconds", Int32),
-        opt(5, "successThreshold", Int32),
-        opt(6, "failureThreshold", Int32),
-        keep(7, "terminationGracePeriodSeconds", Int64),
-    ],
-};
-
-static PROBE_HANDLER: Message = Message {
-    name: "ProbeHandler",
-    fields: &[
-        opt(1, "exec", Msg(&EXEC_ACTION)),
-        opt(2, "httpGet", Msg(&HTTP_GET_ACTION)),
-        opt(3, "tcpSocket", Msg(&TCP_SOCKET_ACTION)),
-        opt(4, "grpc", Msg(&GRPC_ACTION)),
-    ],
-};
-
-static EXEC_ACTION: Message = Message {
-    name: "ExecAction",
-    fields: &[list(1, "command", Str)],
-};
-
-static HTTP_GET_ACTION: Message = Message {
-    name: "HTTPGetAction",
-    fields: &[
-        opt(1, "path", Str),
-        keep(2, "port", IntOrString),
-        opt(3, "host", Str),
-        opt(4, "scheme", Str),
-        list(5, "httpHeaders", Msg(&HTTP_HEADER)),
-    ],
-};
-
-static HTTP_HEADER: Message = Message {
-    name: "HTTPHeader",
-    fields: &[keep(1, "name", Str), keep(2, "value", Str)],
-};
-
-static TCP_SOCKET_ACTION: Message = Message {
-    name: "TCPSocketAction",
-    fields: &[keep(1, "port", IntOrString), opt(2, "host", Str)],
-};
-
-static GRPC_ACTION: Message = Message {
-    name: "GRPCAction",
-    fields: &[keep(1, "port", Int32), keep(2, "service", Str)],
-};
-
-static LIFECYCLE: Message = Message {
-    name: "Lifecycle",
-    fields: &[
-        opt(1, "postStart", Msg(&LIFECYCLE_HANDLER)),
-        opt(2, "preStop", Msg(&LIFECYCLE_HANDLER)),
-        keep(3, "stopSignal", Str),
-    ],
-};
-
-static LIFECYCLE_HANDLER: Message = Message {
-    name: "LifecycleHandler",
-    fields: &[
-        opt(1, "exec", Msg(&EXEC_ACTION)),
-        opt(2, "httpGet", Msg(&HTTP_GET_ACTION)),
-        opt(3, "tcpSocket", Msg(&TCP_SOCKET_ACTION)),
-        opt(4, "sleep", Msg(&SLEEP_ACTION)),
-    ],
-};
-
-static SLEEP_ACTION: Message = Message {
-    name: "SleepAction",
-    fields: &[keep(1, "seconds", Int64)],
-};
-
-static SECURITY_CONTEXT: Message = Message {
-    name: "SecurityContext",
-    fields: &[
-        opt(1, "capabilities", Msg(&CAPABILITIES)),
-        keep(2, "privileged", Bool),
-        opt(3, "seLinuxOptions", Msg(&SE_LINUX_OPTIONS)),
-        opt(10, "windowsOptions", Msg(&WINDOWS_SECURITY_CONTEXT_OPTIONS)),
-        keep(4, "runAsUser", Int64),
-        keep(8, "runAsGroup", Int64),
-        keep(5, "runAsNonRoot", Bool),
-        keep(6, "readOnlyRootFilesystem", Bool),
-        keep(7, "allowPrivilegeEscalation", Bool),
-        keep(9, "procMount", Str),
-        opt(11, "seccompProfile", Msg(&SECCOMP_PROFILE)),
-        opt(12, "appArmorProfile", Msg(&APP_ARMOR_PROFILE)),
-        list(13, "ulimits", Msg(&ULIMIT)),
-    ],
-};
-
-static CAPABILITIES: Message = Message {
-    name: "Capabilities",
-    fields: &[list(1, "add", Str), list(2, "drop", Str)],
-};
-
-static SE_LINUX_OPTIONS: Message = Message {
-    name: "SELinuxOptions",
-    fields: &[
-        opt(1, "user", Str),
-        opt(2, "role", Str),
-        opt(3, "type", Str),
-        opt(4, "level", Str),
-    ],
-};
-
-static WINDOWS_SECURITY_CONTEXT_OPTIONS: Message = Message {
-    name: "WindowsSecurityContextOptions",
-    fields: &[
-        keep(1, "gmsaCredentialSpecName", Str),
-        keep(2, "gmsaCredentialSpec", Str),
-        keep(3, "runAsUserName", Str),
-        keep(4, "hostProcess", Bool),
-    ],
-};
-
-static SECCOMP_PROFILE: Message = Message {
-    name: "SeccompProfile",
-    fields: &[keep(1, "type", Str), keep(2, "localhostProfile", Str)],
-};
-
-static APP_ARMOR_PROFILE: Message = Message {
-    name: "AppArmorProfile",
-    fields: &[keep(1, "type", Str), keep(2, "localhostProfile", Str)],
-};
-
-static ULIMIT: Message = Message {
-    name: "Ulimit",
-    fields: &[
-        keep(1, "name", Str),
-        keep(2, "hard", Int64),
-        keep(3, "soft", Int64),
-    ],
-};
-
-static POD_SECURITY_CONTEXT: Message = Message {
-    name: "PodSecurityContext",
-    fields: &[
-        opt(1, "seLinuxOptions", Msg(&SE_LINUX_OPTIONS)),
-        opt(8, "windowsOptions", Msg(&WINDOWS_SECURITY_CONTEXT_OPTIONS)),
-        keep(2, "runAsUser", Int64),
-        keep(6, "runAsGroup", Int64),
-        keep(3, "runAsNonRoot", Bool),
-        list(4, "supplementalGroups", Int64),
-        keep(12, "supplementalGroupsPolicy", Str),
-        keep(5, "fsGroup", Int64),
-        list(7, "sysctls", Msg(&SYSCTL)),
-        keep(9, "fsGroupChangePolicy", Str),
-        opt(10, "seccompProfile", Msg(&SECCOMP_PROFILE)),
-        opt(11, "appArmorProfile", Msg(&APP_ARMOR_PROFILE)),
-        keep(13, "seLinuxChangePolicy", Str),
-    ],
-};
-
-static SYSCTL: Message = Message {
-    name: "Sysctl",
-    fields: &[keep(1, "name", Str), keep(2, "value", Str)],
-};
-
-static AFFINITY: Message = Message {
-    name: "Affinity",
-    fields: &[
-        opt(1, "nodeAffinity", Msg(&NODE_AFFINITY)),
-        opt(2, "podAffinity", Msg(&POD_AFFINITY)),
-        opt(3, "podAntiAffinity", Msg(&POD_ANTI_AFFINITY)),
-    ],
-};
-
-static NODE_AFFINITY: Message = Message {
-    name: "NodeAffinity",
-    fields: &[
-        opt(
-            1,
-            "requiredDuringSchedulingIgnoredDuringExecution",
-            Msg(&NODE_SELECTOR),
-        ),
-        list(
-            2,
-            "preferredDuringSchedulingIgnoredDuringExecution",
-            Msg(&PREFERRED_SCHEDULING_TERM),
-        ),
-    ],
-};
-
-static NODE_SELECTOR: Message = Message {
-    name: "NodeSelector",
-    fields: &[list(1, "nodeSelectorTerms", Msg(&NODE_SELECTOR_TERM))],
-};
-
-static NODE_SELECTOR_TERM: Message = Message {
-    name: "NodeSelectorTerm",
-    fields: &[
-        list(1, "matchExpressions", Msg(&NODE_SELECTOR_REQUIREMENT)),
-        list(2, "matchFields", Msg(&NODE_SELECTOR_REQUIREMENT)),
-    ],
-};
-
-static NODE_SELECTOR_REQUIREMENT: Message = Message {
-    name: "NodeSelectorRequirement",
-    fields: &[
-        keep(1, "key", Str),
-        keep(2, "operator", Str),
-        list(3, "values", Str),
-    ],
-};
-
-static PREFERRED_SCHEDULING_TERM: Message = Message {
-    name: "PreferredSchedulingTerm",
-    fields: &[
-        keep(1, "weight", Int32),
-        opt(2, "preference", Msg(&NODE_SELECTOR_TERM)),
-    ],
-};
-
-static POD_AFFINITY: Message = Message {
-    name: "PodAffinity",
-    fields: &[
-        list(
-            1,
-            "requiredDuringSchedulingIgnoredDuringExecution",
-            Msg(&POD_AFFINITY_TERM),
-        ),
-        list(
-            2,
-            "preferredDuringSchedulingIgnoredDuringExecution",
-            Msg(&WEIGHTED_POD_AFFINITY_TERM),
-        ),
-    ],
-};
-
-static POD_ANTI_AFFINITY: Message = Message {
-    name: "PodAntiAffinity",
-    fields: &[
-        list(
-            1,
-            "requiredDuringSchedulingIgnoredDuringExecution",
-            Msg(&POD_AFFINITY_TERM),
-        ),
-        list(
-            2,
-            "preferredDuringSchedulingIgnoredDuringExecution",
-            Msg(&WEIGHTED_POD_AFFINITY_TERM),
-        ),
-    ],
-};
-
-static POD_AFFINITY_TERM: Message = Message {
-    name: "PodAffinityTerm",
-    fields: &[
-        opt(1, "labelSelector", Msg(&LABEL_SELECTOR)),
-        list(2, "namespaces", Str),
-        keep(3, "topologyKey", Str),
-        opt(4, "namespaceSelector", Msg(&LABEL_SELECTOR)),
-        list(5, "matchLabelKeys", Str),
-        list(6, "mismatchLabelKeys", Str),
-    ],
-};
-
-static WEIGHTED_POD_AFFINITY_TERM: Message = Message {
-    name: "WeightedPodAffinityTerm",
-    fields: &[
-        keep(1, "weight", Int32),
-        opt(2, "podAffinityTerm", Msg(&POD_AFFINITY_TERM)),
-    ],
-};
-
-static TOLERATION: Message = Message {
-    name: "Toleration",
-    fields: &[
-        opt(1, "key", Str),
-        opt(2, "operator", Str),
-        opt(3, "value", Str),
-        opt(4, "effect", Str),
-        keep(5, "tolerationSeconds", Int64),
-    ],
-};
-
-static HOST_ALIAS: Message = Message {
-    name: "HostAlias",
-    fields: &[keep(1, "ip", Str), list(2, "hostnames", Str)],
-};
-
-static POD_DNS_CONFIG: Message = Message {
-    name: "PodDNSConfig",
-    fields: &[
-        list(1, "nameservers", Str),
-        list(2, "searches", Str),
-        list(3, "options", Msg(&POD_DNS_CONFIG_OPTION)),
-    ],
-};
-
-static POD_DNS_CONFIG_OPTION: Message = Message {
-    name: "PodDNSConfigOption",
-    fields: &[opt(1, "name", Str), keep(2, "value", Str)],
-};
-
-static POD_READINESS_GATE: Message = Message {
-    name: "PodReadinessGate",
-    fields: &[keep(1, "conditionType", Str)],
-};
-
-static TOPOLOGY_SPREAD_CONSTRAINT: Message = Message {
-    name: "TopologySpreadConstraint",
-    fields: &[
-        keep(1, "maxSkew", Int32),
-        keep(2, "topologyKey", Str),
-        keep(3, "whenUnsatisfiable", Str),
-        opt(4, "labelSelector", Msg(&LABEL_SELECTOR)),
-        keep(5, "minDomains", Int32),
-        keep(6, "nodeAffinityPolicy", Str),
-        keep(7, "nodeTaintsPolicy", Str),
-        list(8, "matchLabelKeys", Str),
-    ],
-};
-
-static POD_OS: Message = Message {
-    name: "PodOS",
-    fields: &[keep(1, "name", Str)],
-};
-
-static POD_SCHEDULING_GATE: Message = Message {
-    name: "PodSchedulingGate",
-    fields: &[keep(1, "name", Str)],
-};
-
-static POD_RESOURCE_CLAIM: Message = Message {
-    name: "PodResourceClaim",
-    fields: &[
-        keep(1, "name", Str),
-        keep(3, "resourceClaimName", Str),
-        keep(4, "resourceClaimTemplateName", Str),
-    ],
-};
-
-static WORKLOAD_REFERENCE: Message = Message {
-    name: "WorkloadReference",
-    fields: &[
-        keep(1, "name", Str),
-        keep(2, "podGroup", Str),
-        opt(3, "podGroupReplicaKey", Str),
-    ],
-};
-
-// --- core/v1: volumes ---
-
-static VOLUME: Message = Message {
-    name: "Volume",
-    fields: &[keep(1, "name", Str), inline(2, &VOLUME_SOURCE)],
-};
-
-/// Only the volume types in common use; the deprecated in-tree cloud and storage plugins
-/// (gcePersistentDisk, rbd, cephfs, ...) are not in the table and fail with 415.
-static VOLUME_SOURCE: Message = Message {
-    name: "VolumeSource",
-    fields: &[
-        opt(1, "hostPath", Msg(&HOST_PATH_VOLUME_SOURCE)),
-        opt(2, "emptyDir", Msg(&EMPTY_DIR_VOLUME_SOURCE)),
-        opt(6, "secret", Msg(&SECRET_VOLUME_SOURCE)),
-        opt(7, "nfs", Msg(&NFS_VOLUME_SOURCE)),
-        opt(
-            10,
-            "persistentVolumeClaim",
-            Msg(&PERSISTENT_VOLUME_CLAIM_VOLUME_SOURCE),
-        ),
-        opt(16, "downwardAPI", Msg(&DOWNWARD_API_VOLUME_SOURCE)),
-        opt(19, "configMap", Msg(&CONFIG_MAP_VOLUME_SOURCE)),
-        opt(26, "projected", Msg(&PROJECTED_VOLUME_SOURCE)),
-        opt(28, "csi", Msg(&CSI_VOLUME_SOURCE)),
-        opt(29, "ephemeral", Msg(&EPHEMERAL_VOLUME_SOURCE)),
-        opt(30, "image", Msg(&IMAGE_VOLUME_SOURCE)),
-    ],
-};
-
-static HOST_PATH_VOLUME_SOURCE: Message = Message {
-    name: "HostPathVolumeSource",
-    fields: &[keep(1, "path", Str), keep(2, "type", Str)],
-};
-
-static EMPTY_DIR_VOLUME_SOURCE: Message = Message {
-    name: "EmptyDirVolumeSource",
-    fields: &[opt(1, "medium", Str), keep(2, "sizeLimit", Quantity)],
-};
-
-static SECRET_VOLUME_SOURCE: Message = Message {
-    name: "SecretVolumeSource",
-    fields: &[
-        opt(1, "secretName", Str),
-        list(2, "items", Msg(&KEY_TO_PATH)),
-        keep(3, "defaultMode", Int32),
-        keep(4, "optional", Bool),
-    ],
-};
-
-static KEY_TO_PATH: Message = Message {
-    name: "KeyToPath",
-    fields: &[
-        keep(1, "key", Str),
-        keep(2, "path", Str),
-        keep(3, "mode", Int32),
-    ],
-};
-
-static NFS_VOLUME_SOURCE: Message = Message {
-    name: "NFSVolumeSource",
-    fields: &[
-        keep(1, "server", Str),
-        keep(2, "path", Str),
-        opt(3, "readOnly", Bool),
-    ],
-};
-
-static PERSISTENT_VOLUME_CLAIM_VOLUME_SOURCE: Message = Message {
-    name: "PersistentVolumeClaimVolumeSource",
-    fields: &[keep(1, "claimName", Str), opt(2, "readOnly", Bool)],
-};
-
-static DOWNWARD_API_VOLUME_SOURCE: Message = Message {
-    name: "DownwardAPIVolumeSource",
-    fields: &[
-        list(1, "items", Msg(&DOWNWARD_API_VOLUME_FILE)),
-        keep(2, "defaultMode", Int32),
-    ],
-};
-
-static DOWNWARD_API_VOLUME_FILE: Message = Message {
-    name: "DownwardAPIVolumeFile",
-    fields: &[
-        keep(1, "path", Str),
-        opt(2, "fieldRef", Msg(&OBJECT_FIELD_SELECTOR)),
-        opt(3, "resourceFieldRef", Msg(&RESOURCE_FIELD_SELECTOR)),
-        keep(4, "mode", Int32),
-    ],
-};
-
-static CONFIG_MAP_VOLUME_SOURCE: Message = Message {
-    name: "ConfigMapVolumeSource",
-    fields: &[
-        inline(1, &LOCAL_OBJECT_REFERENCE),
-        list(2, "items", Msg(&KEY_TO_PATH)),
-        keep(3, "defaultMode", Int32),
-        keep(4, "optional", Bool),
-    ],
-};
-
-static PROJECTED_VOLUME_SOURCE: Message = Message {
-    name: "ProjectedVolumeSource",
-    fields: &[
-        list(1, "sources", Msg(&VOLUME_PROJECTION)),
-        keep(2, "defaultMode", Int32),
-    ],
-};
-
-static VOLUME_PROJECTION: Message = Message {
-    name: "VolumeProjection",
-    fields: &[
-        opt(1, "secret", Msg(&SECRET_PROJECTION)),
-        opt(2, "downwardAPI", Msg(&DOWNWARD_API_PROJECTION)),
-        opt(3, "configMap", Msg(&CONFIG_MAP_PROJECTION)),
-        opt(
-            4,
-            "serviceAccountToken",
-            Msg(&SERVICE_ACCOUNT_TOKEN_PROJECTION),
-        ),
-        opt(
-            5,
-            "clusterTrustBundle",
-            Msg(&CLUSTER_TRUST_BUNDLE_PROJECTION),
-        ),
-        opt(6, "podCertificate", Msg(&POD_CERTIFICATE_PROJECTION)),
-    ],
-};
-
-static SECRET_PROJECTION: Message = Message {
-    name: "SecretProjection",
-    fields: &[
-        inline(1, &LOCAL_OBJECT_REFERENCE),
-        list(2, "items", Msg(&KEY_TO_PATH)),
-        keep(4, "optional", Bool),
-    ],
-};
-
-static CONFIG_MAP_PROJECTION: Message = Message {
-    name: "ConfigMapProjection",
-    fields: &[
-        inline(1, &LOCAL_OBJECT_REFERENCE),
-        list(2, "items", Msg(&KEY_TO_PATH)),
-        keep(4, "optional", Bool),
-    ],
-};
-
-static DOWNWARD_API_PROJECTION: Message = Message {
-    name: "DownwardAPIProjection",
-    fields: &[list(1, "items", Msg(&DOWNWARD_API_VOLUME_FILE))],
-};
-
-static SERVICE_ACCOUNT_TOKEN_PROJECTION: Message = Message {
-    name: "ServiceAccountTokenProjection",
-    fields: &[
-        opt(1, "audience", Str),
-        keep(2, "expirationSeconds", Int64),
-        keep(3, "path", Str),
-    ],
-};
-
-static CLUSTER_TRUST_BUNDLE_PROJECTION: Message = Message {
-    name: "ClusterTrustBundleProjection",
-    fields: &[
-        keep(1, "name", Str),
-        keep(2, "signerName", Str),
-        opt(3, "labelSelector", Msg(&LABEL_SELECTOR)),
-        keep(5, "optional", Bool),
-        keep(4, "path", Str),
-    ],
-};
-
-static POD_CERTIFICATE_PROJECTION: Message = Message {
-    name: "PodCertificateProjection",
-    fields: &[
-        keep(1, "signerName", Str),
-        keep(2, "keyType", Str),
-        keep(3, "maxExpirationSeconds", Int32),
-        opt(4, "credentialBundlePath", Str),
-        opt(5, "keyPath", Str),
-        opt(6, "certificateChainPath", Str),
-        opt(7, "userAnnotations", MapStr),
-    ],
-};
-
-static CSI_VOLUME_SOURCE: Message = Message {
-    name: "CSIVolumeSource",
-    fields: &[
-        keep(1, "driver", Str),
-        keep(2, "readOnly", Bool),
-        keep(3, "fsType", Str),
-        opt(4, "volumeAttributes", MapStr),
-        opt(5, "nodePublishSecretRef", Msg(&LOCAL_OBJECT_REFERENCE)),
-    ],
-};
-
-static EPHEMERAL_VOLUME_SOURCE: Message = Message {
-    name: "EphemeralVolumeSource",
-    fields: &[opt(
-        1,
-        "volumeClaimTemplate",
-        Msg(&PERSISTENT_VOLUME_CLAIM_TEMPLATE),
-    )],
-};
-
-static PERSISTENT_VOLUME_CLAIM_TEMPLATE: Message = Message {
-    name: "PersistentVolumeClaimTemplate",
-    fields: &[
-        opt(1, "metadata", Msg(&OBJECT_META)),
-        opt(2, "spec", Msg(&PERSISTENT_VOLUME_CLAIM_SPEC)),
-    ],
-};
-
-static PERSISTENT_VOLUME_CLAIM_SPEC: Message = Message {
-    name: "PersistentVolumeClaimSpec",
-    fields: &[
-        list(1, "accessModes", Str),
-        opt(4, "selector", Msg(&LABEL_SELECTOR)),
-        opt(2, "resources", Msg(&VOLUME_RESOURCE_REQUIREMENTS)),
-        opt(3, "volumeName", Str),
-        keep(5, "storageClassName", Str),
-        keep(6, "volumeMode", Str),
-        opt(7, "dataSource", Msg(&TYPED_LOCAL_OBJECT_REFERENCE)),
-        opt(8, "dataSourceRef", Msg(&TYPED_OBJECT_REFERENCE)),
-        keep(9, "volumeAttributesClassName", Str),
-    ],
-};
-
-static VOLUME_RESOURCE_REQUIREMENTS: Message = Message {
-    name: "VolumeResourceRequirements",
-    fields: &[
-        opt(1, "limits", MapQuantity),
-        opt(2, "requests", MapQuantity),
-    ],
-};
-
-static TYPED_LOCAL_OBJECT_REFERENCE: Message = Message {
-    name: "TypedLocalObjectReference",
-    fields: &[
-        keep(1, "apiGroup", Str),
-        keep(2, "kind", Str),
-        keep(3, "name", Str),
-    ],
-};
-
-static TYPED_OBJECT_REFERENCE: Message = Message {
-    name: "TypedObjectReference",
-    fields: &[
-        keep(1, "apiGroup", Str),
-        keep(2, "kind", Str),
-        keep(3, "name", Str),
-        keep(4, "namespace", Str),
-    ],
-};
-
-static IMAGE_VOLUME_SOURCE: Message = Message {
-    name: "ImageVolumeSource",
-    fields: &[opt(1, "reference", Str), opt(2, "pullPolicy", Str)],
-};
-
-// ---------------------------------------------------------------------------------------------
-// Decoding against the schema
-
-struct Decoder {
+struct Decoder<'s> {
+    schema: &'s Schema,
     /// JSON path of the message being decoded, for error messages.
     path: Vec<String>,
 }
 
-impl Decoder {
+impl Decoder<'_> {
     fn path_text(&self) -> String {
         if self.path.is_empty() {
             "the top level".to_string()
@@ -1515,100 +627,261 @@ impl Decoder {
     fn decode_message(
         &mut self,
         bytes: &[u8],
-        message: &'static Message,
+        message: &MessageDescriptor,
         out: &mut Map<String, Value>,
     ) -> Result<(), DecodeError> {
-        // The schema has no cycles, so recursion depth is bounded by the tables, not the body.
+        if self.path.len() > MAX_DEPTH {
+            return Err(garbled(format!(
+                "messages nest deeper than {MAX_DEPTH} levels at {}",
+                self.path_text()
+            )));
+        }
+        let top_level = self.path.is_empty();
         let mut reader = WireReader::new(bytes);
         while let Some((number, value)) = reader.next_field()? {
-            let Some(field) = message.field(number) else {
+            let Some(field) = message.get_field(number) else {
                 return Err(DecodeError::UnknownField {
                     number,
-                    message: message.name,
+                    message: message.name().to_string(),
                     path: self.path_text(),
                 });
             };
-            self.decode_field(field, value, out)?;
+            if top_level && SKIPPED_TOP_LEVEL.contains(&field_key(&field).as_str()) {
+                expect_bytes(value, field.name())?;
+                continue;
+            }
+            self.decode_field(&field, value, out)?;
         }
         Ok(())
     }
 
     fn decode_field(
         &mut self,
-        field: &Field,
+        field: &FieldDescriptor,
         value: WireValue<'_>,
         out: &mut Map<String, Value>,
     ) -> Result<(), DecodeError> {
-        let name = field.json;
-        match field.kind {
-            Kind::Skip => {
-                expect_bytes(value, name)?;
+        let name = json_name(field);
+        if field.is_map() {
+            let (key, entry) = self.decode_map_entry(field, expect_bytes(value, name)?)?;
+            let map = out
+                .entry(name.to_string())
+                .or_insert_with(|| Value::Object(Map::new()));
+            if let Value::Object(map) = map {
+                map.insert(key, entry);
             }
-            Kind::Inline(message) => {
-                let bytes = expect_bytes(value, message.name)?;
-                self.decode_message(bytes, message, out)?;
+            return Ok(());
+        }
+        if let Kind::Message(message) = field.kind() {
+            let bytes = expect_bytes(value, name)?;
+            if is_inline(field) {
+                return self.decode_message(bytes, &message, out);
             }
-            Kind::Msg(message) if field.repeated => {
-                let bytes = expect_bytes(value, name)?;
+            if let Some(special) = special(&message) {
+                let json = self.special_json(special, &message, bytes)?;
+                if field.is_list() {
+                    push_item(out, name, json);
+                } else {
+                    out.insert(name.to_string(), json);
+                }
+                return Ok(());
+            }
+            if field.is_list() {
                 let index = out.get(name).and_then(Value::as_array).map_or(0, Vec::len);
                 self.path.push(format!(".{name}[{index}]"));
                 let mut item = Map::new();
-                self.decode_message(bytes, message, &mut item)?;
+                let result = self.decode_message(bytes, &message, &mut item);
                 self.path.pop();
+                result?;
                 push_item(out, name, Value::Object(item));
-            }
-            Kind::Msg(message) => {
+            } else {
                 // A repeated occurrence of a singular message merges into the first, as in protobuf.
-                let bytes = expect_bytes(value, name)?;
                 self.path.push(format!(".{name}"));
                 let mut item = match out.remove(name) {
                     Some(Value::Object(existing)) => existing,
                     _ => Map::new(),
                 };
-                let result = self.decode_message(bytes, message, &mut item);
+                let result = self.decode_message(bytes, &message, &mut item);
                 self.path.pop();
                 result?;
                 out.insert(name.to_string(), Value::Object(item));
             }
-            Kind::MapStr | Kind::MapBytes | Kind::MapQuantity | Kind::MapExtra => {
-                let (key, entry) = decode_map_entry(field.kind, expect_bytes(value, name)?, name)?;
-                let map = out
-                    .entry(name.to_string())
-                    .or_insert_with(|| Value::Object(Map::new()));
-                if let Value::Object(map) = map {
-                    map.insert(key, entry);
-                }
-            }
-            Kind::Int32 | Kind::Int64 if field.repeated => {
-                // Repeated numbers may arrive one per field or packed into one length-delimited field.
-                match value {
-                    WireValue::Bytes(packed) => {
-                        let mut reader = WireReader::new(packed);
-                        while !reader.at_end() {
-                            let number = integer_json(field.kind, reader.varint()?);
-                            push_item(out, name, number);
-                        }
-                    }
-                    other => push_item(
-                        out,
-                        name,
-                        integer_json(field.kind, expect_varint(other, name)?),
-                    ),
-                }
-            }
-            _ => {
-                let (json, is_zero) = scalar_json(field.kind, value, name)?;
-                if field.repeated {
+            return Ok(());
+        }
+        if field.is_list() {
+            // Repeated numbers may arrive one per field or packed into one length-delimited field.
+            if let (WireValue::Bytes(packed), true) = (value, is_varint_kind(&field.kind())) {
+                let mut reader = WireReader::new(packed);
+                while !reader.at_end() {
+                    let (json, _) = scalar_json(field, WireValue::Varint(reader.varint()?))?;
                     push_item(out, name, json);
-                } else if is_zero && !field.keep_zero {
-                    out.remove(name);
-                } else {
-                    out.insert(name.to_string(), json);
                 }
+            } else {
+                push_item(out, name, scalar_json(field, value)?.0);
             }
+            return Ok(());
+        }
+        let (json, is_zero) = scalar_json(field, value)?;
+        if is_zero && !self.schema.keeps_zero(field) {
+            out.remove(name);
+        } else {
+            out.insert(name.to_string(), json);
         }
         Ok(())
     }
+
+    /// One `map<string, V>` entry {key, value}; a missing key or value is its zero value.
+    fn decode_map_entry(
+        &mut self,
+        field: &FieldDescriptor,
+        bytes: &[u8],
+    ) -> Result<(String, Value), DecodeError> {
+        let Kind::Message(entry) = field.kind() else {
+            return Err(garbled(format!("{}: a map without entries", field.name())));
+        };
+        let value_field = entry.map_entry_value_field();
+        let mut key = String::new();
+        let mut value = None;
+        let mut reader = WireReader::new(bytes);
+        while let Some((number, wire)) = reader.next_field()? {
+            if number == entry.map_entry_key_field().number() {
+                key = utf8(expect_bytes(wire, field.name())?, field.name())?.to_string();
+            } else if number == value_field.number() {
+                value = Some(self.map_value(&value_field, wire)?);
+            } else {
+                return Err(garbled(format!(
+                    "{}: unknown field {number} in a map entry",
+                    field.name()
+                )));
+            }
+        }
+        let value = match value {
+            Some(value) => value,
+            None => self.map_value(&value_field, WireValue::Bytes(&[]))?,
+        };
+        Ok((key, value))
+    }
+
+    fn map_value(
+        &mut self,
+        field: &FieldDescriptor,
+        wire: WireValue<'_>,
+    ) -> Result<Value, DecodeError> {
+        let name = field.name();
+        match field.kind() {
+            Kind::Message(message) => {
+                let bytes = expect_bytes(wire, name)?;
+                match special(&message) {
+                    Some(special) => self.special_json(special, &message, bytes),
+                    None => {
+                        let mut item = Map::new();
+                        self.decode_message(bytes, &message, &mut item)?;
+                        Ok(Value::Object(item))
+                    }
+                }
+            }
+            // An absent scalar value is its zero.
+            Kind::String | Kind::Bytes => Ok(scalar_json(field, wire)?.0),
+            _ => match wire {
+                WireValue::Bytes(&[]) => Ok(scalar_json(field, WireValue::Varint(0))?.0),
+                other => Ok(scalar_json(field, other)?.0),
+            },
+        }
+    }
+
+    /// An apimachinery type with its own JSON form, read generically and then reshaped.
+    fn special_json(
+        &mut self,
+        special: Special,
+        message: &MessageDescriptor,
+        bytes: &[u8],
+    ) -> Result<Value, DecodeError> {
+        let mut fields = Map::new();
+        let mut raw: Option<&[u8]> = None;
+        let mut reader = WireReader::new(bytes);
+        while let Some((number, value)) = reader.next_field()? {
+            let Some(field) = message.get_field(number) else {
+                return Err(garbled(format!(
+                    "unknown field {number} in a {}",
+                    message.name()
+                )));
+            };
+            let json = match field.kind() {
+                // Raw JSON documents stay bytes until parsed below.
+                Kind::Bytes => {
+                    raw = Some(expect_bytes(value, field.name())?);
+                    continue;
+                }
+                _ if field.is_list() => {
+                    let (item, _) = scalar_json(&field, value)?;
+                    let mut items = match fields.remove(field.name()) {
+                        Some(Value::Array(items)) => items,
+                        _ => Vec::new(),
+                    };
+                    items.push(item);
+                    Value::Array(items)
+                }
+                _ => scalar_json(&field, value)?.0,
+            };
+            fields.insert(field.name().to_string(), json);
+        }
+        let name = message.name();
+        let int = |key: &str| fields.get(key).and_then(Value::as_i64).unwrap_or(0);
+        Ok(match special {
+            Special::Time | Special::MicroTime => {
+                if bytes.is_empty() {
+                    return Ok(Value::Null);
+                }
+                let seconds = int("seconds");
+                if seconds == GO_ZERO_TIME_SECONDS {
+                    return Ok(Value::Null);
+                }
+                let nanos = i32::try_from(int("nanos")).unwrap_or(0);
+                let timestamp = jiff::Timestamp::new(seconds, 0)
+                    .map_err(|_| garbled(format!("{name}: time {seconds} is out of range")))?;
+                // metav1.Time drops the nanoseconds; MicroTime keeps microseconds.
+                if special == Special::Time {
+                    Value::String(timestamp.strftime("%Y-%m-%dT%H:%M:%SZ").to_string())
+                } else {
+                    let micros = nanos.clamp(0, 999_999_999) / 1000;
+                    Value::String(format!(
+                        "{}.{micros:06}Z",
+                        timestamp.strftime("%Y-%m-%dT%H:%M:%S")
+                    ))
+                }
+            }
+            Special::Quantity => Value::String(
+                fields
+                    .get("string")
+                    .and_then(Value::as_str)
+                    .unwrap_or("0")
+                    .to_string(),
+            ),
+            Special::IntOrString => match int("type") {
+                0 => Value::from(int("intVal")),
+                1 => fields
+                    .get("strVal")
+                    .cloned()
+                    .unwrap_or_else(|| Value::String(String::new())),
+                other => return Err(garbled(format!("{name}: unknown IntOrString type {other}"))),
+            },
+            Special::RawJson => match raw {
+                Some(raw) => serde_json::from_slice(raw)
+                    .map_err(|e| garbled(format!("{name}: invalid JSON in {name}: {e}")))?,
+                None => Value::Null,
+            },
+            Special::StringList => fields
+                .remove("items")
+                .unwrap_or_else(|| Value::Array(Vec::new())),
+        })
+    }
+}
+
+fn is_varint_kind(kind: &Kind) -> bool {
+    matches!(
+        kind,
+        Kind::Bool | Kind::Int32 | Kind::Int64 | Kind::Uint32 | Kind::Uint64 | Kind::Enum(_)
+    )
 }
 
 fn push_item(out: &mut Map<String, Value>, name: &str, item: Value) {
@@ -1620,182 +893,60 @@ fn push_item(out: &mut Map<String, Value>, name: &str, item: Value) {
     }
 }
 
-fn integer_json(kind: Kind, raw: u64) -> Value {
-    // Negative numbers arrive sign-extended to 64 bits; int32 keeps the low half, as Go does.
-    match kind {
-        Kind::Int32 => Value::from(raw as i32),
-        _ => Value::from(raw as i64),
-    }
-}
-
-/// A leaf value as JSON, and whether it is the type's zero value.
-fn scalar_json(kind: Kind, value: WireValue<'_>, name: &str) -> Result<(Value, bool), DecodeError> {
-    Ok(match kind {
-        Kind::Str => {
+/// A scalar field's value as JSON, and whether it is the type's zero value.
+fn scalar_json(
+    field: &FieldDescriptor,
+    value: WireValue<'_>,
+) -> Result<(Value, bool), DecodeError> {
+    let name = field.name();
+    Ok(match field.kind() {
+        Kind::String => {
             let text = utf8(expect_bytes(value, name)?, name)?;
             (Value::String(text.to_string()), text.is_empty())
+        }
+        Kind::Bytes => {
+            let bytes = expect_bytes(value, name)?;
+            (
+                Value::String(base64::engine::general_purpose::STANDARD.encode(bytes)),
+                bytes.is_empty(),
+            )
         }
         Kind::Bool => {
             let flag = expect_varint(value, name)? != 0;
             (Value::Bool(flag), !flag)
         }
-        Kind::Int32 | Kind::Int64 => {
+        // Negative numbers arrive sign-extended to 64 bits; int32 keeps the low half, as Go does.
+        Kind::Int32 => {
             let raw = expect_varint(value, name)?;
-            (integer_json(kind, raw), raw == 0)
+            (Value::from(raw as i32), raw == 0)
         }
-        Kind::Time => (time_json(expect_bytes(value, name)?, name)?, false),
-        Kind::Quantity => (quantity_json(expect_bytes(value, name)?, name)?, false),
-        Kind::IntOrString => (int_or_string_json(expect_bytes(value, name)?, name)?, false),
-        Kind::FieldsV1 => (fields_v1_json(expect_bytes(value, name)?, name)?, false),
-        // Messages, maps and skips are handled by the caller.
-        Kind::Msg(_)
-        | Kind::Inline(_)
-        | Kind::MapStr
-        | Kind::MapBytes
-        | Kind::MapQuantity
-        | Kind::MapExtra
-        | Kind::Skip => return Err(garbled(format!("{name}: not a scalar field"))),
+        Kind::Int64 => {
+            let raw = expect_varint(value, name)?;
+            (Value::from(raw as i64), raw == 0)
+        }
+        Kind::Uint32 | Kind::Uint64 => {
+            let raw = expect_varint(value, name)?;
+            (Value::from(raw), raw == 0)
+        }
+        Kind::Double => match value {
+            WireValue::Fixed64(bits) => {
+                let number = f64::from_bits(bits);
+                (Value::from(number), number == 0.0)
+            }
+            other => {
+                return Err(garbled(format!(
+                    "{name}: expected a 64-bit field, got {}",
+                    other.type_name()
+                )))
+            }
+        },
+        other => {
+            return Err(garbled(format!(
+                "{name}: field type {other:?} is not used by Kubernetes"
+            )))
+        }
     })
 }
-
-/// `metav1.Time`: seconds only (upstream drops nanos too); no bytes is Go's zero time → null.
-fn time_json(bytes: &[u8], name: &str) -> Result<Value, DecodeError> {
-    if bytes.is_empty() {
-        return Ok(Value::Null);
-    }
-    let mut seconds: i64 = 0;
-    let mut reader = WireReader::new(bytes);
-    while let Some((number, value)) = reader.next_field()? {
-        match number {
-            1 => seconds = expect_varint(value, name)? as i64,
-            2 => {
-                expect_varint(value, name)?;
-            }
-            other => return Err(garbled(format!("{name}: unknown field {other} in a Time"))),
-        }
-    }
-    if seconds == GO_ZERO_TIME_SECONDS {
-        return Ok(Value::Null);
-    }
-    let timestamp = jiff::Timestamp::from_second(seconds)
-        .map_err(|_| garbled(format!("{name}: time {seconds} is out of range")))?;
-    Ok(Value::String(
-        timestamp.strftime("%Y-%m-%dT%H:%M:%SZ").to_string(),
-    ))
-}
-
-/// `resource.Quantity`: its canonical string; an empty message is the zero quantity "0".
-fn quantity_json(bytes: &[u8], name: &str) -> Result<Value, DecodeError> {
-    let mut text = "0".to_string();
-    let mut reader = WireReader::new(bytes);
-    while let Some((number, value)) = reader.next_field()? {
-        match number {
-            1 => text = utf8(expect_bytes(value, name)?, name)?.to_string(),
-            other => {
-                return Err(garbled(format!(
-                    "{name}: unknown field {other} in a Quantity"
-                )))
-            }
-        }
-    }
-    Ok(Value::String(text))
-}
-
-/// `intstr.IntOrString`: type 0 → the int, type 1 → the string.
-fn int_or_string_json(bytes: &[u8], name: &str) -> Result<Value, DecodeError> {
-    let (mut kind, mut int_value, mut str_value) = (0u64, 0i32, String::new());
-    let mut reader = WireReader::new(bytes);
-    while let Some((number, value)) = reader.next_field()? {
-        match number {
-            1 => kind = expect_varint(value, name)?,
-            2 => int_value = expect_varint(value, name)? as i32,
-            3 => str_value = utf8(expect_bytes(value, name)?, name)?.to_string(),
-            other => {
-                return Err(garbled(format!(
-                    "{name}: unknown field {other} in an IntOrString"
-                )))
-            }
-        }
-    }
-    match kind {
-        0 => Ok(Value::from(int_value)),
-        1 => Ok(Value::String(str_value)),
-        other => Err(garbled(format!("{name}: unknown IntOrString type {other}"))),
-    }
-}
-
-/// `metav1.FieldsV1`: the JSON document it carries.
-fn fields_v1_json(bytes: &[u8], name: &str) -> Result<Value, DecodeError> {
-    let mut json = Value::Null;
-    let mut reader = WireReader::new(bytes);
-    while let Some((number, value)) = reader.next_field()? {
-        match number {
-            1 => {
-                json = serde_json::from_slice(expect_bytes(value, name)?)
-                    .map_err(|e| garbled(format!("{name}: invalid JSON in FieldsV1: {e}")))?;
-            }
-            other => {
-                return Err(garbled(format!(
-                    "{name}: unknown field {other} in FieldsV1"
-                )))
-            }
-        }
-    }
-    Ok(json)
-}
-
-/// One `map<string, V>` entry {key (1), value (2)}; a missing key or value is its zero value.
-fn decode_map_entry(kind: Kind, bytes: &[u8], name: &str) -> Result<(String, Value), DecodeError> {
-    let mut key = String::new();
-    let mut entry = match kind {
-        Kind::MapQuantity => Value::String("0".into()),
-        Kind::MapExtra => Value::Array(Vec::new()),
-        _ => Value::String(String::new()),
-    };
-    let mut reader = WireReader::new(bytes);
-    while let Some((number, value)) = reader.next_field()? {
-        match number {
-            1 => key = utf8(expect_bytes(value, name)?, name)?.to_string(),
-            2 => {
-                let bytes = expect_bytes(value, name)?;
-                entry = match kind {
-                    Kind::MapBytes => {
-                        Value::String(base64::engine::general_purpose::STANDARD.encode(bytes))
-                    }
-                    Kind::MapQuantity => quantity_json(bytes, name)?,
-                    Kind::MapExtra => extra_value_json(bytes, name)?,
-                    _ => Value::String(utf8(bytes, name)?.to_string()),
-                };
-            }
-            other => {
-                return Err(garbled(format!(
-                    "{name}: unknown field {other} in a map entry"
-                )))
-            }
-        }
-    }
-    Ok((key, entry))
-}
-
-/// `authentication/v1.ExtraValue` {items (1)} → a JSON array of strings.
-fn extra_value_json(bytes: &[u8], name: &str) -> Result<Value, DecodeError> {
-    let mut items = Vec::new();
-    let mut reader = WireReader::new(bytes);
-    while let Some((number, value)) = reader.next_field()? {
-        match number {
-            1 => items.push(Value::String(
-                utf8(expect_bytes(value, name)?, name)?.to_string(),
-            )),
-            other => {
-                return Err(garbled(format!(
-                    "{name}: unknown field {other} in ExtraValue"
-                )))
-            }
-        }
-    }
-    Ok(Value::Array(items))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -2718,7 +1869,7 @@ mod tests {
                 ],
             ),
             (
-                "deprecated volume plugin",
+                "volume plugin field inlined from VolumeSource",
                 envelope(
                     "v1",
                     "Pod",
@@ -2728,18 +1879,18 @@ mod tests {
                             1,
                             Pb::new()
                                 .str(1, "gce")
-                                .msg(2, Pb::new().msg(3, Pb::new().str(1, "pd"))),
+                                .msg(2, Pb::new().msg(99, Pb::new().str(1, "pd"))),
                         ),
                     ),
                 ),
                 &PODS,
-                &["field number 3 of VolumeSource", "at spec.volumes[0]"],
+                &["field number 99 of VolumeSource", "at spec.volumes[0]"],
             ),
             (
-                "ephemeral containers",
-                envelope("v1", "Pod", Pb::new().msg(2, Pb::new().msg(34, Pb::new()))),
+                "PodSpec field",
+                envelope("v1", "Pod", Pb::new().msg(2, Pb::new().msg(99, Pb::new()))),
                 &PODS,
-                &["field number 34 of PodSpec", "at spec"],
+                &["field number 99 of PodSpec", "at spec"],
             ),
         ];
         for (case, body, resource, fragments) in cases {
@@ -2858,39 +2009,120 @@ mod tests {
         }
     }
 
-    /// Decoding recurses along the tables, so a cycle would let a body nest without bound.
+    /// The Go facts name fields upstream's messages have, and every served kind decodes.
     #[test]
-    fn schema_has_no_cycles_and_unique_field_numbers() {
-        fn visit(message: &'static Message, stack: &mut Vec<&'static str>) {
-            assert!(!stack.contains(&message.name), "cycle through {:?}", stack);
-            let mut numbers: Vec<u32> = message.fields.iter().map(|f| f.number).collect();
-            numbers.sort_unstable();
-            numbers.dedup();
-            assert_eq!(
-                numbers.len(),
-                message.fields.len(),
-                "duplicate field number in {}",
-                message.name
+    fn go_fact_lists_name_upstream_fields_and_served_kinds_resolve() {
+        let schema = Schema::get().unwrap();
+        let renamed: Vec<&str> = JSON_NAMES.iter().map(|(proto, _)| *proto).collect();
+        let lists = [
+            renamed.as_slice(),
+            POINTER_STRINGS,
+            OMITTED_ZEROS,
+            INLINE_FIELDS,
+            SKIPPED_TOP_LEVEL,
+        ];
+        for entry in lists.iter().flat_map(|list| list.iter()) {
+            let (message, field) = entry.split_once('.').unwrap();
+            let found = schema.pool.all_messages().any(|m| {
+                (message == "*" || m.name() == message) && m.get_field_by_name(field).is_some()
+            });
+            assert!(found, "{entry} is not a field of upstream's messages");
+        }
+        for resource in crate::apiserver::kinds::ALL {
+            assert!(
+                schema.object_message(resource).is_some(),
+                "no message for {}",
+                resource.kind
             );
-            stack.push(message.name);
-            for field in message.fields {
-                if let Kind::Msg(child) | Kind::Inline(child) = field.kind {
-                    visit(child, stack);
-                }
-            }
-            stack.pop();
         }
-        for kind in [
-            "Namespace",
-            "ServiceAccount",
-            "Secret",
-            "ConfigMap",
-            "Pod",
-            "SelfSubjectReview",
-        ] {
-            let schema = schema_for_kind(kind).expect("every served kind has a schema");
-            visit(schema, &mut Vec::new());
-        }
+        // Required fields come from the absence of upstream's `+optional` marker.
+        assert!(schema
+            .required
+            .contains("k8s.io.api.core.v1.Container.name"));
+        assert!(!schema
+            .required
+            .contains("k8s.io.api.core.v1.Container.image"));
+    }
+
+    /// TokenRequest and TokenReview (authentication/v1) decode for the bound-token endpoints.
+    #[test]
+    fn token_request_and_token_review_decode() {
+        let token_requests = ResourceInfo {
+            group: "authentication.k8s.io",
+            kind: "TokenRequest",
+            plural: "tokenrequests",
+            ..SELF_SUBJECT_REVIEWS
+        };
+        let bound = Pb::new()
+            .str(1, "Pod")
+            .str(2, "v1")
+            .str(3, "p")
+            .str(4, "u-1");
+        let request = Pb::new()
+            .msg(1, object_meta("sa"))
+            .msg(2, Pb::new().str(1, "api").int(4, 3600).msg(3, bound))
+            .msg(3, Pb::new().str(1, "").msg(2, Pb::new()));
+        let decoded = decode_object(
+            &envelope("authentication.k8s.io/v1", "TokenRequest", request),
+            &token_requests,
+        )
+        .unwrap();
+        assert_eq!(
+            decoded,
+            json!({"kind":"TokenRequest","apiVersion":"authentication.k8s.io/v1",
+                   "metadata":{"name":"sa","creationTimestamp":null},
+                   "spec":{"audiences":["api"],"expirationSeconds":3600,
+                           "boundObjectRef":{"kind":"Pod","apiVersion":"v1","name":"p","uid":"u-1"}},
+                   "status":{"token":"","expirationTimestamp":null}})
+        );
+
+        let token_reviews = ResourceInfo {
+            group: "authentication.k8s.io",
+            kind: "TokenReview",
+            plural: "tokenreviews",
+            ..SELF_SUBJECT_REVIEWS
+        };
+        let review = Pb::new()
+            .msg(1, object_meta(""))
+            .msg(2, Pb::new().str(1, "jwt").str(2, "api"))
+            .msg(3, Pb::new().bool(1, false).msg(2, Pb::new()).str(3, ""));
+        let decoded = decode_object(
+            &envelope("authentication.k8s.io/v1", "TokenReview", review),
+            &token_reviews,
+        )
+        .unwrap();
+        assert_eq!(
+            decoded,
+            json!({"kind":"TokenReview","apiVersion":"authentication.k8s.io/v1",
+                   "metadata":{"creationTimestamp":null},
+                   "spec":{"token":"jwt","audiences":["api"]},
+                   "status":{"user":{}}})
+        );
+    }
+
+    /// Kinds the old tables refused now decode: ephemeral containers, deprecated volume plugins.
+    #[test]
+    fn every_core_field_decodes() {
+        let pod = Pb::new().msg(
+            2,
+            Pb::new()
+                .msg(
+                    1,
+                    Pb::new()
+                        .str(1, "gce")
+                        .msg(2, Pb::new().msg(3, Pb::new().str(1, "pd").bool(4, true))),
+                )
+                .msg(
+                    34,
+                    Pb::new().msg(1, container("dbg", "busybox")).str(2, "c1"),
+                ),
+        );
+        let decoded = decode_object(&envelope("v1", "Pod", pod), &PODS).unwrap();
+        assert_eq!(
+            decoded["spec"],
+            json!({"volumes":[{"name":"gce","gcePersistentDisk":{"pdName":"pd","readOnly":true}}],
+                   "ephemeralContainers":[{"name":"dbg","image":"busybox","targetContainerName":"c1"}]})
+        );
     }
 
     #[test]
@@ -2960,26 +2192,47 @@ mod tests {
 
     #[test]
     fn scalar_encodings_decode() {
+        let schema = Schema::get().unwrap();
+        let decode = |name: &str, message: &Pb| {
+            let descriptor = schema
+                .pool
+                .get_message_by_name(name)
+                .expect("upstream message");
+            let special = special(&descriptor).expect("a type with its own JSON form");
+            let mut decoder = Decoder {
+                schema,
+                path: Vec::new(),
+            };
+            decoder.special_json(special, &descriptor, &message.0)
+        };
+        let time = "k8s.io.apimachinery.pkg.apis.meta.v1.Time";
+        let micro_time = "k8s.io.apimachinery.pkg.apis.meta.v1.MicroTime";
+        let int_or_string = "k8s.io.apimachinery.pkg.util.intstr.IntOrString";
+        let quantity_type = "k8s.io.apimachinery.pkg.api.resource.Quantity";
         // Time: seconds only, zero time (Go's year 1) is null; IntOrString both ways.
-        let cases: &[(Kind, Pb, Value)] = &[
-            (Time, Pb::new().int(1, 0), json!("1970-01-01T00:00:00Z")),
-            (Time, Pb::new().int(1, GO_ZERO_TIME_SECONDS), Value::Null),
-            (Time, Pb::new(), Value::Null),
-            (IntOrString, Pb::new().int(1, 0).int(2, 443), json!(443)),
+        let cases: &[(&str, Pb, Value)] = &[
+            (time, Pb::new().int(1, 0), json!("1970-01-01T00:00:00Z")),
+            (time, Pb::new().int(1, GO_ZERO_TIME_SECONDS), Value::Null),
+            (time, Pb::new(), Value::Null),
             (
-                IntOrString,
+                micro_time,
+                Pb::new().int(1, 0).int(2, 1_234_567),
+                json!("1970-01-01T00:00:00.001234Z"),
+            ),
+            (int_or_string, Pb::new().int(1, 0).int(2, 443), json!(443)),
+            (
+                int_or_string,
                 Pb::new().int(1, 1).str(3, "https"),
                 json!("https"),
             ),
-            (IntOrString, Pb::new(), json!(0)),
-            (Quantity, Pb::new(), json!("0")),
-            (Quantity, quantity("1.5Gi"), json!("1.5Gi")),
+            (int_or_string, Pb::new(), json!(0)),
+            (quantity_type, Pb::new(), json!("0")),
+            (quantity_type, quantity("1.5Gi"), json!("1.5Gi")),
         ];
-        for (kind, message, expected) in cases {
-            let (json, _) = scalar_json(*kind, WireValue::Bytes(&message.0), "f").unwrap();
-            assert_eq!(&json, expected);
+        for (name, message, expected) in cases {
+            assert_eq!(&decode(name, message).unwrap(), expected, "{name}");
         }
-        assert!(scalar_json(IntOrString, WireValue::Bytes(&Pb::new().int(1, 2).0), "f").is_err());
-        assert!(scalar_json(Time, WireValue::Bytes(&Pb::new().int(1, i64::MAX).0), "f").is_err());
+        assert!(decode(int_or_string, &Pb::new().int(1, 2)).is_err());
+        assert!(decode(time, &Pb::new().int(1, i64::MAX)).is_err());
     }
 }

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Regenerates ../src/apiserver/kubernetes.binpb, the descriptor set the API server decodes
+# protobuf request bodies with, from the upstream generated.proto files below
+# (k8s.io/api and k8s.io/apimachinery v1.35, Apache-2.0; package names and import paths
+# as upstream's, taken from the k8s-rs-pb crate's copy).
+#
+# Comments are dropped except the `+optional` markers, which the decoder reads to tell a
+# required field (Go: no `omitempty`) from an optional one. Needs protoc (Debian:
+# protobuf-compiler).
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+files=(
+  k8s.io/api/core/v1/generated.proto
+  k8s.io/api/authentication/v1/generated.proto
+  k8s.io/api/authentication/v1beta1/generated.proto
+  k8s.io/api/authentication/v1alpha1/generated.proto
+  k8s.io/apimachinery/pkg/apis/meta/v1/generated.proto
+  k8s.io/apimachinery/pkg/runtime/generated.proto
+  k8s.io/apimachinery/pkg/runtime/schema/generated.proto
+  k8s.io/apimachinery/pkg/api/resource/generated.proto
+  k8s.io/apimachinery/pkg/util/intstr/generated.proto
+)
+for f in "${files[@]}"; do
+  mkdir -p "$work/$(dirname "$f")"
+  # Keep `// +optional` lines, drop every other line comment.
+  sed -E '/^[[:space:]]*\/\/[[:space:]]*\+optional[[:space:]]*$/!{/^[[:space:]]*\/\//d}' \
+    "$here/$f" >"$work/$f"
+done
+(cd "$work" && protoc --include_source_info --descriptor_set_out="$here/../src/apiserver/kubernetes.binpb" "${files[@]}")
