@@ -13,8 +13,8 @@ use tokio::net::TcpListener;
 
 use super::serviceaccount::{AccountLookup, Config};
 use super::webhook::review;
-use crate::apiserver::http::serve_tls_connection;
 use crate::names::NameGenerator;
+use crate::serving::serve_tls_connection;
 
 /// AdmissionReview bodies above this are refused (the API server sends far less).
 const MAX_REVIEW_BYTES: usize = 3 * 1024 * 1024;
@@ -59,7 +59,7 @@ pub fn tls_config(
     chain: Vec<CertificateDer<'static>>,
     key: PrivateKeyDer<'static>,
 ) -> Result<Arc<rustls::ServerConfig>, WebhookServerError> {
-    Ok(crate::apiserver::tls::server_config(chain, key)?)
+    Ok(crate::serving::server_config(chain, key)?)
 }
 
 /// What every request of the webhook needs.
@@ -201,7 +201,7 @@ mod tests {
     }
 
     async fn start() -> (std::net::SocketAddr, String) {
-        crate::apiserver::tls::install_default_crypto_provider();
+        crate::serving::install_default_crypto_provider();
         let key = rcgen::KeyPair::generate().expect("key");
         let cert = rcgen::CertificateParams::new(vec!["127.0.0.1".to_string()])
             .expect("params")
@@ -228,12 +228,11 @@ mod tests {
         let mut roots = rustls::RootCertStore::empty();
         let ca = CertificateDer::from_pem_slice(ca_pem.as_bytes()).expect("ca");
         roots.add(ca).expect("root");
-        let config =
-            rustls::ClientConfig::builder_with_provider(crate::apiserver::tls::crypto_provider())
-                .with_safe_default_protocol_versions()
-                .expect("versions")
-                .with_root_certificates(roots)
-                .with_no_client_auth();
+        let config = rustls::ClientConfig::builder_with_provider(crate::serving::crypto_provider())
+            .with_safe_default_protocol_versions()
+            .expect("versions")
+            .with_root_certificates(roots)
+            .with_no_client_auth();
         let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
         let tcp = tokio::net::TcpStream::connect(addr).await.expect("connect");
         let server_name = rustls::pki_types::ServerName::try_from("127.0.0.1").expect("name");

@@ -4,9 +4,9 @@ use futures::future::BoxFuture;
 use serde_json::Value;
 use std::sync::Arc;
 
-use super::authn::UserInfo;
 use super::errors::ApiError;
 use super::kinds::ResourceInfo;
+use crate::authn::UserInfo;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Operation {

@@ -241,7 +241,7 @@ impl PreparedComponents {
     pub(crate) fn authenticator(
         &self,
         store: Arc<Store>,
-    ) -> Arc<dyn crate::apiserver::authn::TokenAuthenticator> {
+    ) -> Arc<dyn crate::authn::TokenAuthenticator> {
         Arc::new(crate::serviceaccount::LegacyTokenAuthenticator::new(
             self.options.verification_keys.clone(),
             self.options.lookup,

@@ -13,11 +13,12 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tracing::Instrument;
 
-use super::authn::UserInfo;
 use super::errors::ApiError;
 use super::handlers;
 use super::routes::{self, Route};
 use super::{discovery, openapi, ServerState};
+use crate::authn::UserInfo;
+use crate::serving::serve_tls_connection;
 
 /// Response body: a whole buffer, or a stream of watch events.
 pub type Body = BoxBody<Bytes, Infallible>;
@@ -64,40 +65,6 @@ pub async fn serve(
     }
     connections.abort_all();
     while connections.join_next().await.is_some() {}
-}
-
-/// Completes the TLS handshake and serves HTTP/1.1 or HTTP/2 on one connection.
-pub async fn serve_tls_connection<F, Fut, B>(
-    acceptor: tokio_rustls::TlsAcceptor,
-    stream: tokio::net::TcpStream,
-    peer: std::net::SocketAddr,
-    handler: F,
-) where
-    F: Fn(Request<Incoming>) -> Fut + Send + Sync + 'static,
-    Fut: std::future::Future<Output = Response<B>> + Send + 'static,
-    B: hyper::body::Body + Send + 'static,
-    B::Data: Send,
-    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
-{
-    let tls = match acceptor.accept(stream).await {
-        Ok(tls) => tls,
-        Err(e) => {
-            tracing::debug!(%peer, error = %e, "TLS handshake failed");
-            return;
-        }
-    };
-    let service = hyper::service::service_fn(move |req| {
-        let response = handler(req);
-        async move { Ok::<_, Infallible>(response.await) }
-    });
-    let builder =
-        hyper_util::server::conn::auto::Builder::new(hyper_util::rt::TokioExecutor::new());
-    if let Err(e) = builder
-        .serve_connection(hyper_util::rt::TokioIo::new(tls), service)
-        .await
-    {
-        tracing::debug!(%peer, error = %e, "connection ended");
-    }
 }
 
 /// Everything a handler needs to know about the request besides its route.

@@ -20,7 +20,7 @@ use super::jwt::{
 };
 use super::keys::{JwtAlgorithm, PublicKey, VerifyError};
 use super::{split_username, user_info, LEGACY_ISSUER, TOKEN_DATA_KEY};
-use crate::apiserver::authn::{constant_time_eq, AuthError, AuthResult, TokenAuthenticator};
+use crate::authn::{constant_time_eq, AuthError, AuthResult, TokenAuthenticator};
 
 /// Reads the objects a token refers to (lister first, then a live GET, in the apiserver).
 pub trait ServiceAccountTokenGetter: Send + Sync {
@@ -315,7 +315,7 @@ fn unix_now() -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::apiserver::authn::{AuthenticationChain, StaticTokenAuthenticator, UserInfo};
+    use crate::authn::{AuthenticationChain, StaticTokenAuthenticator, UserInfo};
     use crate::serviceaccount::jwt::TokenGenerator;
     use crate::serviceaccount::keys::tests::{ec_fixture, rsa_fixture, signing_key};
     use crate::serviceaccount::keys::{EcCurve, SigningKey};
