@@ -8,7 +8,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use std::sync::{Arc, RwLock};
 
-use super::admission::{AdmissionPlugin, Attributes, Operation};
+use super::admission::{AdmissionOperation, AdmissionPlugin, Attributes};
 use super::errors::ApiError;
 use super::kinds::{PODS, SECRETS, SERVICE_ACCOUNTS};
 use super::store::Store;
@@ -127,9 +127,9 @@ impl AdmissionPlugin for ServiceAccountAdmission {
                 return Ok(());
             }
             let operation = match attrs.operation {
-                Operation::Create => sa_admission::Operation::Create,
-                Operation::Update => sa_admission::Operation::Update,
-                Operation::Delete => return Ok(()),
+                AdmissionOperation::Create => sa_admission::Operation::Create,
+                AdmissionOperation::Update => sa_admission::Operation::Update,
+                AdmissionOperation::Delete => return Ok(()),
             };
             let lookup = self
                 .lookup

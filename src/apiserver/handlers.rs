@@ -6,7 +6,7 @@ use http::{header, Method, Response, StatusCode};
 use serde_json::{json, Map, Value};
 use std::sync::Arc;
 
-use super::admission::{Attributes, Operation};
+use super::admission::{AdmissionOperation, Attributes};
 use super::errors::ApiError;
 use super::http::{bytes_response, json_response, read_body, Body, RequestBody, RequestContext};
 use super::kinds::{ResourceInfo, NAMESPACES};
@@ -448,7 +448,7 @@ fn attributes(
     ctx: &RequestContext,
     path: &ResourcePath,
     name: &str,
-    operation: Operation,
+    operation: AdmissionOperation,
     old: Option<Arc<Value>>,
 ) -> Attributes {
     Attributes {
@@ -584,7 +584,13 @@ async fn create_object(
         codec::normalize(resource, object)?
     };
     resource.strategy.default(&mut normalized);
-    let attrs = attributes(ctx, path, name_of(&normalized), Operation::Create, None);
+    let attrs = attributes(
+        ctx,
+        path,
+        name_of(&normalized),
+        AdmissionOperation::Create,
+        None,
+    );
     state.admission.admit(&attrs, &mut normalized).await?;
     assign_identity(state, resource, &mut normalized);
     let name = name_of(&normalized).to_string();
@@ -708,7 +714,13 @@ async fn update_object(
         codec::normalize(resource, &updated)?
     };
     resource.strategy.default(&mut normalized);
-    let attrs = attributes(ctx, path, &name, Operation::Update, Some(existing.clone()));
+    let attrs = attributes(
+        ctx,
+        path,
+        &name,
+        AdmissionOperation::Update,
+        Some(existing.clone()),
+    );
     state.admission.admit(&attrs, &mut normalized).await?;
     // Defaulting runs again for what admission added (a token volume's defaultMode), as
     // a real server's storage round trip does.
@@ -889,7 +901,13 @@ async fn delete_object(
         .store
         .get(resource, namespace, name)
         .ok_or_else(|| ApiError::not_found(resource, name))?;
-    let attrs = attributes(ctx, path, name, Operation::Delete, Some(existing.clone()));
+    let attrs = attributes(
+        ctx,
+        path,
+        name,
+        AdmissionOperation::Delete,
+        Some(existing.clone()),
+    );
     let mut probe = (*existing).clone();
     state.admission.admit(&attrs, &mut probe).await?;
     state.admission.validate(&attrs, &existing).await?;

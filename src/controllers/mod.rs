@@ -37,7 +37,7 @@ use kube::runtime::watcher;
 use kube::{Api, Client};
 use tracing::info;
 
-pub use api::{ApiError, CoreApi, KubeApi};
+pub use api::{ClientError, CoreApi, KubeApi};
 pub use informer::Change;
 pub use queue::{RateLimiterConfig, WorkQueue};
 pub use serviceaccounts::{

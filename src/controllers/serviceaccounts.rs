@@ -13,7 +13,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube::runtime::reflector::{ObjectRef, Store};
 use tracing::{debug, error, info, info_span, warn, Instrument};
 
-use super::api::{ApiError, CoreApi, NAMESPACE_TERMINATING_CAUSE};
+use super::api::{ClientError, CoreApi, NAMESPACE_TERMINATING_CAUSE};
 use super::queue::{RateLimiterConfig, WorkQueue};
 use crate::serviceaccount::DEFAULT_SERVICE_ACCOUNT_NAME;
 
@@ -79,10 +79,10 @@ impl ServiceAccountsControllerOptions {
 pub struct ServiceAccountsError {
     pub namespace: String,
     /// Each account that could not be created, with the reason.
-    pub failures: Vec<(String, ApiError)>,
+    pub failures: Vec<(String, ClientError)>,
 }
 
-fn describe(failures: &[(String, ApiError)]) -> String {
+fn describe(failures: &[(String, ClientError)]) -> String {
     failures
         .iter()
         .map(|(name, error)| format!("{name}: {error}"))

@@ -24,7 +24,7 @@ use kube::runtime::reflector::{ObjectRef, Store};
 use tokio::time::Instant;
 use tracing::{debug, error, info, info_span, warn, Instrument};
 
-use super::api::{uid_precondition, ApiError, CoreApi};
+use super::api::{uid_precondition, ClientError, CoreApi};
 use super::queue::{RateLimiterConfig, WorkQueue};
 use crate::names::{NameGenerator, RandomNames};
 use crate::serviceaccount::{
@@ -242,7 +242,7 @@ pub enum TokensError {
     Api {
         context: String,
         #[source]
-        source: ApiError,
+        source: ClientError,
     },
     #[error("generating the token for secret {namespace}/{name}: {source}")]
     Token {
@@ -256,7 +256,7 @@ pub enum TokensError {
 }
 
 impl TokensError {
-    fn api(context: impl Into<String>, source: ApiError) -> Self {
+    fn api(context: impl Into<String>, source: ClientError) -> Self {
         Self::Api {
             context: context.into(),
             source,
@@ -635,7 +635,7 @@ impl<A: CoreApi> TokensController<A> {
         namespace: &str,
         name: &str,
         uid: &str,
-    ) -> Result<Option<Arc<ServiceAccount>>, ApiError> {
+    ) -> Result<Option<Arc<ServiceAccount>>, ClientError> {
         if let Some(account) = self.cached_service_account(namespace, name, uid) {
             return Ok(Some(account));
         }
@@ -1063,7 +1063,7 @@ impl<A: CoreApi> TokensController<A> {
     }
 
     /// Removes every reference to the deleted Secret from a fresh copy of its account.
-    async fn remove_secret_reference(&self, key: &SecretKey) -> Result<(), ApiError> {
+    async fn remove_secret_reference(&self, key: &SecretKey) -> Result<(), ClientError> {
         let namespace = &key.namespace;
         let account_name = &key.service_account_name;
         let mut account = match self.api.get_service_account(namespace, account_name).await {
