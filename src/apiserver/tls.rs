@@ -8,17 +8,22 @@ use std::sync::Arc;
 
 use crate::serving::server_config;
 
+/// Why the cluster certificates could not be made.
 #[derive(Debug, thiserror::Error)]
 pub enum TlsError {
+    /// rcgen failed to generate a key or sign a certificate.
     #[error("generating the cluster certificates: {0}")]
     Certificate(#[from] rcgen::Error),
+    /// rustls refused the generated certificate and key.
     #[error("configuring TLS: {0}")]
     Rustls(#[from] rustls::Error),
 }
 
 /// The CA (its PEM goes into kubeconfigs and token secrets) and the server's TLS config.
 pub struct ClusterTls {
+    /// The CA certificate, PEM.
     pub ca_pem: String,
+    /// The serving certificate and key, offering HTTP/2 and HTTP/1.1.
     pub server_config: Arc<rustls::ServerConfig>,
 }
 

@@ -12,43 +12,64 @@ use kube::{Api, Client};
 /// objects in a namespace that is being deleted.
 pub const NAMESPACE_TERMINATING_CAUSE: &str = "NamespaceTerminating";
 
-/// A failed API call, classified the way the controllers decide about retries.
+/// A failed API call as the client sees it, classified the way the controllers decide about
+/// retries (apimachinery's `api/errors` predicates over a returned Status). Not the API
+/// server's own `ApiError`, which is the Status a handler returns.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ClientError {
+    /// 404 or reason `NotFound`.
     #[error("{message}")]
-    NotFound { message: String },
+    NotFound {
+        /// The Status message.
+        message: String,
+    },
     /// 409 Conflict: a stale resourceVersion or a failed precondition.
     #[error("{message}")]
-    Conflict { message: String },
+    Conflict {
+        /// The Status message.
+        message: String,
+    },
+    /// Reason `AlreadyExists` (a 409 on create).
     #[error("{message}")]
-    AlreadyExists { message: String },
+    AlreadyExists {
+        /// The Status message.
+        message: String,
+    },
     /// 403; `causes` holds the reasons of the Status causes (e.g. `NamespaceTerminating`).
     #[error("{message}")]
     Forbidden {
+        /// The Status message.
         message: String,
+        /// The `reason` of each Status cause.
         causes: Vec<String>,
     },
     /// Any other Status, or a transport error.
     #[error("{message}")]
     Other {
+        /// The Status message, or the transport error's text.
         message: String,
+        /// The `reason` of each Status cause (empty for transport errors).
         causes: Vec<String>,
     },
 }
 
 impl ClientError {
+    /// apimachinery's `IsNotFound`.
     pub fn is_not_found(&self) -> bool {
         matches!(self, Self::NotFound { .. })
     }
 
+    /// apimachinery's `IsConflict`.
     pub fn is_conflict(&self) -> bool {
         matches!(self, Self::Conflict { .. })
     }
 
+    /// apimachinery's `IsAlreadyExists`.
     pub fn is_already_exists(&self) -> bool {
         matches!(self, Self::AlreadyExists { .. })
     }
 
+    /// apimachinery's `IsForbidden`.
     pub fn is_forbidden(&self) -> bool {
         matches!(self, Self::Forbidden { .. })
     }
@@ -100,24 +121,28 @@ impl From<kube::Error> for ClientError {
 /// Reads and writes of ServiceAccounts and Secrets. Updates are full replacements carrying
 /// the object's resourceVersion, so a stale write fails with [`ClientError::Conflict`].
 pub trait CoreApi: Send + Sync + 'static {
+    /// GET a ServiceAccount.
     fn get_service_account(
         &self,
         namespace: &str,
         name: &str,
     ) -> impl Future<Output = Result<ServiceAccount, ClientError>> + Send;
 
+    /// POST a ServiceAccount into `namespace`; the stored object comes back.
     fn create_service_account(
         &self,
         namespace: &str,
         account: &ServiceAccount,
     ) -> impl Future<Output = Result<ServiceAccount, ClientError>> + Send;
 
+    /// PUT a ServiceAccount (a full replacement carrying its resourceVersion).
     fn update_service_account(
         &self,
         namespace: &str,
         account: &ServiceAccount,
     ) -> impl Future<Output = Result<ServiceAccount, ClientError>> + Send;
 
+    /// DELETE a ServiceAccount, with optional UID/resourceVersion preconditions.
     fn delete_service_account(
         &self,
         namespace: &str,
@@ -125,24 +150,28 @@ pub trait CoreApi: Send + Sync + 'static {
         preconditions: Option<Preconditions>,
     ) -> impl Future<Output = Result<(), ClientError>> + Send;
 
+    /// GET a Secret.
     fn get_secret(
         &self,
         namespace: &str,
         name: &str,
     ) -> impl Future<Output = Result<Secret, ClientError>> + Send;
 
+    /// POST a Secret into `namespace`; the stored object comes back.
     fn create_secret(
         &self,
         namespace: &str,
         secret: &Secret,
     ) -> impl Future<Output = Result<Secret, ClientError>> + Send;
 
+    /// PUT a Secret (a full replacement carrying its resourceVersion).
     fn update_secret(
         &self,
         namespace: &str,
         secret: &Secret,
     ) -> impl Future<Output = Result<Secret, ClientError>> + Send;
 
+    /// DELETE a Secret, with optional UID/resourceVersion preconditions.
     fn delete_secret(
         &self,
         namespace: &str,
@@ -164,6 +193,7 @@ impl std::fmt::Debug for KubeApi {
 }
 
 impl KubeApi {
+    /// Writes through `client`, with its credentials.
     pub fn new(client: Client) -> Self {
         Self { client }
     }

@@ -24,11 +24,13 @@ use crate::authn::{constant_time_eq, AuthError, AuthResult, TokenAuthenticator};
 
 /// Reads the objects a token refers to (lister first, then a live GET, in the apiserver).
 pub trait ServiceAccountTokenGetter: Send + Sync {
+    /// The ServiceAccount `namespace/name`; a missing one is [`GetterError::NotFound`].
     fn get_service_account<'a>(
         &'a self,
         namespace: &'a str,
         name: &'a str,
     ) -> BoxFuture<'a, Result<ServiceAccount, GetterError>>;
+    /// The Secret `namespace/name`; a missing one is [`GetterError::NotFound`].
     fn get_secret<'a>(
         &'a self,
         namespace: &'a str,
@@ -41,7 +43,13 @@ pub trait ServiceAccountTokenGetter: Send + Sync {
 pub enum GetterError {
     /// Displays as the API server's NotFound message, e.g. `serviceaccounts "default" not found`.
     #[error("{resource} \"{name}\" not found")]
-    NotFound { resource: String, name: String },
+    NotFound {
+        /// The plural, lower-case resource name (`serviceaccounts`, `secrets`).
+        resource: String,
+        /// The object's name.
+        name: String,
+    },
+    /// Any other failure; the token is rejected with this text in the log.
     #[error("{0}")]
     Other(String),
 }
@@ -55,6 +63,7 @@ impl GetterError {
         }
     }
 
+    /// Whether the object does not exist (as opposed to a failed read).
     pub fn is_not_found(&self) -> bool {
         matches!(self, Self::NotFound { .. })
     }
