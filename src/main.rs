@@ -167,12 +167,13 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         kube_sa::apiserver::kubeconfig::write_atomically(path, server.kubeconfig_yaml())
             .with_context(|| format!("writing kubeconfig to {}", path.display()))?;
     }
+    let stop = StopSignals::listen()?;
     {
         let mut stdout = std::io::stdout().lock();
         writeln!(stdout, "serving {}", server.url())?;
         stdout.flush()?;
     }
-    wait_for_stop_signal().await?;
+    stop.recv().await;
     tracing::info!("stopping");
     server.shutdown().await;
     Ok(())
@@ -212,11 +213,7 @@ async fn controller_manager(args: ControllerManagerArgs) -> anyhow::Result<()> {
     let tokens = TokensControllerOptions::new(generator.clone()).root_ca(root_ca);
     let config = ControllersConfig::new(generator).tokens(tokens);
     tracing::info!(cluster = %args.kubeconfig.display(), "controller-manager running");
-    let stop = async {
-        if let Err(e) = wait_for_stop_signal().await {
-            tracing::error!(error = %e, "waiting for a stop signal");
-        }
-    };
+    let stop = StopSignals::listen()?.recv();
     kube_sa::controllers::run(client, config, stop).await?;
     Ok(())
 }
@@ -235,6 +232,7 @@ async fn webhook(args: WebhookArgs) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("binding {}", args.listen))?;
     let local = listener.local_addr()?;
+    let stop = StopSignals::listen()?;
     {
         let mut stdout = std::io::stdout().lock();
         writeln!(stdout, "serving https://{local}")?;
@@ -242,16 +240,31 @@ async fn webhook(args: WebhookArgs) -> anyhow::Result<()> {
     }
     tokio::select! {
         _ = serve(listener, tls, state) => {}
-        result = wait_for_stop_signal() => result?,
+        _ = stop.recv() => {}
     }
     Ok(())
 }
 
-async fn wait_for_stop_signal() -> anyhow::Result<()> {
-    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
-    tokio::select! {
-        result = tokio::signal::ctrl_c() => result?,
-        _ = terminate.recv() => {}
+/// SIGTERM and SIGINT, listened for from the moment this returns, so that a signal sent
+/// right after the process says it is ready is not lost (it would otherwise kill it).
+struct StopSignals {
+    terminate: tokio::signal::unix::Signal,
+    interrupt: tokio::signal::unix::Signal,
+}
+
+impl StopSignals {
+    fn listen() -> anyhow::Result<Self> {
+        use tokio::signal::unix::{signal, SignalKind};
+        Ok(Self {
+            terminate: signal(SignalKind::terminate()).context("listening for SIGTERM")?,
+            interrupt: signal(SignalKind::interrupt()).context("listening for SIGINT")?,
+        })
     }
-    Ok(())
+
+    async fn recv(mut self) {
+        tokio::select! {
+            _ = self.terminate.recv() => {}
+            _ = self.interrupt.recv() => {}
+        }
+    }
 }

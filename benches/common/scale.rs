@@ -38,6 +38,7 @@ fn has_default_token(store: &Store, namespace: &str) -> bool {
     let Some(account) = store.get(&SERVICE_ACCOUNTS, namespace, "default") else {
         return false;
     };
+    let account = account.value();
     let uid = account["metadata"]["uid"].as_str().unwrap_or_default();
     let Some(references) = account["secrets"].as_array() else {
         return false;
@@ -47,6 +48,7 @@ fn has_default_token(store: &Store, namespace: &str) -> bool {
         .filter_map(|r| r["name"].as_str())
         .any(|name| {
             store.get(&SECRETS, namespace, name).is_some_and(|secret| {
+                let secret = secret.value();
                 secret["type"] == "kubernetes.io/service-account-token"
                     && secret["metadata"]["annotations"]["kubernetes.io/service-account.uid"] == uid
                     && secret["data"]["token"]

@@ -35,13 +35,13 @@ pub struct Attributes {
 pub trait AdmissionPlugin: Send + Sync {
     fn name(&self) -> &'static str;
 
-    /// Mutating phase: may change `object`, or deny.
+    /// Mutating phase: may change `object` (and then answers true), or deny.
     fn admit<'a>(
         &'a self,
         _attrs: &'a Attributes,
         _object: &'a mut Value,
-    ) -> BoxFuture<'a, Result<(), ApiError>> {
-        Box::pin(async { Ok(()) })
+    ) -> BoxFuture<'a, Result<bool, ApiError>> {
+        Box::pin(async { Ok(false) })
     }
 
     /// Validating phase: may only deny.
@@ -69,11 +69,13 @@ impl AdmissionChain {
         self.plugins.iter().map(|p| p.name()).collect()
     }
 
-    pub async fn admit(&self, attrs: &Attributes, object: &mut Value) -> Result<(), ApiError> {
+    /// Runs every plugin's mutating phase; true when any changed the object.
+    pub async fn admit(&self, attrs: &Attributes, object: &mut Value) -> Result<bool, ApiError> {
+        let mut changed = false;
         for plugin in &self.plugins {
-            plugin.admit(attrs, object).await?;
+            changed |= plugin.admit(attrs, object).await?;
         }
-        Ok(())
+        Ok(changed)
     }
 
     pub async fn validate(&self, attrs: &Attributes, object: &Value) -> Result<(), ApiError> {

@@ -12,7 +12,7 @@ use super::admission::{AdmissionOperation, AdmissionPlugin, Attributes};
 use super::errors::ApiError;
 use super::kinds::{PODS, SECRETS, SERVICE_ACCOUNTS};
 use super::store::Store;
-use crate::admission::serviceaccount::{self as sa_admission, AccountLookup, Denial};
+use crate::admission::serviceaccount::{self as sa_admission, AccountLookup, Denial, LookupError};
 use crate::names::NameGenerator;
 use crate::serviceaccount::{GetterError, ServiceAccountTokenGetter};
 
@@ -37,7 +37,9 @@ impl StoreTokenGetter {
             .store
             .get(resource, namespace, name)
             .ok_or_else(|| GetterError::not_found(resource.plural, name))?;
-        T::deserialize(&*object).map_err(|e| GetterError::Other(e.to_string()))
+        object
+            .decode()
+            .map_err(|e| GetterError::Other(e.to_string()))
     }
 }
 
@@ -61,9 +63,69 @@ impl ServiceAccountTokenGetter for StoreTokenGetter {
     }
 }
 
-/// The ServiceAccount admission plugin in the server's chain. Its lookups go through the
-/// API (an in-process client), which exists only once the server runs, hence the cell;
-/// it is emptied again at shutdown, which stops the lookup's watch.
+/// The admission plugin's lookups. Like the authenticator's getter they read the store
+/// directly: the plugin is part of the API server (kube-apiserver's reads its informer
+/// cache, which here is the store itself), so there is no second copy of every account.
+pub struct StoreAccountLookup {
+    store: Arc<Store>,
+}
+
+impl StoreAccountLookup {
+    pub fn new(store: Arc<Store>) -> Self {
+        Self { store }
+    }
+
+    fn service_account(
+        &self,
+        namespace: &str,
+        name: &str,
+    ) -> Result<Option<ServiceAccount>, LookupError> {
+        self.store
+            .get(&SERVICE_ACCOUNTS, namespace, name)
+            .map(|object| object.decode())
+            .transpose()
+            .map_err(|e| LookupError::Other(e.to_string()))
+    }
+}
+
+impl AccountLookup for StoreAccountLookup {
+    fn cached_service_account<'a>(
+        &'a self,
+        namespace: &'a str,
+        name: &'a str,
+    ) -> BoxFuture<'a, Result<Option<ServiceAccount>, LookupError>> {
+        let result = self.service_account(namespace, name);
+        Box::pin(async move { result })
+    }
+
+    fn get_service_account<'a>(
+        &'a self,
+        namespace: &'a str,
+        name: &'a str,
+    ) -> BoxFuture<'a, Result<ServiceAccount, LookupError>> {
+        let result = self
+            .service_account(namespace, name)
+            .and_then(|found| found.ok_or_else(|| LookupError::NotFound(name.to_string())));
+        Box::pin(async move { result })
+    }
+
+    fn list_secrets<'a>(
+        &'a self,
+        namespace: &'a str,
+    ) -> BoxFuture<'a, Result<Vec<Secret>, LookupError>> {
+        let (secrets, _) = self.store.list(&SECRETS, Some(namespace));
+        let result = secrets
+            .iter()
+            .map(|secret| secret.decode())
+            .collect::<Result<Vec<Secret>, _>>()
+            .map_err(|e| LookupError::Other(e.to_string()));
+        Box::pin(async move { result })
+    }
+}
+
+/// The ServiceAccount admission plugin in the server's chain. Its lookups are set when the
+/// server is assembled ([`StoreAccountLookup`]) and dropped at shutdown, after which pods
+/// are refused with a retryable error.
 pub struct ServiceAccountAdmission {
     lookup: RwLock<Option<Arc<dyn AccountLookup>>>,
     names: Arc<dyn NameGenerator>,
@@ -121,15 +183,15 @@ impl AdmissionPlugin for ServiceAccountAdmission {
         &'a self,
         attrs: &'a Attributes,
         object: &'a mut Value,
-    ) -> BoxFuture<'a, Result<(), ApiError>> {
+    ) -> BoxFuture<'a, Result<bool, ApiError>> {
         Box::pin(async move {
             if attrs.resource.plural != PODS.plural || attrs.subresource.is_some() {
-                return Ok(());
+                return Ok(false);
             }
             let operation = match attrs.operation {
                 AdmissionOperation::Create => sa_admission::Operation::Create,
                 AdmissionOperation::Update => sa_admission::Operation::Update,
-                AdmissionOperation::Delete => return Ok(()),
+                AdmissionOperation::Delete => return Ok(false),
             };
             let lookup = self
                 .lookup
@@ -159,7 +221,7 @@ impl AdmissionPlugin for ServiceAccountAdmission {
                 Ok(()) => {
                     *object = serde_json::to_value(&pod)
                         .map_err(|e| ApiError::internal(e.to_string()))?;
-                    Ok(())
+                    Ok(true)
                 }
                 Err(denial) => Err(denial_to_api_error(&denial, &pod)),
             }
@@ -258,9 +320,6 @@ impl PreparedComponents {
         names: Arc<dyn NameGenerator>,
         mut shutdown: tokio::sync::watch::Receiver<bool>,
     ) -> Option<tokio::task::JoinHandle<()>> {
-        self.admission.set_lookup(Arc::new(
-            crate::admission::client_lookup::ClientAccountLookup::start(client.clone()),
-        ));
         if !self.options.controllers {
             return None;
         }

@@ -265,6 +265,9 @@ impl ApiServerBuilder {
         let mut admission = AdmissionChain::default();
         admission.push(Arc::new(namespaces::NamespaceLifecycle::new(store.clone())));
         if let Some(prepared) = &prepared {
+            prepared
+                .admission
+                .set_lookup(Arc::new(components::StoreAccountLookup::new(store.clone())));
             admission.push(prepared.admission.clone());
         }
         for plugin in self.admission_plugins {

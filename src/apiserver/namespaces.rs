@@ -8,7 +8,7 @@ use std::sync::Arc;
 use super::admission::{AdmissionOperation, AdmissionPlugin, Attributes};
 use super::errors::ApiError;
 use super::kinds::{ResourceInfo, ALL, NAMESPACES};
-use super::store::{name_of, Preconditions, Store};
+use super::store::{Preconditions, Store};
 use super::ServerState;
 
 /// Namespaces that exist from the start and may not be deleted.
@@ -42,9 +42,11 @@ impl NamespaceLifecycle {
         }
         match self.store.get(&NAMESPACES, "", &attrs.namespace) {
             None => Err(ApiError::not_found(&NAMESPACES, &attrs.namespace)),
-            Some(ns) if ns["metadata"]["deletionTimestamp"].is_string() => Err(
-                namespace_terminating(attrs.resource, &attrs.name, &attrs.namespace),
-            ),
+            Some(ns) if ns.is_deleting() => Err(namespace_terminating(
+                attrs.resource,
+                &attrs.name,
+                &attrs.namespace,
+            )),
             Some(_) => Ok(()),
         }
     }
@@ -59,8 +61,8 @@ impl AdmissionPlugin for NamespaceLifecycle {
         &'a self,
         attrs: &'a Attributes,
         _object: &'a mut Value,
-    ) -> BoxFuture<'a, Result<(), ApiError>> {
-        Box::pin(async move { self.check(attrs) })
+    ) -> BoxFuture<'a, Result<bool, ApiError>> {
+        Box::pin(async move { self.check(attrs).map(|()| false) })
     }
 }
 
@@ -120,17 +122,18 @@ fn finalize(store: &Store, namespace: &str) {
             let _ = store.delete(
                 resource,
                 namespace,
-                name_of(&object),
+                object.name(),
                 &Preconditions::default(),
             );
         }
     }
     if let Some(ns) = store.get(&NAMESPACES, "", namespace) {
+        let ns = ns.value();
         let finalizers_left = ns["metadata"]["finalizers"]
             .as_array()
             .is_some_and(|f| !f.is_empty());
         if finalizers_left {
-            let mut emptied = (*ns).clone();
+            let mut emptied = ns;
             emptied["spec"]["finalizers"] = json!([]);
             let _ = store.update(&NAMESPACES, emptied, None);
             return;

@@ -60,6 +60,13 @@ impl LabelSelector {
     }
 }
 
+impl LabelSelector {
+    /// [`Self::matches`] over labels given by a lookup (the store's index).
+    pub fn matches_with<'a>(&self, lookup: impl Fn(&str) -> Option<&'a str>) -> bool {
+        self.requirements.iter().all(|r| r.matches(lookup(&r.key)))
+    }
+}
+
 impl Requirement {
     fn matches(&self, value: Option<&str>) -> bool {
         let has = |v: &str| self.values.iter().any(|x| x == v);
@@ -539,6 +546,16 @@ impl FieldSelector {
     /// True when the selector selects everything.
     pub fn is_empty(&self) -> bool {
         self.terms.is_empty()
+    }
+}
+
+impl FieldSelector {
+    /// [`Self::matches`] over field values given by a lookup (the store's index, which
+    /// parses the object only for fields it does not hold).
+    pub fn matches_with(&self, mut value_of: impl FnMut(&str) -> String) -> bool {
+        self.terms
+            .iter()
+            .all(|term| (value_of(&term.field) == term.value) != term.negated)
     }
 }
 

@@ -1,10 +1,14 @@
 //! The in-memory object store: objects by resource, namespace and name, one global
 //! revision counter (like etcd's), and a bounded event history that watches resume from.
+//!
+//! An object is stored serialized, once, as the watch event line that announced its
+//! version ([`StoredObject`]), beside a small index (name, namespace, uid, revision, labels,
+//! selectable fields) that lists, selectors and watches read without parsing it. Reads
+//! answer with the stored bytes; writers parse the object only when they change it.
 
 use bytes::Bytes;
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap, VecDeque};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use tokio::sync::broadcast;
 
@@ -14,10 +18,8 @@ use super::kinds::{ResourceInfo, NAMESPACES};
 pub const DEFAULT_HISTORY_LIMIT: usize = 200_000;
 /// Capacity of the live event channel; a watcher that falls further behind is closed.
 const CHANNEL_CAPACITY: usize = 65_536;
-/// The newest this many events keep their encoded line for watchers; older ones (kept only
-/// for watches that resume from far back) are encoded again on demand, so the history
-/// does not hold a second, serialized copy of everything.
-const ENCODED_EVENTS: usize = 8_192;
+/// `{"object":` opens every stored line.
+const LINE_PREFIX: &[u8] = b"{\"object\":";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EventType {
@@ -36,75 +38,195 @@ impl EventType {
     }
 }
 
-/// One change to one object.
+/// One stored version of an object: the watch event line that announced it,
+/// `{"object":<object>,"type":"ADDED"}\n` (keys sorted, as serde_json writes maps), and
+/// what lists and watches need without parsing the object.
 #[derive(Debug)]
+pub struct StoredObject {
+    line: Bytes,
+    /// The object's JSON is `line[LINE_PREFIX.len()..object_end]`.
+    object_end: usize,
+    event_type: EventType,
+    namespace: Box<str>,
+    name: Box<str>,
+    uid: Box<str>,
+    revision: u64,
+    deleting: bool,
+    labels: Box<[(Box<str>, Box<str>)]>,
+    /// Values of the kind's selectable fields ([`super::kinds::Strategy::selectable_fields`]).
+    fields: Box<[(&'static str, Box<str>)]>,
+}
+
+impl StoredObject {
+    /// Serializes `object` (whose `metadata.resourceVersion` is already `revision`) as the
+    /// line of an event of `event_type`.
+    fn encode(
+        resource: &ResourceInfo,
+        object: &Value,
+        revision: u64,
+        event_type: EventType,
+    ) -> Self {
+        let mut line = Vec::with_capacity(512);
+        line.extend_from_slice(LINE_PREFIX);
+        if serde_json::to_writer(&mut line, object).is_err() {
+            line.truncate(LINE_PREFIX.len());
+            line.extend_from_slice(b"null");
+        }
+        let object_end = line.len();
+        line.extend_from_slice(b",\"type\":\"");
+        line.extend_from_slice(event_type.as_str().as_bytes());
+        line.extend_from_slice(b"\"}\n");
+        let meta = &object["metadata"];
+        let text = |key: &str| Box::from(meta[key].as_str().unwrap_or_default());
+        let labels = meta["labels"]
+            .as_object()
+            .map(|labels| {
+                labels
+                    .iter()
+                    .map(|(k, v)| {
+                        (
+                            Box::from(k.as_str()),
+                            Box::from(v.as_str().unwrap_or_default()),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let strategy = resource.strategy;
+        let fields = strategy
+            .selectable_fields()
+            .iter()
+            .map(|field| (*field, Box::from(strategy.field_value(object, field))))
+            .collect();
+        Self {
+            line: Bytes::from(line),
+            object_end,
+            event_type,
+            namespace: text("namespace"),
+            name: text("name"),
+            uid: text("uid"),
+            revision,
+            deleting: meta["deletionTimestamp"].is_string(),
+            labels,
+            fields,
+        }
+    }
+
+    /// The object's JSON, sharing the stored bytes.
+    pub fn json(&self) -> Bytes {
+        self.line.slice(LINE_PREFIX.len()..self.object_end)
+    }
+
+    /// The object parsed.
+    pub fn value(&self) -> Value {
+        // The bytes were written by serde_json from a Value, so they parse.
+        serde_json::from_slice(&self.line[LINE_PREFIX.len()..self.object_end])
+            .unwrap_or(Value::Null)
+    }
+
+    /// The object decoded as `T`.
+    pub fn decode<T: serde::de::DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
+        serde_json::from_slice(&self.line[LINE_PREFIX.len()..self.object_end])
+    }
+
+    /// `{"object":<object>,"type":"<event>"}\n` of the event that stored this version.
+    pub fn event_line(&self) -> Bytes {
+        self.line.clone()
+    }
+
+    /// The same object as an event line of another type (a watch's initial ADDED events).
+    pub fn line_as(&self, event_type: EventType) -> Bytes {
+        if event_type == self.event_type {
+            return self.event_line();
+        }
+        let object = &self.line[..self.object_end];
+        let mut line = Vec::with_capacity(object.len() + 24);
+        line.extend_from_slice(object);
+        line.extend_from_slice(b",\"type\":\"");
+        line.extend_from_slice(event_type.as_str().as_bytes());
+        line.extend_from_slice(b"\"}\n");
+        Bytes::from(line)
+    }
+
+    /// The type of the event that stored this version.
+    pub fn event_type(&self) -> EventType {
+        self.event_type
+    }
+
+    pub fn namespace(&self) -> &str {
+        &self.namespace
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    pub fn uid(&self) -> &str {
+        &self.uid
+    }
+
+    /// `metadata.resourceVersion` as a number.
+    pub fn revision(&self) -> u64 {
+        self.revision
+    }
+
+    /// `metadata.resourceVersion`.
+    pub fn resource_version(&self) -> String {
+        self.revision.to_string()
+    }
+
+    /// Whether `metadata.deletionTimestamp` is set.
+    pub fn is_deleting(&self) -> bool {
+        self.deleting
+    }
+
+    /// A label's value.
+    pub fn label(&self, key: &str) -> Option<&str> {
+        self.labels
+            .iter()
+            .find(|(k, _)| &**k == key)
+            .map(|(_, v)| &**v)
+    }
+
+    /// A selectable field's value from the index, or None when the index lacks the field.
+    pub fn indexed_field(&self, field: &str) -> Option<&str> {
+        self.fields
+            .iter()
+            .find(|(f, _)| *f == field)
+            .map(|(_, v)| &**v)
+    }
+}
+
+impl PartialEq for StoredObject {
+    fn eq(&self, other: &Self) -> bool {
+        self.line == other.line
+    }
+}
+
+/// One change to one object: the stored version it produced.
+#[derive(Debug, Clone)]
 pub struct WatchEvent {
-    pub revision: u64,
     pub resource: &'static str,
-    pub namespace: String,
-    pub event_type: EventType,
-    pub object: Arc<Value>,
-    /// The JSON line sent to watchers, serialized once however many watchers there are.
-    encoded: Mutex<Option<Bytes>>,
-    /// Set once the event is too old to keep its line cached.
-    cold: AtomicBool,
+    pub object: Arc<StoredObject>,
 }
 
 impl WatchEvent {
-    fn new(
-        revision: u64,
-        resource: &'static str,
-        event_type: EventType,
-        object: Arc<Value>,
-    ) -> Self {
-        Self {
-            revision,
-            resource,
-            namespace: namespace_of(&object).to_string(),
-            event_type,
-            object,
-            encoded: Mutex::new(None),
-            cold: AtomicBool::new(false),
-        }
+    pub fn revision(&self) -> u64 {
+        self.object.revision
     }
 
-    /// `{"type":"ADDED","object":{...}}\n`
+    pub fn namespace(&self) -> &str {
+        &self.object.namespace
+    }
+
+    pub fn event_type(&self) -> EventType {
+        self.object.event_type
+    }
+
+    /// `{"object":{...},"type":"ADDED"}\n`, the stored bytes themselves.
     pub fn json_line(&self) -> Bytes {
-        if self.cold.load(Ordering::Acquire) {
-            return encode_event_line(self.event_type.as_str(), &self.object);
-        }
-        // Encoding under the lock makes concurrent watchers wait for the one line
-        // rather than each serialize the object again.
-        let mut encoded = self.encoded.lock().unwrap_or_else(|e| e.into_inner());
-        encoded
-            .get_or_insert_with(|| encode_event_line(self.event_type.as_str(), &self.object))
-            .clone()
+        self.object.event_line()
     }
-
-    /// Drops the cached line; later callers encode their own.
-    fn forget_line(&self) {
-        self.cold.store(true, Ordering::Release);
-        self.encoded
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .take();
-    }
-}
-
-/// `{"object":<object>,"type":"<type>"}\n`, the keys in the order serde_json's sorted maps
-/// give them. The object is serialized in place: `json!` would deep-copy it first.
-pub fn encode_event_line(event_type: &str, object: &Value) -> Bytes {
-    const PREFIX: &[u8] = b"{\"object\":";
-    let mut line = Vec::with_capacity(512);
-    line.extend_from_slice(PREFIX);
-    if serde_json::to_writer(&mut line, object).is_err() {
-        line.truncate(PREFIX.len());
-        line.extend_from_slice(b"null");
-    }
-    line.extend_from_slice(b",\"type\":\"");
-    line.extend_from_slice(event_type.as_bytes());
-    line.extend_from_slice(b"\"}\n");
-    Bytes::from(line)
 }
 
 /// Why a store operation failed. The HTTP layer turns these into `Status` errors.
@@ -145,19 +267,19 @@ pub struct Preconditions {
 
 /// One resource's objects: namespace (empty for cluster-scoped) → name → object.
 /// Looked up by `&str` without building keys; lists sort the namespaces they visit.
-type Objects = HashMap<String, BTreeMap<String, Arc<Value>>>;
+type Objects = HashMap<String, BTreeMap<String, Arc<StoredObject>>>;
 
 struct State {
     revision: u64,
     objects: HashMap<&'static str, Objects>,
-    history: VecDeque<Arc<WatchEvent>>,
+    history: VecDeque<WatchEvent>,
     /// Events at or below this revision are no longer in `history`.
     compacted: u64,
     history_limit: usize,
 }
 
 impl State {
-    fn find(&self, resource: &str, namespace: &str, name: &str) -> Option<&Arc<Value>> {
+    fn find(&self, resource: &str, namespace: &str, name: &str) -> Option<&Arc<StoredObject>> {
         self.objects.get(resource)?.get(namespace)?.get(name)
     }
 }
@@ -165,7 +287,7 @@ impl State {
 /// The store. Cheap to share behind an `Arc`.
 pub struct Store {
     state: Mutex<State>,
-    events: broadcast::Sender<Arc<WatchEvent>>,
+    events: broadcast::Sender<WatchEvent>,
     /// Bumped to close every open watch (tests use it to force clients to resume).
     disconnects: tokio::sync::watch::Sender<u64>,
 }
@@ -178,8 +300,8 @@ impl Default for Store {
 
 /// A watch registered with the store: the events it missed, then the live channel.
 pub struct Subscription {
-    pub backlog: Vec<Arc<WatchEvent>>,
-    pub live: broadcast::Receiver<Arc<WatchEvent>>,
+    pub backlog: Vec<WatchEvent>,
+    pub live: broadcast::Receiver<WatchEvent>,
     /// Changes when the store asks every watch to end.
     pub disconnect: tokio::sync::watch::Receiver<u64>,
     /// Revision of the store when the subscription was taken.
@@ -213,13 +335,22 @@ impl Store {
         self.lock().revision
     }
 
-    pub fn get(&self, resource: &ResourceInfo, namespace: &str, name: &str) -> Option<Arc<Value>> {
+    pub fn get(
+        &self,
+        resource: &ResourceInfo,
+        namespace: &str,
+        name: &str,
+    ) -> Option<Arc<StoredObject>> {
         self.lock().find(resource.plural, namespace, name).cloned()
     }
 
     /// Objects of one resource, in one namespace or all, sorted by namespace then name,
     /// with the revision the list is consistent at.
-    pub fn list(&self, resource: &ResourceInfo, namespace: Option<&str>) -> (Vec<Arc<Value>>, u64) {
+    pub fn list(
+        &self,
+        resource: &ResourceInfo,
+        namespace: Option<&str>,
+    ) -> (Vec<Arc<StoredObject>>, u64) {
         let state = self.lock();
         let items = match state.objects.get(resource.plural) {
             None => Vec::new(),
@@ -257,14 +388,14 @@ impl Store {
         &self,
         resource: &'static ResourceInfo,
         mut object: Value,
-    ) -> Result<Arc<Value>, StoreError> {
+    ) -> Result<Arc<StoredObject>, StoreError> {
         let (namespace, name) = key_of(&object);
         let mut state = self.lock();
         if resource.namespaced {
             // Checked under the lock so that nothing lands in a namespace being finalized.
             match state.find(NAMESPACES.plural, "", &namespace) {
                 None => return Err(StoreError::NamespaceNotFound(namespace)),
-                Some(ns) if ns["metadata"]["deletionTimestamp"].is_string() => {
+                Some(ns) if ns.is_deleting() => {
                     return Err(StoreError::NamespaceTerminating(namespace))
                 }
                 Some(_) => {}
@@ -275,22 +406,21 @@ impl Store {
         }
         let revision = state.revision + 1;
         set_resource_version(&mut object, revision);
-        let object = Arc::new(object);
+        let stored = Arc::new(StoredObject::encode(
+            resource,
+            &object,
+            revision,
+            EventType::Added,
+        ));
         state
             .objects
             .entry(resource.plural)
             .or_default()
             .entry(namespace)
             .or_default()
-            .insert(name, object.clone());
-        self.commit(
-            &mut state,
-            revision,
-            resource,
-            EventType::Added,
-            object.clone(),
-        );
-        Ok(object)
+            .insert(name, stored.clone());
+        self.commit(&mut state, resource, stored.clone());
+        Ok(stored)
     }
 
     /// Replaces an object. With `expected_revision`, fails with `Conflict` unless the stored
@@ -300,7 +430,7 @@ impl Store {
         resource: &'static ResourceInfo,
         mut object: Value,
         expected_revision: Option<&str>,
-    ) -> Result<Arc<Value>, StoreError> {
+    ) -> Result<Arc<StoredObject>, StoreError> {
         let mut state = self.lock();
         let revision = state.revision + 1;
         let slot = state
@@ -310,21 +440,20 @@ impl Store {
             .and_then(|names| names.get_mut(name_of(&object)))
             .ok_or(StoreError::NotFound)?;
         if let Some(expected) = expected_revision {
-            if resource_version_of(slot) != expected {
+            if slot.resource_version() != expected {
                 return Err(StoreError::Conflict);
             }
         }
         set_resource_version(&mut object, revision);
-        let object = Arc::new(object);
-        *slot = object.clone();
-        self.commit(
-            &mut state,
-            revision,
+        let stored = Arc::new(StoredObject::encode(
             resource,
+            &object,
+            revision,
             EventType::Modified,
-            object.clone(),
-        );
-        Ok(object)
+        ));
+        *slot = stored.clone();
+        self.commit(&mut state, resource, stored.clone());
+        Ok(stored)
     }
 
     /// Removes an object after checking preconditions; the returned copy carries the
@@ -335,16 +464,21 @@ impl Store {
         namespace: &str,
         name: &str,
         preconditions: &Preconditions,
-    ) -> Result<Arc<Value>, StoreError> {
+    ) -> Result<Arc<StoredObject>, StoreError> {
         let mut state = self.lock();
         let current = state
             .find(resource.plural, namespace, name)
             .ok_or(StoreError::NotFound)?;
         check_preconditions(current, preconditions)?;
         let revision = state.revision + 1;
-        let mut gone = (**current).clone();
+        let mut gone = current.value();
         set_resource_version(&mut gone, revision);
-        let gone = Arc::new(gone);
+        let gone = Arc::new(StoredObject::encode(
+            resource,
+            &gone,
+            revision,
+            EventType::Deleted,
+        ));
         if let Some(by_namespace) = state.objects.get_mut(resource.plural) {
             if let Some(names) = by_namespace.get_mut(namespace) {
                 names.remove(name);
@@ -353,13 +487,7 @@ impl Store {
                 }
             }
         }
-        self.commit(
-            &mut state,
-            revision,
-            resource,
-            EventType::Deleted,
-            gone.clone(),
-        );
+        self.commit(&mut state, resource, gone.clone());
         Ok(gone)
     }
 
@@ -383,7 +511,7 @@ impl Store {
                 })
             }
             Some(from) => {
-                let start = state.history.partition_point(|e| e.revision <= from);
+                let start = state.history.partition_point(|e| e.revision() <= from);
                 state
                     .history
                     .range(start..)
@@ -416,32 +544,18 @@ impl Store {
     fn commit(
         &self,
         state: &mut State,
-        revision: u64,
         resource: &'static ResourceInfo,
-        event_type: EventType,
-        object: Arc<Value>,
+        object: Arc<StoredObject>,
     ) {
-        state.revision = revision;
-        let event = Arc::new(WatchEvent::new(
-            revision,
-            resource.plural,
-            event_type,
+        state.revision = object.revision;
+        let event = WatchEvent {
+            resource: resource.plural,
             object,
-        ));
+        };
         state.history.push_back(event.clone());
-        if let Some(aged) = state
-            .history
-            .len()
-            .checked_sub(ENCODED_EVENTS + 1)
-            .and_then(|i| state.history.get(i))
-        {
-            aged.forget_line();
-        }
         while state.history.len() > state.history_limit {
             if let Some(old) = state.history.pop_front() {
-                // The live channel may still hold it; its line need not stay too.
-                old.forget_line();
-                state.compacted = old.revision;
+                state.compacted = old.revision();
             }
         }
         // No receivers is fine: nobody is watching.
@@ -451,24 +565,23 @@ impl Store {
 
 /// Checks delete preconditions against the stored object.
 pub fn check_preconditions(
-    current: &Value,
+    current: &StoredObject,
     preconditions: &Preconditions,
 ) -> Result<(), StoreError> {
     if let Some(uid) = &preconditions.uid {
-        let actual = current["metadata"]["uid"].as_str().unwrap_or_default();
-        if actual != uid {
+        if current.uid() != uid {
             return Err(StoreError::UidPrecondition {
                 precondition: uid.clone(),
-                actual: actual.to_string(),
+                actual: current.uid().to_string(),
             });
         }
     }
     if let Some(rv) = &preconditions.resource_version {
-        let actual = resource_version_of(current);
-        if actual != rv {
+        let actual = current.resource_version();
+        if &actual != rv {
             return Err(StoreError::ResourceVersionPrecondition {
                 precondition: rv.clone(),
-                actual: actual.to_string(),
+                actual,
             });
         }
     }
@@ -529,7 +642,7 @@ mod tests {
     fn create_get_update_delete_bump_the_revision() {
         let store = store_with_namespaces(&["a"]);
         let created = store.create(&SECRETS, secret("a", "s")).expect("create");
-        assert_eq!(resource_version_of(&created), "3");
+        assert_eq!(created.resource_version(), "3");
         assert_eq!(
             store.create(&SECRETS, secret("a", "s")),
             Err(StoreError::AlreadyExists)
@@ -537,7 +650,7 @@ mod tests {
         let updated = store
             .update(&SECRETS, secret("a", "s"), Some("3"))
             .expect("update");
-        assert_eq!(resource_version_of(&updated), "4");
+        assert_eq!(updated.resource_version(), "4");
         assert_eq!(
             store.update(&SECRETS, secret("a", "s"), Some("3")),
             Err(StoreError::Conflict)
@@ -545,7 +658,7 @@ mod tests {
         let gone = store
             .delete(&SECRETS, "a", "s", &Preconditions::default())
             .expect("delete");
-        assert_eq!(resource_version_of(&gone), "5");
+        assert_eq!(gone.resource_version(), "5");
         assert!(store.get(&SECRETS, "a", "s").is_none());
     }
 
@@ -583,7 +696,7 @@ mod tests {
             store.create(&SECRETS, secret(ns, name)).expect("create");
         }
         let (items, revision) = store.list(&SECRETS, Some("a"));
-        let names: Vec<&str> = items.iter().map(|o| name_of(o)).collect();
+        let names: Vec<&str> = items.iter().map(|o| o.name()).collect();
         assert_eq!(names, ["y", "z"]);
         assert_eq!(revision, 8);
         assert_eq!(store.list(&SECRETS, None).0.len(), 4);
@@ -599,7 +712,7 @@ mod tests {
             .expect("create");
         store.create(&SECRETS, secret("a", "two")).expect("create");
         let sub = store.subscribe(&SECRETS, Some(3)).expect("subscribe");
-        let names: Vec<&str> = sub.backlog.iter().map(|e| name_of(&e.object)).collect();
+        let names: Vec<&str> = sub.backlog.iter().map(|e| e.object.name()).collect();
         assert_eq!(names, ["two"]);
         store.compact();
         assert_eq!(
@@ -619,7 +732,7 @@ mod tests {
             store.create(&SECRETS, secret("b", "s")),
             Err(StoreError::NamespaceNotFound("b".into()))
         );
-        let mut terminating = (*store.get(&NAMESPACES, "", "a").expect("ns")).clone();
+        let mut terminating = store.get(&NAMESPACES, "", "a").expect("ns").value();
         terminating["metadata"]["deletionTimestamp"] = json!("2026-01-01T00:00:00Z");
         store.update(&NAMESPACES, terminating, None).expect("mark");
         assert_eq!(
@@ -629,30 +742,24 @@ mod tests {
     }
 
     #[test]
-    fn only_recent_events_keep_their_encoded_line() {
+    fn an_event_line_is_the_stored_bytes_and_the_object_a_slice_of_them() {
         let store = store_with_namespaces(&["a"]);
-        store.create(&SECRETS, secret("a", "s-0")).expect("create");
-        let oldest = store
+        let stored = store.create(&SECRETS, secret("a", "s")).expect("create");
+        let event = store
             .subscribe(&SECRETS, Some(2))
             .expect("subscribe")
             .backlog
             .remove(0);
-        let line = oldest.json_line();
-        assert!(oldest.encoded.lock().expect("lock").is_some());
-        for i in 1..=ENCODED_EVENTS {
-            store
-                .create(&SECRETS, secret("a", &format!("s-{i}")))
-                .expect("create");
-        }
-        assert!(
-            oldest.encoded.lock().expect("lock").is_none(),
-            "line dropped"
-        );
-        assert_eq!(oldest.json_line(), line, "encoded again, identically");
-        assert!(
-            oldest.encoded.lock().expect("lock").is_none(),
-            "not cached again"
-        );
+        let line = event.json_line();
+        assert_eq!(line.as_ptr(), stored.event_line().as_ptr(), "not copied");
+        let parsed: Value = serde_json::from_slice(&line).expect("json");
+        assert_eq!(parsed["type"], "ADDED");
+        assert_eq!(parsed["object"], stored.value());
+        assert_eq!(stored.value()["metadata"]["resourceVersion"], "3");
+        let as_modified: Value =
+            serde_json::from_slice(&stored.line_as(EventType::Modified)).expect("json");
+        assert_eq!(as_modified["type"], "MODIFIED");
+        assert_eq!(as_modified["object"], parsed["object"]);
     }
 
     #[test]
@@ -667,7 +774,7 @@ mod tests {
             .list(&SECRETS, None)
             .0
             .iter()
-            .map(|o| key_of(o))
+            .map(|o| (o.namespace().to_string(), o.name().to_string()))
             .collect();
         let expected =
             [("a", "y"), ("a", "z"), ("b", "x")].map(|(n, m)| (n.to_string(), m.to_string()));
@@ -685,7 +792,7 @@ mod tests {
         let mut sub = store.subscribe(&SECRETS, None).expect("subscribe");
         store.create(&SECRETS, secret("a", "s")).expect("create");
         let event = sub.live.recv().await.expect("event");
-        assert_eq!(event.event_type, EventType::Added);
+        assert_eq!(event.event_type(), EventType::Added);
         let line = event.json_line();
         assert!(line.ends_with(b"\n"));
         let parsed: Value = serde_json::from_slice(&line).expect("json");

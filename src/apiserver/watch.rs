@@ -5,7 +5,7 @@ use bytes::{Bytes, BytesMut};
 use http::{header, Response, StatusCode};
 use http_body_util::{BodyExt, StreamBody};
 use hyper::body::Frame;
-use serde_json::{json, Value};
+use serde_json::json;
 use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
@@ -16,7 +16,7 @@ use super::handlers::Selectors;
 use super::http::{Body, RequestContext};
 use super::kinds::ResourceInfo;
 use super::routes::ResourcePath;
-use super::store::{encode_event_line, name_of, namespace_of, StoreError, WatchEvent};
+use super::store::{EventType, StoreError, StoredObject, WatchEvent};
 use super::{table, ServerState};
 
 /// How often a watch that allows bookmarks gets one.
@@ -78,48 +78,43 @@ struct WatchRequest {
 }
 
 impl WatchRequest {
-    fn wants(&self, object: &Value) -> bool {
-        self.wants_in(namespace_of(object), object)
-    }
-
-    /// [`Self::wants`] with the namespace already known (events carry it).
-    fn wants_in(&self, namespace: &str, object: &Value) -> bool {
+    fn wants(&self, object: &StoredObject) -> bool {
         if let Some(ns) = &self.namespace {
-            if namespace != ns {
+            if object.namespace() != ns {
                 return false;
             }
         }
         if let Some(name) = &self.name {
-            if name_of(object) != name {
+            if object.name() != name {
                 return false;
             }
         }
         self.selectors.matches(object)
     }
 
-    fn encode(&self, event_type: &str, object: &Value) -> Bytes {
+    /// The event line for `object` as an event of `event_type`: the stored bytes, or a
+    /// one-row Table for `kubectl get -w`.
+    fn encode(&self, event_type: EventType, object: &StoredObject) -> Bytes {
         if self.as_table {
+            let value = object.value();
             let table = table::table(
                 self.resource,
-                &[object],
+                &[&value],
                 json!({}),
                 table::IncludeObject::Metadata,
                 jiff::Timestamp::now(),
             );
-            let mut line = serde_json::to_vec(&json!({"type": event_type, "object": table}))
-                .unwrap_or_default();
+            let mut line =
+                serde_json::to_vec(&json!({"type": event_type.as_str(), "object": table}))
+                    .unwrap_or_default();
             line.push(b'\n');
             return Bytes::from(line);
         }
-        encode_event_line(event_type, object)
+        object.line_as(event_type)
     }
 
     fn encode_event(&self, event: &WatchEvent) -> Bytes {
-        if self.as_table {
-            self.encode(event.event_type.as_str(), &event.object)
-        } else {
-            event.json_line()
-        }
+        self.encode(event.event_type(), &event.object)
     }
 
     fn bookmark(&self, revision: u64, initial_events_end: bool) -> Bytes {
@@ -176,7 +171,7 @@ pub fn watch(
                 objects
                     .iter()
                     .filter(|o| request.wants(o))
-                    .map(|o| request.encode("ADDED", o)),
+                    .map(|o| request.encode(EventType::Added, o)),
             );
             if send_initial_events {
                 initial_end_bookmark = Some(request.bookmark(revision, true));
@@ -221,8 +216,8 @@ pub fn watch(
         };
         let mut last_revision = sub.revision;
         for event in sub.backlog.drain(..) {
-            last_revision = event.revision;
-            if request.wants_in(&event.namespace, &event.object) {
+            last_revision = event.revision();
+            if request.wants(&event.object) {
                 if let Some(full) = batch.push(request.encode_event(&event)) {
                     if tx.send(full).await.is_err() {
                         return;
@@ -261,9 +256,9 @@ pub fn watch(
                         drained += 1;
                         match next {
                             Ok(event) => {
-                                if event.revision > last_revision && event.resource == request.resource.plural {
-                                    last_revision = event.revision;
-                                    if request.wants_in(&event.namespace, &event.object) {
+                                if event.revision() > last_revision && event.resource == request.resource.plural {
+                                    last_revision = event.revision();
+                                    if request.wants(&event.object) {
                                         if let Some(full) = batch.push(request.encode_event(&event)) {
                                             if tx.send(full).await.is_err() {
                                                 return;

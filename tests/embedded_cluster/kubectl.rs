@@ -325,6 +325,140 @@ fn apply_is_idempotent_client_side_and_server_side() {
     }
 }
 
+/// `(manager, operation, fieldsV1)` of each `managedFields` entry of configmap `x`.
+fn managers(bin: &Path, kc: &Path) -> Vec<(String, String, Value)> {
+    let cm = get_json(bin, kc, &["configmap", "x", "--show-managed-fields"]);
+    cm["metadata"]["managedFields"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|entry| {
+            (
+                entry["manager"].as_str().unwrap_or_default().to_string(),
+                entry["operation"].as_str().unwrap_or_default().to_string(),
+                entry["fieldsV1"].clone(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn managed_fields_name_every_writer_and_apply_conflicts_with_them() {
+    let entry = |manager: &str, operation: &str, fields: Value| {
+        (manager.to_string(), operation.to_string(), fields)
+    };
+    for bin in kubectl_binaries() {
+        let server = ServeProcess::start(&[]);
+        let kc = server.kubeconfig.as_path();
+        let dir = tempfile::tempdir().expect("dir");
+        let file = dir.path().join("cm.yaml");
+        let f = file.to_string_lossy().into_owned();
+        let write = |value: &str| {
+            std::fs::write(&file, format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n  namespace: default\ndata:\n  k: {value}\n")).expect("write");
+        };
+        ok(
+            &kubectl(
+                &bin,
+                kc,
+                &["create", "configmap", "x", "--from-literal=k=v"],
+                None,
+            ),
+            "create configmap",
+        );
+        assert_eq!(
+            managers(&bin, kc),
+            [entry(
+                "kubectl-create",
+                "Update",
+                serde_json::json!({"f:data": {".": {}, "f:k": {}}})
+            )]
+        );
+
+        // The same value applied: both managers own the field.
+        write("v");
+        ok(
+            &kubectl(&bin, kc, &["apply", "--server-side", "-f", &f], None),
+            "apply --server-side",
+        );
+        assert_eq!(
+            managers(&bin, kc),
+            [
+                entry(
+                    "kubectl",
+                    "Apply",
+                    serde_json::json!({"f:data": {"f:k": {}}})
+                ),
+                entry(
+                    "kubectl-create",
+                    "Update",
+                    serde_json::json!({"f:data": {".": {}, "f:k": {}}})
+                ),
+            ]
+        );
+
+        // A patch takes the field from everyone.
+        ok(
+            &kubectl(
+                &bin,
+                kc,
+                &[
+                    "patch",
+                    "configmap",
+                    "x",
+                    "-p",
+                    r#"{"data":{"k":"patched"}}"#,
+                ],
+                None,
+            ),
+            "patch",
+        );
+        assert_eq!(
+            managers(&bin, kc),
+            [
+                entry(
+                    "kubectl-create",
+                    "Update",
+                    serde_json::json!({"f:data": {}})
+                ),
+                entry(
+                    "kubectl-patch",
+                    "Update",
+                    serde_json::json!({"f:data": {"f:k": {}}})
+                ),
+            ]
+        );
+
+        // Another manager applying another value conflicts, unless it forces.
+        write("applied");
+        let apply = ["apply", "--server-side", "--field-manager=other", "-f", &f];
+        let out = kubectl(&bin, kc, &apply, None);
+        assert!(!out.success, "{}: conflict expected", bin.display());
+        let expected =
+            "Apply failed with 1 conflict: conflict with \"kubectl-patch\" using v1: .data.k";
+        assert!(
+            out.stderr.contains(expected),
+            "{}: expected {expected:?}\ngot: {}",
+            bin.display(),
+            out.stderr
+        );
+        let forced = [&apply[..], &["--force-conflicts"]].concat();
+        ok(&kubectl(&bin, kc, &forced, None), "apply --force-conflicts");
+        let cm = get_json(&bin, kc, &["configmap", "x"]);
+        assert_eq!(cm["data"]["k"], "applied");
+        assert_eq!(
+            managers(&bin, kc),
+            [
+                entry("other", "Apply", serde_json::json!({"f:data": {"f:k": {}}})),
+                entry(
+                    "kubectl-create",
+                    "Update",
+                    serde_json::json!({"f:data": {}})
+                ),
+            ]
+        );
+    }
+}
+
 #[test]
 fn errors_read_as_on_a_real_cluster() {
     for bin in kubectl_binaries() {

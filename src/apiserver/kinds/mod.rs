@@ -165,12 +165,12 @@ pub trait Strategy: Send + Sync + 'static {
 
     /// The object a write to `subresource` produces from the stored object and the request
     /// (upstream's status strategies): by default a `status` write changes only `status`.
+    /// The result stays normalized: a field the request lacks is removed, never null.
     fn update_subresource(&self, subresource: &str, existing: &Value, request: &Value) -> Value {
-        let mut merged = existing.clone();
-        if subresource == "status" {
-            merged["status"] = request.get("status").cloned().unwrap_or(Value::Null);
+        match subresource {
+            "status" => status_write(existing, request),
+            _ => existing.clone(),
         }
-        merged
     }
 
     /// Whether deleting the object only marks it (with a deletion timestamp) and leaves its
@@ -209,6 +209,13 @@ pub trait Strategy: Send + Sync + 'static {
         }
     }
 
+    /// The fields the store indexes for field selectors, besides `metadata.name` and
+    /// `metadata.namespace` (which it always has); a selector on another field parses the
+    /// object.
+    fn selectable_fields(&self) -> &'static [&'static str] {
+        &[]
+    }
+
     /// The value of a selectable field; fields the object does not have are "".
     fn field_value(&self, object: &Value, field: &str) -> String {
         let text = |key: &str| {
@@ -234,6 +241,19 @@ pub trait Strategy: Send + Sync + 'static {
     ) -> Result<Value, ApiError> {
         Err(ApiError::method_not_allowed())
     }
+}
+
+/// A write to the `status` subresource: the stored object with the request's status
+/// (removed when the request has none).
+pub fn status_write(existing: &Value, request: &Value) -> Value {
+    let mut merged = existing.clone();
+    if let Some(map) = merged.as_object_mut() {
+        match request.get("status").filter(|s| !s.is_null()) {
+            Some(status) => map.insert("status".into(), status.clone()),
+            None => map.remove("status"),
+        };
+    }
+    merged
 }
 
 /// The typed round trip behind [`Strategy::normalize`] for kind `T`.

@@ -53,10 +53,15 @@ impl Strategy for NamespaceStrategy {
 
     /// `finalize` writes change only `spec.finalizers`.
     fn update_subresource(&self, subresource: &str, existing: &Value, request: &Value) -> Value {
+        if subresource != "finalize" {
+            return super::status_write(existing, request);
+        }
         let mut merged = existing.clone();
-        match subresource {
-            "finalize" => merged["spec"]["finalizers"] = request["spec"]["finalizers"].clone(),
-            _ => merged["status"] = request.get("status").cloned().unwrap_or(Value::Null),
+        let finalizers = request["spec"]["finalizers"].clone();
+        if !finalizers.is_null() {
+            merged["spec"]["finalizers"] = finalizers;
+        } else if let Some(spec) = merged.get_mut("spec").and_then(Value::as_object_mut) {
+            spec.remove("finalizers");
         }
         merged
     }

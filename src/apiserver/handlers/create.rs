@@ -1,0 +1,148 @@
+//! create: server-set metadata, defaulting, mutating admission, the name and uid,
+//! validation, validating admission, the store (`pkg/registry/rest/create.go`'s order).
+
+use bytes::Bytes;
+use http::{Response, StatusCode};
+use serde_json::{json, Map, Value};
+use std::sync::Arc;
+
+use super::super::admission::AdmissionOperation;
+use super::super::errors::ApiError;
+use super::super::http::{read_body, Body, RequestBody, RequestContext};
+use super::super::kinds::ResourceInfo;
+use super::super::routes::ResourcePath;
+use super::super::store::name_of;
+use super::super::{now_rfc3339, validation, ServerState};
+use super::body::decode_body;
+use super::{
+    admit, attributes, is_dry_run, namespace_for, object_response, record_manager, store_error,
+    unstored_json,
+};
+
+pub(super) async fn create(
+    state: &Arc<ServerState>,
+    ctx: &RequestContext,
+    path: &ResourcePath,
+    body: RequestBody,
+) -> Result<Response<Body>, ApiError> {
+    let resource = path.resource;
+    if path.name.is_some() || path.subresource.is_some() {
+        return Err(ApiError::method_not_allowed());
+    }
+    if resource.namespaced && path.namespace.is_none() {
+        return Err(ApiError::method_not_allowed());
+    }
+    let body = read_body(body).await?;
+    let decoded = decode_body(ctx, resource, &body)?;
+    let created = create_object(state, ctx, path, decoded.object).await?;
+    Ok(object_response(
+        StatusCode::CREATED,
+        created,
+        &decoded.warnings,
+    ))
+}
+
+/// The create pipeline for a decoded (normalized) object; answers the created object's
+/// JSON (not stored on a dry run).
+pub(super) async fn create_object(
+    state: &Arc<ServerState>,
+    ctx: &RequestContext,
+    path: &ResourcePath,
+    mut object: Value,
+) -> Result<Bytes, ApiError> {
+    let resource = path.resource;
+    prepare_for_create(path, &mut object)?;
+    resource.strategy.default(&mut object);
+    if ctx.method == http::Method::POST {
+        // An apply that creates records its own manager.
+        record_manager(ctx, path, None, &mut object);
+    }
+    let attrs = attributes(
+        ctx,
+        path,
+        name_of(&object),
+        AdmissionOperation::Create,
+        None,
+    );
+    admit(state, &attrs, &mut object).await?;
+    assign_identity(state, resource, &mut object);
+    let name = name_of(&object).to_string();
+    resource.strategy.sync_derived_fields(&mut object);
+    validation::validate_create(resource, &object)?;
+    state.admission.validate(&attrs, &object).await?;
+    if is_dry_run(ctx) {
+        return unstored_json(&object);
+    }
+    let stored = state
+        .store
+        .create(resource, object)
+        .map_err(|e| store_error(e, resource, &name))?;
+    Ok(stored.json())
+}
+
+/// The object's metadata map, created if missing.
+pub(super) fn metadata_mut(object: &mut Value) -> &mut Map<String, Value> {
+    if !object.get("metadata").is_some_and(Value::is_object) {
+        object["metadata"] = json!({});
+    }
+    match object.get_mut("metadata") {
+        Some(Value::Object(meta)) => meta,
+        _ => unreachable!("metadata was just set to an object"),
+    }
+}
+
+/// Server-owned metadata on create: the namespace from the URL; uid, timestamps and the
+/// revision are the server's to set, and so is status where the kind has a subresource.
+fn prepare_for_create(path: &ResourcePath, object: &mut Value) -> Result<(), ApiError> {
+    let url_namespace = namespace_for(path).to_string();
+    let resource = path.resource;
+    let meta = metadata_mut(object);
+    if resource.namespaced {
+        match meta.get("namespace").and_then(Value::as_str) {
+            Some(ns) if !ns.is_empty() && ns != url_namespace => {
+                return Err(ApiError::bad_request(
+                    "the namespace of the provided object does not match the namespace sent on the request",
+                ))
+            }
+            _ => {
+                meta.insert("namespace".into(), json!(url_namespace));
+            }
+        }
+    } else {
+        meta.remove("namespace");
+    }
+    for field in [
+        "uid",
+        "creationTimestamp",
+        "resourceVersion",
+        "deletionTimestamp",
+        "deletionGracePeriodSeconds",
+        "selfLink",
+    ] {
+        meta.remove(field);
+    }
+    if resource.has_status() {
+        if let Some(map) = object.as_object_mut() {
+            map.remove("status");
+        }
+    }
+    Ok(())
+}
+
+/// Name (from generateName), uid and creation time. As in kube-apiserver this happens
+/// after mutating admission, so admission errors quote the generateName.
+fn assign_identity(state: &ServerState, resource: &ResourceInfo, object: &mut Value) {
+    let meta = metadata_mut(object);
+    let name = meta.get("name").and_then(Value::as_str).unwrap_or_default();
+    let generate_name = meta
+        .get("generateName")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    if name.is_empty() && !generate_name.is_empty() {
+        let generated = state.names.generate(generate_name);
+        meta.insert("name".into(), json!(generated));
+    }
+    meta.insert("uid".into(), json!(uuid::Uuid::new_v4().to_string()));
+    meta.insert("creationTimestamp".into(), json!(now_rfc3339()));
+    resource.strategy.prepare_for_create(object);
+}

@@ -1,0 +1,124 @@
+//! delete and deletecollection: preconditions from `DeleteOptions`; an object with
+//! finalizers (or of a kind that finalizes on delete, namespaces) is only marked with a
+//! deletion timestamp, everything else is removed at once.
+
+use bytes::Bytes;
+use http::{Response, StatusCode};
+use serde_json::{json, Value};
+use std::sync::Arc;
+
+use super::super::admission::AdmissionOperation;
+use super::super::errors::ApiError;
+use super::super::http::{bytes_response, read_body, Body, RequestBody, RequestContext};
+use super::super::routes::ResourcePath;
+use super::super::store::{check_preconditions, Preconditions};
+use super::super::{now_rfc3339, ServerState};
+use super::read::{list_json, Selectors};
+use super::{attributes, existing, is_dry_run, namespace_for, store_error};
+
+/// Preconditions from the `DeleteOptions` body (kubectl and kube-rs send one).
+fn delete_preconditions(body: &Bytes) -> Result<Preconditions, ApiError> {
+    let mut preconditions = Preconditions::default();
+    if !body.is_empty() {
+        let options: Value = serde_json::from_slice(body)
+            .map_err(|e| ApiError::bad_request(format!("error decoding DeleteOptions: {e}")))?;
+        let pre = &options["preconditions"];
+        preconditions.uid = pre["uid"].as_str().map(str::to_string);
+        preconditions.resource_version = pre["resourceVersion"].as_str().map(str::to_string);
+    }
+    Ok(preconditions)
+}
+
+pub(super) async fn delete(
+    state: &Arc<ServerState>,
+    ctx: &RequestContext,
+    path: &ResourcePath,
+    body: RequestBody,
+) -> Result<Response<Body>, ApiError> {
+    let name = path.name.clone().unwrap_or_default();
+    if path.subresource.is_some() {
+        return Err(ApiError::method_not_allowed());
+    }
+    let body = read_body(body).await?;
+    let preconditions = delete_preconditions(&body)?;
+    let deleted = delete_object(state, ctx, path, &name, &preconditions).await?;
+    Ok(bytes_response(StatusCode::OK, deleted, "application/json"))
+}
+
+/// Deletes (or marks) one object; answers its JSON as of the deletion.
+async fn delete_object(
+    state: &Arc<ServerState>,
+    ctx: &RequestContext,
+    path: &ResourcePath,
+    name: &str,
+    preconditions: &Preconditions,
+) -> Result<Bytes, ApiError> {
+    let resource = path.resource;
+    let namespace = namespace_for(path);
+    let current = existing(state, path, name)?;
+    let old = Arc::new(current.value());
+    let attrs = attributes(
+        ctx,
+        path,
+        name,
+        AdmissionOperation::Delete,
+        Some(old.clone()),
+    );
+    let mut probe = (*old).clone();
+    state.admission.admit(&attrs, &mut probe).await?;
+    state.admission.validate(&attrs, &old).await?;
+    let has_finalizers = old["metadata"]["finalizers"]
+        .as_array()
+        .is_some_and(|f| !f.is_empty());
+    let finalizes = resource.strategy.finalizes_on_delete();
+    if is_dry_run(ctx) {
+        return Ok(current.json());
+    }
+    if finalizes || has_finalizers {
+        check_preconditions(&current, preconditions).map_err(|e| store_error(e, resource, name))?;
+        if current.is_deleting() {
+            return Ok(current.json());
+        }
+        let mut marked = (*old).clone();
+        marked["metadata"]["deletionTimestamp"] = json!(now_rfc3339());
+        marked["metadata"]["deletionGracePeriodSeconds"] = json!(0);
+        resource.strategy.mark_deleted(&mut marked);
+        let stored = state
+            .store
+            .update(resource, marked, Some(&current.resource_version()))
+            .map_err(|e| store_error(e, resource, name))?;
+        if finalizes {
+            super::super::namespaces::start_finalizing(state.clone(), name.to_string());
+        }
+        return Ok(stored.json());
+    }
+    let deleted = state
+        .store
+        .delete(resource, namespace, name, preconditions)
+        .map_err(|e| store_error(e, resource, name))?;
+    Ok(deleted.json())
+}
+
+pub(super) async fn delete_collection(
+    state: &Arc<ServerState>,
+    ctx: &RequestContext,
+    path: &ResourcePath,
+) -> Result<Response<Body>, ApiError> {
+    let resource = path.resource;
+    let selectors = Selectors::from_request(ctx, resource)?;
+    let (objects, revision) = state.store.list(resource, path.namespace.as_deref());
+    let mut deleted = Vec::new();
+    for object in objects.iter().filter(|o| selectors.matches(o)) {
+        match delete_object(state, ctx, path, object.name(), &Preconditions::default()).await {
+            Ok(gone) => deleted.push(gone),
+            Err(e) if e.code == 404 => {}
+            Err(e) => return Err(e),
+        }
+    }
+    let list_meta = format!("{{\"resourceVersion\":\"{revision}\"}}");
+    Ok(bytes_response(
+        StatusCode::OK,
+        list_json(resource, list_meta.as_bytes(), deleted.into_iter()),
+        "application/json",
+    ))
+}

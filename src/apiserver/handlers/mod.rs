@@ -1,0 +1,244 @@
+//! The verbs on served resources, with Kubernetes semantics, one module per verb:
+//! [`read`] (get, list), [`create`], [`update`], [`patch`], [`delete`] (and
+//! deletecollection); watch is [`super::watch`]. A request body is decoded once, at the
+//! edge ([`body`]); from there the object flows one way: server-set metadata, defaulting,
+//! mutating admission, validation, validating admission, the store. What differs between
+//! kinds comes from their [`Strategy`](super::kinds::Strategy).
+
+use bytes::Bytes;
+use http::{header, Method, Response, StatusCode};
+use serde_json::Value;
+use std::sync::Arc;
+
+use super::admission::{AdmissionOperation, Attributes};
+use super::errors::ApiError;
+use super::http::{bytes_response, read_body, Body, RequestBody, RequestContext};
+use super::kinds::{ResourceInfo, NAMESPACES};
+use super::namespaces::namespace_terminating;
+use super::routes::ResourcePath;
+use super::store::{StoreError, StoredObject};
+use super::{watch, ServerState};
+
+mod body;
+mod create;
+mod delete;
+mod patch;
+mod read;
+mod update;
+
+pub use read::Selectors;
+
+/// Runs one request on a served resource: the subresource must exist, the verb must be
+/// served, the user must be allowed; then the verb's handler answers.
+pub async fn dispatch(
+    state: &Arc<ServerState>,
+    ctx: &RequestContext,
+    path: &ResourcePath,
+    body: RequestBody,
+) -> Result<Response<Body>, ApiError> {
+    let resource = path.resource;
+    // An unknown subresource is not there at all, whatever the method (upstream: 404).
+    if let Some(sub) = path.subresource.as_deref() {
+        if !resource.subresources.contains(&sub) {
+            return Err(ApiError::new(
+                404,
+                "NotFound",
+                "the server could not find the requested resource",
+            ));
+        }
+    }
+    let verb = verb_of(&ctx.method, path, ctx)?;
+    authorize(ctx, verb, resource, path)?;
+    if resource.create_only {
+        return match (verb, path.name.as_deref()) {
+            ("create", None) => create_review(ctx, resource, body).await,
+            _ => Err(ApiError::method_not_allowed()),
+        };
+    }
+    match verb {
+        "get" => read::get(state, ctx, path),
+        "list" => read::list(state, ctx, path),
+        "watch" => watch::watch(state, ctx, path),
+        "create" => create::create(state, ctx, path, body).await,
+        "update" => update::update(state, ctx, path, body).await,
+        "patch" => patch::patch(state, ctx, path, body).await,
+        "delete" => delete::delete(state, ctx, path, body).await,
+        "deletecollection" => delete::delete_collection(state, ctx, path).await,
+        _ => Err(ApiError::method_not_allowed()),
+    }
+}
+
+fn verb_of(
+    method: &Method,
+    path: &ResourcePath,
+    ctx: &RequestContext,
+) -> Result<&'static str, ApiError> {
+    let item = path.name.is_some();
+    let verb = match (method.as_str(), item) {
+        ("GET", false) if ctx.flag("watch") => "watch",
+        ("GET", true) if ctx.flag("watch") => "watch",
+        ("GET", false) => "list",
+        ("GET", true) => "get",
+        ("POST", false) => "create",
+        ("PUT", true) => "update",
+        ("PATCH", true) => "patch",
+        ("DELETE", true) => "delete",
+        ("DELETE", false) => "deletecollection",
+        _ => return Err(ApiError::method_not_allowed()),
+    };
+    if !path.resource.verbs.contains(&verb) {
+        return Err(ApiError::method_not_allowed());
+    }
+    Ok(verb)
+}
+
+/// Administrators may do anything; other users get what kube-apiserver's default RBAC
+/// roles give every authenticated user: discovery and self-subject reviews.
+fn authorize(
+    ctx: &RequestContext,
+    verb: &str,
+    resource: &ResourceInfo,
+    path: &ResourcePath,
+) -> Result<(), ApiError> {
+    if ctx.user.is_admin() || resource.create_only {
+        return Ok(());
+    }
+    Err(ApiError::forbidden_for_user(
+        &ctx.user.username,
+        verb,
+        resource,
+        path.name.as_deref(),
+        path.namespace.as_deref(),
+    ))
+}
+
+/// A create of a create-only resource (a review): the kind's strategy answers.
+async fn create_review(
+    ctx: &RequestContext,
+    resource: &ResourceInfo,
+    body: RequestBody,
+) -> Result<Response<Body>, ApiError> {
+    let body = read_body(body).await?;
+    let review = resource.strategy.create_review(resource, ctx, &body)?;
+    Ok(super::http::json_response(StatusCode::CREATED, &review))
+}
+
+/// The namespace an object lives in (empty for cluster-scoped resources).
+fn namespace_for(path: &ResourcePath) -> &str {
+    if path.resource.namespaced {
+        path.namespace.as_deref().unwrap_or_default()
+    } else {
+        ""
+    }
+}
+
+fn store_error(err: StoreError, resource: &ResourceInfo, name: &str) -> ApiError {
+    match err {
+        StoreError::NotFound => ApiError::not_found(resource, name),
+        StoreError::AlreadyExists => ApiError::already_exists(resource, name),
+        StoreError::Conflict => ApiError::conflict(resource, name),
+        e @ (StoreError::UidPrecondition { .. }
+        | StoreError::ResourceVersionPrecondition { .. }) => {
+            ApiError::conflict_because(resource, name, &capitalize(&e.to_string()))
+        }
+        StoreError::TooOld { .. } => ApiError::expired(err.to_string()),
+        StoreError::NamespaceNotFound(ns) => ApiError::not_found(&NAMESPACES, &ns),
+        StoreError::NamespaceTerminating(ns) => namespace_terminating(resource, name, &ns),
+    }
+}
+
+fn capitalize(s: &str) -> String {
+    let mut chars = s.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().collect::<String>() + chars.as_str(),
+        None => String::new(),
+    }
+}
+
+fn is_dry_run(ctx: &RequestContext) -> bool {
+    ctx.query.get("dryRun").is_some_and(|v| v == "All")
+}
+
+fn attributes(
+    ctx: &RequestContext,
+    path: &ResourcePath,
+    name: &str,
+    operation: AdmissionOperation,
+    old: Option<Arc<Value>>,
+) -> Attributes {
+    Attributes {
+        resource: path.resource,
+        subresource: path.subresource.clone(),
+        namespace: namespace_for(path).to_string(),
+        name: name.to_string(),
+        operation,
+        user: ctx.user.clone(),
+        dry_run: is_dry_run(ctx),
+        old_object: old,
+    }
+}
+
+/// Mutating admission, then defaulting again for what the plugins added (a token volume's
+/// `defaultMode`), as a real server's decode after a mutation does.
+async fn admit(
+    state: &ServerState,
+    attrs: &Attributes,
+    object: &mut Value,
+) -> Result<(), ApiError> {
+    if state.admission.admit(attrs, object).await? {
+        attrs.resource.strategy.default(object);
+    }
+    Ok(())
+}
+
+/// Records the writer as an `Update` manager of the fields it set
+/// ([`super::patch::record_update`]): the `fieldManager` parameter, else the User-Agent.
+fn record_manager(
+    ctx: &RequestContext,
+    path: &ResourcePath,
+    old: Option<&Value>,
+    object: &mut Value,
+) {
+    super::patch::record_update(
+        &super::patch::manager_or_user_agent(
+            ctx.param("fieldManager"),
+            ctx.header(header::USER_AGENT),
+        ),
+        &path.resource.api_version(),
+        old,
+        object,
+        &super::now_rfc3339(),
+    );
+}
+
+/// An object answer (`application/json`), with `Warning` headers.
+fn object_response(status: StatusCode, json: Bytes, warnings: &[String]) -> Response<Body> {
+    let mut response = bytes_response(status, json, "application/json");
+    for warning in warnings {
+        if let Ok(v) =
+            http::HeaderValue::from_str(&format!("299 - \"{}\"", warning.replace('"', "\\\"")))
+        {
+            response.headers_mut().append(header::WARNING, v);
+        }
+    }
+    response
+}
+
+/// The JSON of an object that was not stored (a dry run).
+fn unstored_json(object: &Value) -> Result<Bytes, ApiError> {
+    serde_json::to_vec(object)
+        .map(Bytes::from)
+        .map_err(|e| ApiError::internal(e.to_string()))
+}
+
+/// The stored object, or 404 NotFound.
+fn existing(
+    state: &ServerState,
+    path: &ResourcePath,
+    name: &str,
+) -> Result<Arc<StoredObject>, ApiError> {
+    state
+        .store
+        .get(path.resource, namespace_for(path), name)
+        .ok_or_else(|| ApiError::not_found(path.resource, name))
+}

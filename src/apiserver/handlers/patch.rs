@@ -1,0 +1,106 @@
+//! patch: JSON, merge and strategic merge patches of the stored object, and server-side
+//! apply; the result is decoded like a body and goes through the update (or, for an
+//! apply of a new object, the create) pipeline. A write that lost a race is retried.
+
+use http::{header, Response, StatusCode};
+use serde_json::Value;
+use std::sync::Arc;
+
+use super::super::errors::ApiError;
+use super::super::http::{read_body, Body, RequestBody, RequestContext};
+use super::super::patch::{self, PatchType};
+use super::super::routes::ResourcePath;
+use super::super::{now_rfc3339, ServerState};
+use super::body::{check_fields, decode_value};
+use super::create::create_object;
+use super::update::update_object;
+use super::{existing, namespace_for, object_response};
+
+/// How many times a patch is retried when the object changes underneath it.
+const PATCH_CONFLICT_RETRIES: usize = 5;
+
+fn lost_race(result: &Result<bytes::Bytes, ApiError>) -> bool {
+    matches!(result, Err(e) if e.code == 409 && e.reason == "Conflict")
+}
+
+pub(super) async fn patch(
+    state: &Arc<ServerState>,
+    ctx: &RequestContext,
+    path: &ResourcePath,
+    body: RequestBody,
+) -> Result<Response<Body>, ApiError> {
+    let resource = path.resource;
+    let name = path.name.clone().unwrap_or_default();
+    let patch_type = PatchType::from_content_type(ctx.header(header::CONTENT_TYPE))
+        .ok_or_else(|| ApiError::unsupported_media_type(PatchType::ACCEPTED))?;
+    let body = read_body(body).await?;
+    let patch_doc: Value = match patch_type {
+        PatchType::Apply => serde_yaml::from_slice(&body)
+            .map_err(|e| ApiError::bad_request(format!("error decoding YAML: {e}")))?,
+        _ => serde_json::from_slice(&body)
+            .map_err(|e| ApiError::bad_request(format!("error decoding patch: {e}")))?,
+    };
+    if patch_type == PatchType::Apply {
+        return apply(state, ctx, path, &name, &patch_doc).await;
+    }
+    for _ in 0..PATCH_CONFLICT_RETRIES {
+        let current = existing(state, path, &name)?;
+        let patched = patch::apply_patch(resource.kind, &current.value(), &patch_doc, patch_type)
+            .map_err(|e| e.into_api_error(resource, &name))?;
+        // A patch that names a resourceVersion makes it a precondition.
+        let requested_rv = patched["metadata"]["resourceVersion"].as_str();
+        if requested_rv.is_some_and(|rv| rv != current.resource_version()) {
+            return Err(ApiError::conflict(resource, &name));
+        }
+        let decoded = decode_value(ctx, resource, &patched)?;
+        let result = update_object(state, ctx, path, current, decoded.object).await;
+        if !lost_race(&result) {
+            return result.map(|json| object_response(StatusCode::OK, json, &decoded.warnings));
+        }
+    }
+    Err(ApiError::conflict(resource, &name))
+}
+
+/// Server-side apply: the configuration merged into the stored object (or a new one) with
+/// field ownership by `fieldManager`.
+async fn apply(
+    state: &Arc<ServerState>,
+    ctx: &RequestContext,
+    path: &ResourcePath,
+    name: &str,
+    applied: &Value,
+) -> Result<Response<Body>, ApiError> {
+    let resource = path.resource;
+    let mut warnings = Vec::new();
+    check_fields(ctx, resource, applied, &mut warnings)?;
+    let manager = ctx
+        .param("fieldManager")
+        .filter(|m| !m.is_empty())
+        .ok_or_else(|| patch::PatchError::MissingFieldManager.into_api_error(resource, name))?;
+    let force = ctx.flag("force");
+    for _ in 0..PATCH_CONFLICT_RETRIES {
+        let current = state.store.get(resource, namespace_for(path), name);
+        let current_value = current.as_ref().map(|c| c.value());
+        let merged = patch::server_side_apply(
+            resource.kind,
+            current_value.as_ref(),
+            applied,
+            manager,
+            force,
+            &now_rfc3339(),
+        )
+        .map_err(|e| e.into_api_error(resource, name))?;
+        let decoded = decode_value(ctx, resource, &merged)?;
+        let result = match current {
+            None => {
+                let created = create_object(state, ctx, path, decoded.object).await?;
+                return Ok(object_response(StatusCode::CREATED, created, &warnings));
+            }
+            Some(current) => update_object(state, ctx, path, current, decoded.object).await,
+        };
+        if !lost_race(&result) {
+            return result.map(|json| object_response(StatusCode::OK, json, &warnings));
+        }
+    }
+    Err(ApiError::conflict(resource, name))
+}

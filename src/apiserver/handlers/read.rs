@@ -1,0 +1,211 @@
+//! get and list: answered from the stored bytes; a Table (`kubectl get`) parses the objects.
+
+use http::{header, Response, StatusCode};
+use serde_json::{json, Map, Value};
+use std::sync::Arc;
+
+use super::super::errors::ApiError;
+use super::super::http::{bytes_response, Body, RequestContext};
+use super::super::kinds::ResourceInfo;
+use super::super::routes::ResourcePath;
+use super::super::selectors::{FieldSelector, LabelSelector};
+use super::super::store::StoredObject;
+use super::super::{table, ServerState};
+use super::existing;
+
+pub(super) fn get(
+    state: &ServerState,
+    ctx: &RequestContext,
+    path: &ResourcePath,
+) -> Result<Response<Body>, ApiError> {
+    let name = path.name.as_deref().unwrap_or_default();
+    let object = existing(state, path, name)?;
+    if table::wants_table(ctx.header(header::ACCEPT)) {
+        let list_meta = json!({"resourceVersion": object.resource_version()});
+        return Ok(table_response(ctx, path.resource, &[object], list_meta));
+    }
+    Ok(bytes_response(
+        StatusCode::OK,
+        object.json(),
+        "application/json",
+    ))
+}
+
+fn table_response(
+    ctx: &RequestContext,
+    resource: &ResourceInfo,
+    objects: &[Arc<StoredObject>],
+    list_meta: Value,
+) -> Response<Body> {
+    let values: Vec<Value> = objects.iter().map(|o| o.value()).collect();
+    let refs: Vec<&Value> = values.iter().collect();
+    let doc = table::table(
+        resource,
+        &refs,
+        list_meta,
+        table::parse_include_object(ctx.param("includeObject")),
+        jiff::Timestamp::now(),
+    );
+    bytes_response(
+        StatusCode::OK,
+        serde_json::to_vec(&doc).unwrap_or_default(),
+        table::TABLE_CONTENT_TYPE,
+    )
+}
+
+/// Label and field selectors of a list or watch request.
+pub struct Selectors {
+    resource: &'static ResourceInfo,
+    labels: LabelSelector,
+    fields: FieldSelector,
+}
+
+impl Selectors {
+    pub fn from_request(
+        ctx: &RequestContext,
+        resource: &'static ResourceInfo,
+    ) -> Result<Self, ApiError> {
+        Ok(Self {
+            resource,
+            labels: LabelSelector::parse(ctx.param("labelSelector").unwrap_or_default())?,
+            fields: FieldSelector::parse(resource, ctx.param("fieldSelector").unwrap_or_default())?,
+        })
+    }
+
+    /// Whether a stored object is selected; it is parsed only for a field the store does
+    /// not index.
+    pub fn matches(&self, object: &StoredObject) -> bool {
+        if !self.labels.is_empty() && !self.labels.matches_with(|key| object.label(key)) {
+            return false;
+        }
+        if self.fields.is_empty() {
+            return true;
+        }
+        let mut parsed: Option<Value> = None;
+        self.fields.matches_with(|field| match field {
+            "metadata.name" => object.name().to_string(),
+            "metadata.namespace" => object.namespace().to_string(),
+            other => match object.indexed_field(other) {
+                Some(value) => value.to_string(),
+                None => {
+                    let value = parsed.get_or_insert_with(|| object.value());
+                    self.resource.strategy.field_value(value, other)
+                }
+            },
+        })
+    }
+}
+
+/// A `continue` token: where the next page starts, and the revision of the first page.
+fn encode_continue(revision: u64, namespace: &str, name: &str) -> String {
+    use base64::Engine;
+    let raw = json!({"rv": revision, "ns": namespace, "name": name}).to_string();
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw)
+}
+
+fn decode_continue(token: &str) -> Result<(u64, String, String), ApiError> {
+    use base64::Engine;
+    let invalid = || {
+        ApiError::bad_request("continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)")
+    };
+    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(token)
+        .map_err(|_| invalid())?;
+    let parsed: Value = serde_json::from_slice(&raw).map_err(|_| invalid())?;
+    let revision = parsed["rv"].as_u64().ok_or_else(invalid)?;
+    let ns = parsed["ns"].as_str().ok_or_else(invalid)?.to_string();
+    let name = parsed["name"].as_str().ok_or_else(invalid)?.to_string();
+    Ok((revision, ns, name))
+}
+
+pub(super) fn list(
+    state: &ServerState,
+    ctx: &RequestContext,
+    path: &ResourcePath,
+) -> Result<Response<Body>, ApiError> {
+    let resource = path.resource;
+    let selectors = Selectors::from_request(ctx, resource)?;
+    let limit: usize = match ctx.param("limit") {
+        None | Some("") => 0,
+        Some(l) => l
+            .parse()
+            .map_err(|_| ApiError::bad_request(format!("invalid limit: {l}")))?,
+    };
+    let namespace = path.namespace.as_deref();
+    let (objects, mut revision) = state.store.list(resource, namespace);
+    let mut start_after: Option<(String, String)> = None;
+    if let Some(token) = ctx.param("continue").filter(|t| !t.is_empty()) {
+        let (rv, ns, name) = decode_continue(token)?;
+        revision = rv;
+        start_after = Some((ns, name));
+    }
+    let mut items: Vec<Arc<StoredObject>> = Vec::new();
+    let mut next: Option<String> = None;
+    let mut remaining = 0usize;
+    for object in objects {
+        if let Some((ns, name)) = &start_after {
+            if (object.namespace(), object.name()) <= (ns.as_str(), name.as_str()) {
+                continue;
+            }
+        }
+        if !selectors.matches(&object) {
+            continue;
+        }
+        if limit > 0 && items.len() == limit {
+            remaining += 1;
+            continue;
+        }
+        items.push(object);
+    }
+    if remaining > 0 {
+        if let Some(last) = items.last() {
+            next = Some(encode_continue(revision, last.namespace(), last.name()));
+        }
+    }
+    let mut list_meta = Map::new();
+    list_meta.insert("resourceVersion".into(), json!(revision.to_string()));
+    if let Some(next) = &next {
+        list_meta.insert("continue".into(), json!(next));
+        list_meta.insert("remainingItemCount".into(), json!(remaining));
+    }
+    if table::wants_table(ctx.header(header::ACCEPT)) {
+        return Ok(table_response(
+            ctx,
+            resource,
+            &items,
+            Value::Object(list_meta),
+        ));
+    }
+    let list_meta =
+        serde_json::to_vec(&list_meta).map_err(|e| ApiError::internal(e.to_string()))?;
+    Ok(bytes_response(
+        StatusCode::OK,
+        list_json(resource, &list_meta, items.iter().map(|o| o.json())),
+        "application/json",
+    ))
+}
+
+/// `{"kind":"<List>","apiVersion":..,"metadata":..,"items":[..]}` from the items' stored
+/// bytes, without parsing them.
+pub(super) fn list_json(
+    resource: &ResourceInfo,
+    list_meta: &[u8],
+    items: impl ExactSizeIterator<Item = bytes::Bytes>,
+) -> Vec<u8> {
+    let mut out = Vec::with_capacity(256 + items.len() * 512);
+    out.extend_from_slice(b"{\"kind\":\"");
+    out.extend_from_slice(resource.list_kind.as_bytes());
+    out.extend_from_slice(b"\",\"apiVersion\":\"");
+    out.extend_from_slice(resource.api_version().as_bytes());
+    out.extend_from_slice(b"\",\"metadata\":");
+    out.extend_from_slice(list_meta);
+    out.extend_from_slice(b",\"items\":[");
+    for (i, item) in items.enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(&item);
+    }
+    out.extend_from_slice(b"]}");
+    out
+}

@@ -1,0 +1,245 @@
+//! update (PUT) and the update pipeline that patches share: server-owned fields kept,
+//! subresource rules, defaulting, admission, validation, then a compare-and-swap on the
+//! revision the change was computed from (`pkg/registry/rest/update.go`'s order).
+
+use bytes::Bytes;
+use http::{header, Response, StatusCode};
+use serde_json::Value;
+use std::sync::Arc;
+
+use super::super::admission::AdmissionOperation;
+use super::super::errors::ApiError;
+use super::super::http::{read_body, Body, RequestBody, RequestContext};
+use super::super::patch::PatchType;
+use super::super::routes::ResourcePath;
+use super::super::store::{Preconditions, StoredObject};
+use super::super::{validation, ServerState};
+use super::body::decode_body;
+use super::create::metadata_mut;
+use super::{
+    admit, attributes, existing, is_dry_run, namespace_for, object_response, record_manager,
+    store_error, unstored_json,
+};
+
+pub(super) async fn update(
+    state: &Arc<ServerState>,
+    ctx: &RequestContext,
+    path: &ResourcePath,
+    body: RequestBody,
+) -> Result<Response<Body>, ApiError> {
+    let resource = path.resource;
+    let name = path.name.clone().unwrap_or_default();
+    let body = read_body(body).await?;
+    let decoded = decode_body(ctx, resource, &body)?;
+    let object = decoded.object;
+    let body_name = object["metadata"]["name"].as_str().unwrap_or_default();
+    if body_name != name {
+        return Err(ApiError::bad_request(format!(
+            "the name of the object ({body_name}) does not match the name on the URL ({name})"
+        )));
+    }
+    if resource.namespaced {
+        let body_ns = object["metadata"]["namespace"].as_str().unwrap_or_default();
+        if !body_ns.is_empty() && body_ns != namespace_for(path) {
+            return Err(ApiError::bad_request(
+                "the namespace of the provided object does not match the namespace sent on the request",
+            ));
+        }
+    }
+    let precondition = object["metadata"]["resourceVersion"]
+        .as_str()
+        .filter(|rv| !rv.is_empty())
+        .map(str::to_string);
+    let current = existing(state, path, &name)?;
+    if let Some(rv) = &precondition {
+        if *rv != current.resource_version() {
+            return Err(ApiError::conflict(resource, &name));
+        }
+    }
+    let stored = update_object(state, ctx, path, current, object).await?;
+    Ok(object_response(StatusCode::OK, stored, &decoded.warnings))
+}
+
+/// Sets `key` to `value`, or removes it when there is none, so the object stays in its
+/// normalized form (absent, never null).
+fn set_or_remove(object: &mut Value, key: &str, value: Option<Value>) {
+    if let Some(map) = object.as_object_mut() {
+        match value {
+            Some(value) if !value.is_null() => {
+                map.insert(key.to_string(), value);
+            }
+            _ => {
+                map.remove(key);
+            }
+        }
+    }
+}
+
+/// The update pipeline for a decoded (normalized) object replacing `current`; answers
+/// the stored object's JSON (not stored on a dry run, unchanged on a no-op).
+pub(super) async fn update_object(
+    state: &Arc<ServerState>,
+    ctx: &RequestContext,
+    path: &ResourcePath,
+    current: Arc<StoredObject>,
+    request: Value,
+) -> Result<Bytes, ApiError> {
+    let resource = path.resource;
+    let old = Arc::new(current.value());
+    let name = current.name().to_string();
+    let mut updated = match path.subresource.as_deref() {
+        Some(sub) => resource.strategy.update_subresource(sub, &old, &request),
+        None => {
+            let mut merged = request;
+            // Ordinary writes do not change status of resources that have a status subresource.
+            if resource.has_status() {
+                set_or_remove(&mut merged, "status", old.get("status").cloned());
+            }
+            merged
+        }
+    };
+    {
+        let old_meta = &old["metadata"];
+        let meta = metadata_mut(&mut updated);
+        for field in [
+            "uid",
+            "creationTimestamp",
+            "deletionTimestamp",
+            "generation",
+        ] {
+            match old_meta.get(field) {
+                Some(v) => meta.insert(field.into(), v.clone()),
+                None => meta.remove(field),
+            };
+        }
+        if resource.namespaced {
+            meta.insert("namespace".into(), old_meta["namespace"].clone());
+        }
+        meta.remove("resourceVersion");
+    }
+    resource.strategy.default(&mut updated);
+    let applying =
+        PatchType::from_content_type(ctx.header(header::CONTENT_TYPE)) == Some(PatchType::Apply);
+    if path.subresource.is_none() && !applying {
+        record_manager(ctx, path, Some(&old), &mut updated);
+    }
+    let attrs = attributes(
+        ctx,
+        path,
+        &name,
+        AdmissionOperation::Update,
+        Some(old.clone()),
+    );
+    admit(state, &attrs, &mut updated).await?;
+    resource.strategy.sync_derived_fields(&mut updated);
+    validation::validate_update(resource, &old, &updated)?;
+    state.admission.validate(&attrs, &updated).await?;
+    if equal_apart_from_revision(&updated, &old)
+        && updated["metadata"]["managedFields"] == old["metadata"]["managedFields"]
+    {
+        // A no-op write does not create a new revision, as on a real server; a write that
+        // changes only who manages which fields (an apply of the same values) does.
+        return Ok(current.json());
+    }
+    let expected = current.resource_version();
+    if is_dry_run(ctx) {
+        metadata_mut(&mut updated).insert("resourceVersion".into(), Value::String(expected));
+        return unstored_json(&updated);
+    }
+    let finalized = updated["metadata"]["deletionTimestamp"].is_string()
+        && updated["metadata"]["finalizers"]
+            .as_array()
+            .is_none_or(|f| f.is_empty())
+        && updated["spec"]["finalizers"]
+            .as_array()
+            .is_none_or(|f| f.is_empty());
+    let stored = state
+        .store
+        .update(resource, updated, Some(&expected))
+        .map_err(|e| store_error(e, resource, &name))?;
+    if finalized {
+        // The last finalizer of an object being deleted is gone: the object goes too.
+        let _ = state.store.delete(
+            resource,
+            namespace_for(path),
+            &name,
+            &Preconditions::default(),
+        );
+    }
+    Ok(stored.json())
+}
+
+/// Whether two objects differ at most in `metadata.resourceVersion` and
+/// `metadata.managedFields`; compared in place, as every update asks it.
+pub(super) fn equal_apart_from_revision(a: &Value, b: &Value) -> bool {
+    let (Some(a), Some(b)) = (a.as_object(), b.as_object()) else {
+        return a == b;
+    };
+    let compared =
+        |(key, _): &(&String, &Value)| !matches!(key.as_str(), "resourceVersion" | "managedFields");
+    let metadata_equal = match (a.get("metadata"), b.get("metadata")) {
+        (Some(Value::Object(meta_a)), Some(Value::Object(meta_b))) => meta_a
+            .iter()
+            .filter(compared)
+            .eq(meta_b.iter().filter(compared)),
+        (meta_a, meta_b) => meta_a == meta_b,
+    };
+    metadata_equal
+        && a.len() == b.len()
+        && a.iter()
+            .all(|(key, value)| key == "metadata" || b.get(key) == Some(value))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn updates_that_change_only_the_revision_are_no_ops() {
+        let base = json!({"kind": "Secret", "metadata": {"name": "s", "resourceVersion": "5", "managedFields": [1]}, "data": {"a": "eA=="}});
+        let cases = [
+            ("same", base.clone(), true),
+            (
+                "other revision",
+                json!({"kind": "Secret", "metadata": {"name": "s", "resourceVersion": "6"}, "data": {"a": "eA=="}}),
+                true,
+            ),
+            (
+                "other data",
+                json!({"kind": "Secret", "metadata": {"name": "s", "resourceVersion": "5"}, "data": {"a": "eQ=="}}),
+                false,
+            ),
+            (
+                "extra label",
+                json!({"kind": "Secret", "metadata": {"name": "s", "labels": {"x": "y"}}, "data": {"a": "eA=="}}),
+                false,
+            ),
+            (
+                "extra field",
+                json!({"kind": "Secret", "metadata": {"name": "s"}, "data": {"a": "eA=="}, "type": "Opaque"}),
+                false,
+            ),
+            (
+                "field instead of metadata",
+                json!({"kind": "Secret", "meta": {"name": "s"}, "data": {"a": "eA=="}}),
+                false,
+            ),
+            (
+                "no metadata",
+                json!({"kind": "Secret", "data": {"a": "eA=="}}),
+                false,
+            ),
+        ];
+        for (name, other, expected) in cases {
+            assert_eq!(equal_apart_from_revision(&other, &base), expected, "{name}");
+            assert_eq!(
+                equal_apart_from_revision(&base, &other),
+                expected,
+                "{name}, swapped"
+            );
+        }
+        assert!(equal_apart_from_revision(&json!("x"), &json!("x")));
+        assert!(!equal_apart_from_revision(&json!({}), &json!([])));
+    }
+}

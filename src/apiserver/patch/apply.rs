@@ -1,0 +1,677 @@
+//! Server-side apply (`kubectl apply --server-side`), after structured-merge-diff's
+//! `merge.Updater.Apply` and the API server's field manager
+//! (`k8s.io/apiserver/pkg/endpoints/handlers/fieldmanager`).
+
+use serde_json::{Map, Value};
+
+use super::fieldpath::{display_path, FieldSet};
+use super::managed_fields::{
+    cap_update_managers, metadata_str, read_entries, set_managed_fields, sort_entries, ManagedEntry,
+};
+use super::typed::{gvk_string, is_unowned, resets_status, without_nulls, ApplySchema};
+use super::{go_json_kind, ApplyConflict, PatchError};
+use crate::apiserver::kinds::ResourceInfo;
+
+/// Metadata an apply configuration cannot set.
+const SYSTEM_METADATA: &[&str] = &[
+    "resourceVersion",
+    "uid",
+    "creationTimestamp",
+    "managedFields",
+];
+
+/// Server-side apply of `applied` (the full configuration `kubectl apply --server-side` sends)
+/// by `field_manager`.
+///
+/// Without `existing` the configuration becomes the new object. Otherwise it is merged into the
+/// object with the kind's list keys; fields this manager applied last time and no longer applies
+/// are removed unless another manager owns them; fields other managers own and the
+/// configuration changes are conflicts unless `force` (ownership then moves). Ownership is
+/// recorded in `metadata.managedFields`. `metadata.resourceVersion`, `uid`, `creationTimestamp`
+/// and `managedFields` in the configuration are not applied (resourceVersion and uid act as
+/// preconditions), nor is `status` of kinds with a status subresource.
+pub fn server_side_apply(
+    kind: &str,
+    existing: Option<&Value>,
+    applied: &Value,
+    field_manager: &str,
+    force: bool,
+    now_rfc3339: &str,
+) -> Result<Value, PatchError> {
+    if field_manager.is_empty() {
+        return Err(PatchError::MissingFieldManager);
+    }
+    // An empty YAML document decodes into an empty map.
+    let empty = Value::Object(Map::new());
+    let applied = if applied.is_null() { &empty } else { applied };
+    if !applied.is_object() {
+        return Err(PatchError::ApplyNotAnObject(go_json_kind(applied)));
+    }
+    let api_version = applied
+        .get("apiVersion")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
+    let expected_version = ResourceInfo::by_kind(kind)
+        .map(ResourceInfo::api_version)
+        .or_else(|| {
+            existing
+                .and_then(|e| e.get("apiVersion"))
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        });
+    if let Some(expected) = expected_version.filter(|expected| *expected != api_version) {
+        return Err(PatchError::ApplyVersionMismatch {
+            specified: api_version,
+            expected,
+        });
+    }
+
+    let mut config = applied.clone();
+    if let Some(meta) = config.get_mut("metadata").and_then(Value::as_object_mut) {
+        for field in SYSTEM_METADATA {
+            meta.remove(*field);
+        }
+    }
+    if resets_status(kind) {
+        if let Some(fields) = config.as_object_mut() {
+            fields.remove("status");
+        }
+    }
+
+    let schema = ApplySchema { kind };
+    let applied_set: FieldSet = schema
+        .members(&config, true)
+        .map_err(|detail| PatchError::InvalidApplyConfiguration {
+            gvk: gvk_string(kind, &api_version),
+            detail,
+        })?
+        .into_keys()
+        .filter(|path| !is_unowned(kind, path))
+        .collect();
+
+    let Some(live) = existing else {
+        if let Some(uid) = metadata_str(applied, "uid") {
+            return Err(PatchError::UidMismatch(uid.to_string()));
+        }
+        let mut created = without_nulls(&config);
+        set_managed_fields(
+            &mut created,
+            vec![ManagedEntry::applied(
+                field_manager,
+                &api_version,
+                now_rfc3339,
+                applied_set,
+            )],
+        );
+        return Ok(created);
+    };
+    if !live.is_object() {
+        return Err(PatchError::OriginalNotAnObject);
+    }
+    if let Some(uid) =
+        metadata_str(applied, "uid").filter(|uid| Some(*uid) != metadata_str(live, "uid"))
+    {
+        return Err(PatchError::UidImmutable(uid.to_string()));
+    }
+    if metadata_str(applied, "resourceVersion")
+        .is_some_and(|rv| Some(rv) != metadata_str(live, "resourceVersion"))
+    {
+        return Err(PatchError::ResourceVersionConflict);
+    }
+
+    let mut entries = read_entries(live);
+    let mut live_object = live.clone();
+    if let Some(meta) = live_object
+        .get_mut("metadata")
+        .and_then(Value::as_object_mut)
+    {
+        meta.remove("managedFields");
+    }
+    let live_error = |detail| PatchError::InvalidLiveObject {
+        gvk: gvk_string(kind, &api_version),
+        detail,
+    };
+
+    let mut merged = schema
+        .merge(&live_object, &config, &mut Vec::new())
+        .map_err(live_error)?;
+
+    // Prune what this manager applied last time, no longer applies and nobody else owns.
+    let own_index = entries.iter().position(|e| e.is_apply_by(field_manager));
+    let mut still_owned = applied_set.clone();
+    for (index, entry) in entries.iter().enumerate() {
+        if Some(index) != own_index {
+            still_owned.extend(entry.fields.iter().cloned());
+        }
+    }
+    if let Some(own) = own_index.map(|i| &entries[i]) {
+        for path in own.fields.difference(&still_owned) {
+            schema.remove_member(&mut merged, path, &mut Vec::new());
+        }
+    }
+
+    // What changed, for conflicts and for other managers' ownership.
+    let before = schema.members(&live_object, false).map_err(live_error)?;
+    let after = schema.members(&merged, false).map_err(live_error)?;
+    let changed: FieldSet = after
+        .iter()
+        .filter(|(path, value)| before.get(*path) != Some(value) && !is_unowned(kind, path))
+        .map(|(path, _)| path.clone())
+        .collect();
+    let removed: FieldSet = before
+        .keys()
+        .filter(|path| !after.contains_key(*path))
+        .cloned()
+        .collect();
+
+    let mut conflicts = Vec::new();
+    for (index, entry) in entries.iter().enumerate() {
+        if Some(index) == own_index {
+            continue;
+        }
+        for path in entry.fields.intersection(&changed) {
+            conflicts.push(ApplyConflict {
+                manager: entry.describe(),
+                field: display_path(path),
+            });
+        }
+    }
+    if !force && !conflicts.is_empty() {
+        return Err(PatchError::ApplyConflicts(conflicts));
+    }
+
+    let unchanged = merged == live_object;
+    let previous = own_index.map(|index| entries.remove(index));
+    for entry in &mut entries {
+        entry
+            .fields
+            .retain(|path| !changed.contains(path) && !removed.contains(path));
+    }
+    entries.retain(|entry| entry.read_fields.is_none() || !entry.fields.is_empty());
+    let own = match previous {
+        Some(mut previous) if unchanged => {
+            previous.fields = applied_set;
+            previous
+        }
+        _ => ManagedEntry::applied(field_manager, &api_version, now_rfc3339, applied_set),
+    };
+    entries.push(own);
+    cap_update_managers(&mut entries);
+    sort_entries(&mut entries);
+    set_managed_fields(&mut merged, entries);
+    Ok(merged)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::fixtures::{config_map, LATER, NOW, TOKEN_MOUNT};
+    use super::*;
+    use crate::apiserver::kinds::{CONFIG_MAPS, PODS};
+    use serde_json::json;
+
+    fn pod_config(image: &str) -> Value {
+        json!({
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": "web", "namespace": "default", "labels": {"app": "web"}},
+            "spec": {"containers": [{"name": "nginx", "image": image, "ports": [{"containerPort": 80}]}]},
+            "status": {"phase": "Running"}
+        })
+    }
+
+    fn managed_fields(object: &Value) -> &Value {
+        &object["metadata"]["managedFields"]
+    }
+
+    /// What the store adds to a created Pod: system metadata, defaults, admission, status.
+    fn stored_pod(created: &Value) -> Value {
+        let mut stored = created.clone();
+        stored["metadata"]["uid"] = json!("5b7f0c1e-0000-4000-8000-000000000001");
+        stored["metadata"]["resourceVersion"] = json!("7");
+        stored["metadata"]["creationTimestamp"] = json!("2024-05-01T10:00:00Z");
+        let container = &mut stored["spec"]["containers"][0];
+        container["ports"][0]["protocol"] = json!("TCP");
+        container["imagePullPolicy"] = json!("IfNotPresent");
+        container["terminationMessagePath"] = json!("/dev/termination-log");
+        container["volumeMounts"] =
+            json!([{"name": "default-token-x7k2p", "readOnly": true, "mountPath": TOKEN_MOUNT}]);
+        stored["spec"]["volumes"] = json!([{"name": "default-token-x7k2p", "secret": {"secretName": "default-token-x7k2p"}}]);
+        stored["spec"]["serviceAccountName"] = json!("default");
+        stored["status"] = json!({"phase": "Pending"});
+        stored
+    }
+
+    #[test]
+    fn server_side_apply_creates_with_managed_fields() {
+        let created = server_side_apply(
+            "Pod",
+            None,
+            &pod_config("nginx:1.27"),
+            "kubectl",
+            false,
+            NOW,
+        )
+        .expect("creates");
+        assert_eq!(created["spec"], pod_config("nginx:1.27")["spec"]);
+        assert_eq!(
+            created.get("status"),
+            None,
+            "status goes through the status subresource"
+        );
+        assert_eq!(
+            managed_fields(&created),
+            &json!([{
+                "manager": "kubectl",
+                "operation": "Apply",
+                "apiVersion": "v1",
+                "time": NOW,
+                "fieldsType": "FieldsV1",
+                "fieldsV1": {
+                    "f:metadata": {"f:labels": {"f:app": {}}},
+                    "f:spec": {"f:containers": {"k:{\"name\":\"nginx\"}": {
+                        ".": {}, "f:image": {}, "f:name": {},
+                        "f:ports": {"k:{\"containerPort\":80,\"protocol\":\"TCP\"}": {".": {}, "f:containerPort": {}}}
+                    }}}
+                }
+            }])
+        );
+    }
+
+    #[test]
+    fn server_side_apply_ignores_system_metadata_in_the_configuration() {
+        let mut config = config_map(json!({"key": "v"}));
+        config["metadata"]["creationTimestamp"] = Value::Null;
+        config["metadata"]["managedFields"] =
+            json!([{"manager": "someone-else", "operation": "Update"}]);
+        let created =
+            server_side_apply("ConfigMap", None, &config, "kubectl", true, NOW).expect("creates");
+        assert_eq!(created["metadata"].get("creationTimestamp"), None);
+        assert_eq!(managed_fields(&created).as_array().map(Vec::len), Some(1));
+        assert_eq!(
+            managed_fields(&created)[0]["fieldsV1"],
+            json!({"f:data": {"f:key": {}}})
+        );
+    }
+
+    #[test]
+    fn server_side_apply_twice_gives_the_same_object() {
+        let config = pod_config("nginx:1.27");
+        let created =
+            server_side_apply("Pod", None, &config, "kubectl", false, NOW).expect("creates");
+        let stored = stored_pod(&created);
+        let again = server_side_apply("Pod", Some(&stored), &config, "kubectl", false, LATER)
+            .expect("applies");
+        assert_eq!(again, stored);
+
+        // A changed image is applied; the entry's time moves.
+        let updated = server_side_apply(
+            "Pod",
+            Some(&stored),
+            &pod_config("nginx:1.28"),
+            "kubectl",
+            false,
+            LATER,
+        )
+        .expect("applies");
+        let mut expected = stored.clone();
+        expected["spec"]["containers"][0]["image"] = json!("nginx:1.28");
+        expected["metadata"]["managedFields"][0]["time"] = json!(LATER);
+        assert_eq!(updated, expected);
+    }
+
+    #[test]
+    fn server_side_apply_removes_fields_the_manager_dropped() {
+        let mut first = config_map(json!({"key": "v", "extra": "x"}));
+        first["metadata"]["labels"] = json!({"app": "web", "tier": "db"});
+        let mut stored =
+            server_side_apply("ConfigMap", None, &first, "kubectl", false, NOW).expect("creates");
+        stored["metadata"]["resourceVersion"] = json!("3");
+
+        let mut second = config_map(json!({"key": "v"}));
+        second["metadata"]["labels"] = json!({"app": "web"});
+        let updated =
+            server_side_apply("ConfigMap", Some(&stored), &second, "kubectl", false, LATER)
+                .expect("applies");
+        assert_eq!(updated["metadata"]["labels"], json!({"app": "web"}));
+        assert_eq!(updated["data"], json!({"key": "v"}));
+        assert_eq!(updated["metadata"]["resourceVersion"], json!("3"));
+        assert_eq!(
+            managed_fields(&updated),
+            &json!([{
+                "manager": "kubectl", "operation": "Apply", "apiVersion": "v1", "time": LATER,
+                "fieldsType": "FieldsV1",
+                "fieldsV1": {"f:data": {"f:key": {}}, "f:metadata": {"f:labels": {"f:app": {}}}}
+            }])
+        );
+
+        // Dropping the last label removes the now empty map.
+        let third = config_map(json!({"key": "v"}));
+        let updated =
+            server_side_apply("ConfigMap", Some(&updated), &third, "kubectl", false, LATER)
+                .expect("applies");
+        assert_eq!(updated["metadata"].get("labels"), None);
+    }
+
+    #[test]
+    fn server_side_apply_keeps_a_dropped_field_another_manager_owns() {
+        let mut stored = config_map(json!({"key": "v"}));
+        stored["metadata"]["labels"] = json!({"app": "web", "tier": "db"});
+        stored["metadata"]["managedFields"] = json!([
+            {"manager": "kubectl", "operation": "Apply", "apiVersion": "v1", "time": NOW, "fieldsType": "FieldsV1",
+             "fieldsV1": {"f:data": {"f:key": {}}, "f:metadata": {"f:labels": {"f:app": {}, "f:tier": {}}}}},
+            {"manager": "kubectl-label", "operation": "Update", "apiVersion": "v1", "time": NOW, "fieldsType": "FieldsV1",
+             "fieldsV1": {"f:metadata": {"f:labels": {"f:tier": {}}}}}
+        ]);
+        let mut config = config_map(json!({"key": "v"}));
+        config["metadata"]["labels"] = json!({"app": "web"});
+        let updated =
+            server_side_apply("ConfigMap", Some(&stored), &config, "kubectl", false, LATER)
+                .expect("applies");
+        assert_eq!(
+            updated["metadata"]["labels"],
+            json!({"app": "web", "tier": "db"})
+        );
+        assert_eq!(
+            managed_fields(&updated)[0]["fieldsV1"],
+            json!({"f:data": {"f:key": {}}, "f:metadata": {"f:labels": {"f:app": {}}}})
+        );
+        assert_eq!(
+            managed_fields(&updated)[1],
+            stored["metadata"]["managedFields"][1]
+        );
+    }
+
+    #[test]
+    fn server_side_apply_conflicts_with_other_managers() {
+        let mut stored = config_map(json!({"key": "old", "other": "o"}));
+        stored["metadata"]["managedFields"] = json!([{
+            "manager": "kubectl-client-side-apply", "operation": "Update", "apiVersion": "v1",
+            "time": "2024-05-01T09:00:00Z", "fieldsType": "FieldsV1",
+            "fieldsV1": {"f:data": {".": {}, "f:key": {}, "f:other": {}}}
+        }]);
+
+        // Same value: shared ownership, no conflict.
+        let same = server_side_apply(
+            "ConfigMap",
+            Some(&stored),
+            &config_map(json!({"key": "old"})),
+            "kubectl",
+            false,
+            NOW,
+        )
+        .expect("no conflict");
+        assert_eq!(same["data"], stored["data"]);
+        assert_eq!(
+            managed_fields(&same)[1],
+            stored["metadata"]["managedFields"][0]
+        );
+
+        let config = config_map(json!({"key": "new"}));
+        let err = server_side_apply("ConfigMap", Some(&stored), &config, "kubectl", false, NOW)
+            .expect_err("conflicts");
+        assert_eq!(
+            err.to_string(),
+            "Apply failed with 1 conflict: conflict with \"kubectl-client-side-apply\" using v1: .data.key"
+        );
+        let api = err.into_api_error(&CONFIG_MAPS, "cfg");
+        assert_eq!((api.code, api.reason.as_str()), (409, "Conflict"));
+        assert_eq!(api.causes.len(), 1);
+        assert_eq!(api.causes[0].reason, "FieldManagerConflict");
+        assert_eq!(
+            api.causes[0].message,
+            "conflict with \"kubectl-client-side-apply\" using v1"
+        );
+        assert_eq!(api.causes[0].field, ".data.key");
+        assert_eq!(api.name, None);
+
+        // --force-conflicts: the value changes and ownership moves.
+        let forced = server_side_apply("ConfigMap", Some(&stored), &config, "kubectl", true, NOW)
+            .expect("forced");
+        assert_eq!(forced["data"], json!({"key": "new", "other": "o"}));
+        assert_eq!(
+            managed_fields(&forced),
+            &json!([
+                {"manager": "kubectl", "operation": "Apply", "apiVersion": "v1", "time": NOW,
+                 "fieldsType": "FieldsV1", "fieldsV1": {"f:data": {"f:key": {}}}},
+                {"manager": "kubectl-client-side-apply", "operation": "Update", "apiVersion": "v1",
+                 "time": "2024-05-01T09:00:00Z", "fieldsType": "FieldsV1",
+                 "fieldsV1": {"f:data": {".": {}, "f:other": {}}}}
+            ])
+        );
+    }
+
+    #[test]
+    fn server_side_apply_conflict_message_with_several_conflicts() {
+        let conflicts = vec![
+            ApplyConflict {
+                manager: "\"b\"".into(),
+                field: ".data.x".into(),
+            },
+            ApplyConflict {
+                manager: "\"a\" using v1".into(),
+                field: ".data.y".into(),
+            },
+            ApplyConflict {
+                manager: "\"b\"".into(),
+                field: ".data.z".into(),
+            },
+        ];
+        assert_eq!(
+            PatchError::ApplyConflicts(conflicts).to_string(),
+            "Apply failed with 3 conflicts: conflicts with \"a\" using v1:\n- .data.y\nconflicts with \"b\":\n- .data.x\n- .data.z"
+        );
+    }
+
+    #[test]
+    fn server_side_apply_merges_keyed_lists() {
+        let config = pod_config("nginx:1.27");
+        let mut stored = stored_pod(
+            &server_side_apply("Pod", None, &config, "kubectl", false, NOW).expect("creates"),
+        );
+        // Another manager added a sidecar and a finalizer.
+        stored["spec"]["containers"]
+            .as_array_mut()
+            .expect("list")
+            .push(json!({"name": "sidecar", "image": "envoy"}));
+        stored["metadata"]["finalizers"] = json!(["example.com/keep"]);
+
+        let mut next = pod_config("nginx:1.28");
+        next["metadata"]["finalizers"] = json!(["example.com/mine"]);
+        next["spec"]["containers"][0]["env"] = json!([{"name": "A", "value": "1"}]);
+        let updated = server_side_apply("Pod", Some(&stored), &next, "kubectl", false, LATER)
+            .expect("applies");
+        let containers = &updated["spec"]["containers"];
+        assert_eq!(containers[0]["image"], json!("nginx:1.28"));
+        assert_eq!(containers[0]["env"], json!([{"name": "A", "value": "1"}]));
+        assert_eq!(
+            containers[0]["volumeMounts"],
+            stored["spec"]["containers"][0]["volumeMounts"]
+        );
+        assert_eq!(containers[1], json!({"name": "sidecar", "image": "envoy"}));
+        assert_eq!(
+            updated["metadata"]["finalizers"],
+            json!(["example.com/keep", "example.com/mine"])
+        );
+        assert_eq!(
+            managed_fields(&updated)[0]["fieldsV1"]["f:metadata"]["f:finalizers"],
+            json!({"v:\"example.com/mine\"": {}})
+        );
+    }
+
+    #[test]
+    fn server_side_apply_list_order_follows_structured_merge_diff() {
+        let schema = ApplySchema { kind: "Pod" };
+        let live = json!({"spec": {"containers": [{"name": "a"}, {"name": "x"}, {"name": "b"}]}});
+        let config = json!({"spec": {"containers": [{"name": "b"}, {"name": "a"}, {"name": "n"}]}});
+        let merged = schema
+            .merge(&live, &config, &mut Vec::new())
+            .expect("merges");
+        assert_eq!(
+            merged["spec"]["containers"],
+            json!([{"name": "x"}, {"name": "b"}, {"name": "a"}, {"name": "n"}])
+        );
+    }
+
+    #[test]
+    fn server_side_apply_errors() {
+        let stored = stored_pod(
+            &server_side_apply("Pod", None, &pod_config("a"), "kubectl", false, NOW)
+                .expect("creates"),
+        );
+        let mut wrong_version = pod_config("a");
+        wrong_version["apiVersion"] = json!("apps/v1");
+        let mut nameless = pod_config("a");
+        nameless["spec"]["containers"] = json!([{"image": "a"}]);
+        let mut duplicated = pod_config("a");
+        duplicated["spec"]["containers"] = json!([{"name": "a"}, {"name": "a"}]);
+        let mut with_uid = pod_config("a");
+        with_uid["metadata"]["uid"] = json!("other-uid");
+        let mut stale = pod_config("a");
+        stale["metadata"]["resourceVersion"] = json!("1");
+
+        // (case, stored object, configuration, field manager, error, HTTP code)
+        type Case<'a> = (&'a str, Option<&'a Value>, Value, &'a str, PatchError, u16);
+        let cases: Vec<Case> = vec![
+            ("no field manager", None, pod_config("a"), "", PatchError::MissingFieldManager, 422),
+            ("not an object", None, json!("x"), "kubectl", PatchError::ApplyNotAnObject("string"), 400),
+            (
+                "an empty document",
+                Some(&stored),
+                Value::Null,
+                "kubectl",
+                PatchError::ApplyVersionMismatch { specified: String::new(), expected: "v1".into() },
+                400,
+            ),
+            (
+                "another apiVersion",
+                Some(&stored),
+                wrong_version,
+                "kubectl",
+                PatchError::ApplyVersionMismatch { specified: "apps/v1".into(), expected: "v1".into() },
+                400,
+            ),
+            (
+                "a container without a name",
+                None,
+                nameless,
+                "kubectl",
+                PatchError::InvalidApplyConfiguration {
+                    gvk: "/v1, Kind=Pod".into(),
+                    detail: ".spec.containers: element 0: associative list with keys has an element that omits key field \"name\" (and doesn't have default value)".into(),
+                },
+                400,
+            ),
+            (
+                "duplicate container names",
+                None,
+                duplicated,
+                "kubectl",
+                PatchError::InvalidApplyConfiguration {
+                    gvk: "/v1, Kind=Pod".into(),
+                    detail: ".spec.containers: duplicate entries for key [name=\"a\"]".into(),
+                },
+                400,
+            ),
+            ("a uid on create", None, with_uid.clone(), "kubectl", PatchError::UidMismatch("other-uid".into()), 409),
+            ("another uid", Some(&stored), with_uid, "kubectl", PatchError::UidImmutable("other-uid".into()), 422),
+            ("a stale resourceVersion", Some(&stored), stale, "kubectl", PatchError::ResourceVersionConflict, 409),
+        ];
+        for (name, existing, config, manager, expected, code) in cases {
+            let err =
+                server_side_apply("Pod", existing, &config, manager, false, LATER).expect_err(name);
+            assert_eq!(err, expected, "{name}");
+            assert_eq!(err.into_api_error(&PODS, "web").code, code, "{name}");
+        }
+        let api = PatchError::UidMismatch("u".into()).into_api_error(&PODS, "web");
+        assert_eq!(
+            api.message,
+            "Operation cannot be fulfilled on pods \"web\": uid mismatch: the provided object specified uid u, and no existing object was found"
+        );
+        let api = PatchError::UidImmutable("u".into()).into_api_error(&PODS, "web");
+        assert_eq!(
+            api.message,
+            "Pod \"web\" is invalid: metadata.uid: Invalid value: \"u\": field is immutable"
+        );
+
+        // The stored object's own uid and resourceVersion are fine.
+        let mut current = pod_config("a");
+        current["metadata"]["uid"] = stored["metadata"]["uid"].clone();
+        current["metadata"]["resourceVersion"] = stored["metadata"]["resourceVersion"].clone();
+        assert_eq!(
+            server_side_apply("Pod", Some(&stored), &current, "kubectl", false, LATER),
+            Ok(stored)
+        );
+    }
+
+    // ----- with the managers of other writes ------------------------------------------------
+
+    #[test]
+    fn apply_shares_fields_with_the_creator_and_conflicts_with_a_later_editor() {
+        // `kubectl create configmap cfg --from-literal=key=v`
+        let mut created = config_map(json!({"key": "v"}));
+        crate::apiserver::patch::record_update("kubectl-create", "v1", None, &mut created, NOW);
+
+        // `kubectl apply --server-side` of the same value: both own `.data.key`.
+        let applied = server_side_apply(
+            "ConfigMap",
+            Some(&created),
+            &config_map(json!({"key": "v"})),
+            "kubectl",
+            false,
+            LATER,
+        )
+        .expect("no conflict");
+        assert_eq!(
+            managed_fields(&applied),
+            &json!([
+                {"manager": "kubectl", "operation": "Apply", "apiVersion": "v1", "time": LATER,
+                 "fieldsType": "FieldsV1", "fieldsV1": {"f:data": {"f:key": {}}}},
+                {"manager": "kubectl-create", "operation": "Update", "apiVersion": "v1", "time": NOW,
+                 "fieldsType": "FieldsV1", "fieldsV1": {"f:data": {".": {}, "f:key": {}}}}
+            ])
+        );
+
+        // `kubectl edit` changes the value and takes the field from both.
+        let mut edited = applied.clone();
+        edited["data"]["key"] = json!("edited");
+        crate::apiserver::patch::record_update(
+            "kubectl-edit",
+            "v1",
+            Some(&applied),
+            &mut edited,
+            LATER,
+        );
+        assert_eq!(
+            managed_fields(&edited),
+            &json!([
+                {"manager": "kubectl-create", "operation": "Update", "apiVersion": "v1", "time": NOW,
+                 "fieldsType": "FieldsV1", "fieldsV1": {"f:data": {}}},
+                {"manager": "kubectl-edit", "operation": "Update", "apiVersion": "v1", "time": LATER,
+                 "fieldsType": "FieldsV1", "fieldsV1": {"f:data": {"f:key": {}}}}
+            ])
+        );
+
+        // Another manager applying another value: 409, unless forced.
+        let other = config_map(json!({"key": "mine"}));
+        let err = server_side_apply("ConfigMap", Some(&edited), &other, "other", false, LATER)
+            .expect_err("conflicts");
+        assert_eq!(
+            err.to_string(),
+            "Apply failed with 1 conflict: conflict with \"kubectl-edit\" using v1: .data.key"
+        );
+        assert_eq!(err.into_api_error(&CONFIG_MAPS, "cfg").code, 409);
+        let forced = server_side_apply("ConfigMap", Some(&edited), &other, "other", true, LATER)
+            .expect("forced");
+        assert_eq!(forced["data"]["key"], "mine");
+        assert_eq!(
+            managed_fields(&forced),
+            &json!([
+                {"manager": "other", "operation": "Apply", "apiVersion": "v1", "time": LATER,
+                 "fieldsType": "FieldsV1", "fieldsV1": {"f:data": {"f:key": {}}}},
+                {"manager": "kubectl-create", "operation": "Update", "apiVersion": "v1", "time": NOW,
+                 "fieldsType": "FieldsV1", "fieldsV1": {"f:data": {}}}
+            ])
+        );
+    }
+}
