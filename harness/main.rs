@@ -188,7 +188,7 @@ async fn run() -> ExitCode {
         }
     }
 
-    kube_sa::apiserver::tls::install_default_crypto_provider();
+    kube_sa::serving::install_default_crypto_provider();
     // Ctrl-C and friends end the run through teardown, so no container is left behind.
     let mut interrupt = match backends::docker::Interrupt::listen() {
         Ok(interrupt) => interrupt,

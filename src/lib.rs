@@ -3,13 +3,25 @@
 //! * [`admission`]: the ServiceAccount admission plugin and its webhook server;
 //! * [`controllers`]: the token controller and the service-account controller;
 //! * [`serviceaccount`]: signing keys, the JWT generator and the token authenticator;
+//! * [`authn`]: the authentication chain and user info, shared by the API server and the
+//!   token authenticator;
+//! * [`serving`]: TLS and HTTP connection serving, shared by the API server and the webhook;
 //! * [`apiserver`]: the embedded Kubernetes API server.
+//!
+//! Dependencies point one way: the API server depends on the components it hosts
+//! (admission, controllers, serviceaccount), and all of them on the shared modules
+//! (`authn`, `serving`, `names`, `mode`); the components never reach into `apiserver`.
+
+#![warn(missing_docs)]
 
 pub mod admission;
+#[allow(missing_docs)] // documented after the registry rewrite
 pub mod apiserver;
+pub mod authn;
 pub mod controllers;
 pub mod mode;
 pub mod names;
 pub mod serviceaccount;
+pub mod serving;
 
 pub use mode::Mode;

@@ -193,7 +193,7 @@ async fn client_from_kubeconfig(
 }
 
 async fn controller_manager(args: ControllerManagerArgs) -> anyhow::Result<()> {
-    kube_sa::apiserver::tls::install_default_crypto_provider();
+    kube_sa::serving::install_default_crypto_provider();
     let key = Arc::new(SigningKey::from_file(
         &args.service_account_private_key_file,
     )?);
@@ -220,7 +220,7 @@ async fn controller_manager(args: ControllerManagerArgs) -> anyhow::Result<()> {
 
 async fn webhook(args: WebhookArgs) -> anyhow::Result<()> {
     use kube_sa::admission::webhook_server::{serve, tls_config_from_files, WebhookState};
-    kube_sa::apiserver::tls::install_default_crypto_provider();
+    kube_sa::serving::install_default_crypto_provider();
     let tls = tls_config_from_files(&args.tls_cert_file, &args.tls_private_key_file)?;
     let (client, _) = client_from_kubeconfig(&args.kubeconfig).await?;
     let state = Arc::new(WebhookState {

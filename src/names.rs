@@ -11,6 +11,7 @@ pub const MAX_BASE_LENGTH: usize = 63 - SUFFIX_LENGTH;
 
 /// Turns a base such as `default-token-` into a full name.
 pub trait NameGenerator: Send + Sync + std::fmt::Debug {
+    /// `base` followed by a suffix; the base is cut so the name fits 63 characters.
     fn generate(&self, base: &str) -> String;
 }
 

@@ -484,7 +484,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    kube_sa::apiserver::tls::install_default_crypto_provider();
+    kube_sa::serving::install_default_crypto_provider();
     println!(
         "container_faults: Docker engine {}, timeout factor {}",
         docker::docker_host(),

@@ -48,6 +48,7 @@ impl Default for Config {
 /// The request operation; the plugin is registered for CREATE and UPDATE.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Operation {
+    /// A pod is being created: the plugin defaults, mounts and checks.
     Create,
     /// A no-op: v1.8 only re-admitted uninitialized pods, and pods here are always initialized.
     Update,
@@ -64,7 +65,9 @@ pub enum Denial {
     /// Details are `{kind: "serviceaccounts", name: "create pod", retryAfterSeconds}`.
     #[error("{message}")]
     ServerTimeout {
+        /// The Status message, naming the account that has no token.
         message: String,
+        /// Seconds the client should wait before retrying (the Status `retryAfterSeconds`).
         retry_after_seconds: u32,
     },
 }
@@ -185,6 +188,40 @@ pub fn is_mirror_pod(pod: &Pod) -> bool {
 /// Admits a CREATE of `pod` in `namespace`, given its resolved service account (`None` when it
 /// does not exist) and the namespace's secrets. Mutates the pod (default account, token volume
 /// and mounts, image-pull secrets) or denies. Mirror pods are checked and never mutated.
+///
+/// Follows upstream's `plugin/pkg/admission/serviceaccount` `Admit` (v1.8).
+///
+/// # Errors
+///
+/// A [`Denial`]: Forbidden for a missing account or a disallowed secret reference,
+/// ServerTimeout while the account has no token Secret yet.
+///
+/// ```
+/// use k8s_openapi::api::core::v1::{Container, Pod, PodSpec, ServiceAccount};
+/// use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+/// use kube_sa::admission::{admit_pod, Config};
+/// use kube_sa::names::FixedSuffix;
+///
+/// let mut pod = Pod {
+///     spec: Some(PodSpec {
+///         containers: vec![Container { name: "app".into(), ..Default::default() }],
+///         ..Default::default()
+///     }),
+///     ..Default::default()
+/// };
+/// let account = ServiceAccount {
+///     metadata: ObjectMeta {
+///         name: Some("default".into()),
+///         namespace: Some("ns".into()),
+///         ..Default::default()
+///     },
+///     ..Default::default()
+/// };
+/// let config = Config { mount_service_account_token: false, ..Config::default() };
+/// admit_pod(&mut pod, "ns", Some(&account), &[], &FixedSuffix("abc12".into()), &config)?;
+/// assert_eq!(pod.spec.unwrap().service_account_name.as_deref(), Some("default"));
+/// # Ok::<(), kube_sa::admission::Denial>(())
+/// ```
 pub fn admit_pod(
     pod: &mut Pod,
     namespace: &str,
@@ -197,7 +234,23 @@ pub fn admit_pod(
 }
 
 /// Defaults the account, looks it up (cache first, then live GETs with retries), lists the
-/// namespace's secrets when a token has to be picked, then runs [`admit_pod`].
+/// namespace's secrets when a token has to be picked, then runs [`admit_pod`]. An UPDATE is
+/// admitted unchanged.
+///
+/// # Errors
+///
+/// A [`Denial`], as from [`admit_pod`]; a lookup that keeps failing becomes Forbidden.
+///
+/// ```no_run
+/// # async fn example(mut pod: k8s_openapi::api::core::v1::Pod) -> Result<(), Box<dyn std::error::Error>> {
+/// use kube_sa::admission::client_lookup::ClientAccountLookup;
+/// use kube_sa::admission::{admit, Config, Operation};
+/// use kube_sa::names::RandomNames;
+///
+/// let lookup = ClientAccountLookup::start(kube::Client::try_default().await?);
+/// admit(&mut pod, Operation::Create, "default", &lookup, &RandomNames, &Config::default()).await?;
+/// # Ok(()) }
+/// ```
 pub async fn admit(
     pod: &mut Pod,
     operation: Operation,

@@ -15,12 +15,16 @@ use crate::names::NameGenerator;
 /// Why a review could not be answered normally.
 #[derive(Debug, thiserror::Error)]
 pub enum ReviewError {
+    /// The body is not an AdmissionReview v1 (answered 400).
     #[error("malformed AdmissionReview: {0}")]
     Malformed(#[source] serde_json::Error),
+    /// The review carries no `request` (answered 400).
     #[error("AdmissionReview has no request")]
     MissingRequest,
+    /// The request's `object` does not decode as a Pod (answered 400).
     #[error("object is not a valid Pod: {0}")]
     InvalidPod(#[source] serde_json::Error),
+    /// The mutated pod could not be serialized for the patch (answered 500).
     #[error("cannot encode the pod: {0}")]
     Encode(#[source] serde_json::Error),
 }

@@ -13,29 +13,42 @@ use tokio::net::TcpListener;
 
 use super::serviceaccount::{AccountLookup, Config};
 use super::webhook::review;
-use crate::apiserver::http::serve_tls_connection;
 use crate::names::NameGenerator;
+use crate::serving::serve_tls_connection;
 
 /// AdmissionReview bodies above this are refused (the API server sends far less).
 const MAX_REVIEW_BYTES: usize = 3 * 1024 * 1024;
 
+/// Why the webhook's TLS configuration could not be built.
 #[derive(Debug, thiserror::Error)]
 pub enum WebhookServerError {
+    /// The certificate file is unreadable or holds no PEM certificate.
     #[error("reading TLS certificate file {path}: {source}")]
     Certificate {
+        /// The file, as given.
         path: String,
+        /// What the PEM reader reported.
         source: rustls::pki_types::pem::Error,
     },
+    /// The key file is unreadable or holds no PEM private key.
     #[error("reading TLS private key file {path}: {source}")]
     PrivateKey {
+        /// The file, as given.
         path: String,
+        /// What the PEM reader reported.
         source: rustls::pki_types::pem::Error,
     },
+    /// rustls refused the pair (a key that does not match the certificate, say).
     #[error("TLS configuration: {0}")]
     Tls(#[from] rustls::Error),
 }
 
-/// A TLS server configuration from PEM files (certificate chain, private key).
+/// A TLS server configuration from PEM files (certificate chain, private key), as
+/// `--tls-cert-file` and `--tls-private-key-file` name them.
+///
+/// # Errors
+///
+/// [`WebhookServerError`] naming the file that could not be read, or rustls' refusal.
 pub fn tls_config_from_files(
     cert: &Path,
     key: &Path,
@@ -54,22 +67,49 @@ pub fn tls_config_from_files(
     tls_config(chain, private_key)
 }
 
-/// A TLS server configuration from DER certificate chain and key.
+/// A TLS server configuration from DER certificate chain (leaf first) and key.
+///
+/// # Errors
+///
+/// [`WebhookServerError::Tls`] if rustls refuses the pair.
 pub fn tls_config(
     chain: Vec<CertificateDer<'static>>,
     key: PrivateKeyDer<'static>,
 ) -> Result<Arc<rustls::ServerConfig>, WebhookServerError> {
-    Ok(crate::apiserver::tls::server_config(chain, key)?)
+    Ok(crate::serving::server_config(chain, key)?)
 }
 
 /// What every request of the webhook needs.
 pub struct WebhookState {
+    /// Where the plugin reads service accounts and secrets.
     pub lookup: Arc<dyn AccountLookup>,
+    /// Suffixes for the token volume names.
     pub names: Arc<dyn NameGenerator>,
+    /// The plugin's switches.
     pub config: Config,
 }
 
 /// Serves AdmissionReview POSTs on any path (and `GET /healthz`) until the task is dropped.
+///
+/// ```no_run
+/// # async fn example() -> Result<(), Box<dyn std::error::Error>> {
+/// use std::path::Path;
+/// use std::sync::Arc;
+/// use kube_sa::admission::client_lookup::ClientAccountLookup;
+/// use kube_sa::admission::webhook_server::{serve, tls_config_from_files, WebhookState};
+/// use kube_sa::names::RandomNames;
+///
+/// let tls = tls_config_from_files(Path::new("tls.crt"), Path::new("tls.key"))?;
+/// let client = kube::Client::try_default().await?;
+/// let state = Arc::new(WebhookState {
+///     lookup: Arc::new(ClientAccountLookup::start(client)),
+///     names: Arc::new(RandomNames),
+///     config: Default::default(),
+/// });
+/// let listener = tokio::net::TcpListener::bind("0.0.0.0:8443").await?;
+/// serve(listener, tls, state).await;
+/// # Ok(()) }
+/// ```
 pub async fn serve(
     listener: TcpListener,
     tls: Arc<rustls::ServerConfig>,
@@ -201,7 +241,7 @@ mod tests {
     }
 
     async fn start() -> (std::net::SocketAddr, String) {
-        crate::apiserver::tls::install_default_crypto_provider();
+        crate::serving::install_default_crypto_provider();
         let key = rcgen::KeyPair::generate().expect("key");
         let cert = rcgen::CertificateParams::new(vec!["127.0.0.1".to_string()])
             .expect("params")
@@ -228,12 +268,11 @@ mod tests {
         let mut roots = rustls::RootCertStore::empty();
         let ca = CertificateDer::from_pem_slice(ca_pem.as_bytes()).expect("ca");
         roots.add(ca).expect("root");
-        let config =
-            rustls::ClientConfig::builder_with_provider(crate::apiserver::tls::crypto_provider())
-                .with_safe_default_protocol_versions()
-                .expect("versions")
-                .with_root_certificates(roots)
-                .with_no_client_auth();
+        let config = rustls::ClientConfig::builder_with_provider(crate::serving::crypto_provider())
+            .with_safe_default_protocol_versions()
+            .expect("versions")
+            .with_root_certificates(roots)
+            .with_no_client_auth();
         let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
         let tcp = tokio::net::TcpStream::connect(addr).await.expect("connect");
         let server_name = rustls::pki_types::ServerName::try_from("127.0.0.1").expect("name");

@@ -4,12 +4,12 @@ use futures::future::BoxFuture;
 use serde_json::Value;
 use std::sync::Arc;
 
-use super::authn::UserInfo;
 use super::errors::ApiError;
 use super::kinds::ResourceInfo;
+use crate::authn::UserInfo;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Operation {
+pub enum AdmissionOperation {
     Create,
     Update,
     Delete,
@@ -24,7 +24,7 @@ pub struct Attributes {
     pub namespace: String,
     /// Empty on a create with `generateName`.
     pub name: String,
-    pub operation: Operation,
+    pub operation: AdmissionOperation,
     pub user: UserInfo,
     pub dry_run: bool,
     /// The stored object on update and delete.

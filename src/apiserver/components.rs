@@ -8,7 +8,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use std::sync::{Arc, RwLock};
 
-use super::admission::{AdmissionPlugin, Attributes, Operation};
+use super::admission::{AdmissionOperation, AdmissionPlugin, Attributes};
 use super::errors::ApiError;
 use super::kinds::{PODS, SECRETS, SERVICE_ACCOUNTS};
 use super::store::Store;
@@ -192,9 +192,9 @@ impl AdmissionPlugin for ServiceAccountAdmission {
                 return Ok(false);
             }
             let operation = match attrs.operation {
-                Operation::Create => sa_admission::Operation::Create,
-                Operation::Update => sa_admission::Operation::Update,
-                Operation::Delete => return Ok(false),
+                AdmissionOperation::Create => sa_admission::Operation::Create,
+                AdmissionOperation::Update => sa_admission::Operation::Update,
+                AdmissionOperation::Delete => return Ok(false),
             };
             let lookup = self
                 .lookup
@@ -306,7 +306,7 @@ impl PreparedComponents {
     pub(crate) fn authenticator(
         &self,
         store: Arc<Store>,
-    ) -> Arc<dyn crate::apiserver::authn::TokenAuthenticator> {
+    ) -> Arc<dyn crate::authn::TokenAuthenticator> {
         Arc::new(crate::serviceaccount::LegacyTokenAuthenticator::new(
             self.options.verification_keys.clone(),
             self.options.lookup,

@@ -120,16 +120,12 @@ pub(crate) fn pod_field_rule(path: &[&str]) -> FieldRule {
             retain_keys: true,
             ..keyed("name", &["name"])
         },
-        [
-            "status",
-            "containerStatuses" | "initContainerStatuses" | "ephemeralContainerStatuses",
-            "volumeMounts",
-        ] => keyed("mountPath", &["mountPath"]),
-        [
-            "status",
-            "containerStatuses" | "initContainerStatuses" | "ephemeralContainerStatuses",
-            "allocatedResourcesStatus",
-        ] => keyed("name", &["name"]),
+        ["status", "containerStatuses" | "initContainerStatuses" | "ephemeralContainerStatuses", "volumeMounts"] => {
+            keyed("mountPath", &["mountPath"])
+        }
+        ["status", "containerStatuses" | "initContainerStatuses" | "ephemeralContainerStatuses", "allocatedResourcesStatus"] => {
+            keyed("name", &["name"])
+        }
         _ => DEFAULT_RULE,
     }
 }

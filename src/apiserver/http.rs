@@ -13,11 +13,12 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tracing::Instrument;
 
-use super::authn::UserInfo;
 use super::errors::ApiError;
 use super::handlers;
 use super::routes::{self, Route};
 use super::{discovery, openapi, ServerState};
+use crate::authn::UserInfo;
+use crate::serving::serve_tls_connection;
 
 /// Response body: a whole buffer, or a stream of watch events.
 pub type Body = BoxBody<Bytes, Infallible>;
@@ -66,53 +67,25 @@ pub async fn serve(
     while connections.join_next().await.is_some() {}
 }
 
-/// Completes the TLS handshake and serves HTTP/1.1 or HTTP/2 on one connection.
-pub async fn serve_tls_connection<F, Fut, B>(
-    acceptor: tokio_rustls::TlsAcceptor,
-    stream: tokio::net::TcpStream,
-    peer: std::net::SocketAddr,
-    handler: F,
-) where
-    F: Fn(Request<Incoming>) -> Fut + Send + Sync + 'static,
-    Fut: std::future::Future<Output = Response<B>> + Send + 'static,
-    B: hyper::body::Body + Send + 'static,
-    B::Data: Send,
-    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
-{
-    let tls = match acceptor.accept(stream).await {
-        Ok(tls) => tls,
-        Err(e) => {
-            tracing::debug!(%peer, error = %e, "TLS handshake failed");
-            return;
-        }
-    };
-    let service = hyper::service::service_fn(move |req| {
-        let response = handler(req);
-        async move { Ok::<_, Infallible>(response.await) }
-    });
-    let builder =
-        hyper_util::server::conn::auto::Builder::new(hyper_util::rt::TokioExecutor::new());
-    if let Err(e) = builder
-        .serve_connection(hyper_util::rt::TokioIo::new(tls), service)
-        .await
-    {
-        tracing::debug!(%peer, error = %e, "connection ended");
-    }
-}
-
 /// Everything a handler needs to know about the request besides its route.
 pub struct RequestContext {
+    /// The HTTP method.
     pub method: Method,
+    /// Who the authentication chain says sent it.
     pub user: UserInfo,
+    /// The decoded query parameters (the last of a repeated key).
     pub query: HashMap<String, String>,
+    /// The request headers.
     pub headers: HeaderMap,
 }
 
 impl RequestContext {
+    /// A query parameter.
     pub fn param(&self, key: &str) -> Option<&str> {
         self.query.get(key).map(String::as_str)
     }
 
+    /// A header's value, or `""` if absent or not visible ASCII.
     pub fn header(&self, name: header::HeaderName) -> &str {
         self.headers
             .get(name)
@@ -120,6 +93,7 @@ impl RequestContext {
             .unwrap_or_default()
     }
 
+    /// Whether a query parameter is `true` or `1`.
     pub fn flag(&self, key: &str) -> bool {
         matches!(self.param(key), Some("true") | Some("1"))
     }
@@ -255,10 +229,12 @@ pub async fn read_body(body: RequestBody) -> Result<Bytes, ApiError> {
     }
 }
 
+/// A whole-buffer response body.
 pub fn full(bytes: impl Into<Bytes>) -> Body {
     Full::new(bytes.into()).boxed()
 }
 
+/// `value` as `application/json` with `status`.
 pub fn json_response(status: StatusCode, value: &Value) -> Response<Body> {
     bytes_response(
         status,
@@ -267,6 +243,7 @@ pub fn json_response(status: StatusCode, value: &Value) -> Response<Body> {
     )
 }
 
+/// `value` as JSON under another content type (aggregated discovery's, say).
 pub fn typed_json_response(
     status: StatusCode,
     value: &Value,
@@ -279,6 +256,7 @@ pub fn typed_json_response(
     )
 }
 
+/// `bytes` with `status` and `content_type`.
 pub fn bytes_response(
     status: StatusCode,
     bytes: impl Into<Bytes>,
@@ -296,6 +274,7 @@ fn text_response(status: StatusCode, text: &'static str) -> Response<Body> {
     bytes_response(status, text, "text/plain; charset=utf-8")
 }
 
+/// The error as a `metav1.Status` body with its code, and `Retry-After` when it has one.
 pub fn status_response(err: &ApiError) -> Response<Body> {
     let status = StatusCode::from_u16(err.code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut response = json_response(status, &err.to_status());

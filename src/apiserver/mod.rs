@@ -12,7 +12,6 @@
 //! ```
 
 pub mod admission;
-pub mod authn;
 pub mod codec;
 pub mod components;
 pub mod defaults;
@@ -41,9 +40,9 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use tokio::sync::watch as signal;
 
+use crate::authn::{AuthenticationChain, StaticTokenAuthenticator, TokenAuthenticator};
 use crate::names::{NameGenerator, RandomNames};
 use admission::{AdmissionChain, AdmissionPlugin};
-use authn::{AuthenticationChain, StaticTokenAuthenticator, TokenAuthenticator};
 use kinds::NAMESPACES;
 use store::Store;
 use tls::ClusterTls;
@@ -213,7 +212,7 @@ impl ApiServerBuilder {
     /// Binds, generates the CA and serving certificate, creates the system namespaces
     /// and starts serving. When this returns, the server accepts connections.
     pub async fn start(self) -> Result<ApiServer, StartError> {
-        tls::install_default_crypto_provider();
+        crate::serving::install_default_crypto_provider();
         let listener = tokio::net::TcpListener::bind(self.listen)
             .await
             .map_err(|source| StartError::Bind {

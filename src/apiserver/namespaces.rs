@@ -5,7 +5,7 @@ use futures::future::BoxFuture;
 use serde_json::{json, Value};
 use std::sync::Arc;
 
-use super::admission::{AdmissionPlugin, Attributes, Operation};
+use super::admission::{AdmissionOperation, AdmissionPlugin, Attributes};
 use super::errors::ApiError;
 use super::kinds::{ResourceInfo, ALL, NAMESPACES};
 use super::store::{Preconditions, Store};
@@ -26,7 +26,7 @@ impl NamespaceLifecycle {
 
     fn check(&self, attrs: &Attributes) -> Result<(), ApiError> {
         if attrs.resource.plural == NAMESPACES.plural {
-            if attrs.operation == Operation::Delete
+            if attrs.operation == AdmissionOperation::Delete
                 && SYSTEM_NAMESPACES.contains(&attrs.name.as_str())
             {
                 return Err(ApiError::forbidden(
@@ -37,7 +37,7 @@ impl NamespaceLifecycle {
             }
             return Ok(());
         }
-        if !attrs.resource.namespaced || attrs.operation != Operation::Create {
+        if !attrs.resource.namespaced || attrs.operation != AdmissionOperation::Create {
             return Ok(());
         }
         match self.store.get(&NAMESPACES, "", &attrs.namespace) {

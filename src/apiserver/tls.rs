@@ -6,17 +6,24 @@ use rcgen::{
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use std::sync::Arc;
 
+use crate::serving::server_config;
+
+/// Why the cluster certificates could not be made.
 #[derive(Debug, thiserror::Error)]
 pub enum TlsError {
+    /// rcgen failed to generate a key or sign a certificate.
     #[error("generating the cluster certificates: {0}")]
     Certificate(#[from] rcgen::Error),
+    /// rustls refused the generated certificate and key.
     #[error("configuring TLS: {0}")]
     Rustls(#[from] rustls::Error),
 }
 
 /// The CA (its PEM goes into kubeconfigs and token secrets) and the server's TLS config.
 pub struct ClusterTls {
+    /// The CA certificate, PEM.
     pub ca_pem: String,
+    /// The serving certificate and key, offering HTTP/2 and HTTP/1.1.
     pub server_config: Arc<rustls::ServerConfig>,
 }
 
@@ -24,30 +31,6 @@ impl std::fmt::Debug for ClusterTls {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ClusterTls").finish_non_exhaustive()
     }
-}
-
-/// The one crypto provider of the whole process (aws-lc-rs).
-pub fn crypto_provider() -> Arc<rustls::crypto::CryptoProvider> {
-    Arc::new(rustls::crypto::aws_lc_rs::default_provider())
-}
-
-/// Installs aws-lc-rs as the process-wide rustls provider, so clients built without an
-/// explicit provider (kube's) find it. Safe to call more than once.
-pub fn install_default_crypto_provider() {
-    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
-}
-
-/// A TLS server configuration offering HTTP/2 and HTTP/1.1, on the process's provider.
-pub fn server_config(
-    chain: Vec<CertificateDer<'static>>,
-    key: PrivateKeyDer<'static>,
-) -> Result<Arc<rustls::ServerConfig>, rustls::Error> {
-    let mut config = rustls::ServerConfig::builder_with_provider(crypto_provider())
-        .with_safe_default_protocol_versions()?
-        .with_no_client_auth()
-        .with_single_cert(chain, key)?;
-    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
-    Ok(Arc::new(config))
 }
 
 impl ClusterTls {

@@ -12,43 +12,64 @@ use kube::{Api, Client};
 /// objects in a namespace that is being deleted.
 pub const NAMESPACE_TERMINATING_CAUSE: &str = "NamespaceTerminating";
 
-/// A failed API call, classified the way the controllers decide about retries.
+/// A failed API call as the client sees it, classified the way the controllers decide about
+/// retries (apimachinery's `api/errors` predicates over a returned Status). Not the API
+/// server's own `ApiError`, which is the Status a handler returns.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ApiError {
+pub enum ClientError {
+    /// 404 or reason `NotFound`.
     #[error("{message}")]
-    NotFound { message: String },
+    NotFound {
+        /// The Status message.
+        message: String,
+    },
     /// 409 Conflict: a stale resourceVersion or a failed precondition.
     #[error("{message}")]
-    Conflict { message: String },
+    Conflict {
+        /// The Status message.
+        message: String,
+    },
+    /// Reason `AlreadyExists` (a 409 on create).
     #[error("{message}")]
-    AlreadyExists { message: String },
+    AlreadyExists {
+        /// The Status message.
+        message: String,
+    },
     /// 403; `causes` holds the reasons of the Status causes (e.g. `NamespaceTerminating`).
     #[error("{message}")]
     Forbidden {
+        /// The Status message.
         message: String,
+        /// The `reason` of each Status cause.
         causes: Vec<String>,
     },
     /// Any other Status, or a transport error.
     #[error("{message}")]
     Other {
+        /// The Status message, or the transport error's text.
         message: String,
+        /// The `reason` of each Status cause (empty for transport errors).
         causes: Vec<String>,
     },
 }
 
-impl ApiError {
+impl ClientError {
+    /// apimachinery's `IsNotFound`.
     pub fn is_not_found(&self) -> bool {
         matches!(self, Self::NotFound { .. })
     }
 
+    /// apimachinery's `IsConflict`.
     pub fn is_conflict(&self) -> bool {
         matches!(self, Self::Conflict { .. })
     }
 
+    /// apimachinery's `IsAlreadyExists`.
     pub fn is_already_exists(&self) -> bool {
         matches!(self, Self::AlreadyExists { .. })
     }
 
+    /// apimachinery's `IsForbidden`.
     pub fn is_forbidden(&self) -> bool {
         matches!(self, Self::Forbidden { .. })
     }
@@ -85,7 +106,7 @@ impl ApiError {
     }
 }
 
-impl From<kube::Error> for ApiError {
+impl From<kube::Error> for ClientError {
     fn from(error: kube::Error) -> Self {
         match error {
             kube::Error::Api(status) => Self::from_status(&status),
@@ -98,57 +119,65 @@ impl From<kube::Error> for ApiError {
 }
 
 /// Reads and writes of ServiceAccounts and Secrets. Updates are full replacements carrying
-/// the object's resourceVersion, so a stale write fails with [`ApiError::Conflict`].
+/// the object's resourceVersion, so a stale write fails with [`ClientError::Conflict`].
 pub trait CoreApi: Send + Sync + 'static {
+    /// GET a ServiceAccount.
     fn get_service_account(
         &self,
         namespace: &str,
         name: &str,
-    ) -> impl Future<Output = Result<ServiceAccount, ApiError>> + Send;
+    ) -> impl Future<Output = Result<ServiceAccount, ClientError>> + Send;
 
+    /// POST a ServiceAccount into `namespace`; the stored object comes back.
     fn create_service_account(
         &self,
         namespace: &str,
         account: &ServiceAccount,
-    ) -> impl Future<Output = Result<ServiceAccount, ApiError>> + Send;
+    ) -> impl Future<Output = Result<ServiceAccount, ClientError>> + Send;
 
+    /// PUT a ServiceAccount (a full replacement carrying its resourceVersion).
     fn update_service_account(
         &self,
         namespace: &str,
         account: &ServiceAccount,
-    ) -> impl Future<Output = Result<ServiceAccount, ApiError>> + Send;
+    ) -> impl Future<Output = Result<ServiceAccount, ClientError>> + Send;
 
+    /// DELETE a ServiceAccount, with optional UID/resourceVersion preconditions.
     fn delete_service_account(
         &self,
         namespace: &str,
         name: &str,
         preconditions: Option<Preconditions>,
-    ) -> impl Future<Output = Result<(), ApiError>> + Send;
+    ) -> impl Future<Output = Result<(), ClientError>> + Send;
 
+    /// GET a Secret.
     fn get_secret(
         &self,
         namespace: &str,
         name: &str,
-    ) -> impl Future<Output = Result<Secret, ApiError>> + Send;
+    ) -> impl Future<Output = Result<Secret, ClientError>> + Send;
 
+    /// POST a Secret into `namespace`; the stored object comes back.
     fn create_secret(
         &self,
         namespace: &str,
         secret: &Secret,
-    ) -> impl Future<Output = Result<Secret, ApiError>> + Send;
+    ) -> impl Future<Output = Result<Secret, ClientError>> + Send;
 
+    /// PUT a Secret (a full replacement carrying its resourceVersion).
     fn update_secret(
         &self,
         namespace: &str,
         secret: &Secret,
-    ) -> impl Future<Output = Result<Secret, ApiError>> + Send;
+    ) -> impl Future<Output = Result<Secret, ClientError>> + Send;
 
+    /// DELETE a Secret, with optional UID/resourceVersion preconditions.
     fn delete_secret(
         &self,
         namespace: &str,
         name: &str,
         preconditions: Option<Preconditions>,
-    ) -> impl Future<Output = Result<(), ApiError>> + Send;
+    ) -> impl Future<Output = Result<(), ClientError>> + Send;
 }
 
 /// [`CoreApi`] over a `kube::Client`: works against any cluster.
@@ -164,6 +193,7 @@ impl std::fmt::Debug for KubeApi {
 }
 
 impl KubeApi {
+    /// Writes through `client`, with its credentials.
     pub fn new(client: Client) -> Self {
         Self { client }
     }
@@ -193,7 +223,7 @@ impl CoreApi for KubeApi {
         &self,
         namespace: &str,
         name: &str,
-    ) -> Result<ServiceAccount, ApiError> {
+    ) -> Result<ServiceAccount, ClientError> {
         Ok(self.service_accounts(namespace).get(name).await?)
     }
 
@@ -201,7 +231,7 @@ impl CoreApi for KubeApi {
         &self,
         namespace: &str,
         account: &ServiceAccount,
-    ) -> Result<ServiceAccount, ApiError> {
+    ) -> Result<ServiceAccount, ClientError> {
         let api = self.service_accounts(namespace);
         Ok(api.create(&PostParams::default(), account).await?)
     }
@@ -210,7 +240,7 @@ impl CoreApi for KubeApi {
         &self,
         namespace: &str,
         account: &ServiceAccount,
-    ) -> Result<ServiceAccount, ApiError> {
+    ) -> Result<ServiceAccount, ClientError> {
         let api = self.service_accounts(namespace);
         let name = object_name(&account.metadata);
         Ok(api.replace(name, &PostParams::default(), account).await?)
@@ -221,24 +251,24 @@ impl CoreApi for KubeApi {
         namespace: &str,
         name: &str,
         preconditions: Option<Preconditions>,
-    ) -> Result<(), ApiError> {
+    ) -> Result<(), ClientError> {
         let api = self.service_accounts(namespace);
         api.delete(name, &delete_params(preconditions)).await?;
         Ok(())
     }
 
-    async fn get_secret(&self, namespace: &str, name: &str) -> Result<Secret, ApiError> {
+    async fn get_secret(&self, namespace: &str, name: &str) -> Result<Secret, ClientError> {
         Ok(self.secrets(namespace).get(name).await?)
     }
 
-    async fn create_secret(&self, namespace: &str, secret: &Secret) -> Result<Secret, ApiError> {
+    async fn create_secret(&self, namespace: &str, secret: &Secret) -> Result<Secret, ClientError> {
         Ok(self
             .secrets(namespace)
             .create(&PostParams::default(), secret)
             .await?)
     }
 
-    async fn update_secret(&self, namespace: &str, secret: &Secret) -> Result<Secret, ApiError> {
+    async fn update_secret(&self, namespace: &str, secret: &Secret) -> Result<Secret, ClientError> {
         let name = object_name(&secret.metadata);
         Ok(self
             .secrets(namespace)
@@ -251,7 +281,7 @@ impl CoreApi for KubeApi {
         namespace: &str,
         name: &str,
         preconditions: Option<Preconditions>,
-    ) -> Result<(), ApiError> {
+    ) -> Result<(), ClientError> {
         let api = self.secrets(namespace);
         api.delete(name, &delete_params(preconditions)).await?;
         Ok(())
@@ -283,13 +313,13 @@ mod tests {
             (status(500, "InternalError"), "other"),
         ];
         for (status, expected) in cases {
-            let error = ApiError::from_status(&status);
+            let error = ClientError::from_status(&status);
             let kind = match error {
-                ApiError::NotFound { .. } => "not found",
-                ApiError::AlreadyExists { .. } => "already exists",
-                ApiError::Conflict { .. } => "conflict",
-                ApiError::Forbidden { .. } => "forbidden",
-                ApiError::Other { .. } => "other",
+                ClientError::NotFound { .. } => "not found",
+                ClientError::AlreadyExists { .. } => "already exists",
+                ClientError::Conflict { .. } => "conflict",
+                ClientError::Forbidden { .. } => "forbidden",
+                ClientError::Other { .. } => "other",
             };
             assert_eq!(kind, expected, "{status:?}");
             assert_eq!(error_message(&status), "boom");
@@ -297,7 +327,7 @@ mod tests {
     }
 
     fn error_message(status: &Status) -> String {
-        ApiError::from_status(status).to_string()
+        ClientError::from_status(status).to_string()
     }
 
     #[test]
@@ -319,10 +349,10 @@ mod tests {
             uid: String::new(),
             retry_after_seconds: 0,
         });
-        let error = ApiError::from_status(&status);
+        let error = ClientError::from_status(&status);
         assert!(error.is_forbidden());
         assert!(error.has_cause(NAMESPACE_TERMINATING_CAUSE));
-        let plain = ApiError::from_status(&Status::failure("no", "Forbidden").with_code(403));
+        let plain = ClientError::from_status(&Status::failure("no", "Forbidden").with_code(403));
         assert!(!plain.has_cause(NAMESPACE_TERMINATING_CAUSE));
     }
 

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use k8s_openapi::api::core::v1::{Secret, ServiceAccount};
 use kube::api::Preconditions;
 
-use super::api::{ApiError, CoreApi};
+use super::api::{ClientError, CoreApi};
 
 /// One recorded API call.
 #[derive(Debug, Clone, PartialEq)]
@@ -66,7 +66,7 @@ impl Action {
 }
 
 /// Decides, before the tracker runs, whether a call fails: `Some(error)` makes it fail.
-pub type Reactor = Box<dyn FnMut(&Action) -> Option<ApiError> + Send>;
+pub type Reactor = Box<dyn FnMut(&Action) -> Option<ClientError> + Send>;
 
 type Key = (String, String);
 
@@ -99,20 +99,20 @@ fn key_of(meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta) -> 
     )
 }
 
-fn not_found(resource: &str, name: &str) -> ApiError {
-    ApiError::NotFound {
+fn not_found(resource: &str, name: &str) -> ClientError {
+    ClientError::NotFound {
         message: format!("{resource} \"{name}\" not found"),
     }
 }
 
-fn conflict(resource: &str, name: &str, why: &str) -> ApiError {
-    ApiError::Conflict {
+fn conflict(resource: &str, name: &str, why: &str) -> ClientError {
+    ClientError::Conflict {
         message: format!("Operation cannot be fulfilled on {resource} \"{name}\": {why}"),
     }
 }
 
-fn already_exists(resource: &str, name: &str) -> ApiError {
-    ApiError::AlreadyExists {
+fn already_exists(resource: &str, name: &str) -> ClientError {
+    ClientError::AlreadyExists {
         message: format!("{resource} \"{name}\" already exists"),
     }
 }
@@ -158,20 +158,20 @@ impl State {
     }
 
     /// Records `action` and runs the reactors; an error from one of them wins.
-    fn record(&mut self, action: Action) -> Result<(), ApiError> {
+    fn record(&mut self, action: Action) -> Result<(), ClientError> {
         let error = self.reactors.iter_mut().find_map(|react| react(&action));
         self.actions.push(action);
         error.map_or(Ok(()), Err)
     }
 
-    fn get<T: Tracked>(&mut self, namespace: &str, name: &str) -> Result<T, ApiError> {
+    fn get<T: Tracked>(&mut self, namespace: &str, name: &str) -> Result<T, ClientError> {
         T::table(self)
             .get(&(namespace.to_string(), name.to_string()))
             .cloned()
             .ok_or_else(|| not_found(T::RESOURCE, name))
     }
 
-    fn create<T: Tracked>(&mut self, namespace: &str, object: &T) -> Result<T, ApiError> {
+    fn create<T: Tracked>(&mut self, namespace: &str, object: &T) -> Result<T, ClientError> {
         let mut stored = object.clone();
         stored.meta_mut().namespace = Some(namespace.to_string());
         let key = key_of(stored.meta());
@@ -188,7 +188,7 @@ impl State {
         Ok(stored)
     }
 
-    fn update<T: Tracked>(&mut self, namespace: &str, object: &T) -> Result<T, ApiError> {
+    fn update<T: Tracked>(&mut self, namespace: &str, object: &T) -> Result<T, ClientError> {
         let mut stored = object.clone();
         stored.meta_mut().namespace = Some(namespace.to_string());
         let key = key_of(stored.meta());
@@ -218,7 +218,7 @@ impl State {
         namespace: &str,
         name: &str,
         preconditions: Option<&Preconditions>,
-    ) -> Result<(), ApiError> {
+    ) -> Result<(), ClientError> {
         let key = (namespace.to_string(), name.to_string());
         let Some(existing) = T::table(self).get(&key) else {
             return Err(not_found(T::RESOURCE, name));
@@ -274,7 +274,7 @@ impl FakeApi {
     /// Adds a reactor; reactors run in the order they were added.
     pub fn with_reactor(
         self,
-        reactor: impl FnMut(&Action) -> Option<ApiError> + Send + 'static,
+        reactor: impl FnMut(&Action) -> Option<ClientError> + Send + 'static,
     ) -> Self {
         self.state().reactors.push(Box::new(reactor));
         self
@@ -302,7 +302,7 @@ impl CoreApi for FakeApi {
         &self,
         namespace: &str,
         name: &str,
-    ) -> Result<ServiceAccount, ApiError> {
+    ) -> Result<ServiceAccount, ClientError> {
         let mut state = self.state();
         state.record(Action::GetServiceAccount {
             namespace: namespace.into(),
@@ -315,7 +315,7 @@ impl CoreApi for FakeApi {
         &self,
         namespace: &str,
         account: &ServiceAccount,
-    ) -> Result<ServiceAccount, ApiError> {
+    ) -> Result<ServiceAccount, ClientError> {
         let mut state = self.state();
         state.record(Action::CreateServiceAccount {
             namespace: namespace.into(),
@@ -328,7 +328,7 @@ impl CoreApi for FakeApi {
         &self,
         namespace: &str,
         account: &ServiceAccount,
-    ) -> Result<ServiceAccount, ApiError> {
+    ) -> Result<ServiceAccount, ClientError> {
         let mut state = self.state();
         state.record(Action::UpdateServiceAccount {
             namespace: namespace.into(),
@@ -342,7 +342,7 @@ impl CoreApi for FakeApi {
         namespace: &str,
         name: &str,
         preconditions: Option<Preconditions>,
-    ) -> Result<(), ApiError> {
+    ) -> Result<(), ClientError> {
         let mut state = self.state();
         state.record(Action::DeleteServiceAccount {
             namespace: namespace.into(),
@@ -352,7 +352,7 @@ impl CoreApi for FakeApi {
         state.delete::<ServiceAccount>(namespace, name, preconditions.as_ref())
     }
 
-    async fn get_secret(&self, namespace: &str, name: &str) -> Result<Secret, ApiError> {
+    async fn get_secret(&self, namespace: &str, name: &str) -> Result<Secret, ClientError> {
         let mut state = self.state();
         state.record(Action::GetSecret {
             namespace: namespace.into(),
@@ -361,7 +361,7 @@ impl CoreApi for FakeApi {
         state.get(namespace, name)
     }
 
-    async fn create_secret(&self, namespace: &str, secret: &Secret) -> Result<Secret, ApiError> {
+    async fn create_secret(&self, namespace: &str, secret: &Secret) -> Result<Secret, ClientError> {
         let mut state = self.state();
         state.record(Action::CreateSecret {
             namespace: namespace.into(),
@@ -370,7 +370,7 @@ impl CoreApi for FakeApi {
         state.create(namespace, secret)
     }
 
-    async fn update_secret(&self, namespace: &str, secret: &Secret) -> Result<Secret, ApiError> {
+    async fn update_secret(&self, namespace: &str, secret: &Secret) -> Result<Secret, ClientError> {
         let mut state = self.state();
         state.record(Action::UpdateSecret {
             namespace: namespace.into(),
@@ -384,7 +384,7 @@ impl CoreApi for FakeApi {
         namespace: &str,
         name: &str,
         preconditions: Option<Preconditions>,
-    ) -> Result<(), ApiError> {
+    ) -> Result<(), ClientError> {
         let mut state = self.state();
         state.record(Action::DeleteSecret {
             namespace: namespace.into(),

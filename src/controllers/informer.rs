@@ -20,6 +20,7 @@ pub enum Change<'a, K> {
 }
 
 impl<'a, K> Change<'a, K> {
+    /// The object, whichever the change.
     pub fn object(&self) -> &'a K {
         match *self {
             Self::Applied(object) | Self::Deleted(object) => object,

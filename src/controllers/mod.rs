@@ -37,7 +37,7 @@ use kube::runtime::watcher;
 use kube::{Api, Client};
 use tracing::info;
 
-pub use api::{ApiError, CoreApi, KubeApi};
+pub use api::{ClientError, CoreApi, KubeApi};
 pub use informer::Change;
 pub use queue::{RateLimiterConfig, WorkQueue};
 pub use serviceaccounts::{
@@ -53,7 +53,9 @@ use crate::serviceaccount::{TokenGenerator, SERVICE_ACCOUNT_TOKEN_TYPE};
 /// Configuration of both controllers.
 #[derive(Debug, Clone)]
 pub struct ControllersConfig {
+    /// The token controller's options (signer, workers, retries).
     pub tokens: TokensControllerOptions,
+    /// The service-account controller's options (accounts to ensure, workers).
     pub service_accounts: ServiceAccountsControllerOptions,
 }
 
@@ -66,11 +68,13 @@ impl ControllersConfig {
         }
     }
 
+    /// Replaces the token controller's options.
     pub fn tokens(mut self, options: TokensControllerOptions) -> Self {
         self.tokens = options;
         self
     }
 
+    /// Replaces the service-account controller's options.
     pub fn service_accounts(mut self, options: ServiceAccountsControllerOptions) -> Self {
         self.service_accounts = options;
         self
@@ -80,16 +84,39 @@ impl ControllersConfig {
 /// Why [`run`] stopped before it was told to.
 #[derive(Debug, thiserror::Error)]
 pub enum ControllerError {
+    /// A watch stream (named: serviceaccounts, secrets or namespaces) ended.
     #[error("the {0} watch stopped unexpectedly")]
     WatchStopped(&'static str),
+    /// A reflector's writer went away before its first list completed.
     #[error("a cache was dropped before it synced: {0}")]
     CacheNeverSynced(#[from] WriterDropped),
+    /// A worker task ended (panicked or returned) while the controllers ran.
     #[error("the controller workers stopped unexpectedly")]
     WorkersStopped,
 }
 
 /// Runs the token controller and the service-account controller until `shutdown`
 /// completes. Workers start once the three caches have synced.
+///
+/// Follows kube-controller-manager's `serviceaccount-token` and `serviceaccount`
+/// controllers (pkg/controller/serviceaccount).
+///
+/// # Errors
+///
+/// [`ControllerError`] if a watch, a cache or the workers stop before `shutdown`.
+///
+/// ```no_run
+/// # async fn example() -> Result<(), Box<dyn std::error::Error>> {
+/// use std::sync::Arc;
+/// use kube_sa::controllers::{run, ControllersConfig};
+/// use kube_sa::serviceaccount::{SigningKey, TokenGenerator};
+///
+/// let key = Arc::new(SigningKey::generate_ecdsa_p256()?);
+/// let config = ControllersConfig::new(Arc::new(TokenGenerator::legacy(key)));
+/// let client = kube::Client::try_default().await?;
+/// run(client, config, async { let _ = tokio::signal::ctrl_c().await; }).await?;
+/// # Ok(()) }
+/// ```
 pub async fn run(
     client: Client,
     config: ControllersConfig,

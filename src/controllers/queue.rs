@@ -66,6 +66,7 @@ pub struct RateLimiter<K> {
 }
 
 impl<K: Eq + Hash + Clone> RateLimiter<K> {
+    /// A limiter with no failures recorded and a full bucket.
     pub fn new(config: RateLimiterConfig) -> Self {
         Self {
             bucket: TokenBucket::new(config.qps, config.burst),
@@ -226,6 +227,7 @@ impl<K: Eq + Hash + Clone> WorkQueue<K> {
         Self::with_rate_limiter(RateLimiterConfig::default())
     }
 
+    /// A queue whose retries wait as `config` says.
     pub fn with_rate_limiter(config: RateLimiterConfig) -> Self {
         Self {
             shared: Arc::new(Shared {
@@ -350,6 +352,7 @@ impl<K: Eq + Hash + Clone> WorkQueue<K> {
         self.state().queue.len()
     }
 
+    /// Whether no key is ready to be handed out.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
@@ -366,6 +369,7 @@ impl<K: Eq + Hash + Clone> WorkQueue<K> {
         self.shared.wakeup.notify_waiters();
     }
 
+    /// Whether [`shut_down`](Self::shut_down) was called.
     pub fn is_shutting_down(&self) -> bool {
         self.state().shutting_down
     }

@@ -13,7 +13,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube::runtime::reflector::{ObjectRef, Store};
 use tracing::{debug, error, info, info_span, warn, Instrument};
 
-use super::api::{ApiError, CoreApi, NAMESPACE_TERMINATING_CAUSE};
+use super::api::{ClientError, CoreApi, NAMESPACE_TERMINATING_CAUSE};
 use super::queue::{RateLimiterConfig, WorkQueue};
 use crate::serviceaccount::DEFAULT_SERVICE_ACCOUNT_NAME;
 
@@ -68,6 +68,7 @@ impl ServiceAccountsControllerOptions {
         self
     }
 
+    /// The account names ensured in every Active namespace.
     pub fn managed_names(&self) -> &[String] {
         &self.service_accounts
     }
@@ -77,12 +78,13 @@ impl ServiceAccountsControllerOptions {
 #[derive(Debug, thiserror::Error)]
 #[error("creating service accounts in namespace {namespace}: {}", describe(.failures))]
 pub struct ServiceAccountsError {
+    /// The namespace whose sync failed.
     pub namespace: String,
     /// Each account that could not be created, with the reason.
-    pub failures: Vec<(String, ApiError)>,
+    pub failures: Vec<(String, ClientError)>,
 }
 
-fn describe(failures: &[(String, ApiError)]) -> String {
+fn describe(failures: &[(String, ClientError)]) -> String {
     failures
         .iter()
         .map(|(name, error)| format!("{name}: {error}"))
@@ -104,6 +106,7 @@ pub struct ServiceAccountsController<A> {
 }
 
 impl<A: CoreApi> ServiceAccountsController<A> {
+    /// A controller writing through `api`, reading the namespace and account caches.
     pub fn new(
         api: A,
         options: ServiceAccountsControllerOptions,
@@ -120,6 +123,7 @@ impl<A: CoreApi> ServiceAccountsController<A> {
         }
     }
 
+    /// The namespace queue (for tests and idle checks).
     pub fn queue(&self) -> &WorkQueue<String> {
         &self.queue
     }
@@ -138,11 +142,30 @@ impl<A: CoreApi> ServiceAccountsController<A> {
         }
     }
 
+    /// Stops the queue; the workers finish their current key and return.
     pub fn shut_down(&self) {
         self.queue.shut_down();
     }
 
     /// Runs the workers until [`shut_down`](Self::shut_down).
+    ///
+    /// ```no_run
+    /// # async fn example(client: kube::Client) {
+    /// use std::sync::Arc;
+    /// use kube::runtime::reflector;
+    /// use kube_sa::controllers::{KubeApi, ServiceAccountsController, ServiceAccountsControllerOptions};
+    ///
+    /// // The writers are fed by watches (see `controllers::run`).
+    /// let (namespaces, _namespaces_writer) = reflector::store();
+    /// let (accounts, _accounts_writer) = reflector::store();
+    /// let options = ServiceAccountsControllerOptions::default();
+    /// let controller =
+    ///     Arc::new(ServiceAccountsController::new(KubeApi::new(client), options, namespaces, accounts));
+    /// let workers = tokio::spawn(Arc::clone(&controller).run_workers());
+    /// controller.shut_down();
+    /// let _ = workers.await;
+    /// # }
+    /// ```
     pub async fn run_workers(self: Arc<Self>) {
         let mut workers = tokio::task::JoinSet::new();
         for _ in 0..self.workers {

@@ -24,7 +24,7 @@ use kube::runtime::reflector::{ObjectRef, Store};
 use tokio::time::Instant;
 use tracing::{debug, error, info, info_span, warn, Instrument};
 
-use super::api::{uid_precondition, ApiError, CoreApi};
+use super::api::{uid_precondition, ClientError, CoreApi};
 use super::queue::{RateLimiterConfig, WorkQueue};
 use crate::names::{NameGenerator, RandomNames};
 use crate::serviceaccount::{
@@ -47,6 +47,12 @@ const RECENTLY_CREATED_TTL: Duration = Duration::from_secs(60);
 /// Makes the legacy JWT stored in a token Secret (§4.2). [`TokenGenerator`] is the real one;
 /// tests and custom signers can provide their own.
 pub trait LegacyTokenSource: Send + Sync + std::fmt::Debug {
+    /// The signed token for the account `namespace/service_account_name` (with its UID),
+    /// to be stored in the Secret `secret_name`.
+    ///
+    /// # Errors
+    ///
+    /// [`TokenError`] if signing fails.
     fn legacy_token(
         &self,
         namespace: &str,
@@ -152,12 +158,16 @@ impl TokensControllerOptions {
 /// Queue key of a ServiceAccount event.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ServiceAccountKey {
+    /// The account's namespace.
     pub namespace: String,
+    /// The account's name.
     pub name: String,
+    /// The account's UID, so a re-created account is a different key.
     pub uid: String,
 }
 
 impl ServiceAccountKey {
+    /// The key of `account` (empty strings for missing metadata).
     pub fn of(account: &ServiceAccount) -> Self {
         let meta = &account.metadata;
         Self {
@@ -176,15 +186,20 @@ impl ServiceAccountKey {
 /// Queue key of a token Secret event: the Secret plus the account its annotations name.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct SecretKey {
+    /// The Secret's namespace.
     pub namespace: String,
+    /// The Secret's name.
     pub name: String,
+    /// The Secret's UID.
     pub uid: String,
+    /// The account named by `kubernetes.io/service-account.name`.
     pub service_account_name: String,
     /// Empty when the Secret has no UID annotation yet.
     pub service_account_uid: String,
 }
 
 impl SecretKey {
+    /// The key of `secret` (empty strings for missing metadata or annotations).
     pub fn of(secret: &Secret) -> Self {
         let meta = &secret.metadata;
         Self {
@@ -238,25 +253,33 @@ fn data_of<'a>(secret: &'a Secret, key: &str) -> &'a [u8] {
 /// Why a sync failed.
 #[derive(Debug, thiserror::Error)]
 pub enum TokensError {
+    /// An API call failed.
     #[error("{context}: {source}")]
     Api {
+        /// What the controller was doing, e.g. `updating secret ns/name`.
         context: String,
+        /// The classified failure.
         #[source]
-        source: ApiError,
+        source: ClientError,
     },
+    /// Signing the token for a Secret failed.
     #[error("generating the token for secret {namespace}/{name}: {source}")]
     Token {
+        /// The Secret's namespace.
         namespace: String,
+        /// The Secret's name.
         name: String,
+        /// Why signing failed.
         #[source]
         source: TokenError,
     },
+    /// Several steps of one sync failed (e.g. deleting more than one Secret).
     #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
     Several(Vec<TokensError>),
 }
 
 impl TokensError {
-    fn api(context: impl Into<String>, source: ApiError) -> Self {
+    fn api(context: impl Into<String>, source: ClientError) -> Self {
         Self::Api {
             context: context.into(),
             source,
@@ -268,7 +291,9 @@ impl TokensError {
 #[derive(Debug, thiserror::Error)]
 #[error("{error}")]
 pub struct SyncFailure {
+    /// Whether the key goes back on the queue (rate-limited, up to the retry cap).
     pub retry: bool,
+    /// What failed.
     #[source]
     pub error: TokensError,
 }
@@ -508,10 +533,12 @@ impl<A: CoreApi> TokensController<A> {
         }
     }
 
+    /// The ServiceAccount queue (for tests and idle checks).
     pub fn service_account_queue(&self) -> &WorkQueue<ServiceAccountKey> {
         &self.service_account_queue
     }
 
+    /// The token Secret queue (for tests and idle checks).
     pub fn secret_queue(&self) -> &WorkQueue<SecretKey> {
         &self.secret_queue
     }
@@ -542,6 +569,24 @@ impl<A: CoreApi> TokensController<A> {
     }
 
     /// Runs the workers of both queues until [`shut_down`](Self::shut_down).
+    ///
+    /// ```no_run
+    /// # async fn example(client: kube::Client, key: std::sync::Arc<kube_sa::serviceaccount::SigningKey>) {
+    /// use std::sync::Arc;
+    /// use kube::runtime::reflector;
+    /// use kube_sa::controllers::{KubeApi, TokensController, TokensControllerOptions};
+    /// use kube_sa::serviceaccount::TokenGenerator;
+    ///
+    /// let options = TokensControllerOptions::new(Arc::new(TokenGenerator::legacy(key)));
+    /// // The writers are fed by watches (see `controllers::run`).
+    /// let (accounts, _accounts_writer) = reflector::store();
+    /// let (secrets, _secrets_writer) = reflector::store();
+    /// let controller = Arc::new(TokensController::new(KubeApi::new(client), options, accounts, secrets));
+    /// let workers = tokio::spawn(Arc::clone(&controller).run_workers());
+    /// controller.shut_down();
+    /// let _ = workers.await;
+    /// # }
+    /// ```
     pub async fn run_workers(self: Arc<Self>) {
         let mut workers = tokio::task::JoinSet::new();
         for _ in 0..self.workers {
@@ -635,7 +680,7 @@ impl<A: CoreApi> TokensController<A> {
         namespace: &str,
         name: &str,
         uid: &str,
-    ) -> Result<Option<Arc<ServiceAccount>>, ApiError> {
+    ) -> Result<Option<Arc<ServiceAccount>>, ClientError> {
         if let Some(account) = self.cached_service_account(namespace, name, uid) {
             return Ok(Some(account));
         }
@@ -1063,7 +1108,7 @@ impl<A: CoreApi> TokensController<A> {
     }
 
     /// Removes every reference to the deleted Secret from a fresh copy of its account.
-    async fn remove_secret_reference(&self, key: &SecretKey) -> Result<(), ApiError> {
+    async fn remove_secret_reference(&self, key: &SecretKey) -> Result<(), ClientError> {
         let namespace = &key.namespace;
         let account_name = &key.service_account_name;
         let mut account = match self.api.get_service_account(namespace, account_name).await {

@@ -21,15 +21,17 @@ use super::jwt::{
 };
 use super::keys::{JwtAlgorithm, PublicKey, VerifyError};
 use super::{split_username, user_info, LEGACY_ISSUER, TOKEN_DATA_KEY};
-use crate::apiserver::authn::{AuthError, AuthResult, TokenAuthenticator};
+use crate::authn::{AuthError, AuthResult, TokenAuthenticator};
 
 /// Reads the objects a token refers to (lister first, then a live GET, in the apiserver).
 pub trait ServiceAccountTokenGetter: Send + Sync {
+    /// The ServiceAccount `namespace/name`; a missing one is [`GetterError::NotFound`].
     fn get_service_account<'a>(
         &'a self,
         namespace: &'a str,
         name: &'a str,
     ) -> BoxFuture<'a, Result<ServiceAccount, GetterError>>;
+    /// The Secret `namespace/name`; a missing one is [`GetterError::NotFound`].
     fn get_secret<'a>(
         &'a self,
         namespace: &'a str,
@@ -42,7 +44,13 @@ pub trait ServiceAccountTokenGetter: Send + Sync {
 pub enum GetterError {
     /// Displays as the API server's NotFound message, e.g. `serviceaccounts "default" not found`.
     #[error("{resource} \"{name}\" not found")]
-    NotFound { resource: String, name: String },
+    NotFound {
+        /// The plural, lower-case resource name (`serviceaccounts`, `secrets`).
+        resource: String,
+        /// The object's name.
+        name: String,
+    },
+    /// Any other failure; the token is rejected with this text in the log.
     #[error("{0}")]
     Other(String),
 }
@@ -56,6 +64,7 @@ impl GetterError {
         }
     }
 
+    /// Whether the object does not exist (as opposed to a failed read).
     pub fn is_not_found(&self) -> bool {
         matches!(self, Self::NotFound { .. })
     }
@@ -317,7 +326,7 @@ fn unix_now() -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::apiserver::authn::{AuthenticationChain, StaticTokenAuthenticator, UserInfo};
+    use crate::authn::{AuthenticationChain, StaticTokenAuthenticator, UserInfo};
     use crate::serviceaccount::jwt::TokenGenerator;
     use crate::serviceaccount::keys::tests::{ec_fixture, rsa_fixture, signing_key};
     use crate::serviceaccount::keys::{EcCurve, SigningKey};

@@ -9,19 +9,27 @@ use serde::Serialize;
 use super::keys::{JwtAlgorithm, SignError, SigningKey};
 use super::{make_username, LEGACY_ISSUER};
 
-/// Claim names of a legacy (secret-based) token.
+// Claim names of a legacy (secret-based) token, as upstream's pkg/serviceaccount/legacy.go.
+/// The issuer claim (`kubernetes/serviceaccount` for legacy tokens).
 pub const ISSUER_CLAIM: &str = "iss";
+/// The subject claim: `system:serviceaccount:NAMESPACE:NAME`.
 pub const SUBJECT_CLAIM: &str = "sub";
+/// The account's namespace.
 pub const NAMESPACE_CLAIM: &str = "kubernetes.io/serviceaccount/namespace";
+/// The token Secret's name.
 pub const SECRET_NAME_CLAIM: &str = "kubernetes.io/serviceaccount/secret.name";
+/// The account's name.
 pub const SERVICE_ACCOUNT_NAME_CLAIM: &str = "kubernetes.io/serviceaccount/service-account.name";
+/// The account's UID.
 pub const SERVICE_ACCOUNT_UID_CLAIM: &str = "kubernetes.io/serviceaccount/service-account.uid";
 
 /// A token could not be made.
 #[derive(Debug, thiserror::Error)]
 pub enum TokenError {
+    /// The claims did not serialize to JSON.
     #[error("failed to encode token claims: {0}")]
     Encode(#[from] serde_json::Error),
+    /// The key failed to sign.
     #[error(transparent)]
     Sign(#[from] SignError),
 }
@@ -67,14 +75,17 @@ impl TokenGenerator {
         Self::new(LEGACY_ISSUER, key)
     }
 
+    /// The `iss` claim of every token.
     pub fn issuer(&self) -> &str {
         &self.issuer
     }
 
+    /// The JWS `alg` of every token, fixed by the key.
     pub fn algorithm(&self) -> JwtAlgorithm {
         self.key.algorithm()
     }
 
+    /// The key tokens are signed with.
     pub fn signing_key(&self) -> &Arc<SigningKey> {
         &self.key
     }

@@ -59,11 +59,17 @@ const RSA_BITS: std::ops::RangeInclusive<usize> = 2048..=8192;
 /// A JWS signature algorithm this crate can sign or verify.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum JwtAlgorithm {
+    /// RSASSA-PKCS1-v1_5 with SHA-256.
     Rs256,
+    /// RSASSA-PKCS1-v1_5 with SHA-384.
     Rs384,
+    /// RSASSA-PKCS1-v1_5 with SHA-512.
     Rs512,
+    /// ECDSA on P-256 with SHA-256.
     Es256,
+    /// ECDSA on P-384 with SHA-384.
     Es384,
+    /// ECDSA on P-521 with SHA-512.
     Es512,
 }
 
@@ -93,6 +99,7 @@ impl JwtAlgorithm {
         })
     }
 
+    /// Whether this is one of the RS algorithms.
     pub fn is_rsa(self) -> bool {
         matches!(self, Self::Rs256 | Self::Rs384 | Self::Rs512)
     }
@@ -107,8 +114,11 @@ impl fmt::Display for JwtAlgorithm {
 /// The NIST curves a service-account key may use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum EcCurve {
+    /// NIST P-256 (secp256r1).
     P256,
+    /// NIST P-384 (secp384r1).
     P384,
+    /// NIST P-521 (secp521r1).
     P521,
 }
 
@@ -167,23 +177,31 @@ impl EcCurve {
 /// What kind of key a key is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum KeyKind {
+    /// An RSA key (2048 to 8192 bits).
     Rsa,
+    /// An ECDSA key on this curve.
     Ecdsa(EcCurve),
 }
 
 /// Why PEM data yielded no key. The texts of the first four follow upstream.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum KeyParseError {
+    /// No PEM block held a usable private key; holds why each block was passed over.
     #[error("data does not contain a valid RSA or ECDSA private key{}", skipped_suffix(.0))]
     NoPrivateKey(Vec<String>),
+    /// No PEM block held a usable public key; holds why each block was passed over.
     #[error("data does not contain a valid RSA or ECDSA key{}", skipped_suffix(.0))]
     NoPublicKey(Vec<String>),
+    /// An ECDSA key on a curve other than P-256, P-384 or P-521.
     #[error("unknown private key curve, must be 256, 384, or 521")]
     UnknownCurve,
+    /// A key of another algorithm (Ed25519, DSA...), named as Go would.
     #[error("unknown private key type {0}, must be *rsa.PrivateKey or *ecdsa.PrivateKey")]
     UnknownKeyType(&'static str),
+    /// An RSA key outside 2048 to 8192 bits (the size aws-lc accepts).
     #[error("RSA keys must have 2048 to 8192 bits, this one has {0}")]
     UnsupportedRsaSize(usize),
+    /// The DER structure is broken.
     #[error("{0}")]
     Malformed(String),
 }
@@ -209,19 +227,27 @@ fn skipped_suffix(skipped: &[String]) -> String {
 /// A key file could not be used, or a key could not be made.
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {
+    /// The key file could not be read.
     #[error("failed to read service account key file {path:?}: {source}")]
     Read {
+        /// The file, as given.
         path: PathBuf,
+        /// The I/O error.
         source: std::io::Error,
     },
+    /// The key file was read but holds no usable key.
     #[error("{path:?} contains no usable key: {reason}")]
     NoUsableKey {
+        /// The file, as given.
         path: PathBuf,
+        /// Why its PEM blocks were refused.
         #[source]
         reason: KeyParseError,
     },
+    /// aws-lc could not generate a key (or the RSA size is not offered).
     #[error("failed to generate a service account signing key: {0}")]
     Generate(String),
+    /// aws-lc could not encode the key as PKCS#8.
     #[error("failed to encode the service account signing key: {0}")]
     Encode(String),
 }
@@ -237,8 +263,10 @@ pub enum VerifyError {
     /// An RSA algorithm against an ECDSA key or the reverse.
     #[error("invalid signing method")]
     KeyTypeMismatch,
+    /// An RSA signature that does not verify.
     #[error("crypto/rsa: verification error")]
     InvalidRsaSignature,
+    /// An ECDSA signature that does not verify (or has the wrong length).
     #[error("crypto/ecdsa: verification error")]
     InvalidEcdsaSignature,
 }
@@ -354,6 +382,7 @@ impl PublicKey {
         Self::from_pkix_der(&spki)
     }
 
+    /// RSA, or ECDSA with its curve.
     pub fn kind(&self) -> KeyKind {
         self.kind
     }
@@ -494,6 +523,22 @@ impl SigningKey {
     }
 
     /// Reads `--service-account-private-key-file`.
+    ///
+    /// # Errors
+    ///
+    /// [`KeyError::Read`] if the file cannot be read, [`KeyError::NoUsableKey`] if it holds
+    /// no RSA or ECDSA private key this crate can use.
+    ///
+    /// ```
+    /// use kube_sa::serviceaccount::{JwtAlgorithm, SigningKey};
+    ///
+    /// let path = std::env::temp_dir().join(format!("sa-doc-{}.key", std::process::id()));
+    /// std::fs::write(&path, SigningKey::generate_ecdsa_p256()?.to_pkcs8_pem()?).unwrap();
+    /// let key = SigningKey::from_file(&path)?;
+    /// assert_eq!(key.algorithm(), JwtAlgorithm::Es256);
+    /// # std::fs::remove_file(&path).ok();
+    /// # Ok::<(), kube_sa::serviceaccount::KeyError>(())
+    /// ```
     pub fn from_file(path: impl AsRef<Path>) -> Result<Self, KeyError> {
         let path = path.as_ref();
         let data = read_key_file(path)?;
@@ -528,6 +573,7 @@ impl SigningKey {
         Self::from_pair(KeyPair::Rsa(pair)).map_err(|e| KeyError::Generate(e.to_string()))
     }
 
+    /// RSA, or ECDSA with its curve.
     pub fn kind(&self) -> KeyKind {
         self.public.kind
     }
@@ -540,6 +586,7 @@ impl SigningKey {
         }
     }
 
+    /// The matching verification key.
     pub fn public_key(&self) -> &PublicKey {
         &self.public
     }
@@ -647,7 +694,25 @@ pub fn parse_public_keys_pem(data: &[u8]) -> Result<Vec<PublicKey>, KeyParseErro
     Ok(keys)
 }
 
-/// Reads one `--service-account-key-file`.
+/// Reads one `--service-account-key-file`: every public key, certificate or private key
+/// (its public half) in the PEM file, in order.
+///
+/// # Errors
+///
+/// [`KeyError::Read`] if the file cannot be read, [`KeyError::NoUsableKey`] if it holds
+/// no usable key at all.
+///
+/// ```
+/// use kube_sa::serviceaccount::{load_public_keys, SigningKey};
+///
+/// let key = SigningKey::generate_ecdsa_p256()?;
+/// let path = std::env::temp_dir().join(format!("sa-doc-{}.pub", std::process::id()));
+/// std::fs::write(&path, key.public_key().to_pem()).unwrap();
+/// let keys = load_public_keys(&path)?;
+/// assert_eq!(keys[0].to_pkix_der(), key.public_key().to_pkix_der());
+/// # std::fs::remove_file(&path).ok();
+/// # Ok::<(), kube_sa::serviceaccount::KeyError>(())
+/// ```
 pub fn load_public_keys(path: impl AsRef<Path>) -> Result<Vec<PublicKey>, KeyError> {
     let path = path.as_ref();
     let data = read_key_file(path)?;
@@ -658,6 +723,17 @@ pub fn load_public_keys(path: impl AsRef<Path>) -> Result<Vec<PublicKey>, KeyErr
 }
 
 /// Reads every `--service-account-key-file`, keys in flag order.
+///
+/// # Errors
+///
+/// The first file's [`KeyError`], as [`load_public_keys`] gives it.
+///
+/// ```no_run
+/// use kube_sa::serviceaccount::load_public_key_files;
+///
+/// let keys = load_public_key_files(&["/etc/kubernetes/sa.pub", "/etc/kubernetes/old-sa.pub"])?;
+/// # Ok::<(), kube_sa::serviceaccount::KeyError>(())
+/// ```
 pub fn load_public_key_files<P: AsRef<Path>>(paths: &[P]) -> Result<Vec<PublicKey>, KeyError> {
     let mut keys = Vec::new();
     for path in paths {

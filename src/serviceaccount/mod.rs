@@ -12,7 +12,7 @@ pub use keys::{
     KeyError, KeyKind, KeyParseError, PublicKey, SignError, SigningKey, VerifyError,
 };
 
-use crate::apiserver::authn::UserInfo;
+use crate::authn::UserInfo;
 use k8s_openapi::api::core::v1::{Secret, ServiceAccount};
 
 /// Secret type of service-account token Secrets.

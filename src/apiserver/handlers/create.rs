@@ -6,7 +6,7 @@ use http::{Response, StatusCode};
 use serde_json::{json, Map, Value};
 use std::sync::Arc;
 
-use super::super::admission::Operation;
+use super::super::admission::AdmissionOperation;
 use super::super::errors::ApiError;
 use super::super::http::{read_body, Body, RequestBody, RequestContext};
 use super::super::kinds::ResourceInfo;
@@ -57,7 +57,13 @@ pub(super) async fn create_object(
         // An apply that creates records its own manager.
         record_manager(ctx, path, None, &mut object);
     }
-    let attrs = attributes(ctx, path, name_of(&object), Operation::Create, None);
+    let attrs = attributes(
+        ctx,
+        path,
+        name_of(&object),
+        AdmissionOperation::Create,
+        None,
+    );
     admit(state, &attrs, &mut object).await?;
     assign_identity(state, resource, &mut object);
     let name = name_of(&object).to_string();

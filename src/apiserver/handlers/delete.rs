@@ -7,7 +7,7 @@ use http::{Response, StatusCode};
 use serde_json::{json, Value};
 use std::sync::Arc;
 
-use super::super::admission::Operation;
+use super::super::admission::AdmissionOperation;
 use super::super::errors::ApiError;
 use super::super::http::{bytes_response, read_body, Body, RequestBody, RequestContext};
 use super::super::routes::ResourcePath;
@@ -57,7 +57,13 @@ async fn delete_object(
     let namespace = namespace_for(path);
     let current = existing(state, path, name)?;
     let old = Arc::new(current.value());
-    let attrs = attributes(ctx, path, name, Operation::Delete, Some(old.clone()));
+    let attrs = attributes(
+        ctx,
+        path,
+        name,
+        AdmissionOperation::Delete,
+        Some(old.clone()),
+    );
     let mut probe = (*old).clone();
     state.admission.admit(&attrs, &mut probe).await?;
     state.admission.validate(&attrs, &old).await?;

@@ -10,7 +10,7 @@ use http::{header, Method, Response, StatusCode};
 use serde_json::Value;
 use std::sync::Arc;
 
-use super::admission::{Attributes, Operation};
+use super::admission::{AdmissionOperation, Attributes};
 use super::errors::ApiError;
 use super::http::{bytes_response, read_body, Body, RequestBody, RequestContext};
 use super::kinds::{ResourceInfo, NAMESPACES};
@@ -163,7 +163,7 @@ fn attributes(
     ctx: &RequestContext,
     path: &ResourcePath,
     name: &str,
-    operation: Operation,
+    operation: AdmissionOperation,
     old: Option<Arc<Value>>,
 ) -> Attributes {
     Attributes {

@@ -7,7 +7,7 @@ use http::{header, Response, StatusCode};
 use serde_json::Value;
 use std::sync::Arc;
 
-use super::super::admission::Operation;
+use super::super::admission::AdmissionOperation;
 use super::super::errors::ApiError;
 use super::super::http::{read_body, Body, RequestBody, RequestContext};
 use super::super::patch::PatchType;
@@ -123,7 +123,13 @@ pub(super) async fn update_object(
     if path.subresource.is_none() && !applying {
         record_manager(ctx, path, Some(&old), &mut updated);
     }
-    let attrs = attributes(ctx, path, &name, Operation::Update, Some(old.clone()));
+    let attrs = attributes(
+        ctx,
+        path,
+        &name,
+        AdmissionOperation::Update,
+        Some(old.clone()),
+    );
     admit(state, &attrs, &mut updated).await?;
     resource.strategy.sync_derived_fields(&mut updated);
     validation::validate_update(resource, &old, &updated)?;

@@ -307,7 +307,11 @@ fn rule_markers(rule: FieldRule, property: &Value) -> Map<String, Value> {
         SmpList::Replace => {}
         SmpList::MergeByKey(key) => {
             set("x-kubernetes-patch-merge-key", json!(key));
-            let strategy = if rule.retain_keys { "merge,retainKeys" } else { "merge" };
+            let strategy = if rule.retain_keys {
+                "merge,retainKeys"
+            } else {
+                "merge"
+            };
             set("x-kubernetes-patch-strategy", json!(strategy));
         }
         SmpList::MergeSet => set("x-kubernetes-patch-strategy", json!("merge")),

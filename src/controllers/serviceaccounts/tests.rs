@@ -66,7 +66,7 @@ struct Case {
     existing_namespace: Option<Namespace>,
     existing_accounts: Vec<ServiceAccount>,
     /// The first `n` creates fail with this error.
-    create_failure: Option<(usize, ApiError)>,
+    create_failure: Option<(usize, ClientError)>,
     event: Event,
     expected: Vec<Action>,
 }
@@ -82,8 +82,8 @@ fn case(name: &'static str, event: Event, expected: Vec<Action>) -> Case {
     }
 }
 
-fn forbidden(causes: &[&str]) -> ApiError {
-    ApiError::Forbidden {
+fn forbidden(causes: &[&str]) -> ClientError {
+    ClientError::Forbidden {
         message: "serviceaccounts \"default\" is forbidden".into(),
         causes: causes.iter().map(|c| c.to_string()).collect(),
     }
@@ -276,7 +276,7 @@ async fn create_errors() {
             existing_accounts: vec![account("managed")],
             create_failure: Some((
                 12,
-                ApiError::Other {
+                ClientError::Other {
                     message: "etcd is sad".into(),
                     causes: vec![],
                 },
@@ -290,7 +290,7 @@ async fn create_errors() {
         Case {
             create_failure: Some((
                 1,
-                ApiError::Other {
+                ClientError::Other {
                     message: "etcd is sad".into(),
                     causes: vec![],
                 },
@@ -315,7 +315,7 @@ async fn create_errors() {
 #[tokio::test]
 async fn errors_name_every_failed_account() {
     let api = FakeApi::new().with_reactor(|_| {
-        Some(ApiError::Other {
+        Some(ClientError::Other {
             message: "etcd is sad".into(),
             causes: vec![],
         })

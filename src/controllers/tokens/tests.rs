@@ -261,10 +261,10 @@ struct Failure {
     verb: &'static str,
     resource: &'static str,
     times: usize,
-    error: ApiError,
+    error: ClientError,
 }
 
-fn fail(verb: &'static str, resource: &'static str, times: usize, error: ApiError) -> Failure {
+fn fail(verb: &'static str, resource: &'static str, times: usize, error: ClientError) -> Failure {
     Failure {
         verb,
         resource,
@@ -273,35 +273,35 @@ fn fail(verb: &'static str, resource: &'static str, times: usize, error: ApiErro
     }
 }
 
-fn forbidden() -> ApiError {
-    ApiError::Forbidden {
+fn forbidden() -> ClientError {
+    ClientError::Forbidden {
         message: "secrets \"foo\" is forbidden: No can do".into(),
         causes: vec![],
     }
 }
 
-fn namespace_terminating() -> ApiError {
-    ApiError::Forbidden {
+fn namespace_terminating() -> ClientError {
+    ClientError::Forbidden {
         message: "unable to create new content in namespace default because it is being terminated"
             .into(),
         causes: vec![crate::controllers::api::NAMESPACE_TERMINATING_CAUSE.into()],
     }
 }
 
-fn conflict() -> ApiError {
-    ApiError::Conflict {
+fn conflict() -> ClientError {
+    ClientError::Conflict {
         message: "conflict".into(),
     }
 }
 
-fn not_found() -> ApiError {
-    ApiError::NotFound {
+fn not_found() -> ClientError {
+    ClientError::NotFound {
         message: "not found".into(),
     }
 }
 
-fn server_error() -> ApiError {
-    ApiError::Other {
+fn server_error() -> ClientError {
+    ClientError::Other {
         message: "etcd is sad".into(),
         causes: vec![],
     }

@@ -1,0 +1,62 @@
+//! Authentication: bearer tokens in, a user out. Shared by the API server, which runs the
+//! chain on every request, and by [`crate::serviceaccount`], whose token authenticator is
+//! one link of it.
+//!
+//! Follows k8s.io/apiserver/pkg/authentication: `user.Info` ([`UserInfo`]),
+//! `authenticator.Token` ([`TokenAuthenticator`]), `request/union` ([`AuthenticationChain`])
+//! and `token/tokenfile` ([`StaticTokenAuthenticator`]).
+//!
+//! ```
+//! use std::sync::Arc;
+//! use kube_sa::authn::{AuthenticationChain, StaticTokenAuthenticator};
+//!
+//! let mut chain = AuthenticationChain::default();
+//! chain.push(Arc::new(StaticTokenAuthenticator::admin("s3cret")));
+//! let user = futures::executor::block_on(chain.authenticate("s3cret")).unwrap();
+//! assert_eq!(user.username, "kube-sa:admin");
+//! assert!(user.groups.contains(&"system:authenticated".to_string()));
+//! assert!(futures::executor::block_on(chain.authenticate("wrong")).is_err());
+//! ```
+
+mod chain;
+mod static_token;
+
+pub use chain::AuthenticationChain;
+pub use static_token::StaticTokenAuthenticator;
+
+use futures::future::BoxFuture;
+
+/// Who made a request (upstream's `user.DefaultInfo`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct UserInfo {
+    /// The name authorization and audit see, e.g. `system:serviceaccount:NS:NAME`.
+    pub username: String,
+    /// A unique, stable identifier (the service account's UID for account tokens).
+    pub uid: String,
+    /// Groups the user belongs to; the chain adds `system:authenticated`.
+    pub groups: Vec<String>,
+    /// Further attributes an authenticator recorded (e.g. the bound pod of a token).
+    pub extra: std::collections::BTreeMap<String, Vec<String>>,
+}
+
+impl UserInfo {
+    /// True for members of `system:masters`, who may do anything.
+    pub fn is_admin(&self) -> bool {
+        self.groups.iter().any(|g| g == "system:masters")
+    }
+}
+
+/// Why a token was rejected; it becomes a 401 and a log line, never a message to the client.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct AuthError(pub String);
+
+/// Result of one authenticator: `Ok(None)` means "not mine, ask the next".
+pub type AuthResult = Result<Option<UserInfo>, AuthError>;
+
+/// One link of the chain (upstream's `authenticator.Token`).
+pub trait TokenAuthenticator: Send + Sync {
+    /// `Ok(Some(user))` if the token is recognised and valid, `Ok(None)` if it is not this
+    /// authenticator's kind of token, `Err` if it is but fails verification.
+    fn authenticate<'a>(&'a self, token: &'a str) -> BoxFuture<'a, AuthResult>;
+}
