@@ -7,7 +7,7 @@ use serde_json::Value;
 
 /// How a strategic merge patch treats a list (`patchStrategy` / `patchMergeKey` tags).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum SmpList {
+pub enum SmpList {
     /// No strategy: the patch list replaces the list.
     Replace,
     /// `patchStrategy:"merge" patchMergeKey:"<key>"`: objects merged by the key.
@@ -18,7 +18,7 @@ pub(crate) enum SmpList {
 
 /// How server-side apply treats a field (`listType`, `listMapKey`, `mapType` markers).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum ApplyShape {
+pub enum ApplyShape {
     /// Objects are merged field by field, lists are atomic.
     Default,
     /// `+mapType=atomic` / `+listType=atomic`: replaced and owned as a whole.
@@ -31,37 +31,37 @@ pub(crate) enum ApplyShape {
 
 /// How both patch styles treat one field of a kind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct FieldRule {
+pub struct FieldRule {
     /// `patchStrategy:"merge,retainKeys"`: a union (a volume's source) whose patch names
     /// the keys to keep (`$retainKeys`).
-    pub(crate) retain_keys: bool,
+    pub retain_keys: bool,
     /// The strategic merge patch strategy.
-    pub(crate) smp: SmpList,
+    pub smp: SmpList,
     /// The server-side apply shape.
-    pub(crate) apply: ApplyShape,
+    pub apply: ApplyShape,
 }
 
 /// Maps merged field by field, lists replaced.
-pub(crate) const DEFAULT_RULE: FieldRule = FieldRule {
+pub const DEFAULT_RULE: FieldRule = FieldRule {
     retain_keys: false,
     smp: SmpList::Replace,
     apply: ApplyShape::Default,
 };
 /// A list of scalars merged as a set.
-pub(crate) const SET_RULE: FieldRule = FieldRule {
+pub const SET_RULE: FieldRule = FieldRule {
     retain_keys: false,
     smp: SmpList::MergeSet,
     apply: ApplyShape::Set,
 };
 /// Replaced as a whole.
-pub(crate) const ATOMIC_RULE: FieldRule = FieldRule {
+pub const ATOMIC_RULE: FieldRule = FieldRule {
     retain_keys: false,
     smp: SmpList::Replace,
     apply: ApplyShape::Atomic,
 };
 
 /// A list merged by one key in both patch styles.
-pub(crate) const fn keyed(key: &'static str, apply_keys: &'static [&'static str]) -> FieldRule {
+pub const fn keyed(key: &'static str, apply_keys: &'static [&'static str]) -> FieldRule {
     FieldRule {
         retain_keys: false,
         smp: SmpList::MergeByKey(key),
@@ -69,92 +69,27 @@ pub(crate) const fn keyed(key: &'static str, apply_keys: &'static [&'static str]
     }
 }
 
-/// The rule for the field at `path` (field names from the object root; list items are skipped,
-/// so `spec.containers.env` is the env list of every container).
-pub(crate) fn field_rule(kind: &str, path: &[&str]) -> FieldRule {
+/// The rule for the field at `path` of an object of `kind` (field names from the object
+/// root; list items are skipped, so `spec.containers.env` is the env list of every
+/// container): the metadata rules every kind shares, then the kind's own
+/// ([`super::kinds::Strategy::field_rule`]).
+pub fn field_rule(kind: &str, path: &[&str]) -> FieldRule {
     match path {
         ["metadata", "ownerReferences"] => keyed("uid", &["uid"]),
         ["metadata", "finalizers"] => SET_RULE,
         ["metadata", "managedFields"] => ATOMIC_RULE,
-        _ => match kind {
-            "Pod" => pod_field_rule(path),
-            "ServiceAccount" => match path {
-                ["secrets"] => keyed("name", &["name"]),
-                // imagePullSecrets has no patch strategy: replaced.
-                ["imagePullSecrets"] => ATOMIC_RULE,
-                _ => DEFAULT_RULE,
-            },
-            "Namespace" => match path {
-                ["status", "conditions"] => keyed("type", &["type"]),
-                // spec.finalizers is `+listType=atomic` without a patch strategy.
-                ["spec", "finalizers"] => ATOMIC_RULE,
-                _ => DEFAULT_RULE,
-            },
-            _ => DEFAULT_RULE,
-        },
-    }
-}
-
-/// The rules of `Pod` (`k8s.io/api/core/v1.PodSpec` and `PodStatus`).
-pub(crate) fn pod_field_rule(path: &[&str]) -> FieldRule {
-    match path {
-        ["spec", "containers" | "initContainers" | "ephemeralContainers"] => {
-            keyed("name", &["name"])
-        }
-        ["spec", "containers" | "initContainers" | "ephemeralContainers", rest @ ..] => {
-            container_field_rule(rest)
-        }
-        ["spec", "volumes" | "resourceClaims"] => FieldRule {
-            retain_keys: true,
-            ..keyed("name", &["name"])
-        },
-        ["spec", "imagePullSecrets" | "schedulingGates"] => keyed("name", &["name"]),
-        ["spec", "hostAliases"] => keyed("ip", &["ip"]),
-        ["spec", "topologySpreadConstraints"] => {
-            keyed("topologyKey", &["topologyKey", "whenUnsatisfiable"])
-        }
-        ["spec", "nodeSelector" | "tolerations" | "readinessGates"] => ATOMIC_RULE,
-        ["status", "conditions"] => keyed("type", &["type"]),
-        ["status", "podIPs" | "hostIPs"] => keyed("ip", &["ip"]),
-        ["status", "resourceClaimStatuses"] => FieldRule {
-            retain_keys: true,
-            ..keyed("name", &["name"])
-        },
-        ["status", "containerStatuses" | "initContainerStatuses" | "ephemeralContainerStatuses", "volumeMounts"] => {
-            keyed("mountPath", &["mountPath"])
-        }
-        ["status", "containerStatuses" | "initContainerStatuses" | "ephemeralContainerStatuses", "allocatedResourcesStatus"] => {
-            keyed("name", &["name"])
-        }
-        _ => DEFAULT_RULE,
-    }
-}
-
-/// The rules of a `Container`, from its own root.
-pub(crate) fn container_field_rule(path: &[&str]) -> FieldRule {
-    match path {
-        ["env"] => keyed("name", &["name"]),
-        ["ports"] => keyed("containerPort", &["containerPort", "protocol"]),
-        ["volumeMounts"] => keyed("mountPath", &["mountPath"]),
-        ["volumeDevices"] => keyed("devicePath", &["devicePath"]),
-        // `+listType=map` without a patch strategy.
-        ["resources", "claims"] => FieldRule {
-            retain_keys: false,
-            smp: SmpList::Replace,
-            apply: ApplyShape::Keyed(&["name"]),
-        },
-        ["args" | "command" | "envFrom" | "resizePolicy"] => ATOMIC_RULE,
-        _ => DEFAULT_RULE,
+        _ => super::kinds::ResourceInfo::by_kind(kind)
+            .map_or(DEFAULT_RULE, |resource| resource.strategy.field_rule(path)),
     }
 }
 
 /// OpenAPI defaults of list-map key fields, used when an item leaves the key out.
-pub(crate) fn key_default(key: &str) -> Option<Value> {
+pub fn key_default(key: &str) -> Option<Value> {
     (key == "protocol").then(|| Value::String("TCP".to_string()))
 }
 
 /// [`field_rule`] for a path of owned names.
-pub(crate) fn rule_at(kind: &str, names: &[String]) -> FieldRule {
+pub fn rule_at(kind: &str, names: &[String]) -> FieldRule {
     let names: Vec<&str> = names.iter().map(String::as_str).collect();
     field_rule(kind, &names)
 }

@@ -17,7 +17,7 @@ pub mod components;
 pub mod defaults;
 pub mod discovery;
 pub mod errors;
-pub(crate) mod field_rules;
+pub mod field_rules;
 mod handlers;
 pub mod http;
 mod in_process;

@@ -27,6 +27,7 @@ pub const CONFIG_MAPS: ResourceInfo = ResourceInfo {
     subresources: &[],
     create_only: false,
     strategy: &ConfigMapStrategy,
+    schema: super::TypedSchema::of::<ConfigMap>(),
 };
 
 /// Upstream's config map printer columns.

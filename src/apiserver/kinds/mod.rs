@@ -8,6 +8,7 @@
 //! line in [`ALL`].
 
 use bytes::Bytes;
+use k8s_openapi::schemars::{JsonSchema, Schema, SchemaGenerator};
 use serde_json::Value;
 
 use super::errors::ApiError;
@@ -77,6 +78,28 @@ pub struct ResourceInfo {
     pub create_only: bool,
     /// The kind's behaviour.
     pub strategy: &'static dyn Strategy,
+    /// The kind's Rust type, whose schema the OpenAPI documents publish.
+    pub schema: TypedSchema,
+}
+
+/// The OpenAPI schema of a kind's k8s-openapi type (generated from upstream's definitions,
+/// field descriptions included).
+#[derive(Clone, Copy)]
+pub struct TypedSchema {
+    /// The schema's name, e.g. `io.k8s.api.core.v1.Pod`.
+    pub name: fn() -> std::borrow::Cow<'static, str>,
+    /// Adds the schema (and those it refers to) to a generator; answers a reference to it.
+    pub subschema: fn(&mut SchemaGenerator) -> Schema,
+}
+
+impl TypedSchema {
+    /// The schema of `T`.
+    pub const fn of<T: JsonSchema>() -> Self {
+        Self {
+            name: T::schema_name,
+            subschema: SchemaGenerator::subschema_for::<T>,
+        }
+    }
 }
 
 impl ResourceInfo {
@@ -211,6 +234,13 @@ pub trait Strategy: Send + Sync + 'static {
                 "{label:?} is not a known field selector: only \"metadata.name\", \"metadata.namespace\""
             )),
         }
+    }
+
+    /// How patches and the OpenAPI document treat the list or map at `path` (field names
+    /// from the object root, list items skipped); the metadata rules are shared
+    /// ([`super::field_rules::field_rule`]).
+    fn field_rule(&self, _path: &[&str]) -> super::field_rules::FieldRule {
+        super::field_rules::DEFAULT_RULE
     }
 
     /// The fields the store indexes for field selectors, besides `metadata.name` and

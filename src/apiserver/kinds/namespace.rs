@@ -7,6 +7,7 @@ use serde_json::{json, Map, Value};
 use super::{ResourceInfo, Strategy};
 use crate::apiserver::defaults::{default_string, is_unset, object_entry};
 use crate::apiserver::errors::ApiError;
+use crate::apiserver::field_rules::{keyed, FieldRule, ATOMIC_RULE, DEFAULT_RULE};
 use crate::apiserver::table::{self, column, Column, AGE_COLUMN, NAME_COLUMN};
 use crate::apiserver::validation::{
     self, at, is_qualified_name, items, kube_finalizer_name_error, name_is_dns_label, str_at,
@@ -35,6 +36,7 @@ pub const NAMESPACES: ResourceInfo = ResourceInfo {
     subresources: &["status", "finalize"],
     create_only: false,
     strategy: &NamespaceStrategy,
+    schema: super::TypedSchema::of::<Namespace>(),
 };
 
 /// Upstream's namespace printer columns.
@@ -88,6 +90,15 @@ impl Strategy for NamespaceStrategy {
 
     fn mark_deleted(&self, object: &mut Value) {
         object["status"]["phase"] = json!("Terminating");
+    }
+
+    /// `spec.finalizers` is `+listType=atomic` without a patch strategy.
+    fn field_rule(&self, path: &[&str]) -> FieldRule {
+        match path {
+            ["status", "conditions"] => keyed("type", &["type"]),
+            ["spec", "finalizers"] => ATOMIC_RULE,
+            _ => DEFAULT_RULE,
+        }
     }
 
     fn table_columns(&self) -> &'static [Column] {

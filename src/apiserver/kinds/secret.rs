@@ -31,6 +31,7 @@ pub const SECRETS: ResourceInfo = ResourceInfo {
     subresources: &[],
     create_only: false,
     strategy: &SecretStrategy,
+    schema: super::TypedSchema::of::<Secret>(),
 };
 
 /// Upstream's secret printer columns.

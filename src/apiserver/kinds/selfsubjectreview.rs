@@ -25,6 +25,7 @@ pub const SELF_SUBJECT_REVIEWS: ResourceInfo = ResourceInfo {
     subresources: &[],
     create_only: true,
     strategy: &SelfSubjectReviewStrategy,
+    schema: super::TypedSchema::of::<SelfSubjectReview>(),
 };
 
 /// The beta of the review, which kubectl 1.27 asks for.

@@ -4,6 +4,7 @@ use serde_json::{json, Value};
 
 use super::{ResourceInfo, Strategy, CRUD_VERBS};
 use crate::apiserver::errors::ApiError;
+use crate::apiserver::field_rules::{keyed, FieldRule, ATOMIC_RULE, DEFAULT_RULE};
 use crate::apiserver::table::{self, column, Column, AGE_COLUMN, NAME_COLUMN};
 use crate::apiserver::validation::{self, name_is_dns_subdomain, validate_object_meta, Issues};
 use k8s_openapi::api::core::v1::ServiceAccount;
@@ -23,6 +24,7 @@ pub const SERVICE_ACCOUNTS: ResourceInfo = ResourceInfo {
     subresources: &[],
     create_only: false,
     strategy: &ServiceAccountStrategy,
+    schema: super::TypedSchema::of::<ServiceAccount>(),
 };
 
 /// Upstream's service account printer columns.
@@ -55,6 +57,15 @@ impl Strategy for ServiceAccountStrategy {
 
     fn namespace_deletion_order(&self) -> u8 {
         2
+    }
+
+    /// `secrets` merges by name; `imagePullSecrets` has no patch strategy: replaced.
+    fn field_rule(&self, path: &[&str]) -> FieldRule {
+        match path {
+            ["secrets"] => keyed("name", &["name"]),
+            ["imagePullSecrets"] => ATOMIC_RULE,
+            _ => DEFAULT_RULE,
+        }
     }
 
     fn table_columns(&self) -> &'static [Column] {

@@ -12,13 +12,11 @@
 //!
 //! Upstream builds the same from its Go types in `k8s.io/kube-openapi/pkg/builder3`.
 
-use std::borrow::Cow;
 use std::collections::btree_map::{BTreeMap, Entry};
 
-use k8s_openapi::api::{authentication::v1 as authentication, core::v1 as core};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1 as meta;
 use k8s_openapi::apimachinery::pkg::runtime::RawExtension;
-use k8s_openapi::schemars::{generate::SchemaSettings, JsonSchema, Schema, SchemaGenerator};
+use k8s_openapi::schemars::generate::SchemaSettings;
 use serde_json::{json, Map, Value};
 
 use super::super::field_rules::{field_rule, key_default, ApplyShape, FieldRule, SmpList};
@@ -35,14 +33,6 @@ const QUANTITY_SCHEMA: &str = "io.k8s.apimachinery.pkg.api.resource.Quantity";
 /// Why a group-version's schemas could not be built (a programming error, caught by tests).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SchemaError {
-    /// A served resource has no Rust type among the typed kinds.
-    #[error("no typed schema for {api_version} {kind}")]
-    UntypedKind {
-        /// `v1` or `group/version`.
-        api_version: String,
-        /// The resource's kind.
-        kind: String,
-    },
     /// Two paths into the same definition ask for different markers on one property.
     #[error("field rules disagree on {schema}.{property} (reached as {path})")]
     ConflictingRules {
@@ -55,47 +45,9 @@ pub enum SchemaError {
     },
 }
 
-/// A served kind's Rust type, type-erased so the served-resource list can be walked at run time.
-struct TypedKind {
-    api_version: &'static str,
-    kind: &'static str,
-    name: fn() -> Cow<'static, str>,
-    subschema: fn(&mut SchemaGenerator) -> Schema,
-}
-
-const fn typed<T: k8s_openapi::Resource + JsonSchema>() -> TypedKind {
-    TypedKind {
-        api_version: T::API_VERSION,
-        kind: T::KIND,
-        name: T::schema_name,
-        subschema: SchemaGenerator::subschema_for::<T>,
-    }
-}
-
-/// The Rust types of the served kinds; `kinds::ALL` says which of them a group-version has.
-const TYPED_KINDS: &[TypedKind] = &[
-    typed::<core::Namespace>(),
-    typed::<core::ServiceAccount>(),
-    typed::<core::Secret>(),
-    typed::<core::Pod>(),
-    typed::<core::ConfigMap>(),
-    typed::<authentication::SelfSubjectReview>(),
-];
-
-fn typed_kind(resource: &ResourceInfo) -> Result<&'static TypedKind, SchemaError> {
-    let api_version = resource.api_version();
-    TYPED_KINDS
-        .iter()
-        .find(|t| t.api_version == api_version && t.kind == resource.kind)
-        .ok_or_else(|| SchemaError::UntypedKind {
-            api_version,
-            kind: resource.kind.to_string(),
-        })
-}
-
 /// The schema names of a served kind and of its list (`io.k8s.api.core.v1.Pod`, `...PodList`).
 pub(super) fn kind_schema_names(resource: &ResourceInfo) -> Result<(String, String), SchemaError> {
-    let name = (typed_kind(resource)?.name)().into_owned();
+    let name = (resource.schema.name)().into_owned();
     let package = name.strip_suffix(resource.kind).unwrap_or_default();
     let list = format!("{package}{}", resource.list_kind);
     Ok((name, list))
@@ -112,7 +64,7 @@ pub(super) fn component_schemas(
         .with(|settings| settings.meta_schema = None)
         .into_generator();
     for resource in resources {
-        (typed_kind(resource)?.subschema)(&mut generator);
+        (resource.schema.subschema)(&mut generator);
     }
     generator.subschema_for::<meta::ListMeta>();
     generator.subschema_for::<meta::Status>();
@@ -359,17 +311,12 @@ mod tests {
     use crate::apiserver::kinds::ALL;
 
     #[test]
-    fn every_served_ga_kind_has_a_type() {
-        for resource in ALL.iter().filter(|r| r.version == "v1") {
+    fn every_served_kind_has_a_type() {
+        for resource in ALL {
             let (kind, list) = kind_schema_names(resource).expect("typed");
             assert!(kind.ends_with(resource.kind), "{kind}");
             assert!(list.ends_with(resource.list_kind), "{list}");
         }
-        let beta = ALL.iter().find(|r| r.version == "v1alpha1").expect("alpha");
-        assert!(matches!(
-            kind_schema_names(beta),
-            Err(SchemaError::UntypedKind { .. })
-        ));
     }
 
     #[test]

@@ -8,11 +8,13 @@ use serde_json::{json, Value};
 
 use super::{ResourceInfo, Strategy, CRUD_VERBS};
 use crate::apiserver::errors::ApiError;
+use crate::apiserver::field_rules::FieldRule;
 use crate::apiserver::table::Column;
 use crate::apiserver::validation::{str_at, Issues};
 use k8s_openapi::api::core::v1::Pod;
 
 mod defaults;
+mod field_rules;
 mod qos;
 mod table;
 mod update;
@@ -34,6 +36,7 @@ pub const PODS: ResourceInfo = ResourceInfo {
     subresources: &["status"],
     create_only: false,
     strategy: &PodStrategy,
+    schema: super::TypedSchema::of::<Pod>(),
 };
 
 /// The field labels a pod field selector may use (`PodToSelectableFields`, plus
@@ -104,6 +107,10 @@ impl Strategy for PodStrategy {
         } else {
             Err(format!("field label not supported: {label}"))
         }
+    }
+
+    fn field_rule(&self, path: &[&str]) -> FieldRule {
+        field_rules::pod_field_rule(path)
     }
 
     fn selectable_fields(&self) -> &'static [&'static str] {
