@@ -110,6 +110,36 @@ fn cases() -> Vec<Case> {
             message: "the server does not allow this method on the requested resource",
         },
         Case {
+            name: "POST to a resource the server does not serve",
+            method: "POST",
+            path: "/api/v1/namespaces/default/events",
+            content_type: "application/json",
+            body: json_body(json!({"apiVersion": "v1", "kind": "Event", "metadata": {"name": "e"}})),
+            code: 404,
+            reason: "NotFound",
+            message: "the server could not find the requested resource",
+        },
+        Case {
+            name: "POST to a subresource the server does not serve",
+            method: "POST",
+            path: "/api/v1/namespaces/default/pods/p/exec",
+            content_type: "application/json",
+            body: b"{}".to_vec(),
+            code: 404,
+            reason: "NotFound",
+            message: "the server could not find the requested resource",
+        },
+        Case {
+            name: "kind in the body that is not the endpoint's",
+            method: "POST",
+            path: "/api/v1/namespaces/default/configmaps",
+            content_type: "application/json",
+            body: json_body(json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "m"}})),
+            code: 400,
+            reason: "BadRequest",
+            message: "the kind in the data (Secret) does not match the expected kind (ConfigMap) for this endpoint",
+        },
+        Case {
             name: "namespace mismatch",
             method: "POST",
             path: "/api/v1/namespaces/default/configmaps",
@@ -163,6 +193,43 @@ async fn malformed_requests_get_the_right_status_and_change_nothing() {
             "{}: stored state changed",
             case.name
         );
+    }
+    server.shutdown().await;
+}
+
+/// The official Python client's `create_namespace(V1Namespace(metadata=...))` sends neither
+/// `kind` nor `apiVersion`; a real API server takes both from the URL.
+#[tokio::test]
+async fn bodies_without_kind_and_api_version_take_them_from_the_url() {
+    let (server, client) = embedded().await;
+    for (path, body, kind) in [
+        (
+            "/api/v1/namespaces",
+            json!({"metadata": {"name": "from-python"}}),
+            "Namespace",
+        ),
+        (
+            "/api/v1/namespaces/default/configmaps",
+            json!({"metadata": {"name": "c"}, "data": {"k": "v"}}),
+            "ConfigMap",
+        ),
+        (
+            "/api/v1/namespaces/default/secrets",
+            json!({"kind": "Secret", "metadata": {"name": "s"}}),
+            "Secret",
+        ),
+    ] {
+        let request = http::Request::builder()
+            .method("POST")
+            .uri(path)
+            .header("content-type", "application/json")
+            .body(json_body(body))
+            .expect("request");
+        let created: serde_json::Value =
+            serde_json::from_str(&client.request_text(request).await.expect(kind)).expect("json");
+        assert_eq!(created["kind"], kind);
+        assert_eq!(created["apiVersion"], "v1");
+        assert!(created["metadata"]["uid"].is_string(), "{created}");
     }
     server.shutdown().await;
 }
