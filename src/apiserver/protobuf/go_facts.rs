@@ -1,0 +1,105 @@
+//! The Go facts upstream's protos lack: pointer and `omitempty` exceptions, inlined structs,
+//! renamed JSON fields, and the fields read and dropped on purpose.
+
+use prost_reflect::FieldDescriptor;
+
+/// Optional Go `*string` fields (by `Message.field`): a present `""` is kept.
+pub(super) const POINTER_STRINGS: &[&str] = &[
+    "AppArmorProfile.localhostProfile",
+    "CSIVolumeSource.fsType",
+    "ClusterTrustBundleProjection.name",
+    "ClusterTrustBundleProjection.signerName",
+    "Container.restartPolicy",
+    "GRPCAction.service",
+    "HostPathVolumeSource.type",
+    "Lifecycle.stopSignal",
+    "PersistentVolumeClaimSpec.storageClassName",
+    "PersistentVolumeClaimSpec.volumeAttributesClassName",
+    "PersistentVolumeClaimSpec.volumeMode",
+    "PodDNSConfigOption.value",
+    "PodSecurityContext.fsGroupChangePolicy",
+    "PodSecurityContext.seLinuxChangePolicy",
+    "PodSecurityContext.supplementalGroupsPolicy",
+    "PodSpec.hostnameOverride",
+    "PodSpec.preemptionPolicy",
+    "PodSpec.runtimeClassName",
+    "SeccompProfile.localhostProfile",
+    "SecurityContext.procMount",
+    "TopologySpreadConstraint.nodeAffinityPolicy",
+    "TopologySpreadConstraint.nodeTaintsPolicy",
+    "TypedLocalObjectReference.apiGroup",
+    "TypedObjectReference.apiGroup",
+    "TypedObjectReference.namespace",
+    "VolumeMount.mountPropagation",
+    "VolumeMount.recursiveReadOnly",
+    "WindowsSecurityContextOptions.gmsaCredentialSpec",
+    "WindowsSecurityContextOptions.gmsaCredentialSpecName",
+    "WindowsSecurityContextOptions.runAsUserName",
+];
+
+/// Go value fields with `omitempty` that the default rule would keep (by `Message.field`):
+/// non-pointer bools and integers, and fields whose proto comment lacks `+optional`.
+pub(super) const OMITTED_ZEROS: &[&str] = &[
+    "Container.stdin",
+    "Container.stdinOnce",
+    "Container.tty",
+    "ContainerPort.hostPort",
+    "EphemeralContainerCommon.stdin",
+    "EphemeralContainerCommon.stdinOnce",
+    "EphemeralContainerCommon.tty",
+    "ManagedFieldsEntry.apiVersion",
+    "ManagedFieldsEntry.fieldsType",
+    "ManagedFieldsEntry.manager",
+    "ManagedFieldsEntry.operation",
+    "ManagedFieldsEntry.subresource",
+    "NFSVolumeSource.readOnly",
+    "ObjectMeta.generation",
+    "PersistentVolumeClaimVolumeSource.readOnly",
+    "PodDNSConfigOption.name",
+    "PodSpec.hostIPC",
+    "PodSpec.hostNetwork",
+    "PodSpec.hostPID",
+    "Probe.failureThreshold",
+    "Probe.initialDelaySeconds",
+    "Probe.periodSeconds",
+    "Probe.successThreshold",
+    "Probe.timeoutSeconds",
+    "TokenReviewStatus.authenticated",
+    "VolumeMount.readOnly",
+];
+
+/// Go structs embedded with `json:",inline"`: their fields print in the parent object.
+/// go-to-protobuf names such a field after the embedded type.
+pub(super) const INLINE_FIELDS: &[&str] = &[
+    "*.localObjectReference",
+    "EphemeralContainer.ephemeralContainerCommon",
+    "PersistentVolumeSpec.persistentVolumeSource",
+    "Probe.handler",
+    "Volume.volumeSource",
+];
+
+/// Fields whose Go JSON name differs from the proto name go-to-protobuf gave them.
+pub(super) const JSON_NAMES: &[(&str, &str)] = &[("BoundObjectReference.uID", "uid")];
+
+/// Top-level fields read and dropped on purpose: a Pod's status, which create resets.
+pub(super) const SKIPPED_TOP_LEVEL: &[&str] = &["Pod.status"];
+
+/// `Message.field`, as the Go-fact lists name a field.
+pub(super) fn field_key(field: &FieldDescriptor) -> String {
+    format!("{}.{}", field.parent_message().name(), field.name())
+}
+
+/// The field's name in the JSON encoding.
+pub(super) fn json_name(field: &FieldDescriptor) -> &str {
+    let key = field_key(field);
+    JSON_NAMES
+        .iter()
+        .find(|(proto, _)| *proto == key)
+        .map_or(field.name(), |(_, json)| json)
+}
+
+pub(super) fn is_inline(field: &FieldDescriptor) -> bool {
+    let key = field_key(field);
+    let any = format!("*.{}", field.name());
+    INLINE_FIELDS.contains(&key.as_str()) || INLINE_FIELDS.contains(&any.as_str())
+}
