@@ -8,10 +8,10 @@
 //! `FieldsV1` encoding. The list semantics of the served kinds come from the struct tags of
 //! `k8s.io/api/core/v1` and `k8s.io/apimachinery/pkg/apis/meta/v1` (see `field_rule`).
 //!
-//! One module per job: [`json_patch`], [`merge_patch`], [`strategic_merge`], [`apply`]
-//! (server-side apply) and [`managed_fields`] (the `managedFields` entries, and the `Update`
+//! One module per job: `json_patch`, `merge_patch`, `strategic_merge`, `apply`
+//! (server-side apply) and `managed_fields` (the `managedFields` entries, and the `Update`
 //! entry every other write records through [`record_update`]), over the per-kind list rules
-//! in [`super::field_rules`], the field sets of [`fieldpath`] and the typed view of [`typed`].
+//! in [`super::field_rules`], the field sets of `fieldpath` and the typed view of `typed`.
 
 mod apply;
 mod fieldpath;
