@@ -15,7 +15,6 @@
 #![warn(missing_docs)]
 
 pub mod admission;
-#[allow(missing_docs)] // documented after the registry rewrite
 pub mod apiserver;
 pub mod authn;
 pub mod controllers;

@@ -1,4 +1,6 @@
 //! The ordered admission chain: every mutating plugin, then every validating plugin.
+//! Follows `k8s.io/apiserver/pkg/admission` (`Interface`, `MutationInterface`,
+//! `ValidationInterface`, `chainAdmissionHandler`).
 
 use futures::future::BoxFuture;
 use serde_json::Value;
@@ -8,24 +10,33 @@ use super::errors::ApiError;
 use super::kinds::ResourceInfo;
 use crate::authn::UserInfo;
 
+/// The verb being admitted; upstream's `admission.Operation` without `CONNECT`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AdmissionOperation {
+    /// `POST` of a new object.
     Create,
+    /// `PUT` or `PATCH` of an existing object (also of a subresource).
     Update,
+    /// `DELETE` of one object.
     Delete,
 }
 
-/// What a plugin knows about the request.
+/// What a plugin knows about the request; upstream's `admission.Attributes`.
 #[derive(Debug, Clone)]
 pub struct Attributes {
+    /// The resource addressed, e.g. [`PODS`](super::kinds::PODS).
     pub resource: &'static ResourceInfo,
+    /// `status`, `finalize`, ... when a subresource is addressed.
     pub subresource: Option<String>,
     /// Empty for cluster-scoped resources.
     pub namespace: String,
     /// Empty on a create with `generateName`.
     pub name: String,
+    /// The verb being admitted.
     pub operation: AdmissionOperation,
+    /// The authenticated requester.
     pub user: UserInfo,
+    /// `?dryRun=All`: plugins must not have side effects.
     pub dry_run: bool,
     /// The stored object on update and delete.
     pub old_object: Option<Arc<Value>>,
@@ -33,6 +44,7 @@ pub struct Attributes {
 
 /// One admission plugin. Both phases default to "allow unchanged".
 pub trait AdmissionPlugin: Send + Sync {
+    /// The plugin's `--enable-admission-plugins` name, e.g. `ServiceAccount`.
     fn name(&self) -> &'static str;
 
     /// Mutating phase: may change `object` (and then answers true), or deny.
@@ -61,10 +73,12 @@ pub struct AdmissionChain {
 }
 
 impl AdmissionChain {
+    /// Appends a plugin; it runs after those already in the chain, in both phases.
     pub fn push(&mut self, plugin: Arc<dyn AdmissionPlugin>) {
         self.plugins.push(plugin);
     }
 
+    /// The plugins' names in chain order.
     pub fn names(&self) -> Vec<&'static str> {
         self.plugins.iter().map(|p| p.name()).collect()
     }
@@ -78,6 +92,7 @@ impl AdmissionChain {
         Ok(changed)
     }
 
+    /// Runs every plugin's validating phase; the first denial is the answer.
     pub async fn validate(&self, attrs: &Attributes, object: &Value) -> Result<(), ApiError> {
         for plugin in &self.plugins {
             plugin.validate(attrs, object).await?;

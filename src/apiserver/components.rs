@@ -25,6 +25,7 @@ pub struct StoreTokenGetter {
 }
 
 impl StoreTokenGetter {
+    /// A getter reading ServiceAccounts and Secrets from `store`.
     pub fn new(store: Arc<Store>) -> Self {
         Self { store }
     }
@@ -73,6 +74,7 @@ pub struct StoreAccountLookup {
 }
 
 impl StoreAccountLookup {
+    /// Lookups reading ServiceAccounts and token Secrets from `store`.
     pub fn new(store: Arc<Store>) -> Self {
         Self { store }
     }
@@ -136,6 +138,8 @@ pub struct ServiceAccountAdmission {
 }
 
 impl ServiceAccountAdmission {
+    /// A disconnected plugin: `names` makes token-volume suffixes, `config` its switches.
+    /// It refuses pods until [`set_lookup`](Self::set_lookup).
     pub fn new(names: Arc<dyn NameGenerator>, config: sa_admission::Config) -> Self {
         Self {
             lookup: RwLock::new(None),
@@ -243,7 +247,9 @@ pub struct ServiceAccountOptions {
     pub root_ca: Option<Vec<u8>>,
     /// `--service-account-lookup`: tokens stay valid only while their secret does.
     pub lookup: bool,
+    /// The ServiceAccount admission plugin's switches (`--admission-control-config-file`).
     pub admission: sa_admission::Config,
+    /// Legacy (v1.8 token Secrets) or bound (v1.24+) service-account behaviour.
     pub mode: crate::Mode,
     /// Run the token and service-account controllers in-process.
     pub controllers: bool,
@@ -266,6 +272,7 @@ impl Default for ServiceAccountOptions {
 /// Why the service-account components could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum ComponentsError {
+    /// Generating the signing key or deriving its public key failed.
     #[error("service account key: {0}")]
     Key(#[from] crate::serviceaccount::KeyError),
 }

@@ -188,7 +188,9 @@ pub fn api_resource_list(group: &str, version: &str) -> Option<Value> {
 /// Which `apidiscovery.k8s.io` version an aggregated document is rendered in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DiscoveryVersion {
+    /// `apidiscovery.k8s.io/v2` (Kubernetes 1.30+).
     V2,
+    /// `apidiscovery.k8s.io/v2beta1` (clients from Kubernetes 1.26).
     V2Beta1,
 }
 

@@ -1,36 +1,50 @@
 //! Kubernetes `Status` errors: the codes, reasons and message texts a real API server gives.
+//! Follows `metav1.Status` and the constructors of `k8s.io/apimachinery/pkg/api/errors`;
+//! field errors follow `k8s.io/apimachinery/pkg/util/validation/field`.
 
 use serde_json::{json, Value};
 
 use super::kinds::ResourceInfo;
 
-/// One field-level cause inside a `Status`.
+/// One field-level cause inside a `Status` (`details.causes[]`, metav1.StatusCause).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StatusCause {
     /// `FieldValueRequired`, `FieldValueInvalid`, `NamespaceTerminating`, ...
     pub reason: String,
+    /// Human-readable text, e.g. `Required value`.
     pub message: String,
+    /// The field path, e.g. `metadata.name` or `spec.containers[0].image`; may be empty.
     pub field: String,
 }
 
 /// A field validation error, rendered the way apimachinery's `field.Error` prints.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldError {
+    /// The field path, e.g. `spec.containers[0].name`.
     pub field: String,
+    /// What is wrong with it.
     pub kind: FieldErrorKind,
 }
 
+/// The type of a [`FieldError`]; upstream's `field.ErrorType`, with its message text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FieldErrorKind {
     /// `Required value` (optionally with detail).
     Required(Option<String>),
     /// `Invalid value: <value>: <detail>`; the value is already rendered (quoted for strings).
-    Invalid { value: String, detail: String },
+    Invalid {
+        /// The offending value, already rendered.
+        value: String,
+        /// Why it is invalid; may be empty.
+        detail: String,
+    },
     /// `Forbidden: <detail>`
     Forbidden(String),
     /// `Unsupported value: <value>: supported values: ...`
     NotSupported {
+        /// The offending value, already rendered.
         value: String,
+        /// The accepted values, shown quoted.
         supported: Vec<String>,
     },
     /// `Duplicate value: <value>`
@@ -40,6 +54,7 @@ pub enum FieldErrorKind {
 }
 
 impl FieldError {
+    /// `<field>: Required value` (`field.Required`).
     pub fn required(field: impl Into<String>) -> Self {
         Self {
             field: field.into(),
@@ -56,6 +71,7 @@ impl FieldError {
             },
         }
     }
+    /// `<field>: Forbidden: <detail>` (`field.Forbidden`).
     pub fn forbidden(field: impl Into<String>, detail: impl Into<String>) -> Self {
         Self {
             field: field.into(),
@@ -104,7 +120,8 @@ impl std::fmt::Display for FieldError {
     }
 }
 
-/// An API error that renders as a Kubernetes `Status` object. Boxed, so that the many
+/// An API error that renders as a Kubernetes `Status` object (metav1.Status, built the way
+/// `k8s.io/apimachinery/pkg/api/errors` builds it). Boxed, so that the many
 /// `Result<_, ApiError>` on the request path stay one pointer wide; fields are reached
 /// through `Deref` (`err.code`, `err.message`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -131,21 +148,29 @@ impl std::ops::DerefMut for ApiError {
     }
 }
 
-/// What an [`ApiError`] carries.
+/// What an [`ApiError`] carries: the fields of a failure `Status`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiErrorFields {
+    /// HTTP status code, also the `Status`'s `code` (404, 409, 422, ...).
     pub code: u16,
+    /// `StatusReason` (`NotFound`, `Conflict`, `Invalid`); empty omits it.
     pub reason: String,
+    /// The `message`, as kubectl prints it after `Error from server (<reason>): `.
     pub message: String,
-    /// `details.name`, `details.group`, `details.kind` (the resource plural).
+    /// `details.name`: the object's name (the operation for `ServerTimeout`).
     pub name: Option<String>,
+    /// `details.group`; omitted when empty (the core group).
     pub group: Option<String>,
+    /// `details.kind`: the resource plural, or the kind for `Invalid`.
     pub kind: Option<String>,
+    /// `details.causes`.
     pub causes: Vec<StatusCause>,
+    /// `details.retryAfterSeconds`, in seconds.
     pub retry_after_seconds: Option<u32>,
 }
 
 impl ApiError {
+    /// An error with no details: HTTP `code`, `StatusReason` `reason`, and `message`.
     pub fn new(code: u16, reason: &str, message: impl Into<String>) -> Self {
         Self(Box::new(ApiErrorFields {
             code,
@@ -291,14 +316,17 @@ impl ApiError {
         err
     }
 
+    /// 400 BadRequest (malformed body, bad query parameter).
     pub fn bad_request(message: impl Into<String>) -> Self {
         Self::new(400, "BadRequest", message)
     }
 
+    /// 401 Unauthorized: no or unknown credentials.
     pub fn unauthorized() -> Self {
         Self::new(401, "Unauthorized", "Unauthorized")
     }
 
+    /// 405 MethodNotAllowed: a verb the resource does not serve.
     pub fn method_not_allowed() -> Self {
         Self::new(
             405,
@@ -307,6 +335,7 @@ impl ApiError {
         )
     }
 
+    /// 415 UnsupportedMediaType for a request body in none of the `accepted` types.
     pub fn unsupported_media_type(accepted: &[&str]) -> Self {
         Self::new(
             415,
@@ -318,10 +347,12 @@ impl ApiError {
         )
     }
 
+    /// 406 NotAcceptable: no response type in the `Accept` header can be produced.
     pub fn not_acceptable(message: impl Into<String>) -> Self {
         Self::new(406, "NotAcceptable", message)
     }
 
+    /// 413 RequestEntityTooLarge for a body over `limit` bytes.
     pub fn too_large(limit: usize) -> Self {
         Self::new(
             413,
@@ -335,6 +366,7 @@ impl ApiError {
         Self::new(410, "Expired", message)
     }
 
+    /// 500 InternalError: `Internal error occurred: <message>`.
     pub fn internal(message: impl Into<String>) -> Self {
         Self::new(
             500,
@@ -357,6 +389,7 @@ impl ApiError {
         err
     }
 
+    /// Adds a `StatusCause` (`reason`, `message`, `field` path) to the details.
     pub fn with_cause(mut self, reason: &str, message: impl Into<String>, field: &str) -> Self {
         self.causes.push(StatusCause {
             reason: reason.to_string(),

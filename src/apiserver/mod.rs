@@ -60,17 +60,24 @@ const REQUEST_LOG_LENGTH: usize = 200;
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
+    /// The listen address could not be bound (in use, no permission) or read back.
     #[error("binding {addr}: {source}")]
     Bind {
+        /// The address given to [`ApiServerBuilder::listen`].
         addr: SocketAddr,
+        /// The operating system's error.
         source: std::io::Error,
     },
+    /// Generating the cluster CA or the serving certificate failed.
     #[error(transparent)]
     Tls(#[from] tls::TlsError),
+    /// Creating the system namespaces (`default`, `kube-system`, ...) in the store failed.
     #[error("storing the initial namespaces: {0}")]
     Store(#[from] store::StoreError),
+    /// The service-account components could not be prepared (signing key, options).
     #[error(transparent)]
     Components(#[from] components::ComponentsError),
+    /// The in-process client for the components could not be built.
     #[error("connecting the in-process components: {0}")]
     Client(#[from] errors::ApiError),
 }
@@ -78,10 +85,13 @@ pub enum StartError {
 /// Why a client for the server could not be built.
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
+    /// The kubeconfig YAML did not parse.
     #[error("parsing the generated kubeconfig: {0}")]
     Kubeconfig(#[from] serde_yaml::Error),
+    /// kube-rs rejected the kubeconfig (context, certificate, token).
     #[error("loading the generated kubeconfig: {0}")]
     Config(#[from] kube::config::KubeconfigError),
+    /// kube-rs could not build the client from the loaded configuration.
     #[error("building the client: {0}")]
     Client(#[from] kube::Error),
 }
@@ -89,8 +99,11 @@ pub enum ClientError {
 /// One request, as failure diagnostics show it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RequestRecord {
+    /// The HTTP method, e.g. `GET`.
     pub method: String,
+    /// The request path without the query, e.g. `/api/v1/namespaces/default/pods`.
     pub path: String,
+    /// The HTTP status code of the response.
     pub status: u16,
 }
 
@@ -123,7 +136,23 @@ impl ServerState {
 /// A hook that adds an authenticator once the store exists (service-account tokens need it).
 pub type AuthenticatorFactory = Box<dyn FnOnce(Arc<Store>) -> Arc<dyn TokenAuthenticator> + Send>;
 
-/// Configures and starts an [`ApiServer`].
+/// Configures and starts an [`ApiServer`]; made by [`ApiServer::builder`].
+///
+/// The setters take and return the builder; [`start`](Self::start) consumes it.
+///
+/// ```no_run
+/// # async fn example() -> anyhow::Result<()> {
+/// use kube_sa::apiserver::ApiServer;
+/// let server = ApiServer::builder()
+///     .listen(([127, 0, 0, 1], 6443).into())
+///     .admin_token("secret-admin-token")
+///     .history_limit(1000)
+///     .start()
+///     .await?;
+/// println!("{}", server.kubeconfig_yaml());
+/// server.shutdown().await;
+/// # Ok(()) }
+/// ```
 pub struct ApiServerBuilder {
     listen: SocketAddr,
     advertise_host: Option<String>,
@@ -344,6 +373,17 @@ pub struct ApiServer {
 }
 
 impl ApiServer {
+    /// A builder with the defaults: `127.0.0.1` on a free port, a random admin token and
+    /// the service-account components on.
+    ///
+    /// ```no_run
+    /// # async fn example() -> anyhow::Result<()> {
+    /// use kube_sa::apiserver::ApiServer;
+    /// let server = ApiServer::builder().without_service_accounts().start().await?;
+    /// println!("serving at {}", server.url());
+    /// server.shutdown().await;
+    /// # Ok(()) }
+    /// ```
     pub fn builder() -> ApiServerBuilder {
         ApiServerBuilder::default()
     }
@@ -368,6 +408,7 @@ impl ApiServer {
         &self.state.tls.ca_pem
     }
 
+    /// The admin bearer token (given to [`ApiServerBuilder::admin_token`] or random).
     pub fn admin_token(&self) -> &str {
         &self.admin_token
     }

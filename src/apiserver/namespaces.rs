@@ -20,6 +20,7 @@ pub struct NamespaceLifecycle {
 }
 
 impl NamespaceLifecycle {
+    /// The plugin, reading namespaces from `store`.
     pub fn new(store: Arc<Store>) -> Self {
         Self { store }
     }

@@ -5,7 +5,9 @@ use super::kinds::{ResourceInfo, NAMESPACES};
 /// What a request path names.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Route {
+    /// `/version`
     Version,
+    /// `/healthz`, `/livez`, `/readyz` and their sub-checks.
     Health,
     /// `/api`
     CoreVersions,
@@ -15,7 +17,9 @@ pub enum Route {
     Group(String),
     /// `/api/v1` or `/apis/<group>/<version>`
     ResourceList {
+        /// The API group; empty for the core group (`/api/v1`).
         group: String,
+        /// The version, e.g. `v1`.
         version: String,
     },
     /// `/openapi/v2`: an empty protobuf document, so kubectl 1.27/1.28 go on to v3.
@@ -26,22 +30,28 @@ pub enum Route {
     OpenApiDocument(String),
     /// A collection or an object of a served resource.
     Resource(ResourcePath),
+    /// Anything else, including unknown resources and too many segments: a `404`.
     NotFound,
 }
 
 /// `/api/v1/namespaces/<ns>/<plural>/<name>/<subresource>` and its shorter forms.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ResourcePath {
+    /// The served resource the `<plural>` segment names (in that group and version).
     pub resource: &'static ResourceInfo,
     /// Set for namespaced resources addressed within a namespace.
     pub namespace: Option<String>,
+    /// The object's name; `None` for a collection.
     pub name: Option<String>,
+    /// The segment after the name, e.g. `status`; not checked against the resource here.
     pub subresource: Option<String>,
 }
 
 /// Health endpoints answer `ok` on the path and any sub-check (`/readyz/ping`).
 const HEALTH_PATHS: &[&str] = &["healthz", "livez", "readyz"];
 
+/// Parses a request path (without the query); empty segments and trailing slashes are
+/// ignored. Never fails: an unserved path is [`Route::NotFound`].
 pub fn parse(path: &str) -> Route {
     let segments: Vec<&str> = path
         .trim_matches('/')

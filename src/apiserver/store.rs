@@ -21,14 +21,20 @@ const CHANNEL_CAPACITY: usize = 65_536;
 /// `{"object":` opens every stored line.
 const LINE_PREFIX: &[u8] = b"{\"object\":";
 
+/// The type of a watch event (`watch.EventType` in apimachinery); `BOOKMARK` and `ERROR`
+/// are written by the watch handler, not stored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EventType {
+    /// The object was created.
     Added,
+    /// The object was updated (also: marked for deletion).
     Modified,
+    /// The object was removed.
     Deleted,
 }
 
 impl EventType {
+    /// `ADDED`, `MODIFIED` or `DELETED`, as in a watch event's `type`.
     pub fn as_str(self) -> &'static str {
         match self {
             EventType::Added => "ADDED",
@@ -153,14 +159,17 @@ impl StoredObject {
         self.event_type
     }
 
+    /// `metadata.namespace`; empty for cluster-scoped objects.
     pub fn namespace(&self) -> &str {
         &self.namespace
     }
 
+    /// `metadata.name`.
     pub fn name(&self) -> &str {
         &self.name
     }
 
+    /// `metadata.uid`; empty when the object has none.
     pub fn uid(&self) -> &str {
         &self.uid
     }
@@ -206,19 +215,24 @@ impl PartialEq for StoredObject {
 /// One change to one object: the stored version it produced.
 #[derive(Debug, Clone)]
 pub struct WatchEvent {
+    /// The resource's plural name (`pods`); watches filter on it.
     pub resource: &'static str,
+    /// The stored version, or the last one with the deletion's revision for `DELETED`.
     pub object: Arc<StoredObject>,
 }
 
 impl WatchEvent {
+    /// The revision the change was stored at (its `resourceVersion`).
     pub fn revision(&self) -> u64 {
         self.object.revision
     }
 
+    /// The object's namespace; empty for cluster-scoped objects.
     pub fn namespace(&self) -> &str {
         &self.object.namespace
     }
 
+    /// `ADDED`, `MODIFIED` or `DELETED`.
     pub fn event_type(&self) -> EventType {
         self.object.event_type
     }
@@ -232,36 +246,56 @@ impl WatchEvent {
 /// Why a store operation failed. The HTTP layer turns these into `Status` errors.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StoreError {
+    /// No object of that resource, namespace and name (404).
     #[error("not found")]
     NotFound,
+    /// An object of that resource, namespace and name exists already (409).
     #[error("already exists")]
     AlreadyExists,
+    /// The stored `resourceVersion` differs from the expected one (409).
     #[error("the object has been modified")]
     Conflict,
+    /// A delete's UID precondition does not match (409).
     #[error(
         "precondition failed: UID in precondition: {precondition}, UID in object meta: {actual}"
     )]
     UidPrecondition {
+        /// The UID the client expects.
         precondition: String,
+        /// The stored object's UID.
         actual: String,
     },
+    /// A delete's resourceVersion precondition does not match (409).
     #[error("precondition failed: ResourceVersion in precondition: {precondition}, ResourceVersion in object meta: {actual}")]
     ResourceVersionPrecondition {
+        /// The resourceVersion the client expects.
         precondition: String,
+        /// The stored object's resourceVersion.
         actual: String,
     },
+    /// A watch resumes from a revision no longer in the history (410 Gone / Expired).
     #[error("too old resource version: {requested} ({oldest})")]
-    TooOld { requested: u64, oldest: u64 },
+    TooOld {
+        /// The revision asked for.
+        requested: u64,
+        /// The oldest revision a watch can still resume from.
+        oldest: u64,
+    },
+    /// A namespaced object is created in a namespace that does not exist (404).
     #[error("namespace {0} not found")]
     NamespaceNotFound(String),
+    /// A namespaced object is created in a namespace being deleted (403).
     #[error("namespace {0} is being terminated")]
     NamespaceTerminating(String),
 }
 
-/// Checks made atomically with a delete.
+/// Checks made atomically with a delete (`DeleteOptions.preconditions`,
+/// `storage.Preconditions` upstream); `None` skips a check.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Preconditions {
+    /// The `metadata.uid` the object must have.
     pub uid: Option<String>,
+    /// The `metadata.resourceVersion` the object must have.
     pub resource_version: Option<String>,
 }
 
@@ -284,7 +318,10 @@ impl State {
     }
 }
 
-/// The store. Cheap to share behind an `Arc`.
+/// The store. Cheap to share behind an `Arc`. It plays the part of the etcd3 store of
+/// `k8s.io/apiserver/pkg/storage` (`storage.Interface`: get, list, create, guaranteed
+/// update, delete with preconditions, watch from a revision) and of the watch cache's
+/// bounded history; all methods are synchronous and take one short lock.
 pub struct Store {
     state: Mutex<State>,
     events: broadcast::Sender<WatchEvent>,
@@ -300,7 +337,10 @@ impl Default for Store {
 
 /// A watch registered with the store: the events it missed, then the live channel.
 pub struct Subscription {
+    /// The resource's events after the requested revision, oldest first.
     pub backlog: Vec<WatchEvent>,
+    /// Every later event of every resource (filter on [`WatchEvent::resource`]); lags
+    /// (closes) when the receiver falls too far behind.
     pub live: broadcast::Receiver<WatchEvent>,
     /// Changes when the store asks every watch to end.
     pub disconnect: tokio::sync::watch::Receiver<u64>,
@@ -309,6 +349,8 @@ pub struct Subscription {
 }
 
 impl Store {
+    /// An empty store at revision 1 that keeps the last `history_limit` events for watches
+    /// to resume from ([`DEFAULT_HISTORY_LIMIT`] by default).
     pub fn new(history_limit: usize) -> Self {
         let (events, _) = broadcast::channel(CHANNEL_CAPACITY);
         Self {
@@ -335,6 +377,7 @@ impl Store {
         self.lock().revision
     }
 
+    /// One object; `namespace` is empty for cluster-scoped resources.
     pub fn get(
         &self,
         resource: &ResourceInfo,
@@ -595,14 +638,17 @@ fn key_of(object: &Value) -> (String, String) {
     )
 }
 
+/// `metadata.name`, or empty when missing or not a string.
 pub fn name_of(object: &Value) -> &str {
     object["metadata"]["name"].as_str().unwrap_or_default()
 }
 
+/// `metadata.namespace`, or empty when missing or not a string.
 pub fn namespace_of(object: &Value) -> &str {
     object["metadata"]["namespace"].as_str().unwrap_or_default()
 }
 
+/// `metadata.resourceVersion`, or empty when missing or not a string.
 pub fn resource_version_of(object: &Value) -> &str {
     object["metadata"]["resourceVersion"]
         .as_str()

@@ -14,9 +14,12 @@ pub const TABLE_CONTENT_TYPE: &str = "application/json;as=Table;v=v1;g=meta.k8s.
 /// What each row carries besides its cells (`includeObject` query parameter).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum IncludeObject {
+    /// No object: `rows[].object` is `null`.
     None,
+    /// A `PartialObjectMetadata` with the object's metadata (upstream's default).
     #[default]
     Metadata,
+    /// The whole object.
     Object,
 }
 

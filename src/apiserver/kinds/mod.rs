@@ -56,21 +56,29 @@ pub const CRUD_VERBS: &[&str] = &[
     "watch",
 ];
 
-/// Static description of one served resource type (one group/version/resource).
+/// Static description of one served resource type (one group/version/resource): what
+/// discovery publishes as an `APIResource` (metav1) and what routing matches.
 #[derive(Clone, Copy)]
 pub struct ResourceInfo {
     /// API group; empty for the core group.
     pub group: &'static str,
+    /// API version within the group (`v1`, `v1beta1`).
     pub version: &'static str,
     /// Plural lower-case name used in URLs (`pods`).
     pub plural: &'static str,
+    /// Singular lower-case name (`pod`), accepted by kubectl in place of the plural.
     pub singular: &'static str,
+    /// The object's `kind` (`Pod`).
     pub kind: &'static str,
+    /// The collection's `kind` (`PodList`).
     pub list_kind: &'static str,
+    /// Whether objects live in a namespace (false: cluster-scoped).
     pub namespaced: bool,
+    /// kubectl abbreviations (`po`), published in discovery.
     pub short_names: &'static [&'static str],
     /// Discovery categories (`all` makes `kubectl get all` include the resource).
     pub categories: &'static [&'static str],
+    /// Verbs published in discovery, e.g. [`CRUD_VERBS`]; the handlers refuse the others.
     pub verbs: &'static [&'static str],
     /// Subresources served besides the object itself (`status`, `finalize`).
     pub subresources: &'static [&'static str],
@@ -159,7 +167,10 @@ impl std::fmt::Debug for ResourceInfo {
     }
 }
 
-/// A kind's behaviour, as upstream's REST strategies have it. Objects are the normalized
+/// A kind's behaviour, as upstream's REST strategies have it (`RESTCreateStrategy`,
+/// `RESTUpdateStrategy`, `RESTDeleteStrategy` and `TableConvertor` in
+/// `k8s.io/apiserver/pkg/registry/rest`, implemented per kind in
+/// `pkg/registry/<group>/<kind>/strategy.go`). Objects are the normalized
 /// JSON form of the kind's k8s-openapi type (what [`Strategy::normalize`] returns). Every
 /// hook but `normalize` has a default that suits a kind without special rules.
 pub trait Strategy: Send + Sync + 'static {

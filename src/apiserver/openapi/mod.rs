@@ -6,7 +6,7 @@
 //! leave validation to the server (`fieldValidation=Strict`), the component schemas (with
 //! `x-kubernetes-patch-merge-key` / `x-kubernetes-patch-strategy` on merge lists) drive the
 //! strategic merge patch of client-side apply, and `kubectl explain` prints their descriptions.
-//! [`paths`] builds the operations, [`schemas`] the component schemas; this module assembles
+//! `paths` builds the operations, `schemas` the component schemas; this module assembles
 //! and publishes them. A document is built on first request, not at start, and kept serialized.
 
 mod paths;

@@ -55,6 +55,8 @@ impl PathElement {
         }
     }
 
+    /// Parses a `fieldsV1` key written by [`encode`](Self::encode) (or by another
+    /// server); `None` for an unknown prefix or malformed JSON / index.
     pub fn decode(text: &str) -> Option<Self> {
         let (prefix, rest) = text.split_once(':')?;
         match prefix {

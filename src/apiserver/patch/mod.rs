@@ -8,10 +8,10 @@
 //! `FieldsV1` encoding. The list semantics of the served kinds come from the struct tags of
 //! `k8s.io/api/core/v1` and `k8s.io/apimachinery/pkg/apis/meta/v1` (see `field_rule`).
 //!
-//! One module per job: [`json_patch`], [`merge_patch`], [`strategic_merge`], [`apply`]
-//! (server-side apply) and [`managed_fields`] (the `managedFields` entries, and the `Update`
+//! One module per job: `json_patch`, `merge_patch`, `strategic_merge`, `apply`
+//! (server-side apply) and `managed_fields` (the `managedFields` entries, and the `Update`
 //! entry every other write records through [`record_update`]), over the per-kind list rules
-//! in [`super::field_rules`], the field sets of [`fieldpath`] and the typed view of [`typed`].
+//! in [`super::field_rules`], the field sets of `fieldpath` and the typed view of `typed`.
 
 mod apply;
 mod fieldpath;
@@ -49,9 +49,13 @@ const GO_SLICE_TYPE: &str = "[]interface {}";
 /// The PATCH flavours, chosen by the request's `Content-Type`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PatchType {
+    /// `application/json-patch+json`: RFC 6902 operations.
     Json,
+    /// `application/merge-patch+json`: RFC 7386.
     Merge,
+    /// `application/strategic-merge-patch+json`: merges lists by their merge keys.
     StrategicMerge,
+    /// `application/apply-patch+yaml`: server-side apply.
     Apply,
 }
 
@@ -72,6 +76,7 @@ impl PatchType {
             .find(|t| t.media_type().eq_ignore_ascii_case(media_type))
     }
 
+    /// The media type a client sends for this flavour (one of [`Self::ACCEPTED`]).
     pub fn media_type(self) -> &'static str {
         match self {
             Self::Json => Self::ACCEPTED[0],
@@ -114,7 +119,12 @@ pub enum PatchError {
     InvalidMergePatch,
     /// The patched document is no longer an object (422).
     #[error("{detail}")]
-    PatchedNotAnObject { patched: String, detail: String },
+    PatchedNotAnObject {
+        /// The patched document as JSON text.
+        patched: String,
+        /// Go's decoding error for it.
+        detail: String,
+    },
     /// A strategic merge patch that is not a JSON object (400).
     #[error("json: cannot unmarshal {0} into Go value of type map[string]interface {{}}")]
     StrategicPatchNotAnObject(&'static str),
@@ -132,10 +142,20 @@ pub enum PatchError {
     BadSetElementOrder,
     /// A list element without the list's merge key (500, as upstream).
     #[error("map: {map} does not contain declared merge key: {key}")]
-    MissingMergeKey { map: String, key: String },
+    MissingMergeKey {
+        /// The element, printed as Go prints a map.
+        map: String,
+        /// The merge key it lacks, e.g. `name`.
+        key: String,
+    },
     /// `$patch` with a value other than `replace`/`delete` in a map (500).
     #[error("unknown patch type: {directive} in map: {map}")]
-    UnknownPatchDirective { directive: String, map: String },
+    UnknownPatchDirective {
+        /// The `$patch` value, printed as Go prints it.
+        directive: String,
+        /// The map holding it, printed as Go prints a map.
+        map: String,
+    },
     /// `$patch: merge` in a list (500).
     #[error("merging lists cannot yet be specified in the patch")]
     MergeDirectiveInList,
@@ -147,11 +167,18 @@ pub enum PatchError {
     MixedListElements(String),
     /// The patch list disagrees with its `$setElementOrder` list (500).
     #[error("The order in patch list:\n{patch}\n doesn't match $setElementOrder list:\n{order}\n")]
-    SetElementOrderMismatch { patch: String, order: String },
+    SetElementOrderMismatch {
+        /// The patch list, printed as Go prints a slice.
+        patch: String,
+        /// The `$setElementOrder` list, printed as Go prints a slice.
+        order: String,
+    },
     /// A value of the wrong JSON type where the patch format wants a list or map (500).
     #[error("expected a {expected}, but received a {actual}")]
     UnexpectedType {
+        /// The Go type wanted, e.g. `map[string]interface {}`.
         expected: &'static str,
+        /// The Go type found.
         actual: &'static str,
     },
     /// Server-side apply without a field manager (422 on PatchOptions).
@@ -162,13 +189,28 @@ pub enum PatchError {
     ApplyNotAnObject(&'static str),
     /// The applied configuration names another apiVersion (400).
     #[error("Incorrect version specified in apply patch. Specified patch version: {specified}, expected: {expected}")]
-    ApplyVersionMismatch { specified: String, expected: String },
+    ApplyVersionMismatch {
+        /// The configuration's `apiVersion`.
+        specified: String,
+        /// The addressed resource's `apiVersion`.
+        expected: String,
+    },
     /// The applied configuration breaks the list rules, e.g. a container without a name (400).
     #[error("failed to create typed patch object ({gvk}): {detail}")]
-    InvalidApplyConfiguration { gvk: String, detail: String },
+    InvalidApplyConfiguration {
+        /// `group/version, Kind=kind`.
+        gvk: String,
+        /// Which rule is broken, and where.
+        detail: String,
+    },
     /// The stored object breaks the list rules (500).
     #[error("failed to create typed live object ({gvk}): {detail}")]
-    InvalidLiveObject { gvk: String, detail: String },
+    InvalidLiveObject {
+        /// `group/version, Kind=kind`.
+        gvk: String,
+        /// Which rule is broken, and where.
+        detail: String,
+    },
     /// Fields owned by other managers would change and `force` is off (409).
     #[error("{}", conflict_message(.0))]
     ApplyConflicts(Vec<ApplyConflict>),

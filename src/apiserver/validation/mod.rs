@@ -3,8 +3,8 @@
 //! `k8s.io/apimachinery/pkg/api/validation` and `pkg/apis/core/validation`, v1.33).
 //!
 //! This module holds what every kind shares: the entry points, the list of field errors
-//! ([`Issues`]) and its rendering, name and value formats ([`names`]), object metadata
-//! ([`meta`]) and strict decoding ([`unknown_fields`]). Each kind's own rules live with its
+//! ([`Issues`]) and its rendering, name and value formats (`names`), object metadata
+//! (`meta`) and strict decoding (`unknown_fields`). Each kind's own rules live with its
 //! strategy under `super::kinds`.
 //!
 //! Objects are validated after defaulting ([`super::kinds::Strategy::default`]), as on a
@@ -80,7 +80,7 @@ impl Issue {
     }
 }
 
-/// The field errors of one object, in the order found; [`Issues::into_result`] turns
+/// The field errors of one object, in the order found; `Issues::into_result` turns
 /// them into the 422 Invalid a real server answers with.
 #[derive(Debug, Default)]
 pub struct Issues(Vec<Issue>);
