@@ -28,7 +28,8 @@ impl<'a, K> Change<'a, K> {
     }
 }
 
-/// Keeps `writer`'s store in sync with the objects `api` and `config` select, and calls
+/// Keeps `writer`'s store in sync with the objects `api` and `config` select (without their
+/// `managedFields`), and calls
 /// `on_change` after the store reflects each change. Runs until dropped; watch errors are
 /// logged and retried with kube-runtime's default backoff.
 ///
@@ -44,7 +45,12 @@ pub async fn inform<K>(
     K: Resource<DynamicType = ()> + Clone + DeserializeOwned + Debug + Send + Sync + 'static,
 {
     let store = writer.as_reader();
-    let events = reflector::reflector(writer, watcher(api, config).default_backoff());
+    // The cache never reads managedFields, which are a large part of every object, so
+    // they are dropped before caching (kube-rs's documented memory optimization).
+    let stream = watcher(api, config)
+        .default_backoff()
+        .modify(|object| object.managed_fields_mut().clear());
+    let events = reflector::reflector(writer, stream);
     futures::pin_mut!(events);
     let mut before_list = Vec::new();
     let mut listed = Vec::new();

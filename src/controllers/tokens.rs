@@ -10,7 +10,7 @@
 //! * [`SecretKey`] → [`TokensController::sync_secret`].
 //!
 //! Each sync reads the caches, decides, and writes through [`CoreApi`]; a failed sync says
-//! whether it wants a retry ([`SyncFailure::retry`]), and the key is re-queued rate-limited
+//! whether it wants a retry (`SyncFailure::retry`), and the key is re-queued rate-limited
 //! at most `max_retries` times.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
