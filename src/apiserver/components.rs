@@ -36,13 +36,10 @@ impl StoreTokenGetter {
         namespace: &str,
         name: &str,
     ) -> Result<T, GetterError> {
-        let object = self
-            .store
-            .get(resource, namespace, name)
-            .ok_or_else(|| GetterError::not_found(resource.plural, name))?;
-        object
-            .decode()
-            .map_err(|e| GetterError::Other(e.to_string()))
+        self.store
+            .get_as(resource, namespace, name)
+            .map_err(|e| GetterError::Other(e.to_string()))?
+            .ok_or_else(|| GetterError::not_found(resource.plural, name))
     }
 }
 
@@ -85,9 +82,7 @@ impl StoreAccountLookup {
         name: &str,
     ) -> Result<Option<ServiceAccount>, LookupError> {
         self.store
-            .get(&SERVICE_ACCOUNTS, namespace, name)
-            .map(|object| object.decode())
-            .transpose()
+            .get_as(&SERVICE_ACCOUNTS, namespace, name)
             .map_err(|e| LookupError::Other(e.to_string()))
     }
 }

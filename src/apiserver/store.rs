@@ -387,6 +387,19 @@ impl Store {
         self.lock().find(resource.plural, namespace, name).cloned()
     }
 
+    /// The object decoded as `T` (a k8s-openapi type), or None when there is none; the
+    /// API server's own readers (the authenticator, admission) use it.
+    pub fn get_as<T: serde::de::DeserializeOwned>(
+        &self,
+        resource: &ResourceInfo,
+        namespace: &str,
+        name: &str,
+    ) -> Result<Option<T>, serde_json::Error> {
+        self.get(resource, namespace, name)
+            .map(|object| object.decode())
+            .transpose()
+    }
+
     /// Objects of one resource, in one namespace or all, sorted by namespace then name,
     /// with the revision the list is consistent at.
     pub fn list(
