@@ -661,13 +661,6 @@ pub fn namespace_of(object: &Value) -> &str {
     object["metadata"]["namespace"].as_str().unwrap_or_default()
 }
 
-/// `metadata.resourceVersion`, or empty when missing or not a string.
-pub fn resource_version_of(object: &Value) -> &str {
-    object["metadata"]["resourceVersion"]
-        .as_str()
-        .unwrap_or_default()
-}
-
 fn set_resource_version(object: &mut Value, revision: u64) {
     if let Some(meta) = object.get_mut("metadata").and_then(Value::as_object_mut) {
         meta.insert(

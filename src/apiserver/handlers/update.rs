@@ -10,6 +10,7 @@ use std::sync::Arc;
 use super::super::admission::AdmissionOperation;
 use super::super::errors::ApiError;
 use super::super::http::{read_body, Body, RequestBody, RequestContext};
+use super::super::kinds::status_write;
 use super::super::patch::PatchType;
 use super::super::routes::ResourcePath;
 use super::super::store::{Preconditions, StoredObject};
@@ -60,21 +61,6 @@ pub(super) async fn update(
     Ok(object_response(StatusCode::OK, stored, &decoded.warnings))
 }
 
-/// Sets `key` to `value`, or removes it when there is none, so the object stays in its
-/// normalized form (absent, never null).
-fn set_or_remove(object: &mut Value, key: &str, value: Option<Value>) {
-    if let Some(map) = object.as_object_mut() {
-        match value {
-            Some(value) if !value.is_null() => {
-                map.insert(key.to_string(), value);
-            }
-            _ => {
-                map.remove(key);
-            }
-        }
-    }
-}
-
 /// The update pipeline for a decoded (normalized) object replacing `current`; answers
 /// the stored object's JSON (not stored on a dry run, unchanged on a no-op).
 pub(super) async fn update_object(
@@ -89,14 +75,9 @@ pub(super) async fn update_object(
     let name = current.name().to_string();
     let mut updated = match path.subresource.as_deref() {
         Some(sub) => resource.strategy.update_subresource(sub, &old, &request),
-        None => {
-            let mut merged = request;
-            // Ordinary writes do not change status of resources that have a status subresource.
-            if resource.has_status() {
-                set_or_remove(&mut merged, "status", old.get("status").cloned());
-            }
-            merged
-        }
+        // Ordinary writes do not change status of resources that have a status subresource.
+        None if resource.has_status() => status_write(&request, &old),
+        None => request,
     };
     {
         let old_meta = &old["metadata"];
