@@ -4,6 +4,7 @@
 
 use serde_json::{json, Value};
 
+use super::authz::{Attributes, Request};
 use super::kinds::ResourceInfo;
 
 /// One field-level cause inside a `Status` (`details.causes[]`, metav1.StatusCause).
@@ -286,33 +287,67 @@ impl ApiError {
         .with_resource(resource, name)
     }
 
-    /// 403 from the authorizer, in RBAC's words.
-    pub fn forbidden_for_user(
-        user: &str,
-        verb: &str,
-        resource: &ResourceInfo,
-        name: Option<&str>,
-        namespace: Option<&str>,
-    ) -> Self {
-        let mut msg = format!(
-            "{} is forbidden: User \"{}\" cannot {} resource \"{}\" in API group \"{}\"",
-            match name {
-                Some(n) => format!("{} \"{}\"", resource.group_resource(), n),
-                None => resource.group_resource(),
-            },
-            user,
-            verb,
-            resource.plural,
-            resource.group
-        );
-        match namespace {
-            Some(ns) => msg.push_str(&format!(" in the namespace \"{ns}\"")),
-            None => msg.push_str(" at the cluster scope"),
-        }
-        let mut err = Self::new(403, "Forbidden", msg);
-        err.name = name.map(str::to_string);
-        err.group = Some(resource.group.to_string());
-        err.kind = Some(resource.plural.to_string());
+    /// 403 Forbidden for a request no authorizer allowed, with upstream's message
+    /// (`responsewriters.Forbidden`): `pods "x" is forbidden: User "u" cannot get resource
+    /// "pods" in API group "" in the namespace "ns"`, or `forbidden: User "u" cannot get path
+    /// "/apis"`; a non-empty `reason` is appended after `: `.
+    pub fn forbidden_request(attributes: &Attributes<'_>, reason: &str) -> Self {
+        let user = &attributes.user.username;
+        let verb = attributes.verb;
+        let (detail, group, plural, name) = match attributes.request {
+            Request::NonResource { path } => (
+                format!("User \"{user}\" cannot {verb} path \"{path}\""),
+                "",
+                "",
+                "",
+            ),
+            Request::Resource {
+                namespace,
+                api_group,
+                resource,
+                subresource,
+                name,
+                ..
+            } => {
+                let shown = if subresource.is_empty() {
+                    resource.to_string()
+                } else {
+                    format!("{resource}/{subresource}")
+                };
+                let scope = if namespace.is_empty() {
+                    " at the cluster scope".to_string()
+                } else {
+                    format!(" in the namespace \"{namespace}\"")
+                };
+                (
+                    format!(
+                        "User \"{user}\" cannot {verb} resource \"{shown}\" in API group \"{api_group}\"{scope}"
+                    ),
+                    api_group,
+                    resource,
+                    name,
+                )
+            }
+        };
+        let detail = if reason.is_empty() {
+            detail
+        } else {
+            format!("{detail}: {reason}")
+        };
+        let group_resource = if group.is_empty() {
+            plural.to_string()
+        } else {
+            format!("{plural}.{group}")
+        };
+        let message = match (group_resource.is_empty(), name.is_empty()) {
+            (true, _) => format!("forbidden: {detail}"),
+            (false, true) => format!("{group_resource} is forbidden: {detail}"),
+            (false, false) => format!("{group_resource} \"{name}\" is forbidden: {detail}"),
+        };
+        let mut err = Self::new(403, "Forbidden", message);
+        err.name = (!name.is_empty()).then(|| name.to_string());
+        err.group = Some(group.to_string());
+        err.kind = (!plural.is_empty()).then(|| plural.to_string());
         err
     }
 

@@ -13,6 +13,7 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tracing::Instrument;
 
+use super::authz;
 use super::errors::ApiError;
 use super::handlers;
 use super::routes::{self, Route};
@@ -130,6 +131,7 @@ async fn route_request(
     }
     let user = authenticate(state, req.headers()).await?;
     let (parts, body) = req.into_parts();
+    let path = parts.uri.path().to_string();
     let query = parse_query(parts.uri.query().unwrap_or_default());
     let ctx = RequestContext {
         method: parts.method.clone(),
@@ -137,6 +139,9 @@ async fn route_request(
         query,
         headers: parts.headers,
     };
+    if !matches!(route, Route::Resource(_)) {
+        authorize_path(state, &ctx, &path)?;
+    }
     match route {
         Route::Version | Route::Health => Err(ApiError::internal("unreachable route")),
         Route::CoreVersions => {
@@ -182,6 +187,18 @@ async fn route_request(
         Route::NotFound => Err(not_found_path()),
         Route::Resource(path) => handlers::dispatch(state, &ctx, &path, body).await,
     }
+}
+
+/// Authorizes a request on a non-resource path (discovery, OpenAPI, unknown paths) with
+/// the lower-case HTTP method as its verb, as upstream's `RequestInfoFactory` does.
+fn authorize_path(state: &ServerState, ctx: &RequestContext, path: &str) -> Result<(), ApiError> {
+    let verb = ctx.method.as_str().to_ascii_lowercase();
+    let attributes = authz::Attributes {
+        user: &ctx.user,
+        verb: &verb,
+        request: authz::Request::NonResource { path },
+    };
+    authz::require(state.authorizer.as_ref(), &attributes)
 }
 
 async fn authenticate(state: &ServerState, headers: &HeaderMap) -> Result<UserInfo, ApiError> {

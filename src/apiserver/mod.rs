@@ -12,6 +12,7 @@
 //! ```
 
 pub mod admission;
+pub mod authz;
 pub mod codec;
 pub mod components;
 pub mod defaults;
@@ -111,6 +112,7 @@ pub struct RequestRecord {
 pub struct ServerState {
     pub(crate) store: Arc<Store>,
     pub(crate) authn: AuthenticationChain,
+    pub(crate) authorizer: Arc<dyn authz::Authorizer>,
     pub(crate) admission: AdmissionChain,
     pub(crate) names: Arc<dyn NameGenerator>,
     /// `host:port` that clients use, reported by `/api`.
@@ -136,6 +138,9 @@ impl ServerState {
 /// A hook that adds an authenticator once the store exists (service-account tokens need it).
 pub type AuthenticatorFactory = Box<dyn FnOnce(Arc<Store>) -> Arc<dyn TokenAuthenticator> + Send>;
 
+/// A hook that makes the authorizer once the store exists (RBAC reads its objects there).
+pub type AuthorizerFactory = Box<dyn FnOnce(Arc<Store>) -> Arc<dyn authz::Authorizer> + Send>;
+
 /// Configures and starts an [`ApiServer`]; made by [`ApiServer::builder`].
 ///
 /// The setters take and return the builder; [`start`](Self::start) consumes it.
@@ -160,6 +165,7 @@ pub struct ApiServerBuilder {
     admin_token: Option<String>,
     names: Arc<dyn NameGenerator>,
     authenticators: Vec<AuthenticatorFactory>,
+    authorizer: Option<AuthorizerFactory>,
     admission_plugins: Vec<Arc<dyn AdmissionPlugin>>,
     history_limit: usize,
     service_accounts: Option<components::ServiceAccountOptions>,
@@ -174,6 +180,7 @@ impl Default for ApiServerBuilder {
             admin_token: None,
             names: Arc::new(RandomNames),
             authenticators: Vec::new(),
+            authorizer: None,
             admission_plugins: Vec::new(),
             history_limit: store::DEFAULT_HISTORY_LIMIT,
             service_accounts: Some(components::ServiceAccountOptions::default()),
@@ -211,6 +218,13 @@ impl ApiServerBuilder {
     /// Adds an authenticator after the admin token.
     pub fn authenticator(mut self, factory: AuthenticatorFactory) -> Self {
         self.authenticators.push(factory);
+        self
+    }
+
+    /// The authorizer every request passes after authentication; by default
+    /// [`authz::MastersOnly`].
+    pub fn authorizer(mut self, factory: AuthorizerFactory) -> Self {
+        self.authorizer = Some(factory);
         self
     }
 
@@ -292,6 +306,10 @@ impl ApiServerBuilder {
         for factory in self.authenticators {
             authn.push(factory(store.clone()));
         }
+        let authorizer = match self.authorizer {
+            Some(factory) => factory(store.clone()),
+            None => Arc::new(authz::MastersOnly),
+        };
         let mut admission = AdmissionChain::default();
         admission.push(Arc::new(namespaces::NamespaceLifecycle::new(store.clone())));
         if let Some(prepared) = &prepared {
@@ -308,6 +326,7 @@ impl ApiServerBuilder {
         let state = Arc::new(ServerState {
             store,
             authn,
+            authorizer,
             admission,
             names: self.names.clone(),
             server_address: format!("{url_host}:{port}"),

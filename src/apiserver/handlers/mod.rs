@@ -11,6 +11,7 @@ use serde_json::Value;
 use std::sync::Arc;
 
 use super::admission::{AdmissionOperation, Attributes};
+use super::authz::{self, Attributes as AuthzAttributes, Request};
 use super::errors::ApiError;
 use super::http::{bytes_response, read_body, Body, RequestBody, RequestContext};
 use super::kinds::{ResourceInfo, NAMESPACES};
@@ -48,7 +49,7 @@ pub async fn dispatch(
         }
     }
     let verb = verb_of(&ctx.method, path, ctx)?;
-    authorize(ctx, verb, resource, path)?;
+    authorize(state, ctx, verb, resource, path)?;
     if resource.create_only {
         return match (verb, path.name.as_deref()) {
             ("create", None) => create_review(ctx, resource, body).await,
@@ -92,24 +93,28 @@ fn verb_of(
     Ok(verb)
 }
 
-/// Administrators may do anything; other users get what kube-apiserver's default RBAC
-/// roles give every authenticated user: discovery and self-subject reviews.
+/// Asks the server's authorizer; a request no authorizer allows is a 403 with upstream's
+/// message.
 fn authorize(
+    state: &ServerState,
     ctx: &RequestContext,
     verb: &str,
     resource: &ResourceInfo,
     path: &ResourcePath,
 ) -> Result<(), ApiError> {
-    if ctx.user.is_admin() || resource.create_only {
-        return Ok(());
-    }
-    Err(ApiError::forbidden_for_user(
-        &ctx.user.username,
+    let attributes = AuthzAttributes {
+        user: &ctx.user,
         verb,
-        resource,
-        path.name.as_deref(),
-        path.namespace.as_deref(),
-    ))
+        request: Request::Resource {
+            namespace: path.namespace.as_deref().unwrap_or_default(),
+            api_group: resource.group,
+            api_version: resource.version,
+            resource: resource.plural,
+            subresource: path.subresource.as_deref().unwrap_or_default(),
+            name: path.name.as_deref().unwrap_or_default(),
+        },
+    };
+    authz::require(state.authorizer.as_ref(), &attributes)
 }
 
 /// A create of a create-only resource (a review): the kind's strategy answers.
