@@ -16,8 +16,9 @@ use super::kinds::{ResourceInfo, NAMESPACES};
 
 /// How many events the store keeps for watches that resume from an older revision.
 pub const DEFAULT_HISTORY_LIMIT: usize = 200_000;
-/// Capacity of the live event channel; a watcher that falls further behind is closed.
-const CHANNEL_CAPACITY: usize = 65_536;
+/// Capacity of the live event channel; a watcher that falls further behind is closed and
+/// resumes from the history. Every slot keeps its last event alive, so it stays modest.
+const CHANNEL_CAPACITY: usize = 16_384;
 /// `{"object":` opens every stored line.
 const LINE_PREFIX: &[u8] = b"{\"object\":";
 
@@ -105,7 +106,9 @@ impl StoredObject {
             .map(|field| (*field, Box::from(strategy.field_value(object, field))))
             .collect();
         Self {
-            line: Bytes::from(line),
+            // Exactly sized: the serializer's doubling leaves up to half of a buffer unused,
+            // and stored lines are most of the server's memory.
+            line: Bytes::from(line.into_boxed_slice()),
             object_end,
             event_type,
             namespace: text("namespace"),

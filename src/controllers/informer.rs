@@ -28,8 +28,9 @@ impl<'a, K> Change<'a, K> {
     }
 }
 
-/// Keeps `writer`'s store in sync with the objects `api` and `config` select (without their
-/// `managedFields`), and calls
+/// Keeps `writer`'s store in sync with the objects `api` and `config` select, as
+/// `transform` leaves them (client-go's `TransformFunc`: the fields no handler reads are
+/// dropped before caching, `managedFields` always), and calls
 /// `on_change` after the store reflects each change. Runs until dropped; watch errors are
 /// logged and retried with kube-runtime's default backoff.
 ///
@@ -40,16 +41,20 @@ pub async fn inform<K>(
     api: Api<K>,
     config: watcher::Config,
     writer: Writer<K>,
+    transform: fn(&mut K),
     mut on_change: impl FnMut(Change<'_, K>),
 ) where
     K: Resource<DynamicType = ()> + Clone + DeserializeOwned + Debug + Send + Sync + 'static,
 {
     let store = writer.as_reader();
-    // The cache never reads managedFields, which are a large part of every object, so
-    // they are dropped before caching (kube-rs's documented memory optimization).
+    // No cache reads managedFields, which are a large part of every object, so they are
+    // dropped before caching (kube-rs's documented memory optimization).
     let stream = watcher(api, config)
         .default_backoff()
-        .modify(|object| object.managed_fields_mut().clear());
+        .modify(move |object| {
+            object.managed_fields_mut().clear();
+            transform(object);
+        });
     let events = reflector::reflector(writer, stream);
     futures::pin_mut!(events);
     let mut before_list = Vec::new();

@@ -95,6 +95,15 @@ pub enum ControllerError {
     WorkersStopped,
 }
 
+/// What the service-account controller reads of a namespace: its name and phase (and the
+/// metadata the cache keys by). Labels, annotations and spec are dropped before caching;
+/// with many namespaces they are most of the cache.
+fn keep_name_and_phase(namespace: &mut Namespace) {
+    namespace.metadata.labels = None;
+    namespace.metadata.annotations = None;
+    namespace.spec = None;
+}
+
 /// Runs the token controller and the service-account controller until `shutdown`
 /// completes. Workers start once the three caches have synced.
 ///
@@ -143,6 +152,7 @@ pub async fn run(
         Api::<ServiceAccount>::all(client.clone()),
         watcher::Config::default(),
         accounts_writer,
+        |_| {},
         |change| {
             tokens.service_account_changed(change.object());
             if let Change::Deleted(account) = change {
@@ -155,12 +165,14 @@ pub async fn run(
         Api::<Secret>::all(client.clone()),
         watcher::Config::default().fields(&token_selector),
         secrets_writer,
+        |_| {},
         |change| tokens.secret_changed(change.object()),
     );
     let namespace_events = informer::inform(
         Api::<Namespace>::all(client),
         watcher::Config::default(),
         namespaces_writer,
+        keep_name_and_phase,
         |change| {
             if let Change::Applied(namespace) = change {
                 service_accounts.namespace_changed(namespace);
