@@ -570,6 +570,23 @@ async fn kubectl_asks_the_servers_authorizer() {
     assert_eq!(local["status"], json!({"allowed": true}));
     let err = post(
         "/apis/authorization.k8s.io/v1/namespaces/dev/localsubjectaccessreviews",
+        json!({"metadata": {"namespace": "prod"}, "spec": {"user": "jane",
+            "resourceAttributes": {"verb": "get", "resource": "pods", "namespace": "prod"}}}),
+    )
+    .await
+    .expect_err("a review of another namespace than the URL's");
+    let kube::Error::Api(status) = err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(
+        (status.code, status.message.as_str()),
+        (
+            400,
+            "the namespace of the provided object does not match the namespace sent on the request"
+        )
+    );
+    let err = post(
+        "/apis/authorization.k8s.io/v1/namespaces/dev/localsubjectaccessreviews",
         json!({"spec": {"user": "jane",
             "resourceAttributes": {"verb": "get", "resource": "pods", "namespace": "prod"}}}),
     )
@@ -613,6 +630,60 @@ async fn kubectl_asks_the_servers_authorizer() {
     assert_eq!(
         status.message,
         "requested [{UID  1234  authentication.k8s.io/v1  }] without impersonating a user"
+    );
+    server.shutdown().await;
+}
+
+/// A cluster without API audiences: legacy tokens are not checked against any, and a review
+/// that asks for audiences gets upstream's 500, as the token reports none.
+#[tokio::test]
+async fn token_reviews_without_api_audiences() {
+    let server = ApiServer::builder()
+        .api_audiences(Vec::new())
+        .start()
+        .await
+        .expect("cluster starts");
+    let client = server.client().await.expect("client");
+    let secrets: kube::Api<k8s_openapi::api::core::v1::Secret> =
+        kube::Api::namespaced(client.clone(), "default");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let token = loop {
+        let list = secrets.list(&Default::default()).await.expect("list");
+        let found = list.items.into_iter().find_map(|s| {
+            let data = s.data?;
+            String::from_utf8(data.get("token")?.0.clone()).ok()
+        });
+        if let Some(token) = found {
+            break token;
+        }
+        assert!(Instant::now() < deadline, "no token for default/default");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    let review = |audiences: Vec<&str>| {
+        let body = json!({"spec": {"token": token, "audiences": audiences}});
+        let request = http::Request::post("/apis/authentication.k8s.io/v1/tokenreviews")
+            .header("content-type", "application/json")
+            .body(serde_json::to_vec(&body).expect("json"))
+            .expect("request");
+        let client = client.clone();
+        async move { client.request::<Value>(request).await }
+    };
+    let answer = review(vec![]).await.expect("review");
+    assert_eq!(answer["status"]["authenticated"], true, "{answer}");
+    assert!(answer["status"].get("audiences").is_none(), "{answer}");
+    let err = review(vec!["https://vault.example.com"])
+        .await
+        .expect_err("audiences the token cannot report");
+    let kube::Error::Api(status) = err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(
+        (status.code, status.reason.as_str()),
+        (500, "InternalError")
+    );
+    assert_eq!(
+        status.message,
+        "Internal error occurred: error validating audiences"
     );
     server.shutdown().await;
 }
