@@ -17,7 +17,7 @@ use super::authz;
 use super::errors::ApiError;
 use super::handlers;
 use super::routes::{self, Route};
-use super::{discovery, openapi, ServerState};
+use super::{discovery, impersonation, openapi, ServerState};
 use crate::authn::UserInfo;
 use crate::serving::serve_tls_connection;
 
@@ -72,7 +72,7 @@ pub async fn serve(
 pub struct RequestContext {
     /// The HTTP method.
     pub method: Method,
-    /// Who the authentication chain says sent it.
+    /// Who the authentication chain says sent it, or whom it impersonates.
     pub user: UserInfo,
     /// The decoded query parameters (the last of a repeated key).
     pub query: HashMap<String, String>,
@@ -130,7 +130,9 @@ async fn route_request(
         _ => {}
     }
     let user = authenticate(state, req.headers()).await?;
-    let (parts, body) = req.into_parts();
+    let (mut parts, body) = req.into_parts();
+    // Where authentication ends, the request may go on as someone else.
+    let user = impersonation::impersonate(state.authorizer.as_ref(), user, &mut parts.headers)?;
     let path = parts.uri.path().to_string();
     let query = parse_query(parts.uri.query().unwrap_or_default());
     let ctx = RequestContext {

@@ -21,6 +21,7 @@ pub mod errors;
 pub mod field_rules;
 mod handlers;
 pub mod http;
+pub mod impersonation;
 mod in_process;
 pub mod kinds;
 pub mod kubeconfig;
@@ -169,6 +170,7 @@ pub struct ApiServerBuilder {
     admission_plugins: Vec<Arc<dyn AdmissionPlugin>>,
     history_limit: usize,
     service_accounts: Option<components::ServiceAccountOptions>,
+    api_audiences: Option<Vec<String>>,
 }
 
 impl Default for ApiServerBuilder {
@@ -184,6 +186,7 @@ impl Default for ApiServerBuilder {
             admission_plugins: Vec::new(),
             history_limit: store::DEFAULT_HISTORY_LIMIT,
             service_accounts: Some(components::ServiceAccountOptions::default()),
+            api_audiences: None,
         }
     }
 }
@@ -225,6 +228,15 @@ impl ApiServerBuilder {
     /// [`authz::MastersOnly`].
     pub fn authorizer(mut self, factory: AuthorizerFactory) -> Self {
         self.authorizer = Some(factory);
+        self
+    }
+
+    /// The API server's own audiences (`--api-audiences`): what tokens without audiences of
+    /// their own (the admin token, legacy service-account tokens) are good for, and what a
+    /// TokenReview without `spec.audiences` asks for. Default
+    /// [`crate::authn::DEFAULT_API_AUDIENCE`].
+    pub fn api_audiences(mut self, audiences: Vec<String>) -> Self {
+        self.api_audiences = Some(audiences);
         self
     }
 
@@ -297,6 +309,9 @@ impl ApiServerBuilder {
         };
         let admin_token = self.admin_token.unwrap_or_else(random_token);
         let mut authn = AuthenticationChain::default();
+        if let Some(audiences) = self.api_audiences {
+            authn.set_api_audiences(audiences);
+        }
         authn.push(Arc::new(StaticTokenAuthenticator::admin(
             admin_token.clone(),
         )));

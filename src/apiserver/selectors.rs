@@ -560,6 +560,15 @@ impl FieldSelector {
 }
 
 /// Splits on commas that are not escaped with a backslash (the backslash stays).
+/// Whether `s` parses as a field selector (apimachinery's `fields.ParseSelector`), whatever
+/// the fields it names.
+pub(crate) fn is_field_selector(s: &str) -> bool {
+    split_terms(s)
+        .iter()
+        .filter(|p| !p.is_empty())
+        .all(|part| split_term(part).is_some_and(|(_, _, value)| unescape_value(value).is_ok()))
+}
+
 fn split_terms(s: &str) -> Vec<&str> {
     if s.is_empty() {
         return Vec::new();

@@ -21,7 +21,9 @@ use super::jwt::{
 };
 use super::keys::{JwtAlgorithm, PublicKey, VerifyError};
 use super::{split_username, user_info, LEGACY_ISSUER, TOKEN_DATA_KEY};
-use crate::authn::{AuthError, AuthResult, TokenAuthenticator};
+use crate::authn::{
+    intersect, AudienceResult, Audiences, AuthError, AuthResult, Authenticated, TokenAuthenticator,
+};
 
 /// Reads the objects a token refers to (lister first, then a live GET, in the apiserver).
 pub trait ServiceAccountTokenGetter: Send + Sync {
@@ -123,6 +125,21 @@ impl LegacyTokenAuthenticator {
     /// `Ok(Some(user))`, `Ok(None)` for a token that is not ours, or `Err` for one that is
     /// ours but invalid.
     pub async fn authenticate_token(&self, token: &str) -> AuthResult {
+        Ok(self
+            .authenticate_token_for(token, Audiences::default())
+            .await?
+            .map(|found| found.user))
+    }
+
+    /// As [`authenticate_token`](Self::authenticate_token), for `audiences`. A legacy token
+    /// is good for the API audiences (upstream's implicit audiences): when audiences are
+    /// requested and none of them is an API audience, the token is refused with upstream's
+    /// text. As in v1.8, an `aud` claim is not read.
+    pub async fn authenticate_token_for(
+        &self,
+        token: &str,
+        audiences: Audiences<'_>,
+    ) -> AudienceResult {
         let Some(claims) = self.verify_signature(token, unix_now())? else {
             return Ok(None);
         };
@@ -130,6 +147,14 @@ impl LegacyTokenAuthenticator {
 
         if claim(ISSUER_CLAIM) != LEGACY_ISSUER {
             return Ok(None);
+        }
+        let granted = intersect(audiences.api, audiences.requested);
+        if !audiences.requested.is_empty() && granted.is_empty() && !audiences.api.is_empty() {
+            return Err(auth_error(format!(
+                "token audiences {} is invalid for the target audiences {}",
+                go_quoted_list(audiences.api),
+                go_quoted_list(audiences.requested)
+            )));
         }
         let subject = claim(SUBJECT_CLAIM);
         if subject.is_empty() {
@@ -165,11 +190,10 @@ impl LegacyTokenAuthenticator {
             )
             .await?;
         }
-        Ok(Some(user_info(
-            namespace,
-            service_account_name,
-            service_account_uid,
-        )))
+        Ok(Some(Authenticated {
+            user: user_info(namespace, service_account_name, service_account_uid),
+            audiences: granted,
+        }))
     }
 
     /// Deleting the Secret, replacing its token, or recreating the account revokes a token.
@@ -280,6 +304,23 @@ impl TokenAuthenticator for LegacyTokenAuthenticator {
     fn authenticate<'a>(&'a self, token: &'a str) -> BoxFuture<'a, AuthResult> {
         Box::pin(self.authenticate_token(token))
     }
+
+    fn authenticate_for<'a>(
+        &'a self,
+        token: &'a str,
+        audiences: Audiences<'a>,
+    ) -> BoxFuture<'a, AudienceResult> {
+        Box::pin(self.authenticate_token_for(token, audiences))
+    }
+}
+
+/// Go's `%q` of a `[]string`: `["a" "b"]`.
+fn go_quoted_list(items: &[String]) -> String {
+    let quoted: Vec<String> = items
+        .iter()
+        .map(|item| serde_json::Value::String(item.clone()).to_string())
+        .collect();
+    format!("[{}]", quoted.join(" "))
 }
 
 fn decode_segment(segment: &str) -> Option<Vec<u8>> {
@@ -993,6 +1034,34 @@ mod tests {
             block_on(chain.authenticate(&tampered(&token))),
             Err(auth_error("crypto/ecdsa: verification error"))
         );
+    }
+
+    #[test]
+    fn reviewed_for_audiences() {
+        let k = keys();
+        let token = legacy_token(&k.p256);
+        let mut chain = AuthenticationChain::default();
+        chain.push(Arc::new(LegacyTokenAuthenticator::new(
+            vec![public(&k.p256)],
+            true,
+            Arc::new(FakeGetter::holding(&token)),
+        )));
+        let review = |chain: &AuthenticationChain, audiences: &[&str]| {
+            let audiences: Vec<String> = audiences.iter().map(|a| a.to_string()).collect();
+            block_on(chain.review(&token, &audiences))
+        };
+        let api = crate::authn::DEFAULT_API_AUDIENCE;
+        assert_eq!(review(&chain, &[]).unwrap().audiences, [api]);
+        assert_eq!(review(&chain, &["x", api]).unwrap().audiences, [api]);
+        assert_eq!(
+            review(&chain, &["x", "y"]).unwrap_err().0,
+            format!(
+                "token audiences [\"{api}\"] is invalid for the target audiences [\"x\" \"y\"]"
+            )
+        );
+        // Without API audiences a legacy token is not checked, and reports none.
+        chain.set_api_audiences(Vec::new());
+        assert!(review(&chain, &["x"]).unwrap().audiences.is_empty());
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The embedded cluster against real clients: kube-rs in-process, and kubectl binaries
 //! against `kube-sa serve`.
 
+mod access_reviews;
 mod kube_client;
 mod kubectl;
 mod malformed;

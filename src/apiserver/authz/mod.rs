@@ -139,13 +139,24 @@ pub fn require(authorizer: &dyn Authorizer, attributes: &Attributes<'_>) -> Resu
 }
 
 /// The authorizer of a cluster without RBAC: members of `system:masters` may do anything;
-/// every user may read the non-resource discovery and health paths and create
-/// `selfsubjectreviews` (what upstream's `system:discovery`, `system:public-info-viewer` and
-/// `system:basic-user` give every authenticated user); nothing else is allowed.
+/// every user may read the non-resource discovery and health paths and create the reviews
+/// about themselves, `selfsubjectreviews`, `selfsubjectaccessreviews` and
+/// `selfsubjectrulesreviews` (what upstream's `system:discovery`,
+/// `system:public-info-viewer` and `system:basic-user` give every authenticated user);
+/// nothing else is allowed.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct MastersOnly;
 
 const MASTERS: &str = "system:masters";
+
+/// What `system:basic-user` lets every user create: (API group, resources).
+const BASIC_USER_CREATES: &[(&str, &[&str])] = &[
+    (
+        "authorization.k8s.io",
+        &["selfsubjectaccessreviews", "selfsubjectrulesreviews"],
+    ),
+    ("authentication.k8s.io", &["selfsubjectreviews"]),
+];
 
 impl Authorizer for MastersOnly {
     fn authorize(&self, attributes: &Attributes<'_>) -> Decision {
@@ -155,10 +166,17 @@ impl Authorizer for MastersOnly {
         match attributes.request {
             Request::NonResource { .. } if attributes.verb == "get" => Decision::Allow,
             Request::Resource {
-                api_group: "authentication.k8s.io",
-                resource: "selfsubjectreviews",
+                api_group,
+                resource,
+                subresource: "",
                 ..
-            } if attributes.verb == "create" => Decision::Allow,
+            } if attributes.verb == "create"
+                && BASIC_USER_CREATES.iter().any(|(group, resources)| {
+                    *group == api_group && resources.contains(&resource)
+                }) =>
+            {
+                Decision::Allow
+            }
             _ => Decision::NoOpinion(String::new()),
         }
     }
@@ -181,12 +199,15 @@ impl Authorizer for MastersOnly {
             };
         }
         RulesReview {
-            resource_rules: vec![ResourceRule {
-                verbs: vec!["create".into()],
-                api_groups: vec!["authentication.k8s.io".into()],
-                resources: vec!["selfsubjectreviews".into()],
-                resource_names: Vec::new(),
-            }],
+            resource_rules: BASIC_USER_CREATES
+                .iter()
+                .map(|(group, resources)| ResourceRule {
+                    verbs: vec!["create".into()],
+                    api_groups: vec![group.to_string()],
+                    resources: resources.iter().map(|r| r.to_string()).collect(),
+                    resource_names: Vec::new(),
+                })
+                .collect(),
             non_resource_rules: vec![NonResourceRule {
                 verbs: vec!["get".into()],
                 non_resource_urls: all(),
@@ -288,5 +309,32 @@ mod tests {
             name: "",
         };
         assert_eq!(ask("create", review), Decision::Allow);
+        for resource in ["selfsubjectaccessreviews", "selfsubjectrulesreviews"] {
+            let review = Request::Resource {
+                namespace: "",
+                api_group: "authorization.k8s.io",
+                api_version: "v1",
+                resource,
+                subresource: "",
+                name: "",
+            };
+            assert_eq!(ask("create", review), Decision::Allow, "{resource}");
+            assert_ne!(ask("list", review), Decision::Allow, "{resource}");
+        }
+        let others = Request::Resource {
+            namespace: "",
+            api_group: "authorization.k8s.io",
+            api_version: "v1",
+            resource: "subjectaccessreviews",
+            subresource: "",
+            name: "",
+        };
+        assert_ne!(ask("create", others), Decision::Allow);
+        let rules = MastersOnly.rules_for(&user, "ns");
+        assert!(rules
+            .resource_rules
+            .iter()
+            .any(|rule| rule.api_groups == ["authorization.k8s.io"]
+                && rule.resources == ["selfsubjectaccessreviews", "selfsubjectrulesreviews"]));
     }
 }

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use super::admission::{AdmissionOperation, Attributes};
 use super::authz::{self, Attributes as AuthzAttributes, Request};
 use super::errors::ApiError;
-use super::http::{bytes_response, read_body, Body, RequestBody, RequestContext};
+use super::http::{bytes_response, Body, RequestBody, RequestContext};
 use super::kinds::{ResourceInfo, NAMESPACES};
 use super::namespaces::namespace_terminating;
 use super::routes::ResourcePath;
@@ -25,6 +25,7 @@ mod create;
 mod delete;
 mod patch;
 mod read;
+mod review;
 mod update;
 
 pub use read::Selectors;
@@ -52,7 +53,7 @@ pub async fn dispatch(
     authorize(state, ctx, verb, resource, path)?;
     if resource.create_only {
         return match (verb, path.name.as_deref()) {
-            ("create", None) => create_review(ctx, resource, body).await,
+            ("create", None) => review::create_review(state, ctx, path, body).await,
             _ => Err(ApiError::method_not_allowed()),
         };
     }
@@ -115,17 +116,6 @@ fn authorize(
         },
     };
     authz::require(state.authorizer.as_ref(), &attributes)
-}
-
-/// A create of a create-only resource (a review): the kind's strategy answers.
-async fn create_review(
-    ctx: &RequestContext,
-    resource: &ResourceInfo,
-    body: RequestBody,
-) -> Result<Response<Body>, ApiError> {
-    let body = read_body(body).await?;
-    let review = resource.strategy.create_review(resource, ctx, &body)?;
-    Ok(super::http::json_response(StatusCode::CREATED, &review))
 }
 
 /// The namespace an object lives in (empty for cluster-scoped resources).

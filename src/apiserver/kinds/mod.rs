@@ -7,22 +7,30 @@
 //! module chooses behaviour by a kind's name. Adding a kind is one new file here and one
 //! line in [`ALL`].
 
-use bytes::Bytes;
+use futures::future::BoxFuture;
 use k8s_openapi::schemars::{JsonSchema, Schema, SchemaGenerator};
 use serde_json::Value;
 
+use super::authz::Authorizer;
 use super::errors::ApiError;
 use super::http::RequestContext;
 use super::table::{self, Column};
 use super::validation::Issues;
+use crate::authn::AuthenticationChain;
 
+pub mod accessreview;
 pub mod configmap;
 pub mod namespace;
 pub mod pod;
 pub mod secret;
 pub mod selfsubjectreview;
 pub mod serviceaccount;
+pub mod tokenreview;
 
+pub use accessreview::localsubjectaccessreview::LOCAL_SUBJECT_ACCESS_REVIEWS;
+pub use accessreview::selfsubjectaccessreview::SELF_SUBJECT_ACCESS_REVIEWS;
+pub use accessreview::selfsubjectrulesreview::SELF_SUBJECT_RULES_REVIEWS;
+pub use accessreview::subjectaccessreview::SUBJECT_ACCESS_REVIEWS;
 pub use configmap::CONFIG_MAPS;
 pub use namespace::NAMESPACES;
 pub use pod::PODS;
@@ -31,6 +39,7 @@ pub use selfsubjectreview::{
     SELF_SUBJECT_REVIEWS, SELF_SUBJECT_REVIEWS_V1ALPHA1, SELF_SUBJECT_REVIEWS_V1BETA1,
 };
 pub use serviceaccount::SERVICE_ACCOUNTS;
+pub use tokenreview::TOKEN_REVIEWS;
 
 /// Every served resource, core group first; within a group, preferred version first.
 pub const ALL: &[ResourceInfo] = &[
@@ -40,8 +49,13 @@ pub const ALL: &[ResourceInfo] = &[
     PODS,
     CONFIG_MAPS,
     SELF_SUBJECT_REVIEWS,
+    TOKEN_REVIEWS,
     SELF_SUBJECT_REVIEWS_V1BETA1,
     SELF_SUBJECT_REVIEWS_V1ALPHA1,
+    LOCAL_SUBJECT_ACCESS_REVIEWS,
+    SELF_SUBJECT_ACCESS_REVIEWS,
+    SELF_SUBJECT_RULES_REVIEWS,
+    SUBJECT_ACCESS_REVIEWS,
 ];
 
 /// The verbs of an ordinary stored resource.
@@ -276,16 +290,30 @@ pub trait Strategy: Send + Sync + 'static {
         }
     }
 
-    /// The answer to a create of a create-only resource (a review): the object returned
-    /// with 201 Created.
-    fn create_review(
-        &self,
-        _info: &ResourceInfo,
-        _ctx: &RequestContext,
-        _body: &Bytes,
-    ) -> Result<Value, ApiError> {
-        Err(ApiError::method_not_allowed())
+    /// The answer to a create of a create-only resource (a review), the object returned with
+    /// 201 Created (upstream's `rest.Creater.Create` of the kind's REST). `object` is the
+    /// decoded, normalized request body, its namespace reconciled with the URL's.
+    fn create_review<'a>(
+        &'a self,
+        _info: &'a ResourceInfo,
+        _review: &'a Review<'a>,
+        _object: Value,
+    ) -> BoxFuture<'a, Result<Value, ApiError>> {
+        Box::pin(async { Err(ApiError::method_not_allowed()) })
     }
+}
+
+/// What a review is answered from: the request, and the server's authorizer and
+/// authentication chain.
+pub struct Review<'a> {
+    /// The request; its user is the caller (after impersonation).
+    pub request: &'a RequestContext,
+    /// The namespace of the URL; empty for cluster-scoped resources.
+    pub namespace: &'a str,
+    /// The server's authorizer (access reviews ask it).
+    pub authorizer: &'a dyn Authorizer,
+    /// The server's authentication chain (token reviews run it).
+    pub authenticator: &'a AuthenticationChain,
 }
 
 /// A write to the `status` subresource: the stored object with the request's status

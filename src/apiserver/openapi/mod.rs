@@ -216,7 +216,14 @@ mod tests {
         let root = openapi_v3_root();
         let paths = root["paths"].as_object().expect("paths");
         let keys: Vec<&String> = paths.keys().collect();
-        assert_eq!(keys, ["api/v1", "apis/authentication.k8s.io/v1"]);
+        assert_eq!(
+            keys,
+            [
+                "api/v1",
+                "apis/authentication.k8s.io/v1",
+                "apis/authorization.k8s.io/v1"
+            ]
+        );
         let url = paths["api/v1"]["serverRelativeURL"].as_str().expect("url");
         let hash = openapi_v3_hash("api/v1").expect("hash");
         assert_eq!(url, format!("/openapi/v3/api/v1?hash={hash}"));
@@ -389,7 +396,13 @@ mod tests {
         let authn = doc("apis/authentication.k8s.io/v1");
         let paths = authn["paths"].as_object().expect("paths");
         let keys: Vec<&String> = paths.keys().collect();
-        assert_eq!(keys, ["/apis/authentication.k8s.io/v1/selfsubjectreviews"]);
+        assert_eq!(
+            keys,
+            [
+                "/apis/authentication.k8s.io/v1/selfsubjectreviews",
+                "/apis/authentication.k8s.io/v1/tokenreviews"
+            ]
+        );
         let post = &paths["/apis/authentication.k8s.io/v1/selfsubjectreviews"]["post"];
         assert_eq!(
             post["operationId"],

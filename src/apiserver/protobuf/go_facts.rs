@@ -64,6 +64,7 @@ pub(super) const OMITTED_ZEROS: &[&str] = &[
     "Probe.periodSeconds",
     "Probe.successThreshold",
     "Probe.timeoutSeconds",
+    "SelfSubjectRulesReviewSpec.namespace",
     "TokenReviewStatus.authenticated",
     "VolumeMount.readOnly",
 ];

@@ -7,7 +7,7 @@
 //!
 //! The messages are upstream's: `kubernetes.binpb` is the descriptor set of the
 //! `generated.proto` files of k8s.io/api (core/v1, authentication/v1,
-//! authentication/v1beta1 and v1alpha1) and k8s.io/apimachinery, built by
+//! authentication/v1beta1 and v1alpha1, authorization/v1) and k8s.io/apimachinery, built by
 //! `proto/generate.sh`. Decoding walks the wire format along those descriptors; the JSON
 //! names are the proto field names (go-to-protobuf takes them from the Go JSON tags, save
 //! the few in `JSON_NAMES`).
@@ -56,8 +56,8 @@ const RUNTIME: &str = "k8s.io.apimachinery.pkg.runtime";
 /// Kubernetes JSON encoding: camelCase, base64 strings for bytes fields such as Secret.data,
 /// RFC3339 strings for Time, int-or-string, Quantity strings, maps).
 ///
-/// Every kind of k8s.io/api core/v1 and authentication/v1 decodes (TokenRequest and
-/// TokenReview included), whatever endpoint serves it.
+/// Every kind of k8s.io/api core/v1, authentication/v1 and authorization/v1 decodes
+/// (TokenRequest, TokenReview and the access reviews included), whatever endpoint serves it.
 ///
 /// Errors: 400 BadRequest for a body that is not well-formed protobuf or names another kind or
 /// API version than the endpoint's; 415 UnsupportedMediaType for a kind or field this decoder

@@ -25,7 +25,7 @@ pub(crate) mod meta;
 pub(crate) mod names;
 mod unknown_fields;
 
-use go_format::go_quote;
+pub(crate) use go_format::{go_quote, go_time};
 pub(crate) use json::{at, index, is_empty_value, is_set, items, str_at, str_of, string_map};
 pub(crate) use meta::{
     kube_finalizer_name_error, validate_labels, validate_object_meta, validate_object_meta_update,

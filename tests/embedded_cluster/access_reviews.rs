@@ -1,0 +1,689 @@
+//! Access reviews, impersonation and token reviews with real clients: kubectl (newest and
+//! oldest) `auth can-i`, `auth whoami`, `create -f` of a TokenReview and the Python client
+//! against `kube-sa serve` (the default authorizer), and kubectl against an in-process
+//! server whose authorizer is a test table.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use kube_sa::apiserver::authz::{
+    Attributes, Authorizer, Decision, MastersOnly, NonResourceRule, Request, ResourceRule,
+    RulesReview,
+};
+use kube_sa::apiserver::ApiServer;
+use kube_sa::authn::{UserInfo, DEFAULT_API_AUDIENCE};
+use serde_json::{json, Value};
+
+use crate::support::{kubectl, kubectl_binaries, Output, ServeProcess};
+
+/// kubectl's answer to `auth can-i`: exit status and the first word it printed.
+fn can_i(bin: &Path, kubeconfig: &Path, args: &[&str]) -> (bool, String) {
+    let mut full = vec!["auth", "can-i"];
+    full.extend_from_slice(args);
+    let out = kubectl(bin, kubeconfig, &full, None);
+    let answer = out.stdout.trim().to_string();
+    assert!(
+        answer == "yes" || answer.starts_with("no"),
+        "{} auth can-i {args:?}: stdout {:?}, stderr {:?}",
+        bin.display(),
+        out.stdout,
+        out.stderr
+    );
+    assert_eq!(
+        out.success,
+        answer == "yes",
+        "{} auth can-i {args:?}: exit status does not match {answer:?}",
+        bin.display()
+    );
+    (out.success, answer)
+}
+
+fn ok(out: &Output, what: &str) -> String {
+    assert!(
+        out.success,
+        "{what} failed:\nstdout: {}\nstderr: {}",
+        out.stdout, out.stderr
+    );
+    out.stdout.clone()
+}
+
+/// A kubeconfig beside `admin` whose only credential is `token`.
+fn token_kubeconfig(admin: &Path, token: &str) -> PathBuf {
+    let text = std::fs::read_to_string(admin).expect("kubeconfig");
+    let mut config: Value = serde_yaml::from_str(&text).expect("yaml");
+    config["users"][0]["user"] = json!({"token": token});
+    let path = admin.with_file_name("token-kubeconfig");
+    std::fs::write(&path, serde_yaml::to_string(&config).expect("yaml")).expect("write");
+    path
+}
+
+/// The legacy token of service account `default` in `namespace`, once the controllers
+/// made it.
+fn default_token(bin: &Path, kubeconfig: &Path, namespace: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let out = kubectl(
+            bin,
+            kubeconfig,
+            &[
+                "get",
+                "secrets",
+                "-n",
+                namespace,
+                "--field-selector",
+                "type=kubernetes.io/service-account-token",
+                "-o",
+                "jsonpath={.items[0].data.token}",
+            ],
+            None,
+        );
+        let encoded = out.stdout.trim();
+        if out.success && !encoded.is_empty() {
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(encoded)
+                .expect("base64 token");
+            return String::from_utf8(bytes).expect("utf-8 token");
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no token for default in {namespace}: {}",
+            out.stderr
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn token_review(bin: &Path, kubeconfig: &Path, token: &str, audiences: &[&str]) -> Value {
+    let review = json!({
+        "apiVersion": "authentication.k8s.io/v1",
+        "kind": "TokenReview",
+        "spec": {"token": token, "audiences": audiences},
+    });
+    let yaml = serde_yaml::to_string(&review).expect("yaml");
+    let out = kubectl(
+        bin,
+        kubeconfig,
+        &["create", "-f", "-", "-o", "yaml"],
+        Some(&yaml),
+    );
+    serde_yaml::from_str(&ok(&out, "create tokenreview")).expect("yaml output")
+}
+
+#[test]
+fn kubectl_auth_can_i_whoami_impersonation_and_token_reviews() {
+    for bin in kubectl_binaries() {
+        let server = ServeProcess::start(&[]);
+        let admin = server.kubeconfig.as_path();
+        let name = bin.display().to_string();
+        ok(
+            &kubectl(&bin, admin, &["create", "namespace", "demo"], None),
+            "create namespace",
+        );
+
+        // The admin (system:masters) may do anything.
+        for args in [
+            &["create", "pods", "-n", "demo"][..],
+            &["get", "pods", "--subresource=log", "-n", "demo"],
+            &["delete", "serviceaccounts", "-A"],
+            &["get", "/healthz"],
+        ] {
+            assert_eq!(can_i(&bin, admin, args).1, "yes", "{name}: {args:?}");
+        }
+        let list = ok(
+            &kubectl(
+                &bin,
+                admin,
+                &["auth", "can-i", "--list", "-n", "demo"],
+                None,
+            ),
+            "can-i --list",
+        );
+        assert!(
+            list.lines()
+                .any(|l| l.starts_with("*.*") && l.contains("[*]")),
+            "{name}: {list}"
+        );
+
+        // Anyone else, impersonated: only what system:basic-user and discovery give.
+        let account = "system:serviceaccount:demo:default";
+        for (args, answer) in [
+            (vec!["list", "secrets", "-n", "demo", "--as", account], "no"),
+            (
+                vec![
+                    "create",
+                    "serviceaccounts/token",
+                    "-n",
+                    "demo",
+                    "--as",
+                    account,
+                ],
+                "no",
+            ),
+            (
+                vec![
+                    "create",
+                    "selfsubjectaccessreviews.authorization.k8s.io",
+                    "--as",
+                    "jane",
+                ],
+                "yes",
+            ),
+            (
+                vec![
+                    "get",
+                    "pods",
+                    "--as",
+                    "jane",
+                    "--as-group",
+                    "system:masters",
+                ],
+                "yes",
+            ),
+            (
+                vec!["get", "pods", "--as", "jane", "--as-group", "devs"],
+                "no",
+            ),
+        ] {
+            assert_eq!(can_i(&bin, admin, &args).1, answer, "{name}: {args:?}");
+        }
+        let list = ok(
+            &kubectl(
+                &bin,
+                admin,
+                &["auth", "can-i", "--list", "-n", "demo", "--as", account],
+                None,
+            ),
+            "can-i --list --as",
+        );
+        for resource in [
+            "selfsubjectaccessreviews.authorization.k8s.io",
+            "selfsubjectrulesreviews.authorization.k8s.io",
+            "selfsubjectreviews.authentication.k8s.io",
+        ] {
+            assert!(
+                list.lines()
+                    .any(|l| l.starts_with(resource) && l.contains("[create]")),
+                "{name}: {resource} in\n{list}"
+            );
+        }
+        assert!(!list.contains("*.*"), "{name}: {list}");
+
+        // whoami with and without --as.
+        let whoami = |extra: &[&str]| -> Value {
+            let mut args = vec!["auth", "whoami", "-o", "json"];
+            args.extend_from_slice(extra);
+            serde_json::from_str(&ok(&kubectl(&bin, admin, &args, None), "whoami")).expect("json")
+        };
+        assert_eq!(
+            whoami(&[])["status"]["userInfo"]["username"],
+            "kube-sa:admin"
+        );
+        let impersonated = whoami(&["--as", account]);
+        assert_eq!(
+            impersonated["status"]["userInfo"],
+            json!({
+                "username": account,
+                "groups": ["system:serviceaccounts", "system:serviceaccounts:demo", "system:authenticated"],
+            }),
+            "{name}"
+        );
+        let grouped = whoami(&["--as", "jane", "--as-group", "devs"]);
+        assert_eq!(
+            grouped["status"]["userInfo"]["groups"],
+            json!(["devs", "system:authenticated"]),
+            "{name}"
+        );
+
+        // A service account's own token: no impersonation, its own answers.
+        let token = default_token(&bin, admin, "demo");
+        let as_account = token_kubeconfig(admin, &token);
+        assert_eq!(
+            can_i(&bin, &as_account, &["get", "pods", "-n", "demo"]).1,
+            "no"
+        );
+        assert_eq!(
+            can_i(&bin, &as_account, &["create", "selfsubjectrulesreviews"]).1,
+            "yes"
+        );
+        let refused = kubectl(
+            &bin,
+            &as_account,
+            &["get", "pods", "-n", "demo", "--as", "jane"],
+            None,
+        );
+        assert!(!refused.success, "{name}");
+        assert!(
+            refused.stderr.contains(&format!(
+                "users \"jane\" is forbidden: User \"{account}\" cannot impersonate resource \"users\" in API group \"\" at the cluster scope"
+            )),
+            "{name}: {}",
+            refused.stderr
+        );
+
+        // TokenReview, as the admin.
+        let review = token_review(&bin, admin, &token, &[]);
+        assert_eq!(review["kind"], "TokenReview");
+        assert_eq!(review["spec"]["token"], json!(token));
+        let status = &review["status"];
+        assert_eq!(status["authenticated"], true, "{name}: {review:?}");
+        assert_eq!(status["user"]["username"], account);
+        assert_eq!(
+            status["user"]["groups"],
+            json!([
+                "system:serviceaccounts",
+                "system:serviceaccounts:demo",
+                "system:authenticated"
+            ])
+        );
+        assert!(status["user"]["uid"].is_string(), "{review:?}");
+        assert_eq!(status["audiences"], json!([DEFAULT_API_AUDIENCE]));
+        let garbage = token_review(&bin, admin, "not-a-token", &[]);
+        assert_eq!(
+            garbage["status"],
+            json!({"user": {}, "error": "invalid bearer token"}),
+            "{name}"
+        );
+        let elsewhere = token_review(&bin, admin, &token, &["https://vault.example.com"]);
+        assert_eq!(
+            elsewhere["status"]["error"],
+            format!("token audiences [\"{DEFAULT_API_AUDIENCE}\"] is invalid for the target audiences [\"https://vault.example.com\"]"),
+            "{name}"
+        );
+        // Reviewing tokens takes `create tokenreviews`, which a service account lacks.
+        let denied = kubectl(
+            &bin,
+            &as_account,
+            &["create", "-f", "-"],
+            Some(&format!(
+                "apiVersion: authentication.k8s.io/v1\nkind: TokenReview\nspec:\n  token: {token}\n"
+            )),
+        );
+        assert!(
+            denied.stderr.contains(&format!(
+                "tokenreviews.authentication.k8s.io is forbidden: User \"{account}\" cannot create resource \"tokenreviews\" in API group \"authentication.k8s.io\" at the cluster scope"
+            )),
+            "{name}: {}",
+            denied.stderr
+        );
+
+        // Discovery and OpenAPI carry the new kinds.
+        let resources = ok(
+            &kubectl(&bin, admin, &["api-resources", "--no-headers"], None),
+            "api-resources",
+        );
+        for (resource, group, namespaced) in [
+            ("tokenreviews", "authentication.k8s.io/v1", "false"),
+            (
+                "localsubjectaccessreviews",
+                "authorization.k8s.io/v1",
+                "true",
+            ),
+            (
+                "selfsubjectaccessreviews",
+                "authorization.k8s.io/v1",
+                "false",
+            ),
+            (
+                "selfsubjectrulesreviews",
+                "authorization.k8s.io/v1",
+                "false",
+            ),
+            ("subjectaccessreviews", "authorization.k8s.io/v1", "false"),
+        ] {
+            assert!(
+                resources.lines().any(|l| {
+                    let cells: Vec<&str> = l.split_whitespace().collect();
+                    cells.first() == Some(&resource)
+                        && cells.contains(&group)
+                        && cells.contains(&namespaced)
+                }),
+                "{name}: {resource} in\n{resources}"
+            );
+        }
+        let explain = ok(
+            &kubectl(&bin, admin, &["explain", "subjectaccessreview.spec"], None),
+            "explain",
+        );
+        for field in [
+            "resourceAttributes",
+            "nonResourceAttributes",
+            "groups",
+            "user",
+        ] {
+            assert!(explain.contains(field), "{name}: {field} in\n{explain}");
+        }
+    }
+}
+
+/// The official Python client's `AuthenticationV1Api().create_token_review`.
+#[test]
+fn python_client_reviews_tokens() {
+    let bin = kubectl_binaries().remove(0);
+    let server = ServeProcess::start(&[]);
+    let admin = server.kubeconfig.as_path();
+    ok(
+        &kubectl(&bin, admin, &["create", "namespace", "demo"], None),
+        "create namespace",
+    );
+    let token = default_token(&bin, admin, "demo");
+    let script = r#"
+import json, sys
+from kubernetes import client, config
+config.load_kube_config(config_file=sys.argv[1])
+api = client.AuthenticationV1Api()
+out = []
+for token in sys.argv[2:]:
+    review = api.create_token_review(client.V1TokenReview(spec=client.V1TokenReviewSpec(token=token)))
+    s = review.status
+    out.append({"authenticated": s.authenticated, "username": s.user.username if s.user else None,
+                "groups": s.user.groups if s.user else None, "audiences": s.audiences, "error": s.error})
+print(json.dumps(out))
+"#;
+    let output = std::process::Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .arg(admin)
+        .arg(&token)
+        .arg("garbage")
+        .output()
+        .expect("python3 runs");
+    assert!(
+        output.status.success(),
+        "the Python client (pip install kubernetes) failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let answers: Value = serde_json::from_slice(&output.stdout).expect("json");
+    assert_eq!(
+        answers,
+        json!([
+            {
+                "authenticated": true,
+                "username": "system:serviceaccount:demo:default",
+                "groups": ["system:serviceaccounts", "system:serviceaccounts:demo", "system:authenticated"],
+                "audiences": [DEFAULT_API_AUDIENCE],
+                "error": null,
+            },
+            {
+                "authenticated": null,
+                "username": null,
+                "groups": null,
+                "audiences": null,
+                "error": "invalid bearer token",
+            },
+        ])
+    );
+}
+
+/// Allows what [`MastersOnly`] allows; `jane` may read pods in `dev`; group `auditors` may read
+/// secrets anywhere; `mallory` is denied with a reason.
+struct TestAuthorizer;
+
+impl Authorizer for TestAuthorizer {
+    fn authorize(&self, a: &Attributes<'_>) -> Decision {
+        // Discovery and the self reviews, as system:discovery and system:basic-user give.
+        if MastersOnly.authorize(a) == Decision::Allow {
+            return Decision::Allow;
+        }
+        if a.user.username == "mallory" {
+            return Decision::Deny("mallory may not".into());
+        }
+        let Request::Resource {
+            namespace,
+            api_group: "",
+            resource,
+            ..
+        } = a.request
+        else {
+            return Decision::NoOpinion(String::new());
+        };
+        let reads = matches!(a.verb, "get" | "list" | "watch");
+        let jane = a.user.username == "jane" && resource == "pods" && namespace == "dev";
+        let auditor = a.user.groups.iter().any(|g| g == "auditors") && resource == "secrets";
+        if reads && (jane || auditor) {
+            Decision::Allow
+        } else {
+            Decision::NoOpinion(String::new())
+        }
+    }
+
+    fn rules_for(&self, user: &UserInfo, namespace: &str) -> RulesReview {
+        let mut rules = RulesReview {
+            non_resource_rules: vec![NonResourceRule {
+                verbs: vec!["get".into()],
+                non_resource_urls: vec!["/healthz".into()],
+            }],
+            ..RulesReview::default()
+        };
+        if user.username == "jane" && namespace == "dev" {
+            rules.resource_rules.push(ResourceRule {
+                verbs: vec!["get".into(), "list".into(), "watch".into()],
+                api_groups: vec![String::new()],
+                resources: vec!["pods".into()],
+                resource_names: Vec::new(),
+            });
+        }
+        rules
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kubectl_asks_the_servers_authorizer() {
+    let server = ApiServer::builder()
+        .without_service_accounts()
+        .authorizer(Box::new(|_| Arc::new(TestAuthorizer)))
+        .start()
+        .await
+        .expect("server starts");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let admin = dir.path().join("kubeconfig");
+    std::fs::write(&admin, server.kubeconfig_yaml()).expect("kubeconfig");
+    let bins = kubectl_binaries();
+    let admin_path = admin.clone();
+    tokio::task::spawn_blocking(move || {
+        for bin in bins {
+            let name = bin.display().to_string();
+            for (args, answer) in [
+                (vec!["get", "pods", "-n", "dev", "--as", "jane"], "yes"),
+                (vec!["list", "pods", "-n", "dev", "--as", "jane"], "yes"),
+                (vec!["get", "pods", "-n", "prod", "--as", "jane"], "no"),
+                (vec!["delete", "pods", "-n", "dev", "--as", "jane"], "no"),
+                (
+                    vec![
+                        "get",
+                        "secrets",
+                        "-A",
+                        "--as",
+                        "bob",
+                        "--as-group",
+                        "auditors",
+                    ],
+                    "yes",
+                ),
+                (vec!["get", "secrets", "-A", "--as", "bob"], "no"),
+                (
+                    vec!["get", "pods", "--as", "mallory"],
+                    "no - mallory may not",
+                ),
+            ] {
+                assert_eq!(
+                    can_i(&bin, &admin_path, &args).1,
+                    answer,
+                    "{name}: {args:?}"
+                );
+            }
+            let list = ok(
+                &kubectl(
+                    &bin,
+                    &admin_path,
+                    &["auth", "can-i", "--list", "-n", "dev", "--as", "jane"],
+                    None,
+                ),
+                "can-i --list",
+            );
+            let rows: Vec<Vec<&str>> = list
+                .lines()
+                .skip(1)
+                .map(|l| l.split_whitespace().collect())
+                .collect();
+            assert!(
+                rows.contains(&vec!["pods", "[]", "[]", "[get", "list", "watch]"]),
+                "{name}: {list}"
+            );
+            assert!(
+                rows.contains(&vec!["[/healthz]", "[]", "[get]"]),
+                "{name}: {list}"
+            );
+        }
+    })
+    .await
+    .expect("kubectl checks");
+
+    // A SubjectAccessReview and a LocalSubjectAccessReview, as the admin.
+    let client = server.client().await.expect("client");
+    let post = |path: &str, body: Value| {
+        let request = http::Request::post(path)
+            .header("content-type", "application/json")
+            .body(serde_json::to_vec(&body).expect("json"))
+            .expect("request");
+        let client = client.clone();
+        async move { client.request::<Value>(request).await }
+    };
+    let sar = post(
+        "/apis/authorization.k8s.io/v1/subjectaccessreviews",
+        json!({"spec": {"user": "bob", "groups": ["auditors"],
+            "resourceAttributes": {"verb": "list", "resource": "secrets", "namespace": "kube-system"}}}),
+    )
+    .await
+    .expect("subject access review");
+    assert_eq!(sar["kind"], "SubjectAccessReview");
+    assert_eq!(sar["status"], json!({"allowed": true}));
+    let local = post(
+        "/apis/authorization.k8s.io/v1/namespaces/dev/localsubjectaccessreviews",
+        json!({"spec": {"user": "jane",
+            "resourceAttributes": {"verb": "watch", "resource": "pods", "namespace": "dev"}}}),
+    )
+    .await
+    .expect("local subject access review");
+    assert_eq!(local["metadata"]["namespace"], "dev");
+    assert_eq!(local["status"], json!({"allowed": true}));
+    let err = post(
+        "/apis/authorization.k8s.io/v1/namespaces/dev/localsubjectaccessreviews",
+        json!({"metadata": {"namespace": "prod"}, "spec": {"user": "jane",
+            "resourceAttributes": {"verb": "get", "resource": "pods", "namespace": "prod"}}}),
+    )
+    .await
+    .expect_err("a review of another namespace than the URL's");
+    let kube::Error::Api(status) = err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(
+        (status.code, status.message.as_str()),
+        (
+            400,
+            "the namespace of the provided object does not match the namespace sent on the request"
+        )
+    );
+    let err = post(
+        "/apis/authorization.k8s.io/v1/namespaces/dev/localsubjectaccessreviews",
+        json!({"spec": {"user": "jane",
+            "resourceAttributes": {"verb": "get", "resource": "pods", "namespace": "prod"}}}),
+    )
+    .await
+    .expect_err("another namespace");
+    let kube::Error::Api(status) = err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(status.code, 422);
+    assert_eq!(
+        status.message,
+        ".authorization.k8s.io \"\" is invalid: spec.resourceAttributes.namespace: Invalid value: \"prod\": must match metadata.namespace"
+    );
+    let err = post(
+        "/apis/authorization.k8s.io/v1/subjectaccessreviews",
+        json!({"spec": {"resourceAttributes": {"verb": "get", "resource": "pods"}}}),
+    )
+    .await
+    .expect_err("no subject");
+    let kube::Error::Api(status) = err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(
+        status.message,
+        ".authorization.k8s.io \"\" is invalid: spec.user: Invalid value: \"\": at least one of user or group must be specified"
+    );
+
+    // kubectl refuses `--as-uid` without `--as` itself; the server does too.
+    let request = http::Request::get("/api/v1/namespaces")
+        .header("impersonate-uid", "1234")
+        .body(Vec::new())
+        .expect("request");
+    let err = client
+        .request::<Value>(request)
+        .await
+        .expect_err("uid without user");
+    let kube::Error::Api(status) = err else {
+        panic!("{err:?}")
+    };
+    assert_eq!((status.code, status.reason.as_str()), (400, "BadRequest"));
+    assert_eq!(
+        status.message,
+        "requested [{UID  1234  authentication.k8s.io/v1  }] without impersonating a user"
+    );
+    server.shutdown().await;
+}
+
+/// A cluster without API audiences: legacy tokens are not checked against any, and a review
+/// that asks for audiences gets upstream's 500, as the token reports none.
+#[tokio::test]
+async fn token_reviews_without_api_audiences() {
+    let server = ApiServer::builder()
+        .api_audiences(Vec::new())
+        .start()
+        .await
+        .expect("cluster starts");
+    let client = server.client().await.expect("client");
+    let secrets: kube::Api<k8s_openapi::api::core::v1::Secret> =
+        kube::Api::namespaced(client.clone(), "default");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let token = loop {
+        let list = secrets.list(&Default::default()).await.expect("list");
+        let found = list.items.into_iter().find_map(|s| {
+            let data = s.data?;
+            String::from_utf8(data.get("token")?.0.clone()).ok()
+        });
+        if let Some(token) = found {
+            break token;
+        }
+        assert!(Instant::now() < deadline, "no token for default/default");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    let review = |audiences: Vec<&str>| {
+        let body = json!({"spec": {"token": token, "audiences": audiences}});
+        let request = http::Request::post("/apis/authentication.k8s.io/v1/tokenreviews")
+            .header("content-type", "application/json")
+            .body(serde_json::to_vec(&body).expect("json"))
+            .expect("request");
+        let client = client.clone();
+        async move { client.request::<Value>(request).await }
+    };
+    let answer = review(vec![]).await.expect("review");
+    assert_eq!(answer["status"]["authenticated"], true, "{answer}");
+    assert!(answer["status"].get("audiences").is_none(), "{answer}");
+    let err = review(vec!["https://vault.example.com"])
+        .await
+        .expect_err("audiences the token cannot report");
+    let kube::Error::Api(status) = err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(
+        (status.code, status.reason.as_str()),
+        (500, "InternalError")
+    );
+    assert_eq!(
+        status.message,
+        "Internal error occurred: error validating audiences"
+    );
+    server.shutdown().await;
+}
