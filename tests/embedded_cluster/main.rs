@@ -4,6 +4,7 @@
 mod kube_client;
 mod kubectl;
 mod malformed;
+mod rbac;
 mod serve;
 mod service_accounts;
 mod support;

@@ -19,6 +19,7 @@ use super::validation::Issues;
 pub mod configmap;
 pub mod namespace;
 pub mod pod;
+pub mod rbac;
 pub mod secret;
 pub mod selfsubjectreview;
 pub mod serviceaccount;
@@ -26,6 +27,7 @@ pub mod serviceaccount;
 pub use configmap::CONFIG_MAPS;
 pub use namespace::NAMESPACES;
 pub use pod::PODS;
+pub use rbac::{CLUSTER_ROLES, CLUSTER_ROLE_BINDINGS, ROLES, ROLE_BINDINGS};
 pub use secret::SECRETS;
 pub use selfsubjectreview::{
     SELF_SUBJECT_REVIEWS, SELF_SUBJECT_REVIEWS_V1ALPHA1, SELF_SUBJECT_REVIEWS_V1BETA1,
@@ -42,6 +44,10 @@ pub const ALL: &[ResourceInfo] = &[
     SELF_SUBJECT_REVIEWS,
     SELF_SUBJECT_REVIEWS_V1BETA1,
     SELF_SUBJECT_REVIEWS_V1ALPHA1,
+    CLUSTER_ROLES,
+    CLUSTER_ROLE_BINDINGS,
+    ROLES,
+    ROLE_BINDINGS,
 ];
 
 /// The verbs of an ordinary stored resource.
@@ -276,6 +282,13 @@ pub trait Strategy: Send + Sync + 'static {
         }
     }
 
+    /// Checks a create or update needs beyond the verb's own authorization, run after
+    /// defaulting and before admission (upstream's policy-based storages of RBAC: a user
+    /// may grant only what it holds). A refusal is the error answered.
+    fn authorize_write(&self, _check: &WriteCheck<'_>) -> Result<(), ApiError> {
+        Ok(())
+    }
+
     /// The answer to a create of a create-only resource (a review): the object returned
     /// with 201 Created.
     fn create_review(
@@ -285,6 +298,33 @@ pub trait Strategy: Send + Sync + 'static {
         _body: &Bytes,
     ) -> Result<Value, ApiError> {
         Err(ApiError::method_not_allowed())
+    }
+}
+
+/// What [`Strategy::authorize_write`] sees of a create or update.
+pub struct WriteCheck<'a> {
+    /// The resource written.
+    pub resource: &'static ResourceInfo,
+    /// Who writes.
+    pub user: &'a crate::authn::UserInfo,
+    /// The request's namespace; empty for cluster-scoped resources.
+    pub namespace: &'a str,
+    /// The name in the request's path; empty on a create.
+    pub request_name: &'a str,
+    /// The object as it would be stored (defaulted).
+    pub object: &'a Value,
+    /// The stored object an update replaces; None on a create.
+    pub old: Option<&'a Value>,
+    /// The server's authorizer.
+    pub authorizer: &'a dyn super::authz::Authorizer,
+    /// The store, for objects the check refers to (the role a binding names).
+    pub store: &'a super::store::Store,
+}
+
+impl WriteCheck<'_> {
+    /// `metadata.name` of the object written.
+    pub fn object_name(&self) -> &str {
+        self.object["metadata"]["name"].as_str().unwrap_or_default()
     }
 }
 

@@ -56,7 +56,7 @@ const RUNTIME: &str = "k8s.io.apimachinery.pkg.runtime";
 /// Kubernetes JSON encoding: camelCase, base64 strings for bytes fields such as Secret.data,
 /// RFC3339 strings for Time, int-or-string, Quantity strings, maps).
 ///
-/// Every kind of k8s.io/api core/v1 and authentication/v1 decodes (TokenRequest and
+/// Every kind of k8s.io/api core/v1, authentication/v1 and rbac/v1 decodes (TokenRequest and
 /// TokenReview included), whatever endpoint serves it.
 ///
 /// Errors: 400 BadRequest for a body that is not well-formed protobuf or names another kind or
