@@ -158,6 +158,9 @@ fn main() {
     let store = Arc::new(Store::default());
     let (rbac, setup) = {
         let start = Instant::now();
+        store
+            .create(&NAMESPACES, json!({"metadata": {"name": "kube-system"}}))
+            .expect("namespace");
         let rbac = RbacAuthorizer::install(store.clone()).expect("bootstrap");
         populate(&store);
         (rbac, start.elapsed())

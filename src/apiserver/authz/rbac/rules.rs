@@ -1,12 +1,12 @@
 //! Policy rules and subjects, and whether they apply to a request or a user
 //! (`RuleAllows` in plugin/pkg/auth/authorizer/rbac/rbac.go, the matchers of
-//! pkg/apis/rbac/v1/evaluation_helpers.go, and `appliesToUser` of
-//! pkg/registry/rbac/validation/rule.go).
+//! pkg/apis/rbac/v1/evaluation_helpers.go, and the service-account case of
+//! `appliesToUser` in pkg/registry/rbac/validation/rule.go; users and groups are matched
+//! by the index's lookups).
 
 use k8s_openapi::api::rbac::v1::{PolicyRule, Subject};
 
 use crate::apiserver::authz::{NonResourceRule, Request, ResourceRule};
-use crate::authn::UserInfo;
 
 /// `*`: every verb, group, resource or URL.
 pub const ALL: &str = "*";
@@ -125,20 +125,6 @@ pub(super) fn url_covers(owner: &str, path: &str) -> bool {
     owner == ALL
         || owner == path
         || (owner.ends_with('*') && path.starts_with(owner.trim_end_matches('*')))
-}
-
-/// Whether `subject` names `user`; `namespace` is the binding's namespace (empty for
-/// ClusterRoleBindings), the default for a ServiceAccount subject without one.
-pub fn applies_to(subject: &Subject, user: &UserInfo, namespace: &str) -> bool {
-    match subject.kind.as_str() {
-        "User" => user.username == subject.name,
-        "Group" => user.groups.contains(&subject.name),
-        "ServiceAccount" => match service_account_username(subject, namespace) {
-            Some(name) => user.username == name,
-            None => false,
-        },
-        _ => false,
-    }
 }
 
 /// `system:serviceaccount:NS:NAME` for a ServiceAccount subject, its namespace defaulting
