@@ -3,6 +3,7 @@
 use std::str::FromStr;
 
 use k8s_openapi::api::core::v1::{ConfigMap, Namespace, Pod, Secret, ServiceAccount};
+use k8s_openapi::api::rbac::v1::{Role, RoleBinding};
 use kube::core::ApiResource;
 use serde_json::Value;
 
@@ -16,15 +17,19 @@ pub enum Kind {
     ServiceAccount,
     Namespace,
     ConfigMap,
+    Role,
+    RoleBinding,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 5] = [
+    pub const ALL: [Kind; 7] = [
         Kind::Pod,
         Kind::Secret,
         Kind::ServiceAccount,
         Kind::Namespace,
         Kind::ConfigMap,
+        Kind::Role,
+        Kind::RoleBinding,
     ];
 
     /// How steps spell the kind.
@@ -35,6 +40,8 @@ impl Kind {
             Kind::ServiceAccount => "service account",
             Kind::Namespace => "namespace",
             Kind::ConfigMap => "config map",
+            Kind::Role => "role",
+            Kind::RoleBinding => "role binding",
         }
     }
 
@@ -46,6 +53,8 @@ impl Kind {
             Kind::ServiceAccount => "ServiceAccount",
             Kind::Namespace => "Namespace",
             Kind::ConfigMap => "ConfigMap",
+            Kind::Role => "Role",
+            Kind::RoleBinding => "RoleBinding",
         }
     }
 
@@ -60,6 +69,8 @@ impl Kind {
             Kind::ServiceAccount => ApiResource::erase::<ServiceAccount>(&()),
             Kind::Namespace => ApiResource::erase::<Namespace>(&()),
             Kind::ConfigMap => ApiResource::erase::<ConfigMap>(&()),
+            Kind::Role => ApiResource::erase::<Role>(&()),
+            Kind::RoleBinding => ApiResource::erase::<RoleBinding>(&()),
         }
     }
 
@@ -75,6 +86,8 @@ impl Kind {
             Kind::ServiceAccount => "serviceaccount",
             Kind::Namespace => "namespace",
             Kind::ConfigMap => "configmap",
+            Kind::Role => "role",
+            Kind::RoleBinding => "rolebinding",
         }
     }
 }

@@ -6,6 +6,7 @@ mod actions;
 mod extra;
 mod outcomes;
 mod pods;
+mod requests;
 mod reviews;
 mod setup;
 mod snapshots;

@@ -409,8 +409,15 @@ mod tests {
         let list = api_group_list();
         assert_eq!(list["kind"], "APIGroupList");
         let groups = list["groups"].as_array().expect("groups");
-        let names: Vec<&Value> = groups.iter().map(|g| &g["name"]).collect();
-        assert_eq!(names, ["authentication.k8s.io", "authorization.k8s.io"]);
+        let names: Vec<&str> = groups.iter().filter_map(|g| g["name"].as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "authentication.k8s.io",
+                "authorization.k8s.io",
+                "rbac.authorization.k8s.io"
+            ]
+        );
         assert_eq!(
             groups[0]["preferredVersion"],
             json!({"groupVersion": "authentication.k8s.io/v1", "version": "v1"})
@@ -523,8 +530,18 @@ mod tests {
         let doc = aggregated_discovery(false, DiscoveryVersion::V2Beta1);
         assert_eq!(doc["apiVersion"], "apidiscovery.k8s.io/v2beta1");
         let items = doc["items"].as_array().expect("items");
-        let names: Vec<&Value> = items.iter().map(|i| &i["metadata"]["name"]).collect();
-        assert_eq!(names, ["authentication.k8s.io", "authorization.k8s.io"]);
+        let names: Vec<&str> = items
+            .iter()
+            .filter_map(|i| i["metadata"]["name"].as_str())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "authentication.k8s.io",
+                "authorization.k8s.io",
+                "rbac.authorization.k8s.io"
+            ]
+        );
         let resource = &items[0]["versions"][0]["resources"][0];
         assert_eq!(resource["resource"], "selfsubjectreviews");
         assert_eq!(resource["scope"], "Cluster");

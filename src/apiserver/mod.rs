@@ -224,8 +224,10 @@ impl ApiServerBuilder {
         self
     }
 
-    /// The authorizer every request passes after authentication; by default
-    /// [`authz::MastersOnly`].
+    /// The authorizer every request passes after authentication; by default RBAC
+    /// ([`authz::rbac::RbacAuthorizer::install`]: the bootstrap policy, aggregated roles
+    /// and `system:masters` allowed everything), as `--authorization-mode=Node,RBAC` is on
+    /// real clusters.
     pub fn authorizer(mut self, factory: AuthorizerFactory) -> Self {
         self.authorizer = Some(factory);
         self
@@ -323,7 +325,7 @@ impl ApiServerBuilder {
         }
         let authorizer = match self.authorizer {
             Some(factory) => factory(store.clone()),
-            None => Arc::new(authz::MastersOnly),
+            None => authz::rbac::RbacAuthorizer::install(store.clone())?,
         };
         let mut admission = AdmissionChain::default();
         admission.push(Arc::new(namespaces::NamespaceLifecycle::new(store.clone())));

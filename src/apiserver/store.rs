@@ -306,8 +306,15 @@ pub struct Preconditions {
 /// Looked up by `&str` without building keys; lists sort the namespaces they visit.
 type Objects = HashMap<String, BTreeMap<String, Arc<StoredObject>>>;
 
+/// Told of every committed change while the write still holds the store's lock, so that
+/// what it keeps is current before the write returns (read-your-writes for the API server's
+/// own indexes, such as RBAC's). It must be quick and must not call the store.
+pub type Observer = Box<dyn Fn(&WatchEvent) + Send + Sync>;
+
 struct State {
     revision: u64,
+    /// Synchronous observers and the resources (plural names) each one is told about.
+    observers: Vec<(Vec<&'static str>, Observer)>,
     objects: HashMap<&'static str, Objects>,
     history: VecDeque<WatchEvent>,
     /// Events at or below this revision are no longer in `history`.
@@ -359,6 +366,7 @@ impl Store {
         Self {
             state: Mutex::new(State {
                 revision: 1,
+                observers: Vec::new(),
                 objects: HashMap::new(),
                 history: VecDeque::new(),
                 compacted: 1,
@@ -587,6 +595,26 @@ impl Store {
         })
     }
 
+    /// Registers `observer` for the objects of `resources`: it is first told of every stored
+    /// object of those resources (as the event that stored it), then of every later change,
+    /// synchronously and in revision order, before the write that made it returns.
+    pub fn observe(&self, resources: &[&'static ResourceInfo], observer: Observer) {
+        let mut state = self.lock();
+        let plurals: Vec<&'static str> = resources.iter().map(|r| r.plural).collect();
+        for plural in &plurals {
+            let Some(by_namespace) = state.objects.get(plural) else {
+                continue;
+            };
+            for object in by_namespace.values().flat_map(BTreeMap::values) {
+                observer(&WatchEvent {
+                    resource: plural,
+                    object: object.clone(),
+                });
+            }
+        }
+        state.observers.push((plurals, observer));
+    }
+
     /// Drops the whole event history, so every watch from an older revision gets 410 Gone.
     /// Tests use it to prove that clients recover.
     pub fn compact(&self) {
@@ -611,6 +639,11 @@ impl Store {
             resource: resource.plural,
             object,
         };
+        for (resources, observer) in &state.observers {
+            if resources.contains(&event.resource) {
+                observer(&event);
+            }
+        }
         state.history.push_back(event.clone());
         while state.history.len() > state.history_limit {
             if let Some(old) = state.history.pop_front() {

@@ -5,6 +5,7 @@ mod access_reviews;
 mod kube_client;
 mod kubectl;
 mod malformed;
+mod rbac;
 mod serve;
 mod service_accounts;
 mod support;

@@ -27,6 +27,8 @@ use crate::authn::UserInfo;
 
 use super::errors::ApiError;
 
+pub mod rbac;
+
 /// What a request asks to do (upstream's `authorizer.Attributes`).
 #[derive(Debug, Clone, Copy)]
 pub struct Attributes<'a> {
@@ -138,9 +140,10 @@ pub fn require(authorizer: &dyn Authorizer, attributes: &Attributes<'_>) -> Resu
     }
 }
 
-/// The authorizer of a cluster without RBAC: members of `system:masters` may do anything;
-/// every user may read the non-resource discovery and health paths and create the reviews
-/// about themselves, `selfsubjectreviews`, `selfsubjectaccessreviews` and
+/// An authorizer for a cluster without RBAC (the server's default is
+/// [`rbac::RbacAuthorizer`]): members of `system:masters` may do anything; every user may
+/// read the non-resource discovery and health paths and create the reviews about
+/// themselves, `selfsubjectreviews`, `selfsubjectaccessreviews` and
 /// `selfsubjectrulesreviews` (what upstream's `system:discovery`,
 /// `system:public-info-viewer` and `system:basic-user` give every authenticated user);
 /// nothing else is allowed.

@@ -15,8 +15,8 @@ use super::super::store::name_of;
 use super::super::{now_rfc3339, validation, ServerState};
 use super::body::decode_body;
 use super::{
-    admit, attributes, is_dry_run, namespace_for, object_response, record_manager, store_error,
-    unstored_json,
+    admit, attributes, authorize_write, is_dry_run, namespace_for, object_response, record_manager,
+    store_error, unstored_json,
 };
 
 pub(super) async fn create(
@@ -53,6 +53,7 @@ pub(super) async fn create_object(
     let resource = path.resource;
     prepare_for_create(path, &mut object)?;
     resource.strategy.default(&mut object);
+    authorize_write(state, ctx, path, &object, None)?;
     if ctx.method == http::Method::POST {
         // An apply that creates records its own manager.
         record_manager(ctx, path, None, &mut object);

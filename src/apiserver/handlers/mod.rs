@@ -118,6 +118,27 @@ fn authorize(
     authz::require(state.authorizer.as_ref(), &attributes)
 }
 
+/// The kind's own write checks ([`super::kinds::Strategy::authorize_write`]).
+fn authorize_write(
+    state: &ServerState,
+    ctx: &RequestContext,
+    path: &ResourcePath,
+    object: &Value,
+    old: Option<&Value>,
+) -> Result<(), ApiError> {
+    let check = super::kinds::WriteCheck {
+        resource: path.resource,
+        user: &ctx.user,
+        namespace: namespace_for(path),
+        request_name: path.name.as_deref().unwrap_or_default(),
+        object,
+        old,
+        authorizer: state.authorizer.as_ref(),
+        store: &state.store,
+    };
+    path.resource.strategy.authorize_write(&check)
+}
+
 /// The namespace an object lives in (empty for cluster-scoped resources).
 fn namespace_for(path: &ResourcePath) -> &str {
     if path.resource.namespaced {

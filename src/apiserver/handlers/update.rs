@@ -18,8 +18,8 @@ use super::super::{validation, ServerState};
 use super::body::decode_body;
 use super::create::metadata_mut;
 use super::{
-    admit, attributes, existing, is_dry_run, namespace_for, object_response, record_manager,
-    store_error, unstored_json,
+    admit, attributes, authorize_write, existing, is_dry_run, namespace_for, object_response,
+    record_manager, store_error, unstored_json,
 };
 
 pub(super) async fn update(
@@ -99,6 +99,7 @@ pub(super) async fn update_object(
         meta.remove("resourceVersion");
     }
     resource.strategy.default(&mut updated);
+    authorize_write(state, ctx, path, &updated, Some(&*old))?;
     let applying =
         PatchType::from_content_type(ctx.header(header::CONTENT_TYPE)) == Some(PatchType::Apply);
     if path.subresource.is_none() && !applying {

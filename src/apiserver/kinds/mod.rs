@@ -22,6 +22,7 @@ pub mod accessreview;
 pub mod configmap;
 pub mod namespace;
 pub mod pod;
+pub mod rbac;
 pub mod secret;
 pub mod selfsubjectreview;
 pub mod serviceaccount;
@@ -34,6 +35,7 @@ pub use accessreview::subjectaccessreview::SUBJECT_ACCESS_REVIEWS;
 pub use configmap::CONFIG_MAPS;
 pub use namespace::NAMESPACES;
 pub use pod::PODS;
+pub use rbac::{CLUSTER_ROLES, CLUSTER_ROLE_BINDINGS, ROLES, ROLE_BINDINGS};
 pub use secret::SECRETS;
 pub use selfsubjectreview::{
     SELF_SUBJECT_REVIEWS, SELF_SUBJECT_REVIEWS_V1ALPHA1, SELF_SUBJECT_REVIEWS_V1BETA1,
@@ -56,6 +58,10 @@ pub const ALL: &[ResourceInfo] = &[
     SELF_SUBJECT_ACCESS_REVIEWS,
     SELF_SUBJECT_RULES_REVIEWS,
     SUBJECT_ACCESS_REVIEWS,
+    CLUSTER_ROLES,
+    CLUSTER_ROLE_BINDINGS,
+    ROLES,
+    ROLE_BINDINGS,
 ];
 
 /// The verbs of an ordinary stored resource.
@@ -290,6 +296,13 @@ pub trait Strategy: Send + Sync + 'static {
         }
     }
 
+    /// Checks a create or update needs beyond the verb's own authorization, run after
+    /// defaulting and before admission (upstream's policy-based storages of RBAC: a user
+    /// may grant only what it holds). A refusal is the error answered.
+    fn authorize_write(&self, _check: &WriteCheck<'_>) -> Result<(), ApiError> {
+        Ok(())
+    }
+
     /// The answer to a create of a create-only resource (a review), the object returned with
     /// 201 Created (upstream's `rest.Creater.Create` of the kind's REST). `object` is the
     /// decoded, normalized request body, its namespace reconciled with the URL's.
@@ -314,6 +327,33 @@ pub struct Review<'a> {
     pub authorizer: &'a dyn Authorizer,
     /// The server's authentication chain (token reviews run it).
     pub authenticator: &'a AuthenticationChain,
+}
+
+/// What [`Strategy::authorize_write`] sees of a create or update.
+pub struct WriteCheck<'a> {
+    /// The resource written.
+    pub resource: &'static ResourceInfo,
+    /// Who writes.
+    pub user: &'a crate::authn::UserInfo,
+    /// The request's namespace; empty for cluster-scoped resources.
+    pub namespace: &'a str,
+    /// The name in the request's path; empty on a create.
+    pub request_name: &'a str,
+    /// The object as it would be stored (defaulted).
+    pub object: &'a Value,
+    /// The stored object an update replaces; None on a create.
+    pub old: Option<&'a Value>,
+    /// The server's authorizer.
+    pub authorizer: &'a dyn super::authz::Authorizer,
+    /// The store, for objects the check refers to (the role a binding names).
+    pub store: &'a super::store::Store,
+}
+
+impl WriteCheck<'_> {
+    /// `metadata.name` of the object written.
+    pub fn object_name(&self) -> &str {
+        self.object["metadata"]["name"].as_str().unwrap_or_default()
+    }
 }
 
 /// A write to the `status` subresource: the stored object with the request's status

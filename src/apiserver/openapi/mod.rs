@@ -221,7 +221,8 @@ mod tests {
             [
                 "api/v1",
                 "apis/authentication.k8s.io/v1",
-                "apis/authorization.k8s.io/v1"
+                "apis/authorization.k8s.io/v1",
+                "apis/rbac.authorization.k8s.io/v1"
             ]
         );
         let url = paths["api/v1"]["serverRelativeURL"].as_str().expect("url");

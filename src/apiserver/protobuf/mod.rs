@@ -56,8 +56,9 @@ const RUNTIME: &str = "k8s.io.apimachinery.pkg.runtime";
 /// Kubernetes JSON encoding: camelCase, base64 strings for bytes fields such as Secret.data,
 /// RFC3339 strings for Time, int-or-string, Quantity strings, maps).
 ///
-/// Every kind of k8s.io/api core/v1, authentication/v1 and authorization/v1 decodes
-/// (TokenRequest, TokenReview and the access reviews included), whatever endpoint serves it.
+/// Every kind of k8s.io/api core/v1, authentication/v1, authorization/v1 and rbac/v1
+/// decodes (TokenRequest, TokenReview and the access reviews included), whatever endpoint
+/// serves it.
 ///
 /// Errors: 400 BadRequest for a body that is not well-formed protobuf or names another kind or
 /// API version than the endpoint's; 415 UnsupportedMediaType for a kind or field this decoder

@@ -19,7 +19,7 @@ use serde_json::Value;
 use super::errors::{ApiError, FieldError, FieldErrorKind};
 use super::kinds::ResourceInfo;
 
-mod go_format;
+pub(crate) mod go_format;
 mod json;
 pub(crate) mod meta;
 pub(crate) mod names;

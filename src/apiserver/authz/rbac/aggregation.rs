@@ -1,0 +1,140 @@
+//! The ClusterRole aggregation controller (pkg/controller/clusterroleaggregation): a
+//! ClusterRole with an `aggregationRule` gets the rules of every other ClusterRole its
+//! selectors match, in name order, without repeats. Upstream runs it in
+//! kube-controller-manager; here it runs beside the API server and writes to the store, so
+//! the aggregated `admin`, `edit` and `view` roles are filled before the server serves.
+
+use std::sync::{Arc, Weak};
+
+use serde_json::Value;
+use tokio::sync::Notify;
+
+use crate::apiserver::kinds::rbac::CLUSTER_ROLES;
+use crate::apiserver::selectors::LabelSelector;
+use crate::apiserver::store::{Store, StoreError, StoredObject};
+
+/// How many passes [`aggregate_until_stable`] makes at most: aggregated roles that select
+/// aggregated roles (`admin` ← `edit` ← `view`) settle in one pass per level.
+const MAX_PASSES: usize = 16;
+
+/// A `metav1.LabelSelector` (`matchLabels`, `matchExpressions`) as a selector
+/// (`LabelSelectorAsSelector`); None when it does not parse. An empty one selects all.
+fn selector_of(selector: &Value) -> Option<LabelSelector> {
+    let mut terms = Vec::new();
+    for (key, value) in selector["matchLabels"].as_object().into_iter().flatten() {
+        terms.push(format!("{key}={}", value.as_str()?));
+    }
+    for expression in selector["matchExpressions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+    {
+        let key = expression["key"].as_str()?;
+        let values: Vec<&str> = expression["values"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .collect();
+        terms.push(match expression["operator"].as_str()? {
+            "In" => format!("{key} in ({})", values.join(",")),
+            "NotIn" => format!("{key} notin ({})", values.join(",")),
+            "Exists" => key.to_string(),
+            "DoesNotExist" => format!("!{key}"),
+            _ => return None,
+        });
+    }
+    LabelSelector::parse(&terms.join(",")).ok()
+}
+
+/// The rules `role` aggregates from `roles` (all ClusterRoles, sorted by name), or None
+/// when it has no `aggregationRule` or a selector does not parse.
+fn aggregated_rules(role: &Value, roles: &[(Arc<StoredObject>, Value)]) -> Option<Vec<Value>> {
+    let selectors = role["aggregationRule"]["clusterRoleSelectors"].as_array()?;
+    let name = role["metadata"]["name"].as_str().unwrap_or_default();
+    let mut rules: Vec<Value> = Vec::new();
+    for selector in selectors {
+        let selector = selector_of(selector)?;
+        for (stored, other) in roles {
+            if stored.name() == name || !selector.matches_with(|key| stored.label(key)) {
+                continue;
+            }
+            for rule in other["rules"].as_array().into_iter().flatten() {
+                if !rules.contains(rule) {
+                    rules.push(rule.clone());
+                }
+            }
+        }
+    }
+    Some(rules)
+}
+
+/// One pass over every aggregating ClusterRole; true when a role was written (or lost a
+/// race), so another pass may change more.
+pub fn aggregate_once(store: &Store) -> bool {
+    let (stored, _) = store.list(&CLUSTER_ROLES, None);
+    let roles: Vec<(Arc<StoredObject>, Value)> = stored
+        .into_iter()
+        .map(|s| {
+            let value = s.value();
+            (s, value)
+        })
+        .collect();
+    let mut changed = false;
+    for (stored, role) in &roles {
+        let Some(rules) = aggregated_rules(role, &roles) else {
+            continue;
+        };
+        let current = role["rules"]
+            .as_array()
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        if current == rules.as_slice() {
+            continue;
+        }
+        let mut updated = role.clone();
+        updated["rules"] = Value::Array(rules);
+        match store.update(&CLUSTER_ROLES, updated, Some(&stored.resource_version())) {
+            Ok(_) | Err(StoreError::Conflict) => changed = true,
+            Err(e) => tracing::warn!(role = stored.name(), error = %e, "aggregating cluster role"),
+        }
+    }
+    changed
+}
+
+/// Passes until nothing changes (at most [`MAX_PASSES`]).
+pub fn aggregate_until_stable(store: &Store) {
+    for _ in 0..MAX_PASSES {
+        if !aggregate_once(store) {
+            return;
+        }
+    }
+}
+
+/// Wakes the controller on every ClusterRole change, and once more when the store (which
+/// owns the observer holding it) is dropped, so the controller ends.
+struct Wake(Arc<Notify>);
+
+impl Drop for Wake {
+    fn drop(&mut self) {
+        self.0.notify_one();
+    }
+}
+
+/// Starts the controller on the current Tokio runtime: after each burst of ClusterRole
+/// changes it aggregates until stable. It ends when the store is dropped.
+pub fn spawn(store: &Arc<Store>) {
+    let notify = Arc::new(Notify::new());
+    let wake = Wake(notify.clone());
+    store.observe(&[&CLUSTER_ROLES], Box::new(move |_| wake.0.notify_one()));
+    let weak: Weak<Store> = Arc::downgrade(store);
+    tokio::spawn(async move {
+        loop {
+            notify.notified().await;
+            let Some(store) = weak.upgrade() else {
+                return;
+            };
+            aggregate_until_stable(&store);
+        }
+    });
+}
