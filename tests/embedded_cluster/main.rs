@@ -3,6 +3,7 @@
 
 mod kube_client;
 mod kubectl;
+mod kubectl_kinds;
 mod malformed;
 mod serve;
 mod service_accounts;

@@ -98,6 +98,7 @@ pub(super) async fn update_object(
         }
         meta.remove("resourceVersion");
     }
+    resource.strategy.prepare_for_update(&old, &mut updated);
     resource.strategy.default(&mut updated);
     let applying =
         PatchType::from_content_type(ctx.header(header::CONTENT_TYPE)) == Some(PatchType::Apply);
