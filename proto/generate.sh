@@ -3,7 +3,8 @@
 # protobuf request bodies with, from the upstream generated.proto files below
 # (k8s.io/api and k8s.io/apimachinery v1.35, Apache-2.0; package names and import paths
 # as upstream's, taken from the k8s-rs-pb crate's copy; authorization/v1 and rbac/v1 are
-# written out from upstream's message definitions, without their comments).
+# written out from upstream's message definitions, without their comments), and apps/v1's
+# Deployment messages, written for this project with upstream's field numbers.
 #
 # Comments are dropped except the `+optional` markers, which the decoder reads to tell a
 # required field (Go: no `omitempty`) from an optional one. Needs protoc (Debian:
@@ -14,6 +15,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 files=(
   k8s.io/api/core/v1/generated.proto
+  k8s.io/api/apps/v1/generated.proto
   k8s.io/api/authentication/v1/generated.proto
   k8s.io/api/authentication/v1beta1/generated.proto
   k8s.io/api/authentication/v1alpha1/generated.proto

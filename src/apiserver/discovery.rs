@@ -409,14 +409,17 @@ mod tests {
         let list = api_group_list();
         assert_eq!(list["kind"], "APIGroupList");
         let groups = list["groups"].as_array().expect("groups");
-        let names: Vec<&str> = groups.iter().filter_map(|g| g["name"].as_str()).collect();
+        assert_eq!(groups[0]["name"], "authentication.k8s.io");
+        for group in ["authorization.k8s.io", "rbac.authorization.k8s.io"] {
+            assert!(groups.iter().any(|g| g["name"] == group), "{group}");
+        }
+        let autoscaling = groups
+            .iter()
+            .find(|g| g["name"] == "autoscaling")
+            .expect("autoscaling");
         assert_eq!(
-            names,
-            [
-                "authentication.k8s.io",
-                "authorization.k8s.io",
-                "rbac.authorization.k8s.io"
-            ]
+            autoscaling["preferredVersion"]["groupVersion"],
+            "autoscaling/v2"
         );
         assert_eq!(
             groups[0]["preferredVersion"],
@@ -428,7 +431,8 @@ mod tests {
             group["versions"][0]["groupVersion"],
             "authentication.k8s.io/v1"
         );
-        assert!(api_group("apps").is_none());
+        assert!(api_group("apps").is_some());
+        assert!(api_group("example.com").is_none());
         assert!(api_group("").is_none());
     }
 
@@ -443,7 +447,7 @@ mod tests {
             .filter_map(|r| r["name"].as_str())
             .collect();
         assert_eq!(
-            names,
+            names[..5],
             [
                 "namespaces",
                 "serviceaccounts",
@@ -452,6 +456,15 @@ mod tests {
                 "configmaps"
             ]
         );
+        for name in [
+            "nodes",
+            "services",
+            "endpoints",
+            "events",
+            "persistentvolumeclaims",
+        ] {
+            assert!(names.contains(&name), "{name}");
+        }
         let pods = &resources[3];
         assert_eq!(pods["singularName"], "pod");
         assert_eq!(pods["namespaced"], true);
@@ -530,18 +543,14 @@ mod tests {
         let doc = aggregated_discovery(false, DiscoveryVersion::V2Beta1);
         assert_eq!(doc["apiVersion"], "apidiscovery.k8s.io/v2beta1");
         let items = doc["items"].as_array().expect("items");
-        let names: Vec<&str> = items
-            .iter()
-            .filter_map(|i| i["metadata"]["name"].as_str())
-            .collect();
-        assert_eq!(
-            names,
-            [
-                "authentication.k8s.io",
-                "authorization.k8s.io",
-                "rbac.authorization.k8s.io"
-            ]
-        );
+        assert!(items.iter().any(|i| i["metadata"]["name"] == "apps"));
+        assert_eq!(items[0]["metadata"]["name"], "authentication.k8s.io");
+        for group in ["authorization.k8s.io", "rbac.authorization.k8s.io"] {
+            assert!(
+                items.iter().any(|i| i["metadata"]["name"] == group),
+                "{group}"
+            );
+        }
         let resource = &items[0]["versions"][0]["resources"][0];
         assert_eq!(resource["resource"], "selfsubjectreviews");
         assert_eq!(resource["scope"], "Cluster");

@@ -13,6 +13,7 @@
 
 pub mod admission;
 pub mod authz;
+pub mod clock;
 pub mod codec;
 pub mod components;
 pub mod defaults;
@@ -171,6 +172,7 @@ pub struct ApiServerBuilder {
     history_limit: usize,
     service_accounts: Option<components::ServiceAccountOptions>,
     api_audiences: Option<Vec<String>>,
+    clock: Arc<dyn clock::Clock>,
 }
 
 impl Default for ApiServerBuilder {
@@ -187,6 +189,7 @@ impl Default for ApiServerBuilder {
             history_limit: store::DEFAULT_HISTORY_LIMIT,
             service_accounts: Some(components::ServiceAccountOptions::default()),
             api_audiences: None,
+            clock: Arc::new(clock::SystemClock),
         }
     }
 }
@@ -254,6 +257,13 @@ impl ApiServerBuilder {
         self
     }
 
+    /// The clock object lifetimes are measured on (an Event's hour); the system's by
+    /// default.
+    pub fn clock(mut self, clock: Arc<dyn clock::Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
     /// The service-account components (on by default, with a generated signing key).
     pub fn service_accounts(mut self, options: components::ServiceAccountOptions) -> Self {
         self.service_accounts = Some(options);
@@ -294,13 +304,20 @@ impl ApiServerBuilder {
         let url = format!("https://{url_host}:{port}");
         let tls = ClusterTls::generate(&[host.clone(), local.ip().to_string()])?;
 
-        let store = Arc::new(Store::new(self.history_limit));
+        let store = Arc::new(Store::with_clock(self.history_limit, self.clock.clone()));
         let created = jiff::Timestamp::now()
             .strftime("%Y-%m-%dT%H:%M:%SZ")
             .to_string();
         for name in namespaces::SYSTEM_NAMESPACES {
             store.create(&NAMESPACES, namespaces::initial_namespace(name, &created))?;
         }
+        // The `kubernetes` Service's endpoints are the address clients reach the server at.
+        let endpoint_ip = match host.parse::<std::net::IpAddr>() {
+            Ok(ip) => ip,
+            Err(_) if local.ip().is_unspecified() => std::net::IpAddr::from([127, 0, 0, 1]),
+            Err(_) => local.ip(),
+        };
+        kinds::service::bootstrap::create_kubernetes_service(&store, endpoint_ip, port, &created)?;
 
         let prepared = match self.service_accounts {
             Some(options) => Some(components::PreparedComponents::new(
@@ -352,6 +369,7 @@ impl ApiServerBuilder {
         });
         let (shutdown, shutdown_rx) = signal::channel(false);
         let task = tokio::spawn(http::serve(listener, state.clone(), shutdown_rx.clone()));
+        tokio::spawn(expire_objects(state.store.clone(), shutdown_rx.clone()));
         let mut server = ApiServer {
             url,
             local_addr: local,
@@ -385,6 +403,28 @@ async fn client_from_kubeconfig(yaml: &str) -> Result<kube::Client, ClientError>
     )
     .await?;
     Ok(kube::Client::try_from(config)?)
+}
+
+/// How often objects past their time to live are looked for (etcd checks its leases about
+/// every half second).
+const EXPIRY_INTERVAL: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Removes expired objects (Events) until the server shuts down.
+async fn expire_objects(store: Arc<Store>, mut shutdown: signal::Receiver<bool>) {
+    let mut ticks = tokio::time::interval(EXPIRY_INTERVAL);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = ticks.tick() => {
+                store.expire();
+            }
+            changed = shutdown.changed() => {
+                if changed.is_err() || *shutdown.borrow() {
+                    return;
+                }
+            }
+        }
+    }
 }
 
 fn random_token() -> String {

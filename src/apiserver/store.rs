@@ -5,13 +5,21 @@
 //! version ([`StoredObject`]), beside a small index (name, namespace, uid, revision, labels,
 //! selectable fields) that lists, selectors and watches read without parsing it. Reads
 //! answer with the stored bytes; writers parse the object only when they change it.
+//!
+//! A resource kept in another's storage ([`super::kinds::StorageVersion`]) is converted on
+//! the way in and out; objects of a kind with a time to live ([`Strategy::ttl`]) are
+//! removed by [`Store::expire`] once the store's clock passes their last write plus that.
+//!
+//! [`Strategy::ttl`]: super::kinds::Strategy::ttl
 
 use bytes::Bytes;
 use serde_json::Value;
+use std::any::{Any, TypeId};
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 use tokio::sync::broadcast;
 
+use super::clock::{Clock, SystemClock};
 use super::kinds::{ResourceInfo, NAMESPACES};
 
 /// How many events the store keeps for watches that resume from an older revision.
@@ -310,6 +318,8 @@ type Objects = HashMap<String, BTreeMap<String, Arc<StoredObject>>>;
 /// what it keeps is current before the write returns (read-your-writes for the API server's
 /// own indexes, such as RBAC's). It must be quick and must not call the store.
 pub type Observer = Box<dyn Fn(&WatchEvent) + Send + Sync>;
+/// Where an object with a time to live is: resource, namespace, name.
+type ExpiringObject = (&'static ResourceInfo, String, String);
 
 struct State {
     revision: u64,
@@ -320,6 +330,9 @@ struct State {
     /// Events at or below this revision are no longer in `history`.
     compacted: u64,
     history_limit: usize,
+    /// Objects with a time to live, by (deadline, revision written): an entry whose
+    /// object has since been written again is stale and skipped.
+    expiries: BTreeMap<(jiff::Timestamp, u64), ExpiringObject>,
 }
 
 impl State {
@@ -337,6 +350,9 @@ pub struct Store {
     events: broadcast::Sender<WatchEvent>,
     /// Bumped to close every open watch (tests use it to force clients to resume).
     disconnects: tokio::sync::watch::Sender<u64>,
+    clock: Arc<dyn Clock>,
+    /// Per-store state of the kinds (a Service's cluster-IP reservations), by type.
+    extensions: Mutex<HashMap<TypeId, Arc<dyn Any + Send + Sync>>>,
 }
 
 impl Default for Store {
@@ -362,6 +378,11 @@ impl Store {
     /// An empty store at revision 1 that keeps the last `history_limit` events for watches
     /// to resume from ([`DEFAULT_HISTORY_LIMIT`] by default).
     pub fn new(history_limit: usize) -> Self {
+        Self::with_clock(history_limit, Arc::new(SystemClock))
+    }
+
+    /// [`Store::new`] with time to live measured on `clock`.
+    pub fn with_clock(history_limit: usize, clock: Arc<dyn Clock>) -> Self {
         let (events, _) = broadcast::channel(CHANNEL_CAPACITY);
         Self {
             state: Mutex::new(State {
@@ -371,9 +392,31 @@ impl Store {
                 history: VecDeque::new(),
                 compacted: 1,
                 history_limit,
+                expiries: BTreeMap::new(),
             }),
             events,
             disconnects: tokio::sync::watch::channel(0).0,
+            clock,
+            extensions: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The store's clock.
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
+    }
+
+    /// This store's instance of `T`, made on first use: state a kind keeps beside its
+    /// objects (reservations of a pool), one per store and so one per server.
+    pub fn extension<T: Default + Send + Sync + 'static>(&self) -> Arc<T> {
+        let mut extensions = self.extensions.lock().unwrap_or_else(|e| e.into_inner());
+        let entry = extensions
+            .entry(TypeId::of::<T>())
+            .or_insert_with(|| Arc::new(T::default()));
+        match entry.clone().downcast::<T>() {
+            Ok(extension) => extension,
+            // The map is keyed by the type id, so the entry is a T.
+            Err(_) => Arc::new(T::default()),
         }
     }
 
@@ -395,7 +438,8 @@ impl Store {
         namespace: &str,
         name: &str,
     ) -> Option<Arc<StoredObject>> {
-        self.lock().find(resource.plural, namespace, name).cloned()
+        let found = self.lock().find(resource.plural, namespace, name).cloned();
+        found.map(|stored| present(resource, stored))
     }
 
     /// The object decoded as `T` (a k8s-openapi type), or None when there is none; the
@@ -438,7 +482,16 @@ impl Store {
                     .unwrap_or_default(),
             },
         };
-        (items, state.revision)
+        let revision = state.revision;
+        drop(state);
+        if resource.strategy.storage_version().is_some() {
+            let items = items
+                .into_iter()
+                .map(|stored| present(resource, stored))
+                .collect();
+            return (items, revision);
+        }
+        (items, revision)
     }
 
     /// Number of objects of a resource in a namespace (namespace lifecycle uses it).
@@ -453,9 +506,10 @@ impl Store {
     /// Stores a new object, stamping its `resourceVersion`.
     pub fn create(
         &self,
-        resource: &'static ResourceInfo,
-        mut object: Value,
+        served: &'static ResourceInfo,
+        object: Value,
     ) -> Result<Arc<StoredObject>, StoreError> {
+        let (resource, mut object) = to_storage(served, object);
         let (namespace, name) = key_of(&object);
         let mut state = self.lock();
         if resource.namespaced {
@@ -487,17 +541,20 @@ impl Store {
             .or_default()
             .insert(name, stored.clone());
         self.commit(&mut state, resource, stored.clone());
-        Ok(stored)
+        self.schedule_expiry(&mut state, resource, &stored);
+        drop(state);
+        Ok(present(served, stored))
     }
 
     /// Replaces an object. With `expected_revision`, fails with `Conflict` unless the stored
     /// object still has that `resourceVersion`.
     pub fn update(
         &self,
-        resource: &'static ResourceInfo,
-        mut object: Value,
+        served: &'static ResourceInfo,
+        object: Value,
         expected_revision: Option<&str>,
     ) -> Result<Arc<StoredObject>, StoreError> {
+        let (resource, mut object) = to_storage(served, object);
         let mut state = self.lock();
         let revision = state.revision + 1;
         let slot = state
@@ -520,25 +577,42 @@ impl Store {
         ));
         *slot = stored.clone();
         self.commit(&mut state, resource, stored.clone());
-        Ok(stored)
+        self.schedule_expiry(&mut state, resource, &stored);
+        drop(state);
+        Ok(present(served, stored))
     }
 
     /// Removes an object after checking preconditions; the returned copy carries the
     /// revision of the deletion, as Kubernetes reports it.
     pub fn delete(
         &self,
-        resource: &'static ResourceInfo,
+        served: &'static ResourceInfo,
         namespace: &str,
         name: &str,
         preconditions: &Preconditions,
     ) -> Result<Arc<StoredObject>, StoreError> {
+        let resource = storage_resource(served);
         let mut state = self.lock();
         let current = state
             .find(resource.plural, namespace, name)
             .ok_or(StoreError::NotFound)?;
         check_preconditions(current, preconditions)?;
+        let gone = self.remove(&mut state, resource, namespace, name);
+        drop(state);
+        Ok(present(served, gone))
+    }
+
+    /// Removes the object at a key known to exist, committing its `DELETED` event.
+    fn remove(
+        &self,
+        state: &mut State,
+        resource: &'static ResourceInfo,
+        namespace: &str,
+        name: &str,
+    ) -> Arc<StoredObject> {
+        let current = state.find(resource.plural, namespace, name).cloned();
         let revision = state.revision + 1;
-        let mut gone = current.value();
+        let mut gone = current.map_or(Value::Null, |c| c.value());
         set_resource_version(&mut gone, revision);
         let gone = Arc::new(StoredObject::encode(
             resource,
@@ -554,8 +628,59 @@ impl Store {
                 }
             }
         }
-        self.commit(&mut state, resource, gone.clone());
-        Ok(gone)
+        self.commit(state, resource, gone.clone());
+        gone
+    }
+
+    /// Records when an object written just now expires, if its kind has a time to live.
+    fn schedule_expiry(
+        &self,
+        state: &mut State,
+        resource: &'static ResourceInfo,
+        stored: &StoredObject,
+    ) {
+        let Some(ttl) = resource.strategy.ttl() else {
+            return;
+        };
+        let Ok(ttl) = jiff::SignedDuration::try_from(ttl) else {
+            return;
+        };
+        let deadline = self
+            .clock
+            .now()
+            .checked_add(ttl)
+            .unwrap_or(jiff::Timestamp::MAX);
+        state.expiries.insert(
+            (deadline, stored.revision),
+            (
+                resource,
+                stored.namespace().to_string(),
+                stored.name().to_string(),
+            ),
+        );
+    }
+
+    /// Removes the objects whose time to live has run out on the store's clock (each with
+    /// a `DELETED` event, as etcd's lease expiry gives upstream); answers how many.
+    pub fn expire(&self) -> usize {
+        let now = self.clock.now();
+        let mut state = self.lock();
+        let mut removed = 0;
+        while let Some(entry) = state.expiries.first_entry() {
+            if entry.key().0 > now {
+                break;
+            }
+            let ((_, revision), (resource, namespace, name)) = entry.remove_entry();
+            // Written again since: a later entry has its deadline.
+            let current = state
+                .find(resource.plural, &namespace, &name)
+                .map(|o| o.revision);
+            if current == Some(revision) {
+                self.remove(&mut state, resource, &namespace, &name);
+                removed += 1;
+            }
+        }
+        removed
     }
 
     /// Registers a watch on one resource that resumes after `from_revision`.
@@ -678,6 +803,39 @@ pub fn check_preconditions(
         }
     }
     Ok(())
+}
+
+/// The stored object as `resource` serves it: itself, or converted from the storage
+/// version ([`super::kinds::StorageVersion`]).
+pub fn present(resource: &ResourceInfo, stored: Arc<StoredObject>) -> Arc<StoredObject> {
+    match resource.strategy.storage_version() {
+        None => stored,
+        Some(storage) => {
+            let object = (storage.from_storage)(stored.value());
+            Arc::new(StoredObject::encode(
+                resource,
+                &object,
+                stored.revision,
+                stored.event_type,
+            ))
+        }
+    }
+}
+
+/// The resource whose storage keeps `served`'s objects.
+fn storage_resource(served: &'static ResourceInfo) -> &'static ResourceInfo {
+    served
+        .strategy
+        .storage_version()
+        .map_or(served, |storage| storage.stored)
+}
+
+/// The object in its storage version, and the resource of that version.
+fn to_storage(served: &'static ResourceInfo, object: Value) -> (&'static ResourceInfo, Value) {
+    match served.strategy.storage_version() {
+        None => (served, object),
+        Some(storage) => (storage.stored, (storage.to_storage)(object)),
+    }
 }
 
 fn key_of(object: &Value) -> (String, String) {

@@ -16,7 +16,7 @@ use super::handlers::Selectors;
 use super::http::{Body, RequestContext};
 use super::kinds::ResourceInfo;
 use super::routes::ResourcePath;
-use super::store::{EventType, StoreError, StoredObject, WatchEvent};
+use super::store::{present, EventType, StoreError, StoredObject, WatchEvent};
 use super::{table, ServerState};
 
 /// How often a watch that allows bookmarks gets one.
@@ -113,8 +113,10 @@ impl WatchRequest {
         object.line_as(event_type)
     }
 
+    /// A stored event, converted when the resource is served from another's storage.
     fn encode_event(&self, event: &WatchEvent) -> Bytes {
-        self.encode(event.event_type(), &event.object)
+        let object = present(self.resource, event.object.clone());
+        self.encode(event.event_type(), &object)
     }
 
     fn bookmark(&self, revision: u64, initial_events_end: bool) -> Bytes {

@@ -4,6 +4,7 @@
 mod access_reviews;
 mod kube_client;
 mod kubectl;
+mod kubectl_kinds;
 mod malformed;
 mod rbac;
 mod serve;

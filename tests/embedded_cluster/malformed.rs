@@ -112,9 +112,9 @@ fn cases() -> Vec<Case> {
         Case {
             name: "POST to a resource the server does not serve",
             method: "POST",
-            path: "/api/v1/namespaces/default/events",
+            path: "/api/v1/namespaces/default/widgets",
             content_type: "application/json",
-            body: json_body(json!({"apiVersion": "v1", "kind": "Event", "metadata": {"name": "e"}})),
+            body: json_body(json!({"apiVersion": "v1", "kind": "Widget", "metadata": {"name": "e"}})),
             code: 404,
             reason: "NotFound",
             message: "the server could not find the requested resource",

@@ -68,6 +68,8 @@ pub(super) async fn create_object(
     admit(state, &attrs, &mut object).await?;
     assign_identity(state, resource, &mut object);
     let name = name_of(&object).to_string();
+    // Held until the object is stored (or the create fails): then it holds what it took.
+    let _allocation = resource.strategy.allocate(&state.store, &mut object)?;
     resource.strategy.sync_derived_fields(&mut object);
     validation::validate_create(resource, &object)?;
     state.admission.validate(&attrs, &object).await?;
@@ -122,7 +124,7 @@ fn prepare_for_create(path: &ResourcePath, object: &mut Value) -> Result<(), Api
     ] {
         meta.remove(field);
     }
-    if resource.has_status() {
+    if resource.has_status() && !resource.strategy.keeps_status_on_create() {
         if let Some(map) = object.as_object_mut() {
             map.remove("status");
         }

@@ -5,7 +5,8 @@
 //!
 //! Routing, discovery, OpenAPI and the verb handlers read [`ALL`]; nothing outside this
 //! module chooses behaviour by a kind's name. Adding a kind is one new file here and one
-//! line in [`ALL`].
+//! line in [`ALL`]; a kind served without behaviour of its own is one line in
+//! [`builtin`] ([`generic`] has its strategy).
 
 use futures::future::BoxFuture;
 use k8s_openapi::schemars::{JsonSchema, Schema, SchemaGenerator};
@@ -14,17 +15,26 @@ use serde_json::Value;
 use super::authz::Authorizer;
 use super::errors::ApiError;
 use super::http::RequestContext;
+use super::store::Store;
 use super::table::{self, Column};
 use super::validation::Issues;
 use crate::authn::AuthenticationChain;
 
 pub mod accessreview;
+pub mod builtin;
 pub mod configmap;
+pub mod endpoints;
+pub mod endpointslice;
+pub mod event;
+pub mod generic;
+pub mod lease;
 pub mod namespace;
+pub mod node;
 pub mod pod;
 pub mod rbac;
 pub mod secret;
 pub mod selfsubjectreview;
+pub mod service;
 pub mod serviceaccount;
 pub mod tokenreview;
 
@@ -33,18 +43,30 @@ pub use accessreview::selfsubjectaccessreview::SELF_SUBJECT_ACCESS_REVIEWS;
 pub use accessreview::selfsubjectrulesreview::SELF_SUBJECT_RULES_REVIEWS;
 pub use accessreview::subjectaccessreview::SUBJECT_ACCESS_REVIEWS;
 pub use configmap::CONFIG_MAPS;
+pub use endpoints::ENDPOINTS;
+pub use endpointslice::ENDPOINT_SLICES;
+pub use event::{EVENTS, EVENTS_V1};
+pub use lease::LEASES;
 pub use namespace::NAMESPACES;
+pub use node::NODES;
 pub use pod::PODS;
 pub use rbac::{CLUSTER_ROLES, CLUSTER_ROLE_BINDINGS, ROLES, ROLE_BINDINGS};
 pub use secret::SECRETS;
 pub use selfsubjectreview::{
     SELF_SUBJECT_REVIEWS, SELF_SUBJECT_REVIEWS_V1ALPHA1, SELF_SUBJECT_REVIEWS_V1BETA1,
 };
+pub use service::SERVICES;
 pub use serviceaccount::SERVICE_ACCOUNTS;
 pub use tokenreview::TOKEN_REVIEWS;
 
-/// Every served resource, core group first; within a group, preferred version first.
-pub const ALL: &[ResourceInfo] = &[
+/// Every served resource: the kinds with behaviour of their own, core group first and
+/// within a group the preferred version first, then those served generically
+/// ([`builtin::GENERIC`]).
+pub const ALL: &[ResourceInfo] =
+    &concat::<{ OWN.len() + builtin::GENERIC.len() }>(OWN, builtin::GENERIC);
+
+/// The kinds with a strategy of their own.
+const OWN: &[ResourceInfo] = &[
     NAMESPACES,
     SERVICE_ACCOUNTS,
     SECRETS,
@@ -62,7 +84,26 @@ pub const ALL: &[ResourceInfo] = &[
     CLUSTER_ROLE_BINDINGS,
     ROLES,
     ROLE_BINDINGS,
+    NODES,
+    SERVICES,
+    ENDPOINTS,
+    EVENTS,
+    ENDPOINT_SLICES,
+    EVENTS_V1,
+    LEASES,
 ];
+
+/// `a` followed by `b`, at compile time.
+const fn concat<const N: usize>(a: &[ResourceInfo], b: &[ResourceInfo]) -> [ResourceInfo; N] {
+    assert!(a.len() + b.len() == N && N > 0);
+    let mut out = [a[0]; N];
+    let mut i = 0;
+    while i < N {
+        out[i] = if i < a.len() { a[i] } else { b[i - a.len()] };
+        i += 1;
+    }
+    out
+}
 
 /// The verbs of an ordinary stored resource.
 pub const CRUD_VERBS: &[&str] = &[
@@ -227,6 +268,12 @@ pub trait Strategy: Send + Sync + 'static {
         }
     }
 
+    /// Whether a new object keeps the status it was sent with although the kind has a
+    /// `status` subresource (a node registers with its status); by default it is dropped.
+    fn keeps_status_on_create(&self) -> bool {
+        false
+    }
+
     /// Whether deleting the object only marks it (with a deletion timestamp) and leaves its
     /// removal to a finalizing step (namespaces), even without finalizers.
     fn finalizes_on_delete(&self) -> bool {
@@ -296,6 +343,32 @@ pub trait Strategy: Send + Sync + 'static {
         }
     }
 
+    /// Server-set fields of an update from `old`, after the stored status and identity are
+    /// carried over (upstream's `PrepareForUpdate`: a generation bump when the spec
+    /// changes, a Service's allocated cluster IPs kept).
+    fn prepare_for_update(&self, _old: &Value, _new: &mut Value) {}
+
+    /// What a new object takes from cluster-wide pools before it is validated and stored
+    /// (upstream's `BeginCreate` hook: a Service's cluster IP). The reservation lasts as
+    /// long as the returned [`Allocation`]; once the object is stored, the stored object
+    /// holds it. Errors are the create's answer (422 with upstream's text).
+    fn allocate(&self, _store: &Store, _object: &mut Value) -> Result<Allocation, ApiError> {
+        Ok(Allocation::none())
+    }
+
+    /// How long an object lives after its last write (upstream's `TTLFunc`: Events, for
+    /// `--event-ttl`); `None`: until deleted.
+    fn ttl(&self) -> Option<std::time::Duration> {
+        None
+    }
+
+    /// The version this resource's objects are stored in, when it is another resource's
+    /// (events.k8s.io/v1 Events are kept as core/v1 Events); the store converts on the way
+    /// in and out.
+    fn storage_version(&self) -> Option<&'static StorageVersion> {
+        None
+    }
+
     /// Checks a create or update needs beyond the verb's own authorization, run after
     /// defaulting and before admission (upstream's policy-based storages of RBAC: a user
     /// may grant only what it holds). A refusal is the error answered.
@@ -353,6 +426,37 @@ impl WriteCheck<'_> {
     /// `metadata.name` of the object written.
     pub fn object_name(&self) -> &str {
         self.object["metadata"]["name"].as_str().unwrap_or_default()
+    }
+}
+
+/// How a resource served in one version is kept in another's storage (upstream's storage
+/// version and its conversion functions). Both functions take and return whole objects,
+/// `apiVersion` and `kind` included.
+pub struct StorageVersion {
+    /// The resource whose objects are stored.
+    pub stored: &'static ResourceInfo,
+    /// From the served version to the stored one.
+    pub to_storage: fn(Value) -> Value,
+    /// From the stored version to the served one.
+    pub from_storage: fn(Value) -> Value,
+}
+
+/// A reservation made by [`Strategy::allocate`], released when dropped.
+pub struct Allocation {
+    _guard: Option<Box<dyn Send>>,
+}
+
+impl Allocation {
+    /// Nothing reserved.
+    pub fn none() -> Self {
+        Self { _guard: None }
+    }
+
+    /// A reservation held until `guard` is dropped.
+    pub fn held(guard: impl Send + 'static) -> Self {
+        Self {
+            _guard: Some(Box::new(guard)),
+        }
     }
 }
 

@@ -83,11 +83,13 @@ fn sha512_hex_upper(data: &[u8]) -> String {
     digest.as_ref().iter().map(|b| format!("{b:02X}")).collect()
 }
 
-/// The served group-versions with a document: the GA ones only, since the older review
-/// versions exist for `kubectl auth whoami` of kubectl 1.27, which reads no OpenAPI.
+/// The served group-versions with a document: the GA ones only (`v1`, `v2`), since the
+/// older review versions exist for `kubectl auth whoami` of kubectl 1.27, which reads no
+/// OpenAPI.
 fn group_versions() -> Vec<(&'static str, &'static str)> {
     let mut group_versions: Vec<(&str, &str)> = Vec::new();
-    for resource in ALL.iter().filter(|r| r.version == "v1") {
+    let is_ga = |version: &str| !version.contains("alpha") && !version.contains("beta");
+    for resource in ALL.iter().filter(|r| is_ga(r.version)) {
         if !group_versions.contains(&(resource.group, resource.version)) {
             group_versions.push((resource.group, resource.version));
         }
@@ -215,16 +217,20 @@ mod tests {
     fn root_lists_each_group_version_with_a_stable_hash() {
         let root = openapi_v3_root();
         let paths = root["paths"].as_object().expect("paths");
-        let keys: Vec<&String> = paths.keys().collect();
-        assert_eq!(
-            keys,
-            [
-                "api/v1",
-                "apis/authentication.k8s.io/v1",
-                "apis/authorization.k8s.io/v1",
-                "apis/rbac.authorization.k8s.io/v1"
-            ]
-        );
+        for path in [
+            "api/v1",
+            "apis/authentication.k8s.io/v1",
+            "apis/apps/v1",
+            "apis/autoscaling/v2",
+            "apis/events.k8s.io/v1",
+            "apis/authorization.k8s.io/v1",
+            "apis/rbac.authorization.k8s.io/v1",
+        ] {
+            assert!(paths.contains_key(path), "{path}");
+        }
+        assert!(!paths.contains_key("apis/authentication.k8s.io/v1beta1"));
+        // Every group-version's document was built: no field rules disagree.
+        assert_eq!(paths.len(), group_versions().len());
         let url = paths["api/v1"]["serverRelativeURL"].as_str().expect("url");
         let hash = openapi_v3_hash("api/v1").expect("hash");
         assert_eq!(url, format!("/openapi/v3/api/v1?hash={hash}"));
@@ -239,6 +245,13 @@ mod tests {
     }
 
     #[test]
+    fn every_group_version_document_builds() {
+        if let Err(err) = build_all() {
+            panic!("{err}");
+        }
+    }
+
+    #[test]
     fn openapi_v2_placeholder_is_an_empty_protobuf_document() {
         assert!(openapi_v2_protobuf().is_empty());
         assert!(!OPENAPI_V2_CONTENT_TYPE.contains('@'));
@@ -248,7 +261,7 @@ mod tests {
     fn unknown_paths_are_absent() {
         for path in [
             "api/v2",
-            "apis/apps/v1",
+            "apis/apps/v2",
             "apis/authentication.k8s.io",
             "",
             "api",

@@ -31,9 +31,9 @@ pub(crate) use meta::{
     kube_finalizer_name_error, validate_labels, validate_object_meta, validate_object_meta_update,
 };
 pub(crate) use names::{
-    inclusive_range_error, is_config_map_key, is_dns1123_label, is_qualified_name,
-    is_relaxed_env_var_name, is_valid_label_value, is_valid_port_name, is_valid_port_num,
-    name_is_dns_label, name_is_dns_subdomain,
+    inclusive_range_error, is_config_map_key, is_dns1123_label, is_dns1123_subdomain,
+    is_qualified_name, is_relaxed_env_var_name, is_valid_label_value, is_valid_port_name,
+    is_valid_port_num, name_is_dns1035_label, name_is_dns_label, name_is_dns_subdomain,
 };
 pub use unknown_fields::{strict_decoding_error, unknown_fields, unknown_fields_against};
 

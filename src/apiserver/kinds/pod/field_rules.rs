@@ -7,7 +7,7 @@ use crate::apiserver::field_rules::{
 };
 
 /// The rules of `Pod` (`k8s.io/api/core/v1.PodSpec` and `PodStatus`).
-pub(super) fn pod_field_rule(path: &[&str]) -> FieldRule {
+pub(crate) fn pod_field_rule(path: &[&str]) -> FieldRule {
     match path {
         ["spec", "containers" | "initContainers" | "ephemeralContainers"] => {
             keyed("name", &["name"])

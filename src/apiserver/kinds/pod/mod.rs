@@ -21,6 +21,8 @@ mod update;
 mod validation;
 mod volumes;
 
+pub(crate) use field_rules::pod_field_rule;
+
 /// `v1` `pods`.
 pub const PODS: ResourceInfo = ResourceInfo {
     group: "",

@@ -238,14 +238,14 @@ fn unsupported_envelopes_and_kinds_are_415() {
     .concat();
     assert_eq!(error_of(&foreign, &SECRETS).code, 415);
 
-    let deployments = ResourceInfo {
+    let stateful_sets = ResourceInfo {
         group: "apps",
-        kind: "Deployment",
-        plural: "deployments",
+        kind: "StatefulSet",
+        plural: "statefulsets",
         ..PODS
     };
-    let body = envelope("apps/v1", "Deployment", Pb::new());
-    let err = error_of(&body, &deployments);
+    let body = envelope("apps/v1", "StatefulSet", Pb::new());
+    let err = error_of(&body, &stateful_sets);
     assert_eq!(err.code, 415);
-    assert!(err.message.contains("Deployment"), "{}", err.message);
+    assert!(err.message.contains("StatefulSet"), "{}", err.message);
 }

@@ -1,0 +1,177 @@
+//! The strategy of the kinds served without behaviour of their own ([`super::builtin`]):
+//! what every kind gets from the registry (storage, discovery, OpenAPI, watch, the four
+//! patch kinds), decoding through the kind's k8s-openapi type (so unknown and ill-typed
+//! fields are refused as for every kind), upstream's metadata validation, the
+//! `metadata.generation` rules of kinds with a spec and a status, and NAME/AGE table columns.
+//! No defaulting, kind-specific validation or controllers.
+
+use std::marker::PhantomData;
+
+use serde_json::{json, Value};
+
+use super::{ResourceInfo, Strategy};
+use crate::apiserver::errors::ApiError;
+use crate::apiserver::field_rules::{keyed, FieldRule, DEFAULT_RULE};
+use crate::apiserver::table::{self, Column, AGE_COLUMN, NAME_COLUMN};
+use crate::apiserver::validation::{
+    name_is_dns_subdomain, validate_object_meta, validate_object_meta_update, Issues,
+};
+
+/// The columns of a generically served kind.
+const COLUMNS: &[Column] = &[NAME_COLUMN, AGE_COLUMN];
+
+/// How patches and OpenAPI treat a kind's lists and maps: field names from the object root,
+/// list items skipped ([`Strategy::field_rule`]).
+pub type FieldRules = fn(&[&str]) -> FieldRule;
+
+/// The strategy of a kind whose objects are the k8s-openapi type `T`.
+pub struct GenericStrategy<T> {
+    namespaced: bool,
+    /// Kinds with a status subresource keep `metadata.generation`: 1 on create, one more
+    /// for each change of the spec (upstream's `PrepareForCreate`/`PrepareForUpdate` of
+    /// every such kind).
+    generation: bool,
+    rules: FieldRules,
+    kind: PhantomData<fn() -> T>,
+}
+
+impl<T> GenericStrategy<T> {
+    /// A strategy for a kind of that scope, with a status subresource or not.
+    pub const fn new(namespaced: bool, subresources: &[&str], rules: FieldRules) -> Self {
+        Self {
+            namespaced,
+            generation: contains(subresources, "status"),
+            rules,
+            kind: PhantomData,
+        }
+    }
+}
+
+/// Whether `list` holds `item` (a `const` `contains`).
+const fn contains(list: &[&str], item: &str) -> bool {
+    let mut i = 0;
+    while i < list.len() {
+        let candidate = list[i].as_bytes();
+        let wanted = item.as_bytes();
+        if candidate.len() == wanted.len() {
+            let mut j = 0;
+            while j < wanted.len() && candidate[j] == wanted[j] {
+                j += 1;
+            }
+            if j == wanted.len() {
+                return true;
+            }
+        }
+        i += 1;
+    }
+    false
+}
+
+impl<T> Strategy for GenericStrategy<T>
+where
+    T: serde::de::DeserializeOwned + serde::Serialize + 'static,
+{
+    fn normalize(&self, info: &ResourceInfo, object: &Value) -> Result<Value, ApiError> {
+        super::normalize_as::<T>(info, object)
+    }
+
+    fn prepare_for_create(&self, object: &mut Value) {
+        if self.generation {
+            object["metadata"]["generation"] = json!(1);
+        }
+    }
+
+    fn prepare_for_update(&self, old: &Value, new: &mut Value) {
+        if self.generation && old.get("spec") != new.get("spec") {
+            let generation = old["metadata"]["generation"].as_i64().unwrap_or(0);
+            new["metadata"]["generation"] = json!(generation + 1);
+        }
+    }
+
+    fn validate_create(&self, object: &Value, issues: &mut Issues) {
+        validate_object_meta(object, self.namespaced, name_is_dns_subdomain, issues);
+    }
+
+    fn validate_update(&self, old: &Value, new: &Value, issues: &mut Issues) {
+        validate_object_meta_update(old, new, issues);
+        validate_object_meta(new, self.namespaced, name_is_dns_subdomain, issues);
+    }
+
+    fn field_rule(&self, path: &[&str]) -> FieldRule {
+        (self.rules)(path)
+    }
+
+    fn table_columns(&self) -> &'static [Column] {
+        COLUMNS
+    }
+
+    fn table_row(&self, object: &Value, now: jiff::Timestamp) -> (Vec<Value>, Option<Value>) {
+        let cells = vec![
+            json!(table::str_at(object, &["metadata", "name"])),
+            json!(table::age(object, now)),
+        ];
+        (cells, None)
+    }
+}
+
+/// Declares the [`ResourceInfo`] of a generically served kind in one line:
+/// `generic_kind!(CONST, Type, "singular", Namespaced | Cluster, [short names],
+/// [categories], [subresources], field rules, "verbs"?)`. Group, version, plural and kind
+/// come from the type's `k8s_openapi::Resource` implementation.
+macro_rules! generic_kind {
+    ($name:ident, $ty:ident, $singular:literal, $scope:ident, [$($short:literal),*],
+     [$($category:literal),*], [$($sub:literal),*], $rules:expr $(, $verbs:expr)?) => {
+        #[doc = concat!("`", stringify!($ty), "`, served generically.")]
+        pub const $name: $crate::apiserver::kinds::ResourceInfo =
+            $crate::apiserver::kinds::ResourceInfo {
+                group: <$ty as k8s_openapi::Resource>::GROUP,
+                version: <$ty as k8s_openapi::Resource>::VERSION,
+                plural: <$ty as k8s_openapi::Resource>::URL_PATH_SEGMENT,
+                singular: $singular,
+                kind: <$ty as k8s_openapi::Resource>::KIND,
+                list_kind: concat!(stringify!($ty), "List"),
+                namespaced: $crate::apiserver::kinds::generic::generic_kind!(@namespaced $scope),
+                short_names: &[$($short),*],
+                categories: &[$($category),*],
+                verbs: $crate::apiserver::kinds::generic::generic_kind!(@verbs $($verbs)?),
+                subresources: &[$($sub),*],
+                create_only: false,
+                strategy: &$crate::apiserver::kinds::generic::GenericStrategy::<$ty>::new(
+                    $crate::apiserver::kinds::generic::generic_kind!(@namespaced $scope),
+                    &[$($sub),*],
+                    $rules,
+                ),
+                schema: $crate::apiserver::kinds::TypedSchema::of::<$ty>(),
+            };
+    };
+    (@namespaced Namespaced) => { true };
+    (@namespaced Cluster) => { false };
+    (@verbs) => { $crate::apiserver::kinds::CRUD_VERBS };
+    (@verbs $verbs:expr) => { $verbs };
+}
+pub(crate) use generic_kind;
+
+/// Lists merged by nothing but their conditions' `type` (most kinds with a status).
+pub fn conditions(path: &[&str]) -> FieldRule {
+    match path {
+        ["status", "conditions"] => keyed("type", &["type"]),
+        _ => DEFAULT_RULE,
+    }
+}
+
+/// No list or map with a rule of its own.
+pub fn plain(_path: &[&str]) -> FieldRule {
+    DEFAULT_RULE
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn const_contains_compares_whole_strings() {
+        assert!(contains(&["scale", "status"], "status"));
+        assert!(!contains(&["statuses"], "status"));
+        assert!(!contains(&[], "status"));
+    }
+}
