@@ -409,8 +409,11 @@ mod tests {
         let list = api_group_list();
         assert_eq!(list["kind"], "APIGroupList");
         let groups = list["groups"].as_array().expect("groups");
-        assert_eq!(groups.len(), 1);
-        assert_eq!(groups[0]["name"], "authentication.k8s.io");
+        let names: Vec<&Value> = groups.iter().map(|g| &g["name"]).collect();
+        assert_eq!(
+            names,
+            ["authentication.k8s.io", "admissionregistration.k8s.io"]
+        );
         assert_eq!(
             groups[0]["preferredVersion"],
             json!({"groupVersion": "authentication.k8s.io/v1", "version": "v1"})
@@ -523,8 +526,15 @@ mod tests {
         let doc = aggregated_discovery(false, DiscoveryVersion::V2Beta1);
         assert_eq!(doc["apiVersion"], "apidiscovery.k8s.io/v2beta1");
         let items = doc["items"].as_array().expect("items");
-        assert_eq!(items.len(), 1);
-        assert_eq!(items[0]["metadata"]["name"], "authentication.k8s.io");
+        let names: Vec<&Value> = items.iter().map(|i| &i["metadata"]["name"]).collect();
+        assert_eq!(
+            names,
+            ["authentication.k8s.io", "admissionregistration.k8s.io"]
+        );
+        let webhooks = &items[1]["versions"][0]["resources"];
+        assert_eq!(webhooks[0]["resource"], "mutatingwebhookconfigurations");
+        assert_eq!(webhooks[0]["categories"], json!(["api-extensions"]));
+        assert_eq!(webhooks[1]["resource"], "validatingwebhookconfigurations");
         let resource = &items[0]["versions"][0]["resources"][0];
         assert_eq!(resource["resource"], "selfsubjectreviews");
         assert_eq!(resource["scope"], "Cluster");

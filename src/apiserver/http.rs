@@ -16,6 +16,7 @@ use tracing::Instrument;
 use super::errors::ApiError;
 use super::handlers;
 use super::routes::{self, Route};
+use super::warnings::WarningRecorder;
 use super::{discovery, openapi, ServerState};
 use crate::authn::UserInfo;
 use crate::serving::serve_tls_connection;
@@ -77,6 +78,9 @@ pub struct RequestContext {
     pub query: HashMap<String, String>,
     /// The request headers.
     pub headers: HeaderMap,
+    /// Warnings for the client (admission webhooks add theirs), written to the response
+    /// whether the request succeeds or not.
+    pub warnings: WarningRecorder,
 }
 
 impl RequestContext {
@@ -136,6 +140,7 @@ async fn route_request(
         user,
         query,
         headers: parts.headers,
+        warnings: WarningRecorder::default(),
     };
     match route {
         Route::Version | Route::Health => Err(ApiError::internal("unreachable route")),
@@ -180,7 +185,13 @@ async fn route_request(
             .map(|body| bytes_response(StatusCode::OK, body, "application/json"))
             .ok_or_else(not_found_path),
         Route::NotFound => Err(not_found_path()),
-        Route::Resource(path) => handlers::dispatch(state, &ctx, &path, body).await,
+        Route::Resource(path) => {
+            let mut response = handlers::dispatch(state, &ctx, &path, body)
+                .await
+                .unwrap_or_else(|err| status_response(&err));
+            ctx.warnings.write_to(response.headers_mut());
+            Ok(response)
+        }
     }
 }
 

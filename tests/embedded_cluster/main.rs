@@ -7,3 +7,5 @@ mod malformed;
 mod serve;
 mod service_accounts;
 mod support;
+mod test_webhook;
+mod webhooks;

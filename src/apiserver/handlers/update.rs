@@ -112,6 +112,9 @@ pub(super) async fn update_object(
         Some(old.clone()),
     );
     admit(state, &attrs, &mut updated).await?;
+    if path.subresource.is_none() {
+        resource.strategy.prepare_for_update(&old, &mut updated);
+    }
     resource.strategy.sync_derived_fields(&mut updated);
     validation::validate_update(resource, &old, &updated)?;
     state.admission.validate(&attrs, &updated).await?;

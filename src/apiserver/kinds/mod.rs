@@ -16,14 +16,18 @@ use super::http::RequestContext;
 use super::table::{self, Column};
 use super::validation::Issues;
 
+pub(crate) mod admissionregistration;
 pub mod configmap;
+pub mod mutatingwebhookconfiguration;
 pub mod namespace;
 pub mod pod;
 pub mod secret;
 pub mod selfsubjectreview;
 pub mod serviceaccount;
+pub mod validatingwebhookconfiguration;
 
 pub use configmap::CONFIG_MAPS;
+pub use mutatingwebhookconfiguration::MUTATING_WEBHOOK_CONFIGURATIONS;
 pub use namespace::NAMESPACES;
 pub use pod::PODS;
 pub use secret::SECRETS;
@@ -31,6 +35,7 @@ pub use selfsubjectreview::{
     SELF_SUBJECT_REVIEWS, SELF_SUBJECT_REVIEWS_V1ALPHA1, SELF_SUBJECT_REVIEWS_V1BETA1,
 };
 pub use serviceaccount::SERVICE_ACCOUNTS;
+pub use validatingwebhookconfiguration::VALIDATING_WEBHOOK_CONFIGURATIONS;
 
 /// Every served resource, core group first; within a group, preferred version first.
 pub const ALL: &[ResourceInfo] = &[
@@ -42,6 +47,8 @@ pub const ALL: &[ResourceInfo] = &[
     SELF_SUBJECT_REVIEWS,
     SELF_SUBJECT_REVIEWS_V1BETA1,
     SELF_SUBJECT_REVIEWS_V1ALPHA1,
+    MUTATING_WEBHOOK_CONFIGURATIONS,
+    VALIDATING_WEBHOOK_CONFIGURATIONS,
 ];
 
 /// The verbs of an ordinary stored resource.
@@ -190,6 +197,17 @@ pub trait Strategy: Send + Sync + 'static {
     /// Server-set fields of a new object, after its name and uid are assigned
     /// (upstream's `PrepareForCreate`; a pod's `metadata.generation`).
     fn prepare_for_create(&self, _object: &mut Value) {}
+
+    /// Server-set fields of an updated object, from the stored one, after mutating
+    /// admission (upstream's `PrepareForUpdate`; a webhook configuration's
+    /// `metadata.generation`). Not run on subresource writes.
+    fn prepare_for_update(&self, _old: &Value, _new: &mut Value) {}
+
+    /// Whether admission webhooks leave requests on this kind alone (upstream exempts the
+    /// webhook configurations themselves, so that a broken webhook cannot lock them in).
+    fn exempt_from_admission_webhooks(&self) -> bool {
+        false
+    }
 
     /// Field errors of a new object (upstream's `Validate`).
     fn validate_create(&self, _object: &Value, _issues: &mut Issues) {}

@@ -216,7 +216,14 @@ mod tests {
         let root = openapi_v3_root();
         let paths = root["paths"].as_object().expect("paths");
         let keys: Vec<&String> = paths.keys().collect();
-        assert_eq!(keys, ["api/v1", "apis/authentication.k8s.io/v1"]);
+        assert_eq!(
+            keys,
+            [
+                "api/v1",
+                "apis/admissionregistration.k8s.io/v1",
+                "apis/authentication.k8s.io/v1"
+            ]
+        );
         let url = paths["api/v1"]["serverRelativeURL"].as_str().expect("url");
         let hash = openapi_v3_hash("api/v1").expect("hash");
         assert_eq!(url, format!("/openapi/v3/api/v1?hash={hash}"));

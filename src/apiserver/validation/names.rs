@@ -115,6 +115,24 @@ pub(crate) fn is_dns1123_subdomain(value: &str) -> Vec<String> {
     errors
 }
 
+/// A DNS-1035 label (at most 63 characters, starting with a letter): service names,
+/// AdmissionReview versions.
+pub(crate) fn is_dns1035_label(value: &str) -> Vec<String> {
+    let mut errors = Vec::new();
+    if value.len() > DNS1123_LABEL_MAX {
+        errors.push(max_len_error(DNS1123_LABEL_MAX));
+    }
+    let starts_with_letter = value.bytes().next().is_some_and(|c| c.is_ascii_lowercase());
+    if !(starts_with_letter && matches_dns1123_label(value)) {
+        errors.push(regex_error(
+            "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character",
+            "[a-z]([-a-z0-9]*[a-z0-9])?",
+            &["my-name", "abc-123"],
+        ));
+    }
+    errors
+}
+
 /// A "qualified name" (label keys, annotation keys, finalizers): optional DNS subdomain prefix and `/`.
 pub(crate) fn is_qualified_name(value: &str) -> Vec<String> {
     let mut errors = Vec::new();
