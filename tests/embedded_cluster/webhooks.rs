@@ -190,6 +190,21 @@ fn kube_sa_webhook_takes_the_place_of_the_built_in_plugin() {
         ),
         "register the webhook",
     );
+    let listed = ok(
+        &kubectl(
+            bin,
+            &server.kubeconfig,
+            &["get", "mutatingwebhookconfigurations"],
+            None,
+        ),
+        "list configurations",
+    );
+    let columns: Vec<Vec<&str>> = listed
+        .lines()
+        .map(|line| line.split_whitespace().collect())
+        .collect();
+    assert_eq!(columns[0], ["NAME", "WEBHOOKS", "AGE"], "{listed}");
+    assert_eq!(columns[1][..2], ["kube-sa", "1"], "{listed}");
 
     // Mutated through the webhook exactly as the built-in plugin mutates it.
     ok(

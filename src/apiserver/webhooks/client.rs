@@ -347,9 +347,11 @@ fn tls_error(error: &rustls::Error) -> String {
     use rustls::{CertificateError, Error};
     let verify = |detail: &str| format!("tls: failed to verify certificate: x509: {detail}");
     match error {
-        Error::InvalidCertificate(CertificateError::UnknownIssuer) => {
-            verify("certificate signed by unknown authority")
-        }
+        // A certificate whose issuer's name is trusted but whose signature is not Go also
+        // reports as an unknown authority (adding which candidate failed).
+        Error::InvalidCertificate(
+            CertificateError::UnknownIssuer | CertificateError::BadSignature,
+        ) => verify("certificate signed by unknown authority"),
         Error::InvalidCertificate(CertificateError::NotValidForName)
         | Error::InvalidCertificate(CertificateError::NotValidForNameContext { .. }) => {
             verify("certificate is not valid for the requested name")
@@ -491,6 +493,66 @@ mod tests {
         assert_eq!(
             url(serde_json::json!({"url": "https://h.example.com/", "caBundle": garbage})),
             Err("unable to load root certificates: unable to parse bytes as PEM block".into())
+        );
+    }
+
+    /// A TLS server on loopback with a fresh self-signed certificate for 127.0.0.1 that
+    /// accepts connections and never answers; answers its address and certificate.
+    async fn silent_server() -> (std::net::SocketAddr, String) {
+        crate::serving::install_default_crypto_provider();
+        let certified =
+            rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_string()]).expect("certificate");
+        let config = crate::serving::server_config(
+            vec![CertificateDer::from(certified.cert.der().to_vec())],
+            rustls::pki_types::PrivateKeyDer::Pkcs8(certified.signing_key.serialize_der().into()),
+        )
+        .expect("tls");
+        let acceptor = tokio_rustls::TlsAcceptor::from(config);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let address = listener.local_addr().expect("address");
+        tokio::spawn(async move {
+            let mut open = Vec::new();
+            while let Ok((stream, _)) = listener.accept().await {
+                if let Ok(tls) = acceptor.accept(stream).await {
+                    open.push(tls);
+                }
+            }
+        });
+        (address, certified.cert.pem())
+    }
+
+    fn client_for(address: std::net::SocketAddr, ca_pem: &str) -> HookClient {
+        use base64::Engine;
+        let bundle = base64::engine::general_purpose::STANDARD.encode(ca_pem);
+        let config =
+            serde_json::json!({"url": format!("https://{address}/hook"), "caBundle": bundle});
+        HookClient::new(&config, Arc::new(NoServices)).expect("client")
+    }
+
+    #[tokio::test]
+    async fn only_the_ca_bundle_is_trusted_and_timeouts_read_as_go_words_them() {
+        let (address, ca) = silent_server().await;
+        let other = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_string()])
+            .expect("certificate")
+            .cert
+            .pem();
+        let untrusted = client_for(address, &other)
+            .post(Bytes::from_static(b"{}"), Duration::from_secs(5))
+            .await
+            .expect_err("another CA");
+        assert_eq!(
+            untrusted,
+            format!("Post \"https://{address}/hook?timeout=5s\": tls: failed to verify certificate: x509: certificate signed by unknown authority")
+        );
+        let silent = client_for(address, &ca)
+            .post(Bytes::from_static(b"{}"), Duration::from_millis(200))
+            .await
+            .expect_err("no answer");
+        assert_eq!(
+            silent,
+            format!("Post \"https://{address}/hook?timeout=1s\": context deadline exceeded")
         );
     }
 
