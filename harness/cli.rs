@@ -7,7 +7,8 @@ use crate::backends::BackendKind;
 
 #[derive(clap::Args, Debug, Clone)]
 pub struct HarnessCli {
-    /// Cluster backend: embedded (default), kubeconfig, kind or container. Also from the
+    /// Cluster backend: embedded (default), kubeconfig, kind, container, or webhook (embedded
+    /// with `kube-sa webhook` in place of the built-in ServiceAccount plugin). Also from the
     /// environment variable KUBE_SA_CLUSTER.
     #[arg(long = "cluster", value_enum, value_name = "BACKEND")]
     pub cluster_flag: Option<BackendKind>,

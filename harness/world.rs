@@ -179,9 +179,14 @@ impl ConformanceWorld {
         Ok(out)
     }
 
-    /// `text` with real namespace names replaced by logical ones.
+    /// `text` with real namespace names replaced by logical ones, and without the denial
+    /// prefix of a webhook backend.
     pub fn logical_text(&self, text: &str) -> String {
-        let mut text = text.to_string();
+        let prefix = self.cluster.as_ref().and_then(|c| c.denial_prefix);
+        let mut text = prefix
+            .and_then(|prefix| text.strip_prefix(prefix))
+            .unwrap_or(text)
+            .to_string();
         for (logical, real) in self.namespace_map() {
             if logical != real {
                 text = text.replace(&real, &logical);

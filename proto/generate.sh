@@ -2,9 +2,10 @@
 # Regenerates ../src/apiserver/kubernetes.binpb, the descriptor set the API server decodes
 # protobuf request bodies with, from the upstream generated.proto files below
 # (k8s.io/api and k8s.io/apimachinery v1.35, Apache-2.0; package names and import paths
-# as upstream's, taken from the k8s-rs-pb crate's copy; authorization/v1 and rbac/v1 are
-# written out from upstream's message definitions, without their comments), and apps/v1's
-# Deployment messages, written for this project with upstream's field numbers.
+# as upstream's, taken from the k8s-rs-pb crate's copy, of admissionregistration/v1 only
+# the webhook configuration messages; authorization/v1 and rbac/v1 are written out from
+# upstream's message definitions, without their comments), and apps/v1's Deployment
+# messages, written for this project with upstream's field numbers.
 #
 # Comments are dropped except the `+optional` markers, which the decoder reads to tell a
 # required field (Go: no `omitempty`) from an optional one. Needs protoc (Debian:
@@ -21,6 +22,7 @@ files=(
   k8s.io/api/authentication/v1alpha1/generated.proto
   k8s.io/api/authorization/v1/generated.proto
   k8s.io/api/rbac/v1/generated.proto
+  k8s.io/api/admissionregistration/v1/generated.proto
   k8s.io/apimachinery/pkg/apis/meta/v1/generated.proto
   k8s.io/apimachinery/pkg/runtime/generated.proto
   k8s.io/apimachinery/pkg/runtime/schema/generated.proto

@@ -91,6 +91,11 @@ struct ServeArgs {
     /// a separate `kube-sa controller-manager`.
     #[arg(long, default_value_t = true, action = clap::ArgAction::Set, value_name = "BOOL")]
     controllers: bool,
+    /// Admission plugins to switch off, comma-separated (upstream's names, e.g.
+    /// `ServiceAccount`, so that `kube-sa webhook` takes its place); unknown names are
+    /// refused.
+    #[arg(long, value_delimiter = ',', value_name = "PLUGINS")]
+    disable_admission_plugins: Vec<String>,
 }
 
 /// Reads the key and CA files named on the command line; errors name the file.
@@ -151,10 +156,19 @@ fn parse_advertise(value: &str) -> anyhow::Result<(String, Option<u16>)> {
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let disabled: Vec<String> = args
+        .disable_admission_plugins
+        .iter()
+        .map(|name| name.trim().to_string())
+        .filter(|name| !name.is_empty())
+        .collect();
+    // Refused before anything starts, with kube-apiserver's text.
+    kube_sa::apiserver::admission::check_disabled_plugins(&disabled, &[])?;
     let options = service_account_options(&args)?;
     let mut builder = kube_sa::apiserver::ApiServer::builder()
         .listen(args.listen)
-        .service_accounts(options);
+        .service_accounts(options)
+        .disable_admission_plugins(disabled);
     if let Some(advertise) = &args.advertise_address {
         let (host, port) = parse_advertise(advertise)?;
         builder = builder.advertise(host, port);

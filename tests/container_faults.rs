@@ -89,7 +89,9 @@ async fn start_backend() -> Result<Backend, String> {
 fn shared(backend: &Backend) -> Result<&backends::SharedCluster, String> {
     match backend {
         Backend::Shared { cluster, .. } => Ok(cluster),
-        Backend::Embedded => Err("--cluster container gave the embedded backend".into()),
+        Backend::Embedded | Backend::Webhook => {
+            Err("--cluster container gave an in-process backend".into())
+        }
     }
 }
 

@@ -29,5 +29,7 @@ pub async fn start(options: ScenarioOptions) -> Result<ScenarioCluster, Failure>
         server: Some(server),
         public_keys,
         unique_namespaces: false,
+        denial_prefix: None,
+        _keep_alive: None,
     })
 }

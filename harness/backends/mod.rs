@@ -6,6 +6,7 @@ pub mod docker;
 pub mod embedded;
 pub mod kind;
 pub mod kubeconfig;
+pub mod webhook;
 
 use std::sync::Arc;
 
@@ -21,6 +22,7 @@ pub enum BackendKind {
     Kubeconfig,
     Kind,
     Container,
+    Webhook,
 }
 
 impl BackendKind {
@@ -30,6 +32,7 @@ impl BackendKind {
             BackendKind::Kubeconfig => "kubeconfig",
             BackendKind::Kind => "kind",
             BackendKind::Container => "container",
+            BackendKind::Webhook => "webhook",
         }
     }
 }
@@ -111,6 +114,8 @@ pub struct SharedCluster {
 /// The backend of the whole run.
 pub enum Backend {
     Embedded,
+    /// Embedded, with `kube-sa webhook` in place of the built-in ServiceAccount plugin.
+    Webhook,
     Shared {
         kind: BackendKind,
         cluster: Box<SharedCluster>,
@@ -122,6 +127,7 @@ impl Backend {
     pub async fn prepare(cli: &HarnessCli) -> Result<Self, Failure> {
         match cli.cluster() {
             BackendKind::Embedded => Ok(Backend::Embedded),
+            BackendKind::Webhook => Ok(Backend::Webhook),
             BackendKind::Kubeconfig => Ok(Backend::Shared {
                 kind: BackendKind::Kubeconfig,
                 cluster: Box::new(kubeconfig::connect(cli).await?),
@@ -140,13 +146,14 @@ impl Backend {
     pub fn kind(&self) -> BackendKind {
         match self {
             Backend::Embedded => BackendKind::Embedded,
+            Backend::Webhook => BackendKind::Webhook,
             Backend::Shared { kind, .. } => *kind,
         }
     }
 
     /// Whether a scenario with these options can run here.
     pub fn supports(&self, options: ScenarioOptions) -> bool {
-        !options.needs_embedded() || matches!(self, Backend::Embedded)
+        !options.needs_embedded() || matches!(self, Backend::Embedded | Backend::Webhook)
     }
 
     pub async fn scenario_cluster(
@@ -155,6 +162,7 @@ impl Backend {
     ) -> Result<ScenarioCluster, Failure> {
         match self {
             Backend::Embedded => embedded::start(options).await,
+            Backend::Webhook => webhook::start(options).await,
             Backend::Shared { cluster, .. } => {
                 // A stopped or paused cluster container fails the scenario at once, saying so.
                 if let Some(container) = &cluster.container {
@@ -168,6 +176,8 @@ impl Backend {
                     server: None,
                     public_keys: cluster.public_keys.clone(),
                     unique_namespaces: true,
+                    denial_prefix: None,
+                    _keep_alive: None,
                 })
             }
         }
@@ -202,6 +212,11 @@ pub struct ScenarioCluster {
     pub public_keys: Vec<PublicKey>,
     /// Shared clusters get `<logical>-<random>` namespaces.
     pub unique_namespaces: bool,
+    /// Taken off the front of refusal messages before they are compared: what the API
+    /// server puts before a ServiceAccount denial that comes from a webhook.
+    pub denial_prefix: Option<&'static str>,
+    /// Whatever else the scenario's cluster needs alive (the webhook server).
+    pub _keep_alive: Option<Box<dyn std::any::Any + Send + Sync>>,
 }
 
 /// Five characters from the Kubernetes suffix alphabet.

@@ -32,7 +32,7 @@ pub(crate) async fn create_all(
             match create_once(world, kind, real_namespace.as_deref(), &object).await? {
                 Err(refusal)
                     if kind == Kind::Pod
-                        && is_token_not_ready(&refusal)
+                        && is_token_not_ready(world, &refusal)
                         && started.elapsed() < default_deadline() =>
                 {
                     continue

@@ -250,6 +250,8 @@ async fn restart_cluster(
         server: Some(server),
         public_keys,
         unique_namespaces: false,
+        denial_prefix: None,
+        _keep_alive: None,
     });
     Ok(())
 }

@@ -105,11 +105,14 @@ pub(crate) async fn create_once(
     .await
 }
 
-/// The admission refusal that asks clients to retry: the account has no token yet.
-pub(crate) fn is_token_not_ready(failure: &ApiFailure) -> bool {
+/// The admission refusal that asks clients to retry: the account has no token yet (the
+/// message read as the world reads it, without a webhook's denial prefix).
+pub(crate) fn is_token_not_ready(world: &ConformanceWorld, failure: &ApiFailure) -> bool {
     failure.code == 500
         && failure.reason == "ServerTimeout"
-        && failure.message.starts_with("No API token found")
+        && world
+            .logical_text(&failure.message)
+            .starts_with("No API token found")
 }
 
 /// The secret's `data.token`, decoded.

@@ -1,14 +1,192 @@
 //! The ordered admission chain: every mutating plugin, then every validating plugin.
 //! Follows `k8s.io/apiserver/pkg/admission` (`Interface`, `MutationInterface`,
-//! `ValidationInterface`, `chainAdmissionHandler`).
+//! `ValidationInterface`, `chainAdmissionHandler`, the reinvoker of `reinvocation.go`) and
+//! the plugin names of kube-apiserver's `--disable-admission-plugins`
+//! (`pkg/kubeapiserver/options/plugins.go`, `k8s.io/apiserver/pkg/server/options/admission.go`).
 
 use futures::future::BoxFuture;
 use serde_json::Value;
-use std::sync::Arc;
+use std::any::Any;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use super::errors::ApiError;
 use super::kinds::ResourceInfo;
+use super::warnings::WarningRecorder;
 use crate::authn::UserInfo;
+
+/// Every admission plugin kube-apiserver 1.33 registers (`AllOrderedPlugins`), in its
+/// order. `--disable-admission-plugins` accepts these names (and those of plugins added to
+/// a server in-process); the embedded server runs `NamespaceLifecycle`, `ServiceAccount`,
+/// `MutatingAdmissionWebhook` and `ValidatingAdmissionWebhook`, and switching off any other
+/// is accepted and changes nothing.
+pub const REGISTERED_PLUGINS: &[&str] = &[
+    "AlwaysAdmit",
+    "NamespaceAutoProvision",
+    "NamespaceLifecycle",
+    "NamespaceExists",
+    "LimitPodHardAntiAffinityTopology",
+    "LimitRanger",
+    "ServiceAccount",
+    "NodeRestriction",
+    "TaintNodesByCondition",
+    "AlwaysPullImages",
+    "ImagePolicyWebhook",
+    "PodSecurity",
+    "PodNodeSelector",
+    "Priority",
+    "DefaultTolerationSeconds",
+    "PodTolerationRestriction",
+    "EventRateLimit",
+    "ExtendedResourceToleration",
+    "DefaultStorageClass",
+    "StorageObjectInUseProtection",
+    "OwnerReferencesPermissionEnforcement",
+    "PersistentVolumeClaimResize",
+    "RuntimeClass",
+    "CertificateApproval",
+    "CertificateSigning",
+    "ClusterTrustBundleAttest",
+    "CertificateSubjectRestriction",
+    "DefaultIngressClass",
+    "DenyServiceExternalIPs",
+    "PodTopologyLabels",
+    "MutatingAdmissionPolicy",
+    "MutatingAdmissionWebhook",
+    "ValidatingAdmissionPolicy",
+    "ValidatingAdmissionWebhook",
+    "ResourceQuota",
+    "AlwaysDeny",
+];
+
+/// Names given to `--disable-admission-plugins` that no plugin has.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}", aggregate(.0))]
+pub struct UnknownPlugins(pub Vec<String>);
+
+/// Go's error aggregate: one message alone, several in brackets.
+fn aggregate(names: &[String]) -> String {
+    let messages: Vec<String> = names
+        .iter()
+        .map(|name| {
+            format!(
+                "disable-admission-plugins plugin {} is unknown",
+                super::validation::go_quote(name)
+            )
+        })
+        .collect();
+    match messages.as_slice() {
+        [one] => one.clone(),
+        many => format!("[{}]", many.join(", ")),
+    }
+}
+
+/// Checks `--disable-admission-plugins` names against [`REGISTERED_PLUGINS`] and `extra`
+/// (the names of plugins added in-process).
+///
+/// # Errors
+///
+/// [`UnknownPlugins`], whose text is kube-apiserver's
+/// (`disable-admission-plugins plugin "Foo" is unknown`).
+pub fn check_disabled_plugins(disabled: &[String], extra: &[&str]) -> Result<(), UnknownPlugins> {
+    let unknown: Vec<String> = disabled
+        .iter()
+        .filter(|name| {
+            !REGISTERED_PLUGINS.contains(&name.as_str()) && !extra.contains(&name.as_str())
+        })
+        .cloned()
+        .collect();
+    if unknown.is_empty() {
+        Ok(())
+    } else {
+        Err(UnknownPlugins(unknown))
+    }
+}
+
+/// What the plugins of one request share: the warnings for the client, and the state of
+/// upstream's `ReinvocationContext` (whether this is the second round of the mutating
+/// phase, whether a second round is needed, and values plugins keep between rounds).
+#[derive(Clone, Default)]
+pub struct AdmissionContext {
+    warnings: WarningRecorder,
+    reinvocation: Arc<Mutex<Reinvocation>>,
+}
+
+#[derive(Default)]
+struct Reinvocation {
+    is_reinvoke: bool,
+    should_reinvoke: bool,
+    values: HashMap<&'static str, Box<dyn Any + Send>>,
+}
+
+impl std::fmt::Debug for AdmissionContext {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AdmissionContext")
+            .field("warnings", &self.warnings.texts())
+            .finish_non_exhaustive()
+    }
+}
+
+impl AdmissionContext {
+    /// A context whose warnings go to `warnings` (the request's recorder).
+    pub fn new(warnings: WarningRecorder) -> Self {
+        Self {
+            warnings,
+            reinvocation: Arc::default(),
+        }
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, Reinvocation> {
+        self.reinvocation.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Adds a warning for the client (`Warning` response header).
+    pub fn add_warning(&self, text: &str) {
+        self.warnings.add(text);
+    }
+
+    /// True during the second round of the mutating phase.
+    pub fn is_reinvoke(&self) -> bool {
+        self.state().is_reinvoke
+    }
+
+    /// Asks for a second round of the mutating phase (a webhook changed the object).
+    pub fn set_should_reinvoke(&self) {
+        self.state().should_reinvoke = true;
+    }
+
+    /// Runs `f` on the value a plugin keeps under `key` for this request (created with
+    /// `T::default()` the first time). The lock is held only while `f` runs.
+    pub fn with_value<T: Default + Send + 'static, R>(
+        &self,
+        key: &'static str,
+        f: impl FnOnce(&mut T) -> R,
+    ) -> R {
+        let mut state = self.state();
+        let slot = state
+            .values
+            .entry(key)
+            .or_insert_with(|| Box::new(T::default()));
+        if !slot.is::<T>() {
+            *slot = Box::new(T::default());
+        }
+        match slot.downcast_mut::<T>() {
+            Some(value) => f(value),
+            None => f(&mut T::default()),
+        }
+    }
+
+    /// Starts the second round if one was asked for; true when it did.
+    fn begin_reinvocation(&self) -> bool {
+        let mut state = self.state();
+        if state.should_reinvoke && !state.is_reinvoke {
+            state.is_reinvoke = true;
+            true
+        } else {
+            false
+        }
+    }
+}
 
 /// The verb being admitted; upstream's `admission.Operation` without `CONNECT`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,6 +218,8 @@ pub struct Attributes {
     pub dry_run: bool,
     /// The stored object on update and delete.
     pub old_object: Option<Arc<Value>>,
+    /// Warnings and reinvocation state shared by the plugins of this request.
+    pub context: AdmissionContext,
 }
 
 /// One admission plugin. Both phases default to "allow unchanged".
@@ -83,8 +263,18 @@ impl AdmissionChain {
         self.plugins.iter().map(|p| p.name()).collect()
     }
 
-    /// Runs every plugin's mutating phase; true when any changed the object.
+    /// Runs every plugin's mutating phase; true when any changed the object. When a plugin
+    /// asks for it (a webhook changed the object and an earlier webhook wants to see such
+    /// changes), every plugin runs a second time, as upstream's reinvoker does.
     pub async fn admit(&self, attrs: &Attributes, object: &mut Value) -> Result<bool, ApiError> {
+        let mut changed = self.admit_once(attrs, object).await?;
+        if attrs.context.begin_reinvocation() {
+            changed |= self.admit_once(attrs, object).await?;
+        }
+        Ok(changed)
+    }
+
+    async fn admit_once(&self, attrs: &Attributes, object: &mut Value) -> Result<bool, ApiError> {
         let mut changed = false;
         for plugin in &self.plugins {
             changed |= plugin.admit(attrs, object).await?;

@@ -410,7 +410,11 @@ mod tests {
         assert_eq!(list["kind"], "APIGroupList");
         let groups = list["groups"].as_array().expect("groups");
         assert_eq!(groups[0]["name"], "authentication.k8s.io");
-        for group in ["authorization.k8s.io", "rbac.authorization.k8s.io"] {
+        for group in [
+            "admissionregistration.k8s.io",
+            "authorization.k8s.io",
+            "rbac.authorization.k8s.io",
+        ] {
             assert!(groups.iter().any(|g| g["name"] == group), "{group}");
         }
         let autoscaling = groups
@@ -551,6 +555,14 @@ mod tests {
                 "{group}"
             );
         }
+        let webhooks = items
+            .iter()
+            .find(|i| i["metadata"]["name"] == "admissionregistration.k8s.io")
+            .expect("admissionregistration.k8s.io");
+        let webhooks = &webhooks["versions"][0]["resources"];
+        assert_eq!(webhooks[0]["resource"], "mutatingwebhookconfigurations");
+        assert_eq!(webhooks[0]["categories"], json!(["api-extensions"]));
+        assert_eq!(webhooks[1]["resource"], "validatingwebhookconfigurations");
         let resource = &items[0]["versions"][0]["resources"][0];
         assert_eq!(resource["resource"], "selfsubjectreviews");
         assert_eq!(resource["scope"], "Cluster");

@@ -17,6 +17,7 @@ use super::authz;
 use super::errors::ApiError;
 use super::handlers;
 use super::routes::{self, Route};
+use super::warnings::WarningRecorder;
 use super::{discovery, impersonation, openapi, ServerState};
 use crate::authn::UserInfo;
 use crate::serving::serve_tls_connection;
@@ -78,6 +79,9 @@ pub struct RequestContext {
     pub query: HashMap<String, String>,
     /// The request headers.
     pub headers: HeaderMap,
+    /// Warnings for the client (admission webhooks add theirs), written to the response
+    /// whether the request succeeds or not.
+    pub warnings: WarningRecorder,
 }
 
 impl RequestContext {
@@ -140,6 +144,7 @@ async fn route_request(
         user,
         query,
         headers: parts.headers,
+        warnings: WarningRecorder::default(),
     };
     if !matches!(route, Route::Resource(_)) {
         authorize_path(state, &ctx, &path)?;
@@ -187,7 +192,13 @@ async fn route_request(
             .map(|body| bytes_response(StatusCode::OK, body, "application/json"))
             .ok_or_else(not_found_path),
         Route::NotFound => Err(not_found_path()),
-        Route::Resource(path) => handlers::dispatch(state, &ctx, &path, body).await,
+        Route::Resource(path) => {
+            let mut response = handlers::dispatch(state, &ctx, &path, body)
+                .await
+                .unwrap_or_else(|err| status_response(&err));
+            ctx.warnings.write_to(response.headers_mut());
+            Ok(response)
+        }
     }
 }
 

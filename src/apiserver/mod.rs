@@ -36,7 +36,9 @@ pub mod store;
 pub mod table;
 pub mod tls;
 pub mod validation;
+pub mod warnings;
 mod watch;
+pub mod webhooks;
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
@@ -83,6 +85,9 @@ pub enum StartError {
     /// The in-process client for the components could not be built.
     #[error("connecting the in-process components: {0}")]
     Client(#[from] errors::ApiError),
+    /// `--disable-admission-plugins` names a plugin that does not exist.
+    #[error(transparent)]
+    AdmissionPlugins(#[from] admission::UnknownPlugins),
 }
 
 /// Why a client for the server could not be built.
@@ -169,6 +174,8 @@ pub struct ApiServerBuilder {
     authenticators: Vec<AuthenticatorFactory>,
     authorizer: Option<AuthorizerFactory>,
     admission_plugins: Vec<Arc<dyn AdmissionPlugin>>,
+    disabled_admission_plugins: Vec<String>,
+    service_directory: Option<Arc<dyn webhooks::service::ServiceDirectory>>,
     history_limit: usize,
     service_accounts: Option<components::ServiceAccountOptions>,
     api_audiences: Option<Vec<String>>,
@@ -186,6 +193,8 @@ impl Default for ApiServerBuilder {
             authenticators: Vec::new(),
             authorizer: None,
             admission_plugins: Vec::new(),
+            disabled_admission_plugins: Vec::new(),
+            service_directory: None,
             history_limit: store::DEFAULT_HISTORY_LIMIT,
             service_accounts: Some(components::ServiceAccountOptions::default()),
             api_audiences: None,
@@ -251,6 +260,30 @@ impl ApiServerBuilder {
         self
     }
 
+    /// Switches admission plugins off by name (`--disable-admission-plugins`), e.g.
+    /// `ServiceAccount`, so that a webhook can take its place. Names must be upstream's
+    /// ([`admission::REGISTERED_PLUGINS`]) or those of plugins added with
+    /// [`admission_plugin`](Self::admission_plugin); [`start`](Self::start) refuses others.
+    pub fn disable_admission_plugins<I, S>(mut self, names: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.disabled_admission_plugins
+            .extend(names.into_iter().map(Into::into));
+        self
+    }
+
+    /// Where admission webhooks with a `clientConfig.service` find the Service and its
+    /// endpoints; the store (services, endpoints, endpointslices) by default.
+    pub fn service_directory(
+        mut self,
+        directory: Arc<dyn webhooks::service::ServiceDirectory>,
+    ) -> Self {
+        self.service_directory = Some(directory);
+        self
+    }
+
     /// How many events watches can resume from.
     pub fn history_limit(mut self, events: usize) -> Self {
         self.history_limit = events;
@@ -279,6 +312,9 @@ impl ApiServerBuilder {
     /// Binds, generates the CA and serving certificate, creates the system namespaces
     /// and starts serving. When this returns, the server accepts connections.
     pub async fn start(self) -> Result<ApiServer, StartError> {
+        let extra_names: Vec<&'static str> =
+            self.admission_plugins.iter().map(|p| p.name()).collect();
+        admission::check_disabled_plugins(&self.disabled_admission_plugins, &extra_names)?;
         crate::serving::install_default_crypto_provider();
         let listener = tokio::net::TcpListener::bind(self.listen)
             .await
@@ -344,16 +380,38 @@ impl ApiServerBuilder {
             Some(factory) => factory(store.clone()),
             None => authz::rbac::RbacAuthorizer::install(store.clone())?,
         };
+        let enabled = |name: &str| !self.disabled_admission_plugins.iter().any(|d| d == name);
         let mut admission = AdmissionChain::default();
-        admission.push(Arc::new(namespaces::NamespaceLifecycle::new(store.clone())));
+        let lifecycle = Arc::new(namespaces::NamespaceLifecycle::new(store.clone()));
+        if enabled(lifecycle.name()) {
+            admission.push(lifecycle);
+        }
         if let Some(prepared) = &prepared {
             prepared
                 .admission
                 .set_lookup(Arc::new(components::StoreAccountLookup::new(store.clone())));
-            admission.push(prepared.admission.clone());
+            if enabled(prepared.admission.name()) {
+                admission.push(prepared.admission.clone());
+            }
         }
         for plugin in self.admission_plugins {
-            admission.push(plugin);
+            if enabled(plugin.name()) {
+                admission.push(plugin);
+            }
+        }
+        // Webhooks come last: mutating ones after the built-in mutating plugins, validating
+        // ones after validation and the built-in validating plugins.
+        let directory = self.service_directory.unwrap_or_else(|| {
+            Arc::new(webhooks::service::StoreServiceDirectory::new(store.clone()))
+        });
+        let (mutating, validating) = webhooks::plugins(store.clone(), directory);
+        for plugin in [
+            Arc::new(mutating) as Arc<dyn AdmissionPlugin>,
+            Arc::new(validating),
+        ] {
+            if enabled(plugin.name()) {
+                admission.push(plugin);
+            }
         }
 
         let kubeconfig = kubeconfig::render(&url, &tls.ca_pem, &admin_token);

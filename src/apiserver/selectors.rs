@@ -61,6 +61,44 @@ impl LabelSelector {
 }
 
 impl LabelSelector {
+    /// A `metav1.LabelSelector` object (`matchLabels`, `matchExpressions`) as a selector, as
+    /// apimachinery's `LabelSelectorAsSelector` makes it; an empty one selects everything.
+    /// Errors are that function's texts (an unknown operator, a bad key or value).
+    pub fn from_label_selector(selector: &Value) -> Result<Self, String> {
+        let mut requirements = Vec::new();
+        if let Some(labels) = selector.get("matchLabels").and_then(Value::as_object) {
+            for (key, value) in labels {
+                let value = value.as_str().unwrap_or_default().to_string();
+                requirements.push(checked_requirement(key, Operator::Equals, vec![value])?);
+            }
+        }
+        let expressions = selector.get("matchExpressions").and_then(Value::as_array);
+        for expression in expressions.into_iter().flatten() {
+            let operator = match expression["operator"].as_str().unwrap_or_default() {
+                "In" => Operator::In,
+                "NotIn" => Operator::NotIn,
+                "Exists" => Operator::Exists,
+                "DoesNotExist" => Operator::DoesNotExist,
+                other => {
+                    return Err(format!(
+                        "{} is not a valid label selector operator",
+                        quote(other)
+                    ))
+                }
+            };
+            let values = expression["values"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|v| v.as_str().unwrap_or_default().to_string())
+                .collect();
+            let key = expression["key"].as_str().unwrap_or_default();
+            requirements.push(checked_requirement(key, operator, values)?);
+        }
+        requirements.sort_by(|a, b| a.key.cmp(&b.key));
+        Ok(Self { requirements })
+    }
+
     /// [`Self::matches`] over labels given by a lookup (the store's index).
     pub fn matches_with<'a>(&self, lookup: impl Fn(&str) -> Option<&'a str>) -> bool {
         self.requirements.iter().all(|r| r.matches(lookup(&r.key)))
@@ -483,6 +521,35 @@ fn new_requirement(
         [one] => Err(one.clone()),
         many => Err(format!("[{}]", many.join(", "))),
     }
+}
+
+/// NewRequirement with its key and value-count checks, as a selector object needs them.
+fn checked_requirement(
+    key: &str,
+    operator: Operator,
+    values: Vec<String>,
+) -> Result<Requirement, String> {
+    let key_errors = is_qualified_name(key);
+    if !key_errors.is_empty() {
+        return Err(format!(
+            "key: Invalid value: {}: {}",
+            quote(key),
+            key_errors.join("; ")
+        ));
+    }
+    match operator {
+        Operator::In | Operator::NotIn if values.is_empty() => {
+            return Err("values: Invalid value: []string{}: for 'in', 'notin' operators, values set can't be empty".to_string())
+        }
+        Operator::Exists | Operator::DoesNotExist if !values.is_empty() => {
+            return Err(format!(
+                "values: Invalid value: []string{{{}}}: values set must be empty for exists and does not exist",
+                values.iter().map(|v| quote(v)).collect::<Vec<_>>().join(", ")
+            ))
+        }
+        _ => {}
+    }
+    new_requirement(key.to_string(), operator, values)
 }
 
 /// Go's `%q` for the plain strings selectors contain.

@@ -10,3 +10,5 @@ mod rbac;
 mod serve;
 mod service_accounts;
 mod support;
+mod test_webhook;
+mod webhooks;

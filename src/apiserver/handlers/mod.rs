@@ -10,7 +10,7 @@ use http::{header, Method, Response, StatusCode};
 use serde_json::Value;
 use std::sync::Arc;
 
-use super::admission::{AdmissionOperation, Attributes};
+use super::admission::{AdmissionContext, AdmissionOperation, Attributes};
 use super::authz::{self, Attributes as AuthzAttributes, Request};
 use super::errors::ApiError;
 use super::http::{bytes_response, Body, RequestBody, RequestContext};
@@ -191,6 +191,7 @@ fn attributes(
         user: ctx.user.clone(),
         dry_run: is_dry_run(ctx),
         old_object: old,
+        context: AdmissionContext::new(ctx.warnings.clone()),
     }
 }
 
@@ -230,13 +231,7 @@ fn record_manager(
 /// An object answer (`application/json`), with `Warning` headers.
 fn object_response(status: StatusCode, json: Bytes, warnings: &[String]) -> Response<Body> {
     let mut response = bytes_response(status, json, "application/json");
-    for warning in warnings {
-        if let Ok(v) =
-            http::HeaderValue::from_str(&format!("299 - \"{}\"", warning.replace('"', "\\\"")))
-        {
-            response.headers_mut().append(header::WARNING, v);
-        }
-    }
+    super::warnings::append_warnings(response.headers_mut(), warnings);
     response
 }
 

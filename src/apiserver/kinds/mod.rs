@@ -21,6 +21,7 @@ use super::validation::Issues;
 use crate::authn::AuthenticationChain;
 
 pub mod accessreview;
+pub(crate) mod admissionregistration;
 pub mod builtin;
 pub mod configmap;
 pub mod endpoints;
@@ -28,6 +29,7 @@ pub mod endpointslice;
 pub mod event;
 pub mod generic;
 pub mod lease;
+pub mod mutatingwebhookconfiguration;
 pub mod namespace;
 pub mod node;
 pub mod pod;
@@ -37,6 +39,7 @@ pub mod selfsubjectreview;
 pub mod service;
 pub mod serviceaccount;
 pub mod tokenreview;
+pub mod validatingwebhookconfiguration;
 
 pub use accessreview::localsubjectaccessreview::LOCAL_SUBJECT_ACCESS_REVIEWS;
 pub use accessreview::selfsubjectaccessreview::SELF_SUBJECT_ACCESS_REVIEWS;
@@ -47,6 +50,7 @@ pub use endpoints::ENDPOINTS;
 pub use endpointslice::ENDPOINT_SLICES;
 pub use event::{EVENTS, EVENTS_V1};
 pub use lease::LEASES;
+pub use mutatingwebhookconfiguration::MUTATING_WEBHOOK_CONFIGURATIONS;
 pub use namespace::NAMESPACES;
 pub use node::NODES;
 pub use pod::PODS;
@@ -58,6 +62,7 @@ pub use selfsubjectreview::{
 pub use service::SERVICES;
 pub use serviceaccount::SERVICE_ACCOUNTS;
 pub use tokenreview::TOKEN_REVIEWS;
+pub use validatingwebhookconfiguration::VALIDATING_WEBHOOK_CONFIGURATIONS;
 
 /// Every served resource: the kinds with behaviour of their own, core group first and
 /// within a group the preferred version first, then those served generically
@@ -91,6 +96,8 @@ const OWN: &[ResourceInfo] = &[
     ENDPOINT_SLICES,
     EVENTS_V1,
     LEASES,
+    MUTATING_WEBHOOK_CONFIGURATIONS,
+    VALIDATING_WEBHOOK_CONFIGURATIONS,
 ];
 
 /// `a` followed by `b`, at compile time.
@@ -252,6 +259,18 @@ pub trait Strategy: Send + Sync + 'static {
     /// (upstream's `PrepareForCreate`; a pod's `metadata.generation`).
     fn prepare_for_create(&self, _object: &mut Value) {}
 
+    /// Server-set fields of an updated object, from the stored one, after the stored status
+    /// and identity are carried over (upstream's `PrepareForUpdate`: a generation bump when
+    /// the spec changes, a Service's allocated cluster IPs kept). Not run on subresource
+    /// writes.
+    fn prepare_for_update(&self, _old: &Value, _new: &mut Value) {}
+
+    /// Whether admission webhooks leave requests on this kind alone (upstream exempts the
+    /// webhook configurations themselves, so that a broken webhook cannot lock them in).
+    fn exempt_from_admission_webhooks(&self) -> bool {
+        false
+    }
+
     /// Field errors of a new object (upstream's `Validate`).
     fn validate_create(&self, _object: &Value, _issues: &mut Issues) {}
 
@@ -342,11 +361,6 @@ pub trait Strategy: Send + Sync + 'static {
             _ => String::new(),
         }
     }
-
-    /// Server-set fields of an update from `old`, after the stored status and identity are
-    /// carried over (upstream's `PrepareForUpdate`: a generation bump when the spec
-    /// changes, a Service's allocated cluster IPs kept).
-    fn prepare_for_update(&self, _old: &Value, _new: &mut Value) {}
 
     /// What a new object takes from cluster-wide pools before it is validated and stored
     /// (upstream's `BeginCreate` hook: a Service's cluster IP). The reservation lasts as

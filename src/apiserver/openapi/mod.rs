@@ -225,6 +225,7 @@ mod tests {
             "apis/events.k8s.io/v1",
             "apis/authorization.k8s.io/v1",
             "apis/rbac.authorization.k8s.io/v1",
+            "apis/admissionregistration.k8s.io/v1",
         ] {
             assert!(paths.contains_key(path), "{path}");
         }

@@ -13,6 +13,10 @@ pub(super) const POINTER_STRINGS: &[&str] = &[
     "GRPCAction.service",
     "HostPathVolumeSource.type",
     "Lifecycle.stopSignal",
+    "MutatingWebhook.failurePolicy",
+    "MutatingWebhook.matchPolicy",
+    "MutatingWebhook.reinvocationPolicy",
+    "MutatingWebhook.sideEffects",
     "PersistentVolumeClaimSpec.storageClassName",
     "PersistentVolumeClaimSpec.volumeAttributesClassName",
     "PersistentVolumeClaimSpec.volumeMode",
@@ -23,17 +27,23 @@ pub(super) const POINTER_STRINGS: &[&str] = &[
     "PodSpec.hostnameOverride",
     "PodSpec.preemptionPolicy",
     "PodSpec.runtimeClassName",
+    "Rule.scope",
     "SeccompProfile.localhostProfile",
     "SecurityContext.procMount",
+    "ServiceReference.path",
     "TopologySpreadConstraint.nodeAffinityPolicy",
     "TopologySpreadConstraint.nodeTaintsPolicy",
     "TypedLocalObjectReference.apiGroup",
     "TypedObjectReference.apiGroup",
     "TypedObjectReference.namespace",
+    "ValidatingWebhook.failurePolicy",
+    "ValidatingWebhook.matchPolicy",
+    "ValidatingWebhook.sideEffects",
     "VolumeMount.mountPropagation",
     "VolumeMount.recursiveReadOnly",
     "WindowsSecurityContextOptions.gmsaCredentialSpec",
     "WindowsSecurityContextOptions.gmsaCredentialSpecName",
+    "WebhookClientConfig.url",
     "WindowsSecurityContextOptions.runAsUserName",
 ];
 
@@ -76,11 +86,16 @@ pub(super) const INLINE_FIELDS: &[&str] = &[
     "EphemeralContainer.ephemeralContainerCommon",
     "PersistentVolumeSpec.persistentVolumeSource",
     "Probe.handler",
+    "RuleWithOperations.rule",
     "Volume.volumeSource",
 ];
 
 /// Fields whose Go JSON name differs from the proto name go-to-protobuf gave them.
-pub(super) const JSON_NAMES: &[(&str, &str)] = &[("BoundObjectReference.uID", "uid")];
+pub(super) const JSON_NAMES: &[(&str, &str)] = &[
+    ("BoundObjectReference.uID", "uid"),
+    ("MutatingWebhookConfiguration.Webhooks", "webhooks"),
+    ("ValidatingWebhookConfiguration.Webhooks", "webhooks"),
+];
 
 /// Top-level fields read and dropped on purpose: a Pod's status, which create resets.
 pub(super) const SKIPPED_TOP_LEVEL: &[&str] = &["Pod.status"];

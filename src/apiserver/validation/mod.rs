@@ -21,19 +21,22 @@ use super::kinds::ResourceInfo;
 
 pub(crate) mod go_format;
 mod json;
+pub(crate) mod label_selector;
 pub(crate) mod meta;
 pub(crate) mod names;
 mod unknown_fields;
 
-pub(crate) use go_format::{go_quote, go_time};
+pub(crate) use go_format::{go_quote, go_string_slice, go_time};
 pub(crate) use json::{at, index, is_empty_value, is_set, items, str_at, str_of, string_map};
+pub(crate) use label_selector::validate_label_selector;
 pub(crate) use meta::{
     kube_finalizer_name_error, validate_labels, validate_object_meta, validate_object_meta_update,
 };
 pub(crate) use names::{
-    inclusive_range_error, is_config_map_key, is_dns1123_label, is_dns1123_subdomain,
-    is_qualified_name, is_relaxed_env_var_name, is_valid_label_value, is_valid_port_name,
-    is_valid_port_num, name_is_dns1035_label, name_is_dns_label, name_is_dns_subdomain,
+    inclusive_range_error, is_config_map_key, is_dns1035_label, is_dns1123_label,
+    is_dns1123_subdomain, is_qualified_name, is_relaxed_env_var_name, is_valid_label_value,
+    is_valid_port_name, is_valid_port_num, name_is_dns1035_label, name_is_dns_label,
+    name_is_dns_subdomain,
 };
 pub use unknown_fields::{strict_decoding_error, unknown_fields, unknown_fields_against};
 

@@ -99,7 +99,8 @@ pub(crate) fn is_dns1123_label(value: &str) -> Vec<String> {
     errors
 }
 
-/// A DNS-1035 label (at most 63 characters, starting with a letter): Service names.
+/// A DNS-1035 label (at most 63 characters, starting with a letter): Service names,
+/// AdmissionReview versions.
 pub(crate) fn is_dns1035_label(value: &str) -> Vec<String> {
     let mut errors = Vec::new();
     if value.len() > DNS1123_LABEL_MAX {

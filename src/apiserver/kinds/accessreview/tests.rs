@@ -96,6 +96,7 @@ fn context(username: &str) -> RequestContext {
         },
         query: HashMap::new(),
         headers: HeaderMap::new(),
+        warnings: Default::default(),
     }
 }
 
