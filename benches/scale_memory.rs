@@ -1,6 +1,6 @@
 //! Memory of the 10,000-namespace cluster: RSS of a process running the embedded cluster,
 //! its controllers and the 16 (idle) creator clients, once every namespace has `default`
-//! and its token Secret. Target: <= 300 MB (10^6 bytes).
+//! and its token Secret. Target: <= 150 MB (10^6 bytes).
 //! Each run is a fresh child process (this binary again), so nothing else is resident;
 //! the figure is the median over the runs.
 //!
@@ -80,6 +80,6 @@ fn main() {
         "memory of the 10,000-namespace cluster (RSS)",
         median(&figures),
         "MB",
-        Target::AtMost(300.0),
+        Target::AtMost(150.0),
     );
 }
