@@ -61,8 +61,36 @@ pub(crate) fn prepare_manifest(
             .to_string();
         let real = world.namespace(&logical)?;
         metadata.insert("namespace".into(), Value::String(real.clone()));
+        real_subjects(world, &mut object)?;
         Ok((kind, Some(real), object))
     }
+}
+
+/// A binding's subjects name namespaces too: a ServiceAccount's `namespace` and the group
+/// `system:serviceaccounts:<namespace>` are turned from logical into real names.
+fn real_subjects(world: &ConformanceWorld, object: &mut Value) -> Result<(), Failure> {
+    const ACCOUNTS_GROUP: &str = "system:serviceaccounts:";
+    let Some(subjects) = object.get_mut("subjects").and_then(Value::as_array_mut) else {
+        return Ok(());
+    };
+    for subject in subjects {
+        let kind = subject["kind"].as_str().unwrap_or_default().to_string();
+        if kind == "ServiceAccount" {
+            if let Some(logical) = subject["namespace"].as_str().map(str::to_string) {
+                subject["namespace"] = Value::String(world.namespace(&logical)?);
+            }
+        } else if kind == "Group" {
+            if let Some(logical) = subject["name"]
+                .as_str()
+                .and_then(|name| name.strip_prefix(ACCOUNTS_GROUP))
+                .map(str::to_string)
+            {
+                let real = world.namespace(&logical)?;
+                subject["name"] = Value::String(format!("{ACCOUNTS_GROUP}{real}"));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// `kind ns/name` (or generateName) for messages.

@@ -666,3 +666,72 @@ fn imperative_creates_work_whatever_encoding_kubectl_picks() {
         assert_eq!(pod["spec"]["serviceAccountName"], "default");
     }
 }
+
+#[test]
+fn server_dry_run_deletes_delete_nothing() {
+    // kubectl sends `dryRun: ["All"]` in the DeleteOptions body, not in the query.
+    for bin in kubectl_binaries() {
+        let server = ServeProcess::start(&[]);
+        let kc = &server.kubeconfig;
+        ok(
+            &kubectl(&bin, kc, &["apply", "-f", "-"], Some(OBJECTS)),
+            "apply",
+        );
+        let out = ok(
+            &kubectl(
+                &bin,
+                kc,
+                &[
+                    "-n",
+                    "demo",
+                    "delete",
+                    "configmap",
+                    "settings",
+                    "--dry-run=server",
+                ],
+                None,
+            ),
+            "delete --dry-run=server",
+        );
+        assert!(out.contains("deleted (server dry run)"), "{out}");
+        ok(
+            &kubectl(
+                &bin,
+                kc,
+                &[
+                    "-n",
+                    "demo",
+                    "delete",
+                    "configmaps,secrets",
+                    "--all",
+                    "--dry-run=server",
+                ],
+                None,
+            ),
+            "delete --all --dry-run=server",
+        );
+        let settings = get_json(&bin, kc, &["-n", "demo", "configmap", "settings"]);
+        assert_eq!(settings["data"]["color"], "blue", "{}", bin.display());
+        get_json(&bin, kc, &["-n", "demo", "secret", "creds"]);
+        ok(
+            &kubectl(
+                &bin,
+                kc,
+                &["-n", "demo", "delete", "configmap", "settings"],
+                None,
+            ),
+            "delete",
+        );
+        let gone = kubectl(
+            &bin,
+            kc,
+            &["-n", "demo", "get", "configmap", "settings"],
+            None,
+        );
+        assert!(
+            !gone.success && gone.stderr.contains("NotFound"),
+            "{}",
+            gone.stderr
+        );
+    }
+}

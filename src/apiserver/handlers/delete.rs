@@ -16,17 +16,42 @@ use super::super::{now_rfc3339, ServerState};
 use super::read::{list_json, Selectors};
 use super::{attributes, existing, is_dry_run, namespace_for, store_error};
 
-/// Preconditions from the `DeleteOptions` body (kubectl and kube-rs send one).
-fn delete_preconditions(body: &Bytes) -> Result<Preconditions, ApiError> {
-    let mut preconditions = Preconditions::default();
-    if !body.is_empty() {
-        let options: Value = serde_json::from_slice(body)
+/// What a delete takes from its `DeleteOptions` body (kubectl and kube-rs send one) and
+/// query: preconditions, and whether it is a dry run (`dryRun: ["All"]` in the body, as
+/// kubectl's `--dry-run=server` sends it, or `?dryRun=All`).
+struct DeleteOptions {
+    preconditions: Preconditions,
+    dry_run: bool,
+}
+
+impl DeleteOptions {
+    fn from_request(ctx: &RequestContext, body: &Bytes) -> Result<Self, ApiError> {
+        let mut options = Self {
+            preconditions: Preconditions::default(),
+            dry_run: is_dry_run(ctx),
+        };
+        if body.is_empty() {
+            return Ok(options);
+        }
+        let decoded: Value = serde_json::from_slice(body)
             .map_err(|e| ApiError::bad_request(format!("error decoding DeleteOptions: {e}")))?;
-        let pre = &options["preconditions"];
-        preconditions.uid = pre["uid"].as_str().map(str::to_string);
-        preconditions.resource_version = pre["resourceVersion"].as_str().map(str::to_string);
+        let pre = &decoded["preconditions"];
+        options.preconditions.uid = pre["uid"].as_str().map(str::to_string);
+        options.preconditions.resource_version =
+            pre["resourceVersion"].as_str().map(str::to_string);
+        for value in decoded["dryRun"].as_array().into_iter().flatten() {
+            match value.as_str() {
+                Some("All") => options.dry_run = true,
+                other => {
+                    let shown = other.map_or_else(|| value.to_string(), |v| format!("{v:?}"));
+                    return Err(ApiError::bad_request(format!(
+                        "dryRun: Unsupported value: {shown}: supported values: \"All\""
+                    )));
+                }
+            }
+        }
+        Ok(options)
     }
-    Ok(preconditions)
 }
 
 pub(super) async fn delete(
@@ -40,8 +65,8 @@ pub(super) async fn delete(
         return Err(ApiError::method_not_allowed());
     }
     let body = read_body(body).await?;
-    let preconditions = delete_preconditions(&body)?;
-    let deleted = delete_object(state, ctx, path, &name, &preconditions).await?;
+    let options = DeleteOptions::from_request(ctx, &body)?;
+    let deleted = delete_object(state, ctx, path, &name, &options).await?;
     Ok(bytes_response(StatusCode::OK, deleted, "application/json"))
 }
 
@@ -51,8 +76,9 @@ async fn delete_object(
     ctx: &RequestContext,
     path: &ResourcePath,
     name: &str,
-    preconditions: &Preconditions,
+    options: &DeleteOptions,
 ) -> Result<Bytes, ApiError> {
+    let preconditions = &options.preconditions;
     let resource = path.resource;
     let namespace = namespace_for(path);
     let current = existing(state, path, name)?;
@@ -71,7 +97,8 @@ async fn delete_object(
         .as_array()
         .is_some_and(|f| !f.is_empty());
     let finalizes = resource.strategy.finalizes_on_delete();
-    if is_dry_run(ctx) {
+    if options.dry_run {
+        check_preconditions(&current, preconditions).map_err(|e| store_error(e, resource, name))?;
         return Ok(current.json());
     }
     if finalizes || has_finalizers {
@@ -103,13 +130,19 @@ pub(super) async fn delete_collection(
     state: &Arc<ServerState>,
     ctx: &RequestContext,
     path: &ResourcePath,
+    body: RequestBody,
 ) -> Result<Response<Body>, ApiError> {
     let resource = path.resource;
+    let body = read_body(body).await?;
+    let options = DeleteOptions {
+        preconditions: Preconditions::default(),
+        ..DeleteOptions::from_request(ctx, &body)?
+    };
     let selectors = Selectors::from_request(ctx, resource)?;
     let (objects, revision) = state.store.list(resource, path.namespace.as_deref());
     let mut deleted = Vec::new();
     for object in objects.iter().filter(|o| selectors.matches(o)) {
-        match delete_object(state, ctx, path, object.name(), &Preconditions::default()).await {
+        match delete_object(state, ctx, path, object.name(), &options).await {
             Ok(gone) => deleted.push(gone),
             Err(e) if e.code == 404 => {}
             Err(e) => return Err(e),

@@ -65,7 +65,7 @@ pub async fn dispatch(
         "update" => update::update(state, ctx, path, body).await,
         "patch" => patch::patch(state, ctx, path, body).await,
         "delete" => delete::delete(state, ctx, path, body).await,
-        "deletecollection" => delete::delete_collection(state, ctx, path).await,
+        "deletecollection" => delete::delete_collection(state, ctx, path, body).await,
         _ => Err(ApiError::method_not_allowed()),
     }
 }
