@@ -735,3 +735,30 @@ fn server_dry_run_deletes_delete_nothing() {
         );
     }
 }
+
+#[test]
+fn server_side_apply_after_client_side_apply_keeps_the_object() {
+    // kubectl moves the client-side applier's fields to the server-side one, owning `data`
+    // as a whole (`"."`); the same manifest applied again must change nothing.
+    for bin in kubectl_binaries() {
+        let server = ServeProcess::start(&[]);
+        let kc = &server.kubeconfig;
+        ok(
+            &kubectl(&bin, kc, &["apply", "-f", "-"], Some(OBJECTS)),
+            "apply",
+        );
+        ok(
+            &kubectl(
+                &bin,
+                kc,
+                &["apply", "--server-side", "-f", "-"],
+                Some(OBJECTS),
+            ),
+            "apply --server-side",
+        );
+        let settings = get_json(&bin, kc, &["-n", "demo", "configmap", "settings"]);
+        assert_eq!(settings["data"]["color"], "blue", "{}", bin.display());
+        let web = get_json(&bin, kc, &["-n", "demo", "pod", "web"]);
+        assert_eq!(web["spec"]["containers"][0]["image"], "nginx:1.25");
+    }
+}

@@ -147,7 +147,17 @@ pub fn server_side_apply(
     }
     if let Some(own) = own_index.map(|i| &entries[i]) {
         for path in own.fields.difference(&still_owned) {
-            schema.remove_member(&mut merged, path, &mut Vec::new());
+            // A map or list owned as a whole (`"."` in managedFields, as kubectl's move from
+            // client-side apply writes it) stays while anything inside it is still owned:
+            // structured-merge-diff's prune removes the old set, then adds back every item
+            // a manager owns.
+            let owned_inside = still_owned
+                .range(path.clone()..)
+                .take_while(|owned| owned.starts_with(path))
+                .any(|owned| owned.len() > path.len());
+            if !owned_inside {
+                schema.remove_member(&mut merged, path, &mut Vec::new());
+            }
         }
     }
 
@@ -439,6 +449,38 @@ mod tests {
                  "fieldsV1": {"f:data": {".": {}, "f:other": {}}}}
             ])
         );
+    }
+
+    #[test]
+    fn a_map_owned_as_a_whole_is_kept_while_its_items_are_applied() {
+        // kubectl's move from client-side to server-side apply leaves the applier owning
+        // `data` itself (`"."`) as well as its items; applying the same items again keeps them.
+        let mut stored = config_map(json!({"a": "1", "b": "2"}));
+        stored["metadata"]["managedFields"] = json!([{
+            "manager": "kubectl", "operation": "Apply", "apiVersion": "v1",
+            "time": "2024-05-01T09:00:00Z", "fieldsType": "FieldsV1",
+            "fieldsV1": {"f:data": {".": {}, "f:a": {}, "f:b": {}}}
+        }]);
+        let applied = server_side_apply(
+            "ConfigMap",
+            Some(&stored),
+            &config_map(json!({"a": "1"})),
+            "kubectl",
+            false,
+            NOW,
+        )
+        .expect("applied");
+        assert_eq!(applied["data"], json!({"a": "1"}));
+        let emptied = server_side_apply(
+            "ConfigMap",
+            Some(&stored),
+            &config_map(json!({})),
+            "kubectl",
+            false,
+            NOW,
+        )
+        .expect("applied");
+        assert_eq!(emptied.get("data"), None, "{emptied}");
     }
 
     #[test]
