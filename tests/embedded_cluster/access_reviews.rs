@@ -3,7 +3,7 @@
 //! against `kube-sa serve` (the default authorizer), and kubectl against an in-process
 //! server whose authorizer is a test table.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -16,7 +16,9 @@ use kube_sa::apiserver::ApiServer;
 use kube_sa::authn::{UserInfo, DEFAULT_API_AUDIENCE};
 use serde_json::{json, Value};
 
-use crate::support::{kubectl, kubectl_binaries, Output, ServeProcess};
+use crate::support::{
+    kubectl, kubectl_binaries, poll_until, token_kubeconfig, Output, ServeProcess,
+};
 
 /// kubectl's answer to `auth can-i`: exit status and the first word it printed.
 fn can_i(bin: &Path, kubeconfig: &Path, args: &[&str]) -> (bool, String) {
@@ -49,21 +51,10 @@ fn ok(out: &Output, what: &str) -> String {
     out.stdout.clone()
 }
 
-/// A kubeconfig beside `admin` whose only credential is `token`.
-fn token_kubeconfig(admin: &Path, token: &str) -> PathBuf {
-    let text = std::fs::read_to_string(admin).expect("kubeconfig");
-    let mut config: Value = serde_yaml::from_str(&text).expect("yaml");
-    config["users"][0]["user"] = json!({"token": token});
-    let path = admin.with_file_name("token-kubeconfig");
-    std::fs::write(&path, serde_yaml::to_string(&config).expect("yaml")).expect("write");
-    path
-}
-
 /// The legacy token of service account `default` in `namespace`, once the controllers
 /// made it.
 fn default_token(bin: &Path, kubeconfig: &Path, namespace: &str) -> String {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
+    poll_until("the token of default", Duration::from_secs(20), || {
         let out = kubectl(
             bin,
             kubeconfig,
@@ -80,19 +71,14 @@ fn default_token(bin: &Path, kubeconfig: &Path, namespace: &str) -> String {
             None,
         );
         let encoded = out.stdout.trim();
-        if out.success && !encoded.is_empty() {
-            let bytes = base64::engine::general_purpose::STANDARD
-                .decode(encoded)
-                .expect("base64 token");
-            return String::from_utf8(bytes).expect("utf-8 token");
+        if !out.success || encoded.is_empty() {
+            return None;
         }
-        assert!(
-            Instant::now() < deadline,
-            "no token for default in {namespace}: {}",
-            out.stderr
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(encoded)
+            .expect("base64 token");
+        Some(String::from_utf8(bytes).expect("utf-8 token"))
+    })
 }
 
 fn token_review(bin: &Path, kubeconfig: &Path, token: &str, audiences: &[&str]) -> Value {

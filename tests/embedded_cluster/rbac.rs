@@ -3,12 +3,12 @@
 //! token denied before a RoleBinding and allowed after it, and escalation prevention.
 
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use base64::Engine;
 use serde_json::Value;
 
-use crate::support::{kubectl, kubectl_binaries, Output, ServeProcess};
+use crate::support::{kubectl, kubectl_binaries, poll_until, Output, ServeProcess};
 
 fn ok(out: &Output, what: &str) -> String {
     assert!(
@@ -23,18 +23,6 @@ fn ok(out: &Output, what: &str) -> String {
 fn refused(out: &Output, what: &str) -> String {
     assert!(!out.success, "{what} succeeded:\n{}", out.stdout);
     out.stderr.trim().to_string()
-}
-
-/// Polls `check` every 50 ms until it answers Some, failing after 10 s.
-fn eventually<T>(what: &str, mut check: impl FnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        if let Some(found) = check() {
-            return found;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
 }
 
 /// Creates service account `name` in `demo` and a legacy token Secret for it; answers the
@@ -57,30 +45,34 @@ fn account_token(bin: &Path, kc: &Path, name: &str) -> String {
         "create token secret",
     );
     let secret_name = format!("{name}-token");
-    eventually("the token controller to fill the token secret", || {
-        let out = kubectl(
-            bin,
-            kc,
-            &[
-                "get",
-                "secret",
-                &secret_name,
-                "-n",
-                "demo",
-                "-o",
-                "jsonpath={.data.token}",
-            ],
-            None,
-        );
-        let encoded = out.stdout.trim();
-        if !out.success || encoded.is_empty() {
-            return None;
-        }
-        let token = base64::engine::general_purpose::STANDARD
-            .decode(encoded)
-            .ok()?;
-        String::from_utf8(token).ok()
-    })
+    poll_until(
+        "the token controller to fill the token secret",
+        Duration::from_secs(10),
+        || {
+            let out = kubectl(
+                bin,
+                kc,
+                &[
+                    "get",
+                    "secret",
+                    &secret_name,
+                    "-n",
+                    "demo",
+                    "-o",
+                    "jsonpath={.data.token}",
+                ],
+                None,
+            );
+            let encoded = out.stdout.trim();
+            if !out.success || encoded.is_empty() {
+                return None;
+            }
+            let token = base64::engine::general_purpose::STANDARD
+                .decode(encoded)
+                .ok()?;
+            String::from_utf8(token).ok()
+        },
+    )
 }
 
 fn as_token(bin: &Path, kc: &Path, token: &str, args: &[&str], stdin: Option<&str>) -> Output {
@@ -330,19 +322,27 @@ fn aggregation_reconcile_and_escalation() {
             ),
             "label",
         );
-        eventually("monitoring to aggregate widget-reader", || {
-            mentions_resource(&cluster_role_rules(&bin, kc, "monitoring"), "configmaps")
-                .then_some(())
-        });
-        eventually("view to aggregate widget-reader", || {
-            let view = cluster_role_rules(&bin, kc, "view");
-            view.iter()
-                .any(|r| {
-                    r["verbs"] == serde_json::json!(["get", "list"])
-                        && r["resources"] == serde_json::json!(["configmaps"])
-                })
-                .then_some(())
-        });
+        poll_until(
+            "monitoring to aggregate widget-reader",
+            Duration::from_secs(10),
+            || {
+                mentions_resource(&cluster_role_rules(&bin, kc, "monitoring"), "configmaps")
+                    .then_some(())
+            },
+        );
+        poll_until(
+            "view to aggregate widget-reader",
+            Duration::from_secs(10),
+            || {
+                let view = cluster_role_rules(&bin, kc, "view");
+                view.iter()
+                    .any(|r| {
+                        r["verbs"] == serde_json::json!(["get", "list"])
+                            && r["resources"] == serde_json::json!(["configmaps"])
+                    })
+                    .then_some(())
+            },
+        );
 
         // auth reconcile creates what is missing.
         let manager = account_token(&bin, kc, "manager");

@@ -11,7 +11,7 @@ use kube::api::{DeleteParams, ListParams, PostParams};
 use kube::Api;
 use serde_json::{json, Value};
 
-use crate::support::{cluster, kubectl, kubectl_binaries, Output, ServeProcess};
+use crate::support::{cluster, kubectl, kubectl_binaries, token_kubeconfig, Output, ServeProcess};
 
 fn ok(out: &Output, what: &str) -> String {
     assert!(
@@ -39,22 +39,11 @@ fn wait_for_jsonpath(bin: &Path, kc: &Path, args: &[&str], what: &str) -> String
     }
 }
 
-/// A kubeconfig for the server whose only credential is `token` (written beside the
-/// server's, replacing the previous one).
-fn token_kubeconfig(server: &ServeProcess, token: &str) -> std::path::PathBuf {
-    let admin = std::fs::read_to_string(&server.kubeconfig).expect("kubeconfig");
-    let mut config: Value = serde_yaml::from_str(&admin).expect("yaml");
-    config["users"][0]["user"] = json!({"token": token});
-    let path = server.kubeconfig.with_file_name("token-kubeconfig");
-    std::fs::write(&path, serde_yaml::to_string(&config).expect("yaml")).expect("write");
-    path
-}
-
 /// `kubectl auth whoami` with only a bearer token.
 fn whoami_with_token(bin: &Path, server: &ServeProcess, token: &str) -> Output {
     kubectl(
         bin,
-        &token_kubeconfig(server, token),
+        &token_kubeconfig(&server.kubeconfig, token),
         &["auth", "whoami", "-o", "json"],
         None,
     )
@@ -163,7 +152,7 @@ fn kubectl_sees_accounts_tokens_mounts_and_revocation() {
     // The account is authenticated but, as under default RBAC, not authorized to read pods.
     let denied = kubectl(
         &bin,
-        &token_kubeconfig(&server, &token),
+        &token_kubeconfig(&server.kubeconfig, &token),
         &["get", "pods", "-n", "team"],
         None,
     );

@@ -182,3 +182,26 @@ pub fn kubectl(binary: &Path, kubeconfig: &Path, args: &[&str], stdin: Option<&s
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
     }
 }
+
+/// Polls `check` every 50 ms until it answers Some, failing with `what` after `timeout`
+/// (for kubectl calls, which are blocking).
+pub fn poll_until<T>(what: &str, timeout: Duration, mut check: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(found) = check() {
+            return found;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// A kubeconfig beside `admin` whose only credential is `token` (replacing the previous one).
+pub fn token_kubeconfig(admin: &Path, token: &str) -> PathBuf {
+    let text = std::fs::read_to_string(admin).expect("kubeconfig");
+    let mut config: serde_json::Value = serde_yaml::from_str(&text).expect("yaml");
+    config["users"][0]["user"] = serde_json::json!({"token": token});
+    let path = admin.with_file_name("token-kubeconfig");
+    std::fs::write(&path, serde_yaml::to_string(&config).expect("yaml")).expect("write");
+    path
+}

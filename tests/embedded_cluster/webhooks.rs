@@ -15,7 +15,7 @@ use kube::core::ApiResource;
 use kube_sa::apiserver::webhooks::service::ServiceDirectory;
 use kube_sa::apiserver::ApiServer;
 
-use crate::support::{kubectl, kubectl_binaries, send_signal, Output, ServeProcess};
+use crate::support::{kubectl, kubectl_binaries, poll_until, send_signal, Output, ServeProcess};
 use crate::test_webhook::{allow, TestWebhook};
 
 const HOOK: &str = "serviceaccounts.kube-sa.example.com";
@@ -32,29 +32,26 @@ fn ok(out: &Output, what: &str) -> String {
 /// Waits until the `default` account of namespace `default` has its token secret, which
 /// ServiceAccount admission needs in legacy mode; answers the secret's name.
 fn wait_for_token(bin: &Path, kubeconfig: &Path) -> String {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let out = kubectl(
-            bin,
-            kubeconfig,
-            &[
-                "get",
-                "serviceaccount",
-                "default",
-                "-o",
-                "jsonpath={.secrets[0].name}",
-            ],
-            None,
-        );
-        if out.success && !out.stdout.trim().is_empty() {
-            return out.stdout.trim().to_string();
-        }
-        assert!(
-            Instant::now() < deadline,
-            "no token for the default account"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    poll_until(
+        "the token of the default account",
+        Duration::from_secs(20),
+        || {
+            let out = kubectl(
+                bin,
+                kubeconfig,
+                &[
+                    "get",
+                    "serviceaccount",
+                    "default",
+                    "-o",
+                    "jsonpath={.secrets[0].name}",
+                ],
+                None,
+            );
+            let name = out.stdout.trim();
+            (out.success && !name.is_empty()).then(|| name.to_string())
+        },
+    )
 }
 
 /// `kube-sa webhook` as a child process, killed on drop.
