@@ -5,18 +5,20 @@
 //! * [`serviceaccount`]: signing keys, the JWT generator and the token authenticator;
 //! * [`authn`]: the authentication chain and user info, shared by the API server and the
 //!   token authenticator;
+//! * [`clock`]: Kubernetes time, real or fake, shared by every component;
 //! * [`serving`]: TLS and HTTP connection serving, shared by the API server and the webhook;
 //! * [`apiserver`]: the embedded Kubernetes API server.
 //!
 //! Dependencies point one way: the API server depends on the components it hosts
 //! (admission, controllers, serviceaccount), and all of them on the shared modules
-//! (`authn`, `serving`, `names`, `mode`); the components never reach into `apiserver`.
+//! (`authn`, `clock`, `serving`, `names`, `mode`); the components never reach into `apiserver`.
 
 #![warn(missing_docs)]
 
 pub mod admission;
 pub mod apiserver;
 pub mod authn;
+pub mod clock;
 pub mod controllers;
 pub mod mode;
 pub mod names;

@@ -25,7 +25,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Start the embedded cluster: an API server with the service-account components in-process.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Run the token controller and the service-account controller against any cluster.
     ControllerManager(ControllerManagerArgs),
     /// Serve ServiceAccount admission as a MutatingAdmissionWebhook over HTTPS.
@@ -96,6 +96,84 @@ struct ServeArgs {
     /// refused.
     #[arg(long, value_delimiter = ',', value_name = "PLUGINS")]
     disable_admission_plugins: Vec<String>,
+    /// `legacy` (Kubernetes v1.8 token Secrets) or `bound` (Kubernetes 1.33: TokenRequest,
+    /// projected volumes, `kube-root-ca.crt`).
+    #[arg(long, default_value = "legacy", value_name = "legacy|bound")]
+    mode: kube_sa::Mode,
+    /// Identifier of the token issuer (repeatable): the first is the `iss` of new tokens
+    /// and the discovery document's issuer; all are accepted.
+    #[arg(long = "service-account-issuer", value_name = "URL",
+          default_value = kube_sa::serviceaccount::options::DEFAULT_ISSUER)]
+    service_account_issuer: Vec<String>,
+    /// The API's own audiences, comma-separated; every issuer when unset.
+    #[arg(long, value_delimiter = ',', value_name = "AUDIENCES")]
+    api_audiences: Vec<String>,
+    /// PEM private key that signs TokenRequest tokens; the service-account private key
+    /// (given or generated) when unset.
+    #[arg(long, value_name = "PEM")]
+    service_account_signing_key_file: Option<PathBuf>,
+    /// Longest lifetime a TokenRequest may get (Go duration, e.g. `24h`); 0 is no cap.
+    #[arg(long, default_value = "0s", value_parser = parse_go_duration, value_name = "DURATION")]
+    service_account_max_token_expiration: std::time::Duration,
+    /// Pod-bound tokens asked for 3607 s (the kubelet's request) live a year, with a
+    /// `warnafter` at 3607 s.
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set, value_name = "BOOL")]
+    service_account_extend_token_expiration: bool,
+    /// `jwks_uri` of the OIDC discovery document; `https://<address>/openid/v1/jwks` when unset.
+    #[arg(long, value_name = "URL")]
+    service_account_jwks_uri: Option<String>,
+    /// How long an auto-generated legacy token may go unused before it is invalidated,
+    /// and then deleted (Go duration).
+    #[arg(long, default_value = "8760h", value_parser = parse_go_duration, value_name = "DURATION")]
+    legacy_service_account_token_clean_up_period: std::time::Duration,
+    /// `real`, or `fake`: Kubernetes time (token lifetimes, timestamps, the cleaner's
+    /// runs) stands still until `POST /debug/clock` moves it.
+    #[arg(long, default_value = "real", value_name = "real|fake")]
+    clock: ClockKind,
+}
+
+/// The `--clock` values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum ClockKind {
+    /// The system's clock.
+    Real,
+    /// A clock that moves only when told.
+    Fake,
+}
+
+/// A Go `time.Duration` string (`8760h`, `1h30m`, `90s`, `0`), as upstream's flags take.
+fn parse_go_duration(value: &str) -> Result<std::time::Duration, String> {
+    if value == "0" {
+        return Ok(std::time::Duration::ZERO);
+    }
+    let invalid = || format!("time: invalid duration {value:?}");
+    let mut rest = value;
+    let mut total = 0f64;
+    if rest.is_empty() {
+        return Err(invalid());
+    }
+    while !rest.is_empty() {
+        let number_len = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .ok_or_else(|| format!("time: missing unit in duration {value:?}"))?;
+        let number: f64 = rest[..number_len].parse().map_err(|_| invalid())?;
+        rest = &rest[number_len..];
+        let unit_len = rest
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(rest.len());
+        let seconds = match &rest[..unit_len] {
+            "ns" => 1e-9,
+            "us" | "µs" | "μs" => 1e-6,
+            "ms" => 1e-3,
+            "s" => 1.0,
+            "m" => 60.0,
+            "h" => 3600.0,
+            unit => return Err(format!("time: unknown unit {unit:?} in duration {value:?}")),
+        };
+        total += number * seconds;
+        rest = &rest[unit_len..];
+    }
+    std::time::Duration::try_from_secs_f64(total).map_err(|_| invalid())
 }
 
 /// Reads the key and CA files named on the command line; errors name the file.
@@ -103,8 +181,29 @@ fn service_account_options(args: &ServeArgs) -> anyhow::Result<ServiceAccountOpt
     let mut options = ServiceAccountOptions {
         lookup: args.service_account_lookup,
         controllers: args.controllers,
+        mode: args.mode,
+        legacy_token_clean_up_period: args.legacy_service_account_token_clean_up_period,
         ..Default::default()
     };
+    options.issuer.issuers = args.service_account_issuer.clone();
+    options.issuer.api_audiences = args
+        .api_audiences
+        .iter()
+        .map(|a| a.trim().to_string())
+        .filter(|a| !a.is_empty())
+        .collect();
+    let cap = args.service_account_max_token_expiration;
+    options.issuer.max_token_expiration = (!cap.is_zero()).then_some(cap);
+    options.issuer.extend_token_expiration = args.service_account_extend_token_expiration;
+    options.issuer.jwks_uri = args.service_account_jwks_uri.clone();
+    // Refused before anything starts, with kube-apiserver's texts.
+    options.issuer.validate()?;
+    kube_sa::serviceaccount::options::validate_clean_up_period(
+        options.legacy_token_clean_up_period,
+    )?;
+    if let Some(path) = &args.service_account_signing_key_file {
+        options.issuer.signing_key = Some(Arc::new(SigningKey::from_file(path)?));
+    }
     if let Some(path) = &args.service_account_private_key_file {
         options.signing_key = Some(Arc::new(SigningKey::from_file(path)?));
     }
@@ -133,7 +232,7 @@ fn main() -> anyhow::Result<()> {
         .build()?;
     runtime.block_on(async move {
         match cli.command {
-            Command::Serve(args) => serve(args).await,
+            Command::Serve(args) => serve(*args).await,
             Command::ControllerManager(args) => controller_manager(args).await,
             Command::Webhook(args) => webhook(args).await,
         }
@@ -169,6 +268,11 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .listen(args.listen)
         .service_accounts(options)
         .disable_admission_plugins(disabled);
+    if args.clock == ClockKind::Fake {
+        builder = builder.clock(Arc::new(kube_sa::clock::FakeClock::new(
+            jiff::Timestamp::now(),
+        )));
+    }
     if let Some(advertise) = &args.advertise_address {
         let (host, port) = parse_advertise(advertise)?;
         builder = builder.advertise(host, port);
@@ -279,6 +383,32 @@ impl StopSignals {
         tokio::select! {
             _ = self.terminate.recv() => {}
             _ = self.interrupt.recv() => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_go_duration;
+    use std::time::Duration;
+
+    #[test]
+    fn go_durations_parse_as_upstreams_flags_take_them() {
+        for (text, want) in [
+            ("0", Some(0.0)),
+            ("0s", Some(0.0)),
+            ("8760h", Some(31_536_000.0)),
+            ("1h30m", Some(5_400.0)),
+            ("1.5h", Some(5_400.0)),
+            ("90s", Some(90.0)),
+            ("250ms", Some(0.25)),
+            ("", None),
+            ("5", None),
+            ("5d", None),
+            ("h", None),
+        ] {
+            let got = parse_go_duration(text).ok();
+            assert_eq!(got, want.map(Duration::from_secs_f64), "{text:?}");
         }
     }
 }

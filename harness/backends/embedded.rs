@@ -10,6 +10,7 @@ pub async fn start(options: ScenarioOptions) -> Result<ScenarioCluster, Failure>
     let builder = ApiServer::builder().service_accounts(ServiceAccountOptions {
         controllers: !options.without_controllers,
         admission: options.admission.unwrap_or_default(),
+        mode: options.mode,
         ..ServiceAccountOptions::default()
     });
     let server = builder

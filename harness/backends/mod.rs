@@ -48,9 +48,14 @@ pub const EMBEDDED_ONLY_TAG: &str = "embedded-only";
 /// `@admission:limit-secret-references=true`.
 pub const ADMISSION_TAG_PREFIX: &str = "admission:";
 
+/// Scenario tag: runs on a cluster in bound mode (Kubernetes 1.33 service accounts).
+pub const BOUND_TAG: &str = "bound";
+
 /// What one scenario asks of its cluster (from its tags).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ScenarioOptions {
+    /// `@bound`: the cluster runs in bound mode; otherwise legacy.
+    pub mode: kube_sa::Mode,
     pub without_controllers: bool,
     pub embedded_only: bool,
     /// Plugin switches that differ from the defaults.
@@ -62,7 +67,9 @@ impl ScenarioOptions {
     pub fn from_tags<'a>(tags: impl IntoIterator<Item = &'a String>) -> Result<Self, Failure> {
         let mut options = Self::default();
         for tag in tags {
-            if tag == WITHOUT_CONTROLLERS_TAG {
+            if tag == BOUND_TAG {
+                options.mode = kube_sa::Mode::Bound;
+            } else if tag == WITHOUT_CONTROLLERS_TAG {
                 options.without_controllers = true;
             } else if tag == EMBEDDED_ONLY_TAG {
                 options.embedded_only = true;
@@ -93,9 +100,12 @@ impl ScenarioOptions {
         Ok(options)
     }
 
-    /// Needs a cluster the harness configures itself.
+    /// Needs a cluster the harness configures itself (shared clusters run in legacy mode).
     pub fn needs_embedded(&self) -> bool {
-        self.without_controllers || self.embedded_only || self.admission.is_some()
+        self.without_controllers
+            || self.embedded_only
+            || self.admission.is_some()
+            || self.mode == kube_sa::Mode::Bound
     }
 }
 

@@ -246,6 +246,12 @@ pub struct ServiceAccountOptions {
     pub admission: sa_admission::Config,
     /// Legacy (v1.8 token Secrets) or bound (v1.24+) service-account behaviour.
     pub mode: crate::Mode,
+    /// How bound tokens are issued and accepted (`--service-account-issuer`,
+    /// `--api-audiences`, ...); read in bound mode.
+    pub issuer: crate::serviceaccount::IssuerOptions,
+    /// `--legacy-service-account-token-clean-up-period`: how long an auto-generated legacy
+    /// token may go unused before the cleaner invalidates it, and then deletes it.
+    pub legacy_token_clean_up_period: std::time::Duration,
     /// Run the token and service-account controllers in-process.
     pub controllers: bool,
 }
@@ -259,6 +265,9 @@ impl Default for ServiceAccountOptions {
             lookup: true,
             admission: sa_admission::Config::default(),
             mode: crate::Mode::Legacy,
+            issuer: crate::serviceaccount::IssuerOptions::default(),
+            legacy_token_clean_up_period:
+                crate::serviceaccount::options::DEFAULT_LEGACY_TOKEN_CLEAN_UP_PERIOD,
             controllers: true,
         }
     }

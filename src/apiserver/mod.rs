@@ -13,7 +13,7 @@
 
 pub mod admission;
 pub mod authz;
-pub mod clock;
+pub use crate::clock;
 pub mod codec;
 pub mod components;
 pub mod defaults;

@@ -19,8 +19,8 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 use tokio::sync::broadcast;
 
-use super::clock::{Clock, SystemClock};
 use super::kinds::{ResourceInfo, NAMESPACES};
+use crate::clock::{Clock, SystemClock};
 
 /// How many events the store keeps for watches that resume from an older revision.
 pub const DEFAULT_HISTORY_LIMIT: usize = 200_000;

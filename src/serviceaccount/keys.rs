@@ -276,6 +276,7 @@ pub enum VerifyError {
 pub struct PublicKey {
     kind: KeyKind,
     spki_der: Arc<[u8]>,
+    key_id: Arc<str>,
     verifier: Verifier,
 }
 
@@ -309,6 +310,13 @@ impl PartialEq for PublicKey {
 
 impl Eq for PublicKey {}
 
+/// Upstream's `keyIDFromPublicKey`: base64url (unpadded) of SHA-256 over the PKIX DER.
+fn key_id(spki_der: &[u8]) -> String {
+    use base64::Engine as _;
+    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, spki_der);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest.as_ref())
+}
+
 fn malformed(rejected: impl fmt::Display) -> KeyParseError {
     KeyParseError::Malformed(rejected.to_string())
 }
@@ -337,6 +345,7 @@ impl PublicKey {
                 Ok(Self {
                     kind: KeyKind::Rsa,
                     spki_der: spki.into(),
+                    key_id: key_id(spki).into(),
                     verifier: Verifier::Rsa {
                         rs256: parse(&signature::RSA_PKCS1_2048_8192_SHA256)?,
                         rs384: parse(&signature::RSA_PKCS1_2048_8192_SHA384)?,
@@ -352,6 +361,7 @@ impl PublicKey {
                 Ok(Self {
                     kind: KeyKind::Ecdsa(curve),
                     spki_der: spki.into(),
+                    key_id: key_id(spki).into(),
                     verifier: Verifier::Ecdsa { curve, key: parsed },
                 })
             }
@@ -385,6 +395,13 @@ impl PublicKey {
     /// RSA, or ECDSA with its curve.
     pub fn kind(&self) -> KeyKind {
         self.kind
+    }
+
+    /// The JWS `kid` of tokens this key verifies: unpadded base64url of SHA-256 over the
+    /// PKIX DER, as upstream's `keyIDFromPublicKey` (pkg/serviceaccount/jwt.go) derives it
+    /// (43 characters).
+    pub fn key_id(&self) -> &str {
+        &self.key_id
     }
 
     /// The PKIX (SubjectPublicKeyInfo) DER encoding.
@@ -774,6 +791,40 @@ pub(crate) mod tests {
 
     pub(crate) fn signing_key(fixture: &Fixture) -> SigningKey {
         SigningKey::from_der(&fixture.pkcs8_der).unwrap()
+    }
+
+    /// Upstream's test keys (pkg/serviceaccount/jwt_test.go) and the key ids its tests expect.
+    const UPSTREAM_RSA_PUBLIC_KEY: &str = "-----BEGIN PUBLIC KEY-----
+MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA249XwEo9k4tM8fMxV7zx
+OhcrP+WvXn917koM5Qr2ZXs4vo26e4ytdlrV0bQ9SlcLpQVSYjIxNfhTZdDt+ecI
+zshKuv1gKIxbbLQMOuK1eA/4HALyEkFgmS/tleLJrhc65tKPMGD+pKQ/xhmzRuCG
+51RoiMgbQxaCyYxGfNLpLAZK9L0Tctv9a0mJmGIYnIOQM4kC1A1I1n3EsXMWmeJU
+j7OTh/AjjCnMnkgvKT2tpKxYQ59PgDgU8Ssc7RDSmSkLxnrv+OrN80j6xrw0OjEi
+B4Ycr0PqfzZcvy8efTtFQ/Jnc4Bp1zUtFXt7+QeevePtQ2EcyELXE0i63T1CujRM
+WwIDAQAB
+-----END PUBLIC KEY-----
+";
+    const UPSTREAM_ECDSA_PUBLIC_KEY: &str = "-----BEGIN PUBLIC KEY-----
+MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEH6cuzP8XuD5wal6wf9M6xDljTOPL
+X2i8uIp/C/ASqiIGUeeKQtX0/IR3qCXyThP/dbCiHrF3v1cuhBOHY8CLVg==
+-----END PUBLIC KEY-----
+";
+
+    #[test]
+    fn key_ids_match_upstreams_test_vectors() {
+        for (pem, kid) in [
+            (
+                UPSTREAM_RSA_PUBLIC_KEY,
+                "JHJehTTTZlsspKHT-GaJxK7Kd1NQgZJu3fyK6K_QDYU",
+            ),
+            (
+                UPSTREAM_ECDSA_PUBLIC_KEY,
+                "SoABiieYuNx4UdqYvZRVeuC6SihxgLrhLy9peHMHpTc",
+            ),
+        ] {
+            let keys = parse_public_keys_pem(pem.as_bytes()).unwrap();
+            assert_eq!(keys[0].key_id(), kid);
+        }
     }
 
     fn pem_block(label: &str, der: &[u8]) -> String {

@@ -4,6 +4,7 @@
 pub mod authenticator;
 pub mod jwt;
 pub mod keys;
+pub mod options;
 
 pub use authenticator::{GetterError, LegacyTokenAuthenticator, ServiceAccountTokenGetter};
 pub use jwt::{TokenError, TokenGenerator};
@@ -11,6 +12,7 @@ pub use keys::{
     load_public_key_files, load_public_keys, parse_public_keys_pem, EcCurve, JwtAlgorithm,
     KeyError, KeyKind, KeyParseError, PublicKey, SignError, SigningKey, VerifyError,
 };
+pub use options::{IssuerOptions, OptionsError};
 
 use crate::authn::UserInfo;
 use k8s_openapi::api::core::v1::{Secret, ServiceAccount};

@@ -337,11 +337,11 @@ fn validate_events_v1(event: &Value, issues: &mut Issues) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::apiserver::clock::FakeClock;
     use crate::apiserver::kinds::NAMESPACES;
     use crate::apiserver::store::{EventType, Store};
     use crate::apiserver::table::testing::now;
     use crate::apiserver::table::{table, IncludeObject};
+    use crate::clock::FakeClock;
     use std::sync::Arc;
 
     fn core_event(name: &str) -> Value {

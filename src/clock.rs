@@ -1,4 +1,5 @@
-//! The server's clock: what object lifetimes (an Event's time to live) are measured against.
+//! Kubernetes time: what token lifetimes, creation timestamps and object lifetimes (an
+//! Event's time to live) are measured against, shared by every component.
 //! Injectable, so that tests move time forward instead of waiting for it.
 
 use std::sync::Mutex;

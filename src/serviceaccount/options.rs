@@ -1,0 +1,288 @@
+//! The bound-token settings of kube-apiserver (pkg/kubeapiserver/options/authentication.go,
+//! `ServiceAccountAuthenticationOptions`, and its completion in cmd/kube-apiserver/app),
+//! with upstream's defaults and start-up validation texts (spec-modern §0.3).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::keys::SigningKey;
+
+/// `--service-account-issuer` when none is given.
+pub const DEFAULT_ISSUER: &str = "https://kubernetes.default.svc.cluster.local";
+/// `--legacy-service-account-token-clean-up-period` default: one year (`8760h`).
+pub const DEFAULT_LEGACY_TOKEN_CLEAN_UP_PERIOD: Duration = Duration::from_secs(365 * 24 * 60 * 60);
+/// Smallest non-zero `--service-account-max-token-expiration`.
+pub const MIN_MAX_TOKEN_EXPIRATION: Duration = Duration::from_secs(60 * 60);
+/// Largest `--service-account-max-token-expiration` (2^32 s).
+pub const MAX_MAX_TOKEN_EXPIRATION: Duration = Duration::from_secs(1 << 32);
+
+/// How bound (TokenRequest) tokens are issued and which ones are accepted.
+#[derive(Clone)]
+pub struct IssuerOptions {
+    /// `--service-account-issuer` (repeatable): the first signs new tokens and is published
+    /// in OIDC discovery; all are accepted. Default [`DEFAULT_ISSUER`].
+    pub issuers: Vec<String>,
+    /// `--api-audiences`: the API server's own audiences; empty means all issuers.
+    pub api_audiences: Vec<String>,
+    /// `--service-account-signing-key-file`: the key that signs TokenRequest tokens; `None`
+    /// uses the service-account private key (given or generated).
+    pub signing_key: Option<Arc<SigningKey>>,
+    /// `--service-account-max-token-expiration`: the cap on requested lifetimes; `None` (0)
+    /// is no cap.
+    pub max_token_expiration: Option<Duration>,
+    /// `--service-account-extend-token-expiration` (default true): pod-bound tokens asked
+    /// for 3607 s live a year, with `warnafter` at 3607 s.
+    pub extend_token_expiration: bool,
+    /// `--service-account-jwks-uri`: `jwks_uri` of the discovery document; `None` is
+    /// `https://<external address>/openid/v1/jwks`.
+    pub jwks_uri: Option<String>,
+}
+
+impl std::fmt::Debug for IssuerOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IssuerOptions")
+            .field("issuers", &self.issuers)
+            .field("api_audiences", &self.api_audiences)
+            .field("max_token_expiration", &self.max_token_expiration)
+            .field("extend_token_expiration", &self.extend_token_expiration)
+            .field("jwks_uri", &self.jwks_uri)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for IssuerOptions {
+    fn default() -> Self {
+        Self {
+            issuers: vec![DEFAULT_ISSUER.to_string()],
+            api_audiences: Vec::new(),
+            signing_key: None,
+            max_token_expiration: None,
+            extend_token_expiration: true,
+            jwks_uri: None,
+        }
+    }
+}
+
+/// A service-account flag kube-apiserver refuses at start; the texts are upstream's.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum OptionsError {
+    /// No `--service-account-issuer`.
+    #[error("service-account-issuer is a required flag")]
+    MissingIssuer,
+    /// `--service-account-issuer=""`.
+    #[error("service-account-issuer should not be an empty string")]
+    EmptyIssuer,
+    /// An issuer with a `:` that does not parse as a URL (the second field is the parse error).
+    #[error("service-account-issuer {0:?} contained a ':' but was not a valid URL: {1}")]
+    InvalidIssuerUrl(String, String),
+    /// The same issuer twice.
+    #[error("service-account-issuer {0:?} is already specified")]
+    DuplicateIssuer(String),
+    /// A non-zero cap below one hour or above 2^32 s.
+    #[error("the service-account-max-token-expiration must be between 1 hour and 2^32 seconds")]
+    MaxTokenExpiration,
+    /// `--service-account-jwks-uri` does not parse.
+    #[error("service-account-jwks-uri must be a valid URL: {0}")]
+    InvalidJwksUri(String),
+    /// `--service-account-jwks-uri` is not https.
+    #[error("service-account-jwks-uri requires https scheme, parsed as: {0}")]
+    JwksUriScheme(String),
+    /// `--legacy-service-account-token-clean-up-period` of zero.
+    #[error("invalid CleanUpPeriod: {0}")]
+    CleanUpPeriod(String),
+}
+
+impl IssuerOptions {
+    /// The first issuer: `iss` of new tokens and the discovery document's `issuer`.
+    pub fn signing_issuer(&self) -> &str {
+        self.issuers
+            .first()
+            .map(String::as_str)
+            .unwrap_or(DEFAULT_ISSUER)
+    }
+
+    /// `--api-audiences`, or all issuers when none were given (upstream's completion).
+    pub fn effective_api_audiences(&self) -> Vec<String> {
+        if self.api_audiences.is_empty() {
+            self.issuers.clone()
+        } else {
+            self.api_audiences.clone()
+        }
+    }
+
+    /// Upstream's start-up checks, in upstream's order; the first failure is returned.
+    pub fn validate(&self) -> Result<(), OptionsError> {
+        if self.issuers.is_empty() {
+            return Err(OptionsError::MissingIssuer);
+        }
+        let mut seen = std::collections::HashSet::new();
+        for issuer in &self.issuers {
+            if issuer.is_empty() {
+                return Err(OptionsError::EmptyIssuer);
+            }
+            if issuer.contains(':') {
+                if let Err(reason) = check_go_url(issuer) {
+                    return Err(OptionsError::InvalidIssuerUrl(issuer.clone(), reason));
+                }
+            }
+            if !seen.insert(issuer.as_str()) {
+                return Err(OptionsError::DuplicateIssuer(issuer.clone()));
+            }
+        }
+        if let Some(cap) = self.max_token_expiration {
+            if !cap.is_zero()
+                && !(MIN_MAX_TOKEN_EXPIRATION..=MAX_MAX_TOKEN_EXPIRATION).contains(&cap)
+            {
+                return Err(OptionsError::MaxTokenExpiration);
+            }
+        }
+        if let Some(uri) = &self.jwks_uri {
+            check_go_url(uri).map_err(OptionsError::InvalidJwksUri)?;
+            if !uri.starts_with("https://") {
+                return Err(OptionsError::JwksUriScheme(uri.clone()));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `--legacy-service-account-token-clean-up-period` must be positive.
+pub fn validate_clean_up_period(period: Duration) -> Result<(), OptionsError> {
+    if period.is_zero() {
+        return Err(OptionsError::CleanUpPeriod("0s".to_string()));
+    }
+    Ok(())
+}
+
+/// The failures of Go's `url.Parse` that an issuer or JWKS URI meets, rendered as Go's
+/// `*url.Error` (`parse "<s>": <reason>`).
+fn check_go_url(raw: &str) -> Result<(), String> {
+    let fail = |reason: &str| Err(format!("parse {raw:?}: {reason}"));
+    if raw.bytes().any(|b| b < 0x20 || b == 0x7f) {
+        return fail("net/url: invalid control character in URL");
+    }
+    let (scheme, rest) = match raw.split_once(':') {
+        Some((scheme, rest)) => (scheme, rest),
+        None => return Ok(()),
+    };
+    if scheme.is_empty() {
+        return fail("missing protocol scheme");
+    }
+    let valid_scheme = scheme.as_bytes()[0].is_ascii_alphabetic()
+        && scheme
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'));
+    if !valid_scheme {
+        // Go reads it as a relative path whose first segment holds a colon.
+        if scheme.contains('/') {
+            return Ok(());
+        }
+        return fail("first path segment in URL cannot contain colon");
+    }
+    if let Some(after) = rest.strip_prefix("//") {
+        let authority = after.split(['/', '?', '#']).next().unwrap_or("");
+        let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+        if let Some(v6) = host.strip_prefix('[') {
+            match v6.split_once(']') {
+                None => return fail("missing ']' in host"),
+                Some((_, port)) if !port.is_empty() && !valid_port(port) => {
+                    return fail(&format!("invalid port {port:?} after host"))
+                }
+                _ => {}
+            }
+        } else if let Some((_, port)) = host.rsplit_once(':') {
+            let port = format!(":{port}");
+            if !valid_port(&port) {
+                return fail(&format!("invalid port {port:?} after host"));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn valid_port(port: &str) -> bool {
+    port.strip_prefix(':')
+        .is_some_and(|digits| digits.bytes().all(|b| b.is_ascii_digit()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn issuers(list: &[&str]) -> IssuerOptions {
+        IssuerOptions {
+            issuers: list.iter().map(|s| s.to_string()).collect(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn issuers_are_checked_with_upstreams_texts() {
+        let cases: &[(&[&str], Option<&str>)] = &[
+            (&[DEFAULT_ISSUER], None),
+            (&["kubernetes/serviceaccount"], None),
+            (&["api", "https://a.example"], None),
+            (&[], Some("service-account-issuer is a required flag")),
+            (
+                &[""],
+                Some("service-account-issuer should not be an empty string"),
+            ),
+            (
+                &["https://a.example", "https://a.example"],
+                Some(r#"service-account-issuer "https://a.example" is already specified"#),
+            ),
+            (
+                &[":nope"],
+                Some(
+                    r#"service-account-issuer ":nope" contained a ':' but was not a valid URL: parse ":nope": missing protocol scheme"#,
+                ),
+            ),
+            (
+                &["https://a.example:port"],
+                Some(
+                    r#"service-account-issuer "https://a.example:port" contained a ':' but was not a valid URL: parse "https://a.example:port": invalid port ":port" after host"#,
+                ),
+            ),
+        ];
+        for (list, want) in cases {
+            let got = issuers(list).validate().err().map(|e| e.to_string());
+            assert_eq!(got.as_deref(), *want, "issuers {list:?}");
+        }
+    }
+
+    #[test]
+    fn the_token_cap_lies_between_an_hour_and_two_to_the_32_seconds() {
+        for (cap, ok) in [
+            (0, true),
+            (3599, false),
+            (3600, true),
+            (1 << 32, true),
+            ((1 << 32) + 1, false),
+        ] {
+            let options = IssuerOptions {
+                max_token_expiration: Some(Duration::from_secs(cap)),
+                ..Default::default()
+            };
+            assert_eq!(options.validate().is_ok(), ok, "cap {cap}");
+        }
+    }
+
+    #[test]
+    fn the_jwks_uri_must_be_https() {
+        let options = IssuerOptions {
+            jwks_uri: Some("http://a.example/keys".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            options.validate().unwrap_err().to_string(),
+            "service-account-jwks-uri requires https scheme, parsed as: http://a.example/keys"
+        );
+    }
+
+    #[test]
+    fn api_audiences_default_to_every_issuer() {
+        let options = issuers(&["https://a.example", "https://b.example"]);
+        assert_eq!(options.effective_api_audiences(), options.issuers);
+        assert_eq!(options.signing_issuer(), "https://a.example");
+    }
+}
