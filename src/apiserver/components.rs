@@ -313,6 +313,17 @@ impl PreparedComponents {
         })
     }
 
+    /// TokenRequest's issuer (bound mode), signing with `--service-account-signing-key-file`
+    /// or the service-account key.
+    pub(crate) fn token_requests(
+        &self,
+    ) -> Option<Arc<super::kinds::serviceaccount_token::TokenRequestRest>> {
+        let key = self.options.signing_key.clone()?;
+        Some(Arc::new(
+            super::kinds::serviceaccount_token::TokenRequestRest::new(&self.options.issuer, key),
+        ))
+    }
+
     /// The service-account token authenticator, reading through the store.
     pub(crate) fn authenticator(
         &self,

@@ -125,6 +125,8 @@ pub struct ServerState {
     /// `host:port` that clients use, reported by `/api`.
     pub(crate) server_address: String,
     pub(crate) tls: ClusterTls,
+    /// TokenRequest (`serviceaccounts/token`), served in bound mode only.
+    pub(crate) token_requests: Option<Arc<kinds::serviceaccount_token::TokenRequestRest>>,
     requests: Mutex<VecDeque<RequestRecord>>,
 }
 
@@ -364,9 +366,15 @@ impl ApiServerBuilder {
         };
         let admin_token = self.admin_token.unwrap_or_else(random_token);
         let mut authn = AuthenticationChain::default();
-        if let Some(audiences) = self.api_audiences {
-            authn.set_api_audiences(audiences);
+        let bound = prepared.as_ref().filter(|p| p.options.mode == crate::Mode::Bound);
+        match (self.api_audiences, bound) {
+            (Some(audiences), _) => authn.set_api_audiences(audiences),
+            (None, Some(bound)) => {
+                authn.set_api_audiences(bound.options.issuer.effective_api_audiences())
+            }
+            (None, None) => {}
         }
+        let token_requests = bound.and_then(|bound| bound.token_requests());
         authn.push(Arc::new(StaticTokenAuthenticator::admin(
             admin_token.clone(),
         )));
@@ -423,6 +431,7 @@ impl ApiServerBuilder {
             names: self.names.clone(),
             server_address: format!("{url_host}:{port}"),
             tls,
+            token_requests,
             requests: Mutex::new(VecDeque::new()),
         });
         let (shutdown, shutdown_rx) = signal::channel(false);
