@@ -16,6 +16,7 @@ use tracing::Instrument;
 use super::authz;
 use super::errors::ApiError;
 use super::handlers;
+use super::kinds::serviceaccount_token;
 use super::routes::{self, Route};
 use super::warnings::WarningRecorder;
 use super::{discovery, impersonation, openapi, ServerState};
@@ -153,7 +154,10 @@ async fn route_request(
         Route::Version | Route::Health => Err(ApiError::internal("unreachable route")),
         Route::CoreVersions => {
             if let Some(version) = discovery::negotiate_aggregated(ctx.header(header::ACCEPT)) {
-                let doc = discovery::aggregated_discovery(true, version);
+                let mut doc = discovery::aggregated_discovery(true, version);
+                if state.token_requests.is_some() {
+                    serviceaccount_token::add_to_aggregated(&mut doc);
+                }
                 return Ok(typed_json_response(
                     StatusCode::OK,
                     &doc,
@@ -180,7 +184,12 @@ async fn route_request(
             .map(|doc| json_response(StatusCode::OK, &doc))
             .ok_or_else(not_found_path),
         Route::ResourceList { group, version } => discovery::api_resource_list(&group, &version)
-            .map(|doc| json_response(StatusCode::OK, &doc))
+            .map(|mut doc| {
+                if state.token_requests.is_some() && group.is_empty() {
+                    serviceaccount_token::add_to_resource_list(&mut doc);
+                }
+                json_response(StatusCode::OK, &doc)
+            })
             .ok_or_else(not_found_path),
         Route::OpenApiV2 => Ok(bytes_response(
             StatusCode::OK,

@@ -42,8 +42,7 @@ pub async fn dispatch(
 ) -> Result<Response<Body>, ApiError> {
     let resource = path.resource;
     if let Some(rest) = &state.token_requests {
-        if path.subresource.as_deref() == Some(TOKEN_SUBRESOURCE) && *resource == SERVICE_ACCOUNTS
-        {
+        if path.subresource.as_deref() == Some(TOKEN_SUBRESOURCE) && *resource == SERVICE_ACCOUNTS {
             return token::create_token(state, rest, ctx, path, body).await;
         }
     }

@@ -136,8 +136,8 @@ impl TokenRequestRest {
         if let Some(map) = object.as_object_mut() {
             map.remove("status");
         }
-        let mut request: TokenRequest = serde_json::from_value(object)
-            .map_err(|e| ApiError::bad_request(e.to_string()))?;
+        let mut request: TokenRequest =
+            serde_json::from_value(object).map_err(|e| ApiError::bad_request(e.to_string()))?;
         let body_name = request.metadata.name.clone().unwrap_or_default();
         if !body_name.is_empty() && body_name != name {
             return Err(ApiError::invalid(
@@ -325,6 +325,65 @@ impl TokenRequestRest {
             _ => Err(ApiError::bad_request(format!(
                 "cannot bind token to object of type {group}/{version}, Kind={kind}"
             ))),
+        }
+    }
+}
+
+/// Lists `serviceaccounts/token` in `GET /api/v1` (an `APIResourceList`) right after
+/// `serviceaccounts`, as upstream does: group `authentication.k8s.io`, version `v1`, kind
+/// `TokenRequest`, verbs `[create]`.
+pub fn add_to_resource_list(doc: &mut Value) {
+    let Some(resources) = doc.get_mut("resources").and_then(Value::as_array_mut) else {
+        return;
+    };
+    let Some(at) = resources
+        .iter()
+        .position(|r| r["name"] == SERVICE_ACCOUNTS.plural)
+    else {
+        return;
+    };
+    resources.insert(
+        at + 1,
+        serde_json::json!({
+            "name": TOKEN_REQUESTS.plural,
+            "singularName": "",
+            "namespaced": true,
+            "group": TOKEN_REQUESTS.group,
+            "version": TOKEN_REQUESTS.version,
+            "kind": TOKEN_REQUESTS.kind,
+            "verbs": TOKEN_REQUESTS.verbs,
+        }),
+    );
+}
+
+/// Adds the `token` subresource to `serviceaccounts` in the aggregated discovery document
+/// of the core group (`apidiscovery.k8s.io` `subresources`).
+pub fn add_to_aggregated(doc: &mut Value) {
+    let Some(groups) = doc.get_mut("items").and_then(Value::as_array_mut) else {
+        return;
+    };
+    for group in groups {
+        let Some(versions) = group.get_mut("versions").and_then(Value::as_array_mut) else {
+            continue;
+        };
+        for version in versions.iter_mut().filter(|v| v["version"] == "v1") {
+            let Some(resources) = version.get_mut("resources").and_then(Value::as_array_mut) else {
+                continue;
+            };
+            for resource in resources
+                .iter_mut()
+                .filter(|r| r["resource"] == SERVICE_ACCOUNTS.plural)
+            {
+                resource["subresources"] = serde_json::json!([{
+                    "subresource": TOKEN_SUBRESOURCE,
+                    "responseKind": {
+                        "group": TOKEN_REQUESTS.group,
+                        "version": TOKEN_REQUESTS.version,
+                        "kind": TOKEN_REQUESTS.kind,
+                    },
+                    "verbs": TOKEN_REQUESTS.verbs,
+                }]);
+            }
         }
     }
 }

@@ -36,7 +36,8 @@ fn store() -> Store {
 }
 
 fn add_pod(store: &Store, name: &str, account: &str, node: Option<&str>) {
-    let mut spec = json!({"serviceAccountName": account, "containers": [{"name": "c", "image": "i"}]});
+    let mut spec =
+        json!({"serviceAccountName": account, "containers": [{"name": "c", "image": "i"}]});
     if let Some(node) = node {
         spec["nodeName"] = json!(node);
     }
@@ -59,10 +60,7 @@ fn options() -> IssuerOptions {
 }
 
 fn rest(options: &IssuerOptions) -> TokenRequestRest {
-    TokenRequestRest::new(
-        options,
-        Arc::new(signing_key(&ec_fixture(EcCurve::P256))),
-    )
+    TokenRequestRest::new(options, Arc::new(signing_key(&ec_fixture(EcCurve::P256))))
 }
 
 fn request(spec: Value) -> Value {
@@ -107,10 +105,16 @@ fn bound_to_service_account() {
     let response = serde_json::to_value(&issued.response).expect("json");
     assert_eq!(response["metadata"]["name"], "sa");
     assert_eq!(response["metadata"]["namespace"], "ns");
-    assert_eq!(response["metadata"]["creationTimestamp"], "2023-11-14T22:13:20Z");
+    assert_eq!(
+        response["metadata"]["creationTimestamp"],
+        "2023-11-14T22:13:20Z"
+    );
     assert_eq!(response["spec"]["audiences"], json!(["api"]));
     assert_eq!(response["spec"]["expirationSeconds"], 3600);
-    assert_eq!(response["status"]["expirationTimestamp"], "2023-11-14T23:13:20Z");
+    assert_eq!(
+        response["status"]["expirationTimestamp"],
+        "2023-11-14T23:13:20Z"
+    );
     let claims = payload(&issued);
     assert_eq!(claims["aud"], json!(["api"]));
     assert_eq!(claims["iss"], "https://issuer.test");
@@ -136,7 +140,12 @@ fn expiration_limits_use_upstreams_texts() {
         ((1_i64 << 32) + 1, Some("TokenRequest.authentication.k8s.io \"\" is invalid: spec.expirationSeconds: Invalid value: 4294967297: may not specify a duration larger than 2^32 seconds")),
     ];
     for (seconds, want) in cases {
-        let result = rest.create(&store, "ns", "sa", request(json!({"expirationSeconds": seconds})));
+        let result = rest.create(
+            &store,
+            "ns",
+            "sa",
+            request(json!({"expirationSeconds": seconds})),
+        );
         match want {
             None => assert!(result.is_ok(), "{seconds}"),
             Some(text) => {
@@ -159,9 +168,17 @@ fn bound_to_pod_secret_and_node() {
         if let Some(uid) = uid {
             reference["uid"] = json!(uid);
         }
-        rest.create(&store, "ns", "sa", request(json!({"boundObjectRef": reference})))
+        rest.create(
+            &store,
+            "ns",
+            "sa",
+            request(json!({"boundObjectRef": reference})),
+        )
     };
-    assert_eq!(message(bind("Pod", "v1", "p", None)), (404, "pods \"p\" not found".into()));
+    assert_eq!(
+        message(bind("Pod", "v1", "p", None)),
+        (404, "pods \"p\" not found".into())
+    );
     add_pod(&store, "p", "sa", None);
     add_pod(&store, "other", "someone-else", None);
     add_pod(&store, "scheduled", "sa", Some("n"));
@@ -182,20 +199,37 @@ fn bound_to_pod_secret_and_node() {
         assert!(payload(&issued)["kubernetes.io"].get("node").is_none());
         // The reference is echoed as sent.
         let echoed = serde_json::to_value(&issued.response).expect("json");
-        assert_eq!(echoed["spec"]["boundObjectRef"].get("uid").and_then(Value::as_str), uid);
+        assert_eq!(
+            echoed["spec"]["boundObjectRef"]
+                .get("uid")
+                .and_then(Value::as_str),
+            uid
+        );
     }
     assert_eq!(
         message(bind("Pod", "apps/v1", "p", None)),
-        (400, "cannot bind token to object of type apps/v1, Kind=Pod".into())
+        (
+            400,
+            "cannot bind token to object of type apps/v1, Kind=Pod".into()
+        )
     );
     assert_eq!(
         message(bind("ConfigMap", "v1", "c", None)),
-        (400, "cannot bind token to object of type /v1, Kind=ConfigMap".into())
+        (
+            400,
+            "cannot bind token to object of type /v1, Kind=ConfigMap".into()
+        )
     );
     // A scheduled pod: the node's name, and its uid once the node exists.
     let issued = bind("Pod", "v1", "scheduled", None).expect("token");
-    assert_eq!(payload(&issued)["kubernetes.io"]["node"], json!({"name": "n"}));
-    assert_eq!(message(bind("Node", "v1", "n", None)), (404, "nodes \"n\" not found".into()));
+    assert_eq!(
+        payload(&issued)["kubernetes.io"]["node"],
+        json!({"name": "n"})
+    );
+    assert_eq!(
+        message(bind("Node", "v1", "n", None)),
+        (404, "nodes \"n\" not found".into())
+    );
     store
         .create(
             &NODES,
@@ -213,7 +247,10 @@ fn bound_to_pod_secret_and_node() {
         json!({"namespace": "ns", "node": {"name": "n", "uid": "n-uid"},
             "serviceaccount": {"name": "sa", "uid": "sa-uid"}})
     );
-    assert_eq!(message(bind("Secret", "v1", "s", None)), (404, "secrets \"s\" not found".into()));
+    assert_eq!(
+        message(bind("Secret", "v1", "s", None)),
+        (404, "secrets \"s\" not found".into())
+    );
     store
         .create(
             &SECRETS,
@@ -246,16 +283,32 @@ fn cap_and_extension() {
     assert_eq!(claims["kubernetes.io"]["warnafter"], NOW + 3607);
     let response = serde_json::to_value(&extended.response).expect("json");
     assert_eq!(response["spec"]["expirationSeconds"], 3607);
-    assert_eq!(response["status"]["expirationTimestamp"], "2023-11-14T23:13:27Z");
+    assert_eq!(
+        response["status"]["expirationTimestamp"],
+        "2023-11-14T23:13:27Z"
+    );
 
     // Another audience, no pod, or the extension off: no extension.
     let plain = |spec: Value, options: &IssuerOptions| {
-        payload(&rest(options).create(&store, "ns", "sa", request(spec)).expect("token"))
+        payload(
+            &rest(options)
+                .create(&store, "ns", "sa", request(spec))
+                .expect("token"),
+        )
     };
     for (spec, options) in [
-        (json!({"expirationSeconds": 3607, "boundObjectRef": pod_ref, "audiences": ["not-the-api", "api"]}), options()),
+        (
+            json!({"expirationSeconds": 3607, "boundObjectRef": pod_ref, "audiences": ["not-the-api", "api"]}),
+            options(),
+        ),
         (json!({"expirationSeconds": 3607}), options()),
-        (json!({"expirationSeconds": 3607, "boundObjectRef": pod_ref}), IssuerOptions { extend_token_expiration: false, ..options() }),
+        (
+            json!({"expirationSeconds": 3607, "boundObjectRef": pod_ref}),
+            IssuerOptions {
+                extend_token_expiration: false,
+                ..options()
+            },
+        ),
     ] {
         let claims = plain(spec.clone(), &options);
         assert_eq!(claims["exp"], NOW + 3607, "{spec}");
@@ -267,11 +320,21 @@ fn cap_and_extension() {
         ..options()
     };
     let within = rest(&capped)
-        .create(&store, "ns", "sa", request(json!({"expirationSeconds": 7200})))
+        .create(
+            &store,
+            "ns",
+            "sa",
+            request(json!({"expirationSeconds": 7200})),
+        )
         .expect("token");
     assert!(within.warnings.is_empty());
     let over = rest(&capped)
-        .create(&store, "ns", "sa", request(json!({"expirationSeconds": 10000})))
+        .create(
+            &store,
+            "ns",
+            "sa",
+            request(json!({"expirationSeconds": 10000})),
+        )
         .expect("token");
     assert_eq!(
         over.warnings,
