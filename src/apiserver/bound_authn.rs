@@ -1,6 +1,7 @@
 //! The service-account token authenticators of a bound-mode server (upstream's
 //! pkg/kubeapiserver/authenticator/config.go, 1.28+): the legacy JWT authenticator for
-//! issuer `kubernetes/serviceaccount` and the bound one for every
+//! issuer `kubernetes/serviceaccount` (with the 1.28+ tracking of
+//! [`super::legacy_tokens`]) and the bound one for every
 //! `--service-account-issuer`, both with the API audiences as implicit audiences, their
 //! union's successes cached (spec-modern §3.1).
 
@@ -8,6 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::components::{ServiceAccountOptions, StoreTokenGetter};
+use super::legacy_tokens::TrackedLegacyAuthenticator;
 use super::store::Store;
 use crate::authn::{CachedTokenAuthenticator, TokenAuthenticator};
 use crate::serviceaccount::bound::{BoundTokenAuthenticator, IssuerGate};
@@ -42,6 +44,11 @@ pub(crate) fn authenticators(
         options.issuer.effective_api_audiences(),
         getter,
         store.clock().clone(),
+    ));
+    let legacy = Arc::new(TrackedLegacyAuthenticator::new(
+        legacy,
+        store.clone(),
+        options.lookup,
     ));
     let legacy = Arc::new(IssuerGate::new(vec![LEGACY_ISSUER.to_string()], legacy));
     Arc::new(CachedTokenAuthenticator::new(

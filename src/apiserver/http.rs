@@ -134,7 +134,9 @@ async fn route_request(
         Route::Health => return Ok(text_response(StatusCode::OK, "ok")),
         _ => {}
     }
-    let user = authenticate(state, req.headers()).await?;
+    let (user, authentication_warnings) =
+        crate::authn::warnings::collect(authenticate(state, req.headers())).await;
+    let user = user?;
     let (mut parts, body) = req.into_parts();
     // Where authentication ends, the request may go on as someone else.
     let user = impersonation::impersonate(state.authorizer.as_ref(), user, &mut parts.headers)?;
@@ -147,6 +149,9 @@ async fn route_request(
         headers: parts.headers,
         warnings: WarningRecorder::default(),
     };
+    for text in &authentication_warnings {
+        ctx.warnings.add(text);
+    }
     if !matches!(route, Route::Resource(_)) {
         authorize_path(state, &ctx, &path)?;
     }

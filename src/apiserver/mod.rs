@@ -27,6 +27,7 @@ pub mod impersonation;
 mod in_process;
 pub mod kinds;
 pub mod kubeconfig;
+pub mod legacy_tokens;
 pub mod namespaces;
 pub mod openapi;
 pub mod patch;
@@ -388,6 +389,9 @@ impl ApiServerBuilder {
             (None, None) => {}
         }
         let token_requests = bound.and_then(|bound| bound.token_requests());
+        if bound.is_some() {
+            legacy_tokens::ensure_tracking_config_map(&store)?;
+        }
         authn.push(Arc::new(StaticTokenAuthenticator::admin(
             admin_token.clone(),
         )));

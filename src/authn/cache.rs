@@ -24,11 +24,14 @@ const MAX_ENTRIES: usize = 4096;
 
 type Key = ([u8; 32], Vec<String>);
 
+/// A remembered success and the warnings its authentication gave, replayed on each hit.
+type Entry = (Instant, Authenticated, Vec<String>);
+
 /// Tries `links` in order and remembers successes for `ttl`.
 pub struct CachedTokenAuthenticator {
     links: Vec<Arc<dyn TokenAuthenticator>>,
     ttl: Duration,
-    entries: Mutex<HashMap<Key, (Instant, Authenticated)>>,
+    entries: Mutex<HashMap<Key, Entry>>,
 }
 
 impl CachedTokenAuthenticator {
@@ -48,35 +51,43 @@ impl CachedTokenAuthenticator {
         (hash, audiences.requested.to_vec())
     }
 
-    fn cached(&self, key: &Key) -> Option<Authenticated> {
+    fn cached(&self, key: &Key) -> Option<(Authenticated, Vec<String>)> {
         let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         entries
             .get(key)
-            .filter(|(expires, _)| Instant::now() < *expires)
-            .map(|(_, found)| found.clone())
+            .filter(|(expires, _, _)| Instant::now() < *expires)
+            .map(|(_, found, warnings)| (found.clone(), warnings.clone()))
     }
 
-    fn remember(&self, key: Key, found: &Authenticated) {
+    fn remember(&self, key: Key, found: &Authenticated, warnings: Vec<String>) {
         let now = Instant::now();
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        entries.retain(|_, (expires, _)| now < *expires);
+        entries.retain(|_, (expires, _, _)| now < *expires);
         if entries.len() >= MAX_ENTRIES {
             return;
         }
-        entries.insert(key, (now + self.ttl, found.clone()));
+        entries.insert(key, (now + self.ttl, found.clone(), warnings));
     }
 
     async fn run(&self, token: &str, audiences: Audiences<'_>) -> AudienceResult {
         let key = (!self.ttl.is_zero()).then(|| Self::key(token, audiences));
-        if let Some(found) = key.as_ref().and_then(|key| self.cached(key)) {
+        if let Some((found, warnings)) = key.as_ref().and_then(|key| self.cached(key)) {
+            for text in &warnings {
+                super::warnings::record(text);
+            }
             return Ok(Some(found));
         }
         let mut errors: Vec<String> = Vec::new();
         for link in &self.links {
-            match link.authenticate_for(token, audiences).await {
+            let (result, warnings) =
+                super::warnings::collect(link.authenticate_for(token, audiences)).await;
+            for text in &warnings {
+                super::warnings::record(text);
+            }
+            match result {
                 Ok(Some(found)) => {
                     if let Some(key) = key {
-                        self.remember(key, &found);
+                        self.remember(key, &found, warnings);
                     }
                     return Ok(Some(found));
                 }

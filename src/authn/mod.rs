@@ -21,6 +21,7 @@
 pub mod cache;
 mod chain;
 mod static_token;
+pub mod warnings;
 
 pub use cache::CachedTokenAuthenticator;
 pub use chain::{AuthenticationChain, DEFAULT_API_AUDIENCE};

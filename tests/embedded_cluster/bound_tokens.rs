@@ -259,3 +259,88 @@ async fn legacy_mode_has_no_token_subresource() {
     );
     server.shutdown().await;
 }
+
+/// Legacy Secret tokens in bound mode (spec-modern §3.6 steps 4–6, §8.1): the tracking
+/// ConfigMap exists from the start, an auto-generated token warns on every request, the
+/// Secret is labelled with the day of its last use, and the invalid-since label refuses it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn legacy_tokens_are_tracked_in_bound_mode() {
+    // 2030-01-02T03:04:05Z
+    let clock = std::sync::Arc::new(kube_sa::clock::FakeClock::new(
+        jiff::Timestamp::from_second(1_893_553_445).expect("timestamp"),
+    ));
+    let server = ApiServer::builder()
+        .service_accounts(ServiceAccountOptions {
+            mode: Mode::Bound,
+            ..Default::default()
+        })
+        .clock(clock)
+        .token_cache_ttl(Duration::ZERO)
+        .start()
+        .await
+        .expect("server starts");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let admin = dir.path().join("kubeconfig");
+    std::fs::write(&admin, server.kubeconfig_yaml()).expect("kubeconfig");
+    let bin = kubectl_binaries().remove(0);
+    tokio::task::spawn_blocking(move || {
+        let admin = admin.as_path();
+        let since = ok(
+            kubectl(
+                &bin,
+                admin,
+                &["get", "configmap", "-n", "kube-system", "kube-apiserver-legacy-service-account-token-tracking", "-o", "jsonpath={.data.since}"],
+                None,
+            ),
+            "tracking config map",
+        );
+        assert_eq!(since, "2030-01-02");
+        create(&bin, admin, "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: legacy\n  namespace: default\n");
+        create(
+            &bin,
+            admin,
+            "apiVersion: v1\nkind: Secret\nmetadata:\n  name: legacy-token\n  namespace: default\n  annotations:\n    kubernetes.io/service-account.name: legacy\ntype: kubernetes.io/service-account-token\n",
+        );
+        let token = poll_until("the token controller to fill the token in", Duration::from_secs(10), || {
+            let out = kubectl(&bin, admin, &["get", "secret", "legacy-token", "-o", "jsonpath={.data.token}"], None);
+            (out.success && !out.stdout.is_empty()).then(|| out.stdout)
+        });
+        let token = String::from_utf8(
+            base64::engine::general_purpose::STANDARD
+                .decode(token.trim())
+                .expect("base64"),
+        )
+        .expect("utf-8");
+        const WARNING: &str = "Warning: Use tokens from the TokenRequest API or manually created secret-based tokens instead of auto-generated secret-based tokens.";
+        // A manually created token: no warning, but its use is recorded.
+        let manual = whoami(&bin, admin, &token);
+        assert!(manual.success, "{}", manual.stderr);
+        assert!(!manual.stderr.contains(WARNING), "{}", manual.stderr);
+        let last_used = |bin: &Path| {
+            ok(
+                kubectl(bin, admin, &["get", "secret", "legacy-token", "-o", "jsonpath={.metadata.labels.kubernetes\\.io/legacy-token-last-used}"], None),
+                "last used",
+            )
+        };
+        assert_eq!(last_used(&bin), "2030-01-02");
+        // Listed in the account's secrets, it counts as auto-generated: a warning each time.
+        ok(
+            kubectl(&bin, admin, &["patch", "sa", "legacy", "-p", r#"{"secrets":[{"name":"legacy-token"}]}"#], None),
+            "patch sa",
+        );
+        for _ in 0..2 {
+            let auto = whoami(&bin, admin, &token);
+            assert!(auto.success, "{}", auto.stderr);
+            assert_eq!(auto.stderr.matches(WARNING).count(), 1, "{}", auto.stderr);
+        }
+        ok(
+            kubectl(&bin, admin, &["label", "secret", "legacy-token", "kubernetes.io/legacy-token-invalid-since=2030-01-01"], None),
+            "label",
+        );
+        let refused = whoami(&bin, admin, &token);
+        assert!(refused.stderr.contains("Unauthorized"), "{}", refused.stderr);
+    })
+    .await
+    .expect("kubectl runs");
+    server.shutdown().await;
+}
