@@ -201,10 +201,15 @@ async fn route_request(
             openapi::openapi_v2_protobuf(),
             openapi::OPENAPI_V2_CONTENT_TYPE,
         )),
-        Route::OpenApiRoot => Ok(json_response(StatusCode::OK, &openapi::openapi_v3_root())),
-        Route::OpenApiDocument(path) => openapi::openapi_v3_document_bytes(&path)
-            .map(|body| bytes_response(StatusCode::OK, body, "application/json"))
-            .ok_or_else(not_found_path),
+        Route::OpenApiRoot => Ok(json_response(
+            StatusCode::OK,
+            &openapi::openapi_v3_root_for(state.token_requests.is_some()),
+        )),
+        Route::OpenApiDocument(path) => {
+            openapi::openapi_v3_document_bytes_for(&path, state.token_requests.is_some())
+                .map(|body| bytes_response(StatusCode::OK, body, "application/json"))
+                .ok_or_else(not_found_path)
+        }
         Route::NotFound => Err(not_found_path()),
         Route::Resource(path) => {
             let mut response = handlers::dispatch(state, &ctx, &path, body)

@@ -343,3 +343,36 @@ fn cap_and_extension() {
     assert_eq!(over.response.spec.expiration_seconds, Some(7200));
     assert_eq!(payload(&over)["exp"], NOW + 7200);
 }
+
+#[test]
+fn discovery_lists_the_subresource_after_service_accounts() {
+    use crate::apiserver::discovery::{aggregated_discovery, api_resource_list, DiscoveryVersion};
+    let mut list = api_resource_list("", "v1").expect("core list");
+    add_to_resource_list(&mut list);
+    let resources = list["resources"].as_array().expect("resources");
+    let at = resources
+        .iter()
+        .position(|r| r["name"] == "serviceaccounts")
+        .expect("serviceaccounts");
+    assert_eq!(
+        resources[at + 1],
+        json!({"name": "serviceaccounts/token", "singularName": "", "namespaced": true,
+            "group": "authentication.k8s.io", "version": "v1", "kind": "TokenRequest",
+            "verbs": ["create"]})
+    );
+    let mut aggregated = aggregated_discovery(true, DiscoveryVersion::V2);
+    add_to_aggregated(&mut aggregated);
+    let service_accounts = aggregated["items"][0]["versions"][0]["resources"]
+        .as_array()
+        .expect("resources")
+        .iter()
+        .find(|r| r["resource"] == "serviceaccounts")
+        .expect("serviceaccounts")
+        .clone();
+    assert_eq!(
+        service_accounts["subresources"],
+        json!([{"subresource": "token",
+            "responseKind": {"group": "authentication.k8s.io", "version": "v1", "kind": "TokenRequest"},
+            "verbs": ["create"]}])
+    );
+}
