@@ -303,7 +303,7 @@ async fn legacy_tokens_are_tracked_in_bound_mode() {
         );
         let token = poll_until("the token controller to fill the token in", Duration::from_secs(10), || {
             let out = kubectl(&bin, admin, &["get", "secret", "legacy-token", "-o", "jsonpath={.data.token}"], None);
-            (out.success && !out.stdout.is_empty()).then(|| out.stdout)
+            (out.success && !out.stdout.is_empty()).then_some(out.stdout)
         });
         let token = String::from_utf8(
             base64::engine::general_purpose::STANDARD
