@@ -350,3 +350,4 @@ Feature: TokenRequest issues bound service-account tokens
         boundObjectRef: {kind: Pod, apiVersion: v1, name: web}
       """
     Then the remembered token "plain-token" matches the snapshot
+

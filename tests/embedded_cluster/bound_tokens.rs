@@ -1,7 +1,8 @@
 //! `kubectl create token` against a bound-mode embedded cluster (spec-modern §9, §1, §3),
 //! with the oldest and the newest kubectl: the token authenticates with its extra fields,
-//! its claims are §2's, upstream's errors come back, and pod-bound tokens and tokens of a
-//! deleted account stop working. The token cache is off, as in upstream's integration tests.
+//! its claims are §2's, upstream's errors and the cap's warning come back, and pod-bound
+//! tokens and tokens of a deleted account stop working. The token cache is off, as in
+//! upstream's integration tests.
 
 use std::path::Path;
 use std::time::Duration;
@@ -65,6 +66,10 @@ async fn kubectl_create_token_in_bound_mode() {
     let server = ApiServer::builder()
         .service_accounts(ServiceAccountOptions {
             mode: Mode::Bound,
+            issuer: kube_sa::serviceaccount::IssuerOptions {
+                max_token_expiration: Some(Duration::from_secs(2 * 60 * 60)),
+                ..Default::default()
+            },
             ..Default::default()
         })
         .token_cache_ttl(Duration::ZERO)
@@ -156,6 +161,23 @@ async fn kubectl_create_token_in_bound_mode() {
             let (_, claims) = decode(request["status"]["token"].as_str().unwrap());
             assert_eq!(claims["aud"], json!(["a,b", "c"]));
             assert_eq!(claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(), 7200);
+            // Longer than --service-account-max-token-expiration (2 h): cut, with a warning.
+            let capped = kubectl(
+                bin,
+                admin,
+                &["create", "token", "app", "-n", &ns, "--duration", "3h", "-o", "json"],
+                None,
+            );
+            assert!(capped.success, "{name}: {}", capped.stderr);
+            assert!(
+                capped
+                    .stderr
+                    .contains("Warning: requested expiration of 10800 seconds shortened to 7200 seconds"),
+                "{name}: {}",
+                capped.stderr
+            );
+            let capped: Value = serde_json::from_str(&capped.stdout).expect("TokenRequest json");
+            assert_eq!(capped["spec"]["expirationSeconds"], 7200);
             // A token for other audiences is not good for the API.
             let foreign = whoami(bin, admin, request["status"]["token"].as_str().unwrap());
             assert!(foreign.stderr.contains("Unauthorized"), "{name}: {}", foreign.stderr);
