@@ -322,6 +322,9 @@ async fn client_from_kubeconfig(
 }
 
 async fn controller_manager(args: ControllerManagerArgs) -> anyhow::Result<()> {
+    // Refused before anything starts, with upstream's text.
+    let cleaner =
+        LegacyTokenCleanerOptions::new(args.legacy_service_account_token_clean_up_period)?;
     kube_sa::serving::install_default_crypto_provider();
     let key = Arc::new(SigningKey::from_file(
         &args.service_account_private_key_file,
@@ -338,8 +341,6 @@ async fn controller_manager(args: ControllerManagerArgs) -> anyhow::Result<()> {
             .collect::<String>()
             .into_bytes(),
     };
-    let cleaner =
-        LegacyTokenCleanerOptions::new(args.legacy_service_account_token_clean_up_period)?;
     let generator = Arc::new(TokenGenerator::legacy(key));
     let tokens = TokensControllerOptions::new(generator.clone()).root_ca(root_ca.clone());
     let config = ControllersConfig::new(generator)
