@@ -8,7 +8,8 @@ Feature: Every namespace has the ConfigMap "kube-root-ca.crt"
   changed to another non-empty text is left alone, so that the publisher and an editor
   never fight.
 
-  @upstream:TestConfigMapCreation @upstream:TestServiceAccountAutoCreate
+  # upstream case "create new namespace"
+  @upstream:TestConfigMapCreation @upstream:TestServiceAccountAutoCreate @upstream:e2e/ServiceAccounts/should_guarantee_kube-root-ca.crt_exist_in_any_namespace
   Scenario: A new namespace gets "default", "kube-root-ca.crt" and no token Secret
     When I create in namespace "demo":
       """
@@ -27,8 +28,8 @@ Feature: Every namespace has the ConfigMap "kube-root-ca.crt"
     And within 5 seconds the service account "default" in namespace "demo" exists
     And for 2 seconds there are 0 token secrets for service account "default" in namespace "demo"
 
-  # upstream case "delete ca configmap"; e2e "should guarantee kube-root-ca.crt exist in any namespace"
-  @upstream:TestConfigMapCreation
+  # upstream case "delete ca configmap"
+  @upstream:TestConfigMapCreation @upstream:e2e/ServiceAccounts/should_guarantee_kube-root-ca.crt_exist_in_any_namespace
   Scenario: A deleted "kube-root-ca.crt" is created again
     Given a namespace "demo"
     Then within 5 seconds the config map "kube-root-ca.crt" in namespace "demo" exists
@@ -42,7 +43,7 @@ Feature: Every namespace has the ConfigMap "kube-root-ca.crt"
       """
 
   # upstream case "update ca configmap with modifying field"; the e2e test sets ca.crt to ""
-  @upstream:TestConfigMapCreation
+  @upstream:TestConfigMapCreation @upstream:e2e/ServiceAccounts/should_guarantee_kube-root-ca.crt_exist_in_any_namespace
   Scenario: An emptied ca.crt is put back
     Given a namespace "demo"
     Then within 5 seconds the config map "kube-root-ca.crt" in namespace "demo" exists

@@ -7,7 +7,8 @@ Feature: No token Secret is generated; hand-made ones are still filled in
   kubernetes.io/service-account.name annotation is still filled in (token, ca.crt,
   namespace, both annotations), and is deleted with its account.
 
-  @upstream:TestTokenCreation
+  # upstream cases "new serviceaccount with no secrets" (1.26+: no actions)
+  @upstream:TestTokenCreation @upstream:e2e/ServiceAccounts/no_secret-based_service_account_token_should_be_auto-generated
   Scenario: no secret-based service account token should be auto-generated
     Given a namespace "demo"
     When I create in namespace "demo":
