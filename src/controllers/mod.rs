@@ -29,6 +29,8 @@ pub mod serviceaccounts;
 pub mod tokens;
 
 #[cfg(test)]
+mod bound_integration_tests;
+#[cfg(test)]
 mod fake;
 #[cfg(test)]
 mod integration_tests;

@@ -221,7 +221,12 @@ async fn run_case(case: Case) {
         api = api.with_pod(pod.clone());
     }
     let clock = Arc::new(FakeClock::new(now()));
-    let cleaner = cleaner(&api, clock, &case.accounts, &[case.secret.clone()]);
+    let cleaner = cleaner(
+        &api,
+        clock,
+        &case.accounts,
+        std::slice::from_ref(&case.secret),
+    );
     cleaner.evaluate().await;
     assert_eq!(api.actions(), case.expected, "{}", case.name);
 }
