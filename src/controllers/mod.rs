@@ -282,6 +282,9 @@ pub async fn run(
             watcher::Config::default().fields(&config_map_selector),
             config_maps_writer,
             |_| {},
+            // Adds come as `Applied` too (upstream watches only updates and deletes):
+            // syncing on the add of a current ConfigMap changes nothing, and one that
+            // someone created with other contents is reset at once instead of later.
             |change| publisher.config_map_changed(change.object()),
         )
         .await
