@@ -332,6 +332,7 @@ impl PreparedComponents {
         client: kube::Client,
         cluster_ca_pem: &str,
         names: Arc<dyn NameGenerator>,
+        clock: Arc<dyn crate::clock::Clock>,
         mut shutdown: tokio::sync::watch::Receiver<bool>,
     ) -> Option<tokio::task::JoinHandle<()>> {
         if !self.options.controllers {
@@ -343,10 +344,20 @@ impl PreparedComponents {
             .clone()
             .unwrap_or_else(|| cluster_ca_pem.as_bytes().to_vec());
         let tokens = crate::controllers::TokensControllerOptions::new(self.generator.clone())
-            .root_ca(root_ca)
+            .root_ca(root_ca.clone())
             .names(names);
-        let config =
-            crate::controllers::ControllersConfig::new(self.generator.clone()).tokens(tokens);
+        // The period was validated with the flags; an invalid one keeps the default.
+        let cleaner = crate::controllers::LegacyTokenCleanerOptions::new(
+            self.options.legacy_token_clean_up_period,
+        );
+        let mut config = crate::controllers::ControllersConfig::new(self.generator.clone())
+            .tokens(tokens)
+            .mode(self.options.mode)
+            .root_ca_publisher(crate::controllers::RootCaPublisherOptions::new(root_ca))
+            .clock(clock);
+        if let Ok(cleaner) = cleaner {
+            config = config.legacy_token_cleaner(cleaner);
+        }
         Some(tokio::spawn(async move {
             let stop = async move {
                 let _ = shutdown.wait_for(|stopped| *stopped).await;

@@ -443,8 +443,13 @@ impl ApiServerBuilder {
         if let Some(prepared) = prepared {
             // In-process components use the API without TCP or TLS in between.
             let client = in_process::client(server.state.clone(), &server.admin_token)?;
-            server.controllers =
-                prepared.start(client, &server.state.tls.ca_pem, self.names, shutdown_rx);
+            server.controllers = prepared.start(
+                client,
+                &server.state.tls.ca_pem,
+                self.names,
+                self.clock.clone(),
+                shutdown_rx,
+            );
             server.signing_key = prepared.options.signing_key.clone();
             server.admission = Some(prepared.admission.clone());
         }
