@@ -36,7 +36,9 @@ pub struct Config {
     /// bound mode never waits for a token).
     pub require_api_token: bool,
     /// Whose rules apply: Kubernetes v1.8 (a token Secret volume) or 1.33 (the projected
-    /// `kube-api-access-*` volume, [`super::bound`]).
+    /// `kube-api-access-*` volume, [`super::bound`]). The embedded server sets it from
+    /// `ServiceAccountOptions::mode` (its own value here is ignored); `kube-sa webhook`
+    /// from `--mode`.
     pub mode: crate::Mode,
 }
 
