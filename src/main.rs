@@ -70,6 +70,10 @@ struct WebhookArgs {
     /// Address to listen on.
     #[arg(long, default_value = "0.0.0.0:8443")]
     listen: SocketAddr,
+    /// Whose ServiceAccount admission the webhook answers with: `legacy` (v1.8) or
+    /// `bound` (1.33).
+    #[arg(long, default_value = "legacy", value_name = "legacy|bound")]
+    mode: kube_sa::Mode,
 }
 
 #[derive(Args)]
@@ -362,7 +366,10 @@ async fn webhook(args: WebhookArgs) -> anyhow::Result<()> {
     let state = Arc::new(WebhookState {
         lookup: Arc::new(kube_sa::admission::client_lookup::ClientAccountLookup::start(client)),
         names: Arc::new(kube_sa::names::RandomNames),
-        config: kube_sa::admission::Config::default(),
+        config: kube_sa::admission::Config {
+            mode: args.mode,
+            ..Default::default()
+        },
     });
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await

@@ -32,6 +32,7 @@ pub mod patch;
 pub mod protobuf;
 pub mod routes;
 pub mod selectors;
+pub mod serviceaccount_warnings;
 pub mod store;
 pub mod table;
 pub mod tls;
@@ -392,6 +393,9 @@ impl ApiServerBuilder {
                 .set_lookup(Arc::new(components::StoreAccountLookup::new(store.clone())));
             if enabled(prepared.admission.name()) {
                 admission.push(prepared.admission.clone());
+            }
+            if prepared.options.mode == crate::Mode::Bound {
+                admission.push(Arc::new(serviceaccount_warnings::ServiceAccountWarnings));
             }
         }
         for plugin in self.admission_plugins {

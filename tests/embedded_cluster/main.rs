@@ -2,6 +2,7 @@
 //! against `kube-sa serve`.
 
 mod access_reviews;
+mod bound_admission;
 mod bound_controllers;
 mod kube_client;
 mod kubectl;
