@@ -14,7 +14,6 @@ use std::sync::Arc;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use futures::future::BoxFuture;
-use jiff::Timestamp;
 use k8s_openapi::api::core::v1::{Secret, ServiceAccount};
 use serde_json::{json, Value};
 
@@ -25,23 +24,16 @@ use crate::authn::{
 };
 use crate::serviceaccount::jwt::{NAMESPACE_CLAIM, SECRET_NAME_CLAIM, SERVICE_ACCOUNT_NAME_CLAIM};
 
-/// Label the API server keeps on legacy token Secrets: the UTC date of the last use.
-pub const LAST_USED_LABEL: &str = "kubernetes.io/legacy-token-last-used";
-/// Label the legacy-token cleaner sets: the token is refused while it is non-empty.
-pub const INVALID_SINCE_LABEL: &str = "kubernetes.io/legacy-token-invalid-since";
+// The labels, the ConfigMap's name and the date format are the legacy-token cleaner's, which
+// reads what this module writes.
+pub use crate::controllers::legacy_token_cleaner::{
+    format_date as utc_date, INVALID_SINCE_LABEL, LAST_USED_LABEL,
+    TRACKING_CONFIG_MAP_NAME as TRACKING_CONFIG_MAP,
+    TRACKING_CONFIG_MAP_NAMESPACE as TRACKING_NAMESPACE, TRACKING_SINCE_KEY,
+};
+
 /// The warning sent with every request an auto-generated legacy token authenticates.
 pub const AUTO_GENERATED_WARNING: &str = "Use tokens from the TokenRequest API or manually created secret-based tokens instead of auto-generated secret-based tokens.";
-/// Namespace of the tracking ConfigMap.
-pub const TRACKING_NAMESPACE: &str = "kube-system";
-/// Name of the tracking ConfigMap.
-pub const TRACKING_CONFIG_MAP: &str = "kube-apiserver-legacy-service-account-token-tracking";
-/// Data key of the tracking ConfigMap: the UTC date tracking began.
-pub const TRACKING_SINCE_KEY: &str = "since";
-
-/// Go's `2006-01-02` of `at` in UTC.
-pub fn utc_date(at: Timestamp) -> String {
-    at.strftime("%Y-%m-%d").to_string()
-}
 
 /// The refusal of a token whose Secret is marked invalid.
 fn invalidated(namespace: &str, secret: &str, service_account: &str) -> AuthError {

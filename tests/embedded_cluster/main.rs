@@ -2,6 +2,8 @@
 //! against `kube-sa serve`.
 
 mod access_reviews;
+mod bound_admission;
+mod bound_controllers;
 mod bound_tokens;
 mod kube_client;
 mod kubectl;

@@ -2,6 +2,7 @@
 //! marked as invalid", TestLegacyServiceAccountTokenTracking) and the tracking ConfigMap.
 
 use futures::executor::block_on;
+use jiff::Timestamp;
 
 use super::*;
 use crate::apiserver::kinds::NAMESPACES;
