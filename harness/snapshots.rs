@@ -144,6 +144,70 @@ pub async fn assert_snapshot(
 ) -> Result<(), Failure> {
     let snapshot = snapshot_name(world, kind, name);
     let value = readable(world, kind, object);
+    assert_named_snapshot(world, snapshot, value, &[], kind.words()).await
+}
+
+/// A requested (bound) token as its snapshot shows it: decoded header and claims, the
+/// signature checked against the cluster's keys; the key id, `jti`, uids and `iat`/`nbf`
+/// redacted, and `exp`/`warnafter` written relative to `iat` (`iat + 3600`), so that the
+/// lifetime stays visible. Recorded as `<component>__<feature>__<scenario>__token-<alias>`.
+pub async fn assert_token_snapshot(
+    world: &ConformanceWorld,
+    alias: &str,
+    token: &str,
+) -> Result<(), Failure> {
+    let keys = world
+        .cluster()
+        .map(|cluster| cluster.public_keys.as_slice())
+        .unwrap_or_default();
+    let decoded = crate::tokens::decode(token, keys)?;
+    let mut claims = decoded.claims;
+    let iat = claims.get("iat").and_then(Value::as_i64);
+    if let Some(iat) = iat {
+        let relative = |value: &mut Value| {
+            if let Some(at) = value.as_i64() {
+                *value = json!(format!("iat + {}", at - iat));
+            }
+        };
+        if let Some(exp) = claims.get_mut("exp") {
+            relative(exp);
+        }
+        if let Some(warnafter) = claims.pointer_mut("/kubernetes.io/warnafter") {
+            relative(warnafter);
+        }
+    }
+    let value = world.logical(json!({
+        "header": decoded.header,
+        "claims": claims,
+        "signature": "[signature]",
+    }));
+    let snapshot = format!(
+        "{}__{}__{}__token-{}",
+        slug(&world.id.component),
+        slug(&world.id.feature),
+        slug(&world.id.scenario),
+        slug(alias)
+    );
+    let redactions = [
+        (".header.kid", "[kid]"),
+        (".claims.jti", "[jti]"),
+        (".claims.iat", "[timestamp]"),
+        (".claims.nbf", "[timestamp]"),
+        (".claims[\"kubernetes.io\"].serviceaccount.uid", "[uid]"),
+        (".claims[\"kubernetes.io\"].pod.uid", "[uid]"),
+        (".claims[\"kubernetes.io\"].secret.uid", "[uid]"),
+        (".claims[\"kubernetes.io\"].node.uid", "[uid]"),
+    ];
+    assert_named_snapshot(world, snapshot, value, &redactions, "token").await
+}
+
+async fn assert_named_snapshot(
+    world: &ConformanceWorld,
+    snapshot: String,
+    value: Value,
+    extra_redactions: &[(&'static str, &'static str)],
+    words: &str,
+) -> Result<(), Failure> {
     let mut settings = insta::Settings::clone_current();
     settings.set_snapshot_path(SNAPSHOT_DIR);
     settings.set_prepend_module_to_snapshot(false);
@@ -169,6 +233,9 @@ pub async fn assert_snapshot(
     ] {
         settings.add_redaction(selector, replacement);
     }
+    for (selector, replacement) in extra_redactions {
+        settings.add_redaction(selector, *replacement);
+    }
     let name_for_assert = snapshot.clone();
     let outcome = std::panic::AssertUnwindSafe(settings.bind_async(async move {
         insta::assert_yaml_snapshot!(name_for_assert, value);
@@ -185,9 +252,9 @@ pub async fn assert_snapshot(
             .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
             .unwrap_or_default();
         let what = if recorded {
-            format!("the {} does not match its snapshot snapshots/{snapshot}.snap (diff above)", kind.words())
+            format!("the {words} does not match its snapshot snapshots/{snapshot}.snap (diff above)")
         } else {
-            format!("the {} has no snapshot yet (snapshots/{snapshot}.snap; new snapshots fail under CI=true)", kind.words())
+            format!("the {words} has no snapshot yet (snapshots/{snapshot}.snap; new snapshots fail under CI=true)")
         };
         Failure::new(format!(
             "{what}; review and accept with `cargo insta review`, or record with INSTA_UPDATE=always: {reason}"

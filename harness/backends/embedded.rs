@@ -7,12 +7,16 @@ use super::{config_from_kubeconfig_yaml, ScenarioCluster, ScenarioOptions};
 use crate::failure::Failure;
 
 pub async fn start(options: ScenarioOptions) -> Result<ScenarioCluster, Failure> {
-    let builder = ApiServer::builder().service_accounts(ServiceAccountOptions {
-        controllers: !options.without_controllers,
-        admission: options.admission.unwrap_or_default(),
-        mode: options.mode,
-        ..ServiceAccountOptions::default()
-    });
+    let builder = ApiServer::builder()
+        .service_accounts(ServiceAccountOptions {
+            controllers: !options.without_controllers,
+            admission: options.admission.unwrap_or_default(),
+            mode: options.mode,
+            ..ServiceAccountOptions::default()
+        })
+        // No token cache, as upstream's integration tests run the API server: a revoked
+        // token is refused at once.
+        .token_cache_ttl(std::time::Duration::ZERO);
     let server = builder
         .start()
         .await

@@ -107,9 +107,11 @@ struct Settings {
     verification_keys: Vec<VerificationKey>,
     lookup: Option<bool>,
     no_root_ca: bool,
+    mode: Option<kube_sa::Mode>,
+    max_token_expiration: Option<u64>,
 }
 
-const SETTING_FORMS: &str = "`signing key`, `verification keys`, `token lookup` (on/off), `root CA in token secrets` (the cluster CA/none)";
+const SETTING_FORMS: &str = "`signing key`, `verification keys`, `token lookup` (on/off), `root CA in token secrets` (the cluster CA/none), `mode` (legacy/bound), `max token expiration` (seconds)";
 
 impl Settings {
     fn parse(step: &Step) -> Result<Self, Failure> {
@@ -155,6 +157,17 @@ impl Settings {
                         }
                     }
                 }
+                "mode" => {
+                    settings.mode =
+                        Some(value.trim().parse().map_err(|e| {
+                            Failure::new(format!("mode is `legacy` or `bound`: {e}"))
+                        })?)
+                }
+                "max token expiration" => {
+                    settings.max_token_expiration = Some(value.trim().parse().map_err(|e| {
+                        Failure::new(format!("max token expiration is whole seconds: {e}"))
+                    })?)
+                }
                 other => {
                     return Err(Failure::new(format!(
                         "unknown setting {other:?}; known: {SETTING_FORMS}"
@@ -184,6 +197,12 @@ impl Settings {
         };
         if let Some(lookup) = self.lookup {
             options.lookup = lookup;
+        }
+        if let Some(mode) = self.mode {
+            options.mode = mode;
+        }
+        if let Some(seconds) = self.max_token_expiration {
+            options.issuer.max_token_expiration = Some(std::time::Duration::from_secs(seconds));
         }
         if self.no_root_ca {
             // An empty bundle: the token controller writes no `ca.crt`.
@@ -227,6 +246,8 @@ async fn restart_cluster(
     let public_keys = options.verification_keys.clone();
     let server = ApiServer::builder()
         .service_accounts(options)
+        // As the embedded backend: no token cache in bound mode's scenarios.
+        .token_cache_ttl(std::time::Duration::ZERO)
         .start()
         .await
         .map_err(|e| Failure::new(format!("starting the embedded cluster: {e}")))?;

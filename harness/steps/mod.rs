@@ -10,6 +10,7 @@ mod requests;
 mod reviews;
 mod setup;
 mod snapshots;
+mod token_requests;
 mod tokens;
 
 use cucumber::gherkin::Step;

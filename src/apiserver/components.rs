@@ -3,7 +3,7 @@
 //! the controllers.
 
 use futures::future::BoxFuture;
-use k8s_openapi::api::core::v1::{Pod, Secret, ServiceAccount};
+use k8s_openapi::api::core::v1::{Node, Pod, Secret, ServiceAccount};
 use serde::Deserialize;
 use serde_json::Value;
 use std::sync::{Arc, RwLock};
@@ -60,6 +60,20 @@ impl ServiceAccountTokenGetter for StoreTokenGetter {
         name: &'a str,
     ) -> BoxFuture<'a, Result<Secret, GetterError>> {
         let result = self.get(&SECRETS, namespace, name);
+        Box::pin(async move { result })
+    }
+
+    fn get_pod<'a>(
+        &'a self,
+        namespace: &'a str,
+        name: &'a str,
+    ) -> BoxFuture<'a, Result<Pod, GetterError>> {
+        let result = self.get(&PODS, namespace, name);
+        Box::pin(async move { result })
+    }
+
+    fn get_node<'a>(&'a self, name: &'a str) -> BoxFuture<'a, Result<Node, GetterError>> {
+        let result = self.get(&super::kinds::NODES, "", name);
         Box::pin(async move { result })
     }
 }
@@ -322,16 +336,37 @@ impl PreparedComponents {
         })
     }
 
-    /// The service-account token authenticator, reading through the store.
+    /// TokenRequest's issuer (bound mode), signing with `--service-account-signing-key-file`
+    /// or the service-account key.
+    pub(crate) fn token_requests(
+        &self,
+    ) -> Option<Arc<super::kinds::serviceaccount_token::TokenRequestRest>> {
+        let key = self.options.signing_key.clone()?;
+        Some(Arc::new(
+            super::kinds::serviceaccount_token::TokenRequestRest::new(&self.options.issuer, key),
+        ))
+    }
+
+    /// The service-account token authenticator, reading through the store. In bound mode
+    /// the legacy one (for `kubernetes/serviceaccount` tokens only) and the bound one
+    /// ([`super::bound_authn`]), their successes cached for `cache_ttl`.
     pub(crate) fn authenticator(
         &self,
         store: Arc<Store>,
+        cache_ttl: std::time::Duration,
     ) -> Arc<dyn crate::authn::TokenAuthenticator> {
-        Arc::new(crate::serviceaccount::LegacyTokenAuthenticator::new(
+        let getter = Arc::new(StoreTokenGetter::new(store.clone()));
+        let legacy = Arc::new(crate::serviceaccount::LegacyTokenAuthenticator::new(
             self.options.verification_keys.clone(),
             self.options.lookup,
-            Arc::new(StoreTokenGetter::new(store)),
-        ))
+            getter.clone(),
+        ));
+        match self.options.mode {
+            crate::Mode::Legacy => legacy,
+            crate::Mode::Bound => {
+                super::bound_authn::authenticators(&self.options, legacy, getter, store, cache_ttl)
+            }
+        }
     }
 
     /// Connects admission to the API and starts the controllers; they stop when

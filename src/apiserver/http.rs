@@ -16,6 +16,7 @@ use tracing::Instrument;
 use super::authz;
 use super::errors::ApiError;
 use super::handlers;
+use super::kinds::serviceaccount_token;
 use super::routes::{self, Route};
 use super::warnings::WarningRecorder;
 use super::{discovery, impersonation, openapi, ServerState};
@@ -133,7 +134,9 @@ async fn route_request(
         Route::Health => return Ok(text_response(StatusCode::OK, "ok")),
         _ => {}
     }
-    let user = authenticate(state, req.headers()).await?;
+    let (user, authentication_warnings) =
+        crate::authn::warnings::collect(authenticate(state, req.headers())).await;
+    let user = user?;
     let (mut parts, body) = req.into_parts();
     // Where authentication ends, the request may go on as someone else.
     let user = impersonation::impersonate(state.authorizer.as_ref(), user, &mut parts.headers)?;
@@ -146,6 +149,9 @@ async fn route_request(
         headers: parts.headers,
         warnings: WarningRecorder::default(),
     };
+    for text in &authentication_warnings {
+        ctx.warnings.add(text);
+    }
     if !matches!(route, Route::Resource(_)) {
         authorize_path(state, &ctx, &path)?;
     }
@@ -153,7 +159,10 @@ async fn route_request(
         Route::Version | Route::Health => Err(ApiError::internal("unreachable route")),
         Route::CoreVersions => {
             if let Some(version) = discovery::negotiate_aggregated(ctx.header(header::ACCEPT)) {
-                let doc = discovery::aggregated_discovery(true, version);
+                let mut doc = discovery::aggregated_discovery(true, version);
+                if state.token_requests.is_some() {
+                    serviceaccount_token::add_to_aggregated(&mut doc);
+                }
                 return Ok(typed_json_response(
                     StatusCode::OK,
                     &doc,
@@ -180,17 +189,27 @@ async fn route_request(
             .map(|doc| json_response(StatusCode::OK, &doc))
             .ok_or_else(not_found_path),
         Route::ResourceList { group, version } => discovery::api_resource_list(&group, &version)
-            .map(|doc| json_response(StatusCode::OK, &doc))
+            .map(|mut doc| {
+                if state.token_requests.is_some() && group.is_empty() {
+                    serviceaccount_token::add_to_resource_list(&mut doc);
+                }
+                json_response(StatusCode::OK, &doc)
+            })
             .ok_or_else(not_found_path),
         Route::OpenApiV2 => Ok(bytes_response(
             StatusCode::OK,
             openapi::openapi_v2_protobuf(),
             openapi::OPENAPI_V2_CONTENT_TYPE,
         )),
-        Route::OpenApiRoot => Ok(json_response(StatusCode::OK, &openapi::openapi_v3_root())),
-        Route::OpenApiDocument(path) => openapi::openapi_v3_document_bytes(&path)
-            .map(|body| bytes_response(StatusCode::OK, body, "application/json"))
-            .ok_or_else(not_found_path),
+        Route::OpenApiRoot => Ok(json_response(
+            StatusCode::OK,
+            &openapi::openapi_v3_root_for(state.token_requests.is_some()),
+        )),
+        Route::OpenApiDocument(path) => {
+            openapi::openapi_v3_document_bytes_for(&path, state.token_requests.is_some())
+                .map(|body| bytes_response(StatusCode::OK, body, "application/json"))
+                .ok_or_else(not_found_path)
+        }
         Route::NotFound => Err(not_found_path()),
         Route::Resource(path) => {
             let mut response = handlers::dispatch(state, &ctx, &path, body)

@@ -13,6 +13,7 @@
 
 pub mod admission;
 pub mod authz;
+pub mod bound_authn;
 pub use crate::clock;
 pub mod codec;
 pub mod components;
@@ -26,6 +27,7 @@ pub mod impersonation;
 mod in_process;
 pub mod kinds;
 pub mod kubeconfig;
+pub mod legacy_tokens;
 pub mod namespaces;
 pub mod openapi;
 pub mod patch;
@@ -126,6 +128,8 @@ pub struct ServerState {
     /// `host:port` that clients use, reported by `/api`.
     pub(crate) server_address: String,
     pub(crate) tls: ClusterTls,
+    /// TokenRequest (`serviceaccounts/token`), served in bound mode only.
+    pub(crate) token_requests: Option<Arc<kinds::serviceaccount_token::TokenRequestRest>>,
     requests: Mutex<VecDeque<RequestRecord>>,
 }
 
@@ -181,6 +185,7 @@ pub struct ApiServerBuilder {
     service_accounts: Option<components::ServiceAccountOptions>,
     api_audiences: Option<Vec<String>>,
     clock: Arc<dyn clock::Clock>,
+    token_cache_ttl: std::time::Duration,
 }
 
 impl Default for ApiServerBuilder {
@@ -200,6 +205,7 @@ impl Default for ApiServerBuilder {
             service_accounts: Some(components::ServiceAccountOptions::default()),
             api_audiences: None,
             clock: Arc::new(clock::SystemClock),
+            token_cache_ttl: crate::authn::cache::DEFAULT_SUCCESS_TTL,
         }
     }
 }
@@ -298,6 +304,14 @@ impl ApiServerBuilder {
         self
     }
 
+    /// How long a bound-mode token authentication is remembered (upstream's success cache,
+    /// 10 s of real time by default); zero, as upstream's integration tests set it, makes a
+    /// revoked token fail at once.
+    pub fn token_cache_ttl(mut self, ttl: std::time::Duration) -> Self {
+        self.token_cache_ttl = ttl;
+        self
+    }
+
     /// The service-account components (on by default, with a generated signing key).
     pub fn service_accounts(mut self, options: components::ServiceAccountOptions) -> Self {
         self.service_accounts = Some(options);
@@ -365,14 +379,25 @@ impl ApiServerBuilder {
         };
         let admin_token = self.admin_token.unwrap_or_else(random_token);
         let mut authn = AuthenticationChain::default();
-        if let Some(audiences) = self.api_audiences {
-            authn.set_api_audiences(audiences);
+        let bound = prepared
+            .as_ref()
+            .filter(|p| p.options.mode == crate::Mode::Bound);
+        match (self.api_audiences, bound) {
+            (Some(audiences), _) => authn.set_api_audiences(audiences),
+            (None, Some(bound)) => {
+                authn.set_api_audiences(bound.options.issuer.effective_api_audiences())
+            }
+            (None, None) => {}
+        }
+        let token_requests = bound.and_then(|bound| bound.token_requests());
+        if bound.is_some() {
+            legacy_tokens::ensure_tracking_config_map(&store)?;
         }
         authn.push(Arc::new(StaticTokenAuthenticator::admin(
             admin_token.clone(),
         )));
         if let Some(prepared) = &prepared {
-            authn.push(prepared.authenticator(store.clone()));
+            authn.push(prepared.authenticator(store.clone(), self.token_cache_ttl));
         }
         for factory in self.authenticators {
             authn.push(factory(store.clone()));
@@ -427,6 +452,7 @@ impl ApiServerBuilder {
             names: self.names.clone(),
             server_address: format!("{url_host}:{port}"),
             tls,
+            token_requests,
             requests: Mutex::new(VecDeque::new()),
         });
         let (shutdown, shutdown_rx) = signal::channel(false);

@@ -18,9 +18,12 @@
 //! assert!(futures::executor::block_on(chain.authenticate("wrong")).is_err());
 //! ```
 
+pub mod cache;
 mod chain;
 mod static_token;
+pub mod warnings;
 
+pub use cache::CachedTokenAuthenticator;
 pub use chain::{AuthenticationChain, DEFAULT_API_AUDIENCE};
 pub use static_token::StaticTokenAuthenticator;
 

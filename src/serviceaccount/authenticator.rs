@@ -12,7 +12,7 @@ use base64::alphabet;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use base64::Engine as _;
 use futures::future::BoxFuture;
-use k8s_openapi::api::core::v1::{Secret, ServiceAccount};
+use k8s_openapi::api::core::v1::{Node, Pod, Secret, ServiceAccount};
 use serde_json::{Map, Value};
 
 use super::jwt::{
@@ -39,6 +39,18 @@ pub trait ServiceAccountTokenGetter: Send + Sync {
         namespace: &'a str,
         name: &'a str,
     ) -> BoxFuture<'a, Result<Secret, GetterError>>;
+    /// The Pod `namespace/name` (bound tokens); by default unsupported, an error.
+    fn get_pod<'a>(
+        &'a self,
+        _namespace: &'a str,
+        _name: &'a str,
+    ) -> BoxFuture<'a, Result<Pod, GetterError>> {
+        Box::pin(async { Err(GetterError::Other("pod lookups are not supported".into())) })
+    }
+    /// The Node `name` (bound tokens); by default unsupported, an error.
+    fn get_node<'a>(&'a self, _name: &'a str) -> BoxFuture<'a, Result<Node, GetterError>> {
+        Box::pin(async { Err(GetterError::Other("node lookups are not supported".into())) })
+    }
 }
 
 /// Why a getter returned nothing.
@@ -315,7 +327,7 @@ impl TokenAuthenticator for LegacyTokenAuthenticator {
 }
 
 /// Go's `%q` of a `[]string`: `["a" "b"]`.
-fn go_quoted_list(items: &[String]) -> String {
+pub(crate) fn go_quoted_list(items: &[String]) -> String {
     let quoted: Vec<String> = items
         .iter()
         .map(|item| serde_json::Value::String(item.clone()).to_string())

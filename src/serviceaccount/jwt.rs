@@ -1,4 +1,7 @@
-//! The JWT token generator (§4.1, §4.2): compact JWS, header `{"alg":"…","typ":"JWT"}`.
+//! The JWT token generator (§4.1, §4.2): compact JWS, header `{"alg":"…","typ":"JWT"}` in
+//! legacy mode; `{"alg":"…","kid":"…"}` for bound tokens and the legacy Secret tokens of
+//! modern clusters (upstream's pkg/serviceaccount/jwt.go `JWTTokenGenerator`, spec-modern
+//! §2.1).
 
 use std::sync::Arc;
 
@@ -6,6 +9,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use serde::Serialize;
 
+use super::claims::BoundClaims;
 use super::keys::{JwtAlgorithm, SignError, SigningKey};
 use super::{make_username, LEGACY_ISSUER};
 
@@ -73,6 +77,34 @@ impl TokenGenerator {
     /// A generator for legacy tokens: issuer `kubernetes/serviceaccount`.
     pub fn legacy(key: Arc<SigningKey>) -> Self {
         Self::new(LEGACY_ISSUER, key)
+    }
+
+    /// A modern generator: its header is exactly `{"alg":"<ALG>","kid":"<KID>"}` (no
+    /// `typ`), the kid being the key's [`PublicKey::key_id`](super::PublicKey::key_id).
+    pub fn with_key_id(issuer: impl Into<String>, key: Arc<SigningKey>) -> Self {
+        let header = format!(
+            r#"{{"alg":"{}","kid":"{}"}}"#,
+            key.algorithm(),
+            key.public_key().key_id()
+        );
+        Self {
+            issuer: issuer.into(),
+            encoded_header: URL_SAFE_NO_PAD.encode(header),
+            key,
+        }
+    }
+
+    /// Legacy Secret tokens as modern clusters make them: issuer
+    /// `kubernetes/serviceaccount`, header with `kid` (spec-modern §2.1, last bullet).
+    pub fn legacy_with_key_id(key: Arc<SigningKey>) -> Self {
+        Self::with_key_id(LEGACY_ISSUER, key)
+    }
+
+    /// Signs bound-token claims; `iss` is always this generator's issuer.
+    pub fn bound_token(&self, claims: &BoundClaims) -> Result<String, TokenError> {
+        let mut claims = claims.clone();
+        claims.iss = self.issuer.clone();
+        self.sign_payload(&serde_json::to_vec(&claims)?)
     }
 
     /// The `iss` claim of every token.
@@ -197,6 +229,69 @@ mod tests {
                 public.verify(algorithm, signing_input.as_bytes(), &signature),
                 Ok(()),
                 "{algorithm}"
+            );
+        }
+    }
+
+    #[test]
+    fn key_id_header_and_bound_claims() {
+        use crate::serviceaccount::claims::{claims, AccountRef, BoundObjects, ClaimsRequest};
+        for (algorithm, legacy) in generators() {
+            let key = legacy.signing_key().clone();
+            let kid = key.public_key().key_id().to_string();
+            let generator = TokenGenerator::legacy_with_key_id(key.clone());
+            let token = generator
+                .legacy_token("ns", "default", "uid-1", "default-token-abc12")
+                .unwrap();
+            let parts: Vec<&str> = token.split('.').collect();
+            assert_eq!(
+                decode(parts[0]),
+                format!(r#"{{"alg":"{algorithm}","kid":"{kid}"}}"#)
+            );
+            assert!(decode(parts[1]).starts_with(r#"{"iss":"kubernetes/serviceaccount","#));
+
+            let generator = TokenGenerator::with_key_id("https://issuer.test", key);
+            let audiences = vec!["api".to_string()];
+            let mut bound = claims(
+                AccountRef {
+                    namespace: "ns",
+                    name: "sa",
+                    uid: "uid-1",
+                },
+                &BoundObjects::default(),
+                &ClaimsRequest {
+                    audiences: &audiences,
+                    now: 1_514_764_800,
+                    expiration_seconds: 600,
+                    warnafter_seconds: 0,
+                    jti: "fixed".into(),
+                },
+            )
+            .unwrap();
+            bound.iss = "forged".into();
+            let token = generator.bound_token(&bound).unwrap();
+            let parts: Vec<&str> = token.split('.').collect();
+            assert_eq!(
+                decode(parts[0]),
+                format!(r#"{{"alg":"{algorithm}","kid":"{kid}"}}"#)
+            );
+            assert_eq!(
+                decode(parts[1]),
+                concat!(
+                    r#"{"aud":["api"],"exp":1514765400,"iat":1514764800,"iss":"https://issuer.test","#,
+                    r#""jti":"fixed","kubernetes.io":{"namespace":"ns","serviceaccount":{"name":"sa","uid":"uid-1"}},"#,
+                    r#""nbf":1514764800,"sub":"system:serviceaccount:ns:sa"}"#
+                )
+            );
+            let signature = URL_SAFE_NO_PAD.decode(parts[2]).unwrap();
+            let signing_input = format!("{}.{}", parts[0], parts[1]);
+            assert_eq!(
+                generator.signing_key().public_key().verify(
+                    algorithm,
+                    signing_input.as_bytes(),
+                    &signature
+                ),
+                Ok(())
             );
         }
     }

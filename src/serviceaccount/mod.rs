@@ -2,6 +2,8 @@
 //! constants (spec §1) the other components share.
 
 pub mod authenticator;
+pub mod bound;
+pub mod claims;
 pub mod jwt;
 pub mod keys;
 pub mod options;

@@ -4,6 +4,7 @@
 mod access_reviews;
 mod bound_admission;
 mod bound_controllers;
+mod bound_tokens;
 mod kube_client;
 mod kubectl;
 mod kubectl_kinds;

@@ -14,7 +14,8 @@ use super::admission::{AdmissionContext, AdmissionOperation, Attributes};
 use super::authz::{self, Attributes as AuthzAttributes, Request};
 use super::errors::ApiError;
 use super::http::{bytes_response, Body, RequestBody, RequestContext};
-use super::kinds::{ResourceInfo, NAMESPACES};
+use super::kinds::serviceaccount_token::TOKEN_SUBRESOURCE;
+use super::kinds::{ResourceInfo, NAMESPACES, SERVICE_ACCOUNTS};
 use super::namespaces::namespace_terminating;
 use super::routes::ResourcePath;
 use super::store::{StoreError, StoredObject};
@@ -26,6 +27,7 @@ mod delete;
 mod patch;
 mod read;
 mod review;
+mod token;
 mod update;
 
 pub use read::Selectors;
@@ -39,6 +41,11 @@ pub async fn dispatch(
     body: RequestBody,
 ) -> Result<Response<Body>, ApiError> {
     let resource = path.resource;
+    if let Some(rest) = &state.token_requests {
+        if path.subresource.as_deref() == Some(TOKEN_SUBRESOURCE) && *resource == SERVICE_ACCOUNTS {
+            return token::create_token(state, rest, ctx, path, body).await;
+        }
+    }
     // An unknown subresource is not there at all, whatever the method (upstream: 404).
     if let Some(sub) = path.subresource.as_deref() {
         if !resource.subresources.contains(&sub) {

@@ -50,7 +50,7 @@ pub(super) async fn create_review(
 
 /// An object without a namespace takes the URL's; a cluster-scoped one loses its own; any
 /// other difference is upstream's 400.
-fn reconcile_namespace(object: &mut Value, url_namespace: &str) -> Result<(), ApiError> {
+pub(super) fn reconcile_namespace(object: &mut Value, url_namespace: &str) -> Result<(), ApiError> {
     let Some(map) = object.as_object_mut() else {
         return Ok(());
     };

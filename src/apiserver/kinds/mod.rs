@@ -38,6 +38,7 @@ pub mod secret;
 pub mod selfsubjectreview;
 pub mod service;
 pub mod serviceaccount;
+pub mod serviceaccount_token;
 pub mod tokenreview;
 pub mod validatingwebhookconfiguration;
 

@@ -40,9 +40,10 @@ fn group_version_path(group: &str, version: &str) -> String {
     }
 }
 
-/// Builds the document of one group-version.
-fn build_document(group: &str, version: &str) -> Result<Value, SchemaError> {
-    let resources: Vec<&ResourceInfo> = ALL
+/// Builds the document of one group-version; `bound` adds bound mode's TokenRequest
+/// subresource (and its schema) to `api/v1`.
+fn build_document(group: &str, version: &str, bound: bool) -> Result<Value, SchemaError> {
+    let mut resources: Vec<&ResourceInfo> = ALL
         .iter()
         .filter(|r| r.group == group && r.version == version)
         .collect();
@@ -50,6 +51,12 @@ fn build_document(group: &str, version: &str) -> Result<Value, SchemaError> {
     for resource in &resources {
         let (kind_schema, list_schema) = schemas::kind_schema_names(resource)?;
         paths::add_resource_paths(resource, &kind_schema, &list_schema, &mut paths);
+    }
+    if bound && (group, version) == ("", "v1") {
+        let token = &super::kinds::serviceaccount_token::TOKEN_REQUESTS;
+        let (kind_schema, _) = schemas::kind_schema_names(token)?;
+        paths::add_service_account_token_path(&kind_schema, &mut paths);
+        resources.push(token);
     }
     let schemas = schemas::component_schemas(group, version, &resources)?;
     Ok(json!({
@@ -97,11 +104,11 @@ fn group_versions() -> Vec<(&'static str, &'static str)> {
     group_versions
 }
 
-fn build_all() -> Result<Vec<PublishedDocument>, SchemaError> {
+fn build_all(bound: bool) -> Result<Vec<PublishedDocument>, SchemaError> {
     group_versions()
         .into_iter()
         .map(|(group, version)| {
-            let document = build_document(group, version)?;
+            let document = build_document(group, version, bound)?;
             let body = serde_json::to_vec(&document).unwrap_or_default();
             let hash = sha512_hex_upper(&body);
             Ok(PublishedDocument {
@@ -113,11 +120,14 @@ fn build_all() -> Result<Vec<PublishedDocument>, SchemaError> {
         .collect()
 }
 
-/// Every document, built on first use (the root listing needs all their hashes).
-fn documents() -> &'static [PublishedDocument] {
-    static DOCUMENTS: OnceLock<Vec<PublishedDocument>> = OnceLock::new();
-    DOCUMENTS.get_or_init(|| {
-        build_all().unwrap_or_else(|err| {
+/// Every document, built on first use (the root listing needs all their hashes); one set
+/// for legacy mode and one, with the TokenRequest subresource, for bound mode.
+fn documents(bound: bool) -> &'static [PublishedDocument] {
+    static LEGACY: OnceLock<Vec<PublishedDocument>> = OnceLock::new();
+    static BOUND: OnceLock<Vec<PublishedDocument>> = OnceLock::new();
+    let cell = if bound { &BOUND } else { &LEGACY };
+    cell.get_or_init(|| {
+        build_all(bound).unwrap_or_else(|err| {
             tracing::error!(%err, "OpenAPI schemas cannot be built; serving no OpenAPI documents");
             Vec::new()
         })
@@ -126,14 +136,23 @@ fn documents() -> &'static [PublishedDocument] {
 
 /// Accepts `api/v1`, `/api/v1` or `/openapi/v3/api/v1`.
 fn find(path: &str) -> Option<&'static PublishedDocument> {
+    find_for(path, false)
+}
+
+fn find_for(path: &str, bound: bool) -> Option<&'static PublishedDocument> {
     let path = path.trim_start_matches('/');
     let path = path.strip_prefix("openapi/v3/").unwrap_or(path);
-    documents().iter().find(|d| d.path == path)
+    documents(bound).iter().find(|d| d.path == path)
 }
 
 /// The body of `GET /openapi/v3`: where each group-version's document lives.
 pub fn openapi_v3_root() -> Value {
-    let paths: Map<String, Value> = documents()
+    openapi_v3_root_for(false)
+}
+
+/// [`openapi_v3_root`] of a legacy-mode (`bound` false) or bound-mode server.
+pub fn openapi_v3_root_for(bound: bool) -> Value {
+    let paths: Map<String, Value> = documents(bound)
         .iter()
         .map(|d| {
             (
@@ -154,7 +173,13 @@ pub fn openapi_v3_document(path: &str) -> Option<Value> {
 /// The same document already serialized (JSON), to answer without re-encoding it on every
 /// request.
 pub fn openapi_v3_document_bytes(path: &str) -> Option<&'static [u8]> {
-    find(path).map(|d| d.body.as_slice())
+    openapi_v3_document_bytes_for(path, false)
+}
+
+/// [`openapi_v3_document_bytes`] of a legacy-mode (`bound` false) or bound-mode server;
+/// bound mode's `api/v1` has the `serviceaccounts/{name}/token` operation.
+pub fn openapi_v3_document_bytes_for(path: &str, bound: bool) -> Option<&'static [u8]> {
+    find_for(path, bound).map(|d| d.body.as_slice())
 }
 
 /// The content hash in the document's `serverRelativeURL` (usable as an ETag; a request whose
@@ -247,8 +272,10 @@ mod tests {
 
     #[test]
     fn every_group_version_document_builds() {
-        if let Err(err) = build_all() {
-            panic!("{err}");
+        for bound in [false, true] {
+            if let Err(err) = build_all(bound) {
+                panic!("{err}");
+            }
         }
     }
 
@@ -491,5 +518,49 @@ mod tests {
                 "{path:?}"
             );
         }
+    }
+
+    #[test]
+    fn bound_mode_lists_the_token_subresource_in_api_v1_only() {
+        let token_path = "/api/v1/namespaces/{namespace}/serviceaccounts/{name}/token";
+        let legacy: Value =
+            serde_json::from_slice(openapi_v3_document_bytes_for("api/v1", false).expect("legacy"))
+                .expect("json");
+        assert!(legacy["paths"].get(token_path).is_none());
+        let bound: Value =
+            serde_json::from_slice(openapi_v3_document_bytes_for("api/v1", true).expect("bound"))
+                .expect("json");
+        let post = &bound["paths"][token_path]["post"];
+        assert_eq!(
+            post["operationId"],
+            "createCoreV1NamespacedServiceAccountToken"
+        );
+        assert_eq!(
+            post["x-kubernetes-group-version-kind"],
+            json!({"group": "authentication.k8s.io", "kind": "TokenRequest", "version": "v1"})
+        );
+        let schema = post["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+            .as_str()
+            .expect("ref")
+            .strip_prefix(SCHEMA_REF_PREFIX)
+            .expect("component");
+        assert_eq!(schema, "io.k8s.api.authentication.v1.TokenRequest");
+        assert!(bound["components"]["schemas"].get(schema).is_some());
+        let mut refs = BTreeSet::new();
+        collect_refs(&bound, &mut refs);
+        for name in refs {
+            assert!(
+                bound["components"]["schemas"].get(&name).is_some(),
+                "{name}"
+            );
+        }
+        assert_ne!(
+            openapi_v3_root_for(true)["paths"]["api/v1"],
+            openapi_v3_root_for(false)["paths"]["api/v1"]
+        );
+        assert_eq!(
+            openapi_v3_root_for(true)["paths"]["apis/authentication.k8s.io/v1"],
+            openapi_v3_root_for(false)["paths"]["apis/authentication.k8s.io/v1"]
+        );
     }
 }

@@ -388,3 +388,34 @@ pub(super) fn add_resource_paths(
         );
     }
 }
+
+/// Bound mode: `POST /api/v1/namespaces/{namespace}/serviceaccounts/{name}/token`
+/// (`createCoreV1NamespacedServiceAccountToken`), the TokenRequest subresource, as
+/// upstream's api/v1 document lists it.
+pub(super) fn add_service_account_token_path(kind_schema: &str, paths: &mut Map<String, Value>) {
+    let token = &super::super::kinds::serviceaccount_token::TOKEN_REQUESTS;
+    let op = json!({
+        "tags": ["core_v1"],
+        "description": "create token of a ServiceAccount",
+        "operationId": "createCoreV1NamespacedServiceAccountToken",
+        "parameters": [
+            path_param("name", "name of the TokenRequest".into()),
+            path_param(
+                "namespace",
+                "object name and auth scope, such as for teams and projects".into(),
+            ),
+            pretty_param(),
+            dry_run_param(),
+            field_manager_param(),
+            field_validation_param(),
+        ],
+        "requestBody": {"required": true, "content": json_content(schema_ref(kind_schema))},
+        "responses": responses(&["200", "201", "202"], kind_schema),
+        "x-kubernetes-action": "post",
+        "x-kubernetes-group-version-kind": gvk(token.group, token.version, token.kind),
+    });
+    paths.insert(
+        "/api/v1/namespaces/{namespace}/serviceaccounts/{name}/token".into(),
+        json!({"post": op}),
+    );
+}

@@ -1,0 +1,42 @@
+//! create on `serviceaccounts/{name}/token` (TokenRequest, bound mode): only POST, authorized
+//! as `create` on the subresource; the body is decoded as `authentication.k8s.io/v1`
+//! TokenRequest (JSON, YAML or kubectl's protobuf), its namespace reconciled with the URL's,
+//! and [`TokenRequestRest`] answers 201 with the cap's `Warning` header.
+
+use http::{Method, Response, StatusCode};
+use std::sync::Arc;
+
+use super::super::errors::ApiError;
+use super::super::http::{read_body, Body, RequestBody, RequestContext};
+use super::super::kinds::serviceaccount_token::{TokenRequestRest, TOKEN_REQUESTS};
+use super::super::routes::ResourcePath;
+use super::super::ServerState;
+use super::body::decode_body;
+use super::review::reconcile_namespace;
+use super::{authorize, object_response};
+
+pub(super) async fn create_token(
+    state: &Arc<ServerState>,
+    rest: &TokenRequestRest,
+    ctx: &RequestContext,
+    path: &ResourcePath,
+    body: RequestBody,
+) -> Result<Response<Body>, ApiError> {
+    let (Some(namespace), Some(name)) = (path.namespace.as_deref(), path.name.as_deref()) else {
+        return Err(ApiError::method_not_allowed());
+    };
+    if ctx.method != Method::POST {
+        return Err(ApiError::method_not_allowed());
+    }
+    authorize(state, ctx, "create", path.resource, path)?;
+    let body = read_body(body).await?;
+    let decoded = decode_body(ctx, &TOKEN_REQUESTS, &body)?;
+    let mut object = decoded.object;
+    reconcile_namespace(&mut object, namespace)?;
+    let issued = rest.create(&state.store, namespace, name, object)?;
+    let mut warnings = decoded.warnings;
+    warnings.extend(issued.warnings);
+    let json =
+        serde_json::to_vec(&issued.response).map_err(|e| ApiError::internal(e.to_string()))?;
+    Ok(object_response(StatusCode::CREATED, json.into(), &warnings))
+}
