@@ -4,6 +4,7 @@
 pub mod authenticator;
 pub mod jwt;
 pub mod keys;
+pub mod openid_metadata;
 pub mod options;
 
 pub use authenticator::{GetterError, LegacyTokenAuthenticator, ServiceAccountTokenGetter};
