@@ -600,10 +600,7 @@ impl ApiServer {
     /// Moves the fake clock ([`ApiServerBuilder::fake_clock`]) forward by `by` and returns
     /// the new time; whoever waits on the clock wakes. Fails, moving nothing, when the
     /// server runs on another clock.
-    pub fn advance_clock(
-        &self,
-        by: std::time::Duration,
-    ) -> Result<jiff::Timestamp, NotAFakeClock> {
+    pub fn advance_clock(&self, by: std::time::Duration) -> Result<jiff::Timestamp, NotAFakeClock> {
         let fake = self.state.fake_clock.as_ref().ok_or(NotAFakeClock)?;
         fake.advance(by);
         Ok(clock::Clock::now(fake.as_ref()))

@@ -134,9 +134,9 @@ impl OpenIdMetadata {
                     address: external_address.to_string(),
                     reason: match super::options::check_go_url(&built) {
                         Err(reason) => reason,
-                        Ok(()) => format!(
-                            "got {built}, expected https://{external_address}{KEYS_PATH}"
-                        ),
+                        Ok(()) => {
+                            format!("got {built}, expected https://{external_address}{KEYS_PATH}")
+                        }
                     },
                 });
             }
@@ -206,7 +206,10 @@ fn jwk(key: &PublicKey) -> Jwk<'_> {
 fn rsa_components(spki_der: &[u8]) -> Option<(Vec<u8>, Vec<u8>)> {
     use der::Decode as _;
     let info = spki::SubjectPublicKeyInfoRef::from_der(spki_der).ok()?;
-    let key = pkcs1::RsaPublicKey::<der::asn1::UintRef<'_>>::from_der(info.subject_public_key.as_bytes()?).ok()?;
+    let key = pkcs1::RsaPublicKey::<der::asn1::UintRef<'_>>::from_der(
+        info.subject_public_key.as_bytes()?,
+    )
+    .ok()?;
     Some((
         key.modulus.as_bytes().to_vec(),
         key.public_exponent.as_bytes().to_vec(),
@@ -284,10 +287,13 @@ impl<'a> UrlParts<'a> {
         };
         let (scheme, rest) = match rest.split_once(':') {
             Some((scheme, rest))
-                if scheme.as_bytes().first().is_some_and(u8::is_ascii_alphabetic)
-                    && scheme.bytes().all(|b| {
-                        b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.')
-                    }) =>
+                if scheme
+                    .as_bytes()
+                    .first()
+                    .is_some_and(u8::is_ascii_alphabetic)
+                    && scheme
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.')) =>
             {
                 (scheme, rest)
             }

@@ -2,6 +2,7 @@
 //! against `kube-sa serve`.
 
 mod access_reviews;
+mod clock_and_discovery;
 mod kube_client;
 mod kubectl;
 mod kubectl_kinds;

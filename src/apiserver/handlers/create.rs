@@ -146,6 +146,9 @@ fn assign_identity(state: &ServerState, resource: &ResourceInfo, object: &mut Va
         meta.insert("name".into(), json!(generated));
     }
     meta.insert("uid".into(), json!(uuid::Uuid::new_v4().to_string()));
-    meta.insert("creationTimestamp".into(), json!(now_rfc3339(state.store.clock().as_ref())));
+    meta.insert(
+        "creationTimestamp".into(),
+        json!(now_rfc3339(state.store.clock().as_ref())),
+    );
     resource.strategy.prepare_for_create(object);
 }

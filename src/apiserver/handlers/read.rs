@@ -22,7 +22,13 @@ pub(super) fn get(
     let object = existing(state, path, name)?;
     if table::wants_table(ctx.header(header::ACCEPT)) {
         let list_meta = json!({"resourceVersion": object.resource_version()});
-        return Ok(table_response(state, ctx, path.resource, &[object], list_meta));
+        return Ok(table_response(
+            state,
+            ctx,
+            path.resource,
+            &[object],
+            list_meta,
+        ));
     }
     Ok(bytes_response(
         StatusCode::OK,

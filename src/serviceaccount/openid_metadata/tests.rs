@@ -73,8 +73,10 @@ fn new_openid_metadata_valid_inputs() {
             "https://192.0.2.1:80/openid/v1/jwks",
             "",
             default_keys(),
-            replace_jwks_uri(WANT_CONFIG, "https://192.0.2.1:80/openid/v1/jwks")
-                .replace(r#""issuer":"https://issuer.example.com""#, r#""issuer":"https://192.0.2.1:80""#),
+            replace_jwks_uri(WANT_CONFIG, "https://192.0.2.1:80/openid/v1/jwks").replace(
+                r#""issuer":"https://issuer.example.com""#,
+                r#""issuer":"https://192.0.2.1:80""#,
+            ),
         ),
         (
             // Upstream passes both private keys; the key set is the same public halves.
@@ -137,11 +139,15 @@ fn new_openid_metadata_refuses_bad_urls_with_upstreams_texts() {
         assert!(err.starts_with(want), "{name}: {err}");
     }
     assert_eq!(
-        OpenIdMetadata::new("", &jwks, "", &keys).expect_err("empty").to_string(),
+        OpenIdMetadata::new("", &jwks, "", &keys)
+            .expect_err("empty")
+            .to_string(),
         "empty issuer URL"
     );
     assert_eq!(
-        OpenIdMetadata::new(EXAMPLE_ISSUER, &jwks, "", &[]).expect_err("no keys").to_string(),
+        OpenIdMetadata::new(EXAMPLE_ISSUER, &jwks, "", &[])
+            .expect_err("no keys")
+            .to_string(),
         "no keys provided for validating keyset"
     );
 }
@@ -153,8 +159,7 @@ fn algorithms_are_sorted_and_unique_and_keys_keep_their_order() {
     keys.push(keys[0].clone());
     let metadata =
         OpenIdMetadata::new(EXAMPLE_ISSUER, "https://a.example/keys", "", &keys).expect("built");
-    let config: serde_json::Value =
-        serde_json::from_slice(&metadata.configuration).expect("json");
+    let config: serde_json::Value = serde_json::from_slice(&metadata.configuration).expect("json");
     assert_eq!(
         config["id_token_signing_alg_values_supported"],
         serde_json::json!(["ES256", "RS256"])
