@@ -8,7 +8,7 @@ Feature: Admission gives every pod a service account that exists
   Background:
     Given a namespace "demo"
 
-  @upstream:TestAutomountsAPIToken
+  @upstream:TestAutomountsAPIToken @legacy
   Scenario: A pod that names no service account runs as "default"
     Given the service account "default" in namespace "demo" has a token
     When I create in namespace "demo":
@@ -26,6 +26,7 @@ Feature: Admission gives every pod a service account that exists
       """
     And the pod "web" in namespace "demo" has the service-account token mounted
 
+  @legacy
   Scenario: A pod may name its service account with the deprecated field serviceAccount
     Given the following objects in namespace "demo":
       """
@@ -100,7 +101,7 @@ Feature: Admission gives every pod a service account that exists
       pods "web" is forbidden: service account demo/default was not found, retry after the service account is created
       """
 
-  @upstream:TestFetchesUncachedServiceAccount
+  @upstream:TestFetchesUncachedServiceAccount @legacy
   Scenario: A service account created just before the pod is found
     When I create in namespace "demo":
       """

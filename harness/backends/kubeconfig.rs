@@ -18,7 +18,8 @@ fn kubeconfig_path(cli: &HarnessCli) -> Result<PathBuf, Failure> {
         .ok_or_else(|| Failure::new("--cluster kubeconfig needs --kubeconfig PATH or KUBECONFIG"))
 }
 
-pub async fn connect(cli: &HarnessCli) -> Result<SharedCluster, Failure> {
+/// Connects to the cluster, which runs in `mode` (`--mode`: the runner cannot tell).
+pub async fn connect(cli: &HarnessCli, mode: kube_sa::Mode) -> Result<SharedCluster, Failure> {
     let path = kubeconfig_path(cli)?;
     let yaml = std::fs::read_to_string(&path)
         .map_err(|e| Failure::new(format!("reading kubeconfig {}: {e}", path.display())))?;
@@ -41,6 +42,7 @@ pub async fn connect(cli: &HarnessCli) -> Result<SharedCluster, Failure> {
         None => Vec::new(),
     };
     Ok(SharedCluster {
+        mode,
         config,
         client,
         public_keys,
