@@ -42,6 +42,7 @@ pub fn serve_args(host_port: u16, mode: kube_sa::Mode) -> Vec<String> {
         KUBECONFIG_PATH.into(),
         "--service-account-private-key-file".into(),
         SIGNING_KEY_PATH.into(),
+        "--clock=fake".into(),
     ];
     if mode != kube_sa::Mode::Legacy {
         args.push(format!("--mode={mode}"));
@@ -126,6 +127,8 @@ impl ServeContainer {
         }
         Ok(SharedCluster {
             mode: self.mode,
+            // `--clock=fake`: Kubernetes time moves only through /debug/clock.
+            movable_clock: true,
             config,
             client,
             public_keys: vec![self.signing_key.public_key().clone()],

@@ -302,6 +302,7 @@ pub async fn start(cli: &HarnessCli) -> Result<SharedCluster, Failure> {
     Ok(SharedCluster {
         // kube-sa's components run in kind as legacy mode.
         mode: kube_sa::Mode::Legacy,
+        movable_clock: false,
         config,
         client,
         public_keys,

@@ -50,6 +50,11 @@ pub const ADMISSION_TAG_PREFIX: &str = "admission:";
 
 pub use crate::modes::BOUND_TAG;
 
+/// Scenario tag: moves Kubernetes time ("When 2 days pass"), so it needs a cluster on a
+/// fake clock (embedded, container, or a kubeconfig cluster that serves `/debug/clock`).
+/// Such scenarios should also be `@serial`: a shared cluster's clock moves for everyone.
+pub const FAKE_CLOCK_TAG: &str = "fake-clock";
+
 /// What one scenario asks of its cluster (from its tags).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ScenarioOptions {
@@ -58,6 +63,8 @@ pub struct ScenarioOptions {
     pub mode: kube_sa::Mode,
     /// The scenario runs in both modes (it has no mode tag of its own).
     pub both_modes: bool,
+    /// `@fake-clock`: the scenario moves the cluster's clock.
+    pub fake_clock: bool,
     pub without_controllers: bool,
     pub embedded_only: bool,
     /// Plugin switches that differ from the defaults.
@@ -73,6 +80,8 @@ impl ScenarioOptions {
                 options.mode = kube_sa::Mode::Bound;
             } else if tag == crate::modes::BOTH_MODES_TAG {
                 options.both_modes = true;
+            } else if tag == FAKE_CLOCK_TAG {
+                options.fake_clock = true;
             } else if tag == WITHOUT_CONTROLLERS_TAG {
                 options.without_controllers = true;
             } else if tag == EMBEDDED_ONLY_TAG {
@@ -114,6 +123,8 @@ impl ScenarioOptions {
 pub struct SharedCluster {
     /// The service-account mode the cluster runs in.
     pub mode: kube_sa::Mode,
+    /// The cluster runs on a fake clock that `POST /debug/clock` moves.
+    pub movable_clock: bool,
     pub config: kube::Config,
     pub client: kube::Client,
     pub public_keys: Vec<PublicKey>,
@@ -201,7 +212,10 @@ impl Backend {
             Backend::Embedded => true,
             Backend::Webhook => options.mode == kube_sa::Mode::Legacy,
             Backend::Shared { clusters, .. } => {
-                !options.needs_embedded() && clusters.iter().any(|c| c.mode == options.mode)
+                !options.needs_embedded()
+                    && clusters
+                        .iter()
+                        .any(|c| c.mode == options.mode && (c.movable_clock || !options.fake_clock))
             }
         }
     }

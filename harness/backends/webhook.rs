@@ -38,6 +38,9 @@ impl Drop for WebhookTask {
 pub async fn start(options: ScenarioOptions) -> Result<ScenarioCluster, Failure> {
     let admission = options.admission.unwrap_or_default();
     let server = ApiServer::builder()
+        .fake_clock(std::sync::Arc::new(kube_sa::clock::FakeClock::new(
+            jiff::Timestamp::now(),
+        )))
         .service_accounts(ServiceAccountOptions {
             controllers: !options.without_controllers,
             ..ServiceAccountOptions::default()
