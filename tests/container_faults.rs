@@ -140,11 +140,20 @@ fn serve_args_advertise_the_published_port() -> Pin<Box<dyn Future<Output = Resu
             "--advertise-address 127.0.0.1:40123",
             "--kubeconfig-out /tmp/kubeconfig",
             "--service-account-private-key-file /tmp/sa.key",
+            "--clock=fake",
         ] {
             ensure(args.contains(expected), || {
                 format!("serve arguments {args:?} lack {expected:?}")
             })?;
         }
+        ensure(!args.contains("--mode"), || {
+            format!("legacy serve arguments {args:?} name a mode")
+        })?;
+        let bound = container::serve_args(40123, kube_sa::Mode::Bound);
+        ensure(
+            bound.last().map(String::as_str) == Some("--mode=bound"),
+            || format!("bound serve arguments {bound:?} do not end with --mode=bound"),
+        )?;
         Ok(())
     })
 }

@@ -47,7 +47,7 @@ impl OidcEndpoints {
 
     /// The response for [`Route::OpenIdConfiguration`] or [`Route::OpenIdKeys`]: `200`
     /// with the document, its content type and `Cache-Control: public, max-age=3600`
-    /// (replacing the server's usual no-cache).
+    /// (upstream sets it over the API server's default no-cache headers).
     pub fn response(&self, route: &Route) -> Response<Body> {
         let (body, content_type) = match route {
             Route::OpenIdKeys => (self.keyset.clone(), KEYS_CONTENT_TYPE),

@@ -50,7 +50,9 @@ fn new_openid_metadata_valid_inputs() {
     let jwks = format!("{EXAMPLE_ISSUER}{KEYS_PATH}");
     let private = SigningKey::from_pem(ECDSA_PRIVATE_KEY.as_bytes()).expect("ecdsa private key");
     let rsa_only = parse_public_keys_pem(RSA_PUBLIC_KEY.as_bytes()).expect("rsa key");
-    let cases: Vec<(&str, &str, &str, &str, Vec<PublicKey>, String)> = vec![
+    // (name, issuer, jwks URI, external address, keys, want configuration)
+    type Case<'a> = (&'a str, &'a str, &'a str, &'a str, Vec<PublicKey>, String);
+    let cases: Vec<Case<'_>> = vec![
         (
             "valid inputs",
             EXAMPLE_ISSUER,
