@@ -315,3 +315,58 @@ async fn discovery_is_not_installed_in_legacy_mode_or_when_it_cannot_be_built() 
     assert_eq!(send(&client, get("/openid/v1/jwks")).await.0, 404);
     server.shutdown().await;
 }
+
+/// `kube-sa serve --clock=fake --mode=bound` through kubectl's raw requests, with the
+/// oldest and the newest kubectl.
+#[test]
+fn kubectl_reads_and_moves_the_clock_and_reads_discovery_of_a_served_cluster() {
+    use crate::support::{kubectl, kubectl_binaries, ServeProcess};
+    let server = ServeProcess::start(&[
+        "--clock=fake",
+        "--mode=bound",
+        "--service-account-issuer=https://issuer.example.com",
+    ]);
+    for binary in kubectl_binaries() {
+        let run = |args: &[&str], stdin: Option<&str>| {
+            let out = kubectl(&binary, &server.kubeconfig, args, stdin);
+            (out.success, out.stdout, out.stderr)
+        };
+        let now = |text: &str| -> jiff::Timestamp {
+            let value: Value = serde_json::from_str(text).expect("clock JSON");
+            value["now"]
+                .as_str()
+                .expect("now")
+                .parse()
+                .expect("RFC 3339")
+        };
+        let (ok, before, err) = run(&["get", "--raw", "/debug/clock"], None);
+        assert!(ok, "{err}");
+        let before = now(&before);
+        let (ok, after, err) = run(
+            &["create", "--raw", "/debug/clock", "-f", "-"],
+            Some(r#"{"advanceSeconds": 86400}"#),
+        );
+        assert!(ok, "{err}");
+        assert_eq!(now(&after).as_second() - before.as_second(), 86400);
+        let (ok, _, err) = run(
+            &["create", "--raw", "/debug/clock", "-f", "-"],
+            Some(r#"{"advanceSeconds": "soon"}"#),
+        );
+        assert!(!ok);
+        assert!(err.contains("BadRequest") || err.contains("400"), "{err}");
+
+        let (ok, config, err) = run(&["get", "--raw", "/.well-known/openid-configuration"], None);
+        assert!(ok, "{err}");
+        let config: Value = serde_json::from_str(&config).expect("discovery JSON");
+        assert_eq!(config["issuer"], "https://issuer.example.com");
+        assert_eq!(
+            config["jwks_uri"],
+            format!("{}/openid/v1/jwks", server.url).as_str()
+        );
+        let (ok, keys, err) = run(&["get", "--raw", "/openid/v1/jwks"], None);
+        assert!(ok, "{err}");
+        let keys: Value = serde_json::from_str(&keys).expect("JWKS JSON");
+        assert_eq!(keys["keys"][0]["use"], "sig");
+    }
+    server.terminate();
+}
