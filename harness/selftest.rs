@@ -144,6 +144,8 @@ fn suffix_redaction() -> Result<(), String> {
         ),
         ("my-token-secret", "my-token-secret"),
         ("robot-token-abcde", "robot-token-abcde"),
+        ("kube-api-access-p7w9c", "kube-api-access-xxxxx"),
+        ("kube-api-access-mine", "kube-api-access-mine"),
     ];
     for (input, expected) in cases {
         let output = redact_suffixes(input);

@@ -19,11 +19,12 @@ use crate::world::{map_strings, ConformanceWorld};
 /// Where snapshot files live.
 pub const SNAPSHOT_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/snapshots");
 
-/// Replaces generated suffixes: `default-token-p7w9c` → `default-token-xxxxx`, and a
-/// clash-avoiding `default-token-xxxxx-b2c4d` → `default-token-xxxxx-xxxxx`.
+/// Replaces generated suffixes: `default-token-p7w9c` → `default-token-xxxxx`, a
+/// clash-avoiding `default-token-xxxxx-b2c4d` → `default-token-xxxxx-xxxxx`, and bound
+/// mode's token volume `kube-api-access-p7w9c` → `kube-api-access-xxxxx`.
 pub fn redact_suffixes(text: &str) -> String {
     let mut out = text.to_string();
-    for marker in ["-token-", "xxxxx-"] {
+    for marker in ["-token-", "kube-api-access-", "xxxxx-"] {
         let mut result = String::with_capacity(out.len());
         let mut rest = out.as_str();
         while let Some(at) = rest.find(marker) {

@@ -8,7 +8,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use kube_sa::apiserver::components::ServiceAccountOptions;
-use kube_sa::controllers::{ControllersConfig, TokensControllerOptions};
+use kube_sa::controllers::{
+    ControllersConfig, LegacyTokenCleanerOptions, RootCaPublisherOptions, TokensControllerOptions,
+};
 use kube_sa::serviceaccount::{load_public_key_files, SigningKey, TokenGenerator};
 
 #[derive(Parser)]
@@ -40,9 +42,18 @@ struct ControllerManagerArgs {
     /// PEM private key (RSA or ECDSA) that signs service-account tokens.
     #[arg(long, value_name = "PEM")]
     service_account_private_key_file: PathBuf,
-    /// PEM CA bundle put into token secrets as `ca.crt`; the kubeconfig's CA when unset.
+    /// PEM CA bundle put into token secrets as `ca.crt` (and, in bound mode, into every
+    /// namespace's `kube-root-ca.crt`); the kubeconfig's CA when unset.
     #[arg(long, value_name = "PEM")]
     root_ca_file: Option<PathBuf>,
+    /// `legacy` (token Secrets for every account) or `bound` (no generated token Secrets;
+    /// the root CA publisher and the legacy-token cleaner run too).
+    #[arg(long, default_value = "legacy", value_name = "legacy|bound")]
+    mode: kube_sa::Mode,
+    /// How long an auto-generated legacy token may go unused before it is invalidated,
+    /// and then deleted (Go duration; bound mode).
+    #[arg(long, default_value = "8760h", value_parser = parse_go_duration, value_name = "DURATION")]
+    legacy_service_account_token_clean_up_period: std::time::Duration,
 }
 
 #[derive(Args)]
@@ -59,6 +70,10 @@ struct WebhookArgs {
     /// Address to listen on.
     #[arg(long, default_value = "0.0.0.0:8443")]
     listen: SocketAddr,
+    /// Whose ServiceAccount admission the webhook answers with: `legacy` (v1.8) or
+    /// `bound` (1.33).
+    #[arg(long, default_value = "legacy", value_name = "legacy|bound")]
+    mode: kube_sa::Mode,
 }
 
 #[derive(Args)]
@@ -311,6 +326,9 @@ async fn client_from_kubeconfig(
 }
 
 async fn controller_manager(args: ControllerManagerArgs) -> anyhow::Result<()> {
+    // Refused before anything starts, with upstream's text.
+    let cleaner =
+        LegacyTokenCleanerOptions::new(args.legacy_service_account_token_clean_up_period)?;
     kube_sa::serving::install_default_crypto_provider();
     let key = Arc::new(SigningKey::from_file(
         &args.service_account_private_key_file,
@@ -328,9 +346,13 @@ async fn controller_manager(args: ControllerManagerArgs) -> anyhow::Result<()> {
             .into_bytes(),
     };
     let generator = Arc::new(TokenGenerator::legacy(key));
-    let tokens = TokensControllerOptions::new(generator.clone()).root_ca(root_ca);
-    let config = ControllersConfig::new(generator).tokens(tokens);
-    tracing::info!(cluster = %args.kubeconfig.display(), "controller-manager running");
+    let tokens = TokensControllerOptions::new(generator.clone()).root_ca(root_ca.clone());
+    let config = ControllersConfig::new(generator)
+        .tokens(tokens)
+        .mode(args.mode)
+        .root_ca_publisher(RootCaPublisherOptions::new(root_ca))
+        .legacy_token_cleaner(cleaner);
+    tracing::info!(cluster = %args.kubeconfig.display(), mode = %args.mode, "controller-manager running");
     let stop = StopSignals::listen()?.recv();
     kube_sa::controllers::run(client, config, stop).await?;
     Ok(())
@@ -344,7 +366,10 @@ async fn webhook(args: WebhookArgs) -> anyhow::Result<()> {
     let state = Arc::new(WebhookState {
         lookup: Arc::new(kube_sa::admission::client_lookup::ClientAccountLookup::start(client)),
         names: Arc::new(kube_sa::names::RandomNames),
-        config: kube_sa::admission::Config::default(),
+        config: kube_sa::admission::Config {
+            mode: args.mode,
+            ..Default::default()
+        },
     });
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await

@@ -50,7 +50,7 @@ Feature: Admission gives every pod a service account that exists
       """
     And the pod "web" in namespace "demo" has the service-account token mounted
 
-  @upstream:TestDeniesInvalidServiceAccount
+  @upstream:TestDeniesInvalidServiceAccount @legacy
   Scenario: A pod whose service account does not exist is refused
     When I try to create in namespace "demo":
       """
@@ -68,6 +68,7 @@ Feature: Admission gives every pod a service account that exists
     And the pod "web" in namespace "demo" does not exist
 
   # Names are generated after admission, so the refusal quotes the generateName (spec §2.3).
+  @legacy
   Scenario: A refused pod without a name is called by its generateName
     When I try to create in namespace "demo":
       """
@@ -86,7 +87,7 @@ Feature: Admission gives every pod a service account that exists
   # Without the service-account controller nobody creates "default", so the plugin's
   # ten lookups (about 1.5 s) all miss and the pod is refused. With the controller running
   # this outcome cannot be produced on purpose, hence the tag (embedded backend only).
-  @without-controllers
+  @without-controllers @legacy
   Scenario: A pod is refused when the namespace has no "default" service account
     When I try to create in namespace "demo":
       """

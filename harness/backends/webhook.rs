@@ -36,13 +36,19 @@ impl Drop for WebhookTask {
 }
 
 pub async fn start(options: ScenarioOptions) -> Result<ScenarioCluster, Failure> {
-    let admission = options.admission.unwrap_or_default();
+    // The webhook answers in the scenario's mode, like `kube-sa webhook --mode`; the API
+    // server runs in it too (its other components, and its registry warnings).
+    let admission = kube_sa::admission::serviceaccount::Config {
+        mode: options.mode,
+        ..options.admission.unwrap_or_default()
+    };
     let server = ApiServer::builder()
         .fake_clock(std::sync::Arc::new(kube_sa::clock::FakeClock::new(
             jiff::Timestamp::now(),
         )))
         .service_accounts(ServiceAccountOptions {
             controllers: !options.without_controllers,
+            mode: options.mode,
             ..ServiceAccountOptions::default()
         })
         .disable_admission_plugins(["ServiceAccount"])

@@ -22,14 +22,9 @@ pub(super) async fn token(world: &ConformanceWorld, subject: &TokenRef) -> Resul
                 (world.expand(namespace)?, world.expand(service_account)?);
             match requested_token(world, &namespace, &service_account).await? {
                 Some(token) => Ok(token),
-                // A cluster without TokenRequest: its token Secret, as in legacy mode.
-                None => {
-                    let secret =
-                        super::setup::wait_for_token_secret(world, &namespace, &service_account)
-                            .await?;
-                    secret_token(&secret)
-                        .ok_or_else(|| Failure::new("the token secret has no token"))
-                }
+                // A cluster without TokenRequest: a token Secret made by hand, which the
+                // token controller fills in in both modes.
+                None => manual_token(world, &namespace, &service_account).await,
             }
         }
         TokenRef::OfServiceAccount {
@@ -56,6 +51,54 @@ pub(super) async fn token(world: &ConformanceWorld, subject: &TokenRef) -> Resul
         }
         TokenRef::Remembered(alias) => world.expand(&format!("${{{alias}}}")),
     }
+}
+
+/// The token of `<account>-token-conformance`, a service-account token Secret the step
+/// creates (once) for the account and the token controller fills in.
+async fn manual_token(
+    world: &ConformanceWorld,
+    namespace: &str,
+    service_account: &str,
+) -> Result<String, Failure> {
+    let real = world.namespace(namespace)?;
+    let name = format!("{service_account}-token-conformance");
+    let secret = serde_json::json!({
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {
+            "name": name,
+            "namespace": real,
+            "annotations": {"kubernetes.io/service-account.name": service_account},
+        },
+        "type": "kubernetes.io/service-account-token",
+    });
+    if let Err(refusal) = super::create_once(world, Kind::Secret, Some(&real), &secret).await? {
+        if refusal.reason != "AlreadyExists" {
+            return Err(Failure::new(format!(
+                "creating the token secret {namespace}/{name}: {refusal}"
+            )));
+        }
+    }
+    let found = std::sync::Mutex::new(None);
+    assert_timed(
+        Timing::Within(crate::timing::default_deadline()),
+        &format!("the token controller to fill in {namespace}/{name}"),
+        || async {
+            let secret = world.fetch(Kind::Secret, Some(&real), &name).await?;
+            match secret.as_ref().and_then(secret_token) {
+                Some(token) => {
+                    *found.lock().unwrap_or_else(|e| e.into_inner()) = Some(token);
+                    Ok(())
+                }
+                None => Err(Failure::new("it has no data.token yet")),
+            }
+        },
+    )
+    .await?;
+    found
+        .into_inner()
+        .unwrap_or_else(|e| e.into_inner())
+        .ok_or_else(|| Failure::new("no token"))
 }
 
 /// In bound mode an account's token is one it is issued (an empty TokenRequest: the API

@@ -1,6 +1,7 @@
 //! ServiceAccount admission: the plugin (a pure function over a pod, plus an async wrapper
 //! that looks the account up) and the MutatingAdmissionWebhook request handler.
 
+pub mod bound;
 pub mod client_lookup;
 pub mod serviceaccount;
 pub mod webhook;

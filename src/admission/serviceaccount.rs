@@ -1,8 +1,9 @@
-//! The ServiceAccount admission plugin, Kubernetes v1.8 ("legacy") behaviour (spec §2).
+//! The ServiceAccount admission plugin, Kubernetes v1.8 ("legacy") behaviour (spec §2),
+//! and the entry points both modes share; bound mode's rules are in [`super::bound`].
 //!
 //! [`admit_pod`] is the whole decision as a pure function over an already resolved
 //! service account and the namespace's secrets; [`admit`] adds the lookups (cache, then
-//! live GETs with retries) through an [`AccountLookup`].
+//! live GETs with retries) through an [`AccountLookup`]. [`Config::mode`] picks the rules.
 
 use std::collections::HashSet;
 use std::time::Duration;
@@ -31,8 +32,14 @@ pub struct Config {
     pub limit_secret_references: bool,
     /// Mount the account's API token into every container.
     pub mount_service_account_token: bool,
-    /// Reject pods (ServerTimeout) while the account has no token yet.
+    /// Reject pods (ServerTimeout) while the account has no token yet (legacy mode only;
+    /// bound mode never waits for a token).
     pub require_api_token: bool,
+    /// Whose rules apply: Kubernetes v1.8 (a token Secret volume) or 1.33 (the projected
+    /// `kube-api-access-*` volume, [`super::bound`]). The embedded server sets it from
+    /// `ServiceAccountOptions::mode` (its own value here is ignored); `kube-sa webhook`
+    /// from `--mode`.
+    pub mode: crate::Mode,
 }
 
 impl Default for Config {
@@ -41,6 +48,7 @@ impl Default for Config {
             limit_secret_references: false,
             mount_service_account_token: true,
             require_api_token: true,
+            mode: crate::Mode::Legacy,
         }
     }
 }
@@ -52,6 +60,9 @@ pub enum Operation {
     Create,
     /// A no-op: v1.8 only re-admitted uninitialized pods, and pods here are always initialized.
     Update,
+    /// An UPDATE of the `pods/ephemeralcontainers` subresource. Bound mode checks the
+    /// ephemeral containers' secret references (spec §4.5); legacy mode ignores it.
+    EphemeralContainersUpdate,
 }
 
 /// Why the plugin refused a pod.
@@ -189,12 +200,14 @@ pub fn is_mirror_pod(pod: &Pod) -> bool {
 /// does not exist) and the namespace's secrets. Mutates the pod (default account, token volume
 /// and mounts, image-pull secrets) or denies. Mirror pods are checked and never mutated.
 ///
-/// Follows upstream's `plugin/pkg/admission/serviceaccount` `Admit` (v1.8).
+/// Follows upstream's `plugin/pkg/admission/serviceaccount` `Admit` (v1.8); with
+/// [`Config::mode`] bound, its 1.33 `Admit` and `Validate` ([`super::bound::admit_resolved`]),
+/// which read no secrets.
 ///
 /// # Errors
 ///
 /// A [`Denial`]: Forbidden for a missing account or a disallowed secret reference,
-/// ServerTimeout while the account has no token Secret yet.
+/// ServerTimeout (legacy only) while the account has no token Secret yet.
 ///
 /// ```
 /// use k8s_openapi::api::core::v1::{Container, Pod, PodSpec, ServiceAccount};
@@ -230,6 +243,9 @@ pub fn admit_pod(
     names: &dyn NameGenerator,
     config: &Config,
 ) -> Result<(), Denial> {
+    if config.mode == crate::Mode::Bound {
+        return super::bound::admit_resolved(pod, namespace, sa, names, config);
+    }
     admit_resolved(pod, namespace, sa, Ok(secrets), names, config)
 }
 
@@ -264,9 +280,9 @@ pub async fn admit(
 }
 
 /// Waits between live GET attempts; injectable so tests need not sleep.
-type Pause = dyn Fn(Duration) -> BoxFuture<'static, ()> + Send + Sync;
+pub(super) type Pause = dyn Fn(Duration) -> BoxFuture<'static, ()> + Send + Sync;
 
-async fn admit_with_pause(
+pub(super) async fn admit_with_pause(
     pod: &mut Pod,
     operation: Operation,
     namespace: &str,
@@ -275,7 +291,10 @@ async fn admit_with_pause(
     config: &Config,
     pause: &Pause,
 ) -> Result<(), Denial> {
-    if operation == Operation::Update {
+    if config.mode == crate::Mode::Bound {
+        return super::bound::admit(pod, operation, namespace, lookup, names, config, pause).await;
+    }
+    if operation != Operation::Create {
         return Ok(());
     }
     if is_mirror_pod(pod) {
@@ -301,7 +320,7 @@ async fn admit_with_pause(
 
 /// The live GET retry policy: 1 attempt, 10 for `default` (the controller should create it
 /// shortly), one random wait in [100, 200) ms chosen per call; only NotFound is retried.
-async fn find_service_account(
+pub(super) async fn find_service_account(
     lookup: &dyn AccountLookup,
     namespace: &str,
     name: &str,
@@ -365,7 +384,7 @@ fn admit_resolved(
 
 /// The name as the internal API sees it: `serviceAccountName`, or the deprecated
 /// `serviceAccount` alias that v1 conversion copies into it when it is empty.
-fn effective_service_account_name(spec: &PodSpec) -> &str {
+pub(super) fn effective_service_account_name(spec: &PodSpec) -> &str {
     [&spec.service_account_name, &spec.service_account]
         .into_iter()
         .flatten()
@@ -375,7 +394,7 @@ fn effective_service_account_name(spec: &PodSpec) -> &str {
 }
 
 /// Writes the effective account name (or `default`) into `serviceAccountName` and returns it.
-fn set_default_service_account(pod: &mut Pod) -> String {
+pub(super) fn set_default_service_account(pod: &mut Pod) -> String {
     let spec = pod.spec.get_or_insert_with(PodSpec::default);
     let name = match effective_service_account_name(spec) {
         "" => DEFAULT_SERVICE_ACCOUNT_NAME.to_owned(),
@@ -418,7 +437,7 @@ fn references_any_secret(spec: &PodSpec) -> bool {
     pull_secrets || containers || spec.volumes.iter().flatten().any(volume_references_secret)
 }
 
-fn container_references_secret(container: &Container) -> bool {
+pub(super) fn container_references_secret(container: &Container) -> bool {
     let env_from = container
         .env_from
         .iter()
@@ -432,7 +451,7 @@ fn container_references_secret(container: &Container) -> bool {
     env_from || env
 }
 
-fn volume_references_secret(volume: &Volume) -> bool {
+pub(super) fn volume_references_secret(volume: &Volume) -> bool {
     volume.secret.is_some()
         || volume
             .azure_file
@@ -464,7 +483,7 @@ fn parse_go_bool(value: &str) -> bool {
     matches!(value, "1" | "t" | "T" | "TRUE" | "true" | "True")
 }
 
-fn enforce_mountable_secrets(sa: &ServiceAccount, config: &Config) -> bool {
+pub(super) fn enforce_mountable_secrets(sa: &ServiceAccount, config: &Config) -> bool {
     config.limit_secret_references
         || sa
             .metadata
@@ -475,7 +494,7 @@ fn enforce_mountable_secrets(sa: &ServiceAccount, config: &Config) -> bool {
 }
 
 /// Pod's `automountServiceAccountToken` wins, then the account's, else true.
-fn should_automount(sa: &ServiceAccount, pod: &Pod) -> bool {
+pub(super) fn should_automount(sa: &ServiceAccount, pod: &Pod) -> bool {
     pod.spec
         .as_ref()
         .and_then(|spec| spec.automount_service_account_token)
@@ -669,7 +688,7 @@ fn mount_service_account_token(
 }
 
 /// Copies the account's pull secrets into a pod that has none; never merges.
-fn copy_image_pull_secrets(pod: &mut Pod, sa: &ServiceAccount) {
+pub(super) fn copy_image_pull_secrets(pod: &mut Pod, sa: &ServiceAccount) {
     let spec = pod.spec.get_or_insert_with(PodSpec::default);
     if spec
         .image_pull_secrets

@@ -9,6 +9,7 @@ use kube::core::admission::{
 use kube::core::{DynamicObject, Status};
 use serde_json::Value;
 
+use super::bound::EPHEMERAL_CONTAINERS_SUBRESOURCE;
 use super::serviceaccount::{admit, AccountLookup, Config, Operation};
 use crate::names::NameGenerator;
 
@@ -72,10 +73,18 @@ async fn respond(
     if !request.resource.group.is_empty() || request.resource.resource != "pods" {
         return allow;
     }
-    let operation = match request.operation {
-        ReviewOperation::Create => Operation::Create,
-        ReviewOperation::Update => Operation::Update,
-        ReviewOperation::Delete | ReviewOperation::Connect => return allow,
+    // Subresources other than `ephemeralcontainers` (an UPDATE) pass untouched.
+    let subresource = request
+        .sub_resource
+        .as_deref()
+        .filter(|sub| !sub.is_empty());
+    let operation = match (&request.operation, subresource) {
+        (ReviewOperation::Create, None) => Operation::Create,
+        (ReviewOperation::Update, None) => Operation::Update,
+        (ReviewOperation::Update, Some(EPHEMERAL_CONTAINERS_SUBRESOURCE)) => {
+            Operation::EphemeralContainersUpdate
+        }
+        _ => return allow,
     };
     let Some(object) = &request.object else {
         return allow;
@@ -389,6 +398,88 @@ mod tests {
             let response = answer(&body, &lookup_with_token()).await;
             assert_eq!(response["response"]["allowed"], true, "{case}: {response}");
             assert!(response["response"].get("patch").is_none(), "{case}");
+        }
+    }
+
+    async fn answer_bound(body: &[u8], lookup: &StaticLookup, config: Config) -> Value {
+        let names = FixedSuffix("abc123".into());
+        let config = Config {
+            mode: crate::Mode::Bound,
+            ..config
+        };
+        let out = review(body, lookup, &names, &config).await;
+        serde_json::from_slice(&out).expect("response is JSON")
+    }
+
+    fn with_subresource(body: Vec<u8>, subresource: &str) -> Vec<u8> {
+        let mut review: Value = serde_json::from_slice(&body).expect("review");
+        review["request"]["subResource"] = json!(subresource);
+        review.to_string().into_bytes()
+    }
+
+    #[tokio::test]
+    async fn bound_mode_answers_like_the_bound_plugin() {
+        let lookup = lookup_with_token();
+        let response = answer_bound(
+            &review_body("CREATE", "pods", web_pod()),
+            &lookup,
+            Config::default(),
+        )
+        .await;
+        assert_eq!(response["response"]["allowed"], true, "{response}");
+        let mut patched = web_pod();
+        json_patch::patch(&mut patched, &decoded_patch(&response)).expect("patch applies");
+        assert_eq!(
+            patched["spec"]["volumes"],
+            json!([{"name": "kube-api-access-abc123", "projected": {"defaultMode": 420, "sources": [
+                {"serviceAccountToken": {"expirationSeconds": 3607, "path": "token"}},
+                {"configMap": {"name": "kube-root-ca.crt", "items": [{"key": "ca.crt", "path": "ca.crt"}]}},
+                {"downwardAPI": {"items": [{"fieldRef": {"apiVersion": "v1", "fieldPath": "metadata.namespace"}, "path": "namespace"}]}}]}}])
+        );
+        assert_eq!(
+            patched["spec"]["containers"][0]["volumeMounts"],
+            json!([{"name": "kube-api-access-abc123", "readOnly": true, "mountPath": MOUNT}])
+        );
+
+        // A missing account, in the 1.33 words.
+        let mut named = web_pod();
+        named["spec"]["serviceAccountName"] = json!("builder");
+        let denied = answer_bound(
+            &review_body("CREATE", "pods", named),
+            &lookup,
+            Config::default(),
+        )
+        .await;
+        assert_eq!(denied["response"]["allowed"], false);
+        assert_eq!(
+            denied["response"]["status"]["message"],
+            "pods \"web\" is forbidden: error looking up service account myns/builder: serviceaccount \"builder\" not found"
+        );
+
+        // The ephemeralcontainers UPDATE is checked; other subresources pass.
+        let mut debugged = web_pod();
+        debugged["spec"]["serviceAccountName"] = json!("default");
+        debugged["spec"]["ephemeralContainers"] =
+            json!([{"name": "debug", "envFrom": [{"secretRef": {"name": "creds"}}]}]);
+        let enforcing = Config {
+            limit_secret_references: true,
+            ..Config::default()
+        };
+        let update = review_body("UPDATE", "pods", debugged);
+        let refused = answer_bound(
+            &with_subresource(update.clone(), "ephemeralcontainers"),
+            &lookup,
+            enforcing,
+        )
+        .await;
+        assert_eq!(refused["response"]["allowed"], false, "{refused}");
+        assert_eq!(
+            refused["response"]["status"]["message"],
+            "pods \"web\" is forbidden: ephemeral container debug with envFrom referencing secret.secretName=\"creds\" is not allowed because service account default does not reference that secret"
+        );
+        for body in [update.clone(), with_subresource(update, "status")] {
+            let passed = answer_bound(&body, &lookup, enforcing).await;
+            assert_eq!(passed["response"]["allowed"], true, "{passed}");
         }
     }
 

@@ -12,6 +12,7 @@ use super::admission::{AdmissionOperation, AdmissionPlugin, Attributes};
 use super::errors::ApiError;
 use super::kinds::{PODS, SECRETS, SERVICE_ACCOUNTS};
 use super::store::Store;
+use crate::admission::bound::EPHEMERAL_CONTAINERS_SUBRESOURCE;
 use crate::admission::serviceaccount::{
     self as sa_admission, AccountLookup, Denial, LookupError, SERVICE_ACCOUNT_TOKEN_TYPE,
 };
@@ -187,13 +188,16 @@ impl AdmissionPlugin for ServiceAccountAdmission {
         object: &'a mut Value,
     ) -> BoxFuture<'a, Result<bool, ApiError>> {
         Box::pin(async move {
-            if attrs.resource.plural != PODS.plural || attrs.subresource.is_some() {
+            if attrs.resource.plural != PODS.plural {
                 return Ok(false);
             }
-            let operation = match attrs.operation {
-                AdmissionOperation::Create => sa_admission::Operation::Create,
-                AdmissionOperation::Update => sa_admission::Operation::Update,
-                AdmissionOperation::Delete => return Ok(false),
+            let operation = match (attrs.operation, attrs.subresource.as_deref()) {
+                (AdmissionOperation::Create, None) => sa_admission::Operation::Create,
+                (AdmissionOperation::Update, None) => sa_admission::Operation::Update,
+                (AdmissionOperation::Update, Some(EPHEMERAL_CONTAINERS_SUBRESOURCE)) => {
+                    sa_admission::Operation::EphemeralContainersUpdate
+                }
+                _ => return Ok(false),
             };
             let lookup = self
                 .lookup
@@ -305,7 +309,12 @@ impl PreparedComponents {
         }
         options.signing_key = Some(signing_key.clone());
         let generator = Arc::new(crate::serviceaccount::TokenGenerator::legacy(signing_key));
-        let admission = Arc::new(ServiceAccountAdmission::new(names, options.admission));
+        // `mode` is the one switch every component reads; the plugin takes it from there.
+        let admission_config = sa_admission::Config {
+            mode: options.mode,
+            ..options.admission
+        };
+        let admission = Arc::new(ServiceAccountAdmission::new(names, admission_config));
         Ok(Self {
             options,
             generator,
@@ -332,6 +341,7 @@ impl PreparedComponents {
         client: kube::Client,
         cluster_ca_pem: &str,
         names: Arc<dyn NameGenerator>,
+        clock: Arc<dyn crate::clock::Clock>,
         mut shutdown: tokio::sync::watch::Receiver<bool>,
     ) -> Option<tokio::task::JoinHandle<()>> {
         if !self.options.controllers {
@@ -343,10 +353,20 @@ impl PreparedComponents {
             .clone()
             .unwrap_or_else(|| cluster_ca_pem.as_bytes().to_vec());
         let tokens = crate::controllers::TokensControllerOptions::new(self.generator.clone())
-            .root_ca(root_ca)
+            .root_ca(root_ca.clone())
             .names(names);
-        let config =
-            crate::controllers::ControllersConfig::new(self.generator.clone()).tokens(tokens);
+        // The period was validated with the flags; an invalid one keeps the default.
+        let cleaner = crate::controllers::LegacyTokenCleanerOptions::new(
+            self.options.legacy_token_clean_up_period,
+        );
+        let mut config = crate::controllers::ControllersConfig::new(self.generator.clone())
+            .tokens(tokens)
+            .mode(self.options.mode)
+            .root_ca_publisher(crate::controllers::RootCaPublisherOptions::new(root_ca))
+            .clock(clock);
+        if let Ok(cleaner) = cleaner {
+            config = config.legacy_token_cleaner(cleaner);
+        }
         Some(tokio::spawn(async move {
             let stop = async move {
                 let _ = shutdown.wait_for(|stopped| *stopped).await;

@@ -34,6 +34,7 @@ pub mod patch;
 pub mod protobuf;
 pub mod routes;
 pub mod selectors;
+pub mod serviceaccount_warnings;
 pub mod store;
 pub mod table;
 pub mod tls;
@@ -414,6 +415,9 @@ impl ApiServerBuilder {
             if enabled(prepared.admission.name()) {
                 admission.push(prepared.admission.clone());
             }
+            if prepared.options.mode == crate::Mode::Bound {
+                admission.push(Arc::new(serviceaccount_warnings::ServiceAccountWarnings));
+            }
         }
         for plugin in self.admission_plugins {
             if enabled(plugin.name()) {
@@ -478,8 +482,13 @@ impl ApiServerBuilder {
         if let Some(prepared) = prepared {
             // In-process components use the API without TCP or TLS in between.
             let client = in_process::client(server.state.clone(), &server.admin_token)?;
-            server.controllers =
-                prepared.start(client, &server.state.tls.ca_pem, self.names, shutdown_rx);
+            server.controllers = prepared.start(
+                client,
+                &server.state.tls.ca_pem,
+                self.names,
+                self.clock.clone(),
+                shutdown_rx,
+            );
             server.signing_key = prepared.options.signing_key.clone();
             server.admission = Some(prepared.admission.clone());
         }

@@ -3,8 +3,8 @@
 
 use std::future::Future;
 
-use k8s_openapi::api::core::v1::{Secret, ServiceAccount};
-use kube::api::{DeleteParams, PostParams, Preconditions};
+use k8s_openapi::api::core::v1::{ConfigMap, Pod, Secret, ServiceAccount};
+use kube::api::{DeleteParams, ListParams, Patch, PatchParams, PostParams, Preconditions};
 use kube::core::Status;
 use kube::{Api, Client};
 
@@ -118,7 +118,7 @@ impl From<kube::Error> for ClientError {
     }
 }
 
-/// Reads and writes of ServiceAccounts and Secrets. Updates are full replacements carrying
+/// Reads and writes of ServiceAccounts, Secrets and ConfigMaps, and pod lists. Updates are full replacements carrying
 /// the object's resourceVersion, so a stale write fails with [`ClientError::Conflict`].
 pub trait CoreApi: Send + Sync + 'static {
     /// GET a ServiceAccount.
@@ -178,6 +178,41 @@ pub trait CoreApi: Send + Sync + 'static {
         name: &str,
         preconditions: Option<Preconditions>,
     ) -> impl Future<Output = Result<(), ClientError>> + Send;
+
+    /// PATCH a Secret with a JSON merge patch (`application/merge-patch+json`).
+    fn merge_patch_secret(
+        &self,
+        namespace: &str,
+        name: &str,
+        patch: &serde_json::Value,
+    ) -> impl Future<Output = Result<Secret, ClientError>> + Send;
+
+    /// GET a ConfigMap.
+    fn get_config_map(
+        &self,
+        namespace: &str,
+        name: &str,
+    ) -> impl Future<Output = Result<ConfigMap, ClientError>> + Send;
+
+    /// POST a ConfigMap into `namespace`; the stored object comes back.
+    fn create_config_map(
+        &self,
+        namespace: &str,
+        config_map: &ConfigMap,
+    ) -> impl Future<Output = Result<ConfigMap, ClientError>> + Send;
+
+    /// PUT a ConfigMap (a full replacement carrying its resourceVersion).
+    fn update_config_map(
+        &self,
+        namespace: &str,
+        config_map: &ConfigMap,
+    ) -> impl Future<Output = Result<ConfigMap, ClientError>> + Send;
+
+    /// LIST the pods of `namespace`.
+    fn list_pods(
+        &self,
+        namespace: &str,
+    ) -> impl Future<Output = Result<Vec<Pod>, ClientError>> + Send;
 }
 
 /// [`CoreApi`] over a `kube::Client`: works against any cluster.
@@ -203,6 +238,10 @@ impl KubeApi {
     }
 
     fn secrets(&self, namespace: &str) -> Api<Secret> {
+        Api::namespaced(self.client.clone(), namespace)
+    }
+
+    fn config_maps(&self, namespace: &str) -> Api<ConfigMap> {
         Api::namespaced(self.client.clone(), namespace)
     }
 }
@@ -285,6 +324,48 @@ impl CoreApi for KubeApi {
         let api = self.secrets(namespace);
         api.delete(name, &delete_params(preconditions)).await?;
         Ok(())
+    }
+
+    async fn merge_patch_secret(
+        &self,
+        namespace: &str,
+        name: &str,
+        patch: &serde_json::Value,
+    ) -> Result<Secret, ClientError> {
+        let api = self.secrets(namespace);
+        Ok(api
+            .patch(name, &PatchParams::default(), &Patch::Merge(patch))
+            .await?)
+    }
+
+    async fn get_config_map(&self, namespace: &str, name: &str) -> Result<ConfigMap, ClientError> {
+        Ok(self.config_maps(namespace).get(name).await?)
+    }
+
+    async fn create_config_map(
+        &self,
+        namespace: &str,
+        config_map: &ConfigMap,
+    ) -> Result<ConfigMap, ClientError> {
+        let api = self.config_maps(namespace);
+        Ok(api.create(&PostParams::default(), config_map).await?)
+    }
+
+    async fn update_config_map(
+        &self,
+        namespace: &str,
+        config_map: &ConfigMap,
+    ) -> Result<ConfigMap, ClientError> {
+        let api = self.config_maps(namespace);
+        let name = object_name(&config_map.metadata);
+        Ok(api
+            .replace(name, &PostParams::default(), config_map)
+            .await?)
+    }
+
+    async fn list_pods(&self, namespace: &str) -> Result<Vec<Pod>, ClientError> {
+        let api: Api<Pod> = Api::namespaced(self.client.clone(), namespace);
+        Ok(api.list(&ListParams::default()).await?.items)
     }
 }
 

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use k8s_openapi::api::core::v1::{Secret, ServiceAccount};
+use k8s_openapi::api::core::v1::{ConfigMap, Pod, Secret, ServiceAccount};
 use kube::api::Preconditions;
 
 use super::api::{ClientError, CoreApi};
@@ -47,6 +47,26 @@ pub enum Action {
         name: String,
         preconditions: Option<Preconditions>,
     },
+    PatchSecret {
+        namespace: String,
+        name: String,
+        patch: serde_json::Value,
+    },
+    GetConfigMap {
+        namespace: String,
+        name: String,
+    },
+    CreateConfigMap {
+        namespace: String,
+        config_map: ConfigMap,
+    },
+    UpdateConfigMap {
+        namespace: String,
+        config_map: ConfigMap,
+    },
+    ListPods {
+        namespace: String,
+    },
 }
 
 impl Action {
@@ -61,6 +81,11 @@ impl Action {
             Self::CreateSecret { .. } => ("create", "secrets"),
             Self::UpdateSecret { .. } => ("update", "secrets"),
             Self::DeleteSecret { .. } => ("delete", "secrets"),
+            Self::PatchSecret { .. } => ("patch", "secrets"),
+            Self::GetConfigMap { .. } => ("get", "configmaps"),
+            Self::CreateConfigMap { .. } => ("create", "configmaps"),
+            Self::UpdateConfigMap { .. } => ("update", "configmaps"),
+            Self::ListPods { .. } => ("list", "pods"),
         }
     }
 }
@@ -74,6 +99,8 @@ type Key = (String, String);
 struct State {
     service_accounts: BTreeMap<Key, ServiceAccount>,
     secrets: BTreeMap<Key, Secret>,
+    config_maps: BTreeMap<Key, ConfigMap>,
+    pods: BTreeMap<Key, Pod>,
     actions: Vec<Action>,
     reactors: Vec<Reactor>,
     /// Source of resourceVersions and UIDs for objects the fake stores.
@@ -148,6 +175,42 @@ impl Tracked for Secret {
     }
     fn table(state: &mut State) -> &mut BTreeMap<Key, Self> {
         &mut state.secrets
+    }
+}
+
+impl Tracked for ConfigMap {
+    const RESOURCE: &'static str = "configmaps";
+    fn meta(&self) -> &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta {
+        &self.metadata
+    }
+    fn meta_mut(&mut self) -> &mut k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta {
+        &mut self.metadata
+    }
+    fn table(state: &mut State) -> &mut BTreeMap<Key, Self> {
+        &mut state.config_maps
+    }
+}
+
+/// RFC 7386 JSON merge patch: objects merge key by key, `null` removes, anything else replaces.
+fn merge_patch(target: &mut serde_json::Value, patch: &serde_json::Value) {
+    let serde_json::Value::Object(patch) = patch else {
+        *target = patch.clone();
+        return;
+    };
+    if !target.is_object() {
+        *target = serde_json::Value::Object(serde_json::Map::new());
+    }
+    if let serde_json::Value::Object(target) = target {
+        for (key, value) in patch {
+            if value.is_null() {
+                target.remove(key);
+            } else {
+                merge_patch(
+                    target.entry(key.clone()).or_insert(serde_json::Value::Null),
+                    value,
+                );
+            }
+        }
     }
 }
 
@@ -268,6 +331,20 @@ impl FakeApi {
     pub fn with_secret(self, secret: Secret) -> Self {
         let key = key_of(&secret.metadata);
         self.state().secrets.insert(key, secret);
+        self
+    }
+
+    /// Stores `config_map` as is, without recording an action.
+    pub fn with_config_map(self, config_map: ConfigMap) -> Self {
+        let key = key_of(&config_map.metadata);
+        self.state().config_maps.insert(key, config_map);
+        self
+    }
+
+    /// Stores `pod` as is, without recording an action.
+    pub fn with_pod(self, pod: Pod) -> Self {
+        let key = key_of(&pod.metadata);
+        self.state().pods.insert(key, pod);
         self
     }
 
@@ -392,5 +469,80 @@ impl CoreApi for FakeApi {
             preconditions: preconditions.clone(),
         })?;
         state.delete::<Secret>(namespace, name, preconditions.as_ref())
+    }
+
+    async fn merge_patch_secret(
+        &self,
+        namespace: &str,
+        name: &str,
+        patch: &serde_json::Value,
+    ) -> Result<Secret, ClientError> {
+        let mut state = self.state();
+        state.record(Action::PatchSecret {
+            namespace: namespace.into(),
+            name: name.into(),
+            patch: patch.clone(),
+        })?;
+        let existing: Secret = state.get(namespace, name)?;
+        let mut value = serde_json::to_value(&existing).map_err(|e| ClientError::Other {
+            message: e.to_string(),
+            causes: vec![],
+        })?;
+        merge_patch(&mut value, patch);
+        let mut patched: Secret =
+            serde_json::from_value(value).map_err(|e| ClientError::Other {
+                message: e.to_string(),
+                causes: vec![],
+            })?;
+        patched.metadata.resource_version = None;
+        state.update(namespace, &patched)
+    }
+
+    async fn get_config_map(&self, namespace: &str, name: &str) -> Result<ConfigMap, ClientError> {
+        let mut state = self.state();
+        state.record(Action::GetConfigMap {
+            namespace: namespace.into(),
+            name: name.into(),
+        })?;
+        state.get(namespace, name)
+    }
+
+    async fn create_config_map(
+        &self,
+        namespace: &str,
+        config_map: &ConfigMap,
+    ) -> Result<ConfigMap, ClientError> {
+        let mut state = self.state();
+        state.record(Action::CreateConfigMap {
+            namespace: namespace.into(),
+            config_map: config_map.clone(),
+        })?;
+        state.create(namespace, config_map)
+    }
+
+    async fn update_config_map(
+        &self,
+        namespace: &str,
+        config_map: &ConfigMap,
+    ) -> Result<ConfigMap, ClientError> {
+        let mut state = self.state();
+        state.record(Action::UpdateConfigMap {
+            namespace: namespace.into(),
+            config_map: config_map.clone(),
+        })?;
+        state.update(namespace, config_map)
+    }
+
+    async fn list_pods(&self, namespace: &str) -> Result<Vec<Pod>, ClientError> {
+        let mut state = self.state();
+        state.record(Action::ListPods {
+            namespace: namespace.into(),
+        })?;
+        Ok(state
+            .pods
+            .iter()
+            .filter(|((ns, _), _)| ns == namespace)
+            .map(|(_, pod)| pod.clone())
+            .collect())
     }
 }

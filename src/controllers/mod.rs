@@ -1,9 +1,12 @@
-//! Controllers: the token controller and the service-account controller (spec §3).
+//! Controllers: the token controller and the service-account controller (spec §3); in
+//! bound mode also the root CA publisher and the legacy-token cleaner (modern spec §5,
+//! §8.3), with the token controller generating no token Secrets (modern spec §10.2).
 //!
-//! Both work against any cluster through the API only: kube-runtime reflectors cache
+//! All work against any cluster through the API only: kube-runtime reflectors cache
 //! ServiceAccounts (all namespaces), token Secrets (server-side field selector
-//! `type=kubernetes.io/service-account-token`) and Namespaces, and every write goes
-//! through [`api::CoreApi`].
+//! `type=kubernetes.io/service-account-token`), Namespaces and, in bound mode, the
+//! `kube-root-ca.crt` ConfigMaps (field selector `metadata.name=kube-root-ca.crt`); every
+//! write goes through [`api::CoreApi`].
 //!
 //! ```no_run
 //! # async fn example(client: kube::Client) -> anyhow::Result<()> {
@@ -19,10 +22,14 @@
 
 pub mod api;
 pub mod informer;
+pub mod legacy_token_cleaner;
 pub mod queue;
+pub mod root_ca_publisher;
 pub mod serviceaccounts;
 pub mod tokens;
 
+#[cfg(test)]
+mod bound_integration_tests;
 #[cfg(test)]
 mod fake;
 #[cfg(test)]
@@ -31,7 +38,7 @@ mod integration_tests;
 use std::future::Future;
 use std::sync::Arc;
 
-use k8s_openapi::api::core::v1::{Namespace, Secret, ServiceAccount};
+use k8s_openapi::api::core::v1::{ConfigMap, Namespace, Secret, ServiceAccount};
 use kube::runtime::reflector::{self, store::WriterDropped};
 use kube::runtime::watcher;
 use kube::{Api, Client};
@@ -39,7 +46,13 @@ use tracing::info;
 
 pub use api::{ClientError, CoreApi, KubeApi};
 pub use informer::Change;
+pub use legacy_token_cleaner::{
+    LegacyTokenCleaner, LegacyTokenCleanerError, LegacyTokenCleanerOptions, Verdict,
+};
 pub use queue::{RateLimiterConfig, WorkQueue};
+pub use root_ca_publisher::{
+    RootCaPublisher, RootCaPublisherError, RootCaPublisherOptions, ROOT_CA_CONFIG_MAP_NAME,
+};
 pub use serviceaccounts::{
     ServiceAccountsController, ServiceAccountsControllerOptions, ServiceAccountsError,
 };
@@ -48,24 +61,81 @@ pub use tokens::{
     TokensControllerOptions, TokensError,
 };
 
+use crate::clock::{Clock, SystemClock};
 use crate::serviceaccount::{TokenGenerator, SERVICE_ACCOUNT_TOKEN_TYPE};
+use crate::Mode;
 
-/// Configuration of both controllers.
-#[derive(Debug, Clone)]
+/// Configuration of the controllers.
+#[derive(Clone)]
 pub struct ControllersConfig {
-    /// The token controller's options (signer, workers, retries).
+    /// The token controller's options (signer, workers, retries); its mode is [`Self::mode`].
     pub tokens: TokensControllerOptions,
     /// The service-account controller's options (accounts to ensure, workers).
     pub service_accounts: ServiceAccountsControllerOptions,
+    /// Legacy (token controller with generation, service-account controller) or bound
+    /// (token controller without generation, service-account controller, root CA publisher,
+    /// legacy-token cleaner).
+    pub mode: Mode,
+    /// The root CA publisher's options (bound mode).
+    pub root_ca_publisher: RootCaPublisherOptions,
+    /// The legacy-token cleaner's options (bound mode).
+    pub legacy_token_cleaner: LegacyTokenCleanerOptions,
+    /// Kubernetes time, on which the cleaner runs daily.
+    pub clock: Arc<dyn Clock>,
+}
+
+impl std::fmt::Debug for ControllersConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ControllersConfig")
+            .field("tokens", &self.tokens)
+            .field("service_accounts", &self.service_accounts)
+            .field("mode", &self.mode)
+            .field("root_ca_publisher", &self.root_ca_publisher)
+            .field("legacy_token_cleaner", &self.legacy_token_cleaner)
+            .finish_non_exhaustive()
+    }
 }
 
 impl ControllersConfig {
-    /// Default options for both, signing tokens with `token_generator`.
+    /// Legacy mode, default options, signing tokens with `token_generator`; in bound mode
+    /// an empty root CA (set one with [`root_ca_publisher`](Self::root_ca_publisher)), a
+    /// one-year clean-up period and the system clock.
     pub fn new(token_generator: Arc<TokenGenerator>) -> Self {
         Self {
             tokens: TokensControllerOptions::new(token_generator),
             service_accounts: ServiceAccountsControllerOptions::default(),
+            mode: Mode::Legacy,
+            root_ca_publisher: RootCaPublisherOptions::new(Vec::new()),
+            legacy_token_cleaner: LegacyTokenCleanerOptions::new(
+                crate::serviceaccount::options::DEFAULT_LEGACY_TOKEN_CLEAN_UP_PERIOD,
+            )
+            .unwrap_or_else(|_| unreachable!("the default period is positive")),
+            clock: Arc::new(SystemClock),
         }
+    }
+
+    /// Which controllers run, and how the token controller behaves.
+    pub fn mode(mut self, mode: Mode) -> Self {
+        self.mode = mode;
+        self
+    }
+
+    /// Replaces the root CA publisher's options (the CA it publishes).
+    pub fn root_ca_publisher(mut self, options: RootCaPublisherOptions) -> Self {
+        self.root_ca_publisher = options;
+        self
+    }
+
+    /// Replaces the legacy-token cleaner's options (the clean-up period).
+    pub fn legacy_token_cleaner(mut self, options: LegacyTokenCleanerOptions) -> Self {
+        self.legacy_token_cleaner = options;
+        self
+    }
+
+    /// The clock the cleaner's daily runs follow.
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
     }
 
     /// Replaces the token controller's options.
@@ -84,7 +154,7 @@ impl ControllersConfig {
 /// Why [`run`] stopped before it was told to.
 #[derive(Debug, thiserror::Error)]
 pub enum ControllerError {
-    /// A watch stream (named: serviceaccounts, secrets or namespaces) ended.
+    /// A watch stream (named: serviceaccounts, secrets, namespaces or configmaps) ended.
     #[error("the {0} watch stopped unexpectedly")]
     WatchStopped(&'static str),
     /// A reflector's writer went away before its first list completed.
@@ -105,10 +175,13 @@ fn keep_name_and_phase(namespace: &mut Namespace) {
 }
 
 /// Runs the token controller and the service-account controller until `shutdown`
-/// completes. Workers start once the three caches have synced.
+/// completes, and in bound mode the root CA publisher and the legacy-token cleaner too.
+/// Workers start once the caches have synced.
 ///
 /// Follows kube-controller-manager's `serviceaccount-token` and `serviceaccount`
-/// controllers (pkg/controller/serviceaccount).
+/// controllers (pkg/controller/serviceaccount), `root-ca-cert-publisher`
+/// (pkg/controller/certificates/rootcacertpublisher) and
+/// `legacy-serviceaccount-token-cleaner`.
 ///
 /// # Errors
 ///
@@ -132,21 +205,35 @@ pub async fn run(
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), ControllerError> {
     let api = KubeApi::new(client.clone());
+    let bound = config.mode == Mode::Bound;
     let (accounts, accounts_writer) = reflector::store::<ServiceAccount>();
     let (secrets, secrets_writer) = reflector::store::<Secret>();
     let (namespaces, namespaces_writer) = reflector::store::<Namespace>();
+    let (config_maps, config_maps_writer) = reflector::store::<ConfigMap>();
     let tokens = Arc::new(TokensController::new(
         api.clone(),
-        config.tokens,
+        config.tokens.mode(config.mode),
         accounts.clone(),
         secrets.clone(),
     ));
     let service_accounts = Arc::new(ServiceAccountsController::new(
-        api,
+        api.clone(),
         config.service_accounts,
         namespaces.clone(),
         accounts.clone(),
     ));
+    let publisher = Arc::new(RootCaPublisher::new(
+        api.clone(),
+        config.root_ca_publisher,
+        config_maps.clone(),
+    ));
+    let cleaner = LegacyTokenCleaner::new(
+        api,
+        config.clock,
+        config.legacy_token_cleaner,
+        accounts.clone(),
+        secrets.clone(),
+    );
 
     let account_events = informer::inform(
         Api::<ServiceAccount>::all(client.clone()),
@@ -169,25 +256,59 @@ pub async fn run(
         |change| tokens.secret_changed(change.object()),
     );
     let namespace_events = informer::inform(
-        Api::<Namespace>::all(client),
+        Api::<Namespace>::all(client.clone()),
         watcher::Config::default(),
         namespaces_writer,
         keep_name_and_phase,
         |change| {
             if let Change::Applied(namespace) = change {
                 service_accounts.namespace_changed(namespace);
+                if bound {
+                    // The informer does not tell adds from updates: a namespace that is
+                    // not Active is left alone, as upstream leaves its updates (an add of
+                    // one would only meet a refused create).
+                    publisher.namespace_updated(namespace);
+                }
             }
         },
     );
+    let config_map_selector = format!("metadata.name={ROOT_CA_CONFIG_MAP_NAME}");
+    let config_map_events = async {
+        if !bound {
+            return std::future::pending().await;
+        }
+        informer::inform(
+            Api::<ConfigMap>::all(client),
+            watcher::Config::default().fields(&config_map_selector),
+            config_maps_writer,
+            |_| {},
+            // Adds come as `Applied` too (upstream watches only updates and deletes):
+            // syncing on the add of a current ConfigMap changes nothing, and one that
+            // someone created with other contents is reset at once instead of later.
+            |change| publisher.config_map_changed(change.object()),
+        )
+        .await
+    };
     let workers = async {
         accounts.wait_until_ready().await?;
         secrets.wait_until_ready().await?;
         namespaces.wait_until_ready().await?;
-        info!("caches synced; starting the token and service account controllers");
-        tokio::join!(
-            Arc::clone(&tokens).run_workers(),
-            Arc::clone(&service_accounts).run_workers()
-        );
+        if bound {
+            config_maps.wait_until_ready().await?;
+            info!("caches synced; starting the token, service account, root CA publisher and legacy token cleaner controllers");
+            tokio::join!(
+                Arc::clone(&tokens).run_workers(),
+                Arc::clone(&service_accounts).run_workers(),
+                Arc::clone(&publisher).run_workers(),
+                cleaner.run(),
+            );
+        } else {
+            info!("caches synced; starting the token and service account controllers");
+            tokio::join!(
+                Arc::clone(&tokens).run_workers(),
+                Arc::clone(&service_accounts).run_workers()
+            );
+        }
         Err::<(), _>(ControllerError::WorkersStopped)
     };
 
@@ -196,10 +317,12 @@ pub async fn run(
         () = account_events => Err(ControllerError::WatchStopped("serviceaccounts")),
         () = secret_events => Err(ControllerError::WatchStopped("secrets")),
         () = namespace_events => Err(ControllerError::WatchStopped("namespaces")),
+        () = config_map_events => Err(ControllerError::WatchStopped("configmaps")),
         result = workers => result,
     };
     tokens.shut_down();
     service_accounts.shut_down();
-    info!("token and service account controllers stopped");
+    publisher.shut_down();
+    info!("controllers stopped");
     result
 }

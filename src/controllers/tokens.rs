@@ -1,4 +1,5 @@
-//! The token controller (spec §3.1–§3.5, Kubernetes v1.8 behaviour).
+//! The token controller (spec §3.1–§3.5, Kubernetes v1.8 behaviour; in bound mode modern
+//! spec §10.2, upstream pkg/controller/serviceaccount/tokens_controller.go of 1.26+).
 //!
 //! It keeps one signed API token in a Secret of type `kubernetes.io/service-account-token`
 //! referenced from every ServiceAccount, fills in token Secrets that users create with only
@@ -32,6 +33,7 @@ use crate::serviceaccount::{
     SERVICE_ACCOUNT_NAME_ANNOTATION, SERVICE_ACCOUNT_TOKEN_TYPE, SERVICE_ACCOUNT_UID_ANNOTATION,
     TOKEN_DATA_KEY,
 };
+use crate::Mode;
 
 /// Retries of a key before it is given up on, when the options say 0.
 pub const DEFAULT_MAX_RETRIES: u32 = 10;
@@ -99,6 +101,7 @@ pub struct TokensControllerOptions {
     names: Arc<dyn NameGenerator>,
     workers: usize,
     rate_limiter: RateLimiterConfig,
+    mode: Mode,
 }
 
 impl TokensControllerOptions {
@@ -116,6 +119,7 @@ impl TokensControllerOptions {
             names: Arc::new(RandomNames),
             workers: DEFAULT_WORKERS,
             rate_limiter: RateLimiterConfig::default(),
+            mode: Mode::Legacy,
         }
     }
 
@@ -151,6 +155,14 @@ impl TokensControllerOptions {
     /// Backoff of retried keys (client-go's default controller limiter unless changed).
     pub fn rate_limiter(mut self, rate_limiter: RateLimiterConfig) -> Self {
         self.rate_limiter = rate_limiter;
+        self
+    }
+
+    /// [`Mode::Legacy`] (the default) gives every account a token Secret; [`Mode::Bound`]
+    /// never generates one (modern spec §10.2, upstream's 1.26+ controller), and still fills
+    /// in and cleans up the token Secrets users create.
+    pub fn mode(mut self, mode: Mode) -> Self {
+        self.mode = mode;
         self
     }
 }
@@ -504,6 +516,7 @@ pub struct TokensController<A> {
     names: Arc<dyn NameGenerator>,
     max_retries: u32,
     workers: usize,
+    mode: Mode,
     service_accounts: Store<ServiceAccount>,
     secrets: SecretCache,
     service_account_queue: WorkQueue<ServiceAccountKey>,
@@ -526,6 +539,7 @@ impl<A: CoreApi> TokensController<A> {
             names: options.names,
             max_retries: options.max_retries,
             workers: options.workers,
+            mode: options.mode,
             service_accounts,
             secrets: SecretCache::new(secrets),
             service_account_queue: WorkQueue::with_rate_limiter(options.rate_limiter),
@@ -712,7 +726,8 @@ impl<A: CoreApi> TokensController<A> {
             .collect()
     }
 
-    /// §3.2: an account that exists gets a referenced token; a deleted one loses its tokens.
+    /// §3.2: an account that exists gets a referenced token (legacy mode only; in bound
+    /// mode nothing is generated, modern spec §10.2); a deleted one loses its tokens.
     pub async fn sync_service_account(&self, key: &ServiceAccountKey) -> SyncResult {
         if !key.is_valid() {
             error!(?key, "dropping invalid service account key");
@@ -723,6 +738,7 @@ impl<A: CoreApi> TokensController<A> {
                 debug!("service account deleted, removing its tokens");
                 self.delete_tokens(key).await
             }
+            Some(_) if self.mode == Mode::Bound => Ok(()),
             Some(account) => self.ensure_referenced_token(&account).await,
         }
     }

@@ -2,6 +2,8 @@
 //! against `kube-sa serve`.
 
 mod access_reviews;
+mod bound_admission;
+mod bound_controllers;
 mod clock_and_discovery;
 mod kube_client;
 mod kubectl;

@@ -62,6 +62,11 @@ struct WebhookProcess {
 
 impl WebhookProcess {
     fn start(kubeconfig: &Path, cert: &Path, key: &Path) -> Self {
+        Self::start_with(kubeconfig, cert, key, &[])
+    }
+
+    /// As [`WebhookProcess::start`], with more flags (`--mode=bound`).
+    fn start_with(kubeconfig: &Path, cert: &Path, key: &Path, extra: &[&str]) -> Self {
         let mut child = Command::new(env!("CARGO_BIN_EXE_kube-sa"))
             .arg("webhook")
             .arg("--kubeconfig")
@@ -71,6 +76,7 @@ impl WebhookProcess {
             .arg("--tls-private-key-file")
             .arg(key)
             .args(["--listen", "127.0.0.1:0"])
+            .args(extra)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
@@ -277,6 +283,97 @@ fn kube_sa_webhook_takes_the_place_of_the_built_in_plugin() {
     let admitted = spec_of(bin, &server.kubeconfig, "admitted", &token);
     assert!(admitted.get("volumes").is_none(), "{admitted}");
     assert!(admitted.get("serviceAccountName").is_none(), "{admitted}");
+}
+
+/// The pod's spec with the generated `kube-api-access-<5 chars>` suffix made neutral.
+fn bound_spec_of(bin: &Path, kubeconfig: &Path, name: &str) -> Value {
+    let text = ok(
+        &kubectl(bin, kubeconfig, &["get", "pod", name, "-o", "json"], None),
+        "get pod",
+    );
+    let mut neutral = String::with_capacity(text.len());
+    let mut rest = text.as_str();
+    while let Some(at) = rest.find("kube-api-access-") {
+        let (head, tail) = rest.split_at(at + "kube-api-access-".len());
+        neutral.push_str(head);
+        neutral.push_str("xxxxx");
+        rest = tail.get(5..).unwrap_or_default();
+    }
+    neutral.push_str(rest);
+    let pod: Value = serde_json::from_str(&neutral).expect("pod json");
+    pod["spec"].clone()
+}
+
+#[test]
+fn kube_sa_webhook_in_bound_mode_answers_as_the_bound_plugin() {
+    let bin = &kubectl_binaries()[0];
+    let server =
+        ServeProcess::start(&["--mode=bound", "--disable-admission-plugins=ServiceAccount"]);
+    let built_in = ServeProcess::start(&["--mode=bound"]);
+    for kubeconfig in [&server.kubeconfig, &built_in.kubeconfig] {
+        poll_until("the default account", Duration::from_secs(20), || {
+            kubectl(bin, kubeconfig, &["get", "serviceaccount", "default"], None)
+                .success
+                .then_some(())
+        });
+    }
+
+    let files = tempfile::tempdir().expect("dir");
+    let certified =
+        rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_string()]).expect("certificate");
+    let cert: PathBuf = files.path().join("tls.crt");
+    let key: PathBuf = files.path().join("tls.key");
+    std::fs::write(&cert, certified.cert.pem()).expect("write cert");
+    std::fs::write(&key, certified.signing_key.serialize_pem()).expect("write key");
+    let webhook = WebhookProcess::start_with(&server.kubeconfig, &cert, &key, &["--mode=bound"]);
+    let url = format!("https://{}/mutate", webhook.address);
+    let configuration = mutating_configuration(&url, &certified.cert.pem(), "Fail");
+    ok(
+        &kubectl(
+            bin,
+            &server.kubeconfig,
+            &["apply", "-f", "-"],
+            Some(&configuration),
+        ),
+        "register the webhook",
+    );
+    for kubeconfig in [&server.kubeconfig, &built_in.kubeconfig] {
+        ok(
+            &kubectl(bin, kubeconfig, &["create", "-f", "-"], Some(&pod("web"))),
+            "create web",
+        );
+    }
+    let through_webhook = bound_spec_of(bin, &server.kubeconfig, "web");
+    assert_eq!(
+        through_webhook,
+        bound_spec_of(bin, &built_in.kubeconfig, "web")
+    );
+    assert_eq!(
+        through_webhook["volumes"][0]["name"],
+        "kube-api-access-xxxxx"
+    );
+    assert_eq!(
+        through_webhook["volumes"][0]["projected"]["sources"][0]["serviceAccountToken"]
+            ["expirationSeconds"],
+        3607
+    );
+
+    // A missing account, refused in 1.33's words behind the webhook's prefix.
+    let ghost = pod("ghost").replace("spec:\n", "spec:\n  serviceAccountName: ghost\n");
+    let refused = kubectl(
+        bin,
+        &server.kubeconfig,
+        &["create", "-f", "-"],
+        Some(&ghost),
+    );
+    assert!(!refused.success, "{}", refused.stdout);
+    assert!(
+        refused.stderr.contains(&format!(
+            "admission webhook \"{HOOK}\" denied the request: pods \"ghost\" is forbidden: error looking up service account default/ghost: serviceaccount \"ghost\" not found"
+        )),
+        "{}",
+        refused.stderr
+    );
 }
 
 fn validating_configuration(hook: &TestWebhook) -> String {
