@@ -183,17 +183,11 @@ impl Backend {
         }
     }
 
-    /// The modes scenarios run in here: the shared clusters' modes; legacy for the
-    /// webhook backend (its webhook is legacy admission); those of `--mode` otherwise.
+    /// The modes scenarios run in here: the shared clusters' modes; those of `--mode`
+    /// for the embedded backends (a cluster per scenario, in its mode).
     pub fn modes(&self, requested: crate::modes::RunModes) -> Vec<kube_sa::Mode> {
         match self {
-            Backend::Embedded => requested.modes().to_vec(),
-            Backend::Webhook => requested
-                .modes()
-                .iter()
-                .copied()
-                .filter(|m| *m == kube_sa::Mode::Legacy)
-                .collect(),
+            Backend::Embedded | Backend::Webhook => requested.modes().to_vec(),
             Backend::Shared { clusters, .. } => clusters.iter().map(|c| c.mode).collect(),
         }
     }
@@ -209,8 +203,7 @@ impl Backend {
     /// Whether a scenario with these options can run here (needs and mode).
     pub fn supports(&self, options: ScenarioOptions) -> bool {
         match self {
-            Backend::Embedded => true,
-            Backend::Webhook => options.mode == kube_sa::Mode::Legacy,
+            Backend::Embedded | Backend::Webhook => true,
             Backend::Shared { clusters, .. } => {
                 !options.needs_embedded()
                     && clusters
