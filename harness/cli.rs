@@ -13,6 +13,13 @@ pub struct HarnessCli {
     #[arg(long = "cluster", value_enum, value_name = "BACKEND")]
     pub cluster_flag: Option<BackendKind>,
 
+    /// Service-account modes to run scenarios in: legacy, bound or both (default). Each
+    /// scenario runs in the modes it applies to (`@legacy`, `@bound`, untagged: both),
+    /// reported as `<scenario> [<mode>]`. `--cluster kubeconfig` needs legacy or bound: the
+    /// mode of the cluster it is given.
+    #[arg(long = "mode", value_enum, value_name = "MODE", default_value_t = crate::modes::RunModes::Both)]
+    pub mode: crate::modes::RunModes,
+
     /// Kubeconfig of the cluster for `--cluster kubeconfig` (default: KUBECONFIG, then ~/.kube/config).
     #[arg(long, value_name = "PATH")]
     pub kubeconfig: Option<PathBuf>,

@@ -7,6 +7,7 @@ mod backends;
 mod cli;
 mod failure;
 mod matching;
+mod modes;
 mod objects;
 mod selftest;
 mod snapshots;
@@ -92,7 +93,7 @@ fn scenario_id(
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_else(|| feature.name.clone());
-    let mut name = scenario.name.clone();
+    let mut name = modes::strip_suffix(&scenario.name).to_string();
     // An outline example: make the name unique with those of the example's values that
     // the name does not show already.
     let values: Vec<&str> = scenario
@@ -112,6 +113,7 @@ fn scenario_id(
         feature: stem,
         scenario: name,
         feature_path: path,
+        ..ScenarioId::default()
     }
 }
 
@@ -213,9 +215,16 @@ async fn run() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let run_modes = options.custom.mode;
+    let backend_modes = backend.modes(run_modes);
     println!(
-        "conformance: {} backend, harness self-checks passed ({checks}), timeout factor {}",
+        "conformance: {} backend in {} mode, harness self-checks passed ({checks}), timeout factor {}",
         backend.kind().name(),
+        backend_modes
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(" and "),
         timing::factor()
     );
 
@@ -234,7 +243,10 @@ async fn run() -> ExitCode {
     );
     let backend_for_logs = backend.clone();
 
-    let run = ConformanceWorld::cucumber()
+    let run = ConformanceWorld::cucumber::<&str>()
+        .with_parser(modes::ModeParser {
+            modes: backend_modes.clone(),
+        })
         .with_writer(
             writer::Basic::raw(std::io::stdout(), writer::Coloring::Auto, 0)
                 .summarized()
@@ -307,7 +319,7 @@ async fn run() -> ExitCode {
     );
     if filtered.get() > 0 {
         summary.push_str(&format!(
-            "; {} scenario(s) tagged @{}, @{} or @{}… need the embedded backend and were not run",
+            "; {} scenario run(s) tagged @{}, @{} or @{}… need the embedded backend, or need a mode this backend does not run, and were not run",
             filtered.get(),
             backends::WITHOUT_CONTROLLERS_TAG,
             backends::EMBEDDED_ONLY_TAG,

@@ -19,10 +19,11 @@ pub enum Kind {
     ConfigMap,
     Role,
     RoleBinding,
+    Event,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 7] = [
+    pub const ALL: [Kind; 8] = [
         Kind::Pod,
         Kind::Secret,
         Kind::ServiceAccount,
@@ -30,6 +31,7 @@ impl Kind {
         Kind::ConfigMap,
         Kind::Role,
         Kind::RoleBinding,
+        Kind::Event,
     ];
 
     /// How steps spell the kind.
@@ -42,6 +44,7 @@ impl Kind {
             Kind::ConfigMap => "config map",
             Kind::Role => "role",
             Kind::RoleBinding => "role binding",
+            Kind::Event => "event",
         }
     }
 
@@ -55,6 +58,7 @@ impl Kind {
             Kind::ConfigMap => "ConfigMap",
             Kind::Role => "Role",
             Kind::RoleBinding => "RoleBinding",
+            Kind::Event => "Event",
         }
     }
 
@@ -71,6 +75,7 @@ impl Kind {
             Kind::ConfigMap => ApiResource::erase::<ConfigMap>(&()),
             Kind::Role => ApiResource::erase::<Role>(&()),
             Kind::RoleBinding => ApiResource::erase::<RoleBinding>(&()),
+            Kind::Event => ApiResource::erase::<k8s_openapi::api::core::v1::Event>(&()),
         }
     }
 
@@ -88,6 +93,7 @@ impl Kind {
             Kind::ConfigMap => "configmap",
             Kind::Role => "role",
             Kind::RoleBinding => "rolebinding",
+            Kind::Event => "event",
         }
     }
 }

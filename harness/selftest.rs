@@ -382,6 +382,7 @@ const CHECKS: &[Check] = &[
     ("kind webhook registration", kind_webhook_config),
     ("kind command lines", kind_invocations),
     ("token verification", token_verification),
+    ("scenario modes", crate::modes::self_check),
 ];
 
 /// Runs every check; the failures, each with its name.

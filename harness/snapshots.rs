@@ -123,13 +123,18 @@ fn slug(text: &str) -> String {
     out.trim_end_matches('-').to_string()
 }
 
-/// `<component>__<feature>__<scenario>__<kind>-<name>`.
+/// `<component>__<feature>__<scenario>__<kind>-<name>`; a scenario that runs in both
+/// modes has `-bound` after its name in bound mode (its objects differ between modes).
 pub fn snapshot_name(world: &ConformanceWorld, kind: Kind, name: &str) -> String {
+    let mut scenario = slug(&world.id.scenario);
+    if world.id.both_modes && world.id.mode == kube_sa::Mode::Bound {
+        scenario.push_str("-bound");
+    }
     format!(
         "{}__{}__{}__{}-{}",
         slug(&world.id.component),
         slug(&world.id.feature),
-        slug(&world.id.scenario),
+        scenario,
         kind.slug(),
         slug(&redact_suffixes(&world.logical_text(name)))
     )

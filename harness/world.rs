@@ -56,9 +56,14 @@ pub struct ScenarioId {
     pub component: String,
     /// Feature file stem (`automount`).
     pub feature: String,
-    /// Scenario name; for an outline example, with the example's values appended.
+    /// Scenario name (without its mode suffix); for an outline example, with the
+    /// example's values appended.
     pub scenario: String,
     pub feature_path: Option<PathBuf>,
+    /// The mode this run of the scenario is in.
+    pub mode: kube_sa::Mode,
+    /// The scenario runs in both modes (no mode tag of its own).
+    pub both_modes: bool,
 }
 
 #[derive(cucumber::World)]
@@ -102,6 +107,8 @@ impl ConformanceWorld {
         options: ScenarioOptions,
     ) -> Result<(), Failure> {
         self.id = id;
+        self.id.mode = options.mode;
+        self.id.both_modes = options.both_modes;
         self.cluster = Some(backend.scenario_cluster(options).await?);
         Ok(())
     }

@@ -284,7 +284,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .service_accounts(options)
         .disable_admission_plugins(disabled);
     if args.clock == ClockKind::Fake {
-        builder = builder.clock(Arc::new(kube_sa::clock::FakeClock::new(
+        builder = builder.fake_clock(Arc::new(kube_sa::clock::FakeClock::new(
             jiff::Timestamp::now(),
         )));
     }

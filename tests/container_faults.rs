@@ -19,6 +19,8 @@ mod cli;
 mod failure;
 #[path = "../harness/matching.rs"]
 mod matching;
+#[path = "../harness/modes.rs"]
+mod modes;
 #[path = "../harness/timing.rs"]
 mod timing;
 
@@ -82,13 +84,15 @@ fn unique_name(prefix: &str) -> String {
 }
 
 async fn start_backend() -> Result<Backend, String> {
-    let cli = harness_cli(&["--cluster", "container"])?;
+    let cli = harness_cli(&["--cluster", "container", "--mode", "legacy"])?;
     Backend::prepare(&cli).await.map_err(|f| f.to_string())
 }
 
 fn shared(backend: &Backend) -> Result<&backends::SharedCluster, String> {
     match backend {
-        Backend::Shared { cluster, .. } => Ok(cluster),
+        Backend::Shared { clusters, .. } => clusters
+            .first()
+            .ok_or_else(|| "--cluster container started no cluster".to_string()),
         Backend::Embedded | Backend::Webhook => {
             Err("--cluster container gave an in-process backend".into())
         }
@@ -130,17 +134,26 @@ async fn assert_nothing_left(after: &str) -> Result<(), String> {
 
 fn serve_args_advertise_the_published_port() -> Pin<Box<dyn Future<Output = Result<(), String>>>> {
     Box::pin(async {
-        let args = container::serve_args(40123).join(" ");
+        let args = container::serve_args(40123, kube_sa::Mode::Legacy).join(" ");
         for expected in [
             "serve --listen 0.0.0.0:6443",
             "--advertise-address 127.0.0.1:40123",
             "--kubeconfig-out /tmp/kubeconfig",
             "--service-account-private-key-file /tmp/sa.key",
+            "--clock=fake",
         ] {
             ensure(args.contains(expected), || {
                 format!("serve arguments {args:?} lack {expected:?}")
             })?;
         }
+        ensure(!args.contains("--mode"), || {
+            format!("legacy serve arguments {args:?} name a mode")
+        })?;
+        let bound = container::serve_args(40123, kube_sa::Mode::Bound);
+        ensure(
+            bound.last().map(String::as_str) == Some("--mode=bound"),
+            || format!("bound serve arguments {bound:?} do not end with --mode=bound"),
+        )?;
         Ok(())
     })
 }

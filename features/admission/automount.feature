@@ -1,3 +1,4 @@
+@legacy
 Feature: Whether the token is mounted: the pod decides, then the service account, else yes
   `automountServiceAccountToken` on the pod wins when it is set (true or false);
   otherwise the service account's setting wins; when neither is set the token is

@@ -8,7 +8,7 @@ Feature: Admission gives every pod a service account that exists
   Background:
     Given a namespace "demo"
 
-  @upstream:TestAutomountsAPIToken
+  @upstream:TestAutomountsAPIToken @legacy
   Scenario: A pod that names no service account runs as "default"
     Given the service account "default" in namespace "demo" has a token
     When I create in namespace "demo":
@@ -26,6 +26,7 @@ Feature: Admission gives every pod a service account that exists
       """
     And the pod "web" in namespace "demo" has the service-account token mounted
 
+  @legacy
   Scenario: A pod may name its service account with the deprecated field serviceAccount
     Given the following objects in namespace "demo":
       """
@@ -49,7 +50,7 @@ Feature: Admission gives every pod a service account that exists
       """
     And the pod "web" in namespace "demo" has the service-account token mounted
 
-  @upstream:TestDeniesInvalidServiceAccount
+  @upstream:TestDeniesInvalidServiceAccount @legacy
   Scenario: A pod whose service account does not exist is refused
     When I try to create in namespace "demo":
       """
@@ -67,6 +68,7 @@ Feature: Admission gives every pod a service account that exists
     And the pod "web" in namespace "demo" does not exist
 
   # Names are generated after admission, so the refusal quotes the generateName (spec §2.3).
+  @legacy
   Scenario: A refused pod without a name is called by its generateName
     When I try to create in namespace "demo":
       """
@@ -85,7 +87,7 @@ Feature: Admission gives every pod a service account that exists
   # Without the service-account controller nobody creates "default", so the plugin's
   # ten lookups (about 1.5 s) all miss and the pod is refused. With the controller running
   # this outcome cannot be produced on purpose, hence the tag (embedded backend only).
-  @without-controllers
+  @without-controllers @legacy
   Scenario: A pod is refused when the namespace has no "default" service account
     When I try to create in namespace "demo":
       """
@@ -100,7 +102,7 @@ Feature: Admission gives every pod a service account that exists
       pods "web" is forbidden: service account demo/default was not found, retry after the service account is created
       """
 
-  @upstream:TestFetchesUncachedServiceAccount
+  @upstream:TestFetchesUncachedServiceAccount @legacy
   Scenario: A service account created just before the pod is found
     When I create in namespace "demo":
       """

@@ -1,3 +1,4 @@
+@legacy
 Feature: A pod without pull secrets gets its service account's
   If the pod has no imagePullSecrets, admission copies the account's imagePullSecrets
   into it, in order, as an independent copy. A pod that has at least one keeps its own:

@@ -8,7 +8,7 @@ Feature: Mirror pods are checked but never changed
   Background:
     Given a namespace "demo"
 
-  @upstream:TestIgnoresMirrorPod
+  @upstream:TestIgnoresMirrorPod @legacy
   Scenario: A mirror pod is admitted unchanged
     When I create in namespace "demo":
       """

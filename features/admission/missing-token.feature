@@ -1,3 +1,4 @@
+@legacy
 Feature: A pod waits until its service account has a token
   Kubernetes v1.8 (spec §2.4 step 2): when the token is to be mounted but the account
   lists no token Secret yet, the pod is refused with a ServerTimeout (HTTP 500) that asks

@@ -113,7 +113,7 @@ Feature: A service account can limit the secrets its pods may use
       pods "web" is forbidden: volume with secret.secretName="other-volume" is not allowed because service account robot does not reference that secret
       """
 
-  @upstream:TestAllowsReferencedSecret @upstream:TestAllowsReferencedImagePullSecrets
+  @upstream:TestAllowsReferencedSecret @upstream:TestAllowsReferencedImagePullSecrets @legacy
   Scenario: Secrets and pull secrets the account lists are allowed
     When I create in namespace "demo":
       """
@@ -132,6 +132,7 @@ Feature: A service account can limit the secrets its pods may use
       """
     Then the pod "web" in namespace "demo" has the service-account token mounted
 
+  @legacy
   Scenario: Secret sources inside projected volumes and envFrom are not checked in v1.8
     When I create in namespace "demo":
       """
@@ -185,6 +186,7 @@ Feature: A service account can limit the secrets its pods may use
       | true  |
       | True  |
 
+  @legacy
   Scenario Outline: The annotation value "<value>" leaves enforcement off
     Given the following objects in namespace "demo":
       """
@@ -214,6 +216,7 @@ Feature: A service account can limit the secrets its pods may use
       | on    |
       |       |
 
+  @legacy
   Scenario: Without the annotation, any secret may be used
     Given the following objects in namespace "demo":
       """

@@ -1,3 +1,4 @@
+@legacy
 Feature: The service account's token is mounted into every container
   Kubernetes v1.8 (spec §2.4): admission picks the first secret in the account's
   `secrets` list that is one of its token Secrets, adds a `secret` volume named after it,

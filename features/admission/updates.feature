@@ -5,7 +5,7 @@ Feature: Only pod creation is admitted
   Background:
     Given a namespace "demo"
 
-  @upstream:TestIgnoresNonCreate
+  @upstream:TestIgnoresNonCreate @legacy
   Scenario: Updating a pod whose service account is gone is still allowed
     Given the following objects in namespace "demo":
       """

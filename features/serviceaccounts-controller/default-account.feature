@@ -65,7 +65,7 @@ Feature: Every active namespace has a "default" service account
       automountServiceAccountToken: false
       """
 
-  @upstream:TestServiceAccountTokenAutoMount
+  @upstream:TestServiceAccountTokenAutoMount @legacy
   Scenario: A pod in a new namespace runs as "default" with its token mounted
     Given a namespace "demo"
     And I remember the token secret of service account "default" in namespace "demo" as "default-token"

@@ -1,3 +1,4 @@
+@legacy
 Feature: Deleting a service account deletes its token Secrets
   When a service account is gone, or has been recreated under the same name (another UID),
   the token controller deletes every token Secret of the old account: those annotated with

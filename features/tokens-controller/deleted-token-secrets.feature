@@ -1,3 +1,4 @@
+@legacy
 Feature: A deleted token Secret is taken off its account's list and replaced
   When a token Secret is deleted, the token controller removes every entry with its name
   from the `secrets` of the account it was annotated with, provided that account still has

@@ -1,3 +1,4 @@
+@legacy
 Feature: A token Secret made by hand is filled in
   A user may create a Secret of type kubernetes.io/service-account-token that carries only
   the kubernetes.io/service-account.name annotation (spec §3.4 step 3, the "manually

@@ -1,3 +1,4 @@
+@legacy
 Feature: Token Secrets carry the root CA only when the cluster has one
   The token controller stores its root CA bundle (kube-controller-manager `--root-ca-file`)
   as `ca.crt` in every token Secret, and only when the bundle is not empty (spec §3.3

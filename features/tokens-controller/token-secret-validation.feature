@@ -36,7 +36,7 @@ Feature: A token Secret must name its service account
       """
 
   # Without the controllers, nothing fills the secret in: what is stored is what was sent.
-  @without-controllers
+  @without-controllers @legacy
   Scenario: The account name annotation is all a token secret needs
     When I try to create in namespace "demo":
       """
@@ -59,6 +59,7 @@ Feature: A token Secret must name its service account
       """
     And the secret "robot-manual" in namespace "demo" matches the snapshot
 
+  @legacy
   Scenario: Removing the account name annotation from a token secret is refused
     Given the following objects in namespace "demo":
       """

@@ -1,3 +1,4 @@
+@legacy
 Feature: Every service account gets a token Secret that it lists
   Kubernetes v1.8 token controller (spec §3.2 step 4, §3.3). A service account counts as
   having a token only when one of the secrets it lists is its own token Secret. Otherwise

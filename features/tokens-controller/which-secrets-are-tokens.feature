@@ -1,3 +1,4 @@
+@legacy
 Feature: Only the account's own token Secret counts as its token
   A secret is a service account's token Secret when all of these hold (spec §1,
   IsServiceAccountToken): its type is kubernetes.io/service-account-token, its annotation

@@ -1,3 +1,4 @@
+@legacy
 Feature: The API server authenticates a token with its service-account keys
   The API server tries its service-account verification keys (`--service-account-key-file`)
   in order; a key of the wrong type or one whose signature does not verify is passed over,

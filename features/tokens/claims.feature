@@ -1,3 +1,4 @@
+@legacy
 Feature: The API server checks a token's issuer and claims
   A token must carry iss "kubernetes/serviceaccount", a subject
   system:serviceaccount:<namespace>:<account> that agrees with the namespace and account

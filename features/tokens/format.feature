@@ -1,3 +1,4 @@
+@legacy
 Feature: A service-account token is a signed JWT with the legacy claims
   A token is a compact JWT (three base64url parts) whose header is {"alg": …, "typ": "JWT"}
   (spec §4.1). The algorithm follows the cluster's signing key: RS256 for any RSA key,

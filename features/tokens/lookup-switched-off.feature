@@ -1,3 +1,4 @@
+@legacy
 Feature: With token lookup off, a token is checked by its signature and claims alone
   With `--service-account-lookup=false` the API server does not look at the cluster (spec
   §4.4 step 4): a correctly signed token with complete claims keeps authenticating after

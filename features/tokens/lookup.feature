@@ -1,3 +1,4 @@
+@legacy
 Feature: A token is valid only while its Secret holds it and its account keeps its UID
   With token lookup on (`--service-account-lookup`, the default), the API server checks
   each token against the cluster (spec §4.4 step 4): the Secret its claims name must exist

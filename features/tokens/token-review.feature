@@ -1,3 +1,4 @@
+@legacy
 Feature: A TokenReview asks the API server whom a token stands for
   A TokenReview (`authentication.k8s.io/v1`, create only) is how a webhook authenticator or
   an authenticating proxy checks a bearer token it was given. The API server runs

@@ -30,8 +30,9 @@ const PORT_ATTEMPTS: usize = 3;
 
 /// The `kube-sa serve` arguments for a server published on 127.0.0.1:`host_port`: it listens
 /// on all interfaces inside the container and advertises the address clients use.
-pub fn serve_args(host_port: u16) -> Vec<String> {
-    vec![
+/// In bound mode `--mode=bound` comes last.
+pub fn serve_args(host_port: u16, mode: kube_sa::Mode) -> Vec<String> {
+    let mut args = vec![
         "serve".into(),
         "--listen".into(),
         format!("0.0.0.0:{API_PORT}"),
@@ -41,7 +42,12 @@ pub fn serve_args(host_port: u16) -> Vec<String> {
         KUBECONFIG_PATH.into(),
         "--service-account-private-key-file".into(),
         SIGNING_KEY_PATH.into(),
-    ]
+        "--clock=fake".into(),
+    ];
+    if mode != kube_sa::Mode::Legacy {
+        args.push(format!("--mode={mode}"));
+    }
+    args
 }
 
 /// The message when the image is not in the local engine.
@@ -59,11 +65,14 @@ pub struct ServeContainer {
     pub container: Arc<HarnessContainer>,
     pub host_port: u16,
     pub signing_key: kube_sa::serviceaccount::SigningKey,
+    /// The mode `kube-sa serve` runs in.
+    pub mode: kube_sa::Mode,
 }
 
 impl ServeContainer {
     /// Checks the engine and image, then starts the image and waits until it serves.
-    pub async fn start(image: &str) -> Result<Self, Failure> {
+    /// The server runs `kube-sa serve --mode=<mode>`.
+    pub async fn start(image: &str, mode: kube_sa::Mode) -> Result<Self, Failure> {
         docker::require_image(image, |why| missing_image_message(image, why)).await?;
         let (repository, tag) = docker::split_image(image)?;
         let signing_key = kube_sa::serviceaccount::SigningKey::generate_ecdsa_p256()
@@ -77,7 +86,7 @@ impl ServeContainer {
             let request = GenericImage::new(repository, tag)
                 .with_wait_for(WaitFor::Nothing)
                 .with_mapped_port(host_port, API_PORT.tcp())
-                .with_cmd(serve_args(host_port))
+                .with_cmd(serve_args(host_port, mode))
                 // Plain logs: they are shown to people when a scenario fails.
                 .with_env_var("NO_COLOR", "1")
                 .with_copy_to(SIGNING_KEY_PATH, key_pem.clone().into_bytes());
@@ -95,6 +104,7 @@ impl ServeContainer {
                         container: Arc::new(container),
                         host_port,
                         signing_key,
+                        mode,
                     })
                 }
                 Err(failure) if is_port_taken(failure.message()) => last_failure = Some(failure),
@@ -116,6 +126,9 @@ impl ServeContainer {
             )));
         }
         Ok(SharedCluster {
+            mode: self.mode,
+            // `--clock=fake`: Kubernetes time moves only through /debug/clock.
+            movable_clock: true,
             config,
             client,
             public_keys: vec![self.signing_key.public_key().clone()],
@@ -183,8 +196,9 @@ pub fn bound_requests(config: &mut kube::Config) {
     config.write_timeout = Some(deadline);
 }
 
-pub async fn start(cli: &HarnessCli) -> Result<SharedCluster, Failure> {
-    let server = ServeContainer::start(cli.container_image()).await?;
+/// The run's container in `mode`.
+pub async fn start(cli: &HarnessCli, mode: kube_sa::Mode) -> Result<SharedCluster, Failure> {
+    let server = ServeContainer::start(cli.container_image(), mode).await?;
     match server.shared_cluster().await {
         Ok(cluster) => Ok(cluster),
         Err(failure) => {

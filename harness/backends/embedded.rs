@@ -2,6 +2,8 @@
 
 use kube_sa::apiserver::components::ServiceAccountOptions;
 use kube_sa::apiserver::ApiServer;
+use kube_sa::clock::FakeClock;
+use std::sync::Arc;
 
 use super::{config_from_kubeconfig_yaml, ScenarioCluster, ScenarioOptions};
 use crate::failure::Failure;
@@ -18,6 +20,8 @@ pub async fn start(options: ScenarioOptions) -> Result<ScenarioCluster, Failure>
         // token is refused at once.
         .token_cache_ttl(std::time::Duration::ZERO);
     let server = builder
+        // Kubernetes time stands still unless a step moves it ("When 2 days pass").
+        .fake_clock(Arc::new(FakeClock::new(jiff::Timestamp::now())))
         .start()
         .await
         .map_err(|e| Failure::new(format!("starting the embedded cluster: {e}")))?;

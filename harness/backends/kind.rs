@@ -300,6 +300,9 @@ pub async fn start(cli: &HarnessCli) -> Result<SharedCluster, Failure> {
     let public_keys = kube_sa::serviceaccount::parse_public_keys_pem(sa_pub.as_bytes())
         .map_err(|e| Failure::new(format!("the node's sa.pub: {e}")))?;
     Ok(SharedCluster {
+        // kube-sa's components run in kind as legacy mode.
+        mode: kube_sa::Mode::Legacy,
+        movable_clock: false,
         config,
         client,
         public_keys,

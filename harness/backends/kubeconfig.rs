@@ -18,7 +18,21 @@ fn kubeconfig_path(cli: &HarnessCli) -> Result<PathBuf, Failure> {
         .ok_or_else(|| Failure::new("--cluster kubeconfig needs --kubeconfig PATH or KUBECONFIG"))
 }
 
-pub async fn connect(cli: &HarnessCli) -> Result<SharedCluster, Failure> {
+/// Whether the cluster's clock can be moved: `kube-sa serve --clock=fake` answers
+/// `GET /debug/clock`.
+async fn serves_debug_clock(client: &kube::Client) -> bool {
+    let Ok(request) = http::Request::get("/debug/clock").body(Vec::new()) else {
+        return false;
+    };
+    let probe = client.request::<serde_json::Value>(request);
+    matches!(
+        tokio::time::timeout(crate::timing::default_deadline(), probe).await,
+        Ok(Ok(answer)) if answer.get("now").is_some()
+    )
+}
+
+/// Connects to the cluster, which runs in `mode` (`--mode`: the runner cannot tell).
+pub async fn connect(cli: &HarnessCli, mode: kube_sa::Mode) -> Result<SharedCluster, Failure> {
     let path = kubeconfig_path(cli)?;
     let yaml = std::fs::read_to_string(&path)
         .map_err(|e| Failure::new(format!("reading kubeconfig {}: {e}", path.display())))?;
@@ -40,7 +54,10 @@ pub async fn connect(cli: &HarnessCli) -> Result<SharedCluster, Failure> {
         })?,
         None => Vec::new(),
     };
+    let movable_clock = serves_debug_clock(&client).await;
     Ok(SharedCluster {
+        mode,
+        movable_clock,
         config,
         client,
         public_keys,

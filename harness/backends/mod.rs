@@ -48,14 +48,23 @@ pub const EMBEDDED_ONLY_TAG: &str = "embedded-only";
 /// `@admission:limit-secret-references=true`.
 pub const ADMISSION_TAG_PREFIX: &str = "admission:";
 
-/// Scenario tag: runs on a cluster in bound mode (Kubernetes 1.33 service accounts).
-pub const BOUND_TAG: &str = "bound";
+pub use crate::modes::BOUND_TAG;
+
+/// Scenario tag: moves Kubernetes time ("When 2 days pass"), so it needs a cluster on a
+/// fake clock (embedded, container, or a kubeconfig cluster that serves `/debug/clock`).
+/// Such scenarios should also be `@serial`: a shared cluster's clock moves for everyone.
+pub const FAKE_CLOCK_TAG: &str = "fake-clock";
 
 /// What one scenario asks of its cluster (from its tags).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ScenarioOptions {
-    /// `@bound`: the cluster runs in bound mode; otherwise legacy.
+    /// `@bound`: the cluster runs in bound mode; otherwise legacy. Untagged scenarios are
+    /// run once in each mode, with the mode's tag added ([`crate::modes`]).
     pub mode: kube_sa::Mode,
+    /// The scenario runs in both modes (it has no mode tag of its own).
+    pub both_modes: bool,
+    /// `@fake-clock`: the scenario moves the cluster's clock.
+    pub fake_clock: bool,
     pub without_controllers: bool,
     pub embedded_only: bool,
     /// Plugin switches that differ from the defaults.
@@ -69,6 +78,10 @@ impl ScenarioOptions {
         for tag in tags {
             if tag == BOUND_TAG {
                 options.mode = kube_sa::Mode::Bound;
+            } else if tag == crate::modes::BOTH_MODES_TAG {
+                options.both_modes = true;
+            } else if tag == FAKE_CLOCK_TAG {
+                options.fake_clock = true;
             } else if tag == WITHOUT_CONTROLLERS_TAG {
                 options.without_controllers = true;
             } else if tag == EMBEDDED_ONLY_TAG {
@@ -100,17 +113,18 @@ impl ScenarioOptions {
         Ok(options)
     }
 
-    /// Needs a cluster the harness configures itself (shared clusters run in legacy mode).
+    /// Needs a cluster the harness configures itself.
     pub fn needs_embedded(&self) -> bool {
-        self.without_controllers
-            || self.embedded_only
-            || self.admission.is_some()
-            || self.mode == kube_sa::Mode::Bound
+        self.without_controllers || self.embedded_only || self.admission.is_some()
     }
 }
 
-/// A cluster shared by every scenario of the run.
+/// A cluster shared by every scenario of the run (of one mode).
 pub struct SharedCluster {
+    /// The service-account mode the cluster runs in.
+    pub mode: kube_sa::Mode,
+    /// The cluster runs on a fake clock that `POST /debug/clock` moves.
+    pub movable_clock: bool,
     pub config: kube::Config,
     pub client: kube::Client,
     pub public_keys: Vec<PublicKey>,
@@ -126,30 +140,55 @@ pub enum Backend {
     Embedded,
     /// Embedded, with `kube-sa webhook` in place of the built-in ServiceAccount plugin.
     Webhook,
+    /// One shared cluster per mode of the run.
     Shared {
         kind: BackendKind,
-        cluster: Box<SharedCluster>,
+        clusters: Vec<SharedCluster>,
     },
 }
 
 impl Backend {
-    /// Prepares the backend; fails fast (before any scenario) when it cannot work.
+    /// Prepares the backend; fails fast (before any scenario) when it cannot work. A
+    /// kubeconfig cluster runs the one mode `--mode` states; the container backend starts
+    /// a `kube-sa serve --mode=<m>` container for each mode of the run; kind runs legacy.
     pub async fn prepare(cli: &HarnessCli) -> Result<Self, Failure> {
         match cli.cluster() {
             BackendKind::Embedded => Ok(Backend::Embedded),
             BackendKind::Webhook => Ok(Backend::Webhook),
-            BackendKind::Kubeconfig => Ok(Backend::Shared {
-                kind: BackendKind::Kubeconfig,
-                cluster: Box::new(kubeconfig::connect(cli).await?),
-            }),
+            BackendKind::Kubeconfig => {
+                let mode = cli.mode.single().ok_or_else(|| {
+                    Failure::new(
+                        "--cluster kubeconfig needs --mode legacy or --mode bound: the mode the cluster runs in",
+                    )
+                })?;
+                Ok(Backend::Shared {
+                    kind: BackendKind::Kubeconfig,
+                    clusters: vec![kubeconfig::connect(cli, mode).await?],
+                })
+            }
             BackendKind::Kind => Ok(Backend::Shared {
                 kind: BackendKind::Kind,
-                cluster: Box::new(kind::start(cli).await?),
+                clusters: vec![kind::start(cli).await?],
             }),
-            BackendKind::Container => Ok(Backend::Shared {
-                kind: BackendKind::Container,
-                cluster: Box::new(container::start(cli).await?),
-            }),
+            BackendKind::Container => {
+                let mut clusters = Vec::new();
+                for mode in cli.mode.modes() {
+                    clusters.push(container::start(cli, *mode).await?);
+                }
+                Ok(Backend::Shared {
+                    kind: BackendKind::Container,
+                    clusters,
+                })
+            }
+        }
+    }
+
+    /// The modes scenarios run in here: the shared clusters' modes; those of `--mode`
+    /// for the embedded backends (a cluster per scenario, in its mode).
+    pub fn modes(&self, requested: crate::modes::RunModes) -> Vec<kube_sa::Mode> {
+        match self {
+            Backend::Embedded | Backend::Webhook => requested.modes().to_vec(),
+            Backend::Shared { clusters, .. } => clusters.iter().map(|c| c.mode).collect(),
         }
     }
 
@@ -161,9 +200,17 @@ impl Backend {
         }
     }
 
-    /// Whether a scenario with these options can run here.
+    /// Whether a scenario with these options can run here (needs and mode).
     pub fn supports(&self, options: ScenarioOptions) -> bool {
-        !options.needs_embedded() || matches!(self, Backend::Embedded | Backend::Webhook)
+        match self {
+            Backend::Embedded | Backend::Webhook => true,
+            Backend::Shared { clusters, .. } => {
+                !options.needs_embedded()
+                    && clusters
+                        .iter()
+                        .any(|c| c.mode == options.mode && (c.movable_clock || !options.fake_clock))
+            }
+        }
     }
 
     pub async fn scenario_cluster(
@@ -173,7 +220,13 @@ impl Backend {
         match self {
             Backend::Embedded => embedded::start(options).await,
             Backend::Webhook => webhook::start(options).await,
-            Backend::Shared { cluster, .. } => {
+            Backend::Shared { clusters, .. } => {
+                let cluster = clusters
+                    .iter()
+                    .find(|c| c.mode == options.mode)
+                    .ok_or_else(|| {
+                        Failure::new(format!("no shared cluster runs in {} mode", options.mode))
+                    })?;
                 // A stopped or paused cluster container fails the scenario at once, saying so.
                 if let Some(container) = &cluster.container {
                     container.health().await.map_err(|failure| {
@@ -196,18 +249,25 @@ impl Backend {
     /// What a failed scenario shows about the cluster's container: its log lines since the
     /// last failure and its state. `None` when no container runs the cluster.
     pub async fn failure_logs(&self) -> Option<String> {
-        let Backend::Shared { cluster, .. } = self else {
+        let Backend::Shared { clusters, .. } = self else {
             return None;
         };
-        let container = cluster.container.as_ref()?;
-        let state = match container.health().await {
-            Ok(()) => "it is running".to_string(),
-            Err(failure) => failure.to_string(),
-        };
-        Some(format!(
-            "{}(state: {state})",
-            container.new_logs(docker::LOG_TAIL_LINES).await
-        ))
+        let mut logs = Vec::new();
+        for cluster in clusters {
+            let Some(container) = cluster.container.as_ref() else {
+                continue;
+            };
+            let state = match container.health().await {
+                Ok(()) => "it is running".to_string(),
+                Err(failure) => failure.to_string(),
+            };
+            logs.push(format!(
+                "{}(state: {state}, {} mode)",
+                container.new_logs(docker::LOG_TAIL_LINES).await,
+                cluster.mode
+            ));
+        }
+        (!logs.is_empty()).then(|| logs.join("\n"))
     }
 }
 

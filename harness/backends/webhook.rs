@@ -43,6 +43,9 @@ pub async fn start(options: ScenarioOptions) -> Result<ScenarioCluster, Failure>
         ..options.admission.unwrap_or_default()
     };
     let server = ApiServer::builder()
+        .fake_clock(std::sync::Arc::new(kube_sa::clock::FakeClock::new(
+            jiff::Timestamp::now(),
+        )))
         .service_accounts(ServiceAccountOptions {
             controllers: !options.without_controllers,
             mode: options.mode,

@@ -3,6 +3,7 @@
 //! diagnostics (objects in its namespaces, recent API requests).
 
 mod actions;
+mod clock;
 mod extra;
 mod outcomes;
 mod pods;
@@ -63,6 +64,14 @@ pub(crate) fn prepare_manifest(
         let real = world.namespace(&logical)?;
         metadata.insert("namespace".into(), Value::String(real.clone()));
         real_subjects(world, &mut object)?;
+        // An Event's involved object is in a namespace too.
+        if let Some(logical) = object
+            .pointer("/involvedObject/namespace")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+        {
+            object["involvedObject"]["namespace"] = Value::String(world.namespace(&logical)?);
+        }
         Ok((kind, Some(real), object))
     }
 }

@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 
 use super::{create_once, doc_string, prepare_manifest, secret_token};
 use crate::failure::Failure;
-use crate::objects::{field, parse_documents, scalar_text, ObjectRef};
+use crate::objects::{field, parse_documents, scalar_text, Kind, ObjectRef};
 use crate::timing::{assert_timed, Timing};
 use crate::world::ConformanceWorld;
 
@@ -69,6 +69,29 @@ pub(crate) async fn wait_for_token_secret(
         .ok_or_else(|| Failure::new("no token secret"))
 }
 
+/// Polls until the service account exists.
+async fn wait_for_service_account(
+    world: &ConformanceWorld,
+    namespace: &str,
+    service_account: &str,
+) -> Result<(), Failure> {
+    let real = world.namespace(namespace)?;
+    assert_timed(
+        Timing::Within(crate::timing::default_deadline()),
+        &format!("service account {namespace}/{service_account} to exist"),
+        || async {
+            match world
+                .fetch(Kind::ServiceAccount, Some(&real), service_account)
+                .await?
+            {
+                Some(_) => Ok(()),
+                None => Err(Failure::new("it does not exist yet")),
+            }
+        },
+    )
+    .await
+}
+
 #[given(regex = r#"^the service account "([^"]*)" in namespace "([^"]*)" has a token$"#)]
 #[when(regex = r#"^the service account "([^"]*)" in namespace "([^"]*)" has a token$"#)]
 async fn has_a_token(
@@ -78,6 +101,10 @@ async fn has_a_token(
 ) -> Result<(), Failure> {
     let result = async {
         let (sa, ns) = (world.expand(&service_account)?, world.expand(&namespace)?);
+        if world.id.mode == kube_sa::Mode::Bound {
+            // Bound mode issues tokens on request: the account only has to exist.
+            return wait_for_service_account(world, &ns, &sa).await;
+        }
         wait_for_token_secret(world, &ns, &sa).await.map(|_| ())
     }
     .await;

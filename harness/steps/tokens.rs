@@ -17,6 +17,19 @@ pub(super) async fn token(world: &ConformanceWorld, subject: &TokenRef) -> Resul
         TokenRef::OfServiceAccount {
             service_account,
             namespace,
+        } if world.id.mode == kube_sa::Mode::Bound => {
+            let (namespace, service_account) =
+                (world.expand(namespace)?, world.expand(service_account)?);
+            match requested_token(world, &namespace, &service_account).await? {
+                Some(token) => Ok(token),
+                // A cluster without TokenRequest: a token Secret made by hand, which the
+                // token controller fills in in both modes.
+                None => manual_token(world, &namespace, &service_account).await,
+            }
+        }
+        TokenRef::OfServiceAccount {
+            service_account,
+            namespace,
         } => {
             let secret = super::setup::wait_for_token_secret(
                 world,
@@ -38,6 +51,97 @@ pub(super) async fn token(world: &ConformanceWorld, subject: &TokenRef) -> Resul
         }
         TokenRef::Remembered(alias) => world.expand(&format!("${{{alias}}}")),
     }
+}
+
+/// The token of `<account>-token-conformance`, a service-account token Secret the step
+/// creates (once) for the account and the token controller fills in.
+async fn manual_token(
+    world: &ConformanceWorld,
+    namespace: &str,
+    service_account: &str,
+) -> Result<String, Failure> {
+    let real = world.namespace(namespace)?;
+    let name = format!("{service_account}-token-conformance");
+    let secret = serde_json::json!({
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {
+            "name": name,
+            "namespace": real,
+            "annotations": {"kubernetes.io/service-account.name": service_account},
+        },
+        "type": "kubernetes.io/service-account-token",
+    });
+    if let Err(refusal) = super::create_once(world, Kind::Secret, Some(&real), &secret).await? {
+        if refusal.reason != "AlreadyExists" {
+            return Err(Failure::new(format!(
+                "creating the token secret {namespace}/{name}: {refusal}"
+            )));
+        }
+    }
+    let found = std::sync::Mutex::new(None);
+    assert_timed(
+        Timing::Within(crate::timing::default_deadline()),
+        &format!("the token controller to fill in {namespace}/{name}"),
+        || async {
+            let secret = world.fetch(Kind::Secret, Some(&real), &name).await?;
+            match secret.as_ref().and_then(secret_token) {
+                Some(token) => {
+                    *found.lock().unwrap_or_else(|e| e.into_inner()) = Some(token);
+                    Ok(())
+                }
+                None => Err(Failure::new("it has no data.token yet")),
+            }
+        },
+    )
+    .await?;
+    found
+        .into_inner()
+        .unwrap_or_else(|e| e.into_inner())
+        .ok_or_else(|| Failure::new("no token"))
+}
+
+/// In bound mode an account's token is one it is issued (an empty TokenRequest: the API
+/// audiences, an hour); `None` when the cluster does not serve TokenRequest.
+async fn requested_token(
+    world: &ConformanceWorld,
+    namespace: &str,
+    service_account: &str,
+) -> Result<Option<String>, Failure> {
+    let real = world.namespace(namespace)?;
+    let url = format!("/api/v1/namespaces/{real}/serviceaccounts/{service_account}/token");
+    let body = serde_json::json!({"apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest", "spec": {}});
+    let client = world.client()?;
+    let what = format!("POST {url}");
+    let answer = crate::timing::with_deadline(&what, crate::timing::default_deadline(), async {
+        let request = http::Request::post(&url)
+            .header(http::header::CONTENT_TYPE, "application/json")
+            .body(serde_json::to_vec(&body).map_err(|e| Failure::new(e.to_string()))?)
+            .map_err(|e| Failure::new(e.to_string()))?;
+        match client.request::<serde_json::Value>(request).await {
+            Ok(answer) => Ok(Some(answer)),
+            // The subresource is not served (404 for the path, 405 for the verb).
+            Err(kube::Error::Api(status))
+                if status.code == 405
+                    || (status.code == 404
+                        && status.message
+                            == "the server could not find the requested resource") =>
+            {
+                Ok(None)
+            }
+            Err(error) => Err(Failure::new(format!("{what}: {error}"))),
+        }
+    })
+    .await?;
+    let Some(answer) = answer else {
+        return Ok(None);
+    };
+    answer
+        .pointer("/status/token")
+        .and_then(serde_json::Value::as_str)
+        .filter(|token| !token.is_empty())
+        .map(|token| Some(token.to_string()))
+        .ok_or_else(|| Failure::new(format!("{what}: the answer has no status.token")))
 }
 
 async fn token_part_matches(

@@ -211,6 +211,14 @@ async fn route_request(
                 .ok_or_else(not_found_path)
         }
         Route::NotFound => Err(not_found_path()),
+        Route::DebugClock => match &state.fake_clock {
+            Some(clock) => super::debug_clock::serve(clock, &ctx.method, body).await,
+            None => Err(not_found_path()),
+        },
+        Route::OpenIdConfiguration | Route::OpenIdKeys => match &state.oidc {
+            Some(oidc) => Ok(oidc.response(&route)),
+            None => Err(not_found_path()),
+        },
         Route::Resource(path) => {
             let mut response = handlers::dispatch(state, &ctx, &path, body)
                 .await

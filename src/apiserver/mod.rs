@@ -17,6 +17,7 @@ pub mod bound_authn;
 pub use crate::clock;
 pub mod codec;
 pub mod components;
+pub mod debug_clock;
 pub mod defaults;
 pub mod discovery;
 pub mod errors;
@@ -29,6 +30,7 @@ pub mod kinds;
 pub mod kubeconfig;
 pub mod legacy_tokens;
 pub mod namespaces;
+pub mod oidc;
 pub mod openapi;
 pub mod patch;
 pub mod protobuf;
@@ -55,11 +57,10 @@ use kinds::NAMESPACES;
 use store::Store;
 use tls::ClusterTls;
 
-/// Now as an RFC 3339 timestamp with second precision, as object timestamps are written.
-pub(crate) fn now_rfc3339() -> String {
-    jiff::Timestamp::now()
-        .strftime("%Y-%m-%dT%H:%M:%SZ")
-        .to_string()
+/// Now on `clock` (the server's: [`Store::clock`]) as an RFC 3339 timestamp with second
+/// precision, as object timestamps are written.
+pub(crate) fn now_rfc3339(clock: &dyn clock::Clock) -> String {
+    clock.now().strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
 /// How many recent requests the server remembers for failure diagnostics.
@@ -92,6 +93,11 @@ pub enum StartError {
     #[error(transparent)]
     AdmissionPlugins(#[from] admission::UnknownPlugins),
 }
+
+/// [`ApiServer::advance_clock`] on a server without a fake clock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the server's clock is not a fake clock: start it with ApiServerBuilder::fake_clock (kube-sa serve --clock=fake)")]
+pub struct NotAFakeClock;
 
 /// Why a client for the server could not be built.
 #[derive(Debug, thiserror::Error)]
@@ -131,6 +137,10 @@ pub struct ServerState {
     /// TokenRequest (`serviceaccounts/token`), served in bound mode only.
     pub(crate) token_requests: Option<Arc<kinds::serviceaccount_token::TokenRequestRest>>,
     requests: Mutex<VecDeque<RequestRecord>>,
+    /// The clock `/debug/clock` reads and moves (`--clock=fake`).
+    pub(crate) fake_clock: Option<Arc<clock::FakeClock>>,
+    /// The OIDC discovery documents (bound mode, when they could be built).
+    pub(crate) oidc: Option<oidc::OidcEndpoints>,
 }
 
 impl ServerState {
@@ -186,6 +196,7 @@ pub struct ApiServerBuilder {
     api_audiences: Option<Vec<String>>,
     clock: Arc<dyn clock::Clock>,
     token_cache_ttl: std::time::Duration,
+    fake_clock: Option<Arc<clock::FakeClock>>,
 }
 
 impl Default for ApiServerBuilder {
@@ -206,6 +217,7 @@ impl Default for ApiServerBuilder {
             api_audiences: None,
             clock: Arc::new(clock::SystemClock),
             token_cache_ttl: crate::authn::cache::DEFAULT_SUCCESS_TTL,
+            fake_clock: None,
         }
     }
 }
@@ -301,6 +313,17 @@ impl ApiServerBuilder {
     /// default.
     pub fn clock(mut self, clock: Arc<dyn clock::Clock>) -> Self {
         self.clock = clock;
+        self.fake_clock = None;
+        self
+    }
+
+    /// A clock that moves only when told (`kube-sa serve --clock=fake`): every Kubernetes
+    /// time of the server (timestamps, lifetimes, ages) is read from it, and it moves
+    /// through [`ApiServer::advance_clock`] or `POST /debug/clock` (admin only), which
+    /// this switches on. Work-queue back-off and request timeouts stay on real time.
+    pub fn fake_clock(mut self, clock: Arc<clock::FakeClock>) -> Self {
+        self.clock = clock.clone();
+        self.fake_clock = Some(clock);
         self
     }
 
@@ -356,9 +379,7 @@ impl ApiServerBuilder {
         let tls = ClusterTls::generate(&[host.clone(), local.ip().to_string()])?;
 
         let store = Arc::new(Store::with_clock(self.history_limit, self.clock.clone()));
-        let created = jiff::Timestamp::now()
-            .strftime("%Y-%m-%dT%H:%M:%SZ")
-            .to_string();
+        let created = now_rfc3339(self.clock.as_ref());
         for name in namespaces::SYSTEM_NAMESPACES {
             store.create(&NAMESPACES, namespaces::initial_namespace(name, &created))?;
         }
@@ -443,6 +464,18 @@ impl ApiServerBuilder {
             }
         }
 
+        let server_address = format!("{url_host}:{port}");
+        let oidc = prepared
+            .as_ref()
+            .filter(|p| p.options.mode == crate::Mode::Bound)
+            .and_then(|p| {
+                oidc::OidcEndpoints::install(
+                    p.options.issuer.signing_issuer(),
+                    p.options.issuer.jwks_uri.as_deref().unwrap_or_default(),
+                    &server_address,
+                    &p.options.verification_keys,
+                )
+            });
         let kubeconfig = kubeconfig::render(&url, &tls.ca_pem, &admin_token);
         let state = Arc::new(ServerState {
             store,
@@ -450,10 +483,12 @@ impl ApiServerBuilder {
             authorizer,
             admission,
             names: self.names.clone(),
-            server_address: format!("{url_host}:{port}"),
+            server_address,
             tls,
             token_requests,
             requests: Mutex::new(VecDeque::new()),
+            fake_clock: self.fake_clock,
+            oidc,
         });
         let (shutdown, shutdown_rx) = signal::channel(false);
         let task = tokio::spawn(http::serve(listener, state.clone(), shutdown_rx.clone()));
@@ -590,6 +625,20 @@ impl ApiServer {
     /// The store, for in-process components that belong to the API server itself.
     pub fn store(&self) -> Arc<Store> {
         self.state.store.clone()
+    }
+
+    /// The server's clock: what every Kubernetes time of the server is read from.
+    pub fn clock(&self) -> Arc<dyn clock::Clock> {
+        self.state.store.clock().clone()
+    }
+
+    /// Moves the fake clock ([`ApiServerBuilder::fake_clock`]) forward by `by` and returns
+    /// the new time; whoever waits on the clock wakes. Fails, moving nothing, when the
+    /// server runs on another clock.
+    pub fn advance_clock(&self, by: std::time::Duration) -> Result<jiff::Timestamp, NotAFakeClock> {
+        let fake = self.state.fake_clock.as_ref().ok_or(NotAFakeClock)?;
+        fake.advance(by);
+        Ok(clock::Clock::now(fake.as_ref()))
     }
 
     /// Forgets the watch history, so watches from older revisions get `410 Gone`.

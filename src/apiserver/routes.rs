@@ -28,6 +28,12 @@ pub enum Route {
     OpenApiRoot,
     /// `/openapi/v3/<path>`
     OpenApiDocument(String),
+    /// `/debug/clock` (exactly): the fake clock ([`super::debug_clock`]).
+    DebugClock,
+    /// `/.well-known/openid-configuration` (exactly): OIDC discovery ([`super::oidc`]).
+    OpenIdConfiguration,
+    /// `/openid/v1/jwks` (exactly): the verification keys ([`super::oidc`]).
+    OpenIdKeys,
     /// A collection or an object of a served resource.
     Resource(ResourcePath),
     /// Anything else, including unknown resources and too many segments: a `404`.
@@ -53,6 +59,15 @@ const HEALTH_PATHS: &[&str] = &["healthz", "livez", "readyz"];
 /// Parses a request path (without the query); empty segments and trailing slashes are
 /// ignored. Never fails: an unserved path is [`Route::NotFound`].
 pub fn parse(path: &str) -> Route {
+    // Exact paths, no sub-paths (the discovery documents also with one trailing slash,
+    // as go-restful matches them and upstream's bootstrap role lists them).
+    let exact = path.strip_suffix('/').unwrap_or(path);
+    match (path, exact) {
+        (super::debug_clock::PATH, _) => return Route::DebugClock,
+        (_, super::oidc::CONFIGURATION_PATH) => return Route::OpenIdConfiguration,
+        (_, super::oidc::KEYS_PATH) => return Route::OpenIdKeys,
+        _ => {}
+    }
     let segments: Vec<&str> = path
         .trim_matches('/')
         .split('/')
@@ -191,6 +206,17 @@ mod tests {
                 Route::OpenApiDocument("api/v1".into()),
             ),
             ("/nope", Route::NotFound),
+            ("/debug/clock", Route::DebugClock),
+            ("/debug/clock/x", Route::NotFound),
+            (
+                "/.well-known/openid-configuration",
+                Route::OpenIdConfiguration,
+            ),
+            ("/.well-known", Route::NotFound),
+            ("/openid/v1/jwks", Route::OpenIdKeys),
+            ("/openid/v1/jwks/foo", Route::NotFound),
+            ("/openid/v1/jwks/", Route::OpenIdKeys),
+            ("/openid/v1/jwks//", Route::NotFound),
         ];
         for (path, expected) in cases {
             assert_eq!(parse(path), expected, "{path}");

@@ -75,6 +75,8 @@ struct WatchRequest {
     selectors: Selectors,
     bookmarks: bool,
     as_table: bool,
+    /// The server's clock: ages in Table rows.
+    clock: Arc<dyn crate::clock::Clock>,
 }
 
 impl WatchRequest {
@@ -102,7 +104,7 @@ impl WatchRequest {
                 &[&value],
                 json!({}),
                 table::IncludeObject::Metadata,
-                jiff::Timestamp::now(),
+                self.clock.now(),
             );
             let mut line =
                 serde_json::to_vec(&json!({"type": event_type.as_str(), "object": table}))
@@ -145,6 +147,7 @@ pub fn watch(
         selectors: Selectors::from_request(ctx, resource)?,
         bookmarks: ctx.flag("allowWatchBookmarks"),
         as_table: table::wants_table(ctx.header(header::ACCEPT)),
+        clock: state.store.clock().clone(),
     };
     let timeout = match ctx.param("timeoutSeconds") {
         None | Some("") => DEFAULT_WATCH_TIMEOUT,

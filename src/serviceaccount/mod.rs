@@ -6,6 +6,7 @@ pub mod bound;
 pub mod claims;
 pub mod jwt;
 pub mod keys;
+pub mod openid_metadata;
 pub mod options;
 
 pub use authenticator::{GetterError, LegacyTokenAuthenticator, ServiceAccountTokenGetter};

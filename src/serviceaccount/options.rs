@@ -156,7 +156,7 @@ pub fn validate_clean_up_period(period: Duration) -> Result<(), OptionsError> {
 
 /// The failures of Go's `url.Parse` that an issuer or JWKS URI meets, rendered as Go's
 /// `*url.Error` (`parse "<s>": <reason>`).
-fn check_go_url(raw: &str) -> Result<(), String> {
+pub(crate) fn check_go_url(raw: &str) -> Result<(), String> {
     let fail = |reason: &str| Err(format!("parse {raw:?}: {reason}"));
     if raw.bytes().any(|b| b < 0x20 || b == 0x7f) {
         return fail("net/url: invalid control character in URL");

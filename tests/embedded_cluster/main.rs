@@ -5,6 +5,7 @@ mod access_reviews;
 mod bound_admission;
 mod bound_controllers;
 mod bound_tokens;
+mod clock_and_discovery;
 mod kube_client;
 mod kubectl;
 mod kubectl_kinds;

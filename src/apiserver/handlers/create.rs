@@ -56,7 +56,7 @@ pub(super) async fn create_object(
     authorize_write(state, ctx, path, &object, None)?;
     if ctx.method == http::Method::POST {
         // An apply that creates records its own manager.
-        record_manager(ctx, path, None, &mut object);
+        record_manager(state.store.clock().as_ref(), ctx, path, None, &mut object);
     }
     let attrs = attributes(
         ctx,
@@ -146,6 +146,9 @@ fn assign_identity(state: &ServerState, resource: &ResourceInfo, object: &mut Va
         meta.insert("name".into(), json!(generated));
     }
     meta.insert("uid".into(), json!(uuid::Uuid::new_v4().to_string()));
-    meta.insert("creationTimestamp".into(), json!(now_rfc3339()));
+    meta.insert(
+        "creationTimestamp".into(),
+        json!(now_rfc3339(state.store.clock().as_ref())),
+    );
     resource.strategy.prepare_for_create(object);
 }

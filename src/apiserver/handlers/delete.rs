@@ -107,7 +107,7 @@ async fn delete_object(
             return Ok(current.json());
         }
         let mut marked = (*old).clone();
-        marked["metadata"]["deletionTimestamp"] = json!(now_rfc3339());
+        marked["metadata"]["deletionTimestamp"] = json!(now_rfc3339(state.store.clock().as_ref()));
         marked["metadata"]["deletionGracePeriodSeconds"] = json!(0);
         resource.strategy.mark_deleted(&mut marked);
         let stored = state

@@ -218,6 +218,7 @@ async fn admit(
 /// Records the writer as an `Update` manager of the fields it set
 /// ([`super::patch::record_update`]): the `fieldManager` parameter, else the User-Agent.
 fn record_manager(
+    clock: &dyn crate::clock::Clock,
     ctx: &RequestContext,
     path: &ResourcePath,
     old: Option<&Value>,
@@ -231,7 +232,7 @@ fn record_manager(
         &path.resource.api_version(),
         old,
         object,
-        &super::now_rfc3339(),
+        &super::now_rfc3339(clock),
     );
 }
 

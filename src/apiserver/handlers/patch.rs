@@ -87,7 +87,7 @@ async fn apply(
             applied,
             manager,
             force,
-            &now_rfc3339(),
+            &now_rfc3339(state.store.clock().as_ref()),
         )
         .map_err(|e| e.into_api_error(resource, name))?;
         let decoded = decode_value(ctx, resource, &merged)?;

@@ -22,7 +22,13 @@ pub(super) fn get(
     let object = existing(state, path, name)?;
     if table::wants_table(ctx.header(header::ACCEPT)) {
         let list_meta = json!({"resourceVersion": object.resource_version()});
-        return Ok(table_response(ctx, path.resource, &[object], list_meta));
+        return Ok(table_response(
+            state,
+            ctx,
+            path.resource,
+            &[object],
+            list_meta,
+        ));
     }
     Ok(bytes_response(
         StatusCode::OK,
@@ -32,6 +38,7 @@ pub(super) fn get(
 }
 
 fn table_response(
+    state: &ServerState,
     ctx: &RequestContext,
     resource: &ResourceInfo,
     objects: &[Arc<StoredObject>],
@@ -44,7 +51,7 @@ fn table_response(
         &refs,
         list_meta,
         table::parse_include_object(ctx.param("includeObject")),
-        jiff::Timestamp::now(),
+        state.store.clock().now(),
     );
     bytes_response(
         StatusCode::OK,
@@ -170,6 +177,7 @@ pub(super) fn list(
     }
     if table::wants_table(ctx.header(header::ACCEPT)) {
         return Ok(table_response(
+            state,
             ctx,
             resource,
             &items,

@@ -35,6 +35,7 @@ pub(super) async fn create_review(
         namespace,
         authorizer: state.authorizer.as_ref(),
         authenticator: &state.authn,
+        clock: state.store.clock().as_ref(),
     };
     let answer = resource
         .strategy

@@ -104,7 +104,13 @@ pub(super) async fn update_object(
     let applying =
         PatchType::from_content_type(ctx.header(header::CONTENT_TYPE)) == Some(PatchType::Apply);
     if path.subresource.is_none() && !applying {
-        record_manager(ctx, path, Some(&old), &mut updated);
+        record_manager(
+            state.store.clock().as_ref(),
+            ctx,
+            path,
+            Some(&old),
+            &mut updated,
+        );
     }
     let attrs = attributes(
         ctx,

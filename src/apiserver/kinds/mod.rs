@@ -415,6 +415,8 @@ pub struct Review<'a> {
     pub authorizer: &'a dyn Authorizer,
     /// The server's authentication chain (token reviews run it).
     pub authenticator: &'a AuthenticationChain,
+    /// The server's clock (a review's `creationTimestamp`).
+    pub clock: &'a dyn crate::clock::Clock,
 }
 
 /// What [`Strategy::authorize_write`] sees of a create or update.

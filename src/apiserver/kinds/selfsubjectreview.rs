@@ -76,7 +76,7 @@ impl Strategy for SelfSubjectReviewStrategy {
         let answer = json!({
             "kind": "SelfSubjectReview",
             "apiVersion": info.api_version(),
-            "metadata": {"creationTimestamp": crate::apiserver::now_rfc3339()},
+            "metadata": {"creationTimestamp": crate::apiserver::now_rfc3339(review.clock)},
             "status": {"userInfo": user_info},
         });
         Box::pin(async move { Ok(answer) })

@@ -195,7 +195,13 @@ pub fn cluster_roles() -> Vec<Value> {
             &[],
             vec![urls(
                 &["get"],
-                &["/.well-known/openid-configuration", "/openid/v1/jwks"],
+                // Upstream 1.33's list: both paths with and without a trailing slash.
+                &[
+                    "/.well-known/openid-configuration",
+                    "/.well-known/openid-configuration/",
+                    "/openid/v1/jwks",
+                    "/openid/v1/jwks/",
+                ],
             )],
         ),
         cluster_role(
@@ -475,7 +481,7 @@ pub fn namespace_role_bindings() -> Vec<Value> {
 /// Creates every bootstrap object `store` lacks (upstream's post-start hook creates the
 /// missing ones and reconciles those marked for automatic update; a new store has none).
 pub fn ensure_policy(store: &Store) -> Result<(), StoreError> {
-    let created = crate::apiserver::now_rfc3339();
+    let created = crate::apiserver::now_rfc3339(store.clock().as_ref());
     let sets: [(&'static ResourceInfo, Vec<Value>); 4] = [
         (&CLUSTER_ROLES, cluster_roles()),
         (&CLUSTER_ROLE_BINDINGS, cluster_role_bindings()),

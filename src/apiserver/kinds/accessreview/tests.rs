@@ -114,6 +114,7 @@ fn review(
         namespace,
         authorizer: &RULES,
         authenticator: &chain,
+        clock: &crate::clock::SystemClock,
     };
     let mut object = info.strategy.normalize(info, &body)?;
     if info.namespaced {
