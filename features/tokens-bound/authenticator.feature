@@ -41,7 +41,7 @@ Feature: Bound tokens authenticate while what they are bound to lasts
       authenticated: null
       error: token audiences ["not-the-api"] is invalid for the target audiences ["https://kubernetes.default.svc.cluster.local"]
       """
-    And the remembered token "vault-token" is rejected with HTTP 401
+    And within 15 seconds the remembered token "vault-token" is rejected with HTTP 401
     When I review the remembered token "vault-token" for the audiences "not-the-api"
     Then the token review answers:
       """
@@ -107,7 +107,7 @@ Feature: Bound tokens authenticate while what they are bound to lasts
       authenticated: null
       error: "pod UID ({{any}}) does not match service account pod ref claim (${old-uid})"
       """
-    And the remembered token "web-token" is rejected with HTTP 401
+    And within 15 seconds the remembered token "web-token" is rejected with HTTP 401
 
   @upstream:TestServiceAccountTokenCreate/a_token_should_be_invalid_after_recreating_same_name_secret
   Scenario: A secret-bound token stays refused when a secret of the same name comes back

@@ -52,6 +52,8 @@ pub async fn start(options: ScenarioOptions) -> Result<ScenarioCluster, Failure>
             ..ServiceAccountOptions::default()
         })
         .disable_admission_plugins(["ServiceAccount"])
+        // No token cache, as on the embedded backend: a revoked token is refused at once.
+        .token_cache_ttl(std::time::Duration::ZERO)
         .start()
         .await
         .map_err(|e| Failure::new(format!("starting the embedded cluster: {e}")))?;

@@ -12,15 +12,14 @@ use std::collections::HashSet;
 use k8s_openapi::api::core::v1::{
     ConfigMapProjection, Container, DownwardAPIProjection, DownwardAPIVolumeFile, EnvFromSource,
     EnvVar, EphemeralContainer, KeyToPath, ObjectFieldSelector, Pod, PodSpec,
-    ProjectedVolumeSource, ServiceAccount, ServiceAccountTokenProjection, Volume, VolumeMount,
-    VolumeProjection,
+    ProjectedVolumeSource, ServiceAccount, ServiceAccountTokenProjection, Volume, VolumeProjection,
 };
 
 use super::serviceaccount::{
     container_references_secret, copy_image_pull_secrets, effective_service_account_name,
-    enforce_mountable_secrets, find_service_account, is_mirror_pod, set_default_service_account,
-    should_automount, volume_references_secret, AccountLookup, Config, Denial, Operation, Pause,
-    TOKEN_MOUNT_PATH,
+    enforce_mountable_secrets, find_service_account, is_mirror_pod, mount_token_volume,
+    set_default_service_account, should_automount, volume_references_secret, AccountLookup, Config,
+    Denial, Operation, Pause,
 };
 use crate::names::NameGenerator;
 
@@ -265,24 +264,7 @@ fn mount_service_account_token(pod: &mut Pod, names: &dyn NameGenerator) {
     let has_token_volume = existing.is_some();
     let volume_name = existing.unwrap_or_else(|| names.generate(TOKEN_VOLUME_PREFIX));
 
-    let mount = VolumeMount {
-        name: volume_name.clone(),
-        read_only: Some(true),
-        mount_path: TOKEN_MOUNT_PATH.to_owned(),
-        ..VolumeMount::default()
-    };
-    let mut mounted_somewhere = false;
-    let init_containers = spec.init_containers.iter_mut().flatten();
-    for container in init_containers.chain(spec.containers.iter_mut()) {
-        let mounts = container.volume_mounts.get_or_insert_with(Vec::new);
-        if mounts
-            .iter()
-            .all(|existing| existing.mount_path != TOKEN_MOUNT_PATH)
-        {
-            mounts.push(mount.clone());
-            mounted_somewhere = true;
-        }
-    }
+    let mounted_somewhere = mount_token_volume(spec, &volume_name);
     if !has_token_volume && mounted_somewhere {
         spec.volumes.get_or_insert_with(Vec::new).push(Volume {
             name: volume_name,

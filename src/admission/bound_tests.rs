@@ -3,7 +3,9 @@
 //! test it follows.
 
 use super::*;
-use crate::admission::serviceaccount::{admit_with_pause, LookupError, MIRROR_POD_ANNOTATION};
+use crate::admission::serviceaccount::{
+    admit_with_pause, LookupError, MIRROR_POD_ANNOTATION, TOKEN_MOUNT_PATH,
+};
 use crate::apiserver::kinds::PODS;
 use crate::names::FixedSuffix;
 use futures::future::BoxFuture;

@@ -654,25 +654,7 @@ fn mount_service_account_token(
         None => token.to_owned(),
     };
 
-    let mount = VolumeMount {
-        name: volume_name.clone(),
-        read_only: Some(true),
-        mount_path: TOKEN_MOUNT_PATH.to_owned(),
-        ..VolumeMount::default()
-    };
-    let mut mounted_somewhere = false;
-    let init_containers = spec.init_containers.iter_mut().flatten();
-    for container in init_containers.chain(spec.containers.iter_mut()) {
-        let mounts = container.volume_mounts.get_or_insert_with(Vec::new);
-        // Any mount at the path, whatever its volume, means the container opted out.
-        if mounts
-            .iter()
-            .all(|existing| existing.mount_path != TOKEN_MOUNT_PATH)
-        {
-            mounts.push(mount.clone());
-            mounted_somewhere = true;
-        }
-    }
+    let mounted_somewhere = mount_token_volume(spec, &volume_name);
 
     if !has_token_volume && mounted_somewhere {
         spec.volumes.get_or_insert_with(Vec::new).push(Volume {
@@ -709,6 +691,33 @@ pub(super) fn copy_image_pull_secrets(pod: &mut Pod, sa: &ServiceAccount) {
     if !from_account.is_empty() {
         spec.image_pull_secrets = Some(from_account);
     }
+}
+
+/// Mounts `volume_name` read-only at the token path in every init container and container
+/// that does not already mount something there (any mount at the path, whatever its
+/// volume, means the container opted out; ephemeral containers never get it). True when
+/// at least one container got the mount. Both modes share it (upstream's
+/// `mountServiceAccountToken`).
+pub(crate) fn mount_token_volume(spec: &mut PodSpec, volume_name: &str) -> bool {
+    let mount = VolumeMount {
+        name: volume_name.to_owned(),
+        read_only: Some(true),
+        mount_path: TOKEN_MOUNT_PATH.to_owned(),
+        ..VolumeMount::default()
+    };
+    let mut mounted_somewhere = false;
+    let init_containers = spec.init_containers.iter_mut().flatten();
+    for container in init_containers.chain(spec.containers.iter_mut()) {
+        let mounts = container.volume_mounts.get_or_insert_with(Vec::new);
+        if mounts
+            .iter()
+            .all(|existing| existing.mount_path != TOKEN_MOUNT_PATH)
+        {
+            mounts.push(mount.clone());
+            mounted_somewhere = true;
+        }
+    }
+    mounted_somewhere
 }
 
 #[cfg(test)]
