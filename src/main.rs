@@ -284,9 +284,13 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .service_accounts(options)
         .disable_admission_plugins(disabled);
     if args.clock == ClockKind::Fake {
-        builder = builder.fake_clock(Arc::new(kube_sa::clock::FakeClock::new(
-            jiff::Timestamp::now(),
-        )));
+        // Token validity is Kubernetes time but the success cache runs on real time: a
+        // cached token would outlive a clock moved past its expiry, so there is no cache.
+        builder = builder
+            .fake_clock(Arc::new(kube_sa::clock::FakeClock::new(
+                jiff::Timestamp::now(),
+            )))
+            .token_cache_ttl(std::time::Duration::ZERO);
     }
     if let Some(advertise) = &args.advertise_address {
         let (host, port) = parse_advertise(advertise)?;
