@@ -13,6 +13,7 @@ mod malformed;
 mod rbac;
 mod serve;
 mod service_accounts;
+mod subresource_admission;
 mod support;
 mod test_webhook;
 mod webhooks;

@@ -195,8 +195,7 @@ async fn the_filled_in_token_carries_the_modes_header() {
         .expect("json");
         assert_eq!(payload["iss"], "kubernetes/serviceaccount", "{mode}");
         assert_eq!(
-            payload["kubernetes.io/serviceaccount/secret.name"],
-            "token-secret-1",
+            payload["kubernetes.io/serviceaccount/secret.name"], "token-secret-1",
             "{mode}"
         );
     }
