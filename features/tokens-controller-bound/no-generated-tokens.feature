@@ -77,11 +77,12 @@ Feature: No token Secret is generated; hand-made ones are still filled in
       kid: "{{any}}"
       """
     And the token in secret "robot-manual" in namespace "demo" is signed by the cluster's service-account key
+    # Before the token is used: using it labels the Secret with the day (legacy-token-last-used).
+    And the secret "robot-manual" in namespace "demo" matches the snapshot
     And the token in secret "robot-manual" in namespace "demo" authenticates as:
       """
       username: system:serviceaccount:demo:robot
       """
-    And the secret "robot-manual" in namespace "demo" matches the snapshot
     And for 1 second the service account "robot" in namespace "demo" matches:
       """
       secrets: null
