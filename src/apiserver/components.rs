@@ -188,6 +188,8 @@ pub fn denial_to_api_error(denial: &Denial, pod: &Pod) -> ApiError {
             message.clone(),
             *retry_after_seconds,
         ),
+        // A plain error: 500, no reason, no details.
+        Denial::Plain(message) => ApiError::new(500, "", message.clone()),
     }
 }
 
