@@ -36,9 +36,10 @@ enum Command {
 
 #[derive(Args)]
 struct ControllerManagerArgs {
-    /// Kubeconfig of the cluster to manage.
+    /// Kubeconfig of the cluster to manage; unset, `$KUBECONFIG` or `~/.kube/config`, else
+    /// the in-cluster configuration (the pod's token and `KUBERNETES_SERVICE_HOST`).
     #[arg(long)]
-    kubeconfig: PathBuf,
+    kubeconfig: Option<PathBuf>,
     /// PEM private key (RSA or ECDSA) that signs service-account tokens.
     #[arg(long, value_name = "PEM")]
     service_account_private_key_file: PathBuf,
@@ -58,9 +59,10 @@ struct ControllerManagerArgs {
 
 #[derive(Args)]
 struct WebhookArgs {
-    /// Kubeconfig of the cluster whose accounts the webhook reads.
+    /// Kubeconfig of the cluster whose accounts the webhook reads; unset, `$KUBECONFIG` or
+    /// `~/.kube/config`, else the in-cluster configuration.
     #[arg(long)]
-    kubeconfig: PathBuf,
+    kubeconfig: Option<PathBuf>,
     /// PEM certificate chain the webhook serves.
     #[arg(long, value_name = "PEM")]
     tls_cert_file: PathBuf,
@@ -316,15 +318,24 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// A client for the cluster a kubeconfig file names.
+/// A client for the cluster a kubeconfig file names or, without one, for the cluster the
+/// process runs in (kube's `Config::infer`: `$KUBECONFIG` or `~/.kube/config`,
+/// then the in-cluster configuration), as the components run from `deploy/`.
 async fn client_from_kubeconfig(
-    path: &std::path::Path,
+    path: Option<&std::path::Path>,
 ) -> anyhow::Result<(kube::Client, kube::Config)> {
-    let kubeconfig = kube::config::Kubeconfig::read_from(path)
-        .with_context(|| format!("reading kubeconfig {}", path.display()))?;
-    let config = kube::Config::from_custom_kubeconfig(kubeconfig, &Default::default())
-        .await
-        .with_context(|| format!("loading kubeconfig {}", path.display()))?;
+    let config = match path {
+        Some(path) => {
+            let kubeconfig = kube::config::Kubeconfig::read_from(path)
+                .with_context(|| format!("reading kubeconfig {}", path.display()))?;
+            kube::Config::from_custom_kubeconfig(kubeconfig, &Default::default())
+                .await
+                .with_context(|| format!("loading kubeconfig {}", path.display()))?
+        }
+        None => kube::Config::infer()
+            .await
+            .context("no --kubeconfig given and no in-cluster or default kubeconfig found")?,
+    };
     let client = kube::Client::try_from(config.clone()).context("building the client")?;
     Ok((client, config))
 }
@@ -337,7 +348,8 @@ async fn controller_manager(args: ControllerManagerArgs) -> anyhow::Result<()> {
     let key = Arc::new(SigningKey::from_file(
         &args.service_account_private_key_file,
     )?);
-    let (client, config) = client_from_kubeconfig(&args.kubeconfig).await?;
+    let (client, config) = client_from_kubeconfig(args.kubeconfig.as_deref()).await?;
+    let cluster = config.cluster_url.clone();
     let root_ca = match &args.root_ca_file {
         Some(path) => std::fs::read(path)
             .with_context(|| format!("reading --root-ca-file {}", path.display()))?,
@@ -356,7 +368,7 @@ async fn controller_manager(args: ControllerManagerArgs) -> anyhow::Result<()> {
         .mode(args.mode)
         .root_ca_publisher(RootCaPublisherOptions::new(root_ca))
         .legacy_token_cleaner(cleaner);
-    tracing::info!(cluster = %args.kubeconfig.display(), mode = %args.mode, "controller-manager running");
+    tracing::info!(cluster = %cluster, mode = %args.mode, "controller-manager running");
     let stop = StopSignals::listen()?.recv();
     kube_sa::controllers::run(client, config, stop).await?;
     Ok(())
@@ -366,7 +378,7 @@ async fn webhook(args: WebhookArgs) -> anyhow::Result<()> {
     use kube_sa::admission::webhook_server::{serve, tls_config_from_files, WebhookState};
     kube_sa::serving::install_default_crypto_provider();
     let tls = tls_config_from_files(&args.tls_cert_file, &args.tls_private_key_file)?;
-    let (client, _) = client_from_kubeconfig(&args.kubeconfig).await?;
+    let (client, _) = client_from_kubeconfig(args.kubeconfig.as_deref()).await?;
     let state = Arc::new(WebhookState {
         lookup: Arc::new(kube_sa::admission::client_lookup::ClientAccountLookup::start(client)),
         names: Arc::new(kube_sa::names::RandomNames),
