@@ -356,11 +356,15 @@ impl PreparedComponents {
         cache_ttl: std::time::Duration,
     ) -> Arc<dyn crate::authn::TokenAuthenticator> {
         let getter = Arc::new(StoreTokenGetter::new(store.clone()));
-        let legacy = Arc::new(crate::serviceaccount::LegacyTokenAuthenticator::new(
-            self.options.verification_keys.clone(),
-            self.options.lookup,
-            getter.clone(),
-        ));
+        let legacy = Arc::new(
+            crate::serviceaccount::LegacyTokenAuthenticator::new(
+                self.options.verification_keys.clone(),
+                self.options.lookup,
+                getter.clone(),
+            )
+            .with_mode(self.options.mode)
+            .with_clock(store.clock().clone()),
+        );
         match self.options.mode {
             crate::Mode::Legacy => legacy,
             crate::Mode::Bound => {
