@@ -12,6 +12,7 @@ mod kubectl_kinds;
 mod malformed;
 mod rbac;
 mod serve;
+mod serve_flags;
 mod service_accounts;
 mod support;
 mod test_webhook;
