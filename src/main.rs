@@ -163,7 +163,9 @@ enum ClockKind {
 /// A Go `time.Duration` string (`8760h`, `1h30m`, `-1h`, `0`), parsed as upstream's flags
 /// parse it; range checks come after, with upstream's texts.
 fn parse_go_duration(value: &str) -> Result<GoDuration, String> {
-    value.parse().map_err(|e: kube_sa::serviceaccount::go_duration::GoDurationError| e.to_string())
+    value
+        .parse()
+        .map_err(|e: kube_sa::serviceaccount::go_duration::GoDurationError| e.to_string())
 }
 
 /// Reads the key and CA files named on the command line; errors name the file.
@@ -412,7 +414,11 @@ mod tests {
             ("5d", Err(r#"time: unknown unit "d" in duration "5d""#)),
         ] {
             let got = parse_go_duration(text).map(|d| d.to_string());
-            assert_eq!(got, want.map(str::to_string).map_err(str::to_string), "{text:?}");
+            assert_eq!(
+                got,
+                want.map(str::to_string).map_err(str::to_string),
+                "{text:?}"
+            );
         }
     }
 }

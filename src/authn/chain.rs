@@ -190,7 +190,10 @@ mod tests {
     fn requests_and_token_reviews_share_the_token_cache() {
         use crate::authn::cache::{CachedTokenAuthenticator, DEFAULT_SUCCESS_TTL};
         use std::sync::atomic::Ordering;
-        for (ttl, calls) in [(DEFAULT_SUCCESS_TTL, [1, 1, 1, 2]), (Duration::ZERO, [1, 2, 3, 4])] {
+        for (ttl, calls) in [
+            (DEFAULT_SUCCESS_TTL, [1, 1, 1, 2]),
+            (Duration::ZERO, [1, 2, 3, 4]),
+        ] {
             let counting = Arc::new(Counting::default());
             let chain = chain(vec![Arc::new(CachedTokenAuthenticator::new(
                 vec![counting.clone()],

@@ -1122,12 +1122,7 @@ mod tests {
         assert!(review(&chain, &["x"]).unwrap().audiences.is_empty());
     }
 
-    fn authenticate_in(
-        mode: Mode,
-        lookup: bool,
-        getter: FakeGetter,
-        token: &str,
-    ) -> AuthResult {
+    fn authenticate_in(mode: Mode, lookup: bool, getter: FakeGetter, token: &str) -> AuthResult {
         let authenticator =
             LegacyTokenAuthenticator::new(vec![public(&keys().rsa)], lookup, Arc::new(getter))
                 .with_mode(mode);
@@ -1154,7 +1149,10 @@ mod tests {
             (
                 "namespace not a DNS label",
                 signed_claims(LEGACY_ISSUER, |c| {
-                    c.insert(SUBJECT_CLAIM.into(), "system:serviceaccount:NS:default".into());
+                    c.insert(
+                        SUBJECT_CLAIM.into(),
+                        "system:serviceaccount:NS:default".into(),
+                    );
                     c.insert(NAMESPACE_CLAIM.into(), "NS".into());
                 }),
                 Ok(Some(UserInfo {
@@ -1170,7 +1168,10 @@ mod tests {
             (
                 "account name not a DNS subdomain",
                 signed_claims(LEGACY_ISSUER, |c| {
-                    c.insert(SUBJECT_CLAIM.into(), "system:serviceaccount:ns:Robot_1".into());
+                    c.insert(
+                        SUBJECT_CLAIM.into(),
+                        "system:serviceaccount:ns:Robot_1".into(),
+                    );
                     c.insert(SERVICE_ACCOUNT_NAME_CLAIM.into(), "Robot_1".into());
                 }),
                 Ok(Some(UserInfo {

@@ -187,7 +187,10 @@ fn split_fraction(value: u64, precision: u32) -> (u64, String) {
         return (value / divisor, String::new());
     }
     let digits = format!("{fraction:0width$}", width = precision as usize);
-    (value / divisor, format!(".{}", digits.trim_end_matches('0')))
+    (
+        value / divisor,
+        format!(".{}", digits.trim_end_matches('0')),
+    )
 }
 
 impl fmt::Display for GoDuration {
@@ -290,14 +293,20 @@ mod tests {
             ("-1h", Ok(-3600 * s)),
             ("+2m", Ok(120 * s)),
             ("-1.5s", Ok(-3 * s / 2)),
-            ("1h-1m", Err(r#"time: unknown unit "h-" in duration "1h-1m""#)),
+            (
+                "1h-1m",
+                Err(r#"time: unknown unit "h-" in duration "1h-1m""#),
+            ),
             ("2562047h47m16.854775807s", Ok(i64::MAX)),
             ("-2562047h47m16.854775808s", Ok(i64::MIN)),
             (
                 "2562047h47m16.854775808s",
                 Err(r#"time: invalid duration "2562047h47m16.854775808s""#),
             ),
-            ("9223372036854775808ns", Err(r#"time: invalid duration "9223372036854775808ns""#)),
+            (
+                "9223372036854775808ns",
+                Err(r#"time: invalid duration "9223372036854775808ns""#),
+            ),
             ("", Err(r#"time: invalid duration """#)),
             ("-", Err(r#"time: invalid duration "-""#)),
             (".s", Err(r#"time: invalid duration ".s""#)),
@@ -306,7 +315,10 @@ mod tests {
             ("-1", Err(r#"time: missing unit in duration "-1""#)),
             ("5d", Err(r#"time: unknown unit "d" in duration "5d""#)),
             ("1 h", Err(r#"time: unknown unit " h" in duration "1 h""#)),
-            ("5\u{e9}", Err(r#"time: unknown unit "\xc3\xa9" in duration "5\xc3\xa9""#)),
+            (
+                "5\u{e9}",
+                Err(r#"time: unknown unit "\xc3\xa9" in duration "5\xc3\xa9""#),
+            ),
             ("\"1h", Err(r#"time: invalid duration "\"1h""#)),
         ];
         for (text, want) in cases {

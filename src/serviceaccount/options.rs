@@ -345,12 +345,14 @@ mod tests {
 
     #[test]
     fn the_clean_up_period_must_be_positive() {
-        let check = |text: &str| {
-            validate_clean_up_period(text.parse().unwrap()).map_err(|e| e.to_string())
-        };
+        let check =
+            |text: &str| validate_clean_up_period(text.parse().unwrap()).map_err(|e| e.to_string());
         assert_eq!(check("8760h"), Ok(DEFAULT_LEGACY_TOKEN_CLEAN_UP_PERIOD));
         assert_eq!(check("0"), Err("invalid CleanUpPeriod: 0s".to_string()));
-        assert_eq!(check("-1h"), Err("invalid CleanUpPeriod: -1h0m0s".to_string()));
+        assert_eq!(
+            check("-1h"),
+            Err("invalid CleanUpPeriod: -1h0m0s".to_string())
+        );
     }
 
     #[test]
@@ -374,7 +376,11 @@ mod tests {
                 extend_token_expiration: extend,
                 ..Default::default()
             };
-            assert_eq!(options.startup_warnings(), want, "cap {cap:?}, extend {extend}");
+            assert_eq!(
+                options.startup_warnings(),
+                want,
+                "cap {cap:?}, extend {extend}"
+            );
         }
     }
 
@@ -388,7 +394,10 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(
-            with_signing_key.validate_key_files(false).unwrap_err().to_string(),
+            with_signing_key
+                .validate_key_files(false)
+                .unwrap_err()
+                .to_string(),
             "service-account-key-file is a required flag"
         );
         assert_eq!(with_signing_key.validate_key_files(true), Ok(()));

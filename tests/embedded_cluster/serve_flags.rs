@@ -137,7 +137,12 @@ async fn review_of_a_requested_token(server: &ApiServer) -> Value {
             json!({"apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest", "spec": {}}),
         );
         match client.request::<Value>(request).await {
-            Ok(answer) => break answer["status"]["token"].as_str().expect("token").to_string(),
+            Ok(answer) => {
+                break answer["status"]["token"]
+                    .as_str()
+                    .expect("token")
+                    .to_string()
+            }
             // The service-account controller has not made `default` yet.
             Err(e) => assert!(Instant::now() < deadline, "token request: {e}"),
         }
