@@ -13,6 +13,7 @@ mod kubectl_kinds;
 mod malformed;
 mod rbac;
 mod serve;
+mod serve_flags;
 mod service_accounts;
 mod support;
 mod test_webhook;
