@@ -11,6 +11,8 @@ use kube_sa::apiserver::components::ServiceAccountOptions;
 use kube_sa::controllers::{
     ControllersConfig, LegacyTokenCleanerOptions, RootCaPublisherOptions, TokensControllerOptions,
 };
+use kube_sa::serviceaccount::go_duration::GoDuration;
+use kube_sa::serviceaccount::options::{max_token_expiration, validate_clean_up_period};
 use kube_sa::serviceaccount::{load_public_key_files, SigningKey, TokenGenerator};
 
 #[derive(Parser)]
@@ -36,9 +38,10 @@ enum Command {
 
 #[derive(Args)]
 struct ControllerManagerArgs {
-    /// Kubeconfig of the cluster to manage.
+    /// Kubeconfig of the cluster to manage; unset, `$KUBECONFIG` or `~/.kube/config`, else
+    /// the in-cluster configuration (the pod's token and `KUBERNETES_SERVICE_HOST`).
     #[arg(long)]
-    kubeconfig: PathBuf,
+    kubeconfig: Option<PathBuf>,
     /// PEM private key (RSA or ECDSA) that signs service-account tokens.
     #[arg(long, value_name = "PEM")]
     service_account_private_key_file: PathBuf,
@@ -53,14 +56,15 @@ struct ControllerManagerArgs {
     /// How long an auto-generated legacy token may go unused before it is invalidated,
     /// and then deleted (Go duration; bound mode).
     #[arg(long, default_value = "8760h", value_parser = parse_go_duration, value_name = "DURATION")]
-    legacy_service_account_token_clean_up_period: std::time::Duration,
+    legacy_service_account_token_clean_up_period: GoDuration,
 }
 
 #[derive(Args)]
 struct WebhookArgs {
-    /// Kubeconfig of the cluster whose accounts the webhook reads.
+    /// Kubeconfig of the cluster whose accounts the webhook reads; unset, `$KUBECONFIG` or
+    /// `~/.kube/config`, else the in-cluster configuration.
     #[arg(long)]
-    kubeconfig: PathBuf,
+    kubeconfig: Option<PathBuf>,
     /// PEM certificate chain the webhook serves.
     #[arg(long, value_name = "PEM")]
     tls_cert_file: PathBuf,
@@ -91,8 +95,10 @@ struct ServeArgs {
     /// PEM private key (RSA or ECDSA) that signs service-account tokens; generated when unset.
     #[arg(long, value_name = "PEM")]
     service_account_private_key_file: Option<PathBuf>,
-    /// PEM public keys or certificates that verify service-account tokens (repeatable);
-    /// the signing key's public key when unset.
+    /// PEM public or private keys, or certificates, that verify service-account tokens
+    /// (repeatable, several keys per file); the private key's public key when unset.
+    /// Bound mode: required with `--service-account-signing-key-file`, and the only keys
+    /// tokens verify with.
     #[arg(long, value_name = "PEM")]
     service_account_key_file: Vec<PathBuf>,
     /// PEM CA bundle put into token secrets as `ca.crt`; the cluster CA when unset.
@@ -129,7 +135,7 @@ struct ServeArgs {
     service_account_signing_key_file: Option<PathBuf>,
     /// Longest lifetime a TokenRequest may get (Go duration, e.g. `24h`); 0 is no cap.
     #[arg(long, default_value = "0s", value_parser = parse_go_duration, value_name = "DURATION")]
-    service_account_max_token_expiration: std::time::Duration,
+    service_account_max_token_expiration: GoDuration,
     /// Pod-bound tokens asked for 3607 s (the kubelet's request) live a year, with a
     /// `warnafter` at 3607 s.
     #[arg(long, default_value_t = true, action = clap::ArgAction::Set, value_name = "BOOL")]
@@ -140,7 +146,7 @@ struct ServeArgs {
     /// How long an auto-generated legacy token may go unused before it is invalidated,
     /// and then deleted (Go duration).
     #[arg(long, default_value = "8760h", value_parser = parse_go_duration, value_name = "DURATION")]
-    legacy_service_account_token_clean_up_period: std::time::Duration,
+    legacy_service_account_token_clean_up_period: GoDuration,
     /// `real`, or `fake`: Kubernetes time (token lifetimes, timestamps, the cleaner's
     /// runs) stands still until `POST /debug/clock` moves it.
     #[arg(long, default_value = "real", value_name = "real|fake")]
@@ -156,39 +162,12 @@ enum ClockKind {
     Fake,
 }
 
-/// A Go `time.Duration` string (`8760h`, `1h30m`, `90s`, `0`), as upstream's flags take.
-fn parse_go_duration(value: &str) -> Result<std::time::Duration, String> {
-    if value == "0" {
-        return Ok(std::time::Duration::ZERO);
-    }
-    let invalid = || format!("time: invalid duration {value:?}");
-    let mut rest = value;
-    let mut total = 0f64;
-    if rest.is_empty() {
-        return Err(invalid());
-    }
-    while !rest.is_empty() {
-        let number_len = rest
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .ok_or_else(|| format!("time: missing unit in duration {value:?}"))?;
-        let number: f64 = rest[..number_len].parse().map_err(|_| invalid())?;
-        rest = &rest[number_len..];
-        let unit_len = rest
-            .find(|c: char| c.is_ascii_digit() || c == '.')
-            .unwrap_or(rest.len());
-        let seconds = match &rest[..unit_len] {
-            "ns" => 1e-9,
-            "us" | "µs" | "μs" => 1e-6,
-            "ms" => 1e-3,
-            "s" => 1.0,
-            "m" => 60.0,
-            "h" => 3600.0,
-            unit => return Err(format!("time: unknown unit {unit:?} in duration {value:?}")),
-        };
-        total += number * seconds;
-        rest = &rest[unit_len..];
-    }
-    std::time::Duration::try_from_secs_f64(total).map_err(|_| invalid())
+/// A Go `time.Duration` string (`8760h`, `1h30m`, `-1h`, `0`), parsed as upstream's flags
+/// parse it; range checks come after, with upstream's texts.
+fn parse_go_duration(value: &str) -> Result<GoDuration, String> {
+    value
+        .parse()
+        .map_err(|e: kube_sa::serviceaccount::go_duration::GoDurationError| e.to_string())
 }
 
 /// Reads the key and CA files named on the command line; errors name the file.
@@ -197,7 +176,6 @@ fn service_account_options(args: &ServeArgs) -> anyhow::Result<ServiceAccountOpt
         lookup: args.service_account_lookup,
         controllers: args.controllers,
         mode: args.mode,
-        legacy_token_clean_up_period: args.legacy_service_account_token_clean_up_period,
         ..Default::default()
     };
     options.issuer.issuers = args.service_account_issuer.clone();
@@ -207,15 +185,14 @@ fn service_account_options(args: &ServeArgs) -> anyhow::Result<ServiceAccountOpt
         .map(|a| a.trim().to_string())
         .filter(|a| !a.is_empty())
         .collect();
-    let cap = args.service_account_max_token_expiration;
-    options.issuer.max_token_expiration = (!cap.is_zero()).then_some(cap);
     options.issuer.extend_token_expiration = args.service_account_extend_token_expiration;
     options.issuer.jwks_uri = args.service_account_jwks_uri.clone();
     // Refused before anything starts, with kube-apiserver's texts.
+    options.issuer.max_token_expiration =
+        max_token_expiration(args.service_account_max_token_expiration)?;
     options.issuer.validate()?;
-    kube_sa::serviceaccount::options::validate_clean_up_period(
-        options.legacy_token_clean_up_period,
-    )?;
+    options.legacy_token_clean_up_period =
+        validate_clean_up_period(args.legacy_service_account_token_clean_up_period)?;
     if let Some(path) = &args.service_account_signing_key_file {
         options.issuer.signing_key = Some(Arc::new(SigningKey::from_file(path)?));
     }
@@ -224,6 +201,14 @@ fn service_account_options(args: &ServeArgs) -> anyhow::Result<ServiceAccountOpt
     }
     if !args.service_account_key_file.is_empty() {
         options.verification_keys = load_public_key_files(&args.service_account_key_file)?;
+    }
+    if args.mode == kube_sa::Mode::Bound {
+        options
+            .issuer
+            .validate_key_files(!args.service_account_key_file.is_empty())?;
+        for warning in options.issuer.startup_warnings() {
+            tracing::warn!("{warning}");
+        }
     }
     if let Some(path) = &args.root_ca_file {
         let ca = std::fs::read(path)
@@ -316,28 +301,38 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// A client for the cluster a kubeconfig file names.
+/// A client for the cluster a kubeconfig file names or, without one, for the cluster the
+/// process runs in (kube's `Config::infer`: `$KUBECONFIG` or `~/.kube/config`,
+/// then the in-cluster configuration), as the components run from `deploy/`.
 async fn client_from_kubeconfig(
-    path: &std::path::Path,
+    path: Option<&std::path::Path>,
 ) -> anyhow::Result<(kube::Client, kube::Config)> {
-    let kubeconfig = kube::config::Kubeconfig::read_from(path)
-        .with_context(|| format!("reading kubeconfig {}", path.display()))?;
-    let config = kube::Config::from_custom_kubeconfig(kubeconfig, &Default::default())
-        .await
-        .with_context(|| format!("loading kubeconfig {}", path.display()))?;
+    let config = match path {
+        Some(path) => {
+            let kubeconfig = kube::config::Kubeconfig::read_from(path)
+                .with_context(|| format!("reading kubeconfig {}", path.display()))?;
+            kube::Config::from_custom_kubeconfig(kubeconfig, &Default::default())
+                .await
+                .with_context(|| format!("loading kubeconfig {}", path.display()))?
+        }
+        None => kube::Config::infer()
+            .await
+            .context("no --kubeconfig given and no in-cluster or default kubeconfig found")?,
+    };
     let client = kube::Client::try_from(config.clone()).context("building the client")?;
     Ok((client, config))
 }
 
 async fn controller_manager(args: ControllerManagerArgs) -> anyhow::Result<()> {
     // Refused before anything starts, with upstream's text.
-    let cleaner =
-        LegacyTokenCleanerOptions::new(args.legacy_service_account_token_clean_up_period)?;
+    let period = validate_clean_up_period(args.legacy_service_account_token_clean_up_period)?;
+    let cleaner = LegacyTokenCleanerOptions::new(period)?;
     kube_sa::serving::install_default_crypto_provider();
     let key = Arc::new(SigningKey::from_file(
         &args.service_account_private_key_file,
     )?);
-    let (client, config) = client_from_kubeconfig(&args.kubeconfig).await?;
+    let (client, config) = client_from_kubeconfig(args.kubeconfig.as_deref()).await?;
+    let cluster = config.cluster_url.clone();
     let root_ca = match &args.root_ca_file {
         Some(path) => std::fs::read(path)
             .with_context(|| format!("reading --root-ca-file {}", path.display()))?,
@@ -356,7 +351,7 @@ async fn controller_manager(args: ControllerManagerArgs) -> anyhow::Result<()> {
         .mode(args.mode)
         .root_ca_publisher(RootCaPublisherOptions::new(root_ca))
         .legacy_token_cleaner(cleaner);
-    tracing::info!(cluster = %args.kubeconfig.display(), mode = %args.mode, "controller-manager running");
+    tracing::info!(cluster = %cluster, mode = %args.mode, "controller-manager running");
     let stop = StopSignals::listen()?.recv();
     kube_sa::controllers::run(client, config, stop).await?;
     Ok(())
@@ -366,7 +361,7 @@ async fn webhook(args: WebhookArgs) -> anyhow::Result<()> {
     use kube_sa::admission::webhook_server::{serve, tls_config_from_files, WebhookState};
     kube_sa::serving::install_default_crypto_provider();
     let tls = tls_config_from_files(&args.tls_cert_file, &args.tls_private_key_file)?;
-    let (client, _) = client_from_kubeconfig(&args.kubeconfig).await?;
+    let (client, _) = client_from_kubeconfig(args.kubeconfig.as_deref()).await?;
     let state = Arc::new(WebhookState {
         lookup: Arc::new(kube_sa::admission::client_lookup::ClientAccountLookup::start(client)),
         names: Arc::new(kube_sa::names::RandomNames),
@@ -419,25 +414,23 @@ impl StopSignals {
 #[cfg(test)]
 mod tests {
     use super::parse_go_duration;
-    use std::time::Duration;
 
     #[test]
-    fn go_durations_parse_as_upstreams_flags_take_them() {
+    fn duration_flags_take_go_durations_with_gos_errors() {
         for (text, want) in [
-            ("0", Some(0.0)),
-            ("0s", Some(0.0)),
-            ("8760h", Some(31_536_000.0)),
-            ("1h30m", Some(5_400.0)),
-            ("1.5h", Some(5_400.0)),
-            ("90s", Some(90.0)),
-            ("250ms", Some(0.25)),
-            ("", None),
-            ("5", None),
-            ("5d", None),
-            ("h", None),
+            ("0", Ok("0s")),
+            ("8760h", Ok("8760h0m0s")),
+            ("1h30m", Ok("1h30m0s")),
+            ("-1h", Ok("-1h0m0s")),
+            ("5", Err(r#"time: missing unit in duration "5""#)),
+            ("5d", Err(r#"time: unknown unit "d" in duration "5d""#)),
         ] {
-            let got = parse_go_duration(text).ok();
-            assert_eq!(got, want.map(Duration::from_secs_f64), "{text:?}");
+            let got = parse_go_duration(text).map(|d| d.to_string());
+            assert_eq!(
+                got,
+                want.map(str::to_string).map_err(str::to_string),
+                "{text:?}"
+            );
         }
     }
 }

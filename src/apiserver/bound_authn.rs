@@ -16,10 +16,9 @@ use crate::serviceaccount::bound::{BoundTokenAuthenticator, IssuerGate};
 use crate::serviceaccount::LEGACY_ISSUER;
 
 /// The union: `legacy` (seeing only tokens whose `iss` is `kubernetes/serviceaccount`),
-/// then the bound authenticator, successes cached for `cache_ttl`. The bound
-/// authenticator verifies with `--service-account-key-file` keys plus the public key of
-/// the key TokenRequest signs with, so that a separate signing key works without listing
-/// it twice.
+/// then the bound authenticator, successes cached for `cache_ttl`. Both verify with the
+/// `--service-account-key-file` keys only, as upstream: a TokenRequest signing key left
+/// out of them signs tokens that are refused.
 pub(crate) fn authenticators(
     options: &ServiceAccountOptions,
     legacy: Arc<dyn TokenAuthenticator>,
@@ -27,17 +26,7 @@ pub(crate) fn authenticators(
     store: Arc<Store>,
     cache_ttl: Duration,
 ) -> Arc<dyn TokenAuthenticator> {
-    let mut keys = options.verification_keys.clone();
-    let signing = options
-        .issuer
-        .signing_key
-        .as_ref()
-        .or(options.signing_key.as_ref());
-    if let Some(key) = signing {
-        if !keys.iter().any(|k| k.key_id() == key.public_key().key_id()) {
-            keys.push(key.public_key().clone());
-        }
-    }
+    let keys = options.verification_keys.clone();
     let bound = Arc::new(BoundTokenAuthenticator::new(
         options.issuer.issuers.clone(),
         keys,

@@ -256,7 +256,9 @@ impl AdmissionPlugin for ServiceAccountAdmission {
 pub struct ServiceAccountOptions {
     /// `--service-account-private-key-file`; an ECDSA P-256 key is generated when unset.
     pub signing_key: Option<Arc<crate::serviceaccount::SigningKey>>,
-    /// `--service-account-key-file`; the signing key's public key when empty.
+    /// `--service-account-key-file`: the keys every service-account token is verified
+    /// with; the signing key's public key when empty. In bound mode they are required once
+    /// `issuer.signing_key` is set ([`crate::serviceaccount::IssuerOptions::validate_key_files`]).
     pub verification_keys: Vec<crate::serviceaccount::PublicKey>,
     /// `--root-ca-file` contents for `ca.crt`; the cluster CA when unset.
     pub root_ca: Option<Vec<u8>>,
@@ -299,6 +301,9 @@ pub enum ComponentsError {
     /// Generating the signing key or deriving its public key failed.
     #[error("service account key: {0}")]
     Key(#[from] crate::serviceaccount::KeyError),
+    /// A service-account flag kube-apiserver refuses at start.
+    #[error(transparent)]
+    Options(#[from] crate::serviceaccount::options::OptionsError),
 }
 
 /// Keys resolved and plugins built, before the server listens.
@@ -313,6 +318,11 @@ impl PreparedComponents {
         mut options: ServiceAccountOptions,
         names: Arc<dyn NameGenerator>,
     ) -> Result<Self, ComponentsError> {
+        if options.mode == crate::Mode::Bound {
+            options
+                .issuer
+                .validate_key_files(!options.verification_keys.is_empty())?;
+        }
         let signing_key = match options.signing_key.clone() {
             Some(key) => key,
             // ECDSA P-256: generated in microseconds, where RSA takes tens of milliseconds.
@@ -361,11 +371,15 @@ impl PreparedComponents {
         cache_ttl: std::time::Duration,
     ) -> Arc<dyn crate::authn::TokenAuthenticator> {
         let getter = Arc::new(StoreTokenGetter::new(store.clone()));
-        let legacy = Arc::new(crate::serviceaccount::LegacyTokenAuthenticator::new(
-            self.options.verification_keys.clone(),
-            self.options.lookup,
-            getter.clone(),
-        ));
+        let legacy = Arc::new(
+            crate::serviceaccount::LegacyTokenAuthenticator::new(
+                self.options.verification_keys.clone(),
+                self.options.lookup,
+                getter.clone(),
+            )
+            .with_mode(self.options.mode)
+            .with_clock(store.clock().clone()),
+        );
         match self.options.mode {
             crate::Mode::Legacy => legacy,
             crate::Mode::Bound => {

@@ -51,13 +51,18 @@ impl AuthenticationChain {
 
     /// `Ok(user)` with `system:authenticated` added, or the reason for a 401: the errors of
     /// the authenticators that failed (Go's aggregate text), or "invalid bearer token" if
-    /// none recognised the token. A request is for the API audiences, which every token
-    /// this chain accepts is good for, so they need no check here.
+    /// none recognised the token. A request asks for the API audiences, as upstream's
+    /// authentication filter puts them on its context: the question a TokenReview without
+    /// audiences asks too, so that both find the same entry of a token cache.
     pub async fn authenticate(&self, token: &str) -> Result<UserInfo, AuthError> {
+        let audiences = Audiences {
+            requested: &self.api_audiences,
+            api: &self.api_audiences,
+        };
         let mut errors = Vec::new();
         for link in &self.links {
-            match link.authenticate(token).await {
-                Ok(Some(user)) => return Ok(with_authenticated_group(user)),
+            match link.authenticate_for(token, audiences).await {
+                Ok(Some(found)) => return Ok(with_authenticated_group(found.user)),
                 Ok(None) => {}
                 Err(e) => errors.push(e.0),
             }
@@ -125,6 +130,7 @@ mod tests {
     use super::*;
     use crate::authn::{AuthResult, StaticTokenAuthenticator};
     use futures::future::BoxFuture;
+    use std::time::Duration;
 
     /// Refuses every token with a fixed error.
     struct Failing(&'static str);
@@ -161,6 +167,49 @@ mod tests {
             assert_eq!(got.0, want);
             let got = futures::executor::block_on(chain.review("t", &[])).unwrap_err();
             assert_eq!(got.0, want);
+        }
+    }
+
+    /// Accepts every token, counting how often it was asked.
+    #[derive(Default)]
+    struct Counting(std::sync::atomic::AtomicUsize);
+
+    impl TokenAuthenticator for Counting {
+        fn authenticate<'a>(&'a self, _token: &'a str) -> BoxFuture<'a, AuthResult> {
+            self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            Box::pin(async {
+                Ok(Some(UserInfo {
+                    username: "u".into(),
+                    ..Default::default()
+                }))
+            })
+        }
+    }
+
+    #[test]
+    fn requests_and_token_reviews_share_the_token_cache() {
+        use crate::authn::cache::{CachedTokenAuthenticator, DEFAULT_SUCCESS_TTL};
+        use std::sync::atomic::Ordering;
+        for (ttl, calls) in [
+            (DEFAULT_SUCCESS_TTL, [1, 1, 1, 2]),
+            (Duration::ZERO, [1, 2, 3, 4]),
+        ] {
+            let counting = Arc::new(Counting::default());
+            let chain = chain(vec![Arc::new(CachedTokenAuthenticator::new(
+                vec![counting.clone()],
+                ttl,
+            ))]);
+            let asked = || counting.0.load(Ordering::SeqCst);
+            let api = [DEFAULT_API_AUDIENCE.to_string()];
+            futures::executor::block_on(chain.authenticate("t")).expect("request");
+            assert_eq!(asked(), calls[0], "{ttl:?}: request");
+            futures::executor::block_on(chain.review("t", &[])).expect("review");
+            assert_eq!(asked(), calls[1], "{ttl:?}: review without audiences");
+            futures::executor::block_on(chain.review("t", &api)).expect("review");
+            assert_eq!(asked(), calls[2], "{ttl:?}: review for the API audiences");
+            let other = ["other".to_string(), DEFAULT_API_AUDIENCE.to_string()];
+            futures::executor::block_on(chain.review("t", &other)).expect("review");
+            assert_eq!(asked(), calls[3], "{ttl:?}: review for other audiences");
         }
     }
 

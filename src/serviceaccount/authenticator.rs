@@ -1,11 +1,13 @@
-//! The [LEGACY v1.8] service-account token authenticator (spec §4.4).
+//! The legacy (Secret-based) service-account token authenticator.
 //!
-//! It behaves as upstream's `jwtTokenAuthenticator` on dgrijalva/jwt-go did: tokens that are
-//! not JWTs are "not mine" (`Ok(None)`), a signature that fails on every key is an error, and
-//! a verified token with another issuer is again "not mine".
+//! It behaves as upstream's `jwtTokenAuthenticator` on dgrijalva/jwt-go did (spec §4.4):
+//! tokens that are not JWTs are "not mine" (`Ok(None)`), a signature that fails on every key
+//! is an error, and a verified token with another issuer is again "not mine". In bound mode
+//! the claim and lookup checks are those of 1.33's pkg/serviceaccount/legacy.go
+//! (spec-modern §3.6): the secret name is checked, the subject's names must be valid, a
+//! terminating Secret or account refuses the token, and the jwt-go time claims are not read.
 
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use aws_lc_rs::constant_time::verify_slices_are_equal;
 use base64::alphabet;
@@ -21,9 +23,12 @@ use super::jwt::{
 };
 use super::keys::{JwtAlgorithm, PublicKey, VerifyError};
 use super::{split_username, user_info, LEGACY_ISSUER, TOKEN_DATA_KEY};
+use crate::apiserver::validation::names::{is_dns1123_label, is_dns1123_subdomain};
 use crate::authn::{
     intersect, AudienceResult, Audiences, AuthError, AuthResult, Authenticated, TokenAuthenticator,
 };
+use crate::clock::{Clock, SystemClock};
+use crate::Mode;
 
 /// Reads the objects a token refers to (lister first, then a live GET, in the apiserver).
 pub trait ServiceAccountTokenGetter: Send + Sync {
@@ -102,6 +107,8 @@ pub struct LegacyTokenAuthenticator {
     keys: Vec<PublicKey>,
     lookup: bool,
     getter: Arc<dyn ServiceAccountTokenGetter>,
+    mode: Mode,
+    clock: Arc<dyn Clock>,
 }
 
 impl std::fmt::Debug for LegacyTokenAuthenticator {
@@ -109,6 +116,7 @@ impl std::fmt::Debug for LegacyTokenAuthenticator {
         f.debug_struct("LegacyTokenAuthenticator")
             .field("keys", &self.keys)
             .field("lookup", &self.lookup)
+            .field("mode", &self.mode)
             .finish_non_exhaustive()
     }
 }
@@ -121,7 +129,9 @@ fn auth_error(message: impl Into<String>) -> AuthError {
 
 impl LegacyTokenAuthenticator {
     /// `keys` are tried in order. With `lookup` (`--service-account-lookup`, default true)
-    /// the token's Secret and ServiceAccount must still exist and match.
+    /// the token's Secret and ServiceAccount must still exist and match. The checks are
+    /// v1.8's (legacy mode) and time is the system's until [`with_mode`](Self::with_mode)
+    /// and [`with_clock`](Self::with_clock) say otherwise.
     pub fn new(
         keys: Vec<PublicKey>,
         lookup: bool,
@@ -131,7 +141,23 @@ impl LegacyTokenAuthenticator {
             keys,
             lookup,
             getter,
+            mode: Mode::Legacy,
+            clock: Arc::new(SystemClock),
         }
+    }
+
+    /// Whose claim and lookup checks run: v1.8's ([`Mode::Legacy`], spec §4.4) or 1.33's
+    /// ([`Mode::Bound`], spec-modern §3.6).
+    pub fn with_mode(mut self, mode: Mode) -> Self {
+        self.mode = mode;
+        self
+    }
+
+    /// The clock the `exp`, `nbf` and `iat` claims are measured against (Kubernetes time,
+    /// so that `--clock=fake` governs it).
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
     }
 
     /// `Ok(Some(user))`, `Ok(None)` for a token that is not ours, or `Err` for one that is
@@ -152,7 +178,7 @@ impl LegacyTokenAuthenticator {
         token: &str,
         audiences: Audiences<'_>,
     ) -> AudienceResult {
-        let Some(claims) = self.verify_signature(token, unix_now())? else {
+        let Some(claims) = self.verify_signature(token, self.clock.now().as_second())? else {
             return Ok(None);
         };
         let claim = |name: &str| claims.get(name).and_then(Value::as_str).unwrap_or("");
@@ -176,9 +202,12 @@ impl LegacyTokenAuthenticator {
         if namespace.is_empty() {
             return Err(auth_error("namespace claim is missing"));
         }
-        // Upstream's "secretName claim is missing" test looks at the namespace, which is
-        // known to be set here, so an empty secret name gets through.
+        // v1.8's "secretName claim is missing" test looks at the namespace, which is known
+        // to be set here, so an empty secret name gets through; later releases fixed it.
         let secret_name = claim(SECRET_NAME_CLAIM);
+        if self.mode == Mode::Bound && secret_name.is_empty() {
+            return Err(auth_error("secretName claim is missing"));
+        }
         let service_account_name = claim(SERVICE_ACCOUNT_NAME_CLAIM);
         if service_account_name.is_empty() {
             return Err(auth_error("serviceAccountName claim is missing"));
@@ -188,7 +217,10 @@ impl LegacyTokenAuthenticator {
             return Err(auth_error("serviceAccountUID claim is missing"));
         }
         match split_username(subject) {
-            Ok((ns, name)) if ns == namespace && name == service_account_name => {}
+            Ok((ns, name))
+                if ns == namespace
+                    && name == service_account_name
+                    && (self.mode == Mode::Legacy || valid_names(ns, name)) => {}
             _ => return Err(auth_error("sub claim is invalid")),
         }
 
@@ -226,6 +258,12 @@ impl LegacyTokenAuthenticator {
                 return Err(auth_error("Token has been invalidated"));
             }
         };
+        if self.mode == Mode::Bound && secret.metadata.deletion_timestamp.is_some() {
+            tracing::debug!(
+                "token {namespace}/{secret_name} for service account {namespace}/{service_account_name} is deleted and awaiting removal"
+            );
+            return Err(auth_error("Token has been invalidated"));
+        }
         let stored = secret
             .data
             .as_ref()
@@ -245,6 +283,11 @@ impl LegacyTokenAuthenticator {
             .get_service_account(namespace, service_account_name)
             .await
             .map_err(|e| auth_error(e.to_string()))?;
+        if self.mode == Mode::Bound && service_account.metadata.deletion_timestamp.is_some() {
+            return Err(auth_error(format!(
+                "ServiceAccount {namespace}/{service_account_name} has been deleted"
+            )));
+        }
         let actual_uid = service_account.metadata.uid.as_deref().unwrap_or("");
         if actual_uid != service_account_uid {
             return Err(auth_error(format!(
@@ -288,7 +331,11 @@ impl LegacyTokenAuthenticator {
             _ => return Err(auth_error("signing method (alg) is unspecified.")),
         };
 
-        let time_error = time_claims_error(&claims, now);
+        // 1.33 verifies legacy tokens with go-jose and never reads their time claims.
+        let time_error = match self.mode {
+            Mode::Legacy => time_claims_error(&claims, now),
+            Mode::Bound => None,
+        };
         // An undecodable signature is just a signature that does not verify.
         let signature = decode_segment(signature_part).unwrap_or_default();
         let signing_input = &token[..header_part.len() + 1 + payload_part.len()];
@@ -369,11 +416,10 @@ fn time_claims_error(claims: &Claims, now: i64) -> Option<&'static str> {
     error
 }
 
-fn unix_now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|elapsed| i64::try_from(elapsed.as_secs()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
+/// 1.33's `SplitUsername` also requires a valid namespace (DNS-1123 label) and account
+/// name (DNS-1123 subdomain).
+fn valid_names(namespace: &str, name: &str) -> bool {
+    is_dns1123_label(namespace).is_empty() && is_dns1123_subdomain(name).is_empty()
 }
 
 #[cfg(test)]
@@ -1074,6 +1120,200 @@ mod tests {
         // Without API audiences a legacy token is not checked, and reports none.
         chain.set_api_audiences(Vec::new());
         assert!(review(&chain, &["x"]).unwrap().audiences.is_empty());
+    }
+
+    fn authenticate_in(mode: Mode, lookup: bool, getter: FakeGetter, token: &str) -> AuthResult {
+        let authenticator =
+            LegacyTokenAuthenticator::new(vec![public(&keys().rsa)], lookup, Arc::new(getter))
+                .with_mode(mode);
+        block_on(authenticator.authenticate_token(token))
+    }
+
+    fn terminating() -> Option<k8s_openapi::apimachinery::pkg::apis::meta::v1::Time> {
+        Some(k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(
+            jiff::Timestamp::UNIX_EPOCH,
+        ))
+    }
+
+    #[test]
+    fn claim_checks_differ_between_v1_8_and_1_33() {
+        let cases: Vec<(&str, String, AuthResult, AuthResult)> = vec![
+            (
+                "secret name missing",
+                signed_claims(LEGACY_ISSUER, |c| {
+                    c.remove(SECRET_NAME_CLAIM);
+                }),
+                Ok(Some(expected_user())),
+                Err(auth_error("secretName claim is missing")),
+            ),
+            (
+                "namespace not a DNS label",
+                signed_claims(LEGACY_ISSUER, |c| {
+                    c.insert(
+                        SUBJECT_CLAIM.into(),
+                        "system:serviceaccount:NS:default".into(),
+                    );
+                    c.insert(NAMESPACE_CLAIM.into(), "NS".into());
+                }),
+                Ok(Some(UserInfo {
+                    username: "system:serviceaccount:NS:default".into(),
+                    groups: vec![
+                        "system:serviceaccounts".into(),
+                        "system:serviceaccounts:NS".into(),
+                    ],
+                    ..expected_user()
+                })),
+                Err(auth_error("sub claim is invalid")),
+            ),
+            (
+                "account name not a DNS subdomain",
+                signed_claims(LEGACY_ISSUER, |c| {
+                    c.insert(
+                        SUBJECT_CLAIM.into(),
+                        "system:serviceaccount:ns:Robot_1".into(),
+                    );
+                    c.insert(SERVICE_ACCOUNT_NAME_CLAIM.into(), "Robot_1".into());
+                }),
+                Ok(Some(UserInfo {
+                    username: "system:serviceaccount:ns:Robot_1".into(),
+                    ..expected_user()
+                })),
+                Err(auth_error("sub claim is invalid")),
+            ),
+            (
+                "expired: jwt-go refuses, 1.33 does not read exp",
+                signed_claims(LEGACY_ISSUER, |c| {
+                    c.insert("exp".into(), 1.into());
+                }),
+                Err(auth_error("Token is expired")),
+                Ok(Some(expected_user())),
+            ),
+        ];
+        for (name, token, legacy, bound) in cases {
+            let got = authenticate_in(Mode::Legacy, false, FakeGetter::default(), &token);
+            assert_eq!(got, legacy, "legacy mode: {name}");
+            let got = authenticate_in(Mode::Bound, false, FakeGetter::default(), &token);
+            assert_eq!(got, bound, "bound mode: {name}");
+        }
+    }
+
+    #[test]
+    fn lookup_checks_of_1_33() {
+        let k = keys();
+        let token = legacy_token(&k.rsa);
+        let getter = |edit: &dyn Fn(&mut FakeGetter)| {
+            let mut getter = FakeGetter::holding(&token);
+            edit(&mut getter);
+            getter
+        };
+        let terminate_secret = |g: &mut FakeGetter| {
+            for secret in g.secrets.values_mut() {
+                secret.metadata.deletion_timestamp = terminating();
+            }
+        };
+        let terminate_account = |g: &mut FakeGetter| {
+            for account in g.service_accounts.values_mut() {
+                account.metadata.deletion_timestamp = terminating();
+            }
+        };
+        // (case, getter, v1.8's answer, 1.33's answer)
+        let cases: Vec<(&str, FakeGetter, AuthResult, AuthResult)> = vec![
+            (
+                "everything matches",
+                getter(&|_| {}),
+                Ok(Some(expected_user())),
+                Ok(Some(expected_user())),
+            ),
+            (
+                "secret deleted",
+                getter(&|g| g.secrets.clear()),
+                Err(auth_error("Token has been invalidated")),
+                Err(auth_error("Token has been invalidated")),
+            ),
+            (
+                "secret terminating",
+                getter(&terminate_secret),
+                Ok(Some(expected_user())),
+                Err(auth_error("Token has been invalidated")),
+            ),
+            (
+                "secret holds another token",
+                getter(&|g| g.add_secret(Some("other"))),
+                Err(auth_error("Token does not match server's copy")),
+                Err(auth_error("Token does not match server's copy")),
+            ),
+            (
+                "account lookup fails: the error as it is",
+                getter(&|g| g.service_accounts.clear()),
+                Err(auth_error("serviceaccounts \"default\" not found")),
+                Err(auth_error("serviceaccounts \"default\" not found")),
+            ),
+            (
+                "account terminating",
+                getter(&terminate_account),
+                Ok(Some(expected_user())),
+                Err(auth_error("ServiceAccount ns/default has been deleted")),
+            ),
+            (
+                "account terminating and recreated: deletion first",
+                getter(&|g| {
+                    g.add_service_account("uid-2");
+                    terminate_account(g);
+                }),
+                Err(auth_error(
+                    "ServiceAccount UID (uid-2) does not match claim (uid-1)",
+                )),
+                Err(auth_error("ServiceAccount ns/default has been deleted")),
+            ),
+            (
+                "account recreated",
+                getter(&|g| g.add_service_account("uid-2")),
+                Err(auth_error(
+                    "ServiceAccount UID (uid-2) does not match claim (uid-1)",
+                )),
+                Err(auth_error(
+                    "ServiceAccount UID (uid-2) does not match claim (uid-1)",
+                )),
+            ),
+        ];
+        for (name, getter, legacy, bound) in cases {
+            let both = FakeGetter {
+                service_accounts: getter.service_accounts.clone(),
+                secrets: getter.secrets.clone(),
+                secret_error: getter.secret_error.clone(),
+            };
+            assert_eq!(
+                authenticate_in(Mode::Legacy, true, getter, &token),
+                legacy,
+                "legacy mode: {name}"
+            );
+            assert_eq!(
+                authenticate_in(Mode::Bound, true, both, &token),
+                bound,
+                "bound mode: {name}"
+            );
+        }
+    }
+
+    #[test]
+    fn time_claims_are_read_on_the_given_clock() {
+        let token = signed_claims(LEGACY_ISSUER, |c| {
+            c.insert("exp".into(), 1_000.into());
+        });
+        let at = |seconds: i64| {
+            let clock = Arc::new(crate::clock::FakeClock::new(
+                jiff::Timestamp::from_second(seconds).unwrap(),
+            ));
+            let authenticator = LegacyTokenAuthenticator::new(
+                vec![public(&keys().rsa)],
+                false,
+                Arc::new(FakeGetter::default()),
+            )
+            .with_clock(clock);
+            block_on(authenticator.authenticate_token(&token))
+        };
+        assert_eq!(at(1_000), Ok(Some(expected_user())));
+        assert_eq!(at(1_001), Err(auth_error("Token is expired")));
     }
 
     #[test]

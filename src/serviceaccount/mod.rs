@@ -4,6 +4,7 @@
 pub mod authenticator;
 pub mod bound;
 pub mod claims;
+pub mod go_duration;
 pub mod jwt;
 pub mod keys;
 pub mod openid_metadata;

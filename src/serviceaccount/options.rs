@@ -5,6 +5,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::claims::{EXPIRATION_EXTENSION_SECONDS, WARN_ONLY_BOUND_TOKEN_EXPIRATION_SECONDS};
+use super::go_duration::GoDuration;
 use super::keys::SigningKey;
 
 /// `--service-account-issuer` when none is given.
@@ -87,9 +89,13 @@ pub enum OptionsError {
     /// `--service-account-jwks-uri` is not https.
     #[error("service-account-jwks-uri requires https scheme, parsed as: {0}")]
     JwksUriScheme(String),
-    /// `--legacy-service-account-token-clean-up-period` of zero.
+    /// `--legacy-service-account-token-clean-up-period` of zero or less (the field is the
+    /// period as Go prints it).
     #[error("invalid CleanUpPeriod: {0}")]
     CleanUpPeriod(String),
+    /// `--service-account-signing-key-file` without `--service-account-key-file`.
+    #[error("service-account-key-file is a required flag")]
+    MissingKeyFile,
 }
 
 impl IssuerOptions {
@@ -146,12 +152,71 @@ impl IssuerOptions {
     }
 }
 
-/// `--legacy-service-account-token-clean-up-period` must be positive.
-pub fn validate_clean_up_period(period: Duration) -> Result<(), OptionsError> {
-    if period.is_zero() {
-        return Err(OptionsError::CleanUpPeriod("0s".to_string()));
+impl IssuerOptions {
+    /// kube-apiserver's rule for `--service-account-key-file` (pkg/controlplane/apiserver/
+    /// options `Complete`, then pkg/kubeapiserver/options `Validate`): without key files it
+    /// falls back to a usable private key only while no `--service-account-signing-key-file`
+    /// is given; with one, the key files are required. `key_files_given`: whether any
+    /// verification key was configured. The signing key's public key need not be among
+    /// them: upstream starts, and refuses the tokens it signs (`invalid signature, no keys
+    /// found`).
+    pub fn validate_key_files(&self, key_files_given: bool) -> Result<(), OptionsError> {
+        if self.signing_key.is_some() && !key_files_given {
+            return Err(OptionsError::MissingKeyFile);
+        }
+        Ok(())
     }
-    Ok(())
+}
+
+impl IssuerOptions {
+    /// The warnings kube-apiserver logs at start (pkg/controlplane/apiserver/options
+    /// `Complete`) when a cap is set and extension is on: the cap is below the 3607 s
+    /// that pod tokens are asked for, or below the year they are extended to. Neither
+    /// stops the server. Empty when the cap is off, extension is off, or the cap is out of
+    /// range (then [`validate`](Self::validate) refuses it).
+    pub fn startup_warnings(&self) -> Vec<String> {
+        let Some(cap) = self.max_token_expiration.filter(|cap| {
+            self.extend_token_expiration
+                && (MIN_MAX_TOKEN_EXPIRATION..=MAX_MAX_TOKEN_EXPIRATION).contains(cap)
+        }) else {
+            return Vec::new();
+        };
+        let shown = GoDuration::from(cap);
+        let below = |seconds: i64| u64::try_from(seconds).is_ok_and(|s| cap.as_secs() < s);
+        let mut warnings = Vec::new();
+        if below(WARN_ONLY_BOUND_TOKEN_EXPIRATION_SECONDS) {
+            warnings.push(format!(
+                "service-account-extend-token-expiration is true, in order to correctly trigger safe transition logic, service-account-max-token-expiration must be set longer than {WARN_ONLY_BOUND_TOKEN_EXPIRATION_SECONDS} seconds (currently {shown})"
+            ));
+        }
+        if below(EXPIRATION_EXTENSION_SECONDS) {
+            // Upstream prints the Go duration and then "seconds": `set to 2h0m0s seconds`.
+            warnings.push(format!(
+                "service-account-extend-token-expiration is true, enabling tokens valid up to {EXPIRATION_EXTENSION_SECONDS} seconds, which is longer than service-account-max-token-expiration set to {shown} seconds"
+            ));
+        }
+        warnings
+    }
+}
+
+/// `--service-account-max-token-expiration` as Go parsed it: zero is no cap (`None`); a
+/// negative value fails as upstream's range check does.
+pub fn max_token_expiration(flag: GoDuration) -> Result<Option<Duration>, OptionsError> {
+    if flag.is_zero() {
+        return Ok(None);
+    }
+    flag.to_std()
+        .map(Some)
+        .ok_or(OptionsError::MaxTokenExpiration)
+}
+
+/// `--legacy-service-account-token-clean-up-period` must be positive (upstream's
+/// `NewLegacySATokenCleaner`); the error prints the value as Go does (`-1h0m0s`).
+pub fn validate_clean_up_period(period: GoDuration) -> Result<Duration, OptionsError> {
+    period
+        .to_std()
+        .filter(|period| !period.is_zero())
+        .ok_or_else(|| OptionsError::CleanUpPeriod(period.to_string()))
 }
 
 /// The failures of Go's `url.Parse` that an issuer or JWKS URI meets, rendered as Go's
@@ -265,6 +330,79 @@ mod tests {
             };
             assert_eq!(options.validate().is_ok(), ok, "cap {cap}");
         }
+    }
+
+    #[test]
+    fn a_negative_cap_fails_as_one_out_of_range() {
+        let parse = |text: &str| max_token_expiration(text.parse().unwrap());
+        assert_eq!(parse("0s"), Ok(None));
+        assert_eq!(parse("2h"), Ok(Some(Duration::from_secs(7200))));
+        assert_eq!(
+            parse("-1h").unwrap_err().to_string(),
+            "the service-account-max-token-expiration must be between 1 hour and 2^32 seconds"
+        );
+    }
+
+    #[test]
+    fn the_clean_up_period_must_be_positive() {
+        let check =
+            |text: &str| validate_clean_up_period(text.parse().unwrap()).map_err(|e| e.to_string());
+        assert_eq!(check("8760h"), Ok(DEFAULT_LEGACY_TOKEN_CLEAN_UP_PERIOD));
+        assert_eq!(check("0"), Err("invalid CleanUpPeriod: 0s".to_string()));
+        assert_eq!(
+            check("-1h"),
+            Err("invalid CleanUpPeriod: -1h0m0s".to_string())
+        );
+    }
+
+    #[test]
+    fn a_cap_below_the_extension_warns_at_start() {
+        let short = "service-account-extend-token-expiration is true, in order to correctly trigger safe transition logic, service-account-max-token-expiration must be set longer than 3607 seconds (currently 1h0m0s)";
+        let year = |shown: &str| {
+            format!("service-account-extend-token-expiration is true, enabling tokens valid up to 31536000 seconds, which is longer than service-account-max-token-expiration set to {shown} seconds")
+        };
+        let cases: Vec<(Option<u64>, bool, Vec<String>)> = vec![
+            (None, true, vec![]),
+            (Some(3600), true, vec![short.to_string(), year("1h0m0s")]),
+            (Some(3607), true, vec![year("1h0m7s")]),
+            (Some(7200), true, vec![year("2h0m0s")]),
+            (Some(31_536_000), true, vec![]),
+            (Some(3600), false, vec![]),
+            (Some(60), true, vec![]),
+        ];
+        for (cap, extend, want) in cases {
+            let options = IssuerOptions {
+                max_token_expiration: cap.map(Duration::from_secs),
+                extend_token_expiration: extend,
+                ..Default::default()
+            };
+            assert_eq!(
+                options.startup_warnings(),
+                want,
+                "cap {cap:?}, extend {extend}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_signing_key_file_needs_key_files() {
+        let key = crate::serviceaccount::keys::tests::signing_key(
+            &crate::serviceaccount::keys::tests::ec_fixture(crate::serviceaccount::EcCurve::P256),
+        );
+        let with_signing_key = IssuerOptions {
+            signing_key: Some(Arc::new(key)),
+            ..Default::default()
+        };
+        assert_eq!(
+            with_signing_key
+                .validate_key_files(false)
+                .unwrap_err()
+                .to_string(),
+            "service-account-key-file is a required flag"
+        );
+        assert_eq!(with_signing_key.validate_key_files(true), Ok(()));
+        // Without a signing key file the server falls back to its private key.
+        assert_eq!(IssuerOptions::default().validate_key_files(false), Ok(()));
     }
 
     #[test]
