@@ -234,6 +234,8 @@ async fn assert_named_snapshot(
             ".data.token.claims[\"kubernetes.io/serviceaccount/service-account.uid\"]",
             "[uid]",
         ),
+        // Bound mode signs Secret tokens with the (per-cluster) key's id too.
+        (".data.token.header.kid", "[kid]"),
         (".status.startTime", "[timestamp]"),
     ] {
         settings.add_redaction(selector, replacement);

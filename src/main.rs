@@ -344,7 +344,7 @@ async fn controller_manager(args: ControllerManagerArgs) -> anyhow::Result<()> {
             .collect::<String>()
             .into_bytes(),
     };
-    let generator = Arc::new(TokenGenerator::legacy(key));
+    let generator = Arc::new(TokenGenerator::legacy_for_mode(args.mode, key));
     let tokens = TokensControllerOptions::new(generator.clone()).root_ca(root_ca.clone());
     let config = ControllersConfig::new(generator)
         .tokens(tokens)

@@ -5,7 +5,9 @@ Feature: No token Secret is generated; hand-made ones are still filled in
   projected, short-lived tokens instead. A Secret of type
   kubernetes.io/service-account-token that a user creates with the
   kubernetes.io/service-account.name annotation is still filled in (token, ca.crt,
-  namespace, both annotations), and is deleted with its account.
+  namespace, both annotations), and is deleted with its account. Its token is signed as
+  1.33's controller-manager signs it: the header carries the signing key's `kid` (and no
+  `typ`), the claims are the legacy ones (modern spec §2.1, §2.3).
 
   # upstream cases "new serviceaccount with no secrets" (1.26+: no actions)
   @upstream:TestTokenCreation @upstream:e2e/ServiceAccounts/no_secret-based_service_account_token_should_be_auto-generated
@@ -68,6 +70,18 @@ Feature: No token Secret is generated; hand-made ones are still filled in
       kubernetes.io/serviceaccount/secret.name: robot-manual
       kubernetes.io/serviceaccount/service-account.name: robot
       kubernetes.io/serviceaccount/service-account.uid: "${robot-uid}"
+      """
+    And the token in secret "robot-manual" in namespace "demo" has the header:
+      """
+      alg: "{{any}}"
+      kid: "{{any}}"
+      """
+    And the token in secret "robot-manual" in namespace "demo" is signed by the cluster's service-account key
+    # Before the token is used: using it labels the Secret with the day (legacy-token-last-used).
+    And the secret "robot-manual" in namespace "demo" matches the snapshot
+    And the token in secret "robot-manual" in namespace "demo" authenticates as:
+      """
+      username: system:serviceaccount:demo:robot
       """
     And for 1 second the service account "robot" in namespace "demo" matches:
       """

@@ -385,7 +385,8 @@ fn limit_secret_references(sa: &ServiceAccount, pod: &Pod) -> Result<(), Denial>
 ///
 /// # Errors
 ///
-/// [`Denial::Forbidden`] `ephemeral container <c> with envVar <e> referencing ...` or
+/// [`Denial::Plain`] (upstream returns a plain error here, so clients get 500 and the
+/// text alone) `ephemeral container <c> with envVar <e> referencing ...` or
 /// `ephemeral container <c> with envFrom referencing ...`.
 pub(super) fn validate_ephemeral_containers(
     pod: &Pod,
@@ -404,12 +405,14 @@ pub(super) fn validate_ephemeral_containers(
         .iter()
         .flatten()
         .map(ephemeral_env);
+    // Upstream returns these as plain errors, not wrapped in a Forbidden status.
     check_containers(
         "ephemeral container",
         ephemeral,
         &mountable_secrets(sa),
         sa_name,
     )
+    .map_err(|denial| Denial::Plain(denial.to_string()))
 }
 
 #[cfg(test)]

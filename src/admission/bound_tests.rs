@@ -506,7 +506,7 @@ async fn ephemeral_containers_update() {
                 &enforcing()
             )
             .await,
-            forbidden(message),
+            Err(Denial::Plain(message.to_owned())),
             "{case}"
         );
         assert_eq!(refused, before, "{case}: nothing is mutated");

@@ -81,6 +81,11 @@ pub enum Denial {
         /// Seconds the client should wait before retrying (the Status `retryAfterSeconds`).
         retry_after_seconds: u32,
     },
+    /// An error the plugin returns as a plain Go error rather than an API status (the
+    /// ephemeral containers' secret checks): kube-apiserver answers HTTP 500 with no
+    /// reason and the message alone (`ErrorToAPIStatus` of a non-status error).
+    #[error("{0}")]
+    Plain(String),
 }
 
 impl Denial {
@@ -88,7 +93,7 @@ impl Denial {
     pub fn code(&self) -> u16 {
         match self {
             Denial::Forbidden(_) => 403,
-            Denial::ServerTimeout { .. } => 500,
+            Denial::ServerTimeout { .. } | Denial::Plain(_) => 500,
         }
     }
 
@@ -97,6 +102,7 @@ impl Denial {
         match self {
             Denial::Forbidden(_) => "Forbidden",
             Denial::ServerTimeout { .. } => "ServerTimeout",
+            Denial::Plain(_) => "",
         }
     }
 
@@ -110,7 +116,7 @@ impl Denial {
                     forbidden_object_name(pod)
                 )
             }
-            Denial::ServerTimeout { message, .. } => message.clone(),
+            Denial::ServerTimeout { message, .. } | Denial::Plain(message) => message.clone(),
         }
     }
 
@@ -136,6 +142,7 @@ impl Denial {
                 causes: Vec::new(),
                 retry_after_seconds: *retry_after_seconds,
             },
+            Denial::Plain(message) => return Status::failure(message, "").with_code(self.code()),
         };
         Status::failure(&self.full_message(pod), self.reason())
             .with_code(self.code())

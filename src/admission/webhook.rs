@@ -473,10 +473,12 @@ mod tests {
         )
         .await;
         assert_eq!(refused["response"]["allowed"], false, "{refused}");
+        // A plain error upstream: the text alone, code 500, no reason.
         assert_eq!(
             refused["response"]["status"]["message"],
-            "pods \"web\" is forbidden: ephemeral container debug with envFrom referencing secret.secretName=\"creds\" is not allowed because service account default does not reference that secret"
+            "ephemeral container debug with envFrom referencing secret.secretName=\"creds\" is not allowed because service account default does not reference that secret"
         );
+        assert_eq!(refused["response"]["status"]["code"], 500);
         for body in [update.clone(), with_subresource(update, "status")] {
             let passed = answer_bound(&body, &lookup, enforcing).await;
             assert_eq!(passed["response"]["allowed"], true, "{passed}");

@@ -206,6 +206,10 @@ pub struct Attributes {
     pub resource: &'static ResourceInfo,
     /// `status`, `finalize`, ... when a subresource is addressed.
     pub subresource: Option<String>,
+    /// The object's kind when it is not the resource's own: a TokenRequest sent to
+    /// `serviceaccounts/token` (webhooks see it as `kind` and `requestKind`, and get the
+    /// object unconverted). None for every other request.
+    pub object_kind: Option<&'static ResourceInfo>,
     /// Empty for cluster-scoped resources.
     pub namespace: String,
     /// Empty on a create with `generateName`.

@@ -188,6 +188,8 @@ pub fn denial_to_api_error(denial: &Denial, pod: &Pod) -> ApiError {
             message.clone(),
             *retry_after_seconds,
         ),
+        // A plain error: 500, no reason, no details.
+        Denial::Plain(message) => ApiError::new(500, "", message.clone()),
     }
 }
 
@@ -332,7 +334,10 @@ impl PreparedComponents {
                 .push(signing_key.public_key().clone());
         }
         options.signing_key = Some(signing_key.clone());
-        let generator = Arc::new(crate::serviceaccount::TokenGenerator::legacy(signing_key));
+        let generator = Arc::new(crate::serviceaccount::TokenGenerator::legacy_for_mode(
+            options.mode,
+            signing_key,
+        ));
         // `mode` is the one switch every component reads; the plugin takes it from there.
         let admission_config = sa_admission::Config {
             mode: options.mode,

@@ -162,12 +162,40 @@ fn legacy_resource_entry(resource: &ResourceInfo) -> Value {
     Value::Object(entry)
 }
 
+/// The verbs of a subresource served here: reads and writes of the whole object
+/// (`status`, `ephemeralcontainers`), or `update` alone (a namespace's `finalize`).
+fn subresource_verbs(sub: &str) -> &'static [&'static str] {
+    match sub {
+        "finalize" => &["update"],
+        _ => &["get", "patch", "update"],
+    }
+}
+
+/// A subresource's own entry in an `APIResourceList` (`pods/status`), as upstream lists it:
+/// no singular name, short names or categories.
+fn legacy_subresource_entry(resource: &ResourceInfo, sub: &str) -> Value {
+    json!({
+        "name": format!("{}/{sub}", resource.plural),
+        "singularName": "",
+        "namespaced": resource.namespaced,
+        "kind": resource.kind,
+        "verbs": subresource_verbs(sub),
+    })
+}
+
 /// The body of `GET /api/v1` (`group` empty) or `GET /apis/<group>/<version>`, or `None` when
 /// nothing is served there.
 pub fn api_resource_list(group: &str, version: &str) -> Option<Value> {
     let resources: Vec<Value> = resources_of(group, version)
         .into_iter()
-        .map(legacy_resource_entry)
+        .flat_map(|resource| {
+            std::iter::once(legacy_resource_entry(resource)).chain(
+                resource
+                    .subresources
+                    .iter()
+                    .map(|sub| legacy_subresource_entry(resource, sub)),
+            )
+        })
         .collect();
     if resources.is_empty() {
         return None;
@@ -226,6 +254,20 @@ fn aggregated_resource_entry(resource: &ResourceInfo) -> Value {
     let categories = resource.categories;
     if !categories.is_empty() {
         entry.insert("categories".into(), json!(categories));
+    }
+    if !resource.subresources.is_empty() {
+        let subresources: Vec<Value> = resource
+            .subresources
+            .iter()
+            .map(|sub| {
+                json!({
+                    "subresource": sub,
+                    "responseKind": {"group": resource.group, "version": resource.version, "kind": resource.kind},
+                    "verbs": subresource_verbs(sub),
+                })
+            })
+            .collect();
+        entry.insert("subresources".into(), json!(subresources));
     }
     Value::Object(entry)
 }
@@ -449,6 +491,7 @@ mod tests {
         let names: Vec<&str> = resources
             .iter()
             .filter_map(|r| r["name"].as_str())
+            .filter(|name| !name.contains('/'))
             .collect();
         assert_eq!(
             names[..5],
@@ -469,7 +512,10 @@ mod tests {
         ] {
             assert!(names.contains(&name), "{name}");
         }
-        let pods = &resources[3];
+        let pods = resources
+            .iter()
+            .find(|r| r["name"] == "pods")
+            .expect("pods");
         assert_eq!(pods["singularName"], "pod");
         assert_eq!(pods["namespaced"], true);
         assert_eq!(pods["kind"], "Pod");
@@ -478,9 +524,22 @@ mod tests {
         assert!(pods["verbs"]
             .as_array()
             .is_some_and(|v| v.contains(&json!("watch"))));
+        // Each subresource is an entry of its own, after its resource, as upstream lists them.
+        let at = |name: &str| resources.iter().position(|r| r["name"] == name);
+        assert!(at("pods") < at("pods/status"));
+        assert_eq!(
+            resources[at("pods/ephemeralcontainers").expect("listed")],
+            json!({"name": "pods/ephemeralcontainers", "singularName": "", "namespaced": true,
+                   "kind": "Pod", "verbs": ["get", "patch", "update"]})
+        );
+        assert_eq!(
+            resources[at("namespaces/finalize").expect("listed")]["verbs"],
+            json!(["update"])
+        );
         assert_eq!(resources[0]["namespaced"], false);
         // Secrets have no short names: the field is left out, as upstream does.
-        assert!(resources[2].get("shortNames").is_none());
+        let secrets = &resources[at("secrets").expect("listed")];
+        assert!(secrets.get("shortNames").is_none());
         // The list decodes as the type kube-rs uses.
         let _: k8s_openapi::apimachinery::pkg::apis::meta::v1::APIResourceList =
             serde_json::from_value(list).expect("decodes as APIResourceList");
@@ -536,6 +595,12 @@ mod tests {
                 "verbs": ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"],
                 "shortNames": ["po"],
                 "categories": ["all"],
+                "subresources": [
+                    {"subresource": "status", "responseKind": {"group": "", "version": "v1", "kind": "Pod"},
+                     "verbs": ["get", "patch", "update"]},
+                    {"subresource": "ephemeralcontainers", "responseKind": {"group": "", "version": "v1", "kind": "Pod"},
+                     "verbs": ["get", "patch", "update"]},
+                ],
             })
         );
         let namespaces = &version["resources"][0];

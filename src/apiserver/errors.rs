@@ -450,6 +450,12 @@ impl ApiError {
             "reason": self.reason,
             "code": self.code,
         });
+        // metav1.Status leaves an empty reason (StatusReasonUnknown) out.
+        if self.reason.is_empty() {
+            if let Some(map) = status.as_object_mut() {
+                map.remove("reason");
+            }
+        }
         let mut details = serde_json::Map::new();
         if let Some(name) = &self.name {
             details.insert("name".into(), json!(name));

@@ -100,6 +100,19 @@ impl TokenGenerator {
         Self::with_key_id(LEGACY_ISSUER, key)
     }
 
+    /// The generator of the token controller's Secret tokens in `mode`: v1.8's header
+    /// `{"alg":"…","typ":"JWT"}` in [`Mode::Legacy`](crate::Mode::Legacy), and in
+    /// [`Mode::Bound`](crate::Mode::Bound) the header with `kid` that 1.33's
+    /// kube-controller-manager writes (its `JWTTokenGenerator` signs with a go-jose JWK
+    /// carrying the key id, spec-modern §2.1 last bullet). The issuer is
+    /// `kubernetes/serviceaccount` either way.
+    pub fn legacy_for_mode(mode: crate::Mode, key: Arc<SigningKey>) -> Self {
+        match mode {
+            crate::Mode::Legacy => Self::legacy(key),
+            crate::Mode::Bound => Self::legacy_with_key_id(key),
+        }
+    }
+
     /// Signs bound-token claims; `iss` is always this generator's issuer.
     pub fn bound_token(&self, claims: &BoundClaims) -> Result<String, TokenError> {
         let mut claims = claims.clone();

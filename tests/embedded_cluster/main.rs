@@ -15,6 +15,7 @@ mod rbac;
 mod serve;
 mod serve_flags;
 mod service_accounts;
+mod subresource_admission;
 mod support;
 mod test_webhook;
 mod webhooks;

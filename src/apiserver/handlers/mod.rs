@@ -192,6 +192,7 @@ fn attributes(
     Attributes {
         resource: path.resource,
         subresource: path.subresource.clone(),
+        object_kind: None,
         namespace: namespace_for(path).to_string(),
         name: name.to_string(),
         operation,

@@ -1,11 +1,15 @@
 //! create on `serviceaccounts/{name}/token` (TokenRequest, bound mode): only POST, authorized
 //! as `create` on the subresource; the body is decoded as `authentication.k8s.io/v1`
 //! TokenRequest (JSON, YAML or kubectl's protobuf), its namespace reconciled with the URL's,
-//! and [`TokenRequestRest`] answers 201 with the cap's `Warning` header.
+//! validating admission sees the TokenRequest (webhooks matching `serviceaccounts/token`
+//! CREATE), and [`TokenRequestRest`] answers 201 with the cap's `Warning` header. There is
+//! no audit log here, so the `authentication.kubernetes.io/issued-credential-id` audit
+//! annotation is not written.
 
 use http::{Method, Response, StatusCode};
 use std::sync::Arc;
 
+use super::super::admission::AdmissionOperation;
 use super::super::errors::ApiError;
 use super::super::http::{read_body, Body, RequestBody, RequestContext};
 use super::super::kinds::serviceaccount_token::{TokenRequestRest, TOKEN_REQUESTS};
@@ -13,7 +17,7 @@ use super::super::routes::ResourcePath;
 use super::super::ServerState;
 use super::body::decode_body;
 use super::review::reconcile_namespace;
-use super::{authorize, object_response};
+use super::{attributes, authorize, object_response};
 
 pub(super) async fn create_token(
     state: &Arc<ServerState>,
@@ -33,7 +37,16 @@ pub(super) async fn create_token(
     let decoded = decode_body(ctx, &TOKEN_REQUESTS, &body)?;
     let mut object = decoded.object;
     reconcile_namespace(&mut object, namespace)?;
-    let issued = rest.create(&state.store, namespace, name, object)?;
+    let prepared = rest.prepare(&state.store, namespace, name, object)?;
+    // Step 7: validating admission (webhooks on `serviceaccounts/token` CREATE), with the
+    // TokenRequest as the object, as upstream's TokenREST passes it to createValidation.
+    let mut attrs = attributes(ctx, path, name, AdmissionOperation::Create, None);
+    attrs.object_kind = Some(&TOKEN_REQUESTS);
+    state
+        .admission
+        .validate(&attrs, &prepared.object()?)
+        .await?;
+    let issued = rest.issue(&state.store, namespace, name, prepared)?;
     let mut warnings = decoded.warnings;
     warnings.extend(issued.warnings);
     let json =

@@ -121,7 +121,10 @@ pub(super) async fn update_object(
     );
     admit(state, &attrs, &mut updated).await?;
     resource.strategy.sync_derived_fields(&mut updated);
-    validation::validate_update(resource, &old, &updated)?;
+    match path.subresource.as_deref() {
+        Some(sub) => validation::validate_subresource_update(resource, sub, &old, &updated)?,
+        None => validation::validate_update(resource, &old, &updated)?,
+    }
     state.admission.validate(&attrs, &updated).await?;
     if equal_apart_from_revision(&updated, &old)
         && updated["metadata"]["managedFields"] == old["metadata"]["managedFields"]

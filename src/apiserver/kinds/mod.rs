@@ -278,6 +278,18 @@ pub trait Strategy: Send + Sync + 'static {
     /// Field errors of an update from `old` to `new` (upstream's `ValidateUpdate`).
     fn validate_update(&self, _old: &Value, _new: &Value, _issues: &mut Issues) {}
 
+    /// Field errors of a write to `subresource` (upstream's per-subresource strategies'
+    /// `ValidateUpdate`); by default the kind's own update validation.
+    fn validate_subresource_update(
+        &self,
+        _subresource: &str,
+        old: &Value,
+        new: &Value,
+        issues: &mut Issues,
+    ) {
+        self.validate_update(old, new, issues);
+    }
+
     /// The object a write to `subresource` produces from the stored object and the request
     /// (upstream's status strategies): by default a `status` write changes only `status`.
     /// The result stays normalized: a field the request lacks is removed, never null.

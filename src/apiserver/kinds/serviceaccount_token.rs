@@ -88,6 +88,27 @@ impl std::fmt::Debug for TokenRequestRest {
     }
 }
 
+/// A TokenRequest past validation (steps 1–6), waiting for admission.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    request: TokenRequest,
+    service_account: ServiceAccount,
+    now: jiff::Timestamp,
+}
+
+impl Prepared {
+    /// The TokenRequest as admission sees it (`authentication.k8s.io/v1`, defaulted).
+    pub fn object(&self) -> Result<Value, ApiError> {
+        let mut object =
+            serde_json::to_value(&self.request).map_err(|e| ApiError::internal(e.to_string()))?;
+        if let Some(map) = object.as_object_mut() {
+            map.insert("apiVersion".into(), TOKEN_REQUESTS.api_version().into());
+            map.insert("kind".into(), TOKEN_REQUESTS.kind.into());
+        }
+        Ok(object)
+    }
+}
+
 /// A TokenRequest answered: the response object and the `Warning` texts to send with it.
 #[derive(Debug, Clone)]
 pub struct Issued {
@@ -121,7 +142,9 @@ impl TokenRequestRest {
     /// Runs upstream's steps in order (spec-modern §1.3) for a decoded, normalized
     /// TokenRequest sent to `serviceaccounts/{name}/token` in `namespace`; the body's
     /// namespace has been reconciled with the URL's already. Time comes from the store's
-    /// clock. Errors are the Status answered; nothing is written.
+    /// clock. Errors are the Status answered; nothing is written. Without validating
+    /// admission (step 7): the server runs [`prepare`](Self::prepare), admission, then
+    /// [`issue`](Self::issue).
     pub fn create(
         &self,
         store: &Store,
@@ -129,6 +152,19 @@ impl TokenRequestRest {
         name: &str,
         object: Value,
     ) -> Result<Issued, ApiError> {
+        let prepared = self.prepare(store, namespace, name, object)?;
+        self.issue(store, namespace, name, prepared)
+    }
+
+    /// Steps 1–6: the request checked, defaulted and validated, the account read. The
+    /// result's [`Prepared::object`] is what validating admission sees.
+    pub fn prepare(
+        &self,
+        store: &Store,
+        namespace: &str,
+        name: &str,
+        object: Value,
+    ) -> Result<Prepared, ApiError> {
         if namespace.is_empty() {
             return Err(ApiError::bad_request("namespace is required"));
         }
@@ -165,7 +201,31 @@ impl TokenRequestRest {
             .expiration_seconds
             .get_or_insert(DEFAULT_EXPIRATION_SECONDS);
         validate_expiration(requested)?;
+        Ok(Prepared {
+            request,
+            service_account,
+            now,
+        })
+    }
 
+    /// Steps 8–12, after validating admission: the bound object resolved, the lifetime
+    /// capped and perhaps extended, the token signed.
+    pub fn issue(
+        &self,
+        store: &Store,
+        namespace: &str,
+        name: &str,
+        prepared: Prepared,
+    ) -> Result<Issued, ApiError> {
+        let Prepared {
+            mut request,
+            service_account,
+            now,
+        } = prepared;
+        let requested = request
+            .spec
+            .expiration_seconds
+            .unwrap_or(DEFAULT_EXPIRATION_SECONDS);
         let bound = match &request.spec.bound_object_ref {
             Some(reference) => self.resolve_bound_object(
                 store,

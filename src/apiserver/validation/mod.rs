@@ -64,6 +64,20 @@ pub fn validate_update(resource: &ResourceInfo, old: &Value, new: &Value) -> Res
     issues.into_result(resource, new)
 }
 
+/// 422 Invalid for a write to `subresource` changing `old` to `new`, or Ok.
+pub fn validate_subresource_update(
+    resource: &ResourceInfo,
+    subresource: &str,
+    old: &Value,
+    new: &Value,
+) -> Result<(), ApiError> {
+    let mut issues = Issues::default();
+    resource
+        .strategy
+        .validate_subresource_update(subresource, old, new, &mut issues);
+    issues.into_result(resource, new)
+}
+
 // =======================================================================================
 // Field errors.
 

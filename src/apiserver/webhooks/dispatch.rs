@@ -119,8 +119,13 @@ async fn call_hook(
     let version = ReviewVersion::choose(&hook.review_versions)
         .map_err(|e| CallError::Calling(format!("could not create admission objects: {e}")))?;
     let uid = uuid::Uuid::new_v4().to_string();
-    let object = request.object.map(|o| in_version(o, invocation));
-    let old_object = request.old_object.map(|o| in_version(o, invocation));
+    // An object of another kind than the resource's (a TokenRequest) goes as it is.
+    let convert = |o| match attrs.object_kind {
+        Some(_) => Cow::Borrowed(o),
+        None => in_version(o, invocation),
+    };
+    let object = request.object.map(convert);
+    let old_object = request.old_object.map(convert);
     let subject = ReviewSubject {
         invocation,
         namespace: request.namespace,
@@ -412,6 +417,7 @@ mod tests {
         Attributes {
             resource: &PODS,
             subresource: None,
+            object_kind: None,
             namespace: "ns".into(),
             name: "p".into(),
             operation: AdmissionOperation::Create,

@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 
 use super::matching::Invocation;
 use crate::apiserver::admission::{AdmissionOperation, Attributes};
+use crate::apiserver::kinds::ResourceInfo;
 
 /// The AdmissionReview versions the server can send, in its order of preference.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -135,6 +136,14 @@ pub fn encode_request(
 ) -> Result<Vec<u8>, serde_json::Error> {
     let resource = subject.invocation.resource;
     let requested = attrs.resource;
+    let kind_of = |info: &'static ResourceInfo| {
+        let kind = attrs.object_kind.unwrap_or(info);
+        GroupVersionKind {
+            group: kind.group,
+            version: kind.version,
+            kind: kind.kind,
+        }
+    };
     let operation = operation_name(attrs.operation);
     let options_kind = match attrs.operation {
         AdmissionOperation::Create => "CreateOptions",
@@ -150,22 +159,14 @@ pub fn encode_request(
         kind: "AdmissionReview",
         request: Request {
             uid,
-            kind: GroupVersionKind {
-                group: resource.group,
-                version: resource.version,
-                kind: resource.kind,
-            },
+            kind: kind_of(resource),
             resource: GroupVersionResource {
                 group: resource.group,
                 version: resource.version,
                 resource: resource.plural,
             },
             sub_resource: &subject.invocation.subresource,
-            request_kind: GroupVersionKind {
-                group: requested.group,
-                version: requested.version,
-                kind: requested.kind,
-            },
+            request_kind: kind_of(requested),
             request_resource: GroupVersionResource {
                 group: requested.group,
                 version: requested.version,

@@ -339,3 +339,65 @@ async fn refused_creates() {
         run_case(case).await;
     }
 }
+
+/// Upstream reads `--root-ca-file` with `os.ReadFile` and publishes `string(rootCA)`: no
+/// line-ending normalization, so a CRLF bundle is published byte for byte, and a stored
+/// copy with the same CRLF bytes is left alone.
+#[tokio::test]
+async fn a_crlf_bundle_is_published_byte_for_byte() {
+    const CRLF_CA: &str = "-----BEGIN CERTIFICATE-----\r\nfake\r\n-----END CERTIFICATE-----\r\n";
+    let options = || {
+        RootCaPublisherOptions::new(CRLF_CA.as_bytes().to_vec())
+            .workers(1)
+            .rate_limiter(RateLimiterConfig {
+                base_delay: Duration::from_micros(100),
+                max_delay: Duration::from_millis(1),
+                qps: 1e6,
+                burst: 1_000_000,
+            })
+    };
+    let drain = |publisher: RootCaPublisher<FakeApi>| async move {
+        let work = async {
+            while !publisher.queue().is_idle() {
+                publisher.process_next().await;
+            }
+        };
+        tokio::time::timeout(Duration::from_secs(5), work)
+            .await
+            .expect("queue drained");
+    };
+
+    let api = FakeApi::new();
+    let publisher = RootCaPublisher::new(
+        api.clone(),
+        options(),
+        Writer::<ConfigMap>::default().as_reader(),
+    );
+    publisher.namespace_added(&namespace("Active"));
+    drain(publisher).await;
+    let published = match api.actions().as_slice() {
+        [Action::CreateConfigMap { config_map, .. }] => config_map.clone(),
+        other => panic!("one create expected: {other:?}"),
+    };
+    assert_eq!(
+        published
+            .data
+            .unwrap_or_default()
+            .get("ca.crt")
+            .map(String::as_bytes),
+        Some(CRLF_CA.as_bytes())
+    );
+
+    let stored = config_map(
+        ROOT_CA_CONFIG_MAP_NAME,
+        &[("ca.crt", CRLF_CA)],
+        Some(DESCRIPTION),
+    );
+    let api = FakeApi::new().with_config_map(stored.clone());
+    let mut config_maps = Writer::default();
+    config_maps.apply_watcher_event(&watcher::Event::Apply(stored.clone()));
+    let publisher = RootCaPublisher::new(api.clone(), options(), config_maps.as_reader());
+    publisher.config_map_changed(&stored);
+    drain(publisher).await;
+    assert_eq!(api.actions(), vec![], "the same bytes need no update");
+}

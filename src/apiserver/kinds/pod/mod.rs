@@ -1,4 +1,5 @@
-//! Pods (`pkg/registry/core/pod/strategy.go`): a `status` subresource, `metadata.generation`
+//! Pods (`pkg/registry/core/pod/strategy.go`): `status` and `ephemeralcontainers`
+//! subresources, `metadata.generation`
 //! from 1, the deprecated `spec.serviceAccount` kept in step, the `all` category.
 //!
 //! The strategy is here; defaulting, validation (create, volumes, update) and printing
@@ -14,6 +15,7 @@ use crate::apiserver::validation::{str_at, Issues};
 use k8s_openapi::api::core::v1::Pod;
 
 mod defaults;
+mod ephemeral;
 mod field_rules;
 mod qos;
 mod table;
@@ -21,6 +23,7 @@ mod update;
 mod validation;
 mod volumes;
 
+pub use ephemeral::EPHEMERAL_CONTAINERS_SUBRESOURCE;
 pub(crate) use field_rules::pod_field_rule;
 
 /// `v1` `pods`.
@@ -35,7 +38,7 @@ pub const PODS: ResourceInfo = ResourceInfo {
     short_names: &["po"],
     categories: &["all"],
     verbs: CRUD_VERBS,
-    subresources: &["status"],
+    subresources: &["status", EPHEMERAL_CONTAINERS_SUBRESOURCE],
     create_only: false,
     strategy: &PodStrategy,
     schema: super::TypedSchema::of::<Pod>(),
@@ -85,6 +88,30 @@ impl Strategy for PodStrategy {
 
     fn validate_update(&self, old: &Value, new: &Value, issues: &mut Issues) {
         update::validate_pod_update(old, new, issues);
+    }
+
+    fn validate_subresource_update(
+        &self,
+        subresource: &str,
+        old: &Value,
+        new: &Value,
+        issues: &mut Issues,
+    ) {
+        match subresource {
+            EPHEMERAL_CONTAINERS_SUBRESOURCE => {
+                ephemeral::validate_ephemeral_containers_update(old, new, issues)
+            }
+            _ => self.validate_update(old, new, issues),
+        }
+    }
+
+    fn update_subresource(&self, subresource: &str, existing: &Value, request: &Value) -> Value {
+        match subresource {
+            EPHEMERAL_CONTAINERS_SUBRESOURCE => {
+                ephemeral::ephemeral_containers_write(existing, request)
+            }
+            _ => super::status_write(existing, request),
+        }
     }
 
     fn namespace_deletion_order(&self) -> u8 {

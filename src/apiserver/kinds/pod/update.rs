@@ -24,6 +24,13 @@ const UPDATABLE_POD_SPEC_FIELDS: &[&str] = &[
     "`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)",
 ];
 
+/// The metadata rules every pod update shares: immutable identity, and the pod-specific
+/// annotations (`ValidateObjectMetaUpdate`, `ValidatePodSpecificAnnotationUpdates`).
+pub(super) fn validate_pod_update_metadata(old: &Value, new: &Value, issues: &mut Issues) {
+    validate_object_meta_update(old, new, issues);
+    validate_pod_annotation_updates(old, new, issues);
+}
+
 /// ValidatePodUpdate: metadata and the pod as on create, then what an update may change.
 pub(super) fn validate_pod_update(old: &Value, new: &Value, issues: &mut Issues) {
     validate_object_meta_update(old, new, issues);

@@ -130,6 +130,11 @@ fn validate_pod_spec(spec: &Value, issues: &mut Issues) {
             }
         }
     }
+    for (i, container) in items(spec.get("ephemeralContainers")).iter().enumerate() {
+        let path = index("spec.ephemeralContainers", i);
+        validate_container_common(container, &volumes, &path, issues);
+    }
+    super::ephemeral::validate_ephemeral_only_rules(spec, issues);
     if let Some(policy) = spec
         .get("restartPolicy")
         .and_then(Value::as_str)

@@ -146,3 +146,57 @@ async fn a_user_token_secret_is_filled_in_with_both_annotations() {
     });
     run_cases(vec![case]).await;
 }
+
+/// The token the controller writes into a user-created Secret, signed by the generator
+/// each mode's components build: v1.8's header without `kid` in legacy mode, 1.33's with
+/// the key's `kid` and no `typ` in bound mode (spec-modern §2.1, last bullet).
+#[tokio::test]
+async fn the_filled_in_token_carries_the_modes_header() {
+    use base64::Engine as _;
+    let key = Arc::new(crate::serviceaccount::SigningKey::generate_ecdsa_p256().expect("key"));
+    let kid = key.public_key().key_id().to_string();
+    let cases = [
+        (Mode::Legacy, r#"{"alg":"ES256","typ":"JWT"}"#.to_string()),
+        (Mode::Bound, format!(r#"{{"alg":"ES256","kid":"{kid}"}}"#)),
+    ];
+    for (mode, expected_header) in cases {
+        let generator = Arc::new(TokenGenerator::legacy_for_mode(mode, key.clone()));
+        let secret = token_secret_without(TOKEN_DATA_KEY);
+        let api = FakeApi::new().with_secret(secret.clone());
+        let mut accounts = Writer::default();
+        accounts.apply_watcher_event(&watcher::Event::Apply(service_account(&[])));
+        let mut secrets = Writer::default();
+        secrets.apply_watcher_event(&watcher::Event::Apply(secret.clone()));
+        let controller = TokensController::new(
+            api.clone(),
+            TokensControllerOptions::new(generator).mode(mode),
+            accounts.as_reader(),
+            secrets.as_reader(),
+        );
+        controller.secret_changed(&secret);
+        assert!(controller.process_next_secret().await);
+        let stored = api.secret(NS, "token-secret-1").expect("kept");
+        let token = String::from_utf8(data_of(&stored, TOKEN_DATA_KEY).to_vec()).expect("utf-8");
+        let parts: Vec<&str> = token.split('.').collect();
+        assert_eq!(parts.len(), 3, "{mode}: compact JWS");
+        let header = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(parts[0])
+            .expect("base64url");
+        assert_eq!(
+            String::from_utf8(header).expect("utf-8"),
+            expected_header,
+            "{mode}"
+        );
+        let payload: serde_json::Value = serde_json::from_slice(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(parts[1])
+                .expect("base64url"),
+        )
+        .expect("json");
+        assert_eq!(payload["iss"], "kubernetes/serviceaccount", "{mode}");
+        assert_eq!(
+            payload["kubernetes.io/serviceaccount/secret.name"], "token-secret-1",
+            "{mode}"
+        );
+    }
+}
