@@ -76,9 +76,10 @@ Feature: No token Secret is generated; hand-made ones are still filled in
       alg: "{{any}}"
       kid: "{{any}}"
       """
-    And the token in secret "robot-manual" in namespace "demo" is signed by the cluster's service-account key
-    # Before the token is used: using it labels the Secret with the day (legacy-token-last-used).
+    # Before the token is used (on a cluster whose key the harness does not know, checking
+    # the signature uses it): using it labels the Secret with the day (legacy-token-last-used).
     And the secret "robot-manual" in namespace "demo" matches the snapshot
+    And the token in secret "robot-manual" in namespace "demo" is signed by the cluster's service-account key
     And the token in secret "robot-manual" in namespace "demo" authenticates as:
       """
       username: system:serviceaccount:demo:robot
