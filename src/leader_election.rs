@@ -82,7 +82,8 @@ pub enum LeaderElectionError {
     #[error("leaderElection.{0}: Required value")]
     Required(&'static str),
     /// The leader could not renew within the renew deadline, or found the Lease taken:
-    /// its work has been stopped (kube-controller-manager exits with "leaderelection lost").
+    /// its work has been stopped (kube-controller-manager exits with "leaderelection lost";
+    /// `kube-sa controller-manager` campaigns again).
     #[error("leaderelection lost: {0}")]
     Lost(String),
 }
@@ -326,12 +327,13 @@ impl<L: LeaseLock> LeaderElector<L> {
 
     /// Campaigns until this candidate leads, then runs `work` while renewing the Lease.
     /// `work` gets a future that completes when it must stop writing: on `stop`, or when
-    /// leadership is lost; it should return promptly then.
+    /// leadership is lost; it should return promptly then. After a loss the elector may
+    /// run again: it campaigns anew with what it last saw of the Lease.
     ///
     /// # Errors
     /// [`LeaderElectionError::Lost`] once leadership was lost and `work` has returned.
     pub async fn run<W, Fut, T>(
-        mut self,
+        &mut self,
         stop: impl Future<Output = ()>,
         work: W,
     ) -> Result<Outcome<T>, LeaderElectionError>

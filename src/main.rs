@@ -11,7 +11,9 @@ use kube_sa::apiserver::components::ServiceAccountOptions;
 use kube_sa::controllers::{
     ControllersConfig, LegacyTokenCleanerOptions, RootCaPublisherOptions, TokensControllerOptions,
 };
-use kube_sa::leader_election::{ApiLeaseLock, LeaderElectionConfig, LeaderElector, Outcome};
+use kube_sa::leader_election::{
+    ApiLeaseLock, LeaderElectionConfig, LeaderElector, LeaseLock, Outcome,
+};
 use kube_sa::serviceaccount::go_duration::GoDuration;
 use kube_sa::serviceaccount::options::{max_token_expiration, validate_clean_up_period};
 use kube_sa::serviceaccount::{load_public_key_files, SigningKey, TokenGenerator};
@@ -437,28 +439,29 @@ async fn controller_manager(args: ControllerManagerArgs) -> anyhow::Result<()> {
     tracing::info!(
         identity = %election.identity,
         lock = %args.leader_election.leader_elect_resource_lock,
-        lease = %format!(
-            "{}/{}",
-            args.leader_election.leader_elect_resource_namespace,
-            args.leader_election.leader_elect_resource_name
-        ),
+        lease = %lock.describe(),
         "leader election enabled"
     );
-    let elector = LeaderElector::new(lock, election)?;
+    let mut elector = LeaderElector::new(lock, election)?;
     // Whether this replica leads (`leader_election_master_status`): true while the
-    // controllers run, false before, after, and with `--leader-elect=false` never made.
+    // controllers run, false before, after, and between terms.
     let _leading: tokio::sync::watch::Receiver<bool> = elector.leading();
-    // Losing the Lease is an error exit, as kube-controller-manager's "leaderelection lost",
-    // so that the process restarts as a candidate.
-    let outcome = elector
-        .run(stop, |stop_leading| {
-            kube_sa::controllers::run(client, config, stop_leading.wait())
-        })
-        .await?;
-    if let Outcome::Led(result) = outcome {
-        result?;
+    tokio::pin!(stop);
+    loop {
+        let term = elector
+            .run(stop.as_mut(), |stop_leading| {
+                kube_sa::controllers::run(client.clone(), config.clone(), stop_leading.wait())
+            })
+            .await;
+        match term {
+            Ok(Outcome::NeverLed) => return Ok(()),
+            Ok(Outcome::Led(result)) => return Ok(result?),
+            // kube-controller-manager exits here to be restarted; the controllers have
+            // stopped, so campaigning again in-process is as safe and rides out an API
+            // server outage without a restart.
+            Err(lost) => tracing::error!(error = %lost, "campaigning again"),
+        }
     }
-    Ok(())
 }
 
 async fn webhook(args: WebhookArgs) -> anyhow::Result<()> {

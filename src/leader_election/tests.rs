@@ -138,9 +138,12 @@ impl LeaseLock for FakeLock {
     }
 }
 
+/// One entry of a [`Timeline`]: who, `start` or `stop`, when.
+type Event = (String, &'static str, Instant);
+
 /// When each candidate's work started and stopped.
 #[derive(Default, Clone)]
-struct Timeline(Arc<Mutex<Vec<(String, &'static str, Instant)>>>);
+struct Timeline(Arc<Mutex<Vec<Event>>>);
 
 impl Timeline {
     fn record(&self, who: &str, what: &'static str) {
@@ -188,21 +191,25 @@ struct Candidate {
 
 /// A candidate whose work records its start and stop and runs until told to stop.
 fn candidate(store: &Arc<FakeStore>, who: &str, timeline: &Timeline) -> Candidate {
-    let elector = LeaderElector::new(store.lock(who), config(who)).expect("valid config");
+    let mut elector = LeaderElector::new(store.lock(who), config(who)).expect("valid config");
     let leading = elector.leading();
     let (stop, stopped) = oneshot::channel();
     let timeline = timeline.clone();
     let who = who.to_string();
-    let task = tokio::spawn(elector.run(
-        async move {
-            let _ = stopped.await;
-        },
-        move |stop_leading| async move {
-            timeline.record(&who, "start");
-            stop_leading.wait().await;
-            timeline.record(&who, "stop");
-        },
-    ));
+    let task = tokio::spawn(async move {
+        elector
+            .run(
+                async move {
+                    let _ = stopped.await;
+                },
+                move |stop_leading| async move {
+                    timeline.record(&who, "start");
+                    stop_leading.wait().await;
+                    timeline.record(&who, "stop");
+                },
+            )
+            .await
+    });
     Candidate {
         stop: Some(stop),
         leading,
@@ -222,7 +229,8 @@ async fn within(limit: Duration, what: &str, mut check: impl FnMut() -> bool) ->
 
 #[test]
 fn configurations_are_refused_with_client_gos_texts() {
-    let cases: Vec<(fn(&mut LeaderElectionConfig), Option<&str>)> = vec![
+    type Change = fn(&mut LeaderElectionConfig);
+    let cases: Vec<(Change, Option<&str>)> = vec![
         (|_| {}, None),
         (
             |c| c.renew_deadline = c.lease_duration,
@@ -351,7 +359,7 @@ async fn a_leader_that_cannot_renew_stops_before_another_may_lead() {
     let a_stopped = timeline.at("a", "stop").expect("a's work stopped");
     let b_started = timeline.at("b", "start").expect("b's work started");
     assert!(a_stopped < b_started, "no two writers");
-    assert!(*a.leading.borrow() == false);
+    assert!(!*a.leading.borrow());
 }
 
 #[tokio::test]
@@ -390,7 +398,7 @@ async fn a_candidate_stopped_before_leading_leaves_the_lease_alone() {
 #[tokio::test]
 async fn work_that_ends_by_itself_releases_the_lease() {
     let store = Arc::new(FakeStore::default());
-    let elector = LeaderElector::new(store.lock("a"), config("a")).expect("valid");
+    let mut elector = LeaderElector::new(store.lock("a"), config("a")).expect("valid");
     let outcome = elector
         .run(std::future::pending(), |_stop| async {
             tokio::time::sleep(LEASE).await;
@@ -398,5 +406,48 @@ async fn work_that_ends_by_itself_releases_the_lease() {
         })
         .await;
     assert_eq!(outcome, Ok(Outcome::Led(7)));
+    assert_eq!(store.holder(), "");
+}
+
+#[tokio::test]
+async fn after_a_loss_the_elector_campaigns_again_and_leads_once_reachable() {
+    let store = Arc::new(FakeStore::default());
+    let mut elector = LeaderElector::new(store.lock("a"), config("a")).expect("valid");
+    let leading = elector.leading();
+    let stop_after_outage = {
+        let store = Arc::clone(&store);
+        async move {
+            tokio::time::sleep(RETRY).await;
+            store.set_unreachable("a");
+        }
+    };
+    let first = elector
+        .run(std::future::pending(), |stop| async move {
+            stop_after_outage.await;
+            stop.wait().await;
+        })
+        .await;
+    assert!(
+        matches!(first, Err(LeaderElectionError::Lost(_))),
+        "{first:?}"
+    );
+    assert!(!*leading.borrow());
+    // The API answers again; nobody else took the Lease: the same elector leads again.
+    store.state.lock().expect("store").unreachable.clear();
+    let (stop, stopped) = oneshot::channel::<()>();
+    let again = tokio::spawn(async move {
+        elector
+            .run(
+                async move {
+                    let _ = stopped.await;
+                },
+                |stop| stop.wait(),
+            )
+            .await
+    });
+    within(RETRY * 3, "a leads again", || *leading.borrow()).await;
+    assert_eq!(store.holder(), "a");
+    let _ = stop.send(());
+    assert_eq!(again.await.expect("joins"), Ok(Outcome::Led(())));
     assert_eq!(store.holder(), "");
 }

@@ -68,9 +68,11 @@ impl Manager {
 
     /// Waits for the exit status after a signal, with a deadline.
     fn exit_status(&mut self) -> std::process::ExitStatus {
-        poll_until("the controller-manager to exit", Duration::from_secs(10), || {
-            self.child.try_wait().expect("wait")
-        })
+        poll_until(
+            "the controller-manager to exit",
+            Duration::from_secs(10),
+            || self.child.try_wait().expect("wait"),
+        )
     }
 }
 
@@ -185,9 +187,8 @@ fn replicas_elect_one_leader_that_hands_over_on_sigkill_and_sigterm() {
     let mut first = Manager::start(&kubeconfig, &cluster.key);
     let mut second = Manager::start(&kubeconfig, &cluster.key);
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
-    let leases: Api<Lease> = runtime.block_on(async {
-        Api::namespaced(client(&kubeconfig).await, "kube-system")
-    });
+    let leases: Api<Lease> =
+        runtime.block_on(async { Api::namespaced(client(&kubeconfig).await, "kube-system") });
     let client = runtime.block_on(client(&kubeconfig));
 
     // Exactly one holds the Lease, and keeps it while it renews.
@@ -201,7 +202,10 @@ fn replicas_elect_one_leader_that_hands_over_on_sigkill_and_sigterm() {
         first.identity,
         second.identity
     );
-    let host = hostname::get().expect("host").to_string_lossy().into_owned();
+    let host = hostname::get()
+        .expect("host")
+        .to_string_lossy()
+        .into_owned();
     assert!(leader_id.starts_with(&format!("{host}_")), "{leader_id}");
     runtime.block_on(controllers_answer(&client, "while-first-leads"));
     std::thread::sleep(LEASE * 2);
@@ -212,7 +216,14 @@ fn replicas_elect_one_leader_that_hands_over_on_sigkill_and_sigterm() {
     let holder_column = kubectl(
         &kubectl_binaries()[0],
         &kubeconfig,
-        &["get", "lease", "-n", "kube-system", LEASE_NAME, "--no-headers"],
+        &[
+            "get",
+            "lease",
+            "-n",
+            "kube-system",
+            LEASE_NAME,
+            "--no-headers",
+        ],
         None,
     );
     assert!(holder_column.success, "{}", holder_column.stderr);
@@ -299,9 +310,7 @@ fn a_follower_writes_nothing_until_the_lease_is_released() {
     assert_eq!(runtime.block_on(holder(&leases)), "elsewhere");
 
     // Released as client-go releases: the candidate takes over at once.
-    let mut released = runtime
-        .block_on(leases.get(LEASE_NAME))
-        .expect("get lease");
+    let mut released = runtime.block_on(leases.get(LEASE_NAME)).expect("get lease");
     if let Some(spec) = released.spec.as_mut() {
         spec.holder_identity = Some(String::new());
         spec.lease_duration_seconds = Some(1);
@@ -320,7 +329,10 @@ fn a_follower_writes_nothing_until_the_lease_is_released() {
         .expect("get")
         .is_none()
     {
-        assert!(Instant::now() < deadline, "the new leader never made `default`");
+        assert!(
+            Instant::now() < deadline,
+            "the new leader never made `default`"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
 }
@@ -329,11 +341,17 @@ fn a_follower_writes_nothing_until_the_lease_is_released() {
 fn controller_manager_refuses_election_timing_upstream_refuses() {
     for (flags, text) in [
         (
-            ["--leader-elect-lease-duration=10s", "--leader-elect-renew-deadline=10s"],
+            [
+                "--leader-elect-lease-duration=10s",
+                "--leader-elect-renew-deadline=10s",
+            ],
             "leaseDuration must be greater than renewDeadline",
         ),
         (
-            ["--leader-elect-renew-deadline=2s", "--leader-elect-retry-period=2s"],
+            [
+                "--leader-elect-renew-deadline=2s",
+                "--leader-elect-retry-period=2s",
+            ],
             "renewDeadline must be greater than retryPeriod*JitterFactor",
         ),
     ] {
