@@ -6,6 +6,7 @@
 //! * [`authn`]: the authentication chain and user info, shared by the API server and the
 //!   token authenticator;
 //! * [`clock`]: Kubernetes time, real or fake, shared by every component;
+//! * [`leader_election`]: leader election over a Lease, for replicated controller-managers;
 //! * [`serving`]: TLS and HTTP connection serving, shared by the API server and the webhook;
 //! * [`apiserver`]: the embedded Kubernetes API server.
 //!
@@ -20,6 +21,7 @@ pub mod apiserver;
 pub mod authn;
 pub mod clock;
 pub mod controllers;
+pub mod leader_election;
 pub mod mode;
 pub mod names;
 pub mod serviceaccount;

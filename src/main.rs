@@ -11,6 +11,9 @@ use kube_sa::apiserver::components::ServiceAccountOptions;
 use kube_sa::controllers::{
     ControllersConfig, LegacyTokenCleanerOptions, RootCaPublisherOptions, TokensControllerOptions,
 };
+use kube_sa::leader_election::{
+    ApiLeaseLock, LeaderElectionConfig, LeaderElector, LeaseLock, Outcome,
+};
 use kube_sa::serviceaccount::go_duration::GoDuration;
 use kube_sa::serviceaccount::options::{max_token_expiration, validate_clean_up_period};
 use kube_sa::serviceaccount::{load_public_key_files, SigningKey, TokenGenerator};
@@ -30,7 +33,8 @@ struct Cli {
 enum Command {
     /// Start the embedded cluster: an API server with the service-account components in-process.
     Serve(Box<ServeArgs>),
-    /// Run the token controller and the service-account controller against any cluster.
+    /// Run the token controller and the service-account controller against any cluster;
+    /// replicas elect one leader over a Lease, which alone runs them.
     ControllerManager(ControllerManagerArgs),
     /// Serve ServiceAccount admission as a MutatingAdmissionWebhook over HTTPS.
     Webhook(WebhookArgs),
@@ -57,6 +61,75 @@ struct ControllerManagerArgs {
     /// and then deleted (Go duration; bound mode).
     #[arg(long, default_value = "8760h", value_parser = parse_go_duration, value_name = "DURATION")]
     legacy_service_account_token_clean_up_period: GoDuration,
+    #[command(flatten)]
+    leader_election: LeaderElectionArgs,
+}
+
+/// kube-controller-manager's leader-election flags and defaults (component-base's
+/// `BindLeaderElectionFlags`), except the Lease's name.
+#[derive(Args)]
+struct LeaderElectionArgs {
+    /// Start a leader election client and gain leadership before executing the main loop.
+    /// Enable this when running replicated components for high availability.
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set, num_args = 0..=1,
+          require_equals = true, default_missing_value = "true", value_name = "BOOL")]
+    leader_elect: bool,
+    /// The duration that non-leader candidates will wait after observing a leadership
+    /// renewal until attempting to acquire leadership of a led but unrenewed leader slot.
+    /// This is effectively the maximum duration that a leader can be stopped before it is
+    /// replaced by another candidate. This is only applicable if leader election is enabled.
+    #[arg(long, default_value = "15s", value_parser = parse_go_duration, value_name = "DURATION")]
+    leader_elect_lease_duration: GoDuration,
+    /// The interval between attempts by the acting master to renew a leadership slot before
+    /// it stops leading. This must be less than the lease duration. This is only applicable
+    /// if leader election is enabled.
+    #[arg(long, default_value = "10s", value_parser = parse_go_duration, value_name = "DURATION")]
+    leader_elect_renew_deadline: GoDuration,
+    /// The duration the clients should wait between attempting acquisition and renewal of
+    /// a leadership. This is only applicable if leader election is enabled.
+    #[arg(long, default_value = "2s", value_parser = parse_go_duration, value_name = "DURATION")]
+    leader_elect_retry_period: GoDuration,
+    /// The type of resource object that is used for locking during leader election.
+    /// Supported options are 'leases'.
+    #[arg(long, default_value = "leases", value_parser = ["leases"], value_name = "TYPE")]
+    leader_elect_resource_lock: String,
+    /// The name of resource object that is used for locking during leader election.
+    #[arg(long, default_value = kube_sa::leader_election::DEFAULT_RESOURCE_NAME, value_name = "NAME")]
+    leader_elect_resource_name: String,
+    /// The namespace of resource object that is used for locking during leader election.
+    #[arg(long, default_value = kube_sa::leader_election::DEFAULT_RESOURCE_NAMESPACE, value_name = "NAMESPACE")]
+    leader_elect_resource_namespace: String,
+}
+
+/// A flag's duration for the election; a negative one counts as zero, which the election's
+/// checks refuse as upstream's do (`... must be greater than zero` or the ordering rules).
+fn non_negative(duration: GoDuration) -> std::time::Duration {
+    duration.to_std().unwrap_or_default()
+}
+
+impl LeaderElectionArgs {
+    /// The election's configuration, checked with upstream's rules; `None` with
+    /// `--leader-elect=false`.
+    fn config(&self) -> anyhow::Result<Option<LeaderElectionConfig>> {
+        if !self.leader_elect {
+            return Ok(None);
+        }
+        kube_sa::leader_election::validate_resource(
+            &self.leader_elect_resource_namespace,
+            &self.leader_elect_resource_name,
+        )?;
+        let identity = kube_sa::leader_election::default_identity()
+            .context("reading the host name for the leader-election identity")?;
+        let config = LeaderElectionConfig {
+            lease_duration: non_negative(self.leader_elect_lease_duration),
+            renew_deadline: non_negative(self.leader_elect_renew_deadline),
+            retry_period: non_negative(self.leader_elect_retry_period),
+            identity,
+            release_on_cancel: true,
+        };
+        config.validate()?;
+        Ok(Some(config))
+    }
 }
 
 #[derive(Args)]
@@ -327,6 +400,7 @@ async fn controller_manager(args: ControllerManagerArgs) -> anyhow::Result<()> {
     // Refused before anything starts, with upstream's text.
     let period = validate_clean_up_period(args.legacy_service_account_token_clean_up_period)?;
     let cleaner = LegacyTokenCleanerOptions::new(period)?;
+    let election = args.leader_election.config()?;
     kube_sa::serving::install_default_crypto_provider();
     let key = Arc::new(SigningKey::from_file(
         &args.service_account_private_key_file,
@@ -353,8 +427,41 @@ async fn controller_manager(args: ControllerManagerArgs) -> anyhow::Result<()> {
         .legacy_token_cleaner(cleaner);
     tracing::info!(cluster = %cluster, mode = %args.mode, "controller-manager running");
     let stop = StopSignals::listen()?.recv();
-    kube_sa::controllers::run(client, config, stop).await?;
-    Ok(())
+    let Some(election) = election else {
+        kube_sa::controllers::run(client, config, stop).await?;
+        return Ok(());
+    };
+    let lock = ApiLeaseLock::new(
+        client.clone(),
+        &args.leader_election.leader_elect_resource_namespace,
+        &args.leader_election.leader_elect_resource_name,
+    );
+    tracing::info!(
+        identity = %election.identity,
+        lock = %args.leader_election.leader_elect_resource_lock,
+        lease = %lock.describe(),
+        "leader election enabled"
+    );
+    let mut elector = LeaderElector::new(lock, election)?;
+    // Whether this replica leads (`leader_election_master_status`): true while the
+    // controllers run, false before, after, and between terms.
+    let _leading: tokio::sync::watch::Receiver<bool> = elector.leading();
+    tokio::pin!(stop);
+    loop {
+        let term = elector
+            .run(stop.as_mut(), |stop_leading| {
+                kube_sa::controllers::run(client.clone(), config.clone(), stop_leading.wait())
+            })
+            .await;
+        match term {
+            Ok(Outcome::NeverLed) => return Ok(()),
+            Ok(Outcome::Led(result)) => return Ok(result?),
+            // kube-controller-manager exits here to be restarted; the controllers have
+            // stopped, so campaigning again in-process is as safe and rides out an API
+            // server outage without a restart.
+            Err(lost) => tracing::error!(error = %lost, "campaigning again"),
+        }
+    }
 }
 
 async fn webhook(args: WebhookArgs) -> anyhow::Result<()> {

@@ -10,6 +10,7 @@ mod deploy_manifests;
 mod kube_client;
 mod kubectl;
 mod kubectl_kinds;
+mod leader_election;
 mod malformed;
 mod rbac;
 mod serve;
