@@ -34,6 +34,34 @@ enum Command {
     Webhook(WebhookArgs),
 }
 
+/// controller-runtime's probe and metrics flags, shared by the three commands.
+#[derive(Args)]
+struct HealthArgs {
+    /// Where `/healthz` and `/readyz` are served over HTTP (`:8081`, `HOST:PORT`); `0`
+    /// switches them off.
+    #[arg(long, default_value = "0", value_name = "ADDRESS")]
+    health_probe_bind_address: String,
+    /// Where Prometheus `/metrics` is served over HTTP (`:8080`, `HOST:PORT`); `0`
+    /// switches it off.
+    #[arg(long, default_value = "0", value_name = "ADDRESS")]
+    metrics_bind_address: String,
+}
+
+impl HealthArgs {
+    /// Starts the listeners the flags ask for; `/readyz` follows `readiness`.
+    async fn start(
+        &self,
+        readiness: kube_sa::health::Readiness,
+    ) -> anyhow::Result<kube_sa::health::HealthServer> {
+        use kube_sa::health::{parse_bind_address, HealthServer};
+        let probes = parse_bind_address(&self.health_probe_bind_address)
+            .context("--health-probe-bind-address")?;
+        let metrics =
+            parse_bind_address(&self.metrics_bind_address).context("--metrics-bind-address")?;
+        Ok(HealthServer::start(probes, metrics, readiness).await?)
+    }
+}
+
 #[derive(Args)]
 struct ControllerManagerArgs {
     /// Kubeconfig of the cluster to manage.
@@ -54,6 +82,8 @@ struct ControllerManagerArgs {
     /// and then deleted (Go duration; bound mode).
     #[arg(long, default_value = "8760h", value_parser = parse_go_duration, value_name = "DURATION")]
     legacy_service_account_token_clean_up_period: std::time::Duration,
+    #[command(flatten)]
+    health: HealthArgs,
 }
 
 #[derive(Args)]
@@ -74,6 +104,8 @@ struct WebhookArgs {
     /// `bound` (1.33).
     #[arg(long, default_value = "legacy", value_name = "legacy|bound")]
     mode: kube_sa::Mode,
+    #[command(flatten)]
+    health: HealthArgs,
 }
 
 #[derive(Args)]
@@ -145,6 +177,8 @@ struct ServeArgs {
     /// runs) stands still until `POST /debug/clock` moves it.
     #[arg(long, default_value = "real", value_name = "real|fake")]
     clock: ClockKind,
+    #[command(flatten)]
+    health: HealthArgs,
 }
 
 /// The `--clock` values.
@@ -279,6 +313,12 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     // Refused before anything starts, with kube-apiserver's text.
     kube_sa::apiserver::admission::check_disabled_plugins(&disabled, &[])?;
     let options = service_account_options(&args)?;
+    // Ready once the API serves and, with in-process controllers, their caches synced.
+    let controllers_ready = args
+        .controllers
+        .then(|| options.controllers_synced.clone());
+    let serving = kube_sa::health::Readiness::new();
+    let _health = args.health.start(serving.clone()).await?;
     let mut builder = kube_sa::apiserver::ApiServer::builder()
         .listen(args.listen)
         .service_accounts(options)
@@ -310,6 +350,12 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         writeln!(stdout, "serving {}", server.url())?;
         stdout.flush()?;
     }
+    tokio::spawn(async move {
+        if let Some(synced) = controllers_ready {
+            synced.wait().await;
+        }
+        serving.set(true);
+    });
     stop.recv().await;
     tracing::info!("stopping");
     server.shutdown().await;
@@ -356,6 +402,9 @@ async fn controller_manager(args: ControllerManagerArgs) -> anyhow::Result<()> {
         .mode(args.mode)
         .root_ca_publisher(RootCaPublisherOptions::new(root_ca))
         .legacy_token_cleaner(cleaner);
+    let synced = kube_sa::health::Readiness::new();
+    let config = config.synced(synced.clone());
+    let _health = args.health.start(synced).await?;
     tracing::info!(cluster = %args.kubeconfig.display(), mode = %args.mode, "controller-manager running");
     let stop = StopSignals::listen()?.recv();
     kube_sa::controllers::run(client, config, stop).await?;
@@ -379,6 +428,10 @@ async fn webhook(args: WebhookArgs) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("binding {}", args.listen))?;
     let local = listener.local_addr()?;
+    // The webhook is ready as soon as it listens; its account cache fills on demand.
+    let serving = kube_sa::health::Readiness::new();
+    let _health = args.health.start(serving.clone()).await?;
+    serving.set(true);
     let stop = StopSignals::listen()?;
     {
         let mut stdout = std::io::stdout().lock();

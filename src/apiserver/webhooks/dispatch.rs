@@ -95,9 +95,37 @@ fn in_version<'a>(object: &'a Value, invocation: &Invocation) -> Cow<'a, Value> 
     Cow::Owned(converted)
 }
 
+/// [`send_review`], timed in `apiserver_admission_webhook_admission_duration_seconds`:
+/// rejected when the webhook denied, or failed under `failurePolicy: Fail`, as upstream's
+/// dispatchers count it.
+async fn call_hook(
+    hook: &Hook,
+    invocation: &Invocation,
+    attrs: &Attributes,
+    request: &MatchRequest<'_>,
+    mutating: bool,
+) -> Result<ReviewResponse, CallError> {
+    let started = std::time::Instant::now();
+    let result = send_review(hook, invocation, attrs, request, mutating).await;
+    let rejected = match &result {
+        Ok(_) => false,
+        Err(CallError::Calling(_)) => !hook.ignore_failures,
+        Err(CallError::Rejected(_) | CallError::Other(_)) => true,
+    };
+    crate::metrics::observe_admission(
+        crate::metrics::AdmissionKind::Webhook,
+        &hook.name,
+        mutating,
+        attrs.operation.as_str(),
+        rejected,
+        started.elapsed(),
+    );
+    result
+}
+
 /// Sends one review and checks the answer; warnings go to the client, a denial is
 /// [`CallError::Rejected`].
-async fn call_hook(
+async fn send_review(
     hook: &Hook,
     invocation: &Invocation,
     attrs: &Attributes,
