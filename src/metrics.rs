@@ -436,8 +436,9 @@ pub fn record_token_use(kind: TokenUse) {
     }
 }
 
-/// The value of the sample `name{labels}` in Prometheus `text`, if present; labels must
-/// be given in the order the text has them. For tests and tooling that read a scrape.
+/// The value of the first sample of `name` in Prometheus `text` that has every one of
+/// `labels` (in any order, others allowed). For tests and tooling that read a scrape;
+/// label values with commas are not supported.
 pub fn sample_value(text: &str, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
     let wanted_labels: Vec<String> = labels.iter().map(|(k, v)| format!("{k}=\"{v}\"")).collect();
     text.lines()

@@ -10,6 +10,7 @@ mod kube_client;
 mod kubectl;
 mod kubectl_kinds;
 mod malformed;
+mod metrics;
 mod rbac;
 mod serve;
 mod service_accounts;
