@@ -202,7 +202,11 @@ async fn accept_loop(listener: TcpListener, endpoints: Endpoints) {
     }
 }
 
-fn text(status: StatusCode, body: impl Into<Bytes>, content_type: &'static str) -> Response<Full<Bytes>> {
+fn text(
+    status: StatusCode,
+    body: impl Into<Bytes>,
+    content_type: &'static str,
+) -> Response<Full<Bytes>> {
     let mut response = Response::new(Full::new(body.into()));
     *response.status_mut() = status;
     response
@@ -216,10 +220,18 @@ const PLAIN: &str = "text/plain; charset=utf-8";
 /// Answers one probe or scrape; sub-checks (`/readyz/ping`) answer as their parent.
 fn answer<B>(endpoints: &Endpoints, req: &Request<B>) -> Response<Full<Bytes>> {
     if req.method() != Method::GET && req.method() != Method::HEAD {
-        return text(StatusCode::METHOD_NOT_ALLOWED, "method not allowed\n", PLAIN);
+        return text(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method not allowed\n",
+            PLAIN,
+        );
     }
     let path = req.uri().path();
-    let first = path.trim_start_matches('/').split('/').next().unwrap_or_default();
+    let first = path
+        .trim_start_matches('/')
+        .split('/')
+        .next()
+        .unwrap_or_default();
     match (first, &endpoints.probes) {
         ("healthz" | "livez", Some(_)) => text(StatusCode::OK, "ok", PLAIN),
         ("readyz", Some(readiness)) if readiness.is_ready() => text(StatusCode::OK, "ok", PLAIN),
@@ -268,14 +280,20 @@ mod tests {
             probes: Some(readiness.clone()),
             metrics: false,
         };
-        assert_eq!(answer(&endpoints, &get("/healthz")).status(), StatusCode::OK);
+        assert_eq!(
+            answer(&endpoints, &get("/healthz")).status(),
+            StatusCode::OK
+        );
         assert_eq!(
             answer(&endpoints, &get("/readyz")).status(),
             StatusCode::INTERNAL_SERVER_ERROR
         );
         readiness.set(true);
         assert_eq!(answer(&endpoints, &get("/readyz")).status(), StatusCode::OK);
-        assert_eq!(answer(&endpoints, &get("/readyz/ping")).status(), StatusCode::OK);
+        assert_eq!(
+            answer(&endpoints, &get("/readyz/ping")).status(),
+            StatusCode::OK
+        );
         // Metrics are served only where asked for.
         assert_eq!(
             answer(&endpoints, &get("/metrics")).status(),

@@ -314,9 +314,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     kube_sa::apiserver::admission::check_disabled_plugins(&disabled, &[])?;
     let options = service_account_options(&args)?;
     // Ready once the API serves and, with in-process controllers, their caches synced.
-    let controllers_ready = args
-        .controllers
-        .then(|| options.controllers_synced.clone());
+    let controllers_ready = args.controllers.then(|| options.controllers_synced.clone());
     let serving = kube_sa::health::Readiness::new();
     let _health = args.health.start(serving.clone()).await?;
     let mut builder = kube_sa::apiserver::ApiServer::builder()

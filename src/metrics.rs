@@ -23,6 +23,8 @@
 //! | `serviceaccount_legacy_tokens_total` | counter | | pkg/serviceaccount/metrics.go |
 //! | `serviceaccount_stale_tokens_total` | counter | | |
 //! | `serviceaccount_valid_tokens_total` | counter | | |
+//! | `controller_runtime_webhook_requests_total` | counter | `code, webhook` | controller-runtime webhook server (`kube-sa webhook`) |
+//! | `controller_runtime_webhook_latency_seconds` | histogram | `webhook` | |
 
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::time::Duration;
@@ -30,8 +32,8 @@ use std::time::Duration;
 use prometheus::core::{Collector, Desc};
 use prometheus::proto::MetricFamily;
 use prometheus::{
-    exponential_buckets, Encoder, GaugeVec, HistogramOpts, HistogramVec, IntCounter,
-    IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder,
+    exponential_buckets, Encoder, GaugeVec, HistogramOpts, HistogramVec, IntCounter, IntCounterVec,
+    IntGaugeVec, Opts, Registry, TextEncoder,
 };
 
 /// The content type of [`gather_text`]'s output (Prometheus text format 0.0.4).
@@ -62,6 +64,8 @@ pub struct Metrics {
     legacy_tokens: IntCounter,
     stale_tokens: IntCounter,
     valid_tokens: IntCounter,
+    webhook_requests: IntCounterVec,
+    webhook_latency: HistogramVec,
 }
 
 /// client-go's workqueue metrics (component-base/metrics/prometheus/workqueue).
@@ -272,6 +276,17 @@ impl Metrics {
                 "serviceaccount_valid_tokens_total",
                 "Cumulative valid projected service account tokens used",
             )),
+            webhook_requests: counter_vec(
+                "controller_runtime_webhook_requests_total",
+                "Total number of admission requests by HTTP status code.",
+                &["code", "webhook"],
+            ),
+            webhook_latency: histogram_vec(
+                "controller_runtime_webhook_latency_seconds",
+                "Histogram of the latency of processing admission requests",
+                &["webhook"],
+                prometheus::DEFAULT_BUCKETS.to_vec(),
+            ),
         };
         metrics.register_all();
         metrics
@@ -293,6 +308,8 @@ impl Metrics {
             Box::new(self.legacy_tokens.clone()),
             Box::new(self.stale_tokens.clone()),
             Box::new(self.valid_tokens.clone()),
+            Box::new(self.webhook_requests.clone()),
+            Box::new(self.webhook_latency.clone()),
         ];
         for collector in collectors {
             must(self.registry.register(collector));
@@ -415,6 +432,20 @@ pub fn observe_admission(
         .observe(duration.as_secs_f64());
 }
 
+/// Counts one AdmissionReview served by `kube-sa webhook` on `path` (controller-runtime's
+/// `webhook` label), answered with `code` after `duration`.
+pub fn observe_webhook_request(path: &str, code: u16, duration: Duration) {
+    let metrics = global();
+    metrics
+        .webhook_requests
+        .with_label_values(&[code.to_string().as_str(), path])
+        .inc();
+    metrics
+        .webhook_latency
+        .with_label_values(&[path])
+        .observe(duration.as_secs_f64());
+}
+
 /// Which service-account token the authenticator accepted, for its counters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TokenUse {
@@ -424,6 +455,18 @@ pub enum TokenUse {
     Stale,
     /// A bound token within its `warnafter`: `serviceaccount_valid_tokens_total`.
     Valid,
+}
+
+impl TokenUse {
+    /// A bound token with a `warnafter`: [`Stale`](Self::Stale) when past it, else
+    /// [`Valid`](Self::Valid) (upstream counts neither for tokens without one).
+    pub fn bound(stale: bool) -> Self {
+        if stale {
+            Self::Stale
+        } else {
+            Self::Valid
+        }
+    }
 }
 
 /// Counts one accepted service-account token.

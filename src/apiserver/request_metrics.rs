@@ -76,16 +76,27 @@ mod tests {
 
     #[test]
     fn verbs_and_scopes_are_upstreams() {
-        let get = labels_of(Method::GET, "/api/v1/namespaces/ns/serviceaccounts/sa", None)
-            .expect("a resource");
+        let get = labels_of(
+            Method::GET,
+            "/api/v1/namespaces/ns/serviceaccounts/sa",
+            None,
+        )
+        .expect("a resource");
         assert_eq!(
             (get.verb.as_str(), get.scope.as_str(), get.resource.as_str()),
             ("GET", "resource", "serviceaccounts")
         );
-        let list = labels_of(Method::GET, "/api/v1/namespaces/ns/secrets", None).expect("a resource");
-        assert_eq!((list.verb.as_str(), list.scope.as_str()), ("LIST", "namespace"));
+        let list =
+            labels_of(Method::GET, "/api/v1/namespaces/ns/secrets", None).expect("a resource");
+        assert_eq!(
+            (list.verb.as_str(), list.scope.as_str()),
+            ("LIST", "namespace")
+        );
         let watch = labels_of(Method::GET, "/api/v1/secrets", Some("watch=1")).expect("a resource");
-        assert_eq!((watch.verb.as_str(), watch.scope.as_str()), ("WATCH", "cluster"));
+        assert_eq!(
+            (watch.verb.as_str(), watch.scope.as_str()),
+            ("WATCH", "cluster")
+        );
         let token = labels_of(
             Method::POST,
             "/api/v1/namespaces/ns/serviceaccounts/sa/token",
@@ -93,7 +104,11 @@ mod tests {
         )
         .expect("a resource");
         assert_eq!(
-            (token.verb.as_str(), token.subresource.as_str(), token.dry_run.as_str()),
+            (
+                token.verb.as_str(),
+                token.subresource.as_str(),
+                token.dry_run.as_str()
+            ),
             ("POST", "token", "All")
         );
         let mut headers = HeaderMap::new();

@@ -46,10 +46,7 @@ async fn ready_once_caches_sync_and_the_queues_count_their_work() {
         .synced(synced.clone());
     // Other tests' controllers count under the same names: only increases are asserted.
     let adds_before = queue_sample("workqueue_adds_total", "serviceaccount_tokens_service");
-    let work_before = queue_sample(
-        "workqueue_work_duration_seconds_count",
-        "serviceaccount",
-    );
+    let work_before = queue_sample("workqueue_work_duration_seconds_count", "serviceaccount");
     assert!(!synced.is_ready(), "not ready before the controllers run");
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let controllers = tokio::spawn(run(client.clone(), config, async {
@@ -76,9 +73,10 @@ async fn ready_once_caches_sync_and_the_queues_count_their_work() {
         assert!(Instant::now() < deadline, "no default account");
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    eventually("the token controller's account queue to count an add", || {
-        queue_sample("workqueue_adds_total", "serviceaccount_tokens_service") > adds_before
-    })
+    eventually(
+        "the token controller's account queue to count an add",
+        || queue_sample("workqueue_adds_total", "serviceaccount_tokens_service") > adds_before,
+    )
     .await;
     eventually("the service-account queue to time its work", || {
         queue_sample("workqueue_work_duration_seconds_count", "serviceaccount") > work_before

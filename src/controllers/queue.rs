@@ -245,7 +245,9 @@ impl<K: Eq + Hash + Clone> State<K> {
         if let Some(metrics) = metrics {
             metrics.adds.inc();
             metrics.depth.inc();
-            self.added_at.entry(key.clone()).or_insert_with(Instant::now);
+            self.added_at
+                .entry(key.clone())
+                .or_insert_with(Instant::now);
         }
         self.dirty.insert(key.clone());
         if self.processing.contains(&key) {
@@ -693,6 +695,10 @@ mod tests {
         queue.add_rate_limited(key);
         assert_eq!(sample("workqueue_retries_total"), 1.0);
         queue.shut_down();
-        assert_eq!(sample("workqueue_depth"), 0.0, "dropped keys leave the depth");
+        assert_eq!(
+            sample("workqueue_depth"),
+            0.0,
+            "dropped keys leave the depth"
+        );
     }
 }

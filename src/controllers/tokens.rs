@@ -548,7 +548,10 @@ impl<A: CoreApi> TokensController<A> {
             mode: options.mode,
             service_accounts,
             secrets: SecretCache::new(secrets),
-            service_account_queue: WorkQueue::named(SERVICE_ACCOUNT_QUEUE_NAME, options.rate_limiter),
+            service_account_queue: WorkQueue::named(
+                SERVICE_ACCOUNT_QUEUE_NAME,
+                options.rate_limiter,
+            ),
             secret_queue: WorkQueue::named(SECRET_QUEUE_NAME, options.rate_limiter),
         }
     }

@@ -14,7 +14,10 @@ async fn scrape(client: &kube::Client) -> String {
     let request = http::Request::get("/metrics")
         .body(Vec::new())
         .expect("request");
-    client.request_text(request).await.expect("/metrics answers")
+    client
+        .request_text(request)
+        .await
+        .expect("/metrics answers")
 }
 
 #[tokio::test]
@@ -32,8 +35,12 @@ async fn metrics_count_requests_with_upstreams_labels() {
         ("verb", "GET"),
         ("version", "v1"),
     ];
-    let before = sample_value(&scrape(&client).await, "apiserver_request_total", &not_found)
-        .unwrap_or(0.0);
+    let before = sample_value(
+        &scrape(&client).await,
+        "apiserver_request_total",
+        &not_found,
+    )
+    .unwrap_or(0.0);
     let accounts: kube::Api<ServiceAccount> = kube::Api::namespaced(client.clone(), "default");
     for name in ["missing-1", "missing-2", "missing-3"] {
         assert!(accounts.get_opt(name).await.expect("a 404").is_none());
@@ -41,17 +48,29 @@ async fn metrics_count_requests_with_upstreams_labels() {
     let text = scrape(&client).await;
     let after = sample_value(&text, "apiserver_request_total", &not_found).unwrap_or(0.0);
     assert!(after >= before + 3.0, "{before} -> {after}");
-    let list = [("resource", "serviceaccounts"), ("scope", "namespace"), ("verb", "LIST")];
+    let list = [
+        ("resource", "serviceaccounts"),
+        ("scope", "namespace"),
+        ("verb", "LIST"),
+    ];
     accounts.list(&Default::default()).await.expect("list");
     let text_after_list = scrape(&client).await;
     assert!(
-        sample_value(&text_after_list, "apiserver_request_duration_seconds_count", &list)
-            .is_some_and(|n| n >= 1.0),
+        sample_value(
+            &text_after_list,
+            "apiserver_request_duration_seconds_count",
+            &list
+        )
+        .is_some_and(|n| n >= 1.0),
         "{text_after_list}"
     );
     // The account the service-account controller made for `default` went through the
     // ServiceAccount plugin's mutating phase.
-    let plugin = [("name", "ServiceAccount"), ("operation", "CREATE"), ("type", "admit")];
+    let plugin = [
+        ("name", "ServiceAccount"),
+        ("operation", "CREATE"),
+        ("type", "admit"),
+    ];
     assert!(
         sample_value(
             &text,
@@ -116,7 +135,12 @@ fn serve_answers_probes_metrics_and_kubectl_get_raw_metrics() {
     assert!(scraped.contains("workqueue_depth{name=\"serviceaccount_tokens_secret\"}"));
 
     let binary = kubectl_binaries().into_iter().next().expect("a kubectl");
-    let out = kubectl(&binary, &server.kubeconfig, &["get", "--raw", "/metrics"], None);
+    let out = kubectl(
+        &binary,
+        &server.kubeconfig,
+        &["get", "--raw", "/metrics"],
+        None,
+    );
     assert!(out.success, "{}", out.stderr);
     assert!(
         sample_value(
