@@ -473,6 +473,36 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn each_call_is_timed_and_a_failure_under_fail_counts_as_rejected() {
+        use crate::metrics::{gather_text, sample_value};
+        let count = |name: &str, rejected: &str| {
+            let labels = [
+                ("name", name),
+                ("operation", "CREATE"),
+                ("rejected", rejected),
+                ("type", "validate"),
+            ];
+            sample_value(
+                &gather_text(),
+                "apiserver_admission_webhook_admission_duration_seconds_count",
+                &labels,
+            )
+        };
+        let failing =
+            unreachable_hook("metrics-fail.example.com", json!({"failurePolicy": "Fail"}));
+        let ignoring = unreachable_hook(
+            "metrics-ignore.example.com",
+            json!({"failurePolicy": "Ignore"}),
+        );
+        let _ = run(&[failing], &pod_create(false)).await;
+        let _ = run(&[ignoring.clone()], &pod_create(false)).await;
+        let _ = run(&[ignoring], &pod_create(false)).await;
+        assert_eq!(count("metrics-fail.example.com", "true"), Some(1.0));
+        assert_eq!(count("metrics-ignore.example.com", "false"), Some(2.0));
+        assert_eq!(count("metrics-ignore.example.com", "true"), None);
+    }
+
+    #[tokio::test]
     async fn dry_runs_are_refused_to_webhooks_with_side_effects() {
         let cases = [
             (
