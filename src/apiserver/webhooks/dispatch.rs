@@ -495,8 +495,9 @@ mod tests {
             json!({"failurePolicy": "Ignore"}),
         );
         let _ = run(&[failing], &pod_create(false)).await;
-        let _ = run(&[ignoring.clone()], &pod_create(false)).await;
-        let _ = run(&[ignoring], &pod_create(false)).await;
+        for _ in 0..2 {
+            let _ = run(std::slice::from_ref(&ignoring), &pod_create(false)).await;
+        }
         assert_eq!(count("metrics-fail.example.com", "true"), Some(1.0));
         assert_eq!(count("metrics-ignore.example.com", "false"), Some(2.0));
         assert_eq!(count("metrics-ignore.example.com", "true"), None);
