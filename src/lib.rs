@@ -7,12 +7,14 @@
 //!   token authenticator;
 //! * [`clock`]: Kubernetes time, real or fake, shared by every component;
 //! * [`leader_election`]: leader election over a Lease, for replicated controller-managers;
+//! * [`metrics`]: Prometheus metrics under upstream's names; [`health`]: the probe and
+//!   metrics listener of the three commands;
 //! * [`serving`]: TLS and HTTP connection serving, shared by the API server and the webhook;
 //! * [`apiserver`]: the embedded Kubernetes API server.
 //!
 //! Dependencies point one way: the API server depends on the components it hosts
 //! (admission, controllers, serviceaccount), and all of them on the shared modules
-//! (`authn`, `clock`, `serving`, `names`, `mode`); the components never reach into `apiserver`.
+//! (`authn`, `clock`, `serving`, `names`, `mode`, `metrics`, `health`); the components never reach into `apiserver`.
 
 #![warn(missing_docs)]
 
@@ -22,6 +24,8 @@ pub mod authn;
 pub mod clock;
 pub mod controllers;
 pub mod leader_election;
+pub mod health;
+pub mod metrics;
 pub mod mode;
 pub mod names;
 pub mod serviceaccount;

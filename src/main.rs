@@ -40,6 +40,34 @@ enum Command {
     Webhook(WebhookArgs),
 }
 
+/// controller-runtime's probe and metrics flags, shared by the three commands.
+#[derive(Args)]
+struct HealthArgs {
+    /// Where `/healthz` and `/readyz` are served over HTTP (`:8081`, `HOST:PORT`); `0`
+    /// switches them off.
+    #[arg(long, default_value = "0", value_name = "ADDRESS")]
+    health_probe_bind_address: String,
+    /// Where Prometheus `/metrics` is served over HTTP (`:8080`, `HOST:PORT`); `0`
+    /// switches it off.
+    #[arg(long, default_value = "0", value_name = "ADDRESS")]
+    metrics_bind_address: String,
+}
+
+impl HealthArgs {
+    /// Starts the listeners the flags ask for; `/readyz` follows `readiness`.
+    async fn start(
+        &self,
+        readiness: kube_sa::health::Readiness,
+    ) -> anyhow::Result<kube_sa::health::HealthServer> {
+        use kube_sa::health::{parse_bind_address, HealthServer};
+        let probes = parse_bind_address(&self.health_probe_bind_address)
+            .context("--health-probe-bind-address")?;
+        let metrics =
+            parse_bind_address(&self.metrics_bind_address).context("--metrics-bind-address")?;
+        Ok(HealthServer::start(probes, metrics, readiness).await?)
+    }
+}
+
 #[derive(Args)]
 struct ControllerManagerArgs {
     /// Kubeconfig of the cluster to manage; unset, `$KUBECONFIG` or `~/.kube/config`, else
@@ -63,6 +91,8 @@ struct ControllerManagerArgs {
     legacy_service_account_token_clean_up_period: GoDuration,
     #[command(flatten)]
     leader_election: LeaderElectionArgs,
+    #[command(flatten)]
+    health: HealthArgs,
 }
 
 /// kube-controller-manager's leader-election flags and defaults (component-base's
@@ -151,6 +181,8 @@ struct WebhookArgs {
     /// `bound` (1.33).
     #[arg(long, default_value = "legacy", value_name = "legacy|bound")]
     mode: kube_sa::Mode,
+    #[command(flatten)]
+    health: HealthArgs,
 }
 
 #[derive(Args)]
@@ -224,6 +256,8 @@ struct ServeArgs {
     /// runs) stands still until `POST /debug/clock` moves it.
     #[arg(long, default_value = "real", value_name = "real|fake")]
     clock: ClockKind,
+    #[command(flatten)]
+    health: HealthArgs,
 }
 
 /// The `--clock` values.
@@ -337,6 +371,10 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     // Refused before anything starts, with kube-apiserver's text.
     kube_sa::apiserver::admission::check_disabled_plugins(&disabled, &[])?;
     let options = service_account_options(&args)?;
+    // Ready once the API serves and, with in-process controllers, their caches synced.
+    let controllers_ready = args.controllers.then(|| options.controllers_synced.clone());
+    let serving = kube_sa::health::Readiness::new();
+    let _health = args.health.start(serving.clone()).await?;
     let mut builder = kube_sa::apiserver::ApiServer::builder()
         .listen(args.listen)
         .service_accounts(options)
@@ -368,6 +406,12 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         writeln!(stdout, "serving {}", server.url())?;
         stdout.flush()?;
     }
+    tokio::spawn(async move {
+        if let Some(synced) = controllers_ready {
+            synced.wait().await;
+        }
+        serving.set(true);
+    });
     stop.recv().await;
     tracing::info!("stopping");
     server.shutdown().await;
@@ -425,6 +469,11 @@ async fn controller_manager(args: ControllerManagerArgs) -> anyhow::Result<()> {
         .mode(args.mode)
         .root_ca_publisher(RootCaPublisherOptions::new(root_ca))
         .legacy_token_cleaner(cleaner);
+    // Ready once the controllers' caches have synced; with leader election, a follower
+    // is ready too (it serves its probes and waits), a new leader once it has synced.
+    let synced = kube_sa::health::Readiness::new();
+    let config = config.synced(synced.clone());
+    let _health = args.health.start(synced.clone()).await?;
     tracing::info!(cluster = %cluster, mode = %args.mode, "controller-manager running");
     let stop = StopSignals::listen()?.recv();
     let Some(election) = election else {
@@ -443,16 +492,29 @@ async fn controller_manager(args: ControllerManagerArgs) -> anyhow::Result<()> {
         "leader election enabled"
     );
     let mut elector = LeaderElector::new(lock, election)?;
-    // Whether this replica leads (`leader_election_master_status`): true while the
-    // controllers run, false before, after, and between terms.
-    let _leading: tokio::sync::watch::Receiver<bool> = elector.leading();
+    // `leader_election_master_status`: 1 while this replica leads (its controllers run),
+    // 0 before, after and between terms.
+    let mut leading = elector.leading();
+    let lease_name = args.leader_election.leader_elect_resource_name.clone();
+    tokio::spawn(async move {
+        loop {
+            let now_leading = *leading.borrow_and_update();
+            kube_sa::metrics::set_leader_election_master_status(&lease_name, now_leading);
+            if leading.changed().await.is_err() {
+                return;
+            }
+        }
+    });
+    synced.set(true);
     tokio::pin!(stop);
     loop {
         let term = elector
             .run(stop.as_mut(), |stop_leading| {
+                synced.set(false);
                 kube_sa::controllers::run(client.clone(), config.clone(), stop_leading.wait())
             })
             .await;
+        synced.set(true);
         match term {
             Ok(Outcome::NeverLed) => return Ok(()),
             Ok(Outcome::Led(result)) => return Ok(result?),
@@ -481,6 +543,10 @@ async fn webhook(args: WebhookArgs) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("binding {}", args.listen))?;
     let local = listener.local_addr()?;
+    // The webhook is ready as soon as it listens; its account cache fills on demand.
+    let serving = kube_sa::health::Readiness::new();
+    let _health = args.health.start(serving.clone()).await?;
+    serving.set(true);
     let stop = StopSignals::listen()?;
     {
         let mut stdout = std::io::stdout().lock();

@@ -158,29 +158,15 @@ async fn handle(state: &WebhookState, req: Request<Incoming>) -> Response<Full<B
             respond(StatusCode::OK, "text/plain", "ok")
         }
         (&Method::POST, path) => {
-            let span = tracing::info_span!("review", %path);
-            let _guard = span.enter();
-            let body = match Limited::new(req.into_body(), MAX_REVIEW_BYTES)
-                .collect()
-                .await
-            {
-                Ok(body) => body.to_bytes(),
-                Err(e) => {
-                    return respond(
-                        StatusCode::BAD_REQUEST,
-                        "text/plain",
-                        format!("reading the request: {e}"),
-                    )
-                }
-            };
-            let answer = review(
-                &body,
-                state.lookup.as_ref(),
-                state.names.as_ref(),
-                &state.config,
-            )
-            .await;
-            respond(StatusCode::OK, "application/json", answer)
+            let path = path.to_string();
+            let started = std::time::Instant::now();
+            let response = answer_review(state, req, &path).await;
+            crate::metrics::observe_webhook_request(
+                &path,
+                response.status().as_u16(),
+                started.elapsed(),
+            );
+            response
         }
         _ => respond(
             StatusCode::METHOD_NOT_ALLOWED,
@@ -188,6 +174,37 @@ async fn handle(state: &WebhookState, req: Request<Incoming>) -> Response<Full<B
             "POST an AdmissionReview",
         ),
     }
+}
+
+/// Reads one AdmissionReview from `req` and answers it.
+async fn answer_review(
+    state: &WebhookState,
+    req: Request<Incoming>,
+    path: &str,
+) -> Response<Full<Bytes>> {
+    let span = tracing::info_span!("review", %path);
+    let _guard = span.enter();
+    let body = match Limited::new(req.into_body(), MAX_REVIEW_BYTES)
+        .collect()
+        .await
+    {
+        Ok(body) => body.to_bytes(),
+        Err(e) => {
+            return respond(
+                StatusCode::BAD_REQUEST,
+                "text/plain",
+                format!("reading the request: {e}"),
+            )
+        }
+    };
+    let answer = review(
+        &body,
+        state.lookup.as_ref(),
+        state.names.as_ref(),
+        &state.config,
+    )
+    .await;
+    respond(StatusCode::OK, "application/json", answer)
 }
 
 #[cfg(test)]
@@ -356,6 +373,18 @@ mod tests {
     #[tokio::test]
     async fn a_malformed_review_is_a_400() {
         let (addr, ca) = start().await;
+        let requests = || {
+            let text = crate::metrics::gather_text();
+            // A refused review is still an HTTP 200 whose body says no.
+            let labels = [("code", "200"), ("webhook", "/mutate")];
+            crate::metrics::sample_value(
+                &text,
+                "controller_runtime_webhook_requests_total",
+                &labels,
+            )
+            .unwrap_or(0.0)
+        };
+        let before = requests();
         let answer = post(
             addr,
             &ca,
@@ -364,5 +393,7 @@ mod tests {
         .await;
         assert_eq!(answer["response"]["allowed"], false);
         assert_eq!(answer["response"]["status"]["code"], 400);
+        // The review is counted in controller-runtime's webhook metrics.
+        assert!(requests() > before);
     }
 }

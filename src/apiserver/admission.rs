@@ -199,6 +199,49 @@ pub enum AdmissionOperation {
     Delete,
 }
 
+impl AdmissionOperation {
+    /// Upstream's name of the operation: `CREATE`, `UPDATE` or `DELETE`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Create => "CREATE",
+            Self::Update => "UPDATE",
+            Self::Delete => "DELETE",
+        }
+    }
+}
+
+/// Whether upstream's plugin of this name has the phase (`admit`: mutating), so that its
+/// metric is observed: the webhook plugins and NamespaceLifecycle have only one.
+fn has_phase(name: &str, admit: bool) -> bool {
+    match name {
+        "MutatingAdmissionWebhook" | "NamespaceLifecycle" => admit,
+        "ValidatingAdmissionWebhook" => !admit,
+        _ => true,
+    }
+}
+
+/// Observes one plugin's step in `apiserver_admission_controller_admission_duration_seconds`,
+/// as upstream's `pluginHandlerWithMetrics` does.
+fn observe_step<T>(
+    plugin: &dyn AdmissionPlugin,
+    admit: bool,
+    attrs: &Attributes,
+    started: std::time::Instant,
+    result: &Result<T, ApiError>,
+) {
+    if !has_phase(plugin.name(), admit) {
+        return;
+    }
+    crate::metrics::observe_admission(
+        crate::metrics::AdmissionKind::Controller,
+        plugin.name(),
+        admit,
+        attrs.operation.as_str(),
+        result.is_err(),
+        started.elapsed(),
+    );
+}
+
 /// What a plugin knows about the request; upstream's `admission.Attributes`.
 #[derive(Debug, Clone)]
 pub struct Attributes {
@@ -281,7 +324,10 @@ impl AdmissionChain {
     async fn admit_once(&self, attrs: &Attributes, object: &mut Value) -> Result<bool, ApiError> {
         let mut changed = false;
         for plugin in &self.plugins {
-            changed |= plugin.admit(attrs, object).await?;
+            let started = std::time::Instant::now();
+            let result = plugin.admit(attrs, object).await;
+            observe_step(plugin.as_ref(), true, attrs, started, &result);
+            changed |= result?;
         }
         Ok(changed)
     }
@@ -289,7 +335,10 @@ impl AdmissionChain {
     /// Runs every plugin's validating phase; the first denial is the answer.
     pub async fn validate(&self, attrs: &Attributes, object: &Value) -> Result<(), ApiError> {
         for plugin in &self.plugins {
-            plugin.validate(attrs, object).await?;
+            let started = std::time::Instant::now();
+            let result = plugin.validate(attrs, object).await;
+            observe_step(plugin.as_ref(), false, attrs, started, &result);
+            result?;
         }
         Ok(())
     }

@@ -276,6 +276,8 @@ pub struct ServiceAccountOptions {
     pub legacy_token_clean_up_period: std::time::Duration,
     /// Run the token and service-account controllers in-process.
     pub controllers: bool,
+    /// Set once the in-process controllers' caches have synced (`/readyz` of `serve`).
+    pub controllers_synced: crate::health::Readiness,
 }
 
 impl Default for ServiceAccountOptions {
@@ -291,6 +293,7 @@ impl Default for ServiceAccountOptions {
             legacy_token_clean_up_period:
                 crate::serviceaccount::options::DEFAULT_LEGACY_TOKEN_CLEAN_UP_PERIOD,
             controllers: true,
+            controllers_synced: crate::health::Readiness::new(),
         }
     }
 }
@@ -417,7 +420,8 @@ impl PreparedComponents {
             .tokens(tokens)
             .mode(self.options.mode)
             .root_ca_publisher(crate::controllers::RootCaPublisherOptions::new(root_ca))
-            .clock(clock);
+            .clock(clock)
+            .synced(self.options.controllers_synced.clone());
         if let Ok(cleaner) = cleaner {
             config = config.legacy_token_cleaner(cleaner);
         }

@@ -17,6 +17,7 @@ use super::authz;
 use super::errors::ApiError;
 use super::handlers;
 use super::kinds::serviceaccount_token;
+use super::request_metrics;
 use super::routes::{self, Route};
 use super::warnings::WarningRecorder;
 use super::{discovery, impersonation, openapi, ServerState};
@@ -111,12 +112,23 @@ pub(crate) async fn handle(state: Arc<ServerState>, req: Request<RequestBody>) -
     async move {
         let method = req.method().clone();
         let path = req.uri().path().to_string();
+        let started = std::time::Instant::now();
+        let labels = request_metrics::labels(
+            &routes::parse(&path),
+            &method,
+            req.uri().query(),
+            req.headers(),
+        );
         let response = match route_request(&state, req).await {
             Ok(response) => response,
             Err(err) => status_response(&err),
         };
         tracing::debug!(status = response.status().as_u16(), "done");
         state.record_request(&method, &path, response.status().as_u16());
+        if let Some(labels) = labels {
+            // A watch counts when its stream starts, not when it ends.
+            crate::metrics::observe_request(&labels, response.status().as_u16(), started.elapsed());
+        }
         response
     }
     .instrument(span)
@@ -211,6 +223,12 @@ async fn route_request(
                 .ok_or_else(not_found_path)
         }
         Route::NotFound => Err(not_found_path()),
+        // Authorized above as the non-resource URL `/metrics`, as kube-apiserver does.
+        Route::Metrics => Ok(bytes_response(
+            StatusCode::OK,
+            crate::metrics::gather_text(),
+            crate::metrics::TEXT_CONTENT_TYPE,
+        )),
         Route::DebugClock => match &state.fake_clock {
             Some(clock) => super::debug_clock::serve(clock, &ctx.method, body).await,
             None => Err(not_found_path()),

@@ -34,6 +34,7 @@ pub mod oidc;
 pub mod openapi;
 pub mod patch;
 pub mod protobuf;
+pub mod request_metrics;
 pub mod routes;
 pub mod selectors;
 pub mod serviceaccount_warnings;

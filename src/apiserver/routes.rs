@@ -34,6 +34,8 @@ pub enum Route {
     OpenIdConfiguration,
     /// `/openid/v1/jwks` (exactly): the verification keys ([`super::oidc`]).
     OpenIdKeys,
+    /// `/metrics`: Prometheus metrics ([`crate::metrics`]).
+    Metrics,
     /// A collection or an object of a served resource.
     Resource(ResourcePath),
     /// Anything else, including unknown resources and too many segments: a `404`.
@@ -75,6 +77,7 @@ pub fn parse(path: &str) -> Route {
         .collect();
     match segments.as_slice() {
         ["version"] => Route::Version,
+        ["metrics"] => Route::Metrics,
         [first, ..] if HEALTH_PATHS.contains(first) => Route::Health,
         ["api"] => Route::CoreVersions,
         ["api", version] => Route::ResourceList {

@@ -34,6 +34,8 @@ mod bound_integration_tests;
 mod fake;
 #[cfg(test)]
 mod integration_tests;
+#[cfg(test)]
+mod metrics_tests;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -82,6 +84,8 @@ pub struct ControllersConfig {
     pub legacy_token_cleaner: LegacyTokenCleanerOptions,
     /// Kubernetes time, on which the cleaner runs daily.
     pub clock: Arc<dyn Clock>,
+    /// Set once the caches have synced and the workers start (`/readyz`).
+    pub synced: crate::health::Readiness,
 }
 
 impl std::fmt::Debug for ControllersConfig {
@@ -111,7 +115,14 @@ impl ControllersConfig {
             )
             .unwrap_or_else(|_| unreachable!("the default period is positive")),
             clock: Arc::new(SystemClock),
+            synced: crate::health::Readiness::new(),
         }
+    }
+
+    /// The flag [`run`] sets once the caches have synced (a probe server reads it).
+    pub fn synced(mut self, synced: crate::health::Readiness) -> Self {
+        self.synced = synced;
+        self
     }
 
     /// Which controllers run, and how the token controller behaves.
@@ -206,6 +217,7 @@ pub async fn run(
 ) -> Result<(), ControllerError> {
     let api = KubeApi::new(client.clone());
     let bound = config.mode == Mode::Bound;
+    let synced = config.synced.clone();
     let (accounts, accounts_writer) = reflector::store::<ServiceAccount>();
     let (secrets, secrets_writer) = reflector::store::<Secret>();
     let (namespaces, namespaces_writer) = reflector::store::<Namespace>();
@@ -295,6 +307,7 @@ pub async fn run(
         namespaces.wait_until_ready().await?;
         if bound {
             config_maps.wait_until_ready().await?;
+            synced.set(true);
             info!("caches synced; starting the token, service account, root CA publisher and legacy token cleaner controllers");
             tokio::join!(
                 Arc::clone(&tokens).run_workers(),
@@ -303,6 +316,7 @@ pub async fn run(
                 cleaner.run(),
             );
         } else {
+            synced.set(true);
             info!("caches synced; starting the token and service account controllers");
             tokio::join!(
                 Arc::clone(&tokens).run_workers(),

@@ -8,6 +8,9 @@
 //!   (5 ms doubling up to 1000 s) and a shared 10 qps / burst 100 token bucket.
 //! * [`WorkQueue::forget`] resets a key's backoff; [`WorkQueue::num_requeues`] reads it.
 //!
+//! A queue made with [`WorkQueue::named`] exports client-go's `workqueue_*` metrics under
+//! its name (see [`crate::metrics`]); unnamed queues export none, as in client-go.
+//!
 //! Unlike client-go, [`WorkQueue::shut_down`] stops handing out keys at once (queued keys
 //! are dropped), so controllers stop promptly.
 //!
@@ -29,8 +32,11 @@ use std::hash::Hash;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
+use prometheus::{Histogram, IntCounter, IntGauge};
 use tokio::sync::Notify;
 use tokio::time::Instant;
+
+use crate::metrics::InFlight;
 
 /// How [`WorkQueue::add_rate_limited`] spaces out retries.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -165,6 +171,49 @@ impl<K> Clone for WorkQueue<K> {
 struct Shared<K> {
     state: Mutex<State<K>>,
     wakeup: Notify,
+    metrics: Option<QueueMetrics>,
+}
+
+/// One named queue's children of the `workqueue_*` metric families.
+#[derive(Debug)]
+struct QueueMetrics {
+    name: String,
+    adds: IntCounter,
+    depth: IntGauge,
+    queue_duration: Histogram,
+    work_duration: Histogram,
+    retries: IntCounter,
+}
+
+impl QueueMetrics {
+    fn new(name: &str) -> Self {
+        let workqueue = &crate::metrics::global().workqueue;
+        let labels = [name];
+        Self {
+            name: name.to_string(),
+            adds: workqueue.adds.with_label_values(&labels),
+            depth: workqueue.depth.with_label_values(&labels),
+            queue_duration: workqueue.queue_duration.with_label_values(&labels),
+            work_duration: workqueue.work_duration.with_label_values(&labels),
+            retries: workqueue.retries.with_label_values(&labels),
+        }
+    }
+}
+
+impl<K: Eq + Hash + Clone + Send> InFlight for Shared<K> {
+    fn queue_name(&self) -> &str {
+        self.metrics.as_ref().map_or("", |m| m.name.as_str())
+    }
+
+    fn processing_for(&self) -> Vec<Duration> {
+        let now = Instant::now();
+        let state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        state
+            .processing_since
+            .values()
+            .map(|since| now.saturating_duration_since(*since))
+            .collect()
+    }
 }
 
 #[derive(Debug)]
@@ -179,13 +228,26 @@ struct State<K> {
     waiting: HashMap<K, Instant>,
     limiter: RateLimiter<K>,
     shutting_down: bool,
+    /// When each queued key was first added since it was last handed out (metrics).
+    added_at: HashMap<K, Instant>,
+    /// When each key being processed was handed out (metrics).
+    processing_since: HashMap<K, Instant>,
 }
 
 impl<K: Eq + Hash + Clone> State<K> {
     /// Queues `key` unless it is already waiting to be processed; true if it was queued.
-    fn insert(&mut self, key: K) -> bool {
+    /// Counts an add (and the depth) for every key newly marked dirty, as client-go does,
+    /// even if it waits for its worker to finish.
+    fn insert(&mut self, key: K, metrics: Option<&QueueMetrics>) -> bool {
         if self.dirty.contains(&key) {
             return false;
+        }
+        if let Some(metrics) = metrics {
+            metrics.adds.inc();
+            metrics.depth.inc();
+            self.added_at
+                .entry(key.clone())
+                .or_insert_with(Instant::now);
         }
         self.dirty.insert(key.clone());
         if self.processing.contains(&key) {
@@ -197,7 +259,7 @@ impl<K: Eq + Hash + Clone> State<K> {
     }
 
     /// Moves delayed keys whose time has come into the queue.
-    fn promote_ready(&mut self, now: Instant) {
+    fn promote_ready(&mut self, now: Instant, metrics: Option<&QueueMetrics>) {
         let mut ready: Vec<(Instant, K)> = self
             .waiting
             .iter()
@@ -210,7 +272,7 @@ impl<K: Eq + Hash + Clone> State<K> {
         ready.sort_by_key(|(at, _)| *at);
         for (_, key) in ready {
             self.waiting.remove(&key);
-            self.insert(key);
+            self.insert(key, metrics);
         }
     }
 }
@@ -218,6 +280,20 @@ impl<K: Eq + Hash + Clone> State<K> {
 impl<K: Eq + Hash + Clone> Default for WorkQueue<K> {
     fn default() -> Self {
         Self::new()
+    }
+}
+
+impl<K: Eq + Hash + Clone + Send + 'static> WorkQueue<K> {
+    /// A queue with `config`'s rate limiter that exports client-go's `workqueue_*`
+    /// metrics with label `name` (upstream's queue name, e.g. `serviceaccount`).
+    pub fn named(name: &str, config: RateLimiterConfig) -> Self {
+        let queue = Self::build(config, Some(QueueMetrics::new(name)));
+        let shared: Arc<dyn InFlight> = queue.shared.clone();
+        crate::metrics::global()
+            .workqueue
+            .in_flight
+            .register(Arc::downgrade(&shared));
+        queue
     }
 }
 
@@ -229,6 +305,10 @@ impl<K: Eq + Hash + Clone> WorkQueue<K> {
 
     /// A queue whose retries wait as `config` says.
     pub fn with_rate_limiter(config: RateLimiterConfig) -> Self {
+        Self::build(config, None)
+    }
+
+    fn build(config: RateLimiterConfig, metrics: Option<QueueMetrics>) -> Self {
         Self {
             shared: Arc::new(Shared {
                 state: Mutex::new(State {
@@ -238,8 +318,11 @@ impl<K: Eq + Hash + Clone> WorkQueue<K> {
                     waiting: HashMap::new(),
                     limiter: RateLimiter::new(config),
                     shutting_down: false,
+                    added_at: HashMap::new(),
+                    processing_since: HashMap::new(),
                 }),
                 wakeup: Notify::new(),
+                metrics,
             }),
         }
     }
@@ -256,7 +339,7 @@ impl<K: Eq + Hash + Clone> WorkQueue<K> {
     pub fn add(&self, key: K) {
         let queued = {
             let mut state = self.state();
-            !state.shutting_down && state.insert(key)
+            !state.shutting_down && state.insert(key, self.shared.metrics.as_ref())
         };
         if queued {
             self.shared.wakeup.notify_waiters();
@@ -264,8 +347,14 @@ impl<K: Eq + Hash + Clone> WorkQueue<K> {
     }
 
     /// Queues `key` once `delay` has passed. A key already waiting keeps the earlier time.
+    /// Every call counts in `workqueue_retries_total`, as client-go's `AddAfter` does.
     pub fn add_after(&self, key: K, delay: Duration) {
         if delay.is_zero() {
+            if let Some(metrics) = &self.shared.metrics {
+                if !self.is_shutting_down() {
+                    metrics.retries.inc();
+                }
+            }
             return self.add(key);
         }
         let ready_at = Instant::now() + delay;
@@ -273,6 +362,9 @@ impl<K: Eq + Hash + Clone> WorkQueue<K> {
             let mut state = self.state();
             if state.shutting_down {
                 return;
+            }
+            if let Some(metrics) = &self.shared.metrics {
+                metrics.retries.inc();
             }
             let at = state.waiting.entry(key).or_insert(ready_at);
             *at = (*at).min(ready_at);
@@ -310,10 +402,19 @@ impl<K: Eq + Hash + Clone> WorkQueue<K> {
                 if state.shutting_down {
                     return None;
                 }
-                state.promote_ready(Instant::now());
+                let now = Instant::now();
+                state.promote_ready(now, self.shared.metrics.as_ref());
                 if let Some(key) = state.queue.pop_front() {
                     state.dirty.remove(&key);
                     state.processing.insert(key.clone());
+                    if let Some(metrics) = &self.shared.metrics {
+                        metrics.depth.dec();
+                        if let Some(added) = state.added_at.remove(&key) {
+                            let waited = now.saturating_duration_since(added);
+                            metrics.queue_duration.observe(waited.as_secs_f64());
+                        }
+                        state.processing_since.insert(key.clone(), now);
+                    }
                     return Some(key);
                 }
                 state.waiting.values().min().copied()
@@ -335,6 +436,12 @@ impl<K: Eq + Hash + Clone> WorkQueue<K> {
         let requeued = {
             let mut state = self.state();
             state.processing.remove(key);
+            if let Some(metrics) = &self.shared.metrics {
+                if let Some(since) = state.processing_since.remove(key) {
+                    let worked = Instant::now().saturating_duration_since(since);
+                    metrics.work_duration.observe(worked.as_secs_f64());
+                }
+            }
             if state.dirty.contains(key) && !state.shutting_down {
                 state.queue.push_back(key.clone());
                 true
@@ -365,7 +472,16 @@ impl<K: Eq + Hash + Clone> WorkQueue<K> {
 
     /// Stops the queue: `get` returns `None` from now on and adds are ignored.
     pub fn shut_down(&self) {
-        self.state().shutting_down = true;
+        {
+            let mut state = self.state();
+            state.shutting_down = true;
+            if let Some(metrics) = &self.shared.metrics {
+                // Keys still queued are dropped, so they no longer count in the depth.
+                let dropped = i64::try_from(state.dirty.len()).unwrap_or(i64::MAX);
+                metrics.depth.sub(dropped);
+                state.added_at.clear();
+            }
+        }
         self.shared.wakeup.notify_waiters();
     }
 
@@ -551,5 +667,38 @@ mod tests {
         assert!(queue.is_shutting_down());
         assert_eq!(queue.len(), 0);
         assert_eq!(queue.get().await, None);
+    }
+
+    #[tokio::test]
+    async fn a_named_queue_exports_client_gos_metrics() {
+        use crate::metrics::{gather_text, sample_value};
+        const NAME: &str = "queue_metrics_test";
+        let sample = |metric: &str| {
+            sample_value(&gather_text(), metric, &[("name", NAME)]).unwrap_or(f64::NAN)
+        };
+        let queue = WorkQueue::named(NAME, RateLimiterConfig::default());
+        queue.add("a");
+        queue.add("a"); // de-duplicated: not an add
+        queue.add("b");
+        assert_eq!(sample("workqueue_adds_total"), 2.0);
+        assert_eq!(sample("workqueue_depth"), 2.0);
+        let key = get_now(&queue).await.expect("queued");
+        assert_eq!(sample("workqueue_depth"), 1.0);
+        assert_eq!(sample("workqueue_queue_duration_seconds_count"), 1.0);
+        // While a key is processed its time counts as unfinished work.
+        tokio::time::sleep(5 * MS).await;
+        assert!(sample("workqueue_unfinished_work_seconds") >= 0.005);
+        assert!(sample("workqueue_longest_running_processor_seconds") >= 0.005);
+        queue.done(&key);
+        assert_eq!(sample("workqueue_work_duration_seconds_count"), 1.0);
+        assert_eq!(sample("workqueue_unfinished_work_seconds"), 0.0);
+        queue.add_rate_limited(key);
+        assert_eq!(sample("workqueue_retries_total"), 1.0);
+        queue.shut_down();
+        assert_eq!(
+            sample("workqueue_depth"),
+            0.0,
+            "dropped keys leave the depth"
+        );
     }
 }

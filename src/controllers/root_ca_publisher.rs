@@ -29,6 +29,9 @@ pub const DESCRIPTION: &str = "Contains a CA bundle that can be used to verify t
 /// Workers by default (kube-controller-manager runs the publisher with
 /// `--concurrent-serviceaccount-token-syncs`, 5).
 pub const DEFAULT_WORKERS: usize = 5;
+
+/// The work queue's name in `workqueue_*` metrics, as upstream's publisher names it.
+pub const QUEUE_NAME: &str = "root_ca_cert_publisher";
 /// The namespace phase whose updates re-check the ConfigMap.
 const ACTIVE_PHASE: &str = "Active";
 
@@ -126,7 +129,7 @@ impl<A: CoreApi> RootCaPublisher<A> {
             root_ca: String::from_utf8_lossy(&options.root_ca).into_owned(),
             workers: options.workers,
             config_maps,
-            queue: WorkQueue::with_rate_limiter(options.rate_limiter),
+            queue: WorkQueue::named(QUEUE_NAME, options.rate_limiter),
         }
     }
 

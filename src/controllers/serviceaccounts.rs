@@ -20,6 +20,9 @@ use crate::serviceaccount::DEFAULT_SERVICE_ACCOUNT_NAME;
 /// The namespace phase in which accounts are created.
 const ACTIVE_PHASE: &str = "Active";
 
+/// The work queue's name in `workqueue_*` metrics, as upstream's controller names it.
+pub const QUEUE_NAME: &str = "serviceaccount";
+
 /// Configuration of the service-account controller (upstream `ServiceAccountsControllerOptions`).
 ///
 /// ```
@@ -119,7 +122,7 @@ impl<A: CoreApi> ServiceAccountsController<A> {
             workers: options.workers,
             namespaces,
             service_accounts,
-            queue: WorkQueue::with_rate_limiter(options.rate_limiter),
+            queue: WorkQueue::named(QUEUE_NAME, options.rate_limiter),
         }
     }
 

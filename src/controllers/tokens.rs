@@ -39,6 +39,12 @@ use crate::Mode;
 pub const DEFAULT_MAX_RETRIES: u32 = 10;
 /// Workers per queue (kube-controller-manager's `--concurrent-serviceaccount-token-syncs`).
 pub const DEFAULT_WORKERS: usize = 5;
+
+/// The account queue's name in `workqueue_*` metrics, as upstream's token controller
+/// names it.
+pub const SERVICE_ACCOUNT_QUEUE_NAME: &str = "serviceaccount_tokens_service";
+/// The secret queue's name in `workqueue_*` metrics, as upstream's token controller names it.
+pub const SECRET_QUEUE_NAME: &str = "serviceaccount_tokens_secret";
 /// Attempts to remove a deleted Secret's reference from its account (upstream `RemoveTokenBackoff`).
 const REMOVE_REFERENCE_ATTEMPTS: u32 = 10;
 /// Base wait between those attempts; each wait adds up to the same again at random (jitter 1.0).
@@ -542,8 +548,11 @@ impl<A: CoreApi> TokensController<A> {
             mode: options.mode,
             service_accounts,
             secrets: SecretCache::new(secrets),
-            service_account_queue: WorkQueue::with_rate_limiter(options.rate_limiter),
-            secret_queue: WorkQueue::with_rate_limiter(options.rate_limiter),
+            service_account_queue: WorkQueue::named(
+                SERVICE_ACCOUNT_QUEUE_NAME,
+                options.rate_limiter,
+            ),
+            secret_queue: WorkQueue::named(SECRET_QUEUE_NAME, options.rate_limiter),
         }
     }
 

@@ -234,6 +234,7 @@ impl LegacyTokenAuthenticator {
             )
             .await?;
         }
+        crate::metrics::record_token_use(crate::metrics::TokenUse::Legacy);
         Ok(Some(Authenticated {
             user: user_info(namespace, service_account_name, service_account_uid),
             audiences: granted,

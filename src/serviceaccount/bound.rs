@@ -387,6 +387,7 @@ pub async fn validate(
     }
 
     if let Some(warnafter) = private.warnafter.filter(|&w| w != 0) {
+        crate::metrics::record_token_use(crate::metrics::TokenUse::bound(seconds > warnafter));
         if seconds > warnafter {
             tracing::info!(
                 subject = %claims.sub,

@@ -12,6 +12,7 @@ mod kubectl;
 mod kubectl_kinds;
 mod leader_election;
 mod malformed;
+mod metrics;
 mod rbac;
 mod serve;
 mod serve_flags;

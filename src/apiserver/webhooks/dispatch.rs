@@ -95,9 +95,37 @@ fn in_version<'a>(object: &'a Value, invocation: &Invocation) -> Cow<'a, Value> 
     Cow::Owned(converted)
 }
 
+/// [`send_review`], timed in `apiserver_admission_webhook_admission_duration_seconds`:
+/// rejected when the webhook denied, or failed under `failurePolicy: Fail`, as upstream's
+/// dispatchers count it.
+async fn call_hook(
+    hook: &Hook,
+    invocation: &Invocation,
+    attrs: &Attributes,
+    request: &MatchRequest<'_>,
+    mutating: bool,
+) -> Result<ReviewResponse, CallError> {
+    let started = std::time::Instant::now();
+    let result = send_review(hook, invocation, attrs, request, mutating).await;
+    let rejected = match &result {
+        Ok(_) => false,
+        Err(CallError::Calling(_)) => !hook.ignore_failures,
+        Err(CallError::Rejected(_) | CallError::Other(_)) => true,
+    };
+    crate::metrics::observe_admission(
+        crate::metrics::AdmissionKind::Webhook,
+        &hook.name,
+        mutating,
+        attrs.operation.as_str(),
+        rejected,
+        started.elapsed(),
+    );
+    result
+}
+
 /// Sends one review and checks the answer; warnings go to the client, a denial is
 /// [`CallError::Rejected`].
-async fn call_hook(
+async fn send_review(
     hook: &Hook,
     invocation: &Invocation,
     attrs: &Attributes,
@@ -448,6 +476,37 @@ mod tests {
             run(&[ignoring], &pod_create(false)).await.is_ok(),
             "fails open"
         );
+    }
+
+    #[tokio::test]
+    async fn each_call_is_timed_and_a_failure_under_fail_counts_as_rejected() {
+        use crate::metrics::{gather_text, sample_value};
+        let count = |name: &str, rejected: &str| {
+            let labels = [
+                ("name", name),
+                ("operation", "CREATE"),
+                ("rejected", rejected),
+                ("type", "validate"),
+            ];
+            sample_value(
+                &gather_text(),
+                "apiserver_admission_webhook_admission_duration_seconds_count",
+                &labels,
+            )
+        };
+        let failing =
+            unreachable_hook("metrics-fail.example.com", json!({"failurePolicy": "Fail"}));
+        let ignoring = unreachable_hook(
+            "metrics-ignore.example.com",
+            json!({"failurePolicy": "Ignore"}),
+        );
+        let _ = run(&[failing], &pod_create(false)).await;
+        for _ in 0..2 {
+            let _ = run(std::slice::from_ref(&ignoring), &pod_create(false)).await;
+        }
+        assert_eq!(count("metrics-fail.example.com", "true"), Some(1.0));
+        assert_eq!(count("metrics-ignore.example.com", "false"), Some(2.0));
+        assert_eq!(count("metrics-ignore.example.com", "true"), None);
     }
 
     #[tokio::test]
