@@ -11,6 +11,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use std::net::SocketAddr;
+
+use crate::metrics::{free_port, http_get};
 use crate::support::{kubectl, poll_until, token_kubeconfig, Output, ServeProcess};
 
 const NAMESPACE: &str = "kube-sa-system";
@@ -56,6 +59,47 @@ impl Drop for Component {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
+}
+
+/// The container arguments of Deployment `name` in the rendered manifests, with the
+/// values of the flags in `local` replaced (file paths and addresses of this machine): so
+/// the components run with the flags the manifests give them.
+fn deployment_args(rendered: &str, name: &str, local: &[(&str, String)]) -> Vec<String> {
+    use serde::Deserialize as _;
+    let deployment = serde_yaml::Deserializer::from_str(rendered)
+        .map(|doc| serde_json::Value::deserialize(doc).expect("rendered YAML"))
+        .find(|doc| doc["kind"] == "Deployment" && doc["metadata"]["name"] == name)
+        .unwrap_or_else(|| panic!("Deployment {name} in deploy/"));
+    let args = deployment["spec"]["template"]["spec"]["containers"][0]["args"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{name} has container args"));
+    let mut replaced = Vec::new();
+    let args: Vec<String> = args
+        .iter()
+        .map(|arg| {
+            let arg = arg.as_str().expect("string args");
+            let flag = arg.split('=').next().unwrap_or(arg);
+            match local.iter().find(|(name, _)| *name == flag) {
+                Some((name, value)) => {
+                    replaced.push(*name);
+                    format!("{name}={value}")
+                }
+                None => arg.to_string(),
+            }
+        })
+        .collect();
+    for (flag, _) in local {
+        assert!(replaced.contains(flag), "{name} is deployed without {flag}");
+    }
+    args
+}
+
+/// `args` with `--kubeconfig PATH` added (in a pod, the in-cluster configuration).
+fn with_kubeconfig<'a>(args: &'a [String], kubeconfig: &'a Path) -> Vec<&'a str> {
+    let mut all: Vec<&str> = args.iter().map(String::as_str).collect();
+    all.push("--kubeconfig");
+    all.push(kubeconfig.to_str().expect("utf-8 path"));
+    all
 }
 
 /// A kubeconfig for the cluster whose only credential is a TokenRequest token of the
@@ -141,17 +185,22 @@ fn deploy_manifests_run_the_components_with_their_own_rbac() {
     // The controller-manager, with its account's token: a new namespace gets `default`
     // and `kube-root-ca.crt`, and a token Secret made by hand is filled in.
     let manager_kubeconfig = account_kubeconfig(admin, "kube-sa-controller-manager");
-    let (_manager, _) = Component::start(
-        &[
-            "controller-manager",
-            "--kubeconfig",
-            manager_kubeconfig.to_str().expect("utf-8 path"),
-            "--mode=bound",
-            "--service-account-private-key-file",
-            key_arg,
-        ],
-        false,
+    let rendered = ok(
+        run(&["kustomize", deploy_arg], None),
+        "kubectl kustomize deploy/",
     );
+    let manager_health: SocketAddr = ([127, 0, 0, 1], free_port()).into();
+    let manager_args = deployment_args(
+        &rendered,
+        "kube-sa-controller-manager",
+        &[
+            ("--service-account-private-key-file", key_arg.to_string()),
+            ("--health-probe-bind-address", manager_health.to_string()),
+            ("--metrics-bind-address", manager_health.to_string()),
+        ],
+    );
+    let (_manager, _) =
+        Component::start(&with_kubeconfig(&manager_args, &manager_kubeconfig), false);
     ok(
         run(&["create", "namespace", "demo"], None),
         "create namespace",
@@ -226,20 +275,23 @@ fn deploy_manifests_run_the_components_with_their_own_rbac() {
     std::fs::write(&cert, secret_field("tls.crt")).expect("write tls.crt");
     std::fs::write(&cert_key, secret_field("tls.key")).expect("write tls.key");
     let webhook_kubeconfig = account_kubeconfig(admin, "kube-sa-webhook");
-    let (_webhook, address) = Component::start(
+    let webhook_health: SocketAddr = ([127, 0, 0, 1], free_port()).into();
+    let webhook_args = deployment_args(
+        &rendered,
+        "kube-sa-webhook",
         &[
-            "webhook",
-            "--kubeconfig",
-            webhook_kubeconfig.to_str().expect("utf-8 path"),
-            "--mode=bound",
-            "--listen=127.0.0.1:0",
-            "--tls-cert-file",
-            cert.to_str().expect("utf-8 path"),
-            "--tls-private-key-file",
-            cert_key.to_str().expect("utf-8 path"),
+            ("--listen", "127.0.0.1:0".to_string()),
+            ("--tls-cert-file", cert.to_string_lossy().into_owned()),
+            (
+                "--tls-private-key-file",
+                cert_key.to_string_lossy().into_owned(),
+            ),
+            ("--health-probe-bind-address", webhook_health.to_string()),
+            ("--metrics-bind-address", webhook_health.to_string()),
         ],
-        true,
     );
+    let (_webhook, address) =
+        Component::start(&with_kubeconfig(&webhook_args, &webhook_kubeconfig), true);
     let address = address.expect("the webhook's address");
     let port = address.rsplit(':').next().expect("a port");
     let slice = format!(
@@ -282,6 +334,35 @@ fn deploy_manifests_run_the_components_with_their_own_rbac() {
         "read the pod",
     );
     assert!(volumes.starts_with("kube-api-access-"), "{volumes}");
+
+    // The Deployments' probes answer, and the controller-manager leads through the Role
+    // on Leases the manifests give it.
+    for (what, health) in [
+        ("controller-manager", manager_health),
+        ("webhook", webhook_health),
+    ] {
+        poll_until(
+            &format!("the {what}'s /readyz"),
+            Duration::from_secs(20),
+            || (http_get(health, "/readyz")?.0 == 200).then_some(()),
+        );
+    }
+    let holder = ok(
+        run(
+            &[
+                "get",
+                "lease",
+                "kube-sa-controller-manager",
+                "-n",
+                "kube-system",
+                "-o",
+                "jsonpath={.spec.holderIdentity}",
+            ],
+            None,
+        ),
+        "read the leader-election Lease",
+    );
+    assert!(!holder.trim().is_empty(), "the Lease has no holder");
 
     // Least privilege: what neither component uses, neither may do.
     for (account, verb, resource) in [

@@ -14,6 +14,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::MicroTime;
 use kube::api::{ObjectMeta, PostParams};
 use kube::Api;
 
+use crate::metrics::{free_port, http_get};
 use crate::support::{kubectl, kubectl_binaries, poll_until, send_signal, ServeProcess};
 
 /// Short election timing (kube-controller-manager's defaults are 15 s / 10 s / 2 s).
@@ -26,19 +27,24 @@ const ELECTION_FLAGS: &[&str] = &[
 ];
 const LEASE_NAME: &str = "kube-sa-controller-manager";
 
-/// A `kube-sa controller-manager` process and the holder identity it logged; killed on drop.
+/// A `kube-sa controller-manager` process, the holder identity it logged and the address
+/// of its probes and metrics; killed on drop.
 struct Manager {
     child: Child,
     identity: String,
+    health: std::net::SocketAddr,
 }
 
 impl Manager {
     fn start(kubeconfig: &Path, key: &str) -> Self {
+        let health: std::net::SocketAddr = ([127, 0, 0, 1], free_port()).into();
         let mut child = Command::new(env!("CARGO_BIN_EXE_kube-sa"))
             .args(["controller-manager", "--kubeconfig"])
             .arg(kubeconfig)
             .args(["--service-account-private-key-file", key])
             .args(ELECTION_FLAGS)
+            .arg(format!("--health-probe-bind-address={health}"))
+            .arg(format!("--metrics-bind-address={health}"))
             .env("RUST_LOG", "warn,kube_sa=info")
             .env("NO_COLOR", "1")
             .stdout(Stdio::null())
@@ -63,7 +69,31 @@ impl Manager {
         let identity = identity
             .recv_timeout(Duration::from_secs(30))
             .expect("the controller-manager logs its identity");
-        Self { child, identity }
+        Self {
+            child,
+            identity,
+            health,
+        }
+    }
+
+    /// `leader_election_master_status` of this replica's Lease, once `/readyz` answers 200
+    /// (a follower is ready as well as a leader that has synced).
+    fn master_status(&self) -> f64 {
+        poll_until(
+            "/readyz and the master status",
+            Duration::from_secs(10),
+            || {
+                if http_get(self.health, "/readyz")?.0 != 200 {
+                    return None;
+                }
+                let (_, body) = http_get(self.health, "/metrics")?;
+                kube_sa::metrics::sample_value(
+                    &body,
+                    "leader_election_master_status",
+                    &[("name", LEASE_NAME)],
+                )
+            },
+        )
     }
 
     /// Waits for the exit status after a signal, with a deadline.
@@ -208,6 +238,17 @@ fn replicas_elect_one_leader_that_hands_over_on_sigkill_and_sigterm() {
         .into_owned();
     assert!(leader_id.starts_with(&format!("{host}_")), "{leader_id}");
     runtime.block_on(controllers_answer(&client, "while-first-leads"));
+    let (leading, following) = if leader_id == first.identity {
+        (&first, &second)
+    } else {
+        (&second, &first)
+    };
+    assert_eq!(leading.master_status(), 1.0, "the leader's master status");
+    assert_eq!(
+        following.master_status(),
+        0.0,
+        "the follower's master status"
+    );
     std::thread::sleep(LEASE * 2);
     let spec = runtime.block_on(lease_spec(&leases));
     assert_eq!(spec.holder_identity.as_deref(), Some(leader_id.as_str()));

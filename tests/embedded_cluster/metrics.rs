@@ -84,7 +84,7 @@ async fn metrics_count_requests_with_upstreams_labels() {
 }
 
 /// A port nobody listens on right now, for a flag that needs a fixed one.
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
@@ -92,7 +92,7 @@ fn free_port() -> u16 {
 }
 
 /// A plain HTTP GET; the status code and the body.
-fn http_get(address: SocketAddr, path: &str) -> Option<(u16, String)> {
+pub(crate) fn http_get(address: SocketAddr, path: &str) -> Option<(u16, String)> {
     let mut stream = TcpStream::connect(address).ok()?;
     write!(
         stream,
