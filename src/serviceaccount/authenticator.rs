@@ -298,11 +298,17 @@ impl LegacyTokenAuthenticator {
         Ok(())
     }
 
-    /// Parses the token and tries each key, as jwt-go's `Parse` inside upstream's key loop.
-    /// `Ok(None)`: not a JWT, or no keys. `Ok(Some(claims))`: a key verified it.
+    /// Parses the token and tries each key, as jwt-go's `Parse` inside v1.8's key loop; in
+    /// bound mode as 1.33 does, through the JWS check bound tokens get (key by `kid`,
+    /// go-jose's errors, time claims not read). `Ok(None)`: not a JWT, or no keys.
+    /// `Ok(Some(claims))`: a key verified it.
     fn verify_signature(&self, token: &str, now: i64) -> Result<Option<Claims>, AuthError> {
         if self.keys.is_empty() {
             return Ok(None);
+        }
+        if self.mode == Mode::Bound {
+            return Ok(super::bound::verify_jws(&self.keys, token)?
+                .and_then(|payload| first_json_object(&payload)));
         }
         let mut parts = token.split('.');
         let (Some(header_part), Some(payload_part), Some(signature_part), None) =
@@ -332,11 +338,7 @@ impl LegacyTokenAuthenticator {
             _ => return Err(auth_error("signing method (alg) is unspecified.")),
         };
 
-        // 1.33 verifies legacy tokens with go-jose and never reads their time claims.
-        let time_error = match self.mode {
-            Mode::Legacy => time_claims_error(&claims, now),
-            Mode::Bound => None,
-        };
+        let time_error = time_claims_error(&claims, now);
         // An undecodable signature is just a signature that does not verify.
         let signature = decode_segment(signature_part).unwrap_or_default();
         let signing_input = &token[..header_part.len() + 1 + payload_part.len()];
@@ -1134,6 +1136,65 @@ mod tests {
         Some(k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(
             jiff::Timestamp::UNIX_EPOCH,
         ))
+    }
+
+    /// In bound mode a legacy token passes the JWS check bound tokens get (1.31+): the key
+    /// its `kid` names, go-jose's errors, unknown algorithms not ours.
+    #[test]
+    fn bound_mode_verifies_legacy_tokens_by_key_id() {
+        let with_kid = |key: &Arc<SigningKey>| {
+            TokenGenerator::legacy_with_key_id(Arc::clone(key))
+                .legacy_token(NS, SA, UID, SECRET)
+                .unwrap()
+        };
+        let cases: Vec<(&str, String, AuthResult)> = vec![
+            (
+                "kid of the key",
+                with_kid(&keys().rsa),
+                Ok(Some(expected_user())),
+            ),
+            (
+                "no kid",
+                legacy_token(&keys().rsa),
+                Ok(Some(expected_user())),
+            ),
+            (
+                "kid of a key not given",
+                with_kid(&keys().p256),
+                Err(auth_error("invalid signature, no keys found")),
+            ),
+            (
+                "no kid, no key verifies",
+                legacy_token(&keys().p256),
+                Err(auth_error(
+                    "square/go-jose: error in cryptographic primitive",
+                )),
+            ),
+            (
+                "tampered",
+                tampered(&with_kid(&keys().rsa)),
+                Err(auth_error(
+                    "square/go-jose: error in cryptographic primitive",
+                )),
+            ),
+            (
+                "HS256: not a JWS go-jose parses",
+                hs256(b"secret"),
+                Ok(None),
+            ),
+        ];
+        for (name, token, want) in cases {
+            let got = authenticate_in(Mode::Bound, false, FakeGetter::default(), &token);
+            assert_eq!(got, want, "{name}");
+        }
+        // v1.8 tries every key and answers jwt-go's texts.
+        let got = authenticate_in(
+            Mode::Legacy,
+            false,
+            FakeGetter::default(),
+            &hs256(b"secret"),
+        );
+        assert_eq!(got, Err(auth_error("Unexpected signing method: HS256")));
     }
 
     #[test]

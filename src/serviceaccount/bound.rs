@@ -210,49 +210,57 @@ impl BoundTokenAuthenticator {
         }))
     }
 
-    /// The JWS signature (spec-modern §3.3): candidates are the keys whose kid the header
-    /// names (all keys without a kid). `Ok(None)` when the JWS does not parse.
+    /// The JWS signature and the claims (spec-modern §3.3); `Ok(None)` when the JWS or its
+    /// claims do not parse.
     fn verify(&self, token: &str) -> Result<Option<BoundClaims>, AuthError> {
-        let mut parts = token.split('.');
-        let (Some(header_part), Some(payload_part), Some(signature_part)) =
-            (parts.next(), parts.next(), parts.next())
-        else {
-            return Ok(None);
-        };
-        let Some(header) = URL_SAFE_NO_PAD
-            .decode(header_part)
-            .ok()
-            .and_then(|bytes| serde_json::from_slice::<Header>(&bytes).ok())
-        else {
-            return Ok(None);
-        };
-        let Some(algorithm) = JwtAlgorithm::from_name(&header.alg) else {
-            return Ok(None);
-        };
-        let Ok(signature) = URL_SAFE_NO_PAD.decode(signature_part) else {
-            return Ok(None);
-        };
-        let candidates: Vec<&PublicKey> = self
-            .keys
-            .iter()
-            .filter(|key| header.kid.is_empty() || key.key_id() == header.kid)
-            .collect();
-        if candidates.is_empty() {
-            return Err(auth_error(NO_KEYS_FOUND));
-        }
-        let signing_input = &token[..header_part.len() + 1 + payload_part.len()];
-        if !candidates.iter().any(|key| {
-            key.verify(algorithm, signing_input.as_bytes(), &signature)
-                .is_ok()
-        }) {
-            return Err(auth_error(CRYPTO_ERROR));
-        }
-        let claims = URL_SAFE_NO_PAD
-            .decode(payload_part)
-            .ok()
-            .and_then(|bytes| serde_json::from_slice::<BoundClaims>(&bytes).ok());
-        Ok(claims)
+        Ok(verify_jws(&self.keys, token)?
+            .and_then(|payload| serde_json::from_slice::<BoundClaims>(&payload).ok()))
     }
+}
+
+/// The JWS check every 1.31+ service-account JWT authenticator makes, legacy tokens' in
+/// bound mode included (upstream's `jwtTokenAuthenticator.AuthenticateToken`, spec-modern
+/// §3.3): the candidates are the keys whose key id the header's `kid` names (all of
+/// `keys` without a `kid`); none is `invalid signature, no keys found`, and a signature no
+/// candidate verifies is go-jose's `square/go-jose: error in cryptographic primitive`.
+///
+/// `Ok(Some(payload))`: the decoded payload of a verified token. `Ok(None)`: not a
+/// compact JWS of a known algorithm, so "not mine".
+pub(crate) fn verify_jws(keys: &[PublicKey], token: &str) -> Result<Option<Vec<u8>>, AuthError> {
+    let mut parts = token.split('.');
+    let (Some(header_part), Some(payload_part), Some(signature_part)) =
+        (parts.next(), parts.next(), parts.next())
+    else {
+        return Ok(None);
+    };
+    let Some(header) = URL_SAFE_NO_PAD
+        .decode(header_part)
+        .ok()
+        .and_then(|bytes| serde_json::from_slice::<Header>(&bytes).ok())
+    else {
+        return Ok(None);
+    };
+    let Some(algorithm) = JwtAlgorithm::from_name(&header.alg) else {
+        return Ok(None);
+    };
+    let Ok(signature) = URL_SAFE_NO_PAD.decode(signature_part) else {
+        return Ok(None);
+    };
+    let candidates: Vec<&PublicKey> = keys
+        .iter()
+        .filter(|key| header.kid.is_empty() || key.key_id() == header.kid)
+        .collect();
+    if candidates.is_empty() {
+        return Err(auth_error(NO_KEYS_FOUND));
+    }
+    let signing_input = &token[..header_part.len() + 1 + payload_part.len()];
+    if !candidates.iter().any(|key| {
+        key.verify(algorithm, signing_input.as_bytes(), &signature)
+            .is_ok()
+    }) {
+        return Err(auth_error(CRYPTO_ERROR));
+    }
+    Ok(URL_SAFE_NO_PAD.decode(payload_part).ok())
 }
 
 impl TokenAuthenticator for BoundTokenAuthenticator {
