@@ -1,6 +1,7 @@
 //! Two subresources of a bound-mode cluster as clients use them: a TokenRequest passes
-//! validating admission webhooks registered for `serviceaccounts/token` CREATE (upstream's
-//! TokenREST runs `createValidation` on it), and `pods/ephemeralcontainers` adds ephemeral
+//! mutating admission webhooks registered for `serviceaccounts/token` CREATE (upstream's
+//! create handler runs them) and validating ones (TokenREST runs `createValidation` on
+//! it), and `pods/ephemeralcontainers` adds ephemeral
 //! containers through a strategic-merge PATCH (kube-rs) and `kubectl debug`, with
 //! upstream's validation and the ServiceAccount plugin's check on that subresource.
 
@@ -127,6 +128,63 @@ async fn validating_webhooks_see_token_requests_and_may_deny_them() {
     assert_eq!(review["object"]["apiVersion"], "authentication.k8s.io/v1");
     assert_eq!(review["object"]["spec"]["expirationSeconds"], 3600);
     assert!(review["object"]["status"].is_null() || review["object"]["status"]["token"] == "");
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn mutating_webhooks_change_token_requests_before_they_are_issued() {
+    let hook = TestWebhook::start(
+        &[],
+        Arc::new(|_: &str, request: &Value| {
+            // Only the TokenRequest as the client sent it: not yet defaulted by TokenREST.
+            assert!(
+                request["object"]["spec"]["expirationSeconds"].is_null(),
+                "{request}"
+            );
+            allow(Some(json!([
+                {"op": "replace", "path": "/spec/audiences", "value": ["rewritten"]}
+            ])))
+        }),
+    )
+    .await;
+    let (server, client) = bound_cluster().await;
+    default_account(&client, "default").await;
+    let configuration: DynamicObject = serde_json::from_value(json!({
+        "apiVersion": "admissionregistration.k8s.io/v1", "kind": "MutatingWebhookConfiguration",
+        "metadata": {"name": "tokens"},
+        "webhooks": [{
+            "name": "tokens.kube-sa.example.com",
+            "rules": [{"operations": ["CREATE"], "apiGroups": [""], "apiVersions": ["v1"],
+                       "resources": ["serviceaccounts/token"]}],
+            "clientConfig": {"url": hook.url("/tokens"), "caBundle": hook.ca_bundle()},
+            "sideEffects": "None", "admissionReviewVersions": ["v1"],
+        }],
+    }))
+    .expect("configuration");
+    let resource = ApiResource::erase::<
+        k8s_openapi::api::admissionregistration::v1::MutatingWebhookConfiguration,
+    >(&());
+    Api::<DynamicObject>::all_with(client.clone(), &resource)
+        .create(&PostParams::default(), &configuration)
+        .await
+        .expect("registered");
+
+    let accounts: Api<ServiceAccount> = Api::namespaced(client.clone(), "default");
+    let issued = accounts
+        .create_token_request("default", &PostParams::default(), &token_request("vault"))
+        .await
+        .expect("issued");
+    assert_eq!(issued.spec.audiences, vec!["rewritten".to_string()]);
+    let token = issued.status.expect("status").token;
+    let payload = token.split('.').nth(1).expect("a JWT");
+    use base64::Engine as _;
+    let claims: Value = serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload)
+            .expect("base64url"),
+    )
+    .expect("claims");
+    assert_eq!(claims["aud"], json!(["rewritten"]));
     server.shutdown().await;
 }
 

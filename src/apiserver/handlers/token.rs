@@ -1,8 +1,8 @@
 //! create on `serviceaccounts/{name}/token` (TokenRequest, bound mode): only POST, authorized
 //! as `create` on the subresource; the body is decoded as `authentication.k8s.io/v1`
 //! TokenRequest (JSON, YAML or kubectl's protobuf), its namespace reconciled with the URL's,
-//! validating admission sees the TokenRequest (webhooks matching `serviceaccounts/token`
-//! CREATE), and [`TokenRequestRest`] answers 201 with the cap's `Warning` header. There is
+//! mutating admission and, after TokenREST's checks, validating admission see the
+//! TokenRequest (NamespaceLifecycle, webhooks matching `serviceaccounts/token` CREATE), and [`TokenRequestRest`] answers 201 with the cap's `Warning` header. There is
 //! no audit log here, so the `authentication.kubernetes.io/issued-credential-id` audit
 //! annotation is not written.
 
@@ -37,11 +37,15 @@ pub(super) async fn create_token(
     let decoded = decode_body(ctx, &TOKEN_REQUESTS, &body)?;
     let mut object = decoded.object;
     reconcile_namespace(&mut object, namespace)?;
+    // Mutating admission on the TokenRequest as decoded, before TokenREST's own steps, as
+    // upstream's create handler runs it: NamespaceLifecycle (a missing or terminating
+    // namespace) and webhooks matching `serviceaccounts/token` CREATE.
+    let mut attrs = attributes(ctx, path, name, AdmissionOperation::Create, None);
+    attrs.object_kind = Some(&TOKEN_REQUESTS);
+    state.admission.admit(&attrs, &mut object).await?;
     let prepared = rest.prepare(&state.store, namespace, name, object)?;
     // Step 7: validating admission (webhooks on `serviceaccounts/token` CREATE), with the
     // TokenRequest as the object, as upstream's TokenREST passes it to createValidation.
-    let mut attrs = attributes(ctx, path, name, AdmissionOperation::Create, None);
-    attrs.object_kind = Some(&TOKEN_REQUESTS);
     state
         .admission
         .validate(&attrs, &prepared.object()?)

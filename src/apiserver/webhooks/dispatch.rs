@@ -367,10 +367,15 @@ async fn call_mutating(
             )))
         }
     }
-    let mut patched = in_version(object, invocation).into_owned();
+    // An object of another kind than the resource's (a TokenRequest) is patched and decoded
+    // as that kind.
+    let mut patched = match attrs.object_kind {
+        Some(_) => object.clone(),
+        None => in_version(object, invocation).into_owned(),
+    };
     json_patch::patch(&mut patched, &patch)
         .map_err(|e| CallError::Other(ApiError::internal(e.to_string())))?;
-    let resource = attrs.resource;
+    let resource = attrs.object_kind.unwrap_or(attrs.resource);
     if let Some(map) = patched.as_object_mut() {
         map.insert("apiVersion".into(), Value::String(resource.api_version()));
         map.insert("kind".into(), Value::String(resource.kind.into()));
