@@ -45,6 +45,31 @@ fn token_request(audience: &str) -> TokenRequest {
     serde_json::from_value(json!({"spec": {"audiences": [audience]}})).expect("token request")
 }
 
+/// Registers `hook` as the webhook `tokens.kube-sa.example.com` of configuration `K`
+/// (mutating or validating) for `serviceaccounts/token` CREATE.
+async fn register_token_webhook<K>(client: &kube::Client, hook: &TestWebhook)
+where
+    K: kube::Resource<DynamicType = ()>,
+{
+    let resource = ApiResource::erase::<K>(&());
+    let configuration: DynamicObject = serde_json::from_value(json!({
+        "apiVersion": resource.api_version, "kind": resource.kind,
+        "metadata": {"name": "tokens"},
+        "webhooks": [{
+            "name": "tokens.kube-sa.example.com",
+            "rules": [{"operations": ["CREATE"], "apiGroups": [""], "apiVersions": ["v1"],
+                       "resources": ["serviceaccounts/token"]}],
+            "clientConfig": {"url": hook.url("/tokens"), "caBundle": hook.ca_bundle()},
+            "sideEffects": "None", "admissionReviewVersions": ["v1"],
+        }],
+    }))
+    .expect("configuration");
+    Api::<DynamicObject>::all_with(client.clone(), &resource)
+        .create(&PostParams::default(), &configuration)
+        .await
+        .expect("registered");
+}
+
 #[tokio::test]
 async fn validating_webhooks_see_token_requests_and_may_deny_them() {
     let seen: Arc<Mutex<Vec<Value>>> = Arc::default();
@@ -63,25 +88,10 @@ async fn validating_webhooks_see_token_requests_and_may_deny_them() {
     .await;
     let (server, client) = bound_cluster().await;
     default_account(&client, "default").await;
-    let configuration: DynamicObject = serde_json::from_value(json!({
-        "apiVersion": "admissionregistration.k8s.io/v1", "kind": "ValidatingWebhookConfiguration",
-        "metadata": {"name": "tokens"},
-        "webhooks": [{
-            "name": "tokens.kube-sa.example.com",
-            "rules": [{"operations": ["CREATE"], "apiGroups": [""], "apiVersions": ["v1"],
-                       "resources": ["serviceaccounts/token"]}],
-            "clientConfig": {"url": hook.url("/tokens"), "caBundle": hook.ca_bundle()},
-            "sideEffects": "None", "admissionReviewVersions": ["v1"],
-        }],
-    }))
-    .expect("configuration");
-    let resource = ApiResource::erase::<
+    register_token_webhook::<
         k8s_openapi::api::admissionregistration::v1::ValidatingWebhookConfiguration,
-    >(&());
-    Api::<DynamicObject>::all_with(client.clone(), &resource)
-        .create(&PostParams::default(), &configuration)
-        .await
-        .expect("registered");
+    >(&client, &hook)
+    .await;
 
     let accounts: Api<ServiceAccount> = Api::namespaced(client.clone(), "default");
     let issued = accounts
@@ -149,25 +159,10 @@ async fn mutating_webhooks_change_token_requests_before_they_are_issued() {
     .await;
     let (server, client) = bound_cluster().await;
     default_account(&client, "default").await;
-    let configuration: DynamicObject = serde_json::from_value(json!({
-        "apiVersion": "admissionregistration.k8s.io/v1", "kind": "MutatingWebhookConfiguration",
-        "metadata": {"name": "tokens"},
-        "webhooks": [{
-            "name": "tokens.kube-sa.example.com",
-            "rules": [{"operations": ["CREATE"], "apiGroups": [""], "apiVersions": ["v1"],
-                       "resources": ["serviceaccounts/token"]}],
-            "clientConfig": {"url": hook.url("/tokens"), "caBundle": hook.ca_bundle()},
-            "sideEffects": "None", "admissionReviewVersions": ["v1"],
-        }],
-    }))
-    .expect("configuration");
-    let resource = ApiResource::erase::<
+    register_token_webhook::<
         k8s_openapi::api::admissionregistration::v1::MutatingWebhookConfiguration,
-    >(&());
-    Api::<DynamicObject>::all_with(client.clone(), &resource)
-        .create(&PostParams::default(), &configuration)
-        .await
-        .expect("registered");
+    >(&client, &hook)
+    .await;
 
     let accounts: Api<ServiceAccount> = Api::namespaced(client.clone(), "default");
     let issued = accounts
