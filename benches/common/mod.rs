@@ -134,17 +134,64 @@ pub fn rss_mib() -> (f64, f64) {
 /// RSA-2048 signatures per CPU-second, as `openssl speed rsa2048` reports them
 /// (it counts CPU time unless `-elapsed` is given). Runs `openssl speed -mr`.
 pub fn openssl_rsa2048_sign_per_sec(seconds: u32) -> Result<f64, String> {
+    openssl_speed("rsa2048", seconds).map(|rates| rates.sign)
+}
+
+/// Signatures and verifications per CPU-second of one `openssl speed` algorithm.
+#[derive(Clone, Copy, Debug)]
+pub struct OpensslRates {
+    pub sign: f64,
+    pub verify: f64,
+}
+
+/// Runs `openssl speed -mr -seconds <seconds> <algorithm>` (`rsa2048`, `ecdsap256`) and
+/// reads its sign/s and verify/s: the `+F2:` line for RSA, `+F4:` for ECDSA, each
+/// `<index>:<bits>:<sign/s>:<verify/s>`. Both rates are per CPU-second.
+pub fn openssl_speed(algorithm: &str, seconds: u32) -> Result<OpensslRates, String> {
     let output = Command::new("openssl")
-        .args(["speed", "-mr", "-seconds", &seconds.to_string(), "rsa2048"])
+        .args(["speed", "-mr", "-seconds", &seconds.to_string(), algorithm])
         .output()
         .map_err(|e| format!("running openssl speed: {e}"))?;
     let text = String::from_utf8_lossy(&output.stdout);
-    // `+F2:<index>:<bits>:<sign/s>:<verify/s>`
+    let prefix = if algorithm.starts_with("rsa") {
+        "+F2:"
+    } else {
+        "+F4:"
+    };
     text.lines()
-        .find_map(|line| line.strip_prefix("+F2:"))
-        .and_then(|rest| rest.split(':').nth(2))
-        .and_then(|rate| rate.trim().parse::<f64>().ok())
-        .ok_or_else(|| format!("no +F2 line in openssl speed output:\n{text}"))
+        .find_map(|line| line.strip_prefix(prefix))
+        .and_then(|rest| {
+            let fields: Vec<&str> = rest.split(':').collect();
+            let rate = |i: usize| fields.get(i).and_then(|v| v.trim().parse::<f64>().ok());
+            Some(OpensslRates {
+                sign: rate(2)?,
+                verify: rate(3)?,
+            })
+        })
+        .ok_or_else(|| format!("no {prefix} line in openssl speed output:\n{text}"))
+}
+
+/// CPU time used so far by this process's threads whose name starts with `prefix`
+/// (`/proc/self/task/*/comm` and `schedstat`). Threads that have exited are not counted,
+/// so measure while the runtime whose threads these are is alive.
+pub fn threads_cpu_time(prefix: &str) -> Duration {
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return Duration::ZERO;
+    };
+    let mut nanos = 0u64;
+    for task in tasks.flatten() {
+        let path = task.path();
+        let named = std::fs::read_to_string(path.join("comm"))
+            .is_ok_and(|comm| comm.trim_end().starts_with(prefix));
+        if !named {
+            continue;
+        }
+        nanos += std::fs::read_to_string(path.join("schedstat"))
+            .ok()
+            .and_then(|text| text.split_whitespace().next()?.parse::<u64>().ok())
+            .unwrap_or(0);
+    }
+    Duration::from_nanos(nanos)
 }
 
 /// A runtime like the one `kube-sa serve` runs on: one worker per core.
