@@ -266,16 +266,31 @@ struct ServeArgs {
 #[derive(clap::Args, Debug)]
 struct LimitArgs {
     /// Non-mutating requests in flight at once; beyond it they answer 429. 0 is no limit.
-    #[arg(long, default_value_t = 400, allow_negative_numbers = true, value_name = "INT")]
+    #[arg(
+        long,
+        default_value_t = 400,
+        allow_negative_numbers = true,
+        value_name = "INT"
+    )]
     max_requests_inflight: i64,
     /// Mutating requests in flight at once; beyond it they answer 429. 0 is no limit.
-    #[arg(long, default_value_t = 200, allow_negative_numbers = true, value_name = "INT")]
+    #[arg(
+        long,
+        default_value_t = 200,
+        allow_negative_numbers = true,
+        value_name = "INT"
+    )]
     max_mutating_requests_inflight: i64,
     /// How long a non-watch request may take before it answers 504 (Go duration).
     #[arg(long, default_value = "1m0s", value_parser = parse_go_duration, value_name = "DURATION")]
     request_timeout: GoDuration,
     /// Seconds a watch lasts at least when it names no `timeoutSeconds` (at most twice that).
-    #[arg(long, default_value_t = 1800, allow_negative_numbers = true, value_name = "INT")]
+    #[arg(
+        long,
+        default_value_t = 1800,
+        allow_negative_numbers = true,
+        value_name = "INT"
+    )]
     min_request_timeout: i64,
 }
 

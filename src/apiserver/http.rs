@@ -17,12 +17,12 @@ use super::authz;
 use super::errors::ApiError;
 use super::handlers;
 use super::kinds::serviceaccount_token;
+use super::limits::{self, Admission};
 use super::request_metrics;
 use super::routes::{self, Route};
 use super::warnings::WarningRecorder;
 use super::{discovery, impersonation, openapi, ServerState};
 use crate::authn::UserInfo;
-use super::limits::{self, Admission};
 use crate::serving::serve_tls_connection_with_timeout;
 
 /// Response body: a whole buffer, or a stream of watch events.
@@ -161,7 +161,9 @@ async fn route_with_deadline(
     });
     match tokio::time::timeout(deadline, work).await {
         Ok(Ok(result)) => result,
-        Ok(Err(join)) => Err(ApiError::internal(format!("request handler failed: {join}"))),
+        Ok(Err(join)) => Err(ApiError::internal(format!(
+            "request handler failed: {join}"
+        ))),
         Err(_) => {
             tracing::info!(?deadline, "request did not complete within its deadline");
             Err(limits::timeout_error())

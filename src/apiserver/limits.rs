@@ -195,13 +195,22 @@ mod tests {
         let jane = user(&[]);
         let read = limiter.admit(false, &jane);
         assert!(matches!(read, Admission::Admitted(Some(_))));
-        assert!(matches!(limiter.admit(false, &jane), Admission::TooManyRequests));
+        assert!(matches!(
+            limiter.admit(false, &jane),
+            Admission::TooManyRequests
+        ));
         let w1 = limiter.admit(true, &jane);
         let w2 = limiter.admit(true, &jane);
         assert!(matches!(w2, Admission::Admitted(Some(_))));
-        assert!(matches!(limiter.admit(true, &jane), Admission::TooManyRequests));
+        assert!(matches!(
+            limiter.admit(true, &jane),
+            Admission::TooManyRequests
+        ));
         drop(read);
-        assert!(matches!(limiter.admit(false, &jane), Admission::Admitted(Some(_))));
+        assert!(matches!(
+            limiter.admit(false, &jane),
+            Admission::Admitted(Some(_))
+        ));
         drop((w1, w2));
     }
 
@@ -217,15 +226,24 @@ mod tests {
             limiter.admit(true, &user(&["system:masters"])),
             Admission::Admitted(None)
         ));
-        assert!(matches!(limiter.admit(true, &user(&["system:authenticated"])), Admission::TooManyRequests));
+        assert!(matches!(
+            limiter.admit(true, &user(&["system:authenticated"])),
+            Admission::TooManyRequests
+        ));
         for _ in 0..1000 {
-            assert!(matches!(limiter.admit(false, &user(&[])), Admission::Admitted(None)));
+            assert!(matches!(
+                limiter.admit(false, &user(&[])),
+                Admission::Admitted(None)
+            ));
         }
     }
 
     #[test]
     fn verbs_are_classified_as_upstream_does() {
-        assert!(is_long_running(&Method::GET, Some("watch=true&labelSelector=a")));
+        assert!(is_long_running(
+            &Method::GET,
+            Some("watch=true&labelSelector=a")
+        ));
         assert!(is_long_running(&Method::GET, Some("watch=1")));
         assert!(!is_long_running(&Method::GET, Some("watch=false")));
         assert!(!is_long_running(&Method::POST, Some("watch=true")));
@@ -264,7 +282,10 @@ mod tests {
         for asked in [None, Some(0)] {
             for _ in 0..100 {
                 let t = watch_timeout(&limits, asked);
-                assert!(t >= Duration::from_secs(100) && t <= Duration::from_secs(200), "{t:?}");
+                assert!(
+                    t >= Duration::from_secs(100) && t <= Duration::from_secs(200),
+                    "{t:?}"
+                );
             }
         }
     }

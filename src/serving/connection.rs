@@ -20,14 +20,8 @@ pub async fn serve_tls_connection<F, Fut, B>(
     B::Data: Send,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
-    serve_tls_connection_with_timeout(
-        acceptor,
-        stream,
-        peer,
-        DEFAULT_HEADER_READ_TIMEOUT,
-        handler,
-    )
-    .await
+    serve_tls_connection_with_timeout(acceptor, stream, peer, DEFAULT_HEADER_READ_TIMEOUT, handler)
+        .await
 }
 
 /// kube-apiserver's `ReadHeaderTimeout` (`secure_serving.go`), the default of
