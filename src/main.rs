@@ -258,6 +258,65 @@ struct ServeArgs {
     clock: ClockKind,
     #[command(flatten)]
     health: HealthArgs,
+    #[command(flatten)]
+    limits: LimitArgs,
+}
+
+/// kube-apiserver's request limits (`ServerRunOptions`), with its flag names and defaults.
+#[derive(clap::Args, Debug)]
+struct LimitArgs {
+    /// Non-mutating requests in flight at once; beyond it they answer 429. 0 is no limit.
+    #[arg(
+        long,
+        default_value_t = 400,
+        allow_negative_numbers = true,
+        value_name = "INT"
+    )]
+    max_requests_inflight: i64,
+    /// Mutating requests in flight at once; beyond it they answer 429. 0 is no limit.
+    #[arg(
+        long,
+        default_value_t = 200,
+        allow_negative_numbers = true,
+        value_name = "INT"
+    )]
+    max_mutating_requests_inflight: i64,
+    /// How long a non-watch request may take before it answers 504 (Go duration).
+    #[arg(long, default_value = "1m0s", value_parser = parse_go_duration, value_name = "DURATION")]
+    request_timeout: GoDuration,
+    /// Seconds a watch lasts at least when it names no `timeoutSeconds` (at most twice that).
+    #[arg(
+        long,
+        default_value_t = 1800,
+        allow_negative_numbers = true,
+        value_name = "INT"
+    )]
+    min_request_timeout: i64,
+}
+
+impl LimitArgs {
+    /// The limits, refused with `ServerRunOptions.Validate`'s texts when negative.
+    fn to_limits(&self) -> anyhow::Result<kube_sa::apiserver::limits::Limits> {
+        let count = |value: i64, flag: &str| {
+            usize::try_from(value)
+                .map_err(|_| anyhow::anyhow!("--{flag} can not be negative value"))
+        };
+        let min_request_timeout = u64::try_from(self.min_request_timeout)
+            .map_err(|_| anyhow::anyhow!("--min-request-timeout can not be negative value"))?;
+        Ok(kube_sa::apiserver::limits::Limits {
+            max_requests_inflight: count(self.max_requests_inflight, "max-requests-inflight")?,
+            max_mutating_requests_inflight: count(
+                self.max_mutating_requests_inflight,
+                "max-mutating-requests-inflight",
+            )?,
+            request_timeout: self
+                .request_timeout
+                .to_std()
+                .ok_or_else(|| anyhow::anyhow!("--request-timeout can not be negative value"))?,
+            min_request_timeout: std::time::Duration::from_secs(min_request_timeout),
+            ..Default::default()
+        })
+    }
 }
 
 /// The `--clock` values.
@@ -378,7 +437,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let mut builder = kube_sa::apiserver::ApiServer::builder()
         .listen(args.listen)
         .service_accounts(options)
-        .disable_admission_plugins(disabled);
+        .disable_admission_plugins(disabled)
+        .limits(args.limits.to_limits()?);
     if args.clock == ClockKind::Fake {
         // Token validity is Kubernetes time but the success cache runs on real time: a
         // cached token would outlive a clock moved past its expiry, so there is no cache.

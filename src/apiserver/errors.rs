@@ -392,7 +392,7 @@ impl ApiError {
         Self::new(
             413,
             "RequestEntityTooLarge",
-            format!("request entity too large: limit is {limit}"),
+            format!("Request entity too large: limit is {limit}"),
         )
     }
 

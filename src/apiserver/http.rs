@@ -17,12 +17,13 @@ use super::authz;
 use super::errors::ApiError;
 use super::handlers;
 use super::kinds::serviceaccount_token;
+use super::limits::{self, Admission};
 use super::request_metrics;
 use super::routes::{self, Route};
 use super::warnings::WarningRecorder;
 use super::{discovery, impersonation, openapi, ServerState};
 use crate::authn::UserInfo;
-use crate::serving::serve_tls_connection;
+use crate::serving::serve_tls_connection_with_timeout;
 
 /// Response body: a whole buffer, or a stream of watch events.
 pub type Body = BoxBody<Bytes, Infallible>;
@@ -58,11 +59,18 @@ pub async fn serve(
                     }
                 };
                 let _ = stream.set_nodelay(true);
+                let header_read_timeout = state.limits.header_read_timeout;
                 let state = state.clone();
                 let handler = move |req: Request<Incoming>| {
                     handle(state.clone(), req.map(|body| body.map_err(|e| BodyError(e.to_string())).boxed()))
                 };
-                connections.spawn(serve_tls_connection(acceptor.clone(), stream, peer, handler));
+                connections.spawn(serve_tls_connection_with_timeout(
+                    acceptor.clone(),
+                    stream,
+                    peer,
+                    header_read_timeout,
+                    handler,
+                ));
             }
             Some(_) = connections.join_next(), if !connections.is_empty() => {}
         }
@@ -119,7 +127,7 @@ pub(crate) async fn handle(state: Arc<ServerState>, req: Request<RequestBody>) -
             req.uri().query(),
             req.headers(),
         );
-        let response = match route_request(&state, req).await {
+        let response = match route_with_deadline(&state, req).await {
             Ok(response) => response,
             Err(err) => status_response(&err),
         };
@@ -133,6 +141,54 @@ pub(crate) async fn handle(state: Arc<ServerState>, req: Request<RequestBody>) -
     }
     .instrument(span)
     .await
+}
+
+/// Runs a request under its deadline (`--request-timeout` or `?timeout=`), as upstream's
+/// `WithRequestDeadline` and `WithTimeoutForNonLongRunningRequests`: past it the client
+/// gets 504 while the handler runs on to its end, so a write it started is not cut in
+/// half. Watches are long-running and have their own timeout.
+async fn route_with_deadline(
+    state: &Arc<ServerState>,
+    req: Request<RequestBody>,
+) -> Result<Response<Body>, ApiError> {
+    if limits::is_long_running(req.method(), req.uri().query()) {
+        return route_request(state, req).await;
+    }
+    let deadline = limits::request_deadline(&state.limits, req.uri().query())?;
+    let work = tokio::spawn({
+        let state = state.clone();
+        async move { route_request(&state, req).await }
+    });
+    match tokio::time::timeout(deadline, work).await {
+        Ok(Ok(result)) => result,
+        Ok(Err(join)) => Err(ApiError::internal(format!(
+            "request handler failed: {join}"
+        ))),
+        Err(_) => {
+            tracing::info!(?deadline, "request did not complete within its deadline");
+            Err(limits::timeout_error())
+        }
+    }
+}
+
+/// The 429 of a full in-flight pool, as `maxinflight.go`'s `tooManyRequests` writes it
+/// (through Go's `http.Error`: plain text, not a `Status`).
+fn too_many_requests() -> Response<Body> {
+    let mut response = bytes_response(
+        StatusCode::TOO_MANY_REQUESTS,
+        format!("{}\n", limits::TOO_MANY_REQUESTS_TEXT),
+        "text/plain; charset=utf-8",
+    );
+    let headers = response.headers_mut();
+    headers.insert(
+        header::RETRY_AFTER,
+        HeaderValue::from_static(limits::TOO_MANY_REQUESTS_RETRY_AFTER),
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    response
 }
 
 async fn route_request(
@@ -152,6 +208,17 @@ async fn route_request(
     let (mut parts, body) = req.into_parts();
     // Where authentication ends, the request may go on as someone else.
     let user = impersonation::impersonate(state.authorizer.as_ref(), user, &mut parts.headers)?;
+    // After impersonation and before authorization, where upstream's filter sits; the
+    // permit is held until the response is built (a watch is not counted).
+    let _inflight = if limits::is_long_running(&parts.method, parts.uri.query()) {
+        None
+    } else {
+        let mutating = limits::is_mutating(&parts.method, matches!(route, Route::Resource(_)));
+        match state.inflight.admit(mutating, &user) {
+            Admission::Admitted(permit) => permit,
+            Admission::TooManyRequests => return Ok(too_many_requests()),
+        }
+    };
     let path = parts.uri.path().to_string();
     let query = parse_query(parts.uri.query().unwrap_or_default());
     let ctx = RequestContext {

@@ -29,6 +29,7 @@ mod in_process;
 pub mod kinds;
 pub mod kubeconfig;
 pub mod legacy_tokens;
+pub mod limits;
 pub mod namespaces;
 pub mod oidc;
 pub mod openapi;
@@ -142,6 +143,10 @@ pub struct ServerState {
     pub(crate) fake_clock: Option<Arc<clock::FakeClock>>,
     /// The OIDC discovery documents (bound mode, when they could be built).
     pub(crate) oidc: Option<oidc::OidcEndpoints>,
+    /// The request limits (`--max-requests-inflight`, `--request-timeout`, ...).
+    pub(crate) limits: limits::Limits,
+    /// The in-flight pools those limits size.
+    pub(crate) inflight: limits::InflightLimiter,
 }
 
 impl ServerState {
@@ -198,6 +203,7 @@ pub struct ApiServerBuilder {
     clock: Arc<dyn clock::Clock>,
     token_cache_ttl: std::time::Duration,
     fake_clock: Option<Arc<clock::FakeClock>>,
+    limits: limits::Limits,
 }
 
 impl Default for ApiServerBuilder {
@@ -219,6 +225,7 @@ impl Default for ApiServerBuilder {
             clock: Arc::new(clock::SystemClock),
             token_cache_ttl: crate::authn::cache::DEFAULT_SUCCESS_TTL,
             fake_clock: None,
+            limits: limits::Limits::default(),
         }
     }
 }
@@ -345,6 +352,13 @@ impl ApiServerBuilder {
     /// A bare API server: no service-account admission, authenticator or controllers.
     pub fn without_service_accounts(mut self) -> Self {
         self.service_accounts = None;
+        self
+    }
+
+    /// The request limits: in-flight caps, request and watch timeouts, header read
+    /// timeout (default: kube-apiserver's, see [`limits::Limits`]).
+    pub fn limits(mut self, limits: limits::Limits) -> Self {
+        self.limits = limits;
         self
     }
 
@@ -490,6 +504,8 @@ impl ApiServerBuilder {
             requests: Mutex::new(VecDeque::new()),
             fake_clock: self.fake_clock,
             oidc,
+            inflight: limits::InflightLimiter::new(&self.limits),
+            limits: self.limits,
         });
         let (shutdown, shutdown_rx) = signal::channel(false);
         let task = tokio::spawn(http::serve(listener, state.clone(), shutdown_rx.clone()));

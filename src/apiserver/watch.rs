@@ -15,14 +15,19 @@ use super::errors::ApiError;
 use super::handlers::Selectors;
 use super::http::{Body, RequestContext};
 use super::kinds::ResourceInfo;
+use super::limits;
 use super::routes::ResourcePath;
 use super::store::{present, EventType, StoreError, StoredObject, WatchEvent};
 use super::{table, ServerState};
 
 /// How often a watch that allows bookmarks gets one.
 const BOOKMARK_INTERVAL: Duration = Duration::from_secs(30);
-/// The longest a watch stays open when the client does not say.
-const DEFAULT_WATCH_TIMEOUT: Duration = Duration::from_secs(30 * 60);
+/// How long a watcher may leave its full buffer unread before the server closes its
+/// watch (upstream's cacheWatcher closes an unresponsive watcher the same way); the
+/// client resumes from its last resource version.
+const SLOW_WATCHER_TIMEOUT: Duration = Duration::from_secs(5);
+/// Chunks a watcher's buffer holds (each up to [`MAX_BATCH_BYTES`]).
+const WATCH_BUFFER_CHUNKS: usize = 64;
 /// Events already waiting are joined into one body chunk up to about this size.
 const MAX_BATCH_BYTES: usize = 64 * 1024;
 /// At most this many queued events are taken per wake-up.
@@ -149,13 +154,14 @@ pub fn watch(
         as_table: table::wants_table(ctx.header(header::ACCEPT)),
         clock: state.store.clock().clone(),
     };
-    let timeout = match ctx.param("timeoutSeconds") {
-        None | Some("") => DEFAULT_WATCH_TIMEOUT,
-        Some(t) => Duration::from_secs(
-            t.parse()
+    let timeout_seconds = match ctx.param("timeoutSeconds") {
+        None | Some("") => None,
+        Some(t) => Some(
+            t.parse::<u64>()
                 .map_err(|_| ApiError::bad_request(format!("invalid timeoutSeconds: {t}")))?,
         ),
     };
+    let timeout = limits::watch_timeout(&state.limits, timeout_seconds);
     let send_initial_events = ctx.flag("sendInitialEvents");
     let from = match ctx.param("resourceVersion") {
         None | Some("") | Some("0") => None,
@@ -165,7 +171,7 @@ pub fn watch(
         ),
     };
 
-    let (tx, rx) = mpsc::channel::<Bytes>(64);
+    let (tx, rx) = mpsc::channel::<Bytes>(WATCH_BUFFER_CHUNKS);
     let mut initial: Vec<Bytes> = Vec::new();
     let mut initial_end_bookmark = None;
     let subscription = match from {
@@ -208,14 +214,14 @@ pub fn watch(
         let mut batch = Batch::default();
         for line in initial.into_iter().chain(initial_end_bookmark) {
             if let Some(full) = batch.push(line) {
-                if tx.send(full).await.is_err() {
+                if !deliver(&tx, full, deadline.as_mut()).await {
                     return;
                 }
             }
         }
         let Some(mut sub) = subscription else {
             if let Some(rest) = batch.take() {
-                let _ = tx.send(rest).await;
+                deliver(&tx, rest, deadline.as_mut()).await;
             }
             return;
         };
@@ -224,14 +230,14 @@ pub fn watch(
             last_revision = event.revision();
             if request.wants(&event.object) {
                 if let Some(full) = batch.push(request.encode_event(&event)) {
-                    if tx.send(full).await.is_err() {
+                    if !deliver(&tx, full, deadline.as_mut()).await {
                         return;
                     }
                 }
             }
         }
         if let Some(rest) = batch.take() {
-            if tx.send(rest).await.is_err() {
+            if !deliver(&tx, rest, deadline.as_mut()).await {
                 return;
             }
         }
@@ -245,7 +251,7 @@ pub fn watch(
                 _ = tx.closed() => return,
                 _ = sub.disconnect.changed() => return,
                 _ = bookmarks.tick(), if request.bookmarks => {
-                    if tx.send(request.bookmark(last_revision, false)).await.is_err() {
+                    if !deliver(&tx, request.bookmark(last_revision, false), deadline.as_mut()).await {
                         return;
                     }
                 }
@@ -265,7 +271,7 @@ pub fn watch(
                                     last_revision = event.revision();
                                     if request.wants(&event.object) {
                                         if let Some(full) = batch.push(request.encode_event(&event)) {
-                                            if tx.send(full).await.is_err() {
+                                            if !deliver(&tx, full, deadline.as_mut()).await {
                                                 return;
                                             }
                                         }
@@ -283,7 +289,7 @@ pub fn watch(
                         next = sub.live.try_recv();
                     };
                     if let Some(rest) = batch.take() {
-                        if tx.send(rest).await.is_err() {
+                        if !deliver(&tx, rest, deadline.as_mut()).await {
                             return;
                         }
                     }
@@ -316,6 +322,23 @@ pub fn watch(
         http::HeaderValue::from_static("no-cache, private"),
     );
     Ok(response)
+}
+
+/// Hands a chunk to the watcher's buffer. False ends the watch: the client is gone, the
+/// watch's time is up, or the buffer stayed full for [`SLOW_WATCHER_TIMEOUT`].
+async fn deliver(
+    tx: &mpsc::Sender<Bytes>,
+    chunk: Bytes,
+    deadline: std::pin::Pin<&mut tokio::time::Sleep>,
+) -> bool {
+    tokio::select! {
+        sent = tx.send(chunk) => sent.is_ok(),
+        _ = deadline => false,
+        _ = tokio::time::sleep(SLOW_WATCHER_TIMEOUT) => {
+            tracing::info!("closing a watch whose client does not read it");
+            false
+        }
+    }
 }
 
 fn request_is_table(ctx: &RequestContext) -> bool {

@@ -3,6 +3,7 @@
 use http::{Request, Response};
 use hyper::body::Incoming;
 use std::convert::Infallible;
+use std::time::Duration;
 
 /// Completes the TLS handshake and serves HTTP/1.1 or HTTP/2 (as ALPN chose) on one
 /// connection, answering each request with `handler`. Handshake and connection errors
@@ -19,10 +20,38 @@ pub async fn serve_tls_connection<F, Fut, B>(
     B::Data: Send,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
-    let tls = match acceptor.accept(stream).await {
-        Ok(tls) => tls,
-        Err(e) => {
+    serve_tls_connection_with_timeout(acceptor, stream, peer, DEFAULT_HEADER_READ_TIMEOUT, handler)
+        .await
+}
+
+/// kube-apiserver's `ReadHeaderTimeout` (`secure_serving.go`), the default of
+/// [`serve_tls_connection`].
+pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(32);
+
+/// As [`serve_tls_connection`], with `header_read_timeout` bounding the TLS handshake and
+/// the reading of each HTTP/1.1 request head: a client that sends them a byte at a time
+/// (slowloris) loses its connection instead of holding it.
+pub async fn serve_tls_connection_with_timeout<F, Fut, B>(
+    acceptor: tokio_rustls::TlsAcceptor,
+    stream: tokio::net::TcpStream,
+    peer: std::net::SocketAddr,
+    header_read_timeout: Duration,
+    handler: F,
+) where
+    F: Fn(Request<Incoming>) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = Response<B>> + Send + 'static,
+    B: hyper::body::Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let tls = match tokio::time::timeout(header_read_timeout, acceptor.accept(stream)).await {
+        Ok(Ok(tls)) => tls,
+        Ok(Err(e)) => {
             tracing::debug!(%peer, error = %e, "TLS handshake failed");
+            return;
+        }
+        Err(_) => {
+            tracing::debug!(%peer, "TLS handshake timed out");
             return;
         }
     };
@@ -30,8 +59,12 @@ pub async fn serve_tls_connection<F, Fut, B>(
         let response = handler(req);
         async move { Ok::<_, Infallible>(response.await) }
     });
-    let builder =
+    let mut builder =
         hyper_util::server::conn::auto::Builder::new(hyper_util::rt::TokioExecutor::new());
+    builder
+        .http1()
+        .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(header_read_timeout);
     if let Err(e) = builder
         .serve_connection(hyper_util::rt::TokioIo::new(tls), service)
         .await

@@ -23,5 +23,7 @@
 mod connection;
 mod tls;
 
-pub use connection::serve_tls_connection;
+pub use connection::{
+    serve_tls_connection, serve_tls_connection_with_timeout, DEFAULT_HEADER_READ_TIMEOUT,
+};
 pub use tls::{crypto_provider, install_default_crypto_provider, server_config};

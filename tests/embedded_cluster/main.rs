@@ -11,6 +11,7 @@ mod kube_client;
 mod kubectl;
 mod kubectl_kinds;
 mod leader_election;
+mod limits;
 mod malformed;
 mod metrics;
 mod rbac;

@@ -67,7 +67,7 @@ fn cases() -> Vec<Case> {
             body: too_big,
             code: 413,
             reason: "RequestEntityTooLarge",
-            message: "request entity too large: limit is 3145728",
+            message: "Request entity too large: limit is 3145728",
         },
         Case {
             name: "invalid name",

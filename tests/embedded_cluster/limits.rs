@@ -1,0 +1,284 @@
+//! The API server's limits seen by a raw TLS client: in-flight caps (429), the request
+//! deadline (504), watch timeouts and the header read timeout.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use kube_sa::apiserver::limits::Limits;
+use kube_sa::apiserver::ApiServer;
+use rustls::pki_types::{pem::PemObject, CertificateDer, ServerName};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio_rustls::client::TlsStream;
+
+async fn server(limits: Limits) -> ApiServer {
+    ApiServer::builder()
+        .without_service_accounts()
+        .limits(limits)
+        .start()
+        .await
+        .expect("server starts")
+}
+
+/// A TLS connection to the server that trusts its CA.
+async fn connect(server: &ApiServer) -> TlsStream<TcpStream> {
+    kube_sa::serving::install_default_crypto_provider();
+    let mut roots = rustls::RootCertStore::empty();
+    roots
+        .add(CertificateDer::from_pem_slice(server.ca_pem().as_bytes()).expect("ca"))
+        .expect("root");
+    let config = rustls::ClientConfig::builder()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let tcp = TcpStream::connect(server.local_addr())
+        .await
+        .expect("connect");
+    let name = ServerName::IpAddress(server.local_addr().ip().into());
+    tokio_rustls::TlsConnector::from(Arc::new(config))
+        .connect(name, tcp)
+        .await
+        .expect("tls")
+}
+
+/// Sends a request head (and `body`, which may be shorter than its Content-Length).
+async fn send(stream: &mut TlsStream<TcpStream>, server: &ApiServer, head: &str, body: &str) {
+    let request = format!(
+        "{head}\r\nHost: kube-sa\r\nAuthorization: Bearer {}\r\n\r\n{body}",
+        server.admin_token()
+    );
+    stream.write_all(request.as_bytes()).await.expect("write");
+    stream.flush().await.expect("flush");
+}
+
+/// Reads until the server closes the connection or `deadline` passes.
+async fn read_response(stream: &mut TlsStream<TcpStream>, deadline: Duration) -> String {
+    let mut out = Vec::new();
+    let mut buf = [0u8; 8192];
+    let until = Instant::now() + deadline;
+    loop {
+        let left = until.saturating_duration_since(Instant::now());
+        match tokio::time::timeout(left, stream.read(&mut buf)).await {
+            Ok(Ok(0)) | Ok(Err(_)) | Err(_) => break,
+            Ok(Ok(n)) => {
+                out.extend_from_slice(&buf[..n]);
+                if response_complete(&out) {
+                    break;
+                }
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn response_complete(bytes: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(bytes);
+    let Some((head, body)) = text.split_once("\r\n\r\n") else {
+        return false;
+    };
+    head.lines()
+        .find_map(|l| {
+            l.to_ascii_lowercase()
+                .strip_prefix("content-length: ")
+                .map(str::to_string)
+        })
+        .and_then(|n| n.trim().parse::<usize>().ok())
+        .is_some_and(|n| body.len() >= n)
+}
+
+const CREATE: &str =
+    "POST /api/v1/namespaces/default/configmaps HTTP/1.1\r\nContent-Type: application/json";
+const CONFIGMAP: &str = r#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"NAME"}}"#;
+
+#[tokio::test]
+async fn a_full_mutating_pool_answers_429_but_serves_masters_reads_and_watches() {
+    let server = server(Limits {
+        max_requests_inflight: 1,
+        max_mutating_requests_inflight: 2,
+        ..Limits::default()
+    })
+    .await;
+    // Two creates whose bodies never finish hold both mutating slots.
+    let mut held = Vec::new();
+    for _ in 0..2 {
+        let mut stream = connect(&server).await;
+        send(
+            &mut stream,
+            &server,
+            &format!("{CREATE}\r\nContent-Length: 1000"),
+            "{",
+        )
+        .await;
+        held.push(stream);
+    }
+    let refused = {
+        let body = CONFIGMAP.replace("NAME", "refused");
+        // Polled: the held requests take their slots once the server has read their heads.
+        let started = Instant::now();
+        loop {
+            let mut stream = connect(&server).await;
+            send(
+                &mut stream,
+                &server,
+                &format!(
+                    "{CREATE}\r\nImpersonate-User: jane\r\nContent-Length: {}",
+                    body.len()
+                ),
+                &body,
+            )
+            .await;
+            let response = read_response(&mut stream, Duration::from_secs(10)).await;
+            if response.starts_with("HTTP/1.1 429") || started.elapsed() > Duration::from_secs(10) {
+                break response;
+            }
+        }
+    };
+    assert!(refused.starts_with("HTTP/1.1 429"), "{refused}");
+    let lower = refused.to_ascii_lowercase();
+    assert!(lower.contains("\r\nretry-after: 1\r\n"), "{refused}");
+    assert!(
+        refused.ends_with("Too many requests, please try again later.\n"),
+        "{refused}"
+    );
+
+    // system:masters is served although the pool is full.
+    let body = CONFIGMAP.replace("NAME", "admin-made");
+    let mut stream = connect(&server).await;
+    send(
+        &mut stream,
+        &server,
+        &format!("{CREATE}\r\nContent-Length: {}", body.len()),
+        &body,
+    )
+    .await;
+    let created = read_response(&mut stream, Duration::from_secs(10)).await;
+    assert!(created.starts_with("HTTP/1.1 201"), "{created}");
+
+    // Reads have their own pool, and a watch counts against none.
+    let mut watch = connect(&server).await;
+    send(
+        &mut watch,
+        &server,
+        "GET /api/v1/namespaces/default/configmaps?watch=true&timeoutSeconds=30 HTTP/1.1",
+        "",
+    )
+    .await;
+    let mut stream = connect(&server).await;
+    send(
+        &mut stream,
+        &server,
+        "GET /api/v1/namespaces/default/configmaps?limit=1 HTTP/1.1\r\nImpersonate-User: jane",
+        "",
+    )
+    .await;
+    let listed = read_response(&mut stream, Duration::from_secs(10)).await;
+    assert!(!listed.starts_with("HTTP/1.1 429"), "{listed}");
+    drop(held);
+}
+
+#[tokio::test]
+async fn a_request_past_its_deadline_answers_504_and_timeout_lowers_it() {
+    let server = server(Limits {
+        request_timeout: Duration::from_secs(30),
+        ..Limits::default()
+    })
+    .await;
+    let started = Instant::now();
+    let mut stream = connect(&server).await;
+    let head = CREATE.replace("configmaps HTTP", "configmaps?timeout=300ms HTTP");
+    send(
+        &mut stream,
+        &server,
+        &format!("{head}\r\nContent-Length: 1000"),
+        "{",
+    )
+    .await;
+    let response = read_response(&mut stream, Duration::from_secs(10)).await;
+    assert!(response.starts_with("HTTP/1.1 504"), "{response}");
+    assert!(
+        response.contains(
+            r#""message":"Timeout: request did not complete within the allotted timeout""#
+        ),
+        "{response}"
+    );
+    assert!(response.contains(r#""reason":"Timeout""#), "{response}");
+    assert!(started.elapsed() < Duration::from_secs(10));
+
+    let mut stream = connect(&server).await;
+    send(
+        &mut stream,
+        &server,
+        "GET /api/v1/namespaces?timeout=5 HTTP/1.1",
+        "",
+    )
+    .await;
+    let response = read_response(&mut stream, Duration::from_secs(10)).await;
+    assert!(response.starts_with("HTTP/1.1 400"), "{response}");
+    assert!(
+        response.contains(
+            "invalid timeout specified in the request URL - time: missing unit in duration"
+        ),
+        "{response}"
+    );
+}
+
+#[tokio::test]
+async fn a_watch_ends_after_its_timeout_seconds() {
+    let server = server(Limits::default()).await;
+    let started = Instant::now();
+    let mut stream = connect(&server).await;
+    send(
+        &mut stream,
+        &server,
+        "GET /api/v1/namespaces?watch=true&timeoutSeconds=1 HTTP/1.1",
+        "",
+    )
+    .await;
+    let mut buf = [0u8; 8192];
+    let mut seen = Vec::new();
+    // The chunked stream's last chunk `0\r\n\r\n` marks the end of the watch.
+    while !seen.ends_with(b"0\r\n\r\n") {
+        let n = tokio::time::timeout(Duration::from_secs(10), stream.read(&mut buf))
+            .await
+            .expect("the watch ends within its timeout")
+            .expect("read");
+        assert!(n > 0, "connection closed before the watch's end");
+        seen.extend_from_slice(&buf[..n]);
+    }
+    assert!(started.elapsed() >= Duration::from_secs(1));
+    assert!(String::from_utf8_lossy(&seen).starts_with("HTTP/1.1 200"));
+}
+
+#[tokio::test]
+async fn a_client_sending_its_head_a_byte_at_a_time_is_cut_off() {
+    let server = server(Limits {
+        header_read_timeout: Duration::from_millis(500),
+        ..Limits::default()
+    })
+    .await;
+    let mut stream = connect(&server).await;
+    let head = b"GET /api/v1/namespaces HTTP/1.1\r\nHost: kube-sa\r\nX-Slow: ";
+    let started = Instant::now();
+    let mut closed = false;
+    for byte in head.iter().chain(std::iter::repeat(&b'a')).take(200) {
+        if stream.write_all(&[*byte]).await.is_err() || stream.flush().await.is_err() {
+            closed = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        // Any answer (a 408, an EOF, a reset) means the server gave up on the head.
+        let mut buf = [0u8; 512];
+        if tokio::time::timeout(Duration::from_millis(1), stream.read(&mut buf))
+            .await
+            .is_ok()
+        {
+            closed = true;
+            break;
+        }
+    }
+    assert!(closed, "the slow connection stayed open");
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+}
