@@ -18,9 +18,11 @@ pub use crate::clock;
 pub mod codec;
 pub mod components;
 pub mod debug_clock;
+pub mod debug_faults;
 pub mod defaults;
 pub mod discovery;
 pub mod errors;
+pub mod faults;
 pub mod field_rules;
 mod handlers;
 pub mod http;
@@ -142,6 +144,8 @@ pub struct ServerState {
     pub(crate) fake_clock: Option<Arc<clock::FakeClock>>,
     /// The OIDC discovery documents (bound mode, when they could be built).
     pub(crate) oidc: Option<oidc::OidcEndpoints>,
+    /// Injected faults, when switched on ([`ApiServerBuilder::fault_injection`]).
+    pub(crate) faults: Option<Arc<faults::FaultInjector>>,
 }
 
 impl ServerState {
@@ -198,6 +202,7 @@ pub struct ApiServerBuilder {
     clock: Arc<dyn clock::Clock>,
     token_cache_ttl: std::time::Duration,
     fake_clock: Option<Arc<clock::FakeClock>>,
+    fault_injection: bool,
 }
 
 impl Default for ApiServerBuilder {
@@ -219,6 +224,7 @@ impl Default for ApiServerBuilder {
             clock: Arc::new(clock::SystemClock),
             token_cache_ttl: crate::authn::cache::DEFAULT_SUCCESS_TTL,
             fake_clock: None,
+            fault_injection: false,
         }
     }
 }
@@ -325,6 +331,15 @@ impl ApiServerBuilder {
     pub fn fake_clock(mut self, clock: Arc<clock::FakeClock>) -> Self {
         self.clock = clock.clone();
         self.fake_clock = Some(clock);
+        self
+    }
+
+    /// Switches fault injection on (`kube-sa serve --fault-injection`; off by default):
+    /// requests fail or wait and watches end as [`ApiServer::faults`] or
+    /// `POST /debug/faults` (admin only, served only then) configure it ([`faults`]). It
+    /// starts with no faults.
+    pub fn fault_injection(mut self, enabled: bool) -> Self {
+        self.fault_injection = enabled;
         self
     }
 
@@ -490,6 +505,9 @@ impl ApiServerBuilder {
             requests: Mutex::new(VecDeque::new()),
             fake_clock: self.fake_clock,
             oidc,
+            faults: self
+                .fault_injection
+                .then(|| Arc::new(faults::FaultInjector::default())),
         });
         let (shutdown, shutdown_rx) = signal::channel(false);
         let task = tokio::spawn(http::serve(listener, state.clone(), shutdown_rx.clone()));
@@ -640,6 +658,12 @@ impl ApiServer {
         let fake = self.state.fake_clock.as_ref().ok_or(NotAFakeClock)?;
         fake.advance(by);
         Ok(clock::Clock::now(fake.as_ref()))
+    }
+
+    /// The injected faults ([`ApiServerBuilder::fault_injection`]), to configure in
+    /// process what `POST /debug/faults` configures over HTTP; `None` when switched off.
+    pub fn faults(&self) -> Option<&faults::FaultInjector> {
+        self.state.faults.as_deref()
     }
 
     /// Forgets the watch history, so watches from older revisions get `410 Gone`.
