@@ -219,7 +219,8 @@ fn events_until_drop(rng: &mut StdRng, rate: f64) -> Option<u64> {
 impl FaultRule {
     /// Whether the rule applies to `target` (before its rate is drawn).
     pub fn matches(&self, target: &FaultTarget<'_>) -> bool {
-        let verb_ok = self.verbs.is_empty() || self.verbs.iter().any(|v| v == "*" || v == target.verb);
+        let verb_ok =
+            self.verbs.is_empty() || self.verbs.iter().any(|v| v == "*" || v == target.verb);
         let resource_ok = self.resources.is_empty()
             || self.resources.iter().any(|r| {
                 if r == "*" {
@@ -380,11 +381,18 @@ fn as_object<'a>(value: &'a Value, field: &str) -> Result<&'a Map<String, Value>
         .ok_or_else(|| ConfigError::invalid(field, value, "must be an object"))
 }
 
-fn only_fields(object: &Map<String, Value>, prefix: &str, known: &[&str]) -> Result<(), ConfigError> {
+fn only_fields(
+    object: &Map<String, Value>,
+    prefix: &str,
+    known: &[&str],
+) -> Result<(), ConfigError> {
     match object.keys().find(|k| !known.contains(&k.as_str())) {
         Some(unknown) => Err(ConfigError::new(
             format!("{prefix}{unknown}"),
-            format!("Unsupported value: unknown field: supported fields: {}", known.join(", ")),
+            format!(
+                "Unsupported value: unknown field: supported fields: {}",
+                known.join(", ")
+            ),
         )),
         None => Ok(()),
     }
@@ -418,7 +426,13 @@ fn strings(
     let items = match object.get(key) {
         None | Some(Value::Null) => return Ok(Vec::new()),
         Some(Value::Array(items)) => items,
-        Some(other) => return Err(ConfigError::invalid(&field, other, "must be a list of strings")),
+        Some(other) => {
+            return Err(ConfigError::invalid(
+                &field,
+                other,
+                "must be a list of strings",
+            ))
+        }
     };
     items
         .iter()
@@ -456,7 +470,14 @@ fn parse_rule(value: &Value, field: &str) -> Result<FaultRule, ConfigError> {
     only_fields(
         object,
         &prefix,
-        &["verbs", "resources", "namespaces", "rate", "code", "latencyMs"],
+        &[
+            "verbs",
+            "resources",
+            "namespaces",
+            "rate",
+            "code",
+            "latencyMs",
+        ],
     )?;
     let code = optional(object, "code", &prefix, |v, f| {
         v.as_u64()
@@ -480,7 +501,9 @@ fn parse_rule(value: &Value, field: &str) -> Result<FaultRule, ConfigError> {
                 ConfigError::invalid(
                     f,
                     v,
-                    &format!("must be an integer number of milliseconds from 0 to {MAX_LATENCY_MS}"),
+                    &format!(
+                        "must be an integer number of milliseconds from 0 to {MAX_LATENCY_MS}"
+                    ),
                 )
             })
     })?;
@@ -621,19 +644,27 @@ mod tests {
 
     #[test]
     fn rates_are_seeded_and_roughly_kept() {
-        let config = FaultConfig::from_json(br#"{"rules": [{"rate": 0.3, "code": 500}], "seed": 7}"#)
-            .expect("valid");
+        let config =
+            FaultConfig::from_json(br#"{"rules": [{"rate": 0.3, "code": 500}], "seed": 7}"#)
+                .expect("valid");
         let run = || {
             let faults = FaultInjector::default();
             faults.set(config.clone());
             (0..1000)
-                .map(|_| faults.decide(&target("create", "secrets", Some("a"))).is_some())
+                .map(|_| {
+                    faults
+                        .decide(&target("create", "secrets", Some("a")))
+                        .is_some()
+                })
                 .collect::<Vec<_>>()
         };
         let first = run();
         assert_eq!(first, run(), "the same seed gives the same decisions");
         let failed = first.iter().filter(|f| **f).count();
-        assert!((220..380).contains(&failed), "{failed} of 1000 failed at rate 0.3");
+        assert!(
+            (220..380).contains(&failed),
+            "{failed} of 1000 failed at rate 0.3"
+        );
     }
 
     #[test]
@@ -666,7 +697,10 @@ mod tests {
             .map(|_| faults.watch_drop().remaining.expect("drawn"))
             .sum::<u64>() as f64
             / 2000.0;
-        assert!((15.0..25.0).contains(&mean), "mean {mean}, expected about 20");
+        assert!(
+            (15.0..25.0).contains(&mean),
+            "mean {mean}, expected about 20"
+        );
     }
 
     #[test]
@@ -678,13 +712,31 @@ mod tests {
             (br#"{"rules": [{"rate": 0.5}]}"#, "rules[0].code"),
             (br#"{"rules": [{"code": 418}]}"#, "rules[0].code"),
             (br#"{"rules": [{"code": "500"}]}"#, "rules[0].code"),
-            (br#"{"rules": [{"code": 500}, {"code": 500, "rate": 1.5}]}"#, "rules[1].rate"),
-            (br#"{"rules": [{"code": 500, "verbs": ["fetch"]}]}"#, "rules[0].verbs[0]"),
-            (br#"{"rules": [{"code": 500, "resources": "secrets"}]}"#, "rules[0].resources"),
-            (br#"{"rules": [{"code": 500, "namespaces": [""]}]}"#, "rules[0].namespaces[0]"),
+            (
+                br#"{"rules": [{"code": 500}, {"code": 500, "rate": 1.5}]}"#,
+                "rules[1].rate",
+            ),
+            (
+                br#"{"rules": [{"code": 500, "verbs": ["fetch"]}]}"#,
+                "rules[0].verbs[0]",
+            ),
+            (
+                br#"{"rules": [{"code": 500, "resources": "secrets"}]}"#,
+                "rules[0].resources",
+            ),
+            (
+                br#"{"rules": [{"code": 500, "namespaces": [""]}]}"#,
+                "rules[0].namespaces[0]",
+            ),
             (br#"{"rules": [{"latencyMs": -1}]}"#, "rules[0].latencyMs"),
-            (br#"{"rules": [{"latencyMs": 60001}]}"#, "rules[0].latencyMs"),
-            (br#"{"rules": [{"code": 500, "extra": 1}]}"#, "rules[0].extra"),
+            (
+                br#"{"rules": [{"latencyMs": 60001}]}"#,
+                "rules[0].latencyMs",
+            ),
+            (
+                br#"{"rules": [{"code": 500, "extra": 1}]}"#,
+                "rules[0].extra",
+            ),
             (br#"{"watchDropRate": 2}"#, "watchDropRate"),
             (br#"{"watchDropAfterEvents": 0}"#, "watchDropAfterEvents"),
             (br#"{"seed": -3}"#, "seed"),
@@ -694,7 +746,11 @@ mod tests {
             assert_eq!(err.field, field, "{}", String::from_utf8_lossy(body));
             let api: ApiError = err.into();
             assert_eq!((api.code, api.reason.as_str()), (400, "BadRequest"));
-            assert!(api.message.starts_with(&format!("{field}: ")), "{}", api.message);
+            assert!(
+                api.message.starts_with(&format!("{field}: ")),
+                "{}",
+                api.message
+            );
             assert_eq!(api.causes[0].field, field);
         }
     }
@@ -715,7 +771,9 @@ mod tests {
     fn injected_errors_are_upstreams_statuses() {
         let conflict = injected_error(409, &SECRETS, "s");
         assert_eq!((conflict.code, conflict.reason.as_str()), (409, "Conflict"));
-        assert!(conflict.message.starts_with("Operation cannot be fulfilled on secrets \"s\""));
+        assert!(conflict
+            .message
+            .starts_with("Operation cannot be fulfilled on secrets \"s\""));
         let busy = injected_error(429, &SECRETS, "");
         assert_eq!((busy.code, busy.reason.as_str()), (429, "TooManyRequests"));
         assert_eq!(busy.retry_after_seconds, Some(1));
@@ -723,7 +781,10 @@ mod tests {
         assert_eq!((timeout.code, timeout.reason.as_str()), (504, "Timeout"));
         assert!(timeout.message.starts_with("Timeout: "));
         let internal = injected_error(500, &SECRETS, "");
-        assert_eq!((internal.code, internal.reason.as_str()), (500, "InternalError"));
+        assert_eq!(
+            (internal.code, internal.reason.as_str()),
+            (500, "InternalError")
+        );
         assert!(internal.message.starts_with("Internal error occurred: "));
     }
 }
