@@ -105,23 +105,3 @@ async fn no_faults(world: &mut ConformanceWorld) -> Result<(), Failure> {
     world.diagnose(result).await
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn nouns_name_verbs_and_rules_are_added() {
-        assert_eq!(verb_of("creations"), Some("create"));
-        assert_eq!(verb_of("creation"), None);
-        let faults = FaultInjector::default();
-        add_rule(&faults, 30, "config map", "creations", 500).expect("added");
-        add_rule(&faults, 10, "secret", "updates", 409).expect("added");
-        let rules = faults.config().rules;
-        assert_eq!(rules.len(), 2);
-        assert_eq!(rules[0].resources, ["configmaps"]);
-        assert_eq!((rules[0].rate, rules[0].code), (0.3, Some(500)));
-        assert_eq!(rules[1].verbs, ["update"]);
-        assert!(add_rule(&faults, 10, "secret", "creations", 418).is_err());
-        assert!(add_rule(&faults, 101, "secret", "creations", 500).is_err());
-    }
-}
