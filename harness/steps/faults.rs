@@ -104,4 +104,3 @@ async fn no_faults(world: &mut ConformanceWorld) -> Result<(), Failure> {
     let result = injector(world).map(FaultInjector::clear);
     world.diagnose(result).await
 }
-
