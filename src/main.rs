@@ -256,6 +256,10 @@ struct ServeArgs {
     /// runs) stands still until `POST /debug/clock` moves it.
     #[arg(long, default_value = "real", value_name = "real|fake")]
     clock: ClockKind,
+    /// Serves `/debug/faults` (admin only), whose rules fail or delay requests and drop
+    /// watches, for testing clients against a misbehaving server. Off by default.
+    #[arg(long)]
+    fault_injection: bool,
     #[command(flatten)]
     health: HealthArgs,
     #[command(flatten)]
@@ -438,7 +442,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .listen(args.listen)
         .service_accounts(options)
         .disable_admission_plugins(disabled)
-        .limits(args.limits.to_limits()?);
+        .limits(args.limits.to_limits()?)
+        .fault_injection(args.fault_injection);
     if args.clock == ClockKind::Fake {
         // Token validity is Kubernetes time but the success cache runs on real time: a
         // cached token would outlive a clock moved past its expiry, so there is no cache.

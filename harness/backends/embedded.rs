@@ -18,7 +18,9 @@ pub async fn start(options: ScenarioOptions) -> Result<ScenarioCluster, Failure>
         })
         // No token cache, as upstream's integration tests run the API server: a revoked
         // token is refused at once.
-        .token_cache_ttl(std::time::Duration::ZERO);
+        .token_cache_ttl(std::time::Duration::ZERO)
+        // Off until a step adds rules ("Given the API server fails 30% of ...").
+        .fault_injection(true);
     let server = builder
         // Kubernetes time stands still unless a step moves it ("When 2 days pass").
         .fake_clock(Arc::new(FakeClock::new(jiff::Timestamp::now())))

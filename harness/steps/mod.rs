@@ -5,6 +5,7 @@
 mod actions;
 mod clock;
 mod extra;
+mod faults;
 mod outcomes;
 mod pods;
 mod requests;

@@ -300,6 +300,10 @@ async fn route_request(
             Some(clock) => super::debug_clock::serve(clock, &ctx.method, body).await,
             None => Err(not_found_path()),
         },
+        Route::DebugFaults => match &state.faults {
+            Some(faults) => super::debug_faults::serve(faults, &ctx.method, body).await,
+            None => Err(not_found_path()),
+        },
         Route::OpenIdConfiguration | Route::OpenIdKeys => match &state.oidc {
             Some(oidc) => Ok(oidc.response(&route)),
             None => Err(not_found_path()),

@@ -18,9 +18,11 @@ pub use crate::clock;
 pub mod codec;
 pub mod components;
 pub mod debug_clock;
+pub mod debug_faults;
 pub mod defaults;
 pub mod discovery;
 pub mod errors;
+pub mod faults;
 pub mod field_rules;
 mod handlers;
 pub mod http;
@@ -147,6 +149,8 @@ pub struct ServerState {
     pub(crate) limits: limits::Limits,
     /// The in-flight pools those limits size.
     pub(crate) inflight: limits::InflightLimiter,
+    /// Injected faults, when switched on ([`ApiServerBuilder::fault_injection`]).
+    pub(crate) faults: Option<Arc<faults::FaultInjector>>,
 }
 
 impl ServerState {
@@ -204,6 +208,7 @@ pub struct ApiServerBuilder {
     token_cache_ttl: std::time::Duration,
     fake_clock: Option<Arc<clock::FakeClock>>,
     limits: limits::Limits,
+    fault_injection: bool,
 }
 
 impl Default for ApiServerBuilder {
@@ -226,6 +231,7 @@ impl Default for ApiServerBuilder {
             token_cache_ttl: crate::authn::cache::DEFAULT_SUCCESS_TTL,
             fake_clock: None,
             limits: limits::Limits::default(),
+            fault_injection: false,
         }
     }
 }
@@ -332,6 +338,15 @@ impl ApiServerBuilder {
     pub fn fake_clock(mut self, clock: Arc<clock::FakeClock>) -> Self {
         self.clock = clock.clone();
         self.fake_clock = Some(clock);
+        self
+    }
+
+    /// Switches fault injection on (`kube-sa serve --fault-injection`; off by default):
+    /// requests fail or wait and watches end as [`ApiServer::faults`] or
+    /// `POST /debug/faults` (admin only, served only then) configure it ([`faults`]). It
+    /// starts with no faults.
+    pub fn fault_injection(mut self, enabled: bool) -> Self {
+        self.fault_injection = enabled;
         self
     }
 
@@ -506,6 +521,9 @@ impl ApiServerBuilder {
             oidc,
             inflight: limits::InflightLimiter::new(&self.limits),
             limits: self.limits,
+            faults: self
+                .fault_injection
+                .then(|| Arc::new(faults::FaultInjector::default())),
         });
         let (shutdown, shutdown_rx) = signal::channel(false);
         let task = tokio::spawn(http::serve(listener, state.clone(), shutdown_rx.clone()));
@@ -656,6 +674,12 @@ impl ApiServer {
         let fake = self.state.fake_clock.as_ref().ok_or(NotAFakeClock)?;
         fake.advance(by);
         Ok(clock::Clock::now(fake.as_ref()))
+    }
+
+    /// The injected faults ([`ApiServerBuilder::fault_injection`]), to configure in
+    /// process what `POST /debug/faults` configures over HTTP; `None` when switched off.
+    pub fn faults(&self) -> Option<&faults::FaultInjector> {
+        self.state.faults.as_deref()
     }
 
     /// Forgets the watch history, so watches from older revisions get `410 Gone`.

@@ -30,6 +30,8 @@ pub enum Route {
     OpenApiDocument(String),
     /// `/debug/clock` (exactly): the fake clock ([`super::debug_clock`]).
     DebugClock,
+    /// `/debug/faults` (exactly): injected faults ([`super::debug_faults`]).
+    DebugFaults,
     /// `/.well-known/openid-configuration` (exactly): OIDC discovery ([`super::oidc`]).
     OpenIdConfiguration,
     /// `/openid/v1/jwks` (exactly): the verification keys ([`super::oidc`]).
@@ -66,6 +68,7 @@ pub fn parse(path: &str) -> Route {
     let exact = path.strip_suffix('/').unwrap_or(path);
     match (path, exact) {
         (super::debug_clock::PATH, _) => return Route::DebugClock,
+        (super::debug_faults::PATH, _) => return Route::DebugFaults,
         (_, super::oidc::CONFIGURATION_PATH) => return Route::OpenIdConfiguration,
         (_, super::oidc::KEYS_PATH) => return Route::OpenIdKeys,
         _ => {}
@@ -211,6 +214,8 @@ mod tests {
             ("/nope", Route::NotFound),
             ("/debug/clock", Route::DebugClock),
             ("/debug/clock/x", Route::NotFound),
+            ("/debug/faults", Route::DebugFaults),
+            ("/debug/faults/x", Route::NotFound),
             (
                 "/.well-known/openid-configuration",
                 Route::OpenIdConfiguration,

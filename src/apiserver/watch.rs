@@ -207,16 +207,30 @@ pub fn watch(
         Err(e) => return Err(ApiError::internal(e.to_string())),
     };
 
+    // An injected drop ends the stream as a closed connection would: no ERROR event, the
+    // chunked body just ends, and the client lists or resumes again.
+    let mut drop_plan = state
+        .faults
+        .as_ref()
+        .map(|faults| faults.watch_drop())
+        .unwrap_or_default();
     let request = Arc::new(request);
     tokio::spawn(async move {
         let deadline = tokio::time::sleep(timeout);
         tokio::pin!(deadline);
         let mut batch = Batch::default();
-        for line in initial.into_iter().chain(initial_end_bookmark) {
+        let initial_count = initial.len();
+        for (i, line) in initial.into_iter().chain(initial_end_bookmark).enumerate() {
             if let Some(full) = batch.push(line) {
                 if !deliver(&tx, full, deadline.as_mut()).await {
                     return;
                 }
+            }
+            if i < initial_count && drop_plan.event_sent() {
+                if let Some(rest) = batch.take() {
+                    let _ = tx.send(rest).await;
+                }
+                return;
             }
         }
         let Some(mut sub) = subscription else {
@@ -233,6 +247,12 @@ pub fn watch(
                     if !deliver(&tx, full, deadline.as_mut()).await {
                         return;
                     }
+                }
+                if drop_plan.event_sent() {
+                    if let Some(rest) = batch.take() {
+                        let _ = tx.send(rest).await;
+                    }
+                    return;
                 }
             }
         }
@@ -274,6 +294,9 @@ pub fn watch(
                                             if !deliver(&tx, full, deadline.as_mut()).await {
                                                 return;
                                             }
+                                        }
+                                        if drop_plan.event_sent() {
+                                            break true;
                                         }
                                     }
                                 }

@@ -13,6 +13,7 @@ use std::sync::Arc;
 use super::admission::{AdmissionContext, AdmissionOperation, Attributes};
 use super::authz::{self, Attributes as AuthzAttributes, Request};
 use super::errors::ApiError;
+use super::faults::{injected_error, FaultInjector, FaultTarget};
 use super::http::{bytes_response, Body, RequestBody, RequestContext};
 use super::kinds::serviceaccount_token::TOKEN_SUBRESOURCE;
 use super::kinds::{ResourceInfo, NAMESPACES, SERVICE_ACCOUNTS};
@@ -43,6 +44,10 @@ pub async fn dispatch(
     let resource = path.resource;
     if let Some(rest) = &state.token_requests {
         if path.subresource.as_deref() == Some(TOKEN_SUBRESOURCE) && *resource == SERVICE_ACCOUNTS {
+            // TokenRequest authorizes itself; a fault comes first, as overload would.
+            if let Some(faults) = &state.faults {
+                inject_fault(faults, "create", path).await?;
+            }
             return token::create_token(state, rest, ctx, path, body).await;
         }
     }
@@ -58,6 +63,9 @@ pub async fn dispatch(
     }
     let verb = verb_of(&ctx.method, path, ctx)?;
     authorize(state, ctx, verb, resource, path)?;
+    if let Some(faults) = &state.faults {
+        inject_fault(faults, verb, path).await?;
+    }
     if resource.create_only {
         return match (verb, path.name.as_deref()) {
             ("create", None) => review::create_review(state, ctx, path, body).await,
@@ -74,6 +82,35 @@ pub async fn dispatch(
         "delete" => delete::delete(state, ctx, path, body).await,
         "deletecollection" => delete::delete_collection(state, ctx, path, body).await,
         _ => Err(ApiError::method_not_allowed()),
+    }
+}
+
+/// Delays or fails an authorized request as the server's fault rules pick it; a failed
+/// request reaches no handler, so nothing is stored.
+async fn inject_fault(
+    faults: &FaultInjector,
+    verb: &str,
+    path: &ResourcePath,
+) -> Result<(), ApiError> {
+    let target = FaultTarget {
+        verb,
+        resource: path.resource.plural,
+        subresource: path.subresource.as_deref(),
+        namespace: path.namespace.as_deref(),
+    };
+    let Some(fault) = faults.decide(&target) else {
+        return Ok(());
+    };
+    if let Some(latency) = fault.latency {
+        tokio::time::sleep(latency).await;
+    }
+    match fault.code {
+        Some(code) => Err(injected_error(
+            code,
+            path.resource,
+            path.name.as_deref().unwrap_or_default(),
+        )),
+        None => Ok(()),
     }
 }
 
