@@ -54,6 +54,8 @@ pub async fn start(options: ScenarioOptions) -> Result<ScenarioCluster, Failure>
         .disable_admission_plugins(["ServiceAccount"])
         // No token cache, as on the embedded backend: a revoked token is refused at once.
         .token_cache_ttl(std::time::Duration::ZERO)
+        // As on the embedded backend: off until a step adds rules.
+        .fault_injection(true)
         .start()
         .await
         .map_err(|e| Failure::new(format!("starting the embedded cluster: {e}")))?;
