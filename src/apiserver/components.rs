@@ -4,6 +4,7 @@
 
 use futures::future::BoxFuture;
 use k8s_openapi::api::core::v1::{Node, Pod, Secret, ServiceAccount};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::Deserialize;
 use serde_json::Value;
 use std::sync::{Arc, RwLock};
@@ -20,7 +21,9 @@ use crate::names::NameGenerator;
 use crate::serviceaccount::{GetterError, ServiceAccountTokenGetter};
 
 /// The authenticator's getter. Like kube-apiserver's own registry getters it reads the
-/// store directly: it is part of the API server, not a client of it.
+/// store directly: it is part of the API server, not a client of it. The objects it
+/// returns carry only what the token checks read: name, namespace, uid,
+/// deletionTimestamp, and a Secret's data.
 pub struct StoreTokenGetter {
     store: Arc<Store>,
 }
@@ -31,16 +34,90 @@ impl StoreTokenGetter {
         Self { store }
     }
 
-    fn get<T: serde::de::DeserializeOwned>(
+    /// The object's [`TokenCheckView`]: a NotFound for a missing one.
+    fn get(
         &self,
         resource: &'static super::kinds::ResourceInfo,
         namespace: &str,
         name: &str,
-    ) -> Result<T, GetterError> {
+    ) -> Result<TokenCheckView, GetterError> {
         self.store
             .get_as(resource, namespace, name)
             .map_err(|e| GetterError::Other(e.to_string()))?
             .ok_or_else(|| GetterError::not_found(resource.plural, name))
+    }
+}
+
+type SecretData = std::collections::BTreeMap<String, k8s_openapi::ByteString>;
+
+/// What the token checks read of an account, Secret, Pod or Node, as upstream's
+/// authenticators do (`pkg/serviceaccount/legacy.go`, `claims.go`): `metadata.name`,
+/// `namespace`, `uid` and `deletionTimestamp`, and a Secret's `data`. Decoding only these
+/// skips the managedFields, spec and status that make most of a typed decode's cost on
+/// every request that carries a token; the getter's objects hold nothing else.
+#[derive(Deserialize)]
+struct TokenCheckView {
+    metadata: TokenCheckMeta,
+    #[serde(default)]
+    data: Option<SecretData>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct TokenCheckMeta {
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    namespace: Option<String>,
+    #[serde(default)]
+    uid: Option<String>,
+    #[serde(default)]
+    deletion_timestamp: Option<k8s_openapi::apimachinery::pkg::apis::meta::v1::Time>,
+}
+
+impl TokenCheckView {
+    fn metadata(self) -> (ObjectMeta, Option<SecretData>) {
+        let meta = self.metadata;
+        (
+            ObjectMeta {
+                name: meta.name,
+                namespace: meta.namespace,
+                uid: meta.uid,
+                deletion_timestamp: meta.deletion_timestamp,
+                ..ObjectMeta::default()
+            },
+            self.data,
+        )
+    }
+
+    fn service_account(self) -> ServiceAccount {
+        ServiceAccount {
+            metadata: self.metadata().0,
+            ..ServiceAccount::default()
+        }
+    }
+
+    fn secret(self) -> Secret {
+        let (metadata, data) = self.metadata();
+        Secret {
+            metadata,
+            data,
+            ..Secret::default()
+        }
+    }
+
+    fn pod(self) -> Pod {
+        Pod {
+            metadata: self.metadata().0,
+            ..Pod::default()
+        }
+    }
+
+    fn node(self) -> Node {
+        Node {
+            metadata: self.metadata().0,
+            ..Node::default()
+        }
     }
 }
 
@@ -50,7 +127,9 @@ impl ServiceAccountTokenGetter for StoreTokenGetter {
         namespace: &'a str,
         name: &'a str,
     ) -> BoxFuture<'a, Result<ServiceAccount, GetterError>> {
-        let result = self.get(&SERVICE_ACCOUNTS, namespace, name);
+        let result = self
+            .get(&SERVICE_ACCOUNTS, namespace, name)
+            .map(TokenCheckView::service_account);
         Box::pin(async move { result })
     }
 
@@ -59,7 +138,9 @@ impl ServiceAccountTokenGetter for StoreTokenGetter {
         namespace: &'a str,
         name: &'a str,
     ) -> BoxFuture<'a, Result<Secret, GetterError>> {
-        let result = self.get(&SECRETS, namespace, name);
+        let result = self
+            .get(&SECRETS, namespace, name)
+            .map(TokenCheckView::secret);
         Box::pin(async move { result })
     }
 
@@ -68,12 +149,14 @@ impl ServiceAccountTokenGetter for StoreTokenGetter {
         namespace: &'a str,
         name: &'a str,
     ) -> BoxFuture<'a, Result<Pod, GetterError>> {
-        let result = self.get(&PODS, namespace, name);
+        let result = self.get(&PODS, namespace, name).map(TokenCheckView::pod);
         Box::pin(async move { result })
     }
 
     fn get_node<'a>(&'a self, name: &'a str) -> BoxFuture<'a, Result<Node, GetterError>> {
-        let result = self.get(&super::kinds::NODES, "", name);
+        let result = self
+            .get(&super::kinds::NODES, "", name)
+            .map(TokenCheckView::node);
         Box::pin(async move { result })
     }
 }
