@@ -525,8 +525,18 @@ pub struct TokensController<A> {
     mode: Mode,
     service_accounts: Store<ServiceAccount>,
     secrets: SecretCache,
+    /// Token Secrets this controller created and could not reference or delete, by their
+    /// account's UID: the account's next sync deletes them first.
+    abandoned: Mutex<HashMap<String, Vec<Abandoned>>>,
     service_account_queue: WorkQueue<ServiceAccountKey>,
     secret_queue: WorkQueue<SecretKey>,
+}
+
+/// A created token Secret that is to be deleted (name and UID, in its account's namespace).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Abandoned {
+    name: String,
+    uid: String,
 }
 
 impl<A: CoreApi> TokensController<A> {
@@ -548,6 +558,7 @@ impl<A: CoreApi> TokensController<A> {
             mode: options.mode,
             service_accounts,
             secrets: SecretCache::new(secrets),
+            abandoned: Mutex::new(HashMap::new()),
             service_account_queue: WorkQueue::named(
                 SERVICE_ACCOUNT_QUEUE_NAME,
                 options.rate_limiter,
@@ -754,6 +765,8 @@ impl<A: CoreApi> TokensController<A> {
 
     /// §3.2 step 3: deletes every cached token Secret of a deleted account.
     async fn delete_tokens(&self, key: &ServiceAccountKey) -> SyncResult {
+        // The account's own tokens below include any abandoned one.
+        self.abandoned_of().remove(&key.uid);
         let mut retry = false;
         let mut errors = Vec::new();
         for secret in self.token_secrets(&key.namespace, &key.name, &key.uid) {
@@ -786,7 +799,17 @@ impl<A: CoreApi> TokensController<A> {
     }
 
     /// Deletes a token Secret if it still has `uid`; gone already or replaced counts as done.
+    ///
+    /// Upstream takes any 409 for the UID precondition failing. Here a 409 is believed only
+    /// once a read shows the Secret gone or replaced: a 409 from anything else (a proxy, an
+    /// injected fault) would otherwise leave the Secret behind with nothing to retry it.
     async fn delete_token(&self, namespace: &str, name: &str, uid: &str) -> SyncResult {
+        let failed = |error| {
+            SyncFailure::retry(TokensError::api(
+                format!("deleting token secret {namespace}/{name}"),
+                error,
+            ))
+        };
         match self
             .api
             .delete_secret(namespace, name, uid_precondition(uid))
@@ -796,12 +819,46 @@ impl<A: CoreApi> TokensController<A> {
                 self.secrets.forget_created(namespace, name);
                 Ok(())
             }
-            Err(error) if error.is_not_found() || error.is_conflict() => Ok(()),
-            Err(error) => Err(SyncFailure::retry(TokensError::api(
-                format!("deleting token secret {namespace}/{name}"),
-                error,
-            ))),
+            Err(error) if error.is_not_found() => Ok(()),
+            Err(error) if error.is_conflict() => match self.api.get_secret(namespace, name).await
+            {
+                Ok(live) if uid.is_empty() || uid_of(&live.metadata) == uid => Err(failed(error)),
+                Ok(_) => Ok(()),
+                Err(read) if read.is_not_found() => Ok(()),
+                Err(read) => Err(failed(read)),
+            },
+            Err(error) => Err(failed(error)),
         }
+    }
+
+    fn abandoned_of(&self) -> MutexGuard<'_, HashMap<String, Vec<Abandoned>>> {
+        self.abandoned.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Deletes the token Secrets of `account` that an earlier sync created and could neither
+    /// reference nor delete; those that still fail stay for the next sync.
+    async fn delete_abandoned(&self, namespace: &str, account_uid: &str) -> SyncResult {
+        let Some(secrets) = self.abandoned_of().remove(account_uid) else {
+            return Ok(());
+        };
+        let mut left = Vec::new();
+        let mut failure = None;
+        for secret in secrets {
+            match self.delete_token(namespace, &secret.name, &secret.uid).await {
+                Ok(()) => info!("deleted unreferenced token secret {namespace}/{}", secret.name),
+                Err(error) => {
+                    left.push(secret);
+                    failure = Some(error);
+                }
+            }
+        }
+        if !left.is_empty() {
+            self.abandoned_of()
+                .entry(account_uid.to_string())
+                .or_default()
+                .extend(left);
+        }
+        failure.map_or(Ok(()), Err)
     }
 
     /// §3.3: makes sure the account references one of its token Secrets, creating one if not.
@@ -809,6 +866,7 @@ impl<A: CoreApi> TokensController<A> {
         let namespace = account.metadata.namespace.as_deref().unwrap_or_default();
         let account_name = name_of(&account.metadata);
         let account_uid = uid_of(&account.metadata);
+        self.delete_abandoned(namespace, account_uid).await?;
         let references = account.secrets.as_deref().unwrap_or_default();
         if !references.is_empty() {
             let referenced: HashSet<&str> = references
@@ -887,18 +945,26 @@ impl<A: CoreApi> TokensController<A> {
                     error = %update_error,
                     "deleting token secret {namespace}/{secret_name} because the reference could not be added"
                 );
-                match self
-                    .api
-                    .delete_secret(namespace, &secret_name, uid_precondition(&created_uid))
+                if let Err(delete_error) = self
+                    .delete_token(namespace, &secret_name, &created_uid)
                     .await
                 {
-                    Ok(()) => self.secrets.forget_created(namespace, &secret_name),
-                    Err(delete_error) => {
-                        warn!(error = %delete_error, "could not delete unreferenced token secret {namespace}/{secret_name}")
-                    }
+                    // Upstream only logs this and the Secret lingers; here the retry of
+                    // the account's sync deletes it first.
+                    warn!(error = %delete_error, "could not delete unreferenced token secret {namespace}/{secret_name}");
+                    self.abandoned_of()
+                        .entry(account_uid.to_string())
+                        .or_default()
+                        .push(Abandoned {
+                            name: secret_name.clone(),
+                            uid: created_uid,
+                        });
                 }
-                // Conflict: an update event will sync again. NotFound: the account is gone.
-                let retry = !(update_error.is_conflict() || update_error.is_not_found());
+                // NotFound: the account is gone (its Secrets' syncs delete what is left).
+                // Upstream (v1.8) does not retry a Conflict either, as the update event of
+                // whoever changed the account syncs it again; but a 409 that no change
+                // caused (a proxy, an injected fault) brings no event, so it is retried too.
+                let retry = !update_error.is_not_found();
                 Err(SyncFailure {
                     retry,
                     error: TokensError::api(
