@@ -57,13 +57,13 @@ pub fn seed() -> u64 {
     }
 }
 
-/// The faults of a chaos run: [`WRITE_FAILURE_RATE`] of the writes of every resource fail,
-/// each code of [`CODES`] as often as the others, and watches drop at [`WATCH_DROP_RATE`].
-pub fn fault_config(seed: u64) -> FaultConfig {
+/// Rules that fail `rate` (0 to 1) of the writes of every resource, each code of [`CODES`]
+/// as often as the others.
+pub fn write_faults(rate: f64) -> Vec<FaultRule> {
     // Rules are tried in order and the first that picks a request decides, so rule i picks
     // with `share / (1 - i * share)` to give each code the same share of all writes.
-    let share = WRITE_FAILURE_RATE / CODES.len() as f64;
-    let rules = CODES
+    let share = rate / CODES.len() as f64;
+    CODES
         .iter()
         .enumerate()
         .map(|(i, &code)| FaultRule {
@@ -74,9 +74,14 @@ pub fn fault_config(seed: u64) -> FaultConfig {
             code: Some(code),
             latency: None,
         })
-        .collect();
+        .collect()
+}
+
+/// The faults of a chaos run: [`WRITE_FAILURE_RATE`] of the writes fail
+/// ([`write_faults`]) and watches drop at [`WATCH_DROP_RATE`].
+pub fn fault_config(seed: u64) -> FaultConfig {
     FaultConfig {
-        rules,
+        rules: write_faults(WRITE_FAILURE_RATE),
         watch_drop_rate: Some(WATCH_DROP_RATE),
         watch_drop_after_events: None,
         seed: Some(seed),
