@@ -45,10 +45,6 @@ pub const DEFAULT_WORKERS: usize = 5;
 pub const SERVICE_ACCOUNT_QUEUE_NAME: &str = "serviceaccount_tokens_service";
 /// The secret queue's name in `workqueue_*` metrics, as upstream's token controller names it.
 pub const SECRET_QUEUE_NAME: &str = "serviceaccount_tokens_secret";
-/// Attempts to remove a deleted Secret's reference from its account (upstream `RemoveTokenBackoff`).
-const REMOVE_REFERENCE_ATTEMPTS: u32 = 10;
-/// Base wait between those attempts; each wait adds up to the same again at random (jitter 1.0).
-const REMOVE_REFERENCE_INTERVAL: Duration = Duration::from_millis(100);
 /// How long a Secret this controller created stays visible before the watch reports it.
 const RECENTLY_CREATED_TTL: Duration = Duration::from_secs(60);
 
@@ -820,8 +816,7 @@ impl<A: CoreApi> TokensController<A> {
                 Ok(())
             }
             Err(error) if error.is_not_found() => Ok(()),
-            Err(error) if error.is_conflict() => match self.api.get_secret(namespace, name).await
-            {
+            Err(error) if error.is_conflict() => match self.api.get_secret(namespace, name).await {
                 Ok(live) if uid.is_empty() || uid_of(&live.metadata) == uid => Err(failed(error)),
                 Ok(_) => Ok(()),
                 Err(read) if read.is_not_found() => Ok(()),
@@ -844,8 +839,14 @@ impl<A: CoreApi> TokensController<A> {
         let mut left = Vec::new();
         let mut failure = None;
         for secret in secrets {
-            match self.delete_token(namespace, &secret.name, &secret.uid).await {
-                Ok(()) => info!("deleted unreferenced token secret {namespace}/{}", secret.name),
+            match self
+                .delete_token(namespace, &secret.name, &secret.uid)
+                .await
+            {
+                Ok(()) => info!(
+                    "deleted unreferenced token secret {namespace}/{}",
+                    secret.name
+                ),
                 Err(error) => {
                     left.push(secret);
                     failure = Some(error);
@@ -1027,7 +1028,10 @@ impl<A: CoreApi> TokensController<A> {
             .get(&key.namespace, &key.name)
             .filter(|secret| uid_of(&secret.metadata) == key.uid);
         let Some(secret) = cached else {
-            // Errors here are only logged: no later event would make a retry succeed more.
+            // Upstream retries a conflict here in the worker, sleeping between attempts
+            // (`RemoveTokenBackoff`: 10 steps from 100 ms), and only logs other errors. Here
+            // every failure goes back on the rate-limited queue (up to `max_retries`): no
+            // worker sleeps, and a failed update does not leave a dangling reference.
             if self
                 .cached_service_account(
                     &key.namespace,
@@ -1036,9 +1040,15 @@ impl<A: CoreApi> TokensController<A> {
                 )
                 .is_some()
             {
-                if let Err(error) = self.remove_secret_reference_with_retries(key).await {
-                    error!(%error, "could not remove the reference to the deleted secret");
-                }
+                self.remove_secret_reference(key).await.map_err(|error| {
+                    SyncFailure::retry(TokensError::api(
+                        format!(
+                            "removing secret {} from service account {}/{}",
+                            key.name, key.namespace, key.service_account_name
+                        ),
+                        error,
+                    ))
+                })?;
             }
             return Ok(());
         };
@@ -1158,43 +1168,18 @@ impl<A: CoreApi> TokensController<A> {
                 );
                 Ok(())
             }
-            // Conflict: an update event will sync again. NotFound: nothing left to populate.
-            Err(error) if error.is_conflict() || error.is_not_found() => {
-                info!(%error, "token secret {namespace}/{name} changed meanwhile; not populating");
+            // NotFound: nothing left to populate. Upstream does not retry a Conflict either,
+            // counting on the update event of whoever changed the Secret; a 409 no change
+            // caused brings none, so it is retried (a retry that finds the Secret changed
+            // stops at the resourceVersion check above).
+            Err(error) if error.is_not_found() => {
+                info!(%error, "token secret {namespace}/{name} is gone; not populating");
                 Ok(())
             }
             Err(error) => Err(SyncFailure::retry(TokensError::api(
                 format!("updating token secret {namespace}/{name}"),
                 error,
             ))),
-        }
-    }
-
-    /// Retry-on-conflict around [`remove_secret_reference`](Self::remove_secret_reference),
-    /// with upstream's `RemoveTokenBackoff` (10 attempts, 100 ms plus up to 100 ms jitter).
-    async fn remove_secret_reference_with_retries(
-        &self,
-        key: &SecretKey,
-    ) -> Result<(), TokensError> {
-        let mut attempt = 1;
-        loop {
-            match self.remove_secret_reference(key).await {
-                Err(error) if error.is_conflict() && attempt < REMOVE_REFERENCE_ATTEMPTS => {
-                    attempt += 1;
-                    let jitter = REMOVE_REFERENCE_INTERVAL.mul_f64(rand::random::<f64>());
-                    tokio::time::sleep(REMOVE_REFERENCE_INTERVAL + jitter).await;
-                }
-                Err(error) => {
-                    return Err(TokensError::api(
-                        format!(
-                            "removing secret {} from service account {}/{}",
-                            key.name, key.namespace, key.service_account_name
-                        ),
-                        error,
-                    ))
-                }
-                Ok(()) => return Ok(()),
-            }
         }
     }
 
