@@ -38,7 +38,10 @@ fn seed(world: &mut ConformanceWorld) -> u64 {
 
 /// How a failure names the seed to replay it with.
 fn replay(seed: u64) -> String {
-    format!("chaos seed {seed} (replay with {}={seed})", workload::SEED_VAR)
+    format!(
+        "chaos seed {seed} (replay with {}={seed})",
+        workload::SEED_VAR
+    )
 }
 
 #[given(regex = r"^the API server fails (\d+)% of all writes with 500, 409, 429 and 504$")]

@@ -167,8 +167,9 @@ impl Workload {
             summary.created += batch.len();
             live.extend(batch);
 
-            let (doomed, kept): (Vec<_>, Vec<_>) =
-                live.into_iter().partition(|_| rng.random_bool(DELETE_SHARE));
+            let (doomed, kept): (Vec<_>, Vec<_>) = live
+                .into_iter()
+                .partition(|_| rng.random_bool(DELETE_SHARE));
             live = kept;
             summary.retries += for_each(doomed.clone(), |(ns, name)| {
                 let accounts: Api<ServiceAccount> = Api::namespaced(client.clone(), &ns);
@@ -217,9 +218,11 @@ where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T, kube::Error>>,
 {
-    retried(what, &mut send, |e| {
-        matches!(e, kube::Error::Api(s) if s.reason == "AlreadyExists")
-    })
+    retried(
+        what,
+        &mut send,
+        |e| matches!(e, kube::Error::Api(s) if s.reason == "AlreadyExists"),
+    )
     .await
 }
 
@@ -229,9 +232,11 @@ where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T, kube::Error>>,
 {
-    retried(what, &mut send, |e| {
-        matches!(e, kube::Error::Api(s) if s.code == 404)
-    })
+    retried(
+        what,
+        &mut send,
+        |e| matches!(e, kube::Error::Api(s) if s.code == 404),
+    )
     .await
 }
 
@@ -333,7 +338,10 @@ pub async fn legacy_violations(client: &kube::Client) -> Result<Vec<String>, Str
         }
         let (namespace, name) = key(&secret.metadata.namespace, &secret.metadata.name);
         let annotations = secret.metadata.annotations.clone().unwrap_or_default();
-        let account = annotations.get(NAME_ANNOTATION).cloned().unwrap_or_default();
+        let account = annotations
+            .get(NAME_ANNOTATION)
+            .cloned()
+            .unwrap_or_default();
         let uid = annotations.get(UID_ANNOTATION).cloned().unwrap_or_default();
         let owner = (namespace.clone(), account.clone());
         if live.get(&owner) != Some(&uid) {
