@@ -68,6 +68,11 @@ async fn chaos_run(mode: Mode) {
         .await
         .unwrap_or_else(|e| panic!("chaos {mode:?} (seed {seed}): the workload failed: {e}"));
     let waves = started.elapsed();
+    // About a tenth of the workload's ~1,700 writes meet a fault: proof the faults were on.
+    assert!(
+        summary.retries > 0,
+        "chaos {mode:?} (seed {seed}): no write met a fault"
+    );
 
     // The faults stay on: the controllers converge while writes keep failing.
     let mut polls = tokio::time::interval(POLL);
