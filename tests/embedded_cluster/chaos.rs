@@ -30,10 +30,12 @@ const POLL: Duration = Duration::from_millis(250);
 
 async fn chaos_run(mode: Mode) {
     // RUST_LOG=kube_sa=debug shows what the controllers did (captured unless --nocapture).
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
-        .with_test_writer()
-        .try_init();
+    if std::env::var_os("RUST_LOG").is_some() {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+            .with_test_writer()
+            .try_init();
+    }
     let seed = workload::seed();
     println!(
         "chaos {mode:?}: seed {seed} (replay with {}={seed})",
