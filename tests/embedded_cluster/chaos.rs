@@ -118,3 +118,82 @@ async fn legacy_controllers_converge_under_chaos() {
 async fn bound_controllers_converge_under_chaos() {
     chaos_run(Mode::Bound).await;
 }
+
+/// What the first chaos runs found: an injected 409 on the delete of a deleted account's
+/// token passed for a failed UID precondition, and the token stayed for good. The
+/// controller now reads the Secret, finds it unchanged, and retries through its queue.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_conflict_on_a_token_delete_is_retried_until_the_token_is_gone() {
+    use k8s_openapi::api::core::v1::{Secret, ServiceAccount};
+    use kube::api::{Api, DeleteParams, PostParams};
+
+    use crate::support::eventually;
+
+    let server = ApiServer::builder()
+        .fault_injection(true)
+        .start()
+        .await
+        .expect("cluster starts");
+    let client = server.client().await.expect("client");
+    let accounts: Api<ServiceAccount> = Api::namespaced(client.clone(), "default");
+    let secrets: Api<Secret> = Api::namespaced(client.clone(), "default");
+    let mut robot = ServiceAccount::default();
+    robot.metadata.name = Some("robot".into());
+    accounts
+        .create(&PostParams::default(), &robot)
+        .await
+        .expect("account created");
+    eventually("the robot's token", Duration::from_secs(20), || async {
+        let robot = accounts.get("robot").await.expect("get");
+        robot
+            .secrets
+            .is_some_and(|references| references.len() == 1)
+    })
+    .await;
+    let token = accounts
+        .get("robot")
+        .await
+        .expect("get")
+        .secrets
+        .expect("listed")[0]
+        .name
+        .clone()
+        .expect("named");
+
+    let faults = server.faults().expect("fault injection is on");
+    faults.set(
+        kube_sa::apiserver::faults::FaultConfig::from_json(
+            br#"{"rules": [{"verbs": ["delete"], "resources": ["secrets"], "code": 409}]}"#,
+        )
+        .expect("valid"),
+    );
+    accounts
+        .delete("robot", &DeleteParams::default())
+        .await
+        .expect("account deleted");
+    let token_path = format!("/api/v1/namespaces/default/secrets/{token}");
+    eventually(
+        "the controller's delete of the token meeting the 409",
+        Duration::from_secs(20),
+        || async {
+            server
+                .recent_requests()
+                .iter()
+                .any(|r| r.method == "DELETE" && r.path == token_path && r.status == 409)
+        },
+    )
+    .await;
+    assert!(
+        secrets.get_opt(&token).await.expect("get").is_some(),
+        "the 409 kept the token"
+    );
+
+    faults.clear();
+    eventually(
+        "the token deleted by a retry",
+        Duration::from_secs(20),
+        || async { secrets.get_opt(&token).await.expect("get").is_none() },
+    )
+    .await;
+    server.shutdown().await;
+}
