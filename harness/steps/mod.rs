@@ -3,6 +3,7 @@
 //! diagnostics (objects in its namespaces, recent API requests).
 
 mod actions;
+mod chaos;
 mod clock;
 mod extra;
 mod faults;

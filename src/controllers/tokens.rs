@@ -45,10 +45,6 @@ pub const DEFAULT_WORKERS: usize = 5;
 pub const SERVICE_ACCOUNT_QUEUE_NAME: &str = "serviceaccount_tokens_service";
 /// The secret queue's name in `workqueue_*` metrics, as upstream's token controller names it.
 pub const SECRET_QUEUE_NAME: &str = "serviceaccount_tokens_secret";
-/// Attempts to remove a deleted Secret's reference from its account (upstream `RemoveTokenBackoff`).
-const REMOVE_REFERENCE_ATTEMPTS: u32 = 10;
-/// Base wait between those attempts; each wait adds up to the same again at random (jitter 1.0).
-const REMOVE_REFERENCE_INTERVAL: Duration = Duration::from_millis(100);
 /// How long a Secret this controller created stays visible before the watch reports it.
 const RECENTLY_CREATED_TTL: Duration = Duration::from_secs(60);
 
@@ -525,8 +521,18 @@ pub struct TokensController<A> {
     mode: Mode,
     service_accounts: Store<ServiceAccount>,
     secrets: SecretCache,
+    /// Token Secrets this controller created and could not reference or delete, by their
+    /// account's UID: the account's next sync deletes them first.
+    abandoned: Mutex<HashMap<String, Vec<Abandoned>>>,
     service_account_queue: WorkQueue<ServiceAccountKey>,
     secret_queue: WorkQueue<SecretKey>,
+}
+
+/// A created token Secret that is to be deleted (name and UID, in its account's namespace).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Abandoned {
+    name: String,
+    uid: String,
 }
 
 impl<A: CoreApi> TokensController<A> {
@@ -548,6 +554,7 @@ impl<A: CoreApi> TokensController<A> {
             mode: options.mode,
             service_accounts,
             secrets: SecretCache::new(secrets),
+            abandoned: Mutex::new(HashMap::new()),
             service_account_queue: WorkQueue::named(
                 SERVICE_ACCOUNT_QUEUE_NAME,
                 options.rate_limiter,
@@ -754,6 +761,8 @@ impl<A: CoreApi> TokensController<A> {
 
     /// §3.2 step 3: deletes every cached token Secret of a deleted account.
     async fn delete_tokens(&self, key: &ServiceAccountKey) -> SyncResult {
+        // The account's own tokens below include any abandoned one.
+        self.abandoned_of().remove(&key.uid);
         let mut retry = false;
         let mut errors = Vec::new();
         for secret in self.token_secrets(&key.namespace, &key.name, &key.uid) {
@@ -786,7 +795,17 @@ impl<A: CoreApi> TokensController<A> {
     }
 
     /// Deletes a token Secret if it still has `uid`; gone already or replaced counts as done.
+    ///
+    /// Upstream takes any 409 for the UID precondition failing. Here a 409 is believed only
+    /// once a read shows the Secret gone or replaced: a 409 from anything else (a proxy, an
+    /// injected fault) would otherwise leave the Secret behind with nothing to retry it.
     async fn delete_token(&self, namespace: &str, name: &str, uid: &str) -> SyncResult {
+        let failed = |error| {
+            SyncFailure::retry(TokensError::api(
+                format!("deleting token secret {namespace}/{name}"),
+                error,
+            ))
+        };
         match self
             .api
             .delete_secret(namespace, name, uid_precondition(uid))
@@ -796,12 +815,51 @@ impl<A: CoreApi> TokensController<A> {
                 self.secrets.forget_created(namespace, name);
                 Ok(())
             }
-            Err(error) if error.is_not_found() || error.is_conflict() => Ok(()),
-            Err(error) => Err(SyncFailure::retry(TokensError::api(
-                format!("deleting token secret {namespace}/{name}"),
-                error,
-            ))),
+            Err(error) if error.is_not_found() => Ok(()),
+            Err(error) if error.is_conflict() => match self.api.get_secret(namespace, name).await {
+                Ok(live) if uid.is_empty() || uid_of(&live.metadata) == uid => Err(failed(error)),
+                Ok(_) => Ok(()),
+                Err(read) if read.is_not_found() => Ok(()),
+                Err(read) => Err(failed(read)),
+            },
+            Err(error) => Err(failed(error)),
         }
+    }
+
+    fn abandoned_of(&self) -> MutexGuard<'_, HashMap<String, Vec<Abandoned>>> {
+        self.abandoned.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Deletes the token Secrets of `account` that an earlier sync created and could neither
+    /// reference nor delete; those that still fail stay for the next sync.
+    async fn delete_abandoned(&self, namespace: &str, account_uid: &str) -> SyncResult {
+        let Some(secrets) = self.abandoned_of().remove(account_uid) else {
+            return Ok(());
+        };
+        let mut left = Vec::new();
+        let mut failure = None;
+        for secret in secrets {
+            match self
+                .delete_token(namespace, &secret.name, &secret.uid)
+                .await
+            {
+                Ok(()) => info!(
+                    "deleted unreferenced token secret {namespace}/{}",
+                    secret.name
+                ),
+                Err(error) => {
+                    left.push(secret);
+                    failure = Some(error);
+                }
+            }
+        }
+        if !left.is_empty() {
+            self.abandoned_of()
+                .entry(account_uid.to_string())
+                .or_default()
+                .extend(left);
+        }
+        failure.map_or(Ok(()), Err)
     }
 
     /// §3.3: makes sure the account references one of its token Secrets, creating one if not.
@@ -809,6 +867,7 @@ impl<A: CoreApi> TokensController<A> {
         let namespace = account.metadata.namespace.as_deref().unwrap_or_default();
         let account_name = name_of(&account.metadata);
         let account_uid = uid_of(&account.metadata);
+        self.delete_abandoned(namespace, account_uid).await?;
         let references = account.secrets.as_deref().unwrap_or_default();
         if !references.is_empty() {
             let referenced: HashSet<&str> = references
@@ -887,18 +946,26 @@ impl<A: CoreApi> TokensController<A> {
                     error = %update_error,
                     "deleting token secret {namespace}/{secret_name} because the reference could not be added"
                 );
-                match self
-                    .api
-                    .delete_secret(namespace, &secret_name, uid_precondition(&created_uid))
+                if let Err(delete_error) = self
+                    .delete_token(namespace, &secret_name, &created_uid)
                     .await
                 {
-                    Ok(()) => self.secrets.forget_created(namespace, &secret_name),
-                    Err(delete_error) => {
-                        warn!(error = %delete_error, "could not delete unreferenced token secret {namespace}/{secret_name}")
-                    }
+                    // Upstream only logs this and the Secret lingers; here the retry of
+                    // the account's sync deletes it first.
+                    warn!(error = %delete_error, "could not delete unreferenced token secret {namespace}/{secret_name}");
+                    self.abandoned_of()
+                        .entry(account_uid.to_string())
+                        .or_default()
+                        .push(Abandoned {
+                            name: secret_name.clone(),
+                            uid: created_uid,
+                        });
                 }
-                // Conflict: an update event will sync again. NotFound: the account is gone.
-                let retry = !(update_error.is_conflict() || update_error.is_not_found());
+                // NotFound: the account is gone (its Secrets' syncs delete what is left).
+                // Upstream (v1.8) does not retry a Conflict either, as the update event of
+                // whoever changed the account syncs it again; but a 409 that no change
+                // caused (a proxy, an injected fault) brings no event, so it is retried too.
+                let retry = !update_error.is_not_found();
                 Err(SyncFailure {
                     retry,
                     error: TokensError::api(
@@ -961,7 +1028,10 @@ impl<A: CoreApi> TokensController<A> {
             .get(&key.namespace, &key.name)
             .filter(|secret| uid_of(&secret.metadata) == key.uid);
         let Some(secret) = cached else {
-            // Errors here are only logged: no later event would make a retry succeed more.
+            // Upstream retries a conflict here in the worker, sleeping between attempts
+            // (`RemoveTokenBackoff`: 10 steps from 100 ms), and only logs other errors. Here
+            // every failure goes back on the rate-limited queue (up to `max_retries`): no
+            // worker sleeps, and a failed update does not leave a dangling reference.
             if self
                 .cached_service_account(
                     &key.namespace,
@@ -970,9 +1040,15 @@ impl<A: CoreApi> TokensController<A> {
                 )
                 .is_some()
             {
-                if let Err(error) = self.remove_secret_reference_with_retries(key).await {
-                    error!(%error, "could not remove the reference to the deleted secret");
-                }
+                self.remove_secret_reference(key).await.map_err(|error| {
+                    SyncFailure::retry(TokensError::api(
+                        format!(
+                            "removing secret {} from service account {}/{}",
+                            key.name, key.namespace, key.service_account_name
+                        ),
+                        error,
+                    ))
+                })?;
             }
             return Ok(());
         };
@@ -1092,43 +1168,18 @@ impl<A: CoreApi> TokensController<A> {
                 );
                 Ok(())
             }
-            // Conflict: an update event will sync again. NotFound: nothing left to populate.
-            Err(error) if error.is_conflict() || error.is_not_found() => {
-                info!(%error, "token secret {namespace}/{name} changed meanwhile; not populating");
+            // NotFound: nothing left to populate. Upstream does not retry a Conflict either,
+            // counting on the update event of whoever changed the Secret; a 409 no change
+            // caused brings none, so it is retried (a retry that finds the Secret changed
+            // stops at the resourceVersion check above).
+            Err(error) if error.is_not_found() => {
+                info!(%error, "token secret {namespace}/{name} is gone; not populating");
                 Ok(())
             }
             Err(error) => Err(SyncFailure::retry(TokensError::api(
                 format!("updating token secret {namespace}/{name}"),
                 error,
             ))),
-        }
-    }
-
-    /// Retry-on-conflict around [`remove_secret_reference`](Self::remove_secret_reference),
-    /// with upstream's `RemoveTokenBackoff` (10 attempts, 100 ms plus up to 100 ms jitter).
-    async fn remove_secret_reference_with_retries(
-        &self,
-        key: &SecretKey,
-    ) -> Result<(), TokensError> {
-        let mut attempt = 1;
-        loop {
-            match self.remove_secret_reference(key).await {
-                Err(error) if error.is_conflict() && attempt < REMOVE_REFERENCE_ATTEMPTS => {
-                    attempt += 1;
-                    let jitter = REMOVE_REFERENCE_INTERVAL.mul_f64(rand::random::<f64>());
-                    tokio::time::sleep(REMOVE_REFERENCE_INTERVAL + jitter).await;
-                }
-                Err(error) => {
-                    return Err(TokensError::api(
-                        format!(
-                            "removing secret {} from service account {}/{}",
-                            key.name, key.namespace, key.service_account_name
-                        ),
-                        error,
-                    ))
-                }
-                Ok(()) => return Ok(()),
-            }
         }
     }
 

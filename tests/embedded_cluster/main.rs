@@ -5,6 +5,7 @@ mod access_reviews;
 mod bound_admission;
 mod bound_controllers;
 mod bound_tokens;
+mod chaos;
 mod clock_and_discovery;
 mod deploy_manifests;
 mod faults;
