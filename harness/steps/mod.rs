@@ -6,6 +6,7 @@ mod actions;
 mod clock;
 mod extra;
 mod faults;
+mod hostile;
 mod outcomes;
 mod pods;
 mod requests;
