@@ -6,6 +6,7 @@
 mod backends;
 mod cli;
 mod failure;
+mod forge;
 mod matching;
 mod modes;
 mod objects;

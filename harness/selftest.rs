@@ -383,6 +383,7 @@ const CHECKS: &[Check] = &[
     ("kind command lines", kind_invocations),
     ("token verification", token_verification),
     ("scenario modes", crate::modes::self_check),
+    ("hostile-token recipes", crate::forge::self_check),
 ];
 
 /// Runs every check; the failures, each with its name.

@@ -24,7 +24,7 @@ const INITIAL_NAMESPACES: &[&str] = &["default", "kube-system", "kube-public", "
 
 /// A key the settings table can name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum KeySpec {
+pub(super) enum KeySpec {
     Rsa(usize),
     EcdsaP256,
     EcdsaP384,
@@ -34,7 +34,7 @@ enum KeySpec {
 const KEY_FORMS: &str = "RSA 2048, RSA 3072, RSA 4096, ECDSA P-256, ECDSA P-384 or ECDSA P-521";
 
 impl KeySpec {
-    fn parse(text: &str) -> Result<Self, Failure> {
+    pub(super) fn parse(text: &str) -> Result<Self, Failure> {
         match text.trim() {
             "RSA 2048" => Ok(Self::Rsa(2048)),
             "RSA 3072" => Ok(Self::Rsa(3072)),
@@ -49,7 +49,7 @@ impl KeySpec {
     }
 
     /// A fresh key; RSA generation is CPU-heavy, so it runs off the async workers.
-    async fn generate(self) -> Result<SigningKey, Failure> {
+    pub(super) async fn generate(self) -> Result<SigningKey, Failure> {
         tokio::task::spawn_blocking(move || self.generate_now())
             .await
             .map_err(|e| Failure::new(format!("generating a {self:?} key: {e}")))?

@@ -7,6 +7,7 @@ mod chaos;
 mod clock;
 mod extra;
 mod faults;
+mod hostile;
 mod outcomes;
 mod pods;
 mod requests;

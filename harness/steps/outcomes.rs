@@ -54,6 +54,21 @@ fn check_code_and_reason(world: &ConformanceWorld, code: u16, reason: &str) -> R
     })
 }
 
+/// A refusal by code alone, for answers that carry no Status (HTTP 431 from the
+/// connection layer, whose body is empty as Go's).
+#[then(regex = r#"^the request is rejected with HTTP (\d+)$"#)]
+async fn rejected_with_code(world: &mut ConformanceWorld, code: u16) -> Result<(), Failure> {
+    let result = last_refusal(world).and_then(|refusal| {
+        ensure(refusal.code == code, || {
+            format!(
+                "expected HTTP {code}, got {}",
+                world.logical_text(&refusal.to_string())
+            )
+        })
+    });
+    world.diagnose(result).await
+}
+
 #[then(regex = r#"^the request is rejected with HTTP (\d+) "([^"]*)" and the message:$"#)]
 async fn rejected_with_message(
     world: &mut ConformanceWorld,

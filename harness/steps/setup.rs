@@ -150,12 +150,13 @@ async fn remember_token(
     namespace: String,
     alias: String,
 ) -> Result<(), Failure> {
-    let result = async {
-        let (sa, ns) = (world.expand(&service_account)?, world.expand(&namespace)?);
-        let secret = wait_for_token_secret(world, &ns, &sa).await?;
-        secret_token(&secret).ok_or_else(|| Failure::new("the token secret has no token"))
-    }
-    .await;
+    // The token as `the token of service account …` means it in the scenario's mode: the
+    // token Secret's in legacy mode, an issued one in bound mode.
+    let subject = crate::objects::TokenRef::OfServiceAccount {
+        service_account,
+        namespace,
+    };
+    let result = super::tokens::token(world, &subject).await;
     let token = world.diagnose(result).await?;
     world.remembered.insert(alias, token);
     Ok(())

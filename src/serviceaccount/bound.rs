@@ -136,6 +136,40 @@ struct Header {
     alg: String,
     #[serde(default)]
     kid: String,
+    /// RFC 7515 §4.1.11 critical extensions: go-jose supports none.
+    #[serde(default)]
+    crit: Option<serde_json::Value>,
+}
+
+/// go-jose's verdict on a `crit` header, checked before the signature (its
+/// `DetachedVerify`): a non-empty list of names is `ErrCryptoFailure` ("Unsupported crit
+/// header"), a value that is not a list of strings is encoding/json's error.
+fn critical_header_error(crit: &serde_json::Value) -> Option<String> {
+    use serde_json::Value;
+    let type_name = |value: &Value| match value {
+        Value::Null => "null",
+        Value::Bool(_) => "bool",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    };
+    match crit {
+        Value::Null => None,
+        Value::Array(names) => {
+            if let Some(name) = names.iter().find(|name| !name.is_string()) {
+                return Some(format!(
+                    "json: cannot unmarshal {} into Go value of type string",
+                    type_name(name)
+                ));
+            }
+            (!names.is_empty()).then(|| CRYPTO_ERROR.to_string())
+        }
+        other => Some(format!(
+            "json: cannot unmarshal {} into Go value of type []string",
+            type_name(other)
+        )),
+    }
 }
 
 impl BoundTokenAuthenticator {
@@ -252,6 +286,9 @@ pub(crate) fn verify_jws(keys: &[PublicKey], token: &str) -> Result<Option<Vec<u
         .collect();
     if candidates.is_empty() {
         return Err(auth_error(NO_KEYS_FOUND));
+    }
+    if let Some(error) = header.crit.as_ref().and_then(critical_header_error) {
+        return Err(auth_error(error));
     }
     let signing_input = &token[..header_part.len() + 1 + payload_part.len()];
     if !candidates.iter().any(|key| {

@@ -28,6 +28,18 @@ pub async fn serve_tls_connection<F, Fut, B>(
 /// [`serve_tls_connection`].
 pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(32);
 
+/// kube-apiserver's `MaxHeaderBytes` (`secure_serving.go`: 1 MiB, Go's default too): the
+/// largest request head, bearer token included, it reads.
+pub const MAX_HEADER_BYTES: usize = 1 << 20;
+
+/// Go's HTTP/1.1 server reads up to `MaxHeaderBytes` plus 4096 bytes of slack
+/// (`initialReadLimitSize`) before answering 431 Request Header Fields Too Large.
+const HTTP1_MAX_HEAD_BYTES: usize = MAX_HEADER_BYTES + 4096;
+
+/// Go's HTTP/2 server advertises `MaxHeaderBytes` plus 32 bytes of overhead for 10
+/// typical fields as `SETTINGS_MAX_HEADER_LIST_SIZE` (x/net/http2 `maxHeaderListSize`).
+const HTTP2_MAX_HEADER_LIST_SIZE: u32 = (MAX_HEADER_BYTES + 10 * 32) as u32;
+
 /// As [`serve_tls_connection`], with `header_read_timeout` bounding the TLS handshake and
 /// the reading of each HTTP/1.1 request head: a client that sends them a byte at a time
 /// (slowloris) loses its connection instead of holding it.
@@ -64,7 +76,13 @@ pub async fn serve_tls_connection_with_timeout<F, Fut, B>(
     builder
         .http1()
         .timer(hyper_util::rt::TokioTimer::new())
-        .header_read_timeout(header_read_timeout);
+        .header_read_timeout(header_read_timeout)
+        // hyper's defaults (about 400 KiB for HTTP/1.1, 16 KiB for HTTP/2) would refuse
+        // heads, and so bearer tokens, that kube-apiserver reads.
+        .max_buf_size(HTTP1_MAX_HEAD_BYTES);
+    builder
+        .http2()
+        .max_header_list_size(HTTP2_MAX_HEADER_LIST_SIZE);
     if let Err(e) = builder
         .serve_connection(hyper_util::rt::TokioIo::new(tls), service)
         .await

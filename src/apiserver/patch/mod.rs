@@ -16,6 +16,8 @@
 mod apply;
 mod fieldpath;
 mod json_patch;
+#[cfg(test)]
+mod laws;
 mod managed_fields;
 mod merge_patch;
 mod strategic_merge;

@@ -507,6 +507,48 @@ fn a_tampered_token_or_foreign_header_fails_the_signature() {
     }
 }
 
+/// go-jose verifies no token with a critical header extension, even one signed by the
+/// right key, and reads `crit` as a list of names.
+#[test]
+fn a_critical_header_extension_is_refused_even_when_signed() {
+    let k = keys();
+    let authenticator = BoundTokenAuthenticator::new(
+        vec!["foo".into()],
+        vec![k.ec.public_key().clone()],
+        vec!["api".into()],
+        Arc::new(Getter::with(None)),
+        Arc::new(FakeClock::new(at(NOW))),
+    );
+    let token = bound_token("foo", &k.ec);
+    let payload = token.split('.').nth(1).unwrap();
+    let with_crit = |crit: serde_json::Value| {
+        let header = serde_json::json!({
+            "alg": "ES256",
+            "kid": k.ec.public_key().key_id(),
+            "crit": crit,
+            "exp": 1,
+        });
+        let signing_input = format!("{}.{payload}", URL_SAFE_NO_PAD.encode(header.to_string()));
+        let signature = URL_SAFE_NO_PAD.encode(k.ec.sign(signing_input.as_bytes()).unwrap());
+        format!("{signing_input}.{signature}")
+    };
+    let refusal = |crit| block_on(authenticator.authenticate(&with_crit(crit))).map_err(|e| e.0);
+    assert_eq!(
+        refusal(serde_json::json!(["exp"])),
+        Err(CRYPTO_ERROR.into())
+    );
+    assert_eq!(
+        refusal(serde_json::json!("exp")),
+        Err("json: cannot unmarshal string into Go value of type []string".into())
+    );
+    assert_eq!(
+        refusal(serde_json::json!([1])),
+        Err("json: cannot unmarshal number into Go value of type string".into())
+    );
+    // An empty list names no extension: the token verifies.
+    assert!(matches!(refusal(serde_json::json!([])), Ok(Some(_))));
+}
+
 #[test]
 fn audiences_are_checked_with_upstreams_text() {
     let k = keys();
