@@ -7,6 +7,7 @@ mod bound_controllers;
 mod bound_tokens;
 mod clock_and_discovery;
 mod deploy_manifests;
+mod durable;
 mod faults;
 mod kube_client;
 mod kubectl;
