@@ -8,6 +8,7 @@ mod bound_tokens;
 mod clock_and_discovery;
 mod deploy_manifests;
 mod durable;
+mod durable_kill;
 mod faults;
 mod kube_client;
 mod kubectl;
