@@ -1135,6 +1135,53 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn an_opened_store_resumes_its_objects_revision_and_expiries() {
+        use crate::apiserver::kinds::EVENTS;
+        use crate::clock::FakeClock;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("store.redb");
+        let clock = Arc::new(FakeClock::new(jiff::Timestamp::UNIX_EPOCH));
+        let event = json!({"metadata": {"namespace": "a", "name": "e"}, "reason": "R"});
+        {
+            let store = Store::open(100, clock.clone(), &path).expect("open");
+            store
+                .create(&NAMESPACES, json!({"metadata": {"name": "a"}}))
+                .expect("namespace");
+            store.create(&SECRETS, secret("a", "kept")).expect("create");
+            store.create(&SECRETS, secret("a", "gone")).expect("create");
+            store
+                .delete(&SECRETS, "a", "gone", &Preconditions::default())
+                .expect("delete");
+            store.create(&EVENTS, event).expect("event");
+            store.synced().await.expect("on disk");
+            assert_eq!(store.revision(), 6);
+        }
+        // Half the event's hour passes while the server is down.
+        clock.advance(std::time::Duration::from_secs(1800));
+        let store = Store::open(100, clock.clone(), &path).expect("reopen");
+        assert_eq!(store.revision(), 6, "the counter resumes");
+        let kept = store.get(&SECRETS, "a", "kept").expect("kept");
+        assert_eq!(kept.resource_version(), "3");
+        assert_eq!(kept.uid(), "uid-kept");
+        assert!(store.get(&SECRETS, "a", "gone").is_none());
+        assert_eq!(
+            store.subscribe(&SECRETS, Some(5)).err(),
+            Some(StoreError::TooOld {
+                requested: 5,
+                oldest: 7
+            }),
+            "watches from before the restart get 410 Gone"
+        );
+        assert!(store.subscribe(&SECRETS, Some(6)).is_ok());
+        let created = store.create(&SECRETS, secret("a", "new")).expect("create");
+        assert_eq!(created.resource_version(), "7");
+        // The event expires an hour after it was written, not an hour after the restart.
+        clock.advance(std::time::Duration::from_secs(1801));
+        assert_eq!(store.expire(), 1);
+        assert!(store.get(&EVENTS, "a", "e").is_none());
+    }
+
+    #[tokio::test]
     async fn live_events_reach_subscribers_once_encoded() {
         let store = store_with_namespaces(&["a"]);
         let mut sub = store.subscribe(&SECRETS, None).expect("subscribe");

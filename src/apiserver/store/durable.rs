@@ -323,7 +323,7 @@ mod tests {
     fn change(key: &str, json: Option<&'static str>, revision: u64) -> Change {
         Change {
             key: key.to_string(),
-            json: json.map(Bytes::from_static),
+            json: json.map(|j| Bytes::from_static(j.as_bytes())),
             written_at: 7,
             revision,
         }
