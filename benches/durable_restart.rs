@@ -59,7 +59,10 @@ async fn fill(dir: &Path, mode: Mode) -> usize {
     while store.list(&SERVICE_ACCOUNTS, None).0.len() < total
         || store.list(companions, None).0.len() < total
     {
-        assert!(started.elapsed() < DEADLINE, "the controllers did not converge");
+        assert!(
+            started.elapsed() < DEADLINE,
+            "the controllers did not converge"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     store.synced().await.expect("on disk");

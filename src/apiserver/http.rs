@@ -127,14 +127,15 @@ pub(crate) async fn handle(state: Arc<ServerState>, req: Request<RequestBody>) -
             req.uri().query(),
             req.headers(),
         );
-        let long_running = limits::is_long_running(&method, req.uri().query());
+        // With a data directory, nothing is answered before what it wrote or read is on
+        // disk (one group commit at most); a watch waits event by event instead.
+        let wait_for_disk =
+            state.store.is_durable() && !limits::is_long_running(&method, req.uri().query());
         let mut response = match route_with_deadline(&state, req).await {
             Ok(response) => response,
             Err(err) => status_response(&err),
         };
-        // With a data directory, nothing is answered before what it wrote or read is on
-        // disk (one group commit at most); a watch waits event by event instead.
-        if !long_running {
+        if wait_for_disk {
             if let Err(e) = state.store.synced().await {
                 response = status_response(&ApiError::internal(e.to_string()));
             }

@@ -62,13 +62,14 @@ pub enum PersistenceError {
         /// What is wrong with it.
         reason: String,
     },
-    /// An earlier commit failed, so nothing written since is durable; the server must stop.
+    /// An earlier commit failed, so nothing written since is durable: every later request
+    /// is answered with 500 (the server needs a restart on a working disk).
     #[error("the store could not commit to disk: {0}")]
     Failed(Arc<str>),
 }
 
 impl PersistenceError {
-    fn database(context: impl Into<String>, error: impl std::fmt::Display) -> Self {
+    fn database(context: impl Into<String>, error: &dyn std::fmt::Display) -> Self {
         Self::Database {
             context: context.into(),
             message: error.to_string(),
@@ -142,7 +143,7 @@ impl Durable {
     pub(super) fn open(path: &Path) -> Result<(Self, Loaded), PersistenceError> {
         let shown = path.display().to_string();
         let db = Database::create(path)
-            .map_err(|e| PersistenceError::database(format!("opening {shown}"), e))?;
+            .map_err(|e| PersistenceError::database(format!("opening {shown}"), &e))?;
         let loaded = load(&db, &shown)?;
         let (tx, synced) = tokio::sync::watch::channel(Synced::Through(loaded.revision));
         let shared = Arc::new(Shared {
@@ -155,7 +156,7 @@ impl Durable {
                 let shared = shared.clone();
                 move || write_loop(db, &shared, &tx)
             })
-            .map_err(|e| PersistenceError::database("starting the store writer", e))?;
+            .map_err(|e| PersistenceError::database("starting the store writer", &e))?;
         Ok((
             Self {
                 shared,
@@ -209,9 +210,8 @@ impl Drop for Durable {
 }
 
 fn load(db: &Database, shown: &str) -> Result<Loaded, PersistenceError> {
-    let read_error = |e: &dyn std::fmt::Display| {
-        PersistenceError::database(format!("reading {shown}"), e.to_string())
-    };
+    let read_error =
+        |e: &dyn std::fmt::Display| PersistenceError::database(format!("reading {shown}"), e);
     let tx = db.begin_read().map_err(|e| read_error(&e))?;
     let revision = match tx.open_table(META) {
         Ok(meta) => meta
@@ -288,10 +288,11 @@ fn write_loop(db: Database, shared: &Shared, synced: &tokio::sync::watch::Sender
     }
 }
 
-fn commit(db: &Database, batch: &[Change]) -> Result<(), redb::Error> {
-    let tx = db.begin_write()?;
+fn commit(db: &Database, batch: &[Change]) -> Result<(), PersistenceError> {
+    let failed = |e: &dyn std::fmt::Display| PersistenceError::database("committing", e);
+    let tx = db.begin_write().map_err(|e| failed(&e))?;
     {
-        let mut objects = tx.open_table(OBJECTS)?;
+        let mut objects = tx.open_table(OBJECTS).map_err(|e| failed(&e))?;
         let mut value = Vec::new();
         for change in batch {
             match &change.json {
@@ -299,21 +300,25 @@ fn commit(db: &Database, batch: &[Change]) -> Result<(), redb::Error> {
                     value.clear();
                     value.extend_from_slice(&change.written_at.to_le_bytes());
                     value.extend_from_slice(json);
-                    objects.insert(change.key.as_str(), value.as_slice())?;
+                    objects
+                        .insert(change.key.as_str(), value.as_slice())
+                        .map_err(|e| failed(&e))?;
                 }
                 None => {
-                    objects.remove(change.key.as_str())?;
+                    objects
+                        .remove(change.key.as_str())
+                        .map_err(|e| failed(&e))?;
                 }
             }
         }
-        let mut meta = tx.open_table(META)?;
+        let mut meta = tx.open_table(META).map_err(|e| failed(&e))?;
         if let Some(last) = batch.last() {
-            meta.insert(REVISION_KEY, last.revision)?;
+            meta.insert(REVISION_KEY, last.revision)
+                .map_err(|e| failed(&e))?;
         }
     }
     // redb's default durability: the commit returns after fsync.
-    tx.commit()?;
-    Ok(())
+    tx.commit().map_err(|e| failed(&e))
 }
 
 #[cfg(test)]
