@@ -759,7 +759,8 @@ impl ApiServer {
         self.signing_key.as_ref()
     }
 
-    /// Stops the controllers, stops accepting, closes every connection and waits.
+    /// Stops the controllers, stops accepting, closes every connection, waits, and closes
+    /// the data directory's database ([`ApiServerBuilder::data_dir`]).
     pub async fn shutdown(self) {
         let _ = self.shutdown.send(true);
         if let Some(controllers) = self.controllers {
@@ -771,5 +772,8 @@ impl ApiServer {
             admission.disconnect();
         }
         let _ = self.task.await;
+        // Background tasks may hold the store a little longer; the file is released now,
+        // for a restart on the same data directory.
+        self.state.store.close();
     }
 }

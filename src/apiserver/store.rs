@@ -469,6 +469,14 @@ impl Store {
         Ok(store)
     }
 
+    /// Writes what is still queued and closes the file of a store kept on disk, so that
+    /// another can open it; a no-op in memory. Changes made afterwards stay in memory.
+    pub fn close(&self) {
+        if let Some(disk) = &self.durable {
+            disk.close();
+        }
+    }
+
     /// Whether the store is kept on disk ([`Store::open`]).
     pub fn is_durable(&self) -> bool {
         self.durable.is_some()

@@ -129,7 +129,7 @@ struct Shared {
 pub struct Durable {
     shared: Arc<Shared>,
     synced: tokio::sync::watch::Receiver<Synced>,
-    writer: Option<std::thread::JoinHandle<()>>,
+    writer: Mutex<Option<std::thread::JoinHandle<()>>>,
 }
 
 /// Key of an object in the `objects` table.
@@ -161,7 +161,7 @@ impl Durable {
             Self {
                 shared,
                 synced,
-                writer: Some(writer),
+                writer: Mutex::new(Some(writer)),
             },
             loaded,
         ))
@@ -194,18 +194,27 @@ impl Durable {
     }
 }
 
-impl Drop for Durable {
-    /// Writes what is queued and stops the writer.
-    fn drop(&mut self) {
+impl Durable {
+    /// Writes what is queued, stops the writer and closes the file (releasing its lock
+    /// for the next start); later changes are not written and waits for them fail. Blocks
+    /// for the last commit.
+    pub(super) fn close(&self) {
         self.shared
             .queue
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .closed = true;
         self.shared.wake.notify_one();
-        if let Some(writer) = self.writer.take() {
+        let writer = self.writer.lock().unwrap_or_else(|e| e.into_inner()).take();
+        if let Some(writer) = writer {
             let _ = writer.join();
         }
+    }
+}
+
+impl Drop for Durable {
+    fn drop(&mut self) {
+        self.close();
     }
 }
 
