@@ -260,6 +260,11 @@ struct ServeArgs {
     /// watches, for testing clients against a misbehaving server. Off by default.
     #[arg(long)]
     fault_injection: bool,
+    /// Keep the cluster in DIR across restarts: the objects (each write on disk before it
+    /// is acknowledged), the resource-version counter, the CA, the admin token and the
+    /// generated service-account key. In memory when unset.
+    #[arg(long, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
     #[command(flatten)]
     health: HealthArgs,
     #[command(flatten)]
@@ -444,6 +449,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .disable_admission_plugins(disabled)
         .limits(args.limits.to_limits()?)
         .fault_injection(args.fault_injection);
+    if let Some(dir) = &args.data_dir {
+        builder = builder.data_dir(dir);
+    }
     if args.clock == ClockKind::Fake {
         // Token validity is Kubernetes time but the success cache runs on real time: a
         // cached token would outlive a clock moved past its expiry, so there is no cache.

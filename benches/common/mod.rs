@@ -281,3 +281,11 @@ pub fn sample_secret(name: String) -> k8s_openapi::api::core::v1::Secret {
         ..Default::default()
     }
 }
+
+/// Where benches that write to disk make their temporary directories: `KUBE_SA_BENCH_DIR`,
+/// else the target directory (the disk the project is built on, not a tmpfs `/tmp`).
+pub fn bench_dir() -> std::path::PathBuf {
+    std::env::var_os("KUBE_SA_BENCH_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")))
+}

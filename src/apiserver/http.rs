@@ -127,10 +127,19 @@ pub(crate) async fn handle(state: Arc<ServerState>, req: Request<RequestBody>) -
             req.uri().query(),
             req.headers(),
         );
-        let response = match route_with_deadline(&state, req).await {
+        // With a data directory, nothing is answered before what it wrote or read is on
+        // disk (one group commit at most); a watch waits event by event instead.
+        let wait_for_disk =
+            state.store.is_durable() && !limits::is_long_running(&method, req.uri().query());
+        let mut response = match route_with_deadline(&state, req).await {
             Ok(response) => response,
             Err(err) => status_response(&err),
         };
+        if wait_for_disk {
+            if let Err(e) = state.store.synced().await {
+                response = status_response(&ApiError::internal(e.to_string()));
+            }
+        }
         tracing::debug!(status = response.status().as_u16(), "done");
         state.record_request(&method, &path, response.status().as_u16());
         if let Some(labels) = labels {

@@ -17,6 +17,7 @@ pub mod bound_authn;
 pub use crate::clock;
 pub mod codec;
 pub mod components;
+pub mod data_dir;
 pub mod debug_clock;
 pub mod debug_faults;
 pub mod defaults;
@@ -96,6 +97,12 @@ pub enum StartError {
     /// `--disable-admission-plugins` names a plugin that does not exist.
     #[error(transparent)]
     AdmissionPlugins(#[from] admission::UnknownPlugins),
+    /// The data directory's keys, CA or token could not be read or made.
+    #[error("data directory: {0}")]
+    DataDir(#[from] data_dir::DataDirError),
+    /// The data directory's object database could not be opened or read back.
+    #[error("data directory: {0}")]
+    Persistence(#[from] store::PersistenceError),
 }
 
 /// [`ApiServer::advance_clock`] on a server without a fake clock.
@@ -209,6 +216,7 @@ pub struct ApiServerBuilder {
     fake_clock: Option<Arc<clock::FakeClock>>,
     limits: limits::Limits,
     fault_injection: bool,
+    data_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for ApiServerBuilder {
@@ -232,6 +240,7 @@ impl Default for ApiServerBuilder {
             fake_clock: None,
             limits: limits::Limits::default(),
             fault_injection: false,
+            data_dir: None,
         }
     }
 }
@@ -350,6 +359,16 @@ impl ApiServerBuilder {
         self
     }
 
+    /// Keeps the cluster in `dir` across restarts (`kube-sa serve --data-dir DIR`; in
+    /// memory by default): the objects and revision counter in a database written by group
+    /// commit before each answer ([`store::durable`]), and the CA, the admin token and the
+    /// service-account signing key, unless given, so that kubeconfigs and tokens from an
+    /// earlier start still work ([`data_dir`]).
+    pub fn data_dir(mut self, dir: impl Into<std::path::PathBuf>) -> Self {
+        self.data_dir = Some(dir.into());
+        self
+    }
+
     /// How long a bound-mode token authentication is remembered (upstream's success cache,
     /// 10 s of real time by default); zero, as upstream's integration tests set it, makes a
     /// revoked token fail at once.
@@ -406,12 +425,29 @@ impl ApiServerBuilder {
             host.clone()
         };
         let url = format!("https://{url_host}:{port}");
-        let tls = ClusterTls::generate(&[host.clone(), local.ip().to_string()])?;
-
-        let store = Arc::new(Store::with_clock(self.history_limit, self.clock.clone()));
+        let data_dir = self
+            .data_dir
+            .as_ref()
+            .map(data_dir::DataDir::open)
+            .transpose()?;
+        let hosts = [host.clone(), local.ip().to_string()];
+        let (tls, store) = match &data_dir {
+            None => (
+                ClusterTls::generate(&hosts)?,
+                Store::with_clock(self.history_limit, self.clock.clone()),
+            ),
+            Some(dir) => (
+                ClusterTls::signed_by(&dir.cluster_ca()?, &hosts)?,
+                Store::open(self.history_limit, self.clock.clone(), &dir.store_path())?,
+            ),
+        };
+        let store = Arc::new(store);
         let created = now_rfc3339(self.clock.as_ref());
         for name in namespaces::SYSTEM_NAMESPACES {
-            store.create(&NAMESPACES, namespaces::initial_namespace(name, &created))?;
+            // Kept from an earlier start, with a data directory.
+            if store.get(&NAMESPACES, "", name).is_none() {
+                store.create(&NAMESPACES, namespaces::initial_namespace(name, &created))?;
+            }
         }
         // The `kubernetes` Service's endpoints are the address clients reach the server at.
         let endpoint_ip = match host.parse::<std::net::IpAddr>() {
@@ -421,14 +457,24 @@ impl ApiServerBuilder {
         };
         kinds::service::bootstrap::create_kubernetes_service(&store, endpoint_ip, port, &created)?;
 
-        let prepared = match self.service_accounts {
+        let mut service_accounts = self.service_accounts;
+        if let (Some(options), Some(dir)) = (&mut service_accounts, &data_dir) {
+            if options.signing_key.is_none() {
+                options.signing_key = Some(Arc::new(dir.service_account_key()?));
+            }
+        }
+        let prepared = match service_accounts {
             Some(options) => Some(components::PreparedComponents::new(
                 options,
                 self.names.clone(),
             )?),
             None => None,
         };
-        let admin_token = self.admin_token.unwrap_or_else(random_token);
+        let admin_token = match (self.admin_token, &data_dir) {
+            (Some(token), _) => token,
+            (None, Some(dir)) => dir.admin_token(random_token)?,
+            (None, None) => random_token(),
+        };
         let mut authn = AuthenticationChain::default();
         let bound = prepared
             .as_ref()
@@ -713,7 +759,8 @@ impl ApiServer {
         self.signing_key.as_ref()
     }
 
-    /// Stops the controllers, stops accepting, closes every connection and waits.
+    /// Stops the controllers, stops accepting, closes every connection, waits, and closes
+    /// the data directory's database ([`ApiServerBuilder::data_dir`]).
     pub async fn shutdown(self) {
         let _ = self.shutdown.send(true);
         if let Some(controllers) = self.controllers {
@@ -725,5 +772,8 @@ impl ApiServer {
             admission.disconnect();
         }
         let _ = self.task.await;
+        // Background tasks may hold the store a little longer; the file is released now,
+        // for a restart on the same data directory.
+        self.state.store.close();
     }
 }

@@ -10,7 +10,13 @@
 //! the way in and out; objects of a kind with a time to live ([`Strategy::ttl`]) are
 //! removed by [`Store::expire`] once the store's clock passes their last write plus that.
 //!
+//! With a data directory ([`Store::open`]) every change is also written to disk by group
+//! commit ([`durable`]), and requests are answered only once what they saw is on disk
+//! ([`Store::synced`]).
+//!
 //! [`Strategy::ttl`]: super::kinds::Strategy::ttl
+
+pub mod durable;
 
 use bytes::Bytes;
 use serde_json::Value;
@@ -18,6 +24,8 @@ use std::any::{Any, TypeId};
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 use tokio::sync::broadcast;
+
+pub use durable::PersistenceError;
 
 use super::kinds::{ResourceInfo, NAMESPACES};
 use crate::clock::{Clock, SystemClock};
@@ -353,6 +361,8 @@ pub struct Store {
     clock: Arc<dyn Clock>,
     /// Per-store state of the kinds (a Service's cluster-IP reservations), by type.
     extensions: Mutex<HashMap<TypeId, Arc<dyn Any + Send + Sync>>>,
+    /// The copy on disk, with a data directory.
+    durable: Option<durable::Durable>,
 }
 
 impl Default for Store {
@@ -398,6 +408,89 @@ impl Store {
             disconnects: tokio::sync::watch::channel(0).0,
             clock,
             extensions: Mutex::new(HashMap::new()),
+            durable: None,
+        }
+    }
+
+    /// A store kept on disk in the database file `path` (created when missing): every
+    /// object stored there is read back, the revision counter resumes where it stopped,
+    /// and every later change is written there ([`durable`]). Watches from a revision
+    /// before the open get `410 Gone`. Objects with a time to live expire at their last
+    /// write plus that time, as before the restart.
+    ///
+    /// Errors: the file cannot be opened or read, or holds an object of an unknown
+    /// resource or that is not JSON.
+    pub fn open(
+        history_limit: usize,
+        clock: Arc<dyn Clock>,
+        path: &std::path::Path,
+    ) -> Result<Self, PersistenceError> {
+        let (disk, loaded) = durable::Durable::open(path)?;
+        let mut store = Self::with_clock(history_limit, clock);
+        {
+            let mut state = store.lock();
+            let revision = loaded.revision.max(1);
+            state.revision = revision;
+            state.compacted = revision;
+            for object in loaded.objects {
+                let corrupt = |reason: String| PersistenceError::Corrupt {
+                    key: object.plural.clone(),
+                    reason,
+                };
+                let resource = super::kinds::ALL
+                    .iter()
+                    .find(|r| r.plural == object.plural && r.strategy.storage_version().is_none())
+                    .ok_or_else(|| corrupt("unknown resource".into()))?;
+                let value: Value = serde_json::from_slice(&object.json)
+                    .map_err(|e| corrupt(format!("not JSON: {e}")))?;
+                let object_revision = value["metadata"]["resourceVersion"]
+                    .as_str()
+                    .and_then(|rv| rv.parse().ok())
+                    .unwrap_or(revision);
+                let stored = Arc::new(StoredObject::encode(
+                    resource,
+                    &value,
+                    object_revision,
+                    EventType::Added,
+                ));
+                let written_at = jiff::Timestamp::from_millisecond(object.written_at)
+                    .unwrap_or_else(|_| store.clock.now());
+                store.schedule_expiry_from(&mut state, resource, &stored, written_at);
+                state
+                    .objects
+                    .entry(resource.plural)
+                    .or_default()
+                    .entry(stored.namespace().to_string())
+                    .or_default()
+                    .insert(stored.name().to_string(), stored);
+            }
+        }
+        store.durable = Some(disk);
+        Ok(store)
+    }
+
+    /// Writes what is still queued and closes the file of a store kept on disk, so that
+    /// another can open it; a no-op in memory. Changes made afterwards stay in memory.
+    pub fn close(&self) {
+        if let Some(disk) = &self.durable {
+            disk.close();
+        }
+    }
+
+    /// Whether the store is kept on disk ([`Store::open`]).
+    pub fn is_durable(&self) -> bool {
+        self.durable.is_some()
+    }
+
+    /// Waits until every change the store holds now is on disk; at once for an in-memory
+    /// store. The server answers a request only after this, so that no client is told of a
+    /// write or a `resourceVersion` that a crash could take back.
+    ///
+    /// Errors: an earlier commit to disk failed ([`PersistenceError::Failed`]).
+    pub async fn synced(&self) -> Result<(), PersistenceError> {
+        match &self.durable {
+            None => Ok(()),
+            Some(disk) => disk.wait(self.revision()).await,
         }
     }
 
@@ -639,17 +732,25 @@ impl Store {
         resource: &'static ResourceInfo,
         stored: &StoredObject,
     ) {
+        self.schedule_expiry_from(state, resource, stored, self.clock.now());
+    }
+
+    /// Records when an object written at `written_at` expires, if its kind has a time
+    /// to live.
+    fn schedule_expiry_from(
+        &self,
+        state: &mut State,
+        resource: &'static ResourceInfo,
+        stored: &StoredObject,
+        written_at: jiff::Timestamp,
+    ) {
         let Some(ttl) = resource.strategy.ttl() else {
             return;
         };
         let Ok(ttl) = jiff::SignedDuration::try_from(ttl) else {
             return;
         };
-        let deadline = self
-            .clock
-            .now()
-            .checked_add(ttl)
-            .unwrap_or(jiff::Timestamp::MAX);
+        let deadline = written_at.checked_add(ttl).unwrap_or(jiff::Timestamp::MAX);
         state.expiries.insert(
             (deadline, stored.revision),
             (
@@ -760,6 +861,15 @@ impl Store {
         object: Arc<StoredObject>,
     ) {
         state.revision = object.revision;
+        if let Some(disk) = &self.durable {
+            let deleted = object.event_type == EventType::Deleted;
+            disk.push(durable::Change {
+                key: durable::key(resource.plural, object.namespace(), object.name()),
+                json: (!deleted).then(|| object.json()),
+                written_at: self.clock.now().as_millisecond(),
+                revision: object.revision,
+            });
+        }
         let event = WatchEvent {
             resource: resource.plural,
             object,
@@ -1030,6 +1140,53 @@ mod tests {
             .expect("delete");
         assert_eq!(store.count(&SECRETS, "b"), 0);
         assert!(store.list(&SECRETS, Some("b")).0.is_empty());
+    }
+
+    #[tokio::test]
+    async fn an_opened_store_resumes_its_objects_revision_and_expiries() {
+        use crate::apiserver::kinds::EVENTS;
+        use crate::clock::FakeClock;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("store.redb");
+        let clock = Arc::new(FakeClock::new(jiff::Timestamp::UNIX_EPOCH));
+        let event = json!({"metadata": {"namespace": "a", "name": "e"}, "reason": "R"});
+        {
+            let store = Store::open(100, clock.clone(), &path).expect("open");
+            store
+                .create(&NAMESPACES, json!({"metadata": {"name": "a"}}))
+                .expect("namespace");
+            store.create(&SECRETS, secret("a", "kept")).expect("create");
+            store.create(&SECRETS, secret("a", "gone")).expect("create");
+            store
+                .delete(&SECRETS, "a", "gone", &Preconditions::default())
+                .expect("delete");
+            store.create(&EVENTS, event).expect("event");
+            store.synced().await.expect("on disk");
+            assert_eq!(store.revision(), 6);
+        }
+        // Half the event's hour passes while the server is down.
+        clock.advance(std::time::Duration::from_secs(1800));
+        let store = Store::open(100, clock.clone(), &path).expect("reopen");
+        assert_eq!(store.revision(), 6, "the counter resumes");
+        let kept = store.get(&SECRETS, "a", "kept").expect("kept");
+        assert_eq!(kept.resource_version(), "3");
+        assert_eq!(kept.uid(), "uid-kept");
+        assert!(store.get(&SECRETS, "a", "gone").is_none());
+        assert_eq!(
+            store.subscribe(&SECRETS, Some(5)).err(),
+            Some(StoreError::TooOld {
+                requested: 5,
+                oldest: 7
+            }),
+            "watches from before the restart get 410 Gone"
+        );
+        assert!(store.subscribe(&SECRETS, Some(6)).is_ok());
+        let created = store.create(&SECRETS, secret("a", "new")).expect("create");
+        assert_eq!(created.resource_version(), "7");
+        // The event expires an hour after it was written, not an hour after the restart.
+        clock.advance(std::time::Duration::from_secs(1801));
+        assert_eq!(store.expire(), 1);
+        assert!(store.get(&EVENTS, "a", "e").is_none());
     }
 
     #[tokio::test]

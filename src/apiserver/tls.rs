@@ -1,4 +1,5 @@
-//! The cluster CA generated at start, and the serving certificate it signs.
+//! The cluster CA (generated at start, or kept in the data directory), and the serving
+//! certificate it signs.
 
 use rcgen::{
     BasicConstraints, CertificateParams, DistinguishedName, DnType, IsCa, KeyPair, KeyUsagePurpose,
@@ -38,20 +39,16 @@ impl ClusterTls {
     /// plus `localhost`, `127.0.0.1` and `::1`. ECDSA P-256 keys, because they are
     /// generated in microseconds.
     pub fn generate(hosts: &[String]) -> Result<Self, TlsError> {
-        let ca_key = KeyPair::generate()?;
-        let mut ca_params = CertificateParams::new(Vec::<String>::new())?;
-        ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        ca_params.key_usages = vec![
-            KeyUsagePurpose::KeyCertSign,
-            KeyUsagePurpose::CrlSign,
-            KeyUsagePurpose::DigitalSignature,
-        ];
-        let mut ca_name = DistinguishedName::new();
-        ca_name.push(DnType::CommonName, "kube-sa-ca");
-        ca_params.distinguished_name = ca_name;
-        let ca_cert = ca_params.self_signed(&ca_key)?;
-        let issuer = rcgen::Issuer::new(ca_params, ca_key);
+        let ca = ClusterCa::generate()?;
+        Self::signed_by(&ca, hosts)
+    }
 
+    /// A fresh serving certificate for `hosts` (as [`ClusterTls::generate`]) signed by a
+    /// CA kept from an earlier start (`serve --data-dir`), so that old kubeconfigs still
+    /// trust the server.
+    pub fn signed_by(ca: &ClusterCa, hosts: &[String]) -> Result<Self, TlsError> {
+        let ca_key = KeyPair::from_pem(&ca.key_pem)?;
+        let issuer = rcgen::Issuer::new(ca_params()?, ca_key);
         let mut sans: Vec<String> = vec![
             "localhost".into(),
             "127.0.0.1".into(),
@@ -81,7 +78,60 @@ impl ClusterTls {
         let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(server_key.serialize_der()));
         Ok(Self {
             server_config: server_config(chain, key)?,
-            ca_pem: ca_cert.pem(),
+            ca_pem: ca.cert_pem.clone(),
         })
     }
+}
+
+/// The cluster CA: its certificate and private key (PKCS#8), PEM.
+#[derive(Clone)]
+pub struct ClusterCa {
+    /// The self-signed CA certificate.
+    pub cert_pem: String,
+    /// Its ECDSA P-256 private key, PKCS#8.
+    pub key_pem: String,
+}
+
+impl std::fmt::Debug for ClusterCa {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClusterCa").finish_non_exhaustive()
+    }
+}
+
+impl ClusterCa {
+    /// A new self-signed CA (`CN=kube-sa-ca`) with an ECDSA P-256 key.
+    pub fn generate() -> Result<Self, TlsError> {
+        let key = KeyPair::generate()?;
+        let cert = ca_params()?.self_signed(&key)?;
+        Ok(Self {
+            cert_pem: cert.pem(),
+            key_pem: key.serialize_pem(),
+        })
+    }
+    /// The certificate of a kept CA key whose certificate was lost (a crash between
+    /// writing the two files).
+    pub fn from_key(key_pem: &str) -> Result<Self, TlsError> {
+        let key = KeyPair::from_pem(key_pem)?;
+        let cert = ca_params()?.self_signed(&key)?;
+        Ok(Self {
+            cert_pem: cert.pem(),
+            key_pem: key_pem.to_string(),
+        })
+    }
+}
+
+/// The CA's subject and usages: the same at every start, so that a certificate signed with
+/// a kept key names the kept certificate as its issuer.
+fn ca_params() -> Result<CertificateParams, rcgen::Error> {
+    let mut ca_params = CertificateParams::new(Vec::<String>::new())?;
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca_params.key_usages = vec![
+        KeyUsagePurpose::KeyCertSign,
+        KeyUsagePurpose::CrlSign,
+        KeyUsagePurpose::DigitalSignature,
+    ];
+    let mut ca_name = DistinguishedName::new();
+    ca_name.push(DnType::CommonName, "kube-sa-ca");
+    ca_params.distinguished_name = ca_name;
+    Ok(ca_params)
 }

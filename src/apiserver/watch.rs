@@ -17,7 +17,7 @@ use super::http::{Body, RequestContext};
 use super::kinds::ResourceInfo;
 use super::limits;
 use super::routes::ResourcePath;
-use super::store::{present, EventType, StoreError, StoredObject, WatchEvent};
+use super::store::{present, EventType, Store, StoreError, StoredObject, WatchEvent};
 use super::{table, ServerState};
 
 /// How often a watch that allows bookmarks gets one.
@@ -215,6 +215,7 @@ pub fn watch(
         .map(|faults| faults.watch_drop())
         .unwrap_or_default();
     let request = Arc::new(request);
+    let store = state.store.clone();
     tokio::spawn(async move {
         let deadline = tokio::time::sleep(timeout);
         tokio::pin!(deadline);
@@ -222,7 +223,7 @@ pub fn watch(
         let initial_count = initial.len();
         for (i, line) in initial.into_iter().chain(initial_end_bookmark).enumerate() {
             if let Some(full) = batch.push(line) {
-                if !deliver(&tx, full, deadline.as_mut()).await {
+                if !deliver(&store, &tx, full, deadline.as_mut()).await {
                     return;
                 }
             }
@@ -235,7 +236,7 @@ pub fn watch(
         }
         let Some(mut sub) = subscription else {
             if let Some(rest) = batch.take() {
-                deliver(&tx, rest, deadline.as_mut()).await;
+                deliver(&store, &tx, rest, deadline.as_mut()).await;
             }
             return;
         };
@@ -244,7 +245,7 @@ pub fn watch(
             last_revision = event.revision();
             if request.wants(&event.object) {
                 if let Some(full) = batch.push(request.encode_event(&event)) {
-                    if !deliver(&tx, full, deadline.as_mut()).await {
+                    if !deliver(&store, &tx, full, deadline.as_mut()).await {
                         return;
                     }
                 }
@@ -257,7 +258,7 @@ pub fn watch(
             }
         }
         if let Some(rest) = batch.take() {
-            if !deliver(&tx, rest, deadline.as_mut()).await {
+            if !deliver(&store, &tx, rest, deadline.as_mut()).await {
                 return;
             }
         }
@@ -271,7 +272,7 @@ pub fn watch(
                 _ = tx.closed() => return,
                 _ = sub.disconnect.changed() => return,
                 _ = bookmarks.tick(), if request.bookmarks => {
-                    if !deliver(&tx, request.bookmark(last_revision, false), deadline.as_mut()).await {
+                    if !deliver(&store, &tx, request.bookmark(last_revision, false), deadline.as_mut()).await {
                         return;
                     }
                 }
@@ -291,7 +292,7 @@ pub fn watch(
                                     last_revision = event.revision();
                                     if request.wants(&event.object) {
                                         if let Some(full) = batch.push(request.encode_event(&event)) {
-                                            if !deliver(&tx, full, deadline.as_mut()).await {
+                                            if !deliver(&store, &tx, full, deadline.as_mut()).await {
                                                 return;
                                             }
                                         }
@@ -312,7 +313,7 @@ pub fn watch(
                         next = sub.live.try_recv();
                     };
                     if let Some(rest) = batch.take() {
-                        if !deliver(&tx, rest, deadline.as_mut()).await {
+                        if !deliver(&store, &tx, rest, deadline.as_mut()).await {
                             return;
                         }
                     }
@@ -348,12 +349,25 @@ pub fn watch(
 }
 
 /// Hands a chunk to the watcher's buffer. False ends the watch: the client is gone, the
-/// watch's time is up, or the buffer stayed full for [`SLOW_WATCHER_TIMEOUT`].
+/// watch's time is up, or the buffer stayed full for [`SLOW_WATCHER_TIMEOUT`]. With a data
+/// directory, the chunk waits until its events are on disk (a watcher never sees a version
+/// a crash could take back); a failed disk ends the watch.
 async fn deliver(
+    store: &Store,
     tx: &mpsc::Sender<Bytes>,
     chunk: Bytes,
-    deadline: std::pin::Pin<&mut tokio::time::Sleep>,
+    mut deadline: std::pin::Pin<&mut tokio::time::Sleep>,
 ) -> bool {
+    if store.is_durable() {
+        tokio::select! {
+            synced = store.synced() => {
+                if synced.is_err() {
+                    return false;
+                }
+            }
+            _ = deadline.as_mut() => return false,
+        }
+    }
     tokio::select! {
         sent = tx.send(chunk) => sent.is_ok(),
         _ = deadline => false,

@@ -8,6 +8,8 @@ mod bound_tokens;
 mod chaos;
 mod clock_and_discovery;
 mod deploy_manifests;
+mod durable;
+mod durable_kill;
 mod faults;
 mod kube_client;
 mod kubectl;

@@ -82,6 +82,12 @@ impl ServeProcess {
         }
     }
 
+    /// Kills the server with SIGKILL, as a crash would, and reaps it.
+    pub fn kill(&mut self) {
+        self.child.kill().expect("SIGKILL");
+        self.child.wait().expect("reaped");
+    }
+
     pub fn pid(&self) -> u32 {
         self.child.id()
     }

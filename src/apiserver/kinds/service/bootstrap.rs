@@ -17,19 +17,31 @@ const NAME: &str = "kubernetes";
 const PORT_NAME: &str = "https";
 
 /// Creates the `kubernetes` Service, Endpoints and EndpointSlice for a server reachable at
-/// `ip:port`, stamped `created`.
+/// `ip:port`, stamped `created`; when they are kept from an earlier start (a data
+/// directory), brings their address and port up to date, keeping their metadata, as
+/// upstream's endpoint reconciler does.
 pub fn create_kubernetes_service(
     store: &Store,
     ip: IpAddr,
     port: u16,
     created: &str,
 ) -> Result<(), StoreError> {
-    for (resource, object) in [
+    for (resource, mut object) in [
         (&SERVICES, service(port, created)),
         (&ENDPOINTS, endpoints(ip, port, created)),
         (&ENDPOINT_SLICES, endpoint_slice(ip, port, created)),
     ] {
-        store.create(resource, object)?;
+        let Some(kept) = store.get(resource, "default", NAME) else {
+            store.create(resource, object)?;
+            continue;
+        };
+        let kept = kept.value();
+        let mut unchanged = kept.clone();
+        unchanged["metadata"] = object["metadata"].clone();
+        if unchanged != object {
+            object["metadata"] = kept["metadata"].clone();
+            store.update(resource, object, None)?;
+        }
     }
     Ok(())
 }
