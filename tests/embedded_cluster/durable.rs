@@ -101,6 +101,12 @@ async fn a_data_dir_keeps_objects_versions_keys_and_kubeconfigs_across_a_restart
         .await
         .expect("create");
     let token = default_account_token(&client).await;
+    // A write after `kept`, so that `kept`'s version is older than the restart's revision
+    // whatever the controllers wrote meanwhile (a watch from the last revision before a
+    // restart loses nothing and is served, as from a watch cache listed at that revision).
+    maps.create(&PostParams::default(), &config_map("later", "two"))
+        .await
+        .expect("create later");
     let kubeconfig = first.kubeconfig_yaml().to_string();
     let listen = first.local_addr();
     let revision_before: u64 = maps
