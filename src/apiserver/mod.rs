@@ -50,6 +50,8 @@ pub mod warnings;
 mod watch;
 pub mod webhooks;
 
+pub use handlers::decode_object_bytes;
+
 use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};

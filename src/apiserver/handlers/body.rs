@@ -39,8 +39,25 @@ pub(super) fn decode_body(
     resource: &ResourceInfo,
     body: &Bytes,
 ) -> Result<Decoded, ApiError> {
-    let media = media_type(ctx);
-    let mut value: Value = match media.as_str() {
+    let value = decode_object_bytes(&media_type(ctx), resource, body)?;
+    decode_value(ctx, resource, &value)
+}
+
+/// A create or update body of media type `media` (lowercase, without parameters) decoded into
+/// an object of `resource`'s kind: JSON, YAML or protobuf, with `apiVersion` and `kind`
+/// checked against the endpoint's and filled in when missing. Not yet normalized (see
+/// [`codec::normalize`](super::super::codec::normalize)).
+///
+/// # Errors
+///
+/// 400 BadRequest in upstream's words for a body that does not parse or names another
+/// kind or version; 415 UnsupportedMediaType for any other media type.
+pub fn decode_object_bytes(
+    media: &str,
+    resource: &ResourceInfo,
+    body: &[u8],
+) -> Result<Value, ApiError> {
+    let mut value: Value = match media {
         "" | "application/json" | "*/*" => serde_json::from_slice(body).map_err(|e| {
             ApiError::bad_request(format!("couldn't get version/kind; json parse error: {e}"))
         })?,
@@ -52,7 +69,7 @@ pub(super) fn decode_body(
         _ => return Err(ApiError::unsupported_media_type(OBJECT_MEDIA_TYPES)),
     };
     check_type_meta(resource, &mut value)?;
-    decode_value(ctx, resource, &value)
+    Ok(value)
 }
 
 /// The kind and apiVersion of a body. Missing ones are the endpoint's, as a real server's

@@ -31,6 +31,7 @@ mod review;
 mod token;
 mod update;
 
+pub use body::decode_object_bytes;
 pub use read::Selectors;
 
 /// Runs one request on a served resource: the subresource must exist, the verb must be
