@@ -493,8 +493,11 @@ pub fn token_request(data: &[u8]) {
     let _ = rest.create(store, NAMESPACE, "default", object);
 }
 
-/// Every target by name, for the corpus replay.
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+/// A fuzz target's entry point: one input, any bytes.
+pub type Target = fn(&[u8]);
+
+/// Every target by name, for the corpus replay (`tests/fuzz_corpus.rs`).
+pub const TARGETS: &[(&str, Target)] = &[
     ("jwt_legacy", jwt_legacy),
     ("jwt_bound", jwt_bound),
     ("key_loading", key_loading),
