@@ -320,11 +320,12 @@ async fn run() -> ExitCode {
     );
     if filtered.get() > 0 {
         summary.push_str(&format!(
-            "; {} scenario run(s) tagged @{}, @{} or @{}… need the embedded backend, or need a mode this backend does not run, and were not run",
+            "; {} scenario run(s) tagged @{}, @{} or @{}… need the embedded backend, or need a mode, a movable clock or (@{}) the cluster's keys that this backend does not have, and were not run",
             filtered.get(),
             backends::WITHOUT_CONTROLLERS_TAG,
             backends::EMBEDDED_ONLY_TAG,
-            backends::ADMISSION_TAG_PREFIX
+            backends::ADMISSION_TAG_PREFIX,
+            backends::CLUSTER_KEY_TAG
         ));
     }
     if pending.get() > 0 {

@@ -43,6 +43,10 @@ pub const WITHOUT_CONTROLLERS_TAG: &str = "without-controllers";
 /// Scenario tag: needs the embedded backend for another reason (e.g. its signing key).
 pub const EMBEDDED_ONLY_TAG: &str = "embedded-only";
 
+/// Scenario tag: a step needs the cluster's service-account verification keys (to forge a
+/// token from them), which a kubeconfig cluster has only with `--service-account-key-file`.
+pub const CLUSTER_KEY_TAG: &str = "cluster-key";
+
 /// Scenario tag prefix for ServiceAccount admission plugin switches (embedded only):
 /// `@admission:require-api-token=false`, `@admission:mount-service-account-token=false`,
 /// `@admission:limit-secret-references=true`.
@@ -67,6 +71,8 @@ pub struct ScenarioOptions {
     pub fake_clock: bool,
     pub without_controllers: bool,
     pub embedded_only: bool,
+    /// `@cluster-key`: a step needs the cluster's verification keys.
+    pub cluster_key: bool,
     /// Plugin switches that differ from the defaults.
     pub admission: Option<kube_sa::admission::serviceaccount::Config>,
 }
@@ -86,6 +92,8 @@ impl ScenarioOptions {
                 options.without_controllers = true;
             } else if tag == EMBEDDED_ONLY_TAG {
                 options.embedded_only = true;
+            } else if tag == CLUSTER_KEY_TAG {
+                options.cluster_key = true;
             } else if let Some(switch) = tag.strip_prefix(ADMISSION_TAG_PREFIX) {
                 let config = options.admission.get_or_insert_with(Default::default);
                 let (key, value) = switch.split_once('=').unwrap_or((switch, ""));
@@ -206,9 +214,11 @@ impl Backend {
             Backend::Embedded | Backend::Webhook => true,
             Backend::Shared { clusters, .. } => {
                 !options.needs_embedded()
-                    && clusters
-                        .iter()
-                        .any(|c| c.mode == options.mode && (c.movable_clock || !options.fake_clock))
+                    && clusters.iter().any(|c| {
+                        c.mode == options.mode
+                            && (c.movable_clock || !options.fake_clock)
+                            && (!c.public_keys.is_empty() || !options.cluster_key)
+                    })
             }
         }
     }
