@@ -265,6 +265,12 @@ struct ServeArgs {
     /// generated service-account key. In memory when unset.
     #[arg(long, value_name = "DIR")]
     data_dir: Option<PathBuf>,
+    /// kube-apiserver's EncryptionConfiguration (apiserver.config.k8s.io/v1): the
+    /// resources whose objects are encrypted in the data directory, and with which
+    /// providers (aesgcm, secretbox, identity; the first encrypts, all decrypt). Needs
+    /// --data-dir.
+    #[arg(long, value_name = "FILE", requires = "data_dir")]
+    encryption_provider_config: Option<PathBuf>,
     #[command(flatten)]
     health: HealthArgs,
     #[command(flatten)]
@@ -438,6 +444,11 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .collect();
     // Refused before anything starts, with kube-apiserver's text.
     kube_sa::apiserver::admission::check_disabled_plugins(&disabled, &[])?;
+    let encryption = args
+        .encryption_provider_config
+        .as_deref()
+        .map(kube_sa::apiserver::encryption::Encryption::load)
+        .transpose()?;
     let options = service_account_options(&args)?;
     // Ready once the API serves and, with in-process controllers, their caches synced.
     let controllers_ready = args.controllers.then(|| options.controllers_synced.clone());
@@ -451,6 +462,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .fault_injection(args.fault_injection);
     if let Some(dir) = &args.data_dir {
         builder = builder.data_dir(dir);
+    }
+    if let Some(encryption) = encryption {
+        builder = builder.encryption(Arc::new(encryption));
     }
     if args.clock == ClockKind::Fake {
         // Token validity is Kubernetes time but the success cache runs on real time: a

@@ -22,6 +22,7 @@ pub mod debug_clock;
 pub mod debug_faults;
 pub mod defaults;
 pub mod discovery;
+pub mod encryption;
 pub mod errors;
 pub mod faults;
 pub mod field_rules;
@@ -105,6 +106,9 @@ pub enum StartError {
     /// The data directory's object database could not be opened or read back.
     #[error("data directory: {0}")]
     Persistence(#[from] store::PersistenceError),
+    /// Encryption at rest was asked for a server that keeps nothing on disk.
+    #[error("--encryption-provider-config needs --data-dir: without a data directory nothing is written to disk, so there is nothing to encrypt at rest")]
+    EncryptionWithoutDataDir,
 }
 
 /// [`ApiServer::advance_clock`] on a server without a fake clock.
@@ -219,6 +223,7 @@ pub struct ApiServerBuilder {
     limits: limits::Limits,
     fault_injection: bool,
     data_dir: Option<std::path::PathBuf>,
+    encryption: Option<Arc<encryption::Encryption>>,
 }
 
 impl Default for ApiServerBuilder {
@@ -243,6 +248,7 @@ impl Default for ApiServerBuilder {
             limits: limits::Limits::default(),
             fault_injection: false,
             data_dir: None,
+            encryption: None,
         }
     }
 }
@@ -371,6 +377,15 @@ impl ApiServerBuilder {
         self
     }
 
+    /// Encrypts what the data directory stores, as `--encryption-provider-config` does
+    /// ([`encryption`]; load the file with [`encryption::Encryption::load`]). Needs
+    /// [`ApiServerBuilder::data_dir`]: [`ApiServerBuilder::start`] refuses it without one
+    /// ([`StartError::EncryptionWithoutDataDir`]).
+    pub fn encryption(mut self, encryption: Arc<encryption::Encryption>) -> Self {
+        self.encryption = Some(encryption);
+        self
+    }
+
     /// How long a bound-mode token authentication is remembered (upstream's success cache,
     /// 10 s of real time by default); zero, as upstream's integration tests set it, makes a
     /// revoked token fail at once.
@@ -427,6 +442,9 @@ impl ApiServerBuilder {
             host.clone()
         };
         let url = format!("https://{url_host}:{port}");
+        if self.encryption.is_some() && self.data_dir.is_none() {
+            return Err(StartError::EncryptionWithoutDataDir);
+        }
         let data_dir = self
             .data_dir
             .as_ref()
@@ -440,7 +458,12 @@ impl ApiServerBuilder {
             ),
             Some(dir) => (
                 ClusterTls::signed_by(&dir.cluster_ca()?, &hosts)?,
-                Store::open(self.history_limit, self.clock.clone(), &dir.store_path())?,
+                Store::open_encrypted(
+                    self.history_limit,
+                    self.clock.clone(),
+                    &dir.store_path(),
+                    self.encryption.clone().unwrap_or_default(),
+                )?,
             ),
         };
         let store = Arc::new(store);

@@ -75,6 +75,9 @@ pub struct StoredObject {
     uid: Box<str>,
     revision: u64,
     deleting: bool,
+    /// Read from disk by an encryption provider or key no longer first: a write of
+    /// unchanged content still rewrites it ([`super::encryption`]).
+    stale: bool,
     labels: Box<[(Box<str>, Box<str>)]>,
     /// Values of the kind's selectable fields ([`super::kinds::Strategy::selectable_fields`]).
     fields: Box<[(&'static str, Box<str>)]>,
@@ -132,6 +135,7 @@ impl StoredObject {
             uid: text("uid"),
             revision,
             deleting: meta["deletionTimestamp"].is_string(),
+            stale: false,
             labels,
             fields,
         }
@@ -206,6 +210,13 @@ impl StoredObject {
     /// Whether `metadata.deletionTimestamp` is set.
     pub fn is_deleting(&self) -> bool {
         self.deleting
+    }
+
+    /// Whether this version was read from disk by an encryption provider or key that is
+    /// no longer the first, so that an update must write it even when nothing changed
+    /// (upstream's stale read, which `kubectl replace` relies on to re-encrypt).
+    pub fn is_stale(&self) -> bool {
+        self.stale
     }
 
     /// A label's value.
@@ -308,6 +319,10 @@ pub enum StoreError {
     NamespaceTerminating(String),
 }
 
+/// Objects kept on disk that no configured encryption provider reads, by resource, then
+/// namespace and name, with upstream's storage error.
+type Unreadable = HashMap<&'static str, BTreeMap<(String, String), Arc<str>>>;
+
 /// Checks made atomically with a delete (`DeleteOptions.preconditions`,
 /// `storage.Preconditions` upstream); `None` skips a check.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -341,6 +356,10 @@ struct State {
     /// Objects with a time to live, by (deadline, revision written): an entry whose
     /// object has since been written again is stale and skipped.
     expiries: BTreeMap<(jiff::Timestamp, u64), ExpiringObject>,
+    /// Objects on disk that could not be decrypted at open: requests that name them, or
+    /// list their resource, fail with 500 as upstream's storage does; a create of the same
+    /// name finds it taken.
+    unreadable: Unreadable,
 }
 
 impl State {
@@ -403,6 +422,7 @@ impl Store {
                 compacted: 1,
                 history_limit,
                 expiries: BTreeMap::new(),
+                unreadable: HashMap::new(),
             }),
             events,
             disconnects: tokio::sync::watch::channel(0).0,
@@ -425,7 +445,22 @@ impl Store {
         clock: Arc<dyn Clock>,
         path: &std::path::Path,
     ) -> Result<Self, PersistenceError> {
-        let (disk, loaded) = durable::Durable::open(path)?;
+        Self::open_encrypted(history_limit, clock, path, Arc::default())
+    }
+
+    /// [`Store::open`] with encryption at rest: every value written to the file is sealed
+    /// by its resource's first provider, every value read back opened by whichever
+    /// provider's prefix it carries. A value none of them opens does not stop the open: its
+    /// object is unreadable ([`Store::unreadable`]) until a start with the right key.
+    ///
+    /// Errors: as [`Store::open`].
+    pub fn open_encrypted(
+        history_limit: usize,
+        clock: Arc<dyn Clock>,
+        path: &std::path::Path,
+        encryption: Arc<super::encryption::Encryption>,
+    ) -> Result<Self, PersistenceError> {
+        let (disk, loaded) = durable::Durable::open(path, encryption)?;
         let mut store = Self::with_clock(history_limit, clock);
         {
             let mut state = store.lock();
@@ -441,18 +476,28 @@ impl Store {
                     .iter()
                     .find(|r| r.plural == object.plural && r.strategy.storage_version().is_none())
                     .ok_or_else(|| corrupt("unknown resource".into()))?;
-                let value: Value = serde_json::from_slice(&object.json)
-                    .map_err(|e| corrupt(format!("not JSON: {e}")))?;
+                let json = match object.json {
+                    Ok(json) => json,
+                    Err(reason) => {
+                        tracing::error!(%reason, "a stored object cannot be decrypted");
+                        state
+                            .unreadable
+                            .entry(resource.plural)
+                            .or_default()
+                            .insert((object.namespace, object.name), reason.into());
+                        continue;
+                    }
+                };
+                let value: Value =
+                    serde_json::from_slice(&json).map_err(|e| corrupt(format!("not JSON: {e}")))?;
                 let object_revision = value["metadata"]["resourceVersion"]
                     .as_str()
                     .and_then(|rv| rv.parse().ok())
                     .unwrap_or(revision);
-                let stored = Arc::new(StoredObject::encode(
-                    resource,
-                    &value,
-                    object_revision,
-                    EventType::Added,
-                ));
+                let mut stored =
+                    StoredObject::encode(resource, &value, object_revision, EventType::Added);
+                stored.stale = object.stale;
+                let stored = Arc::new(stored);
                 let written_at = jiff::Timestamp::from_millisecond(object.written_at)
                     .unwrap_or_else(|_| store.clock.now());
                 store.schedule_expiry_from(&mut state, resource, &stored, written_at);
@@ -475,6 +520,36 @@ impl Store {
         if let Some(disk) = &self.durable {
             disk.close();
         }
+    }
+
+    /// Why an object, or any object a list or watch of `served` would include, cannot be
+    /// read: its value on disk opens with no configured encryption provider
+    /// ([`Store::open_encrypted`]). With `name`, that object only; without, any in
+    /// `namespace` (or anywhere, for `None`). The text is upstream's storage error,
+    /// `unable to transform key "/registry/...": ...`, which the API answers as 500.
+    pub fn unreadable(
+        &self,
+        served: &'static ResourceInfo,
+        namespace: Option<&str>,
+        name: Option<&str>,
+    ) -> Option<Arc<str>> {
+        let state = self.lock();
+        if state.unreadable.is_empty() {
+            return None;
+        }
+        let objects = state.unreadable.get(storage_resource(served).plural)?;
+        let found = match (namespace, name) {
+            (ns, Some(name)) => {
+                objects.get(&(ns.unwrap_or_default().to_string(), name.to_string()))
+            }
+            (Some(ns), None) => objects
+                .range((ns.to_string(), String::new())..)
+                .next()
+                .filter(|((n, _), _)| n == ns)
+                .map(|(_, reason)| reason),
+            (None, None) => objects.values().next(),
+        };
+        found.cloned()
     }
 
     /// Whether the store is kept on disk ([`Store::open`]).
@@ -616,6 +691,15 @@ impl Store {
             }
         }
         if state.find(resource.plural, &namespace, &name).is_some() {
+            return Err(StoreError::AlreadyExists);
+        }
+        if !state.unreadable.is_empty()
+            && state
+                .unreadable
+                .get(resource.plural)
+                .is_some_and(|objects| objects.contains_key(&(namespace.clone(), name.clone())))
+        {
+            // Still on disk, under its key: as etcd's create finds the key taken.
             return Err(StoreError::AlreadyExists);
         }
         let revision = state.revision + 1;
@@ -1187,6 +1271,64 @@ mod tests {
         clock.advance(std::time::Duration::from_secs(1801));
         assert_eq!(store.expire(), 1);
         assert!(store.get(&EVENTS, "a", "e").is_none());
+    }
+
+    #[tokio::test]
+    async fn an_encrypted_store_marks_stale_values_and_keeps_unreadable_ones_out() {
+        use crate::apiserver::encryption::{config, Encryption};
+        let encryption = |providers: &str| {
+            let yaml = format!(
+                "apiVersion: apiserver.config.k8s.io/v1\nkind: EncryptionConfiguration\nresources:\n- resources: [secrets]\n  providers:\n{providers}"
+            );
+            Arc::new(Encryption::from_config(&config::decode(&yaml).expect("yaml")).expect("valid"))
+        };
+        let key1 = "  - aesgcm: {keys: [{name: k1, secret: MTIzNDU2Nzg5MDEyMzQ1Ng==}]}\n";
+        let both = "  - aesgcm: {keys: [{name: k2, secret: YWJjZGVmZ2hpamtsbW5vcA==}, {name: k1, secret: MTIzNDU2Nzg5MDEyMzQ1Ng==}]}\n";
+        let key2 = "  - aesgcm: {keys: [{name: k2, secret: YWJjZGVmZ2hpamtsbW5vcA==}]}\n";
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("store.redb");
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        {
+            let store =
+                Store::open_encrypted(100, clock.clone(), &path, encryption(key1)).expect("open");
+            store
+                .create(&NAMESPACES, json!({"metadata": {"name": "a"}}))
+                .expect("namespace");
+            store.create(&SECRETS, secret("a", "s")).expect("create");
+            store.create(&SECRETS, secret("a", "t")).expect("create");
+            store.synced().await.expect("on disk");
+            store.close();
+        }
+        {
+            let store = Store::open_encrypted(100, clock.clone(), &path, encryption(both))
+                .expect("rotated");
+            let read = store.get(&SECRETS, "a", "s").expect("read with k1");
+            assert!(read.is_stale(), "read by the second key");
+            let rewritten = store.update(&SECRETS, read.value(), None).expect("rewrite");
+            assert!(!rewritten.is_stale());
+            store.synced().await.expect("on disk");
+            store.close();
+        }
+        let store = Store::open_encrypted(100, clock, &path, encryption(key2)).expect("only k2");
+        assert!(!store.get(&SECRETS, "a", "s").expect("rewritten").is_stale());
+        assert!(store.get(&SECRETS, "a", "t").is_none(), "k1 is gone");
+        let reason = store
+            .unreadable(&SECRETS, Some("a"), Some("t"))
+            .expect("unreadable");
+        assert_eq!(
+            &*reason,
+            "unable to transform key \"/registry/secrets/a/t\": no matching key was found for the provided AES transformer"
+        );
+        assert!(store.unreadable(&SECRETS, Some("a"), None).is_some());
+        assert!(store.unreadable(&SECRETS, None, None).is_some());
+        assert!(store.unreadable(&SECRETS, Some("a"), Some("s")).is_none());
+        assert!(store.unreadable(&SECRETS, Some("b"), None).is_none());
+        assert!(store.unreadable(&PODS, None, None).is_none());
+        assert_eq!(
+            store.create(&SECRETS, secret("a", "t")),
+            Err(StoreError::AlreadyExists),
+            "the key is taken on disk"
+        );
     }
 
     #[tokio::test]

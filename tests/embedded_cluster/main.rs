@@ -10,6 +10,7 @@ mod clock_and_discovery;
 mod deploy_manifests;
 mod durable;
 mod durable_kill;
+mod encryption;
 mod faults;
 mod kube_client;
 mod kubectl;

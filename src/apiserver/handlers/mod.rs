@@ -67,6 +67,17 @@ pub async fn dispatch(
     if let Some(faults) = &state.faults {
         inject_fault(faults, verb, path).await?;
     }
+    if verb != "create" || path.name.is_some() {
+        // An object on disk that no encryption provider opens fails whatever reads it,
+        // as upstream's storage fails to transform it.
+        let namespace = path.namespace.as_deref().filter(|_| resource.namespaced);
+        if let Some(reason) = state
+            .store
+            .unreadable(resource, namespace, path.name.as_deref())
+        {
+            return Err(ApiError::internal(&*reason));
+        }
+    }
     if resource.create_only {
         return match (verb, path.name.as_deref()) {
             ("create", None) => review::create_review(state, ctx, path, body).await,

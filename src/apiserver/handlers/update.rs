@@ -128,9 +128,12 @@ pub(super) async fn update_object(
     state.admission.validate(&attrs, &updated).await?;
     if equal_apart_from_revision(&updated, &old)
         && updated["metadata"]["managedFields"] == old["metadata"]["managedFields"]
+        && !current.is_stale()
     {
         // A no-op write does not create a new revision, as on a real server; a write that
-        // changes only who manages which fields (an apply of the same values) does.
+        // changes only who manages which fields (an apply of the same values) does, and so
+        // does one of an object read with an encryption key no longer first, which is
+        // rewritten with the current one.
         return Ok(current.json());
     }
     let expected = current.resource_version();

@@ -28,11 +28,20 @@
 //! 8 bytes little-endian, for objects with a time to live) followed by the object's JSON.
 //! Table `meta`: `revision`, the store's revision as of the last transaction.
 //!
+//! With `--encryption-provider-config` the JSON is stored sealed by the resource's first
+//! provider ([`Encryption`]), by the writer thread outside the store's lock; it is opened at
+//! load, where a value no configured provider reads is reported, not fatal
+//! ([`LoadedObject::json`]), and one read by a provider or key no longer first is marked
+//! stale so that the next write of its object rewrites it.
+//!
 //! redb was chosen over fjall and SQLite (rusqlite) by measured commit latency with fsync
 //! on this project's machines: all three are bound by the fsync (3.4–4.0 ms per commit of
 //! one write, 1.5–4.0 ms per commit of 32), and redb brings no dependencies of its own.
 
 use bytes::Bytes;
+use std::borrow::Cow;
+
+use super::super::encryption::Encryption;
 use redb::{Database, ReadableTable, ReadableTableMetadata, TableDefinition};
 use std::path::Path;
 use std::sync::{Arc, Condvar, Mutex};
@@ -93,10 +102,17 @@ pub(super) struct Change {
 pub(super) struct LoadedObject {
     /// The resource's plural name.
     pub plural: String,
+    /// `metadata.namespace`, empty for cluster-scoped objects.
+    pub namespace: String,
+    /// `metadata.name`.
+    pub name: String,
     /// Unix milliseconds on the store's clock when it was written.
     pub written_at: i64,
-    /// The object's JSON.
-    pub json: Vec<u8>,
+    /// The object's JSON, or upstream's storage error when no configured provider reads
+    /// the stored value (`unable to transform key "/registry/...": ...`).
+    pub json: Result<Vec<u8>, String>,
+    /// Read by a provider or key other than the first: the next write must rewrite it.
+    pub stale: bool,
 }
 
 /// What the file held.
@@ -138,13 +154,17 @@ pub(super) fn key(plural: &str, namespace: &str, name: &str) -> String {
 }
 
 impl Durable {
-    /// Opens (creating if needed) the database at `path`, reads back every object and
-    /// starts the writer thread.
-    pub(super) fn open(path: &Path) -> Result<(Self, Loaded), PersistenceError> {
+    /// Opens (creating if needed) the database at `path`, reads back every object
+    /// (opened by `encryption`'s providers) and starts the writer thread, which seals what
+    /// it writes with them.
+    pub(super) fn open(
+        path: &Path,
+        encryption: Arc<Encryption>,
+    ) -> Result<(Self, Loaded), PersistenceError> {
         let shown = path.display().to_string();
         let db = Database::create(path)
             .map_err(|e| PersistenceError::database(format!("opening {shown}"), &e))?;
-        let loaded = load(&db, &shown)?;
+        let loaded = load(&db, &shown, &encryption)?;
         let (tx, synced) = tokio::sync::watch::channel(Synced::Through(loaded.revision));
         let shared = Arc::new(Shared {
             queue: Mutex::new(Queue::default()),
@@ -154,7 +174,7 @@ impl Durable {
             .name("store-writer".into())
             .spawn({
                 let shared = shared.clone();
-                move || write_loop(db, &shared, &tx)
+                move || write_loop(db, &shared, &tx, &encryption)
             })
             .map_err(|e| PersistenceError::database("starting the store writer", &e))?;
         Ok((
@@ -218,7 +238,7 @@ impl Drop for Durable {
     }
 }
 
-fn load(db: &Database, shown: &str) -> Result<Loaded, PersistenceError> {
+fn load(db: &Database, shown: &str, encryption: &Encryption) -> Result<Loaded, PersistenceError> {
     let read_error =
         |e: &dyn std::fmt::Display| PersistenceError::database(format!("reading {shown}"), e);
     let tx = db.begin_read().map_err(|e| read_error(&e))?;
@@ -249,25 +269,41 @@ fn load(db: &Database, shown: &str) -> Result<Loaded, PersistenceError> {
             key: key.to_string(),
             reason: reason.to_string(),
         };
-        let plural = key
-            .split_once('/')
-            .map(|(plural, _)| plural)
-            .ok_or_else(|| corrupt("no resource in the key"))?;
-        let (written_at, json) = value
+        let (plural, namespace, name) =
+            split_key(key).ok_or_else(|| corrupt("not <resource>/<namespace>/<name>"))?;
+        let (written_at, stored) = value
             .split_first_chunk::<WRITTEN_AT_LEN>()
             .ok_or_else(|| corrupt("shorter than its header"))?;
+        let (json, stale) = match encryption.from_storage(plural, namespace, name, stored) {
+            Ok((json, stale)) => (Ok(json), stale),
+            Err(reason) => (Err(reason), false),
+        };
         objects.push(LoadedObject {
             plural: plural.to_string(),
+            namespace: namespace.to_string(),
+            name: name.to_string(),
             written_at: i64::from_le_bytes(*written_at),
-            json: json.to_vec(),
+            json,
+            stale,
         });
     }
     Ok(Loaded { revision, objects })
 }
 
+/// `<plural>/<namespace>/<name>` in its parts (names and namespaces hold no `/`).
+fn split_key(key: &str) -> Option<(&str, &str, &str)> {
+    let mut parts = key.splitn(3, '/');
+    Some((parts.next()?, parts.next()?, parts.next()?))
+}
+
 /// The writer thread: takes every queued change, commits them in one transaction, tells
 /// the waiters; until the store closes and the queue is empty.
-fn write_loop(db: Database, shared: &Shared, synced: &tokio::sync::watch::Sender<Synced>) {
+fn write_loop(
+    db: Database,
+    shared: &Shared,
+    synced: &tokio::sync::watch::Sender<Synced>,
+    encryption: &Encryption,
+) {
     loop {
         let batch = {
             let mut queue = shared.queue.lock().unwrap_or_else(|e| e.into_inner());
@@ -282,7 +318,7 @@ fn write_loop(db: Database, shared: &Shared, synced: &tokio::sync::watch::Sender
         let Some(last) = batch.last().map(|c| c.revision) else {
             continue;
         };
-        match commit(&db, &batch) {
+        match commit(&db, &batch, encryption) {
             Ok(()) => {
                 synced.send_replace(Synced::Through(last));
             }
@@ -297,7 +333,11 @@ fn write_loop(db: Database, shared: &Shared, synced: &tokio::sync::watch::Sender
     }
 }
 
-fn commit(db: &Database, batch: &[Change]) -> Result<(), PersistenceError> {
+fn commit(
+    db: &Database,
+    batch: &[Change],
+    encryption: &Encryption,
+) -> Result<(), PersistenceError> {
     let failed = |e: &dyn std::fmt::Display| PersistenceError::database("committing", e);
     let tx = db.begin_write().map_err(|e| failed(&e))?;
     {
@@ -306,9 +346,10 @@ fn commit(db: &Database, batch: &[Change]) -> Result<(), PersistenceError> {
         for change in batch {
             match &change.json {
                 Some(json) => {
+                    let stored = sealed(encryption, &change.key, json)?;
                     value.clear();
                     value.extend_from_slice(&change.written_at.to_le_bytes());
-                    value.extend_from_slice(json);
+                    value.extend_from_slice(&stored);
                     objects
                         .insert(change.key.as_str(), value.as_slice())
                         .map_err(|e| failed(&e))?;
@@ -330,6 +371,22 @@ fn commit(db: &Database, batch: &[Change]) -> Result<(), PersistenceError> {
     tx.commit().map_err(|e| failed(&e))
 }
 
+/// The stored form of an object's JSON: itself, or sealed by its resource's first provider.
+fn sealed<'a>(
+    encryption: &Encryption,
+    key: &str,
+    json: &'a [u8],
+) -> Result<Cow<'a, [u8]>, PersistenceError> {
+    let (plural, namespace, name) = split_key(key).unwrap_or((key, "", ""));
+    if encryption.chain(plural).writes_plain() {
+        return Ok(Cow::Borrowed(json));
+    }
+    encryption
+        .to_storage(plural, namespace, name, json)
+        .map(Cow::Owned)
+        .map_err(|e| PersistenceError::database(format!("encrypting {key}"), &e))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -348,7 +405,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("store.redb");
         {
-            let (durable, loaded) = Durable::open(&path).expect("open");
+            let (durable, loaded) = Durable::open(&path, Default::default()).expect("open");
             assert_eq!(loaded.revision, 0);
             assert!(loaded.objects.is_empty());
             durable.push(change("secrets/a/one", Some("{\"n\":1}"), 2));
@@ -356,20 +413,30 @@ mod tests {
             durable.push(change("secrets/a/one", None, 4));
             durable.wait(4).await.expect("durable");
         }
-        let (_durable, loaded) = Durable::open(&path).expect("reopen");
+        let (_durable, loaded) = Durable::open(&path, Default::default()).expect("reopen");
         assert_eq!(loaded.revision, 4);
-        let objects: Vec<(&str, i64, &[u8])> = loaded
+        let objects: Vec<(&str, &str, &str, i64, &[u8])> = loaded
             .objects
             .iter()
-            .map(|o| (o.plural.as_str(), o.written_at, o.json.as_slice()))
+            .map(|o| {
+                let json = o.json.as_deref().expect("plain");
+                (
+                    o.plural.as_str(),
+                    o.namespace.as_str(),
+                    o.name.as_str(),
+                    o.written_at,
+                    json,
+                )
+            })
             .collect();
-        assert_eq!(objects, [("secrets", 7, &b"{\"n\":2}"[..])]);
+        assert_eq!(objects, [("secrets", "a", "two", 7, &b"{\"n\":2}"[..])]);
     }
 
     #[tokio::test]
     async fn a_wait_for_a_revision_already_on_disk_returns_at_once() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let (durable, _) = Durable::open(&dir.path().join("s.redb")).expect("open");
+        let (durable, _) =
+            Durable::open(&dir.path().join("s.redb"), Default::default()).expect("open");
         durable.wait(0).await.expect("nothing to wait for");
     }
 }
