@@ -89,6 +89,26 @@ fn serve_refuses_what_kube_apiserver_refuses() {
 }
 
 #[test]
+fn serve_refuses_an_invalid_encryption_configuration_or_one_without_a_data_dir() {
+    let dir = tempfile::tempdir().expect("dir");
+    let config = dir.path().join("encryption.yaml");
+    std::fs::write(
+        &config,
+        "apiVersion: apiserver.config.k8s.io/v1\nkind: EncryptionConfiguration\nresources:\n- resources: [secrets]\n  providers:\n  - aesgcm: {keys: [{name: k, secret: c2hvcnQ=}]}\n",
+    )
+    .expect("write config");
+    let config = config.to_string_lossy().into_owned();
+    let data = dir.path().join("data").to_string_lossy().into_owned();
+    let invalid = refused(&["--data-dir", &data, "--encryption-provider-config", &config]);
+    assert!(
+        invalid.contains("Error: error while parsing file: resources[0].providers[0].aesgcm.keys[0].secret: Invalid value: \"REDACTED\": secret is not of the expected length, got 5, expected one of [16 24 32]"),
+        "{invalid}"
+    );
+    let alone = refused(&["--encryption-provider-config", &config]);
+    assert!(alone.contains("--data-dir <DIR>"), "{alone}");
+}
+
+#[test]
 fn serve_warns_of_a_token_cap_below_the_extension() {
     let mut child = Command::new(env!("CARGO_BIN_EXE_kube-sa"))
         .args(["serve", "--listen", "127.0.0.1:0", "--mode=bound"])
