@@ -356,10 +356,6 @@ struct State {
     /// Objects with a time to live, by (deadline, revision written): an entry whose
     /// object has since been written again is stale and skipped.
     expiries: BTreeMap<(jiff::Timestamp, u64), ExpiringObject>,
-    /// Objects on disk that could not be decrypted at open: requests that name them, or
-    /// list their resource, fail with 500 as upstream's storage does; a create of the same
-    /// name finds it taken.
-    unreadable: Unreadable,
 }
 
 impl State {
@@ -382,6 +378,11 @@ pub struct Store {
     extensions: Mutex<HashMap<TypeId, Arc<dyn Any + Send + Sync>>>,
     /// The copy on disk, with a data directory.
     durable: Option<durable::Durable>,
+    /// Objects on disk that could not be decrypted at open: requests that name them, or
+    /// list their resource, fail with 500 as upstream's storage does; a create of the same
+    /// name finds it taken. Fixed at open (they stay on disk untouched), so read without
+    /// the store's lock.
+    unreadable: Unreadable,
 }
 
 impl Default for Store {
@@ -422,13 +423,13 @@ impl Store {
                 compacted: 1,
                 history_limit,
                 expiries: BTreeMap::new(),
-                unreadable: HashMap::new(),
             }),
             events,
             disconnects: tokio::sync::watch::channel(0).0,
             clock,
             extensions: Mutex::new(HashMap::new()),
             durable: None,
+            unreadable: HashMap::new(),
         }
     }
 
@@ -462,6 +463,7 @@ impl Store {
     ) -> Result<Self, PersistenceError> {
         let (disk, loaded) = durable::Durable::open(path, encryption)?;
         let mut store = Self::with_clock(history_limit, clock);
+        let mut unreadable = Unreadable::new();
         {
             let mut state = store.lock();
             let revision = loaded.revision.max(1);
@@ -480,8 +482,7 @@ impl Store {
                     Ok(json) => json,
                     Err(reason) => {
                         tracing::error!(%reason, "a stored object cannot be decrypted");
-                        state
-                            .unreadable
+                        unreadable
                             .entry(resource.plural)
                             .or_default()
                             .insert((object.namespace, object.name), reason.into());
@@ -511,6 +512,7 @@ impl Store {
             }
         }
         store.durable = Some(disk);
+        store.unreadable = unreadable;
         Ok(store)
     }
 
@@ -533,11 +535,7 @@ impl Store {
         namespace: Option<&str>,
         name: Option<&str>,
     ) -> Option<Arc<str>> {
-        let state = self.lock();
-        if state.unreadable.is_empty() {
-            return None;
-        }
-        let objects = state.unreadable.get(storage_resource(served).plural)?;
+        let objects = self.unreadable.get(storage_resource(served).plural)?;
         let found = match (namespace, name) {
             (ns, Some(name)) => {
                 objects.get(&(ns.unwrap_or_default().to_string(), name.to_string()))
@@ -693,11 +691,10 @@ impl Store {
         if state.find(resource.plural, &namespace, &name).is_some() {
             return Err(StoreError::AlreadyExists);
         }
-        if !state.unreadable.is_empty()
-            && state
-                .unreadable
-                .get(resource.plural)
-                .is_some_and(|objects| objects.contains_key(&(namespace.clone(), name.clone())))
+        if self
+            .unreadable
+            .get(resource.plural)
+            .is_some_and(|objects| objects.contains_key(&(namespace.clone(), name.clone())))
         {
             // Still on disk, under its key: as etcd's create finds the key taken.
             return Err(StoreError::AlreadyExists);
