@@ -8,6 +8,11 @@
 //!   has passed, on the candidate's own monotonic clock, without its record changing. The
 //!   record's timestamps are written but never trusted, so clock skew between hosts does
 //!   not matter.
+//! * Between attempts a candidate also watches the Lease (client-go only polls): it sees
+//!   each renewal as it is written and tries again the moment the lease lapses or is
+//!   released, so a killed leader is replaced one lease duration after its last renewal
+//!   rather than up to two jittered retry periods later. Where the watch is refused or
+//!   fails, polling alone goes on as before.
 //! * Every write is an update carrying the resourceVersion last read, so two candidates
 //!   racing for a free Lease meet a 409 Conflict and only one wins.
 //! * The leader renews every retry period. If it has not renewed within the renew deadline,
@@ -31,14 +36,17 @@
 use std::future::Future;
 use std::time::Duration;
 
+use futures::stream::BoxStream;
+use futures::{StreamExt, TryStreamExt};
+
 use jiff::Timestamp;
 use k8s_openapi::api::coordination::v1::{Lease, LeaseSpec};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{MicroTime, ObjectMeta};
-use kube::api::PostParams;
+use kube::api::{PostParams, WatchEvent, WatchParams};
 use kube::Api;
 use tokio::sync::watch;
 use tokio::time::Instant;
-use tracing::{error, info, warn};
+use tracing::{debug, error, info, warn};
 
 /// client-go's `JitterFactor`: acquisition retries wait the retry period plus up to 1.2
 /// times it again, and the renew deadline must exceed the retry period by this factor.
@@ -130,9 +138,23 @@ pub trait LeaseLock: Send + Sync {
     fn create(&self, spec: LeaseSpec) -> impl Future<Output = Result<Lease, LockError>> + Send;
     /// Replaces `lease` (its resourceVersion guards the write).
     fn update(&self, lease: Lease) -> impl Future<Output = Result<Lease, LockError>> + Send;
+    /// The Lease's changes after `resource_version`, as they are written: `Some(lease)` for
+    /// a write, `None` for a deletion. The stream ends (or yields an error) when the watch
+    /// does; the elector then polls until its next attempt.
+    fn watch(
+        &self,
+        resource_version: &str,
+    ) -> impl Future<Output = Result<LeaseChanges, LockError>> + Send;
     /// `namespace/name`, for logs.
     fn describe(&self) -> String;
 }
+
+/// What [`LeaseLock::watch`] yields: each write of the Lease (`None`: it was deleted).
+pub type LeaseChanges = BoxStream<'static, Result<Option<Lease>, LockError>>;
+
+/// Server-side timeout of one Lease watch, in seconds: a bound on how long a watch can
+/// hang unnoticed; the elector opens another at its next attempt.
+const WATCH_TIMEOUT_SECONDS: u32 = 60;
 
 /// A Lease through the API: `Api<Lease>` in the Lease's namespace.
 #[derive(Clone)]
@@ -181,6 +203,30 @@ impl LeaseLock for ApiLeaseLock {
             .replace(&self.name, &PostParams::default(), &lease)
             .await
             .map_err(LockError::from_kube)
+    }
+
+    /// A watch with `fieldSelector=metadata.name=<name>`, which RBAC authorizes as a watch
+    /// of that one Lease (a Role's `resourceNames` covers it).
+    async fn watch(&self, resource_version: &str) -> Result<LeaseChanges, LockError> {
+        let params = WatchParams::default()
+            .fields(&format!("metadata.name={}", self.name))
+            .timeout(WATCH_TIMEOUT_SECONDS);
+        let events = self
+            .api
+            .watch(&params, resource_version)
+            .await
+            .map_err(LockError::from_kube)?;
+        let changes = events
+            .map_err(LockError::from_kube)
+            .try_filter_map(|event| async move {
+                match event {
+                    WatchEvent::Added(lease) | WatchEvent::Modified(lease) => Ok(Some(Some(lease))),
+                    WatchEvent::Deleted(_) => Ok(Some(None)),
+                    WatchEvent::Bookmark(_) => Ok(None),
+                    WatchEvent::Error(status) => Err(LockError::Kube(kube::Error::Api(status))),
+                }
+            });
+        Ok(changes.boxed())
     }
 
     fn describe(&self) -> String {
@@ -389,10 +435,12 @@ impl<L: LeaseLock> LeaderElector<L> {
         }
     }
 
-    /// Tries at once, then every jittered retry period, until the Lease is ours.
+    /// Tries at once, then every jittered retry period or as soon as the watched Lease
+    /// lapses or is released, until the Lease is ours.
     async fn acquire(&mut self) {
         let description = self.lock.describe();
         info!(lease = %description, "attempting to acquire leader lease");
+        let mut changes = None;
         loop {
             let attempt = self.try_acquire_or_renew().await;
             self.maybe_report_transition();
@@ -407,8 +455,73 @@ impl<L: LeaseLock> LeaderElector<L> {
                     warn!(lease = %description, %error, "failed to acquire lease");
                 }
             }
-            tokio::time::sleep(jittered(self.config.retry_period)).await;
+            self.wait_to_retry(&mut changes).await;
         }
+    }
+
+    /// Waits a jittered retry period, or less: until the Lease another holds lapses, or it
+    /// is released or deleted, as the watch `changes` shows (opened here when there is
+    /// none; every change it shows restarts the lapse count, as a read would).
+    async fn wait_to_retry(&mut self, changes: &mut Option<LeaseChanges>) {
+        let retry_at = Instant::now() + jittered(self.config.retry_period);
+        if changes.is_none() {
+            *changes = self.open_watch().await;
+        }
+        loop {
+            let wake = self.lapses_at().map_or(retry_at, |at| at.min(retry_at));
+            let Some(stream) = changes.as_mut() else {
+                tokio::time::sleep_until(wake).await;
+                return;
+            };
+            let change = tokio::select! {
+                () = tokio::time::sleep_until(wake) => return,
+                change = stream.next() => change,
+            };
+            match change {
+                Some(Ok(Some(lease))) => {
+                    self.observe(lease, Instant::now());
+                    self.maybe_report_transition();
+                    if self
+                        .observed
+                        .holder_identity
+                        .as_deref()
+                        .unwrap_or_default()
+                        .is_empty()
+                    {
+                        return; // released: free now
+                    }
+                }
+                Some(Ok(None)) => {
+                    self.lease = None;
+                    return; // deleted: create it
+                }
+                Some(Err(error)) => {
+                    debug!(lease = %self.lock.describe(), %error, "lease watch ended");
+                    *changes = None;
+                }
+                None => *changes = None,
+            }
+        }
+    }
+
+    /// A watch from the Lease last read, or `None` when there is nothing to watch from or
+    /// the watch is refused (polling goes on alone).
+    async fn open_watch(&self) -> Option<LeaseChanges> {
+        let version = self.lease.as_ref()?.metadata.resource_version.clone()?;
+        match self.lock.watch(&version).await {
+            Ok(changes) => Some(changes),
+            Err(error) => {
+                debug!(lease = %self.lock.describe(), %error, "cannot watch the lease; polling");
+                None
+            }
+        }
+    }
+
+    /// When the Lease another candidate holds lapses on this candidate's clock; `None`
+    /// when it is free or ours.
+    fn lapses_at(&self) -> Option<Instant> {
+        let holder = self.observed.holder_identity.as_deref().unwrap_or_default();
+        (!holder.is_empty() && !self.is_leader()).then(|| self.expires_at())
     }
 
     /// Renews every retry period; returns once the renew deadline has passed since the
@@ -479,11 +592,7 @@ impl<L: LeaseLock> LeaderElector<L> {
             return Ok(());
         };
         let spec = current.spec.clone().unwrap_or_default();
-        if spec != self.observed {
-            self.observed = spec.clone();
-            self.observed_at = Instant::now();
-        }
-        self.lease = Some(current.clone());
+        self.observe(current.clone(), Instant::now());
         let holder = spec.holder_identity.clone().unwrap_or_default();
         if !holder.is_empty() && !self.is_leader() && self.lease_valid(Instant::now()) {
             return Err(Refusal::HeldBy(holder));
@@ -527,6 +636,16 @@ impl<L: LeaseLock> LeaderElector<L> {
         }
     }
 
+    /// Takes in a Lease read or watched: a changed record restarts the lapse count at `at`.
+    fn observe(&mut self, lease: Lease, at: Instant) {
+        let spec = lease.spec.clone().unwrap_or_default();
+        if spec != self.observed {
+            self.observed = spec;
+            self.observed_at = at;
+        }
+        self.lease = Some(lease);
+    }
+
     fn set_observed(&mut self, lease: Lease, at: Instant) {
         self.observed = lease.spec.clone().unwrap_or_default();
         self.observed_at = at;
@@ -539,8 +658,13 @@ impl<L: LeaseLock> LeaderElector<L> {
 
     /// Whether the observed record is still in force at `now`, on this candidate's clock.
     fn lease_valid(&self, now: Instant) -> bool {
+        self.expires_at() > now
+    }
+
+    /// The end of the observed record's lease duration, counted from when it was seen.
+    fn expires_at(&self) -> Instant {
         let seconds = self.observed.lease_duration_seconds.unwrap_or(0).max(0);
-        self.observed_at + Duration::from_secs(u64::try_from(seconds).unwrap_or(0)) > now
+        self.observed_at + Duration::from_secs(u64::try_from(seconds).unwrap_or(0))
     }
 
     fn maybe_report_transition(&mut self) {

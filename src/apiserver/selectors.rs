@@ -650,6 +650,16 @@ impl FieldSelector {
     pub fn is_empty(&self) -> bool {
         self.terms.is_empty()
     }
+
+    /// The value `field` must equal for an object to be selected (`field=value` or
+    /// `field==value`), as apimachinery's `fields.Selector.RequiresExactMatch`: the first
+    /// such term, or `None` when no equality term names the field.
+    pub fn requires_exact_match(&self, field: &str) -> Option<&str> {
+        self.terms
+            .iter()
+            .find(|term| !term.negated && term.field == field)
+            .map(|term| term.value.as_str())
+    }
 }
 
 /// The selector as apimachinery's `fields.Selector.String()` writes it: `field=value` or
@@ -926,6 +936,26 @@ mod tests {
             .matches(Some(&empty)));
         assert!(LabelSelector::parse("!app").expect("valid").matches(None));
         assert!(!LabelSelector::parse("app").expect("valid").matches(None));
+    }
+
+    #[test]
+    fn an_equality_term_names_the_one_object_a_field_selector_requires() {
+        let cases = [
+            ("metadata.name=a", Some("a")),
+            ("metadata.name==a,metadata.namespace=ns", Some("a")),
+            ("metadata.namespace=ns,metadata.name=a", Some("a")),
+            ("metadata.name!=a", None),
+            ("metadata.namespace=ns", None),
+            ("", None),
+        ];
+        for (selector, expected) in cases {
+            let parsed = FieldSelector::parse(&CONFIG_MAPS, selector).expect(selector);
+            assert_eq!(
+                parsed.requires_exact_match("metadata.name"),
+                expected,
+                "{selector}"
+            );
+        }
     }
 
     #[test]

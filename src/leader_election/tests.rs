@@ -5,9 +5,10 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use futures::StreamExt;
 use k8s_openapi::api::coordination::v1::{Lease, LeaseSpec};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
-use tokio::sync::oneshot;
+use tokio::sync::{broadcast, oneshot};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
@@ -18,10 +19,20 @@ const RENEW: Duration = Duration::from_secs(1);
 const RETRY: Duration = Duration::from_millis(200);
 
 /// One Lease with resourceVersions, shared by every candidate's [`FakeLock`]; candidates
-/// marked unreachable get errors, as behind a network partition.
-#[derive(Default)]
+/// marked unreachable get errors, as behind a network partition. Every write is also
+/// sent to the watches.
 struct FakeStore {
     state: Mutex<StoreState>,
+    writes: broadcast::Sender<Lease>,
+}
+
+impl Default for FakeStore {
+    fn default() -> Self {
+        Self {
+            state: Mutex::default(),
+            writes: broadcast::channel(64).0,
+        }
+    }
 }
 
 #[derive(Default)]
@@ -29,6 +40,10 @@ struct StoreState {
     lease: Option<Lease>,
     version: u64,
     unreachable: Vec<String>,
+    /// Watches are refused (as by a Role without the `watch` verb).
+    watch_refused: bool,
+    /// Every record written, and by whom.
+    history: Vec<(String, LeaseSpec)>,
 }
 
 impl FakeStore {
@@ -70,8 +85,38 @@ impl FakeStore {
             if let Some(spec) = lease.spec.as_mut() {
                 spec.holder_identity = Some(holder.to_string());
             }
+            let _ = self.writes.send(lease.clone());
         }
     }
+
+    fn last_write_by(&self, who: &str) -> LeaseSpec {
+        let state = self.state.lock().expect("store");
+        state
+            .history
+            .iter()
+            .rev()
+            .find(|(writer, _)| writer == who)
+            .map(|(_, spec)| spec.clone())
+            .unwrap_or_default()
+    }
+
+    fn refuse_watches(&self) {
+        self.state.lock().expect("store").watch_refused = true;
+    }
+
+    fn is_unreachable(&self, who: &str) -> bool {
+        let state = self.state.lock().expect("store");
+        state.unreachable.iter().any(|w| w == who)
+    }
+}
+
+fn version_of(lease: &Lease) -> u64 {
+    lease
+        .metadata
+        .resource_version
+        .as_deref()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
 }
 
 struct FakeLock {
@@ -113,7 +158,12 @@ impl LeaseLock for FakeLock {
                 spec: Some(spec),
             };
             state.lease = Some(lease.clone());
+            let spec = lease.spec.clone().unwrap_or_default();
+            state.history.push((self.who.clone(), spec));
             Ok(lease)
+        })
+        .inspect(|lease| {
+            let _ = self.store.writes.send(lease.clone());
         })
     }
 
@@ -129,8 +179,42 @@ impl LeaseLock for FakeLock {
             state.version += 1;
             lease.metadata.resource_version = Some(state.version.to_string());
             state.lease = Some(lease.clone());
+            let spec = lease.spec.clone().unwrap_or_default();
+            state.history.push((self.who.clone(), spec));
             Ok(lease)
         })
+        .inspect(|lease| {
+            let _ = self.store.writes.send(lease.clone());
+        })
+    }
+
+    /// Writes after `resource_version`, until the candidate becomes unreachable.
+    async fn watch(&self, resource_version: &str) -> Result<LeaseChanges, LockError> {
+        let after: u64 = resource_version.parse().unwrap_or(0);
+        let writes = self.store.writes.subscribe();
+        let missed = self.with_state(|state| {
+            if state.watch_refused {
+                return Err(LockError::Other("watch is forbidden".into()));
+            }
+            Ok(state.lease.clone().filter(|l| version_of(l) > after))
+        })?;
+        let store = Arc::clone(&self.store);
+        let who = self.who.clone();
+        let live = futures::stream::unfold(writes, |mut writes| async move {
+            loop {
+                match writes.recv().await {
+                    Ok(lease) => return Some((lease, writes)),
+                    Err(broadcast::error::RecvError::Lagged(_)) => {}
+                    Err(broadcast::error::RecvError::Closed) => return None,
+                }
+            }
+        });
+        let changes = futures::stream::iter(missed)
+            .chain(live)
+            .filter(move |lease| std::future::ready(version_of(lease) > after))
+            .take_while(move |_| std::future::ready(!store.is_unreachable(&who)))
+            .map(|lease| Ok(Some(lease)));
+        Ok(changes.boxed())
     }
 
     fn describe(&self) -> String {
@@ -183,6 +267,18 @@ fn config(identity: &str) -> LeaderElectionConfig {
     }
 }
 
+/// A retry period long against the lease duration, as kube-controller-manager's 2 s
+/// against 15 s is against its renew deadline: polling alone would take over late.
+const SLOW_RETRY: Duration = Duration::from_millis(600);
+
+fn slow_retry_config(identity: &str) -> LeaderElectionConfig {
+    LeaderElectionConfig {
+        renew_deadline: Duration::from_millis(1500),
+        retry_period: SLOW_RETRY,
+        ..config(identity)
+    }
+}
+
 struct Candidate {
     stop: Option<oneshot::Sender<()>>,
     leading: watch::Receiver<bool>,
@@ -191,7 +287,16 @@ struct Candidate {
 
 /// A candidate whose work records its start and stop and runs until told to stop.
 fn candidate(store: &Arc<FakeStore>, who: &str, timeline: &Timeline) -> Candidate {
-    let mut elector = LeaderElector::new(store.lock(who), config(who)).expect("valid config");
+    candidate_with(store, timeline, config(who))
+}
+
+fn candidate_with(
+    store: &Arc<FakeStore>,
+    timeline: &Timeline,
+    config: LeaderElectionConfig,
+) -> Candidate {
+    let who = config.identity.clone();
+    let mut elector = LeaderElector::new(store.lock(&who), config).expect("valid config");
     let leading = elector.leading();
     let (stop, stopped) = oneshot::channel();
     let timeline = timeline.clone();
@@ -321,6 +426,78 @@ async fn a_killed_leader_is_replaced_within_the_lease_duration() {
 }
 
 #[tokio::test]
+async fn a_watching_follower_takes_a_killed_leaders_lease_as_it_lapses() {
+    let store = Arc::new(FakeStore::default());
+    let timeline = Timeline::default();
+    let a = candidate_with(&store, &timeline, slow_retry_config("a"));
+    within(SLOW_RETRY, "a leads", || store.holder() == "a").await;
+    let b = candidate_with(&store, &timeline, slow_retry_config("b"));
+    tokio::time::sleep(LEASE * 2).await;
+    assert_eq!(store.holder(), "a");
+    // SIGKILL right after a renewal, with no release. b saw the renewal through its watch
+    // as it was written and takes over one lease duration later; polling alone would
+    // have seen it at b's next read, 0.6 to 1.3 s late.
+    let mut writes = store.writes.subscribe();
+    while writes
+        .recv()
+        .await
+        .ok()
+        .and_then(|l| l.spec?.holder_identity)
+        != Some("a".into())
+    {}
+    a.task.abort();
+    let took = within(LEASE * 2, "b takes over", || store.holder() == "b").await;
+    assert!(
+        took >= LEASE - Duration::from_millis(100),
+        "not before the lease lapsed: {took:?}"
+    );
+    assert!(
+        took <= LEASE + Duration::from_millis(150),
+        "within the lease duration of a's last renewal: {took:?}"
+    );
+    assert!(*b.leading.borrow());
+}
+
+#[tokio::test]
+async fn a_watching_follower_takes_a_released_lease_at_once() {
+    let store = Arc::new(FakeStore::default());
+    let timeline = Timeline::default();
+    let mut a = candidate_with(&store, &timeline, slow_retry_config("a"));
+    within(SLOW_RETRY, "a leads", || store.holder() == "a").await;
+    let _b = candidate_with(&store, &timeline, slow_retry_config("b"));
+    tokio::time::sleep(LEASE).await;
+    let _ = a.stop.take().expect("stop").send(());
+    assert_eq!(a.task.await.expect("joins"), Ok(Outcome::Led(())));
+    let took = within(SLOW_RETRY * 3, "b takes over", || store.holder() == "b").await;
+    assert!(
+        took <= Duration::from_millis(150),
+        "not a retry period later: {took:?}"
+    );
+    assert!(timeline.at("a", "stop") <= timeline.at("b", "start"));
+}
+
+#[tokio::test]
+async fn where_watches_are_refused_a_polling_follower_still_takes_over() {
+    let store = Arc::new(FakeStore::default());
+    store.refuse_watches();
+    let timeline = Timeline::default();
+    let a = candidate_with(&store, &timeline, slow_retry_config("a"));
+    within(SLOW_RETRY, "a leads", || store.holder() == "a").await;
+    let b = candidate_with(&store, &timeline, slow_retry_config("b"));
+    tokio::time::sleep(LEASE * 2).await;
+    assert_eq!(store.holder(), "a");
+    a.task.abort();
+    // Last renewal seen up to one jittered retry late, the lapse noticed up to another.
+    let polls = SLOW_RETRY.mul_f64(1.0 + JITTER_FACTOR) * 2;
+    let took = within(LEASE + polls, "b takes over", || store.holder() == "b").await;
+    assert!(
+        took >= LEASE - SLOW_RETRY,
+        "not before the lease lapsed: {took:?}"
+    );
+    assert!(*b.leading.borrow());
+}
+
+#[tokio::test]
 async fn a_graceful_stop_stops_the_work_then_releases_the_lease() {
     let store = Arc::new(FakeStore::default());
     let timeline = Timeline::default();
@@ -331,11 +508,12 @@ async fn a_graceful_stop_stops_the_work_then_releases_the_lease() {
     let _ = a.stop.take().expect("stop").send(());
     let outcome = a.task.await.expect("joins");
     assert_eq!(outcome, Ok(Outcome::Led(())));
-    let released = store.spec();
+    // a's last write is the release (b, watching, may already have taken the Lease).
+    let released = store.last_write_by("a");
     assert_eq!(released.holder_identity.as_deref(), Some(""));
     assert_eq!(released.lease_duration_seconds, Some(1));
     assert!(!*a.leading.borrow());
-    // The successor starts on its next retry, not a lease duration later.
+    // The successor starts at once, not a lease duration later.
     within(RETRY * 3, "b takes over at once", || store.holder() == "b").await;
     assert!(timeline.at("a", "stop") <= timeline.at("b", "start"));
     assert!(*b.leading.borrow());

@@ -473,3 +473,101 @@ subjects:
         );
     }
 }
+
+/// A list naming one object by `fieldSelector=metadata.name=...` is authorized as a request
+/// for that object, as upstream's request info makes it, so a Role limited by
+/// `resourceNames` may list (and watch) exactly its object.
+#[test]
+fn a_role_limited_by_resource_names_may_list_its_one_object_by_field_selector() {
+    let bin = kubectl_binaries().into_iter().next().expect("a kubectl");
+    let server = ServeProcess::start(&[]);
+    let kc = server.kubeconfig.as_path();
+    ok(
+        &kubectl(&bin, kc, &["create", "namespace", "demo"], None),
+        "create namespace",
+    );
+    for name in ["mine", "other"] {
+        ok(
+            &kubectl(&bin, kc, &["create", "configmap", name, "-n", "demo"], None),
+            "create configmap",
+        );
+    }
+    let token = account_token(&bin, kc, "robot");
+    ok(
+        &kubectl(
+            &bin,
+            kc,
+            &[
+                "create",
+                "role",
+                "one-map",
+                "--verb=list,watch",
+                "--resource=configmaps",
+                "--resource-name=mine",
+                "-n",
+                "demo",
+            ],
+            None,
+        ),
+        "create role",
+    );
+    ok(
+        &kubectl(
+            &bin,
+            kc,
+            &[
+                "create",
+                "rolebinding",
+                "robot-one-map",
+                "--role=one-map",
+                "--serviceaccount=demo:robot",
+                "-n",
+                "demo",
+            ],
+            None,
+        ),
+        "create rolebinding",
+    );
+    let listed = ok(
+        &as_token(
+            &bin,
+            kc,
+            &token,
+            &[
+                "get",
+                "configmaps",
+                "-n",
+                "demo",
+                "--field-selector=metadata.name=mine",
+                "-o",
+                "name",
+            ],
+            None,
+        ),
+        "list the named configmap",
+    );
+    assert_eq!(listed.trim(), "configmap/mine");
+    let refusals = [
+        (
+            "--field-selector=metadata.name=other",
+            "configmaps \"other\" is forbidden: User \"system:serviceaccount:demo:robot\" cannot list resource \"configmaps\" in API group \"\" in the namespace \"demo\"",
+        ),
+        (
+            "--field-selector=metadata.name!=other",
+            "configmaps is forbidden: User \"system:serviceaccount:demo:robot\" cannot list resource \"configmaps\" in API group \"\" in the namespace \"demo\"",
+        ),
+    ];
+    for (selector, message) in refusals {
+        let out = refused(
+            &as_token(
+                &bin,
+                kc,
+                &token,
+                &["get", "configmaps", "-n", "demo", selector],
+                None,
+            ),
+            selector,
+        );
+        assert_eq!(out, format!("Error from server (Forbidden): {message}"));
+    }
+}

@@ -19,6 +19,7 @@ use super::kinds::serviceaccount_token::TOKEN_SUBRESOURCE;
 use super::kinds::{ResourceInfo, NAMESPACES, SERVICE_ACCOUNTS};
 use super::namespaces::namespace_terminating;
 use super::routes::ResourcePath;
+use super::selectors::FieldSelector;
 use super::store::{StoreError, StoredObject};
 use super::{watch, ServerState};
 
@@ -159,6 +160,10 @@ fn authorize(
     resource: &ResourceInfo,
     path: &ResourcePath,
 ) -> Result<(), ApiError> {
+    let selected = match path.name {
+        None if matches!(verb, "list" | "watch") => selected_name(path.resource, ctx),
+        _ => None,
+    };
     let attributes = AuthzAttributes {
         user: &ctx.user,
         verb,
@@ -168,10 +173,26 @@ fn authorize(
             api_version: resource.version,
             resource: resource.plural,
             subresource: path.subresource.as_deref().unwrap_or_default(),
-            name: path.name.as_deref().unwrap_or_default(),
+            name: path
+                .name
+                .as_deref()
+                .or(selected.as_deref())
+                .unwrap_or_default(),
         },
     };
     authz::require(state.authorizer.as_ref(), &attributes)
+}
+
+/// The object a list or watch names by `fieldSelector=metadata.name=NAME`, which upstream's
+/// request info takes as the request's name (`RequestInfoFactory.NewRequestInfo`), so that
+/// a role limited by `resourceNames` may watch its one object. A selector that does not
+/// parse names nothing here; the handler answers its 400.
+fn selected_name(resource: &'static ResourceInfo, ctx: &RequestContext) -> Option<String> {
+    let selector = FieldSelector::parse(resource, ctx.param("fieldSelector")?).ok()?;
+    let name = selector.requires_exact_match("metadata.name")?;
+    // `path.IsValidPathSegmentName`: a name that could not be a path segment names nothing.
+    let valid = !matches!(name, "" | "." | "..") && !name.contains(['/', '%']);
+    valid.then(|| name.to_string())
 }
 
 /// The kind's own write checks ([`super::kinds::Strategy::authorize_write`]).
