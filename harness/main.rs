@@ -80,11 +80,14 @@ fn scenario_id(
     feature: &cucumber::gherkin::Feature,
     scenario: &cucumber::gherkin::Scenario,
 ) -> ScenarioId {
-    let path = feature.path.clone();
-    let relative = path
+    // Canonical on both sides, so that `-i features/x.feature` (relative to the working
+    // directory) names its snapshots as a whole run does.
+    let features = std::fs::canonicalize(FEATURES).unwrap_or_else(|_| FEATURES.into());
+    let relative = feature
+        .path
         .as_deref()
-        .and_then(|p| p.strip_prefix(FEATURES).ok())
-        .map(Path::to_path_buf)
+        .map(|p| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf()))
+        .and_then(|p| p.strip_prefix(&features).ok().map(Path::to_path_buf))
         .unwrap_or_default();
     let component = relative
         .parent()
@@ -113,7 +116,7 @@ fn scenario_id(
         component,
         feature: stem,
         scenario: name,
-        feature_path: path,
+        feature_path: feature.path.clone(),
         ..ScenarioId::default()
     }
 }
