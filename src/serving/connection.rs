@@ -1,4 +1,5 @@
-//! One accepted TCP connection: the TLS handshake, then HTTP/1.1 or HTTP/2 until it closes.
+//! One accepted TCP connection: the TLS handshake, then HTTP/1.1 or HTTP/2 until it closes,
+//! then a gentle close ([`super::linger`]).
 
 use http::{Request, Response};
 use hyper::body::Incoming;
@@ -56,6 +57,13 @@ pub async fn serve_tls_connection_with_timeout<F, Fut, B>(
     B::Data: Send,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
+    let (stream, linger) = match super::linger::split_off(stream) {
+        Ok(split) => split,
+        Err(e) => {
+            tracing::debug!(%peer, error = %e, "cannot serve the connection");
+            return;
+        }
+    };
     let tls = match tokio::time::timeout(header_read_timeout, acceptor.accept(stream)).await {
         Ok(Ok(tls)) => tls,
         Ok(Err(e)) => {
@@ -89,4 +97,6 @@ pub async fn serve_tls_connection_with_timeout<F, Fut, B>(
     {
         tracing::debug!(%peer, error = %e, "connection ended");
     }
+    // The connection's stream is dropped by now; the spare descriptor closes it gently.
+    linger.close().await;
 }

@@ -21,6 +21,7 @@
 //! ```
 
 mod connection;
+mod linger;
 mod tls;
 
 pub use connection::{

@@ -22,6 +22,11 @@ async fn server(limits: Limits) -> ApiServer {
 
 /// A TLS connection to the server that trusts its CA.
 async fn connect(server: &ApiServer) -> TlsStream<TcpStream> {
+    connect_via(server, server.local_addr()).await
+}
+
+/// A TLS connection to the server through `address` (the server's, or a proxy's).
+async fn connect_via(server: &ApiServer, address: std::net::SocketAddr) -> TlsStream<TcpStream> {
     kube_sa::serving::install_default_crypto_provider();
     let mut roots = rustls::RootCertStore::empty();
     roots
@@ -30,9 +35,7 @@ async fn connect(server: &ApiServer) -> TlsStream<TcpStream> {
     let config = rustls::ClientConfig::builder()
         .with_root_certificates(roots)
         .with_no_client_auth();
-    let tcp = TcpStream::connect(server.local_addr())
-        .await
-        .expect("connect");
+    let tcp = TcpStream::connect(address).await.expect("connect");
     let name = ServerName::IpAddress(server.local_addr().ip().into());
     tokio_rustls::TlsConnector::from(Arc::new(config))
         .connect(name, tcp)
@@ -280,5 +283,56 @@ async fn a_client_sending_its_head_a_byte_at_a_time_is_cut_off() {
         started.elapsed() < Duration::from_secs(10),
         "{:?}",
         started.elapsed()
+    );
+}
+
+/// A TCP proxy for one connection, as a container's published port is: bytes are copied
+/// both ways until either side ends.
+async fn tcp_proxy(upstream: std::net::SocketAddr) -> std::net::SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let address = listener.local_addr().expect("address");
+    tokio::spawn(async move {
+        let (mut client, _) = listener.accept().await.expect("accept");
+        let mut server = TcpStream::connect(upstream).await.expect("connect");
+        let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+    });
+    address
+}
+
+/// A head over the limit is answered 431 while the client is still sending it. The server
+/// then stops writing and reads (and drops) what still arrives for a while before it closes,
+/// as Go's server does (`closeWriteAndWait`): closing with unread bytes would reset the
+/// connection, and through a proxy the reset can overtake the answer.
+#[tokio::test]
+async fn a_head_over_the_limit_gets_its_431_through_a_tcp_proxy() {
+    let server = server(Limits::default()).await;
+    let proxy = tcp_proxy(server.local_addr()).await;
+    let stream = connect_via(&server, proxy).await;
+    let (mut reader, mut writer) = tokio::io::split(stream);
+    let head = format!(
+        "GET /api/v1/namespaces HTTP/1.1\r\nHost: kube-sa\r\nAuthorization: Bearer {}\r\n\r\n",
+        "a".repeat(2_200_000)
+    );
+    // The writer is refused part way; whatever it manages to send does not matter.
+    tokio::spawn(async move {
+        let _ = writer.write_all(head.as_bytes()).await;
+        let _ = writer.flush().await;
+    });
+    let mut out = Vec::new();
+    let mut buf = [0u8; 8192];
+    let until = Instant::now() + Duration::from_secs(10);
+    loop {
+        let left = until.saturating_duration_since(Instant::now());
+        match tokio::time::timeout(left, reader.read(&mut buf)).await {
+            Ok(Ok(0)) | Ok(Err(_)) | Err(_) => break,
+            Ok(Ok(n)) => out.extend_from_slice(&buf[..n]),
+        }
+    }
+    let answer = String::from_utf8_lossy(&out);
+    assert!(
+        answer.starts_with("HTTP/1.1 431 Request Header Fields Too Large"),
+        "{answer:?}"
     );
 }
