@@ -6,7 +6,7 @@
 //! one copy per mode, its name suffixed and the mode's tag added, so that the rest of the
 //! runner (filters, hooks, writers) sees ordinary scenarios.
 
-use futures::StreamExt as _;
+use futures::{FutureExt as _, StreamExt as _};
 use kube_sa::Mode;
 
 /// Tag: the scenario runs in legacy mode only.
@@ -96,10 +96,33 @@ impl<I: AsRef<std::path::Path>> cucumber::Parser<I> for ModeParser {
 
     fn parse(self, input: I, cli: Self::Cli) -> Self::Output {
         let modes = self.modes;
-        cucumber::Parser::parse(cucumber::parser::Basic::new(), input, cli)
-            .map(move |feature| feature.map(|feature| expand_feature(feature, &modes)))
+        let features = cucumber::Parser::parse(cucumber::parser::Basic::new(), input, cli)
+            .map(move |feature| feature.map(|feature| expand_feature(feature, &modes)));
+        // Every feature is parsed before the first scenario starts anyway; collecting them
+        // lets the slow ones go first.
+        features
+            .collect::<Vec<_>>()
+            .map(|mut features| {
+                features.sort_by_key(|feature| !feature.as_ref().is_ok_and(is_slow));
+                futures::stream::iter(features)
+            })
+            .flatten_stream()
             .boxed()
     }
+}
+
+/// Tag (on a feature or a scenario): the scenario takes seconds by design (a chaos run).
+/// Its feature starts before the features without the tag, so that a run does not last
+/// the slow scenario's late start plus its duration.
+pub const SLOW_TAG: &str = "slow";
+
+fn is_slow(feature: &cucumber::gherkin::Feature) -> bool {
+    feature.tags.iter().any(|t| t == SLOW_TAG)
+        || feature
+            .scenarios
+            .iter()
+            .chain(feature.rules.iter().flat_map(|r| &r.scenarios))
+            .any(|s| s.tags.iter().any(|t| t == SLOW_TAG))
 }
 
 /// Every scenario of `feature` (and of its rules) once per mode it runs in among `modes`.

@@ -1,7 +1,7 @@
 # @embedded-only: the faults are the scenario's own cluster's; on a shared cluster they
 # would hit every scenario at once. The numbers are smaller than the chaos test's
 # (tests/embedded_cluster/chaos.rs: 1,000 accounts, 50 namespaces) to keep the suite quick.
-@embedded-only
+@embedded-only @slow
 Feature: Chaos: the controllers reach their end state while accounts come and go under faults
   Service accounts are created and deleted in waves across many namespaces, without
   waiting for the controllers, while a tenth of all writes (anyone's, of every resource)

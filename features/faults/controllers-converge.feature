@@ -1,6 +1,6 @@
 # @embedded-only: the faults are the scenario's own cluster's; on a shared cluster they
 # would hit every scenario at once.
-@embedded-only
+@embedded-only @slow
 Feature: The controllers converge while the API server fails writes and drops watches
   Injected failures are the Statuses kube-apiserver sends and store nothing; a dropped
   watch just ends. The controllers' work queues retry with back-off and their informers
