@@ -222,6 +222,12 @@ struct ServeArgs {
     /// refused.
     #[arg(long, value_delimiter = ',', value_name = "PLUGINS")]
     disable_admission_plugins: Vec<String>,
+    /// A request without a bearer token is the user `system:anonymous` in the group
+    /// `system:unauthenticated`, which the bootstrap RBAC policy lets read only `/version`,
+    /// `/healthz`, `/livez` and `/readyz` (kube-apiserver's flag and default); `false`
+    /// answers such requests 401. A token that fails is a 401 either way.
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set, value_name = "BOOL")]
+    anonymous_auth: bool,
     /// `legacy` (Kubernetes v1.8 token Secrets) or `bound` (Kubernetes 1.33: TokenRequest,
     /// projected volumes, `kube-root-ca.crt`).
     #[arg(long, default_value = "legacy", value_name = "legacy|bound")]
@@ -459,7 +465,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .service_accounts(options)
         .disable_admission_plugins(disabled)
         .limits(args.limits.to_limits()?)
-        .fault_injection(args.fault_injection);
+        .fault_injection(args.fault_injection)
+        .anonymous_auth(args.anonymous_auth);
     if let Some(dir) = &args.data_dir {
         builder = builder.data_dir(dir);
     }

@@ -13,8 +13,8 @@ use super::kinds::{ResourceInfo, ALL};
 /// kubectl's version dispatcher picks kubectl 1.33.
 pub const KUBERNETES_VERSION: &str = "v1.33.0";
 
-const VERSION_MAJOR: &str = "1";
-const VERSION_MINOR: &str = "33";
+pub(crate) const VERSION_MAJOR: &str = "1";
+pub(crate) const VERSION_MINOR: &str = "33";
 /// The oldest minor release this one stays compatible with (upstream reports n-1).
 const MIN_COMPATIBILITY_MINOR: &str = "32";
 

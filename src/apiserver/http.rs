@@ -205,12 +205,8 @@ async fn route_request(
     req: Request<RequestBody>,
 ) -> Result<Response<Body>, ApiError> {
     let route = routes::parse(req.uri().path());
-    // Public information, as kube-apiserver's system:public-info-viewer allows.
-    match route {
-        Route::Version => return Ok(json_response(StatusCode::OK, &discovery::version_info())),
-        Route::Health => return Ok(text_response(StatusCode::OK, "ok")),
-        _ => {}
-    }
+    // Health and version too go through authentication and authorization, as upstream's
+    // do: the bootstrap policy lets anyone, the anonymous user included, read them.
     let (user, authentication_warnings) =
         crate::authn::warnings::collect(authenticate(state, req.headers())).await;
     let user = user?;
@@ -244,7 +240,8 @@ async fn route_request(
         authorize_path(state, &ctx, &path)?;
     }
     match route {
-        Route::Version | Route::Health => Err(ApiError::internal("unreachable route")),
+        Route::Version => Ok(json_response(StatusCode::OK, &discovery::version_info())),
+        Route::Health => Ok(text_response(StatusCode::OK, "ok")),
         Route::CoreVersions => {
             if let Some(version) = discovery::negotiate_aggregated(ctx.header(header::ACCEPT)) {
                 let mut doc = discovery::aggregated_discovery(true, version);
@@ -339,17 +336,22 @@ fn authorize_path(state: &ServerState, ctx: &RequestContext, path: &str) -> Resu
     authz::require(state.authorizer.as_ref(), &attributes)
 }
 
+/// The user a request's credentials name: its bearer token run through the chain (a token
+/// that fails is a 401), or, for a request without one, the anonymous user when the server
+/// allows it (upstream's union of the request authenticators falling back to the anonymous
+/// one, `pkg/kubeapiserver/authenticator/config.go`), else a 401.
 async fn authenticate(state: &ServerState, headers: &HeaderMap) -> Result<UserInfo, ApiError> {
-    let token = headers
+    // Go reads the header's bytes whatever they are; a token that is not text fails below.
+    let header = headers
         .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            v.strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
-        })
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-        .ok_or_else(ApiError::unauthorized)?;
+        .map(|v| String::from_utf8_lossy(v.as_bytes()));
+    let Some(token) = crate::authn::bearer_token(header.as_deref()) else {
+        return if state.anonymous_auth {
+            Ok(crate::authn::anonymous_user())
+        } else {
+            Err(ApiError::unauthorized())
+        };
+    };
     state.authn.authenticate(token).await.map_err(|e| {
         tracing::info!(reason = %e, "authentication failed");
         ApiError::unauthorized()

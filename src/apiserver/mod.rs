@@ -21,6 +21,7 @@ pub mod data_dir;
 pub mod debug_clock;
 pub mod debug_faults;
 pub mod defaults;
+pub mod deprecation;
 pub mod discovery;
 pub mod encryption;
 pub mod errors;
@@ -145,6 +146,9 @@ pub struct RequestRecord {
 pub struct ServerState {
     pub(crate) store: Arc<Store>,
     pub(crate) authn: AuthenticationChain,
+    /// Whether a request without credentials is `system:anonymous` (`--anonymous-auth`)
+    /// rather than a 401.
+    pub(crate) anonymous_auth: bool,
     pub(crate) authorizer: Arc<dyn authz::Authorizer>,
     pub(crate) admission: AdmissionChain,
     pub(crate) names: Arc<dyn NameGenerator>,
@@ -208,6 +212,7 @@ pub struct ApiServerBuilder {
     advertise_host: Option<String>,
     advertise_port: Option<u16>,
     admin_token: Option<String>,
+    anonymous_auth: bool,
     names: Arc<dyn NameGenerator>,
     authenticators: Vec<AuthenticatorFactory>,
     authorizer: Option<AuthorizerFactory>,
@@ -233,6 +238,7 @@ impl Default for ApiServerBuilder {
             advertise_host: None,
             advertise_port: None,
             admin_token: None,
+            anonymous_auth: true,
             names: Arc::new(RandomNames),
             authenticators: Vec::new(),
             authorizer: None,
@@ -271,6 +277,15 @@ impl ApiServerBuilder {
     /// The admin bearer token; random when not given.
     pub fn admin_token(mut self, token: impl Into<String>) -> Self {
         self.admin_token = Some(token.into());
+        self
+    }
+
+    /// Whether a request without credentials (no bearer token) is served as the user
+    /// `system:anonymous` in the group `system:unauthenticated`, for authorization to
+    /// decide (kube-apiserver's `--anonymous-auth`); when false it is a 401. Default true,
+    /// as upstream's. A token that fails is a 401 either way.
+    pub fn anonymous_auth(mut self, enabled: bool) -> Self {
+        self.anonymous_auth = enabled;
         self
     }
 
@@ -581,6 +596,7 @@ impl ApiServerBuilder {
         let state = Arc::new(ServerState {
             store,
             authn,
+            anonymous_auth: self.anonymous_auth,
             authorizer,
             admission,
             names: self.names.clone(),

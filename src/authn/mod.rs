@@ -3,8 +3,9 @@
 //! one link of it.
 //!
 //! Follows k8s.io/apiserver/pkg/authentication: `user.Info` ([`UserInfo`]),
-//! `authenticator.Token` ([`TokenAuthenticator`]), `request/union` ([`AuthenticationChain`])
-//! and `token/tokenfile` ([`StaticTokenAuthenticator`]).
+//! `authenticator.Token` ([`TokenAuthenticator`]), `request/union` ([`AuthenticationChain`]),
+//! `token/tokenfile` ([`StaticTokenAuthenticator`]), `request/bearertoken`
+//! ([`bearer_token`]) and `request/anonymous` ([`anonymous_user`]).
 //!
 //! ```
 //! use std::sync::Arc;
@@ -18,11 +19,15 @@
 //! assert!(futures::executor::block_on(chain.authenticate("wrong")).is_err());
 //! ```
 
+pub mod anonymous;
+mod bearer;
 pub mod cache;
 mod chain;
 mod static_token;
 pub mod warnings;
 
+pub use anonymous::{anonymous_user, ANONYMOUS_USER, UNAUTHENTICATED_GROUP};
+pub use bearer::bearer_token;
 pub use cache::CachedTokenAuthenticator;
 pub use chain::{AuthenticationChain, DEFAULT_API_AUDIENCE};
 pub use static_token::StaticTokenAuthenticator;

@@ -146,11 +146,22 @@ pub fn require(authorizer: &dyn Authorizer, attributes: &Attributes<'_>) -> Resu
 /// themselves, `selfsubjectreviews`, `selfsubjectaccessreviews` and
 /// `selfsubjectrulesreviews` (what upstream's `system:discovery`,
 /// `system:public-info-viewer` and `system:basic-user` give every authenticated user);
-/// nothing else is allowed.
+/// the anonymous user (group `system:unauthenticated`) may only read the paths of
+/// `system:public-info-viewer`, [`PUBLIC_INFO_PATHS`]; nothing else is allowed.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct MastersOnly;
 
 const MASTERS: &str = "system:masters";
+
+/// The paths upstream's `system:public-info-viewer` lets everyone, the anonymous user
+/// included, `get` (exactly these: no sub-checks such as `/readyz/ping`).
+pub const PUBLIC_INFO_PATHS: &[&str] = &["/livez", "/readyz", "/healthz", "/version", "/version/"];
+
+fn is_unauthenticated(user: &UserInfo) -> bool {
+    user.groups
+        .iter()
+        .any(|g| g == crate::authn::UNAUTHENTICATED_GROUP)
+}
 
 /// What `system:basic-user` lets every user create: (API group, resources).
 const BASIC_USER_CREATES: &[(&str, &[&str])] = &[
@@ -165,6 +176,16 @@ impl Authorizer for MastersOnly {
     fn authorize(&self, attributes: &Attributes<'_>) -> Decision {
         if attributes.user.groups.iter().any(|g| g == MASTERS) {
             return Decision::Allow;
+        }
+        if is_unauthenticated(attributes.user) {
+            return match attributes.request {
+                Request::NonResource { path }
+                    if attributes.verb == "get" && PUBLIC_INFO_PATHS.contains(&path) =>
+                {
+                    Decision::Allow
+                }
+                _ => Decision::NoOpinion(String::new()),
+            };
         }
         match attributes.request {
             Request::NonResource { .. } if attributes.verb == "get" => Decision::Allow,
@@ -197,6 +218,15 @@ impl Authorizer for MastersOnly {
                 non_resource_rules: vec![NonResourceRule {
                     verbs: all(),
                     non_resource_urls: all(),
+                }],
+                ..RulesReview::default()
+            };
+        }
+        if is_unauthenticated(user) {
+            return RulesReview {
+                non_resource_rules: vec![NonResourceRule {
+                    verbs: vec!["get".into()],
+                    non_resource_urls: PUBLIC_INFO_PATHS.iter().map(|p| p.to_string()).collect(),
                 }],
                 ..RulesReview::default()
             };
@@ -339,5 +369,51 @@ mod tests {
             .iter()
             .any(|rule| rule.api_groups == ["authorization.k8s.io"]
                 && rule.resources == ["selfsubjectaccessreviews", "selfsubjectrulesreviews"]));
+    }
+
+    #[test]
+    fn masters_only_lets_the_anonymous_user_read_public_info_only() {
+        let anonymous = crate::authn::anonymous_user();
+        let ask = |verb, request| {
+            MastersOnly.authorize(&Attributes {
+                user: &anonymous,
+                verb,
+                request,
+            })
+        };
+        for path in PUBLIC_INFO_PATHS {
+            assert_eq!(
+                ask("get", Request::NonResource { path }),
+                Decision::Allow,
+                "{path}"
+            );
+        }
+        for path in ["/api", "/apis", "/openapi/v3", "/readyz/ping", "/metrics"] {
+            assert_ne!(
+                ask("get", Request::NonResource { path }),
+                Decision::Allow,
+                "{path}"
+            );
+        }
+        assert_ne!(
+            ask("post", Request::NonResource { path: "/version" }),
+            Decision::Allow
+        );
+        let whoami = Request::Resource {
+            namespace: "",
+            api_group: "authentication.k8s.io",
+            api_version: "v1",
+            resource: "selfsubjectreviews",
+            subresource: "",
+            name: "",
+        };
+        assert_ne!(ask("create", whoami), Decision::Allow);
+        let rules = MastersOnly.rules_for(&anonymous, "");
+        assert!(rules.resource_rules.is_empty());
+        assert_eq!(rules.non_resource_rules.len(), 1);
+        assert_eq!(
+            rules.non_resource_rules[0].non_resource_urls,
+            PUBLIC_INFO_PATHS
+        );
     }
 }

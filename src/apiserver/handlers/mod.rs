@@ -65,6 +65,10 @@ pub async fn dispatch(
     }
     let verb = verb_of(&ctx.method, path, ctx)?;
     authorize(state, ctx, verb, resource, path)?;
+    // Past authorization, where upstream's installer wraps every handler of the kind.
+    if let Some(text) = super::deprecation::warning_for(resource) {
+        ctx.warnings.add(&text);
+    }
     if let Some(faults) = &state.faults {
         inject_fault(faults, verb, path).await?;
     }

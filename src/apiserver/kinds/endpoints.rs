@@ -1,9 +1,11 @@
 //! Endpoints (`pkg/registry/core/endpoint/strategy.go`): the addresses behind a Service,
-//! with upstream's `kubectl get ep` column.
+//! with upstream's `kubectl get ep` column; deprecated since 1.33, so every request on it
+//! carries upstream's warning ([`crate::apiserver::deprecation`]).
 
 use serde_json::{json, Value};
 
 use super::{ResourceInfo, Strategy, CRUD_VERBS};
+use crate::apiserver::deprecation::Lifecycle;
 use crate::apiserver::errors::ApiError;
 use crate::apiserver::field_rules::{FieldRule, ATOMIC_RULE, DEFAULT_RULE};
 use crate::apiserver::table::{self, column, Column, AGE_COLUMN, NAME_COLUMN};
@@ -62,6 +64,16 @@ impl Strategy for EndpointsStrategy {
             ["subsets"] => ATOMIC_RULE,
             _ => DEFAULT_RULE,
         }
+    }
+
+    /// Deprecated in 1.33 for EndpointSlice (k8s.io/api core/v1 `Endpoints`'
+    /// `prerelease-lifecycle-gen:deprecated=1.33` and `replacement` tags, KEP-4974).
+    fn lifecycle(&self) -> Option<Lifecycle> {
+        Some(Lifecycle {
+            deprecated: (1, 33),
+            removed: None,
+            replacement: Some(("discovery.k8s.io/v1", "EndpointSlice")),
+        })
     }
 
     fn table_columns(&self) -> &'static [Column] {

@@ -323,6 +323,12 @@ pub trait Strategy: Send + Sync + 'static {
         1
     }
 
+    /// The kind's deprecation, if upstream tags it (`+k8s:prerelease-lifecycle-gen`):
+    /// requests on it then carry the warning of [`crate::apiserver::deprecation`].
+    fn lifecycle(&self) -> Option<crate::apiserver::deprecation::Lifecycle> {
+        None
+    }
+
     /// Server-side Table columns (`kubectl get`), upstream's printer columns.
     fn table_columns(&self) -> &'static [Column] {
         table::DEFAULT_COLUMNS
