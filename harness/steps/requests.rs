@@ -1,5 +1,5 @@
-//! When: requests made with a token instead of the harness's admin credentials (RBAC
-//! features); the outcome is recorded for the `the request …` steps.
+//! When: requests made with a token, or with no credentials at all, instead of the
+//! harness's admin credentials (RBAC features); the outcome is recorded for the `the request …` steps.
 
 use cucumber::gherkin::Step;
 use cucumber::when;
@@ -32,9 +32,48 @@ async fn request_with_token(
     target: String,
     namespace: String,
 ) -> Result<(), Failure> {
-    let result = async {
+    let token = async {
         let subject: TokenRef = subject.parse()?;
-        let token = super::tokens::token(world, &subject).await?;
+        super::tokens::token(world, &subject).await
+    }
+    .await;
+    match token {
+        Ok(token) => request_as(world, step, Some(token), verb, target, namespace).await,
+        Err(failure) => world.diagnose(Err(failure)).await,
+    }
+}
+
+/// The same requests with no credentials at all (no `Authorization` header, no client
+/// certificate): the API server's anonymous user, when it has one.
+#[when(
+    regex = r#"^no credentials are used to (get|list|delete|create) "([^"]*)" in namespace "([^"]*)"(?: with:)?$"#
+)]
+async fn request_without_credentials(
+    world: &mut ConformanceWorld,
+    step: &Step,
+    verb: String,
+    target: String,
+    namespace: String,
+) -> Result<(), Failure> {
+    request_as(world, step, None, verb, target, namespace).await
+}
+
+/// Sends the request with `token` as bearer, or with no credentials for `None`, and
+/// records its outcome.
+async fn request_as(
+    world: &mut ConformanceWorld,
+    step: &Step,
+    token: Option<String>,
+    verb: String,
+    target: String,
+    namespace: String,
+) -> Result<(), Failure> {
+    let how = if token.is_some() {
+        "with the token"
+    } else {
+        "without credentials"
+    };
+    let result = async {
         let namespace = world.expand(&namespace)?;
         let real = world.namespace(&namespace)?;
         let target = world.expand(&target)?;
@@ -61,18 +100,18 @@ async fn request_with_token(
         };
         let mut config = world.cluster()?.config.clone();
         config.auth_info = kube::config::AuthInfo {
-            token: Some(token.into()),
+            token: token.map(Into::into),
             ..Default::default()
         };
         let client = kube::Client::try_from(config)
-            .map_err(|e| Failure::new(format!("building a client with the token: {e}")))?;
+            .map_err(|e| Failure::new(format!("building a client: {e}")))?;
         let request = http::Request::builder()
             .method(method)
             .uri(&url)
             .header(http::header::CONTENT_TYPE, "application/json")
             .body(body)
             .map_err(|e| Failure::new(e.to_string()))?;
-        let what = format!("{verb} {url} with the token");
+        let what = format!("{verb} {url} {how}");
         with_deadline(&what, default_deadline(), async {
             match client.request::<Value>(request).await {
                 Ok(answer) => Ok(Ok(answer)),

@@ -2,6 +2,7 @@
 //! against `kube-sa serve`.
 
 mod access_reviews;
+mod anonymous;
 mod bound_admission;
 mod bound_controllers;
 mod bound_tokens;
