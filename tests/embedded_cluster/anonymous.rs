@@ -217,6 +217,36 @@ async fn a_request_without_credentials_is_the_anonymous_user() {
     server.shutdown().await;
 }
 
+/// OIDC discovery is not public by default: upstream binds
+/// `system:service-account-issuer-discovery` to `system:serviceaccounts` only.
+#[tokio::test]
+async fn oidc_discovery_is_forbidden_to_the_anonymous_user() {
+    let mut options = kube_sa::apiserver::components::ServiceAccountOptions {
+        mode: kube_sa::Mode::Bound,
+        ..Default::default()
+    };
+    options.issuer.issuers = vec!["https://issuer.example.com".to_string()];
+    let server = ApiServer::builder()
+        .service_accounts(options)
+        .start()
+        .await
+        .expect("server starts");
+    let anonymous = anonymous_client(&server).await;
+    for path in ["/.well-known/openid-configuration", "/openid/v1/jwks"] {
+        let answer = send(&anonymous, request("GET", path, None, "")).await;
+        assert_eq!(answer.code, 403, "{path}: {}", answer.body);
+        assert_eq!(
+            answer.json()["message"],
+            format!("forbidden: User \"system:anonymous\" cannot get path \"{path}\""),
+        );
+    }
+    // The admin reads them, so the documents are served.
+    let admin = server.client().await.expect("admin client");
+    let answer = send(&admin, request("GET", "/openid/v1/jwks", None, "")).await;
+    assert_eq!(answer.code, 200, "{}", answer.body);
+    server.shutdown().await;
+}
+
 #[tokio::test]
 async fn without_anonymous_auth_a_request_without_credentials_is_401() {
     let server = ApiServer::builder()
