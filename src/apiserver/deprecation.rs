@@ -4,7 +4,8 @@
 //! as upstream's installer adds it from the type's `prerelease-lifecycle-gen` tags
 //! (k8s.io/apiserver/pkg/endpoints/deprecation/deprecation.go, `IsDeprecated` and
 //! `WarningMessage`, wired in pkg/endpoints/installer.go). A kind declares its lifecycle
-//! through [`super::kinds::Strategy::lifecycle`].
+//! through [`super::kinds::Strategy::lifecycle`]: Endpoints (1.33) and ComponentStatus
+//! (1.19) do.
 
 use super::discovery::{VERSION_MAJOR, VERSION_MINOR};
 use super::kinds::ResourceInfo;
@@ -68,6 +69,7 @@ pub fn warning_for(info: &ResourceInfo) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::apiserver::kinds::builtin::{COMPONENT_STATUSES, DEPLOYMENTS};
     use crate::apiserver::kinds::{ENDPOINTS, PODS};
 
     #[test]
@@ -134,11 +136,16 @@ mod tests {
     }
 
     #[test]
-    fn endpoints_warn_and_pods_do_not() {
+    fn endpoints_and_component_statuses_warn_and_others_do_not() {
         assert_eq!(
             warning_for(&ENDPOINTS).as_deref(),
             Some("v1 Endpoints is deprecated in v1.33+; use discovery.k8s.io/v1 EndpointSlice")
         );
         assert_eq!(warning_for(&PODS), None);
+        assert_eq!(
+            warning_for(&COMPONENT_STATUSES).as_deref(),
+            Some("v1 ComponentStatus is deprecated in v1.19+")
+        );
+        assert_eq!(warning_for(&DEPLOYMENTS), None);
     }
 }

@@ -340,12 +340,12 @@ async fn every_request_on_endpoints_carries_the_deprecation_warning() {
     server.shutdown().await;
 }
 
-/// kubectl, newest and oldest: `get endpoints` prints upstream's warning, `get configmaps`
-/// none. (kubectl itself cannot send a request without credentials: with none in its
+/// kubectl, newest and oldest: `get endpoints` and `get componentstatuses` print
+/// upstream's deprecation warnings, `get configmaps` none. (kubectl itself cannot send a request without credentials: with none in its
 /// kubeconfig it prompts for a basic-auth username, so the anonymous user is tested with a
 /// bare HTTP client above, as `curl -k` would be.)
 #[tokio::test]
-async fn kubectl_prints_the_endpoints_deprecation_warning() {
+async fn kubectl_prints_the_deprecation_warnings() {
     let server = ApiServer::builder()
         .without_service_accounts()
         .start()
@@ -369,6 +369,15 @@ async fn kubectl_prints_the_endpoints_deprecation_warning() {
                 got.stderr
                     .lines()
                     .any(|l| l == format!("Warning: {ENDPOINTS_WARNING}")),
+                "{name}: {}",
+                got.stderr
+            );
+            let got = kubectl(&binary, &admin, &["get", "componentstatuses"], None);
+            assert!(got.success, "{name}: {}", got.stderr);
+            assert!(
+                got.stderr
+                    .lines()
+                    .any(|l| l == "Warning: v1 ComponentStatus is deprecated in v1.19+"),
                 "{name}: {}",
                 got.stderr
             );

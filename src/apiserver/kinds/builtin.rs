@@ -35,9 +35,17 @@ use k8s_openapi::kube_aggregator::pkg::apis::apiregistration::v1::APIService;
 use super::generic::{conditions, generic_kind, plain};
 use super::pod::pod_field_rule;
 use super::ResourceInfo;
+use crate::apiserver::deprecation::Lifecycle;
 use crate::apiserver::field_rules::{ApplyShape, FieldRule, SmpList, DEFAULT_RULE};
 
-generic_kind! {COMPONENT_STATUSES, ComponentStatus, "componentstatus", Cluster, ["cs"], [], [], plain, &["get", "list"]}
+const COMPONENT_STATUS_LIFECYCLE: Lifecycle = Lifecycle {
+    deprecated: (1, 19),
+    removed: None,
+    replacement: None,
+};
+// Deprecated in 1.19 without a replacement (k8s.io/api core/v1 `ComponentStatus`'
+// `prerelease-lifecycle-gen:deprecated=1.19`): `kubectl get cs` warns.
+generic_kind! {deprecated COMPONENT_STATUS_LIFECYCLE; COMPONENT_STATUSES, ComponentStatus, "componentstatus", Cluster, ["cs"], [], [], plain, &["get", "list"]}
 generic_kind! {LIMIT_RANGES, LimitRange, "limitrange", Namespaced, ["limits"], [], [], plain}
 generic_kind! {PERSISTENT_VOLUME_CLAIMS, PersistentVolumeClaim, "persistentvolumeclaim", Namespaced, ["pvc"], [], ["status"], conditions}
 generic_kind! {PERSISTENT_VOLUMES, PersistentVolume, "persistentvolume", Cluster, ["pv"], [], ["status"], plain}

@@ -10,6 +10,7 @@ use std::marker::PhantomData;
 use serde_json::{json, Value};
 
 use super::{ResourceInfo, Strategy};
+use crate::apiserver::deprecation::Lifecycle;
 use crate::apiserver::errors::ApiError;
 use crate::apiserver::field_rules::{keyed, FieldRule, DEFAULT_RULE};
 use crate::apiserver::table::{self, Column, AGE_COLUMN, NAME_COLUMN};
@@ -32,6 +33,8 @@ pub struct GenericStrategy<T> {
     /// every such kind).
     generation: bool,
     rules: FieldRules,
+    /// Set for kinds upstream tags deprecated ([`Strategy::lifecycle`]).
+    lifecycle: Option<Lifecycle>,
     kind: PhantomData<fn() -> T>,
 }
 
@@ -42,8 +45,15 @@ impl<T> GenericStrategy<T> {
             namespaced,
             generation: contains(subresources, "status"),
             rules,
+            lifecycle: None,
             kind: PhantomData,
         }
+    }
+
+    /// The same strategy for a kind with upstream's lifecycle tags (a deprecated kind).
+    pub const fn with_lifecycle(mut self, lifecycle: Option<Lifecycle>) -> Self {
+        self.lifecycle = lifecycle;
+        self
     }
 }
 
@@ -101,6 +111,10 @@ where
         (self.rules)(path)
     }
 
+    fn lifecycle(&self) -> Option<Lifecycle> {
+        self.lifecycle
+    }
+
     fn table_columns(&self) -> &'static [Column] {
         COLUMNS
     }
@@ -121,6 +135,18 @@ where
 macro_rules! generic_kind {
     ($name:ident, $ty:ident, $singular:literal, $scope:ident, [$($short:literal),*],
      [$($category:literal),*], [$($sub:literal),*], $rules:expr $(, $verbs:expr)?) => {
+        $crate::apiserver::kinds::generic::generic_kind!(@lifecycle None; $name, $ty, $singular,
+            $scope, [$($short),*], [$($category),*], [$($sub),*], $rules $(, $verbs)?);
+    };
+    (deprecated $lifecycle:expr; $name:ident, $ty:ident, $singular:literal, $scope:ident,
+     [$($short:literal),*], [$($category:literal),*], [$($sub:literal),*], $rules:expr
+     $(, $verbs:expr)?) => {
+        $crate::apiserver::kinds::generic::generic_kind!(@lifecycle Some($lifecycle); $name, $ty,
+            $singular, $scope, [$($short),*], [$($category),*], [$($sub),*], $rules $(, $verbs)?);
+    };
+    (@lifecycle $lifecycle:expr; $name:ident, $ty:ident, $singular:literal, $scope:ident,
+     [$($short:literal),*], [$($category:literal),*], [$($sub:literal),*], $rules:expr
+     $(, $verbs:expr)?) => {
         #[doc = concat!("`", stringify!($ty), "`, served generically.")]
         pub const $name: $crate::apiserver::kinds::ResourceInfo =
             $crate::apiserver::kinds::ResourceInfo {
@@ -140,7 +166,7 @@ macro_rules! generic_kind {
                     $crate::apiserver::kinds::generic::generic_kind!(@namespaced $scope),
                     &[$($sub),*],
                     $rules,
-                ),
+                ).with_lifecycle($lifecycle),
                 schema: $crate::apiserver::kinds::TypedSchema::of::<$ty>(),
             };
     };
