@@ -20,9 +20,9 @@ pub const IMPERSONATE_UID: &str = "impersonate-uid";
 pub const IMPERSONATE_EXTRA_PREFIX: &str = "impersonate-extra-";
 
 const AUTHENTICATION_GROUP: &str = "authentication.k8s.io";
-const ANONYMOUS: &str = "system:anonymous";
+const ANONYMOUS: &str = crate::authn::ANONYMOUS_USER;
 const ALL_AUTHENTICATED: &str = "system:authenticated";
-const ALL_UNAUTHENTICATED: &str = "system:unauthenticated";
+const ALL_UNAUTHENTICATED: &str = crate::authn::UNAUTHENTICATED_GROUP;
 
 /// One thing a request asks to impersonate (upstream builds `v1.ObjectReference`s).
 #[derive(Debug, Clone, PartialEq, Eq)]

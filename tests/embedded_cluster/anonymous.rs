@@ -303,6 +303,13 @@ async fn every_request_on_endpoints_carries_the_deprecation_warning() {
         ("GET", object, String::new(), 200),
         ("GET", collection, String::new(), 200),
         ("GET", "/api/v1/endpoints", String::new(), 200),
+        // A watch carries it in its response head.
+        (
+            "GET",
+            "/api/v1/namespaces/default/endpoints?watch=1&timeoutSeconds=1",
+            String::new(),
+            200,
+        ),
         ("PATCH", object, patch.to_string(), 200),
         ("DELETE", object, String::new(), 200),
         // Errors from the handlers carry it too.
