@@ -22,7 +22,7 @@ use super::request_metrics;
 use super::routes::{self, Route};
 use super::warnings::WarningRecorder;
 use super::{discovery, impersonation, openapi, ServerState};
-use crate::authn::UserInfo;
+use crate::authn::{BearerHeader, UserInfo};
 use crate::serving::serve_tls_connection_with_timeout;
 
 /// Response body: a whole buffer, or a stream of watch events.
@@ -209,10 +209,24 @@ async fn route_request(
     // do: the bootstrap policy lets anyone, the anonymous user included, read them.
     let (user, authentication_warnings) =
         crate::authn::warnings::collect(authenticate(state, req.headers())).await;
-    let user = user?;
+    // Upstream's warning recorder wraps authentication: its warnings reach the client
+    // with a refusal too.
+    let refused = |err: ApiError| {
+        let mut response = status_response(&err);
+        super::warnings::append_warnings(response.headers_mut(), &authentication_warnings);
+        response
+    };
+    let user = match user {
+        Ok(user) => user,
+        Err(err) => return Ok(refused(err)),
+    };
     let (mut parts, body) = req.into_parts();
     // Where authentication ends, the request may go on as someone else.
-    let user = impersonation::impersonate(state.authorizer.as_ref(), user, &mut parts.headers)?;
+    let user = match impersonation::impersonate(state.authorizer.as_ref(), user, &mut parts.headers)
+    {
+        Ok(user) => user,
+        Err(err) => return Ok(refused(err)),
+    };
     // After impersonation and before authorization, where upstream's filter sits; the
     // permit is held until the response is built (a watch is not counted).
     let _inflight = if limits::is_long_running(&parts.method, parts.uri.query()) {
@@ -236,8 +250,25 @@ async fn route_request(
     for text in &authentication_warnings {
         ctx.warnings.add(text);
     }
+    let mut response = serve_route(state, &ctx, route, &path, body)
+        .await
+        .unwrap_or_else(|err| status_response(&err));
+    // Whatever the route and however it ended, as upstream's warning recorder writes them.
+    ctx.warnings.write_to(response.headers_mut());
+    Ok(response)
+}
+
+/// Authorizes a non-resource route, then answers any route as the authenticated
+/// (or impersonated) user of `ctx`.
+async fn serve_route(
+    state: &Arc<ServerState>,
+    ctx: &RequestContext,
+    route: Route,
+    path: &str,
+    body: RequestBody,
+) -> Result<Response<Body>, ApiError> {
     if !matches!(route, Route::Resource(_)) {
-        authorize_path(state, &ctx, &path)?;
+        authorize_path(state, ctx, path)?;
     }
     match route {
         Route::Version => Ok(json_response(StatusCode::OK, &discovery::version_info())),
@@ -314,13 +345,7 @@ async fn route_request(
             Some(oidc) => Ok(oidc.response(&route)),
             None => Err(not_found_path()),
         },
-        Route::Resource(path) => {
-            let mut response = handlers::dispatch(state, &ctx, &path, body)
-                .await
-                .unwrap_or_else(|err| status_response(&err));
-            ctx.warnings.write_to(response.headers_mut());
-            Ok(response)
-        }
+        Route::Resource(path) => handlers::dispatch(state, ctx, &path, body).await,
     }
 }
 
@@ -345,12 +370,18 @@ async fn authenticate(state: &ServerState, headers: &HeaderMap) -> Result<UserIn
     let header = headers
         .get(header::AUTHORIZATION)
         .map(|v| String::from_utf8_lossy(v.as_bytes()));
-    let Some(token) = crate::authn::bearer_token(header.as_deref()) else {
-        return if state.anonymous_auth {
-            Ok(crate::authn::anonymous_user())
-        } else {
-            Err(ApiError::unauthorized())
-        };
+    let token = match crate::authn::bearer_token(header.as_deref()) {
+        BearerHeader::Token(token) => token,
+        none => {
+            if none == BearerHeader::SpaceBeforeToken {
+                crate::authn::warnings::record(crate::authn::SPACE_BEFORE_TOKEN_WARNING);
+            }
+            return if state.anonymous_auth {
+                Ok(crate::authn::anonymous_user())
+            } else {
+                Err(ApiError::unauthorized())
+            };
+        }
     };
     state.authn.authenticate(token).await.map_err(|e| {
         tracing::info!(reason = %e, "authentication failed");

@@ -27,7 +27,7 @@ mod static_token;
 pub mod warnings;
 
 pub use anonymous::{anonymous_user, ANONYMOUS_USER, UNAUTHENTICATED_GROUP};
-pub use bearer::bearer_token;
+pub use bearer::{bearer_token, BearerHeader, SPACE_BEFORE_TOKEN_WARNING};
 pub use cache::CachedTokenAuthenticator;
 pub use chain::{AuthenticationChain, DEFAULT_API_AUDIENCE};
 pub use static_token::StaticTokenAuthenticator;

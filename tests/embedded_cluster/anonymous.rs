@@ -77,17 +77,26 @@ fn request(method: &str, path: &str, authorization: Option<&str>, body: &str) ->
     builder.body(body.as_bytes().to_vec()).expect("request")
 }
 
+const SPACE_WARNING: &str = "299 - \"the provided Authorization header contains extra space before the bearer token, and is ignored\"";
+
 const WHOAMI: &str = r#"{"apiVersion":"authentication.k8s.io/v1","kind":"SelfSubjectReview"}"#;
 
 /// What the anonymous user gets on each path, with the exact 403 texts of upstream.
 async fn assert_anonymous_answers(client: &kube::Client, authorization: Option<&str>) {
+    // `Bearer  <token>` is no token, and upstream warns of it on every answer.
+    let expected_warnings: Vec<String> = match authorization {
+        Some(value) if value.starts_with("Bearer  ") => vec![SPACE_WARNING.to_string()],
+        _ => Vec::new(),
+    };
     let get = |path: &'static str| send(client, request("GET", path, authorization, ""));
     let version = get("/version").await;
     assert_eq!(version.code, 200, "{authorization:?}: {}", version.body);
     assert_eq!(version.json()["gitVersion"], "v1.33.0");
+    assert_eq!(version.warnings(), expected_warnings, "{authorization:?}");
     for path in ["/healthz", "/livez", "/readyz"] {
         let health = get(path).await;
         assert_eq!((health.code, health.body.as_str()), (200, "ok"), "{path}");
+        assert_eq!(health.warnings(), expected_warnings, "{path}");
     }
     let forbidden_paths = [
         ("/api", "forbidden: User \"system:anonymous\" cannot get path \"/api\""),
@@ -112,11 +121,7 @@ async fn assert_anonymous_answers(client: &kube::Client, authorization: Option<&
         assert_eq!(status["reason"], "Forbidden", "{path}");
         assert_eq!(status["message"], message, "{path}");
         // Authorization refuses before the endpoints handlers run: no deprecation warning.
-        assert!(
-            answer.warnings().is_empty(),
-            "{path}: {:?}",
-            answer.warnings()
-        );
+        assert_eq!(answer.warnings(), expected_warnings, "{path}");
     }
     let whoami = send(
         client,
@@ -263,7 +268,12 @@ async fn without_anonymous_auth_a_request_without_credentials_is_401() {
         "/api",
         "/api/v1/namespaces",
     ] {
-        for authorization in [None, Some("Basic dXNlcjpwYXNz"), Some("Bearer not-a-token")] {
+        for authorization in [
+            None,
+            Some("Basic dXNlcjpwYXNz"),
+            Some("Bearer not-a-token"),
+            Some("Bearer  x"),
+        ] {
             let answer = send(&anonymous, request("GET", path, authorization, "")).await;
             assert_eq!(
                 answer.code, 401,
@@ -271,6 +281,13 @@ async fn without_anonymous_auth_a_request_without_credentials_is_401() {
                 answer.body
             );
             assert_eq!(answer.json()["message"], "Unauthorized", "{path}");
+            // The warning of authentication comes with its refusal.
+            let expected: &[&str] = if authorization == Some("Bearer  x") {
+                &[SPACE_WARNING]
+            } else {
+                &[]
+            };
+            assert_eq!(answer.warnings(), expected, "{path} {authorization:?}");
         }
     }
     // The admin's token still works, on the public paths too.
