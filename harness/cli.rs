@@ -7,9 +7,11 @@ use crate::backends::BackendKind;
 
 #[derive(clap::Args, Debug, Clone)]
 pub struct HarnessCli {
-    /// Cluster backend: embedded (default), kubeconfig, kind, container, or webhook (embedded
-    /// with `kube-sa webhook` in place of the built-in ServiceAccount plugin). Also from the
-    /// environment variable KUBE_SA_CLUSTER.
+    /// Cluster backend: embedded (default), kubeconfig, kind, container, webhook (embedded
+    /// with `kube-sa webhook` in place of the built-in ServiceAccount plugin), or split (in
+    /// containers: `kube-sa serve` with its service-account parts off, and deploy/'s two
+    /// controller-managers and two webhooks). Also from the environment variable
+    /// KUBE_SA_CLUSTER.
     #[arg(long = "cluster", value_enum, value_name = "BACKEND")]
     pub cluster_flag: Option<BackendKind>,
 
@@ -38,8 +40,8 @@ pub struct HarnessCli {
     #[arg(long, value_name = "IMAGE")]
     pub kind_image: Option<String>,
 
-    /// Image of `kube-sa serve` for `--cluster container` (also KUBE_SA_CONTAINER_IMAGE);
-    /// build it with `ci/image/build.sh`.
+    /// Image of kube-sa for `--cluster container` and `--cluster split` (also
+    /// KUBE_SA_CONTAINER_IMAGE); build it with `ci/image/build.sh`.
     #[arg(long, value_name = "IMAGE")]
     pub container_image: Option<String>,
 }
@@ -64,7 +66,7 @@ impl HarnessCli {
                 let value = value.trim();
                 if !value.is_empty() {
                     self.cluster_flag = Some(BackendKind::from_str(value, true).map_err(|_| {
-                        format!("KUBE_SA_CLUSTER={value:?} is not a backend; use embedded, kubeconfig, kind or container")
+                        format!("KUBE_SA_CLUSTER={value:?} is not a backend; use embedded, kubeconfig, kind, container, webhook or split")
                     })?);
                 }
             }

@@ -73,6 +73,16 @@ impl ServeContainer {
     /// Checks the engine and image, then starts the image and waits until it serves.
     /// The server runs `kube-sa serve --mode=<mode>`.
     pub async fn start(image: &str, mode: kube_sa::Mode) -> Result<Self, Failure> {
+        Self::start_with(image, mode, &[]).await
+    }
+
+    /// As [`ServeContainer::start`], with `extra` after the server's arguments (the
+    /// `split` backend switches the in-process service-account parts off).
+    pub async fn start_with(
+        image: &str,
+        mode: kube_sa::Mode,
+        extra: &[&str],
+    ) -> Result<Self, Failure> {
         docker::require_image(image, |why| missing_image_message(image, why)).await?;
         let (repository, tag) = docker::split_image(image)?;
         let signing_key = kube_sa::serviceaccount::SigningKey::generate_ecdsa_p256()
@@ -86,7 +96,11 @@ impl ServeContainer {
             let request = GenericImage::new(repository, tag)
                 .with_wait_for(WaitFor::Nothing)
                 .with_mapped_port(host_port, API_PORT.tcp())
-                .with_cmd(serve_args(host_port, mode))
+                .with_cmd(
+                    serve_args(host_port, mode)
+                        .into_iter()
+                        .chain(extra.iter().map(|arg| arg.to_string())),
+                )
                 // Plain logs: they are shown to people when a scenario fails.
                 .with_env_var("NO_COLOR", "1")
                 .with_copy_to(SIGNING_KEY_PATH, key_pem.clone().into_bytes());
@@ -133,6 +147,8 @@ impl ServeContainer {
             client,
             public_keys: vec![self.signing_key.public_key().clone()],
             container: Some(self.container.clone()),
+            components: Vec::new(),
+            denial_prefix: None,
             _keep_alive: None,
         })
     }

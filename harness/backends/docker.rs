@@ -425,6 +425,171 @@ impl HarnessContainer {
     }
 }
 
+/// What the topology backends (`split`) and their fault tests need of a running container.
+#[allow(dead_code)] // not every includer uses every part
+impl HarnessContainer {
+    async fn inspect(&self) -> Result<bollard::models::ContainerInspectResponse, Failure> {
+        docker_client()
+            .await?
+            .inspect_container(self.id(), None)
+            .await
+            .map_err(|e| Failure::new(format!("inspecting {}: {e}", self.describe())))
+    }
+
+    /// The port of 127.0.0.1 that `container_port` (TCP) is published on now (a port
+    /// published as 0 gets a new one at each start).
+    pub async fn host_port(&self, container_port: u16) -> Result<u16, Failure> {
+        let inspected = self.inspect().await?;
+        let key = format!("{container_port}/tcp");
+        inspected
+            .network_settings
+            .and_then(|settings| settings.ports)
+            .and_then(|mut ports| ports.remove(&key))
+            .flatten()
+            .into_iter()
+            .flatten()
+            .find_map(|binding| binding.host_port.and_then(|port| port.parse().ok()))
+            .ok_or_else(|| Failure::new(format!("{} publishes no port for {key}", self.describe())))
+    }
+
+    /// Its IPv4 address on Docker network `network`.
+    pub async fn network_ip(&self, network: &str) -> Result<String, Failure> {
+        let inspected = self.inspect().await?;
+        inspected
+            .network_settings
+            .and_then(|settings| settings.networks)
+            .and_then(|mut networks| networks.remove(network))
+            .and_then(|endpoint| endpoint.ip_address)
+            .filter(|ip| !ip.is_empty())
+            .ok_or_else(|| {
+                Failure::new(format!(
+                    "{} has no address on network {network}",
+                    self.describe()
+                ))
+            })
+    }
+
+    /// Its host name inside (Docker's default: the short id), which the
+    /// controller-manager's leader identity starts with.
+    pub async fn hostname(&self) -> Result<String, Failure> {
+        self.inspect()
+            .await?
+            .config
+            .and_then(|config| config.hostname)
+            .ok_or_else(|| Failure::new(format!("{} has no host name", self.describe())))
+    }
+
+    /// How often the engine restarted it and the host pid of its process: both unchanged
+    /// means the same process has run throughout.
+    pub async fn restarts_and_pid(&self) -> Result<(i64, i64), Failure> {
+        let inspected = self.inspect().await?;
+        let pid = inspected.state.and_then(|state| state.pid).unwrap_or(0);
+        Ok((inspected.restart_count.unwrap_or(0), pid))
+    }
+
+    /// Sends `signal` (`SIGKILL`, `SIGTERM`) to its main process.
+    pub async fn kill(&self, signal: &str) -> Result<(), Failure> {
+        let options = bollard::query_parameters::KillContainerOptionsBuilder::default()
+            .signal(signal)
+            .build();
+        docker_client()
+            .await?
+            .kill_container(self.id(), Some(options))
+            .await
+            .map_err(|e| Failure::new(format!("sending {signal} to {}: {e}", self.describe())))
+    }
+
+    /// Joins Docker network `network` under `aliases` (names its other members resolve).
+    pub async fn connect_network(&self, network: &str, aliases: &[&str]) -> Result<(), Failure> {
+        let request = bollard::models::NetworkConnectRequest {
+            container: self.id().to_string(),
+            endpoint_config: Some(bollard::models::EndpointSettings {
+                aliases: Some(aliases.iter().map(|a| a.to_string()).collect()),
+                ..Default::default()
+            }),
+        };
+        docker_client()
+            .await?
+            .connect_network(network, request)
+            .await
+            .map_err(|e| {
+                Failure::new(format!(
+                    "connecting {} to network {network}: {e}",
+                    self.describe()
+                ))
+            })
+    }
+}
+
+/// Creates a private bridge network labelled for this run (removed with the run's
+/// containers by [`remove_run_containers`]).
+pub async fn create_run_network(name: &str) -> Result<(), Failure> {
+    let docker = require_engine().await?;
+    STARTED_ANY.store(true, Ordering::SeqCst);
+    let request = bollard::models::NetworkCreateRequest {
+        name: name.to_string(),
+        driver: Some("bridge".to_string()),
+        labels: Some(HashMap::from([
+            (RUN_LABEL.to_string(), run_id().to_string()),
+            (PID_LABEL.to_string(), std::process::id().to_string()),
+        ])),
+        ..Default::default()
+    };
+    docker
+        .create_network(request)
+        .await
+        .map(drop)
+        .map_err(|e| Failure::new(format!("creating Docker network {name}: {e}")))
+}
+
+/// Removes the networks this run created (after its containers: a network in use stays).
+async fn remove_run_networks(docker: &bollard::Docker) -> Result<(), Failure> {
+    let filters = HashMap::from([("label", vec![format!("{RUN_LABEL}={}", run_id())])]);
+    let options = bollard::query_parameters::ListNetworksOptionsBuilder::new()
+        .filters(&filters)
+        .build();
+    let networks = docker
+        .list_networks(Some(options))
+        .await
+        .map_err(|e| Failure::new(format!("listing this run's networks: {e}")))?;
+    let mut problems = Vec::new();
+    for name in networks.into_iter().filter_map(|n| n.name) {
+        match docker.remove_network(&name).await {
+            Ok(())
+            | Err(bollard::errors::Error::DockerResponseServerError {
+                status_code: 404, ..
+            }) => {}
+            Err(e) => problems.push(format!("{name}: {e}")),
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(Failure::new(format!(
+            "removing this run's networks failed: {}",
+            problems.join("; ")
+        )))
+    }
+}
+
+/// Names of the networks (of this run) that still exist.
+#[allow(dead_code)] // used by the fault tests
+pub async fn run_networks() -> Result<Vec<String>, Failure> {
+    if !STARTED_ANY.load(Ordering::SeqCst) {
+        return Ok(Vec::new());
+    }
+    let docker = docker_client().await?;
+    let filters = HashMap::from([("label", vec![format!("{RUN_LABEL}={}", run_id())])]);
+    let options = bollard::query_parameters::ListNetworksOptionsBuilder::new()
+        .filters(&filters)
+        .build();
+    let networks = docker
+        .list_networks(Some(options))
+        .await
+        .map_err(|e| Failure::new(format!("listing this run's networks: {e}")))?;
+    Ok(networks.into_iter().filter_map(|n| n.name).collect())
+}
+
 /// The last `lines` lines of `text`, each ending in a newline.
 pub fn tail(text: &str, lines: usize) -> String {
     let all: Vec<&str> = text.lines().collect();
@@ -486,12 +651,14 @@ pub async fn run_containers() -> Result<Vec<String>, Failure> {
     labelled(&docker_client().await?, RUN_LABEL, run_id()).await
 }
 
-/// Removes every container this run started; the ids it found.
+/// Removes every container this run started, then its networks; the container ids it found.
 pub async fn remove_run_containers() -> Result<Vec<String>, Failure> {
     if !STARTED_ANY.load(Ordering::SeqCst) {
         return Ok(Vec::new());
     }
-    remove_labelled(RUN_LABEL, run_id()).await
+    let removed = remove_labelled(RUN_LABEL, run_id()).await?;
+    remove_run_networks(&docker_client().await?).await?;
+    Ok(removed)
 }
 
 /// What ends a run early: SIGINT (Ctrl-C), SIGTERM, SIGHUP, or the parent process going

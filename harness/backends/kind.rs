@@ -307,6 +307,8 @@ pub async fn start(cli: &HarnessCli) -> Result<SharedCluster, Failure> {
         client,
         public_keys,
         container: Some(Arc::new(container)),
+        components: Vec::new(),
+        denial_prefix: None,
         _keep_alive: Some(Box::new(KindCluster {
             _controller_manager: controller_manager,
             _webhook: webhook,

@@ -62,6 +62,8 @@ pub async fn connect(cli: &HarnessCli, mode: kube_sa::Mode) -> Result<SharedClus
         client,
         public_keys,
         container: None,
+        components: Vec::new(),
+        denial_prefix: None,
         _keep_alive: None,
     })
 }

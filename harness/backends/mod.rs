@@ -6,6 +6,7 @@ pub mod docker;
 pub mod embedded;
 pub mod kind;
 pub mod kubeconfig;
+pub mod split;
 pub mod webhook;
 
 use std::sync::Arc;
@@ -23,6 +24,7 @@ pub enum BackendKind {
     Kind,
     Container,
     Webhook,
+    Split,
 }
 
 impl BackendKind {
@@ -33,6 +35,7 @@ impl BackendKind {
             BackendKind::Kind => "kind",
             BackendKind::Container => "container",
             BackendKind::Webhook => "webhook",
+            BackendKind::Split => "split",
         }
     }
 }
@@ -139,6 +142,11 @@ pub struct SharedCluster {
     /// The container that runs the cluster (`container`, `kind`): checked before each
     /// scenario, its logs shown when one fails.
     pub container: Option<Arc<docker::HarnessContainer>>,
+    /// The containers of the cluster's other components (`split`): checked and shown as
+    /// the cluster's container is.
+    pub components: Vec<Arc<docker::HarnessContainer>>,
+    /// What the API server puts before a ServiceAccount denial ([`ScenarioCluster`]).
+    pub denial_prefix: Option<&'static str>,
     /// Keeps whatever else the cluster needs (processes, files) alive for the run.
     pub _keep_alive: Option<Box<dyn std::any::Any + Send + Sync>>,
 }
@@ -185,6 +193,16 @@ impl Backend {
                 }
                 Ok(Backend::Shared {
                     kind: BackendKind::Container,
+                    clusters,
+                })
+            }
+            BackendKind::Split => {
+                let mut clusters = Vec::new();
+                for mode in cli.mode.modes() {
+                    clusters.push(split::start(cli, *mode).await?);
+                }
+                Ok(Backend::Shared {
+                    kind: BackendKind::Split,
                     clusters,
                 })
             }
@@ -238,7 +256,7 @@ impl Backend {
                         Failure::new(format!("no shared cluster runs in {} mode", options.mode))
                     })?;
                 // A stopped or paused cluster container fails the scenario at once, saying so.
-                if let Some(container) = &cluster.container {
+                for container in cluster.container.iter().chain(&cluster.components) {
                     container.health().await.map_err(|failure| {
                         failure.context("the cluster's container cannot serve this scenario")
                     })?;
@@ -249,7 +267,7 @@ impl Backend {
                     server: None,
                     public_keys: cluster.public_keys.clone(),
                     unique_namespaces: true,
-                    denial_prefix: None,
+                    denial_prefix: cluster.denial_prefix,
                     _keep_alive: None,
                 })
             }
@@ -264,18 +282,17 @@ impl Backend {
         };
         let mut logs = Vec::new();
         for cluster in clusters {
-            let Some(container) = cluster.container.as_ref() else {
-                continue;
-            };
-            let state = match container.health().await {
-                Ok(()) => "it is running".to_string(),
-                Err(failure) => failure.to_string(),
-            };
-            logs.push(format!(
-                "{}(state: {state}, {} mode)",
-                container.new_logs(docker::LOG_TAIL_LINES).await,
-                cluster.mode
-            ));
+            for container in cluster.container.iter().chain(&cluster.components) {
+                let state = match container.health().await {
+                    Ok(()) => "it is running".to_string(),
+                    Err(failure) => failure.to_string(),
+                };
+                logs.push(format!(
+                    "{}(state: {state}, {} mode)",
+                    container.new_logs(docker::LOG_TAIL_LINES).await,
+                    cluster.mode
+                ));
+            }
         }
         (!logs.is_empty()).then(|| logs.join("\n"))
     }

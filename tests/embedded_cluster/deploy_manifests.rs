@@ -16,11 +16,10 @@ use std::net::SocketAddr;
 use crate::metrics::{free_port, http_get};
 use crate::support::{kubectl, poll_until, token_kubeconfig, Output, ServeProcess};
 
-const NAMESPACE: &str = "kube-sa-system";
+#[path = "../shared/deploy.rs"]
+mod deploy;
 
-fn repo(path: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
-}
+use deploy::{repo_path as repo, NAMESPACE};
 
 fn ok(out: Output, what: &str) -> String {
     assert!(out.success, "{what}: {}{}", out.stdout, out.stderr);
@@ -61,37 +60,9 @@ impl Drop for Component {
     }
 }
 
-/// The container arguments of Deployment `name` in the rendered manifests, with the
-/// values of the flags in `local` replaced (file paths and addresses of this machine): so
-/// the components run with the flags the manifests give them.
+/// The container arguments of Deployment `name`, with the flags in `local` replaced.
 fn deployment_args(rendered: &str, name: &str, local: &[(&str, String)]) -> Vec<String> {
-    use serde::Deserialize as _;
-    let deployment = serde_yaml::Deserializer::from_str(rendered)
-        .map(|doc| serde_json::Value::deserialize(doc).expect("rendered YAML"))
-        .find(|doc| doc["kind"] == "Deployment" && doc["metadata"]["name"] == name)
-        .unwrap_or_else(|| panic!("Deployment {name} in deploy/"));
-    let args = deployment["spec"]["template"]["spec"]["containers"][0]["args"]
-        .as_array()
-        .unwrap_or_else(|| panic!("{name} has container args"));
-    let mut replaced = Vec::new();
-    let args: Vec<String> = args
-        .iter()
-        .map(|arg| {
-            let arg = arg.as_str().expect("string args");
-            let flag = arg.split('=').next().unwrap_or(arg);
-            match local.iter().find(|(name, _)| *name == flag) {
-                Some((name, value)) => {
-                    replaced.push(*name);
-                    format!("{name}={value}")
-                }
-                None => arg.to_string(),
-            }
-        })
-        .collect();
-    for (flag, _) in local {
-        assert!(replaced.contains(flag), "{name} is deployed without {flag}");
-    }
-    args
+    deploy::deployment_args(rendered, name, local).unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// `args` with `--kubeconfig PATH` added (in a pod, the in-cluster configuration).
@@ -171,16 +142,7 @@ fn deploy_manifests_run_the_components_with_their_own_rbac() {
         "kubectl apply -k deploy/legacy --dry-run=server",
     );
 
-    let script = Command::new(repo("deploy/make-secrets.sh"))
-        .args(["--service-account-key-file", key_arg])
-        .env("KUBECONFIG", admin)
-        .output()
-        .expect("deploy/make-secrets.sh runs");
-    assert!(
-        script.status.success(),
-        "deploy/make-secrets.sh: {}",
-        String::from_utf8_lossy(&script.stderr)
-    );
+    deploy::make_secrets(admin, &key).unwrap_or_else(|e| panic!("{e}"));
 
     // The controller-manager, with its account's token: a new namespace gets `default`
     // and `kube-root-ca.crt`, and a token Secret made by hand is filled in.
