@@ -1,11 +1,12 @@
-//! Testcontainers plumbing shared by the backends that run their cluster in a container
-//! (`container`, `kind`): preflight (engine and image), start with a readiness deadline,
+//! Testcontainers plumbing shared by the backends that run their cluster in containers
+//! (`container`, `kind`, `split`): preflight (engine and image), start with a readiness deadline,
 //! port mapping, files out of the container, logs for failures, health between scenarios,
 //! and removal of everything a run started, also when the run fails or is interrupted.
 //!
 //! Every container carries the labels [`RUN_LABEL`] (this process's run id) and
 //! [`CONTAINER_LABEL`], so that a container whose start was cut short (before testcontainers
-//! hands it over) is still found and removed.
+//! hands it over) is still found and removed. Networks a run creates (`split`) carry
+//! [`RUN_LABEL`] too and are removed after its containers.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};

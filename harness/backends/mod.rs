@@ -1,5 +1,5 @@
 //! Where scenarios run: a fresh in-process cluster each (`embedded`), or one shared
-//! cluster with a namespace per scenario (`kubeconfig`, `kind`, `container`).
+//! cluster with a namespace per scenario (`kubeconfig`, `kind`, `container`, `split`).
 
 pub mod container;
 pub mod docker;

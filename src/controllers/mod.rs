@@ -185,9 +185,17 @@ fn keep_name_and_phase(namespace: &mut Namespace) {
     namespace.spec = None;
 }
 
+/// How long, at `shutdown`, the workers may take to finish the item each has in hand (the
+/// queues hand out no more). Ending a sync halfway leaves a token Secret its account never
+/// references, a second token once the next leader makes one. Well inside the margin a
+/// leader that cannot renew has before another may start (lease duration minus renew
+/// deadline, 5 s by default).
+pub const SHUTDOWN_DRAIN: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// Runs the token controller and the service-account controller until `shutdown`
 /// completes, and in bound mode the root CA publisher and the legacy-token cleaner too.
-/// Workers start once the caches have synced.
+/// Workers start once the caches have synced; at `shutdown` they finish the item in hand
+/// (for at most [`SHUTDOWN_DRAIN`]) and take no other.
 ///
 /// Follows kube-controller-manager's `serviceaccount-token` and `serviceaccount`
 /// controllers (pkg/controller/serviceaccount), `root-ca-cert-publisher`
@@ -301,6 +309,7 @@ pub async fn run(
         )
         .await
     };
+    let started = std::sync::atomic::AtomicBool::new(false);
     let workers = async {
         accounts.wait_until_ready().await?;
         secrets.wait_until_ready().await?;
@@ -308,15 +317,22 @@ pub async fn run(
         if bound {
             config_maps.wait_until_ready().await?;
             synced.set(true);
+            started.store(true, std::sync::atomic::Ordering::SeqCst);
             info!("caches synced; starting the token, service account, root CA publisher and legacy token cleaner controllers");
-            tokio::join!(
-                Arc::clone(&tokens).run_workers(),
-                Arc::clone(&service_accounts).run_workers(),
-                Arc::clone(&publisher).run_workers(),
-                cleaner.run(),
-            );
+            // The cleaner has no queue: it stops when the queue workers have.
+            tokio::select! {
+                _ = async {
+                    tokio::join!(
+                        Arc::clone(&tokens).run_workers(),
+                        Arc::clone(&service_accounts).run_workers(),
+                        Arc::clone(&publisher).run_workers(),
+                    )
+                } => {}
+                () = cleaner.run() => {}
+            }
         } else {
             synced.set(true);
+            started.store(true, std::sync::atomic::Ordering::SeqCst);
             info!("caches synced; starting the token and service account controllers");
             tokio::join!(
                 Arc::clone(&tokens).run_workers(),
@@ -326,17 +342,33 @@ pub async fn run(
         Err::<(), _>(ControllerError::WorkersStopped)
     };
 
+    tokio::pin!(workers);
+    let mut workers_done = false;
     let result = tokio::select! {
         () = shutdown => Ok(()),
         () = account_events => Err(ControllerError::WatchStopped("serviceaccounts")),
         () = secret_events => Err(ControllerError::WatchStopped("secrets")),
         () = namespace_events => Err(ControllerError::WatchStopped("namespaces")),
         () = config_map_events => Err(ControllerError::WatchStopped("configmaps")),
-        result = workers => result,
+        result = &mut workers => {
+            workers_done = true;
+            result
+        }
     };
     tokens.shut_down();
     service_accounts.shut_down();
     publisher.shut_down();
+    if !workers_done
+        && started.load(std::sync::atomic::Ordering::SeqCst)
+        && tokio::time::timeout(SHUTDOWN_DRAIN, &mut workers)
+            .await
+            .is_err()
+    {
+        tracing::warn!(
+            drain = ?SHUTDOWN_DRAIN,
+            "controller workers did not finish their items in time; stopping them"
+        );
+    }
     info!("controllers stopped");
     result
 }
