@@ -166,7 +166,8 @@ pub enum Backend {
 impl Backend {
     /// Prepares the backend; fails fast (before any scenario) when it cannot work. A
     /// kubeconfig cluster runs the one mode `--mode` states; the container backend starts
-    /// a `kube-sa serve --mode=<m>` container for each mode of the run; kind runs legacy.
+    /// a `kube-sa serve --mode=<m>` container for each mode of the run, the split backend
+    /// a whole topology ([`split::Topology`]) for each; kind runs legacy.
     pub async fn prepare(cli: &HarnessCli) -> Result<Self, Failure> {
         match cli.cluster() {
             BackendKind::Embedded => Ok(Backend::Embedded),
