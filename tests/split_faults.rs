@@ -9,7 +9,8 @@
 //!
 //! `cargo test --test split_faults` (KUBE_SA_CONTAINER_IMAGE picks another image than
 //! `kube-sa:dev`; `ci/image/build.sh` builds it). Without a Docker engine or the image the
-//! checks are skipped with the reason printed. Measured hand-over times are printed.
+//! Docker checks are skipped with the reason printed; the others still run. Measured
+//! hand-over times are printed.
 
 // The harness modules are compiled in as the runner compiles them; this file uses a part.
 #![allow(dead_code)]
@@ -903,10 +904,75 @@ fn main() -> ExitCode {
         timing::factor()
     );
     runtime.block_on(async {
-        if let Some(reason) = docker_unavailable(&image).await {
-            println!("split_faults: SKIPPED every check: {reason}");
-            return ExitCode::SUCCESS;
+        // Checks that need no Docker run everywhere.
+        let mut pure_failed = false;
+        for (name, outcome) in [
+            (
+                "a missing image's message names the backend and the build command",
+                missing_image_message_says_how_to_build(),
+            ),
+            (
+                "token volumes of both modes are told from none",
+                token_volumes_are_recognised(),
+            ),
+        ] {
+            match outcome {
+                Ok(()) => println!("  ok      {name}"),
+                Err(why) => {
+                    println!("  FAILED  {name}\n{why}");
+                    pure_failed = true;
+                }
+            }
         }
-        run(&image).await
+        let docker = match docker_unavailable(&image).await {
+            Some(reason) => {
+                println!("split_faults: SKIPPED every Docker check: {reason}");
+                ExitCode::SUCCESS
+            }
+            None => run(&image).await,
+        };
+        if pure_failed {
+            ExitCode::FAILURE
+        } else {
+            docker
+        }
     })
+}
+
+fn missing_image_message_says_how_to_build() -> Result<(), String> {
+    let message = split::missing_image_message("kube-sa:dev", "no such image");
+    ensure(
+        message.contains("--cluster split")
+            && message.contains("ci/image/build.sh kube-sa:dev")
+            && message.contains("no such image"),
+        || format!("the missing-image message does not say how to build it: {message}"),
+    )
+}
+
+fn token_volumes_are_recognised() -> Result<(), String> {
+    let pod = |volumes: serde_json::Value| -> Result<Pod, String> {
+        object(serde_json::json!({
+            "metadata": {"name": "p"},
+            "spec": {"containers": [{"name": "c", "image": "i"}], "volumes": volumes},
+        }))
+    };
+    let cases = [
+        (
+            serde_json::json!([{"name": "kube-api-access-x7k2p", "projected": {"sources": []}}]),
+            true,
+        ),
+        (
+            serde_json::json!([{"name": "default-token-x7k2p", "secret": {"secretName": "default-token-x7k2p"}}]),
+            true,
+        ),
+        (serde_json::json!([{"name": "data", "emptyDir": {}}]), false),
+        (serde_json::json!([]), false),
+    ];
+    for (volumes, expected) in cases {
+        let found = split::has_token_volume(&pod(volumes.clone())?);
+        ensure(found == expected, || {
+            format!("has_token_volume({volumes}) = {found}, expected {expected}")
+        })?;
+    }
+    Ok(())
 }
