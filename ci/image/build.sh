@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the `kube-sa:dev` image (or the tag given as $1) from the release binary, or from
-# the debug one with KUBE_SA_IMAGE_PROFILE=debug (quicker to build, for iterating; CI uses
-# release). Needs only cargo and a Docker engine: the base is `scratch`, nothing is pulled.
+# the debug one with KUBE_SA_IMAGE_PROFILE=debug (no second build where the tests have
+# built it already: CI's container suites use it). Needs only cargo and a Docker engine:
+# the base is `scratch`, nothing is pulled.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 tag=${1:-kube-sa:dev}
