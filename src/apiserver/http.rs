@@ -108,9 +108,11 @@ impl RequestContext {
             .unwrap_or_default()
     }
 
-    /// Whether a query parameter is `true` or `1`.
+    /// A boolean query parameter as apimachinery decodes one
+    /// (`Convert_Slice_string_To_bool`): absent is false, `0` and `false` (any case) are
+    /// false, any other value (`1`, `true`, `yes`, empty) is true.
     pub fn flag(&self, key: &str) -> bool {
-        matches!(self.param(key), Some("true") | Some("1"))
+        self.param(key).is_some_and(is_true)
     }
 }
 
@@ -477,9 +479,19 @@ pub fn status_response(err: &ApiError) -> Response<Body> {
 /// `a=b&c=%2Fd` into a map (`application/x-www-form-urlencoded`: `+` is a space, a `%`
 /// not followed by two hex digits stays as it is); the last value of a repeated key wins.
 pub fn parse_query(query: &str) -> HashMap<String, String> {
-    form_urlencoded::parse(query.as_bytes())
-        .into_owned()
-        .collect()
+    let mut params = HashMap::new();
+    for (key, value) in form_urlencoded::parse(query.as_bytes()).into_owned() {
+        // The first of a repeated key counts, as Go's `url.Values.Get` and apimachinery's
+        // parameter decoding take it.
+        params.entry(key).or_insert(value);
+    }
+    params
+}
+
+/// A boolean query value as apimachinery decodes one: everything but `0` and `false` (any
+/// case) is true.
+pub fn is_true(value: &str) -> bool {
+    value != "0" && !value.eq_ignore_ascii_case("false")
 }
 
 #[cfg(test)]
@@ -493,5 +505,27 @@ mod tests {
         assert_eq!(q["watch"], "1");
         assert_eq!(q["x"], "%zz");
         assert_eq!(q["y"], "%4");
+    }
+
+    #[test]
+    fn the_first_of_a_repeated_parameter_counts() {
+        let q = parse_query("fieldSelector=metadata.name%3Da&fieldSelector=metadata.name%3Db");
+        assert_eq!(q["fieldSelector"], "metadata.name=a");
+    }
+
+    #[test]
+    fn booleans_are_true_unless_zero_or_false() {
+        for (value, want) in [
+            ("1", true),
+            ("true", true),
+            ("True", true),
+            ("yes", true),
+            ("", true),
+            ("0", false),
+            ("false", false),
+            ("FALSE", false),
+        ] {
+            assert_eq!(is_true(value), want, "{value:?}");
+        }
     }
 }

@@ -118,7 +118,8 @@ impl InflightLimiter {
 pub fn is_long_running(method: &Method, query: Option<&str>) -> bool {
     (method == Method::GET || method == Method::HEAD)
         && form_urlencoded::parse(query.unwrap_or_default().as_bytes())
-            .any(|(k, v)| k == "watch" && matches!(v.as_ref(), "true" | "1"))
+            .find(|(k, _)| k == "watch")
+            .is_some_and(|(_, v)| super::http::is_true(&v))
 }
 
 /// Whether a request counts against the mutating pool: its verb is none of `get`, `list`

@@ -650,16 +650,23 @@ impl FieldSelector {
     pub fn is_empty(&self) -> bool {
         self.terms.is_empty()
     }
+}
 
-    /// The value `field` must equal for an object to be selected (`field=value` or
-    /// `field==value`), as apimachinery's `fields.Selector.RequiresExactMatch`: the first
-    /// such term, or `None` when no equality term names the field.
-    pub fn requires_exact_match(&self, field: &str) -> Option<&str> {
-        self.terms
-            .iter()
-            .find(|term| !term.negated && term.field == field)
-            .map(|term| term.value.as_str())
+/// The value a field selector requires `field` to equal (`field=value` or `field==value`,
+/// the first such term), read as apimachinery's `fields.ParseSelector` and
+/// `RequiresExactMatch` read it: whatever the fields the selector names, so that a field
+/// the resource does not support leaves the name to be found (the handler answers its 400).
+/// `None` when the selector does not parse or no equality term names `field`.
+pub(crate) fn required_value(s: &str, field: &str) -> Option<String> {
+    if !is_field_selector(s) {
+        return None;
     }
+    split_terms(s)
+        .into_iter()
+        .filter(|part| !part.is_empty())
+        .filter_map(split_term)
+        .find(|(name, operator, _)| *name == field && *operator != "!=")
+        .and_then(|(_, _, value)| unescape_value(value).ok())
 }
 
 /// The selector as apimachinery's `fields.Selector.String()` writes it: `field=value` or
@@ -944,14 +951,19 @@ mod tests {
             ("metadata.name=a", Some("a")),
             ("metadata.name==a,metadata.namespace=ns", Some("a")),
             ("metadata.namespace=ns,metadata.name=a", Some("a")),
+            ("metadata.name=a,metadata.name=b", Some("a")),
+            // A field the resource does not support still leaves the name.
+            ("metadata.name=a,bogus=x", Some("a")),
+            ("metadata.name=a\\,b", Some("a,b")),
             ("metadata.name!=a", None),
+            ("metadata.name =a", None),
             ("metadata.namespace=ns", None),
+            ("metadata.name=a,nonsense", None),
             ("", None),
         ];
         for (selector, expected) in cases {
-            let parsed = FieldSelector::parse(&CONFIG_MAPS, selector).expect(selector);
             assert_eq!(
-                parsed.requires_exact_match("metadata.name"),
+                required_value(selector, "metadata.name").as_deref(),
                 expected,
                 "{selector}"
             );

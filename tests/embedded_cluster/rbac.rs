@@ -557,6 +557,28 @@ fn a_role_limited_by_resource_names_may_list_its_one_object_by_field_selector() 
             "configmaps is forbidden: User \"system:serviceaccount:demo:robot\" cannot list resource \"configmaps\" in API group \"\" in the namespace \"demo\"",
         ),
     ];
+    // Authorized by the name, then refused for the field the resource lacks, as upstream.
+    let unsupported = refused(
+        &as_token(
+            &bin,
+            kc,
+            &token,
+            &[
+                "get",
+                "configmaps",
+                "-n",
+                "demo",
+                "--field-selector=metadata.name=mine,bogus=x",
+            ],
+            None,
+        ),
+        "an unsupported field",
+    );
+    assert!(
+        unsupported.contains("\"bogus\" is not a known field selector")
+            && !unsupported.contains("Forbidden"),
+        "{unsupported}"
+    );
     for (selector, message) in refusals {
         let out = refused(
             &as_token(

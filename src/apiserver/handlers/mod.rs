@@ -19,7 +19,7 @@ use super::kinds::serviceaccount_token::TOKEN_SUBRESOURCE;
 use super::kinds::{ResourceInfo, NAMESPACES, SERVICE_ACCOUNTS};
 use super::namespaces::namespace_terminating;
 use super::routes::ResourcePath;
-use super::selectors::FieldSelector;
+use super::selectors::required_value;
 use super::store::{StoreError, StoredObject};
 use super::{watch, ServerState};
 
@@ -165,7 +165,7 @@ fn authorize(
     path: &ResourcePath,
 ) -> Result<(), ApiError> {
     let selected = match path.name {
-        None if matches!(verb, "list" | "watch") => selected_name(path.resource, ctx),
+        None if matches!(verb, "list" | "watch") => selected_name(ctx),
         _ => None,
     };
     let attributes = AuthzAttributes {
@@ -191,12 +191,11 @@ fn authorize(
 /// request info takes as the request's name (`RequestInfoFactory.NewRequestInfo`), so that
 /// a role limited by `resourceNames` may watch its one object. A selector that does not
 /// parse names nothing here; the handler answers its 400.
-fn selected_name(resource: &'static ResourceInfo, ctx: &RequestContext) -> Option<String> {
-    let selector = FieldSelector::parse(resource, ctx.param("fieldSelector")?).ok()?;
-    let name = selector.requires_exact_match("metadata.name")?;
+fn selected_name(ctx: &RequestContext) -> Option<String> {
+    let name = required_value(ctx.param("fieldSelector")?, "metadata.name")?;
     // `path.IsValidPathSegmentName`: a name that could not be a path segment names nothing.
-    let valid = !matches!(name, "" | "." | "..") && !name.contains(['/', '%']);
-    valid.then(|| name.to_string())
+    let valid = !matches!(name.as_str(), "" | "." | "..") && !name.contains(['/', '%']);
+    valid.then_some(name)
 }
 
 /// The kind's own write checks ([`super::kinds::Strategy::authorize_write`]).
