@@ -82,12 +82,16 @@ fn scenario_id(
 ) -> ScenarioId {
     // Canonical on both sides, so that `-i features/x.feature` (relative to the working
     // directory) names its snapshots as a whole run does.
-    let features = std::fs::canonicalize(FEATURES).unwrap_or_else(|_| FEATURES.into());
+    static CANONICAL_FEATURES: std::sync::LazyLock<std::path::PathBuf> =
+        std::sync::LazyLock::new(|| {
+            std::fs::canonicalize(FEATURES).unwrap_or_else(|_| FEATURES.into())
+        });
+    let features = &*CANONICAL_FEATURES;
     let relative = feature
         .path
         .as_deref()
         .map(|p| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf()))
-        .and_then(|p| p.strip_prefix(&features).ok().map(Path::to_path_buf))
+        .and_then(|p| p.strip_prefix(features).ok().map(Path::to_path_buf))
         .unwrap_or_default();
     let component = relative
         .parent()

@@ -99,6 +99,42 @@ Feature: RBAC authorizes service-account tokens
       configmaps is forbidden: User "system:serviceaccount:demo:robot" cannot list resource "configmaps" in API group "" in the namespace "demo"
       """
 
+  # Upstream's request info takes a list's `fieldSelector=metadata.name=NAME` as the
+  # request's name (requestinfo.go), so a rule limited by resourceNames allows listing
+  # (and watching) exactly its object, as a leader-election Lease role relies on.
+  Scenario: A list naming one object by field selector is allowed by resource names
+    Given I create in namespace "demo":
+      """
+      apiVersion: v1
+      kind: ConfigMap
+      metadata: {name: settings}
+      ---
+      apiVersion: rbac.authorization.k8s.io/v1
+      kind: Role
+      metadata: {name: settings-lister}
+      rules:
+      - {apiGroups: [""], resources: [configmaps], resourceNames: [settings], verbs: [list, watch]}
+      ---
+      apiVersion: rbac.authorization.k8s.io/v1
+      kind: RoleBinding
+      metadata: {name: robot-lists-settings}
+      roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: settings-lister}
+      subjects:
+      - {kind: ServiceAccount, name: robot, namespace: demo}
+      """
+    When the token of service account "robot" in namespace "demo" is used to list "configmaps" in namespace "demo" with the field selector "metadata.name=settings"
+    Then the request succeeds
+    When the token of service account "robot" in namespace "demo" is used to list "configmaps" in namespace "demo" with the field selector "metadata.name=other"
+    Then the request is rejected with HTTP 403 "Forbidden" and the message:
+      """
+      configmaps "other" is forbidden: User "system:serviceaccount:demo:robot" cannot list resource "configmaps" in API group "" in the namespace "demo"
+      """
+    When the token of service account "robot" in namespace "demo" is used to list "configmaps" in namespace "demo" with the field selector "metadata.name!=other"
+    Then the request is rejected with HTTP 403 "Forbidden" and the message:
+      """
+      configmaps is forbidden: User "system:serviceaccount:demo:robot" cannot list resource "configmaps" in API group "" in the namespace "demo"
+      """
+
   @upstream:TestAppliesTo
   Scenario: The group of a namespace's service accounts is bound to a ClusterRole in that namespace
     Given I create in namespace "demo":

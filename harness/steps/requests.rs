@@ -38,7 +38,43 @@ async fn request_with_token(
     }
     .await;
     match token {
-        Ok(token) => request_as(world, step, Some(token), verb, target, namespace).await,
+        Ok(token) => request_as(world, step, Some(token), verb, target, namespace, None).await,
+        Err(failure) => world.diagnose(Err(failure)).await,
+    }
+}
+
+/// A list with a token, naming objects by a field selector (`metadata.name=settings`):
+/// upstream authorizes a selector that names one object as a request for that object.
+#[when(
+    regex = r#"^(the .+?) is used to list "([^"]*)" in namespace "([^"]*)" with the field selector "([^"]*)"$"#
+)]
+async fn list_with_token_and_field_selector(
+    world: &mut ConformanceWorld,
+    step: &Step,
+    subject: String,
+    target: String,
+    namespace: String,
+    selector: String,
+) -> Result<(), Failure> {
+    let token = async {
+        let subject: TokenRef = subject.parse()?;
+        super::tokens::token(world, &subject).await
+    }
+    .await;
+    match token {
+        Ok(token) => {
+            let verb = "list".to_string();
+            request_as(
+                world,
+                step,
+                Some(token),
+                verb,
+                target,
+                namespace,
+                Some(selector),
+            )
+            .await
+        }
         Err(failure) => world.diagnose(Err(failure)).await,
     }
 }
@@ -55,11 +91,11 @@ async fn request_without_credentials(
     target: String,
     namespace: String,
 ) -> Result<(), Failure> {
-    request_as(world, step, None, verb, target, namespace).await
+    request_as(world, step, None, verb, target, namespace, None).await
 }
 
-/// Sends the request with `token` as bearer, or with no credentials for `None`, and
-/// records its outcome.
+/// Sends the request with `token` as bearer, or with no credentials for `None`, with
+/// `fieldSelector` set when `field_selector` is given, and records its outcome.
 async fn request_as(
     world: &mut ConformanceWorld,
     step: &Step,
@@ -67,6 +103,7 @@ async fn request_as(
     verb: String,
     target: String,
     namespace: String,
+    field_selector: Option<String>,
 ) -> Result<(), Failure> {
     let how = if token.is_some() {
         "with the token"
@@ -92,6 +129,12 @@ async fn request_as(
         };
         if let Some(name) = name {
             url = format!("{url}/{name}");
+        }
+        if let Some(selector) = &field_selector {
+            let query = form_urlencoded::Serializer::new(String::new())
+                .append_pair("fieldSelector", &world.expand(selector)?)
+                .finish();
+            url = format!("{url}?{query}");
         }
         let method = match verb.as_str() {
             "get" | "list" => http::Method::GET,
