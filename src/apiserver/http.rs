@@ -114,10 +114,46 @@ impl RequestContext {
     pub fn flag(&self, key: &str) -> bool {
         self.param(key).is_some_and(is_true)
     }
+
+    /// An integer query parameter (`limit`, `timeoutSeconds`) as apimachinery decodes one
+    /// (`Convert_Slice_string_To_int64` / `_To_Pointer_int64`): absent is `None`; any other
+    /// value, the empty one included, must parse as a base-10 int64.
+    ///
+    /// Errors: 400 BadRequest with Go's `strconv.ParseInt` text, as upstream's handlers answer
+    /// a query they cannot decode into ListOptions.
+    pub fn int64(&self, key: &str) -> Result<Option<i64>, super::errors::ApiError> {
+        self.param(key).map(parse_go_int64).transpose()
+    }
+}
+
+/// `strconv.ParseInt(value, 10, 64)`, its error text included.
+fn parse_go_int64(value: &str) -> Result<i64, super::errors::ApiError> {
+    value.parse::<i64>().map_err(|e| {
+        let reason = match e.kind() {
+            std::num::IntErrorKind::PosOverflow | std::num::IntErrorKind::NegOverflow => {
+                "value out of range"
+            }
+            _ => "invalid syntax",
+        };
+        super::errors::ApiError::bad_request(format!(
+            "strconv.ParseInt: parsing {}: {reason}",
+            super::validation::go_quote(value)
+        ))
+    })
 }
 
 /// Serves one request from any transport.
-pub(crate) async fn handle(state: Arc<ServerState>, req: Request<RequestBody>) -> Response<Body> {
+pub(crate) async fn handle(
+    state: Arc<ServerState>,
+    mut req: Request<RequestBody>,
+) -> Response<Body> {
+    // A deprecated watch path is the watch it stands for from here on: metrics, limits,
+    // authorization and the handler all see `?watch=true`.
+    match super::watch_paths::rewrite(req.uri()) {
+        Ok(Some(uri)) => *req.uri_mut() = uri,
+        Ok(None) => {}
+        Err(err) => return status_response(&err),
+    }
     let span = tracing::debug_span!("request", method = %req.method(), path = %req.uri().path());
     async move {
         let method = req.method().clone();
@@ -497,6 +533,28 @@ pub fn is_true(value: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn integers_parse_as_go_parse_int_does() {
+        assert_eq!(parse_go_int64("+7").ok(), Some(7));
+        assert_eq!(parse_go_int64("-3").ok(), Some(-3));
+        for (value, message) in [
+            ("abc", r#"strconv.ParseInt: parsing "abc": invalid syntax"#),
+            ("", r#"strconv.ParseInt: parsing "": invalid syntax"#),
+            (" 5", r#"strconv.ParseInt: parsing " 5": invalid syntax"#),
+            (
+                "9223372036854775808",
+                r#"strconv.ParseInt: parsing "9223372036854775808": value out of range"#,
+            ),
+        ] {
+            let err = parse_go_int64(value).expect_err(value);
+            assert_eq!(
+                (err.code, err.message.as_str()),
+                (400, message),
+                "{value:?}"
+            );
+        }
+    }
 
     #[test]
     fn query_strings_are_decoded() {

@@ -165,9 +165,9 @@ pub fn timeout_error() -> ApiError {
 
 /// How long a watch lasts: `timeoutSeconds` when positive, else a random time between
 /// `--min-request-timeout` and twice that, so watchers do not all reconnect at once.
-pub fn watch_timeout(limits: &Limits, timeout_seconds: Option<u64>) -> Duration {
+pub fn watch_timeout(limits: &Limits, timeout_seconds: Option<i64>) -> Duration {
     match timeout_seconds {
-        Some(seconds) if seconds > 0 => Duration::from_secs(seconds),
+        Some(seconds) if seconds > 0 => Duration::from_secs(seconds.unsigned_abs()),
         _ => limits
             .min_request_timeout
             .mul_f64(1.0 + rand::random::<f64>()),

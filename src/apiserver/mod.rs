@@ -50,6 +50,7 @@ pub mod tls;
 pub mod validation;
 pub mod warnings;
 mod watch;
+mod watch_paths;
 pub mod webhooks;
 
 pub use handlers::decode_object_bytes;

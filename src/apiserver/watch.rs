@@ -154,14 +154,7 @@ pub fn watch(
         as_table: table::wants_table(ctx.header(header::ACCEPT)),
         clock: state.store.clock().clone(),
     };
-    let timeout_seconds = match ctx.param("timeoutSeconds") {
-        None | Some("") => None,
-        Some(t) => Some(
-            t.parse::<u64>()
-                .map_err(|_| ApiError::bad_request(format!("invalid timeoutSeconds: {t}")))?,
-        ),
-    };
-    let timeout = limits::watch_timeout(&state.limits, timeout_seconds);
+    let timeout = limits::watch_timeout(&state.limits, ctx.int64("timeoutSeconds")?);
     let send_initial_events = ctx.flag("sendInitialEvents");
     let from = match ctx.param("resourceVersion") {
         None | Some("") | Some("0") => None,

@@ -494,6 +494,65 @@ async fn watches_resume_expire_and_time_out() {
     server.shutdown().await;
 }
 
+/// The deprecated `/api/v1/watch/...` paths, which upstream still serves: a watch of the
+/// collection, or of one object by name.
+#[tokio::test]
+async fn deprecated_watch_paths_watch_the_collection_or_the_named_object() {
+    let (server, client) = embedded().await;
+    let maps: Api<ConfigMap> = Api::namespaced(client.clone(), "default");
+    for name in ["first", "second"] {
+        maps.create(&PostParams::default(), &config_map(name, "x"))
+            .await
+            .expect("create");
+    }
+    let initial = "sendInitialEvents=true&allowWatchBookmarks=true&resourceVersionMatch=NotOlderThan&timeoutSeconds=1";
+    let names = |path: String| {
+        let client = client.clone();
+        async move {
+            let request = http::Request::get(path).body(Vec::new()).expect("request");
+            let text = tokio::time::timeout(Duration::from_secs(10), client.request_text(request))
+                .await
+                .expect("the watch ends by itself at timeoutSeconds")
+                .expect("watch");
+            text.lines()
+                .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("json line"))
+                .filter(|e| e["type"] == "ADDED")
+                .filter_map(|e| e["object"]["metadata"]["name"].as_str().map(String::from))
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(
+        names(format!(
+            "/api/v1/watch/namespaces/default/configmaps?{initial}"
+        ))
+        .await,
+        ["first", "second"]
+    );
+    assert_eq!(
+        names(format!(
+            "/api/v1/watch/namespaces/default/configmaps/second?{initial}"
+        ))
+        .await,
+        ["second"]
+    );
+    let request = http::Request::get(
+        "/api/v1/watch/namespaces/default/configmaps/second?fieldSelector=metadata.name%3Dfirst",
+    )
+    .body(Vec::new())
+    .expect("request");
+    let Err(kube::Error::Api(status)) = client.request_text(request).await else {
+        panic!("a selector naming another object is refused")
+    };
+    assert_eq!(
+        (status.code, status.message.as_str()),
+        (
+            400,
+            "fieldSelector metadata.name doesn't match requested name"
+        )
+    );
+    server.shutdown().await;
+}
+
 #[tokio::test]
 async fn lists_paginate_and_filter_by_fields_and_labels() {
     let (server, client) = embedded().await;

@@ -2,6 +2,7 @@
 //! against `kube-sa serve`.
 
 mod access_reviews;
+mod admission_policies;
 mod anonymous;
 mod bound_admission;
 mod bound_controllers;

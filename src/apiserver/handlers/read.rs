@@ -132,12 +132,10 @@ pub(super) fn list(
 ) -> Result<Response<Body>, ApiError> {
     let resource = path.resource;
     let selectors = Selectors::from_request(ctx, resource)?;
-    let limit: usize = match ctx.param("limit") {
-        None | Some("") => 0,
-        Some(l) => l
-            .parse()
-            .map_err(|_| ApiError::bad_request(format!("invalid limit: {l}")))?,
-    };
+    // As upstream, a limit of zero or below asks for every item. `timeoutSeconds` only
+    // bounds a watch, but a list must still decode it.
+    let limit = usize::try_from(ctx.int64("limit")?.unwrap_or(0)).unwrap_or(0);
+    ctx.int64("timeoutSeconds")?;
     let namespace = path.namespace.as_deref();
     let (objects, mut revision) = state.store.list(resource, namespace);
     let mut start_after: Option<(String, String)> = None;

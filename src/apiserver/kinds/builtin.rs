@@ -6,9 +6,14 @@
 //! Left out: alpha and beta versions (off by default upstream), `autoscaling/v1`
 //! (upstream keeps it in the same storage as `autoscaling/v2` through a conversion this
 //! server does not have), `bindings` (a pod subresource in disguise), and the kinds of
-//! RBAC, authorization, authentication and admission registration, which have kinds of
-//! their own.
+//! RBAC, authorization, authentication and the two webhook configurations, which have kinds
+//! of their own. ValidatingAdmissionPolicies and their bindings are stored and served but
+//! not enforced, as on a server started with
+//! `--disable-admission-plugins=ValidatingAdmissionPolicy`.
 
+use k8s_openapi::api::admissionregistration::v1::{
+    ValidatingAdmissionPolicy, ValidatingAdmissionPolicyBinding,
+};
 use k8s_openapi::api::apps::v1::{
     ControllerRevision, DaemonSet, Deployment, ReplicaSet, StatefulSet,
 };
@@ -36,7 +41,9 @@ use super::generic::{conditions, generic_kind, plain};
 use super::pod::pod_field_rule;
 use super::ResourceInfo;
 use crate::apiserver::deprecation::Lifecycle;
-use crate::apiserver::field_rules::{ApplyShape, FieldRule, SmpList, DEFAULT_RULE};
+use crate::apiserver::field_rules::{
+    keyed, ApplyShape, FieldRule, SmpList, ATOMIC_RULE, DEFAULT_RULE, SET_RULE,
+};
 
 const COMPONENT_STATUS_LIFECYCLE: Lifecycle = Lifecycle {
     deprecated: (1, 19),
@@ -52,6 +59,8 @@ generic_kind! {PERSISTENT_VOLUMES, PersistentVolume, "persistentvolume", Cluster
 generic_kind! {POD_TEMPLATES, PodTemplate, "podtemplate", Namespaced, [], [], [], pod_template}
 generic_kind! {REPLICATION_CONTROLLERS, ReplicationController, "replicationcontroller", Namespaced, ["rc"], ["all"], ["status"], workload}
 generic_kind! {RESOURCE_QUOTAS, ResourceQuota, "resourcequota", Namespaced, ["quota"], [], ["status"], plain}
+generic_kind! {VALIDATING_ADMISSION_POLICIES, ValidatingAdmissionPolicy, "validatingadmissionpolicy", Cluster, [], ["api-extensions"], ["status"], validating_admission_policy}
+generic_kind! {VALIDATING_ADMISSION_POLICY_BINDINGS, ValidatingAdmissionPolicyBinding, "validatingadmissionpolicybinding", Cluster, [], ["api-extensions"], [], validating_admission_policy_binding}
 generic_kind! {CUSTOM_RESOURCE_DEFINITIONS, CustomResourceDefinition, "customresourcedefinition", Cluster, ["crd", "crds"], ["api-extensions"], ["status"], plain}
 generic_kind! {API_SERVICES, APIService, "apiservice", Cluster, [], ["api-extensions"], ["status"], conditions}
 generic_kind! {CONTROLLER_REVISIONS, ControllerRevision, "controllerrevision", Namespaced, [], [], [], plain}
@@ -89,6 +98,8 @@ pub const GENERIC: &[ResourceInfo] = &[
     POD_TEMPLATES,
     REPLICATION_CONTROLLERS,
     RESOURCE_QUOTAS,
+    VALIDATING_ADMISSION_POLICIES,
+    VALIDATING_ADMISSION_POLICY_BINDINGS,
     API_SERVICES,
     CONTROLLER_REVISIONS,
     DAEMON_SETS,
@@ -123,6 +134,45 @@ fn workload(path: &[&str]) -> FieldRule {
     match path {
         ["spec", "template", rest @ ..] => pod_field_rule(rest),
         _ => conditions(path),
+    }
+}
+
+/// A ValidatingAdmissionPolicy (`k8s.io/api/admissionregistration/v1` markers): its
+/// validations, audit annotations, variables and match rules are `+listType=atomic`, its
+/// match conditions merge by name in both patch styles, its status conditions by type for
+/// server-side apply only (no `patchStrategy` tag).
+fn validating_admission_policy(path: &[&str]) -> FieldRule {
+    match path {
+        ["spec", "matchConditions"] => keyed("name", &["name"]),
+        ["spec", "validations" | "auditAnnotations" | "variables"] => ATOMIC_RULE,
+        ["status", "typeChecking", "expressionWarnings"] => ATOMIC_RULE,
+        ["status", "conditions"] => FieldRule {
+            retain_keys: false,
+            smp: SmpList::Replace,
+            apply: ApplyShape::Keyed(&["type"]),
+        },
+        ["spec", "matchConstraints", rest @ ..] => match_resources(rest),
+        _ => DEFAULT_RULE,
+    }
+}
+
+/// A ValidatingAdmissionPolicyBinding: `validationActions` is `+listType=set`.
+fn validating_admission_policy_binding(path: &[&str]) -> FieldRule {
+    match path {
+        ["spec", "validationActions"] => FieldRule {
+            smp: SmpList::Replace,
+            ..SET_RULE
+        },
+        ["spec", "matchResources", rest @ ..] => match_resources(rest),
+        _ => DEFAULT_RULE,
+    }
+}
+
+/// `MatchResources`: its rule lists and every list inside a rule are atomic.
+fn match_resources(path: &[&str]) -> FieldRule {
+    match path {
+        ["resourceRules" | "excludeResourceRules", ..] => ATOMIC_RULE,
+        _ => DEFAULT_RULE,
     }
 }
 
@@ -191,6 +241,14 @@ mod tests {
             (
                 &CUSTOM_RESOURCE_DEFINITIONS,
                 namespaced::<CustomResourceDefinition>(),
+            ),
+            (
+                &VALIDATING_ADMISSION_POLICIES,
+                namespaced::<ValidatingAdmissionPolicy>(),
+            ),
+            (
+                &VALIDATING_ADMISSION_POLICY_BINDINGS,
+                namespaced::<ValidatingAdmissionPolicyBinding>(),
             ),
             (&API_SERVICES, namespaced::<APIService>()),
             (&CONTROLLER_REVISIONS, namespaced::<ControllerRevision>()),
