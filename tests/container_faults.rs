@@ -5,8 +5,10 @@
 //! run's containers, and nothing is left behind.
 //!
 //! `cargo test --test container_faults` (KUBE_SA_CONTAINER_IMAGE picks another image than
-//! `kube-sa:dev`; `ci/image/build.sh` builds it). Without a Docker engine or the image the
-//! Docker checks are skipped with the reason printed; the other checks still run.
+//! `kube-sa:dev`; `ci/image/build.sh` builds it, labelled with the sources' digest, and a
+//! `kube-sa:dev` of other sources counts as missing). Without a Docker engine or the image the
+//! Docker checks are skipped with the reason printed (with KUBE_SA_REQUIRE_DOCKER set, as CI
+//! sets it, a skip fails the run); the other checks still run.
 
 // The harness modules are compiled in as the runner compiles them; this file uses a part.
 #![allow(dead_code)]
@@ -187,6 +189,37 @@ fn images_split_and_messages_say_how_to_build() -> Pin<Box<dyn Future<Output = R
         )?;
         let tail = docker::tail("a\nb\nc\n", 2);
         ensure(tail == "b\nc\n", || format!("tail kept {tail:?}"))
+    })
+}
+
+/// The digest the harness checks `kube-sa:dev` against is the one `ci/image/build.sh`
+/// labels it with, and a stale or unlabelled image is refused with what to do.
+fn the_source_digest_is_build_shs() -> Pin<Box<dyn Future<Output = Result<(), String>>>> {
+    Box::pin(async {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let ours = backends::source_digest::source_digest(root).map_err(|e| e.to_string())?;
+        let script = std::process::Command::new(root.join("ci/image/source-digest.sh"))
+            .output()
+            .map_err(|e| format!("ci/image/source-digest.sh: {e}"))?;
+        let theirs = String::from_utf8_lossy(&script.stdout).trim().to_string();
+        ensure(script.status.success() && theirs == ours, || {
+            format!(
+                "source-digest.sh printed {theirs:?} ({}), the harness computes {ours:?}",
+                String::from_utf8_lossy(&script.stderr)
+            )
+        })?;
+        backends::source_digest::check("kube-sa:dev", Some(&ours))?;
+        for label in [Some("0000"), None] {
+            let refused = backends::source_digest::check("kube-sa:dev", label)
+                .err()
+                .unwrap_or_default();
+            ensure(refused.contains("ci/image/build.sh kube-sa:dev"), || {
+                format!(
+                    "a stale image ({label:?}) is not refused with the build command: {refused:?}"
+                )
+            })?;
+        }
+        Ok(())
     })
 }
 
@@ -409,6 +442,10 @@ async fn run() -> ExitCode {
             "images split, and a missing one's message says how to build it",
             images_split_and_messages_say_how_to_build,
         ),
+        (
+            "kube-sa:dev must carry the sources' digest, computed as build.sh does",
+            the_source_digest_is_build_shs,
+        ),
     ];
     let with_docker: &[(&str, Check)] = &[
         (
@@ -475,6 +512,10 @@ async fn run() -> ExitCode {
     }
     if let Some(reason) = &skip {
         println!("container_faults: SKIPPED the {skipped} Docker check(s): {reason}");
+        if std::env::var_os("KUBE_SA_REQUIRE_DOCKER").is_some() {
+            println!("container_faults: KUBE_SA_REQUIRE_DOCKER is set, so a skip fails the run");
+            failed += 1;
+        }
     }
     println!("container_faults: {passed} passed, {failed} failed, {skipped} skipped");
     if failed == 0 {

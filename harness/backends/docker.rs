@@ -85,9 +85,19 @@ pub async fn require_engine() -> Result<bollard::Docker, Failure> {
 
 /// Fails unless a Docker engine answers and has `image` locally (nothing is pulled);
 /// `missing` turns the engine's answer into the message for a missing image.
+///
+/// The default image (`kube-sa:dev`) must also carry this checkout's source digest
+/// ([`super::source_digest`]); another image name is taken as it is.
 pub async fn require_image(image: &str, missing: impl Fn(&str) -> String) -> Result<(), Failure> {
     let docker = require_engine().await?;
     match docker.inspect_image(image).await {
+        Ok(inspected) if image == crate::cli::DEFAULT_CONTAINER_IMAGE => {
+            let label = inspected
+                .config
+                .and_then(|config| config.labels)
+                .and_then(|labels| labels.get(super::source_digest::LABEL).cloned());
+            super::source_digest::check(image, label.as_deref()).map_err(Failure::new)
+        }
         Ok(_) => Ok(()),
         Err(bollard::errors::Error::DockerResponseServerError {
             status_code: 404, ..

@@ -6,6 +6,7 @@ pub mod docker;
 pub mod embedded;
 pub mod kind;
 pub mod kubeconfig;
+pub mod source_digest;
 pub mod split;
 pub mod webhook;
 
