@@ -238,6 +238,12 @@ impl ApiError {
 
     /// 422 Invalid with field causes: `Kind "name" is invalid: <errs>`.
     pub fn invalid(resource: &ResourceInfo, name: &str, errors: Vec<FieldError>) -> Self {
+        Self::invalid_kind(resource.group, resource.kind, name, errors)
+    }
+
+    /// 422 Invalid for an object of any group and kind (`errors.NewInvalid`), e.g. the
+    /// request options: `CreateOptions.meta.k8s.io "" is invalid: dryRun: ...`.
+    pub fn invalid_kind(group: &str, kind: &str, name: &str, errors: Vec<FieldError>) -> Self {
         let rendered = match errors.as_slice() {
             [one] => one.to_string(),
             many => format!(
@@ -248,10 +254,10 @@ impl ApiError {
                     .join(", ")
             ),
         };
-        let kind_prefix = if resource.group.is_empty() {
-            resource.kind.to_string()
+        let kind_prefix = if group.is_empty() {
+            kind.to_string()
         } else {
-            format!("{}.{}", resource.kind, resource.group)
+            format!("{kind}.{group}")
         };
         let mut err = Self::new(
             422,
@@ -259,8 +265,8 @@ impl ApiError {
             format!("{kind_prefix} \"{name}\" is invalid: {rendered}"),
         );
         err.name = Some(name.to_string());
-        err.group = Some(resource.group.to_string());
-        err.kind = Some(resource.kind.to_string());
+        err.group = Some(group.to_string());
+        err.kind = Some(kind.to_string());
         err.causes = errors
             .iter()
             .map(|e| StatusCause {

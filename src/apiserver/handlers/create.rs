@@ -51,6 +51,12 @@ pub(super) async fn create_object(
     mut object: Value,
 ) -> Result<Bytes, ApiError> {
     let resource = path.resource;
+    // Upstream's storage refuses a create that carries a resource version (after
+    // admission and validation, and not on a dry run, whose storage does not look).
+    let version_given = ctx.method == http::Method::POST
+        && object["metadata"]["resourceVersion"]
+            .as_str()
+            .is_some_and(|v| !v.is_empty());
     prepare_for_create(path, &mut object)?;
     resource.strategy.default(&mut object);
     authorize_write(state, ctx, path, &object, None)?;
@@ -75,6 +81,15 @@ pub(super) async fn create_object(
     state.admission.validate(&attrs, &object).await?;
     if is_dry_run(ctx) {
         return unstored_json(&object);
+    }
+    if version_given {
+        // A plain error from etcd3's store, not a Status: `ErrorToAPIStatus` makes it a 500
+        // without a reason (kubectl: `Error from server: resourceVersion should ...`).
+        return Err(ApiError::new(
+            500,
+            "",
+            "resourceVersion should not be set on objects to be created",
+        ));
     }
     let stored = state
         .store

@@ -31,6 +31,7 @@ impl DeleteOptions {
             dry_run: is_dry_run(ctx),
         };
         if body.is_empty() {
+            super::options::validate_delete(ctx, None)?;
             return Ok(options);
         }
         let decoded: Value = serde_json::from_slice(body)
@@ -39,16 +40,10 @@ impl DeleteOptions {
         options.preconditions.uid = pre["uid"].as_str().map(str::to_string);
         options.preconditions.resource_version =
             pre["resourceVersion"].as_str().map(str::to_string);
-        for value in decoded["dryRun"].as_array().into_iter().flatten() {
-            match value.as_str() {
-                Some("All") => options.dry_run = true,
-                other => {
-                    let shown = other.map_or_else(|| value.to_string(), |v| format!("{v:?}"));
-                    return Err(ApiError::bad_request(format!(
-                        "dryRun: Unsupported value: {shown}: supported values: \"All\""
-                    )));
-                }
-            }
+        super::options::validate_delete(ctx, Some(&decoded))?;
+        if let Some(values) = decoded["dryRun"].as_array() {
+            // Validated: every value is `All`.
+            options.dry_run = !values.is_empty();
         }
         Ok(options)
     }

@@ -26,6 +26,7 @@ use super::{watch, ServerState};
 mod body;
 mod create;
 mod delete;
+mod options;
 mod patch;
 mod read;
 mod review;
@@ -68,6 +69,21 @@ pub async fn dispatch(
     // Past authorization, where upstream's installer wraps every handler of the kind.
     if let Some(text) = super::deprecation::warning_for(resource) {
         ctx.warnings.add(&text);
+    }
+    // Each handler's first step upstream: its options, decoded and validated.
+    match verb {
+        "create" => options::validate_write(ctx, "CreateOptions")?,
+        "update" => options::validate_write(ctx, "UpdateOptions")?,
+        // An unknown patch type is the handler's 415, which upstream answers first.
+        "patch" => {
+            if let Some(kind) =
+                super::patch::PatchType::from_content_type(ctx.header(header::CONTENT_TYPE))
+            {
+                options::validate_patch(ctx, kind == super::patch::PatchType::Apply)?;
+            }
+        }
+        "list" | "watch" => options::validate_list(ctx, verb == "watch")?,
+        _ => {}
     }
     if let Some(faults) = &state.faults {
         inject_fault(faults, verb, path).await?;
