@@ -93,7 +93,10 @@ impl LabelSelector {
                 .map(|v| v.as_str().unwrap_or_default().to_string())
                 .collect();
             let key = expression["key"].as_str().unwrap_or_default();
-            requirements.push(checked_requirement(key, operator, values)?);
+            let mut requirement = checked_requirement(key, operator, values)?;
+            // `Requirement.String()` writes a set's values sorted (the parser's are already).
+            requirement.values.sort();
+            requirements.push(requirement);
         }
         requirements.sort_by(|a, b| a.key.cmp(&b.key));
         Ok(Self { requirements })

@@ -90,7 +90,11 @@ fn a_deployment_is_applied_patched_and_deleted() {
             "{which}: {out}"
         );
         let out = ok(&kubectl(&bin, kc, &["get", "deploy"], None), "get deploy");
-        assert_eq!(header(&out), ["NAME", "AGE"], "{which}: {out}");
+        assert_eq!(
+            header(&out),
+            ["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"],
+            "{which}: {out}"
+        );
         assert!(
             out.lines().nth(1).is_some_and(|l| l.starts_with("web ")),
             "{which}: {out}"

@@ -1,7 +1,8 @@
 //! Every other built-in kind of Kubernetes 1.33, served generically
 //! ([`super::generic`]): one line each, with upstream's scope, short names, categories and
 //! subresources (a `status` where upstream has one; `scale` is not served), and the list
-//! rules patches need (the pod template's come from the pod's own rules).
+//! rules patches need (the pod template's come from the pod's own rules). Kinds with a
+//! printer upstream name it (`printer = ...`, [`super::printers`]).
 //!
 //! Left out: alpha and beta versions (off by default upstream), `autoscaling/v1`
 //! (upstream keeps it in the same storage as `autoscaling/v2` through a conversion this
@@ -39,6 +40,7 @@ use k8s_openapi::kube_aggregator::pkg::apis::apiregistration::v1::APIService;
 
 use super::generic::{conditions, generic_kind, plain};
 use super::pod::pod_field_rule;
+use super::printers::{apps, batch, certificates, networking, policy, storage};
 use super::ResourceInfo;
 use crate::apiserver::deprecation::Lifecycle;
 use crate::apiserver::field_rules::{
@@ -53,39 +55,39 @@ const COMPONENT_STATUS_LIFECYCLE: Lifecycle = Lifecycle {
 // Deprecated in 1.19 without a replacement (k8s.io/api core/v1 `ComponentStatus`'
 // `prerelease-lifecycle-gen:deprecated=1.19`): `kubectl get cs` warns.
 generic_kind! {deprecated COMPONENT_STATUS_LIFECYCLE; COMPONENT_STATUSES, ComponentStatus, "componentstatus", Cluster, ["cs"], [], [], plain, &["get", "list"]}
-generic_kind! {LIMIT_RANGES, LimitRange, "limitrange", Namespaced, ["limits"], [], [], plain}
-generic_kind! {PERSISTENT_VOLUME_CLAIMS, PersistentVolumeClaim, "persistentvolumeclaim", Namespaced, ["pvc"], [], ["status"], conditions}
-generic_kind! {PERSISTENT_VOLUMES, PersistentVolume, "persistentvolume", Cluster, ["pv"], [], ["status"], plain}
+generic_kind! {LIMIT_RANGES, LimitRange, "limitrange", Namespaced, ["limits"], [], [], plain; printer = policy::LIMIT_RANGE}
+generic_kind! {PERSISTENT_VOLUME_CLAIMS, PersistentVolumeClaim, "persistentvolumeclaim", Namespaced, ["pvc"], [], ["status"], conditions; printer = storage::PERSISTENT_VOLUME_CLAIM}
+generic_kind! {PERSISTENT_VOLUMES, PersistentVolume, "persistentvolume", Cluster, ["pv"], [], ["status"], plain; printer = storage::PERSISTENT_VOLUME}
 generic_kind! {POD_TEMPLATES, PodTemplate, "podtemplate", Namespaced, [], [], [], pod_template}
-generic_kind! {REPLICATION_CONTROLLERS, ReplicationController, "replicationcontroller", Namespaced, ["rc"], ["all"], ["status"], workload}
-generic_kind! {RESOURCE_QUOTAS, ResourceQuota, "resourcequota", Namespaced, ["quota"], [], ["status"], plain}
+generic_kind! {REPLICATION_CONTROLLERS, ReplicationController, "replicationcontroller", Namespaced, ["rc"], ["all"], ["status"], workload; printer = apps::REPLICATION_CONTROLLER}
+generic_kind! {RESOURCE_QUOTAS, ResourceQuota, "resourcequota", Namespaced, ["quota"], [], ["status"], plain; printer = policy::RESOURCE_QUOTA}
 generic_kind! {VALIDATING_ADMISSION_POLICIES, ValidatingAdmissionPolicy, "validatingadmissionpolicy", Cluster, [], ["api-extensions"], ["status"], validating_admission_policy}
 generic_kind! {VALIDATING_ADMISSION_POLICY_BINDINGS, ValidatingAdmissionPolicyBinding, "validatingadmissionpolicybinding", Cluster, [], ["api-extensions"], [], validating_admission_policy_binding}
 generic_kind! {CUSTOM_RESOURCE_DEFINITIONS, CustomResourceDefinition, "customresourcedefinition", Cluster, ["crd", "crds"], ["api-extensions"], ["status"], plain}
 generic_kind! {API_SERVICES, APIService, "apiservice", Cluster, [], ["api-extensions"], ["status"], conditions}
-generic_kind! {CONTROLLER_REVISIONS, ControllerRevision, "controllerrevision", Namespaced, [], [], [], plain}
-generic_kind! {DAEMON_SETS, DaemonSet, "daemonset", Namespaced, ["ds"], ["all"], ["status"], workload}
-generic_kind! {DEPLOYMENTS, Deployment, "deployment", Namespaced, ["deploy"], ["all"], ["status"], workload}
-generic_kind! {REPLICA_SETS, ReplicaSet, "replicaset", Namespaced, ["rs"], ["all"], ["status"], workload}
-generic_kind! {STATEFUL_SETS, StatefulSet, "statefulset", Namespaced, ["sts"], ["all"], ["status"], workload}
-generic_kind! {HORIZONTAL_POD_AUTOSCALERS, HorizontalPodAutoscaler, "horizontalpodautoscaler", Namespaced, ["hpa"], ["all"], ["status"], conditions}
-generic_kind! {CRON_JOBS, CronJob, "cronjob", Namespaced, ["cj"], ["all"], ["status"], cron_job}
-generic_kind! {JOBS, Job, "job", Namespaced, [], ["all"], ["status"], job}
-generic_kind! {CERTIFICATE_SIGNING_REQUESTS, CertificateSigningRequest, "certificatesigningrequest", Cluster, ["csr"], [], ["approval", "status"], plain}
+generic_kind! {CONTROLLER_REVISIONS, ControllerRevision, "controllerrevision", Namespaced, [], [], [], plain; printer = apps::CONTROLLER_REVISION}
+generic_kind! {DAEMON_SETS, DaemonSet, "daemonset", Namespaced, ["ds"], ["all"], ["status"], workload; printer = apps::DAEMON_SET}
+generic_kind! {DEPLOYMENTS, Deployment, "deployment", Namespaced, ["deploy"], ["all"], ["status"], workload; printer = apps::DEPLOYMENT}
+generic_kind! {REPLICA_SETS, ReplicaSet, "replicaset", Namespaced, ["rs"], ["all"], ["status"], workload; printer = apps::REPLICA_SET}
+generic_kind! {STATEFUL_SETS, StatefulSet, "statefulset", Namespaced, ["sts"], ["all"], ["status"], workload; printer = apps::STATEFUL_SET}
+generic_kind! {HORIZONTAL_POD_AUTOSCALERS, HorizontalPodAutoscaler, "horizontalpodautoscaler", Namespaced, ["hpa"], ["all"], ["status"], conditions; printer = policy::HORIZONTAL_POD_AUTOSCALER}
+generic_kind! {CRON_JOBS, CronJob, "cronjob", Namespaced, ["cj"], ["all"], ["status"], cron_job; printer = batch::CRON_JOB}
+generic_kind! {JOBS, Job, "job", Namespaced, [], ["all"], ["status"], job; printer = batch::JOB}
+generic_kind! {CERTIFICATE_SIGNING_REQUESTS, CertificateSigningRequest, "certificatesigningrequest", Cluster, ["csr"], [], ["approval", "status"], plain; printer = certificates::CERTIFICATE_SIGNING_REQUEST}
 generic_kind! {FLOW_SCHEMAS, FlowSchema, "flowschema", Cluster, [], [], ["status"], plain}
 generic_kind! {PRIORITY_LEVEL_CONFIGURATIONS, PriorityLevelConfiguration, "prioritylevelconfiguration", Cluster, [], [], ["status"], plain}
-generic_kind! {INGRESS_CLASSES, IngressClass, "ingressclass", Cluster, [], [], [], plain}
-generic_kind! {INGRESSES, Ingress, "ingress", Namespaced, ["ing"], [], ["status"], plain}
+generic_kind! {INGRESS_CLASSES, IngressClass, "ingressclass", Cluster, [], [], [], plain; printer = networking::INGRESS_CLASS}
+generic_kind! {INGRESSES, Ingress, "ingress", Namespaced, ["ing"], [], ["status"], plain; printer = networking::INGRESS}
 generic_kind! {IP_ADDRESSES, IPAddress, "ipaddress", Cluster, ["ip"], [], [], plain}
-generic_kind! {NETWORK_POLICIES, NetworkPolicy, "networkpolicy", Namespaced, ["netpol"], [], [], plain}
+generic_kind! {NETWORK_POLICIES, NetworkPolicy, "networkpolicy", Namespaced, ["netpol"], [], [], plain; printer = networking::NETWORK_POLICY}
 generic_kind! {SERVICE_CIDRS, ServiceCIDR, "servicecidr", Cluster, [], [], ["status"], plain}
-generic_kind! {RUNTIME_CLASSES, RuntimeClass, "runtimeclass", Cluster, [], [], [], plain}
-generic_kind! {POD_DISRUPTION_BUDGETS, PodDisruptionBudget, "poddisruptionbudget", Namespaced, ["pdb"], [], ["status"], conditions}
-generic_kind! {PRIORITY_CLASSES, PriorityClass, "priorityclass", Cluster, ["pc"], [], [], plain}
+generic_kind! {RUNTIME_CLASSES, RuntimeClass, "runtimeclass", Cluster, [], [], [], plain; printer = policy::RUNTIME_CLASS}
+generic_kind! {POD_DISRUPTION_BUDGETS, PodDisruptionBudget, "poddisruptionbudget", Namespaced, ["pdb"], [], ["status"], conditions; printer = policy::POD_DISRUPTION_BUDGET}
+generic_kind! {PRIORITY_CLASSES, PriorityClass, "priorityclass", Cluster, ["pc"], [], [], plain; printer = policy::PRIORITY_CLASS}
 generic_kind! {CSI_DRIVERS, CSIDriver, "csidriver", Cluster, [], [], [], plain}
 generic_kind! {CSI_NODES, CSINode, "csinode", Cluster, [], [], [], plain}
 generic_kind! {CSI_STORAGE_CAPACITIES, CSIStorageCapacity, "csistoragecapacity", Namespaced, [], [], [], plain}
-generic_kind! {STORAGE_CLASSES, StorageClass, "storageclass", Cluster, ["sc"], [], [], plain}
+generic_kind! {STORAGE_CLASSES, StorageClass, "storageclass", Cluster, ["sc"], [], [], plain; printer = storage::STORAGE_CLASS}
 generic_kind! {VOLUME_ATTACHMENTS, VolumeAttachment, "volumeattachment", Cluster, [], [], ["status"], plain}
 
 /// The generically served kinds, core group first, then by group as upstream orders

@@ -2,11 +2,15 @@
 //! what every kind gets from the registry (storage, discovery, OpenAPI, watch, the four
 //! patch kinds), decoding through the kind's k8s-openapi type (so unknown and ill-typed
 //! fields are refused as for every kind), upstream's metadata validation, the
-//! `metadata.generation` rules of kinds with a spec and a status, and NAME/AGE table columns.
-//! No defaulting, kind-specific validation or controllers.
+//! `metadata.generation` rules of kinds with a spec and a status, and table columns: a
+//! kind's own printer where it declares one (upstream's
+//! `pkg/printers/internalversion/printers.go`, see [`super::printers`]), NAME/AGE otherwise.
+//! Defaulting only where a kind declares it ([`super::workload_defaults`]); no kind-specific
+//! validation or controllers.
 
 use std::marker::PhantomData;
 
+use jiff::Timestamp;
 use serde_json::{json, Value};
 
 use super::{ResourceInfo, Strategy};
@@ -18,8 +22,35 @@ use crate::apiserver::validation::{
     name_is_dns_subdomain, validate_object_meta, validate_object_meta_update, Issues,
 };
 
-/// The columns of a generically served kind.
+/// The columns of a generically served kind without a printer of its own.
 const COLUMNS: &[Column] = &[NAME_COLUMN, AGE_COLUMN];
+
+/// A kind's server-side printer (one `TableHandler` of upstream's `AddHandlers`): its
+/// column definitions and the cells of one object's row, wide columns included (the server
+/// always prints wide; kubectl hides priority-1 columns unless `-o wide`).
+#[derive(Clone, Copy)]
+pub struct Printer {
+    /// The column definitions, in upstream's order.
+    pub columns: &'static [Column],
+    /// One cell per column.
+    pub row: fn(&Value, Timestamp) -> Vec<Value>,
+}
+
+/// NAME and AGE, for kinds without a printer of their own.
+const NAME_AGE: Printer = Printer {
+    columns: COLUMNS,
+    row: name_age_row,
+};
+
+fn name_age_row(object: &Value, now: Timestamp) -> Vec<Value> {
+    vec![
+        json!(table::str_at(object, &["metadata", "name"])),
+        json!(table::age(object, now)),
+    ]
+}
+
+/// API defaulting of a kind (its `SetObjectDefaults_<Kind>`): fills only what is missing.
+pub type Defaulter = fn(&mut Value);
 
 /// How patches and OpenAPI treat a kind's lists and maps: field names from the object root,
 /// list items skipped ([`Strategy::field_rule`]).
@@ -35,6 +66,8 @@ pub struct GenericStrategy<T> {
     rules: FieldRules,
     /// Set for kinds upstream tags deprecated ([`Strategy::lifecycle`]).
     lifecycle: Option<Lifecycle>,
+    printer: Printer,
+    defaults: Option<Defaulter>,
     kind: PhantomData<fn() -> T>,
 }
 
@@ -46,8 +79,22 @@ impl<T> GenericStrategy<T> {
             generation: contains(subresources, "status"),
             rules,
             lifecycle: None,
+            printer: NAME_AGE,
+            defaults: None,
             kind: PhantomData,
         }
+    }
+
+    /// The same strategy with the kind's own table printer.
+    pub const fn printer(mut self, printer: Printer) -> Self {
+        self.printer = printer;
+        self
+    }
+
+    /// The same strategy with the kind's API defaulting.
+    pub const fn defaults(mut self, defaults: Defaulter) -> Self {
+        self.defaults = Some(defaults);
+        self
     }
 
     /// The same strategy for a kind with upstream's lifecycle tags (a deprecated kind).
@@ -85,6 +132,12 @@ where
         super::normalize_as::<T>(info, object)
     }
 
+    fn default(&self, object: &mut Value) {
+        if let Some(defaults) = self.defaults {
+            defaults(object);
+        }
+    }
+
     fn prepare_for_create(&self, object: &mut Value) {
         if self.generation {
             object["metadata"]["generation"] = json!(1);
@@ -116,37 +169,38 @@ where
     }
 
     fn table_columns(&self) -> &'static [Column] {
-        COLUMNS
+        self.printer.columns
     }
 
-    fn table_row(&self, object: &Value, now: jiff::Timestamp) -> (Vec<Value>, Option<Value>) {
-        let cells = vec![
-            json!(table::str_at(object, &["metadata", "name"])),
-            json!(table::age(object, now)),
-        ];
-        (cells, None)
+    fn table_row(&self, object: &Value, now: Timestamp) -> (Vec<Value>, Option<Value>) {
+        ((self.printer.row)(object, now), None)
     }
 }
 
 /// Declares the [`ResourceInfo`] of a generically served kind in one line:
 /// `generic_kind!(CONST, Type, "singular", Namespaced | Cluster, [short names],
-/// [categories], [subresources], field rules, "verbs"?)`. Group, version, plural and kind
-/// come from the type's `k8s_openapi::Resource` implementation.
+/// [categories], [subresources], field rules, "verbs"?; printer = P, defaults = F)`, where
+/// the options after `;` are [`GenericStrategy`]'s builder methods (`printer`, `defaults`).
+/// Group, version, plural and kind come from the type's `k8s_openapi::Resource`
+/// implementation.
 macro_rules! generic_kind {
     ($name:ident, $ty:ident, $singular:literal, $scope:ident, [$($short:literal),*],
-     [$($category:literal),*], [$($sub:literal),*], $rules:expr $(, $verbs:expr)?) => {
+     [$($category:literal),*], [$($sub:literal),*], $rules:expr $(, $verbs:expr)?
+     $(; $($option:ident = $value:expr),+)?) => {
         $crate::apiserver::kinds::generic::generic_kind!(@lifecycle None; $name, $ty, $singular,
-            $scope, [$($short),*], [$($category),*], [$($sub),*], $rules $(, $verbs)?);
+            $scope, [$($short),*], [$($category),*], [$($sub),*], $rules $(, $verbs)?
+            $(; $($option = $value),+)?);
     };
     (deprecated $lifecycle:expr; $name:ident, $ty:ident, $singular:literal, $scope:ident,
      [$($short:literal),*], [$($category:literal),*], [$($sub:literal),*], $rules:expr
-     $(, $verbs:expr)?) => {
+     $(, $verbs:expr)? $(; $($option:ident = $value:expr),+)?) => {
         $crate::apiserver::kinds::generic::generic_kind!(@lifecycle Some($lifecycle); $name, $ty,
-            $singular, $scope, [$($short),*], [$($category),*], [$($sub),*], $rules $(, $verbs)?);
+            $singular, $scope, [$($short),*], [$($category),*], [$($sub),*], $rules $(, $verbs)?
+            $(; $($option = $value),+)?);
     };
     (@lifecycle $lifecycle:expr; $name:ident, $ty:ident, $singular:literal, $scope:ident,
      [$($short:literal),*], [$($category:literal),*], [$($sub:literal),*], $rules:expr
-     $(, $verbs:expr)?) => {
+     $(, $verbs:expr)? $(; $($option:ident = $value:expr),+)?) => {
         #[doc = concat!("`", stringify!($ty), "`, served generically.")]
         pub const $name: $crate::apiserver::kinds::ResourceInfo =
             $crate::apiserver::kinds::ResourceInfo {
@@ -166,7 +220,7 @@ macro_rules! generic_kind {
                     $crate::apiserver::kinds::generic::generic_kind!(@namespaced $scope),
                     &[$($sub),*],
                     $rules,
-                ).with_lifecycle($lifecycle),
+                ).with_lifecycle($lifecycle)$($(.$option($value))+)?,
                 schema: $crate::apiserver::kinds::TypedSchema::of::<$ty>(),
             };
     };

@@ -33,6 +33,7 @@ pub mod mutatingwebhookconfiguration;
 pub mod namespace;
 pub mod node;
 pub mod pod;
+pub mod printers;
 pub mod rbac;
 pub mod secret;
 pub mod selfsubjectreview;
