@@ -2,7 +2,8 @@
 //! ([`super::generic`]): one line each, with upstream's scope, short names, categories and
 //! subresources (a `status` where upstream has one; `scale` is not served), and the list
 //! rules patches need (the pod template's come from the pod's own rules). Kinds with a
-//! printer upstream name it (`printer = ...`, [`super::printers`]).
+//! printer upstream name it (`printer = ...`, [`super::printers`]); the workload kinds name
+//! their API defaulting (`defaults = ...`, [`super::workload_defaults`]).
 //!
 //! Left out: alpha and beta versions (off by default upstream), `autoscaling/v1`
 //! (upstream keeps it in the same storage as `autoscaling/v2` through a conversion this
@@ -41,6 +42,10 @@ use k8s_openapi::kube_aggregator::pkg::apis::apiregistration::v1::APIService;
 use super::generic::{conditions, generic_kind, plain};
 use super::pod::pod_field_rule;
 use super::printers::{apps, batch, certificates, networking, policy, storage};
+use super::workload_defaults::{
+    default_cron_job, default_daemon_set, default_deployment, default_job, default_replica_set,
+    default_replication_controller, default_stateful_set,
+};
 use super::ResourceInfo;
 use crate::apiserver::deprecation::Lifecycle;
 use crate::apiserver::field_rules::{
@@ -59,20 +64,20 @@ generic_kind! {LIMIT_RANGES, LimitRange, "limitrange", Namespaced, ["limits"], [
 generic_kind! {PERSISTENT_VOLUME_CLAIMS, PersistentVolumeClaim, "persistentvolumeclaim", Namespaced, ["pvc"], [], ["status"], conditions; printer = storage::PERSISTENT_VOLUME_CLAIM}
 generic_kind! {PERSISTENT_VOLUMES, PersistentVolume, "persistentvolume", Cluster, ["pv"], [], ["status"], plain; printer = storage::PERSISTENT_VOLUME}
 generic_kind! {POD_TEMPLATES, PodTemplate, "podtemplate", Namespaced, [], [], [], pod_template}
-generic_kind! {REPLICATION_CONTROLLERS, ReplicationController, "replicationcontroller", Namespaced, ["rc"], ["all"], ["status"], workload; printer = apps::REPLICATION_CONTROLLER}
+generic_kind! {REPLICATION_CONTROLLERS, ReplicationController, "replicationcontroller", Namespaced, ["rc"], ["all"], ["status"], workload; printer = apps::REPLICATION_CONTROLLER, defaults = default_replication_controller}
 generic_kind! {RESOURCE_QUOTAS, ResourceQuota, "resourcequota", Namespaced, ["quota"], [], ["status"], plain; printer = policy::RESOURCE_QUOTA}
 generic_kind! {VALIDATING_ADMISSION_POLICIES, ValidatingAdmissionPolicy, "validatingadmissionpolicy", Cluster, [], ["api-extensions"], ["status"], validating_admission_policy}
 generic_kind! {VALIDATING_ADMISSION_POLICY_BINDINGS, ValidatingAdmissionPolicyBinding, "validatingadmissionpolicybinding", Cluster, [], ["api-extensions"], [], validating_admission_policy_binding}
 generic_kind! {CUSTOM_RESOURCE_DEFINITIONS, CustomResourceDefinition, "customresourcedefinition", Cluster, ["crd", "crds"], ["api-extensions"], ["status"], plain}
 generic_kind! {API_SERVICES, APIService, "apiservice", Cluster, [], ["api-extensions"], ["status"], conditions}
 generic_kind! {CONTROLLER_REVISIONS, ControllerRevision, "controllerrevision", Namespaced, [], [], [], plain; printer = apps::CONTROLLER_REVISION}
-generic_kind! {DAEMON_SETS, DaemonSet, "daemonset", Namespaced, ["ds"], ["all"], ["status"], workload; printer = apps::DAEMON_SET}
-generic_kind! {DEPLOYMENTS, Deployment, "deployment", Namespaced, ["deploy"], ["all"], ["status"], workload; printer = apps::DEPLOYMENT}
-generic_kind! {REPLICA_SETS, ReplicaSet, "replicaset", Namespaced, ["rs"], ["all"], ["status"], workload; printer = apps::REPLICA_SET}
-generic_kind! {STATEFUL_SETS, StatefulSet, "statefulset", Namespaced, ["sts"], ["all"], ["status"], workload; printer = apps::STATEFUL_SET}
+generic_kind! {DAEMON_SETS, DaemonSet, "daemonset", Namespaced, ["ds"], ["all"], ["status"], workload; printer = apps::DAEMON_SET, defaults = default_daemon_set}
+generic_kind! {DEPLOYMENTS, Deployment, "deployment", Namespaced, ["deploy"], ["all"], ["status"], workload; printer = apps::DEPLOYMENT, defaults = default_deployment}
+generic_kind! {REPLICA_SETS, ReplicaSet, "replicaset", Namespaced, ["rs"], ["all"], ["status"], workload; printer = apps::REPLICA_SET, defaults = default_replica_set}
+generic_kind! {STATEFUL_SETS, StatefulSet, "statefulset", Namespaced, ["sts"], ["all"], ["status"], workload; printer = apps::STATEFUL_SET, defaults = default_stateful_set}
 generic_kind! {HORIZONTAL_POD_AUTOSCALERS, HorizontalPodAutoscaler, "horizontalpodautoscaler", Namespaced, ["hpa"], ["all"], ["status"], conditions; printer = policy::HORIZONTAL_POD_AUTOSCALER}
-generic_kind! {CRON_JOBS, CronJob, "cronjob", Namespaced, ["cj"], ["all"], ["status"], cron_job; printer = batch::CRON_JOB}
-generic_kind! {JOBS, Job, "job", Namespaced, [], ["all"], ["status"], job; printer = batch::JOB}
+generic_kind! {CRON_JOBS, CronJob, "cronjob", Namespaced, ["cj"], ["all"], ["status"], cron_job; printer = batch::CRON_JOB, defaults = default_cron_job}
+generic_kind! {JOBS, Job, "job", Namespaced, [], ["all"], ["status"], job; printer = batch::JOB, defaults = default_job}
 generic_kind! {CERTIFICATE_SIGNING_REQUESTS, CertificateSigningRequest, "certificatesigningrequest", Cluster, ["csr"], [], ["approval", "status"], plain; printer = certificates::CERTIFICATE_SIGNING_REQUEST}
 generic_kind! {FLOW_SCHEMAS, FlowSchema, "flowschema", Cluster, [], [], ["status"], plain}
 generic_kind! {PRIORITY_LEVEL_CONFIGURATIONS, PriorityLevelConfiguration, "prioritylevelconfiguration", Cluster, [], [], ["status"], plain}

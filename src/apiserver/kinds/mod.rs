@@ -42,6 +42,7 @@ pub mod serviceaccount;
 pub mod serviceaccount_token;
 pub mod tokenreview;
 pub mod validatingwebhookconfiguration;
+pub mod workload_defaults;
 
 pub use accessreview::localsubjectaccessreview::LOCAL_SUBJECT_ACCESS_REVIEWS;
 pub use accessreview::selfsubjectaccessreview::SELF_SUBJECT_ACCESS_REVIEWS;

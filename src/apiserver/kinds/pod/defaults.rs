@@ -1,6 +1,9 @@
 //! API defaulting of pods (`pkg/apis/core/v1/defaults.go` and its generated defaulters),
 //! plus what the `Priority` admission plugin adds: the spec, containers, probes, ports,
-//! volumes, pull policy by image tag, and the QoS class in the status.
+//! volumes, pull policy by image tag, and the QoS class in the status. The pod templates of
+//! workload kinds get the `PodSpec` part ([`default_pod_template`]); what upstream's
+//! `SetDefaults_Pod` adds only to pods (service links, requests from limits, host ports of
+//! host-network pods) and the Priority plugin's fields stay pod-only.
 
 use serde_json::{json, Map, Value};
 
@@ -41,6 +44,7 @@ pub(super) fn sync_deprecated_fields(obj: &mut Value) {
 pub(super) fn default_pod(pod: &mut Map<String, Value>) {
     if let Some(spec) = object_entry(pod, "spec") {
         default_pod_spec(spec);
+        default_pod_only(spec);
     }
     let qos = pod.get("spec").map(qos_class).unwrap_or("BestEffort");
     if let Some(status) = object_entry(pod, "status") {
@@ -49,6 +53,25 @@ pub(super) fn default_pod(pod: &mut Map<String, Value>) {
     }
 }
 
+/// The defaults of a pod template (`template` of a Deployment, ReplicaSet, StatefulSet,
+/// DaemonSet, ReplicationController, Job or PodTemplate): upstream's generated defaulters
+/// run `SetDefaults_PodSpec` and the container, port, probe and volume defaults on it, but
+/// not `SetDefaults_Pod`. The deprecated `serviceAccount` mirrors `serviceAccountName` as the
+/// v1 conversion writes it out (no admission runs on templates, so it is done here).
+pub(crate) fn default_pod_template(template: &mut Map<String, Value>) {
+    let Some(spec) = object_entry(template, "spec") else {
+        return;
+    };
+    default_pod_spec(spec);
+    let account = str_field(spec, "serviceAccountName").to_string();
+    if account.is_empty() {
+        spec.remove("serviceAccount");
+    } else {
+        spec.insert("serviceAccount".into(), json!(account));
+    }
+}
+
+/// `SetDefaults_PodSpec` and the defaults of what a spec holds, shared by pods and templates.
 fn default_pod_spec(spec: &mut Map<String, Value>) {
     default_string(spec, "dnsPolicy", "ClusterFirst");
     default_string(spec, "restartPolicy", "Always");
@@ -59,58 +82,61 @@ fn default_pod_spec(spec: &mut Map<String, Value>) {
         "terminationGracePeriodSeconds",
         json!(DEFAULT_TERMINATION_GRACE_PERIOD_SECONDS),
     );
-    default_value(spec, "enableServiceLinks", json!(true));
-    // The Priority admission plugin, with no PriorityClass in the cluster.
-    default_value(spec, "priority", json!(0));
-    default_string(spec, "preemptionPolicy", "PreemptLowerPriority");
     // v1 conversion: the deprecated serviceAccount is an alias when serviceAccountName is empty.
     if is_blank(spec, "serviceAccountName") && !is_blank(spec, "serviceAccount") {
         let alias = str_field(spec, "serviceAccount").to_string();
         spec.insert("serviceAccountName".into(), json!(alias));
     }
-
-    let host_network = spec
-        .get("hostNetwork")
-        .and_then(Value::as_bool)
-        .unwrap_or(false);
-    for container in objects_in(spec, "containers") {
-        default_container(container, host_network, true);
-    }
-    for container in objects_in(spec, "initContainers") {
-        default_container(container, host_network, true);
-    }
-    for container in objects_in(spec, "ephemeralContainers") {
-        default_container(container, false, false);
+    for key in ["containers", "initContainers", "ephemeralContainers"] {
+        for container in objects_in(spec, key) {
+            default_container(container);
+        }
     }
     for volume in objects_in(spec, "volumes") {
         default_volume(volume);
     }
 }
 
-fn default_container(
-    container: &mut Map<String, Value>,
-    host_network: bool,
-    requests_from_limits: bool,
-) {
+/// What only pods get: `SetDefaults_Pod` (service links, requests from limits, the host
+/// ports of a host-network pod) and the `Priority` admission plugin's fields.
+fn default_pod_only(spec: &mut Map<String, Value>) {
+    default_value(spec, "enableServiceLinks", json!(true));
+    // The Priority admission plugin, with no PriorityClass in the cluster.
+    default_value(spec, "priority", json!(0));
+    default_string(spec, "preemptionPolicy", "PreemptLowerPriority");
+    let host_network = spec
+        .get("hostNetwork")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
+    for key in ["containers", "initContainers"] {
+        for container in objects_in(spec, key) {
+            if let Some(resources) = existing_object(container, "resources") {
+                default_requests_from_limits(resources);
+            }
+            if host_network {
+                for port in objects_in(container, "ports") {
+                    let host_port = port.get("hostPort").and_then(Value::as_i64).unwrap_or(0);
+                    if host_port == 0 {
+                        if let Some(container_port) = port.get("containerPort").cloned() {
+                            port.insert("hostPort".into(), container_port);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn default_container(container: &mut Map<String, Value>) {
     if is_blank(container, "imagePullPolicy") {
         let policy = default_pull_policy(str_field(container, "image"));
         container.insert("imagePullPolicy".into(), json!(policy));
     }
     default_string(container, "terminationMessagePath", "/dev/termination-log");
     default_string(container, "terminationMessagePolicy", "File");
-    if let Some(resources) = object_entry(container, "resources") {
-        if requests_from_limits {
-            default_requests_from_limits(resources);
-        }
-    }
+    object_entry(container, "resources");
     for port in objects_in(container, "ports") {
         default_string(port, "protocol", "TCP");
-        let host_port = port.get("hostPort").and_then(Value::as_i64).unwrap_or(0);
-        if host_network && host_port == 0 {
-            if let Some(container_port) = port.get("containerPort").cloned() {
-                port.insert("hostPort".into(), container_port);
-            }
-        }
     }
     for env in objects_in(container, "env") {
         if let Some(field_ref) =

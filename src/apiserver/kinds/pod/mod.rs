@@ -23,6 +23,7 @@ mod update;
 mod validation;
 mod volumes;
 
+pub(crate) use defaults::default_pod_template;
 pub use ephemeral::EPHEMERAL_CONTAINERS_SUBRESOURCE;
 pub(crate) use field_rules::pod_field_rule;
 
