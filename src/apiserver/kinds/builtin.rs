@@ -220,6 +220,8 @@ mod tests {
     use super::*;
     use crate::apiserver::field_rules::field_rule;
     use crate::apiserver::kinds::ALL;
+    use crate::apiserver::table::testing::{column_names, now};
+    use crate::apiserver::table::{table, IncludeObject};
 
     /// Scope as k8s-openapi has it, so a wrong `Namespaced`/`Cluster` in the table fails.
     fn namespaced<T: k8s_openapi::Resource>() -> bool
@@ -318,6 +320,66 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn every_generic_kind_prints_one_cell_per_column() {
+        let bare = serde_json::json!({"metadata": {"name": "x"}});
+        for resource in GENERIC {
+            let table = table(
+                resource,
+                &[&bare],
+                serde_json::json!({}),
+                IncludeObject::None,
+                now(),
+            );
+            let columns = table["columnDefinitions"].as_array().map(Vec::len);
+            let cells = table["rows"][0]["cells"].as_array().map(Vec::len);
+            assert_eq!(columns, cells, "{resource:?}");
+            assert_eq!(table["rows"][0]["cells"][0], "x", "{resource:?}");
+        }
+        assert_eq!(
+            column_names(&table(
+                &DEPLOYMENTS,
+                &[],
+                serde_json::json!({}),
+                IncludeObject::None,
+                now()
+            ))
+            .len(),
+            8
+        );
+        let fallback = table(
+            &IP_ADDRESSES,
+            &[],
+            serde_json::json!({}),
+            IncludeObject::None,
+            now(),
+        );
+        assert_eq!(
+            column_names(&fallback),
+            [("Name".to_string(), 0), ("Age".to_string(), 0)]
+        );
+    }
+
+    #[test]
+    fn workload_kinds_are_defaulted_through_their_strategy() {
+        for (resource, field) in [
+            (&DEPLOYMENTS, "progressDeadlineSeconds"),
+            (&REPLICA_SETS, "replicas"),
+            (&STATEFUL_SETS, "podManagementPolicy"),
+            (&DAEMON_SETS, "updateStrategy"),
+            (&REPLICATION_CONTROLLERS, "replicas"),
+            (&JOBS, "backoffLimit"),
+            (&CRON_JOBS, "concurrencyPolicy"),
+        ] {
+            let mut object = serde_json::json!({"metadata": {"name": "x"}, "spec": {}});
+            resource.strategy.default(&mut object);
+            assert!(object["spec"].get(field).is_some(), "{resource:?}: {field}");
+        }
+        let mut other = serde_json::json!({"metadata": {"name": "x"}, "spec": {}});
+        INGRESSES.strategy.default(&mut other);
+        assert_eq!(other["spec"], serde_json::json!({}));
     }
 
     #[test]

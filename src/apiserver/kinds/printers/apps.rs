@@ -329,13 +329,7 @@ fn controller_name(object: &Value) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::apiserver::table::testing::now;
-
-    fn cells(printer: &Printer, object: Value) -> Vec<Value> {
-        let row = (printer.row)(&object, now());
-        assert_eq!(row.len(), printer.columns.len(), "one cell per column");
-        row
-    }
+    use crate::apiserver::kinds::printers::testing::cells;
 
     fn headers(printer: &Printer) -> Vec<(&'static str, u32)> {
         printer
@@ -391,7 +385,7 @@ mod tests {
             ),
         ];
         for (object, expected) in cases {
-            assert_eq!(Value::Array(cells(&DEPLOYMENT, object)), expected);
+            assert_eq!((cells(&DEPLOYMENT, object)), expected);
         }
     }
 
@@ -416,7 +410,7 @@ mod tests {
                 "template": {"spec": {"containers": [{"name": "app", "image": "nginx"}]}}},
             "status": {"replicas": 2, "readyReplicas": 1}});
         assert_eq!(
-            Value::Array(cells(&REPLICA_SET, rs)),
+            (cells(&REPLICA_SET, rs)),
             json!(["web-1", 2, 2, 1, "60m", "app", "nginx", "app=web"])
         );
         let no_selector = json!({"metadata": {"name": "x"}, "spec": {}});
@@ -427,7 +421,7 @@ mod tests {
             "spec": {"replicas": 1, "selector": {"b": "2", "a": "1"}},
             "status": {"replicas": 1}});
         assert_eq!(
-            Value::Array(cells(&REPLICATION_CONTROLLER, rc)),
+            (cells(&REPLICATION_CONTROLLER, rc)),
             json!(["rc", 1, 1, 0, "60m", "", "", "a=1,b=2"])
         );
     }
@@ -448,7 +442,7 @@ mod tests {
             "spec": {"replicas": 3, "template": {"spec": {"containers": [{"name": "pg", "image": "postgres:16"}]}}},
             "status": {"readyReplicas": 3}});
         assert_eq!(
-            Value::Array(cells(&STATEFUL_SET, sts)),
+            (cells(&STATEFUL_SET, sts)),
             json!(["db", "3/3", "60m", "pg", "postgres:16"])
         );
 
@@ -476,7 +470,7 @@ mod tests {
             "status": {"desiredNumberScheduled": 3, "currentNumberScheduled": 3, "numberReady": 2,
                 "updatedNumberScheduled": 3, "numberAvailable": 2}});
         assert_eq!(
-            Value::Array(cells(&DAEMON_SET, ds)),
+            (cells(&DAEMON_SET, ds)),
             json!([
                 "agent",
                 3,
@@ -515,7 +509,7 @@ mod tests {
             let revision = json!({"metadata": {"name": "db-1", "creationTimestamp": CREATED,
                 "ownerReferences": owners}, "revision": 4});
             assert_eq!(
-                Value::Array(cells(&CONTROLLER_REVISION, revision)),
+                (cells(&CONTROLLER_REVISION, revision)),
                 json!(["db-1", expected, 4, "60m"])
             );
         }

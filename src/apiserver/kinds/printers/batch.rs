@@ -176,14 +176,8 @@ fn cron_job_row(object: &Value, now: Timestamp) -> Vec<Value> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::apiserver::table::testing::now;
+    use crate::apiserver::kinds::printers::testing::cells;
     use crate::apiserver::table::Column;
-
-    fn cells(printer: &Printer, object: Value) -> Value {
-        let row = (printer.row)(&object, now());
-        assert_eq!(row.len(), printer.columns.len(), "one cell per column");
-        Value::Array(row)
-    }
 
     fn column_of<'a>(printer: &'a Printer, name: &str) -> &'a Column {
         printer

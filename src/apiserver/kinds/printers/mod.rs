@@ -107,6 +107,24 @@ pub(crate) fn bool_ptr(value: Option<&Value>) -> &'static str {
 }
 
 #[cfg(test)]
+pub(crate) mod testing {
+    //! The row helper of the printers' table tests.
+
+    use serde_json::Value;
+
+    use crate::apiserver::kinds::generic::Printer;
+    use crate::apiserver::table::testing::now;
+
+    /// The printer's row for `object` at the tests' fixed now, checked to have one cell per
+    /// column.
+    pub(crate) fn cells(printer: &Printer, object: Value) -> Value {
+        let row = (printer.row)(&object, now());
+        assert_eq!(row.len(), printer.columns.len(), "one cell per column");
+        Value::Array(row)
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use serde_json::json;
 

@@ -168,13 +168,7 @@ fn network_policy_row(object: &Value, now: Timestamp) -> Vec<Value> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::apiserver::table::testing::now;
-
-    fn cells(printer: &Printer, object: Value) -> Value {
-        let row = (printer.row)(&object, now());
-        assert_eq!(row.len(), printer.columns.len(), "one cell per column");
-        Value::Array(row)
-    }
+    use crate::apiserver::kinds::printers::testing::cells;
 
     #[test]
     fn ingress_rows() {
