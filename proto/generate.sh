@@ -2,10 +2,13 @@
 # Regenerates ../src/apiserver/kubernetes.binpb, the descriptor set the API server decodes
 # protobuf request bodies with, from the upstream generated.proto files below
 # (k8s.io/api and k8s.io/apimachinery v1.35, Apache-2.0; package names and import paths
-# as upstream's, taken from the k8s-rs-pb crate's copy, of admissionregistration/v1 only
-# the webhook configuration messages; authorization/v1 and rbac/v1 are written out from
-# upstream's message definitions, without their comments), and apps/v1's Deployment
-# messages, written for this project with upstream's field numbers.
+# as upstream's). core/v1, authentication/* and apimachinery are taken from the k8s-rs-pb
+# crate's copy, of admissionregistration/v1 only the webhook configuration messages;
+# authorization/v1 and rbac/v1 are written out from upstream's message definitions,
+# without their comments. apps/v1 (Deployment, DaemonSet, ReplicaSet, StatefulSet,
+# ControllerRevision), batch/v1, certificates/v1, coordination/v1, networking/v1,
+# policy/v1 and scheduling/v1 are written for this project with upstream's message and
+# field names, numbers, types and `+optional` markers.
 #
 # Comments are dropped except the `+optional` markers, which the decoder reads to tell a
 # required field (Go: no `omitempty`) from an optional one. Needs protoc (Debian:
@@ -17,6 +20,12 @@ trap 'rm -rf "$work"' EXIT
 files=(
   k8s.io/api/core/v1/generated.proto
   k8s.io/api/apps/v1/generated.proto
+  k8s.io/api/batch/v1/generated.proto
+  k8s.io/api/certificates/v1/generated.proto
+  k8s.io/api/coordination/v1/generated.proto
+  k8s.io/api/networking/v1/generated.proto
+  k8s.io/api/policy/v1/generated.proto
+  k8s.io/api/scheduling/v1/generated.proto
   k8s.io/api/authentication/v1/generated.proto
   k8s.io/api/authentication/v1beta1/generated.proto
   k8s.io/api/authentication/v1alpha1/generated.proto

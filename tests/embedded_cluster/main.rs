@@ -17,6 +17,7 @@ mod faults;
 mod kube_client;
 mod kubectl;
 mod kubectl_kinds;
+mod kubectl_protobuf;
 mod kubectl_workloads;
 mod leader_election;
 mod limits;

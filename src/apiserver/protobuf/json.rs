@@ -29,7 +29,8 @@ pub(super) enum Special {
     IntOrString,
     /// `metav1.FieldsV1` and `runtime.RawExtension` → the JSON document they carry.
     RawJson,
-    /// `authentication/v1.ExtraValue` and `authorization/v1.ExtraValue` (`[]string`) → array.
+    /// The `ExtraValue` of authentication/v1, authorization/v1 and certificates/v1
+    /// (`[]string`) → array.
     StringList,
 }
 
@@ -42,9 +43,12 @@ pub(super) fn special(message: &MessageDescriptor) -> Option<Special> {
         ("k8s.io.apimachinery.pkg.api.resource", "Quantity") => Special::Quantity,
         ("k8s.io.apimachinery.pkg.util.intstr", "IntOrString") => Special::IntOrString,
         (META_V1, "FieldsV1") | (RUNTIME, "RawExtension") => Special::RawJson,
-        ("k8s.io.api.authentication.v1" | "k8s.io.api.authorization.v1", "ExtraValue") => {
-            Special::StringList
-        }
+        (
+            "k8s.io.api.authentication.v1"
+            | "k8s.io.api.authorization.v1"
+            | "k8s.io.api.certificates.v1",
+            "ExtraValue",
+        ) => Special::StringList,
         _ => return None,
     })
 }

@@ -238,14 +238,14 @@ fn unsupported_envelopes_and_kinds_are_415() {
     .concat();
     assert_eq!(error_of(&foreign, &SECRETS).code, 415);
 
-    let stateful_sets = ResourceInfo {
-        group: "apps",
-        kind: "StatefulSet",
-        plural: "statefulsets",
+    let widgets = ResourceInfo {
+        group: "example.com",
+        kind: "Widget",
+        plural: "widgets",
         ..PODS
     };
-    let body = envelope("apps/v1", "StatefulSet", Pb::new());
-    let err = error_of(&body, &stateful_sets);
+    let body = envelope("example.com/v1", "Widget", Pb::new());
+    let err = error_of(&body, &widgets);
     assert_eq!(err.code, 415);
-    assert!(err.message.contains("StatefulSet"), "{}", err.message);
+    assert!(err.message.contains("Widget"), "{}", err.message);
 }

@@ -73,6 +73,79 @@ fn real_kubectl_bodies_decode_to_kubectls_json() {
     }
 }
 
+/// Bodies of the other groups' kinds kubectl 1.33's typed `create` subcommands send as
+/// protobuf, captured as above, with the JSON `kubectl ... --dry-run=client -o json` printed
+/// for the same command.
+#[test]
+fn real_kubectl_bodies_of_other_groups_decode_to_kubectls_json() {
+    let cases: &[(&str, &ResourceInfo, &str, Value)] = &[
+        (
+            "create job j1 --image=busybox -- echo hi",
+            &JOBS,
+            "6b3873000a0f0a0862617463682f763112034a6f621284010a120a026a3112001a0022002a00320038004200126432620a100a0012001a0022002a00320038004200124e122b0a026a31120762757379626f781a046563686f1a0268692a0042006a007200800100880100900100a201001a054e65766572320042004a0052005800600068008201008a01009a0100c201001a082000280030003a001a002200",
+            json!({"kind":"Job","apiVersion":"batch/v1","metadata":{"name":"j1","creationTimestamp":null},
+                   "spec":{"template":{"metadata":{"creationTimestamp":null},"spec":{"containers":[{"name":"j1","image":"busybox","command":["echo","hi"],"resources":{}}],"restartPolicy":"Never"}}},
+                   "status":{}}),
+        ),
+        (
+            "create cronjob c1 --image=busybox --schedule='*/5 * * * *' -- date",
+            &CRON_JOBS,
+            "6b3873000a130a0862617463682f7631120743726f6e4a6f6212a4010a120a02633112001a0022002a00320038004200128b010a0b2a2f35202a202a202a202a1a002a7a0a120a02633112001a0022002a00320038004200126432620a100a0012001a0022002a00320038004200124e12270a026331120762757379626f781a04646174652a0042006a007200800100880100900100a201001a094f6e4661696c757265320042004a0052005800600068008201008a01009a0100c201001a001a002200",
+            json!({"kind":"CronJob","apiVersion":"batch/v1","metadata":{"name":"c1","creationTimestamp":null},
+                   "spec":{"schedule":"*/5 * * * *","jobTemplate":{"metadata":{"name":"c1","creationTimestamp":null},
+                           "spec":{"template":{"metadata":{"creationTimestamp":null},"spec":{"containers":[{"name":"c1","image":"busybox","command":["date"],"resources":{}}],"restartPolicy":"OnFailure"}}}}},
+                   "status":{}}),
+        ),
+        (
+            "create ingress ing1 --rule=foo.com/bar=svc1:8080 --rule='bar.com/*=svc2:http,tls=sec'",
+            &INGRESSES,
+            "6b3873000a1f0a146e6574776f726b696e672e6b38732e696f2f76311207496e6772657373128b010a140a04696e673112001a0022002a00320038004200126f120e0a076261722e636f6d12037365631a2d0a07666f6f2e636f6d12220a200a1e0a042f626172120f220d0a047376633112050a0010903f1a0545786163741a2e0a076261722e636f6d12230a210a1f0a012f121222100a047376633212080a046874747010001a065072656669781a020a001a002200",
+            json!({"kind":"Ingress","apiVersion":"networking.k8s.io/v1","metadata":{"name":"ing1","creationTimestamp":null},
+                   "spec":{"tls":[{"hosts":["bar.com"],"secretName":"sec"}],
+                           "rules":[{"host":"foo.com","http":{"paths":[{"path":"/bar","pathType":"Exact","backend":{"service":{"name":"svc1","port":{"number":8080}}}}]}},
+                                    {"host":"bar.com","http":{"paths":[{"path":"/","pathType":"Prefix","backend":{"service":{"name":"svc2","port":{"name":"http"}}}}]}}]},
+                   "status":{"loadBalancer":{}}}),
+        ),
+        (
+            "create poddisruptionbudget pdb1 --selector=app=web --min-available=2",
+            &POD_DISRUPTION_BUDGETS,
+            "6b3873000a200a09706f6c6963792f76311213506f6444697372757074696f6e427564676574123a0a140a047064623112001a0022002a0032003800420012160a06080010021a00120c0a0a0a0361707012037765621a0a080018002000280030001a002200",
+            json!({"kind":"PodDisruptionBudget","apiVersion":"policy/v1","metadata":{"name":"pdb1","creationTimestamp":null},
+                   "spec":{"minAvailable":2,"selector":{"matchLabels":{"app":"web"}}},
+                   "status":{"disruptionsAllowed":0,"currentHealthy":0,"desiredHealthy":0,"expectedPods":0}}),
+        ),
+        (
+            "create priorityclass pc1 --value=1000 --description=high --preemption-policy=Never",
+            &PRIORITY_CLASSES,
+            "6b3873000a250a147363686564756c696e672e6b38732e696f2f7631120d5072696f72697479436c61737312270a130a0370633112001a0022002a0032003800420010e80718002204686967682a054e657665721a002200",
+            json!({"kind":"PriorityClass","apiVersion":"scheduling.k8s.io/v1","metadata":{"name":"pc1","creationTimestamp":null},
+                   "value":1000,"description":"high","preemptionPolicy":"Never"}),
+        ),
+        (
+            "create priorityclass pc0 --value=0 --global-default",
+            &PRIORITY_CLASSES,
+            "6b3873000a250a147363686564756c696e672e6b38732e696f2f7631120d5072696f72697479436c61737312310a130a0370633012001a0022002a003200380042001000180122002a14507265656d70744c6f7765725072696f726974791a002200",
+            json!({"kind":"PriorityClass","apiVersion":"scheduling.k8s.io/v1","metadata":{"name":"pc0","creationTimestamp":null},
+                   "value":0,"globalDefault":true,"preemptionPolicy":"PreemptLowerPriority"}),
+        ),
+        (
+            "create deployment d1 --image=nginx --replicas=2 --port=80",
+            &DEPLOYMENTS,
+            "6b3873000a150a07617070732f7631120a4465706c6f796d656e7412b4010a1d0a02643112001a0022002a003200380042005a090a03617070120264311284010802120b0a090a03617070120264311a6b0a1b0a0012001a0022002a003200380042005a090a0361707012026431124c122e0a056e67696e7812056e67696e782a00320a0a001000185022002a0042006a007200800100880100900100a201001a00320042004a0052005800600068008201008a01009a0100c2010022020a00280038001a0c0800100018002000280038001a002200",
+            json!({"kind":"Deployment","apiVersion":"apps/v1","metadata":{"name":"d1","creationTimestamp":null,"labels":{"app":"d1"}},
+                   "spec":{"replicas":2,"selector":{"matchLabels":{"app":"d1"}},
+                           "template":{"metadata":{"creationTimestamp":null,"labels":{"app":"d1"}},"spec":{"containers":[{"name":"nginx","image":"nginx","ports":[{"containerPort":80}],"resources":{}}]}},
+                           "strategy":{}},
+                   "status":{}}),
+        ),
+    ];
+    for (command, resource, body, expected) in cases {
+        let decoded = decode_object(&hex(body), resource)
+            .unwrap_or_else(|e| panic!("kubectl {command}: {e}"));
+        assert_eq!(&decoded, expected, "kubectl {command}");
+    }
+}
+
 /// `kubectl run web --image=nginx --labels=app=web --env=A=B --port=80` as the typed
 /// clientset would encode it (kubectl itself sends this one as JSON).
 #[test]

@@ -4,8 +4,12 @@ mod errors;
 mod fields;
 mod kubectl;
 mod schema;
+mod workloads;
 
 use super::*;
+use crate::apiserver::kinds::builtin::{
+    CRON_JOBS, DEPLOYMENTS, INGRESSES, JOBS, POD_DISRUPTION_BUDGETS, PRIORITY_CLASSES,
+};
 use crate::apiserver::kinds::{
     CONFIG_MAPS, NAMESPACES, PODS, SECRETS, SELF_SUBJECT_REVIEWS, SERVICE_ACCOUNTS,
 };

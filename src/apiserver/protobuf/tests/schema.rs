@@ -27,7 +27,17 @@ fn go_fact_lists_name_upstream_fields_and_served_kinds_resolve() {
     }
     // The groups whose messages the descriptor set has; other kinds' bodies get 415.
     let described = |r: &ResourceInfo| {
-        matches!(r.group, "" | "authentication.k8s.io") || r.kind == "Deployment"
+        matches!(
+            r.group,
+            "" | "apps"
+                | "authentication.k8s.io"
+                | "batch"
+                | "certificates.k8s.io"
+                | "coordination.k8s.io"
+                | "networking.k8s.io"
+                | "policy"
+                | "scheduling.k8s.io"
+        )
     };
     for resource in crate::apiserver::kinds::ALL.iter().filter(|r| described(r)) {
         assert!(
