@@ -13,6 +13,10 @@ pub(super) const POINTER_STRINGS: &[&str] = &[
     "CronJobSpec.timeZone",
     "CSIVolumeSource.fsType",
     "DeploymentSpec.podReplacementPolicy",
+    "Endpoint.hostname",
+    "Endpoint.nodeName",
+    "Endpoint.zone",
+    "EndpointPort.appProtocol",
     "GRPCAction.service",
     "HostPathVolumeSource.type",
     "IngressClassParametersReference.aPIGroup",
@@ -70,6 +74,8 @@ pub(super) const POINTER_STRINGS: &[&str] = &[
 
 /// Go value fields with `omitempty` that the default rule would keep (by `Message.field`):
 /// non-pointer bools and integers, and fields whose proto comment lacks `+optional`.
+/// The `Event.*` entries are events.k8s.io/v1's; core/v1 Event's fields of those names are
+/// optional strings, omitted when empty by the default rule anyway.
 pub(super) const OMITTED_ZEROS: &[&str] = &[
     "Container.stdin",
     "Container.stdinOnce",
@@ -93,6 +99,12 @@ pub(super) const OMITTED_ZEROS: &[&str] = &[
     "EphemeralContainerCommon.stdin",
     "EphemeralContainerCommon.stdinOnce",
     "EphemeralContainerCommon.tty",
+    "Event.action",
+    "Event.deprecatedCount",
+    "Event.reason",
+    "Event.reportingController",
+    "Event.reportingInstance",
+    "Event.type",
     "IngressClassSpec.controller",
     "JobStatus.active",
     "JobStatus.failed",

@@ -1,5 +1,6 @@
 //! Tests of the protobuf decoder, with a tiny protobuf writer to build bodies.
 
+mod cluster_kinds;
 mod errors;
 mod fields;
 mod kubectl;

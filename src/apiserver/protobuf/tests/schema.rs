@@ -34,7 +34,10 @@ fn go_fact_lists_name_upstream_fields_and_served_kinds_resolve() {
                 | "batch"
                 | "certificates.k8s.io"
                 | "coordination.k8s.io"
+                | "discovery.k8s.io"
+                | "events.k8s.io"
                 | "networking.k8s.io"
+                | "node.k8s.io"
                 | "policy"
                 | "scheduling.k8s.io"
         )

@@ -1,0 +1,162 @@
+//! Bodies client-go's controllers and kubectl send for the cluster-facing kinds: an
+//! events.k8s.io Event, a leader-election Lease, an EndpointSlice, a CertificateSigningRequest
+//! with its approval.
+
+use super::*;
+use crate::apiserver::kinds::builtin::CERTIFICATE_SIGNING_REQUESTS;
+use crate::apiserver::kinds::{ENDPOINT_SLICES, EVENTS_V1, LEASES};
+
+/// 2024-05-01T12:00:00Z.
+const SECONDS: i64 = 1_714_564_800;
+
+fn meta(name: &str, namespace: &str) -> Pb {
+    Pb::new().str(1, name).str(3, namespace).msg(8, Pb::new())
+}
+
+/// A `metav1.Time` or `metav1.MicroTime`: seconds and nanoseconds.
+fn time(seconds: i64, nanos: i64) -> Pb {
+    Pb::new().int(1, seconds).int(2, nanos)
+}
+
+#[test]
+fn an_events_v1_event_decodes_with_its_go_presence() {
+    let regarding = Pb::new()
+        .str(1, "ServiceAccount")
+        .str(2, "default")
+        .str(3, "sa")
+        .str(4, "")
+        .str(5, "v1")
+        .str(6, "")
+        .str(7, "");
+    let event = Pb::new()
+        .msg(1, meta("e1", "default"))
+        .msg(2, time(SECONDS, 123_456_789))
+        .str(4, "kube-sa")
+        .str(5, "kube-sa-1")
+        .str(6, "")
+        .str(7, "TokenCreated")
+        .msg(8, regarding)
+        .str(10, "")
+        .str(11, "Normal")
+        .msg(12, Pb::new().str(1, "").str(2, ""))
+        .msg(13, Pb::new())
+        .msg(14, Pb::new())
+        .int(15, 0);
+
+    let decoded = decode_object(&envelope("events.k8s.io/v1", "Event", event), &EVENTS_V1).unwrap();
+
+    // Go: reportingController, reportingInstance, action, reason, note and type are
+    // `omitempty` strings, deprecatedCount an `omitempty` int32; the structs always print.
+    assert_eq!(
+        decoded,
+        json!({"kind":"Event","apiVersion":"events.k8s.io/v1",
+               "metadata":{"name":"e1","namespace":"default","creationTimestamp":null},
+               "eventTime":"2024-05-01T12:00:00.123456Z",
+               "reportingController":"kube-sa","reportingInstance":"kube-sa-1","reason":"TokenCreated",
+               "regarding":{"kind":"ServiceAccount","namespace":"default","name":"sa","apiVersion":"v1"},
+               "type":"Normal","deprecatedSource":{},
+               "deprecatedFirstTimestamp":null,"deprecatedLastTimestamp":null})
+    );
+}
+
+#[test]
+fn a_leader_election_lease_keeps_its_pointer_zeros() {
+    let spec = Pb::new()
+        .str(1, "replica-a")
+        .int(2, 15)
+        .msg(3, time(SECONDS, 0))
+        .msg(4, time(SECONDS + 5, 500_000))
+        .int(5, 0);
+    let lease = Pb::new()
+        .msg(1, meta("kube-sa-controller", "kube-system"))
+        .msg(2, spec);
+
+    let decoded =
+        decode_object(&envelope("coordination.k8s.io/v1", "Lease", lease), &LEASES).unwrap();
+
+    assert_eq!(
+        decoded["spec"],
+        json!({"holderIdentity":"replica-a","leaseDurationSeconds":15,
+               "acquireTime":"2024-05-01T12:00:00.000000Z","renewTime":"2024-05-01T12:00:05.000500Z",
+               "leaseTransitions":0})
+    );
+}
+
+#[test]
+fn an_endpoint_slice_keeps_pointer_strings_and_required_fields() {
+    let endpoint = Pb::new()
+        .str(1, "10.0.0.1")
+        .msg(2, Pb::new().bool(1, true).bool(2, true).bool(3, false))
+        .str(6, "node-1")
+        .str(7, "");
+    let port = Pb::new().str(1, "").str(2, "TCP").int(3, 80);
+    let slice = Pb::new()
+        .msg(1, meta("web-abc", "default"))
+        .str(4, "IPv4")
+        .msg(2, endpoint)
+        .msg(3, port);
+
+    let decoded = decode_object(
+        &envelope("discovery.k8s.io/v1", "EndpointSlice", slice),
+        &ENDPOINT_SLICES,
+    )
+    .unwrap();
+
+    // Go: zone is a `*string`; a port's name and protocol are pointers upstream marks
+    // required.
+    assert_eq!(decoded["addressType"], "IPv4");
+    assert_eq!(
+        decoded["endpoints"],
+        json!([{"addresses":["10.0.0.1"],"conditions":{"ready":true,"serving":true,"terminating":false},
+                "nodeName":"node-1","zone":""}])
+    );
+    assert_eq!(
+        decoded["ports"],
+        json!([{"name":"","protocol":"TCP","port":80}])
+    );
+}
+
+#[test]
+fn a_certificate_signing_request_and_its_approval_decode() {
+    let spec = Pb::new()
+        .bytes(1, b"abc")
+        .str(7, "kubernetes.io/kube-apiserver-client")
+        .str(5, "client auth")
+        .str(2, "")
+        .str(3, "")
+        .msg(
+            6,
+            Pb::new()
+                .str(1, "scopes")
+                .msg(2, Pb::new().str(1, "a").str(1, "b")),
+        );
+    let approved = Pb::new()
+        .str(1, "Approved")
+        .str(6, "True")
+        .str(2, "KubectlApprove")
+        .str(3, "This CSR was approved by kubectl certificate approve.")
+        .msg(4, time(SECONDS, 0))
+        .msg(5, Pb::new());
+    let csr = Pb::new()
+        .msg(1, meta("u", ""))
+        .msg(2, spec)
+        .msg(3, Pb::new().msg(1, approved));
+
+    let decoded = decode_object(
+        &envelope("certificates.k8s.io/v1", "CertificateSigningRequest", csr),
+        &CERTIFICATE_SIGNING_REQUESTS,
+    )
+    .unwrap();
+
+    assert_eq!(
+        decoded["spec"],
+        json!({"request":"YWJj","signerName":"kubernetes.io/kube-apiserver-client",
+               "usages":["client auth"],"extra":{"scopes":["a","b"]}})
+    );
+    assert_eq!(
+        decoded["status"],
+        json!({"conditions":[{"type":"Approved","status":"True","reason":"KubectlApprove",
+               "message":"This CSR was approved by kubectl certificate approve.",
+               "lastUpdateTime":"2024-05-01T12:00:00Z","lastTransitionTime":null}]})
+    );
+}
