@@ -6,9 +6,10 @@
 # crate's copy, of admissionregistration/v1 only the webhook configuration messages;
 # authorization/v1 and rbac/v1 are written out from upstream's message definitions,
 # without their comments. apps/v1 (Deployment, DaemonSet, ReplicaSet, StatefulSet,
-# ControllerRevision), batch/v1, certificates/v1, coordination/v1, discovery/v1,
-# events/v1, networking/v1, node/v1, policy/v1 and scheduling/v1 are written for this
-# project with upstream's message and field names, numbers, types and `+optional` markers.
+# ControllerRevision), autoscaling/v2, batch/v1, certificates/v1, coordination/v1,
+# discovery/v1, events/v1, networking/v1, node/v1, policy/v1 and scheduling/v1 are written
+# for this project with upstream's message and field names, numbers, types and
+# `+optional` markers.
 #
 # Comments are dropped except the `+optional` markers, which the decoder reads to tell a
 # required field (Go: no `omitempty`) from an optional one. Needs protoc (Debian:
@@ -20,6 +21,7 @@ trap 'rm -rf "$work"' EXIT
 files=(
   k8s.io/api/core/v1/generated.proto
   k8s.io/api/apps/v1/generated.proto
+  k8s.io/api/autoscaling/v2/generated.proto
   k8s.io/api/batch/v1/generated.proto
   k8s.io/api/certificates/v1/generated.proto
   k8s.io/api/coordination/v1/generated.proto

@@ -31,6 +31,7 @@ fn go_fact_lists_name_upstream_fields_and_served_kinds_resolve() {
             r.group,
             "" | "apps"
                 | "authentication.k8s.io"
+                | "autoscaling"
                 | "batch"
                 | "certificates.k8s.io"
                 | "coordination.k8s.io"

@@ -1,8 +1,10 @@
-//! Presence in the apps, batch and networking messages: the Go pointer and `omitempty`
+//! Presence in the apps, autoscaling, batch and networking messages: the Go pointer and `omitempty`
 //! facts of `go_facts` decide which zero values print.
 
 use super::*;
-use crate::apiserver::kinds::builtin::{INGRESS_CLASSES, IP_ADDRESSES, STATEFUL_SETS};
+use crate::apiserver::kinds::builtin::{
+    HORIZONTAL_POD_AUTOSCALERS, INGRESS_CLASSES, IP_ADDRESSES, STATEFUL_SETS,
+};
 
 /// A pod template with one container, as the workload kinds nest it.
 fn template() -> Pb {
@@ -120,4 +122,51 @@ fn networking_references_keep_pointer_strings_and_json_names() {
         decoded["spec"],
         json!({"parentRef":{"resource":"services"}})
     );
+}
+
+#[test]
+fn horizontal_pod_autoscaler_keeps_required_numbers_and_pointer_strings() {
+    let target = Pb::new().str(1, "Utilization").int(4, 50);
+    let metric = Pb::new()
+        .str(1, "Resource")
+        .msg(4, Pb::new().str(1, "cpu").msg(2, target));
+    let scale_down = Pb::new()
+        .int(3, 0)
+        .str(1, "")
+        .msg(2, Pb::new().str(1, "Pods").int(2, 1).int(3, 60));
+    let spec = Pb::new()
+        .msg(
+            1,
+            Pb::new()
+                .str(1, "Deployment")
+                .str(2, "web")
+                .str(3, "apps/v1"),
+        )
+        .int(2, 1)
+        .int(3, 3)
+        .msg(4, metric)
+        .msg(5, Pb::new().msg(2, scale_down));
+    let status = Pb::new().int(3, 0).int(4, 0);
+    let hpa = Pb::new()
+        .msg(1, object_meta("web"))
+        .msg(2, spec)
+        .msg(3, status);
+
+    let decoded = decode_object(
+        &envelope("autoscaling/v2", "HorizontalPodAutoscaler", hpa),
+        &HORIZONTAL_POD_AUTOSCALERS,
+    )
+    .unwrap();
+
+    // Go: selectPolicy and stabilizationWindowSeconds are pointers; currentReplicas is an
+    // `omitempty` int32, desiredReplicas is not.
+    assert_eq!(
+        decoded["spec"],
+        json!({"scaleTargetRef":{"kind":"Deployment","name":"web","apiVersion":"apps/v1"},
+               "minReplicas":1,"maxReplicas":3,
+               "metrics":[{"type":"Resource","resource":{"name":"cpu","target":{"type":"Utilization","averageUtilization":50}}}],
+               "behavior":{"scaleDown":{"stabilizationWindowSeconds":0,"selectPolicy":"",
+                                        "policies":[{"type":"Pods","value":1,"periodSeconds":60}]}}})
+    );
+    assert_eq!(decoded["status"], json!({"desiredReplicas":0}));
 }
