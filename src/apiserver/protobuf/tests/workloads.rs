@@ -1,5 +1,5 @@
-//! Presence in the apps, autoscaling, batch and networking messages: the Go pointer and `omitempty`
-//! facts of `go_facts` decide which zero values print.
+//! Presence in the apps, autoscaling, batch and networking messages: the Go pointer and
+//! `omitempty` facts of `go_facts` decide which zero values print.
 
 use super::*;
 use crate::apiserver::kinds::builtin::{
