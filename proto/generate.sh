@@ -7,8 +7,8 @@
 # authorization/v1 and rbac/v1 are written out from upstream's message definitions,
 # without their comments. apps/v1 (Deployment, DaemonSet, ReplicaSet, StatefulSet,
 # ControllerRevision), autoscaling/v2, batch/v1, certificates/v1, coordination/v1,
-# discovery/v1, events/v1, networking/v1, node/v1, policy/v1 and scheduling/v1 are written
-# for this project with upstream's message and field names, numbers, types and
+# discovery/v1, events/v1, networking/v1, node/v1, policy/v1, scheduling/v1 and storage/v1
+# are written for this project with upstream's message and field names, numbers, types and
 # `+optional` markers.
 #
 # Comments are dropped except the `+optional` markers, which the decoder reads to tell a
@@ -31,6 +31,7 @@ files=(
   k8s.io/api/node/v1/generated.proto
   k8s.io/api/policy/v1/generated.proto
   k8s.io/api/scheduling/v1/generated.proto
+  k8s.io/api/storage/v1/generated.proto
   k8s.io/api/authentication/v1/generated.proto
   k8s.io/api/authentication/v1beta1/generated.proto
   k8s.io/api/authentication/v1alpha1/generated.proto

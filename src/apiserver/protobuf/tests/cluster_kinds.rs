@@ -1,9 +1,11 @@
 //! Bodies client-go's controllers and kubectl send for the cluster-facing kinds: an
 //! events.k8s.io Event, a leader-election Lease, an EndpointSlice, a CertificateSigningRequest
-//! with its approval.
+//! with its approval, storage classes and CSI drivers.
 
 use super::*;
-use crate::apiserver::kinds::builtin::CERTIFICATE_SIGNING_REQUESTS;
+use crate::apiserver::kinds::builtin::{
+    CERTIFICATE_SIGNING_REQUESTS, CSI_DRIVERS, STORAGE_CLASSES,
+};
 use crate::apiserver::kinds::{ENDPOINT_SLICES, EVENTS_V1, LEASES};
 
 /// 2024-05-01T12:00:00Z.
@@ -158,5 +160,49 @@ fn a_certificate_signing_request_and_its_approval_decode() {
         json!({"conditions":[{"type":"Approved","status":"True","reason":"KubectlApprove",
                "message":"This CSR was approved by kubectl certificate approve.",
                "lastUpdateTime":"2024-05-01T12:00:00Z","lastTransitionTime":null}]})
+    );
+}
+
+#[test]
+fn storage_classes_and_csi_drivers_keep_their_pointer_zeros() {
+    let class = Pb::new()
+        .msg(1, meta("fast", ""))
+        .str(2, "csi.example.com")
+        .entry(3, "type", "ssd")
+        .str(4, "Retain")
+        .bool(6, false)
+        .str(7, "WaitForFirstConsumer");
+
+    let decoded = decode_object(
+        &envelope("storage.k8s.io/v1", "StorageClass", class),
+        &STORAGE_CLASSES,
+    )
+    .unwrap();
+
+    assert_eq!(
+        decoded,
+        json!({"kind":"StorageClass","apiVersion":"storage.k8s.io/v1",
+               "metadata":{"name":"fast","creationTimestamp":null},
+               "provisioner":"csi.example.com","parameters":{"type":"ssd"},"reclaimPolicy":"Retain",
+               "allowVolumeExpansion":false,"volumeBindingMode":"WaitForFirstConsumer"})
+    );
+
+    // Go: TokenRequest.audience is a string without `omitempty`; attachRequired a `*bool`.
+    let driver = Pb::new().msg(1, meta("csi.example.com", "")).msg(
+        2,
+        Pb::new()
+            .bool(1, false)
+            .msg(6, Pb::new().str(1, ""))
+            .msg(6, Pb::new().str(1, "vault").int(2, 600)),
+    );
+    let decoded = decode_object(
+        &envelope("storage.k8s.io/v1", "CSIDriver", driver),
+        &CSI_DRIVERS,
+    )
+    .unwrap();
+    assert_eq!(
+        decoded["spec"],
+        json!({"attachRequired":false,
+               "tokenRequests":[{"audience":""},{"audience":"vault","expirationSeconds":600}]})
     );
 }

@@ -41,6 +41,7 @@ fn go_fact_lists_name_upstream_fields_and_served_kinds_resolve() {
                 | "node.k8s.io"
                 | "policy"
                 | "scheduling.k8s.io"
+                | "storage.k8s.io"
         )
     };
     for resource in crate::apiserver::kinds::ALL.iter().filter(|r| described(r)) {
