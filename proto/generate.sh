@@ -7,9 +7,9 @@
 # authorization/v1 and rbac/v1 are written out from upstream's message definitions,
 # without their comments. apps/v1 (Deployment, DaemonSet, ReplicaSet, StatefulSet,
 # ControllerRevision), autoscaling/v2, batch/v1, certificates/v1, coordination/v1,
-# discovery/v1, events/v1, networking/v1, node/v1, policy/v1, scheduling/v1 and storage/v1
-# are written for this project with upstream's message and field names, numbers, types and
-# `+optional` markers.
+# discovery/v1, events/v1, flowcontrol/v1, networking/v1, node/v1, policy/v1,
+# scheduling/v1 and storage/v1 are written for this project with upstream's message and
+# field names, numbers, types and `+optional` markers.
 #
 # Comments are dropped except the `+optional` markers, which the decoder reads to tell a
 # required field (Go: no `omitempty`) from an optional one. Needs protoc (Debian:
@@ -27,6 +27,7 @@ files=(
   k8s.io/api/coordination/v1/generated.proto
   k8s.io/api/discovery/v1/generated.proto
   k8s.io/api/events/v1/generated.proto
+  k8s.io/api/flowcontrol/v1/generated.proto
   k8s.io/api/networking/v1/generated.proto
   k8s.io/api/node/v1/generated.proto
   k8s.io/api/policy/v1/generated.proto

@@ -1,10 +1,10 @@
 //! Bodies client-go's controllers and kubectl send for the cluster-facing kinds: an
 //! events.k8s.io Event, a leader-election Lease, an EndpointSlice, a CertificateSigningRequest
-//! with its approval, storage classes and CSI drivers.
+//! with its approval, storage classes and CSI drivers, a FlowSchema.
 
 use super::*;
 use crate::apiserver::kinds::builtin::{
-    CERTIFICATE_SIGNING_REQUESTS, CSI_DRIVERS, STORAGE_CLASSES,
+    CERTIFICATE_SIGNING_REQUESTS, CSI_DRIVERS, FLOW_SCHEMAS, STORAGE_CLASSES,
 };
 use crate::apiserver::kinds::{ENDPOINT_SLICES, EVENTS_V1, LEASES};
 
@@ -204,5 +204,59 @@ fn storage_classes_and_csi_drivers_keep_their_pointer_zeros() {
         decoded["spec"],
         json!({"attachRequired":false,
                "tokenRequests":[{"audience":""},{"audience":"vault","expirationSeconds":600}]})
+    );
+}
+
+#[test]
+fn a_flow_schema_omits_its_omitempty_zeros() {
+    let rule = Pb::new()
+        .msg(
+            1,
+            Pb::new()
+                .str(1, "ServiceAccount")
+                .msg(4, Pb::new().str(1, "kube-system").str(2, "*")),
+        )
+        .msg(
+            2,
+            Pb::new()
+                .str(1, "*")
+                .str(2, "")
+                .str(3, "leases")
+                .bool(4, false)
+                .str(5, "kube-system"),
+        );
+    let spec = Pb::new()
+        .msg(1, Pb::new().str(1, "workload-high"))
+        .int(2, 0)
+        .msg(3, Pb::new().str(1, "ByUser"))
+        .msg(4, rule);
+    let condition = Pb::new()
+        .str(1, "Dangling")
+        .str(2, "False")
+        .msg(3, Pb::new())
+        .str(4, "")
+        .str(5, "");
+    let schema = Pb::new()
+        .msg(1, meta("leases", ""))
+        .msg(2, spec)
+        .msg(3, Pb::new().msg(1, condition));
+
+    let decoded = decode_object(
+        &envelope("flowcontrol.apiserver.k8s.io/v1", "FlowSchema", schema),
+        &FLOW_SCHEMAS,
+    )
+    .unwrap();
+
+    // Go: matchingPrecedence has no `omitempty`; clusterScope and the condition's strings do.
+    assert_eq!(
+        decoded["spec"],
+        json!({"priorityLevelConfiguration":{"name":"workload-high"},"matchingPrecedence":0,
+               "distinguisherMethod":{"type":"ByUser"},
+               "rules":[{"subjects":[{"kind":"ServiceAccount","serviceAccount":{"namespace":"kube-system","name":"*"}}],
+                         "resourceRules":[{"verbs":["*"],"apiGroups":[""],"resources":["leases"],"namespaces":["kube-system"]}]}]})
+    );
+    assert_eq!(
+        decoded["status"],
+        json!({"conditions":[{"type":"Dangling","status":"False","lastTransitionTime":null}]})
     );
 }
