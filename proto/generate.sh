@@ -3,7 +3,8 @@
 # protobuf request bodies with, from the upstream generated.proto files below
 # (k8s.io/api and k8s.io/apimachinery v1.35, Apache-2.0; package names and import paths
 # as upstream's). core/v1, authentication/* and apimachinery are taken from the k8s-rs-pb
-# crate's copy, of admissionregistration/v1 only the webhook configuration messages;
+# crate's copy, of admissionregistration/v1 only the webhook configuration messages (its
+# ValidatingAdmissionPolicy messages are written out from upstream's definitions);
 # authorization/v1 and rbac/v1 are written out from upstream's message definitions,
 # without their comments. apps/v1 (Deployment, DaemonSet, ReplicaSet, StatefulSet,
 # ControllerRevision), autoscaling/v2, batch/v1, certificates/v1, coordination/v1,

@@ -34,6 +34,7 @@ pub(super) const POINTER_STRINGS: &[&str] = &[
     "LeaseSpec.preferredHolder",
     "LeaseSpec.strategy",
     "Lifecycle.stopSignal",
+    "MatchResources.matchPolicy",
     "MutatingWebhook.failurePolicy",
     "MutatingWebhook.matchPolicy",
     "MutatingWebhook.reinvocationPolicy",
@@ -66,9 +67,11 @@ pub(super) const POINTER_STRINGS: &[&str] = &[
     "TypedLocalObjectReference.apiGroup",
     "TypedObjectReference.apiGroup",
     "TypedObjectReference.namespace",
+    "ValidatingAdmissionPolicySpec.failurePolicy",
     "ValidatingWebhook.failurePolicy",
     "ValidatingWebhook.matchPolicy",
     "ValidatingWebhook.sideEffects",
+    "Validation.reason",
     "VolumeAttachmentSource.persistentVolumeName",
     "VolumeMount.mountPropagation",
     "VolumeMount.recursiveReadOnly",
@@ -127,6 +130,9 @@ pub(super) const OMITTED_ZEROS: &[&str] = &[
     "ManagedFieldsEntry.subresource",
     "NFSVolumeSource.readOnly",
     "ObjectMeta.generation",
+    "ParamKind.apiVersion",
+    "ParamKind.kind",
+    "ParamRef.name",
     "ParentReference.name",
     "ParentReference.resource",
     "PersistentVolumeClaimVolumeSource.readOnly",
@@ -163,6 +169,8 @@ pub(super) const OMITTED_ZEROS: &[&str] = &[
     "StatefulSetStatus.updatedReplicas",
     "StatefulSetStatus.updateRevision",
     "TokenReviewStatus.authenticated",
+    "ValidatingAdmissionPolicyBindingSpec.policyName",
+    "ValidatingAdmissionPolicyStatus.observedGeneration",
     "VolumeMount.readOnly",
 ];
 
@@ -172,6 +180,7 @@ pub(super) const INLINE_FIELDS: &[&str] = &[
     "*.localObjectReference",
     "EphemeralContainer.ephemeralContainerCommon",
     "IngressRule.ingressRuleValue",
+    "NamedRuleWithOperations.ruleWithOperations",
     "PersistentVolumeSpec.persistentVolumeSource",
     "Probe.handler",
     "RuleWithOperations.rule",
@@ -184,6 +193,9 @@ pub(super) const JSON_NAMES: &[(&str, &str)] = &[
     ("IngressClassParametersReference.aPIGroup", "apiGroup"),
     ("MutatingWebhookConfiguration.Webhooks", "webhooks"),
     ("ValidatingWebhookConfiguration.Webhooks", "webhooks"),
+    ("Validation.Expression", "expression"),
+    ("Variable.Expression", "expression"),
+    ("Variable.Name", "name"),
 ];
 
 /// Top-level fields read and dropped on purpose: a Pod's status, which create resets.

@@ -10,7 +10,7 @@
 //! certificates/v1, coordination/v1, discovery/v1, events/v1, flowcontrol/v1,
 //! networking/v1, node/v1, policy/v1, scheduling/v1, storage/v1, authentication/v1,
 //! v1beta1 and v1alpha1, authorization/v1, rbac/v1, admissionregistration/v1's webhook
-//! configurations) and k8s.io/apimachinery, built by `proto/generate.sh`. Decoding walks
+//! configurations and ValidatingAdmissionPolicies) and k8s.io/apimachinery, built by `proto/generate.sh`. Decoding walks
 //! the wire format along those descriptors; the JSON names are the proto field names
 //! (go-to-protobuf takes them from the Go JSON tags, save the few in `JSON_NAMES`).
 //! A field number the descriptors do not know is never dropped: the request fails with 415
@@ -62,7 +62,8 @@ const RUNTIME: &str = "k8s.io.apimachinery.pkg.runtime";
 /// coordination/v1, discovery/v1, events/v1, flowcontrol/v1, networking/v1, node/v1,
 /// policy/v1, scheduling/v1, storage/v1, authentication/v1, authorization/v1 and rbac/v1
 /// decodes (TokenRequest, TokenReview and the access reviews included), and
-/// admissionregistration/v1's webhook configurations, whatever endpoint serves it.
+/// admissionregistration/v1's webhook configurations and ValidatingAdmissionPolicies (and
+/// their bindings), whatever endpoint serves it.
 ///
 /// Errors: 400 BadRequest for a body that is not well-formed protobuf or names another kind or
 /// API version than the endpoint's; 415 UnsupportedMediaType for a kind or field this decoder

@@ -1,10 +1,12 @@
 //! Bodies client-go's controllers and kubectl send for the cluster-facing kinds: an
 //! events.k8s.io Event, a leader-election Lease, an EndpointSlice, a CertificateSigningRequest
-//! with its approval, storage classes and CSI drivers, a FlowSchema.
+//! with its approval, storage classes and CSI drivers, a FlowSchema, a
+//! ValidatingAdmissionPolicy and its binding.
 
 use super::*;
 use crate::apiserver::kinds::builtin::{
     CERTIFICATE_SIGNING_REQUESTS, CSI_DRIVERS, FLOW_SCHEMAS, STORAGE_CLASSES,
+    VALIDATING_ADMISSION_POLICIES, VALIDATING_ADMISSION_POLICY_BINDINGS,
 };
 use crate::apiserver::kinds::{ENDPOINT_SLICES, EVENTS_V1, LEASES};
 
@@ -258,5 +260,83 @@ fn a_flow_schema_omits_its_omitempty_zeros() {
     assert_eq!(
         decoded["status"],
         json!({"conditions":[{"type":"Dangling","status":"False","lastTransitionTime":null}]})
+    );
+}
+
+#[test]
+fn a_validating_admission_policy_and_its_binding_decode() {
+    let rule = Pb::new().msg(
+        2,
+        Pb::new().str(1, "CREATE").msg(
+            2,
+            Pb::new().str(1, "apps").str(2, "v1").str(3, "deployments"),
+        ),
+    );
+    let spec = Pb::new()
+        .msg(1, Pb::new().str(1, "v1").str(2, "ConfigMap"))
+        .msg(2, Pb::new().msg(3, rule).str(7, "Equivalent"))
+        .msg(
+            3,
+            Pb::new()
+                .str(1, "object.spec.replicas <= 5")
+                .str(2, "")
+                .str(3, "Invalid")
+                .str(4, ""),
+        )
+        .str(4, "Fail")
+        .msg(
+            7,
+            Pb::new().str(1, "replicas").str(2, "object.spec.replicas"),
+        );
+    let policy = Pb::new()
+        .msg(1, meta("max-replicas", ""))
+        .msg(2, spec)
+        .msg(3, Pb::new().int(1, 0));
+
+    let decoded = decode_object(
+        &envelope(
+            "admissionregistration.k8s.io/v1",
+            "ValidatingAdmissionPolicy",
+            policy,
+        ),
+        &VALIDATING_ADMISSION_POLICIES,
+    )
+    .unwrap();
+
+    // Go: Validation.Expression and the Variable fields are renamed; the rule with
+    // operations is inlined into its named rule; observedGeneration is `omitempty`.
+    assert_eq!(
+        decoded["spec"],
+        json!({"paramKind":{"apiVersion":"v1","kind":"ConfigMap"},
+               "matchConstraints":{"resourceRules":[{"operations":["CREATE"],"apiGroups":["apps"],
+                                                     "apiVersions":["v1"],"resources":["deployments"]}],
+                                   "matchPolicy":"Equivalent"},
+               "validations":[{"expression":"object.spec.replicas <= 5","reason":"Invalid"}],
+               "failurePolicy":"Fail",
+               "variables":[{"name":"replicas","expression":"object.spec.replicas"}]})
+    );
+    assert_eq!(decoded["status"], json!({}));
+
+    let binding = Pb::new().msg(1, meta("max-replicas-binding", "")).msg(
+        2,
+        Pb::new()
+            .str(1, "max-replicas")
+            .msg(2, Pb::new().str(1, "").str(2, "default").str(4, "Deny"))
+            .str(4, "Deny"),
+    );
+    let decoded = decode_object(
+        &envelope(
+            "admissionregistration.k8s.io/v1",
+            "ValidatingAdmissionPolicyBinding",
+            binding,
+        ),
+        &VALIDATING_ADMISSION_POLICY_BINDINGS,
+    )
+    .unwrap();
+    assert_eq!(
+        decoded["spec"],
+        json!({"policyName":"max-replicas",
+               "paramRef":{"namespace":"default","parameterNotFoundAction":"Deny"},
+               "validationActions":["Deny"]})
     );
 }
