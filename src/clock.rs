@@ -65,10 +65,19 @@ impl FakeClock {
 
     /// Moves the clock forward by `by` (saturating at the largest timestamp).
     pub fn advance(&self, by: Duration) {
-        let span = jiff::SignedDuration::try_from(by).unwrap_or(jiff::SignedDuration::MAX);
-        self.now
-            .send_modify(|now| *now = now.checked_add(span).unwrap_or(Timestamp::MAX));
+        self.now.send_modify(|now| *now = later(*now, by));
     }
+
+    /// The time the clock would show after [`advance`](Self::advance)`(by)`.
+    pub fn after(&self, by: Duration) -> Timestamp {
+        later(*self.now.borrow(), by)
+    }
+}
+
+/// `now + by`, saturating at the largest timestamp.
+fn later(now: Timestamp, by: Duration) -> Timestamp {
+    let span = jiff::SignedDuration::try_from(by).unwrap_or(jiff::SignedDuration::MAX);
+    now.checked_add(span).unwrap_or(Timestamp::MAX)
 }
 
 impl Clock for FakeClock {

@@ -7,6 +7,7 @@
 //! | `ca.crt`, `ca.key` | the cluster CA; the serving certificate is signed anew at each start |
 //! | `admin-token` | the kubeconfig's bearer token |
 //! | `sa.key` | the service-account signing key, when no flag names one |
+//! | `fake-clock` | with `--clock=fake`, the fake clock's time (RFC 3339), written before each move |
 //!
 //! Each file is made once, on the first start, written atomically with mode 0600 in a
 //! directory of mode 0700, and read back unchanged afterwards. Keys given on the command
@@ -25,6 +26,14 @@ pub enum DataDirError {
         path: PathBuf,
         /// The operating system's error.
         source: std::io::Error,
+    },
+    /// A kept file does not hold what it should.
+    #[error("{path}: {reason}")]
+    Corrupt {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
     },
     /// A kept file could not be made (key generation failed).
     #[error("generating {path}: {reason}")]
@@ -131,6 +140,36 @@ impl DataDir {
         })
     }
 }
+
+impl DataDir {
+    /// The fake clock's time kept by [`Self::keep_fake_clock_time`], if any.
+    pub fn fake_clock_time(&self) -> Result<Option<jiff::Timestamp>, DataDirError> {
+        let path = self.root.join(FAKE_CLOCK);
+        match std::fs::read_to_string(&path) {
+            Ok(text) => {
+                text.trim()
+                    .parse()
+                    .map(Some)
+                    .map_err(|e: jiff::Error| DataDirError::Corrupt {
+                        path,
+                        reason: format!("not an RFC 3339 time: {e}"),
+                    })
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(source) => Err(DataDirError::Io { path, source }),
+        }
+    }
+
+    /// Keeps `now` as the fake clock's time (atomically, on disk before it returns).
+    pub fn keep_fake_clock_time(&self, now: jiff::Timestamp) -> Result<(), DataDirError> {
+        let path = self.root.join(FAKE_CLOCK);
+        write_atomically(&path, format!("{now}\n").as_bytes())
+            .map_err(|source| DataDirError::Io { path, source })
+    }
+}
+
+/// The file of [`DataDir::keep_fake_clock_time`].
+const FAKE_CLOCK: &str = "fake-clock";
 
 /// Writes `path` through a temporary file, fsynced and renamed, mode 0600, then fsyncs
 /// the directory: after a crash the file is there whole or not at all.

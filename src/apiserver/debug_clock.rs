@@ -11,9 +11,54 @@ use std::time::Duration;
 use http::{Method, Response, StatusCode};
 use serde_json::{json, Value};
 
+use std::sync::Arc;
+
+use super::data_dir::{DataDir, DataDirError};
 use super::errors::ApiError;
 use super::http::{json_response, read_body, Body, RequestBody};
 use crate::clock::{Clock, FakeClock};
+
+/// The server's fake clock and, with a data directory, where its time is kept: written
+/// before each move and restored at start, so that Kubernetes time (token lifetimes,
+/// timestamps) never goes back across a restart.
+#[derive(Debug)]
+pub(crate) struct KeptFakeClock {
+    pub(crate) clock: Arc<FakeClock>,
+    dir: Option<DataDir>,
+}
+
+impl KeptFakeClock {
+    /// Restores the kept time into `clock` when it is later than the clock's (the clock
+    /// starts at the wall-clock time; a restart after more wall-clock time than the
+    /// clock was moved shows the wall-clock time).
+    pub(crate) fn restore(
+        clock: Arc<FakeClock>,
+        dir: Option<DataDir>,
+    ) -> Result<Self, DataDirError> {
+        if let Some(kept) = dir
+            .as_ref()
+            .map(DataDir::fake_clock_time)
+            .transpose()?
+            .flatten()
+        {
+            let ahead = kept.duration_since(clock.now());
+            if let Ok(ahead) = Duration::try_from(ahead) {
+                clock.advance(ahead);
+            }
+        }
+        Ok(Self { clock, dir })
+    }
+
+    /// Moves the clock forward by `by`, keeping the new time on disk first; answers it.
+    pub(crate) fn advance(&self, by: Duration) -> Result<jiff::Timestamp, DataDirError> {
+        let to = self.clock.after(by);
+        if let Some(dir) = &self.dir {
+            dir.keep_fake_clock_time(to)?;
+        }
+        self.clock.advance(by);
+        Ok(to)
+    }
+}
 
 /// The path, as [`super::routes::Route::DebugClock`] parses it.
 pub const PATH: &str = "/debug/clock";
@@ -25,8 +70,8 @@ pub const MAX_ADVANCE_SECONDS: u64 = 100 * 366 * 24 * 60 * 60;
 /// clock forward `N` seconds (a non-negative integer) and answering the new time, both as
 /// `{"now": "<RFC 3339>"}`. A body that is not such an object is `400 BadRequest` and moves
 /// nothing; other methods are `405 MethodNotAllowed`.
-pub async fn serve(
-    clock: &FakeClock,
+pub(crate) async fn serve(
+    clock: &KeptFakeClock,
     method: &Method,
     body: RequestBody,
 ) -> Result<Response<Body>, ApiError> {
@@ -36,7 +81,10 @@ pub async fn serve(
     } else if *method != Method::GET {
         return Err(ApiError::method_not_allowed());
     }
-    Ok(json_response(StatusCode::OK, &now_document(clock)))
+    Ok(json_response(
+        StatusCode::OK,
+        &now_document(clock.clock.as_ref()),
+    ))
 }
 
 /// `{"now": "<RFC 3339>"}` with second precision and a `Z` offset.
@@ -45,9 +93,11 @@ pub fn now_document(clock: &dyn Clock) -> Value {
 }
 
 /// Reads `{"advanceSeconds": N}` and moves `clock`; nothing moves when the body is bad.
-fn advance(clock: &FakeClock, body: &[u8]) -> Result<(), ApiError> {
+fn advance(clock: &KeptFakeClock, body: &[u8]) -> Result<(), ApiError> {
     let seconds = advance_seconds(body)?;
-    clock.advance(Duration::from_secs(seconds));
+    clock
+        .advance(Duration::from_secs(seconds))
+        .map_err(|e| ApiError::internal(format!("keeping the fake clock's time: {e}")))?;
     Ok(())
 }
 
@@ -104,11 +154,50 @@ mod tests {
 
     #[test]
     fn the_document_shows_the_clocks_time() {
-        let clock = FakeClock::new("2024-05-01T12:00:00Z".parse().expect("timestamp"));
-        assert_eq!(now_document(&clock), json!({"now": "2024-05-01T12:00:00Z"}));
-        advance(&clock, br#"{"advanceSeconds": 86400}"#).expect("moved");
-        assert_eq!(now_document(&clock), json!({"now": "2024-05-02T12:00:00Z"}));
-        assert!(advance(&clock, b"{}").is_err());
-        assert_eq!(now_document(&clock), json!({"now": "2024-05-02T12:00:00Z"}));
+        let clock = Arc::new(FakeClock::new(
+            "2024-05-01T12:00:00Z".parse().expect("timestamp"),
+        ));
+        let kept = KeptFakeClock::restore(clock.clone(), None).expect("no directory");
+        assert_eq!(
+            now_document(clock.as_ref()),
+            json!({"now": "2024-05-01T12:00:00Z"})
+        );
+        advance(&kept, br#"{"advanceSeconds": 86400}"#).expect("moved");
+        assert_eq!(
+            now_document(clock.as_ref()),
+            json!({"now": "2024-05-02T12:00:00Z"})
+        );
+        assert!(advance(&kept, b"{}").is_err());
+        assert_eq!(
+            now_document(clock.as_ref()),
+            json!({"now": "2024-05-02T12:00:00Z"})
+        );
+    }
+
+    #[test]
+    fn the_kept_time_is_restored_and_never_goes_back() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let data = DataDir::open(dir.path()).expect("data dir");
+        let start: jiff::Timestamp = "2024-05-01T12:00:00Z".parse().expect("timestamp");
+        let first = KeptFakeClock::restore(Arc::new(FakeClock::new(start)), Some(data.clone()))
+            .expect("nothing kept yet");
+        assert_eq!(first.clock.now(), start);
+        first.advance(Duration::from_secs(86400)).expect("kept");
+
+        // A restart a minute of wall-clock time later resumes a day ahead.
+        let later = start
+            .checked_add(jiff::SignedDuration::from_secs(60))
+            .expect("time");
+        let second = KeptFakeClock::restore(Arc::new(FakeClock::new(later)), Some(data.clone()))
+            .expect("restored");
+        assert_eq!(second.clock.now().to_string(), "2024-05-02T12:00:00Z");
+
+        // One two days later starts at its own, later, time.
+        let much_later = start
+            .checked_add(jiff::SignedDuration::from_hours(48))
+            .expect("time");
+        let third = KeptFakeClock::restore(Arc::new(FakeClock::new(much_later)), Some(data))
+            .expect("restored");
+        assert_eq!(third.clock.now(), much_later);
     }
 }

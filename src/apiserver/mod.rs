@@ -113,10 +113,16 @@ pub enum StartError {
     EncryptionWithoutDataDir,
 }
 
-/// [`ApiServer::advance_clock`] on a server without a fake clock.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("the server's clock is not a fake clock: start it with ApiServerBuilder::fake_clock (kube-sa serve --clock=fake)")]
-pub struct NotAFakeClock;
+/// Why [`ApiServer::advance_clock`] moved nothing.
+#[derive(Debug, thiserror::Error)]
+pub enum AdvanceClockError {
+    /// The server runs on another clock than a fake one.
+    #[error("the server's clock is not a fake clock: start it with ApiServerBuilder::fake_clock (kube-sa serve --clock=fake)")]
+    NotAFakeClock,
+    /// The new time could not be kept in the data directory.
+    #[error("keeping the fake clock's time: {0}")]
+    Keep(#[from] data_dir::DataDirError),
+}
 
 /// Why a client for the server could not be built.
 #[derive(Debug, thiserror::Error)]
@@ -160,7 +166,7 @@ pub struct ServerState {
     pub(crate) token_requests: Option<Arc<kinds::serviceaccount_token::TokenRequestRest>>,
     requests: Mutex<VecDeque<RequestRecord>>,
     /// The clock `/debug/clock` reads and moves (`--clock=fake`).
-    pub(crate) fake_clock: Option<Arc<clock::FakeClock>>,
+    pub(crate) fake_clock: Option<debug_clock::KeptFakeClock>,
     /// The OIDC discovery documents (bound mode, when they could be built).
     pub(crate) oidc: Option<oidc::OidcEndpoints>,
     /// The request limits (`--max-requests-inflight`, `--request-timeout`, ...).
@@ -466,6 +472,11 @@ impl ApiServerBuilder {
             .as_ref()
             .map(data_dir::DataDir::open)
             .transpose()?;
+        // Before anything reads the clock: Kubernetes time resumes where it was.
+        let fake_clock = self
+            .fake_clock
+            .map(|clock| debug_clock::KeptFakeClock::restore(clock, data_dir.clone()))
+            .transpose()?;
         let hosts = [host.clone(), local.ip().to_string()];
         let (tls, store) = match &data_dir {
             None => (
@@ -605,7 +616,7 @@ impl ApiServerBuilder {
             tls,
             token_requests,
             requests: Mutex::new(VecDeque::new()),
-            fake_clock: self.fake_clock,
+            fake_clock,
             oidc,
             inflight: limits::InflightLimiter::new(&self.limits),
             limits: self.limits,
@@ -758,10 +769,16 @@ impl ApiServer {
     /// Moves the fake clock ([`ApiServerBuilder::fake_clock`]) forward by `by` and returns
     /// the new time; whoever waits on the clock wakes. Fails, moving nothing, when the
     /// server runs on another clock.
-    pub fn advance_clock(&self, by: std::time::Duration) -> Result<jiff::Timestamp, NotAFakeClock> {
-        let fake = self.state.fake_clock.as_ref().ok_or(NotAFakeClock)?;
-        fake.advance(by);
-        Ok(clock::Clock::now(fake.as_ref()))
+    pub fn advance_clock(
+        &self,
+        by: std::time::Duration,
+    ) -> Result<jiff::Timestamp, AdvanceClockError> {
+        let fake = self
+            .state
+            .fake_clock
+            .as_ref()
+            .ok_or(AdvanceClockError::NotAFakeClock)?;
+        Ok(fake.advance(by)?)
     }
 
     /// The injected faults ([`ApiServerBuilder::fault_injection`]), to configure in

@@ -184,3 +184,68 @@ async fn a_data_dir_keeps_objects_versions_keys_and_kubeconfigs_across_a_restart
     }
     second.shutdown().await;
 }
+
+/// With a fake clock and a data directory, Kubernetes time resumes where it was: a
+/// TokenRequest token minted a day ahead of the wall clock still authenticates after a
+/// restart (it would be "not valid yet" on a clock back at the wall-clock time).
+#[tokio::test]
+async fn a_fake_clock_resumes_its_time_after_a_restart() {
+    use k8s_openapi::api::authentication::v1::TokenRequest;
+    use kube_sa::apiserver::components::ServiceAccountOptions;
+    use kube_sa::clock::FakeClock;
+    use std::sync::Arc;
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let start = |listen: Option<std::net::SocketAddr>| {
+        let mut builder = ApiServer::builder()
+            .data_dir(dir.path())
+            .service_accounts(ServiceAccountOptions {
+                mode: kube_sa::Mode::Bound,
+                ..Default::default()
+            })
+            .fake_clock(Arc::new(FakeClock::new(jiff::Timestamp::now())))
+            .token_cache_ttl(Duration::ZERO);
+        if let Some(listen) = listen {
+            builder = builder.listen(listen);
+        }
+        builder.start()
+    };
+    let first = start(None).await.expect("first start");
+    let moved = first
+        .advance_clock(Duration::from_secs(24 * 60 * 60))
+        .expect("advanced");
+    let client = first.client().await.expect("client");
+    let accounts: Api<ServiceAccount> = Api::namespaced(client.clone(), "default");
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while accounts.get_opt("default").await.expect("get").is_none() {
+        assert!(std::time::Instant::now() < deadline, "no default account");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let requested: TokenRequest = accounts
+        .create_subresource(
+            "token",
+            "default",
+            &PostParams::default(),
+            &serde_json::json!({"apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest", "spec": {}}),
+        )
+        .await
+        .expect("token request");
+    let token = requested.status.expect("status").token;
+    assert!(authenticates(&client, &token).await.is_some());
+    let listen = first.local_addr();
+    first.shutdown().await;
+
+    let second = start(Some(listen)).await.expect("second start");
+    assert!(
+        second.clock().now() >= moved,
+        "the clock went back: {} before {moved}",
+        second.clock().now()
+    );
+    let client = second.client().await.expect("client");
+    assert_eq!(
+        authenticates(&client, &token).await.as_deref(),
+        Some("system:serviceaccount:default:default"),
+        "a token minted before the restart authenticates after it"
+    );
+    second.shutdown().await;
+}
