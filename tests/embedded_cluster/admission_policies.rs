@@ -66,6 +66,56 @@ fn policies_and_bindings_are_served_and_not_enforced() {
             assert!(out.stdout.contains(line), "{which}: {line:?} in {}", out.stdout);
         }
 
+        // Upstream's defaults and columns.
+        let out = kubectl(
+            &bin,
+            kc,
+            &[
+                "get",
+                "validatingadmissionpolicy",
+                "replica-limit",
+                "-o",
+                "json",
+            ],
+            None,
+        );
+        assert!(out.success, "{which}: {}", out.stderr);
+        let policy: Value = serde_json::from_str(&out.stdout).expect("json");
+        let constraints = &policy["spec"]["matchConstraints"];
+        assert_eq!(
+            constraints["matchPolicy"], "Equivalent",
+            "{which}: {policy}"
+        );
+        assert_eq!(constraints["namespaceSelector"], serde_json::json!({}));
+        assert_eq!(constraints["resourceRules"][0]["scope"], "*", "{which}");
+        for (kind, header, row) in [
+            (
+                "validatingadmissionpolicy",
+                ["NAME", "VALIDATIONS", "PARAMKIND", "AGE"],
+                ["replica-limit", "1", "<unset>"],
+            ),
+            (
+                "validatingadmissionpolicybinding",
+                ["NAME", "POLICYNAME", "PARAMREF", "AGE"],
+                ["replica-limit", "replica-limit", "<unset>"],
+            ),
+        ] {
+            let out = kubectl(&bin, kc, &["get", kind], None);
+            assert!(out.success, "{which}: {}", out.stderr);
+            let mut lines = out
+                .stdout
+                .lines()
+                .map(|l| l.split_whitespace().collect::<Vec<_>>());
+            assert_eq!(
+                lines.next().unwrap_or_default(),
+                header,
+                "{which}: {}",
+                out.stdout
+            );
+            let cells = lines.next().unwrap_or_default();
+            assert_eq!(cells.get(..3), Some(&row[..]), "{which}: {}", out.stdout);
+        }
+
         // Discovery lists both under the group, in the api-extensions category.
         let out = kubectl(
             &bin,

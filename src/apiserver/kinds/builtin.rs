@@ -39,6 +39,7 @@ use k8s_openapi::api::storage::v1::{
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use k8s_openapi::kube_aggregator::pkg::apis::apiregistration::v1::APIService;
 
+use super::admission_policy;
 use super::generic::{conditions, generic_kind, plain};
 use super::pod::pod_field_rule;
 use super::printers::{apps, batch, certificates, networking, policy, storage};
@@ -48,9 +49,7 @@ use super::workload_defaults::{
 };
 use super::ResourceInfo;
 use crate::apiserver::deprecation::Lifecycle;
-use crate::apiserver::field_rules::{
-    keyed, ApplyShape, FieldRule, SmpList, ATOMIC_RULE, DEFAULT_RULE, SET_RULE,
-};
+use crate::apiserver::field_rules::{ApplyShape, FieldRule, SmpList, DEFAULT_RULE};
 
 const COMPONENT_STATUS_LIFECYCLE: Lifecycle = Lifecycle {
     deprecated: (1, 19),
@@ -66,8 +65,8 @@ generic_kind! {PERSISTENT_VOLUMES, PersistentVolume, "persistentvolume", Cluster
 generic_kind! {POD_TEMPLATES, PodTemplate, "podtemplate", Namespaced, [], [], [], pod_template}
 generic_kind! {REPLICATION_CONTROLLERS, ReplicationController, "replicationcontroller", Namespaced, ["rc"], ["all"], ["status"], workload; printer = apps::REPLICATION_CONTROLLER, defaults = default_replication_controller}
 generic_kind! {RESOURCE_QUOTAS, ResourceQuota, "resourcequota", Namespaced, ["quota"], [], ["status"], plain; printer = policy::RESOURCE_QUOTA}
-generic_kind! {VALIDATING_ADMISSION_POLICIES, ValidatingAdmissionPolicy, "validatingadmissionpolicy", Cluster, [], ["api-extensions"], ["status"], validating_admission_policy}
-generic_kind! {VALIDATING_ADMISSION_POLICY_BINDINGS, ValidatingAdmissionPolicyBinding, "validatingadmissionpolicybinding", Cluster, [], ["api-extensions"], [], validating_admission_policy_binding}
+generic_kind! {VALIDATING_ADMISSION_POLICIES, ValidatingAdmissionPolicy, "validatingadmissionpolicy", Cluster, [], ["api-extensions"], ["status"], admission_policy::policy_field_rule; printer = admission_policy::POLICY_PRINTER, defaults = admission_policy::default_policy}
+generic_kind! {VALIDATING_ADMISSION_POLICY_BINDINGS, ValidatingAdmissionPolicyBinding, "validatingadmissionpolicybinding", Cluster, [], ["api-extensions"], [], admission_policy::binding_field_rule; printer = admission_policy::BINDING_PRINTER, defaults = admission_policy::default_binding}
 generic_kind! {CUSTOM_RESOURCE_DEFINITIONS, CustomResourceDefinition, "customresourcedefinition", Cluster, ["crd", "crds"], ["api-extensions"], ["status"], plain}
 generic_kind! {API_SERVICES, APIService, "apiservice", Cluster, [], ["api-extensions"], ["status"], conditions}
 generic_kind! {CONTROLLER_REVISIONS, ControllerRevision, "controllerrevision", Namespaced, [], [], [], plain; printer = apps::CONTROLLER_REVISION}
@@ -141,45 +140,6 @@ fn workload(path: &[&str]) -> FieldRule {
     match path {
         ["spec", "template", rest @ ..] => pod_field_rule(rest),
         _ => conditions(path),
-    }
-}
-
-/// A ValidatingAdmissionPolicy (`k8s.io/api/admissionregistration/v1` markers): its
-/// validations, audit annotations, variables and match rules are `+listType=atomic`, its
-/// match conditions merge by name in both patch styles, its status conditions by type for
-/// server-side apply only (no `patchStrategy` tag).
-fn validating_admission_policy(path: &[&str]) -> FieldRule {
-    match path {
-        ["spec", "matchConditions"] => keyed("name", &["name"]),
-        ["spec", "validations" | "auditAnnotations" | "variables"] => ATOMIC_RULE,
-        ["status", "typeChecking", "expressionWarnings"] => ATOMIC_RULE,
-        ["status", "conditions"] => FieldRule {
-            retain_keys: false,
-            smp: SmpList::Replace,
-            apply: ApplyShape::Keyed(&["type"]),
-        },
-        ["spec", "matchConstraints", rest @ ..] => match_resources(rest),
-        _ => DEFAULT_RULE,
-    }
-}
-
-/// A ValidatingAdmissionPolicyBinding: `validationActions` is `+listType=set`.
-fn validating_admission_policy_binding(path: &[&str]) -> FieldRule {
-    match path {
-        ["spec", "validationActions"] => FieldRule {
-            smp: SmpList::Replace,
-            ..SET_RULE
-        },
-        ["spec", "matchResources", rest @ ..] => match_resources(rest),
-        _ => DEFAULT_RULE,
-    }
-}
-
-/// `MatchResources`: its rule lists and every list inside a rule are atomic.
-fn match_resources(path: &[&str]) -> FieldRule {
-    match path {
-        ["resourceRules" | "excludeResourceRules", ..] => ATOMIC_RULE,
-        _ => DEFAULT_RULE,
     }
 }
 

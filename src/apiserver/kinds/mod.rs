@@ -21,6 +21,7 @@ use super::validation::Issues;
 use crate::authn::AuthenticationChain;
 
 pub mod accessreview;
+pub mod admission_policy;
 pub(crate) mod admissionregistration;
 pub mod builtin;
 pub mod configmap;
