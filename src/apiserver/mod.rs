@@ -21,6 +21,7 @@ pub mod data_dir;
 pub mod debug_clock;
 pub mod debug_faults;
 pub mod defaults;
+pub mod deletion;
 pub mod deprecation;
 pub mod discovery;
 pub mod encryption;
@@ -35,6 +36,8 @@ pub mod kinds;
 pub mod kubeconfig;
 pub mod legacy_tokens;
 pub mod limits;
+pub mod namespace_conditions;
+pub mod namespace_deleter;
 pub mod namespaces;
 pub mod oidc;
 pub mod openapi;
@@ -175,6 +178,8 @@ pub struct ServerState {
     pub(crate) inflight: limits::InflightLimiter,
     /// Injected faults, when switched on ([`ApiServerBuilder::fault_injection`]).
     pub(crate) faults: Option<Arc<faults::FaultInjector>>,
+    /// Terminating namespaces go here to have their content deleted and be finalized.
+    pub(crate) namespace_deleter: namespace_deleter::Queue,
 }
 
 impl ServerState {
@@ -605,6 +610,7 @@ impl ApiServerBuilder {
                 )
             });
         let kubeconfig = kubeconfig::render(&url, &tls.ca_pem, &admin_token);
+        let (namespace_deleter, namespace_queue) = namespace_deleter::Queue::new();
         let state = Arc::new(ServerState {
             store,
             authn,
@@ -623,10 +629,16 @@ impl ApiServerBuilder {
             faults: self
                 .fault_injection
                 .then(|| Arc::new(faults::FaultInjector::default())),
+            namespace_deleter,
         });
         let (shutdown, shutdown_rx) = signal::channel(false);
         let task = tokio::spawn(http::serve(listener, state.clone(), shutdown_rx.clone()));
         tokio::spawn(expire_objects(state.store.clone(), shutdown_rx.clone()));
+        tokio::spawn(namespace_deleter::run(
+            state.store.clone(),
+            namespace_queue,
+            shutdown_rx.clone(),
+        ));
         let mut server = ApiServer {
             url,
             local_addr: local,

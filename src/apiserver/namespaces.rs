@@ -1,5 +1,5 @@
-//! Namespace lifecycle: the NamespaceLifecycle admission plugin, and the finalizer that
-//! empties a deleted namespace and then removes it.
+//! Namespace lifecycle: the NamespaceLifecycle admission plugin and the namespaces a
+//! cluster starts with; [`super::namespace_deleter`] empties and removes deleted ones.
 
 use futures::future::BoxFuture;
 use serde_json::{json, Value};
@@ -7,9 +7,8 @@ use std::sync::Arc;
 
 use super::admission::{AdmissionOperation, AdmissionPlugin, Attributes};
 use super::errors::ApiError;
-use super::kinds::{ResourceInfo, ALL, NAMESPACES};
-use super::store::{Preconditions, Store};
-use super::ServerState;
+use super::kinds::{ResourceInfo, NAMESPACES};
+use super::store::Store;
 
 /// Namespaces that exist from the start and may not be deleted.
 pub const SYSTEM_NAMESPACES: &[&str] = &["default", "kube-system", "kube-public"];
@@ -97,49 +96,4 @@ pub fn initial_namespace(name: &str, created: &str) -> Value {
         "spec": {"finalizers": ["kubernetes"]},
         "status": {"phase": "Active"},
     })
-}
-
-/// Deletes everything in a terminating namespace, then the namespace itself. New content
-/// cannot appear meanwhile: the store refuses creates in a terminating namespace.
-pub fn start_finalizing(state: Arc<ServerState>, namespace: String) {
-    tokio::spawn(async move {
-        let span = tracing::info_span!("namespace_finalizer", namespace = %namespace);
-        let _guard = span.enter();
-        finalize(&state.store, &namespace);
-    });
-}
-
-fn finalize(store: &Store, namespace: &str) {
-    // Workloads first, accounts last, so controllers see secrets go before their accounts.
-    let mut order: Vec<_> = ALL
-        .iter()
-        .filter(|r| r.namespaced && !r.create_only)
-        .collect();
-    order.sort_by_key(|r| r.strategy.namespace_deletion_order());
-    for resource in order {
-        let (objects, _) = store.list(resource, Some(namespace));
-        for object in objects {
-            // NotFound means someone else deleted it first, which is the goal.
-            let _ = store.delete(
-                resource,
-                namespace,
-                object.name(),
-                &Preconditions::default(),
-            );
-        }
-    }
-    if let Some(ns) = store.get(&NAMESPACES, "", namespace) {
-        let ns = ns.value();
-        let finalizers_left = ns["metadata"]["finalizers"]
-            .as_array()
-            .is_some_and(|f| !f.is_empty());
-        if finalizers_left {
-            let mut emptied = ns;
-            emptied["spec"]["finalizers"] = json!([]);
-            let _ = store.update(&NAMESPACES, emptied, None);
-            return;
-        }
-        let _ = store.delete(&NAMESPACES, "", namespace, &Preconditions::default());
-        tracing::info!("namespace finalized and removed");
-    }
 }

@@ -4,10 +4,11 @@
 
 use bytes::Bytes;
 use http::{Response, StatusCode};
-use serde_json::{json, Value};
+use serde_json::Value;
 use std::sync::Arc;
 
 use super::super::admission::AdmissionOperation;
+use super::super::deletion;
 use super::super::errors::ApiError;
 use super::super::http::{bytes_response, read_body, Body, RequestBody, RequestContext};
 use super::super::routes::ResourcePath;
@@ -88,29 +89,27 @@ async fn delete_object(
     let mut probe = (*old).clone();
     state.admission.admit(&attrs, &mut probe).await?;
     state.admission.validate(&attrs, &old).await?;
-    let has_finalizers = old["metadata"]["finalizers"]
-        .as_array()
-        .is_some_and(|f| !f.is_empty());
     let finalizes = resource.strategy.finalizes_on_delete();
     if options.dry_run {
         check_preconditions(&current, preconditions).map_err(|e| store_error(e, resource, name))?;
         return Ok(current.json());
     }
-    if finalizes || has_finalizers {
+    if current.is_deleting() && !deletion::finalized(&old) {
+        // Already marked: the finalizers still hold it, and a namespace is answered as it
+        // is while they do (`pkg/registry/core/namespace/storage/storage.go`).
         check_preconditions(&current, preconditions).map_err(|e| store_error(e, resource, name))?;
-        if current.is_deleting() {
-            return Ok(current.json());
-        }
-        let mut marked = (*old).clone();
-        marked["metadata"]["deletionTimestamp"] = json!(now_rfc3339(state.store.clock().as_ref()));
-        marked["metadata"]["deletionGracePeriodSeconds"] = json!(0);
-        resource.strategy.mark_deleted(&mut marked);
+        return Ok(current.json());
+    }
+    if !current.is_deleting() && (finalizes || deletion::has_finalizers(&old)) {
+        check_preconditions(&current, preconditions).map_err(|e| store_error(e, resource, name))?;
+        let now = now_rfc3339(state.store.clock().as_ref());
+        let marked = deletion::marked(resource, &old, &now);
         let stored = state
             .store
             .update(resource, marked, Some(&current.resource_version()))
             .map_err(|e| store_error(e, resource, name))?;
         if finalizes {
-            super::super::namespaces::start_finalizing(state.clone(), name.to_string());
+            state.namespace_deleter.enqueue(name);
         }
         return Ok(stored.json());
     }

@@ -141,13 +141,7 @@ pub(super) async fn update_object(
         metadata_mut(&mut updated).insert("resourceVersion".into(), Value::String(expected));
         return unstored_json(&updated);
     }
-    let finalized = updated["metadata"]["deletionTimestamp"].is_string()
-        && updated["metadata"]["finalizers"]
-            .as_array()
-            .is_none_or(|f| f.is_empty())
-        && updated["spec"]["finalizers"]
-            .as_array()
-            .is_none_or(|f| f.is_empty());
+    let finalized = super::super::deletion::finalized(&updated);
     let stored = state
         .store
         .update(resource, updated, Some(&expected))
