@@ -23,6 +23,7 @@ mod leader_election;
 mod limits;
 mod malformed;
 mod metrics;
+mod namespace_finalizers;
 mod rbac;
 mod serve;
 mod serve_flags;
