@@ -217,8 +217,10 @@ mod tests {
         mixed.add_remaining("secrets.", ["b.io/y", "a.io/x"]);
         mixed.add_remaining("leases.coordination.k8s.io", ["a.io/x"]);
         mixed.add_remaining("configmaps.", []);
-        let mut failed = ContentTotals::default();
-        failed.delete_errors = vec!["z failed".into(), "a failed".into()];
+        let failed = ContentTotals {
+            delete_errors: vec!["z failed".into(), "a failed".into()],
+            ..ContentTotals::default()
+        };
         let cases = [
             ("nothing left", ContentTotals::default(), vec![]),
             (
@@ -264,11 +266,7 @@ mod tests {
             ),
         ];
         for (name, totals, expected) in cases {
-            let got: Vec<_> = totals
-                .failures()
-                .into_iter()
-                .map(|(t, r, m)| (t, r, m))
-                .collect();
+            let got = totals.failures();
             let expected: Vec<_> = expected
                 .into_iter()
                 .map(|(t, r, m)| (t, r, m.to_string()))
