@@ -463,7 +463,8 @@ impl ApiError {
             }
         }
         let mut details = serde_json::Map::new();
-        if let Some(name) = &self.name {
+        // metav1.StatusDetails and StatusCause leave empty strings out (`omitempty`).
+        if let Some(name) = self.name.as_ref().filter(|n| !n.is_empty()) {
             details.insert("name".into(), json!(name));
         }
         if let Some(group) = &self.group {
@@ -478,7 +479,18 @@ impl ApiError {
             let causes: Vec<Value> = self
                 .causes
                 .iter()
-                .map(|c| json!({"reason": c.reason, "message": c.message, "field": c.field}))
+                .map(|c| {
+                    let cause = [
+                        ("reason", &c.reason),
+                        ("message", &c.message),
+                        ("field", &c.field),
+                    ]
+                    .into_iter()
+                    .filter(|(_, v)| !v.is_empty())
+                    .map(|(k, v)| (k.to_string(), json!(v)))
+                    .collect();
+                    Value::Object(cause)
+                })
                 .collect();
             details.insert("causes".into(), Value::Array(causes));
         }

@@ -1,5 +1,6 @@
-//! The API server's limits seen by a raw TLS client: in-flight caps (429), the request
-//! deadline (504), watch timeouts and the header read timeout.
+//! The API server's limits seen by a raw TLS client (no client-side retries): in-flight
+//! caps (429), the request deadline (504), reads of a resource version not yet reached
+//! (504), watch timeouts and the header read timeout.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -222,6 +223,55 @@ async fn a_request_past_its_deadline_answers_504_and_timeout_lowers_it() {
         ),
         "{response}"
     );
+}
+
+/// A get, list or watch asking for a resource version the server has not reached waits
+/// up to 3 s for it, then answers upstream's 504 `Too large resource version` with
+/// `Retry-After: 1`; one the server has reached is served at once.
+#[tokio::test]
+async fn reads_of_a_version_not_yet_reached_time_out_as_too_large() {
+    let server = server(Limits::default()).await;
+    let current = server.store().revision();
+    let far = current + 1_000_000;
+    for path in [
+        format!("/api/v1/namespaces/default/configmaps?resourceVersion={far}"),
+        format!("/api/v1/namespaces/default/configmaps?watch=1&resourceVersion={far}"),
+        format!("/api/v1/namespaces/default?resourceVersion={far}"),
+    ] {
+        let started = Instant::now();
+        let mut stream = connect(&server).await;
+        send(&mut stream, &server, &format!("GET {path} HTTP/1.1"), "").await;
+        let response = read_response(&mut stream, Duration::from_secs(10)).await;
+        assert!(response.starts_with("HTTP/1.1 504"), "{path}: {response}");
+        assert!(
+            response.to_ascii_lowercase().contains("retry-after: 1\r\n"),
+            "{path}: {response}"
+        );
+        assert!(
+            response.contains(&format!(
+                r#""message":"Timeout: Too large resource version: {far}, current: "#
+            )),
+            "{path}: {response}"
+        );
+        assert!(
+            response.contains(r#""reason":"ResourceVersionTooLarge""#),
+            "{path}: {response}"
+        );
+        assert!(
+            started.elapsed() >= Duration::from_secs(3),
+            "{path}: waited 3 s"
+        );
+    }
+    let mut stream = connect(&server).await;
+    send(
+        &mut stream,
+        &server,
+        &format!("GET /api/v1/namespaces/default/configmaps?resourceVersion={current} HTTP/1.1"),
+        "",
+    )
+    .await;
+    let response = read_response(&mut stream, Duration::from_secs(2)).await;
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
 }
 
 #[tokio::test]

@@ -26,6 +26,7 @@ use super::{watch, ServerState};
 mod body;
 mod create;
 mod delete;
+mod freshness;
 mod options;
 mod patch;
 mod read;
@@ -104,6 +105,9 @@ pub async fn dispatch(
             ("create", None) => review::create_review(state, ctx, path, body).await,
             _ => Err(ApiError::method_not_allowed()),
         };
+    }
+    if matches!(verb, "get" | "list" | "watch") {
+        freshness::wait_until_fresh(&state.store, ctx.param("resourceVersion")).await?;
     }
     match verb {
         "get" => read::get(state, ctx, path),
