@@ -344,6 +344,129 @@ fn kubectl_auth_can_i_whoami_impersonation_and_token_reviews() {
 }
 
 /// The official Python client's `AuthenticationV1Api().create_token_review`.
+/// The status kubectl prints for an access review it creates from `manifest`.
+fn review_status(bin: &Path, kubeconfig: &Path, manifest: &str) -> Value {
+    let out = ok(
+        &kubectl(
+            bin,
+            kubeconfig,
+            &["create", "-f", "-", "-o", "json"],
+            Some(manifest),
+        ),
+        "create review",
+    );
+    let review: Value = serde_json::from_str(&out).expect("review json");
+    review["status"].clone()
+}
+
+#[test]
+fn access_reviews_give_rbacs_reasons() {
+    let account = "system:serviceaccount:team:default";
+    let allowed_by = r#"RBAC: allowed by RoleBinding "rb1/team" of Role "pod-reader" to ServiceAccount "default/team""#;
+    let sar = |user: &str, groups: &str, verb: &str| {
+        format!(
+            "apiVersion: authorization.k8s.io/v1\nkind: SubjectAccessReview\nspec:\n  user: {user}\n  groups: {groups}\n  resourceAttributes:\n    namespace: team\n    verb: {verb}\n    resource: pods\n"
+        )
+    };
+    for bin in kubectl_binaries() {
+        let server = ServeProcess::start(&[]);
+        let admin = server.kubeconfig.as_path();
+        let name = bin.display().to_string();
+        let setup = [
+            &["create", "namespace", "team"][..],
+            &[
+                "create",
+                "role",
+                "pod-reader",
+                "-n",
+                "team",
+                "--verb=get,list",
+                "--resource=pods",
+            ],
+            &[
+                "create",
+                "rolebinding",
+                "rb1",
+                "-n",
+                "team",
+                "--role=pod-reader",
+                "--serviceaccount=team:default",
+            ],
+            &[
+                "create",
+                "rolebinding",
+                "rb2",
+                "-n",
+                "team",
+                "--role=gone",
+                "--serviceaccount=team:default",
+            ],
+        ];
+        for args in setup {
+            ok(
+                &kubectl(&bin, admin, args, None),
+                &format!("{name}: {args:?}"),
+            );
+        }
+        let allowed = review_status(
+            &bin,
+            admin,
+            &sar(account, "[system:serviceaccounts]", "list"),
+        );
+        assert_eq!(
+            allowed,
+            json!({"allowed": true, "reason": allowed_by}),
+            "{name}"
+        );
+        // Not allowed: the role reference that did not resolve is the reason.
+        let refused = review_status(&bin, admin, &sar(account, "[]", "delete"));
+        assert_eq!(
+            refused,
+            json!({"allowed": false, "reason": "RBAC: role.rbac.authorization.k8s.io \"gone\" not found"}),
+            "{name}"
+        );
+        // The privileged group is allowed without a reason.
+        let master = review_status(&bin, admin, &sar("root", "[system:masters]", "delete"));
+        assert_eq!(master, json!({"allowed": true}), "{name}");
+        let local = review_status(
+            &bin,
+            admin,
+            &format!("apiVersion: authorization.k8s.io/v1\nkind: LocalSubjectAccessReview\nmetadata:\n  namespace: team\nspec:\n  user: {account}\n  resourceAttributes:\n    namespace: team\n    verb: get\n    resource: pods\n"),
+        );
+        assert_eq!(
+            local,
+            json!({"allowed": true, "reason": allowed_by}),
+            "{name}"
+        );
+
+        // A SelfSubjectAccessReview as the account, and `auth can-i -v=8` showing it.
+        let token = default_token(&bin, admin, "team");
+        let as_account = token_kubeconfig(admin, &token);
+        let own = review_status(
+            &bin,
+            &as_account,
+            "apiVersion: authorization.k8s.io/v1\nkind: SelfSubjectAccessReview\nspec:\n  resourceAttributes:\n    namespace: team\n    verb: list\n    resource: pods\n",
+        );
+        assert_eq!(
+            own,
+            json!({"allowed": true, "reason": allowed_by}),
+            "{name}"
+        );
+        let verbose = kubectl(
+            &bin,
+            &as_account,
+            &["auth", "can-i", "list", "pods", "-n", "team", "-v=8"],
+            None,
+        );
+        assert_eq!(verbose.stdout.trim(), "yes", "{name}: {}", verbose.stderr);
+        assert!(
+            verbose.stderr.replace('\\', "").contains(allowed_by),
+            "{name}: the logged response carries the reason (kubectl 1.33 escapes it twice): {}",
+            verbose.stderr
+        );
+    }
+}
+
 #[test]
 fn python_client_reviews_tokens() {
     let bin = kubectl_binaries().remove(0);

@@ -82,6 +82,19 @@ pub enum Decision {
     NoOpinion(String),
 }
 
+/// A decision as an access review reports it: upstream's `Authorize` returns a reason with
+/// every decision, an allow included (`RBAC: allowed by RoleBinding ...`), and
+/// `SubjectAccessReview` copies it into `status.reason`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reasoned {
+    /// The decision itself.
+    pub decision: Decision,
+    /// Why the request is allowed; empty when the authorizer gives no reason (the
+    /// privileged-group authorizer of `system:masters`) or the request is not allowed
+    /// (a refusal carries its reason in [`Decision`]).
+    pub allowed_reason: String,
+}
+
 /// A rule on resources, as `SelfSubjectRulesReview` reports it
 /// (authorization/v1 `ResourceRule`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -124,6 +137,16 @@ pub struct RulesReview {
 pub trait Authorizer: Send + Sync {
     /// The decision for one request.
     fn authorize(&self, attributes: &Attributes<'_>) -> Decision;
+
+    /// The decision for an access review, with the reason of an allow. Separate from
+    /// [`Authorizer::authorize`] because only reviews show the reason, and building it
+    /// costs every request otherwise; the default gives no reason.
+    fn authorize_reasoned(&self, attributes: &Attributes<'_>) -> Reasoned {
+        Reasoned {
+            decision: self.authorize(attributes),
+            allowed_reason: String::new(),
+        }
+    }
 
     /// The rules `user` holds in `namespace` (empty: cluster-wide rules only).
     fn rules_for(&self, user: &UserInfo, namespace: &str) -> RulesReview;

@@ -33,6 +33,62 @@ struct Binding {
     role_kind: Box<str>,
     /// The referenced role's name.
     role_name: Box<str>,
+    /// The binding's subjects in order, for the reason an allow gives
+    /// ([`Source::describe`]); never read by a plain decision.
+    subjects: Box<[Subject]>,
+}
+
+/// The binding a visited rule list came from (upstream's `fmt.Stringer` source of
+/// `VisitRulesFor`).
+#[derive(Debug, Clone, Copy)]
+pub struct Source<'a>(&'a Binding);
+
+impl Source<'_> {
+    /// An identity of the binding, equal for every visit of the same binding.
+    pub fn id(&self) -> usize {
+        self.0 as *const Binding as usize
+    }
+
+    /// How upstream names the binding and the subject through which it applies to
+    /// `user`: `RoleBinding "name/namespace" of Role "r" to ServiceAccount "sa/ns"` or
+    /// `ClusterRoleBinding "name" of ClusterRole "r" to Group "g"` (the `String()`s of
+    /// `roleBindingDescriber` and `clusterRoleBindingDescriber` in
+    /// pkg/registry/rbac/validation/rule.go). The subject is the first of the binding
+    /// that applies to the user, as upstream's `appliesTo` picks it.
+    pub fn describe(&self, user: &UserInfo) -> String {
+        let binding = self.0;
+        let namespace = &*binding.namespace;
+        let subject = binding
+            .subjects
+            .iter()
+            .find(|s| match SubjectKey::of(s, namespace) {
+                Some(SubjectKey::User(name)) => name == user.username,
+                Some(SubjectKey::Group(name)) => user.groups.contains(&name),
+                None => false,
+            });
+        let subject = match subject {
+            Some(s) if s.kind == "ServiceAccount" => {
+                let ns = s.namespace.as_deref().filter(|n| !n.is_empty());
+                format!(
+                    "{} {:?}",
+                    s.kind,
+                    format!("{}/{}", s.name, ns.unwrap_or(namespace))
+                )
+            }
+            Some(s) => format!("{} {:?}", s.kind, s.name),
+            // Unreachable for a visited binding; upstream would describe its first subject.
+            None => String::new(),
+        };
+        let (kind, name) = if namespace.is_empty() {
+            ("ClusterRoleBinding", binding.name.to_string())
+        } else {
+            ("RoleBinding", format!("{}/{}", binding.name, namespace))
+        };
+        format!(
+            "{kind} {name:?} of {} {:?} to {subject}",
+            binding.role_kind, &*binding.role_name
+        )
+    }
 }
 
 /// Bindings by the subject they name: users (ServiceAccount subjects as their user name)
@@ -72,7 +128,10 @@ impl BySubject {
     }
 
     /// Every binding naming the user or one of its groups, once per entry.
-    fn for_user<'a>(&'a self, user: &'a UserInfo) -> impl Iterator<Item = &'a Arc<Binding>> {
+    fn for_user<'a: 'u, 'u>(
+        &'a self,
+        user: &'u UserInfo,
+    ) -> impl Iterator<Item = &'a Arc<Binding>> + 'u {
         let by_name = self.users.get(user.username.as_str()).into_iter().flatten();
         let by_group = user
             .groups
@@ -257,6 +316,7 @@ impl Index {
             name: Box::from(name),
             role_kind: Box::from(role_ref.kind.as_str()),
             role_name: Box::from(role_ref.name.as_str()),
+            subjects: subjects.iter().flatten().cloned().collect(),
         });
         let mut keys: Vec<SubjectKey> = subjects
             .iter()
@@ -295,12 +355,12 @@ impl Index {
     /// first, then the bindings of `namespace` (none when it is empty), as upstream's
     /// `VisitRulesFor`; a binding whose role is missing gives its error instead. Stops
     /// when `visit` breaks. A binding that names the user more than once (by name and by
-    /// group) is visited once per naming; `visit` gets an identity of the binding to tell.
-    pub fn visit_rules_for(
-        &self,
+    /// group) is visited once per naming; `visit` gets the binding's [`Source`] to tell.
+    pub fn visit_rules_for<'a>(
+        &'a self,
         user: &UserInfo,
         namespace: &str,
-        mut visit: impl FnMut(usize, Result<&[Rule], RoleRefError>) -> ControlFlow<()>,
+        mut visit: impl FnMut(Source<'a>, Result<&'a [Rule], RoleRefError>) -> ControlFlow<()>,
     ) {
         let namespaced = (!namespace.is_empty())
             .then(|| self.role_bindings.get(namespace))
@@ -311,7 +371,7 @@ impl Index {
             .chain(namespaced.into_iter().flat_map(|b| b.for_user(user)));
         for binding in bindings {
             let rules = self.role_ref_rules(binding).map(|r| &**r);
-            if visit(Arc::as_ptr(binding) as usize, rules).is_break() {
+            if visit(Source(binding), rules).is_break() {
                 return;
             }
         }

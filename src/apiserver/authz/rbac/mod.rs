@@ -38,7 +38,7 @@ use std::ops::ControlFlow;
 use std::sync::{Arc, RwLock, RwLockReadGuard};
 
 use super::{
-    Attributes, Authorizer, Decision, NonResourceRule, Request, ResourceRule, RulesReview,
+    Attributes, Authorizer, Decision, NonResourceRule, Reasoned, Request, ResourceRule, RulesReview,
 };
 use crate::apiserver::kinds::rbac::{CLUSTER_ROLES, CLUSTER_ROLE_BINDINGS, ROLES, ROLE_BINDINGS};
 use crate::apiserver::store::{Store, StoreError};
@@ -116,6 +116,16 @@ fn aggregate(errors: &[String]) -> String {
     }
 }
 
+/// No rule allows: no opinion, with the role references that did not resolve as the
+/// reason (upstream: `RBAC: ` and the aggregate of the visitor's errors).
+fn no_opinion(errors: &[String]) -> Decision {
+    if errors.is_empty() {
+        Decision::NoOpinion(String::new())
+    } else {
+        Decision::NoOpinion(format!("RBAC: {}", aggregate(errors)))
+    }
+}
+
 impl Authorizer for RbacAuthorizer {
     fn authorize(&self, attributes: &Attributes<'_>) -> Decision {
         if attributes.user.is_admin() {
@@ -145,10 +155,51 @@ impl Authorizer for RbacAuthorizer {
         if allowed {
             return Decision::Allow;
         }
-        if errors.is_empty() {
-            Decision::NoOpinion(String::new())
-        } else {
-            Decision::NoOpinion(format!("RBAC: {}", aggregate(&errors)))
+        no_opinion(&errors)
+    }
+
+    /// As [`RbacAuthorizer::authorize`], naming the binding that allows (upstream's
+    /// `authorizingVisitor`: `RBAC: allowed by <binding>`); `system:masters` is allowed
+    /// without a reason, as upstream's privileged-group authorizer answers.
+    fn authorize_reasoned(&self, attributes: &Attributes<'_>) -> Reasoned {
+        let allowed = |allowed_reason| Reasoned {
+            decision: Decision::Allow,
+            allowed_reason,
+        };
+        if attributes.user.is_admin() {
+            return allowed(String::new());
+        }
+        let mut source = None;
+        let mut errors = Vec::new();
+        let index = self.read();
+        index.visit_rules_for(
+            attributes.user,
+            namespace_of(&attributes.request),
+            |binding, rules| {
+                match rules {
+                    Ok(rules)
+                        if rules
+                            .iter()
+                            .any(|r| r.allows(attributes.verb, &attributes.request)) =>
+                    {
+                        source = Some(binding);
+                        return ControlFlow::Break(());
+                    }
+                    Ok(_) => {}
+                    Err(e) => errors.push(e.to_string()),
+                }
+                ControlFlow::Continue(())
+            },
+        );
+        if let Some(source) = source {
+            return allowed(format!(
+                "RBAC: allowed by {}",
+                source.describe(attributes.user)
+            ));
+        }
+        Reasoned {
+            decision: no_opinion(&errors),
+            allowed_reason: String::new(),
         }
     }
 
@@ -158,10 +209,10 @@ impl Authorizer for RbacAuthorizer {
         let mut visited = Vec::new();
         self.read()
             .visit_rules_for(user, namespace, |binding, rules| {
-                if visited.contains(&binding) {
+                if visited.contains(&binding.id()) {
                     return ControlFlow::Continue(());
                 }
-                visited.push(binding);
+                visited.push(binding.id());
                 match rules {
                     Ok(rules) => {
                         for rule in rules {

@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use super::escalation::{compact, compact_string, confirm_no_escalation, uncovered};
 use super::rules::Rule;
 use super::{aggregation, bootstrap, RbacAuthorizer};
-use crate::apiserver::authz::{Attributes, Authorizer, Decision, Request};
+use crate::apiserver::authz::{Attributes, Authorizer, Decision, Reasoned, Request};
 use crate::apiserver::kinds::rbac::{CLUSTER_ROLES, CLUSTER_ROLE_BINDINGS, ROLES, ROLE_BINDINGS};
 use crate::apiserver::kinds::NAMESPACES;
 use crate::apiserver::store::{Preconditions, Store};
@@ -461,6 +461,132 @@ fn cluster_roles_bind_per_namespace_or_everywhere_and_missing_roles_are_reported
         review.resource_rules.len(),
         2,
         "the cluster role, once per binding: {review:?}"
+    );
+}
+
+/// The reason an access review shows, for the pod list of namespace `namespace`.
+fn reason_for(rbac: &RbacAuthorizer, user: &UserInfo, verb: &str, namespace: &str) -> Reasoned {
+    rbac.authorize_reasoned(&Attributes {
+        user,
+        verb,
+        request: Request::Resource {
+            namespace,
+            api_group: "",
+            api_version: "v1",
+            resource: "pods",
+            subresource: "",
+            name: "",
+        },
+    })
+}
+
+#[test]
+fn reviews_name_the_binding_and_subject_that_allow() {
+    let store = store();
+    let rbac = RbacAuthorizer::new(&store);
+    let rules = json!([{"verbs": ["list"], "apiGroups": [""], "resources": ["pods"]}]);
+    store
+        .create(&ROLES, role("ns", "pod-reader", rules.clone()))
+        .expect("role");
+    store
+        .create(
+            &CLUSTER_ROLES,
+            json!({"metadata": {"name": "lister"}, "rules": rules}),
+        )
+        .expect("cluster role");
+    // The first subject that applies is named: the group before the account by name.
+    store
+        .create(
+            &ROLE_BINDINGS,
+            role_binding(
+                "ns",
+                "rb1",
+                "Role",
+                "pod-reader",
+                json!([{"kind": "User", "name": "someone-else"},
+                       {"kind": "Group", "name": "system:serviceaccounts:ns"},
+                       {"kind": "ServiceAccount", "name": "robot"}]),
+            ),
+        )
+        .expect("binding");
+    store.create(&CLUSTER_ROLE_BINDINGS, json!({"metadata": {"name": "crb"},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "lister"},
+        "subjects": [{"kind": "ServiceAccount", "name": "robot", "namespace": "other"},
+                     {"kind": "User", "name": "jane"}]})).expect("cluster binding");
+    let robot = sa_user("ns", "robot");
+    let cases = [
+        (
+            &robot,
+            "list",
+            "ns",
+            Decision::Allow,
+            r#"RBAC: allowed by RoleBinding "rb1/ns" of Role "pod-reader" to Group "system:serviceaccounts:ns""#,
+        ),
+        (
+            &sa_user("other", "robot"),
+            "list",
+            "ns",
+            Decision::Allow,
+            r#"RBAC: allowed by ClusterRoleBinding "crb" of ClusterRole "lister" to ServiceAccount "robot/other""#,
+        ),
+        (
+            &user("jane", &[]),
+            "list",
+            "",
+            Decision::Allow,
+            r#"RBAC: allowed by ClusterRoleBinding "crb" of ClusterRole "lister" to User "jane""#,
+        ),
+        (
+            &user("admin", &["system:masters"]),
+            "delete",
+            "ns",
+            Decision::Allow,
+            "",
+        ),
+        (
+            &robot,
+            "delete",
+            "ns",
+            Decision::NoOpinion(String::new()),
+            "",
+        ),
+    ];
+    for (who, verb, namespace, decision, reason) in cases {
+        let reasoned = reason_for(&rbac, who, verb, namespace);
+        assert_eq!(reasoned.decision, decision, "{} {verb}", who.username);
+        assert_eq!(reasoned.allowed_reason, reason, "{} {verb}", who.username);
+        assert_eq!(
+            ask(&rbac, who, verb, namespace, "pods"),
+            decision,
+            "the plain decision agrees"
+        );
+    }
+    // A ServiceAccount subject without a namespace is described with the binding's.
+    store
+        .create(
+            &ROLE_BINDINGS,
+            role_binding(
+                "other",
+                "local",
+                "Role",
+                "missing",
+                json!([{"kind": "ServiceAccount", "name": "robot"}]),
+            ),
+        )
+        .expect("binding");
+    store
+        .create(
+            &ROLES,
+            role(
+                "other",
+                "missing",
+                json!([{"verbs": ["get"], "apiGroups": [""], "resources": ["pods"]}]),
+            ),
+        )
+        .expect("role");
+    assert_eq!(
+        reason_for(&rbac, &sa_user("other", "robot"), "get", "other").allowed_reason,
+        r#"RBAC: allowed by RoleBinding "local/other" of Role "missing" to ServiceAccount "robot/other""#
     );
 }
 

@@ -228,13 +228,13 @@ fn decide(authorizer: &dyn Authorizer, user: &UserInfo, spec: &Value) -> Value {
             )
         }
     };
-    let decision = authorizer.authorize(&Attributes {
+    let reasoned = authorizer.authorize_reasoned(&Attributes {
         user,
         verb,
         request,
     });
-    let (allowed, denied, reason) = match decision {
-        Decision::Allow => (true, false, String::new()),
+    let (allowed, denied, reason) = match reasoned.decision {
+        Decision::Allow => (true, false, reasoned.allowed_reason),
         Decision::Deny(reason) => (false, true, reason),
         Decision::NoOpinion(reason) => (false, false, reason),
     };
