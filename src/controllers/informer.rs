@@ -48,11 +48,12 @@ pub async fn inform<K>(
 {
     let store = writer.as_reader();
     // No cache reads managedFields, which are a large part of every object, so they are
-    // dropped before caching (kube-rs's documented memory optimization).
+    // dropped before caching (kube-rs's documented memory optimization). Dropped as absent,
+    // not emptied: an update carrying `managedFields: []` resets them on the server.
     let stream = watcher(api, config)
         .default_backoff()
         .modify(move |object| {
-            object.managed_fields_mut().clear();
+            object.meta_mut().managed_fields = None;
             transform(object);
         });
     let events = reflector::reflector(writer, stream);

@@ -27,6 +27,7 @@ pub mod queue;
 pub mod root_ca_publisher;
 pub mod serviceaccounts;
 pub mod tokens;
+pub mod user_agent;
 
 #[cfg(test)]
 mod bound_integration_tests;
@@ -223,7 +224,10 @@ pub async fn run(
     config: ControllersConfig,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), ControllerError> {
-    let api = KubeApi::new(client.clone());
+    // Each controller writes with its own client, as upstream's, so the server records
+    // `kube-controller-manager` as the manager of what it writes.
+    let api = |controller| KubeApi::new(user_agent::controller_client(&client, controller));
+    let client = user_agent::controller_client(&client, user_agent::SHARED_INFORMERS);
     let bound = config.mode == Mode::Bound;
     let synced = config.synced.clone();
     let (accounts, accounts_writer) = reflector::store::<ServiceAccount>();
@@ -231,24 +235,24 @@ pub async fn run(
     let (namespaces, namespaces_writer) = reflector::store::<Namespace>();
     let (config_maps, config_maps_writer) = reflector::store::<ConfigMap>();
     let tokens = Arc::new(TokensController::new(
-        api.clone(),
+        api(user_agent::TOKENS_CONTROLLER),
         config.tokens.mode(config.mode),
         accounts.clone(),
         secrets.clone(),
     ));
     let service_accounts = Arc::new(ServiceAccountsController::new(
-        api.clone(),
+        api(user_agent::SERVICE_ACCOUNT_CONTROLLER),
         config.service_accounts,
         namespaces.clone(),
         accounts.clone(),
     ));
     let publisher = Arc::new(RootCaPublisher::new(
-        api.clone(),
+        api(user_agent::ROOT_CA_CERT_PUBLISHER),
         config.root_ca_publisher,
         config_maps.clone(),
     ));
     let cleaner = LegacyTokenCleaner::new(
-        api,
+        api(user_agent::LEGACY_TOKEN_CLEANER),
         config.clock,
         config.legacy_token_cleaner,
         accounts.clone(),

@@ -14,6 +14,7 @@ mod durable;
 mod durable_kill;
 mod encryption;
 mod faults;
+mod field_managers;
 mod kube_client;
 mod kubectl;
 mod kubectl_kinds;

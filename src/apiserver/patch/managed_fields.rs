@@ -281,7 +281,7 @@ pub fn manager_or_user_agent(field_manager: Option<&str>, user_agent: &str) -> S
 /// when to call it).
 ///
 /// - The entries come from `new` when it carries readable ones (a client may edit them), else
-///   from `old`; `managedFields: [{}]` in `new` clears them.
+///   from `old`; `managedFields: []` or `[{}]` in `new` clears them.
 /// - An update of an object that has no entries stays untracked (`skipNonAppliedManager`).
 /// - Fields the write adds or changes (`fieldsV1` paths, maps and keyed list items that
 ///   appear included) move to the `operation: Update` entry of `manager` for `api_version`
@@ -305,8 +305,16 @@ pub fn record_update(
         return;
     };
     let requested = new.pointer("/metadata/managedFields").cloned();
-    let reset = matches!(&requested, Some(Value::Array(list))
-        if matches!(list.as_slice(), [Value::Object(entry)] if entry.is_empty()));
+    // `[]` or `[{}]` asks for a reset (`isResetManagedFields`); an absent list keeps them.
+    let reset = match requested
+        .as_ref()
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+    {
+        Some([]) => true,
+        Some([Value::Object(entry)]) => entry.is_empty(),
+        _ => false,
+    };
     let mut entries = if reset {
         Vec::new()
     } else {
@@ -540,11 +548,19 @@ mod tests {
     #[test]
     fn managed_fields_can_be_cleared_and_untracked_objects_stay_untracked() {
         let stored = created_by("kubectl-create", config_map(json!({"k": "v"})));
+        // Both of upstream's reset forms: an empty list (what a client that emptied the
+        // list it read sends) and a list of one empty entry.
+        for reset in [json!([]), json!([{}])] {
+            let mut cleared = stored.clone();
+            cleared["metadata"]["managedFields"] = reset.clone();
+            cleared["data"]["k"] = json!("w");
+            record_update("kubectl-edit", "v1", Some(&stored), &mut cleared, LATER);
+            assert_eq!(cleared["metadata"].get("managedFields"), None, "{reset}");
+        }
         let mut cleared = stored.clone();
         cleared["metadata"]["managedFields"] = json!([{}]);
         cleared["data"]["k"] = json!("w");
         record_update("kubectl-edit", "v1", Some(&stored), &mut cleared, LATER);
-        assert_eq!(cleared["metadata"].get("managedFields"), None);
 
         let mut untracked = cleared.clone();
         untracked["data"]["k"] = json!("x");
