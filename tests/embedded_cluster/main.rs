@@ -25,6 +25,7 @@ mod limits;
 mod malformed;
 mod metrics;
 mod namespace_finalizers;
+mod pod_warnings;
 mod rbac;
 mod serve;
 mod serve_flags;

@@ -78,6 +78,11 @@ pub(super) async fn create_object(
     let _allocation = resource.strategy.allocate(&state.store, &mut object)?;
     resource.strategy.sync_derived_fields(&mut object);
     validation::validate_create(resource, &object)?;
+    // Upstream's `BeforeCreate` adds the strategy's warnings once the object is valid,
+    // before validating admission.
+    for warning in resource.strategy.warnings_on_create(&object) {
+        ctx.warnings.add(&warning);
+    }
     state.admission.validate(&attrs, &object).await?;
     if is_dry_run(ctx) {
         return unstored_json(&object);

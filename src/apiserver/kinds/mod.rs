@@ -278,6 +278,12 @@ pub trait Strategy: Send + Sync + 'static {
     /// Field errors of a new object (upstream's `Validate`).
     fn validate_create(&self, _object: &Value, _issues: &mut Issues) {}
 
+    /// Warnings for the client about a valid new object (upstream's `WarningsOnCreate`,
+    /// added after validation); none by default.
+    fn warnings_on_create(&self, _object: &Value) -> Vec<String> {
+        Vec::new()
+    }
+
     /// Field errors of an update from `old` to `new` (upstream's `ValidateUpdate`).
     fn validate_update(&self, _old: &Value, _new: &Value, _issues: &mut Issues) {}
 

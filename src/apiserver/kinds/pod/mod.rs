@@ -17,11 +17,13 @@ use k8s_openapi::api::core::v1::Pod;
 mod defaults;
 mod ephemeral;
 mod field_rules;
+mod fractional;
 mod qos;
 mod table;
 mod update;
 mod validation;
 mod volumes;
+mod warnings;
 
 pub(crate) use defaults::default_pod_template;
 pub use ephemeral::EPHEMERAL_CONTAINERS_SUBRESOURCE;
@@ -85,6 +87,10 @@ impl Strategy for PodStrategy {
 
     fn validate_create(&self, object: &Value, issues: &mut Issues) {
         validation::validate_pod(object, issues);
+    }
+
+    fn warnings_on_create(&self, object: &Value) -> Vec<String> {
+        warnings::warnings_on_create(object)
     }
 
     fn validate_update(&self, old: &Value, new: &Value, issues: &mut Issues) {
