@@ -575,7 +575,10 @@ async fn controller_manager(args: ControllerManagerArgs) -> anyhow::Result<()> {
         return Ok(());
     };
     let lock = ApiLeaseLock::new(
-        client.clone(),
+        kube_sa::controllers::user_agent::controller_client(
+            &client,
+            kube_sa::controllers::user_agent::LEADER_ELECTION,
+        ),
         &args.leader_election.leader_elect_resource_namespace,
         &args.leader_election.leader_elect_resource_name,
     );

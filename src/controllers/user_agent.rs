@@ -27,6 +27,8 @@ pub const SERVICE_ACCOUNT_CONTROLLER: &str = "service-account-controller";
 pub const ROOT_CA_CERT_PUBLISHER: &str = "root-ca-cert-publisher";
 /// The client name of the legacy-token cleaner.
 pub const LEGACY_TOKEN_CLEANER: &str = "legacy-service-account-token-cleaner";
+/// The name of the leader-election client (`rest.AddUserAgent(config, "leader-election")`).
+pub const LEADER_ELECTION: &str = "leader-election";
 /// The client name of the shared informers (`ClientOrDie("shared-informers")`).
 pub const SHARED_INFORMERS: &str = "shared-informers";
 

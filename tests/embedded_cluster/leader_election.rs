@@ -237,6 +237,17 @@ fn replicas_elect_one_leader_that_hands_over_on_sigkill_and_sigterm() {
         .to_string_lossy()
         .into_owned();
     assert!(leader_id.starts_with(&format!("{host}_")), "{leader_id}");
+    // The Lease is written by the leader-election client, with kube-controller-manager's
+    // agent, so the server names it as the Lease's field manager.
+    let lease = runtime.block_on(leases.get(LEASE_NAME)).expect("the lease");
+    let managers: Vec<Option<String>> = lease
+        .metadata
+        .managed_fields
+        .iter()
+        .flatten()
+        .map(|entry| entry.manager.clone())
+        .collect();
+    assert_eq!(managers, [Some("kube-controller-manager".to_string())]);
     runtime.block_on(controllers_answer(&client, "while-first-leads"));
     let (leading, following) = if leader_id == first.identity {
         (&first, &second)
