@@ -7,7 +7,9 @@
 //! (the alpha critical-pod and sysctl ones, seccomp without its field), deprecated volume
 //! plugins, projected paths that clash with a ServiceAccountToken source, duplicate host
 //! alias IPs, duplicate and empty `imagePullSecrets` names, fractional byte quantities and
-//! environment variables hiding an earlier one. Not covered: the container port checks.
+//! environment variables hiding an earlier one, container ports, a negative grace period
+//! and pod (anti-)affinity terms without a selector. Not covered: the warnings of an
+//! ephemeral volume's claim template.
 
 use std::collections::BTreeSet;
 
@@ -227,7 +229,112 @@ pub fn warnings_on_create(pod: &Value) -> Vec<String> {
         }
         env_warnings(container, &path, &mut warnings);
     }
+    port_warnings(spec, &mut warnings);
+    if spec
+        .get("terminationGracePeriodSeconds")
+        .and_then(Value::as_i64)
+        .is_some_and(|seconds| seconds < 0)
+    {
+        warnings.push(
+            "spec.terminationGracePeriodSeconds: must be >= 0; negative values are invalid and will be treated as 1"
+                .to_string(),
+        );
+    }
+    for kind in ["podAffinity", "podAntiAffinity"] {
+        let Some(affinity) = spec.get("affinity").and_then(|a| a.get(kind)) else {
+            continue;
+        };
+        let at = format!("spec.affinity.{kind}");
+        let required = items(affinity.get("requiredDuringSchedulingIgnoredDuringExecution"));
+        for (i, term) in required.iter().enumerate() {
+            null_selector(
+                term,
+                &format!("{at}.requiredDuringSchedulingIgnoredDuringExecution[{i}].labelSelector"),
+                &mut warnings,
+            );
+        }
+        let preferred = items(affinity.get("preferredDuringSchedulingIgnoredDuringExecution"));
+        for (i, term) in preferred.iter().enumerate() {
+            null_selector(
+                term.get("podAffinityTerm").unwrap_or(&Value::Null),
+                &format!(
+                    "{at}.preferredDuringSchedulingIgnoredDuringExecution[{i}].podAffinityTerm.labelSelector"
+                ),
+                &mut warnings,
+            );
+        }
+    }
     warnings
+}
+
+/// A term without a label selector matches no pod.
+fn null_selector(term: &Value, at: &str, warnings: &mut Vec<String>) {
+    if term.get("labelSelector").is_none_or(Value::is_null) {
+        warnings.push(format!(
+            "{at}: a null labelSelector results in matching no pod"
+        ));
+    }
+}
+
+/// One container port as the port checks compare it.
+struct Port {
+    path: String,
+    host_ip: String,
+    host_port: i64,
+}
+
+/// Ports across all containers: a host IP without a host port, and definitions of the
+/// same container port and protocol that repeat, overlap or are ambiguous.
+fn port_warnings(spec: &Value, warnings: &mut Vec<String>) {
+    let mut by_port: Vec<(String, Vec<Port>)> = Vec::new();
+    for (path, container) in containers(spec) {
+        for (i, port) in items(container.get("ports")).iter().enumerate() {
+            let path = format!("{path}.ports[{i}]");
+            let host_ip = text(port, "hostIP");
+            let host_port = port.get("hostPort").and_then(Value::as_i64).unwrap_or(0);
+            let container_port = port
+                .get("containerPort")
+                .and_then(Value::as_i64)
+                .unwrap_or(0);
+            let protocol = text(port, "protocol");
+            if !host_ip.is_empty() && host_port == 0 {
+                // Go's `%+v` of the internal ContainerPort struct.
+                warnings.push(format!(
+                    "{path}: hostIP set without hostPort: {{Name:{} HostPort:{host_port} ContainerPort:{container_port} Protocol:{protocol} HostIP:{host_ip}}}",
+                    text(port, "name")
+                ));
+            }
+            let key = format!("{container_port}/{protocol}");
+            let this = Port {
+                path,
+                host_ip,
+                host_port,
+            };
+            match by_port.iter_mut().find(|(k, _)| *k == key) {
+                Some((_, others)) => {
+                    for other in others.iter() {
+                        let (a, b) = (this.host_ip.is_empty(), other.host_ip.is_empty());
+                        let what =
+                            if this.host_ip == other.host_ip && this.host_port == other.host_port {
+                                "duplicate"
+                            } else if this.host_port == 0 || other.host_port == 0 {
+                                "overlapping"
+                            } else if this.host_port == other.host_port && a != b {
+                                "dangerously ambiguous"
+                            } else {
+                                continue;
+                            };
+                        warnings.push(format!(
+                            "{}: {what} port definition with {}",
+                            this.path, other.path
+                        ));
+                    }
+                    others.push(this);
+                }
+                None => by_port.push((key, vec![this])),
+            }
+        }
+    }
 }
 
 /// Every container with its path: init containers, containers, then ephemeral ones

@@ -97,6 +97,37 @@ fn pod_create_warnings_are_upstreams() {
                 "spec.volumes[2].projected.sources.configMap[0]: has duplicated path with ServiceAccountToken \"token\"",
             ],
         ),
+        (
+            "ports, grace period and pod affinity",
+            pod(json!({
+                "terminationGracePeriodSeconds": -1,
+                "initContainers": [{"name": "i", "ports": [{"containerPort": 80, "protocol": "TCP"}]}],
+                "containers": [{"name": "c", "ports": [
+                    {"containerPort": 80, "protocol": "TCP"},
+                    {"containerPort": 80, "protocol": "TCP", "hostPort": 8080},
+                    {"containerPort": 81, "protocol": "UDP", "hostPort": 9090, "hostIP": "10.0.0.1"},
+                    {"containerPort": 81, "protocol": "UDP", "hostPort": 9090},
+                    {"name": "x", "containerPort": 82, "protocol": "TCP", "hostIP": "10.0.0.2"}
+                ]}],
+                "affinity": {
+                    "podAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [{"topologyKey": "k"}]},
+                    "podAntiAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": [
+                        {"weight": 1, "podAffinityTerm": {"topologyKey": "k", "labelSelector": {}}},
+                        {"weight": 1, "podAffinityTerm": {"topologyKey": "k"}}
+                    ]}
+                }
+            })),
+            vec![
+                "spec.containers[0].ports[0]: duplicate port definition with spec.initContainers[0].ports[0]",
+                "spec.containers[0].ports[1]: overlapping port definition with spec.initContainers[0].ports[0]",
+                "spec.containers[0].ports[1]: overlapping port definition with spec.containers[0].ports[0]",
+                "spec.containers[0].ports[3]: dangerously ambiguous port definition with spec.containers[0].ports[2]",
+                "spec.containers[0].ports[4]: hostIP set without hostPort: {Name:x HostPort:0 ContainerPort:82 Protocol:TCP HostIP:10.0.0.2}",
+                "spec.terminationGracePeriodSeconds: must be >= 0; negative values are invalid and will be treated as 1",
+                "spec.affinity.podAffinity.requiredDuringSchedulingIgnoredDuringExecution[0].labelSelector: a null labelSelector results in matching no pod",
+                "spec.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution[1].podAffinityTerm.labelSelector: a null labelSelector results in matching no pod",
+            ],
+        ),
     ];
     for (case, pod, expected) in cases {
         assert_eq!(warnings_on_create(&pod), expected, "{case}");
