@@ -16,9 +16,7 @@ use kube_sa::apiserver::ApiServer;
 use kube_sa::authn::{UserInfo, DEFAULT_API_AUDIENCE};
 use serde_json::{json, Value};
 
-use crate::support::{
-    kubectl, kubectl_binaries, poll_until, token_kubeconfig, Output, ServeProcess,
-};
+use crate::support::{kubectl, kubectl_binaries, ok, poll_until, token_kubeconfig, ServeProcess};
 
 /// kubectl's answer to `auth can-i`: exit status and the first word it printed.
 fn can_i(bin: &Path, kubeconfig: &Path, args: &[&str]) -> (bool, String) {
@@ -40,15 +38,6 @@ fn can_i(bin: &Path, kubeconfig: &Path, args: &[&str]) -> (bool, String) {
         bin.display()
     );
     (out.success, answer)
-}
-
-fn ok(out: &Output, what: &str) -> String {
-    assert!(
-        out.success,
-        "{what} failed:\nstdout: {}\nstderr: {}",
-        out.stdout, out.stderr
-    );
-    out.stdout.clone()
 }
 
 /// The legacy token of service account `default` in `namespace`, once the controllers

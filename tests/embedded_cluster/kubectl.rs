@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::support::{kubectl, kubectl_binaries, Output, ServeProcess};
+use crate::support::{kubectl, kubectl_binaries, ok, ServeProcess};
 
 const OBJECTS: &str = r#"
 apiVersion: v1
@@ -51,15 +51,6 @@ spec:
     - name: MODE
       value: prod
 "#;
-
-fn ok(out: &Output, what: &str) -> String {
-    assert!(
-        out.success,
-        "{what} failed:\nstdout: {}\nstderr: {}",
-        out.stdout, out.stderr
-    );
-    out.stdout.clone()
-}
 
 fn header(stdout: &str) -> Vec<String> {
     let first = stdout.lines().next().unwrap_or_default();

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use crate::support::{kubectl, kubectl_binaries, Output, ServeProcess};
+use crate::support::{kubectl, kubectl_binaries, ok, ServeProcess};
 
 const DEPLOYMENT: &str = r#"
 apiVersion: apps/v1
@@ -34,15 +34,6 @@ spec:
       - name: sidecar
         image: busybox
 "#;
-
-fn ok(out: &Output, what: &str) -> String {
-    assert!(
-        out.success,
-        "{what} failed:\nstdout: {}\nstderr: {}",
-        out.stdout, out.stderr
-    );
-    out.stdout.clone()
-}
 
 fn header(stdout: &str) -> Vec<String> {
     let first = stdout.lines().next().unwrap_or_default();

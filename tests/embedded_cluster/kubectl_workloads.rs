@@ -7,7 +7,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use crate::support::{kubectl, kubectl_binaries, Output, ServeProcess};
+use crate::support::{kubectl, kubectl_binaries, ok, ServeProcess};
 
 const JOB: &str = r#"
 apiVersion: batch/v1
@@ -39,15 +39,6 @@ spec:
           - name: c
             image: busybox
 "#;
-
-fn ok(out: &Output, what: &str) -> String {
-    assert!(
-        out.success,
-        "{what} failed:\nstdout: {}\nstderr: {}",
-        out.stdout, out.stderr
-    );
-    out.stdout.clone()
-}
 
 /// The header and first row of `kubectl get` output, each split into its cells (kubectl
 /// pads cells with at least three spaces; a single space stays inside a cell).

@@ -8,16 +8,7 @@ use std::time::Duration;
 use base64::Engine;
 use serde_json::Value;
 
-use crate::support::{kubectl, kubectl_binaries, poll_until, Output, ServeProcess};
-
-fn ok(out: &Output, what: &str) -> String {
-    assert!(
-        out.success,
-        "{what} failed:\nstdout: {}\nstderr: {}",
-        out.stdout, out.stderr
-    );
-    out.stdout.clone()
-}
+use crate::support::{kubectl, kubectl_binaries, ok, poll_until, Output, ServeProcess};
 
 /// The one-line error kubectl prints for a refused request.
 fn refused(out: &Output, what: &str) -> String {

@@ -11,16 +11,9 @@ use kube::api::{DeleteParams, ListParams, PostParams};
 use kube::Api;
 use serde_json::{json, Value};
 
-use crate::support::{cluster, kubectl, kubectl_binaries, token_kubeconfig, Output, ServeProcess};
-
-fn ok(out: &Output, what: &str) -> String {
-    assert!(
-        out.success,
-        "{what} failed:\nstdout: {}\nstderr: {}",
-        out.stdout, out.stderr
-    );
-    out.stdout.clone()
-}
+use crate::support::{
+    cluster, kubectl, kubectl_binaries, ok, token_kubeconfig, Output, ServeProcess,
+};
 
 /// Polls a kubectl jsonpath query until it returns something non-empty.
 fn wait_for_jsonpath(bin: &Path, kc: &Path, args: &[&str], what: &str) -> String {

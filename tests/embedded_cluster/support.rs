@@ -211,3 +211,13 @@ pub fn token_kubeconfig(admin: &Path, token: &str) -> PathBuf {
     std::fs::write(&path, serde_yaml::to_string(&config).expect("yaml")).expect("write");
     path
 }
+
+/// The stdout of a kubectl run that must succeed; otherwise fails the test with its output.
+pub fn ok(out: &Output, what: &str) -> String {
+    assert!(
+        out.success,
+        "{what} failed:\nstdout: {}\nstderr: {}",
+        out.stdout, out.stderr
+    );
+    out.stdout.clone()
+}

@@ -15,19 +15,10 @@ use kube::core::ApiResource;
 use kube_sa::apiserver::webhooks::service::ServiceDirectory;
 use kube_sa::apiserver::ApiServer;
 
-use crate::support::{kubectl, kubectl_binaries, poll_until, send_signal, Output, ServeProcess};
+use crate::support::{kubectl, kubectl_binaries, ok, poll_until, send_signal, ServeProcess};
 use crate::test_webhook::{allow, TestWebhook};
 
 const HOOK: &str = "serviceaccounts.kube-sa.example.com";
-
-fn ok(out: &Output, what: &str) -> String {
-    assert!(
-        out.success,
-        "{what} failed:\nstdout: {}\nstderr: {}",
-        out.stdout, out.stderr
-    );
-    out.stdout.clone()
-}
 
 /// Waits until the `default` account of namespace `default` has its token secret, which
 /// ServiceAccount admission needs in legacy mode; answers the secret's name.

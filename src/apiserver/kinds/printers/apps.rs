@@ -101,6 +101,13 @@ pub const REPLICA_SET: Printer = Printer {
 };
 
 fn replica_set_row(object: &Value, now: Timestamp) -> Vec<Value> {
+    let selector = format_label_selector(value_at(object, &["spec", "selector"]));
+    replicas_row(object, now, selector)
+}
+
+/// The row ReplicaSets and ReplicationControllers share; only their selectors print
+/// differently (a `LabelSelector`, a label map).
+fn replicas_row(object: &Value, now: Timestamp, selector: String) -> Vec<Value> {
     let (names, images) = container_cells(value_at(
         object,
         &["spec", "template", "spec", "containers"],
@@ -113,10 +120,7 @@ fn replica_set_row(object: &Value, now: Timestamp) -> Vec<Value> {
         json!(age(object, now)),
         json!(names),
         json!(images),
-        json!(format_label_selector(value_at(
-            object,
-            &["spec", "selector"]
-        ))),
+        json!(selector),
     ]
 }
 
@@ -153,20 +157,8 @@ pub const REPLICATION_CONTROLLER: Printer = Printer {
 };
 
 fn replication_controller_row(object: &Value, now: Timestamp) -> Vec<Value> {
-    let (names, images) = container_cells(value_at(
-        object,
-        &["spec", "template", "spec", "containers"],
-    ));
-    vec![
-        json!(str_at(object, &["metadata", "name"])),
-        json!(int_at(object, &["spec", "replicas"])),
-        json!(int_at(object, &["status", "replicas"])),
-        json!(int_at(object, &["status", "readyReplicas"])),
-        json!(age(object, now)),
-        json!(names),
-        json!(images),
-        json!(format_labels(value_at(object, &["spec", "selector"]))),
-    ]
+    let selector = format_labels(value_at(object, &["spec", "selector"]));
+    replicas_row(object, now, selector)
 }
 
 /// StatefulSets: READY as ready/desired; wide CONTAINERS, IMAGES.
