@@ -110,7 +110,7 @@ pub(super) fn decode_value(
     resource: &ResourceInfo,
     value: &Value,
 ) -> Result<Decoded, ApiError> {
-    let mode = field_validation(ctx)?;
+    let mode = field_validation(ctx);
     let object = codec::normalize(resource, value)?;
     let mut warnings = Vec::new();
     if mode != "Ignore" {
@@ -129,7 +129,7 @@ pub(super) fn check_fields(
     object: &Value,
     warnings: &mut Vec<String>,
 ) -> Result<(), ApiError> {
-    let mode = field_validation(ctx)?;
+    let mode = field_validation(ctx);
     if mode == "Ignore" {
         return Ok(());
     }
@@ -141,15 +141,12 @@ pub(super) fn check_fields(
     )
 }
 
-/// The `fieldValidation` parameter, checked; empty means the default (Warn).
-fn field_validation(ctx: &RequestContext) -> Result<&str, ApiError> {
-    let mode = ctx.param("fieldValidation").unwrap_or("Warn");
-    if !matches!(mode, "Strict" | "Warn" | "Ignore" | "") {
-        return Err(ApiError::bad_request(format!(
-            "fieldValidation parameter unsupported: {mode}. Supported values: Ignore, Strict, Warn"
-        )));
-    }
-    Ok(mode)
+/// The `fieldValidation` parameter (validated with the request's options,
+/// [`super::options`]); absent or empty means the default, Warn.
+fn field_validation(ctx: &RequestContext) -> &str {
+    ctx.param("fieldValidation")
+        .filter(|mode| !mode.is_empty())
+        .unwrap_or("Warn")
 }
 
 fn report_unknown_fields(
