@@ -66,7 +66,34 @@ pub fn api_versions(server_address: &str) -> Value {
     })
 }
 
-/// Named API groups in registry order, each with its versions in registry order.
+/// kube-apiserver's group priorities, highest first (the `Group` priorities of
+/// `apiVersionPriorities` in `cmd/kube-apiserver/app/aggregator.go` and
+/// `DefaultGenericAPIServicePriorities`); discovery lists groups in this order, equal
+/// priorities by name, so `kubectl api-resources` prints them as on a real cluster.
+const GROUP_PRIORITIES: &[(&str, u32)] = &[
+    ("apiregistration.k8s.io", 18000),
+    ("apps", 17800),
+    ("events.k8s.io", 17750),
+    ("authentication.k8s.io", 17700),
+    ("authorization.k8s.io", 17600),
+    ("autoscaling", 17500),
+    ("batch", 17400),
+    ("certificates.k8s.io", 17300),
+    ("networking.k8s.io", 17200),
+    ("policy", 17100),
+    ("rbac.authorization.k8s.io", 17000),
+    ("storage.k8s.io", 16800),
+    ("admissionregistration.k8s.io", 16700),
+    ("apiextensions.k8s.io", 16700),
+    ("scheduling.k8s.io", 16600),
+    ("coordination.k8s.io", 16500),
+    ("node.k8s.io", 16300),
+    ("discovery.k8s.io", 16200),
+    ("flowcontrol.apiserver.k8s.io", 16100),
+];
+
+/// Named API groups in kube-apiserver's priority order ([`GROUP_PRIORITIES`]; a group
+/// not listed comes last), each with its versions in registry order.
 fn named_groups() -> Vec<(&'static str, Vec<&'static str>)> {
     let mut groups: Vec<(&'static str, Vec<&'static str>)> = Vec::new();
     for resource in ALL.iter().filter(|r| !r.group.is_empty()) {
@@ -79,6 +106,13 @@ fn named_groups() -> Vec<(&'static str, Vec<&'static str>)> {
             None => groups.push((resource.group, vec![resource.version])),
         }
     }
+    let priority = |group: &str| {
+        GROUP_PRIORITIES
+            .iter()
+            .find(|(name, _)| *name == group)
+            .map_or(0, |(_, p)| *p)
+    };
+    groups.sort_by(|(a, _), (b, _)| priority(b).cmp(&priority(a)).then(a.cmp(b)));
     groups
 }
 
@@ -447,11 +481,40 @@ mod tests {
     }
 
     #[test]
+    fn groups_come_in_kube_apiservers_priority_order() {
+        let names: Vec<&str> = named_groups().iter().map(|(name, _)| *name).collect();
+        assert_eq!(
+            names,
+            [
+                "apiregistration.k8s.io",
+                "apps",
+                "events.k8s.io",
+                "authentication.k8s.io",
+                "authorization.k8s.io",
+                "autoscaling",
+                "batch",
+                "certificates.k8s.io",
+                "networking.k8s.io",
+                "policy",
+                "rbac.authorization.k8s.io",
+                "storage.k8s.io",
+                "admissionregistration.k8s.io",
+                "apiextensions.k8s.io",
+                "scheduling.k8s.io",
+                "coordination.k8s.io",
+                "node.k8s.io",
+                "discovery.k8s.io",
+                "flowcontrol.apiserver.k8s.io",
+            ]
+        );
+    }
+
+    #[test]
     fn group_list_and_group() {
         let list = api_group_list();
         assert_eq!(list["kind"], "APIGroupList");
         let groups = list["groups"].as_array().expect("groups");
-        assert_eq!(groups[0]["name"], "authentication.k8s.io");
+        assert_eq!(groups[0]["name"], "apiregistration.k8s.io");
         for group in [
             "admissionregistration.k8s.io",
             "authorization.k8s.io",
@@ -469,7 +532,7 @@ mod tests {
         );
         assert_eq!(
             groups[0]["preferredVersion"],
-            json!({"groupVersion": "authentication.k8s.io/v1", "version": "v1"})
+            json!({"groupVersion": "apiregistration.k8s.io/v1", "version": "v1"})
         );
         let group = api_group("authentication.k8s.io").expect("served group");
         assert_eq!(group["kind"], "APIGroup");
@@ -613,7 +676,7 @@ mod tests {
         assert_eq!(doc["apiVersion"], "apidiscovery.k8s.io/v2beta1");
         let items = doc["items"].as_array().expect("items");
         assert!(items.iter().any(|i| i["metadata"]["name"] == "apps"));
-        assert_eq!(items[0]["metadata"]["name"], "authentication.k8s.io");
+        assert_eq!(items[0]["metadata"]["name"], "apiregistration.k8s.io");
         for group in ["authorization.k8s.io", "rbac.authorization.k8s.io"] {
             assert!(
                 items.iter().any(|i| i["metadata"]["name"] == group),
@@ -628,7 +691,11 @@ mod tests {
         assert_eq!(webhooks[0]["resource"], "mutatingwebhookconfigurations");
         assert_eq!(webhooks[0]["categories"], json!(["api-extensions"]));
         assert_eq!(webhooks[1]["resource"], "validatingwebhookconfigurations");
-        let resource = &items[0]["versions"][0]["resources"][0];
+        let authentication = items
+            .iter()
+            .find(|i| i["metadata"]["name"] == "authentication.k8s.io")
+            .expect("authentication.k8s.io");
+        let resource = &authentication["versions"][0]["resources"][0];
         assert_eq!(resource["resource"], "selfsubjectreviews");
         assert_eq!(resource["scope"], "Cluster");
         assert_eq!(
