@@ -7,6 +7,7 @@ mod anonymous;
 mod bound_admission;
 mod bound_controllers;
 mod bound_tokens;
+mod certificate_approval;
 mod chaos;
 mod clock_and_discovery;
 mod deploy_manifests;

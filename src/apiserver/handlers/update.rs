@@ -74,7 +74,12 @@ pub(super) async fn update_object(
     let old = Arc::new(current.value());
     let name = current.name().to_string();
     let mut updated = match path.subresource.as_deref() {
-        Some(sub) => resource.strategy.update_subresource(sub, &old, &request),
+        Some(sub) => resource.strategy.update_subresource(
+            sub,
+            &old,
+            &request,
+            &super::super::now_rfc3339(state.store.clock().as_ref()),
+        ),
         // Ordinary writes do not change status of resources that have a status subresource.
         None if resource.has_status() => status_write(&request, &old),
         None => request,

@@ -68,8 +68,13 @@ pub struct GenericStrategy<T> {
     lifecycle: Option<Lifecycle>,
     printer: Printer,
     defaults: Option<Defaulter>,
+    subresource_writes: Option<SubresourceWriter>,
     kind: PhantomData<fn() -> T>,
 }
+
+/// A kind's own rules for writes to its subresources ([`Strategy::update_subresource`]:
+/// subresource, stored object, request, now); `None` leaves a subresource to the default.
+pub type SubresourceWriter = fn(&str, &Value, &Value, &str) -> Option<Value>;
 
 impl<T> GenericStrategy<T> {
     /// A strategy for a kind of that scope, with a status subresource or not.
@@ -81,6 +86,7 @@ impl<T> GenericStrategy<T> {
             lifecycle: None,
             printer: NAME_AGE,
             defaults: None,
+            subresource_writes: None,
             kind: PhantomData,
         }
     }
@@ -94,6 +100,12 @@ impl<T> GenericStrategy<T> {
     /// The same strategy with the kind's API defaulting.
     pub const fn defaults(mut self, defaults: Defaulter) -> Self {
         self.defaults = Some(defaults);
+        self
+    }
+
+    /// The same strategy with the kind's own subresource writes.
+    pub const fn subresource_writes(mut self, writes: SubresourceWriter) -> Self {
+        self.subresource_writes = Some(writes);
         self
     }
 
@@ -138,6 +150,21 @@ where
         }
     }
 
+    fn update_subresource(
+        &self,
+        subresource: &str,
+        existing: &Value,
+        request: &Value,
+        now: &str,
+    ) -> Value {
+        self.subresource_writes
+            .and_then(|writes| writes(subresource, existing, request, now))
+            .unwrap_or_else(|| match subresource {
+                "status" => super::status_write(existing, request),
+                _ => existing.clone(),
+            })
+    }
+
     fn prepare_for_create(&self, object: &mut Value) {
         if self.generation {
             object["metadata"]["generation"] = json!(1);
@@ -180,7 +207,8 @@ where
 /// Declares the [`ResourceInfo`] of a generically served kind in one line:
 /// `generic_kind!(CONST, Type, "singular", Namespaced | Cluster, [short names],
 /// [categories], [subresources], field rules, "verbs"?; printer = P, defaults = F)`, where
-/// the options after `;` are [`GenericStrategy`]'s builder methods (`printer`, `defaults`).
+/// the options after `;` are [`GenericStrategy`]'s builder methods (`printer`, `defaults`,
+/// `subresource_writes`).
 /// Group, version, plural and kind come from the type's `k8s_openapi::Resource`
 /// implementation.
 macro_rules! generic_kind {

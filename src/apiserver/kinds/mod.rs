@@ -24,6 +24,7 @@ pub mod accessreview;
 pub mod admission_policy;
 pub(crate) mod admissionregistration;
 pub mod builtin;
+pub mod certificate_signing_request;
 pub mod configmap;
 pub mod endpoints;
 pub mod endpointslice;
@@ -302,7 +303,14 @@ pub trait Strategy: Send + Sync + 'static {
     /// The object a write to `subresource` produces from the stored object and the request
     /// (upstream's status strategies): by default a `status` write changes only `status`.
     /// The result stays normalized: a field the request lacks is removed, never null.
-    fn update_subresource(&self, subresource: &str, existing: &Value, request: &Value) -> Value {
+    /// `now` is the server's time (RFC 3339), for timestamps the write sets.
+    fn update_subresource(
+        &self,
+        subresource: &str,
+        existing: &Value,
+        request: &Value,
+        _now: &str,
+    ) -> Value {
         match subresource {
             "status" => status_write(existing, request),
             _ => existing.clone(),

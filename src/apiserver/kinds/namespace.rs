@@ -70,7 +70,13 @@ impl Strategy for NamespaceStrategy {
     }
 
     /// `finalize` writes change only `spec.finalizers`.
-    fn update_subresource(&self, subresource: &str, existing: &Value, request: &Value) -> Value {
+    fn update_subresource(
+        &self,
+        subresource: &str,
+        existing: &Value,
+        request: &Value,
+        _now: &str,
+    ) -> Value {
         if subresource != "finalize" {
             return super::status_write(existing, request);
         }

@@ -112,7 +112,13 @@ impl Strategy for PodStrategy {
         }
     }
 
-    fn update_subresource(&self, subresource: &str, existing: &Value, request: &Value) -> Value {
+    fn update_subresource(
+        &self,
+        subresource: &str,
+        existing: &Value,
+        request: &Value,
+        _now: &str,
+    ) -> Value {
         match subresource {
             EPHEMERAL_CONTAINERS_SUBRESOURCE => {
                 ephemeral::ephemeral_containers_write(existing, request)
