@@ -103,7 +103,9 @@ pub(super) async fn update_object(
         }
         meta.remove("resourceVersion");
     }
-    resource.strategy.prepare_for_update(&old, &mut updated);
+    if path.subresource.is_none() {
+        resource.strategy.prepare_for_update(&old, &mut updated);
+    }
     resource.strategy.default(&mut updated);
     authorize_write(state, ctx, path, &updated, Some(&*old))?;
     let applying =

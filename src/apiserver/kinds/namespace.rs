@@ -69,6 +69,19 @@ impl Strategy for NamespaceStrategy {
         validation::validate_object_meta_update(old, new, issues);
     }
 
+    /// `namespaceStrategy.PrepareForUpdate`: an ordinary write cannot change
+    /// `spec.finalizers`; only `finalize` can.
+    fn prepare_for_update(&self, old: &Value, new: &mut Value) {
+        match old["spec"].get("finalizers") {
+            Some(finalizers) => new["spec"]["finalizers"] = finalizers.clone(),
+            None => {
+                if let Some(spec) = new.get_mut("spec").and_then(Value::as_object_mut) {
+                    spec.remove("finalizers");
+                }
+            }
+        }
+    }
+
     /// `finalize` writes change only `spec.finalizers`.
     fn update_subresource(
         &self,
@@ -215,6 +228,31 @@ mod tests {
             ns["metadata"]["labels"]["kubernetes.io/metadata.name"],
             "team-a"
         );
+    }
+
+    #[test]
+    fn only_finalize_changes_spec_finalizers() {
+        let old = json!({"metadata": {"name": "a"}, "spec": {"finalizers": ["kubernetes"]}});
+        for requested in [
+            json!({"metadata": {"name": "a"}, "spec": {"finalizers": []}}),
+            json!({"metadata": {"name": "a"}, "spec": {"finalizers": ["kubernetes", "example.com/x"]}}),
+            json!({"metadata": {"name": "a"}}),
+        ] {
+            let mut new = requested.clone();
+            NAMESPACES.strategy.prepare_for_update(&old, &mut new);
+            assert_eq!(
+                new["spec"]["finalizers"],
+                json!(["kubernetes"]),
+                "{requested}"
+            );
+        }
+        let finalized = NAMESPACES.strategy.update_subresource(
+            "finalize",
+            &old,
+            &json!({"metadata": {"name": "a"}, "spec": {"finalizers": []}}),
+            "2024-05-01T12:00:00Z",
+        );
+        assert_eq!(finalized["spec"]["finalizers"], json!([]));
     }
 
     #[test]
