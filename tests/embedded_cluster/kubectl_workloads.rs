@@ -155,8 +155,7 @@ fn jobs_and_cron_jobs_print_upstream_columns() {
         let server = ServeProcess::start(&[]);
         let kc = server.kubeconfig.as_path();
         let which = bin.display();
-        // From manifests: `kubectl create job` sends protobuf, which this server cannot
-        // decode for batch kinds.
+        // From a manifest (kubectl_protobuf.rs covers `kubectl create job`).
         ok(
             &kubectl(&bin, kc, &["create", "-f", "-"], Some(JOB)),
             "create job",
@@ -180,6 +179,15 @@ fn jobs_and_cron_jobs_print_upstream_columns() {
             job["spec"]["podReplacementPolicy"], "TerminatingOrFailed",
             "{which}"
         );
+        // The selector upstream's strategy generates: the Job's uid, on its pods too.
+        let uid = job["metadata"]["uid"].as_str().expect("uid");
+        assert_eq!(
+            job["spec"]["selector"]["matchLabels"]["batch.kubernetes.io/controller-uid"], uid,
+            "{which}: {job}"
+        );
+        let pod_labels = &job["spec"]["template"]["metadata"]["labels"];
+        assert_eq!(pod_labels["batch.kubernetes.io/job-name"], "j", "{which}");
+        assert_eq!(pod_labels["controller-uid"], uid, "{which}");
 
         ok(
             &kubectl(&bin, kc, &["create", "-f", "-"], Some(CRON_JOB)),

@@ -42,6 +42,7 @@ use k8s_openapi::kube_aggregator::pkg::apis::apiregistration::v1::APIService;
 use super::admission_policy;
 use super::certificate_signing_request;
 use super::generic::{conditions, generic_kind, plain};
+use super::job as job_strategy;
 use super::pod::pod_field_rule;
 use super::printers::{apps, batch, certificates, networking, policy, storage};
 use super::workload_defaults::{
@@ -77,7 +78,7 @@ generic_kind! {REPLICA_SETS, ReplicaSet, "replicaset", Namespaced, ["rs"], ["all
 generic_kind! {STATEFUL_SETS, StatefulSet, "statefulset", Namespaced, ["sts"], ["all"], ["status"], workload; printer = apps::STATEFUL_SET, defaults = default_stateful_set}
 generic_kind! {HORIZONTAL_POD_AUTOSCALERS, HorizontalPodAutoscaler, "horizontalpodautoscaler", Namespaced, ["hpa"], ["all"], ["status"], conditions; printer = policy::HORIZONTAL_POD_AUTOSCALER}
 generic_kind! {CRON_JOBS, CronJob, "cronjob", Namespaced, ["cj"], ["all"], ["status"], cron_job; printer = batch::CRON_JOB, defaults = default_cron_job}
-generic_kind! {JOBS, Job, "job", Namespaced, [], ["all"], ["status"], job; printer = batch::JOB, defaults = default_job}
+generic_kind! {JOBS, Job, "job", Namespaced, [], ["all"], ["status"], job; printer = batch::JOB, defaults = default_job, creates = job_strategy::prepare_for_create}
 generic_kind! {CERTIFICATE_SIGNING_REQUESTS, CertificateSigningRequest, "certificatesigningrequest", Cluster, ["csr"], [], ["approval", "status"], plain; printer = certificates::CERTIFICATE_SIGNING_REQUEST, subresource_writes = certificate_signing_request::subresource_write}
 generic_kind! {FLOW_SCHEMAS, FlowSchema, "flowschema", Cluster, [], [], ["status"], plain}
 generic_kind! {PRIORITY_LEVEL_CONFIGURATIONS, PriorityLevelConfiguration, "prioritylevelconfiguration", Cluster, [], [], ["status"], plain}

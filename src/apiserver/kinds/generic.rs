@@ -69,6 +69,7 @@ pub struct GenericStrategy<T> {
     printer: Printer,
     defaults: Option<Defaulter>,
     subresource_writes: Option<SubresourceWriter>,
+    creates: Option<Defaulter>,
     kind: PhantomData<fn() -> T>,
 }
 
@@ -87,6 +88,7 @@ impl<T> GenericStrategy<T> {
             printer: NAME_AGE,
             defaults: None,
             subresource_writes: None,
+            creates: None,
             kind: PhantomData,
         }
     }
@@ -100,6 +102,13 @@ impl<T> GenericStrategy<T> {
     /// The same strategy with the kind's API defaulting.
     pub const fn defaults(mut self, defaults: Defaulter) -> Self {
         self.defaults = Some(defaults);
+        self
+    }
+
+    /// The same strategy with the kind's own preparation of a new object, run once its
+    /// name and uid are set (upstream's `PrepareForCreate`).
+    pub const fn creates(mut self, prepare: Defaulter) -> Self {
+        self.creates = Some(prepare);
         self
     }
 
@@ -169,6 +178,9 @@ where
         if self.generation {
             object["metadata"]["generation"] = json!(1);
         }
+        if let Some(prepare) = self.creates {
+            prepare(object);
+        }
     }
 
     fn prepare_for_update(&self, old: &Value, new: &mut Value) {
@@ -208,7 +220,7 @@ where
 /// `generic_kind!(CONST, Type, "singular", Namespaced | Cluster, [short names],
 /// [categories], [subresources], field rules, "verbs"?; printer = P, defaults = F)`, where
 /// the options after `;` are [`GenericStrategy`]'s builder methods (`printer`, `defaults`,
-/// `subresource_writes`).
+/// `creates`, `subresource_writes`).
 /// Group, version, plural and kind come from the type's `k8s_openapi::Resource`
 /// implementation.
 macro_rules! generic_kind {

@@ -30,6 +30,7 @@ pub mod endpoints;
 pub mod endpointslice;
 pub mod event;
 pub mod generic;
+pub mod job;
 pub mod lease;
 pub mod mutatingwebhookconfiguration;
 pub mod namespace;
