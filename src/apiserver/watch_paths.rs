@@ -68,6 +68,10 @@ pub(crate) fn rewrite(uri: &Uri) -> Result<Option<Uri>, ApiError> {
 /// `/api/v1/watch/<rest>` → `/api/v1/<rest>`; `/apis/<g>/<v>/watch/<rest>` →
 /// `/apis/<g>/<v>/<rest>`.
 fn unwatched_path(path: &str) -> Option<String> {
+    // Every request passes here: most leave before anything is allocated.
+    if !path.contains("/watch/") {
+        return None;
+    }
     let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
     let prefix = match segments.as_slice() {
         ["api", _, "watch", _, ..] => 2,

@@ -216,11 +216,10 @@ async fn a_fake_clock_resumes_its_time_after_a_restart() {
         .expect("advanced");
     let client = first.client().await.expect("client");
     let accounts: Api<ServiceAccount> = Api::namespaced(client.clone(), "default");
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    while accounts.get_opt("default").await.expect("get").is_none() {
-        assert!(std::time::Instant::now() < deadline, "no default account");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    crate::support::eventually("the default account", Duration::from_secs(20), || async {
+        accounts.get_opt("default").await.expect("get").is_some()
+    })
+    .await;
     let requested: TokenRequest = accounts
         .create_subresource(
             "token",

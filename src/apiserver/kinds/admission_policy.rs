@@ -9,6 +9,7 @@ use jiff::Timestamp;
 use serde_json::{json, Map, Value};
 
 use super::generic::Printer;
+use crate::apiserver::defaults::{default_value, objects_in};
 use crate::apiserver::field_rules::{
     keyed, ApplyShape, FieldRule, SmpList, ATOMIC_RULE, DEFAULT_RULE, SET_RULE,
 };
@@ -59,7 +60,7 @@ pub fn default_policy(object: &mut Value) {
     let Some(spec) = object.get_mut("spec").and_then(Value::as_object_mut) else {
         return;
     };
-    spec.entry("failurePolicy").or_insert_with(|| json!("Fail"));
+    default_value(spec, "failurePolicy", json!("Fail"));
     if let Some(constraints) = spec
         .get_mut("matchConstraints")
         .and_then(Value::as_object_mut)
@@ -82,24 +83,12 @@ pub fn default_binding(object: &mut Value) {
 /// `SetDefaults_MatchResources` (`matchPolicy: Equivalent`, empty selectors) and
 /// `SetDefaults_Rule` (`scope: "*"`) for each of its rules.
 fn default_match_resources(resources: &mut Map<String, Value>) {
-    resources
-        .entry("matchPolicy")
-        .or_insert_with(|| json!("Equivalent"));
-    resources
-        .entry("namespaceSelector")
-        .or_insert_with(|| json!({}));
-    resources
-        .entry("objectSelector")
-        .or_insert_with(|| json!({}));
+    default_value(resources, "matchPolicy", json!("Equivalent"));
+    default_value(resources, "namespaceSelector", json!({}));
+    default_value(resources, "objectSelector", json!({}));
     for list in ["resourceRules", "excludeResourceRules"] {
-        for rule in resources
-            .get_mut(list)
-            .and_then(Value::as_array_mut)
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_object_mut)
-        {
-            rule.entry("scope").or_insert_with(|| json!("*"));
+        for rule in objects_in(resources, list) {
+            default_value(rule, "scope", json!("*"));
         }
     }
 }

@@ -2,7 +2,9 @@
 //! defaults and columns: the selector a new Job gets unless it asks for a manual one
 //! (`generateSelector` in `pkg/registry/batch/job/strategy.go`).
 
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
+
+use crate::apiserver::defaults::{default_value, object_entry};
 
 /// `batch.kubernetes.io/controller-uid`, which the generated selector matches.
 const CONTROLLER_UID: &str = "batch.kubernetes.io/controller-uid";
@@ -27,35 +29,34 @@ pub fn prepare_for_create(object: &mut Value) {
         .as_str()
         .unwrap_or_default()
         .to_string();
-    let labels = object_at(object, &["spec", "template", "metadata", "labels"]);
+    let Some(root) = object.as_object_mut() else {
+        return;
+    };
+    let Some(spec) = object_entry(root, "spec") else {
+        return;
+    };
+    let template_labels = object_entry(spec, "template")
+        .and_then(|template| object_entry(template, "metadata"))
+        .and_then(|metadata| object_entry(metadata, "labels"));
+    let Some(labels) = template_labels else {
+        return;
+    };
     for key in JOB_NAME_LABELS {
-        labels.entry(key).or_insert_with(|| json!(name));
+        default_value(labels, key, json!(name));
     }
     for key in [LEGACY_CONTROLLER_UID, CONTROLLER_UID] {
-        labels.entry(key).or_insert_with(|| json!(uid));
+        default_value(labels, key, json!(uid));
     }
     let template_labels = labels.clone();
-    object_at(object, &["spec", "selector", "matchLabels"])
-        .entry(CONTROLLER_UID)
-        .or_insert_with(|| json!(uid));
-    let own = object_at(object, &["metadata", "labels"]);
-    if own.is_empty() {
-        *own = template_labels;
+    if let Some(selector) =
+        object_entry(spec, "selector").and_then(|selector| object_entry(selector, "matchLabels"))
+    {
+        default_value(selector, CONTROLLER_UID, json!(uid));
     }
-}
-
-/// The object at `path`, made (and non-objects replaced) on the way.
-fn object_at<'a>(object: &'a mut Value, path: &[&str]) -> &'a mut Map<String, Value> {
-    let mut at = object;
-    for key in path {
-        if !at[*key].is_object() {
-            at[*key] = json!({});
+    if let Some(own) = object_entry(root, "metadata").and_then(|m| object_entry(m, "labels")) {
+        if own.is_empty() {
+            *own = template_labels;
         }
-        at = &mut at[*key];
-    }
-    match at {
-        Value::Object(map) => map,
-        _ => unreachable!("made an object above"),
     }
 }
 

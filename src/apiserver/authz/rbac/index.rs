@@ -16,6 +16,7 @@ use k8s_openapi::api::rbac::v1::{
 use super::rules::{service_account_username, Rule};
 use crate::apiserver::kinds::rbac::{CLUSTER_ROLES, CLUSTER_ROLE_BINDINGS, ROLES, ROLE_BINDINGS};
 use crate::apiserver::store::{EventType, WatchEvent};
+use crate::apiserver::validation::go_quote;
 use crate::authn::UserInfo;
 
 /// The rules of one role; shared by every lookup.
@@ -70,12 +71,12 @@ impl Source<'_> {
             Some(s) if s.kind == "ServiceAccount" => {
                 let ns = s.namespace.as_deref().filter(|n| !n.is_empty());
                 format!(
-                    "{} {:?}",
+                    "{} {}",
                     s.kind,
-                    format!("{}/{}", s.name, ns.unwrap_or(namespace))
+                    go_quote(&format!("{}/{}", s.name, ns.unwrap_or(namespace)))
                 )
             }
-            Some(s) => format!("{} {:?}", s.kind, s.name),
+            Some(s) => format!("{} {}", s.kind, go_quote(&s.name)),
             // Unreachable for a visited binding; upstream would describe its first subject.
             None => String::new(),
         };
@@ -85,8 +86,10 @@ impl Source<'_> {
             ("RoleBinding", format!("{}/{}", binding.name, namespace))
         };
         format!(
-            "{kind} {name:?} of {} {:?} to {subject}",
-            binding.role_kind, &*binding.role_name
+            "{kind} {} of {} {} to {subject}",
+            go_quote(&name),
+            binding.role_kind,
+            go_quote(&binding.role_name)
         )
     }
 }

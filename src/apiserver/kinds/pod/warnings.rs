@@ -16,6 +16,7 @@ use std::collections::BTreeSet;
 use serde_json::{Map, Value};
 
 use super::fractional::fractional_canonical;
+use crate::apiserver::validation::go_quote;
 use crate::apiserver::validation::names::is_dns1123_label;
 
 /// Node labels upstream has deprecated, with what to say about each
@@ -440,7 +441,8 @@ fn volume_warnings(spec: &Value, warnings: &mut Vec<String>) {
                     let path = text(item, "path");
                     if clash(&path) {
                         warnings.push(format!(
-                            "{at}.{name}[{j}]: has duplicated path with ServiceAccountToken {path:?}"
+                            "{at}.{name}[{j}]: has duplicated path with ServiceAccountToken {}",
+                            go_quote(&path)
                         ));
                     }
                 }
@@ -449,7 +451,8 @@ fn volume_warnings(spec: &Value, warnings: &mut Vec<String>) {
                 let path = text(bundle, "path");
                 if clash(&path) {
                     warnings.push(format!(
-                        "{at}.ClusterTrustBundle: has duplicated path with ServiceAccountToken {path:?}"
+                        "{at}.ClusterTrustBundle: has duplicated path with ServiceAccountToken {}",
+                        go_quote(&path)
                     ));
                 }
             }
@@ -466,7 +469,7 @@ fn duplicates(list: &[Value], key: &str, at: &str, what: &str, warnings: &mut Ve
     for (i, item) in list.iter().enumerate() {
         let value = text(item, key);
         if !seen.insert(value.clone()) {
-            warnings.push(format!("{at}[{i}].{key}: {what} {value:?}"));
+            warnings.push(format!("{at}[{i}].{key}: {what} {}", go_quote(&value)));
         }
     }
 }
@@ -483,7 +486,8 @@ fn fractional(list: Option<&Value>, resource: &str, at: &str, warnings: &mut Vec
     };
     if let Some(canonical) = fractional_canonical(&quantity) {
         warnings.push(format!(
-            "{at}[{resource}]: fractional byte value {canonical:?} is invalid, must be an integer"
+            "{at}[{resource}]: fractional byte value {} is invalid, must be an integer",
+            go_quote(&canonical)
         ));
     }
 }
@@ -507,7 +511,8 @@ fn env_warnings(container: &Value, path: &str, warnings: &mut Vec<String>) {
             || !value.contains(&reference);
         if hides {
             warnings.push(format!(
-                "{path}.env[{i}]: hides previous definition of {name:?}, which may be dropped when using apply"
+                "{path}.env[{i}]: hides previous definition of {}, which may be dropped when using apply",
+                go_quote(&name)
             ));
         }
     }
