@@ -5,6 +5,10 @@
 //! of the cluster's issuer and key id with a wrong signature (the costly case: a signature
 //! check), a third `alg: none`, a third not a JWT. Target: burst p99 <= 2 x quiet p99.
 //!
+//! The server paces its 401s (`--failed-authentication-qps`, default 1000/s), which is what
+//! keeps the good requests' latency: `KUBE_SA_FAILED_AUTHENTICATION_QPS=0` measures the same
+//! burst without pacing, for comparison.
+//!
 //! `cargo bench --bench bad_token_burst` (`KUBE_SA_BENCH_ROUNDS` rounds, default 3)
 
 mod common;
@@ -22,6 +26,7 @@ use k8s_openapi::api::core::v1::ServiceAccount;
 use kube::api::PostParams;
 use kube::Api;
 use kube_sa::apiserver::components::ServiceAccountOptions;
+use kube_sa::apiserver::limits::{Limits, DEFAULT_FAILED_AUTHENTICATION_QPS};
 use kube_sa::apiserver::ApiServer;
 use serde_json::{json, Value};
 
@@ -60,10 +65,19 @@ fn self_subject_review(bearer: Option<&str>) -> http::Request<Vec<u8>> {
 
 /// A bound-mode cluster and a token of `default` in `default`.
 async fn setup() -> (ApiServer, String) {
+    let qps = std::env::var("KUBE_SA_FAILED_AUTHENTICATION_QPS")
+        .ok()
+        .map(|qps| qps.parse().expect("KUBE_SA_FAILED_AUTHENTICATION_QPS is a count"))
+        .unwrap_or(DEFAULT_FAILED_AUTHENTICATION_QPS);
+    println!("failed authentications paced at {qps}/s (0: not paced)");
     let server = ApiServer::builder()
         .service_accounts(ServiceAccountOptions {
             mode: kube_sa::Mode::Bound,
             ..Default::default()
+        })
+        .limits(Limits {
+            failed_authentication_qps: qps,
+            ..Limits::default()
         })
         .start()
         .await

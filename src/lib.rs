@@ -28,6 +28,7 @@ pub mod leader_election;
 pub mod metrics;
 pub mod mode;
 pub mod names;
+mod rate;
 pub mod serviceaccount;
 pub mod serving;
 

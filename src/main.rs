@@ -313,6 +313,14 @@ struct LimitArgs {
         value_name = "INT"
     )]
     min_request_timeout: i64,
+    /// 401s answered per second, server-wide, before further refusals wait their turn, so
+    /// a flood of bad tokens cannot take the CPU from authenticated clients (kube-sa's own;
+    /// kube-apiserver has no such flag). 0 turns pacing off.
+    #[arg(long, default_value_t = kube_sa::apiserver::limits::DEFAULT_FAILED_AUTHENTICATION_QPS, value_name = "INT")]
+    failed_authentication_qps: u32,
+    /// 401s answered at once before that pacing starts.
+    #[arg(long, default_value_t = kube_sa::apiserver::limits::DEFAULT_FAILED_AUTHENTICATION_BURST, value_name = "INT")]
+    failed_authentication_burst: u32,
 }
 
 impl LimitArgs {
@@ -335,6 +343,8 @@ impl LimitArgs {
                 .to_std()
                 .ok_or_else(|| anyhow::anyhow!("--request-timeout can not be negative value"))?,
             min_request_timeout: std::time::Duration::from_secs(min_request_timeout),
+            failed_authentication_qps: self.failed_authentication_qps,
+            failed_authentication_burst: self.failed_authentication_burst,
             ..Default::default()
         })
     }

@@ -256,7 +256,10 @@ async fn route_request(
     };
     let user = match user {
         Ok(user) => user,
-        Err(err) => return Ok(refused(err)),
+        Err(err) => {
+            state.failed_authentication.wait_turn().await;
+            return Ok(refused(err));
+        }
     };
     let (mut parts, body) = req.into_parts();
     // Where authentication ends, the request may go on as someone else.

@@ -1,7 +1,8 @@
 //! The API server's request limits, as kube-apiserver's generic server has them: in-flight
 //! caps (`filters/maxinflight.go`), the per-request deadline (`filters/request_deadline.go`
 //! and `filters/timeout.go`), the watch timeout (`handlers/get.go`) and the header read
-//! timeout of its HTTP server (`server/secure_serving.go`).
+//! timeout of its HTTP server (`server/secure_serving.go`); and one of kube-sa's own, the
+//! pacing of failed authentications.
 //!
 //! ```
 //! use kube_sa::apiserver::limits::Limits;
@@ -31,6 +32,9 @@ pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 /// `--min-request-timeout`'s default: a watch without `timeoutSeconds` lasts between this
 /// and twice this.
 pub const DEFAULT_MIN_REQUEST_TIMEOUT: Duration = Duration::from_secs(1800);
+pub use super::failed_authentication::{
+    DEFAULT_FAILED_AUTHENTICATION_BURST, DEFAULT_FAILED_AUTHENTICATION_QPS,
+};
 /// kube-apiserver's `http.Server.ReadHeaderTimeout` ("just shy of requestTimeoutUpperBound").
 pub use crate::serving::DEFAULT_HEADER_READ_TIMEOUT;
 
@@ -52,6 +56,11 @@ pub struct Limits {
     pub min_request_timeout: Duration,
     /// How long a connection may take to send its TLS handshake and each HTTP/1 request head.
     pub header_read_timeout: Duration,
+    /// 401s answered per second, server-wide, before further refusals wait their turn
+    /// (see [`super::failed_authentication`]); 0 is no pacing. Not an upstream limit.
+    pub failed_authentication_qps: u32,
+    /// 401s answered at once before that pacing starts.
+    pub failed_authentication_burst: u32,
 }
 
 impl Default for Limits {
@@ -62,6 +71,8 @@ impl Default for Limits {
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
             min_request_timeout: DEFAULT_MIN_REQUEST_TIMEOUT,
             header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT,
+            failed_authentication_qps: DEFAULT_FAILED_AUTHENTICATION_QPS,
+            failed_authentication_burst: DEFAULT_FAILED_AUTHENTICATION_BURST,
         }
     }
 }

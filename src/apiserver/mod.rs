@@ -26,6 +26,7 @@ pub mod deprecation;
 pub mod discovery;
 pub mod encryption;
 pub mod errors;
+pub mod failed_authentication;
 pub mod faults;
 pub mod field_rules;
 mod handlers;
@@ -176,6 +177,8 @@ pub struct ServerState {
     pub(crate) limits: limits::Limits,
     /// The in-flight pools those limits size.
     pub(crate) inflight: limits::InflightLimiter,
+    /// The pace of 401s those limits set.
+    pub(crate) failed_authentication: failed_authentication::FailedAuthenticationPacer,
     /// Injected faults, when switched on ([`ApiServerBuilder::fault_injection`]).
     pub(crate) faults: Option<Arc<faults::FaultInjector>>,
     /// Terminating namespaces go here to have their content deleted and be finalized.
@@ -625,6 +628,10 @@ impl ApiServerBuilder {
             fake_clock,
             oidc,
             inflight: limits::InflightLimiter::new(&self.limits),
+            failed_authentication: failed_authentication::FailedAuthenticationPacer::new(
+                self.limits.failed_authentication_qps,
+                self.limits.failed_authentication_burst,
+            ),
             limits: self.limits,
             faults: self
                 .fault_injection

@@ -37,6 +37,7 @@ use tokio::sync::Notify;
 use tokio::time::Instant;
 
 use crate::metrics::InFlight;
+use crate::rate::TokenBucket;
 
 /// How [`WorkQueue::add_rate_limited`] spaces out retries.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -113,42 +114,6 @@ impl<K: Eq + Hash + Clone> RateLimiter<K> {
     /// How many times `key` failed since it was last forgotten.
     pub fn num_requeues(&self, key: &K) -> u32 {
         self.failures.get(key).copied().unwrap_or(0)
-    }
-}
-
-/// Go's `rate.Limiter` as used by client-go: every reservation takes a token, even one
-/// the bucket does not have yet, and the caller waits until that token would exist.
-#[derive(Debug)]
-struct TokenBucket {
-    rate: f64,
-    burst: f64,
-    tokens: f64,
-    last: Option<Instant>,
-}
-
-impl TokenBucket {
-    fn new(rate: f64, burst: u32) -> Self {
-        let burst = f64::from(burst);
-        Self {
-            rate,
-            burst,
-            tokens: burst,
-            last: None,
-        }
-    }
-
-    fn reserve(&mut self, now: Instant) -> Duration {
-        if let Some(last) = self.last {
-            let elapsed = now.saturating_duration_since(last).as_secs_f64();
-            self.tokens = (self.tokens + elapsed * self.rate).min(self.burst);
-        }
-        self.last = Some(now);
-        self.tokens -= 1.0;
-        if self.tokens >= 0.0 || self.rate <= 0.0 {
-            return Duration::ZERO;
-        }
-        let nanos = (-self.tokens / self.rate * 1e9).round();
-        Duration::from_nanos(nanos as u64)
     }
 }
 

@@ -44,12 +44,15 @@ async fn connect_via(server: &ApiServer, address: std::net::SocketAddr) -> TlsSt
         .expect("tls")
 }
 
-/// Sends a request head (and `body`, which may be shorter than its Content-Length).
+/// Sends a request head as the cluster admin (and `body`, which may be shorter than its
+/// Content-Length).
 async fn send(stream: &mut TlsStream<TcpStream>, server: &ApiServer, head: &str, body: &str) {
-    let request = format!(
-        "{head}\r\nHost: kube-sa\r\nAuthorization: Bearer {}\r\n\r\n{body}",
-        server.admin_token()
-    );
+    send_as(stream, server.admin_token(), head, body).await;
+}
+
+/// Sends a request head with `token` as its bearer token.
+async fn send_as(stream: &mut TlsStream<TcpStream>, token: &str, head: &str, body: &str) {
+    let request = format!("{head}\r\nHost: kube-sa\r\nAuthorization: Bearer {token}\r\n\r\n{body}");
     stream.write_all(request.as_bytes()).await.expect("write");
     stream.flush().await.expect("flush");
 }
@@ -177,6 +180,61 @@ async fn a_full_mutating_pool_answers_429_but_serves_masters_reads_and_watches()
     let listed = read_response(&mut stream, Duration::from_secs(10)).await;
     assert!(!listed.starts_with("HTTP/1.1 429"), "{listed}");
     drop(held);
+}
+
+/// Refusals beyond `--failed-authentication-burst` wait for their turn at
+/// `--failed-authentication-qps`; a request with good credentials does not wait behind them.
+#[tokio::test]
+async fn failed_authentications_are_paced_and_good_requests_pass_them() {
+    let server = server(Limits {
+        failed_authentication_qps: 2,
+        failed_authentication_burst: 1,
+        ..Limits::default()
+    })
+    .await;
+    let mut streams = Vec::new();
+    for _ in 0..4 {
+        streams.push(connect(&server).await);
+    }
+    let started = Instant::now();
+    let bad: Vec<_> = streams
+        .into_iter()
+        .enumerate()
+        .map(|(i, mut stream)| {
+            tokio::spawn(async move {
+                let head = "GET /api/v1/namespaces HTTP/1.1";
+                send_as(&mut stream, &format!("bad-{i}"), head, "").await;
+                let response = read_response(&mut stream, Duration::from_secs(20)).await;
+                (response, started.elapsed())
+            })
+        })
+        .collect();
+    // One refusal is answered at once and the other three leave 0.5 s apart; meanwhile a
+    // good request is answered without waiting behind them.
+    let mut good = connect(&server).await;
+    send(&mut good, &server, "GET /api/v1/namespaces HTTP/1.1", "").await;
+    let response = read_response(&mut good, Duration::from_secs(20)).await;
+    let good_answered = started.elapsed();
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    let mut answered = Vec::new();
+    for task in bad {
+        let (response, elapsed) = task.await.expect("bad client");
+        assert!(response.starts_with("HTTP/1.1 401"), "{response}");
+        assert!(
+            response.contains(r#""reason":"Unauthorized""#),
+            "{response}"
+        );
+        answered.push(elapsed);
+    }
+    answered.sort();
+    assert!(
+        answered[3] >= Duration::from_millis(1500),
+        "the fourth refusal waited for its turn: {answered:?}"
+    );
+    assert!(
+        good_answered < answered[3],
+        "the good request ({good_answered:?}) did not wait behind the refusals ({answered:?})"
+    );
 }
 
 #[tokio::test]
