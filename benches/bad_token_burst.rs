@@ -67,7 +67,10 @@ fn self_subject_review(bearer: Option<&str>) -> http::Request<Vec<u8>> {
 async fn setup() -> (ApiServer, String) {
     let qps = std::env::var("KUBE_SA_FAILED_AUTHENTICATION_QPS")
         .ok()
-        .map(|qps| qps.parse().expect("KUBE_SA_FAILED_AUTHENTICATION_QPS is a count"))
+        .map(|qps| {
+            qps.parse()
+                .expect("KUBE_SA_FAILED_AUTHENTICATION_QPS is a count")
+        })
         .unwrap_or(DEFAULT_FAILED_AUTHENTICATION_QPS);
     println!("failed authentications paced at {qps}/s (0: not paced)");
     let server = ApiServer::builder()

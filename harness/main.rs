@@ -26,7 +26,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use cucumber::writer::Stats as _;
-use cucumber::{writer, World as _, WriterExt as _};
+use cucumber::{writer, ScenarioType, World as _, WriterExt as _};
 
 use backends::{Backend, ScenarioOptions};
 use cli::HarnessCli;
@@ -34,6 +34,9 @@ use world::{ConformanceWorld, ScenarioId};
 
 /// Tag of scenarios that state the contract but fail because of a known product divergence.
 const PENDING_TAG: &str = "pending";
+/// Scenario tag: the scenario moves the clock of its cluster, so on a shared cluster it
+/// runs alone (see [`Backend::shares_clusters`]).
+const SERIAL_TAG: &str = "serial";
 
 const FEATURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/features");
 
@@ -250,6 +253,7 @@ async fn run() -> ExitCode {
         filtered.clone(),
     );
     let backend_for_logs = backend.clone();
+    let serial_runs_alone = backend.shares_clusters();
 
     let run = ConformanceWorld::cucumber::<&str>()
         .with_parser(modes::ModeParser {
@@ -262,6 +266,13 @@ async fn run() -> ExitCode {
                 .normalized(),
         )
         .fail_on_skipped()
+        .which_scenario(move |feature, rule, scenario| {
+            if serial_runs_alone && all_tags(feature, rule, scenario).any(|t| t == SERIAL_TAG) {
+                ScenarioType::Serial
+            } else {
+                ScenarioType::Concurrent
+            }
+        })
         .before(move |feature, rule, scenario, world| {
             let backend = backend_for_hook.clone();
             let id = scenario_id(feature, scenario);

@@ -10,7 +10,8 @@ Feature: No token Secret is generated; hand-made ones are still filled in
   `typ`), the claims are the legacy ones (modern spec §2.1, §2.3).
 
   # upstream cases "new serviceaccount with no secrets" (1.26+: no actions)
-  @upstream:TestTokenCreation @upstream:e2e/ServiceAccounts/no_secret-based_service_account_token_should_be_auto-generated
+  # @slow: it watches for 4 seconds that nothing happens.
+  @upstream:TestTokenCreation @upstream:e2e/ServiceAccounts/no_secret-based_service_account_token_should_be_auto-generated @slow
   Scenario: no secret-based service account token should be auto-generated
     Given a namespace "demo"
     When I create in namespace "demo":

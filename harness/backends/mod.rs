@@ -220,6 +220,13 @@ impl Backend {
         }
     }
 
+    /// Whether scenarios share one cluster (so a `@serial` one must run alone: its clock
+    /// moves for all of them). On the embedded backends each scenario has a cluster and a
+    /// clock of its own, and `@serial` scenarios run beside the others.
+    pub fn shares_clusters(&self) -> bool {
+        matches!(self, Backend::Shared { .. })
+    }
+
     pub fn kind(&self) -> BackendKind {
         match self {
             Backend::Embedded => BackendKind::Embedded,

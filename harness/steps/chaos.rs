@@ -93,7 +93,9 @@ async fn accounts_in_waves(
             prefix: world.namespace("chaos")?,
             seed,
         };
-        run.run(&world.client()?)
+        let client =
+            workload::workload_client(world.cluster()?.config.clone()).map_err(Failure::new)?;
+        run.run(&client)
             .await
             .map(drop)
             .map_err(|e| Failure::new(format!("{e}; {}", replay(seed))))

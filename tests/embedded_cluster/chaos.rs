@@ -65,8 +65,14 @@ async fn chaos_run(mode: Mode) {
         prefix: "chaos".into(),
         seed,
     };
+    let kubeconfig =
+        kube::config::Kubeconfig::from_yaml(server.kubeconfig_yaml()).expect("kubeconfig");
+    let config = kube::Config::from_custom_kubeconfig(kubeconfig, &Default::default())
+        .await
+        .expect("config");
+    let workload_client = workload::workload_client(config).expect("client");
     let summary = run
-        .run(&client)
+        .run(&workload_client)
         .await
         .unwrap_or_else(|e| panic!("chaos {mode:?} (seed {seed}): the workload failed: {e}"));
     let waves = started.elapsed();

@@ -46,6 +46,15 @@ const TOKEN_TYPE: &str = "kubernetes.io/service-account-token";
 const NAME_ANNOTATION: &str = "kubernetes.io/service-account.name";
 const UID_ANNOTATION: &str = "kubernetes.io/service-account.uid";
 
+/// The workload's client for `config`, without kube's own retries: the workload sends an
+/// injected failure again itself at once, where kube's client would first honour a 429's
+/// `Retry-After: 1` and hold a whole wave for a second. The controllers' clients keep
+/// theirs.
+pub fn workload_client(mut config: kube::Config) -> Result<kube::Client, String> {
+    config.default_retry = false;
+    kube::Client::try_from(config).map_err(|e| format!("building the workload's client: {e}"))
+}
+
 /// The seed of this run: `KUBE_SA_CHAOS_SEED` when set, else a fresh random one.
 pub fn seed() -> u64 {
     match std::env::var(SEED_VAR) {
