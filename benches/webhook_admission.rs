@@ -6,7 +6,7 @@
 //! (its token volume); the figure counts created pods. Target: >= 5,000 pods/s.
 //!
 //! The webhook reads accounts and token secrets as `kube-sa webhook` does, through the
-//! API (a watch-fed account cache and a live list of token secrets per pod); a second line
+//! API (watch-fed caches of accounts and token secrets, live reads on a miss); a second line
 //! reports the webhook reading the API server's store directly, which isolates the cost of
 //! the webhook call itself. Clients, API server and webhook share this process and the
 //! machine's 2 cores.
@@ -142,6 +142,7 @@ async fn measure(lookups: Lookups, rounds: usize) -> Vec<f64> {
         Lookups::Api => Some(Arc::new(
             kube_sa::admission::client_lookup::ClientAccountLookup::start(
                 server.client().await.expect("client"),
+                kube_sa::Mode::Legacy,
             ),
         )),
         Lookups::Store => Some(Arc::new(

@@ -639,7 +639,9 @@ async fn webhook(args: WebhookArgs) -> anyhow::Result<()> {
     let tls = tls_config_from_files(&args.tls_cert_file, &args.tls_private_key_file)?;
     let (client, _) = client_from_kubeconfig(args.kubeconfig.as_deref()).await?;
     let state = Arc::new(WebhookState {
-        lookup: Arc::new(kube_sa::admission::client_lookup::ClientAccountLookup::start(client)),
+        lookup: Arc::new(
+            kube_sa::admission::client_lookup::ClientAccountLookup::start(client, args.mode),
+        ),
         names: Arc::new(kube_sa::names::RandomNames),
         config: kube_sa::admission::Config {
             mode: args.mode,

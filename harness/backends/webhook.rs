@@ -77,7 +77,7 @@ pub async fn start(options: ScenarioOptions) -> Result<ScenarioCluster, Failure>
         .local_addr()
         .map_err(|e| Failure::new(format!("the webhook's address: {e}")))?;
     let state = Arc::new(WebhookState {
-        lookup: Arc::new(ClientAccountLookup::start(client.clone())),
+        lookup: Arc::new(ClientAccountLookup::start(client.clone(), admission.mode)),
         names: Arc::new(kube_sa::names::RandomNames),
         config: admission,
     });

@@ -1,5 +1,6 @@
-//! [`AccountLookup`] over the Kubernetes API: a watch-fed cache of service accounts (the
-//! plugin's lister) and live requests, so the plugin runs against any cluster.
+//! [`AccountLookup`] over the Kubernetes API: watch-fed caches (the plugin's listers) of
+//! service accounts and, in legacy mode, of token Secrets, and live requests on a miss, so
+//! the plugin runs against any cluster.
 
 use futures::future::BoxFuture;
 use futures::StreamExt;
@@ -10,46 +11,81 @@ use kube::runtime::{watcher, WatchStreamExt};
 use kube::{Api, Client};
 
 use super::serviceaccount::{AccountLookup, LookupError, SERVICE_ACCOUNT_TOKEN_TYPE};
+use crate::Mode;
 
-/// Looks accounts up in a cache first and through the API on a miss.
+/// Looks accounts and their token Secrets up in caches first and through the API on a miss.
 pub struct ClientAccountLookup {
     client: Client,
     service_accounts: reflector::Store<ServiceAccount>,
-    cache_task: tokio::task::JoinHandle<()>,
+    /// Secrets of type `kubernetes.io/service-account-token` (legacy mode only: bound
+    /// mode's admission reads no Secrets, and its RBAC lets the webhook read none).
+    token_secrets: Option<reflector::Store<Secret>>,
+    cache_tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+/// Fills a cache from a watch of `api` (narrowed by `config`) until the lookup is dropped.
+fn start_cache<K>(
+    api: Api<K>,
+    config: watcher::Config,
+    what: &'static str,
+) -> (reflector::Store<K>, tokio::task::JoinHandle<()>)
+where
+    K: kube::Resource<DynamicType = ()>
+        + Clone
+        + serde::de::DeserializeOwned
+        + std::fmt::Debug
+        + Send
+        + Sync
+        + 'static,
+{
+    let (reader, writer) = reflector::store();
+    let stream = reflector::reflector(writer, watcher(api, config))
+        .default_backoff()
+        .applied_objects();
+    let task = tokio::spawn(async move {
+        futures::pin_mut!(stream);
+        while let Some(event) = stream.next().await {
+            if let Err(e) = event {
+                tracing::debug!(error = %e, "{what} cache watch error");
+            }
+        }
+    });
+    (reader, task)
 }
 
 impl ClientAccountLookup {
-    /// Starts the service-account cache; lookups work at once (misses go to the API).
-    pub fn start(client: Client) -> Self {
-        let (reader, writer) = reflector::store();
-        let stream = reflector::reflector(
-            writer,
-            watcher(
-                Api::<ServiceAccount>::all(client.clone()),
-                watcher::Config::default(),
-            ),
-        )
-        .default_backoff()
-        .applied_objects();
-        let cache_task = tokio::spawn(async move {
-            futures::pin_mut!(stream);
-            while let Some(event) = stream.next().await {
-                if let Err(e) = event {
-                    tracing::debug!(error = %e, "service account cache watch error");
-                }
-            }
+    /// Starts the caches `mode`'s admission reads (service accounts; in legacy mode token
+    /// Secrets too); lookups work at once (misses go to the API).
+    pub fn start(client: Client, mode: Mode) -> Self {
+        let (service_accounts, accounts_task) = start_cache(
+            Api::<ServiceAccount>::all(client.clone()),
+            watcher::Config::default(),
+            "service account",
+        );
+        let mut cache_tasks = vec![accounts_task];
+        let token_secrets = (mode == Mode::Legacy).then(|| {
+            let (secrets, secrets_task) = start_cache(
+                Api::<Secret>::all(client.clone()),
+                watcher::Config::default().fields(&format!("type={SERVICE_ACCOUNT_TOKEN_TYPE}")),
+                "token secret",
+            );
+            cache_tasks.push(secrets_task);
+            secrets
         });
         Self {
             client,
-            service_accounts: reader,
-            cache_task,
+            service_accounts,
+            token_secrets,
+            cache_tasks,
         }
     }
 }
 
 impl Drop for ClientAccountLookup {
     fn drop(&mut self) {
-        self.cache_task.abort();
+        for task in &self.cache_tasks {
+            task.abort();
+        }
     }
 }
 
@@ -87,8 +123,21 @@ impl AccountLookup for ClientAccountLookup {
         })
     }
 
-    /// Token secrets are read live: a cache could lag behind the account that references
-    /// a token created a moment ago, and the pod would be refused for no reason.
+    fn cached_secret<'a>(
+        &'a self,
+        namespace: &'a str,
+        name: &'a str,
+    ) -> BoxFuture<'a, Result<Option<Secret>, LookupError>> {
+        let cached = self.token_secrets.as_ref().and_then(|secrets| {
+            secrets
+                .get(&ObjectRef::new(name).within(namespace))
+                .map(|secret| (*secret).clone())
+        });
+        Box::pin(async move { Ok(cached) })
+    }
+
+    /// The live list behind a cache miss: the cache could lag behind the account that
+    /// references a token created a moment ago, and the pod would be refused for no reason.
     fn list_secrets<'a>(
         &'a self,
         namespace: &'a str,

@@ -188,6 +188,16 @@ pub trait AccountLookup: Send + Sync {
         name: &'a str,
     ) -> BoxFuture<'a, Result<ServiceAccount, LookupError>>;
 
+    /// The cached (lister) copy of a token Secret; `Ok(None)` on a cache miss, and always
+    /// where no Secrets are cached (the default).
+    fn cached_secret<'a>(
+        &'a self,
+        _namespace: &'a str,
+        _name: &'a str,
+    ) -> BoxFuture<'a, Result<Option<Secret>, LookupError>> {
+        Box::pin(async { Ok(None) })
+    }
+
     /// The namespace's secrets (at least every `kubernetes.io/service-account-token` one).
     fn list_secrets<'a>(
         &'a self,
@@ -270,7 +280,7 @@ pub fn admit_pod(
 /// use kube_sa::admission::{admit, Config, Operation};
 /// use kube_sa::names::RandomNames;
 ///
-/// let lookup = ClientAccountLookup::start(kube::Client::try_default().await?);
+/// let lookup = ClientAccountLookup::start(kube::Client::try_default().await?, kube_sa::Mode::Legacy);
 /// admit(&mut pod, Operation::Create, "default", &lookup, &RandomNames, &Config::default()).await?;
 /// # Ok(()) }
 /// ```
@@ -318,7 +328,9 @@ pub(super) async fn admit_with_pause(
         })?;
     let secrets = match &sa {
         // Like upstream's lister read, secrets are only fetched when a token must be picked.
-        Some(sa) if needs_token_secrets(pod, sa, config) => lookup.list_secrets(namespace).await,
+        Some(sa) if needs_token_secrets(pod, sa, config) => {
+            token_secrets(lookup, namespace, sa).await
+        }
         _ => Ok(Vec::new()),
     };
     let secrets = secrets.as_deref();
@@ -353,6 +365,31 @@ pub(super) async fn find_service_account(
         }
     }
     Ok(None)
+}
+
+/// The Secrets to pick `sa`'s token from: the cached copies of those it references when
+/// one of them is its token (upstream reads only its lister), else the namespace's, listed
+/// live, so that a token created a moment ago is found while the cache catches up.
+async fn token_secrets(
+    lookup: &dyn AccountLookup,
+    namespace: &str,
+    sa: &ServiceAccount,
+) -> Result<Vec<Secret>, LookupError> {
+    let mut cached = Vec::new();
+    for name in sa
+        .secrets
+        .iter()
+        .flatten()
+        .filter_map(|r| r.name.as_deref())
+    {
+        if let Some(secret) = lookup.cached_secret(namespace, name).await? {
+            cached.push(secret);
+        }
+    }
+    if referenced_token(sa, namespace, &cached).is_some() {
+        return Ok(cached);
+    }
+    lookup.list_secrets(namespace).await
 }
 
 fn needs_token_secrets(pod: &Pod, sa: &ServiceAccount, config: &Config) -> bool {
@@ -1661,6 +1698,8 @@ mod tests {
         /// Live GET answers in order; NotFound once they run out.
         live: Mutex<VecDeque<Result<ServiceAccount, LookupError>>>,
         secrets: Vec<Secret>,
+        /// The token Secret cache's contents.
+        cached_secrets: Vec<Secret>,
         list_error: Option<LookupError>,
         cache_calls: AtomicUsize,
         live_calls: AtomicUsize,
@@ -1713,6 +1752,22 @@ mod tests {
             Box::pin(async move { answer })
         }
 
+        fn cached_secret<'a>(
+            &'a self,
+            namespace: &'a str,
+            name: &'a str,
+        ) -> BoxFuture<'a, Result<Option<Secret>, LookupError>> {
+            let found = self
+                .cached_secrets
+                .iter()
+                .find(|s| {
+                    s.metadata.namespace.as_deref() == Some(namespace)
+                        && s.metadata.name.as_deref() == Some(name)
+                })
+                .cloned();
+            Box::pin(async move { Ok(found) })
+        }
+
         fn list_secrets<'a>(
             &'a self,
             _namespace: &'a str,
@@ -1748,6 +1803,45 @@ mod tests {
         Denial::Forbidden(format!(
             "service account myns/{name} was not found, retry after the service account is created"
         ))
+    }
+
+    #[tokio::test]
+    async fn a_cached_referenced_token_is_used_without_listing_secrets() {
+        let lookup = FakeLookup {
+            cached: Some(default_account()),
+            cached_secrets: vec![token_secret("token-name", "default", "12345")],
+            ..FakeLookup::default()
+        };
+        let mut pod = pod_with_spec(json!({"containers": [{"name": "c"}]}));
+        let (result, _) = run(&mut pod, Operation::Create, &lookup, &Config::default()).await;
+        assert_eq!(result, Ok(()));
+        assert_eq!(lookup.calls(), (1, 0, 0), "no live list");
+        assert_eq!(
+            spec_json(&pod)["volumes"],
+            json!([token_volume("token-name", "token-name")])
+        );
+    }
+
+    #[tokio::test]
+    async fn a_cache_without_the_accounts_token_falls_back_to_a_live_list() {
+        // The cache has missed the token (just created), or holds a Secret of the account's
+        // predecessor of the same name (another UID): the live list decides.
+        for cached_secrets in [vec![], vec![token_secret("token-name", "default", "old")]] {
+            let lookup = FakeLookup {
+                cached: Some(default_account()),
+                cached_secrets,
+                secrets: vec![token_secret("token-name", "default", "12345")],
+                ..FakeLookup::default()
+            };
+            let mut pod = pod_with_spec(json!({"containers": [{"name": "c"}]}));
+            let (result, _) = run(&mut pod, Operation::Create, &lookup, &Config::default()).await;
+            assert_eq!(result, Ok(()));
+            assert_eq!(lookup.calls(), (1, 0, 1), "one live list");
+            assert_eq!(
+                spec_json(&pod)["volumes"],
+                json!([token_volume("token-name", "token-name")])
+            );
+        }
     }
 
     #[tokio::test]

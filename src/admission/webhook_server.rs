@@ -102,7 +102,7 @@ pub struct WebhookState {
 /// let tls = tls_config_from_files(Path::new("tls.crt"), Path::new("tls.key"))?;
 /// let client = kube::Client::try_default().await?;
 /// let state = Arc::new(WebhookState {
-///     lookup: Arc::new(ClientAccountLookup::start(client)),
+///     lookup: Arc::new(ClientAccountLookup::start(client, kube_sa::Mode::Legacy)),
 ///     names: Arc::new(RandomNames),
 ///     config: Default::default(),
 /// });
