@@ -46,6 +46,35 @@ impl StoreTokenGetter {
             .map_err(|e| GetterError::Other(e.to_string()))?
             .ok_or_else(|| GetterError::not_found(resource.plural, name))
     }
+
+    /// The metadata the token checks read of an account, Pod or Node. The store keeps
+    /// name, namespace and uid beside the stored JSON, so only an object being deleted
+    /// (whose deletion timestamp a check compares) is parsed: most of an authentication's
+    /// store reads were spent skipping over the JSON of whole Pods.
+    fn metadata(
+        &self,
+        resource: &'static super::kinds::ResourceInfo,
+        namespace: &str,
+        name: &str,
+    ) -> Result<ObjectMeta, GetterError> {
+        let stored = self
+            .store
+            .get(resource, namespace, name)
+            .ok_or_else(|| GetterError::not_found(resource.plural, name))?;
+        if stored.is_deleting() {
+            return stored
+                .decode::<TokenCheckView>()
+                .map(|view| view.metadata().0)
+                .map_err(|e| GetterError::Other(e.to_string()));
+        }
+        let text = |value: &str| (!value.is_empty()).then(|| value.to_string());
+        Ok(ObjectMeta {
+            name: text(stored.name()),
+            namespace: text(stored.namespace()),
+            uid: text(stored.uid()),
+            ..ObjectMeta::default()
+        })
+    }
 }
 
 type SecretData = std::collections::BTreeMap<String, k8s_openapi::ByteString>;
@@ -54,7 +83,8 @@ type SecretData = std::collections::BTreeMap<String, k8s_openapi::ByteString>;
 /// authenticators do (`pkg/serviceaccount/legacy.go`, `claims.go`): `metadata.name`,
 /// `namespace`, `uid` and `deletionTimestamp`, and a Secret's `data`. Decoding only these
 /// skips the managedFields, spec and status that make most of a typed decode's cost on
-/// every request that carries a token; the getter's objects hold nothing else.
+/// every request that carries a token; the getter's objects hold nothing else. Accounts,
+/// Pods and Nodes are decoded only while being deleted ([`StoreTokenGetter::metadata`]).
 #[derive(Deserialize)]
 struct TokenCheckView {
     metadata: TokenCheckMeta,
@@ -90,13 +120,6 @@ impl TokenCheckView {
         )
     }
 
-    fn service_account(self) -> ServiceAccount {
-        ServiceAccount {
-            metadata: self.metadata().0,
-            ..ServiceAccount::default()
-        }
-    }
-
     fn secret(self) -> Secret {
         let (metadata, data) = self.metadata();
         Secret {
@@ -106,19 +129,6 @@ impl TokenCheckView {
         }
     }
 
-    fn pod(self) -> Pod {
-        Pod {
-            metadata: self.metadata().0,
-            ..Pod::default()
-        }
-    }
-
-    fn node(self) -> Node {
-        Node {
-            metadata: self.metadata().0,
-            ..Node::default()
-        }
-    }
 }
 
 impl ServiceAccountTokenGetter for StoreTokenGetter {
@@ -128,8 +138,11 @@ impl ServiceAccountTokenGetter for StoreTokenGetter {
         name: &'a str,
     ) -> BoxFuture<'a, Result<ServiceAccount, GetterError>> {
         let result = self
-            .get(&SERVICE_ACCOUNTS, namespace, name)
-            .map(TokenCheckView::service_account);
+            .metadata(&SERVICE_ACCOUNTS, namespace, name)
+            .map(|metadata| ServiceAccount {
+                metadata,
+                ..ServiceAccount::default()
+            });
         Box::pin(async move { result })
     }
 
@@ -149,14 +162,22 @@ impl ServiceAccountTokenGetter for StoreTokenGetter {
         namespace: &'a str,
         name: &'a str,
     ) -> BoxFuture<'a, Result<Pod, GetterError>> {
-        let result = self.get(&PODS, namespace, name).map(TokenCheckView::pod);
+        let result = self
+            .metadata(&PODS, namespace, name)
+            .map(|metadata| Pod {
+                metadata,
+                ..Pod::default()
+            });
         Box::pin(async move { result })
     }
 
     fn get_node<'a>(&'a self, name: &'a str) -> BoxFuture<'a, Result<Node, GetterError>> {
         let result = self
-            .get(&super::kinds::NODES, "", name)
-            .map(TokenCheckView::node);
+            .metadata(&super::kinds::NODES, "", name)
+            .map(|metadata| Node {
+                metadata,
+                ..Node::default()
+            });
         Box::pin(async move { result })
     }
 }
@@ -516,5 +537,71 @@ impl PreparedComponents {
                 tracing::error!(error = %e, "controllers stopped");
             }
         }))
+    }
+}
+
+#[cfg(test)]
+mod getter_tests {
+    use super::*;
+    use crate::apiserver::kinds::{NAMESPACES, NODES};
+    use serde_json::json;
+
+    fn getter() -> StoreTokenGetter {
+        let store = Arc::new(Store::new(1000));
+        store
+            .create(&NAMESPACES, json!({"metadata": {"name": "ns", "uid": "n1"}}))
+            .expect("namespace");
+        store
+            .create(
+                &SERVICE_ACCOUNTS,
+                json!({"metadata": {"name": "robot", "namespace": "ns", "uid": "sa1",
+                    "labels": {"a": "b"}}, "secrets": [{"name": "t"}]}),
+            )
+            .expect("account");
+        store
+            .create(
+                &PODS,
+                json!({"metadata": {"name": "web", "namespace": "ns", "uid": "p1",
+                    "deletionTimestamp": "2026-12-01T10:00:00Z", "finalizers": ["x"]},
+                    "spec": {"containers": [{"name": "c", "image": "i"}]}}),
+            )
+            .expect("pod");
+        store
+            .create(&NODES, json!({"metadata": {"name": "node-1", "uid": "nd1"}}))
+            .expect("node");
+        StoreTokenGetter::new(store)
+    }
+
+    #[tokio::test]
+    async fn the_checked_metadata_is_read_with_the_deletion_timestamp_of_a_deleting_object() {
+        let getter = getter();
+        let account = getter
+            .get_service_account("ns", "robot")
+            .await
+            .expect("account");
+        let expected = ObjectMeta {
+            name: Some("robot".into()),
+            namespace: Some("ns".into()),
+            uid: Some("sa1".into()),
+            ..ObjectMeta::default()
+        };
+        assert_eq!(account.metadata, expected);
+        assert_eq!(account.secrets, None, "only the metadata is read");
+
+        let pod = getter.get_pod("ns", "web").await.expect("pod");
+        assert_eq!(pod.metadata.uid.as_deref(), Some("p1"));
+        assert_eq!(
+            pod.metadata.deletion_timestamp.map(|t| t.0.to_string()),
+            Some("2026-12-01T10:00:00Z".to_string())
+        );
+
+        let node = getter.get_node("node-1").await.expect("node");
+        assert_eq!(node.metadata.namespace, None);
+        assert_eq!(node.metadata.uid.as_deref(), Some("nd1"));
+
+        assert!(matches!(
+            getter.get_pod("ns", "gone").await,
+            Err(GetterError::NotFound { .. })
+        ));
     }
 }
