@@ -173,7 +173,7 @@ pub fn validate(config: &EncryptionConfiguration) -> Vec<String> {
             .into_iter()
             .filter(|set| *set)
             .count();
-            let shown = serde_json::to_string(provider).unwrap_or_default();
+            let shown = redacted_json(provider);
             if set == 0 {
                 errors.push(format!("{path}: Invalid value: {shown}: {NO_PROVIDER}"));
                 continue;
@@ -321,6 +321,30 @@ pub fn key_bytes(key: &Key) -> Vec<u8> {
         .unwrap_or_default()
 }
 
+/// A provider element as JSON for an error message, every key's `secret` shown as
+/// `"REDACTED"`: the message is printed and logged, and must not carry key material
+/// (upstream's `%#v` of the element shows pointers, not secrets).
+fn redacted_json(provider: &impl serde::Serialize) -> String {
+    fn redact(value: &mut serde_json::Value) {
+        match value {
+            serde_json::Value::Object(map) => {
+                for (key, value) in map.iter_mut() {
+                    if key == "secret" {
+                        *value = serde_json::Value::from("REDACTED");
+                    } else {
+                        redact(value);
+                    }
+                }
+            }
+            serde_json::Value::Array(items) => items.iter_mut().for_each(redact),
+            _ => {}
+        }
+    }
+    let mut value = serde_json::to_value(provider).unwrap_or_default();
+    redact(&mut value);
+    value.to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -375,6 +399,18 @@ mod tests {
         assert_eq!(errors.len(), 2, "{errors:?}");
         assert!(errors[0].starts_with("resources[0].providers[0]: Invalid value: {}: provider does not contain any of the expected providers: KMS, AESGCM, AESCBC, Secretbox, Identity"), "{}", errors[0]);
         assert!(errors[1].ends_with(": more than one provider specified in a single element, should split into different list elements"), "{}", errors[1]);
+    }
+
+    #[test]
+    fn an_element_shown_in_an_error_carries_no_key_material() {
+        let yaml = format!(
+            "{HEAD}resources:\n- resources: [secrets]\n  providers:\n  - identity: {{}}\n    aesgcm:\n      keys: [{{name: k, secret: VE9QU0VDUkVUVkFMVUVBQUFBQUFBQUFBQUFBQUFBQUE=}}]\n"
+        );
+        let errors = errors_of(&yaml);
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(!errors[0].contains("VE9QU0VDUkVU"), "{}", errors[0]);
+        assert!(errors[0].contains(r#""secret":"REDACTED""#), "{}", errors[0]);
+        assert!(errors[0].contains(r#""name":"k""#), "{}", errors[0]);
     }
 
     #[test]
