@@ -313,12 +313,13 @@ struct LimitArgs {
         value_name = "INT"
     )]
     min_request_timeout: i64,
-    /// 401s answered per second, server-wide, before further refusals wait their turn, so
-    /// a flood of bad tokens cannot take the CPU from authenticated clients (kube-sa's own;
-    /// kube-apiserver has no such flag). 0 turns pacing off.
+    /// The steady rate, per second and server-wide, at which 401s are answered once the
+    /// burst is spent; a refusal beyond it waits for its turn, so a flood of bad tokens
+    /// cannot take the CPU from authenticated clients (kube-sa's own; kube-apiserver has no
+    /// such flag). 0 turns pacing off.
     #[arg(long, default_value_t = kube_sa::apiserver::limits::DEFAULT_FAILED_AUTHENTICATION_QPS, value_name = "INT")]
     failed_authentication_qps: u32,
-    /// 401s answered at once before that pacing starts.
+    /// 401s answered at once, without waiting, before that rate applies (0 counts as 1).
     #[arg(long, default_value_t = kube_sa::apiserver::limits::DEFAULT_FAILED_AUTHENTICATION_BURST, value_name = "INT")]
     failed_authentication_burst: u32,
 }

@@ -128,7 +128,6 @@ impl TokenCheckView {
             ..Secret::default()
         }
     }
-
 }
 
 impl ServiceAccountTokenGetter for StoreTokenGetter {
@@ -162,12 +161,10 @@ impl ServiceAccountTokenGetter for StoreTokenGetter {
         namespace: &'a str,
         name: &'a str,
     ) -> BoxFuture<'a, Result<Pod, GetterError>> {
-        let result = self
-            .metadata(&PODS, namespace, name)
-            .map(|metadata| Pod {
-                metadata,
-                ..Pod::default()
-            });
+        let result = self.metadata(&PODS, namespace, name).map(|metadata| Pod {
+            metadata,
+            ..Pod::default()
+        });
         Box::pin(async move { result })
     }
 
@@ -549,7 +546,10 @@ mod getter_tests {
     fn getter() -> StoreTokenGetter {
         let store = Arc::new(Store::new(1000));
         store
-            .create(&NAMESPACES, json!({"metadata": {"name": "ns", "uid": "n1"}}))
+            .create(
+                &NAMESPACES,
+                json!({"metadata": {"name": "ns", "uid": "n1"}}),
+            )
             .expect("namespace");
         store
             .create(
@@ -567,7 +567,10 @@ mod getter_tests {
             )
             .expect("pod");
         store
-            .create(&NODES, json!({"metadata": {"name": "node-1", "uid": "nd1"}}))
+            .create(
+                &NODES,
+                json!({"metadata": {"name": "node-1", "uid": "nd1"}}),
+            )
             .expect("node");
         StoreTokenGetter::new(store)
     }

@@ -173,6 +173,15 @@ pub(crate) async fn handle(
             Ok(response) => response,
             Err(err) => status_response(&err),
         };
+        // A refused credential waits for its turn outside the request's deadline: it is
+        // answered 401 however long it waits, never 504 (which would invite a retry).
+        if response
+            .extensions()
+            .get::<AuthenticationFailed>()
+            .is_some()
+        {
+            state.failed_authentication.wait_turn().await;
+        }
         if wait_for_disk {
             if let Err(e) = state.store.synced().await {
                 response = status_response(&ApiError::internal(e.to_string()));
@@ -189,6 +198,11 @@ pub(crate) async fn handle(
     .instrument(span)
     .await
 }
+
+/// Marks the 401 of a request whose credentials failed, for the pacing of such answers
+/// ([`super::failed_authentication`]).
+#[derive(Debug, Clone, Copy)]
+struct AuthenticationFailed;
 
 /// Runs a request under its deadline (`--request-timeout` or `?timeout=`), as upstream's
 /// `WithRequestDeadline` and `WithTimeoutForNonLongRunningRequests`: past it the client
@@ -257,8 +271,9 @@ async fn route_request(
     let user = match user {
         Ok(user) => user,
         Err(err) => {
-            state.failed_authentication.wait_turn().await;
-            return Ok(refused(err));
+            let mut response = refused(err);
+            response.extensions_mut().insert(AuthenticationFailed);
+            return Ok(response);
         }
     };
     let (mut parts, body) = req.into_parts();

@@ -183,7 +183,8 @@ async fn a_full_mutating_pool_answers_429_but_serves_masters_reads_and_watches()
 }
 
 /// Refusals beyond `--failed-authentication-burst` wait for their turn at
-/// `--failed-authentication-qps`; a request with good credentials does not wait behind them.
+/// `--failed-authentication-qps`, past their deadline and still answered 401; a request
+/// with good credentials does not wait behind them.
 #[tokio::test]
 async fn failed_authentications_are_paced_and_good_requests_pass_them() {
     let server = server(Limits {
@@ -202,7 +203,8 @@ async fn failed_authentications_are_paced_and_good_requests_pass_them() {
         .enumerate()
         .map(|(i, mut stream)| {
             tokio::spawn(async move {
-                let head = "GET /api/v1/namespaces HTTP/1.1";
+                // The wait is not part of the request's deadline: still a 401, not a 504.
+                let head = "GET /api/v1/namespaces?timeout=200ms HTTP/1.1";
                 send_as(&mut stream, &format!("bad-{i}"), head, "").await;
                 let response = read_response(&mut stream, Duration::from_secs(20)).await;
                 (response, started.elapsed())

@@ -409,7 +409,11 @@ mod tests {
         let errors = errors_of(&yaml);
         assert_eq!(errors.len(), 1, "{errors:?}");
         assert!(!errors[0].contains("VE9QU0VDUkVU"), "{}", errors[0]);
-        assert!(errors[0].contains(r#""secret":"REDACTED""#), "{}", errors[0]);
+        assert!(
+            errors[0].contains(r#""secret":"REDACTED""#),
+            "{}",
+            errors[0]
+        );
         assert!(errors[0].contains(r#""name":"k""#), "{}", errors[0]);
     }
 
