@@ -1,7 +1,9 @@
 //! One accepted TCP connection: the TLS handshake, then HTTP/1.1 or HTTP/2 until it closes,
 //! then a gentle close ([`super::linger`]).
 
-use http::{Request, Response};
+use bytes::Bytes;
+use http::{header, HeaderValue, Request, Response, StatusCode};
+use http_body_util::{Either, Full};
 use hyper::body::Incoming;
 use std::convert::Infallible;
 use std::time::Duration;
@@ -17,8 +19,7 @@ pub async fn serve_tls_connection<F, Fut, B>(
 ) where
     F: Fn(Request<Incoming>) -> Fut + Send + Sync + 'static,
     Fut: std::future::Future<Output = Response<B>> + Send + 'static,
-    B: hyper::body::Body + Send + 'static,
-    B::Data: Send,
+    B: hyper::body::Body<Data = Bytes> + Send + 'static,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
     serve_tls_connection_with_timeout(acceptor, stream, peer, DEFAULT_HEADER_READ_TIMEOUT, handler)
@@ -53,8 +54,7 @@ pub async fn serve_tls_connection_with_timeout<F, Fut, B>(
 ) where
     F: Fn(Request<Incoming>) -> Fut + Send + Sync + 'static,
     Fut: std::future::Future<Output = Response<B>> + Send + 'static,
-    B: hyper::body::Body + Send + 'static,
-    B::Data: Send,
+    B: hyper::body::Body<Data = Bytes> + Send + 'static,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
     let (stream, linger) = match super::linger::split_off(stream) {
@@ -75,9 +75,16 @@ pub async fn serve_tls_connection_with_timeout<F, Fut, B>(
             return;
         }
     };
-    let service = hyper::service::service_fn(move |req| {
-        let response = handler(req);
-        async move { Ok::<_, Infallible>(response.await) }
+    let service = hyper::service::service_fn(move |req: Request<Incoming>| {
+        // hyper's buffer limit is not exact: a head of up to about twice the limit that
+        // arrives in few reads is parsed whole. Go's server never reads past the limit.
+        let response = (!head_too_large(&req)).then(|| handler(req));
+        async move {
+            Ok::<_, Infallible>(match response {
+                Some(response) => response.await.map(Either::Left),
+                None => request_header_fields_too_large().map(Either::Right),
+            })
+        }
     });
     let mut builder =
         hyper_util::server::conn::auto::Builder::new(hyper_util::rt::TokioExecutor::new());
@@ -99,4 +106,65 @@ pub async fn serve_tls_connection_with_timeout<F, Fut, B>(
     }
     // The connection's stream is dropped by now; the spare descriptor closes it gently.
     linger.close().await;
+}
+
+/// Whether an HTTP/1.x request head (its request line and header lines, as sent) is longer
+/// than Go's server reads: `MaxHeaderBytes` plus its 4096 bytes of slack. HTTP/2 heads
+/// are bounded by `SETTINGS_MAX_HEADER_LIST_SIZE` instead.
+fn head_too_large<T>(req: &Request<T>) -> bool {
+    if req.version() >= http::Version::HTTP_2 {
+        return false;
+    }
+    // "METHOD TARGET HTTP/1.1\r\n"; an absolute-form target adds its scheme and authority.
+    let uri = req.uri();
+    let target = uri.path_and_query().map_or(1, |p| p.as_str().len())
+        + uri
+            .authority()
+            .map_or(0, |a| a.as_str().len() + "https://".len());
+    let request_line = req.method().as_str().len() + target + 12;
+    let header_lines: usize = req
+        .headers()
+        .iter()
+        .map(|(name, value)| name.as_str().len() + value.len() + 4)
+        .sum();
+    request_line + header_lines + 2 > HTTP1_MAX_HEAD_BYTES
+}
+
+/// Go's answer to an oversized HTTP/1.x head (`net/http` `server.go`): 431 with its status
+/// line as a plain-text body, and the connection closed.
+fn request_header_fields_too_large() -> Response<Full<Bytes>> {
+    const TEXT: &str = "431 Request Header Fields Too Large";
+    let mut response = Response::new(Full::new(Bytes::from_static(TEXT.as_bytes())));
+    *response.status_mut() = StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE;
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    headers.insert(header::CONNECTION, HeaderValue::from_static("close"));
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(version: http::Version, value_len: usize) -> Request<()> {
+        Request::get("/api/v1/namespaces")
+            .version(version)
+            .header("x-pad", "a".repeat(value_len))
+            .body(())
+            .expect("request")
+    }
+
+    #[test]
+    fn an_http1_head_over_go_s_limit_is_too_large() {
+        // "GET /api/v1/namespaces HTTP/1.1\r\n" is 33 bytes, "x-pad: ...\r\n" 9 plus the value,
+        // and the blank line 2: 44 bytes besides the value.
+        let limit = HTTP1_MAX_HEAD_BYTES - 44;
+        assert!(!head_too_large(&request(http::Version::HTTP_11, limit)));
+        assert!(head_too_large(&request(http::Version::HTTP_11, limit + 1)));
+        assert!(head_too_large(&request(http::Version::HTTP_10, 1_500_000)));
+        assert!(!head_too_large(&request(http::Version::HTTP_2, 1_500_000)));
+    }
 }

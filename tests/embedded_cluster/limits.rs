@@ -446,3 +446,31 @@ async fn a_head_over_the_limit_gets_its_431_through_a_tcp_proxy() {
         "{answer:?}"
     );
 }
+
+/// A head between the limit and twice it, sent at once, is refused as Go's server refuses
+/// it (hyper alone would often parse it whole and serve it).
+#[tokio::test]
+async fn a_head_between_one_and_two_mebibytes_is_refused_every_time() {
+    let server = server(Limits::default()).await;
+    for _ in 0..3 {
+        let mut stream = connect(&server).await;
+        let head = format!(
+            "GET /api/v1/namespaces HTTP/1.1\r\nHost: kube-sa\r\nAuthorization: Bearer {}\r\nX-Pad: {}\r\n\r\n",
+            server.admin_token(),
+            "a".repeat(1_300_000)
+        );
+        stream.write_all(head.as_bytes()).await.expect("write");
+        stream.flush().await.expect("flush");
+        let response = read_response(&mut stream, Duration::from_secs(10)).await;
+        assert!(
+            response.starts_with("HTTP/1.1 431 Request Header Fields Too Large"),
+            "{}",
+            &response[..response.len().min(300)]
+        );
+        assert!(
+            response.ends_with("431 Request Header Fields Too Large"),
+            "{}",
+            &response[..response.len().min(300)]
+        );
+    }
+}
