@@ -41,6 +41,7 @@ use k8s_openapi::kube_aggregator::pkg::apis::apiregistration::v1::APIService;
 
 use super::admission_policy;
 use super::certificate_signing_request;
+use super::deployment as deployment_strategy;
 use super::generic::{conditions, generic_kind, plain};
 use super::job as job_strategy;
 use super::pod::pod_field_rule;
@@ -73,7 +74,7 @@ generic_kind! {CUSTOM_RESOURCE_DEFINITIONS, CustomResourceDefinition, "customres
 generic_kind! {API_SERVICES, APIService, "apiservice", Cluster, [], ["api-extensions"], ["status"], conditions}
 generic_kind! {CONTROLLER_REVISIONS, ControllerRevision, "controllerrevision", Namespaced, [], [], [], plain; printer = apps::CONTROLLER_REVISION}
 generic_kind! {DAEMON_SETS, DaemonSet, "daemonset", Namespaced, ["ds"], ["all"], ["status"], workload; printer = apps::DAEMON_SET, defaults = default_daemon_set}
-generic_kind! {DEPLOYMENTS, Deployment, "deployment", Namespaced, ["deploy"], ["all"], ["status"], workload; printer = apps::DEPLOYMENT, defaults = default_deployment}
+generic_kind! {DEPLOYMENTS, Deployment, "deployment", Namespaced, ["deploy"], ["all"], ["status"], workload; printer = apps::DEPLOYMENT, defaults = default_deployment, updates = deployment_strategy::prepare_for_update}
 generic_kind! {REPLICA_SETS, ReplicaSet, "replicaset", Namespaced, ["rs"], ["all"], ["status"], workload; printer = apps::REPLICA_SET, defaults = default_replica_set}
 generic_kind! {STATEFUL_SETS, StatefulSet, "statefulset", Namespaced, ["sts"], ["all"], ["status"], workload; printer = apps::STATEFUL_SET, defaults = default_stateful_set}
 generic_kind! {HORIZONTAL_POD_AUTOSCALERS, HorizontalPodAutoscaler, "horizontalpodautoscaler", Namespaced, ["hpa"], ["all"], ["status"], conditions; printer = policy::HORIZONTAL_POD_AUTOSCALER}

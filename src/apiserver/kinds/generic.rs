@@ -70,8 +70,13 @@ pub struct GenericStrategy<T> {
     defaults: Option<Defaulter>,
     subresource_writes: Option<SubresourceWriter>,
     creates: Option<Defaulter>,
+    updates: Option<UpdatePreparer>,
     kind: PhantomData<fn() -> T>,
 }
+
+/// A kind's own preparation of an update (stored object, new object), run after the
+/// generation rule (upstream's `PrepareForUpdate`).
+pub type UpdatePreparer = fn(&Value, &mut Value);
 
 /// A kind's own rules for writes to its subresources ([`Strategy::update_subresource`]:
 /// subresource, stored object, request, now); `None` leaves a subresource to the default.
@@ -89,6 +94,7 @@ impl<T> GenericStrategy<T> {
             defaults: None,
             subresource_writes: None,
             creates: None,
+            updates: None,
             kind: PhantomData,
         }
     }
@@ -109,6 +115,13 @@ impl<T> GenericStrategy<T> {
     /// name and uid are set (upstream's `PrepareForCreate`).
     pub const fn creates(mut self, prepare: Defaulter) -> Self {
         self.creates = Some(prepare);
+        self
+    }
+
+    /// The same strategy with the kind's own preparation of an update, run after the
+    /// generation rule (upstream's `PrepareForUpdate`).
+    pub const fn updates(mut self, prepare: UpdatePreparer) -> Self {
+        self.updates = Some(prepare);
         self
     }
 
@@ -187,6 +200,9 @@ where
         if self.generation && old.get("spec") != new.get("spec") {
             let generation = old["metadata"]["generation"].as_i64().unwrap_or(0);
             new["metadata"]["generation"] = json!(generation + 1);
+        }
+        if let Some(prepare) = self.updates {
+            prepare(old, new);
         }
     }
 

@@ -26,6 +26,7 @@ pub(crate) mod admissionregistration;
 pub mod builtin;
 pub mod certificate_signing_request;
 pub mod configmap;
+pub mod deployment;
 pub mod endpoints;
 pub mod endpointslice;
 pub mod event;
