@@ -6,7 +6,7 @@ use bytes::Bytes;
 use http::{Request, Response};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use rustls::pki_types::PrivateKeyDer;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -27,13 +27,27 @@ pub struct TestWebhook {
 impl TestWebhook {
     /// Serves on `127.0.0.1`, with a certificate for `names` (and 127.0.0.1).
     pub async fn start(names: &[&str], answer: Answer) -> Self {
+        Self::start_with(names, rcgen::IsCa::NoCa, answer).await
+    }
+
+    /// As [`TestWebhook::start`], with a self-signed certificate that says it is a CA
+    /// (`basicConstraints CA:TRUE`), as openssl's `req -x509` makes by default.
+    pub async fn start_as_ca(names: &[&str], answer: Answer) -> Self {
+        let ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        Self::start_with(names, ca, answer).await
+    }
+
+    async fn start_with(names: &[&str], is_ca: rcgen::IsCa, answer: Answer) -> Self {
         kube_sa::serving::install_default_crypto_provider();
         let mut subject_names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
         subject_names.push("127.0.0.1".to_string());
-        let certified = rcgen::generate_simple_self_signed(subject_names).expect("certificate");
+        let mut params = rcgen::CertificateParams::new(subject_names).expect("names");
+        params.is_ca = is_ca;
+        let key = rcgen::KeyPair::generate().expect("key");
+        let cert = params.self_signed(&key).expect("certificate");
         let config = kube_sa::serving::server_config(
-            vec![CertificateDer::from(certified.cert.der().to_vec())],
-            PrivateKeyDer::Pkcs8(certified.signing_key.serialize_der().into()),
+            vec![cert.der().clone()],
+            PrivateKeyDer::Pkcs8(key.serialize_der().into()),
         )
         .expect("tls");
         let acceptor = tokio_rustls::TlsAcceptor::from(config);
@@ -62,7 +76,7 @@ impl TestWebhook {
         });
         Self {
             address,
-            ca_pem: certified.cert.pem(),
+            ca_pem: cert.pem(),
             calls,
             task,
         }

@@ -1,6 +1,7 @@
 //! Admission webhooks: `kube-sa serve --disable-admission-plugins=ServiceAccount` with
 //! `kube-sa webhook` in the plugin's place, failure policies, a denying validating webhook
-//! and warnings as kubectl shows them; service references, and reinvocation, in-process.
+//! and warnings as kubectl shows them; service references, reinvocation, and a serving
+//! certificate that is its own `caBundle`, in-process.
 
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader};
@@ -695,5 +696,84 @@ async fn if_needed_webhooks_see_later_changes_in_a_second_round() {
         "{annotations:?}"
     );
     assert_eq!((hook.calls("/seen"), hook.calls("/add-b")), (2, 1));
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_ca_certificate_that_is_its_own_ca_bundle_is_trusted_as_go_trusts_it() {
+    let hook = TestWebhook::start_as_ca(
+        &[],
+        Arc::new(|_: &str, _: &Value| {
+            allow(Some(
+                json!([{"op": "add", "path": "/metadata/labels/labelled", "value": "yes"}]),
+            ))
+        }),
+    )
+    .await;
+    let stranger = TestWebhook::start_as_ca(&[], Arc::new(|_: &str, _: &Value| allow(None))).await;
+    let server = ApiServer::builder()
+        .without_service_accounts()
+        .start()
+        .await
+        .expect("server");
+    let client = server.client().await.expect("client");
+    register(
+        &client,
+        json!({
+            "apiVersion": "admissionregistration.k8s.io/v1", "kind": "MutatingWebhookConfiguration",
+            "metadata": {"name": "self-signed"},
+            "webhooks": [
+                {"name": "labeller.kube-sa.example.com", "rules": rule("configmaps"),
+                 "clientConfig": {"url": hook.url("/label"), "caBundle": hook.ca_bundle()},
+                 "sideEffects": "None", "admissionReviewVersions": ["v1"]},
+                // Served a CA certificate the bundle does not hold: no chain, as in Go.
+                {"name": "mistrusted.kube-sa.example.com", "rules": rule("secrets"),
+                 "clientConfig": {"url": hook.url("/other"), "caBundle": stranger.ca_bundle()},
+                 "sideEffects": "None", "admissionReviewVersions": ["v1"]},
+            ],
+        }),
+    )
+    .await;
+
+    let config_maps: Api<k8s_openapi::api::core::v1::ConfigMap> =
+        Api::namespaced(client.clone(), "default");
+    let created = config_maps
+        .create(
+            &PostParams::default(),
+            &serde_json::from_value(json!({"metadata": {"name": "c", "labels": {"app": "x"}}}))
+                .expect("configmap"),
+        )
+        .await
+        .expect("admitted by the webhook whose certificate is its own caBundle");
+    assert_eq!(
+        created
+            .metadata
+            .labels
+            .unwrap_or_default()
+            .get("labelled")
+            .map(String::as_str),
+        Some("yes")
+    );
+    assert_eq!(hook.calls("/label"), 1);
+
+    let secrets: Api<k8s_openapi::api::core::v1::Secret> = Api::namespaced(client, "default");
+    let refused = secrets
+        .create(
+            &PostParams::default(),
+            &serde_json::from_value(json!({"metadata": {"name": "s"}})).expect("secret"),
+        )
+        .await
+        .expect_err("an unknown authority");
+    let kube::Error::Api(status) = refused else {
+        panic!("{refused}")
+    };
+    assert_eq!(
+        status.message,
+        format!(
+            "Internal error occurred: failed calling webhook \"mistrusted.kube-sa.example.com\": failed to call webhook: Post \"{}?timeout=10s\": tls: failed to verify certificate: x509: certificate signed by unknown authority",
+            hook.url("/other")
+        )
+    );
+    assert_eq!(hook.calls("/other"), 0);
     server.shutdown().await;
 }

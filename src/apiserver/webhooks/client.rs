@@ -1,10 +1,11 @@
 //! The HTTPS client of one webhook `clientConfig`: a pooled hyper client (HTTP/2 when the
 //! webhook offers it, else HTTP/1.1 keep-alive connections) over rustls, trusting only the
-//! `caBundle` (the system roots when there is none), as upstream's `ClientManager` builds
-//! it (`k8s.io/apiserver/pkg/util/webhook/client.go`). A `service` reference is dialled at
-//! an endpoint of the Service, with `NAME.NAMESPACE.svc` as the TLS server name, as
-//! upstream's custom dialer does. Failures are worded as Go's HTTP client and client-go
-//! word them, since they end up in the messages clients see.
+//! `caBundle` (the system roots when there is none) by Go's rules (`super::tls`), as
+//! upstream's `ClientManager` builds it (`k8s.io/apiserver/pkg/util/webhook/client.go`).
+//! A `service` reference is dialled at an endpoint of the Service, with
+//! `NAME.NAMESPACE.svc` as the TLS server name, as upstream's custom dialer does.
+//! Failures are worded as Go's HTTP client and client-go word them, since they end up in
+//! the messages clients see.
 
 use bytes::Bytes;
 use futures::future::BoxFuture;
@@ -22,6 +23,7 @@ use std::time::Duration;
 use tokio::net::TcpStream;
 
 use super::service::{resolve_endpoint, ServiceDirectory};
+use super::tls::{BundleVerifier, VerificationError};
 use crate::apiserver::kinds::admissionregistration::parse_url;
 use crate::apiserver::validation::go_quote;
 
@@ -66,7 +68,7 @@ impl HookClient {
     /// Upstream's texts for a configuration that cannot give a client: no URL, an
     /// unparsable URL, a `caBundle` without certificates.
     pub fn new(config: &Value, directory: Arc<dyn ServiceDirectory>) -> Result<Self, String> {
-        let roots = root_certificates(config)?;
+        let (roots, bundle) = root_certificates(config)?;
         let (url, service) = match config.get("service").filter(|s| s.is_object()) {
             Some(service) => {
                 let name = service["name"].as_str().unwrap_or_default();
@@ -102,10 +104,13 @@ impl HookClient {
                 )
             }
         };
-        let tls = rustls::ClientConfig::builder_with_provider(crate::serving::crypto_provider())
+        let provider = crate::serving::crypto_provider();
+        let verifier = Arc::new(BundleVerifier::new(roots, bundle, &provider));
+        let tls = rustls::ClientConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()
             .map_err(|e| e.to_string())?
-            .with_root_certificates(roots)
+            .dangerous()
+            .with_custom_certificate_verifier(verifier)
             .with_no_client_auth();
         let connector = hyper_rustls::HttpsConnectorBuilder::new()
             .with_tls_config(tls)
@@ -178,23 +183,29 @@ impl HookClient {
     }
 }
 
-/// The roots the client trusts: the `caBundle`, or the system's when there is none.
-fn root_certificates(config: &Value) -> Result<rustls::RootCertStore, String> {
+/// The roots the client trusts: the `caBundle`, or the system's when there is none; and
+/// the `caBundle`'s certificates, each also trusted as the serving certificate itself.
+fn root_certificates(
+    config: &Value,
+) -> Result<(rustls::RootCertStore, Vec<CertificateDer<'static>>), String> {
     use base64::Engine;
     let bundle = config["caBundle"].as_str().unwrap_or_default();
     if bundle.is_empty() {
-        return Ok(system_roots().clone());
+        return Ok((system_roots().clone(), Vec::new()));
     }
     let pem = base64::engine::general_purpose::STANDARD
         .decode(bundle)
         .map_err(|e| format!("unable to load root certificates: {e}"))?;
     let mut roots = rustls::RootCertStore::empty();
+    let mut certificates = Vec::new();
     let mut seen_pem = false;
     for cert in CertificateDer::pem_slice_iter(&pem) {
         seen_pem = true;
+        // Certificates rustls cannot use are skipped, as Go's pool skips them.
         if let Ok(cert) = cert {
-            // Certificates rustls cannot use are skipped, as Go's pool skips them.
-            let _ = roots.add(cert);
+            if roots.add(cert.clone()).is_ok() {
+                certificates.push(cert);
+            }
         }
     }
     if roots.is_empty() {
@@ -205,7 +216,7 @@ fn root_certificates(config: &Value) -> Result<rustls::RootCertStore, String> {
         }
         .to_string());
     }
-    Ok(roots)
+    Ok((roots, certificates))
 }
 
 /// The system's trusted roots, read once.
@@ -341,27 +352,16 @@ fn find_rustls_error<'a>(e: &'a (dyn std::error::Error + 'static)) -> Option<&'a
     find_rustls_error(inner)
 }
 
-/// Go's `crypto/tls` and `crypto/x509` texts for the verification failures a webhook
-/// client meets.
+/// The text of a TLS failure: the verifier's refusals already carry Go's words
+/// (`tls: failed to verify certificate: x509: ...`), other failures rustls's.
 fn tls_error(error: &rustls::Error) -> String {
     use rustls::{CertificateError, Error};
-    let verify = |detail: &str| format!("tls: failed to verify certificate: x509: {detail}");
-    match error {
-        // A certificate whose issuer's name is trusted but whose signature is not Go also
-        // reports as an unknown authority (adding which candidate failed).
-        Error::InvalidCertificate(
-            CertificateError::UnknownIssuer | CertificateError::BadSignature,
-        ) => verify("certificate signed by unknown authority"),
-        Error::InvalidCertificate(CertificateError::NotValidForName)
-        | Error::InvalidCertificate(CertificateError::NotValidForNameContext { .. }) => {
-            verify("certificate is not valid for the requested name")
+    if let Error::InvalidCertificate(CertificateError::Other(other)) = error {
+        if let Some(verification) = other.0.downcast_ref::<VerificationError>() {
+            return verification.to_string();
         }
-        Error::InvalidCertificate(CertificateError::Expired)
-        | Error::InvalidCertificate(CertificateError::ExpiredContext { .. }) => {
-            verify("certificate has expired or is not yet valid")
-        }
-        other => format!("tls: {other}"),
     }
+    format!("tls: {error}")
 }
 
 /// client-go's error for a non-2xx answer: the Status the server sent, or

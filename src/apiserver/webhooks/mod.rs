@@ -22,6 +22,7 @@ pub mod matching;
 pub mod review;
 pub mod service;
 mod source;
+pub mod tls;
 
 use futures::future::BoxFuture;
 use serde_json::{Map, Value};
