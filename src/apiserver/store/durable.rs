@@ -164,6 +164,13 @@ impl Durable {
         let shown = path.display().to_string();
         let db = Database::create(path)
             .map_err(|e| PersistenceError::database(format!("opening {shown}"), &e))?;
+        // Only the server reads its objects (Secrets among them), as etcd keeps its files.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+                .map_err(|e| PersistenceError::database(format!("restricting {shown}"), &e))?;
+        }
         let loaded = load(&db, &shown, &encryption)?;
         let (tx, synced) = tokio::sync::watch::channel(Synced::Through(loaded.revision));
         let shared = Arc::new(Shared {
@@ -415,6 +422,15 @@ mod tests {
         }
         let (_durable, loaded) = Durable::open(&path, Default::default()).expect("reopen");
         assert_eq!(loaded.revision, 4);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path)
+                .expect("metadata")
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600, "only the server reads the database");
+        }
         let objects: Vec<(&str, &str, &str, i64, &[u8])> = loaded
             .objects
             .iter()
