@@ -198,7 +198,7 @@ fn legacy_resource_entry(resource: &ResourceInfo) -> Value {
 
 /// The verbs of a subresource served here: reads and writes of the whole object
 /// (`status`, `ephemeralcontainers`), or `update` alone (a namespace's `finalize`).
-fn subresource_verbs(sub: &str) -> &'static [&'static str] {
+pub(crate) fn subresource_verbs(sub: &str) -> &'static [&'static str] {
     match sub {
         "finalize" => &["update"],
         _ => &["get", "patch", "update"],

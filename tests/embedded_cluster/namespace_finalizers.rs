@@ -220,6 +220,22 @@ fn a_foreign_spec_finalizer_holds_the_namespace_until_finalize_removes_it() {
             "{which}"
         );
 
+        // `finalize` takes a PUT alone, as upstream's storage for it is an updater only.
+        let refused = kubectl(
+            &bin,
+            kc,
+            &["get", "--raw", "/api/v1/namespaces/custom/finalize"],
+            None,
+        );
+        assert!(!refused.success, "{which}");
+        assert!(
+            refused
+                .stderr
+                .contains("the server does not allow this method on the requested resource"),
+            "{which}: {}",
+            refused.stderr
+        );
+
         let mut finalized = again;
         finalized["spec"]["finalizers"] = serde_json::json!([]);
         ok(

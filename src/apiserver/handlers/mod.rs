@@ -172,6 +172,15 @@ fn verb_of(
     if !path.resource.verbs.contains(&verb) {
         return Err(ApiError::method_not_allowed());
     }
+    // A subresource serves its own verbs, as discovery lists them: a namespace's
+    // `finalize` storage is an updater alone, so GET and PATCH on it are 405 upstream.
+    if let Some(sub) = path.subresource.as_deref() {
+        if path.resource.subresources.contains(&sub)
+            && !super::discovery::subresource_verbs(sub).contains(&verb)
+        {
+            return Err(ApiError::method_not_allowed());
+        }
+    }
     Ok(verb)
 }
 
