@@ -564,6 +564,47 @@ async fn register(client: &kube::Client, configuration: Value) {
         .expect("register");
 }
 
+/// Creates the ConfigMap `default/c`, which the labeller webhook at `/label` must have
+/// labelled `labelled: yes`, in one call.
+async fn create_labelled_config_map(client: &kube::Client, hook: &TestWebhook, why: &str) {
+    let config_maps: Api<k8s_openapi::api::core::v1::ConfigMap> =
+        Api::namespaced(client.clone(), "default");
+    let created = config_maps
+        .create(
+            &PostParams::default(),
+            &serde_json::from_value(json!({"metadata": {"name": "c", "labels": {"app": "x"}}}))
+                .expect("configmap"),
+        )
+        .await
+        .expect(why);
+    assert_eq!(
+        created
+            .metadata
+            .labels
+            .unwrap_or_default()
+            .get("labelled")
+            .map(String::as_str),
+        Some("yes")
+    );
+    assert_eq!(hook.calls("/label"), 1);
+}
+
+/// The Status refusing the Secret `default/s` (`why` it must be refused).
+async fn refused_secret(client: kube::Client, why: &str) -> kube::core::Status {
+    let secrets: Api<k8s_openapi::api::core::v1::Secret> = Api::namespaced(client, "default");
+    let refused = secrets
+        .create(
+            &PostParams::default(),
+            &serde_json::from_value(json!({"metadata": {"name": "s"}})).expect("secret"),
+        )
+        .await
+        .expect_err(why);
+    let kube::Error::Api(status) = refused else {
+        panic!("{refused}")
+    };
+    *status
+}
+
 fn rule(resource: &str) -> Value {
     json!([{"operations": ["CREATE"], "apiGroups": [""], "apiVersions": ["v1"], "resources": [resource]}])
 }
@@ -600,38 +641,8 @@ async fn a_service_reference_reaches_an_endpoint_of_the_service() {
     }))
     .await;
 
-    let config_maps: Api<k8s_openapi::api::core::v1::ConfigMap> =
-        Api::namespaced(client.clone(), "default");
-    let created = config_maps
-        .create(
-            &PostParams::default(),
-            &serde_json::from_value(json!({"metadata": {"name": "c", "labels": {"app": "x"}}}))
-                .expect("configmap"),
-        )
-        .await
-        .expect("created through the service's endpoint");
-    assert_eq!(
-        created
-            .metadata
-            .labels
-            .unwrap_or_default()
-            .get("labelled")
-            .map(String::as_str),
-        Some("yes")
-    );
-    assert_eq!(hook.calls("/label"), 1);
-
-    let secrets: Api<k8s_openapi::api::core::v1::Secret> = Api::namespaced(client, "default");
-    let refused = secrets
-        .create(
-            &PostParams::default(),
-            &serde_json::from_value(json!({"metadata": {"name": "s"}})).expect("secret"),
-        )
-        .await
-        .expect_err("no such service");
-    let kube::Error::Api(status) = refused else {
-        panic!("{refused}")
-    };
+    create_labelled_config_map(&client, &hook, "created through the service's endpoint").await;
+    let status = refused_secret(client, "no such service").await;
     assert_eq!(status.code, 500);
     assert_eq!(
         status.message,
@@ -735,38 +746,13 @@ async fn a_ca_certificate_that_is_its_own_ca_bundle_is_trusted_as_go_trusts_it()
     )
     .await;
 
-    let config_maps: Api<k8s_openapi::api::core::v1::ConfigMap> =
-        Api::namespaced(client.clone(), "default");
-    let created = config_maps
-        .create(
-            &PostParams::default(),
-            &serde_json::from_value(json!({"metadata": {"name": "c", "labels": {"app": "x"}}}))
-                .expect("configmap"),
-        )
-        .await
-        .expect("admitted by the webhook whose certificate is its own caBundle");
-    assert_eq!(
-        created
-            .metadata
-            .labels
-            .unwrap_or_default()
-            .get("labelled")
-            .map(String::as_str),
-        Some("yes")
-    );
-    assert_eq!(hook.calls("/label"), 1);
-
-    let secrets: Api<k8s_openapi::api::core::v1::Secret> = Api::namespaced(client, "default");
-    let refused = secrets
-        .create(
-            &PostParams::default(),
-            &serde_json::from_value(json!({"metadata": {"name": "s"}})).expect("secret"),
-        )
-        .await
-        .expect_err("an unknown authority");
-    let kube::Error::Api(status) = refused else {
-        panic!("{refused}")
-    };
+    create_labelled_config_map(
+        &client,
+        &hook,
+        "admitted by the webhook whose certificate is its own caBundle",
+    )
+    .await;
+    let status = refused_secret(client, "an unknown authority").await;
     assert_eq!(
         status.message,
         format!(
