@@ -319,22 +319,49 @@ pub(super) async fn admit_with_pause(
         return admit_pod(pod, namespace, None, &[], names, config);
     }
     let sa_name = set_default_service_account(pod);
-    let sa = find_service_account(lookup, namespace, &sa_name, pause)
+    let mut sa = find_service_account(lookup, namespace, &sa_name, pause)
         .await
         .map_err(|err| {
             Denial::Forbidden(format!(
                 "error looking up service account {namespace}/{sa_name}: {err}"
             ))
         })?;
-    let secrets = match &sa {
-        // Like upstream's lister read, secrets are only fetched when a token must be picked.
-        Some(sa) if needs_token_secrets(pod, sa, config) => {
-            token_secrets(lookup, namespace, sa).await
-        }
-        _ => Ok(Vec::new()),
+    let mut secrets = match &sa {
+        Some(sa) => secrets_for(pod, namespace, sa, lookup, config).await,
+        None => Ok(Vec::new()),
     };
+    // A cached account may lag behind the token controller (its token just added or
+    // replaced): before the pod is refused for want of a token, the account is read once
+    // more, live. Upstream's plugin reads only its listers and refuses (a retriable 500).
+    if let (Some(cached), Ok(found)) = (&sa, &secrets) {
+        let wants_token = config.mount_service_account_token && should_automount(cached, pod);
+        if wants_token && referenced_token(cached, namespace, found).is_none() {
+            if let Ok(live) = lookup.get_service_account(namespace, &sa_name).await {
+                if live.metadata.resource_version != cached.metadata.resource_version {
+                    secrets = secrets_for(pod, namespace, &live, lookup, config).await;
+                    sa = Some(live);
+                }
+            }
+        }
+    }
     let secrets = secrets.as_deref();
     admit_resolved(pod, namespace, sa.as_ref(), secrets, names, config)
+}
+
+/// The Secrets to pick `sa`'s token from, fetched only when a token must be picked, as
+/// upstream's lister read is.
+async fn secrets_for(
+    pod: &Pod,
+    namespace: &str,
+    sa: &ServiceAccount,
+    lookup: &dyn AccountLookup,
+    config: &Config,
+) -> Result<Vec<Secret>, LookupError> {
+    if needs_token_secrets(pod, sa, config) {
+        token_secrets(lookup, namespace, sa).await
+    } else {
+        Ok(Vec::new())
+    }
 }
 
 /// The live GET retry policy: 1 attempt, 10 for `default` (the controller should create it
@@ -1842,6 +1869,47 @@ mod tests {
                 json!([token_volume("token-name", "token-name")])
             );
         }
+    }
+
+    #[tokio::test]
+    async fn a_cached_account_without_its_token_yet_is_read_again_live() {
+        let mut stale = default_account();
+        stale.secrets = None;
+        stale.metadata.resource_version = Some("1".into());
+        let mut fresh = default_account();
+        fresh.metadata.resource_version = Some("2".into());
+        let lookup = FakeLookup {
+            cached: Some(stale),
+            secrets: vec![token_secret("token-name", "default", "12345")],
+            ..FakeLookup::live(vec![Ok(fresh)])
+        };
+        let mut pod = pod_with_spec(json!({"containers": [{"name": "c"}]}));
+        let (result, waits) = run(&mut pod, Operation::Create, &lookup, &Config::default()).await;
+        assert_eq!(result, Ok(()));
+        assert_eq!(lookup.calls(), (1, 1, 1), "cache, one live GET, one list");
+        assert!(waits.is_empty());
+        assert_eq!(
+            spec_json(&pod)["volumes"],
+            json!([token_volume("token-name", "token-name")])
+        );
+    }
+
+    #[tokio::test]
+    async fn an_account_without_a_token_live_too_is_refused_after_one_live_read() {
+        let mut account = default_account();
+        account.secrets = None;
+        account.metadata.resource_version = Some("1".into());
+        let lookup = FakeLookup {
+            cached: Some(account.clone()),
+            ..FakeLookup::live(vec![Ok(account)])
+        };
+        let mut pod = pod_with_spec(json!({"containers": [{"name": "c"}]}));
+        let (result, _) = run(&mut pod, Operation::Create, &lookup, &Config::default()).await;
+        assert!(
+            matches!(result, Err(Denial::ServerTimeout { .. })),
+            "{result:?}"
+        );
+        assert_eq!(lookup.calls(), (1, 1, 0));
     }
 
     #[tokio::test]
