@@ -52,6 +52,12 @@ fn auth_error(message: impl Into<String>) -> AuthError {
 /// compact JWS (three parts, not JSON serialization) whose payload is base64url JSON with
 /// a string (or absent) `iss`. `None`: not a JWT, let other authenticators try.
 pub fn unverified_issuer(token: &str) -> Option<String> {
+    issuer_of(&unverified_payload(token)?)
+}
+
+/// The decoded payload of a compact JWS (three parts, not JSON serialization), before any
+/// check of its signature; `None` when the token is not one or the payload is not base64url.
+fn unverified_payload(token: &str) -> Option<Vec<u8>> {
     if token.trim_start().starts_with('{') {
         return None;
     }
@@ -61,13 +67,18 @@ pub fn unverified_issuer(token: &str) -> Option<String> {
     else {
         return None;
     };
+    URL_SAFE_NO_PAD.decode(payload).ok()
+}
+
+/// The `iss` of a JSON payload: `Some("")` when absent or null, `None` when the payload is
+/// not a JSON object or `iss` is not a string.
+fn issuer_of(payload: &[u8]) -> Option<String> {
     #[derive(Deserialize)]
     struct Issuer {
         #[serde(default)]
         iss: Option<String>,
     }
-    let bytes = URL_SAFE_NO_PAD.decode(payload).ok()?;
-    let issuer: Issuer = serde_json::from_slice(&bytes).ok()?;
+    let issuer: Issuer = serde_json::from_slice(payload).ok()?;
     Some(issuer.iss.unwrap_or_default())
 }
 
@@ -132,10 +143,11 @@ impl std::fmt::Debug for BoundTokenAuthenticator {
 }
 
 #[derive(Deserialize)]
-struct Header {
-    alg: String,
-    #[serde(default)]
-    kid: String,
+struct Header<'a> {
+    #[serde(borrow)]
+    alg: std::borrow::Cow<'a, str>,
+    #[serde(default, borrow)]
+    kid: std::borrow::Cow<'a, str>,
     /// RFC 7515 §4.1.11 critical extensions: go-jose supports none.
     #[serde(default)]
     crit: Option<serde_json::Value>,
@@ -200,36 +212,38 @@ impl BoundTokenAuthenticator {
         token: &str,
         audiences: Audiences<'_>,
     ) -> AudienceResult {
-        let Some(issuer) = unverified_issuer(token) else {
+        let Some(payload) = unverified_payload(token) else {
             return Ok(None);
         };
-        if !self.issuers.contains(&issuer) {
+        // One parse of the payload serves the issuer pre-check and, once the signature
+        // verifies, every later check; only a payload that is not a whole set of claims
+        // is read again, for its issuer alone.
+        let claims = serde_json::from_slice::<BoundClaims>(&payload).ok();
+        let known_issuer = match &claims {
+            Some(claims) => self.issuers.contains(&claims.iss),
+            None => issuer_of(&payload).is_some_and(|iss| self.issuers.contains(&iss)),
+        };
+        if !known_issuer || !verify_jws_signature(&self.keys, token)? {
             return Ok(None);
         }
-        let Some(claims) = self.verify(token)? else {
+        let Some(claims) = claims else {
             return Ok(None);
         };
-        if !self.issuers.contains(&claims.iss) {
-            return Err(auth_error(format!(
-                "token issuer {:?} is invalid",
-                claims.iss
-            )));
-        }
         let token_audiences = if claims.aud.is_empty() {
-            self.implicit_audiences.clone()
+            &self.implicit_audiences
         } else {
-            claims.aud.clone()
+            &claims.aud
         };
         let requested = if audiences.requested.is_empty() {
             &self.implicit_audiences
         } else {
             audiences.requested
         };
-        let granted = intersect(&token_audiences, requested);
+        let granted = intersect(token_audiences, requested);
         if granted.is_empty() && !self.implicit_audiences.is_empty() {
             return Err(auth_error(format!(
                 "token audiences {} is invalid for the target audiences {}",
-                go_quoted_list(&token_audiences),
+                go_quoted_list(token_audiences),
                 go_quoted_list(requested)
             )));
         }
@@ -243,13 +257,6 @@ impl BoundTokenAuthenticator {
             },
         }))
     }
-
-    /// The JWS signature and the claims (spec-modern §3.3); `Ok(None)` when the JWS or its
-    /// claims do not parse.
-    fn verify(&self, token: &str) -> Result<Option<BoundClaims>, AuthError> {
-        Ok(verify_jws(&self.keys, token)?
-            .and_then(|payload| serde_json::from_slice::<BoundClaims>(&payload).ok()))
-    }
 }
 
 /// The JWS check every 1.31+ service-account JWT authenticator makes, legacy tokens' in
@@ -261,43 +268,54 @@ impl BoundTokenAuthenticator {
 /// `Ok(Some(payload))`: the decoded payload of a verified token. `Ok(None)`: not a
 /// compact JWS of a known algorithm, so "not mine".
 pub(crate) fn verify_jws(keys: &[PublicKey], token: &str) -> Result<Option<Vec<u8>>, AuthError> {
+    if !verify_jws_signature(keys, token)? {
+        return Ok(None);
+    }
+    Ok(token
+        .split('.')
+        .nth(1)
+        .and_then(|payload| URL_SAFE_NO_PAD.decode(payload).ok()))
+}
+
+/// [`verify_jws`] without decoding the payload: `Ok(true)` when a candidate key verifies
+/// the signature, `Ok(false)` when the token is not a compact JWS of a known algorithm.
+fn verify_jws_signature(keys: &[PublicKey], token: &str) -> Result<bool, AuthError> {
     let mut parts = token.split('.');
     let (Some(header_part), Some(payload_part), Some(signature_part)) =
         (parts.next(), parts.next(), parts.next())
     else {
-        return Ok(None);
+        return Ok(false);
     };
-    let Some(header) = URL_SAFE_NO_PAD
-        .decode(header_part)
-        .ok()
-        .and_then(|bytes| serde_json::from_slice::<Header>(&bytes).ok())
-    else {
-        return Ok(None);
+    let Ok(header_json) = URL_SAFE_NO_PAD.decode(header_part) else {
+        return Ok(false);
+    };
+    let Ok(header) = serde_json::from_slice::<Header>(&header_json) else {
+        return Ok(false);
     };
     let Some(algorithm) = JwtAlgorithm::from_name(&header.alg) else {
-        return Ok(None);
+        return Ok(false);
     };
     let Ok(signature) = URL_SAFE_NO_PAD.decode(signature_part) else {
-        return Ok(None);
+        return Ok(false);
     };
-    let candidates: Vec<&PublicKey> = keys
-        .iter()
-        .filter(|key| header.kid.is_empty() || key.key_id() == header.kid)
-        .collect();
-    if candidates.is_empty() {
+    let candidates = || {
+        keys.iter()
+            .filter(|key| header.kid.is_empty() || key.key_id() == header.kid)
+    };
+    if candidates().next().is_none() {
         return Err(auth_error(NO_KEYS_FOUND));
     }
     if let Some(error) = header.crit.as_ref().and_then(critical_header_error) {
         return Err(auth_error(error));
     }
     let signing_input = &token[..header_part.len() + 1 + payload_part.len()];
-    if !candidates.iter().any(|key| {
+    if !candidates().any(|key| {
         key.verify(algorithm, signing_input.as_bytes(), &signature)
             .is_ok()
     }) {
         return Err(auth_error(CRYPTO_ERROR));
     }
-    Ok(URL_SAFE_NO_PAD.decode(payload_part).ok())
+    Ok(true)
 }
 
 impl TokenAuthenticator for BoundTokenAuthenticator {
