@@ -75,3 +75,90 @@ fn approve_and_deny_are_recorded() {
         assert_eq!(conditions, ["Approved", "Denied"], "{which}: {table}");
     }
 }
+
+/// `csrStrategy.PrepareForCreate`: the request records who asked for it (after
+/// impersonation), whatever the manifest claimed, with an empty status; an update changes
+/// neither `spec` nor `status`.
+#[test]
+fn the_requestor_is_recorded_and_kept() {
+    let bin = kubectl_binaries()
+        .into_iter()
+        .next()
+        .expect("the newest kubectl");
+    let server = ServeProcess::start(&[]);
+    let kc = server.kubeconfig.as_path();
+    let forged = csr_manifest("carol").replace(
+        "  signerName:",
+        "  username: mallory\n  groups: [system:masters]\n  uid: forged\n  signerName:",
+    );
+    ok(
+        &kubectl(&bin, kc, &["create", "-f", "-"], Some(&forged)),
+        "create csr",
+    );
+    let whoami: Value = serde_json::from_str(&ok(
+        &kubectl(&bin, kc, &["auth", "whoami", "-o", "json"], None),
+        "whoami",
+    ))
+    .expect("json");
+    let get = |name: &str| -> Value {
+        serde_json::from_str(&ok(
+            &kubectl(&bin, kc, &["get", "csr", name, "-o", "json"], None),
+            "get csr",
+        ))
+        .expect("json")
+    };
+    let csr = get("carol");
+    let me = &whoami["status"]["userInfo"];
+    assert_eq!(csr["spec"]["username"], me["username"], "{csr}");
+    assert_eq!(csr["spec"]["groups"], me["groups"], "{csr}");
+    assert_ne!(csr["spec"]["uid"], "forged", "{csr}");
+    assert_eq!(csr["status"], serde_json::json!({}), "{csr}");
+    let table = ok(&kubectl(&bin, kc, &["get", "csr", "carol"], None), "table");
+    let requestor = me["username"].as_str().expect("a username");
+    assert!(table.contains(requestor), "{table}");
+
+    ok(
+        &kubectl(
+            &bin,
+            kc,
+            &[
+                "--as=jane",
+                "--as-group=system:masters",
+                "create",
+                "-f",
+                "-",
+            ],
+            Some(&csr_manifest("dave")),
+        ),
+        "create csr as jane",
+    );
+    let csr = get("dave");
+    assert_eq!(csr["spec"]["username"], "jane", "{csr}");
+    assert_eq!(
+        csr["spec"]["groups"],
+        serde_json::json!(["system:masters", "system:authenticated"]),
+        "{csr}"
+    );
+
+    let patched = ok(
+        &kubectl(
+            &bin,
+            kc,
+            &[
+                "patch",
+                "csr",
+                "dave",
+                "--type=merge",
+                "-p",
+                r#"{"metadata":{"labels":{"team":"a"}},"spec":{"username":"mallory"},"status":{"conditions":[{"type":"Approved","status":"True"}]}}"#,
+            ],
+            None,
+        ),
+        "patch",
+    );
+    assert!(patched.contains("patched"), "{patched}");
+    let updated = get("dave");
+    assert_eq!(updated["metadata"]["labels"]["team"], "a", "{updated}");
+    assert_eq!(updated["spec"], csr["spec"], "{updated}");
+    assert_eq!(updated["status"], serde_json::json!({}), "{updated}");
+}

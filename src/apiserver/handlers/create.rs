@@ -72,7 +72,7 @@ pub(super) async fn create_object(
         None,
     );
     admit(state, &attrs, &mut object).await?;
-    assign_identity(state, resource, &mut object);
+    assign_identity(state, resource, &ctx.user, &mut object);
     let name = name_of(&object).to_string();
     // Held until the object is stored (or the create fails): then it holds what it took.
     let _allocation = resource.strategy.allocate(&state.store, &mut object)?;
@@ -154,7 +154,12 @@ fn prepare_for_create(path: &ResourcePath, object: &mut Value) -> Result<(), Api
 
 /// Name (from generateName), uid and creation time. As in kube-apiserver this happens
 /// after mutating admission, so admission errors quote the generateName.
-fn assign_identity(state: &ServerState, resource: &ResourceInfo, object: &mut Value) {
+fn assign_identity(
+    state: &ServerState,
+    resource: &ResourceInfo,
+    user: &crate::authn::UserInfo,
+    object: &mut Value,
+) {
     let meta = metadata_mut(object);
     let name = meta.get("name").and_then(Value::as_str).unwrap_or_default();
     let generate_name = meta
@@ -170,5 +175,5 @@ fn assign_identity(state: &ServerState, resource: &ResourceInfo, object: &mut Va
         "creationTimestamp".into(),
         json!(now_rfc3339(state.store.clock().as_ref())),
     );
-    resource.strategy.prepare_for_create(object);
+    resource.strategy.prepare_for_create(user, object);
 }

@@ -1,10 +1,56 @@
 //! What CertificateSigningRequests (`certificates.k8s.io/v1`, served generically) have of
 //! upstream's strategies besides storage (`pkg/registry/certificates/certificates/
-//! strategy.go`): a write to `approval` changes only `status.conditions` (how `kubectl
+//! strategy.go`): a create records the requesting user in `spec` and starts with an empty
+//! status, an update keeps `spec` and `status` as stored, a write to `approval` changes only `status.conditions` (how `kubectl
 //! certificate approve|deny` records its decision), a write to `status` keeps the
 //! Approved and Denied conditions it found, and both fill in the conditions' timestamps.
 
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
+
+use crate::authn::UserInfo;
+
+/// `csrStrategy.PrepareForCreate`: the requesting user's name, uid, groups and extra
+/// replace whatever the client wrote in `spec.username`, `uid`, `groups` and `extra`
+/// (empty ones are left out, as Go's `omitempty` leaves them), and the status starts
+/// empty: nobody creates a request already approved.
+pub fn prepare_for_create(user: &UserInfo, object: &mut Value) {
+    if !object["spec"].is_object() {
+        object["spec"] = json!({});
+    }
+    if let Some(spec) = object["spec"].as_object_mut() {
+        for field in ["username", "uid", "groups", "extra"] {
+            spec.remove(field);
+        }
+        if !user.username.is_empty() {
+            spec.insert("username".into(), json!(user.username));
+        }
+        if !user.uid.is_empty() {
+            spec.insert("uid".into(), json!(user.uid));
+        }
+        if !user.groups.is_empty() {
+            spec.insert("groups".into(), json!(user.groups));
+        }
+        if !user.extra.is_empty() {
+            spec.insert("extra".into(), json!(user.extra));
+        }
+    }
+    object["status"] = Value::Object(Map::new());
+}
+
+/// `csrStrategy.PrepareForUpdate`: an update changes metadata only; `spec` and `status`
+/// stay as stored (`status` through its subresource, the conditions through `approval`).
+pub fn prepare_for_update(old: &Value, new: &mut Value) {
+    for field in ["spec", "status"] {
+        match old.get(field) {
+            Some(value) => new[field] = value.clone(),
+            None => {
+                if let Some(object) = new.as_object_mut() {
+                    object.remove(field);
+                }
+            }
+        }
+    }
+}
 
 /// The object a write to `subresource` produces, or `None` for the default rules.
 /// `now` is the server's time (RFC 3339) for condition timestamps.
@@ -114,6 +160,44 @@ mod tests {
     use super::*;
 
     const NOW: &str = "2024-05-01T12:00:00Z";
+
+    #[test]
+    fn a_create_records_the_requesting_user_and_no_status() {
+        let user = UserInfo {
+            username: "jane".into(),
+            uid: "u-1".into(),
+            groups: vec!["dev".into(), "system:authenticated".into()],
+            extra: [("scopes".to_string(), vec!["a".to_string()])].into(),
+        };
+        let mut created = json!({"metadata": {"name": "c"},
+            "spec": {"signerName": "x", "username": "mallory", "groups": ["system:masters"],
+                     "uid": "forged", "extra": {"k": ["v"]}},
+            "status": {"conditions": [{"type": "Approved", "status": "True"}]}});
+        prepare_for_create(&user, &mut created);
+        assert_eq!(
+            created,
+            json!({"metadata": {"name": "c"},
+                "spec": {"signerName": "x", "username": "jane", "uid": "u-1",
+                         "groups": ["dev", "system:authenticated"], "extra": {"scopes": ["a"]}},
+                "status": {}})
+        );
+
+        let mut anonymous =
+            json!({"metadata": {"name": "c"}, "spec": {"signerName": "x", "uid": "forged"}});
+        prepare_for_create(&UserInfo::default(), &mut anonymous);
+        assert_eq!(anonymous["spec"], json!({"signerName": "x"}));
+    }
+
+    #[test]
+    fn an_update_keeps_spec_and_status() {
+        let old = csr(json!([{"type": "Approved", "status": "True"}]));
+        let mut new = json!({"metadata": {"name": "c", "labels": {"a": "c"}},
+            "spec": {"signerName": "y", "username": "mallory"}});
+        prepare_for_update(&old, &mut new);
+        assert_eq!(new["spec"], old["spec"]);
+        assert_eq!(new["status"], old["status"]);
+        assert_eq!(new["metadata"]["labels"], json!({"a": "c"}));
+    }
 
     fn csr(conditions: Value) -> Value {
         json!({"metadata": {"name": "c", "labels": {"a": "b"}}, "spec": {"signerName": "x"}, "status": {"conditions": conditions}})

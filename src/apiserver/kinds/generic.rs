@@ -21,6 +21,7 @@ use crate::apiserver::table::{self, Column, AGE_COLUMN, NAME_COLUMN};
 use crate::apiserver::validation::{
     name_is_dns_subdomain, validate_object_meta, validate_object_meta_update, Issues,
 };
+use crate::authn::UserInfo;
 
 /// The columns of a generically served kind without a printer of its own.
 const COLUMNS: &[Column] = &[NAME_COLUMN, AGE_COLUMN];
@@ -69,12 +70,16 @@ pub struct GenericStrategy<T> {
     printer: Printer,
     defaults: Option<Defaulter>,
     subresource_writes: Option<SubresourceWriter>,
-    creates: Option<Defaulter>,
+    creates: Option<CreatePreparer>,
     updates: Option<UpdatePreparer>,
     kind: PhantomData<fn() -> T>,
 }
 
-/// A kind's own preparation of an update (stored object, new object), run after the
+/// A kind's own preparation of a new object (requesting user, object), run once its name
+/// and uid are set (upstream's `PrepareForCreate`).
+pub type CreatePreparer = fn(&UserInfo, &mut Value);
+
+/// A kind's own preparation of an update (stored object, new object), run before the
 /// generation rule (upstream's `PrepareForUpdate`).
 pub type UpdatePreparer = fn(&Value, &mut Value);
 
@@ -113,12 +118,12 @@ impl<T> GenericStrategy<T> {
 
     /// The same strategy with the kind's own preparation of a new object, run once its
     /// name and uid are set (upstream's `PrepareForCreate`).
-    pub const fn creates(mut self, prepare: Defaulter) -> Self {
+    pub const fn creates(mut self, prepare: CreatePreparer) -> Self {
         self.creates = Some(prepare);
         self
     }
 
-    /// The same strategy with the kind's own preparation of an update, run after the
+    /// The same strategy with the kind's own preparation of an update, run before the
     /// generation rule (upstream's `PrepareForUpdate`).
     pub const fn updates(mut self, prepare: UpdatePreparer) -> Self {
         self.updates = Some(prepare);
@@ -187,22 +192,24 @@ where
             })
     }
 
-    fn prepare_for_create(&self, object: &mut Value) {
+    fn prepare_for_create(&self, user: &UserInfo, object: &mut Value) {
         if self.generation {
             object["metadata"]["generation"] = json!(1);
         }
         if let Some(prepare) = self.creates {
-            prepare(object);
+            prepare(user, object);
         }
     }
 
     fn prepare_for_update(&self, old: &Value, new: &mut Value) {
+        // The kind's own rules first: a spec they restore (a CertificateSigningRequest's)
+        // is no change of the spec.
+        if let Some(prepare) = self.updates {
+            prepare(old, new);
+        }
         if self.generation && old.get("spec") != new.get("spec") {
             let generation = old["metadata"]["generation"].as_i64().unwrap_or(0);
             new["metadata"]["generation"] = json!(generation + 1);
-        }
-        if let Some(prepare) = self.updates {
-            prepare(old, new);
         }
     }
 

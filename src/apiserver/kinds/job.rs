@@ -17,7 +17,7 @@ const JOB_NAME_LABELS: [&str; 2] = ["job-name", "batch.kubernetes.io/job-name"];
 /// controller-uid labels (those the user set are kept), and the selector matches the
 /// controller uid. A Job without labels of its own then shows its template's, as the
 /// API defaults show them when it is read back.
-pub fn prepare_for_create(object: &mut Value) {
+pub fn prepare_for_create(_user: &crate::authn::UserInfo, object: &mut Value) {
     if object["spec"]["manualSelector"] == json!(true) {
         return;
     }
@@ -68,7 +68,7 @@ mod tests {
     fn a_new_job_selects_its_pods_by_its_uid() {
         let mut job =
             json!({"metadata": {"name": "pi", "uid": "u-1"}, "spec": {"template": {"spec": {}}}});
-        prepare_for_create(&mut job);
+        prepare_for_create(&Default::default(), &mut job);
         let labels = json!({
             "batch.kubernetes.io/controller-uid": "u-1",
             "batch.kubernetes.io/job-name": "pi",
@@ -87,7 +87,7 @@ mod tests {
     fn own_labels_and_manual_selectors_are_kept() {
         let mut job = json!({"metadata": {"name": "pi", "uid": "u-1", "labels": {"app": "x"}},
             "spec": {"template": {"metadata": {"labels": {"job-name": "mine"}}}}});
-        prepare_for_create(&mut job);
+        prepare_for_create(&Default::default(), &mut job);
         assert_eq!(job["metadata"]["labels"], json!({"app": "x"}));
         assert_eq!(
             job["spec"]["template"]["metadata"]["labels"]["job-name"],
@@ -97,7 +97,7 @@ mod tests {
         let manual = json!({"metadata": {"name": "pi", "uid": "u-1"},
             "spec": {"manualSelector": true, "selector": {"matchLabels": {"a": "b"}}}});
         let mut prepared = manual.clone();
-        prepare_for_create(&mut prepared);
+        prepare_for_create(&Default::default(), &mut prepared);
         assert_eq!(prepared, manual);
     }
 }

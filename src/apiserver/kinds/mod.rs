@@ -263,8 +263,9 @@ pub trait Strategy: Send + Sync + 'static {
     fn sync_derived_fields(&self, _object: &mut Value) {}
 
     /// Server-set fields of a new object, after its name and uid are assigned
-    /// (upstream's `PrepareForCreate`; a pod's `metadata.generation`).
-    fn prepare_for_create(&self, _object: &mut Value) {}
+    /// (upstream's `PrepareForCreate`; a pod's `metadata.generation`). `user` is the
+    /// requesting user, after impersonation (a CertificateSigningRequest records it).
+    fn prepare_for_create(&self, _user: &crate::authn::UserInfo, _object: &mut Value) {}
 
     /// Server-set fields of an updated object, from the stored one, after the stored status
     /// and identity are carried over (upstream's `PrepareForUpdate`: a generation bump when

@@ -44,7 +44,7 @@ impl Strategy for ValidatingWebhookConfigurationStrategy {
         shared::default_webhooks(object, WebhookType::Validating);
     }
 
-    fn prepare_for_create(&self, object: &mut Value) {
+    fn prepare_for_create(&self, _user: &crate::authn::UserInfo, object: &mut Value) {
         shared::prepare_for_create(object);
     }
 

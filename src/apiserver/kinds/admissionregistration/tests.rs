@@ -227,7 +227,7 @@ fn updates_keep_what_the_stored_configuration_already_had() {
 fn generation_counts_changes_to_the_webhooks() {
     let strategy = MUTATING_WEBHOOK_CONFIGURATIONS.strategy;
     let mut created = configuration(vec![valid_hook()]);
-    strategy.prepare_for_create(&mut created);
+    strategy.prepare_for_create(&Default::default(), &mut created);
     assert_eq!(created["metadata"]["generation"], 1);
     let mut relabelled = created.clone();
     relabelled["metadata"]["labels"] = json!({"a": "b"});

@@ -81,7 +81,7 @@ impl Strategy for PodStrategy {
         defaults::sync_deprecated_fields(object);
     }
 
-    fn prepare_for_create(&self, object: &mut Value) {
+    fn prepare_for_create(&self, _user: &crate::authn::UserInfo, object: &mut Value) {
         object["metadata"]["generation"] = json!(1);
     }
 
