@@ -93,8 +93,10 @@ pub async fn serve_tls_connection_with_timeout<F, Fut, B>(
         .timer(hyper_util::rt::TokioTimer::new())
         .header_read_timeout(header_read_timeout)
         // hyper's defaults (about 400 KiB for HTTP/1.1, 16 KiB for HTTP/2) would refuse
-        // heads, and so bearer tokens, that kube-apiserver reads.
-        .max_buf_size(HTTP1_MAX_HEAD_BYTES);
+        // heads, and so bearer tokens, that kube-apiserver reads. Twice Go's limit: a head
+        // up to that size is read whole, however it arrives, and refused above with Go's
+        // answer; hyper's own 431 (with no body) is left for heads beyond it.
+        .max_buf_size(2 * HTTP1_MAX_HEAD_BYTES);
     builder
         .http2()
         .max_header_list_size(HTTP2_MAX_HEADER_LIST_SIZE);
