@@ -168,6 +168,9 @@ pub struct ApiErrorFields {
     pub causes: Vec<StatusCause>,
     /// `details.retryAfterSeconds`, in seconds.
     pub retry_after_seconds: Option<u32>,
+    /// `metadata.continue`: the token a 410 for a too-old `continue` offers for the rest of
+    /// the list at the latest revision.
+    pub list_continue: Option<String>,
 }
 
 impl ApiError {
@@ -182,6 +185,7 @@ impl ApiError {
             kind: None,
             causes: Vec::new(),
             retry_after_seconds: None,
+            list_continue: None,
         }))
     }
 
@@ -450,7 +454,10 @@ impl ApiError {
         let mut status = json!({
             "kind": "Status",
             "apiVersion": "v1",
-            "metadata": {},
+            "metadata": match &self.list_continue {
+                Some(token) => json!({"continue": token}),
+                None => json!({}),
+            },
             "status": "Failure",
             "message": self.message,
             "reason": self.reason,

@@ -349,13 +349,20 @@ struct State {
     /// Synchronous observers and the resources (plural names) each one is told about.
     observers: Vec<(Vec<&'static str>, Observer)>,
     objects: HashMap<&'static str, Objects>,
-    history: VecDeque<WatchEvent>,
+    history: VecDeque<HistoryEntry>,
     /// Events at or below this revision are no longer in `history`.
     compacted: u64,
     history_limit: usize,
     /// Objects with a time to live, by (deadline, revision written): an entry whose
     /// object has since been written again is stale and skipped.
     expiries: BTreeMap<(jiff::Timestamp, u64), ExpiringObject>,
+}
+
+/// One change in the history: its event, and the version it replaced (none for a create),
+/// so that a list can be served as of an earlier revision.
+struct HistoryEntry {
+    event: WatchEvent,
+    previous: Option<Arc<StoredObject>>,
 }
 
 impl State {
@@ -660,6 +667,60 @@ impl Store {
         (items, revision)
     }
 
+    /// Objects of one resource as they were at `revision` (etcd's read at a revision):
+    /// the current ones with every later change of the history undone, sorted as
+    /// [`Store::list`] sorts them. A `revision` at or past the current one is the current
+    /// list.
+    ///
+    /// Errors: [`StoreError::TooOld`] when changes after `revision` have left the history
+    /// (upstream's compacted revision).
+    pub fn list_at(
+        &self,
+        resource: &ResourceInfo,
+        namespace: Option<&str>,
+        revision: u64,
+    ) -> Result<Vec<Arc<StoredObject>>, StoreError> {
+        let (current, now) = self.list(resource, namespace);
+        if revision >= now {
+            return Ok(current);
+        }
+        let state = self.lock();
+        if revision < state.compacted {
+            return Err(StoreError::TooOld {
+                requested: revision,
+                oldest: state.compacted + 1,
+            });
+        }
+        let mut items: BTreeMap<(String, String), Arc<StoredObject>> = current
+            .into_iter()
+            .map(|object| {
+                let key = (object.namespace().to_string(), object.name().to_string());
+                (key, object)
+            })
+            .collect();
+        // Newest first, so that the last change undone for a key leaves the version that
+        // key had at `revision`.
+        for entry in state.history.iter().rev() {
+            if entry.event.revision() <= revision {
+                break;
+            }
+            if entry.event.resource != resource.plural
+                || namespace.is_some_and(|ns| entry.event.namespace() != ns)
+            {
+                continue;
+            }
+            let key = (
+                entry.event.namespace().to_string(),
+                entry.event.object.name().to_string(),
+            );
+            match &entry.previous {
+                Some(previous) => items.insert(key, present(resource, previous.clone())),
+                None => items.remove(&key),
+            };
+        }
+        Ok(items.into_values().collect())
+    }
+
     /// Number of objects of a resource in a namespace (namespace lifecycle uses it).
     pub fn count(&self, resource: &ResourceInfo, namespace: &str) -> usize {
         self.lock()
@@ -714,7 +775,7 @@ impl Store {
             .entry(namespace)
             .or_default()
             .insert(name, stored.clone());
-        self.commit(&mut state, resource, stored.clone());
+        self.commit(&mut state, resource, stored.clone(), None);
         self.schedule_expiry(&mut state, resource, &stored);
         drop(state);
         Ok(present(served, stored))
@@ -749,8 +810,8 @@ impl Store {
             revision,
             EventType::Modified,
         ));
-        *slot = stored.clone();
-        self.commit(&mut state, resource, stored.clone());
+        let previous = std::mem::replace(slot, stored.clone());
+        self.commit(&mut state, resource, stored.clone(), Some(previous));
         self.schedule_expiry(&mut state, resource, &stored);
         drop(state);
         Ok(present(served, stored))
@@ -786,7 +847,7 @@ impl Store {
     ) -> Arc<StoredObject> {
         let current = state.find(resource.plural, namespace, name).cloned();
         let revision = state.revision + 1;
-        let mut gone = current.map_or(Value::Null, |c| c.value());
+        let mut gone = current.as_ref().map_or(Value::Null, |c| c.value());
         set_resource_version(&mut gone, revision);
         let gone = Arc::new(StoredObject::encode(
             resource,
@@ -802,7 +863,7 @@ impl Store {
                 }
             }
         }
-        self.commit(state, resource, gone.clone());
+        self.commit(state, resource, gone.clone(), current);
         gone
     }
 
@@ -885,12 +946,14 @@ impl Store {
                 })
             }
             Some(from) => {
-                let start = state.history.partition_point(|e| e.revision() <= from);
+                let start = state
+                    .history
+                    .partition_point(|e| e.event.revision() <= from);
                 state
                     .history
                     .range(start..)
-                    .filter(|e| e.resource == resource.plural)
-                    .cloned()
+                    .filter(|e| e.event.resource == resource.plural)
+                    .map(|e| e.event.clone())
                     .collect()
             }
         };
@@ -940,6 +1003,7 @@ impl Store {
         state: &mut State,
         resource: &'static ResourceInfo,
         object: Arc<StoredObject>,
+        previous: Option<Arc<StoredObject>>,
     ) {
         state.revision = object.revision;
         if let Some(disk) = &self.durable {
@@ -960,10 +1024,13 @@ impl Store {
                 observer(&event);
             }
         }
-        state.history.push_back(event.clone());
+        state.history.push_back(HistoryEntry {
+            event: event.clone(),
+            previous,
+        });
         while state.history.len() > state.history_limit {
             if let Some(old) = state.history.pop_front() {
-                state.compacted = old.revision();
+                state.compacted = old.event.revision();
             }
         }
         // No receivers is fine: nobody is watching.
@@ -1138,6 +1205,54 @@ mod tests {
         assert_eq!(revision, 8);
         assert_eq!(store.list(&SECRETS, None).0.len(), 4);
         assert!(store.list(&PODS, None).0.is_empty());
+    }
+
+    #[test]
+    fn a_list_at_an_earlier_revision_undoes_later_changes() {
+        let store = store_with_namespaces(&["a", "b"]);
+        store.create(&SECRETS, secret("a", "kept")).expect("create");
+        store
+            .create(&SECRETS, secret("a", "edited"))
+            .expect("create");
+        store
+            .create(&SECRETS, secret("a", "deleted"))
+            .expect("create");
+        let (before, at) = store.list(&SECRETS, None);
+        let mut edited = secret("a", "edited");
+        edited["data"] = json!({"k": "dg=="});
+        store.update(&SECRETS, edited, None).expect("update");
+        store
+            .delete(&SECRETS, "a", "deleted", &Preconditions::default())
+            .expect("delete");
+        store
+            .create(&SECRETS, secret("a", "added"))
+            .expect("create");
+        store
+            .create(&SECRETS, secret("b", "elsewhere"))
+            .expect("create");
+
+        let then = store.list_at(&SECRETS, None, at).expect("in the history");
+        assert_eq!(
+            then.iter().map(|o| o.json()).collect::<Vec<_>>(),
+            before.iter().map(|o| o.json()).collect::<Vec<_>>(),
+            "the same objects, byte for byte, in the same order"
+        );
+        let in_b = store
+            .list_at(&SECRETS, Some("b"), at)
+            .expect("in the history");
+        assert!(in_b.is_empty());
+        let (now, revision) = store.list(&SECRETS, Some("a"));
+        let latest = store.list_at(&SECRETS, Some("a"), revision).expect("now");
+        assert_eq!(latest.len(), now.len());
+
+        store.compact();
+        assert_eq!(
+            store.list_at(&SECRETS, None, at).err(),
+            Some(StoreError::TooOld {
+                requested: at,
+                oldest: store.revision() + 1
+            })
+        );
     }
 
     #[test]

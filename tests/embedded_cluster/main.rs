@@ -23,6 +23,7 @@ mod kubectl_protobuf;
 mod kubectl_workloads;
 mod leader_election;
 mod limits;
+mod list_consistency;
 mod malformed;
 mod metrics;
 mod namespace_finalizers;

@@ -103,14 +103,23 @@ impl Selectors {
     }
 }
 
-/// A `continue` token: where the next page starts, and the revision of the first page.
-fn encode_continue(revision: u64, namespace: &str, name: &str) -> String {
+/// 410 for a list at a revision that has left the history (etcd3's `expired`).
+const LIST_TOO_OLD: &str = "The resourceVersion for the provided list is too old.";
+/// 410 for a `continue` whose revision has left the history (etcd3's
+/// `inconsistentContinue`); the Status carries a token for the rest at the latest revision.
+const CONTINUE_TOO_OLD: &str = "The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.";
+
+/// A `continue` token: where the next page starts, and the revision of the first page
+/// (`-1`: the latest revision, as the token a too-old `continue` is answered with).
+fn encode_continue(revision: Option<u64>, namespace: &str, name: &str) -> String {
     use base64::Engine;
+    let revision = revision.map_or(json!(-1), |r| json!(r));
     let raw = json!({"rv": revision, "ns": namespace, "name": name}).to_string();
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw)
 }
 
-fn decode_continue(token: &str) -> Result<(u64, String, String), ApiError> {
+/// The revision (`None`: the latest) and the key a `continue` token resumes after.
+fn decode_continue(token: &str) -> Result<(Option<u64>, String, String), ApiError> {
     use base64::Engine;
     let invalid = || {
         ApiError::bad_request("continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)")
@@ -119,10 +128,46 @@ fn decode_continue(token: &str) -> Result<(u64, String, String), ApiError> {
         .decode(token)
         .map_err(|_| invalid())?;
     let parsed: Value = serde_json::from_slice(&raw).map_err(|_| invalid())?;
-    let revision = parsed["rv"].as_u64().ok_or_else(invalid)?;
+    let revision = match parsed["rv"].as_i64() {
+        Some(-1) => None,
+        Some(_) => Some(
+            parsed["rv"]
+                .as_u64()
+                .filter(|&rv| rv > 0)
+                .ok_or_else(invalid)?,
+        ),
+        None => return Err(invalid()),
+    };
     let ns = parsed["ns"].as_str().ok_or_else(invalid)?.to_string();
     let name = parsed["name"].as_str().ok_or_else(invalid)?.to_string();
     Ok((revision, ns, name))
+}
+
+/// The revision a list is read at, as etcd3's `ValidateListOptions` decides it: a
+/// `continue` token's, or with `resourceVersionMatch=Exact` (or, the legacy way, a `limit`
+/// and no match) the `resourceVersion`; `None` reads the latest.
+///
+/// Errors: 400 for a `resourceVersion` beside a `continue`.
+fn snapshot_revision(
+    ctx: &RequestContext,
+    limit: usize,
+    start_after: Option<Option<u64>>,
+) -> Result<Option<u64>, ApiError> {
+    let version = ctx.param("resourceVersion").unwrap_or_default();
+    if let Some(revision) = start_after {
+        if !version.is_empty() && version != "0" {
+            return Err(ApiError::bad_request(
+                "specifying resource version is not allowed when using continue",
+            ));
+        }
+        return Ok(revision);
+    }
+    let exact = match ctx.param("resourceVersionMatch").unwrap_or_default() {
+        "Exact" => true,
+        "" => limit > 0,
+        _ => false,
+    };
+    Ok(version.parse::<u64>().ok().filter(|&rv| exact && rv > 0))
 }
 
 pub(super) fn list(
@@ -137,13 +182,28 @@ pub(super) fn list(
     let limit = usize::try_from(ctx.int64("limit")?.unwrap_or(0)).unwrap_or(0);
     ctx.int64("timeoutSeconds")?;
     let namespace = path.namespace.as_deref();
-    let (objects, mut revision) = state.store.list(resource, namespace);
-    let mut start_after: Option<(String, String)> = None;
-    if let Some(token) = ctx.param("continue").filter(|t| !t.is_empty()) {
-        let (rv, ns, name) = decode_continue(token)?;
-        revision = rv;
-        start_after = Some((ns, name));
-    }
+    let token = match ctx.param("continue").filter(|t| !t.is_empty()) {
+        Some(token) => Some(decode_continue(token)?),
+        None => None,
+    };
+    let snapshot = snapshot_revision(ctx, limit, token.as_ref().map(|(rv, _, _)| *rv))?;
+    let start_after = token.map(|(_, ns, name)| (ns, name));
+    let (objects, revision) = match snapshot {
+        None => state.store.list(resource, namespace),
+        Some(revision) => match state.store.list_at(resource, namespace, revision) {
+            Ok(objects) => (objects, revision),
+            Err(_) => {
+                return Err(match &start_after {
+                    Some((ns, name)) => {
+                        let mut gone = ApiError::expired(CONTINUE_TOO_OLD);
+                        gone.list_continue = Some(encode_continue(None, ns, name));
+                        gone
+                    }
+                    None => ApiError::expired(LIST_TOO_OLD),
+                })
+            }
+        },
+    };
     let mut items: Vec<Arc<StoredObject>> = Vec::new();
     let mut next: Option<String> = None;
     let mut remaining = 0usize;
@@ -164,7 +224,11 @@ pub(super) fn list(
     }
     if remaining > 0 {
         if let Some(last) = items.last() {
-            next = Some(encode_continue(revision, last.namespace(), last.name()));
+            next = Some(encode_continue(
+                Some(revision),
+                last.namespace(),
+                last.name(),
+            ));
         }
     }
     let mut list_meta = Map::new();
