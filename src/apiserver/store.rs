@@ -1210,13 +1210,9 @@ mod tests {
     #[test]
     fn a_list_at_an_earlier_revision_undoes_later_changes() {
         let store = store_with_namespaces(&["a", "b"]);
-        store.create(&SECRETS, secret("a", "kept")).expect("create");
-        store
-            .create(&SECRETS, secret("a", "edited"))
-            .expect("create");
-        store
-            .create(&SECRETS, secret("a", "deleted"))
-            .expect("create");
+        for name in ["kept", "edited", "deleted"] {
+            store.create(&SECRETS, secret("a", name)).expect("create");
+        }
         let (before, at) = store.list(&SECRETS, None);
         let mut edited = secret("a", "edited");
         edited["data"] = json!({"k": "dg=="});
@@ -1224,12 +1220,11 @@ mod tests {
         store
             .delete(&SECRETS, "a", "deleted", &Preconditions::default())
             .expect("delete");
-        store
-            .create(&SECRETS, secret("a", "added"))
-            .expect("create");
-        store
-            .create(&SECRETS, secret("b", "elsewhere"))
-            .expect("create");
+        for (namespace, name) in [("a", "added"), ("b", "elsewhere")] {
+            store
+                .create(&SECRETS, secret(namespace, name))
+                .expect("create");
+        }
 
         let then = store.list_at(&SECRETS, None, at).expect("in the history");
         assert_eq!(

@@ -32,6 +32,23 @@ fn api_error(error: kube::Error) -> (u16, String, String) {
     }
 }
 
+/// The names on every page from `token` on, pages of one, and each page's revision.
+async fn follow(maps: &Api<ConfigMap>, token: &str) -> (Vec<String>, Vec<ConfigMap>, Vec<String>) {
+    let (mut names_seen, mut items, mut revisions) = (Vec::new(), Vec::new(), Vec::new());
+    let mut next = Some(token.to_string());
+    while let Some(token) = next.take().filter(|t| !t.is_empty()) {
+        let page = maps
+            .list(&ListParams::default().limit(1).continue_token(&token))
+            .await
+            .expect("page");
+        names_seen.extend(names(&page));
+        revisions.push(page.metadata.resource_version.clone().unwrap_or_default());
+        items.extend(page.items);
+        next = page.metadata.continue_;
+    }
+    (names_seen, items, revisions)
+}
+
 /// The status code and JSON body of a GET, whatever the code.
 async fn raw_get(client: &kube::Client, uri: &str) -> (u16, Value) {
     let request = http::Request::get(uri)
@@ -76,23 +93,14 @@ async fn pages_exact_lists_and_expired_revisions_read_as_upstream() {
     maps.delete("test-2", &DeleteParams::default())
         .await
         .expect("delete");
-    let mut paged = names(&first);
-    let mut next = Some(token.clone());
-    while let Some(token) = next.take().filter(|t| !t.is_empty()) {
-        let page = maps
-            .list(&ListParams::default().limit(1).continue_token(&token))
-            .await
-            .expect("page");
-        assert_eq!(
-            page.metadata.resource_version.as_deref(),
-            Some(revision.as_str())
-        );
-        for map in &page.items {
-            assert_eq!(map.data.as_ref().expect("data")["key"], "old", "{map:?}");
-        }
-        paged.extend(names(&page));
-        next = page.metadata.continue_;
+    let (rest, items, revisions) = follow(&maps, &token).await;
+    for page_revision in &revisions {
+        assert_eq!(page_revision, &revision);
     }
+    for map in &items {
+        assert_eq!(map.data.as_ref().expect("data")["key"], "old", "{map:?}");
+    }
+    let paged: Vec<String> = names(&first).into_iter().chain(rest).collect();
     assert_eq!(paged, ["test-0", "test-1", "test-2", "test-3"]);
 
     let exact = maps
@@ -165,16 +173,7 @@ async fn pages_exact_lists_and_expired_revisions_read_as_upstream() {
         "{status}"
     );
     let latest = status["metadata"]["continue"].as_str().expect("a token");
-    let mut rest = Vec::new();
-    let mut next = Some(latest.to_string());
-    while let Some(token) = next.take().filter(|t| !t.is_empty()) {
-        let page = maps
-            .list(&ListParams::default().limit(1).continue_token(&token))
-            .await
-            .expect("page");
-        rest.extend(names(&page));
-        next = page.metadata.continue_;
-    }
+    let (rest, _, _) = follow(&maps, latest).await;
     assert_eq!(rest, ["test-1", "test-3", "test-5"]);
     server.shutdown().await;
 }
