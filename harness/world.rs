@@ -76,6 +76,9 @@ pub struct ConformanceWorld {
     pub remembered: BTreeMap<String, String>,
     /// The outcome of the last `I try to create` (or any request step).
     pub last_outcome: Option<Result<Value, ApiFailure>>,
+    /// Whether the scenario's cluster runs the service-account controllers (not
+    /// `@without-controllers`), so that every new namespace gets its `default` account.
+    pub controllers: bool,
 }
 
 impl std::fmt::Debug for ConformanceWorld {
@@ -96,6 +99,7 @@ impl ConformanceWorld {
             namespaces: Mutex::new(BTreeMap::new()),
             remembered: BTreeMap::new(),
             last_outcome: None,
+            controllers: true,
         }
     }
 
@@ -109,6 +113,7 @@ impl ConformanceWorld {
         self.id = id;
         self.id.mode = options.mode;
         self.id.both_modes = options.both_modes;
+        self.controllers = !options.without_controllers;
         self.cluster = Some(backend.scenario_cluster(options).await?);
         Ok(())
     }

@@ -21,6 +21,12 @@ async fn a_namespace(world: &mut ConformanceWorld, namespace: String) -> Result<
         create_once(world, kind, None, &object)
             .await?
             .map_err(|f| Failure::new(format!("creating namespace {logical}: {f}")))?;
+        // As upstream's e2e framework does for every namespace it makes: pods created next
+        // must not race the controller that makes `default` (the admission plugin gives up
+        // on a missing `default` after about 1.5 s, which a loaded cluster can exceed).
+        if world.controllers {
+            wait_for_service_account(world, &logical, "default").await?;
+        }
         Ok(())
     }
     .await;
