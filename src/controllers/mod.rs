@@ -276,7 +276,7 @@ pub async fn run(
         Api::<Secret>::all(client.clone()),
         watcher::Config::default().fields(&token_selector),
         secrets_writer,
-        |_| {},
+        tokens::keep_token_data_facts,
         |change| tokens.secret_changed(change.object()),
     );
     let namespace_events = informer::inform(

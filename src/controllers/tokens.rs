@@ -255,6 +255,41 @@ fn resource_version_of(meta: &ObjectMeta) -> &str {
     meta.resource_version.as_deref().unwrap_or_default()
 }
 
+/// The key under which a cached token Secret records that its `token` was set. Data keys
+/// of a real Secret match `[-._a-zA-Z0-9]+`, so this one (with a space) cannot collide.
+const CACHED_TOKEN_SET: &str = " token is set";
+/// The key under which a cached token Secret keeps the SHA-256 digest of its `ca.crt`.
+const CACHED_CA_SHA256: &str = " ca.crt sha256";
+
+/// What the token controller reads of a token Secret's data, for its cache (client-go's
+/// `TransformFunc`): whether `token` is set and the SHA-256 of `ca.crt`, instead of the
+/// values, which are most of the cache's memory with many accounts (about 2 KB each).
+/// `namespace` and every other key stay as they are. Fresh copies for writes are always
+/// read from the API, never from the cache.
+pub fn keep_token_data_facts(secret: &mut Secret) {
+    let Some(data) = secret.data.as_mut() else {
+        return;
+    };
+    if let Some(token) = data.remove(TOKEN_DATA_KEY) {
+        if !token.0.is_empty() {
+            data.insert(CACHED_TOKEN_SET.to_string(), ByteString(Vec::new()));
+        }
+    }
+    if let Some(ca) = data.remove(ROOT_CA_DATA_KEY) {
+        data.insert(
+            CACHED_CA_SHA256.to_string(),
+            ByteString(sha256(&ca.0).to_vec()),
+        );
+    }
+}
+
+fn sha256(bytes: &[u8]) -> [u8; 32] {
+    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, bytes);
+    let mut out = [0; 32];
+    out.copy_from_slice(digest.as_ref());
+    out
+}
+
 fn data_of<'a>(secret: &'a Secret, key: &str) -> &'a [u8] {
     secret
         .data
@@ -473,7 +508,8 @@ impl SecretCache {
         secrets
     }
 
-    fn remember_created(&self, secret: Secret) {
+    fn remember_created(&self, mut secret: Secret) {
+        keep_token_data_facts(&mut secret);
         let namespace = secret.metadata.namespace.clone().unwrap_or_default();
         let name = name_of(&secret.metadata).to_string();
         // The watch was faster: the store already has this very Secret, and the index
@@ -515,6 +551,8 @@ pub struct TokensController<A> {
     api: A,
     tokens: Arc<dyn LegacyTokenSource>,
     root_ca: Option<Vec<u8>>,
+    /// SHA-256 of `root_ca`, to compare with cached Secrets (see [`keep_token_data_facts`]).
+    root_ca_sha256: Option<[u8; 32]>,
     names: Arc<dyn NameGenerator>,
     max_retries: u32,
     workers: usize,
@@ -547,6 +585,7 @@ impl<A: CoreApi> TokensController<A> {
         Self {
             api,
             tokens: options.tokens,
+            root_ca_sha256: options.root_ca.as_deref().map(sha256),
             root_ca: options.root_ca,
             names: options.names,
             max_retries: options.max_retries,
@@ -1083,15 +1122,27 @@ impl<A: CoreApi> TokensController<A> {
         }
     }
 
-    /// Which of `ca.crt`, `namespace` and `token` the Secret lacks.
+    /// Which of `ca.crt`, `namespace` and `token` the Secret lacks; for a live Secret and for
+    /// a cached one (whose facts [`keep_token_data_facts`] kept) alike.
     fn missing_data(&self, secret: &Secret) -> MissingData {
+        let ca_is_root = |root_ca: &Vec<u8>| {
+            data_of(secret, ROOT_CA_DATA_KEY) == root_ca.as_slice()
+                || self
+                    .root_ca_sha256
+                    .is_some_and(|digest| data_of(secret, CACHED_CA_SHA256) == digest)
+        };
+        let token_set = !data_of(secret, TOKEN_DATA_KEY).is_empty()
+            || secret
+                .data
+                .as_ref()
+                .is_some_and(|data| data.contains_key(CACHED_TOKEN_SET));
         MissingData {
             ca: self
                 .root_ca
                 .as_ref()
-                .is_some_and(|root_ca| data_of(secret, ROOT_CA_DATA_KEY) != root_ca.as_slice()),
+                .is_some_and(|root_ca| !ca_is_root(root_ca)),
             namespace: data_of(secret, NAMESPACE_DATA_KEY).is_empty(),
-            token: data_of(secret, TOKEN_DATA_KEY).is_empty(),
+            token: !token_set,
         }
     }
 

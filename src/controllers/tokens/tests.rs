@@ -366,10 +366,19 @@ struct Harness {
     controller: TokensController<FakeApi>,
     accounts: Writer<ServiceAccount>,
     secrets: Writer<Secret>,
+    /// What the Secret cache keeps of each Secret (the informer's transform).
+    cached: fn(&mut Secret),
 }
+
+/// Caches whole Secrets, as a cache without the informer's transform does.
+fn whole(_: &mut Secret) {}
 
 impl Harness {
     fn new(case: &Case) -> Self {
+        Self::caching(case, whole)
+    }
+
+    fn caching(case: &Case, cached: fn(&mut Secret)) -> Self {
         let mut api = FakeApi::new();
         for object in &case.api {
             api = match object.clone() {
@@ -403,7 +412,9 @@ impl Harness {
             accounts.apply_watcher_event(&watcher::Event::Apply(account.clone()));
         }
         for secret in &case.cached_secrets {
-            secrets.apply_watcher_event(&watcher::Event::Apply(secret.clone()));
+            let mut secret = secret.clone();
+            cached(&mut secret);
+            secrets.apply_watcher_event(&watcher::Event::Apply(secret));
         }
         let controller = TokensController::new(
             api.clone(),
@@ -417,6 +428,7 @@ impl Harness {
             controller,
             accounts,
             secrets,
+            cached,
         }
     }
 
@@ -435,12 +447,14 @@ impl Harness {
                 self.controller.service_account_changed(&account);
             }
             Event::QueuedAccount(account) => self.controller.service_account_changed(&account),
-            Event::AddedSecret(secret) | Event::UpdatedSecret(secret) => {
+            Event::AddedSecret(mut secret) | Event::UpdatedSecret(mut secret) => {
+                (self.cached)(&mut secret);
                 self.secrets
                     .apply_watcher_event(&watcher::Event::Apply(secret.clone()));
                 self.controller.secret_changed(&secret);
             }
-            Event::DeletedSecret(secret) => {
+            Event::DeletedSecret(mut secret) => {
+                (self.cached)(&mut secret);
                 self.secrets
                     .apply_watcher_event(&watcher::Event::Delete(secret.clone()));
                 self.controller.secret_changed(&secret);
@@ -467,20 +481,31 @@ impl Harness {
     }
 }
 
+/// Runs every case twice: with whole Secrets cached, and with the facts the informer's
+/// transform keeps ([`keep_token_data_facts`]); both must act the same.
 async fn run_cases(cases: Vec<Case>) {
     for case in cases {
-        let mut harness = Harness::new(&case);
-        harness.send(&case.event);
-        harness.drain().await;
-        let actions = harness.api.actions();
-        assert_eq!(
-            actions.len(),
-            case.expected.len(),
-            "{}: wrong number of actions:\n{actions:#?}",
-            case.name
-        );
-        for (index, (actual, expected)) in actions.iter().zip(&case.expected).enumerate() {
-            assert_eq!(actual, expected, "{}: action {index}", case.name);
+        for (cache, cached) in [
+            ("whole", whole as fn(&mut Secret)),
+            ("facts", keep_token_data_facts),
+        ] {
+            let mut harness = Harness::caching(&case, cached);
+            harness.send(&case.event);
+            harness.drain().await;
+            let actions = harness.api.actions();
+            assert_eq!(
+                actions.len(),
+                case.expected.len(),
+                "{} ({cache} cache): wrong number of actions:\n{actions:#?}",
+                case.name
+            );
+            for (index, (actual, expected)) in actions.iter().zip(&case.expected).enumerate() {
+                assert_eq!(
+                    actual, expected,
+                    "{} ({cache} cache): action {index}",
+                    case.name
+                );
+            }
         }
     }
 }
