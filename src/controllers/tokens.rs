@@ -263,7 +263,8 @@ const CACHED_CA_SHA256: &str = " ca.crt sha256";
 
 /// What the token controller reads of a token Secret's data, for its cache (client-go's
 /// `TransformFunc`): whether `token` is set and the SHA-256 of `ca.crt`, instead of the
-/// values, which are most of the cache's memory with many accounts (about 2 KB each).
+/// values, which are most of the cache's memory with many accounts (an RS256 legacy token
+/// is about 0.85 KB, the embedded cluster's ECDSA CA about 0.6 KB).
 /// `namespace` and every other key stay as they are. Fresh copies for writes are always
 /// read from the API, never from the cache.
 pub fn keep_token_data_facts(secret: &mut Secret) {
