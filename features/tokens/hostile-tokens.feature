@@ -319,6 +319,37 @@ Feature: Hostile tokens are refused, change nothing and crash nothing
         """
       And the objects in namespace "demo" are as remembered in "before"
 
+    # go-jose v2 parses a JWS whatever its `alg` says; verifying refuses `none` and HMAC
+    # like any signature that does not verify (its `DetachedVerify` turns the
+    # unsupported-algorithm error into `ErrCryptoFailure`). Legacy mode answers jwt-go's
+    # "Unexpected signing method" instead (unit tests).
+    @bound
+    Scenario: A token without a signature (alg none) is refused as a bad signature
+      Given a token "hostile" made from the remembered token "genuine" with:
+        """
+        header: {alg: none}
+        signed with: nothing
+        """
+      When I review the remembered token "hostile"
+      Then the token review answers:
+        """
+        authenticated: null
+        error: "square/go-jose: error in cryptographic primitive"
+        """
+
+    @bound @cluster-key
+    Scenario: A token signed with HS256 and the cluster's public key is refused as a bad signature
+      Given a token "hostile" made from the remembered token "genuine" with:
+        """
+        signed with: HS256 and the cluster's public key
+        """
+      When I review the remembered token "hostile"
+      Then the token review answers:
+        """
+        authenticated: null
+        error: "square/go-jose: error in cryptographic primitive"
+        """
+
     @bound
     Scenario: A token for another audience is refused by the API server
       When I request a token for service account "robot" in namespace "demo" as "vault-token" with:

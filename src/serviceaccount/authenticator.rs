@@ -1139,7 +1139,7 @@ mod tests {
     }
 
     /// In bound mode a legacy token passes the JWS check bound tokens get (1.31+): the key
-    /// its `kid` names, go-jose's errors, unknown algorithms not ours.
+    /// its `kid` names, go-jose's errors; an unknown algorithm is a bad signature.
     #[test]
     fn bound_mode_verifies_legacy_tokens_by_key_id() {
         let with_kid = |key: &Arc<SigningKey>| {
@@ -1178,9 +1178,31 @@ mod tests {
                 )),
             ),
             (
-                "HS256: not a JWS go-jose parses",
+                // go-jose parses any alg; verifying refuses HMAC as a bad signature.
+                "HS256",
                 hs256(b"secret"),
-                Ok(None),
+                Err(auth_error(
+                    "square/go-jose: error in cryptographic primitive",
+                )),
+            ),
+            (
+                "alg none",
+                with_header(r#"{"alg":"none"}"#, ""),
+                Err(auth_error(
+                    "square/go-jose: error in cryptographic primitive",
+                )),
+            ),
+            (
+                "no alg",
+                with_header(r#"{"typ":"JWT"}"#, "c2ln"),
+                Err(auth_error(
+                    "square/go-jose: error in cryptographic primitive",
+                )),
+            ),
+            (
+                "alg none, kid of a key not given",
+                with_header(r#"{"alg":"none","kid":"nokey"}"#, ""),
+                Err(auth_error("invalid signature, no keys found")),
             ),
         ];
         for (name, token, want) in cases {

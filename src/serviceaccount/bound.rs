@@ -144,7 +144,8 @@ impl std::fmt::Debug for BoundTokenAuthenticator {
 
 #[derive(Deserialize)]
 struct Header<'a> {
-    #[serde(borrow)]
+    /// go-jose parses any `alg` (or none) and refuses an unknown one only when verifying.
+    #[serde(default, borrow)]
     alg: std::borrow::Cow<'a, str>,
     #[serde(default, borrow)]
     kid: std::borrow::Cow<'a, str>,
@@ -266,7 +267,9 @@ impl BoundTokenAuthenticator {
 /// candidate verifies is go-jose's `square/go-jose: error in cryptographic primitive`.
 ///
 /// `Ok(Some(payload))`: the decoded payload of a verified token. `Ok(None)`: not a
-/// compact JWS of a known algorithm, so "not mine".
+/// compact JWS go-jose parses, so "not mine". A parsed JWS whose `alg` is unknown, `none`
+/// or HMAC fails as a bad signature, as go-jose v2's `DetachedVerify` fails it
+/// (`verifyPayload` refuses the algorithm and the error becomes `ErrCryptoFailure`).
 pub(crate) fn verify_jws(keys: &[PublicKey], token: &str) -> Result<Option<Vec<u8>>, AuthError> {
     if !verify_jws_signature(keys, token)? {
         return Ok(None);
@@ -278,7 +281,7 @@ pub(crate) fn verify_jws(keys: &[PublicKey], token: &str) -> Result<Option<Vec<u
 }
 
 /// [`verify_jws`] without decoding the payload: `Ok(true)` when a candidate key verifies
-/// the signature, `Ok(false)` when the token is not a compact JWS of a known algorithm.
+/// the signature, `Ok(false)` when the token is not a compact JWS go-jose parses.
 fn verify_jws_signature(keys: &[PublicKey], token: &str) -> Result<bool, AuthError> {
     let mut parts = token.split('.');
     let (Some(header_part), Some(payload_part), Some(signature_part)) =
@@ -292,9 +295,9 @@ fn verify_jws_signature(keys: &[PublicKey], token: &str) -> Result<bool, AuthErr
     let Ok(header) = serde_json::from_slice::<Header>(&header_json) else {
         return Ok(false);
     };
-    let Some(algorithm) = JwtAlgorithm::from_name(&header.alg) else {
-        return Ok(false);
-    };
+    // An `alg` that is not ours (`none`, `HS256`, absent) still parses; go-jose's
+    // `DetachedVerify` then fails it as a signature that does not verify.
+    let algorithm = JwtAlgorithm::from_name(&header.alg);
     let Ok(signature) = URL_SAFE_NO_PAD.decode(signature_part) else {
         return Ok(false);
     };
@@ -310,8 +313,10 @@ fn verify_jws_signature(keys: &[PublicKey], token: &str) -> Result<bool, AuthErr
     }
     let signing_input = &token[..header_part.len() + 1 + payload_part.len()];
     if !candidates().any(|key| {
-        key.verify(algorithm, signing_input.as_bytes(), &signature)
-            .is_ok()
+        algorithm.is_some_and(|algorithm| {
+            key.verify(algorithm, signing_input.as_bytes(), &signature)
+                .is_ok()
+        })
     }) {
         return Err(auth_error(CRYPTO_ERROR));
     }
