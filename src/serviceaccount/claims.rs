@@ -195,19 +195,50 @@ pub fn new_jti() -> String {
     uuid::Uuid::new_v4().to_string()
 }
 
-/// go-jose's `Audience`: a string or an array of strings; `null` is none.
+/// go-jose's `Audience`: a string or an array of strings; `null` is none. Read by a
+/// visitor rather than an untagged enum, which would buffer the value and build an error
+/// for every array before trying the second form.
 fn audiences<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum OneOrMany {
-        One(String),
-        Many(Vec<String>),
+    struct Audience;
+    impl<'de> serde::de::Visitor<'de> for Audience {
+        type Value = Vec<String>;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a string or an array of strings")
+        }
+
+        fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+            Ok(Vec::new())
+        }
+
+        fn visit_none<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+            Ok(Vec::new())
+        }
+
+        fn visit_some<D: Deserializer<'de>>(self, inner: D) -> Result<Self::Value, D::Error> {
+            inner.deserialize_any(self)
+        }
+
+        fn visit_str<E: serde::de::Error>(self, one: &str) -> Result<Self::Value, E> {
+            Ok(vec![one.to_string()])
+        }
+
+        fn visit_string<E: serde::de::Error>(self, one: String) -> Result<Self::Value, E> {
+            Ok(vec![one])
+        }
+
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(
+            self,
+            mut seq: A,
+        ) -> Result<Self::Value, A::Error> {
+            let mut many = Vec::with_capacity(seq.size_hint().unwrap_or(1).min(16));
+            while let Some(one) = seq.next_element::<String>()? {
+                many.push(one);
+            }
+            Ok(many)
+        }
     }
-    Ok(match Option::<OneOrMany>::deserialize(deserializer)? {
-        None => Vec::new(),
-        Some(OneOrMany::One(one)) => vec![one],
-        Some(OneOrMany::Many(many)) => many,
-    })
+    deserializer.deserialize_any(Audience)
 }
 
 /// go-jose's `NumericDate`: a JSON number, truncated to whole seconds.
@@ -391,5 +422,16 @@ mod tests {
         assert_eq!(parsed.nbf, None);
         assert_eq!(parsed.kubernetes.warnafter, Some(5));
         assert_eq!(parsed.kubernetes.serviceaccount, ObjectRef::default());
+
+        let aud = |json: &str| {
+            serde_json::from_str::<BoundClaims>(&format!(r#"{{"aud":{json}}}"#)).map(|c| c.aud)
+        };
+        assert_eq!(aud(r#"["a","b"]"#).expect("array"), ["a", "b"]);
+        assert_eq!(aud("[]").expect("empty array"), Vec::<String>::new());
+        assert_eq!(aud("null").expect("null"), Vec::<String>::new());
+        assert_eq!(aud(r#""a\u0062""#).expect("escaped"), ["ab"]);
+        for wrong in ["1", "{}", r#"["a",1]"#, "true"] {
+            assert!(aud(wrong).is_err(), "aud {wrong} accepted");
+        }
     }
 }

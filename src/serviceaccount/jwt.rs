@@ -82,14 +82,9 @@ impl TokenGenerator {
     /// A modern generator: its header is exactly `{"alg":"<ALG>","kid":"<KID>"}` (no
     /// `typ`), the kid being the key's [`PublicKey::key_id`](super::PublicKey::key_id).
     pub fn with_key_id(issuer: impl Into<String>, key: Arc<SigningKey>) -> Self {
-        let header = format!(
-            r#"{{"alg":"{}","kid":"{}"}}"#,
-            key.algorithm(),
-            key.public_key().key_id()
-        );
         Self {
             issuer: issuer.into(),
-            encoded_header: URL_SAFE_NO_PAD.encode(header),
+            encoded_header: key.public_key().jws_header().to_string(),
             key,
         }
     }

@@ -277,6 +277,8 @@ pub struct PublicKey {
     kind: KeyKind,
     spki_der: Arc<[u8]>,
     key_id: Arc<str>,
+    /// base64url of `{"alg":"<ALG>","kid":"<KID>"}`: see [`PublicKey::jws_header`].
+    jws_header: Arc<str>,
     verifier: Verifier,
 }
 
@@ -317,6 +319,13 @@ fn key_id(spki_der: &[u8]) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest.as_ref())
 }
 
+/// The unpadded base64url of the JWS header `{"alg":"<ALG>","kid":"<KID>"}`.
+fn jws_header(algorithm: JwtAlgorithm, key_id: &str) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(format!(r#"{{"alg":"{algorithm}","kid":"{key_id}"}}"#))
+}
+
 fn malformed(rejected: impl fmt::Display) -> KeyParseError {
     KeyParseError::Malformed(rejected.to_string())
 }
@@ -342,10 +351,12 @@ impl PublicKey {
                 let parse = |algorithm: &'static dyn VerificationAlgorithm| {
                     ParsedPublicKey::new(algorithm, spki).map_err(malformed)
                 };
+                let key_id = key_id(spki);
                 Ok(Self {
                     kind: KeyKind::Rsa,
                     spki_der: spki.into(),
-                    key_id: key_id(spki).into(),
+                    jws_header: jws_header(JwtAlgorithm::Rs256, &key_id).into(),
+                    key_id: key_id.into(),
                     verifier: Verifier::Rsa {
                         rs256: parse(&signature::RSA_PKCS1_2048_8192_SHA256)?,
                         rs384: parse(&signature::RSA_PKCS1_2048_8192_SHA384)?,
@@ -358,10 +369,12 @@ impl PublicKey {
                     .ok_or_else(|| malformed("ECDSA public key on an unsupported curve"))?;
                 let parsed = ParsedPublicKey::new(curve.verification_algorithm(), spki)
                     .map_err(malformed)?;
+                let key_id = key_id(spki);
                 Ok(Self {
                     kind: KeyKind::Ecdsa(curve),
                     spki_der: spki.into(),
-                    key_id: key_id(spki).into(),
+                    jws_header: jws_header(curve.jwt_algorithm(), &key_id).into(),
+                    key_id: key_id.into(),
                     verifier: Verifier::Ecdsa { curve, key: parsed },
                 })
             }
@@ -402,6 +415,24 @@ impl PublicKey {
     /// (43 characters).
     pub fn key_id(&self) -> &str {
         &self.key_id
+    }
+
+    /// The JWS algorithm this key's own tokens carry: RS256 for RSA, the curve's ES* for
+    /// ECDSA ([`SigningKey::algorithm`] of the private half).
+    pub fn algorithm(&self) -> JwtAlgorithm {
+        match self.kind {
+            KeyKind::Rsa => JwtAlgorithm::Rs256,
+            KeyKind::Ecdsa(curve) => curve.jwt_algorithm(),
+        }
+    }
+
+    /// The first part of a compact JWS signed with this key in the modern form: unpadded
+    /// base64url of exactly `{"alg":"<ALG>","kid":"<KID>"}` (no `typ`), as upstream's
+    /// go-jose signer writes it (spec-modern §2.1), with [`Self::algorithm`] and
+    /// [`Self::key_id`]. The token generator writes it, and the authenticator recognizes
+    /// it without decoding.
+    pub fn jws_header(&self) -> &str {
+        &self.jws_header
     }
 
     /// The PKIX (SubjectPublicKeyInfo) DER encoding.
@@ -459,7 +490,8 @@ pub struct SigningKey {
 
 enum KeyPair {
     Rsa(RsaKeyPair),
-    Ecdsa(EcdsaKeyPair, EcCurve),
+    // The curve is the public half's ([`PublicKey::kind`]).
+    Ecdsa(EcdsaKeyPair),
 }
 
 impl fmt::Debug for SigningKey {
@@ -474,7 +506,7 @@ impl SigningKey {
     fn from_pair(pair: KeyPair) -> Result<Self, KeyParseError> {
         let spki = match &pair {
             KeyPair::Rsa(rsa) => rsa.public_key().as_der().map_err(malformed)?,
-            KeyPair::Ecdsa(ecdsa, _) => ecdsa.public_key().as_der().map_err(malformed)?,
+            KeyPair::Ecdsa(ecdsa) => ecdsa.public_key().as_der().map_err(malformed)?,
         };
         let public = PublicKey::from_pkix_der(spki.as_ref())?;
         Ok(Self {
@@ -515,7 +547,7 @@ impl SigningKey {
                         .ok_or(KeyParseError::UnknownCurve)?;
                     let pair = EcdsaKeyPair::from_pkcs8(curve.signing_algorithm(), der)
                         .map_err(malformed)?;
-                    KeyPair::Ecdsa(pair, curve)
+                    KeyPair::Ecdsa(pair)
                 }
                 // Go's type name, as upstream prints it.
                 oid::ED25519 => return Err(KeyParseError::UnknownKeyType("ed25519.PrivateKey")),
@@ -529,7 +561,7 @@ impl SigningKey {
             .ok_or(KeyParseError::UnknownCurve)?;
             let pair = EcdsaKeyPair::from_private_key_der(curve.signing_algorithm(), der)
                 .map_err(malformed)?;
-            KeyPair::Ecdsa(pair, curve)
+            KeyPair::Ecdsa(pair)
         } else if RsaPrivateKey::<UintRef<'_>>::from_der(der).is_ok() {
             rsa_private_key_bits(der)?;
             KeyPair::Rsa(RsaKeyPair::from_der(der).map_err(malformed)?)
@@ -570,7 +602,7 @@ impl SigningKey {
         let curve = EcCurve::P256;
         let pair = EcdsaKeyPair::generate(curve.signing_algorithm())
             .map_err(|e| KeyError::Generate(e.to_string()))?;
-        Self::from_pair(KeyPair::Ecdsa(pair, curve)).map_err(|e| KeyError::Generate(e.to_string()))
+        Self::from_pair(KeyPair::Ecdsa(pair)).map_err(|e| KeyError::Generate(e.to_string()))
     }
 
     /// A fresh RSA key of 2048, 3072, 4096 or 8192 bits.
@@ -597,10 +629,7 @@ impl SigningKey {
 
     /// RS256 for any RSA key; ES256/384/512 by curve.
     pub fn algorithm(&self) -> JwtAlgorithm {
-        match self.pair {
-            KeyPair::Rsa(_) => JwtAlgorithm::Rs256,
-            KeyPair::Ecdsa(_, curve) => curve.jwt_algorithm(),
-        }
+        self.public.algorithm()
     }
 
     /// The matching verification key.
@@ -622,7 +651,7 @@ impl SigningKey {
                 .map_err(|_| SignError)?;
                 Ok(signature)
             }
-            KeyPair::Ecdsa(pair, _) => pair
+            KeyPair::Ecdsa(pair) => pair
                 .sign(&self.rng, message)
                 .map(|signature| signature.as_ref().to_vec())
                 .map_err(|_| SignError),
@@ -633,7 +662,7 @@ impl SigningKey {
     pub fn to_pkcs8_der(&self) -> Result<Vec<u8>, KeyError> {
         let encoded = match &self.pair {
             KeyPair::Rsa(pair) => pair.as_der().map(|d| d.as_ref().to_vec()),
-            KeyPair::Ecdsa(pair, _) => pair.to_pkcs8v1().map(|d| d.as_ref().to_vec()),
+            KeyPair::Ecdsa(pair) => pair.to_pkcs8v1().map(|d| d.as_ref().to_vec()),
         };
         encoded.map_err(|e| KeyError::Encode(e.to_string()))
     }
