@@ -1204,6 +1204,68 @@ mod tests {
                 with_header(r#"{"alg":"none","kid":"nokey"}"#, ""),
                 Err(auth_error("invalid signature, no keys found")),
             ),
+            (
+                // go-jose reads a null member as absent, and an empty or null header
+                // as one without members.
+                "null alg and kid",
+                with_header(r#"{"alg":null,"kid":null}"#, "c2ln"),
+                Err(auth_error(
+                    "square/go-jose: error in cryptographic primitive",
+                )),
+            ),
+            (
+                "empty header",
+                with_header("", "c2ln"),
+                Err(auth_error(
+                    "square/go-jose: error in cryptographic primitive",
+                )),
+            ),
+            (
+                "null header",
+                with_header(" null", "c2ln"),
+                Err(auth_error(
+                    "square/go-jose: error in cryptographic primitive",
+                )),
+            ),
+            ("array header", with_header("[]", "c2ln"), Ok(None)),
+            (
+                "array header with alg and kid",
+                with_header(
+                    &format!(r#"["RS256","{}"]"#, keys().rsa.public_key().key_id()),
+                    "c2ln",
+                ),
+                Ok(None),
+            ),
+            (
+                // Parsing (every part base64url) comes before choosing keys.
+                "kid of a key not given, signature not base64url",
+                with_header(r#"{"alg":"RS256","kid":"nokey"}"#, "*"),
+                Ok(None),
+            ),
+            (
+                "alg none, crit not a list",
+                with_header(r#"{"alg":"none","crit":"exp"}"#, ""),
+                Err(auth_error(
+                    "json: cannot unmarshal string into Go value of type []string",
+                )),
+            ),
+            (
+                "signature longer than any key's",
+                with_header(r#"{"alg":"RS256"}"#, &"A".repeat(4000)),
+                Err(auth_error(
+                    "square/go-jose: error in cryptographic primitive",
+                )),
+            ),
+            (
+                "signature longer than any key's, not base64url",
+                with_header(r#"{"alg":"RS256"}"#, &format!("{}*", "A".repeat(4000))),
+                Ok(None),
+            ),
+            (
+                "four parts",
+                format!("{}.x", with_kid(&keys().rsa)),
+                Ok(None),
+            ),
         ];
         for (name, token, want) in cases {
             let got = authenticate_in(Mode::Bound, false, FakeGetter::default(), &token);

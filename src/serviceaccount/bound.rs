@@ -142,16 +142,34 @@ impl std::fmt::Debug for BoundTokenAuthenticator {
     }
 }
 
-#[derive(Deserialize)]
+/// The protected header as go-jose reads it: a map in which a `null` member counts as
+/// absent.
+#[derive(Default, Deserialize)]
 struct Header<'a> {
     /// go-jose parses any `alg` (or none) and refuses an unknown one only when verifying.
     #[serde(default, borrow)]
-    alg: std::borrow::Cow<'a, str>,
+    alg: Option<std::borrow::Cow<'a, str>>,
     #[serde(default, borrow)]
-    kid: std::borrow::Cow<'a, str>,
+    kid: Option<std::borrow::Cow<'a, str>>,
     /// RFC 7515 §4.1.11 critical extensions: go-jose supports none.
     #[serde(default)]
     crit: Option<serde_json::Value>,
+}
+
+/// The decoded protected header as go-jose v2's `parseSignedCompact` reads it into its
+/// `rawHeader` map: an empty part or `null` is an empty header, a JSON object is read,
+/// anything else (an array, a string) does not parse.
+fn read_header(json: &[u8]) -> Option<Header<'_>> {
+    let start = json
+        .iter()
+        .position(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r'));
+    match start.map(|at| json[at]) {
+        None => Some(Header::default()),
+        Some(b'{' | b'n') => serde_json::from_slice::<Option<Header>>(json)
+            .ok()
+            .map(Option::unwrap_or_default),
+        Some(_) => None,
+    }
 }
 
 /// go-jose's verdict on a `crit` header, checked before the signature (its
@@ -267,8 +285,9 @@ impl BoundTokenAuthenticator {
 /// candidate verifies is go-jose's `square/go-jose: error in cryptographic primitive`.
 ///
 /// `Ok(Some(payload))`: the decoded payload of a verified token. `Ok(None)`: not a
-/// compact JWS go-jose parses, so "not mine". A parsed JWS whose `alg` is unknown, `none`
-/// or HMAC fails as a bad signature, as go-jose v2's `DetachedVerify` fails it
+/// compact JWS go-jose parses (its payload is left to the caller, which has read it
+/// before), so "not mine". A parsed JWS whose `alg` is unknown, `none` or HMAC fails as a
+/// bad signature, as go-jose v2's `DetachedVerify` fails it
 /// (`verifyPayload` refuses the algorithm and the error becomes `ErrCryptoFailure`).
 pub(crate) fn verify_jws(keys: &[PublicKey], token: &str) -> Result<Option<Vec<u8>>, AuthError> {
     if !verify_jws_signature(keys, token)? {
@@ -284,8 +303,8 @@ pub(crate) fn verify_jws(keys: &[PublicKey], token: &str) -> Result<Option<Vec<u
 /// the signature, `Ok(false)` when the token is not a compact JWS go-jose parses.
 fn verify_jws_signature(keys: &[PublicKey], token: &str) -> Result<bool, AuthError> {
     let mut parts = token.split('.');
-    let (Some(header_part), Some(payload_part), Some(signature_part)) =
-        (parts.next(), parts.next(), parts.next())
+    let (Some(header_part), Some(payload_part), Some(signature_part), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
     else {
         return Ok(false);
     };
@@ -301,15 +320,16 @@ fn verify_jws_signature(keys: &[PublicKey], token: &str) -> Result<bool, AuthErr
     };
     let header = match own {
         Some(key) => Header {
-            alg: key.algorithm().as_str().into(),
-            kid: key.key_id().into(),
+            alg: Some(key.algorithm().as_str().into()),
+            kid: Some(key.key_id().into()),
             crit: None,
         },
-        None => match serde_json::from_slice::<Header>(&header_json) {
-            Ok(header) => header,
-            Err(_) => return Ok(false),
+        None => match read_header(&header_json) {
+            Some(header) => header,
+            None => return Ok(false),
         },
     };
+    let kid = header.kid.as_deref().unwrap_or_default();
     // Large enough for RSA-8192; a longer part is decoded on the heap.
     let mut inline = [0u8; 1024];
     let heap;
@@ -328,7 +348,7 @@ fn verify_jws_signature(keys: &[PublicKey], token: &str) -> Result<bool, AuthErr
     };
     let candidates = || {
         keys.iter()
-            .filter(|key| header.kid.is_empty() || key.key_id() == header.kid)
+            .filter(|key| kid.is_empty() || key.key_id() == kid)
     };
     if candidates().next().is_none() {
         return Err(auth_error(NO_KEYS_FOUND));
@@ -336,9 +356,11 @@ fn verify_jws_signature(keys: &[PublicKey], token: &str) -> Result<bool, AuthErr
     if let Some(error) = header.crit.as_ref().and_then(critical_header_error) {
         return Err(auth_error(error));
     }
-    // An `alg` that is not ours (`none`, `HS256`, absent) still parses; go-jose's
-    // `DetachedVerify` then fails it as a signature that does not verify.
-    let algorithm = JwtAlgorithm::from_name(&header.alg);
+    // An `alg` that is not ours (`none`, HMAC, absent) still parses; go-jose's
+    // `DetachedVerify` then fails it as a signature that does not verify. (go-jose would
+    // also verify PS256/384/512 with an RSA key; only the cluster's own private key could
+    // sign such a token, and this cluster signs RS256.)
+    let algorithm = header.alg.as_deref().and_then(JwtAlgorithm::from_name);
     let signing_input = &token.as_bytes()[..header_part.len() + 1 + payload_part.len()];
     if !candidates().any(|key| {
         algorithm.is_some_and(|algorithm| key.verify(algorithm, signing_input, signature).is_ok())
