@@ -310,24 +310,23 @@ fn verify_jws_signature(keys: &[PublicKey], token: &str) -> Result<bool, AuthErr
     };
     // The header this cluster's own tokens carry names its algorithm and key id exactly;
     // any other is decoded and read as go-jose reads it.
-    let own = keys.iter().find(|key| key.jws_header() == header_part);
-    let header_json = match own {
-        Some(_) => Vec::new(),
-        None => match URL_SAFE_NO_PAD.decode(header_part) {
-            Ok(json) => json,
-            Err(_) => return Ok(false),
-        },
-    };
-    let header = match own {
+    let header_json;
+    let header = match keys.iter().find(|key| key.jws_header() == header_part) {
         Some(key) => Header {
             alg: Some(key.algorithm().as_str().into()),
             kid: Some(key.key_id().into()),
             crit: None,
         },
-        None => match read_header(&header_json) {
-            Some(header) => header,
-            None => return Ok(false),
-        },
+        None => {
+            let Ok(json) = URL_SAFE_NO_PAD.decode(header_part) else {
+                return Ok(false);
+            };
+            header_json = json;
+            match read_header(&header_json) {
+                Some(header) => header,
+                None => return Ok(false),
+            }
+        }
     };
     let kid = header.kid.as_deref().unwrap_or_default();
     // Large enough for RSA-8192; a longer part is decoded on the heap.

@@ -207,16 +207,9 @@ fn audiences<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, 
             f.write_str("a string or an array of strings")
         }
 
+        // JSON `null` (serde_json's `deserialize_any` visits it as unit).
         fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
             Ok(Vec::new())
-        }
-
-        fn visit_none<E: serde::de::Error>(self) -> Result<Self::Value, E> {
-            Ok(Vec::new())
-        }
-
-        fn visit_some<D: Deserializer<'de>>(self, inner: D) -> Result<Self::Value, D::Error> {
-            inner.deserialize_any(self)
         }
 
         fn visit_str<E: serde::de::Error>(self, one: &str) -> Result<Self::Value, E> {

@@ -319,6 +319,14 @@ fn key_id(spki_der: &[u8]) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest.as_ref())
 }
 
+/// The JWS algorithm a key of `kind` signs with: RS256 for RSA, the curve's ES* for ECDSA.
+fn algorithm_of(kind: KeyKind) -> JwtAlgorithm {
+    match kind {
+        KeyKind::Rsa => JwtAlgorithm::Rs256,
+        KeyKind::Ecdsa(curve) => curve.jwt_algorithm(),
+    }
+}
+
 /// The unpadded base64url of the JWS header `{"alg":"<ALG>","kid":"<KID>"}`.
 fn jws_header(algorithm: JwtAlgorithm, key_id: &str) -> String {
     use base64::Engine as _;
@@ -331,6 +339,18 @@ fn malformed(rejected: impl fmt::Display) -> KeyParseError {
 }
 
 impl PublicKey {
+    /// The key with its derived names: the `kid` and the JWS header of its own tokens.
+    fn assemble(kind: KeyKind, spki: &[u8], verifier: Verifier) -> Self {
+        let key_id = key_id(spki);
+        Self {
+            kind,
+            spki_der: spki.into(),
+            jws_header: jws_header(algorithm_of(kind), &key_id).into(),
+            key_id: key_id.into(),
+            verifier,
+        }
+    }
+
     /// From a DER SubjectPublicKeyInfo (a PEM `PUBLIC KEY` block).
     pub fn from_pkix_der(spki: &[u8]) -> Result<Self, KeyParseError> {
         let info = SubjectPublicKeyInfoRef::from_der(spki)
@@ -351,32 +371,20 @@ impl PublicKey {
                 let parse = |algorithm: &'static dyn VerificationAlgorithm| {
                     ParsedPublicKey::new(algorithm, spki).map_err(malformed)
                 };
-                let key_id = key_id(spki);
-                Ok(Self {
-                    kind: KeyKind::Rsa,
-                    spki_der: spki.into(),
-                    jws_header: jws_header(JwtAlgorithm::Rs256, &key_id).into(),
-                    key_id: key_id.into(),
-                    verifier: Verifier::Rsa {
-                        rs256: parse(&signature::RSA_PKCS1_2048_8192_SHA256)?,
-                        rs384: parse(&signature::RSA_PKCS1_2048_8192_SHA384)?,
-                        rs512: parse(&signature::RSA_PKCS1_2048_8192_SHA512)?,
-                    },
-                })
+                let verifier = Verifier::Rsa {
+                    rs256: parse(&signature::RSA_PKCS1_2048_8192_SHA256)?,
+                    rs384: parse(&signature::RSA_PKCS1_2048_8192_SHA384)?,
+                    rs512: parse(&signature::RSA_PKCS1_2048_8192_SHA512)?,
+                };
+                Ok(Self::assemble(KeyKind::Rsa, spki, verifier))
             }
             oid::EC_PUBLIC_KEY => {
                 let curve = EcCurve::from_algorithm(&info.algorithm)
                     .ok_or_else(|| malformed("ECDSA public key on an unsupported curve"))?;
                 let parsed = ParsedPublicKey::new(curve.verification_algorithm(), spki)
                     .map_err(malformed)?;
-                let key_id = key_id(spki);
-                Ok(Self {
-                    kind: KeyKind::Ecdsa(curve),
-                    spki_der: spki.into(),
-                    jws_header: jws_header(curve.jwt_algorithm(), &key_id).into(),
-                    key_id: key_id.into(),
-                    verifier: Verifier::Ecdsa { curve, key: parsed },
-                })
+                let verifier = Verifier::Ecdsa { curve, key: parsed };
+                Ok(Self::assemble(KeyKind::Ecdsa(curve), spki, verifier))
             }
             _ => Err(malformed("neither an RSA nor an ECDSA public key")),
         }
@@ -420,10 +428,7 @@ impl PublicKey {
     /// The JWS algorithm this key's own tokens carry: RS256 for RSA, the curve's ES* for
     /// ECDSA ([`SigningKey::algorithm`] of the private half).
     pub fn algorithm(&self) -> JwtAlgorithm {
-        match self.kind {
-            KeyKind::Rsa => JwtAlgorithm::Rs256,
-            KeyKind::Ecdsa(curve) => curve.jwt_algorithm(),
-        }
+        algorithm_of(self.kind)
     }
 
     /// The first part of a compact JWS signed with this key in the modern form: unpadded
