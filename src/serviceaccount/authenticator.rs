@@ -10,13 +10,11 @@
 use std::sync::Arc;
 
 use aws_lc_rs::constant_time::verify_slices_are_equal;
-use base64::alphabet;
-use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
-use base64::Engine as _;
 use futures::future::BoxFuture;
 use k8s_openapi::api::core::v1::{Node, Pod, Secret, ServiceAccount};
 use serde_json::{Map, Value};
 
+use super::go_base64::decode_segment;
 use super::jwt::{
     ISSUER_CLAIM, NAMESPACE_CLAIM, SECRET_NAME_CLAIM, SERVICE_ACCOUNT_NAME_CLAIM,
     SERVICE_ACCOUNT_UID_CLAIM, SUBJECT_CLAIM,
@@ -88,15 +86,6 @@ impl GetterError {
         matches!(self, Self::NotFound { .. })
     }
 }
-
-/// jwt-go decodes segments as base64url, padded or not.
-const SEGMENT_ENGINE: GeneralPurpose = GeneralPurpose::new(
-    &alphabet::URL_SAFE,
-    GeneralPurposeConfig::new()
-        .with_encode_padding(false)
-        .with_decode_padding_mode(DecodePaddingMode::Indifferent)
-        .with_decode_allow_trailing_bits(true),
-);
 
 /// Algorithms jwt-go knows but the legacy authenticator refuses outright.
 const FOREIGN_JWT_GO_ALGORITHMS: &[&str] =
@@ -307,7 +296,7 @@ impl LegacyTokenAuthenticator {
             return Ok(None);
         }
         if self.mode == Mode::Bound {
-            return Ok(super::bound::verify_jws(&self.keys, token)?
+            return Ok(super::jws::verify_jws(&self.keys, token)?
                 .and_then(|payload| first_json_object(&payload)));
         }
         let mut parts = token.split('.');
@@ -318,11 +307,14 @@ impl LegacyTokenAuthenticator {
         };
         // Malformed header or payload: not a JWT, let the next authenticator try.
         let Some(header) = decode_segment(header_part)
+            .ok()
             .and_then(|bytes| serde_json::from_slice::<Option<Claims>>(&bytes).ok())
         else {
             return Ok(None);
         };
-        let Some(claims) = decode_segment(payload_part).and_then(|bytes| first_json_object(&bytes))
+        let Some(claims) = decode_segment(payload_part)
+            .ok()
+            .and_then(|bytes| first_json_object(&bytes))
         else {
             return Ok(None);
         };
@@ -339,13 +331,23 @@ impl LegacyTokenAuthenticator {
         };
 
         let time_error = time_claims_error(&claims, now);
-        // An undecodable signature is just a signature that does not verify.
-        let signature = decode_segment(signature_part).unwrap_or_default();
+        let signature = decode_segment(signature_part);
         let signing_input = &token[..header_part.len() + 1 + payload_part.len()];
 
-        let mut last_error = VerifyError::KeyTypeMismatch;
+        let mut last_error = VerifyError::KeyTypeMismatch.to_string();
         for (index, key) in self.keys.iter().enumerate() {
-            match key.verify(algorithm, signing_input.as_bytes(), &signature) {
+            let verified = match &signature {
+                Ok(signature) => key
+                    .verify(algorithm, signing_input.as_bytes(), signature)
+                    .map_err(|e| e.to_string()),
+                // jwt-go's key function refuses a key of the other type before `Verify`
+                // decodes the signature; a key that gets that far fails on the decode.
+                Err(corrupt) => match key.verify(algorithm, signing_input.as_bytes(), &[]) {
+                    Err(mismatch @ VerifyError::KeyTypeMismatch) => Err(mismatch.to_string()),
+                    _ => Err(corrupt.to_string()),
+                },
+            };
+            match verified {
                 Ok(()) => {
                     if let Some(message) = time_error {
                         return Err(auth_error(message));
@@ -358,7 +360,7 @@ impl LegacyTokenAuthenticator {
                 }
             }
         }
-        Err(auth_error(last_error.to_string()))
+        Err(auth_error(last_error))
     }
 }
 
@@ -383,10 +385,6 @@ pub(crate) fn go_quoted_list(items: &[String]) -> String {
         .map(|item| serde_json::Value::String(item.clone()).to_string())
         .collect();
     format!("[{}]", quoted.join(" "))
-}
-
-fn decode_segment(segment: &str) -> Option<Vec<u8>> {
-    SEGMENT_ENGINE.decode(segment).ok()
 }
 
 /// jwt-go reads the claims with a streaming decoder: the first JSON value counts, trailing
@@ -433,6 +431,7 @@ mod tests {
     use crate::serviceaccount::keys::tests::{ec_fixture, rsa_fixture, signing_key};
     use crate::serviceaccount::keys::{EcCurve, SigningKey};
     use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine as _;
     use futures::executor::block_on;
     use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
     use k8s_openapi::ByteString;
@@ -701,6 +700,18 @@ mod tests {
                 vec![public(&k.rsa)],
                 format!("{}.", rsa_token.rsplit_once('.').unwrap().0),
                 Err(auth_error("crypto/rsa: verification error")),
+            ),
+            (
+                "undecodable signature",
+                vec![public(&k.rsa)],
+                format!("{}.AQ*D", rsa_token.rsplit_once('.').unwrap().0),
+                Err(auth_error("illegal base64 data at input byte 2")),
+            ),
+            (
+                "undecodable signature, key of the other type",
+                vec![public(&k.p256)],
+                format!("{}.AQ*D", rsa_token.rsplit_once('.').unwrap().0),
+                Err(auth_error("invalid signing method")),
             ),
             (
                 "ES256 against RSA key only",

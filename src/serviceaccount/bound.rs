@@ -9,8 +9,6 @@
 
 use std::sync::Arc;
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine as _;
 use futures::future::BoxFuture;
 use jiff::Timestamp;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
@@ -18,7 +16,8 @@ use serde::Deserialize;
 
 use super::authenticator::{go_quoted_list, ServiceAccountTokenGetter};
 use super::claims::{BoundClaims, LEEWAY_SECONDS};
-use super::keys::{JwtAlgorithm, PublicKey};
+use super::jws::{go_raw_url_decode, verify_jws_signature};
+use super::keys::PublicKey;
 use super::user_info;
 use crate::authn::{
     intersect, AudienceResult, Audiences, AuthError, AuthResult, Authenticated, TokenAuthenticator,
@@ -37,10 +36,6 @@ pub const NODE_UID_EXTRA: &str = "authentication.kubernetes.io/node-uid";
 /// User extra: `JTI=<jti>`.
 pub const CREDENTIAL_ID_EXTRA: &str = "authentication.kubernetes.io/credential-id";
 
-/// The error of a token whose key id matches no key.
-const NO_KEYS_FOUND: &str = "invalid signature, no keys found";
-/// go-jose's error for a signature no candidate key verifies.
-const CRYPTO_ERROR: &str = "square/go-jose: error in cryptographic primitive";
 /// The error of a token whose bound object is gone.
 const INVALIDATED: &str = "service account token has been invalidated";
 
@@ -56,8 +51,10 @@ pub fn unverified_issuer(token: &str) -> Option<String> {
 }
 
 /// The decoded payload of a compact JWS (three parts, not JSON serialization), before any
-/// check of its signature; `None` when the token is not one or the payload is not base64url.
-fn unverified_payload(token: &str) -> Option<Vec<u8>> {
+/// check of its signature; `None` when the token is not one or the payload is not base64url
+/// (upstream's `hasCorrectIssuer`: split on dots, the middle part read by Go's
+/// `RawURLEncoding`, which skips line breaks).
+pub(crate) fn unverified_payload(token: &str) -> Option<Vec<u8>> {
     if token.trim_start().starts_with('{') {
         return None;
     }
@@ -67,7 +64,7 @@ fn unverified_payload(token: &str) -> Option<Vec<u8>> {
     else {
         return None;
     };
-    URL_SAFE_NO_PAD.decode(payload).ok()
+    go_raw_url_decode(payload)
 }
 
 /// The `iss` of a JSON payload: `Some("")` when absent or null, `None` when the payload is
@@ -142,67 +139,6 @@ impl std::fmt::Debug for BoundTokenAuthenticator {
     }
 }
 
-/// The protected header as go-jose reads it: a map in which a `null` member counts as
-/// absent.
-#[derive(Default, Deserialize)]
-struct Header<'a> {
-    /// go-jose parses any `alg` (or none) and refuses an unknown one only when verifying.
-    #[serde(default, borrow)]
-    alg: Option<std::borrow::Cow<'a, str>>,
-    #[serde(default, borrow)]
-    kid: Option<std::borrow::Cow<'a, str>>,
-    /// RFC 7515 §4.1.11 critical extensions: go-jose supports none.
-    #[serde(default)]
-    crit: Option<serde_json::Value>,
-}
-
-/// The decoded protected header as go-jose v2's `parseSignedCompact` reads it into its
-/// `rawHeader` map: an empty part or `null` is an empty header, a JSON object is read,
-/// anything else (an array, a string) does not parse.
-fn read_header(json: &[u8]) -> Option<Header<'_>> {
-    let start = json
-        .iter()
-        .position(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r'));
-    match start.map(|at| json[at]) {
-        None => Some(Header::default()),
-        Some(b'{' | b'n') => serde_json::from_slice::<Option<Header>>(json)
-            .ok()
-            .map(Option::unwrap_or_default),
-        Some(_) => None,
-    }
-}
-
-/// go-jose's verdict on a `crit` header, checked before the signature (its
-/// `DetachedVerify`): a non-empty list of names is `ErrCryptoFailure` ("Unsupported crit
-/// header"), a value that is not a list of strings is encoding/json's error.
-fn critical_header_error(crit: &serde_json::Value) -> Option<String> {
-    use serde_json::Value;
-    let type_name = |value: &Value| match value {
-        Value::Null => "null",
-        Value::Bool(_) => "bool",
-        Value::Number(_) => "number",
-        Value::String(_) => "string",
-        Value::Array(_) => "array",
-        Value::Object(_) => "object",
-    };
-    match crit {
-        Value::Null => None,
-        Value::Array(names) => {
-            if let Some(name) = names.iter().find(|name| !name.is_string()) {
-                return Some(format!(
-                    "json: cannot unmarshal {} into Go value of type string",
-                    type_name(name)
-                ));
-            }
-            (!names.is_empty()).then(|| CRYPTO_ERROR.to_string())
-        }
-        other => Some(format!(
-            "json: cannot unmarshal {} into Go value of type []string",
-            type_name(other)
-        )),
-    }
-}
-
 impl BoundTokenAuthenticator {
     /// Accepts tokens of every one of `issuers`, verified by `keys`; `implicit_audiences`
     /// are the API audiences (what an ordinary request asks for). Objects are read through
@@ -242,7 +178,7 @@ impl BoundTokenAuthenticator {
             Some(claims) => self.issuers.contains(&claims.iss),
             None => issuer_of(&payload).is_some_and(|iss| self.issuers.contains(&iss)),
         };
-        if !known_issuer || !verify_jws_signature(&self.keys, token)? {
+        if !known_issuer || !verify_jws_signature(&self.keys, token, &payload)? {
             return Ok(None);
         }
         let Some(claims) = claims else {
@@ -276,97 +212,6 @@ impl BoundTokenAuthenticator {
             },
         }))
     }
-}
-
-/// The JWS check every 1.31+ service-account JWT authenticator makes, legacy tokens' in
-/// bound mode included (upstream's `jwtTokenAuthenticator.AuthenticateToken`, spec-modern
-/// §3.3): the candidates are the keys whose key id the header's `kid` names (all of
-/// `keys` without a `kid`); none is `invalid signature, no keys found`, and a signature no
-/// candidate verifies is go-jose's `square/go-jose: error in cryptographic primitive`.
-///
-/// `Ok(Some(payload))`: the decoded payload of a verified token. `Ok(None)`: not a
-/// compact JWS go-jose parses (its payload is left to the caller, which has read it
-/// before), so "not mine". A parsed JWS whose `alg` is unknown, `none` or HMAC fails as a
-/// bad signature, as go-jose v2's `DetachedVerify` fails it
-/// (`verifyPayload` refuses the algorithm and the error becomes `ErrCryptoFailure`).
-pub(crate) fn verify_jws(keys: &[PublicKey], token: &str) -> Result<Option<Vec<u8>>, AuthError> {
-    if !verify_jws_signature(keys, token)? {
-        return Ok(None);
-    }
-    Ok(token
-        .split('.')
-        .nth(1)
-        .and_then(|payload| URL_SAFE_NO_PAD.decode(payload).ok()))
-}
-
-/// [`verify_jws`] without decoding the payload: `Ok(true)` when a candidate key verifies
-/// the signature, `Ok(false)` when the token is not a compact JWS go-jose parses.
-fn verify_jws_signature(keys: &[PublicKey], token: &str) -> Result<bool, AuthError> {
-    let mut parts = token.split('.');
-    let (Some(header_part), Some(payload_part), Some(signature_part), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
-        return Ok(false);
-    };
-    // The header this cluster's own tokens carry names its algorithm and key id exactly;
-    // any other is decoded and read as go-jose reads it.
-    let header_json;
-    let header = match keys.iter().find(|key| key.jws_header() == header_part) {
-        Some(key) => Header {
-            alg: Some(key.algorithm().as_str().into()),
-            kid: Some(key.key_id().into()),
-            crit: None,
-        },
-        None => {
-            let Ok(json) = URL_SAFE_NO_PAD.decode(header_part) else {
-                return Ok(false);
-            };
-            header_json = json;
-            match read_header(&header_json) {
-                Some(header) => header,
-                None => return Ok(false),
-            }
-        }
-    };
-    let kid = header.kid.as_deref().unwrap_or_default();
-    // Large enough for RSA-8192; a longer part is decoded on the heap.
-    let mut inline = [0u8; 1024];
-    let heap;
-    let signature: &[u8] = match URL_SAFE_NO_PAD.decode_slice(signature_part, &mut inline) {
-        Ok(len) => &inline[..len],
-        Err(base64::DecodeSliceError::OutputSliceTooSmall) => {
-            match URL_SAFE_NO_PAD.decode(signature_part) {
-                Ok(decoded) => {
-                    heap = decoded;
-                    &heap
-                }
-                Err(_) => return Ok(false),
-            }
-        }
-        Err(base64::DecodeSliceError::DecodeError(_)) => return Ok(false),
-    };
-    let candidates = || {
-        keys.iter()
-            .filter(|key| kid.is_empty() || key.key_id() == kid)
-    };
-    if candidates().next().is_none() {
-        return Err(auth_error(NO_KEYS_FOUND));
-    }
-    if let Some(error) = header.crit.as_ref().and_then(critical_header_error) {
-        return Err(auth_error(error));
-    }
-    // An `alg` that is not ours (`none`, HMAC, absent) still parses; go-jose's
-    // `DetachedVerify` then fails it as a signature that does not verify. (go-jose would
-    // also verify PS256/384/512 with an RSA key; only the cluster's own private key could
-    // sign such a token, and this cluster signs RS256.)
-    let algorithm = header.alg.as_deref().and_then(JwtAlgorithm::from_name);
-    let signing_input = &token.as_bytes()[..header_part.len() + 1 + payload_part.len()];
-    if !candidates().any(|key| {
-        algorithm.is_some_and(|algorithm| key.verify(algorithm, signing_input, signature).is_ok())
-    }) {
-        return Err(auth_error(CRYPTO_ERROR));
-    }
-    Ok(true)
 }
 
 impl TokenAuthenticator for BoundTokenAuthenticator {

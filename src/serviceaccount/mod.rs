@@ -4,7 +4,9 @@
 pub mod authenticator;
 pub mod bound;
 pub mod claims;
+pub mod go_base64;
 pub mod go_duration;
+pub(crate) mod jws;
 pub mod jwt;
 pub mod keys;
 pub mod openid_metadata;

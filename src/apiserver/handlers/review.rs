@@ -35,6 +35,7 @@ pub(super) async fn create_review(
         namespace,
         authorizer: state.authorizer.as_ref(),
         authenticator: &state.authn,
+        anonymous_auth: state.anonymous_auth,
         clock: state.store.clock().as_ref(),
     };
     let answer = resource

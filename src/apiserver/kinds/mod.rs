@@ -453,6 +453,10 @@ pub struct Review<'a> {
     pub authorizer: &'a dyn Authorizer,
     /// The server's authentication chain (token reviews run it).
     pub authenticator: &'a AuthenticationChain,
+    /// Whether a request without credentials is `system:anonymous` (`--anonymous-auth`):
+    /// a token review whose token reads as no bearer token at all falls back to it, as
+    /// upstream's request authenticator does.
+    pub anonymous_auth: bool,
     /// The server's clock (a review's `creationTimestamp`).
     pub clock: &'a dyn crate::clock::Clock,
 }

@@ -11,9 +11,12 @@ use super::*;
 use crate::clock::FakeClock;
 use crate::serviceaccount::authenticator::GetterError;
 use crate::serviceaccount::claims::{claims, AccountRef, BoundObjects, ClaimsRequest, ObjectRef};
+use crate::serviceaccount::jws::{CRYPTO_ERROR, NO_KEYS_FOUND};
 use crate::serviceaccount::keys::tests::{ec_fixture, rsa_fixture, signing_key};
 use crate::serviceaccount::keys::{EcCurve, SigningKey};
 use crate::serviceaccount::TokenGenerator;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
 
 const NOW: i64 = 1_700_000_000;
 
@@ -503,6 +506,92 @@ fn a_tampered_token_or_foreign_header_fails_the_signature() {
             block_on(authenticator.authenticate(&token)),
             Ok(None),
             "{token}"
+        );
+    }
+}
+
+/// Rewrites the last character of `part` so that its unused low bits are set: the same
+/// bytes to Go's lenient decoder, a different text.
+fn with_trailing_bits(part: &str) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let unused = match part.len() % 4 {
+        2 => 0x0f,
+        3 => 0x03,
+        _ => panic!("{part}: no unused bits"),
+    };
+    let last = *part.as_bytes().last().expect("a part");
+    let value = ALPHABET.iter().position(|&c| c == last).expect("base64url");
+    format!(
+        "{}{}",
+        &part[..part.len() - 1],
+        ALPHABET[value | unused] as char
+    )
+}
+
+/// go-jose drops whitespace anywhere in a token before parsing it, and upstream's issuer
+/// pre-check reads the payload with Go's decoder, which skips line breaks; both decode
+/// base64url without insisting on zero trailing bits, and the signature covers the
+/// canonical text. So these variants of a genuine token verify, and a space in the payload
+/// (which the pre-check cannot decode) makes it nobody's.
+#[test]
+fn a_token_is_parsed_as_go_jose_parses_it() {
+    let k = keys();
+    let authenticator = BoundTokenAuthenticator::new(
+        vec!["foo".into()],
+        vec![k.rsa.public_key().clone()],
+        vec!["api".into()],
+        Arc::new(Getter::with(None)),
+        Arc::new(FakeClock::new(at(NOW))),
+    );
+    let token = bound_token("foo", &k.rsa);
+    let parts: Vec<&str> = token.split('.').collect();
+    let (header, payload, signature) = (parts[0], parts[1], parts[2]);
+    let split = |part: &str, with: &str| format!("{}{with}{}", &part[..10], &part[10..]);
+    let verifying = [
+        format!("{}.{}.{}", split(header, "\t"), payload, signature),
+        format!("{}.{}.{}", header, split(payload, "\r\n"), signature),
+        format!("{}.{}.{}", header, payload, split(signature, " ")),
+        format!(
+            "{}.{}.{}",
+            header,
+            split(payload, "\n"),
+            split(signature, "\u{a0}")
+        ),
+        format!("{}.{}.{}", header, payload, with_trailing_bits(signature)),
+    ];
+    for variant in &verifying {
+        let user = block_on(authenticator.authenticate(variant)).map(|u| u.map(|u| u.username));
+        assert_eq!(
+            user,
+            Ok(Some("system:serviceaccount:ns:saname".into())),
+            "{variant:?}"
+        );
+    }
+    // Trailing bits in the header or payload: the same bytes, so the same signature.
+    let (header_len, payload_len) = (header.len() % 4, payload.len() % 4);
+    if header_len >= 2 {
+        let variant = format!("{}.{payload}.{signature}", with_trailing_bits(header));
+        assert!(matches!(
+            block_on(authenticator.authenticate(&variant)),
+            Ok(Some(_))
+        ));
+    }
+    if payload_len >= 2 {
+        let variant = format!("{header}.{}.{signature}", with_trailing_bits(payload));
+        assert!(matches!(
+            block_on(authenticator.authenticate(&variant)),
+            Ok(Some(_))
+        ));
+    }
+    for variant in [
+        format!("{}.{}.{}", header, split(payload, " "), signature),
+        format!("{}.{}.{}", header, split(payload, "\t"), signature),
+        format!("{header}=.{payload}.{signature}"),
+    ] {
+        assert_eq!(
+            block_on(authenticator.authenticate(&variant)),
+            Ok(None),
+            "{variant:?}"
         );
     }
 }

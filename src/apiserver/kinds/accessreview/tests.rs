@@ -114,6 +114,7 @@ fn review(
         namespace,
         authorizer: &RULES,
         authenticator: &chain,
+        anonymous_auth: true,
         clock: &crate::clock::SystemClock,
     };
     let mut object = info.strategy.normalize(info, &body)?;
