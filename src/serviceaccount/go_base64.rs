@@ -2,7 +2,9 @@
 //! padded with `=` to a multiple of four and decoded by Go's `base64.URLEncoding`, which
 //! skips `\r` and `\n`, accepts non-zero unused bits, and reports the first bad input with
 //! its offset. Follows Go 1.8's `encoding/base64` `decode`, offsets included, since the
-//! offset is part of the error a TokenReview shows.
+//! offset is part of the error a TokenReview shows: v1.8 was built with Go 1.8, whose
+//! offset for a bad character followed by line breaks points past them (golang/go#19406,
+//! changed in Go 1.9).
 
 /// Go's `base64.CorruptInputError`: the offset, in the padded segment, of the input that
 /// does not decode.

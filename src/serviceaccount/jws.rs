@@ -115,7 +115,7 @@ pub(crate) fn verify_jws_signature(
     };
     // The header this cluster's own tokens carry names its algorithm and key id exactly;
     // any other is decoded and read as go-jose reads it.
-    let header_json;
+    let mut decoded_header = None;
     let header = match keys.iter().find(|key| key.jws_header() == header_part) {
         Some(key) => Header {
             alg: Some(Cow::Borrowed(key.algorithm().as_str())),
@@ -126,11 +126,11 @@ pub(crate) fn verify_jws_signature(
             let Ok(json) = GO_RAW_URL.decode(header_part) else {
                 return Ok(false);
             };
-            header_json = json;
-            match read_header(&header_json) {
-                Some(header) => header,
-                None => return Ok(false),
-            }
+            let Some(header) = read_header(&json) else {
+                return Ok(false);
+            };
+            decoded_header = Some(json);
+            header
         }
     };
     let kid = header.kid.as_deref().unwrap_or_default();
@@ -171,11 +171,12 @@ pub(crate) fn verify_jws_signature(
     let signing_input = if is_canonical(header_part) && is_canonical(payload_part) {
         &token.as_bytes()[..header_part.len() + 1 + payload_part.len()]
     } else {
-        canonical = format!(
-            "{}.{}",
-            GO_RAW_URL.encode(GO_RAW_URL.decode(header_part).unwrap_or_default()),
-            GO_RAW_URL.encode(payload)
-        );
+        // The cluster's own header (not decoded) is canonical already.
+        let header = match &decoded_header {
+            Some(bytes) => GO_RAW_URL.encode(bytes),
+            None => header_part.to_string(),
+        };
+        canonical = format!("{header}.{}", GO_RAW_URL.encode(payload));
         canonical.as_bytes()
     };
     if !candidates().any(|key| {

@@ -350,7 +350,7 @@ impl PatchError {
 // ---------------------------------------------------------------------------------------------
 
 /// The JSON kind as `encoding/json` names it in "cannot unmarshal X into ..." errors.
-fn go_json_kind(value: &Value) -> &'static str {
+pub(crate) fn go_json_kind(value: &Value) -> &'static str {
     match value {
         Value::Null => "null",
         Value::Bool(_) => "bool",

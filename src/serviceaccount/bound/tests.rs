@@ -473,17 +473,22 @@ fn token_generate_and_validate() {
     }
 }
 
+/// An authenticator of issuer `foo` and audience `api` that knows only `key`, at `NOW`.
+fn issuer_foo_authenticator(key: &Arc<SigningKey>) -> BoundTokenAuthenticator {
+    BoundTokenAuthenticator::new(
+        vec!["foo".into()],
+        vec![key.public_key().clone()],
+        vec!["api".into()],
+        Arc::new(Getter::with(None)),
+        Arc::new(FakeClock::new(at(NOW))),
+    )
+}
+
 #[test]
 fn a_tampered_token_or_foreign_header_fails_the_signature() {
     let k = keys();
     let token = bound_token("foo", &k.ec);
-    let authenticator = BoundTokenAuthenticator::new(
-        vec!["foo".into()],
-        vec![k.ec.public_key().clone()],
-        vec!["api".into()],
-        Arc::new(Getter::with(None)),
-        Arc::new(FakeClock::new(at(NOW))),
-    );
+    let authenticator = issuer_foo_authenticator(&k.ec);
     let mut parts: Vec<String> = token.split('.').map(String::from).collect();
     let mut payload: serde_json::Value =
         serde_json::from_slice(&URL_SAFE_NO_PAD.decode(&parts[1]).unwrap()).unwrap();
@@ -536,13 +541,7 @@ fn with_trailing_bits(part: &str) -> String {
 #[test]
 fn a_token_is_parsed_as_go_jose_parses_it() {
     let k = keys();
-    let authenticator = BoundTokenAuthenticator::new(
-        vec!["foo".into()],
-        vec![k.rsa.public_key().clone()],
-        vec!["api".into()],
-        Arc::new(Getter::with(None)),
-        Arc::new(FakeClock::new(at(NOW))),
-    );
+    let authenticator = issuer_foo_authenticator(&k.rsa);
     let token = bound_token("foo", &k.rsa);
     let parts: Vec<&str> = token.split('.').collect();
     let (header, payload, signature) = (parts[0], parts[1], parts[2]);
@@ -601,13 +600,7 @@ fn a_token_is_parsed_as_go_jose_parses_it() {
 #[test]
 fn a_critical_header_extension_is_refused_even_when_signed() {
     let k = keys();
-    let authenticator = BoundTokenAuthenticator::new(
-        vec!["foo".into()],
-        vec![k.ec.public_key().clone()],
-        vec!["api".into()],
-        Arc::new(Getter::with(None)),
-        Arc::new(FakeClock::new(at(NOW))),
-    );
+    let authenticator = issuer_foo_authenticator(&k.ec);
     let token = bound_token("foo", &k.ec);
     let payload = token.split('.').nth(1).unwrap();
     let with_crit = |crit: serde_json::Value| {
@@ -641,13 +634,7 @@ fn a_critical_header_extension_is_refused_even_when_signed() {
 #[test]
 fn audiences_are_checked_with_upstreams_text() {
     let k = keys();
-    let authenticator = BoundTokenAuthenticator::new(
-        vec!["foo".into()],
-        vec![k.ec.public_key().clone()],
-        vec!["api".into()],
-        Arc::new(Getter::with(None)),
-        Arc::new(FakeClock::new(at(NOW))),
-    );
+    let authenticator = issuer_foo_authenticator(&k.ec);
     let token = bound_token("foo", &k.ec);
     let api = ["api".to_string()];
     let other = ["not-the-api".to_string()];

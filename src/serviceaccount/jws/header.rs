@@ -2,9 +2,9 @@
 //! `sanitized`, `JSONWebKey.UnmarshalJSON`, `parseCertificateChain`): what makes a token
 //! fail to parse ("not mine" to the authenticator) and what the verification reads.
 //!
-//! Not copied: go-jose reads invalid UTF-8 in a string as U+FFFD (here the header does
-//! not parse); Go's `x509.ParseCertificate` is stricter than the DER parse used here; an
-//! embedded key's certificate chain is parsed but its leaf is not compared with the key.
+//! Not copied: a lone UTF-16 surrogate escape (`\udc00`), which Go reads as U+FFFD, and
+//! JSON nested deeper than 128 levels (Go allows 10,000) do not parse here; Go's
+//! `x509.ParseCertificate` is stricter than the DER parse used here.
 
 use std::borrow::Cow;
 
@@ -16,6 +16,7 @@ use base64::Engine as _;
 use serde_json::{Map, Value};
 
 use super::{go_raw_url_decode, CRYPTO_ERROR, GO_RAW_URL};
+use crate::apiserver::patch::go_json_kind;
 
 /// Go's `base64.StdEncoding` (padded; unused trailing bits need not be zero), as go-jose
 /// decodes an `x5c` certificate.
@@ -46,7 +47,10 @@ pub(super) fn read_header(json: &[u8]) -> Option<Header<'static>> {
     if json.is_empty() {
         return Some(Header::default());
     }
-    let Some(members) = serde_json::from_slice::<Option<Map<String, Value>>>(json).ok()? else {
+    // Go's decoder reads invalid UTF-8 inside a string as U+FFFD; outside one it is a
+    // syntax error either way.
+    let text = String::from_utf8_lossy(json);
+    let Some(members) = serde_json::from_str::<Option<Map<String, Value>>>(&text).ok()? else {
         return Some(Header::default());
     };
     let mut header = Header::default();
@@ -74,28 +78,20 @@ pub(super) fn read_header(json: &[u8]) -> Option<Header<'static>> {
 /// `DetachedVerify`): a non-empty list of names is `ErrCryptoFailure` ("Unsupported crit
 /// header"), a value that is not a list of strings is encoding/json's error.
 pub(super) fn critical_header_error(crit: &Value) -> Option<String> {
-    let type_name = |value: &Value| match value {
-        Value::Null => "null",
-        Value::Bool(_) => "bool",
-        Value::Number(_) => "number",
-        Value::String(_) => "string",
-        Value::Array(_) => "array",
-        Value::Object(_) => "object",
-    };
     match crit {
         Value::Null => None,
         Value::Array(names) => {
             if let Some(name) = names.iter().find(|name| !name.is_string()) {
                 return Some(format!(
                     "json: cannot unmarshal {} into Go value of type string",
-                    type_name(name)
+                    go_json_kind(name)
                 ));
             }
             (!names.is_empty()).then(|| CRYPTO_ERROR.to_string())
         }
         other => Some(format!(
             "json: cannot unmarshal {} into Go value of type []string",
-            type_name(other)
+            go_json_kind(other)
         )),
     }
 }
@@ -137,7 +133,8 @@ fn key_bytes(members: &Map<String, Value>, name: &str) -> Result<Option<Vec<u8>>
 /// 7515 §4.1.3; `sanitized` refuses any other): an RSA key with `n` and a non-zero `e`,
 /// an EC key with `x` and `y` of the curve's size on P-256, P-384 or P-521, or an Ed25519
 /// key with `x`; without the private `d`; every member of its type; a certificate chain
-/// that parses and thumbprints of the right size that match it.
+/// that parses, whose leaf certifies this key, and thumbprints of the right size that
+/// match the leaf.
 fn is_public_jwk(jwk: &Value) -> bool {
     let Some(members) = jwk.as_object() else {
         return false;
@@ -176,43 +173,126 @@ fn is_public_jwk(jwk: &Value) -> bool {
             .and_then(Value::as_str)
             .unwrap_or_default()
     };
-    let public = !bytes.contains_key("d")
-        && match text("kty") {
-            "RSA" => {
-                bytes.contains_key("n")
-                    && bytes
-                        .get("e")
-                        .is_some_and(|e| e.iter().rev().take(8).any(|&b| b != 0))
+    if bytes.contains_key("d") {
+        return false;
+    }
+    let key = match text("kty") {
+        "RSA" => match (bytes.get("n"), bytes.get("e")) {
+            (Some(n), Some(e)) if e.iter().rev().take(8).any(|&b| b != 0) => KeyMaterial::Rsa {
+                n: without_leading_zeros(n).to_vec(),
+                e: without_leading_zeros(e).to_vec(),
+            },
+            _ => return false,
+        },
+        "EC" => match ec_point(text("crv"), bytes.get("x"), bytes.get("y")) {
+            Some(point) => KeyMaterial::Ec {
+                curve: text("crv").to_string(),
+                point,
+            },
+            None => return false,
+        },
+        // go-jose copies `x` into a 32-byte key, whatever its length.
+        "OKP" if text("crv") == "Ed25519" => match bytes.get("x") {
+            Some(x) => {
+                let mut key = x.clone();
+                key.resize(32, 0);
+                KeyMaterial::Ed25519(key)
             }
-            "EC" => ec_point(text("crv"), bytes.get("x"), bytes.get("y")),
-            "OKP" => text("crv") == "Ed25519" && bytes.contains_key("x"),
-            _ => false,
-        };
-    public
-        && thumbprint_matches(
-            text("x5t"),
-            &digest::SHA1_FOR_LEGACY_USE_ONLY,
-            leaf.as_deref(),
-        )
-        && thumbprint_matches(text("x5t#S256"), &digest::SHA256, leaf.as_deref())
+            None => return false,
+        },
+        _ => return false,
+    };
+    // The leaf certificate's key, when Go's x509 reads its type, must be this one.
+    if leaf
+        .as_deref()
+        .and_then(certificate_key)
+        .is_some_and(|certified| certified != key)
+    {
+        return false;
+    }
+    thumbprint_matches(
+        text("x5t"),
+        &digest::SHA1_FOR_LEGACY_USE_ONLY,
+        leaf.as_deref(),
+    ) && thumbprint_matches(text("x5t#S256"), &digest::SHA256, leaf.as_deref())
 }
 
-/// Whether `x` and `y` are a point of `curve` with coordinates of the curve's full size.
-fn ec_point(curve: &str, x: Option<&Vec<u8>>, y: Option<&Vec<u8>>) -> bool {
+/// A public key as `reflect.DeepEqual` compares Go's parsed keys: RSA by modulus and
+/// exponent, EC by curve and point, Ed25519 by its 32 bytes.
+#[derive(Debug, PartialEq, Eq)]
+enum KeyMaterial {
+    Rsa { n: Vec<u8>, e: Vec<u8> },
+    Ec { curve: String, point: Vec<u8> },
+    Ed25519(Vec<u8>),
+}
+
+fn without_leading_zeros(bytes: &[u8]) -> &[u8] {
+    let start = bytes.iter().position(|&b| b != 0).unwrap_or(bytes.len());
+    &bytes[start..]
+}
+
+/// The public key of a DER certificate, for the key types Go's `x509.ParseCertificate`
+/// reads (RSA, EC on the NIST curves, Ed25519); `None` for another type, which go-jose
+/// then does not compare.
+fn certificate_key(der: &[u8]) -> Option<KeyMaterial> {
+    use x509_cert::der::asn1::{ObjectIdentifier, UintRef};
+    use x509_cert::der::Decode as _;
+    const RSA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
+    const EC: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.2.1");
+    const ED25519: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.101.112");
+    const P256: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.3.1.7");
+    const P384: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.132.0.34");
+    const P521: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.132.0.35");
+    let certificate = x509_cert::Certificate::from_der(der).ok()?;
+    let info = certificate.tbs_certificate().subject_public_key_info();
+    let key = info.subject_public_key.as_bytes()?;
+    match info.algorithm.oid {
+        RSA => {
+            let rsa = pkcs1::RsaPublicKey::<UintRef<'_>>::from_der(key).ok()?;
+            Some(KeyMaterial::Rsa {
+                n: without_leading_zeros(rsa.modulus.as_bytes()).to_vec(),
+                e: without_leading_zeros(rsa.public_exponent.as_bytes()).to_vec(),
+            })
+        }
+        EC => {
+            let curve = match info
+                .algorithm
+                .parameters
+                .as_ref()?
+                .decode_as::<ObjectIdentifier>()
+                .ok()?
+            {
+                P256 => "P-256",
+                P384 => "P-384",
+                P521 => "P-521",
+                _ => return None,
+            };
+            Some(KeyMaterial::Ec {
+                curve: curve.to_string(),
+                point: key.to_vec(),
+            })
+        }
+        ED25519 => Some(KeyMaterial::Ed25519(key.to_vec())),
+        _ => None,
+    }
+}
+
+/// The uncompressed point `x`, `y` of `curve`, when both coordinates have the curve's
+/// full size and the point is on the curve.
+fn ec_point(curve: &str, x: Option<&Vec<u8>>, y: Option<&Vec<u8>>) -> Option<Vec<u8>> {
     let (algorithm, size) = match curve {
         "P-256" => (&signature::ECDSA_P256_SHA256_FIXED, 32),
         "P-384" => (&signature::ECDSA_P384_SHA384_FIXED, 48),
         "P-521" => (&signature::ECDSA_P521_SHA512_FIXED, 66),
-        _ => return false,
+        _ => return None,
     };
-    let (Some(x), Some(y)) = (x, y) else {
-        return false;
-    };
+    let (x, y) = (x?, y?);
     if x.len() != size || y.len() != size {
-        return false;
+        return None;
     }
     let point = [&[0x04][..], x, y].concat();
-    ParsedPublicKey::new(algorithm, &point).is_ok()
+    ParsedPublicKey::new(algorithm, &point).ok()?;
+    Some(point)
 }
 
 /// An `x5t` or `x5t#S256` thumbprint: base64url of the digest, or of its hex; of the
@@ -255,10 +335,15 @@ mod tests {
     /// embedded key must be public, a certificate chain must be certificates.
     #[test]
     fn a_header_parses_as_go_jose_reads_it() {
-        let certificate = rcgen::generate_simple_self_signed(vec!["signer".into()])
-            .expect("certificate")
-            .cert;
-        let der = certificate.der().to_vec();
+        let certified =
+            rcgen::generate_simple_self_signed(vec!["signer".into()]).expect("certificate");
+        let der = certified.cert.der().to_vec();
+        // The certificate's own key (P-256), as a JWK's coordinates.
+        let point = certified.signing_key.public_key_raw();
+        let (cx, cy) = (
+            URL_SAFE_NO_PAD.encode(&point[1..33]),
+            URL_SAFE_NO_PAD.encode(&point[33..65]),
+        );
         let chain = serde_json::json!([STANDARD.encode(&der)]).to_string();
         let sha256 = URL_SAFE_NO_PAD.encode(digest::digest(&digest::SHA256, &der));
         // A P-256 point: the generator of the curve.
@@ -267,6 +352,11 @@ mod tests {
             "T-NC4v4af5uO5-tKfA-eFivOM1drMV7Oy7ZAaDe_UfU",
         );
         let parses = |json: &str| read_header(json.as_bytes()).is_some();
+        // Invalid UTF-8 in a string is U+FFFD to Go's decoder.
+        let invalid = b"{\"alg\":\"ES256\",\"kid\":\"\xff\"}";
+        let header = read_header(invalid).expect("invalid UTF-8 in a string parses");
+        assert_eq!(header.kid.as_deref(), Some("\u{fffd}"));
+        assert!(read_header(b"{\"alg\":\xff}").is_none());
         for json in [
             "",
             "null",
@@ -280,8 +370,9 @@ mod tests {
             r#"{"x5c":[]}"#,
             &format!(r#"{{"x5c":{chain}}}"#),
             &format!(
-                r#"{{"jwk":{{"kty":"OKP","crv":"Ed25519","x":"AQ","x5c":{chain},"x5t#S256":"{sha256}"}}}}"#
+                r#"{{"jwk":{{"kty":"EC","crv":"P-256","x":"{cx}","y":"{cy}","x5c":{chain},"x5t#S256":"{sha256}"}}}}"#
             ),
+            "{\"alg\":\"ES256\",\"kid\":\"\u{fffd}\"}",
         ] {
             assert!(parses(json), "{json}");
         }
@@ -307,9 +398,14 @@ mod tests {
             r#"{"jwk":{"kty":"OKP","crv":"Ed25519","x":"!"}}"#,
             r#"{"jwk":"key"}"#,
             &format!(
-                r#"{{"jwk":{{"kty":"OKP","crv":"Ed25519","x":"AQ","x5c":{chain},"x5t#S256":"{}"}}}}"#,
+                r#"{{"jwk":{{"kty":"EC","crv":"P-256","x":"{cx}","y":"{cy}","x5c":{chain},"x5t#S256":"{}"}}}}"#,
                 URL_SAFE_NO_PAD.encode([0u8; 32])
             ),
+            // A chain that certifies another key.
+            &format!(
+                r#"{{"jwk":{{"kty":"EC","crv":"P-256","x":"{gx}","y":"{gy}","x5c":{chain}}}}}"#
+            ),
+            &format!(r#"{{"jwk":{{"kty":"OKP","crv":"Ed25519","x":"AQ","x5c":{chain}}}}}"#),
             r#"{"x5c":["not base64!"]}"#,
             r#"{"x5c":["AQAB"]}"#,
             r#"{"x5c":"AQAB"}"#,
