@@ -40,11 +40,20 @@ pub(crate) const GO_RAW_URL: GeneralPurpose = GeneralPurpose::new(
 /// Go's `base64.RawURLEncoding.DecodeString`: like [`GO_RAW_URL`], and `\r` and `\n` are
 /// skipped wherever they are. `None` for anything else that is not base64url.
 pub(crate) fn go_raw_url_decode(part: &str) -> Option<Vec<u8>> {
-    if part.contains(['\r', '\n']) {
+    // A byte scan: every token's payload passes here.
+    if part.bytes().any(|b| b == b'\r' || b == b'\n') {
         let kept: String = part.chars().filter(|c| !matches!(c, '\r' | '\n')).collect();
         return GO_RAW_URL.decode(kept).ok();
     }
     GO_RAW_URL.decode(part).ok()
+}
+
+/// Whether `text` may hold a whitespace character: an ASCII one (tab to carriage return,
+/// space) or any non-ASCII byte, which the character-wise check then decides. A byte scan,
+/// so that the cluster's own tokens (all base64url) pass at memory speed.
+fn may_hold_whitespace(text: &str) -> bool {
+    text.bytes()
+        .any(|b| matches!(b, b'\t'..=b'\r' | b' ') || !b.is_ascii())
 }
 
 /// Whether `part`, unpadded base64url, is the canonical encoding of what it decodes to:
@@ -101,7 +110,7 @@ pub(crate) fn verify_jws_signature(
     // go-jose's `ParseSigned` drops every whitespace character (Go's `unicode.IsSpace`,
     // the same set as Rust's) before it splits the token.
     let stripped: String;
-    let token = if token.contains(char::is_whitespace) {
+    let token = if may_hold_whitespace(token) && token.contains(char::is_whitespace) {
         stripped = token.chars().filter(|c| !c.is_whitespace()).collect();
         &stripped
     } else {
@@ -200,5 +209,13 @@ mod tests {
         assert_eq!(go_raw_url_decode("A Q"), None, "a space");
         assert!(is_canonical("AQ") && is_canonical("AQAB") && is_canonical(""));
         assert!(!is_canonical("AR") && !is_canonical("AQB"));
+        for (text, may) in [
+            ("abc.DEF-_", false),
+            ("a b", true),
+            ("a\u{a0}b", true),
+            ("a\u{b}", true),
+        ] {
+            assert_eq!(may_hold_whitespace(text), may, "{text:?}");
+        }
     }
 }
