@@ -112,7 +112,8 @@ impl std::fmt::Debug for LegacyTokenAuthenticator {
 
 type Claims = Map<String, Value>;
 
-fn auth_error(message: impl Into<String>) -> AuthError {
+/// An authenticator's refusal with upstream's `text`.
+pub(crate) fn auth_error(message: impl Into<String>) -> AuthError {
     AuthError(message.into())
 }
 

@@ -14,9 +14,9 @@ use jiff::Timestamp;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::Deserialize;
 
-use super::authenticator::{go_quoted_list, ServiceAccountTokenGetter};
+use super::authenticator::{auth_error, go_quoted_list, ServiceAccountTokenGetter};
 use super::claims::{BoundClaims, LEEWAY_SECONDS};
-use super::jws::{go_raw_url_decode, verify_jws_signature};
+use super::jws::{unverified_payload, verify_jws_signature};
 use super::keys::PublicKey;
 use super::user_info;
 use crate::authn::{
@@ -39,32 +39,11 @@ pub const CREDENTIAL_ID_EXTRA: &str = "authentication.kubernetes.io/credential-i
 /// The error of a token whose bound object is gone.
 const INVALIDATED: &str = "service account token has been invalidated";
 
-fn auth_error(message: impl Into<String>) -> AuthError {
-    AuthError(message.into())
-}
-
 /// The pre-checks on an unverified token (spec-modern §3.2): its `iss`, when it is a
 /// compact JWS (three parts, not JSON serialization) whose payload is base64url JSON with
 /// a string (or absent) `iss`. `None`: not a JWT, let other authenticators try.
 pub fn unverified_issuer(token: &str) -> Option<String> {
     issuer_of(&unverified_payload(token)?)
-}
-
-/// The decoded payload of a compact JWS (three parts, not JSON serialization), before any
-/// check of its signature; `None` when the token is not one or the payload is not base64url
-/// (upstream's `hasCorrectIssuer`: split on dots, the middle part read by Go's
-/// `RawURLEncoding`, which skips line breaks).
-pub(crate) fn unverified_payload(token: &str) -> Option<Vec<u8>> {
-    if token.trim_start().starts_with('{') {
-        return None;
-    }
-    let mut parts = token.split('.');
-    let (Some(_), Some(payload), Some(_), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
-        return None;
-    };
-    go_raw_url_decode(payload)
 }
 
 /// The `iss` of a JSON payload: `Some("")` when absent or null, `None` when the payload is

@@ -17,7 +17,7 @@ use base64::Engine as _;
 pub struct CorruptInputError(pub usize);
 
 /// The 6-bit value of a base64url character.
-fn url_value(c: u8) -> Option<u8> {
+pub(crate) fn url_value(c: u8) -> Option<u8> {
     match c {
         b'A'..=b'Z' => Some(c - b'A'),
         b'a'..=b'z' => Some(c - b'a' + 26),

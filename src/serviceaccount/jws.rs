@@ -18,6 +18,8 @@ use base64::alphabet;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use base64::Engine as _;
 
+use super::authenticator::auth_error;
+use super::go_base64::url_value;
 use super::keys::{JwtAlgorithm, PublicKey};
 use crate::authn::AuthError;
 use header::{critical_header_error, read_header, Header};
@@ -40,12 +42,33 @@ pub(crate) const GO_RAW_URL: GeneralPurpose = GeneralPurpose::new(
 /// Go's `base64.RawURLEncoding.DecodeString`: like [`GO_RAW_URL`], and `\r` and `\n` are
 /// skipped wherever they are. `None` for anything else that is not base64url.
 pub(crate) fn go_raw_url_decode(part: &str) -> Option<Vec<u8>> {
-    // A byte scan: every token's payload passes here.
-    if part.bytes().any(|b| b == b'\r' || b == b'\n') {
-        let kept: String = part.chars().filter(|c| !matches!(c, '\r' | '\n')).collect();
-        return GO_RAW_URL.decode(kept).ok();
+    go_decode(&GO_RAW_URL, part)
+}
+
+/// `engine`'s decode of `text` with `\r` and `\n` skipped, as Go's `encoding/base64`
+/// decoders skip them. A byte scan first: every token's payload passes here.
+pub(crate) fn go_decode(engine: &GeneralPurpose, text: &str) -> Option<Vec<u8>> {
+    if text.bytes().any(|b| b == b'\r' || b == b'\n') {
+        return engine.decode(text.replace(['\r', '\n'], "")).ok();
     }
-    GO_RAW_URL.decode(part).ok()
+    engine.decode(text).ok()
+}
+
+/// The decoded payload of a compact JWS (three parts, not JSON serialization), before any
+/// check of its signature; `None` when the token is not one or the payload is not base64url
+/// (upstream's `hasCorrectIssuer`: split on dots, the middle part read by Go's
+/// `RawURLEncoding`, which skips line breaks).
+pub(crate) fn unverified_payload(token: &str) -> Option<Vec<u8>> {
+    if token.trim_start().starts_with('{') {
+        return None;
+    }
+    let mut parts = token.split('.');
+    let (Some(_), Some(payload), Some(_), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return None;
+    };
+    go_raw_url_decode(payload)
 }
 
 /// Whether `text` may hold a whitespace character: an ASCII one (tab to carriage return,
@@ -63,23 +86,14 @@ fn is_canonical(part: &str) -> bool {
     let Some(&last) = part.as_bytes().last() else {
         return true;
     };
-    let value = match last {
-        b'A'..=b'Z' => last - b'A',
-        b'a'..=b'z' => last - b'a' + 26,
-        b'0'..=b'9' => last - b'0' + 52,
-        b'-' => 62,
-        b'_' => 63,
-        _ => return false,
+    let Some(value) = url_value(last) else {
+        return false;
     };
     match part.len() % 4 {
         2 => value & 0x0f == 0,
         3 => value & 0x03 == 0,
         _ => true,
     }
-}
-
-fn auth_error(message: impl Into<String>) -> AuthError {
-    AuthError(message.into())
 }
 
 /// The JWS check every 1.31+ service-account JWT authenticator makes, legacy tokens' in
@@ -93,14 +107,14 @@ fn auth_error(message: impl Into<String>) -> AuthError {
 /// or HMAC fails as a bad signature, as go-jose v2's `DetachedVerify` fails it
 /// (`verifyPayload` refuses the algorithm and the error becomes `ErrCryptoFailure`).
 pub(crate) fn verify_jws(keys: &[PublicKey], token: &str) -> Result<Option<Vec<u8>>, AuthError> {
-    let Some(payload) = super::bound::unverified_payload(token) else {
+    let Some(payload) = unverified_payload(token) else {
         return Ok(None);
     };
     Ok(verify_jws_signature(keys, token, &payload)?.then_some(payload))
 }
 
 /// [`verify_jws`] for a token whose payload the caller has decoded already (`payload`, by
-/// [`super::bound::unverified_payload`]): `Ok(true)` when a candidate key verifies the
+/// [`unverified_payload`]): `Ok(true)` when a candidate key verifies the
 /// signature, `Ok(false)` when the token is not a compact JWS go-jose parses.
 pub(crate) fn verify_jws_signature(
     keys: &[PublicKey],

@@ -15,7 +15,7 @@ use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use base64::Engine as _;
 use serde_json::{Map, Value};
 
-use super::{go_raw_url_decode, CRYPTO_ERROR, GO_RAW_URL};
+use super::{go_decode, go_raw_url_decode, CRYPTO_ERROR, GO_RAW_URL};
 use crate::apiserver::patch::go_json_kind;
 
 /// Go's `base64.StdEncoding` (padded; unused trailing bits need not be zero), as go-jose
@@ -107,11 +107,7 @@ fn certificate_chain(x5c: &Value) -> Option<Option<Vec<u8>>> {
     let mut leaf = None;
     for item in x5c.as_array()? {
         let text = item.as_str()?;
-        let der = if text.contains(['\r', '\n']) {
-            GO_STD.decode(text.replace(['\r', '\n'], "")).ok()?
-        } else {
-            GO_STD.decode(text).ok()?
-        };
+        let der = go_decode(&GO_STD, text)?;
         x509_cert::Certificate::from_der(&der).ok()?;
         leaf.get_or_insert(der);
     }
