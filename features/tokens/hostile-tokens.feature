@@ -319,6 +319,59 @@ Feature: Hostile tokens are refused, change nothing and crash nothing
         """
       And the objects in namespace "demo" are as remembered in "before"
 
+    # go-jose's `ParseSigned` drops whitespace anywhere in a token, and upstream's issuer
+    # check reads the claims part with Go's decoder, which skips line breaks: a genuine
+    # token with either still verifies. Legacy mode (v1.8's jwt-go) refuses it as
+    # malformed.
+    @bound
+    Scenario: A tab inside a genuine token is dropped, as go-jose drops it
+      Given a token "spaced" made from the remembered token "genuine" with:
+        """
+        parts: "{header}\t.{claims}.{signature}"
+        """
+      When I review the remembered token "spaced"
+      Then the token review answers:
+        """
+        authenticated: true
+        user: {username: system:serviceaccount:demo:robot}
+        """
+
+    @bound
+    Scenario: A line break inside a genuine token's claims is skipped, as Go's decoder skips it
+      Given a token "broken" made from the remembered token "genuine" with:
+        """
+        parts: "{header}.{claims}\r\n.{signature}"
+        """
+      When I review the remembered token "broken"
+      Then the token review answers:
+        """
+        authenticated: true
+        user: {username: system:serviceaccount:demo:robot}
+        """
+
+    # go-jose allows only a public key in a `jwk` header (RFC 7515 §4.1.3) and only
+    # certificates in `x5c`; anything else fails its parse, so the token is nobody's.
+    @bound
+    Scenario Outline: A header go-jose cannot parse makes the token nobody's (<case>)
+      Given a token "hostile" made from the remembered token "genuine" with:
+        """
+        header: {<member>: <value>}
+        """
+      When I review the remembered token "hostile"
+      Then the token review answers:
+        """
+        authenticated: null
+        error: invalid bearer token
+        """
+
+      Examples:
+        | case               | member | value                                        |
+        | a symmetric key    | jwk    | {kty: oct, k: "AQAB"}                        |
+        | a private RSA key  | jwk    | {kty: RSA, n: "AQAB", e: "AQAB", d: "AQAB"}  |
+        | a point off P-256  | jwk    | {kty: EC, crv: P-256, x: "AAAA", y: "AAAA"}  |
+        | not a certificate  | x5c    | ["AQAB"]                                     |
+        | a kid not a string | kid    | 7                                            |
+
     # go-jose v2 parses a JWS whatever its `alg` says; verifying refuses `none` and HMAC
     # like any signature that does not verify (its `DetachedVerify` turns the
     # unsupported-algorithm error into `ErrCryptoFailure`). Legacy mode answers jwt-go's
