@@ -1,0 +1,246 @@
+//! One stored version of an object ([`StoredObject`]: the serialized watch-event line and
+//! its index) and the change that produced it ([`WatchEvent`]).
+
+use bytes::Bytes;
+use serde_json::Value;
+use std::sync::Arc;
+
+use crate::apiserver::kinds::ResourceInfo;
+
+/// `{"object":` opens every stored line.
+const LINE_PREFIX: &[u8] = b"{\"object\":";
+
+/// The type of a watch event (`watch.EventType` in apimachinery); `BOOKMARK` and `ERROR`
+/// are written by the watch handler, not stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventType {
+    /// The object was created.
+    Added,
+    /// The object was updated (also: marked for deletion).
+    Modified,
+    /// The object was removed.
+    Deleted,
+}
+
+impl EventType {
+    /// `ADDED`, `MODIFIED` or `DELETED`, as in a watch event's `type`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventType::Added => "ADDED",
+            EventType::Modified => "MODIFIED",
+            EventType::Deleted => "DELETED",
+        }
+    }
+}
+
+/// One stored version of an object: the watch event line that announced it,
+/// `{"object":<object>,"type":"ADDED"}\n` (keys sorted, as serde_json writes maps), and
+/// what lists and watches need without parsing the object.
+#[derive(Debug)]
+pub struct StoredObject {
+    pub(super) line: Bytes,
+    /// The object's JSON is `line[LINE_PREFIX.len()..object_end]`.
+    pub(super) object_end: usize,
+    pub(super) event_type: EventType,
+    pub(super) namespace: Box<str>,
+    pub(super) name: Box<str>,
+    pub(super) uid: Box<str>,
+    pub(super) revision: u64,
+    pub(super) deleting: bool,
+    /// Read from disk by an encryption provider or key no longer first: a write of
+    /// unchanged content still rewrites it ([`super::encryption`]).
+    pub(super) stale: bool,
+    pub(super) labels: Box<[(Box<str>, Box<str>)]>,
+    /// Values of the kind's selectable fields ([`super::kinds::Strategy::selectable_fields`]).
+    pub(super) fields: Box<[(&'static str, Box<str>)]>,
+}
+
+impl StoredObject {
+    /// Serializes `object` (whose `metadata.resourceVersion` is already `revision`) as the
+    /// line of an event of `event_type`.
+    pub(super) fn encode(
+        resource: &ResourceInfo,
+        object: &Value,
+        revision: u64,
+        event_type: EventType,
+    ) -> Self {
+        let mut line = Vec::with_capacity(512);
+        line.extend_from_slice(LINE_PREFIX);
+        if serde_json::to_writer(&mut line, object).is_err() {
+            line.truncate(LINE_PREFIX.len());
+            line.extend_from_slice(b"null");
+        }
+        let object_end = line.len();
+        line.extend_from_slice(b",\"type\":\"");
+        line.extend_from_slice(event_type.as_str().as_bytes());
+        line.extend_from_slice(b"\"}\n");
+        let meta = &object["metadata"];
+        let text = |key: &str| Box::from(meta[key].as_str().unwrap_or_default());
+        let labels = meta["labels"]
+            .as_object()
+            .map(|labels| {
+                labels
+                    .iter()
+                    .map(|(k, v)| {
+                        (
+                            Box::from(k.as_str()),
+                            Box::from(v.as_str().unwrap_or_default()),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let strategy = resource.strategy;
+        let fields = strategy
+            .selectable_fields()
+            .iter()
+            .map(|field| (*field, Box::from(strategy.field_value(object, field))))
+            .collect();
+        Self {
+            // Exactly sized: the serializer's doubling leaves up to half of a buffer unused,
+            // and stored lines are most of the server's memory.
+            line: Bytes::from(line.into_boxed_slice()),
+            object_end,
+            event_type,
+            namespace: text("namespace"),
+            name: text("name"),
+            uid: text("uid"),
+            revision,
+            deleting: meta["deletionTimestamp"].is_string(),
+            stale: false,
+            labels,
+            fields,
+        }
+    }
+
+    /// The object's JSON, sharing the stored bytes.
+    pub fn json(&self) -> Bytes {
+        self.line.slice(LINE_PREFIX.len()..self.object_end)
+    }
+
+    /// The object parsed.
+    pub fn value(&self) -> Value {
+        // The bytes were written by serde_json from a Value, so they parse.
+        serde_json::from_slice(&self.line[LINE_PREFIX.len()..self.object_end])
+            .unwrap_or(Value::Null)
+    }
+
+    /// The object decoded as `T`.
+    pub fn decode<T: serde::de::DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
+        serde_json::from_slice(&self.line[LINE_PREFIX.len()..self.object_end])
+    }
+
+    /// `{"object":<object>,"type":"<event>"}\n` of the event that stored this version.
+    pub fn event_line(&self) -> Bytes {
+        self.line.clone()
+    }
+
+    /// The same object as an event line of another type (a watch's initial ADDED events).
+    pub fn line_as(&self, event_type: EventType) -> Bytes {
+        if event_type == self.event_type {
+            return self.event_line();
+        }
+        let object = &self.line[..self.object_end];
+        let mut line = Vec::with_capacity(object.len() + 24);
+        line.extend_from_slice(object);
+        line.extend_from_slice(b",\"type\":\"");
+        line.extend_from_slice(event_type.as_str().as_bytes());
+        line.extend_from_slice(b"\"}\n");
+        Bytes::from(line)
+    }
+
+    /// The type of the event that stored this version.
+    pub fn event_type(&self) -> EventType {
+        self.event_type
+    }
+
+    /// `metadata.namespace`; empty for cluster-scoped objects.
+    pub fn namespace(&self) -> &str {
+        &self.namespace
+    }
+
+    /// `metadata.name`.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// `metadata.uid`; empty when the object has none.
+    pub fn uid(&self) -> &str {
+        &self.uid
+    }
+
+    /// `metadata.resourceVersion` as a number.
+    pub fn revision(&self) -> u64 {
+        self.revision
+    }
+
+    /// `metadata.resourceVersion`.
+    pub fn resource_version(&self) -> String {
+        self.revision.to_string()
+    }
+
+    /// Whether `metadata.deletionTimestamp` is set.
+    pub fn is_deleting(&self) -> bool {
+        self.deleting
+    }
+
+    /// Whether this version was read from disk by an encryption provider or key that is
+    /// no longer the first, so that an update must write it even when nothing changed
+    /// (upstream's stale read, which `kubectl replace` relies on to re-encrypt).
+    pub fn is_stale(&self) -> bool {
+        self.stale
+    }
+
+    /// A label's value.
+    pub fn label(&self, key: &str) -> Option<&str> {
+        self.labels
+            .iter()
+            .find(|(k, _)| &**k == key)
+            .map(|(_, v)| &**v)
+    }
+
+    /// A selectable field's value from the index, or None when the index lacks the field.
+    pub fn indexed_field(&self, field: &str) -> Option<&str> {
+        self.fields
+            .iter()
+            .find(|(f, _)| *f == field)
+            .map(|(_, v)| &**v)
+    }
+}
+
+impl PartialEq for StoredObject {
+    fn eq(&self, other: &Self) -> bool {
+        self.line == other.line
+    }
+}
+
+/// One change to one object: the stored version it produced.
+#[derive(Debug, Clone)]
+pub struct WatchEvent {
+    /// The resource's plural name (`pods`); watches filter on it.
+    pub resource: &'static str,
+    /// The stored version, or the last one with the deletion's revision for `DELETED`.
+    pub object: Arc<StoredObject>,
+}
+
+impl WatchEvent {
+    /// The revision the change was stored at (its `resourceVersion`).
+    pub fn revision(&self) -> u64 {
+        self.object.revision
+    }
+
+    /// The object's namespace; empty for cluster-scoped objects.
+    pub fn namespace(&self) -> &str {
+        &self.object.namespace
+    }
+
+    /// `ADDED`, `MODIFIED` or `DELETED`.
+    pub fn event_type(&self) -> EventType {
+        self.object.event_type
+    }
+
+    /// `{"object":{...},"type":"ADDED"}\n`, the stored bytes themselves.
+    pub fn json_line(&self) -> Bytes {
+        self.object.event_line()
+    }
+}
