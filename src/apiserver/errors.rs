@@ -160,7 +160,8 @@ pub struct ApiErrorFields {
     pub message: String,
     /// `details.name`: the object's name (the operation for `ServerTimeout`).
     pub name: Option<String>,
-    /// `details.group`; omitted when empty (the core group).
+    /// `details.group`; omitted when empty (the core group). `Some`, even empty, also
+    /// means the `Status` has `details`, written `{}` when nothing else is in them.
     pub group: Option<String>,
     /// `details.kind`: the resource plural, or the kind for `Invalid`.
     pub kind: Option<String>,
@@ -504,7 +505,9 @@ impl ApiError {
         if let Some(retry) = self.retry_after_seconds {
             details.insert("retryAfterSeconds".into(), json!(retry));
         }
-        if !details.is_empty() {
+        // Upstream's constructors that set `Details` (NewForbidden of a path, say) give
+        // `"details":{}` when every field is empty; `group` present marks them.
+        if !details.is_empty() || self.group.is_some() {
             status["details"] = Value::Object(details);
         }
         if self.reason.is_empty() {

@@ -219,6 +219,14 @@ fn deleted_before(meta: &ObjectMeta, cutoff: Timestamp) -> bool {
         .is_some_and(|deleted| deleted.0 < cutoff)
 }
 
+/// Whether `now` minus the 60 s leeway is after `exp` (seconds since the epoch), as go-jose's
+/// `e.Time.Add(-leeway).After(c.Expiry.Time())`: a token is refused from the first
+/// nanosecond past `exp + 60 s`, not from the next whole second.
+fn is_past_expiry(now: Timestamp, exp: i64) -> bool {
+    let limit = (i128::from(exp) + i128::from(LEEWAY_SECONDS)) * 1_000_000_000;
+    now.as_nanosecond() > limit
+}
+
 /// The bound-token validator (upstream's `validator.Validate`, spec-modern §3.5): the time
 /// claims with a 60 s leeway, then the account and every bound object, then the user.
 pub async fn validate(
@@ -226,11 +234,13 @@ pub async fn validate(
     getter: &dyn ServiceAccountTokenGetter,
     now: Timestamp,
 ) -> Result<UserInfo, AuthError> {
+    // go-jose compares `now` at full precision with whole-second claims; for `nbf` and
+    // `iat` (now + leeway < claim) whole seconds give the same answer, for `exp` they do not.
     let seconds = now.as_second();
     if claims.nbf.is_some_and(|nbf| seconds + LEEWAY_SECONDS < nbf) {
         return Err(auth_error("service account token is not valid yet"));
     }
-    if claims.exp.is_some_and(|exp| seconds - LEEWAY_SECONDS > exp) {
+    if claims.exp.is_some_and(|exp| is_past_expiry(now, exp)) {
         return Err(auth_error("service account token has expired"));
     }
     if claims.iat.is_some_and(|iat| seconds + LEEWAY_SECONDS < iat) {

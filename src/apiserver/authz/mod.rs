@@ -298,33 +298,39 @@ mod tests {
     #[test]
     fn forbidden_messages_are_upstreams() {
         let user = user();
+        // (request, verb, reason, message, the Status's details)
         let cases = [
             (
                 resource("ns", "", ""),
                 "list",
                 "",
                 "serviceaccounts is forbidden: User \"system:serviceaccount:ns:sa\" cannot list resource \"serviceaccounts\" in API group \"\" in the namespace \"ns\"",
+                serde_json::json!({"kind": "serviceaccounts"}),
             ),
             (
                 resource("ns", "token", "default"),
                 "create",
                 "",
                 "serviceaccounts \"default\" is forbidden: User \"system:serviceaccount:ns:sa\" cannot create resource \"serviceaccounts/token\" in API group \"\" in the namespace \"ns\"",
+                serde_json::json!({"kind": "serviceaccounts", "name": "default"}),
             ),
             (
                 resource("", "", ""),
                 "watch",
                 "no RBAC policy matched",
                 "serviceaccounts is forbidden: User \"system:serviceaccount:ns:sa\" cannot watch resource \"serviceaccounts\" in API group \"\" at the cluster scope: no RBAC policy matched",
+                serde_json::json!({"kind": "serviceaccounts"}),
             ),
             (
                 Request::NonResource { path: "/metrics" },
                 "get",
                 "",
                 "forbidden: User \"system:serviceaccount:ns:sa\" cannot get path \"/metrics\"",
+                // NewForbidden always sets Details: a path's are all empty, `{}`.
+                serde_json::json!({}),
             ),
         ];
-        for (request, verb, reason, message) in cases {
+        for (request, verb, reason, message, details) in cases {
             let attributes = Attributes {
                 user: &user,
                 verb,
@@ -334,6 +340,7 @@ mod tests {
             assert_eq!(err.code, 403);
             assert_eq!(err.reason, "Forbidden");
             assert_eq!(err.message, message);
+            assert_eq!(err.to_status()["details"], details, "{message}");
         }
     }
 

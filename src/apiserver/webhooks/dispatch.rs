@@ -209,7 +209,8 @@ pub fn rejection(name: &str, result: Option<&Map<String, Value>>) -> ApiError {
     let details = result.get("details").unwrap_or(&Value::Null);
     let detail = |key: &str| details[key].as_str().map(str::to_string);
     error.name = detail("name");
-    error.group = detail("group");
+    // A webhook's `details`, even `{}`, are passed on (upstream returns its Status as is).
+    error.group = detail("group").or_else(|| details.is_object().then(String::new));
     error.kind = detail("kind");
     error.retry_after_seconds = details["retryAfterSeconds"].as_u64().map(|s| s as u32);
     error.causes = details["causes"]

@@ -303,6 +303,36 @@ fn time_checks_allow_a_minute_of_leeway() {
 }
 
 #[test]
+fn expiry_is_checked_at_full_precision() {
+    // go-jose compares the full-precision time with `exp + 60 s`: a token that expired
+    // 60.001 s ago is refused, one that expired exactly 60 s ago is not; `nbf` and `iat`
+    // are unaffected by the fraction (their bound is a whole second).
+    let getter = Getter::with(None);
+    let claims = token_claims(BoundObjects::default(), "sauid", NOW - 100, 40);
+    let just_past = at(NOW)
+        .checked_add(jiff::SignedDuration::from_millis(1))
+        .expect("timestamp");
+    assert_eq!(
+        block_on(validate(&claims, &getter, just_past))
+            .unwrap_err()
+            .0,
+        "service account token has expired"
+    );
+    assert!(block_on(validate(&claims, &getter, at(NOW))).is_ok());
+    let early = token_claims(BoundObjects::default(), "sauid", NOW + 60, 600);
+    let before_nbf_window = at(NOW)
+        .checked_sub(jiff::SignedDuration::from_millis(1))
+        .expect("timestamp");
+    assert_eq!(
+        block_on(validate(&early, &getter, before_nbf_window))
+            .unwrap_err()
+            .0,
+        "service account token is not valid yet"
+    );
+    assert!(block_on(validate(&early, &getter, at(NOW))).is_ok());
+}
+
+#[test]
 fn user_info_carries_the_extra_fields() {
     let getter = Getter::with(None);
     let user = |bound: BoundObjects| {
