@@ -6,6 +6,7 @@
 
 use std::sync::{Arc, Weak};
 
+use futures::FutureExt;
 use serde_json::Value;
 use tokio::sync::Notify;
 
@@ -13,8 +14,9 @@ use crate::apiserver::kinds::rbac::CLUSTER_ROLES;
 use crate::apiserver::selectors::LabelSelector;
 use crate::apiserver::store::{Store, StoreError, StoredObject};
 
-/// How many passes [`aggregate_until_stable`] makes at most: aggregated roles that select
-/// aggregated roles (`admin` ← `edit` ← `view`) settle in one pass per level.
+/// How many passes [`aggregate`] makes at most over the roles in memory (aggregated roles
+/// that select aggregated roles, `admin` ← `edit` ← `view`, settle one level per pass),
+/// and how many times [`aggregate_until_stable`] retries after a lost race.
 const MAX_PASSES: usize = 16;
 
 /// A `metav1.LabelSelector` (`matchLabels`, `matchExpressions`) as a selector
@@ -69,43 +71,72 @@ fn aggregated_rules(role: &Value, roles: &[(Arc<StoredObject>, Value)]) -> Optio
     Some(rules)
 }
 
-/// One pass over every aggregating ClusterRole; true when a role was written (or lost a
-/// race), so another pass may change more.
-pub fn aggregate_once(store: &Store) -> bool {
+/// What [`aggregate`] did.
+#[derive(Debug, Default)]
+struct Outcome {
+    /// A role was written (or a write lost a race).
+    written: bool,
+    /// A write lost a race: what it was computed from has changed.
+    conflicted: bool,
+}
+
+/// Fills every aggregating ClusterRole: the roles are read (and parsed) once, aggregated in
+/// memory until nothing changes (at most [`MAX_PASSES`] passes), and those that changed
+/// are written, each at the version it was computed from.
+fn aggregate(store: &Store) -> Outcome {
     let (stored, _) = store.list(&CLUSTER_ROLES, None);
-    let roles: Vec<(Arc<StoredObject>, Value)> = stored
+    let mut roles: Vec<(Arc<StoredObject>, Value)> = stored
         .into_iter()
         .map(|s| {
             let value = s.value();
             (s, value)
         })
         .collect();
-    let mut changed = false;
-    for (stored, role) in &roles {
-        let Some(rules) = aggregated_rules(role, &roles) else {
-            continue;
-        };
-        let current = role["rules"]
-            .as_array()
-            .map(Vec::as_slice)
-            .unwrap_or_default();
-        if current == rules.as_slice() {
-            continue;
+    let mut changed = vec![false; roles.len()];
+    for _ in 0..MAX_PASSES {
+        let mut again = false;
+        for i in 0..roles.len() {
+            let Some(rules) = aggregated_rules(&roles[i].1, &roles) else {
+                continue;
+            };
+            let current = roles[i].1["rules"]
+                .as_array()
+                .map(Vec::as_slice)
+                .unwrap_or_default();
+            if current == rules.as_slice() {
+                continue;
+            }
+            roles[i].1["rules"] = Value::Array(rules);
+            changed[i] = true;
+            again = true;
         }
-        let mut updated = role.clone();
-        updated["rules"] = Value::Array(rules);
-        match store.update(&CLUSTER_ROLES, updated, Some(&stored.resource_version())) {
-            Ok(_) | Err(StoreError::Conflict) => changed = true,
+        if !again {
+            break;
+        }
+    }
+    let mut outcome = Outcome::default();
+    for ((stored, role), _) in roles.into_iter().zip(changed).filter(|(_, c)| *c) {
+        match store.update(&CLUSTER_ROLES, role, Some(&stored.resource_version())) {
+            Ok(_) => outcome.written = true,
+            Err(StoreError::Conflict) => {
+                outcome.written = true;
+                outcome.conflicted = true;
+            }
             Err(e) => tracing::warn!(role = stored.name(), error = %e, "aggregating cluster role"),
         }
     }
-    changed
+    outcome
 }
 
-/// Passes until nothing changes (at most [`MAX_PASSES`]).
+/// Aggregates once ([`aggregate`]); true when a role was written (or lost a race).
+pub fn aggregate_once(store: &Store) -> bool {
+    aggregate(store).written
+}
+
+/// Aggregates until no write loses a race (at most [`MAX_PASSES`] times).
 pub fn aggregate_until_stable(store: &Store) {
     for _ in 0..MAX_PASSES {
-        if !aggregate_once(store) {
+        if !aggregate(store).conflicted {
             return;
         }
     }
@@ -122,11 +153,15 @@ impl Drop for Wake {
 }
 
 /// Starts the controller on the current Tokio runtime: after each burst of ClusterRole
-/// changes it aggregates until stable. It ends when the store is dropped.
+/// changes it aggregates until stable. The caller has aggregated the stored roles already.
+/// It ends when the store is dropped.
 pub fn spawn(store: &Arc<Store>) {
     let notify = Arc::new(Notify::new());
     let wake = Wake(notify.clone());
     store.observe(&[&CLUSTER_ROLES], Box::new(move |_| wake.0.notify_one()));
+    // The observer was first told of every stored role, which the caller has aggregated
+    // already: that wake-up is dropped.
+    let _ = notify.notified().now_or_never();
     let weak: Weak<Store> = Arc::downgrade(store);
     tokio::spawn(async move {
         loop {
