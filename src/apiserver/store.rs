@@ -124,11 +124,10 @@ struct State {
     expiries: BTreeMap<(jiff::Timestamp, u64), ExpiringObject>,
 }
 
-/// One change in the history: its event, and the version it replaced (none for a create),
-/// so that a list can be served as of an earlier revision.
+/// One change in the history: its event, with the version it replaced (none for a
+/// create), so that a list can be served as of an earlier revision.
 struct HistoryEntry {
     event: WatchEvent,
-    previous: Option<Arc<StoredObject>>,
 }
 
 impl State {
@@ -466,7 +465,7 @@ impl Store {
                 entry.event.namespace().to_string(),
                 entry.event.object.name().to_string(),
             );
-            match &entry.previous {
+            match &entry.event.previous {
                 Some(previous) => items.insert(key, present(resource, previous.clone())),
                 None => items.remove(&key),
             };
@@ -640,6 +639,7 @@ impl Store {
         let event = WatchEvent {
             resource: resource.plural,
             object,
+            previous,
         };
         for (resources, observer) in &state.observers {
             if resources.contains(&event.resource) {
@@ -648,7 +648,6 @@ impl Store {
         }
         state.history.push_back(HistoryEntry {
             event: event.clone(),
-            previous,
         });
         while state.history.len() > state.history_limit {
             if let Some(old) = state.history.pop_front() {

@@ -126,6 +126,42 @@ impl WatchRequest {
         self.encode(event.event_type(), &object)
     }
 
+    /// What this watch sends for a stored change, as upstream's cacher converts it
+    /// (`cacheWatcher.convertToWatchEvent`): an object that matches the watch after the
+    /// change and not before is `ADDED`; one that matched before and not after is `DELETED`,
+    /// with its previous content at the change's revision; one that matches before and
+    /// after keeps the change's type; None when it matches neither.
+    fn event_line(&self, event: &WatchEvent) -> Option<Bytes> {
+        let event_type = event.event_type();
+        let now = event_type != EventType::Deleted && self.wants(&event.object);
+        let before = match (event_type, event.previous.as_deref()) {
+            (EventType::Added, _) => false,
+            (EventType::Modified, Some(previous)) => self.wants(previous),
+            // A change without its previous version: judged by what it is now.
+            (EventType::Modified, None) => now,
+            (EventType::Deleted, _) => self.wants(&event.object),
+        };
+        match (now, before) {
+            (false, false) => None,
+            // Matching before and after (a MODIFIED), or a DELETED of a matching object.
+            (true, true) => Some(self.encode_event(event)),
+            (false, true) if event_type == EventType::Deleted => Some(self.encode_event(event)),
+            (true, false) => {
+                let object = present(self.resource, event.object.clone());
+                Some(self.encode(EventType::Added, &object))
+            }
+            (false, true) => {
+                let previous = event.previous.clone()?;
+                let gone = present(self.resource, previous).restamped(
+                    self.resource,
+                    event.revision(),
+                    EventType::Deleted,
+                );
+                Some(self.encode(EventType::Deleted, &gone))
+            }
+        }
+    }
+
     fn bookmark(&self, revision: u64, initial_events_end: bool) -> Bytes {
         let mut metadata = json!({"resourceVersion": revision.to_string()});
         if initial_events_end {
@@ -236,8 +272,8 @@ pub fn watch(
         let mut last_revision = sub.revision;
         for event in sub.backlog.drain(..) {
             last_revision = event.revision();
-            if request.wants(&event.object) {
-                if let Some(full) = batch.push(request.encode_event(&event)) {
+            if let Some(line) = request.event_line(&event) {
+                if let Some(full) = batch.push(line) {
                     if !deliver(&store, &tx, full, deadline.as_mut()).await {
                         return;
                     }
@@ -283,8 +319,8 @@ pub fn watch(
                             Ok(event) => {
                                 if event.revision() > last_revision && event.resource == request.resource.plural {
                                     last_revision = event.revision();
-                                    if request.wants(&event.object) {
-                                        if let Some(full) = batch.push(request.encode_event(&event)) {
+                                    if let Some(line) = request.event_line(&event) {
+                                        if let Some(full) = batch.push(line) {
                                             if !deliver(&store, &tx, full, deadline.as_mut()).await {
                                                 return;
                                             }

@@ -494,6 +494,62 @@ async fn watches_resume_expire_and_time_out() {
     server.shutdown().await;
 }
 
+/// A watch with a label selector sees an object enter and leave its selection as upstream's
+/// cacher reports it (`cacheWatcher.convertToWatchEvent`): ADDED when the object starts to
+/// match, DELETED with its previous content at the change's revision when it stops, and
+/// nothing for changes while it does not match.
+#[tokio::test]
+async fn a_selector_watch_sees_objects_enter_and_leave_the_selection() {
+    let (server, client) = embedded().await;
+    let maps: Api<ConfigMap> = Api::namespaced(client.clone(), "default");
+    let moving: ConfigMap =
+        serde_json::from_value(json!({"metadata": {"name": "moving"}})).expect("config map");
+    let created = maps
+        .create(&PostParams::default(), &moving)
+        .await
+        .expect("create");
+    let rv = created.metadata.resource_version.expect("rv");
+    let params = PatchParams::default();
+    let patch = |body: serde_json::Value| {
+        let maps = maps.clone();
+        let params = params.clone();
+        async move {
+            maps.patch("moving", &params, &Patch::Merge(body))
+                .await
+                .expect("patch")
+        }
+    };
+    patch(json!({"metadata": {"labels": {"w": "1"}}})).await; // enters
+    patch(json!({"data": {"k": "v"}})).await; // changes while matching
+    let left = patch(json!({"metadata": {"labels": {"w": null}}})).await; // leaves
+    patch(json!({"data": {"k": "unseen"}})).await; // changes while not matching
+    patch(json!({"metadata": {"labels": {"w": "1"}}})).await; // enters again
+    maps.delete("moving", &DeleteParams::default())
+        .await
+        .expect("delete");
+
+    let events = watch_lines(
+        &client,
+        &format!("resourceVersion={rv}&labelSelector=w%3D1&timeoutSeconds=1"),
+    )
+    .await;
+    let kinds: Vec<&str> = events.iter().filter_map(|e| e["type"].as_str()).collect();
+    assert_eq!(kinds, ["ADDED", "MODIFIED", "DELETED", "ADDED", "DELETED"]);
+    let leaving = &events[2]["object"];
+    assert_eq!(
+        leaving["metadata"]["labels"]["w"], "1",
+        "the previous content"
+    );
+    assert_eq!(leaving["data"]["k"], "v");
+    assert_eq!(
+        leaving["metadata"]["resourceVersion"].as_str(),
+        left.metadata.resource_version.as_deref(),
+        "at the revision of the change"
+    );
+    assert_eq!(events[3]["object"]["data"]["k"], "unseen");
+    server.shutdown().await;
+}
+
 /// The deprecated `/api/v1/watch/...` paths, which upstream still serves: a watch of the
 /// collection, or of one object by name.
 #[tokio::test]

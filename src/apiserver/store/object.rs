@@ -135,6 +135,25 @@ impl StoredObject {
         self.line.clone()
     }
 
+    /// This version's content stored as an event of `event_type` at `revision`, with its
+    /// `metadata.resourceVersion` rewritten: what a watch sends for an object that has left
+    /// its selection (a `DELETED` of the previous content at the change's revision).
+    pub fn restamped(
+        &self,
+        resource: &ResourceInfo,
+        revision: u64,
+        event_type: EventType,
+    ) -> StoredObject {
+        let mut object = self.value();
+        if let Some(meta) = object.get_mut("metadata").and_then(Value::as_object_mut) {
+            meta.insert(
+                "resourceVersion".into(),
+                Value::String(revision.to_string()),
+            );
+        }
+        Self::encode(resource, &object, revision, event_type)
+    }
+
     /// The same object as an event line of another type (a watch's initial ADDED events).
     pub fn line_as(&self, event_type: EventType) -> Bytes {
         if event_type == self.event_type {
@@ -221,6 +240,10 @@ pub struct WatchEvent {
     pub resource: &'static str,
     /// The stored version, or the last one with the deletion's revision for `DELETED`.
     pub object: Arc<StoredObject>,
+    /// The version this change replaced or removed; None for a create (and for the events
+    /// an observer is first told of). Watches with selectors compare it
+    /// (upstream's `watchCacheEvent.PrevObject`).
+    pub previous: Option<Arc<StoredObject>>,
 }
 
 impl WatchEvent {

@@ -74,6 +74,7 @@ impl Store {
                 observer(&WatchEvent {
                     resource: plural,
                     object: object.clone(),
+                    previous: None,
                 });
             }
         }
