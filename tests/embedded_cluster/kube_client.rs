@@ -173,8 +173,12 @@ async fn delete_preconditions_are_enforced() {
         ..Default::default()
     };
     let err = secrets.delete("s", &wrong).await.expect_err("precondition");
+    let uid = created.metadata.uid.clone().expect("uid");
+    // storage.Preconditions.Check's invalid-object StorageError, quoted by the Conflict.
     assert!(
-        matches!(err, kube::Error::Api(ref s) if s.code == 409),
+        matches!(err, kube::Error::Api(ref s) if s.code == 409 && s.message == format!(
+            "Operation cannot be fulfilled on secrets \"s\": StorageError: invalid object, Code: 4, Key: /registry/secrets/default/s, ResourceVersion: 0, AdditionalErrorMsg: Precondition failed: UID in precondition: not-it, UID in object meta: {uid}"
+        )),
         "{err:?}"
     );
     assert!(
@@ -189,6 +193,58 @@ async fn delete_preconditions_are_enforced() {
         ..Default::default()
     };
     secrets.delete("s", &right).await.expect("delete");
+    server.shutdown().await;
+}
+
+/// A uid in a PUT body is a precondition (409 quoting the storage error, as upstream's
+/// `defaultUpdatedObjectInfo`): a replace of an object that was deleted and re-created does
+/// not overwrite its successor. A patch that changes the uid is refused as immutable.
+#[tokio::test]
+async fn an_update_naming_another_uid_is_refused() {
+    let (server, client) = embedded().await;
+    let maps: Api<ConfigMap> = Api::namespaced(client, "default");
+    let first = maps
+        .create(&PostParams::default(), &config_map("again", "old"))
+        .await
+        .expect("create");
+    maps.delete("again", &DeleteParams::default())
+        .await
+        .expect("delete");
+    let second = maps
+        .create(&PostParams::default(), &config_map("again", "new"))
+        .await
+        .expect("re-create");
+    let mut stale = first.clone();
+    stale.metadata.resource_version = None;
+    let err = maps
+        .replace("again", &PostParams::default(), &stale)
+        .await
+        .expect_err("another uid");
+    let (old_uid, new_uid) = (
+        first.metadata.uid.clone().expect("uid"),
+        second.metadata.uid.clone().expect("uid"),
+    );
+    assert!(
+        matches!(err, kube::Error::Api(ref s) if s.code == 409 && s.message == format!(
+            "Operation cannot be fulfilled on configmaps \"again\": StorageError: invalid object, Code: 4, Key: /registry/configmaps/default/again, ResourceVersion: 0, AdditionalErrorMsg: Precondition failed: UID in precondition: {old_uid}, UID in object meta: {new_uid}"
+        )),
+        "{err:?}"
+    );
+    let err = maps
+        .patch(
+            "again",
+            &PatchParams::default(),
+            &Patch::Merge(json!({"metadata": {"uid": "1234"}})),
+        )
+        .await
+        .expect_err("uid is immutable");
+    assert!(
+        matches!(err, kube::Error::Api(ref s) if s.code == 422 && s.message.ends_with("metadata.uid: Invalid value: \"1234\": field is immutable")),
+        "{err:?}"
+    );
+    let kept = maps.get("again").await.expect("get");
+    assert_eq!(kept.metadata.uid, second.metadata.uid);
+    assert_eq!(kept.data, second.data, "nothing was overwritten");
     server.shutdown().await;
 }
 

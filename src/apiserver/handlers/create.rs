@@ -99,7 +99,7 @@ pub(super) async fn create_object(
     let stored = state
         .store
         .create(resource, object)
-        .map_err(|e| store_error(e, resource, &name))?;
+        .map_err(|e| store_error(e, resource, namespace_for(path), &name))?;
     Ok(stored.json())
 }
 

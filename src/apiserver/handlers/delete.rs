@@ -91,23 +91,26 @@ async fn delete_object(
     state.admission.validate(&attrs, &old).await?;
     let finalizes = resource.strategy.finalizes_on_delete();
     if options.dry_run {
-        check_preconditions(&current, preconditions).map_err(|e| store_error(e, resource, name))?;
+        check_preconditions(&current, preconditions)
+            .map_err(|e| store_error(e, resource, namespace_for(path), name))?;
         return Ok(current.json());
     }
     if current.is_deleting() && !deletion::finalized(&old) {
         // Already marked: the finalizers still hold it, and a namespace is answered as it
         // is while they do (`pkg/registry/core/namespace/storage/storage.go`).
-        check_preconditions(&current, preconditions).map_err(|e| store_error(e, resource, name))?;
+        check_preconditions(&current, preconditions)
+            .map_err(|e| store_error(e, resource, namespace_for(path), name))?;
         return Ok(current.json());
     }
     if !current.is_deleting() && (finalizes || deletion::has_finalizers(&old)) {
-        check_preconditions(&current, preconditions).map_err(|e| store_error(e, resource, name))?;
+        check_preconditions(&current, preconditions)
+            .map_err(|e| store_error(e, resource, namespace_for(path), name))?;
         let now = now_rfc3339(state.store.clock().as_ref());
         let marked = deletion::marked(resource, &old, &now);
         let stored = state
             .store
             .update(resource, marked, Some(&current.resource_version()))
-            .map_err(|e| store_error(e, resource, name))?;
+            .map_err(|e| store_error(e, resource, namespace_for(path), name))?;
         if finalizes {
             state.namespace_deleter.enqueue(name);
         }
@@ -116,7 +119,7 @@ async fn delete_object(
     let deleted = state
         .store
         .delete(resource, namespace, name, preconditions)
-        .map_err(|e| store_error(e, resource, name))?;
+        .map_err(|e| store_error(e, resource, namespace_for(path), name))?;
     Ok(deleted.json())
 }
 

@@ -257,18 +257,46 @@ fn namespace_for(path: &ResourcePath) -> &str {
     }
 }
 
-fn store_error(err: StoreError, resource: &ResourceInfo, name: &str) -> ApiError {
+/// The API error of a store error for the object `namespace/name`.
+fn store_error(err: StoreError, resource: &ResourceInfo, namespace: &str, name: &str) -> ApiError {
     match err {
         StoreError::NotFound => ApiError::not_found(resource, name),
         StoreError::AlreadyExists => ApiError::already_exists(resource, name),
         StoreError::Conflict => ApiError::conflict(resource, name),
+        // `storage.Preconditions.Check` fails with an invalid-object StorageError, which
+        // the registry answers as a Conflict quoting it (`InterpretUpdateError`).
         e @ (StoreError::UidPrecondition { .. }
-        | StoreError::ResourceVersionPrecondition { .. }) => {
-            ApiError::conflict_because(resource, name, &capitalize(&e.to_string()))
-        }
+        | StoreError::ResourceVersionPrecondition { .. }) => ApiError::conflict_because(
+            resource,
+            name,
+            &format!(
+                "StorageError: invalid object, Code: 4, Key: {}, ResourceVersion: 0, AdditionalErrorMsg: {}",
+                storage_key(resource, namespace, name),
+                capitalize(&e.to_string())
+            ),
+        ),
         StoreError::TooOld { .. } => ApiError::expired(err.to_string()),
         StoreError::NamespaceNotFound(ns) => ApiError::not_found(&NAMESPACES, &ns),
         StoreError::NamespaceTerminating(ns) => namespace_terminating(resource, name, &ns),
+    }
+}
+
+/// The etcd key kube-apiserver keeps an object under, as its storage errors quote it:
+/// `/registry/<prefix>/[<namespace>/]<name>`, the prefix being the resource's plural except
+/// where upstream's storage names it otherwise (nodes are `minions`, services
+/// `services/specs`, replication controllers `controllers`, ingresses `ingress`).
+fn storage_key(resource: &ResourceInfo, namespace: &str, name: &str) -> String {
+    let prefix = match (resource.group, resource.plural) {
+        ("", "nodes") => "minions",
+        ("", "services") => "services/specs",
+        ("", "replicationcontrollers") => "controllers",
+        ("networking.k8s.io", "ingresses") => "ingress",
+        (_, plural) => plural,
+    };
+    if namespace.is_empty() {
+        format!("/registry/{prefix}/{name}")
+    } else {
+        format!("/registry/{prefix}/{namespace}/{name}")
     }
 }
 

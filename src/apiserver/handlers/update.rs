@@ -13,7 +13,7 @@ use super::super::http::{read_body, Body, RequestBody, RequestContext};
 use super::super::kinds::status_write;
 use super::super::patch::PatchType;
 use super::super::routes::ResourcePath;
-use super::super::store::{Preconditions, StoredObject};
+use super::super::store::{Preconditions, StoreError, StoredObject};
 use super::super::{validation, ServerState};
 use super::body::decode_body;
 use super::create::metadata_mut;
@@ -52,6 +52,21 @@ pub(super) async fn update(
         .filter(|rv| !rv.is_empty())
         .map(str::to_string);
     let current = existing(state, path, &name)?;
+    // A uid in the body is a precondition (`defaultUpdatedObjectInfo.Preconditions`),
+    // checked by the storage before anything else: a PUT of an object that has since
+    // been deleted and re-created does not overwrite its successor.
+    if let Some(uid) = object["metadata"]["uid"]
+        .as_str()
+        .filter(|uid| !uid.is_empty())
+    {
+        if uid != current.uid() {
+            let failed = StoreError::UidPrecondition {
+                precondition: uid.to_string(),
+                actual: current.uid().to_string(),
+            };
+            return Err(store_error(failed, resource, namespace_for(path), &name));
+        }
+    }
     if let Some(rv) = &precondition {
         if *rv != current.resource_version() {
             return Err(ApiError::conflict(resource, &name));
@@ -87,15 +102,22 @@ pub(super) async fn update_object(
     {
         let old_meta = &old["metadata"];
         let meta = metadata_mut(&mut updated);
-        for field in [
-            "uid",
-            "creationTimestamp",
-            "deletionTimestamp",
-            "generation",
-        ] {
+        for field in ["creationTimestamp", "deletionTimestamp", "generation"] {
             match old_meta.get(field) {
                 Some(v) => meta.insert(field.into(), v.clone()),
                 None => meta.remove(field),
+            };
+        }
+        // The stored uid when none is given (`BeforeUpdate`); another one is refused by
+        // validation as immutable (a patch that changes it).
+        if meta
+            .get("uid")
+            .and_then(Value::as_str)
+            .is_none_or(str::is_empty)
+        {
+            match old_meta.get("uid") {
+                Some(v) => meta.insert("uid".into(), v.clone()),
+                None => meta.remove("uid"),
             };
         }
         if resource.namespaced {
@@ -152,7 +174,7 @@ pub(super) async fn update_object(
     let stored = state
         .store
         .update(resource, updated, Some(&expected))
-        .map_err(|e| store_error(e, resource, &name))?;
+        .map_err(|e| store_error(e, resource, namespace_for(path), &name))?;
     if finalized {
         // The last finalizer of an object being deleted is gone: the object goes too.
         let _ = state.store.delete(
