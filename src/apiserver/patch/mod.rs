@@ -278,9 +278,12 @@ impl PatchError {
                 "RequestEntityTooLarge",
                 format!("Request entity too large: {message}"),
             ),
-            // NewGenericServerResponse(422): the library's detail is not passed on.
+            // NewGenericServerResponse(422): the library's detail is not passed on, and the
+            // details it sets are empty (`"details":{}`).
             Self::JsonPatchFailed(_) | Self::ListOfLists => {
-                ApiError::new(422, "Invalid", GENERIC_INVALID_MESSAGE)
+                let mut err = ApiError::new(422, "Invalid", GENERIC_INVALID_MESSAGE);
+                err.group = Some(String::new());
+                err
             }
             Self::PatchedNotAnObject { patched, detail } => {
                 // NewInvalid with an empty kind and name, as the patch handler builds it.

@@ -355,4 +355,6 @@ fn strategic_merge_errors() {
         (api.reason.as_str(), api.message.as_str()),
         ("Invalid", GENERIC_INVALID_MESSAGE)
     );
+    // NewGenericServerResponse sets empty details.
+    assert_eq!(api.to_status()["details"], serde_json::json!({}));
 }
