@@ -60,6 +60,16 @@ fn cases() -> Vec<Case> {
             message: "ConfigMap in version \"v1\" cannot be handled as a ConfigMap: strict decoding error: unknown field \"dta\"",
         },
         Case {
+            name: "unknown and duplicate fields under Strict, in document order",
+            method: "POST",
+            path: "/api/v1/namespaces/default/configmaps?fieldValidation=Strict",
+            content_type: "application/json",
+            body: br#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"m"},"zz":1,"data":{"k":"a","k":"b"},"aa":2}"#.to_vec(),
+            code: 400,
+            reason: "BadRequest",
+            message: "ConfigMap in version \"v1\" cannot be handled as a ConfigMap: strict decoding error: unknown field \"zz\", duplicate field \"data.k\", unknown field \"aa\"",
+        },
+        Case {
             name: "oversized body",
             method: "POST",
             path: "/api/v1/namespaces/default/configmaps",

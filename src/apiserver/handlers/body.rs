@@ -1,6 +1,7 @@
 //! Request bodies, decoded once at the edge: JSON, YAML or protobuf into the kind's
 //! normalized form (its k8s-openapi type's serialization), with the type meta checked and
-//! unknown fields handled by `fieldValidation`. Everything after works on that object.
+//! unknown and (in JSON) duplicate fields handled by `fieldValidation`. Everything after
+//! works on that object.
 
 use bytes::Bytes;
 use http::header;
@@ -39,8 +40,15 @@ pub(super) fn decode_body(
     resource: &ResourceInfo,
     body: &Bytes,
 ) -> Result<Decoded, ApiError> {
-    let value = decode_object_bytes(&media_type(ctx), resource, body)?;
-    decode_value(ctx, resource, &value)
+    let media = media_type(ctx);
+    let value = decode_object_bytes(&media, resource, body)?;
+    // Only a JSON body is scanned for repeated fields (upstream's strict JSON decoder);
+    // the scan also gives the document order the problems are reported in.
+    let order = (field_validation(ctx) != "Ignore"
+        && matches!(media.as_str(), "" | "application/json" | "*/*"))
+    .then(|| validation::FieldOrder::of_json(body))
+    .flatten();
+    decode_ordered(ctx, resource, &value, order.as_ref())
 }
 
 /// A create or update body of media type `media` (lowercase, without parameters) decoded into
@@ -110,12 +118,27 @@ pub(super) fn decode_value(
     resource: &ResourceInfo,
     value: &Value,
 ) -> Result<Decoded, ApiError> {
+    decode_ordered(ctx, resource, value, None)
+}
+
+/// [`decode_value`] of a body whose fields `order` lists: its repeated fields are
+/// problems too, and all are reported in document order.
+fn decode_ordered(
+    ctx: &RequestContext,
+    resource: &ResourceInfo,
+    value: &Value,
+    order: Option<&validation::FieldOrder>,
+) -> Result<Decoded, ApiError> {
     let mode = field_validation(ctx);
     let object = codec::normalize(resource, value)?;
     let mut warnings = Vec::new();
     if mode != "Ignore" {
         let unknown = validation::unknown_fields_against(value, &object);
-        report_unknown_fields(mode, resource, &unknown, &mut warnings)?;
+        let problems = match order {
+            Some(order) => order.problems(&unknown),
+            None => validation::unknown_field_problems(&unknown),
+        };
+        report_field_problems(mode, resource, &problems, &mut warnings)?;
     }
     Ok(Decoded { object, warnings })
 }
@@ -133,10 +156,10 @@ pub(super) fn check_fields(
     if mode == "Ignore" {
         return Ok(());
     }
-    report_unknown_fields(
+    report_field_problems(
         mode,
         resource,
-        &validation::unknown_fields(resource, object),
+        &validation::unknown_field_problems(&validation::unknown_fields(resource, object)),
         warnings,
     )
 }
@@ -149,18 +172,20 @@ fn field_validation(ctx: &RequestContext) -> &str {
         .unwrap_or("Warn")
 }
 
-fn report_unknown_fields(
+/// Unknown and duplicate fields (`problems`, as upstream words them) by `fieldValidation`:
+/// Strict refuses the request, Warn adds a warning for each, Ignore says nothing.
+fn report_field_problems(
     mode: &str,
     resource: &ResourceInfo,
-    unknown: &[String],
+    problems: &[String],
     warnings: &mut Vec<String>,
 ) -> Result<(), ApiError> {
-    if unknown.is_empty() || mode == "Ignore" {
+    if problems.is_empty() || mode == "Ignore" {
         return Ok(());
     }
     if mode == "Strict" {
-        return Err(validation::strict_decoding_error(resource, unknown));
+        return Err(validation::strict_decoding_error(resource, problems));
     }
-    warnings.extend(unknown.iter().map(|f| format!("unknown field \"{f}\"")));
+    warnings.extend(problems.iter().cloned());
     Ok(())
 }

@@ -19,6 +19,7 @@ use serde_json::Value;
 use super::errors::{ApiError, FieldError, FieldErrorKind};
 use super::kinds::ResourceInfo;
 
+mod field_order;
 pub(crate) mod go_format;
 mod json;
 pub(crate) mod label_selector;
@@ -26,6 +27,7 @@ pub(crate) mod meta;
 pub(crate) mod names;
 mod unknown_fields;
 
+pub use field_order::FieldOrder;
 pub(crate) use go_format::{go_quote, go_string_slice, go_time};
 pub(crate) use json::{at, index, is_empty_value, is_set, items, str_at, str_of, string_map};
 pub(crate) use label_selector::validate_label_selector;
@@ -38,7 +40,9 @@ pub(crate) use names::{
     is_valid_port_name, is_valid_port_num, name_is_dns1035_label, name_is_dns_label,
     name_is_dns_subdomain,
 };
-pub use unknown_fields::{strict_decoding_error, unknown_fields, unknown_fields_against};
+pub use unknown_fields::{
+    strict_decoding_error, unknown_field_problems, unknown_fields, unknown_fields_against,
+};
 
 /// Upper bound of a Secret's (and a ConfigMap's) data, in bytes (`MaxSecretSize`).
 pub(crate) const MAX_SECRET_SIZE: usize = 1024 * 1024;

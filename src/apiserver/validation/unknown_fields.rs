@@ -25,16 +25,21 @@ pub fn unknown_fields_against(obj: &Value, round_tripped: &Value) -> Vec<String>
     unknown
 }
 
-/// The 400 BadRequest a real server gives for strict decoding failures.
-pub fn strict_decoding_error(resource: &ResourceInfo, unknown: &[String]) -> ApiError {
-    let fields: Vec<String> = unknown
+/// The problems of unknown fields at `paths`, in the given order: `unknown field "<path>"`.
+pub fn unknown_field_problems(paths: &[String]) -> Vec<String> {
+    paths
         .iter()
-        .map(|f| format!("unknown field \"{f}\""))
-        .collect();
+        .map(|path| format!("unknown field \"{path}\""))
+        .collect()
+}
+
+/// The 400 BadRequest a real server gives for strict decoding failures; `problems` are
+/// `unknown field "<path>"` and `duplicate field "<path>"`, in document order.
+pub fn strict_decoding_error(resource: &ResourceInfo, problems: &[String]) -> ApiError {
     ApiError::bad_request(format!(
         "{}strict decoding error: {}",
         codec::decode_error_prefix(resource),
-        fields.join(", ")
+        problems.join(", ")
     ))
 }
 
@@ -115,10 +120,10 @@ mod tests {
     fn strict_decoding_error_text() {
         let err = strict_decoding_error(
             &PODS,
-            &[
+            &unknown_field_problems(&[
                 "spec.foo".to_string(),
                 "spec.containers[0].imagee".to_string(),
-            ],
+            ]),
         );
         assert_eq!(err.code, 400);
         assert_eq!(err.reason, "BadRequest");
