@@ -174,10 +174,10 @@ async fn delete_preconditions_are_enforced() {
     };
     let err = secrets.delete("s", &wrong).await.expect_err("precondition");
     let uid = created.metadata.uid.clone().expect("uid");
-    // storage.Preconditions.Check's invalid-object StorageError, quoted by the Conflict.
+    // rest.BeforeDelete's early check: a Conflict on the kind.
     assert!(
         matches!(err, kube::Error::Api(ref s) if s.code == 409 && s.message == format!(
-            "Operation cannot be fulfilled on secrets \"s\": StorageError: invalid object, Code: 4, Key: /registry/secrets/default/s, ResourceVersion: 0, AdditionalErrorMsg: Precondition failed: UID in precondition: not-it, UID in object meta: {uid}"
+            "Operation cannot be fulfilled on Secret \"s\": the UID in the precondition (not-it) does not match the UID in record ({uid}). The object might have been deleted and then recreated"
         )),
         "{err:?}"
     );
@@ -245,6 +245,20 @@ async fn an_update_naming_another_uid_is_refused() {
     let kept = maps.get("again").await.expect("get");
     assert_eq!(kept.metadata.uid, second.metadata.uid);
     assert_eq!(kept.data, second.data, "nothing was overwritten");
+    // Gone altogether: the precondition meets an empty object, still a 409, not a 404.
+    maps.delete("again", &DeleteParams::default())
+        .await
+        .expect("delete");
+    let err = maps
+        .replace("again", &PostParams::default(), &stale)
+        .await
+        .expect_err("gone");
+    assert!(
+        matches!(err, kube::Error::Api(ref s) if s.code == 409 && s.message.ends_with(&format!(
+            "Precondition failed: UID in precondition: {old_uid}, UID in object meta: "
+        ))),
+        "{err:?}"
+    );
     server.shutdown().await;
 }
 

@@ -44,11 +44,8 @@ pub(super) fn decode_body(
     let value = decode_object_bytes(&media, resource, body)?;
     // Only a JSON body is scanned for repeated fields (upstream's strict JSON decoder);
     // the scan also gives the document order the problems are reported in.
-    let order = (field_validation(ctx) != "Ignore"
-        && matches!(media.as_str(), "" | "application/json" | "*/*"))
-    .then(|| validation::FieldOrder::of_json(body))
-    .flatten();
-    decode_ordered(ctx, resource, &value, order.as_ref())
+    let json = matches!(media.as_str(), "" | "application/json" | "*/*");
+    decode_ordered(ctx, resource, &value, json.then_some(body.as_ref()))
 }
 
 /// A create or update body of media type `media` (lowercase, without parameters) decoded into
@@ -121,23 +118,22 @@ pub(super) fn decode_value(
     decode_ordered(ctx, resource, value, None)
 }
 
-/// [`decode_value`] of a body whose fields `order` lists: its repeated fields are
-/// problems too, and all are reported in document order.
+/// [`decode_value`] of `value` parsed from the JSON document `json`, if it was one: its
+/// repeated fields are problems too, and all are reported in document order.
 fn decode_ordered(
     ctx: &RequestContext,
     resource: &ResourceInfo,
     value: &Value,
-    order: Option<&validation::FieldOrder>,
+    json: Option<&[u8]>,
 ) -> Result<Decoded, ApiError> {
     let mode = field_validation(ctx);
     let object = codec::normalize(resource, value)?;
     let mut warnings = Vec::new();
     if mode != "Ignore" {
         let unknown = validation::unknown_fields_against(value, &object);
-        let problems = match order {
-            Some(order) => order.problems(&unknown),
-            None => validation::unknown_field_problems(&unknown),
-        };
+        let problems = json
+            .and_then(|json| validation::json_field_problems(json, &unknown))
+            .unwrap_or_else(|| validation::unknown_field_problems(&unknown));
         report_field_problems(mode, resource, &problems, &mut warnings)?;
     }
     Ok(Decoded { object, warnings })

@@ -11,8 +11,9 @@ use super::super::admission::AdmissionOperation;
 use super::super::deletion;
 use super::super::errors::ApiError;
 use super::super::http::{bytes_response, read_body, Body, RequestBody, RequestContext};
+use super::super::kinds::{ResourceInfo, NAMESPACES};
 use super::super::routes::ResourcePath;
-use super::super::store::{check_preconditions, Preconditions};
+use super::super::store::{check_preconditions, Preconditions, StoreError};
 use super::super::{now_rfc3339, ServerState};
 use super::read::{list_json, Selectors};
 use super::{attributes, existing, is_dry_run, namespace_for, store_error};
@@ -78,6 +79,9 @@ async fn delete_object(
     let resource = path.resource;
     let namespace = namespace_for(path);
     let current = existing(state, path, name)?;
+    // Checked early, as `rest.BeforeDelete` does; the store checks them again atomically.
+    check_preconditions(&current, preconditions)
+        .map_err(|e| before_delete_error(e, path.resource, namespace_for(path), name))?;
     let old = Arc::new(current.value());
     let attrs = attributes(
         ctx,
@@ -91,20 +95,14 @@ async fn delete_object(
     state.admission.validate(&attrs, &old).await?;
     let finalizes = resource.strategy.finalizes_on_delete();
     if options.dry_run {
-        check_preconditions(&current, preconditions)
-            .map_err(|e| store_error(e, resource, namespace_for(path), name))?;
         return Ok(current.json());
     }
     if current.is_deleting() && !deletion::finalized(&old) {
         // Already marked: the finalizers still hold it, and a namespace is answered as it
         // is while they do (`pkg/registry/core/namespace/storage/storage.go`).
-        check_preconditions(&current, preconditions)
-            .map_err(|e| store_error(e, resource, namespace_for(path), name))?;
         return Ok(current.json());
     }
     if !current.is_deleting() && (finalizes || deletion::has_finalizers(&old)) {
-        check_preconditions(&current, preconditions)
-            .map_err(|e| store_error(e, resource, namespace_for(path), name))?;
         let now = now_rfc3339(state.store.clock().as_ref());
         let marked = deletion::marked(resource, &old, &now);
         let stored = state
@@ -151,4 +149,55 @@ pub(super) async fn delete_collection(
         list_json(resource, list_meta.as_bytes(), deleted.into_iter()),
         "application/json",
     ))
+}
+
+/// The 409 of a failed delete precondition, checked before anything is changed:
+/// `rest.BeforeDelete`'s Conflict on the kind (`Operation cannot be fulfilled on Secret "s":
+/// the UID in the precondition (a) does not match the UID in record (b). The object might
+/// have been deleted and then recreated`), or for a namespace its storage's own
+/// `Precondition failed: ...`.
+fn before_delete_error(
+    err: StoreError,
+    resource: &ResourceInfo,
+    namespace: &str,
+    name: &str,
+) -> ApiError {
+    if std::ptr::eq(resource, &NAMESPACES) {
+        return store_error_for_namespace(err, name);
+    }
+    let why = match err {
+        StoreError::UidPrecondition {
+            precondition,
+            actual,
+        } => format!(
+            "the UID in the precondition ({precondition}) does not match the UID in record ({actual}). The object might have been deleted and then recreated"
+        ),
+        StoreError::ResourceVersionPrecondition {
+            precondition,
+            actual,
+        } => format!(
+            "the ResourceVersion in the precondition ({precondition}) does not match the ResourceVersion in record ({actual}). The object might have been modified"
+        ),
+        other => return store_error(other, resource, namespace, name),
+    };
+    let qualified = if resource.group.is_empty() {
+        resource.kind.to_string()
+    } else {
+        format!("{}.{}", resource.kind, resource.group)
+    };
+    let mut error = ApiError::new(
+        409,
+        "Conflict",
+        format!("Operation cannot be fulfilled on {qualified} \"{name}\": {why}"),
+    );
+    error.name = Some(name.to_string());
+    error.group = Some(resource.group.to_string());
+    error.kind = Some(resource.kind.to_string());
+    error
+}
+
+/// A namespace's failed delete precondition, in its storage's words
+/// (`pkg/registry/core/namespace/storage/storage.go`).
+fn store_error_for_namespace(err: StoreError, name: &str) -> ApiError {
+    ApiError::conflict_because(&NAMESPACES, name, &super::capitalize(&err.to_string()))
 }

@@ -283,12 +283,14 @@ fn store_error(err: StoreError, resource: &ResourceInfo, namespace: &str, name: 
 
 /// The etcd key kube-apiserver keeps an object under, as its storage errors quote it:
 /// `/registry/<prefix>/[<namespace>/]<name>`, the prefix being the resource's plural except
-/// where upstream's storage names it otherwise (nodes are `minions`, services
-/// `services/specs`, replication controllers `controllers`, ingresses `ingress`).
+/// where upstream's storage names it otherwise (`SpecialDefaultResourcePrefixes`: nodes are
+/// `minions`, services `services/specs`, endpoints `services/endpoints`, replication
+/// controllers `controllers`, ingresses `ingress`).
 fn storage_key(resource: &ResourceInfo, namespace: &str, name: &str) -> String {
     let prefix = match (resource.group, resource.plural) {
         ("", "nodes") => "minions",
         ("", "services") => "services/specs",
+        ("", "endpoints") => "services/endpoints",
         ("", "replicationcontrollers") => "controllers",
         ("networking.k8s.io", "ingresses") => "ingress",
         (_, plural) => plural,

@@ -51,21 +51,20 @@ pub(super) async fn update(
         .as_str()
         .filter(|rv| !rv.is_empty())
         .map(str::to_string);
-    let current = existing(state, path, &name)?;
     // A uid in the body is a precondition (`defaultUpdatedObjectInfo.Preconditions`),
-    // checked by the storage before anything else: a PUT of an object that has since
-    // been deleted and re-created does not overwrite its successor.
-    if let Some(uid) = object["metadata"]["uid"]
+    // checked by the storage before anything else, against an empty object when there is
+    // none: a PUT of an object that has since been deleted (and perhaps re-created) does
+    // not overwrite or resurrect it.
+    let uid = object["metadata"]["uid"]
         .as_str()
-        .filter(|uid| !uid.is_empty())
-    {
-        if uid != current.uid() {
-            let failed = StoreError::UidPrecondition {
-                precondition: uid.to_string(),
-                actual: current.uid().to_string(),
-            };
-            return Err(store_error(failed, resource, namespace_for(path), &name));
-        }
+        .filter(|uid| !uid.is_empty());
+    let current = match (existing(state, path, &name), uid) {
+        (Err(err), Some(_)) if err.code != 404 => return Err(err),
+        (Err(_), Some(uid)) => return Err(uid_precondition_failed(path, &name, uid, "")),
+        (found, _) => found?,
+    };
+    if let Some(uid) = uid.filter(|uid| *uid != current.uid()) {
+        return Err(uid_precondition_failed(path, &name, uid, current.uid()));
     }
     if let Some(rv) = &precondition {
         if *rv != current.resource_version() {
@@ -74,6 +73,16 @@ pub(super) async fn update(
     }
     let stored = update_object(state, ctx, path, current, object).await?;
     Ok(object_response(StatusCode::OK, stored, &decoded.warnings))
+}
+
+/// The 409 of a PUT whose body names another uid than the stored object's (`actual`,
+/// empty when there is none), in the storage's words.
+fn uid_precondition_failed(path: &ResourcePath, name: &str, uid: &str, actual: &str) -> ApiError {
+    let failed = StoreError::UidPrecondition {
+        precondition: uid.to_string(),
+        actual: actual.to_string(),
+    };
+    store_error(failed, path.resource, namespace_for(path), name)
 }
 
 /// The update pipeline for a decoded (normalized) object replacing `current`; answers

@@ -1,64 +1,81 @@
-//! The fields of a JSON request body in document order, and the ones it repeats: what
-//! upstream's strict decoder (sigs.k8s.io/json, `UnmarshalStrict`) reports as `duplicate
-//! field "<path>"`, and the order in which it reports unknown and duplicate fields.
+//! Strict-decoding problems of a JSON request body in document order: its unknown fields
+//! and the fields it repeats, as upstream's strict decoder (sigs.k8s.io/json,
+//! `UnmarshalStrict`) reports them: `unknown field "<path>"`, `duplicate field "<path>"`.
 
-use std::collections::{HashMap, HashSet};
+use std::borrow::Cow;
+use std::collections::HashSet;
 use std::fmt;
 
-use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
-/// Where each field path of a document first appears, and the paths it repeats.
-/// Paths are dotted, arrays by index: `spec.containers[0].image`.
-#[derive(Debug, Default)]
-pub struct FieldOrder {
-    first_seen: HashMap<String, usize>,
-    duplicates: Vec<(usize, String)>,
-    seen: usize,
+use super::go_format::go_quote;
+
+/// `unknown field "<path>"`, the path quoted as Go's `%q` does.
+pub fn unknown_field_problem(path: &str) -> String {
+    format!("unknown field {}", go_quote(path))
 }
 
-impl FieldOrder {
-    /// Scans a JSON document; None when it is not JSON (its parse reports that).
-    pub fn of_json(body: &[u8]) -> Option<Self> {
-        let mut order = Self::default();
-        let mut path = String::new();
-        let mut deserializer = serde_json::Deserializer::from_slice(body);
-        Walker {
-            path: &mut path,
-            order: &mut order,
-        }
+/// The problems of the JSON document `body` in document order: each of `unknown` (dotted
+/// paths, arrays by index: `spec.containers[0].imagee`, found by the typed round trip) and
+/// each repeated field. The decoder looks neither inside an unknown field nor inside
+/// `managedFields[].fieldsV1`, which decodes itself. None when `body` is not JSON.
+pub fn json_field_problems(body: &[u8], unknown: &[String]) -> Option<Vec<String>> {
+    let mut scan = Scan {
+        unknown,
+        unknown_seen: vec![false; unknown.len()],
+        problems: Vec::new(),
+        path: String::new(),
+    };
+    let mut deserializer = serde_json::Deserializer::from_slice(body);
+    Walker { scan: &mut scan }
         .deserialize(&mut deserializer)
         .ok()?;
-        Some(order)
+    // Unknown paths the scan did not meet (none, for a body that is the document) last.
+    for (path, seen) in unknown.iter().zip(&scan.unknown_seen) {
+        if !seen {
+            scan.problems.push(unknown_field_problem(path));
+        }
     }
+    Some(scan.problems)
+}
 
-    /// The strict-decoding problems in document order: each of `unknown` (paths, as
-    /// `unknown field "<path>"`) and each repeated field (`duplicate field "<path>"`).
-    pub fn problems(&self, unknown: &[String]) -> Vec<String> {
-        let mut problems: Vec<(usize, String)> = unknown
+/// The state of one scan: the current path (a stack; copied only for a problem).
+struct Scan<'u> {
+    unknown: &'u [String],
+    unknown_seen: Vec<bool>,
+    problems: Vec<String>,
+    path: String,
+}
+
+impl Scan<'_> {
+    /// Whether the current path is an unknown field; the first time, it is a problem.
+    fn at_unknown(&mut self) -> bool {
+        let Some(i) = self
+            .unknown
             .iter()
-            .map(|path| {
-                let place = self.first_seen.get(path).copied().unwrap_or(usize::MAX);
-                (place, format!("unknown field \"{path}\""))
-            })
-            .chain(
-                self.duplicates
-                    .iter()
-                    .map(|(place, path)| (*place, format!("duplicate field \"{path}\""))),
-            )
-            .collect();
-        // Stable: paths not found keep their given order, after the rest.
-        problems.sort_by_key(|(place, _)| *place);
-        problems.into_iter().map(|(_, problem)| problem).collect()
+            .position(|path| path.len() == self.path.len() && *path == self.path)
+        else {
+            return false;
+        };
+        if !self.unknown_seen[i] {
+            self.unknown_seen[i] = true;
+            self.problems.push(unknown_field_problem(&self.path));
+        }
+        true
+    }
+
+    /// Whether the current path is a `managedFields[].fieldsV1`, which is not scanned.
+    fn at_fields_v1(&self) -> bool {
+        self.path.starts_with("metadata.managedFields[") && self.path.ends_with("].fieldsV1")
     }
 }
 
-/// Walks one JSON value, recording the fields below `path`.
-struct Walker<'a> {
-    path: &'a mut String,
-    order: &'a mut FieldOrder,
+/// Walks one JSON value at the scan's current path.
+struct Walker<'s, 'u> {
+    scan: &'s mut Scan<'u>,
 }
 
-impl<'de> DeserializeSeed<'de> for Walker<'_> {
+impl<'de> DeserializeSeed<'de> for Walker<'_, '_> {
     type Value = ();
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
@@ -66,7 +83,7 @@ impl<'de> DeserializeSeed<'de> for Walker<'_> {
     }
 }
 
-impl<'de> Visitor<'de> for Walker<'_> {
+impl<'de> Visitor<'de> for Walker<'_, '_> {
     type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -93,43 +110,37 @@ impl<'de> Visitor<'de> for Walker<'_> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        let parent = self.path.len();
-        let mut keys = HashSet::new();
-        while let Some(key) = map.next_key::<String>()? {
+        let scan = self.scan;
+        let parent = scan.path.len();
+        let mut keys: HashSet<Cow<'de, str>> = HashSet::new();
+        while let Some(key) = map.next_key_seed(KeySeed)? {
             if parent > 0 {
-                self.path.push('.');
+                scan.path.push('.');
             }
-            self.path.push_str(&key);
-            let place = self.order.seen;
-            self.order.seen += 1;
-            if keys.insert(key) {
-                self.order
-                    .first_seen
-                    .entry(self.path.clone())
-                    .or_insert(place);
+            scan.path.push_str(&key);
+            if !keys.insert(key) {
+                let problem = format!("duplicate field {}", go_quote(&scan.path));
+                scan.problems.push(problem);
+            }
+            if scan.at_unknown() || scan.at_fields_v1() {
+                map.next_value::<IgnoredAny>()?;
             } else {
-                self.order.duplicates.push((place, self.path.clone()));
+                map.next_value_seed(Walker { scan: &mut *scan })?;
             }
-            map.next_value_seed(Walker {
-                path: &mut *self.path,
-                order: &mut *self.order,
-            })?;
-            self.path.truncate(parent);
+            scan.path.truncate(parent);
         }
         Ok(())
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        let parent = self.path.len();
+        let scan = self.scan;
+        let parent = scan.path.len();
         let mut index = 0usize;
         loop {
             use std::fmt::Write as _;
-            let _ = write!(self.path, "[{index}]");
-            let item = seq.next_element_seed(Walker {
-                path: &mut *self.path,
-                order: &mut *self.order,
-            })?;
-            self.path.truncate(parent);
+            let _ = write!(scan.path, "[{index}]");
+            let item = seq.next_element_seed(Walker { scan: &mut *scan })?;
+            scan.path.truncate(parent);
             if item.is_none() {
                 return Ok(());
             }
@@ -138,30 +149,77 @@ impl<'de> Visitor<'de> for Walker<'_> {
     }
 }
 
+/// An object key, borrowed from the body unless it holds escapes.
+struct KeySeed;
+
+impl<'de> DeserializeSeed<'de> for KeySeed {
+    type Value = Cow<'de, str>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for KeySeed {
+    type Value = Cow<'de, str>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an object key")
+    }
+
+    fn visit_borrowed_str<E>(self, key: &'de str) -> Result<Self::Value, E> {
+        Ok(Cow::Borrowed(key))
+    }
+
+    fn visit_str<E>(self, key: &str) -> Result<Self::Value, E> {
+        Ok(Cow::Owned(key.to_string()))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn problems(body: &str, unknown: &[&str]) -> Vec<String> {
+        let unknown: Vec<String> = unknown.iter().map(|p| p.to_string()).collect();
+        json_field_problems(body.as_bytes(), &unknown).expect("json")
+    }
+
     #[test]
-    fn repeated_fields_are_found_with_their_paths_in_document_order() {
-        let body = br#"{"kind":"Pod","spec":{"containers":[{"name":"a","image":"x","name":"b"}],"zz":1,"aa":2},"kind":"Pod"}"#;
-        let order = FieldOrder::of_json(body).expect("json");
+    fn unknown_and_repeated_fields_are_reported_in_document_order() {
         assert_eq!(
-            order.problems(&["spec.zz".to_string(), "spec.aa".to_string()]),
+            problems(
+                r#"{"kind":"Pod","spec":{"containers":[{"name":"a","image":"x","name":"b"}],"zz":1,"aa":2},"kind":"Pod"}"#,
+                &["spec.aa", "spec.zz"],
+            ),
             [
-                "duplicate field \"spec.containers[0].name\"",
-                "unknown field \"spec.zz\"",
-                "unknown field \"spec.aa\"",
-                "duplicate field \"kind\"",
+                r#"duplicate field "spec.containers[0].name""#,
+                r#"unknown field "spec.zz""#,
+                r#"unknown field "spec.aa""#,
+                r#"duplicate field "kind""#,
             ]
         );
         assert_eq!(
-            FieldOrder::of_json(br#"{"b":1,"a":{"c":[1,{"d":2}]}}"#)
-                .expect("json")
-                .problems(&["a.c[1].d".to_string(), "b".to_string()]),
-            ["unknown field \"b\"", "unknown field \"a.c[1].d\""],
-            "unknown fields in document order, not sorted"
+            problems(r#"{"b":1,"a":{"c":[1,{"d":2}]}}"#, &["a.c[1].d", "b"]),
+            [r#"unknown field "b""#, r#"unknown field "a.c[1].d""#],
         );
-        assert!(FieldOrder::of_json(b"{\"a\":").is_none());
+        assert!(json_field_problems(b"{\"a\":", &[]).is_none());
+    }
+
+    #[test]
+    fn unknown_fields_and_fields_v1_are_not_looked_inside_and_paths_are_quoted() {
+        assert_eq!(
+            problems(r#"{"zz":{"a":1,"a":2}}"#, &["zz"]),
+            [r#"unknown field "zz""#]
+        );
+        assert!(problems(
+            r#"{"metadata":{"managedFields":[{"fieldsV1":{"f:a":{},"f:a":{}}}]}}"#,
+            &[]
+        )
+        .is_empty());
+        assert_eq!(
+            problems(r#"{"data":{"a\"b":"1","a\"b":"2"}}"#, &[]),
+            [r#"duplicate field "data.a\"b""#]
+        );
     }
 }

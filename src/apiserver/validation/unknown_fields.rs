@@ -29,7 +29,7 @@ pub fn unknown_fields_against(obj: &Value, round_tripped: &Value) -> Vec<String>
 pub fn unknown_field_problems(paths: &[String]) -> Vec<String> {
     paths
         .iter()
-        .map(|path| format!("unknown field \"{path}\""))
+        .map(|path| super::field_order::unknown_field_problem(path))
         .collect()
 }
 
