@@ -437,6 +437,29 @@ Feature: Hostile tokens are refused, change nothing and crash nothing
         """
       And the objects in namespace "demo" are as remembered in "before"
 
+    @bound @fake-clock @serial
+    Scenario: A token is refused from the first instant past its expiry and the leeway, not the next whole second
+      # The clock started at a fraction of a second, and the token's exp is whole seconds
+      # (its issue time cut down): go-jose compares the clock at full precision.
+      When I request a token for service account "robot" in namespace "demo" as "hour" with:
+        """
+        spec: {expirationSeconds: 3600}
+        """
+      And 3659 seconds pass
+      And I review the remembered token "hour"
+      Then the token review answers:
+        """
+        authenticated: true
+        user: {username: system:serviceaccount:demo:robot}
+        """
+      When 1 second passes
+      And I review the remembered token "hour"
+      Then the token review answers:
+        """
+        authenticated: null
+        error: service account token has expired
+        """
+
     @bound
     Scenario: A token bound to a pod is refused once the pod is deleted
       Given the following objects in namespace "demo":

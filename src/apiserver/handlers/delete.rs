@@ -81,7 +81,7 @@ async fn delete_object(
     let current = existing(state, path, name)?;
     // Checked early, as `rest.BeforeDelete` does; the store checks them again atomically.
     check_preconditions(&current, preconditions)
-        .map_err(|e| before_delete_error(e, path.resource, namespace_for(path), name))?;
+        .map_err(|e| before_delete_error(e, resource, namespace, name))?;
     let old = Arc::new(current.value());
     let attrs = attributes(
         ctx,
@@ -108,7 +108,7 @@ async fn delete_object(
         let stored = state
             .store
             .update(resource, marked, Some(&current.resource_version()))
-            .map_err(|e| store_error(e, resource, namespace_for(path), name))?;
+            .map_err(|e| store_error(e, resource, namespace, name))?;
         if finalizes {
             state.namespace_deleter.enqueue(name);
         }
@@ -117,7 +117,7 @@ async fn delete_object(
     let deleted = state
         .store
         .delete(resource, namespace, name, preconditions)
-        .map_err(|e| store_error(e, resource, namespace_for(path), name))?;
+        .map_err(|e| store_error(e, resource, namespace, name))?;
     Ok(deleted.json())
 }
 
@@ -155,7 +155,7 @@ pub(super) async fn delete_collection(
 /// `rest.BeforeDelete`'s Conflict on the kind (`Operation cannot be fulfilled on Secret "s":
 /// the UID in the precondition (a) does not match the UID in record (b). The object might
 /// have been deleted and then recreated`), or for a namespace its storage's own
-/// `Precondition failed: ...`.
+/// `Precondition failed: ...`; any other store error as [`store_error`] words it.
 fn before_delete_error(
     err: StoreError,
     resource: &ResourceInfo,
@@ -163,7 +163,8 @@ fn before_delete_error(
     name: &str,
 ) -> ApiError {
     if std::ptr::eq(resource, &NAMESPACES) {
-        return store_error_for_namespace(err, name);
+        // The namespace storage's own check (`pkg/registry/core/namespace/storage`).
+        return ApiError::conflict_because(&NAMESPACES, name, &super::capitalize(&err.to_string()));
     }
     let why = match err {
         StoreError::UidPrecondition {
@@ -194,10 +195,4 @@ fn before_delete_error(
     error.group = Some(resource.group.to_string());
     error.kind = Some(resource.kind.to_string());
     error
-}
-
-/// A namespace's failed delete precondition, in its storage's words
-/// (`pkg/registry/core/namespace/storage/storage.go`).
-fn store_error_for_namespace(err: StoreError, name: &str) -> ApiError {
-    ApiError::conflict_because(&NAMESPACES, name, &super::capitalize(&err.to_string()))
 }

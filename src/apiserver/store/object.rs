@@ -48,10 +48,11 @@ pub struct StoredObject {
     pub(super) revision: u64,
     pub(super) deleting: bool,
     /// Read from disk by an encryption provider or key no longer first: a write of
-    /// unchanged content still rewrites it ([`super::encryption`]).
+    /// unchanged content still rewrites it ([`crate::apiserver::encryption`]).
     pub(super) stale: bool,
     pub(super) labels: Box<[(Box<str>, Box<str>)]>,
-    /// Values of the kind's selectable fields ([`super::kinds::Strategy::selectable_fields`]).
+    /// Values of the kind's selectable fields
+    /// ([`crate::apiserver::kinds::Strategy::selectable_fields`]).
     pub(super) fields: Box<[(&'static str, Box<str>)]>,
 }
 
