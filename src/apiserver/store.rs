@@ -28,6 +28,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use tokio::sync::broadcast;
 
 pub use durable::PersistenceError;
+pub(crate) use object::watch_event_line;
 pub use object::{EventType, StoredObject, WatchEvent};
 pub use watch::Subscription;
 

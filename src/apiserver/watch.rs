@@ -17,7 +17,9 @@ use super::http::{Body, RequestContext};
 use super::kinds::ResourceInfo;
 use super::limits;
 use super::routes::ResourcePath;
-use super::store::{present, EventType, Store, StoreError, StoredObject, WatchEvent};
+use super::store::{
+    present, watch_event_line, EventType, Store, StoreError, StoredObject, WatchEvent,
+};
 use super::{table, ServerState};
 
 /// How often a watch that allows bookmarks gets one.
@@ -111,11 +113,7 @@ impl WatchRequest {
                 table::IncludeObject::Metadata,
                 self.clock.now(),
             );
-            let mut line =
-                serde_json::to_vec(&json!({"type": event_type.as_str(), "object": table}))
-                    .unwrap_or_default();
-            line.push(b'\n');
-            return Bytes::from(line);
+            return event_line(event_type.as_str(), &table);
         }
         object.line_as(event_type)
     }
@@ -168,11 +166,15 @@ impl WatchRequest {
             metadata["annotations"] = json!({"k8s.io/initial-events-end": "true"});
         }
         let object = json!({"kind": self.resource.kind, "apiVersion": self.resource.api_version(), "metadata": metadata});
-        let mut line =
-            serde_json::to_vec(&json!({"type": "BOOKMARK", "object": object})).unwrap_or_default();
-        line.push(b'\n');
-        Bytes::from(line)
+        event_line("BOOKMARK", &object)
     }
+}
+
+/// A watch event line of `event_type` for an object the watch writes itself (a Table row,
+/// a bookmark, an ERROR Status), in the stored lines' layout.
+fn event_line(event_type: &str, object: &impl serde::Serialize) -> Bytes {
+    let object = serde_json::to_vec(object).unwrap_or_else(|_| b"null".to_vec());
+    Bytes::from(watch_event_line(event_type, &object))
 }
 
 pub fn watch(
@@ -227,10 +229,7 @@ pub fn watch(
             let status =
                 ApiError::expired(format!("too old resource version: {requested} ({oldest})"))
                     .to_status();
-            let mut line =
-                serde_json::to_vec(&json!({"type": "ERROR", "object": status})).unwrap_or_default();
-            line.push(b'\n');
-            initial.push(Bytes::from(line));
+            initial.push(event_line("ERROR", &status));
             None
         }
         Err(e) => return Err(ApiError::internal(e.to_string())),

@@ -7,8 +7,28 @@ use std::sync::Arc;
 
 use crate::apiserver::kinds::ResourceInfo;
 
-/// `{"object":` opens every stored line.
-const LINE_PREFIX: &[u8] = b"{\"object\":";
+/// A watch event line, `{"type":"<event_type>","object":<object>}\n`, with `type` first as
+/// kube-apiserver writes `metav1.WatchEvent`. Clients that decode the event as an
+/// adjacently tagged enum (kube-rs, serde) then read the object once instead of buffering it.
+pub(crate) fn watch_event_line(event_type: &str, object: &[u8]) -> Vec<u8> {
+    let mut line = Vec::with_capacity(object.len() + event_type.len() + 24);
+    line.extend_from_slice(&line_prefix(event_type));
+    line.extend_from_slice(object);
+    line.extend_from_slice(LINE_SUFFIX);
+    line
+}
+
+/// `{"type":"<event_type>","object":`, which opens an event line.
+fn line_prefix(event_type: &str) -> Vec<u8> {
+    let mut prefix = Vec::with_capacity(event_type.len() + 20);
+    prefix.extend_from_slice(b"{\"type\":\"");
+    prefix.extend_from_slice(event_type.as_bytes());
+    prefix.extend_from_slice(b"\",\"object\":");
+    prefix
+}
+
+/// `}\n`, which closes an event line.
+const LINE_SUFFIX: &[u8] = b"}\n";
 
 /// The type of a watch event (`watch.EventType` in apimachinery); `BOOKMARK` and `ERROR`
 /// are written by the watch handler, not stored.
@@ -34,12 +54,13 @@ impl EventType {
 }
 
 /// One stored version of an object: the watch event line that announced it,
-/// `{"object":<object>,"type":"ADDED"}\n` (keys sorted, as serde_json writes maps), and
-/// what lists and watches need without parsing the object.
+/// `{"type":"ADDED","object":<object>}\n` ([`watch_event_line`]), and what lists and watches
+/// need without parsing the object.
 #[derive(Debug)]
 pub struct StoredObject {
     pub(super) line: Bytes,
-    /// The object's JSON is `line[LINE_PREFIX.len()..object_end]`.
+    /// The object's JSON is `line[object_start..object_end]`.
+    pub(super) object_start: usize,
     pub(super) object_end: usize,
     pub(super) event_type: EventType,
     pub(super) namespace: Box<str>,
@@ -66,15 +87,14 @@ impl StoredObject {
         event_type: EventType,
     ) -> Self {
         let mut line = Vec::with_capacity(512);
-        line.extend_from_slice(LINE_PREFIX);
+        line.extend_from_slice(&line_prefix(event_type.as_str()));
+        let object_start = line.len();
         if serde_json::to_writer(&mut line, object).is_err() {
-            line.truncate(LINE_PREFIX.len());
+            line.truncate(object_start);
             line.extend_from_slice(b"null");
         }
         let object_end = line.len();
-        line.extend_from_slice(b",\"type\":\"");
-        line.extend_from_slice(event_type.as_str().as_bytes());
-        line.extend_from_slice(b"\"}\n");
+        line.extend_from_slice(LINE_SUFFIX);
         let meta = &object["metadata"];
         let text = |key: &str| Box::from(meta[key].as_str().unwrap_or_default());
         let labels = meta["labels"]
@@ -101,6 +121,7 @@ impl StoredObject {
             // Exactly sized: the serializer's doubling leaves up to half of a buffer unused,
             // and stored lines are most of the server's memory.
             line: Bytes::from(line.into_boxed_slice()),
+            object_start,
             object_end,
             event_type,
             namespace: text("namespace"),
@@ -116,22 +137,26 @@ impl StoredObject {
 
     /// The object's JSON, sharing the stored bytes.
     pub fn json(&self) -> Bytes {
-        self.line.slice(LINE_PREFIX.len()..self.object_end)
+        self.line.slice(self.object_start..self.object_end)
+    }
+
+    /// The object's JSON, borrowed.
+    fn object_bytes(&self) -> &[u8] {
+        &self.line[self.object_start..self.object_end]
     }
 
     /// The object parsed.
     pub fn value(&self) -> Value {
         // The bytes were written by serde_json from a Value, so they parse.
-        serde_json::from_slice(&self.line[LINE_PREFIX.len()..self.object_end])
-            .unwrap_or(Value::Null)
+        serde_json::from_slice(self.object_bytes()).unwrap_or(Value::Null)
     }
 
     /// The object decoded as `T`.
     pub fn decode<T: serde::de::DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
-        serde_json::from_slice(&self.line[LINE_PREFIX.len()..self.object_end])
+        serde_json::from_slice(self.object_bytes())
     }
 
-    /// `{"object":<object>,"type":"<event>"}\n` of the event that stored this version.
+    /// `{"type":"<event>","object":<object>}\n` of the event that stored this version.
     pub fn event_line(&self) -> Bytes {
         self.line.clone()
     }
@@ -160,13 +185,7 @@ impl StoredObject {
         if event_type == self.event_type {
             return self.event_line();
         }
-        let object = &self.line[..self.object_end];
-        let mut line = Vec::with_capacity(object.len() + 24);
-        line.extend_from_slice(object);
-        line.extend_from_slice(b",\"type\":\"");
-        line.extend_from_slice(event_type.as_str().as_bytes());
-        line.extend_from_slice(b"\"}\n");
-        Bytes::from(line)
+        Bytes::from(watch_event_line(event_type.as_str(), self.object_bytes()))
     }
 
     /// The type of the event that stored this version.
@@ -263,7 +282,7 @@ impl WatchEvent {
         self.object.event_type
     }
 
-    /// `{"object":{...},"type":"ADDED"}\n`, the stored bytes themselves.
+    /// `{"type":"ADDED","object":{...}}\n`, the stored bytes themselves.
     pub fn json_line(&self) -> Bytes {
         self.object.event_line()
     }

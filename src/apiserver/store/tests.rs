@@ -173,6 +173,12 @@ fn an_event_line_is_the_stored_bytes_and_the_object_a_slice_of_them() {
         .remove(0);
     let line = event.json_line();
     assert_eq!(line.as_ptr(), stored.event_line().as_ptr(), "not copied");
+    // `type` first, as kube-apiserver writes it (adjacently tagged decoders need not buffer).
+    assert!(
+        line.starts_with(b"{\"type\":\"ADDED\",\"object\":{"),
+        "{line:?}"
+    );
+    assert!(line.ends_with(b"}}\n"), "{line:?}");
     let parsed: Value = serde_json::from_slice(&line).expect("json");
     assert_eq!(parsed["type"], "ADDED");
     assert_eq!(parsed["object"], stored.value());
@@ -321,6 +327,12 @@ async fn live_events_reach_subscribers_once_encoded() {
     assert_eq!(event.event_type(), EventType::Added);
     let line = event.json_line();
     assert!(line.ends_with(b"\n"));
+    // `type` first, as kube-apiserver writes it (adjacently tagged decoders need not buffer).
+    assert!(
+        line.starts_with(b"{\"type\":\"ADDED\",\"object\":{"),
+        "{line:?}"
+    );
+    assert!(line.ends_with(b"}}\n"), "{line:?}");
     let parsed: Value = serde_json::from_slice(&line).expect("json");
     assert_eq!(parsed["type"], "ADDED");
     assert_eq!(parsed["object"]["metadata"]["resourceVersion"], "3");
