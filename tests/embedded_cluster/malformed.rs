@@ -249,6 +249,16 @@ fn cases() -> Vec<Case> {
             reason: "BadRequest",
             message: "the namespace of the provided object does not match the namespace sent on the request",
         },
+        Case {
+            name: "a name with '%' (escaped in the URL)",
+            method: "GET",
+            path: "/api/v1/namespaces/default/configmaps/a%25b",
+            content_type: "application/json",
+            body: Vec::new(),
+            code: 400,
+            reason: "BadRequest",
+            message: "Name parameter invalid: \"a%b\": may not contain '%'",
+        },
     ]
 }
 
@@ -330,6 +340,30 @@ async fn bodies_without_kind_and_api_version_take_them_from_the_url() {
         assert_eq!(created["kind"], kind);
         assert_eq!(created["apiVersion"], "v1");
         assert!(created["metadata"]["uid"].is_string(), "{created}");
+    }
+    server.shutdown().await;
+}
+
+/// The Python and JavaScript clients escape path parameters (`system:basic-user` becomes
+/// `system%3Abasic-user`); a real API server routes on the decoded path.
+#[tokio::test]
+async fn escaped_path_segments_name_the_same_objects() {
+    let (server, client) = embedded().await;
+    seed(&server, &client).await;
+    for (path, name) in [
+        (
+            "/apis/rbac.authorization.k8s.io/v1/clusterroles/system%3Abasic-user",
+            "system:basic-user",
+        ),
+        ("/api/v1/namespaces/def%61ult/configmaps/k%65pt", "kept"),
+    ] {
+        let request = http::Request::builder()
+            .uri(path)
+            .body(Vec::new())
+            .expect("request");
+        let object: serde_json::Value =
+            serde_json::from_str(&client.request_text(request).await.expect(path)).expect("json");
+        assert_eq!(object["metadata"]["name"], name, "{path}");
     }
     server.shutdown().await;
 }

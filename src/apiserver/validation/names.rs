@@ -37,6 +37,21 @@ fn regex_error(message: &str, format: &str, examples: &[&str]) -> String {
     )
 }
 
+/// `path.IsValidPathSegmentName` (apimachinery's `api/validation/path`): a name that is a
+/// path segment may not be `.` or `..` and may not contain `/` or `%`.
+pub(crate) fn is_valid_path_segment_name(name: &str) -> Vec<String> {
+    for illegal in [".", ".."] {
+        if name == illegal {
+            return vec![format!("may not be '{illegal}'")];
+        }
+    }
+    ["/", "%"]
+        .iter()
+        .filter(|c| name.contains(**c))
+        .map(|c| format!("may not contain '{c}'"))
+        .collect()
+}
+
 /// `must be between <low> and <high>, inclusive`.
 pub(crate) fn inclusive_range_error(low: i64, high: i64) -> String {
     format!("must be between {low} and {high}, inclusive")

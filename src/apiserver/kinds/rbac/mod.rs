@@ -36,16 +36,7 @@ pub const GROUP: &str = "rbac.authorization.k8s.io";
 /// `ValidateRBACName` (`path.IsValidPathSegmentName`): names of roles and bindings may
 /// hold almost anything but `/` and `%`, and may not be `.` or `..`.
 pub(crate) fn rbac_name(name: &str, _prefix: bool) -> Vec<String> {
-    for illegal in [".", ".."] {
-        if name == illegal {
-            return vec![format!("may not be '{illegal}'")];
-        }
-    }
-    ["/", "%"]
-        .iter()
-        .filter(|c| name.contains(**c))
-        .map(|c| format!("may not contain '{c}'"))
-        .collect()
+    crate::apiserver::validation::names::is_valid_path_segment_name(name)
 }
 
 fn strings(value: &Value, field: &str) -> Vec<String> {
