@@ -23,6 +23,7 @@ pub mod apiserver;
 pub mod authn;
 pub mod clock;
 pub mod controllers;
+mod go_json;
 pub mod health;
 pub mod leader_election;
 pub mod metrics;

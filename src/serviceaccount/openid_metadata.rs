@@ -8,6 +8,7 @@
 use serde::Serialize;
 
 use super::keys::{EcCurve, JwtAlgorithm, KeyKind, PublicKey};
+use crate::go_json::go_json;
 
 /// Path of the discovery document.
 pub const CONFIGURATION_PATH: &str = "/.well-known/openid-configuration";
@@ -163,8 +164,8 @@ impl OpenIdMetadata {
             id_token_signing_alg_values_supported: algorithms,
         };
         Ok(Self {
-            configuration: go_json(&configuration),
-            keyset: go_json(&KeySet { keys: jwks }),
+            configuration: go_json(&configuration).into_bytes(),
+            keyset: go_json(&KeySet { keys: jwks }).into_bytes(),
         })
     }
 }
@@ -247,23 +248,6 @@ fn strip_leading_zeros(bytes: &[u8]) -> &[u8] {
 fn base64url(bytes: &[u8]) -> String {
     use base64::Engine as _;
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
-}
-
-/// Compact JSON with Go's HTML-safe escapes (those characters only occur inside strings).
-fn go_json(value: &impl Serialize) -> Vec<u8> {
-    let text = serde_json::to_string(value).unwrap_or_default();
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '<' => out.push_str("\\u003c"),
-            '>' => out.push_str("\\u003e"),
-            '&' => out.push_str("\\u0026"),
-            '\u{2028}' => out.push_str("\\u2028"),
-            '\u{2029}' => out.push_str("\\u2029"),
-            c => out.push(c),
-        }
-    }
-    out.into_bytes()
 }
 
 /// The parts of a URL that the checks read, split as Go's `url.Parse` splits them.

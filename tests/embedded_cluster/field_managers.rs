@@ -143,3 +143,48 @@ fn the_root_ca_publisher_writes_as_kube_controller_manager() {
         );
     }
 }
+
+/// Moving from client-side to server-side apply, as the Kubernetes docs describe it: kubectl's
+/// first `apply --server-side` takes over the fields its last client-side apply set, without
+/// conflicts, and rewrites the last-applied annotation, so that a later client-side apply
+/// prunes from what was applied server-side.
+#[test]
+fn kubectl_moves_from_client_side_to_server_side_apply() {
+    let manifest = |data: &str| {
+        format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: m\n  namespace: default\ndata:\n{data}")
+    };
+    for bin in kubectl_binaries() {
+        let server = ServeProcess::start(&[]);
+        let kc = server.kubeconfig.as_path();
+        ok(
+            &bin,
+            kc,
+            &["apply", "-f", "-"],
+            Some(&manifest("  a: \"1\"\n")),
+        );
+        ok(
+            &bin,
+            kc,
+            &["apply", "--server-side", "-f", "-"],
+            Some(&manifest("  a: \"2\"\n  b: \"2\"\n")),
+        );
+        let object = wait_for(&bin, kc, &["configmap", "m"], |_| true);
+        assert_eq!(object["data"], json!({"a": "2", "b": "2"}), "{bin:?}");
+        let last_applied: Value = serde_json::from_str(
+            object["metadata"]["annotations"]["kubectl.kubernetes.io/last-applied-configuration"]
+                .as_str()
+                .expect("annotation"),
+        )
+        .expect("json");
+        assert_eq!(last_applied["data"], json!({"a": "2", "b": "2"}), "{bin:?}");
+
+        ok(
+            &bin,
+            kc,
+            &["apply", "-f", "-"],
+            Some(&manifest("  a: \"1\"\n")),
+        );
+        let object = wait_for(&bin, kc, &["configmap", "m"], |_| true);
+        assert_eq!(object["data"], json!({"a": "1"}), "{bin:?}");
+    }
+}

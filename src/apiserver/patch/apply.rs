@@ -11,6 +11,14 @@ use super::managed_fields::{
 use super::typed::{gvk_string, is_unowned, resets_status, without_nulls, ApplySchema};
 use super::{go_json_kind, ApplyConflict, PatchError};
 use crate::apiserver::kinds::ResourceInfo;
+use crate::apiserver::validation::meta::TOTAL_ANNOTATION_SIZE_LIMIT;
+
+/// kubectl's record of its last client-side apply, an annotation holding that configuration.
+const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
+
+/// The field manager whose applies take over from client-side apply (`lastAppliedManager`
+/// and `lastAppliedUpdater` act for it only; another `--field-manager` opts out).
+const KUBECTL_MANAGER: &str = "kubectl";
 
 /// Metadata an apply configuration cannot set.
 const SYSTEM_METADATA: &[&str] = &[
@@ -104,6 +112,9 @@ pub fn server_side_apply(
                 applied_set,
             )],
         );
+        if field_manager == KUBECTL_MANAGER {
+            update_last_applied(&mut created, applied);
+        }
         return Ok(created);
     };
     if !live.is_object() {
@@ -181,14 +192,29 @@ pub fn server_side_apply(
             continue;
         }
         for path in entry.fields.intersection(&changed) {
-            conflicts.push(ApplyConflict {
-                manager: entry.describe(),
-                field: display_path(path),
-            });
+            conflicts.push((path, entry.describe()));
         }
     }
     if !force && !conflicts.is_empty() {
-        return Err(PatchError::ApplyConflicts(conflicts));
+        // `lastAppliedManager`: kubectl moving an object from client-side to server-side
+        // apply takes over, as if forced, the fields whose live values are still what its
+        // last client-side apply set; any other conflict fails the apply as usual.
+        if field_manager == KUBECTL_MANAGER {
+            if let Some(allowed) = allowed_conflicts_from_last_applied(&schema, &live_object) {
+                conflicts.retain(|(path, _)| !allowed.contains(*path));
+            }
+        }
+        if !conflicts.is_empty() {
+            return Err(PatchError::ApplyConflicts(
+                conflicts
+                    .into_iter()
+                    .map(|(path, manager)| ApplyConflict {
+                        manager,
+                        field: display_path(path),
+                    })
+                    .collect(),
+            ));
+        }
     }
 
     let unchanged = merged == live_object;
@@ -210,7 +236,75 @@ pub fn server_side_apply(
     cap_update_managers(&mut entries);
     sort_entries(&mut entries);
     set_managed_fields(&mut merged, entries);
+    if field_manager == KUBECTL_MANAGER {
+        update_last_applied(&mut merged, applied);
+    }
     Ok(merged)
+}
+
+/// The fields of the last client-side apply (the [`LAST_APPLIED`] annotation of `live`) whose
+/// live values are still the ones it set (`allowedConflictsFromLastApplied`); None when the
+/// annotation is missing, does not parse or is of another apiVersion than `live`.
+fn allowed_conflicts_from_last_applied(schema: &ApplySchema, live: &Value) -> Option<FieldSet> {
+    let text = live
+        .pointer("/metadata/annotations")?
+        .get(LAST_APPLIED)?
+        .as_str()
+        .filter(|text| !text.is_empty())?;
+    let last_applied: Value = serde_json::from_str(text).ok()?;
+    if last_applied.get("apiVersion") != live.get("apiVersion") {
+        return None;
+    }
+    let members = schema.members(&last_applied, false).ok()?;
+    let differences = schema.compare(&last_applied, live);
+    Some(
+        members
+            .into_keys()
+            .filter(|path| {
+                !differences.modified.contains(path)
+                    && !differences.added.contains(path)
+                    && !differences.removed.contains(path)
+            })
+            .collect(),
+    )
+}
+
+/// `lastAppliedUpdater`: after kubectl's server-side apply, an object that carries a
+/// non-empty [`LAST_APPLIED`] annotation gets the applied configuration in it (without the
+/// annotation itself; Go's JSON and a newline, as kubectl writes it), so that a later
+/// client-side apply prunes from what was applied last. Not recorded in `managedFields`.
+/// Dropped when the annotations would pass their 256 KiB limit.
+fn update_last_applied(object: &mut Value, applied: &Value) {
+    let Some(annotations) = object
+        .pointer_mut("/metadata/annotations")
+        .and_then(Value::as_object_mut)
+    else {
+        return;
+    };
+    if annotations
+        .get(LAST_APPLIED)
+        .and_then(Value::as_str)
+        .is_none_or(str::is_empty)
+    {
+        return;
+    }
+    let mut configuration = applied.clone();
+    if let Some(own) = configuration
+        .pointer_mut("/metadata/annotations")
+        .and_then(Value::as_object_mut)
+    {
+        own.remove(LAST_APPLIED);
+    }
+    let mut text = crate::go_json::go_json(&configuration);
+    text.push('\n');
+    annotations.insert(LAST_APPLIED.to_string(), Value::String(text));
+    let total: usize = annotations
+        .iter()
+        .map(|(key, value)| key.len() + value.as_str().map_or(0, str::len))
+        .sum();
+    if total > TOTAL_ANNOTATION_SIZE_LIMIT {
+        annotations.remove(LAST_APPLIED);
+    }
 }
 
 #[cfg(test)]
@@ -449,6 +543,97 @@ mod tests {
                  "fieldsV1": {"f:data": {".": {}, "f:other": {}}}}
             ])
         );
+    }
+
+    /// A ConfigMap last written by `kubectl apply` (client-side): the annotation holds the
+    /// configuration, `kubectl-client-side-apply` owns what it set; `editor` (if any) has
+    /// since changed `data.key` to `edited`.
+    fn client_side_applied(editor: Option<&str>) -> Value {
+        let last_applied = "{\"apiVersion\":\"v1\",\"data\":{\"key\":\"old\"},\"kind\":\"ConfigMap\",\"metadata\":{\"annotations\":{},\"name\":\"cfg\",\"namespace\":\"default\"}}\n";
+        let mut stored = config_map(json!({"key": "old", "other": "o"}));
+        stored["metadata"]["annotations"] = json!({ LAST_APPLIED: last_applied });
+        stored["metadata"]["managedFields"] = json!([{
+            "manager": "kubectl-client-side-apply", "operation": "Update", "apiVersion": "v1",
+            "time": "2024-05-01T09:00:00Z", "fieldsType": "FieldsV1",
+            "fieldsV1": {"f:data": {".": {}, "f:key": {}, "f:other": {}},
+                         "f:metadata": {"f:annotations": {".": {}, format!("f:{LAST_APPLIED}"): {}}}}
+        }]);
+        if let Some(editor) = editor {
+            stored["data"]["key"] = json!("edited");
+            stored["metadata"]["managedFields"][0]["fieldsV1"]["f:data"] =
+                json!({".": {}, "f:other": {}});
+            stored["metadata"]["managedFields"]
+                .as_array_mut()
+                .expect("list")
+                .push(json!({
+                    "manager": editor, "operation": "Update", "apiVersion": "v1",
+                    "time": "2024-05-01T09:30:00Z", "fieldsType": "FieldsV1",
+                    "fieldsV1": {"f:data": {"f:key": {}}}
+                }));
+        }
+        stored
+    }
+
+    #[test]
+    fn kubectl_takes_over_what_its_last_client_side_apply_set() {
+        let stored = client_side_applied(None);
+        let config = config_map(json!({"key": "new"}));
+        let applied = server_side_apply("ConfigMap", Some(&stored), &config, "kubectl", false, NOW)
+            .expect("no conflict: the live value is still the last-applied one");
+        assert_eq!(applied["data"], json!({"key": "new", "other": "o"}));
+        assert_eq!(
+            managed_fields(&applied)[0],
+            json!({"manager": "kubectl", "operation": "Apply", "apiVersion": "v1", "time": NOW,
+                   "fieldsType": "FieldsV1", "fieldsV1": {"f:data": {"f:key": {}}}})
+        );
+        // The annotation now holds what was applied, for the next client-side apply.
+        assert_eq!(
+            applied["metadata"]["annotations"][LAST_APPLIED],
+            "{\"apiVersion\":\"v1\",\"data\":{\"key\":\"new\"},\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"cfg\",\"namespace\":\"default\"}}\n"
+        );
+
+        // Another field manager opts out: the same apply conflicts, the annotation stays.
+        let err = server_side_apply("ConfigMap", Some(&stored), &config, "mine", false, NOW)
+            .expect_err("conflict");
+        assert!(err.to_string().contains(".data.key"), "{err}");
+        let forced = server_side_apply("ConfigMap", Some(&stored), &config, "mine", true, NOW)
+            .expect("forced");
+        assert_eq!(
+            forced["metadata"]["annotations"][LAST_APPLIED],
+            stored["metadata"]["annotations"][LAST_APPLIED]
+        );
+    }
+
+    #[test]
+    fn a_field_changed_since_the_client_side_apply_still_conflicts() {
+        let stored = client_side_applied(Some("kubectl-edit"));
+        let err = server_side_apply(
+            "ConfigMap",
+            Some(&stored),
+            &config_map(json!({"key": "new"})),
+            "kubectl",
+            false,
+            NOW,
+        )
+        .expect_err("conflict");
+        assert_eq!(
+            err.to_string(),
+            "Apply failed with 1 conflict: conflict with \"kubectl-edit\" using v1: .data.key"
+        );
+    }
+
+    #[test]
+    fn the_annotation_is_not_added_by_server_side_apply() {
+        let applied = server_side_apply(
+            "ConfigMap",
+            None,
+            &config_map(json!({"a": "<b>"})),
+            "kubectl",
+            false,
+            NOW,
+        )
+        .expect("created");
+        assert_eq!(applied["metadata"].get("annotations"), None, "{applied}");
     }
 
     #[test]

@@ -10,7 +10,7 @@ use super::json::{index, is_set, items, str_of, string_map};
 use super::names::{is_qualified_name, is_valid_label_value, name_is_dns_label, NameCheck};
 use super::{Issues, FIELD_IMMUTABLE};
 
-const TOTAL_ANNOTATION_SIZE_LIMIT: usize = 256 * 1024;
+pub(crate) const TOTAL_ANNOTATION_SIZE_LIMIT: usize = 256 * 1024;
 const IS_NEGATIVE_ERR: &str = "must be greater than or equal to 0";
 
 /// ValidateObjectMeta of a new object: `requires_namespace` for namespaced kinds, and
