@@ -39,21 +39,6 @@ pub use read::Selectors;
 
 /// Runs one request on a served resource: the subresource must exist, the verb must be
 /// served, the user must be allowed; then the verb's handler answers.
-/// The storage's key function (`NamespaceKeyFunc`), the first step of every store call on a
-/// named object: a name from the URL that is not a path segment is 400 BadRequest
-/// `Name parameter invalid: "a%b": may not contain '%'` (the path is percent-decoded by then).
-fn check_path_name(name: &str) -> Result<(), ApiError> {
-    let problems = super::validation::names::is_valid_path_segment_name(name);
-    if problems.is_empty() {
-        return Ok(());
-    }
-    Err(ApiError::bad_request(format!(
-        "Name parameter invalid: {}: {}",
-        super::validation::go_quote(name),
-        problems.join(";")
-    )))
-}
-
 pub async fn dispatch(
     state: &Arc<ServerState>,
     ctx: &RequestContext,
@@ -102,7 +87,7 @@ pub async fn dispatch(
         _ => {}
     }
     if let Some(name) = path.name.as_deref() {
-        check_path_name(name)?;
+        super::validation::check_key_name(name)?;
     }
     if let Some(faults) = &state.faults {
         inject_fault(faults, verb, path).await?;

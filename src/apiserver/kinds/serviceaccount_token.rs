@@ -480,13 +480,15 @@ fn parse_group_version(api_version: &str) -> (&str, &str) {
     }
 }
 
-/// The object `namespace/name`, or 404 with upstream's text.
+/// The object `namespace/name`: 400 for a name no storage key can hold (`check_key_name`),
+/// 404 with upstream's text when it is not there.
 fn get<T: serde::de::DeserializeOwned>(
     store: &Store,
     resource: &'static ResourceInfo,
     namespace: &str,
     name: &str,
 ) -> Result<T, ApiError> {
+    crate::apiserver::validation::check_key_name(name)?;
     store
         .get_as(resource, namespace, name)
         .map_err(|e| ApiError::internal(e.to_string()))?

@@ -54,6 +54,25 @@ pub(crate) const IMMUTABLE_WHEN_SET: &str = "field is immutable when `immutable`
 // =======================================================================================
 // Public entry points.
 
+/// The storage's key function (`NamespaceKeyFunc`), the first step of every store call on
+/// a named object: 400 BadRequest `Name parameter required.` for an empty name, and
+/// `Name parameter invalid: "a%b": may not contain '%'` for one that is not a path segment
+/// (a name from a URL is percent-decoded by then).
+pub(crate) fn check_key_name(name: &str) -> Result<(), ApiError> {
+    if name.is_empty() {
+        return Err(ApiError::bad_request("Name parameter required."));
+    }
+    let problems = names::is_valid_path_segment_name(name);
+    if problems.is_empty() {
+        return Ok(());
+    }
+    Err(ApiError::bad_request(format!(
+        "Name parameter invalid: {}: {}",
+        go_quote(name),
+        problems.join(";")
+    )))
+}
+
 /// 422 Invalid (ApiError::invalid) listing every field error of a new object, or Ok.
 pub fn validate_create(resource: &ResourceInfo, obj: &Value) -> Result<(), ApiError> {
     let mut issues = Issues::default();

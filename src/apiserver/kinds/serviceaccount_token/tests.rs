@@ -175,6 +175,18 @@ fn bound_to_pod_secret_and_node() {
             request(json!({"boundObjectRef": reference})),
         )
     };
+    // The lookup's key function refuses names no object can have, before looking.
+    assert_eq!(
+        message(bind("Pod", "v1", "", None)),
+        (400, "Name parameter required.".into())
+    );
+    assert_eq!(
+        message(bind("Node", "v1", "a/b", None)),
+        (
+            400,
+            "Name parameter invalid: \"a/b\": may not contain '/'".into()
+        )
+    );
     assert_eq!(
         message(bind("Pod", "v1", "p", None)),
         (404, "pods \"p\" not found".into())
