@@ -341,16 +341,17 @@ pub fn record_update(
         None => empty_object(&kind),
     };
     let comparison = ApplySchema { kind: &kind }.compare(&before, new);
+    let removed = comparison.removed;
     let changed: FieldSet = comparison
         .added
-        .union(&comparison.modified)
+        .into_iter()
+        .chain(comparison.modified)
         .filter(|path| !is_unowned(&kind, path))
-        .cloned()
         .collect();
     for entry in &mut entries {
         entry
             .fields
-            .retain(|path| !changed.contains(path) && !comparison.removed.contains(path));
+            .retain(|path| !changed.contains(path) && !removed.contains(path));
     }
     if !changed.is_empty() {
         match entries

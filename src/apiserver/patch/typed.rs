@@ -361,6 +361,12 @@ impl ApplySchema<'_> {
     ) {
         let old = old.filter(|v| !v.is_null());
         let new = new.filter(|v| !v.is_null());
+        // Equal values hold no difference at any depth (most of an update's object).
+        if let (Some(a), Some(b)) = (old, new) {
+            if a == b {
+                return;
+            }
+        }
         let shape = self.shape(names);
         match (old, new) {
             (None, None) => {}
@@ -379,9 +385,11 @@ impl ApplySchema<'_> {
                 let empty = Map::new();
                 let old_fields = old.and_then(Value::as_object).unwrap_or(&empty);
                 let new_fields = new.and_then(Value::as_object).unwrap_or(&empty);
-                let names_in_both: BTreeSet<&String> =
+                let mut names_in_either: Vec<&String> =
                     old_fields.keys().chain(new_fields.keys()).collect();
-                for name in names_in_both {
+                names_in_either.sort_unstable();
+                names_in_either.dedup();
+                for name in names_in_either {
                     names.push(name.clone());
                     path.push(PathElement::Field(name.clone()));
                     self.compare_at(old_fields.get(name), new_fields.get(name), names, path, out);
