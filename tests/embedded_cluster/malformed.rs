@@ -390,3 +390,51 @@ async fn invalid_objects_report_field_causes() {
     );
     server.shutdown().await;
 }
+
+/// A delete that removes the object answers a `Status` naming it (`Store.finalizeDelete`),
+/// except for kinds whose store returns the deleted object (pods, service accounts, ...):
+/// the Python client's `delete_namespaced_config_map` reads it as a `V1Status`.
+#[tokio::test]
+async fn deletes_answer_a_status_unless_the_kind_returns_the_object() {
+    let (server, client) = embedded().await;
+    seed(&server, &client).await;
+    let delete = |path: &str| {
+        http::Request::builder()
+            .method("DELETE")
+            .uri(path)
+            .body(Vec::new())
+            .expect("request")
+    };
+    let uid = server
+        .store()
+        .get(&kube_sa::apiserver::kinds::CONFIG_MAPS, "default", "kept")
+        .expect("seeded")
+        .uid()
+        .to_string();
+    let answer = client
+        .request_text(delete("/api/v1/namespaces/default/configmaps/kept"))
+        .await
+        .expect("deleted");
+    assert_eq!(
+        answer,
+        format!(
+            r#"{{"kind":"Status","apiVersion":"v1","metadata":{{}},"status":"Success","details":{{"name":"kept","kind":"configmaps","uid":"{uid}"}}}}"#
+        )
+    );
+    let create = http::Request::builder()
+        .method("POST")
+        .uri("/api/v1/namespaces/default/serviceaccounts")
+        .header("content-type", "application/json")
+        .body(json_body(json!({"metadata": {"name": "robot"}})))
+        .expect("request");
+    client.request_text(create).await.expect("created");
+    let answer: serde_json::Value = serde_json::from_str(
+        &client
+            .request_text(delete("/api/v1/namespaces/default/serviceaccounts/robot"))
+            .await
+            .expect("deleted"),
+    )
+    .expect("json");
+    assert_eq!(answer["kind"], "ServiceAccount", "{answer}");
+    server.shutdown().await;
+}

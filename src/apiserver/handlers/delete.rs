@@ -64,7 +64,42 @@ pub(super) async fn delete(
     let body = read_body(body).await?;
     let options = DeleteOptions::from_request(ctx, &body)?;
     let deleted = delete_object(state, ctx, path, &name, &options).await?;
-    Ok(bytes_response(StatusCode::OK, deleted, "application/json"))
+    let resource = path.resource;
+    let body = if deleted.removed && !resource.strategy.returns_deleted_object() {
+        success_status(resource, &deleted.json)
+    } else {
+        deleted.json
+    };
+    Ok(bytes_response(StatusCode::OK, body, "application/json"))
+}
+
+/// What a delete did: the object's JSON as of the deletion, and whether it is gone (or, on
+/// a dry run, would be) rather than marked and held by finalizers.
+struct Deleted {
+    json: Bytes,
+    removed: bool,
+}
+
+/// `Store.finalizeDelete`'s answer for a kind that does not return the deleted object:
+/// `{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Success","details":{...}}`
+/// with the object's name, the resource's group and plural (as `kind`) and its uid.
+fn success_status(resource: &ResourceInfo, object: &[u8]) -> Bytes {
+    let object: Value = serde_json::from_slice(object).unwrap_or_default();
+    let meta = &object["metadata"];
+    // Field order and omitted empty fields as Go writes metav1.StatusDetails.
+    let details: Vec<String> = [
+        ("name", meta["name"].as_str()),
+        ("group", Some(resource.group).filter(|g| !g.is_empty())),
+        ("kind", Some(resource.plural)),
+        ("uid", meta["uid"].as_str()),
+    ]
+    .into_iter()
+    .filter_map(|(key, value)| Some(format!("\"{key}\":{}", Value::from(value?))))
+    .collect();
+    Bytes::from(format!(
+        "{{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{{}},\"status\":\"Success\",\"details\":{{{}}}}}",
+        details.join(",")
+    ))
 }
 
 /// Deletes (or marks) one object; answers its JSON as of the deletion.
@@ -74,7 +109,7 @@ async fn delete_object(
     path: &ResourcePath,
     name: &str,
     options: &DeleteOptions,
-) -> Result<Bytes, ApiError> {
+) -> Result<Deleted, ApiError> {
     let preconditions = &options.preconditions;
     let resource = path.resource;
     let namespace = namespace_for(path);
@@ -94,15 +129,23 @@ async fn delete_object(
     state.admission.admit(&attrs, &mut probe).await?;
     state.admission.validate(&attrs, &old).await?;
     let finalizes = resource.strategy.finalizes_on_delete();
+    let held = current.is_deleting() && !deletion::finalized(&old);
+    let marks = !current.is_deleting() && (finalizes || deletion::has_finalizers(&old));
     if options.dry_run {
-        return Ok(current.json());
+        return Ok(Deleted {
+            json: current.json(),
+            removed: !held && !marks,
+        });
     }
-    if current.is_deleting() && !deletion::finalized(&old) {
+    if held {
         // Already marked: the finalizers still hold it, and a namespace is answered as it
         // is while they do (`pkg/registry/core/namespace/storage/storage.go`).
-        return Ok(current.json());
+        return Ok(Deleted {
+            json: current.json(),
+            removed: false,
+        });
     }
-    if !current.is_deleting() && (finalizes || deletion::has_finalizers(&old)) {
+    if marks {
         let now = now_rfc3339(state.store.clock().as_ref());
         let marked = deletion::marked(resource, &old, &now);
         let stored = state
@@ -112,13 +155,19 @@ async fn delete_object(
         if finalizes {
             state.namespace_deleter.enqueue(name);
         }
-        return Ok(stored.json());
+        return Ok(Deleted {
+            json: stored.json(),
+            removed: false,
+        });
     }
     let deleted = state
         .store
         .delete(resource, namespace, name, preconditions)
         .map_err(|e| store_error(e, resource, namespace, name))?;
-    Ok(deleted.json())
+    Ok(Deleted {
+        json: deleted.json(),
+        removed: true,
+    })
 }
 
 pub(super) async fn delete_collection(
@@ -138,7 +187,7 @@ pub(super) async fn delete_collection(
     let mut deleted = Vec::new();
     for object in objects.iter().filter(|o| selectors.matches(o)) {
         match delete_object(state, ctx, path, object.name(), &options).await {
-            Ok(gone) => deleted.push(gone),
+            Ok(gone) => deleted.push(gone.json),
             Err(e) if e.code == 404 => {}
             Err(e) => return Err(e),
         }

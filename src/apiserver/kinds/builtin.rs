@@ -63,11 +63,11 @@ const COMPONENT_STATUS_LIFECYCLE: Lifecycle = Lifecycle {
 // `prerelease-lifecycle-gen:deprecated=1.19`): `kubectl get cs` warns.
 generic_kind! {deprecated COMPONENT_STATUS_LIFECYCLE; COMPONENT_STATUSES, ComponentStatus, "componentstatus", Cluster, ["cs"], [], [], plain, &["get", "list"]}
 generic_kind! {LIMIT_RANGES, LimitRange, "limitrange", Namespaced, ["limits"], [], [], plain; printer = policy::LIMIT_RANGE}
-generic_kind! {PERSISTENT_VOLUME_CLAIMS, PersistentVolumeClaim, "persistentvolumeclaim", Namespaced, ["pvc"], [], ["status"], conditions; printer = storage::PERSISTENT_VOLUME_CLAIM}
-generic_kind! {PERSISTENT_VOLUMES, PersistentVolume, "persistentvolume", Cluster, ["pv"], [], ["status"], plain; printer = storage::PERSISTENT_VOLUME}
-generic_kind! {POD_TEMPLATES, PodTemplate, "podtemplate", Namespaced, [], [], [], pod_template}
+generic_kind! {PERSISTENT_VOLUME_CLAIMS, PersistentVolumeClaim, "persistentvolumeclaim", Namespaced, ["pvc"], [], ["status"], conditions; printer = storage::PERSISTENT_VOLUME_CLAIM, returns_deleted_object = true}
+generic_kind! {PERSISTENT_VOLUMES, PersistentVolume, "persistentvolume", Cluster, ["pv"], [], ["status"], plain; printer = storage::PERSISTENT_VOLUME, returns_deleted_object = true}
+generic_kind! {POD_TEMPLATES, PodTemplate, "podtemplate", Namespaced, [], [], [], pod_template; returns_deleted_object = true}
 generic_kind! {REPLICATION_CONTROLLERS, ReplicationController, "replicationcontroller", Namespaced, ["rc"], ["all"], ["status"], workload; printer = apps::REPLICATION_CONTROLLER, defaults = default_replication_controller}
-generic_kind! {RESOURCE_QUOTAS, ResourceQuota, "resourcequota", Namespaced, ["quota"], [], ["status"], plain; printer = policy::RESOURCE_QUOTA}
+generic_kind! {RESOURCE_QUOTAS, ResourceQuota, "resourcequota", Namespaced, ["quota"], [], ["status"], plain; printer = policy::RESOURCE_QUOTA, returns_deleted_object = true}
 generic_kind! {VALIDATING_ADMISSION_POLICIES, ValidatingAdmissionPolicy, "validatingadmissionpolicy", Cluster, [], ["api-extensions"], ["status"], admission_policy::policy_field_rule; printer = admission_policy::POLICY_PRINTER, defaults = admission_policy::default_policy}
 generic_kind! {VALIDATING_ADMISSION_POLICY_BINDINGS, ValidatingAdmissionPolicyBinding, "validatingadmissionpolicybinding", Cluster, [], ["api-extensions"], [], admission_policy::binding_field_rule; printer = admission_policy::BINDING_PRINTER, defaults = admission_policy::default_binding}
 generic_kind! {CUSTOM_RESOURCE_DEFINITIONS, CustomResourceDefinition, "customresourcedefinition", Cluster, ["crd", "crds"], ["api-extensions"], ["status"], plain}
@@ -91,11 +91,11 @@ generic_kind! {SERVICE_CIDRS, ServiceCIDR, "servicecidr", Cluster, [], [], ["sta
 generic_kind! {RUNTIME_CLASSES, RuntimeClass, "runtimeclass", Cluster, [], [], [], plain; printer = policy::RUNTIME_CLASS}
 generic_kind! {POD_DISRUPTION_BUDGETS, PodDisruptionBudget, "poddisruptionbudget", Namespaced, ["pdb"], [], ["status"], conditions; printer = policy::POD_DISRUPTION_BUDGET}
 generic_kind! {PRIORITY_CLASSES, PriorityClass, "priorityclass", Cluster, ["pc"], [], [], plain; printer = policy::PRIORITY_CLASS}
-generic_kind! {CSI_DRIVERS, CSIDriver, "csidriver", Cluster, [], [], [], plain}
-generic_kind! {CSI_NODES, CSINode, "csinode", Cluster, [], [], [], plain}
+generic_kind! {CSI_DRIVERS, CSIDriver, "csidriver", Cluster, [], [], [], plain; returns_deleted_object = true}
+generic_kind! {CSI_NODES, CSINode, "csinode", Cluster, [], [], [], plain; returns_deleted_object = true}
 generic_kind! {CSI_STORAGE_CAPACITIES, CSIStorageCapacity, "csistoragecapacity", Namespaced, [], [], [], plain}
-generic_kind! {STORAGE_CLASSES, StorageClass, "storageclass", Cluster, ["sc"], [], [], plain; printer = storage::STORAGE_CLASS}
-generic_kind! {VOLUME_ATTACHMENTS, VolumeAttachment, "volumeattachment", Cluster, [], [], ["status"], plain}
+generic_kind! {STORAGE_CLASSES, StorageClass, "storageclass", Cluster, ["sc"], [], [], plain; printer = storage::STORAGE_CLASS, returns_deleted_object = true}
+generic_kind! {VOLUME_ATTACHMENTS, VolumeAttachment, "volumeattachment", Cluster, [], [], ["status"], plain; returns_deleted_object = true}
 
 /// The generically served kinds, core group first, then by group as upstream orders
 /// discovery.

@@ -72,6 +72,8 @@ pub struct GenericStrategy<T> {
     subresource_writes: Option<SubresourceWriter>,
     creates: Option<CreatePreparer>,
     updates: Option<UpdatePreparer>,
+    /// [`Strategy::returns_deleted_object`].
+    returns_deleted: bool,
     kind: PhantomData<fn() -> T>,
 }
 
@@ -100,8 +102,16 @@ impl<T> GenericStrategy<T> {
             subresource_writes: None,
             creates: None,
             updates: None,
+            returns_deleted: false,
             kind: PhantomData,
         }
+    }
+
+    /// The same strategy answering a delete with the deleted object, as upstream's store of
+    /// the kind sets `ReturnDeletedObject` ([`Strategy::returns_deleted_object`]).
+    pub const fn returns_deleted_object(mut self, returns: bool) -> Self {
+        self.returns_deleted = returns;
+        self
     }
 
     /// The same strategy with the kind's own table printer.
@@ -228,6 +238,10 @@ where
 
     fn lifecycle(&self) -> Option<Lifecycle> {
         self.lifecycle
+    }
+
+    fn returns_deleted_object(&self) -> bool {
+        self.returns_deleted
     }
 
     fn table_columns(&self) -> &'static [Column] {

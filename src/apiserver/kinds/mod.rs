@@ -332,6 +332,13 @@ pub trait Strategy: Send + Sync + 'static {
         false
     }
 
+    /// Whether a delete that removes the object answers with the object (upstream's store
+    /// sets `ReturnDeletedObject`: pods, service accounts, pod templates, ...); otherwise it
+    /// answers a `Status` of `Success` naming it (`Store.finalizeDelete`).
+    fn returns_deleted_object(&self) -> bool {
+        false
+    }
+
     /// Changes to an object marked for deletion besides its deletion timestamp
     /// (a namespace's `Terminating` phase).
     fn mark_deleted(&self, _object: &mut Value) {}

@@ -50,6 +50,10 @@ const COLUMNS: &[Column] = &[
 pub struct NamespaceStrategy;
 
 impl Strategy for NamespaceStrategy {
+    fn returns_deleted_object(&self) -> bool {
+        true
+    }
+
     fn normalize(&self, info: &ResourceInfo, object: &Value) -> Result<Value, ApiError> {
         super::normalize_as::<Namespace>(info, object)
     }

@@ -42,6 +42,10 @@ const COLUMNS: &[Column] = &[
 pub struct ServiceAccountStrategy;
 
 impl Strategy for ServiceAccountStrategy {
+    fn returns_deleted_object(&self) -> bool {
+        true
+    }
+
     fn normalize(&self, info: &ResourceInfo, object: &Value) -> Result<Value, ApiError> {
         super::normalize_as::<ServiceAccount>(info, object)
     }

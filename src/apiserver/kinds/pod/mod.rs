@@ -67,6 +67,10 @@ const SELECTABLE_FIELDS: &[&str] = &[
 pub struct PodStrategy;
 
 impl Strategy for PodStrategy {
+    fn returns_deleted_object(&self) -> bool {
+        true
+    }
+
     fn normalize(&self, info: &ResourceInfo, object: &Value) -> Result<Value, ApiError> {
         super::normalize_as::<Pod>(info, object)
     }

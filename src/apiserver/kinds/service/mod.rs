@@ -63,6 +63,10 @@ const COLUMNS: &[Column] = &[
 pub struct ServiceStrategy;
 
 impl Strategy for ServiceStrategy {
+    fn returns_deleted_object(&self) -> bool {
+        true
+    }
+
     fn normalize(&self, info: &ResourceInfo, object: &Value) -> Result<Value, ApiError> {
         super::normalize_as::<Service>(info, object)
     }
