@@ -187,6 +187,9 @@ pub(crate) async fn handle(
                 response = status_response(&ApiError::internal(e.to_string()));
             }
         }
+        if method == Method::HEAD {
+            response = without_body(response);
+        }
         tracing::debug!(status = response.status().as_u16(), "done");
         state.record_request(&method, &path, response.status().as_u16());
         if let Some(labels) = labels {
@@ -197,6 +200,23 @@ pub(crate) async fn handle(
     }
     .instrument(span)
     .await
+}
+
+/// The answer to a HEAD request: the headers of the GET answer without its body, whose
+/// length stays in `Content-Length` when known (Go's server writes no body for HEAD; over
+/// HTTP/2 a body after the headers would reset the stream).
+fn without_body(response: Response<Body>) -> Response<Body> {
+    let (mut parts, body) = response.into_parts();
+    if let Some(length) = hyper::body::Body::size_hint(&body).exact() {
+        parts
+            .headers
+            .entry(header::CONTENT_LENGTH)
+            .or_insert_with(|| header::HeaderValue::from(length));
+    }
+    let empty = http_body_util::Empty::<Bytes>::new()
+        .map_err(|never| match never {})
+        .boxed();
+    Response::from_parts(parts, empty)
 }
 
 /// Marks the 401 of a request whose credentials failed, for the pacing of such answers
@@ -551,6 +571,21 @@ pub fn is_true(value: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_head_answer_keeps_the_headers_and_the_length_but_not_the_body() {
+        let get = Response::builder()
+            .status(StatusCode::OK)
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Full::new(Bytes::from_static(b"{\"major\":\"1\"}")).boxed())
+            .expect("response");
+        let head = without_body(get);
+        assert_eq!(head.status(), StatusCode::OK);
+        assert_eq!(head.headers()[header::CONTENT_TYPE], "application/json");
+        assert_eq!(head.headers()[header::CONTENT_LENGTH], "13");
+        let body = head.into_body().collect().await.expect("body").to_bytes();
+        assert!(body.is_empty(), "{body:?}");
+    }
 
     #[test]
     fn integers_parse_as_go_parse_int_does() {
