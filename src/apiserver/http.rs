@@ -344,7 +344,7 @@ async fn serve_route(
     body: RequestBody,
 ) -> Result<Response<Body>, ApiError> {
     if !matches!(route, Route::Resource(_)) {
-        authorize_path(state, ctx, path)?;
+        authorize_path(state, ctx, &routes::decoded(path))?;
     }
     match route {
         Route::Version => Ok(json_response(StatusCode::OK, &discovery::version_info())),

@@ -60,13 +60,18 @@ pub struct ResourcePath {
 /// Health endpoints answer `ok` on the path and any sub-check (`/readyz/ping`).
 const HEALTH_PATHS: &[&str] = &["healthz", "livez", "readyz"];
 
-/// Parses a request path (without the query), percent-decoded; empty segments and trailing slashes are
+/// A request path percent-decoded, as Go's `URL.Path` is: routes, authorization and the
+/// deprecated watch paths all read this form, so clients that escape path parameters (the
+/// Python and JavaScript clients escape `:` in `system:*` names) name the same objects as
+/// kubectl does. Bytes that are not UTF-8 become U+FFFD.
+pub fn decoded(path: &str) -> std::borrow::Cow<'_, str> {
+    percent_encoding::percent_decode_str(path).decode_utf8_lossy()
+}
+
+/// Parses a request path (without the query), percent-decoded ([`decoded`]); empty segments and trailing slashes are
 /// ignored. Never fails: an unserved path is [`Route::NotFound`].
 pub fn parse(path: &str) -> Route {
-    // Routes are matched on the decoded path, as Go's `URL.Path` is: clients that escape
-    // path parameters (the Python and JavaScript clients escape `:` in `system:*` names)
-    // name the same objects as kubectl does.
-    let decoded = percent_encoding::percent_decode_str(path).decode_utf8_lossy();
+    let decoded = decoded(path);
     let path: &str = &decoded;
     // Exact paths, no sub-paths (the discovery documents also with one trailing slash,
     // as go-restful matches them and upstream's bootstrap role lists them).

@@ -5,6 +5,7 @@
 //! `handlers.ListResource` narrows it, so authorization sees the name too.
 
 use http::Uri;
+use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
 
 use super::errors::ApiError;
 use super::routes::{self, Route};
@@ -65,21 +66,42 @@ pub(crate) fn rewrite(uri: &Uri) -> Result<Option<Uri>, ApiError> {
         .map_err(|e| ApiError::bad_request(format!("invalid request path: {e}")))
 }
 
+/// What a path segment escapes when the rewritten path is written back into a URI: the
+/// segments are split from the decoded path, as the router splits them, so a `/` or `%`
+/// inside one stays inside it.
+const SEGMENT: &AsciiSet = &CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b'#')
+    .add(b'%')
+    .add(b'/')
+    .add(b'<')
+    .add(b'>')
+    .add(b'?')
+    .add(b'`')
+    .add(b'{')
+    .add(b'}');
+
 /// `/api/v1/watch/<rest>` → `/api/v1/<rest>`; `/apis/<g>/<v>/watch/<rest>` →
-/// `/apis/<g>/<v>/<rest>`.
+/// `/apis/<g>/<v>/<rest>`, read from the decoded path ([`routes::decoded`]) and written
+/// with its segments escaped again.
 fn unwatched_path(path: &str) -> Option<String> {
     // Every request passes here: most leave before anything is allocated.
-    if !path.contains("/watch/") {
+    if !path.contains("/watch/") && !path.contains('%') {
         return None;
     }
-    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    let decoded = routes::decoded(path);
+    let segments: Vec<&str> = decoded.split('/').filter(|s| !s.is_empty()).collect();
     let prefix = match segments.as_slice() {
         ["api", _, "watch", _, ..] => 2,
         ["apis", _, _, "watch", _, ..] => 3,
         _ => return None,
     };
-    let mut kept: Vec<&str> = segments[..prefix].to_vec();
-    kept.extend_from_slice(&segments[prefix + 1..]);
+    let kept = segments[..prefix]
+        .iter()
+        .chain(&segments[prefix + 1..])
+        .map(|segment| utf8_percent_encode(segment, SEGMENT).to_string())
+        .collect::<Vec<_>>();
     Some(format!("/{}", kept.join("/")))
 }
 
@@ -128,6 +150,20 @@ mod tests {
             (
                 "/api/v1/watch/namespaces/team/configmaps/app?fieldSelector=metadata.name%3Dapp",
                 Some("/api/v1/namespaces/team/configmaps?watch=true&fieldSelector=metadata.name%3Dapp"),
+            ),
+            // Read decoded, as the router reads paths: an escaped `/` splits segments, an
+            // escaped `watch` is one, and an escaped `%` stays escaped in the new path.
+            (
+                "/api/v1/watch/namespaces/team/configmaps%2Fapp",
+                Some("/api/v1/namespaces/team/configmaps?watch=true&fieldSelector=metadata.name%3Dapp"),
+            ),
+            (
+                "/api/v1/%77atch/namespaces/team/configmaps",
+                Some("/api/v1/namespaces/team/configmaps?watch=true"),
+            ),
+            (
+                "/api/v1/watch/namespaces/te%25am/configmaps",
+                Some("/api/v1/namespaces/te%25am/configmaps?watch=true"),
             ),
             // Not watch paths, or naming nothing served: left for the router's 404.
             ("/api/v1/namespaces/team/pods", None),

@@ -93,6 +93,9 @@ async fn assert_anonymous_answers(client: &kube::Client, authorization: Option<&
     assert_eq!(version.code, 200, "{authorization:?}: {}", version.body);
     assert_eq!(version.json()["gitVersion"], "v1.33.0");
     assert_eq!(version.warnings(), expected_warnings, "{authorization:?}");
+    // Authorized on the decoded path, as it is routed.
+    let escaped = get("/vers%69on").await;
+    assert_eq!(escaped.code, 200, "{authorization:?}: {}", escaped.body);
     for path in ["/healthz", "/livez", "/readyz"] {
         let health = get(path).await;
         assert_eq!((health.code, health.body.as_str()), (200, "ok"), "{path}");

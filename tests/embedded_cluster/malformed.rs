@@ -438,3 +438,24 @@ async fn deletes_answer_a_status_unless_the_kind_returns_the_object() {
     assert_eq!(answer["kind"], "ServiceAccount", "{answer}");
     server.shutdown().await;
 }
+
+/// Escaped paths mean what their decoded form means for every reader: a named watch of a
+/// name no object can have is an empty watch (a field selector upstream), not a 400.
+#[tokio::test]
+async fn escaped_named_watches_and_non_resource_paths() {
+    let (server, client) = embedded().await;
+    let version = http::Request::builder()
+        .uri("/vers%69on")
+        .body(Vec::new())
+        .expect("request");
+    let answer: serde_json::Value =
+        serde_json::from_str(&client.request_text(version).await.expect("version")).expect("json");
+    assert_eq!(answer["major"], "1");
+    let watch = http::Request::builder()
+        .uri("/api/v1/namespaces/default/configmaps/a%25b?watch=true&timeoutSeconds=1")
+        .body(Vec::new())
+        .expect("request");
+    let events = client.request_text(watch).await.expect("an empty watch");
+    assert_eq!(events, "");
+    server.shutdown().await;
+}

@@ -86,7 +86,9 @@ pub async fn dispatch(
         "list" | "watch" => options::validate_list(ctx, verb == "watch")?,
         _ => {}
     }
-    if let Some(name) = path.name.as_deref() {
+    // A named watch is a field selector upstream, whose store skips the key for a name
+    // no key can hold and answers an empty stream.
+    if let Some(name) = path.name.as_deref().filter(|_| verb != "watch") {
         super::validation::check_key_name(name)?;
     }
     if let Some(faults) = &state.faults {

@@ -244,7 +244,7 @@ pub fn server_side_apply(
 
 /// The fields of the last client-side apply (the [`LAST_APPLIED`] annotation of `live`) whose
 /// live values are still the ones it set (`allowedConflictsFromLastApplied`); None when the
-/// annotation is missing, does not parse or is of another apiVersion than `live`.
+/// annotation is missing, does not parse or is of another apiVersion or kind than `live`.
 fn allowed_conflicts_from_last_applied(schema: &ApplySchema, live: &Value) -> Option<FieldSet> {
     let text = live
         .pointer("/metadata/annotations")?
@@ -252,7 +252,9 @@ fn allowed_conflicts_from_last_applied(schema: &ApplySchema, live: &Value) -> Op
         .as_str()
         .filter(|text| !text.is_empty())?;
     let last_applied: Value = serde_json::from_str(text).ok()?;
-    if last_applied.get("apiVersion") != live.get("apiVersion") {
+    if last_applied.get("apiVersion") != live.get("apiVersion")
+        || last_applied.get("kind") != live.get("kind")
+    {
         return None;
     }
     let members = schema.members(&last_applied, false).ok()?;
