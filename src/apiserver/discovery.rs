@@ -373,6 +373,22 @@ impl MediaRange {
     }
 }
 
+/// Whether the `Accept` header takes JSON converted to the `meta.k8s.io/v1` kind `form`
+/// (`application/json;as=<form>;g=meta.k8s.io;v=v1`, or a wildcard type with those
+/// parameters): a `Table`, a `PartialObjectMetadata`, ...
+pub(crate) fn accepts_json_as(accept: &str, form: &str) -> bool {
+    parse_accept(accept).iter().any(|range| {
+        range.acceptable()
+            && matches!(
+                range.mime.as_str(),
+                "application/json" | "application/*" | "*/*"
+            )
+            && range.param("as") == Some(form)
+            && range.param("g") == Some("meta.k8s.io")
+            && range.param("v") == Some("v1")
+    })
+}
+
 /// Splits an `Accept` header into media ranges ordered by preference (quality, then position).
 pub(crate) fn parse_accept(accept: &str) -> Vec<MediaRange> {
     let mut ranges: Vec<MediaRange> = accept

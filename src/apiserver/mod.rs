@@ -43,6 +43,7 @@ pub mod namespace_deleter;
 pub mod namespaces;
 pub mod oidc;
 pub mod openapi;
+pub mod partial_metadata;
 pub mod patch;
 pub mod protobuf;
 pub mod request_metrics;

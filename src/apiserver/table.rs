@@ -5,7 +5,7 @@
 use jiff::Timestamp;
 use serde_json::{json, Value};
 
-use super::discovery::parse_accept;
+use super::discovery::accepts_json_as;
 use super::kinds::ResourceInfo;
 
 /// `Content-Type` of a Table response.
@@ -34,16 +34,7 @@ pub fn parse_include_object(param: Option<&str>) -> IncludeObject {
 
 /// True when the `Accept` header asks for a meta.k8s.io/v1 Table in JSON.
 pub fn wants_table(accept: &str) -> bool {
-    parse_accept(accept).iter().any(|range| {
-        range.acceptable()
-            && matches!(
-                range.mime.as_str(),
-                "application/json" | "application/*" | "*/*"
-            )
-            && range.param("as") == Some("Table")
-            && range.param("g") == Some("meta.k8s.io")
-            && range.param("v") == Some("v1")
-    })
+    accepts_json_as(accept, "Table")
 }
 
 const NAME_DESCRIPTION: &str = "Name must be unique within a namespace. Is required when creating resources, although some resources may allow a client to request the generation of an appropriate name automatically. Name is primarily intended for creation idempotence and configuration definition. Cannot be updated. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/names#names";

@@ -20,7 +20,7 @@ use super::routes::ResourcePath;
 use super::store::{
     present, watch_event_line, EventType, Store, StoreError, StoredObject, WatchEvent,
 };
-use super::{table, ServerState};
+use super::{partial_metadata, table, ServerState};
 
 /// How often a watch that allows bookmarks gets one.
 const BOOKMARK_INTERVAL: Duration = Duration::from_secs(30);
@@ -82,6 +82,8 @@ struct WatchRequest {
     selectors: Selectors,
     bookmarks: bool,
     as_table: bool,
+    /// Objects reduced to `PartialObjectMetadata` (a metadata-only watch).
+    as_metadata: bool,
     /// The server's clock: ages in Table rows.
     clock: Arc<dyn crate::clock::Clock>,
 }
@@ -114,6 +116,10 @@ impl WatchRequest {
                 self.clock.now(),
             );
             return event_line(event_type.as_str(), &table);
+        }
+        if self.as_metadata {
+            let reduced = partial_metadata::object(&object.value());
+            return event_line(event_type.as_str(), &reduced);
         }
         object.line_as(event_type)
     }
@@ -190,6 +196,7 @@ pub fn watch(
         selectors: Selectors::from_request(ctx, resource)?,
         bookmarks: ctx.flag("allowWatchBookmarks"),
         as_table: table::wants_table(ctx.header(header::ACCEPT)),
+        as_metadata: partial_metadata::wants(ctx.header(header::ACCEPT), false),
         clock: state.store.clock().clone(),
     };
     let timeout = limits::watch_timeout(&state.limits, ctx.int64("timeoutSeconds")?);
@@ -362,6 +369,8 @@ pub fn watch(
     *response.status_mut() = StatusCode::OK;
     let content_type = if request_is_table(ctx) {
         table::TABLE_CONTENT_TYPE
+    } else if partial_metadata::wants(ctx.header(header::ACCEPT), false) {
+        partial_metadata::OBJECT_CONTENT_TYPE
     } else {
         "application/json"
     };

@@ -835,3 +835,62 @@ async fn immutable_fields_are_invalid_on_update() {
     );
     server.shutdown().await;
 }
+
+/// kube-rs's metadata API (as client-go's metadata client) asks for
+/// `as=PartialObjectMetadata[List]` and decodes only that form: get, list and watch answer
+/// the objects reduced to their metadata.
+#[tokio::test]
+async fn metadata_only_get_list_and_watch() {
+    let (server, client) = embedded().await;
+    let maps: Api<ConfigMap> = Api::namespaced(client.clone(), "default");
+    let map: ConfigMap = serde_json::from_value(
+        json!({"metadata": {"name": "meta", "labels": {"a": "b"}}, "data": {"k": "v"}}),
+    )
+    .expect("config map");
+    let created = maps
+        .create(&PostParams::default(), &map)
+        .await
+        .expect("create");
+
+    let got = maps.get_metadata("meta").await.expect("get_metadata");
+    assert_eq!(got.metadata.uid, created.metadata.uid);
+    assert_eq!(
+        got.types.as_ref().map(|t| t.kind.as_str()),
+        Some("PartialObjectMetadata")
+    );
+    let listed = maps
+        .list_metadata(&ListParams::default().labels("a=b"))
+        .await
+        .expect("list_metadata");
+    assert_eq!(listed.items.len(), 1);
+    assert_eq!(listed.items[0].metadata.name.as_deref(), Some("meta"));
+
+    let rv = created.metadata.resource_version.clone().expect("rv");
+    let mut events = maps
+        .watch_metadata(&kube::api::WatchParams::default(), "0")
+        .await
+        .expect("watch_metadata")
+        .boxed();
+    maps.delete("meta", &DeleteParams::default())
+        .await
+        .expect("delete");
+    let mut seen = Vec::new();
+    while let Some(event) = tokio::time::timeout(Duration::from_secs(10), events.next())
+        .await
+        .expect("an event in time")
+    {
+        match event.expect("event") {
+            kube::api::WatchEvent::Added(m) | kube::api::WatchEvent::Modified(m) => {
+                seen.push(("added", m.metadata.resource_version))
+            }
+            kube::api::WatchEvent::Deleted(m) => {
+                seen.push(("deleted", m.metadata.resource_version));
+                break;
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(seen.first(), Some(&("added", Some(rv))), "{seen:?}");
+    assert_eq!(seen.last().map(|s| s.0), Some("deleted"), "{seen:?}");
+    server.shutdown().await;
+}

@@ -10,7 +10,7 @@ use super::super::kinds::ResourceInfo;
 use super::super::routes::ResourcePath;
 use super::super::selectors::{FieldSelector, LabelSelector};
 use super::super::store::StoredObject;
-use super::super::{table, ServerState};
+use super::super::{partial_metadata, table, ServerState};
 use super::existing;
 
 pub(super) fn get(
@@ -28,6 +28,14 @@ pub(super) fn get(
             path.resource,
             &[object],
             list_meta,
+        ));
+    }
+    if partial_metadata::wants(ctx.header(header::ACCEPT), false) {
+        let reduced = partial_metadata::object(&object.value());
+        return Ok(bytes_response(
+            StatusCode::OK,
+            serde_json::to_vec(&reduced).unwrap_or_default(),
+            partial_metadata::OBJECT_CONTENT_TYPE,
         ));
     }
     Ok(bytes_response(
@@ -244,6 +252,15 @@ pub(super) fn list(
             resource,
             &items,
             Value::Object(list_meta),
+        ));
+    }
+    if partial_metadata::wants(ctx.header(header::ACCEPT), true) {
+        let values: Vec<Value> = items.iter().map(|o| o.value()).collect();
+        let reduced = partial_metadata::list(Value::Object(list_meta), &values);
+        return Ok(bytes_response(
+            StatusCode::OK,
+            serde_json::to_vec(&reduced).unwrap_or_default(),
+            partial_metadata::LIST_CONTENT_TYPE,
         ));
     }
     let list_meta =
