@@ -777,20 +777,38 @@ async fn generate_name_and_dry_run() {
 async fn delete_collection_removes_only_what_matches() {
     let (server, client) = embedded().await;
     let maps: Api<ConfigMap> = Api::namespaced(client.clone(), "default");
+    let mut versions = Vec::new();
     for (name, app) in [("a", "x"), ("b", "x"), ("c", "y")] {
         let cm: ConfigMap =
             serde_json::from_value(json!({"metadata": {"name": name, "labels": {"app": app}}}))
                 .expect("cm");
-        maps.create(&PostParams::default(), &cm)
+        let created = maps
+            .create(&PostParams::default(), &cm)
             .await
             .expect("create");
+        versions.push(created.metadata.resource_version);
     }
-    maps.delete_collection(
-        &DeleteParams::default(),
-        &ListParams::default().labels("app=x"),
-    )
-    .await
-    .expect("deletecollection");
+    let answer = maps
+        .delete_collection(
+            &DeleteParams::default(),
+            &ListParams::default().labels("app=x"),
+        )
+        .await
+        .expect("deletecollection");
+    // The answer is the list as read before the deletes (upstream's DeleteCollection).
+    let listed = answer.left().expect("a list");
+    let listed: Vec<_> = listed
+        .items
+        .into_iter()
+        .map(|c| (c.metadata.name, c.metadata.resource_version))
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            (Some("a".to_string()), versions[0].clone()),
+            (Some("b".to_string()), versions[1].clone())
+        ]
+    );
     let left: Vec<String> = maps
         .list(&ListParams::default())
         .await

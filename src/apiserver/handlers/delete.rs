@@ -184,18 +184,23 @@ pub(super) async fn delete_collection(
     };
     let selectors = Selectors::from_request(ctx, resource)?;
     let (objects, revision) = state.store.list(resource, path.namespace.as_deref());
-    let mut deleted = Vec::new();
-    for object in objects.iter().filter(|o| selectors.matches(o)) {
+    let matched: Vec<_> = objects.iter().filter(|o| selectors.matches(o)).collect();
+    for object in &matched {
         match delete_object(state, ctx, path, object.name(), &options).await {
-            Ok(gone) => deleted.push(gone.json),
+            Ok(_) => {}
             Err(e) if e.code == 404 => {}
             Err(e) => return Err(e),
         }
     }
+    // The list as it was read before the deletes, as upstream's `DeleteCollection` answers.
     let list_meta = format!("{{\"resourceVersion\":\"{revision}\"}}");
     Ok(bytes_response(
         StatusCode::OK,
-        list_json(resource, list_meta.as_bytes(), deleted.into_iter()),
+        list_json(
+            resource,
+            list_meta.as_bytes(),
+            matched.iter().map(|object| object.json()),
+        ),
         "application/json",
     ))
 }
