@@ -27,7 +27,7 @@ pub fn finalized(object: &Value) -> bool {
 
 /// The object as marked for deletion at `now` (RFC 3339): a deletion timestamp, a grace
 /// period of 0 (there is no kubelet to wait for), and its kind's own changes (a
-/// namespace's `Terminating` phase).
+/// namespace's `Terminating` phase, without the grace period).
 pub fn marked(resource: &ResourceInfo, object: &Value, now: &str) -> Value {
     let mut marked = object.clone();
     marked["metadata"]["deletionTimestamp"] = json!(now);
@@ -84,10 +84,12 @@ mod tests {
             "2026-01-01T00:00:00Z",
         );
         assert_eq!(ns["metadata"]["deletionTimestamp"], "2026-01-01T00:00:00Z");
-        assert_eq!(ns["metadata"]["deletionGracePeriodSeconds"], 0);
+        // The namespace's own delete sets no grace period; the generic store's sets 0.
+        assert!(ns["metadata"].get("deletionGracePeriodSeconds").is_none());
         assert_eq!(ns["status"]["phase"], "Terminating");
         let cm = marked(&CONFIG_MAPS, &json!({"metadata": {"name": "c"}}), "t");
         assert_eq!(cm["metadata"]["deletionTimestamp"], "t");
+        assert_eq!(cm["metadata"]["deletionGracePeriodSeconds"], 0);
         assert!(cm.get("status").is_none());
     }
 }

@@ -459,3 +459,87 @@ async fn escaped_named_watches_and_non_resource_paths() {
     assert_eq!(events, "");
     server.shutdown().await;
 }
+
+/// Deletes that only mark: a dry run answers the object as it would be marked and stores
+/// nothing; a namespace is marked without a grace period, and while its own finalizers
+/// hold it another delete is 409, as upstream's namespace storage answers it.
+#[tokio::test]
+async fn deletes_that_mark_and_a_terminating_namespace() {
+    let (server, client) = embedded().await;
+    let send = |method: &str, path: &str, body: serde_json::Value| {
+        let request = http::Request::builder()
+            .method(method)
+            .uri(path)
+            .header("content-type", "application/json")
+            .body(if body.is_null() {
+                Vec::new()
+            } else {
+                json_body(body)
+            })
+            .expect("request");
+        let client = client.clone();
+        async move { client.request_text(request).await }
+    };
+    let json = |text: String| -> serde_json::Value { serde_json::from_str(&text).expect("json") };
+    send(
+        "POST",
+        "/api/v1/namespaces",
+        json!({"metadata": {"name": "held"}}),
+    )
+    .await
+    .expect("namespace");
+    let held_cm = json!({"metadata": {"name": "f", "finalizers": ["example.com/x"]}});
+    send("POST", "/api/v1/namespaces/held/configmaps", held_cm)
+        .await
+        .expect("config map");
+
+    let dry = json(
+        send(
+            "DELETE",
+            "/api/v1/namespaces/held/configmaps/f?dryRun=All",
+            json!(null),
+        )
+        .await
+        .expect("dry run"),
+    );
+    assert!(dry["metadata"]["deletionTimestamp"].is_string(), "{dry}");
+    assert_eq!(dry["metadata"]["deletionGracePeriodSeconds"], 0, "{dry}");
+    let stored = json(
+        send("GET", "/api/v1/namespaces/held/configmaps/f", json!(null))
+            .await
+            .expect("get"),
+    );
+    assert!(
+        stored["metadata"].get("deletionTimestamp").is_none(),
+        "{stored}"
+    );
+
+    let marked = json(
+        send("DELETE", "/api/v1/namespaces/held", json!(null))
+            .await
+            .expect("delete"),
+    );
+    assert_eq!(marked["status"]["phase"], "Terminating", "{marked}");
+    assert!(
+        marked["metadata"]["deletionTimestamp"].is_string(),
+        "{marked}"
+    );
+    assert!(
+        marked["metadata"]
+            .get("deletionGracePeriodSeconds")
+            .is_none(),
+        "{marked}"
+    );
+    let err = send("DELETE", "/api/v1/namespaces/held", json!(null))
+        .await
+        .expect_err("a second delete while content remains");
+    let kube::Error::Api(status) = err else {
+        panic!("expected a Status, got {err:?}")
+    };
+    assert_eq!((status.code, status.reason.as_str()), (409, "Conflict"));
+    assert_eq!(
+        status.message,
+        "Operation cannot be fulfilled on namespaces \"held\": The system is ensuring all content is removed from this namespace.  Upon completion, this namespace will automatically be purged by the system."
+    );
+    server.shutdown().await;
+}

@@ -212,8 +212,15 @@ fn a_foreign_spec_finalizer_holds_the_namespace_until_finalize_removes_it() {
             "{which}"
         );
         assert!(get_json(&bin, kc, &["cm", "c", "-n", "custom"]).is_none());
-        // A second delete answers the namespace as it is, and changes nothing.
-        ok(&bin, kc, &["delete", "ns", "custom", "--wait=false"], None);
+        // A second delete is refused while its own finalizers hold it, and changes nothing
+        // (upstream's namespace storage: 409 Conflict).
+        let second = kubectl(&bin, kc, &["delete", "ns", "custom", "--wait=false"], None);
+        assert!(!second.success, "{which}");
+        assert!(
+            second.stderr.contains("Error from server (Conflict): Operation cannot be fulfilled on namespaces \"custom\": The system is ensuring all content is removed from this namespace.  Upon completion, this namespace will automatically be purged by the system."),
+            "{which}: {}",
+            second.stderr
+        );
         let again = get_json(&bin, kc, &["ns", "custom"]).expect("still held");
         assert_eq!(
             again["spec"]["finalizers"], ns["spec"]["finalizers"],

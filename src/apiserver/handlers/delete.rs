@@ -14,7 +14,7 @@ use super::super::http::{bytes_response, read_body, Body, RequestBody, RequestCo
 use super::super::kinds::{ResourceInfo, NAMESPACES};
 use super::super::routes::ResourcePath;
 use super::super::store::{check_preconditions, Preconditions, StoreError};
-use super::super::{now_rfc3339, ServerState};
+use super::super::{now_rfc3339, validation, ServerState};
 use super::read::{list_json, Selectors};
 use super::{attributes, existing, is_dry_run, namespace_for, store_error};
 
@@ -131,9 +131,29 @@ async fn delete_object(
     let finalizes = resource.strategy.finalizes_on_delete();
     let held = current.is_deleting() && !deletion::finalized(&old);
     let marks = !current.is_deleting() && (finalizes || deletion::has_finalizers(&old));
+    if held && finalizes && !validation::is_empty_value(old["spec"].get("finalizers")) {
+        // A namespace already terminating refuses another delete while its own finalizers
+        // are there (`pkg/registry/core/namespace/storage/storage.go`).
+        return Err(ApiError::conflict_because(
+            resource,
+            name,
+            &format!(
+                "The system is ensuring all content is removed from this {singular}.  Upon completion, this {singular} will automatically be purged by the system.",
+                singular = resource.singular
+            ),
+        ));
+    }
     if options.dry_run {
+        // What the delete would answer, stored nowhere: a marked object as it would be.
+        let json = if marks {
+            let now = now_rfc3339(state.store.clock().as_ref());
+            let marked = deletion::marked(resource, &old, &now);
+            Bytes::from(serde_json::to_vec(&marked).unwrap_or_default())
+        } else {
+            current.json()
+        };
         return Ok(Deleted {
-            json: current.json(),
+            json,
             removed: !held && !marks,
         });
     }

@@ -111,8 +111,13 @@ impl Strategy for NamespaceStrategy {
         true
     }
 
+    /// The namespace's own delete sets the deletion timestamp and the `Terminating` phase,
+    /// and no grace period (`pkg/registry/core/namespace/storage/storage.go`).
     fn mark_deleted(&self, object: &mut Value) {
         object["status"]["phase"] = json!("Terminating");
+        if let Some(meta) = object["metadata"].as_object_mut() {
+            meta.remove("deletionGracePeriodSeconds");
+        }
     }
 
     /// `spec.finalizers` is `+listType=atomic` without a patch strategy.
