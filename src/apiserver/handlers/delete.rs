@@ -158,8 +158,8 @@ async fn delete_object(
         });
     }
     if held {
-        // Already marked: the finalizers still hold it, and a namespace is answered as it
-        // is while they do (`pkg/registry/core/namespace/storage/storage.go`).
+        // Already marked: other finalizers still hold it (a namespace's own were refused
+        // above), and it is answered as it is.
         return Ok(Deleted {
             json: current.json(),
             removed: false,
