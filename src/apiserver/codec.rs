@@ -24,7 +24,9 @@ pub fn round_trip<T: DeserializeOwned + Serialize>(
             go_style_decode_error(&e)
         ))
     })?;
-    serde_json::to_value(&typed).map_err(|e| ApiError::internal(e.to_string()))
+    let mut value = serde_json::to_value(&typed).map_err(|e| ApiError::internal(e.to_string()))?;
+    super::protobuf::canonicalize_quantities(resource, &mut value)?;
+    Ok(value)
 }
 
 /// `Pod in version "v1" cannot be handled as a Pod: `, as a real server words it.
@@ -84,6 +86,44 @@ mod tests {
             json!({"name": "c", "image": "i"})
         );
         assert!(normalized["spec"].get("nope").is_none());
+    }
+
+    #[test]
+    fn quantities_are_stored_as_upstream_prints_them() {
+        let pod = json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},
+            "spec": {
+                "overhead": {"memory": 0.5},
+                "volumes": [{"name": "v", "emptyDir": {"sizeLimit": "2048Ki"}}],
+                "containers": [{"name": "c", "image": "i",
+                    "env": [{"name": "E", "valueFrom": {"resourceFieldRef": {"resource": "limits.cpu", "divisor": "1000m"}}}],
+                    "resources": {"requests": {"cpu": "1.500k", "memory": "1.5Ki"}, "limits": {"cpu": 2}}}],
+                "initContainers": [{"name": "i", "image": "i", "resources": {"limits": {"cpu": " 0.25 "}}}]}});
+        let normalized = normalize(&PODS, &pod).expect("valid");
+        let spec = &normalized["spec"];
+        assert_eq!(spec["overhead"], json!({"memory": "500m"}));
+        assert_eq!(spec["volumes"][0]["emptyDir"]["sizeLimit"], "2Mi");
+        let container = &spec["containers"][0];
+        assert_eq!(
+            container["env"][0]["valueFrom"]["resourceFieldRef"]["divisor"],
+            "1"
+        );
+        assert_eq!(
+            container["resources"],
+            json!({"requests": {"cpu": "1.500k", "memory": "1536"}, "limits": {"cpu": "2"}})
+        );
+        assert_eq!(
+            spec["initContainers"][0]["resources"]["limits"]["cpu"],
+            "250m"
+        );
+
+        let bad = json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},
+            "spec": {"containers": [{"name": "c", "image": "i", "resources": {"limits": {"memory": "1Qi"}}}]}});
+        let error = normalize(&PODS, &bad).expect_err("not a quantity");
+        assert_eq!(error.code, 400);
+        assert_eq!(
+            error.message,
+            "Pod in version \"v1\" cannot be handled as a Pod: quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'"
+        );
     }
 
     #[test]

@@ -46,6 +46,7 @@ pub mod openapi;
 pub mod partial_metadata;
 pub mod patch;
 pub mod protobuf;
+pub mod quantity;
 pub mod request_metrics;
 pub mod routes;
 pub mod selectors;

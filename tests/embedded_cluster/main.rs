@@ -28,6 +28,7 @@ mod malformed;
 mod metrics;
 mod namespace_finalizers;
 mod pod_warnings;
+mod quantities;
 mod rbac;
 mod serve;
 mod serve_flags;

@@ -28,6 +28,7 @@
 
 mod go_facts;
 mod json;
+mod quantities;
 mod schema;
 #[cfg(test)]
 mod tests;
@@ -50,6 +51,29 @@ const MAGIC: &[u8; 4] = b"k8s\0";
 
 const META_V1: &str = "k8s.io.apimachinery.pkg.apis.meta.v1";
 const RUNTIME: &str = "k8s.io.apimachinery.pkg.runtime";
+
+/// Rewrites the `resource.Quantity` values of `object`, a JSON object of `resource`'s kind,
+/// into the text upstream stores and returns (`String()` of `ParseQuantity`: `0.5` →
+/// `500m`, `2048Ki` → `2Mi`, `1.500k` kept). Kinds without quantities are left alone.
+///
+/// Errors: 400 BadRequest for a quantity that does not parse, in the decoder's words
+/// (`Pod in version "v1" cannot be handled as a Pod: quantities must match the regular
+/// expression ...`).
+pub fn canonicalize_quantities(
+    resource: &ResourceInfo,
+    object: &mut Value,
+) -> Result<(), ApiError> {
+    let schema = Schema::get()?;
+    let Some(message) = schema.object_message(resource) else {
+        return Ok(());
+    };
+    quantities::canonicalize(schema, message.full_name(), object).map_err(|e| {
+        ApiError::bad_request(format!(
+            "{}{e}",
+            crate::apiserver::codec::decode_error_prefix(resource)
+        ))
+    })
+}
 
 /// Decodes a `application/vnd.kubernetes.protobuf` body: the 4-byte magic `k8s\0`, then a
 /// `runtime.Unknown` {typeMeta: {apiVersion, kind}, raw, contentEncoding, contentType} whose

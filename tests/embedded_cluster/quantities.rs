@@ -1,0 +1,94 @@
+//! Resource quantities as kubectl sends them from YAML (numbers and strings) come back in the
+//! form upstream stores (`0.5` → `500m`, `2048Ki` → `2Mi`), and a malformed one is refused
+//! with upstream's text, with the newest and the oldest kubectl.
+
+use crate::support::{kubectl, kubectl_binaries, ServeProcess};
+
+const POD: &str = r#"
+apiVersion: v1
+kind: Pod
+metadata: {name: sized}
+spec:
+  containers:
+  - name: c
+    image: busybox
+    resources:
+      requests: {cpu: 0.5, memory: 2048Ki}
+      limits: {cpu: "1.500k", memory: 1.5Ki}
+"#;
+
+const CLAIM: &str = r#"
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: data}
+spec:
+  accessModes: [ReadWriteOnce]
+  resources: {requests: {storage: 1024Mi}}
+"#;
+
+#[test]
+fn quantities_come_back_as_upstream_stores_them() {
+    for bin in kubectl_binaries() {
+        let name = bin.display().to_string();
+        let server = ServeProcess::start(&["--mode=bound"]);
+        let kc = server.kubeconfig.as_path();
+
+        let pod = kubectl(
+            &bin,
+            kc,
+            &[
+                "create",
+                "-f",
+                "-",
+                "-o",
+                "jsonpath={.spec.containers[0].resources}",
+            ],
+            Some(POD),
+        );
+        assert!(pod.success, "{name}: {}", pod.stderr);
+        let resources: serde_json::Value =
+            serde_json::from_str(&pod.stdout).expect("resources as JSON");
+        assert_eq!(
+            resources,
+            serde_json::json!({"requests": {"cpu": "500m", "memory": "2Mi"},
+                               "limits": {"cpu": "1.500k", "memory": "1536"}}),
+            "{name}"
+        );
+
+        let claim = kubectl(
+            &bin,
+            kc,
+            &[
+                "create",
+                "-f",
+                "-",
+                "-o",
+                "jsonpath={.spec.resources.requests.storage}",
+            ],
+            Some(CLAIM),
+        );
+        assert!(claim.success, "{name}: {}", claim.stderr);
+        assert_eq!(claim.stdout, "1Gi", "{name}");
+
+        let bad = kubectl(
+            &bin,
+            kc,
+            &["create", "-f", "-"],
+            Some(&POD.replace("sized", "bad").replace("2048Ki", "2 GB")),
+        );
+        assert!(!bad.success, "{name}: a malformed quantity was accepted");
+        assert!(
+            bad.stderr.contains(
+                "Pod in version \"v1\" cannot be handled as a Pod: quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'"
+            ),
+            "{name}: {}",
+            bad.stderr
+        );
+        let listed = kubectl(&bin, kc, &["get", "pods", "-o", "name"], None);
+        assert_eq!(
+            listed.stdout.trim(),
+            "pod/sized",
+            "{name}: the refused pod is stored"
+        );
+    }
+}
