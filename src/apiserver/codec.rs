@@ -7,9 +7,24 @@ use serde_json::Value;
 use super::errors::ApiError;
 use super::kinds::ResourceInfo;
 
-/// The object as its kind's typed form serializes it ([`super::kinds::Strategy::normalize`]).
+/// The object as upstream stores it: its kind's typed form
+/// ([`super::kinds::Strategy::normalize`]) brought to what the storage round trip gives back
+/// ([`super::protobuf::drop_empty_collections`]).
 pub fn normalize(resource: &ResourceInfo, object: &Value) -> Result<Value, ApiError> {
+    to_stored_form(resource, typed_form(resource, object)?)
+}
+
+/// The object as its kind's typed form serializes it, before the storage round trip: every
+/// field the request gave that the kind knows is still there (strict decoding compares
+/// against it).
+pub fn typed_form(resource: &ResourceInfo, object: &Value) -> Result<Value, ApiError> {
     resource.strategy.normalize(resource, object)
+}
+
+/// A typed form (see [`typed_form`]) as upstream's storage round trip leaves it.
+pub fn to_stored_form(resource: &ResourceInfo, mut typed: Value) -> Result<Value, ApiError> {
+    super::protobuf::drop_empty_collections(resource, &mut typed)?;
+    Ok(typed)
 }
 
 /// The typed round trip through `T`; a type error is 400 BadRequest in Go's decoder words.
@@ -17,16 +32,15 @@ pub fn round_trip<T: DeserializeOwned + Serialize>(
     resource: &ResourceInfo,
     object: &Value,
 ) -> Result<Value, ApiError> {
-    let typed: T = T::deserialize(object).map_err(|e| {
+    let read = super::protobuf::read_quantities(resource, object)?;
+    let typed: T = T::deserialize(read.as_ref().unwrap_or(object)).map_err(|e| {
         ApiError::bad_request(format!(
             "{}{}",
             decode_error_prefix(resource),
             go_style_decode_error(&e)
         ))
     })?;
-    let mut value = serde_json::to_value(&typed).map_err(|e| ApiError::internal(e.to_string()))?;
-    super::protobuf::canonicalize_quantities(resource, &mut value)?;
-    Ok(value)
+    serde_json::to_value(&typed).map_err(|e| ApiError::internal(e.to_string()))
 }
 
 /// `Pod in version "v1" cannot be handled as a Pod: `, as a real server words it.
@@ -73,7 +87,7 @@ fn go_style_decode_error(error: &serde_json::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::apiserver::kinds::{PODS, SECRETS};
+    use crate::apiserver::kinds::{CLUSTER_ROLES, PODS, SECRETS, SERVICE_ACCOUNTS};
     use serde_json::json;
 
     #[test]
@@ -116,6 +130,34 @@ mod tests {
             "250m"
         );
 
+        // What kubectl sends for YAML numbers and nulls, read as Go reads them; an unset
+        // divisor (a Go value, not a pointer) prints as "0".
+        let pod = json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},
+            "spec": {"containers": [{"name": "c", "image": "i",
+                "env": [{"name": "E", "valueFrom": {"resourceFieldRef": {"resource": "limits.cpu"}}}],
+                "resources": {"requests": {"cpu": 1e21, "memory": null}}}]}});
+        let normalized = normalize(&PODS, &pod).expect("valid");
+        let container = &normalized["spec"]["containers"][0];
+        assert_eq!(
+            container["resources"]["requests"],
+            json!({"cpu": "1e+21", "memory": "0"})
+        );
+        assert_eq!(
+            container["env"][0]["valueFrom"]["resourceFieldRef"]["divisor"],
+            "0"
+        );
+        for bad in [json!(true), json!({}), json!([])] {
+            let pod = json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},
+                "spec": {"containers": [{"name": "c", "image": "i",
+                    "resources": {"requests": {"cpu": bad}}}]}});
+            let error = normalize(&PODS, &pod).expect_err("not a quantity");
+            assert!(
+                error.message.ends_with("quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'"),
+                "{bad}: {}",
+                error.message
+            );
+        }
+
         let bad = json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},
             "spec": {"containers": [{"name": "c", "image": "i", "resources": {"limits": {"memory": "1Qi"}}}]}});
         let error = normalize(&PODS, &bad).expect_err("not a quantity");
@@ -124,6 +166,35 @@ mod tests {
             error.message,
             "Pod in version \"v1\" cannot be handled as a Pod: quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'"
         );
+    }
+
+    #[test]
+    fn empty_optional_collections_are_dropped_as_storage_drops_them() {
+        let account = json!({"apiVersion": "v1", "kind": "ServiceAccount",
+            "metadata": {"name": "a", "labels": {}, "annotations": {"k": "v"}, "finalizers": []},
+            "secrets": [], "imagePullSecrets": [{"name": "p"}]});
+        let normalized = normalize(&SERVICE_ACCOUNTS, &account).expect("valid");
+        assert_eq!(
+            normalized,
+            json!({"apiVersion": "v1", "kind": "ServiceAccount",
+                "metadata": {"name": "a", "annotations": {"k": "v"}},
+                "imagePullSecrets": [{"name": "p"}]})
+        );
+
+        let pod = json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},
+            "spec": {"containers": [{"name": "c", "image": "i", "args": [], "env": [],
+                "resources": {"limits": {}}}], "volumes": []}});
+        let normalized = normalize(&PODS, &pod).expect("valid");
+        assert_eq!(
+            normalized["spec"],
+            json!({"containers": [{"name": "c", "image": "i", "resources": {}}]})
+        );
+
+        // Without `omitempty` upstream prints an empty one (as `null`): it stays.
+        let role = json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+            "metadata": {"name": "r"}, "rules": []});
+        let normalized = normalize(&CLUSTER_ROLES, &role).expect("valid");
+        assert_eq!(normalized["rules"], json!([]));
     }
 
     #[test]

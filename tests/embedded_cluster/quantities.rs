@@ -1,6 +1,7 @@
-//! Resource quantities as kubectl sends them from YAML (numbers and strings) come back in the
-//! form upstream stores (`0.5` → `500m`, `2048Ki` → `2Mi`), and a malformed one is refused
-//! with upstream's text, with the newest and the oldest kubectl.
+//! Objects come back in the form upstream's storage gives them, with the newest and the
+//! oldest kubectl: resource quantities as kubectl sends them from YAML (numbers and strings)
+//! as upstream prints them (`0.5` → `500m`, `2048Ki` → `2Mi`), a malformed one refused with
+//! upstream's text, and empty optional maps and lists left out.
 
 use crate::support::{kubectl, kubectl_binaries, ServeProcess};
 
@@ -27,7 +28,7 @@ spec:
 "#;
 
 #[test]
-fn quantities_come_back_as_upstream_stores_them() {
+fn objects_come_back_as_upstream_stores_them() {
     for bin in kubectl_binaries() {
         let name = bin.display().to_string();
         let server = ServeProcess::start(&["--mode=bound"]);
@@ -89,6 +90,25 @@ fn quantities_come_back_as_upstream_stores_them() {
             listed.stdout.trim(),
             "pod/sized",
             "{name}: the refused pod is stored"
+        );
+
+        let config = kubectl(
+            &bin,
+            kc,
+            &["create", "-f", "-", "-o", "json"],
+            Some(
+                r#"{"apiVersion": "v1", "kind": "ConfigMap",
+                     "metadata": {"name": "empty", "labels": {}, "finalizers": []}, "data": {}}"#,
+            ),
+        );
+        assert!(config.success, "{name}: {}", config.stderr);
+        let config: serde_json::Value = serde_json::from_str(&config.stdout).expect("JSON");
+        assert_eq!(config.get("data"), None, "{name}: {config}");
+        assert_eq!(config["metadata"].get("labels"), None, "{name}: {config}");
+        assert_eq!(
+            config["metadata"].get("finalizers"),
+            None,
+            "{name}: {config}"
         );
     }
 }

@@ -127,15 +127,16 @@ fn decode_ordered(
     json: Option<&[u8]>,
 ) -> Result<Decoded, ApiError> {
     let mode = field_validation(ctx);
-    let object = codec::normalize(resource, value)?;
+    let typed = codec::typed_form(resource, value)?;
     let mut warnings = Vec::new();
     if mode != "Ignore" {
-        let unknown = validation::unknown_fields_against(value, &object);
+        let unknown = validation::unknown_fields_against(value, &typed);
         let problems = json
             .and_then(|json| validation::json_field_problems(json, &unknown))
             .unwrap_or_else(|| validation::unknown_field_problems(&unknown));
         report_field_problems(mode, resource, &problems, &mut warnings)?;
     }
+    let object = codec::to_stored_form(resource, typed)?;
     Ok(Decoded { object, warnings })
 }
 

@@ -3,6 +3,14 @@
 
 use prost_reflect::FieldDescriptor;
 
+/// Optional collections without `omitempty` (by `Message.field`): upstream prints an empty
+/// one as `null` rather than leaving it out, so it is not dropped here.
+pub(super) const KEPT_EMPTY_COLLECTIONS: &[&str] = &["ClusterRole.rules", "Role.rules"];
+
+/// `resource.Quantity` fields that are Go values, not pointers (by `Message.field`): an unset
+/// one prints as `"0"`.
+pub(super) const VALUE_QUANTITIES: &[&str] = &["ResourceFieldSelector.divisor"];
+
 /// Optional Go `*string` fields, and optional Go strings without `omitempty` (by
 /// `Message.field`): a present `""` is kept.
 pub(super) const POINTER_STRINGS: &[&str] = &[

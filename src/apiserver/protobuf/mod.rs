@@ -28,8 +28,8 @@
 
 mod go_facts;
 mod json;
-mod quantities;
 mod schema;
+mod stored_form;
 #[cfg(test)]
 mod tests;
 mod wire;
@@ -52,27 +52,37 @@ const MAGIC: &[u8; 4] = b"k8s\0";
 const META_V1: &str = "k8s.io.apimachinery.pkg.apis.meta.v1";
 const RUNTIME: &str = "k8s.io.apimachinery.pkg.runtime";
 
-/// Rewrites the `resource.Quantity` values of `object`, a JSON object of `resource`'s kind,
-/// into the text upstream stores and returns (`String()` of `ParseQuantity`: `0.5` →
-/// `500m`, `2048Ki` → `2Mi`, `1.500k` kept). Kinds without quantities are left alone.
+/// The request's JSON `object` of `resource`'s kind with its `resource.Quantity` values as
+/// upstream reads and stores them (`0.5` → `500m`, `2048Ki` → `2Mi`, `1.500k` kept, a YAML
+/// number `1e21` read as kubectl sends it, `1e+21`); `None` when the kind has no quantities.
 ///
 /// Errors: 400 BadRequest for a quantity that does not parse, in the decoder's words
 /// (`Pod in version "v1" cannot be handled as a Pod: quantities must match the regular
 /// expression ...`).
-pub fn canonicalize_quantities(
-    resource: &ResourceInfo,
-    object: &mut Value,
-) -> Result<(), ApiError> {
+pub fn read_quantities(resource: &ResourceInfo, object: &Value) -> Result<Option<Value>, ApiError> {
     let schema = Schema::get()?;
     let Some(message) = schema.object_message(resource) else {
-        return Ok(());
+        return Ok(None);
     };
-    quantities::canonicalize(schema, message.full_name(), object).map_err(|e| {
+    stored_form::read_quantities(schema, message.full_name(), object).map_err(|e| {
         ApiError::bad_request(format!(
             "{}{e}",
             crate::apiserver::codec::decode_error_prefix(resource)
         ))
     })
+}
+
+/// The typed form `object` of `resource`'s kind as upstream's storage round trip leaves it:
+/// empty maps and lists of optional fields dropped (`labels: {}`; protobuf reads them back
+/// as nil, and `omitempty` leaves nil out), an unset `resourceFieldRef.divisor` as `"0"`.
+///
+/// Errors: 500 when the embedded descriptors do not load.
+pub fn drop_empty_collections(resource: &ResourceInfo, object: &mut Value) -> Result<(), ApiError> {
+    let schema = Schema::get()?;
+    if let Some(message) = schema.object_message(resource) {
+        stored_form::drop_empty(schema, message.full_name(), object);
+    }
+    Ok(())
 }
 
 /// Decodes a `application/vnd.kubernetes.protobuf` body: the 4-byte magic `k8s\0`, then a

@@ -10,7 +10,7 @@ use crate::apiserver::kinds::ResourceInfo;
 /// Strict decoding (fieldValidation=Strict): dotted paths of unknown fields, e.g. `spec.foo`,
 /// `spec.containers[0].imagee`. Fields whose value is null are ignored, as Go's decoder does.
 pub fn unknown_fields(resource: &ResourceInfo, obj: &Value) -> Vec<String> {
-    let Ok(known) = codec::normalize(resource, &with_type_meta(resource, obj)) else {
+    let Ok(known) = codec::typed_form(resource, &with_type_meta(resource, obj)) else {
         // Not decodable at all: `codec::normalize` reports that on the request path.
         return Vec::new();
     };
@@ -18,7 +18,7 @@ pub fn unknown_fields(resource: &ResourceInfo, obj: &Value) -> Vec<String> {
 }
 
 /// The fields of `obj` that its typed round trip `round_tripped` has no place for, for
-/// callers that already did the round trip (see `codec::normalize`).
+/// callers that already did the round trip (see `codec::typed_form`).
 pub fn unknown_fields_against(obj: &Value, round_tripped: &Value) -> Vec<String> {
     let mut unknown = Vec::new();
     collect_unknown(obj, Some(round_tripped), &mut String::new(), &mut unknown);

@@ -381,9 +381,7 @@ async fn call_mutating(
         map.insert("apiVersion".into(), Value::String(resource.api_version()));
         map.insert("kind".into(), Value::String(resource.kind.into()));
     }
-    let mut decoded = resource
-        .strategy
-        .normalize(resource, &patched)
+    let mut decoded = crate::apiserver::codec::normalize(resource, &patched)
         .map_err(|e| CallError::Other(ApiError::internal(e.message.clone())))?;
     resource.strategy.default(&mut decoded);
     let changed = decoded != *object;
