@@ -210,10 +210,23 @@ impl ResourceInfo {
         self.subresources.contains(&"status")
     }
 
-    /// Looks a resource up by group, version and plural name.
+    /// Looks a resource up by group, version and plural name (every request does: an index
+    /// by plural, built once, instead of comparing names along [`ALL`]).
     pub fn find(group: &str, version: &str, plural: &str) -> Option<&'static ResourceInfo> {
-        ALL.iter()
-            .find(|r| r.group == group && r.version == version && r.plural == plural)
+        type ByPlural = std::collections::HashMap<&'static str, Vec<&'static ResourceInfo>>;
+        static BY_PLURAL: std::sync::OnceLock<ByPlural> = std::sync::OnceLock::new();
+        BY_PLURAL
+            .get_or_init(|| {
+                let mut index = ByPlural::new();
+                for resource in ALL {
+                    index.entry(resource.plural).or_default().push(resource);
+                }
+                index
+            })
+            .get(plural)?
+            .iter()
+            .find(|r| r.group == group && r.version == version)
+            .copied()
     }
 
     /// Looks a resource up by its kind (the preferred version of it).

@@ -34,6 +34,10 @@ mod stored_form;
 mod tests;
 mod wire;
 
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
 use prost_reflect::Kind;
 use serde_json::{Map, Value};
 
@@ -61,10 +65,10 @@ const RUNTIME: &str = "k8s.io.apimachinery.pkg.runtime";
 /// expression ...`).
 pub fn read_quantities(resource: &ResourceInfo, object: &Value) -> Result<Option<Value>, ApiError> {
     let schema = Schema::get()?;
-    let Some(message) = schema.object_message(resource) else {
+    let Some(message) = object_message_name(schema, resource) else {
         return Ok(None);
     };
-    stored_form::read_quantities(schema, message.full_name(), object).map_err(|e| {
+    stored_form::read_quantities(schema, &message, object).map_err(|e| {
         ApiError::bad_request(format!(
             "{}{e}",
             crate::apiserver::codec::decode_error_prefix(resource)
@@ -79,10 +83,37 @@ pub fn read_quantities(resource: &ResourceInfo, object: &Value) -> Result<Option
 /// Errors: 500 when the embedded descriptors do not load.
 pub fn drop_empty_collections(resource: &ResourceInfo, object: &mut Value) -> Result<(), ApiError> {
     let schema = Schema::get()?;
-    if let Some(message) = schema.object_message(resource) {
-        stored_form::drop_empty(schema, message.full_name(), object);
+    if let Some(message) = object_message_name(schema, resource) {
+        stored_form::drop_empty(schema, &message, object);
     }
     Ok(())
+}
+
+/// The full message name of a kind, looked up once per served kind (every write asks twice).
+fn object_message_name(
+    schema: &'static Schema,
+    resource: &ResourceInfo,
+) -> Option<Cow<'static, str>> {
+    type Names = HashMap<(&'static str, &'static str, &'static str), Option<String>>;
+    static NAMES: OnceLock<Names> = OnceLock::new();
+    let names = NAMES.get_or_init(|| {
+        crate::apiserver::kinds::ALL
+            .iter()
+            .map(|kind| {
+                let name = schema
+                    .object_message(kind)
+                    .map(|m| m.full_name().to_string());
+                ((kind.group, kind.version, kind.kind), name)
+            })
+            .collect()
+    });
+    match names.get(&(resource.group, resource.version, resource.kind)) {
+        Some(name) => name.as_deref().map(Cow::Borrowed),
+        // A kind served only as a subresource's body (TokenRequest, Scale).
+        None => schema
+            .object_message(resource)
+            .map(|m| Cow::Owned(m.full_name().to_string())),
+    }
 }
 
 /// Decodes a `application/vnd.kubernetes.protobuf` body: the 4-byte magic `k8s\0`, then a

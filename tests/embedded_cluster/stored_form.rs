@@ -3,7 +3,19 @@
 //! as upstream prints them (`0.5` → `500m`, `2048Ki` → `2Mi`), a malformed one refused with
 //! upstream's text, and empty optional maps and lists left out.
 
-use crate::support::{kubectl, kubectl_binaries, ServeProcess};
+use std::path::Path;
+
+use crate::support::{kubectl, kubectl_binaries, Output, ServeProcess};
+
+/// `kubectl create -f -` of `manifest`, printing the created object with `-o <output>`.
+fn create(bin: &Path, kc: &Path, manifest: &str, output: &str) -> Output {
+    kubectl(
+        bin,
+        kc,
+        &["create", "-f", "-", "-o", output],
+        Some(manifest),
+    )
+}
 
 const POD: &str = r#"
 apiVersion: v1
@@ -34,18 +46,7 @@ fn objects_come_back_as_upstream_stores_them() {
         let server = ServeProcess::start(&["--mode=bound"]);
         let kc = server.kubeconfig.as_path();
 
-        let pod = kubectl(
-            &bin,
-            kc,
-            &[
-                "create",
-                "-f",
-                "-",
-                "-o",
-                "jsonpath={.spec.containers[0].resources}",
-            ],
-            Some(POD),
-        );
+        let pod = create(&bin, kc, POD, "jsonpath={.spec.containers[0].resources}");
         assert!(pod.success, "{name}: {}", pod.stderr);
         let resources: serde_json::Value =
             serde_json::from_str(&pod.stdout).expect("resources as JSON");
@@ -56,17 +57,11 @@ fn objects_come_back_as_upstream_stores_them() {
             "{name}"
         );
 
-        let claim = kubectl(
+        let claim = create(
             &bin,
             kc,
-            &[
-                "create",
-                "-f",
-                "-",
-                "-o",
-                "jsonpath={.spec.resources.requests.storage}",
-            ],
-            Some(CLAIM),
+            CLAIM,
+            "jsonpath={.spec.resources.requests.storage}",
         );
         assert!(claim.success, "{name}: {}", claim.stderr);
         assert_eq!(claim.stdout, "1Gi", "{name}");
@@ -92,14 +87,12 @@ fn objects_come_back_as_upstream_stores_them() {
             "{name}: the refused pod is stored"
         );
 
-        let config = kubectl(
+        let config = create(
             &bin,
             kc,
-            &["create", "-f", "-", "-o", "json"],
-            Some(
-                r#"{"apiVersion": "v1", "kind": "ConfigMap",
-                     "metadata": {"name": "empty", "labels": {}, "finalizers": []}, "data": {}}"#,
-            ),
+            r#"{"apiVersion": "v1", "kind": "ConfigMap",
+                "metadata": {"name": "empty", "labels": {}, "finalizers": []}, "data": {}}"#,
+            "json",
         );
         assert!(config.success, "{name}: {}", config.stderr);
         let config: serde_json::Value = serde_json::from_str(&config.stdout).expect("JSON");
