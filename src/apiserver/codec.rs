@@ -183,11 +183,26 @@ mod tests {
 
         let pod = json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},
             "spec": {"containers": [{"name": "c", "image": "i", "args": [], "env": [],
-                "resources": {"limits": {}}}], "volumes": []}});
+                "resources": {"limits": {}}}], "volumes": [],
+                // Not marked optional upstream, but `omitempty` in Go.
+                "initContainers": [], "hostAliases": [{"ip": "1.2.3.4", "hostnames": []}]}});
         let normalized = normalize(&PODS, &pod).expect("valid");
         assert_eq!(
             normalized["spec"],
-            json!({"containers": [{"name": "c", "image": "i", "resources": {}}]})
+            json!({"containers": [{"name": "c", "image": "i", "resources": {}}],
+                "hostAliases": [{"ip": "1.2.3.4"}]})
+        );
+
+        // The zeros of `omitempty` value scalars are left out; a pointer's zero stays.
+        let pod = json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "namespace": ""},
+            "spec": {"nodeName": "", "automountServiceAccountToken": false,
+                "containers": [{"name": "c", "image": "i", "env": [{"name": "E", "value": ""}]}]}});
+        let normalized = normalize(&PODS, &pod).expect("valid");
+        assert_eq!(normalized["metadata"], json!({"name": "p"}));
+        assert_eq!(
+            normalized["spec"],
+            json!({"automountServiceAccountToken": false,
+                "containers": [{"name": "c", "image": "i", "env": [{"name": "E"}]}]})
         );
 
         // Without `omitempty` upstream prints an empty one (as `null`): it stays.

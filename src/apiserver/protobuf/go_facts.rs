@@ -7,6 +7,22 @@ use prost_reflect::FieldDescriptor;
 /// one as `null` rather than leaving it out, so it is not dropped here.
 pub(super) const KEPT_EMPTY_COLLECTIONS: &[&str] = &["ClusterRole.rules", "Role.rules"];
 
+/// Collections upstream does not mark `+optional` whose Go tag still has `omitempty` (by
+/// `Message.field`): dropped when empty like the optional ones.
+pub(super) const OMITTED_EMPTY_REQUIRED: &[&str] = &[
+    "DeploymentStatus.conditions",
+    "HostAlias.hostnames",
+    "MutatingWebhook.rules",
+    "PodSpec.initContainers",
+    "PodStatus.initContainerStatuses",
+    "Rule.apiGroups",
+    "Rule.apiVersions",
+    "Rule.resources",
+    "RuleWithOperations.operations",
+    "ServiceSpec.ports",
+    "ValidatingWebhook.rules",
+];
+
 /// `resource.Quantity` fields that are Go values, not pointers (by `Message.field`): an unset
 /// one prints as `"0"`.
 pub(super) const VALUE_QUANTITIES: &[&str] = &["ResourceFieldSelector.divisor"];

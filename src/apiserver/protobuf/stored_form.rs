@@ -3,7 +3,8 @@
 //! (a container's requests and limits, a node's capacity, a claim's storage) printed as
 //! `String()` prints it after parsing, and the empty maps and lists of optional fields
 //! dropped, as protobuf reads them back as nil and Go's `omitempty` leaves nil out
-//! (`labels: {}`, `secrets: []`).
+//! (`labels: {}`, `secrets: []`), as are the zeros of `omitempty` value scalars (`nodeName:
+//! ""`; which scalars those are is `Schema::keeps_zero`, shared with protobuf decoding).
 
 use std::collections::{HashMap, HashSet};
 use std::sync::OnceLock;
@@ -11,7 +12,10 @@ use std::sync::OnceLock;
 use prost_reflect::{Kind, MessageDescriptor};
 use serde_json::{Map, Value};
 
-use super::go_facts::{field_key, is_inline, json_name, KEPT_EMPTY_COLLECTIONS, VALUE_QUANTITIES};
+use super::go_facts::{
+    field_key, is_inline, json_name, KEPT_EMPTY_COLLECTIONS, OMITTED_EMPTY_REQUIRED,
+    VALUE_QUANTITIES,
+};
 use super::json::{special, Special};
 use super::schema::Schema;
 use crate::apiserver::quantity::{Quantity, QuantityError};
@@ -36,6 +40,9 @@ struct Step {
     map: bool,
     /// An optional collection with `omitempty`: dropped when empty.
     omit_empty: bool,
+    /// A scalar Go value with `omitempty` (`nodeName`, an env var's `value`): `""`, `false`
+    /// and `0` are left out.
+    omit_zero: bool,
     /// A Go `resource.Quantity` value, not a pointer: an unset one prints as `"0"`.
     always: bool,
     target: Target,
@@ -114,7 +121,7 @@ fn build(schema: &Schema) -> Paths {
                         Kind::Message(inner) => Some(inner),
                         _ => None,
                     };
-                    let target = match inner {
+                    let target = match inner.clone() {
                         Some(inner) if special(&inner) == Some(Special::Quantity) => {
                             Target::Quantity
                         }
@@ -126,20 +133,26 @@ fn build(schema: &Schema) -> Paths {
                             Target::Message(inner.full_name().to_string())
                         }
                         _ if collection => Target::Plain,
+                        // A Go value scalar with `omitempty`: its zero is left out.
+                        None if !schema.keeps_zero(&field) => Target::Plain,
                         _ => return None,
                     };
+                    let omit_zero = inner.is_none() && !collection && !schema.keeps_zero(&field);
+                    let key = field_key(&field);
                     let omit_empty = collection
-                        && !schema.required.contains(field.full_name())
-                        && !KEPT_EMPTY_COLLECTIONS.contains(&field_key(&field).as_str());
+                        && (!schema.required.contains(field.full_name())
+                            || OMITTED_EMPTY_REQUIRED.contains(&key.as_str()))
+                        && !KEPT_EMPTY_COLLECTIONS.contains(&key.as_str());
                     let always = !collection
                         && matches!(target, Target::Quantity)
-                        && VALUE_QUANTITIES.contains(&field_key(&field).as_str());
+                        && VALUE_QUANTITIES.contains(&key.as_str());
                     Some(Step {
                         json: json_name(&field).to_string(),
                         inline: is_inline(&field),
                         list: field.is_list(),
                         map: field.is_map(),
                         omit_empty,
+                        omit_zero,
                         always,
                         target,
                     })
@@ -229,6 +242,12 @@ fn walk(
         let Some(value) = fields.get_mut(&step.json) else {
             continue;
         };
+        if step.omit_zero {
+            if pass == Pass::Collections && is_zero(value) {
+                fields.remove(&step.json);
+            }
+            continue;
+        }
         match (step.list, step.map, value) {
             (true, _, Value::Array(items)) => {
                 for item in items.iter_mut() {
@@ -258,6 +277,16 @@ fn walk(
         }
     }
     Ok(())
+}
+
+/// Go's zero of a scalar as JSON carries it.
+fn is_zero(value: &Value) -> bool {
+    match value {
+        Value::String(text) => text.is_empty(),
+        Value::Bool(set) => !set,
+        Value::Number(number) => number.as_f64() == Some(0.0),
+        _ => false,
+    }
 }
 
 fn visit(
