@@ -30,7 +30,8 @@ enum Target {
     Plain,
 }
 
-/// A field of a message that is a collection, a quantity, or leads to one.
+/// A field of a message that the walk looks at: a collection, a quantity, a scalar whose
+/// zero is left out, or a message field that leads to one of them.
 struct Step {
     json: String,
     /// Embedded (`ObjectMeta` of a list, `TypeMeta`): its fields sit in the same object.
@@ -96,8 +97,8 @@ enum Pass {
     Collections,
 }
 
-/// The messages with steps, each with its steps: found by propagating from the collections
-/// and quantities until no message gains a step.
+/// The messages with steps, each with its steps: found by propagating from the collections,
+/// quantities and omitted zeros until no message gains a step.
 fn build(schema: &Schema) -> Paths {
     let messages: Vec<MessageDescriptor> = schema.pool.all_messages().collect();
     let mut paths = Paths::new();
