@@ -174,7 +174,12 @@ impl Quantity {
             return Err(QuantityError::FormatWrong);
         }
         if text == "0" {
-            return Ok(Self::zero(Some(text)));
+            return Ok(Self {
+                value: 0,
+                scale: 0,
+                format: Format::DecimalSi,
+                text: Some(text.to_string()),
+            });
         }
         let parts = split(text)?;
         let (base, exponent, format) = interpret(parts.suffix).ok_or(QuantityError::Suffix)?;
@@ -281,15 +286,6 @@ impl Quantity {
     pub fn stored(text: &str) -> Result<String, QuantityError> {
         let written = Self::parse(text)?.to_string();
         Ok(Self::parse(&written)?.to_string())
-    }
-
-    fn zero(text: Option<&str>) -> Self {
-        Self {
-            value: 0,
-            scale: 0,
-            format: Format::DecimalSi,
-            text: text.map(str::to_string),
-        }
     }
 
     /// Whether `MilliValue()` (thousandths, rounded up) is a whole number of units; `None`
