@@ -288,6 +288,41 @@ impl Quantity {
         Ok(Self::parse(&written)?.to_string())
     }
 
+    /// Whether the quantity is below zero (`Sign() < 0`).
+    pub fn is_negative(&self) -> bool {
+        self.value < 0
+    }
+
+    /// `Cmp`: this quantity's amount against `other`'s, exactly (formats do not matter).
+    pub fn cmp_amount(&self, other: &Self) -> std::cmp::Ordering {
+        let common = self.scale.min(other.scale);
+        // An amount that overflows i128 once scaled down is beyond every other amount of
+        // at most 36 digits, so its sign decides.
+        let scaled = |q: &Self| -> Option<i128> {
+            let unit = 10i128.checked_pow(u32::try_from(q.scale - common).ok()?)?;
+            q.value.checked_mul(unit)
+        };
+        match (scaled(self), scaled(other)) {
+            (Some(a), Some(b)) => a.cmp(&b),
+            (None, _) => self.value.cmp(&0),
+            (_, None) => 0.cmp(&other.value),
+        }
+    }
+
+    /// `Value()`: the amount in whole units, rounded up (away from zero for negative
+    /// amounts, as `ScaledValue(0)` does); `None` when it does not fit an int64.
+    pub fn whole_units(&self) -> Option<i64> {
+        let units = if self.scale >= 0 {
+            let unit = 10i128.checked_pow(u32::try_from(self.scale).ok()?)?;
+            self.value.checked_mul(unit)?
+        } else {
+            let divisor = 10i128.checked_pow(u32::try_from(-self.scale).ok()?)?;
+            let rest = self.value % divisor;
+            self.value / divisor + rest.signum()
+        };
+        i64::try_from(units).ok()
+    }
+
     /// Whether `MilliValue()` (thousandths, rounded up) is a whole number of units; `None`
     /// when it does not fit an int64 (upstream's value then overflows).
     pub fn milli_is_whole(&self) -> Option<bool> {

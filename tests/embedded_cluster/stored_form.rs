@@ -26,8 +26,8 @@ spec:
   - name: c
     image: busybox
     resources:
-      requests: {cpu: 0.5, memory: 2048Ki}
-      limits: {cpu: "1.500k", memory: 1.5Ki}
+      requests: {cpu: 0.5, memory: 1.5Ki}
+      limits: {cpu: "1.500k", memory: 2048Ki}
 "#;
 
 const CLAIM: &str = r#"
@@ -52,8 +52,8 @@ fn objects_come_back_as_upstream_stores_them() {
             serde_json::from_str(&pod.stdout).expect("resources as JSON");
         assert_eq!(
             resources,
-            serde_json::json!({"requests": {"cpu": "500m", "memory": "2Mi"},
-                               "limits": {"cpu": "1.500k", "memory": "1536"}}),
+            serde_json::json!({"requests": {"cpu": "500m", "memory": "1536"},
+                               "limits": {"cpu": "1.500k", "memory": "2Mi"}}),
             "{name}"
         );
 

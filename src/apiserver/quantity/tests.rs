@@ -144,3 +144,47 @@ fn printed_quantities_are_stable() {
     }
     assert!(checked > 10_000, "only {checked} texts parsed");
 }
+
+#[test]
+fn amounts_compare_exactly_across_suffixes() {
+    use std::cmp::Ordering::{Equal, Greater, Less};
+    let cases = [
+        ("1", "1000m", Equal),
+        ("1Gi", "1024Mi", Equal),
+        ("1025Mi", "1Gi", Greater),
+        ("500m", "0.5", Equal),
+        ("1k", "1Ki", Less),
+        ("-1", "0", Less),
+        ("0", "-1n", Greater),
+        ("1e40", "1E", Greater),
+        ("2n", "1e-40", Greater),
+        ("1n", "1e-40", Equal),
+        ("-1e40", "-1", Less),
+    ];
+    for (a, b, expected) in cases {
+        let (qa, qb) = (Quantity::parse(a).unwrap(), Quantity::parse(b).unwrap());
+        assert_eq!(qa.cmp_amount(&qb), expected, "{a} against {b}");
+        assert_eq!(qb.cmp_amount(&qa), expected.reverse(), "{b} against {a}");
+    }
+    assert!(Quantity::parse("-1m").unwrap().is_negative());
+    assert!(!Quantity::parse("0").unwrap().is_negative());
+}
+
+#[test]
+fn whole_units_round_up_as_value_does() {
+    let cases = [
+        ("2Mi", Some(2_097_152)),
+        ("1500m", Some(2)),
+        ("1n", Some(1)),
+        ("0", Some(0)),
+        ("-1500m", Some(-2)),
+        ("1e19", None),
+    ];
+    for (text, expected) in cases {
+        assert_eq!(
+            Quantity::parse(text).unwrap().whole_units(),
+            expected,
+            "{text}"
+        );
+    }
+}

@@ -19,6 +19,7 @@ mod ephemeral;
 mod field_rules;
 mod fractional;
 mod qos;
+mod resources;
 mod table;
 mod update;
 mod validation;

@@ -6,6 +6,7 @@ use std::collections::BTreeSet;
 
 use serde_json::Value;
 
+use super::resources::validate_resources;
 use super::volumes::{validate_local_descending_path, validate_volumes};
 use crate::apiserver::validation::{
     at, inclusive_range_error, index, is_dns1123_label, is_qualified_name, is_relaxed_env_var_name,
@@ -258,6 +259,11 @@ fn validate_container_common(
             issues.not_supported(format!("{path}.imagePullPolicy"), policy, &supported);
         }
     }
+    validate_resources(
+        container.get("resources"),
+        &format!("{path}.resources"),
+        issues,
+    );
 }
 
 fn validate_container_ports(ports: &[Value], path: &str, issues: &mut Issues) {
