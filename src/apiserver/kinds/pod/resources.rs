@@ -66,24 +66,31 @@ fn overcommit_allowed(name: &str) -> bool {
     is_native(name) && !is_huge_pages(name)
 }
 
-/// `validateContainerResourceName` (with `validateResourceName` first).
-fn validate_name(name: &str, path: &str, issues: &mut Issues) {
+/// `validateResourceName`: a qualified name and, without a domain, one the system knows.
+fn validate_resource_name(name: &str, path: &str, issues: &mut Issues) {
     let problems = is_qualified_name(name);
     if !problems.is_empty() {
         issues.invalid_each(path, name, problems);
         return;
     }
+    let standard = STANDARD_RESOURCES.contains(&name)
+        || is_huge_pages(name)
+        || name.starts_with("requests.hugepages-");
+    if !name.contains('/') && !standard {
+        issues.invalid(
+            path,
+            name,
+            "must be a standard resource type or fully qualified",
+        );
+    }
+}
+
+/// `validateContainerResourceName`: `validateResourceName`'s problems, then (whatever they
+/// were) a name without a domain must be a container's, one with a domain native or extended.
+fn validate_name(name: &str, path: &str, issues: &mut Issues) {
+    validate_resource_name(name, path, issues);
     if !name.contains('/') {
-        let standard = STANDARD_RESOURCES.contains(&name)
-            || is_huge_pages(name)
-            || name.starts_with("requests.hugepages-");
-        if !standard {
-            issues.invalid(
-                path,
-                name,
-                "must be a standard resource type or fully qualified",
-            );
-        } else if !STANDARD_CONTAINER_RESOURCES.contains(&name) && !is_huge_pages(name) {
+        if !STANDARD_CONTAINER_RESOURCES.contains(&name) && !is_huge_pages(name) {
             issues.invalid(path, name, "must be a standard resource for containers");
         }
     } else if !is_native(name) && !is_extended(name) {
@@ -254,13 +261,24 @@ mod tests {
             ),
             (
                 json!({"requests": {"gpu": "1"}}),
-                vec![r#"spec.containers[0].resources.requests[gpu]: Invalid value: "gpu": must be a standard resource type or fully qualified"#],
+                vec![
+                    r#"spec.containers[0].resources.requests[gpu]: Invalid value: "gpu": must be a standard resource type or fully qualified"#,
+                    r#"spec.containers[0].resources.requests[gpu]: Invalid value: "gpu": must be a standard resource for containers"#,
+                ],
             ),
             (
                 json!({"limits": {"hugepages-2Mi": "3Mi", "cpu": "1"}}),
                 vec![
                     r#"spec.containers[0].resources.limits[hugepages-2Mi]: Invalid value: "3Mi": 3Mi is not positive integer multiple of hugepages-2Mi"#,
                     r#"spec.containers[0].resources.requests[hugepages-2Mi]: Invalid value: "3Mi": 3Mi is not positive integer multiple of hugepages-2Mi"#,
+                ],
+            ),
+            (
+                json!({"requests": {"example.com/foo/bar": "1"}}),
+                vec![
+                    r#"spec.containers[0].resources.requests[example.com/foo/bar]: Invalid value: "example.com/foo/bar": a qualified name must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]') with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')"#,
+                    r#"spec.containers[0].resources.requests[example.com/foo/bar]: Invalid value: "example.com/foo/bar": doesn't follow extended resource name standard"#,
+                    "spec.containers[0].resources.limits: Required value: Limit must be set for non overcommitable resources",
                 ],
             ),
             (
