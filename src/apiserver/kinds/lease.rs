@@ -8,6 +8,7 @@ use crate::apiserver::errors::ApiError;
 use crate::apiserver::table::{self, column, Column, AGE_COLUMN, NAME_COLUMN};
 use crate::apiserver::validation::{
     name_is_dns_subdomain, validate_object_meta, validate_object_meta_update, Issues,
+    IS_NEGATIVE_ERR,
 };
 use k8s_openapi::api::coordination::v1::Lease;
 
@@ -84,7 +85,7 @@ fn validate_lease(lease: &Value, issues: &mut Issues) {
                 let detail = if field == "leaseDurationSeconds" {
                     "must be greater than 0"
                 } else {
-                    "must be greater than or equal to 0"
+                    IS_NEGATIVE_ERR
                 };
                 issues.invalid_rendered(format!("spec.{field}"), n.to_string(), detail);
             }

@@ -11,7 +11,8 @@ use super::names::{is_qualified_name, is_valid_label_value, name_is_dns_label, N
 use super::{Issues, FIELD_IMMUTABLE};
 
 pub(crate) const TOTAL_ANNOTATION_SIZE_LIMIT: usize = 256 * 1024;
-const IS_NEGATIVE_ERR: &str = "must be greater than or equal to 0";
+/// `IsNegativeErrorMsg`.
+pub(crate) const IS_NEGATIVE_ERR: &str = "must be greater than or equal to 0";
 
 /// ValidateObjectMeta of a new object: `requires_namespace` for namespaced kinds, and
 /// `name_check` the kind's name format.

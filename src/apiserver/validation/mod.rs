@@ -33,6 +33,7 @@ pub(crate) use json::{at, index, is_empty_value, is_set, items, str_at, str_of, 
 pub(crate) use label_selector::validate_label_selector;
 pub(crate) use meta::{
     kube_finalizer_name_error, validate_labels, validate_object_meta, validate_object_meta_update,
+    IS_NEGATIVE_ERR,
 };
 pub(crate) use names::{
     inclusive_range_error, is_config_map_key, is_dns1035_label, is_dns1123_label,

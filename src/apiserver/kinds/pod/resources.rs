@@ -9,7 +9,7 @@
 use serde_json::{Map, Value};
 
 use crate::apiserver::quantity::Quantity;
-use crate::apiserver::validation::{is_qualified_name, Issues};
+use crate::apiserver::validation::{is_qualified_name, Issues, IS_NEGATIVE_ERR};
 
 /// `standardContainerResources` (`pkg/apis/core/helper`), besides the `hugepages-` ones.
 const STANDARD_CONTAINER_RESOURCES: [&str; 3] = ["cpu", "memory", "ephemeral-storage"];
@@ -40,9 +40,6 @@ const STANDARD_RESOURCES: [&str; 19] = [
 const HUGE_PAGES_PREFIX: &str = "hugepages-";
 const NATIVE_RESOURCE_PREFIX: &str = "kubernetes.io/";
 const REQUESTS_PREFIX: &str = "requests.";
-
-/// `IsNegativeErrorMsg`.
-const NEGATIVE: &str = "must be greater than or equal to 0";
 
 fn is_huge_pages(name: &str) -> bool {
     name.starts_with(HUGE_PAGES_PREFIX)
@@ -75,7 +72,9 @@ fn validate_resource_name(name: &str, path: &str, issues: &mut Issues) {
     }
     let standard = STANDARD_RESOURCES.contains(&name)
         || is_huge_pages(name)
-        || name.starts_with("requests.hugepages-");
+        || name
+            .strip_prefix(REQUESTS_PREFIX)
+            .is_some_and(is_huge_pages);
     if !name.contains('/') && !standard {
         issues.invalid(
             path,
@@ -101,7 +100,7 @@ fn validate_name(name: &str, path: &str, issues: &mut Issues) {
 /// `ValidateNonnegativeQuantity`.
 fn validate_not_negative(quantity: &Quantity, path: &str, issues: &mut Issues) {
     if quantity.is_negative() {
-        issues.invalid(path, &quantity.to_string(), NEGATIVE);
+        issues.invalid(path, &quantity.to_string(), IS_NEGATIVE_ERR);
     }
 }
 
