@@ -304,10 +304,12 @@ impl AdmissionPlugin for ServiceAccountAdmission {
         attrs: &'a Attributes,
         object: &'a mut Value,
     ) -> BoxFuture<'a, Result<bool, ApiError>> {
+        // Decided before the pod future is built: that future is large, and every write of
+        // every other kind passes through here.
+        if attrs.resource.plural != PODS.plural {
+            return Box::pin(std::future::ready(Ok(false)));
+        }
         Box::pin(async move {
-            if attrs.resource.plural != PODS.plural {
-                return Ok(false);
-            }
             let operation = match (attrs.operation, attrs.subresource.as_deref()) {
                 (AdmissionOperation::Create, None) => sa_admission::Operation::Create,
                 (AdmissionOperation::Update, None) => sa_admission::Operation::Update,

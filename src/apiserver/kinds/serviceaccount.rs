@@ -63,6 +63,14 @@ impl Strategy for ServiceAccountStrategy {
         2
     }
 
+    fn prepare_for_create(&self, _user: &crate::authn::UserInfo, object: &mut Value) {
+        clean_secret_references(object);
+    }
+
+    fn prepare_for_update(&self, _old: &Value, new: &mut Value) {
+        clean_secret_references(new);
+    }
+
     /// `secrets` merges by name; `imagePullSecrets` has no patch strategy: replaced.
     fn field_rule(&self, path: &[&str]) -> FieldRule {
         match path {
@@ -86,6 +94,27 @@ impl Strategy for ServiceAccountStrategy {
     }
 }
 
+/// Each `secrets` reference keeps only its name (upstream's `cleanSecretReferences`, run by
+/// both `PrepareForCreate` and `PrepareForUpdate`): a kind, namespace or uid given with it
+/// is dropped, so a reference always means a Secret of the account's own namespace.
+fn clean_secret_references(object: &mut Value) {
+    let Some(references) = object.get_mut("secrets").and_then(Value::as_array_mut) else {
+        return;
+    };
+    for reference in references {
+        let name = reference
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        // `ObjectReference{Name: name}`: every field omitted when empty, the name too.
+        *reference = if name.is_empty() {
+            json!({})
+        } else {
+            json!({ "name": name })
+        };
+    }
+}
+
 /// Upstream validates only the metadata of a ServiceAccount: its `secrets` and
 /// `imagePullSecrets` references are not checked (dangling or odd names are accepted).
 fn validate_service_account(obj: &Value, issues: &mut Issues) {
@@ -97,6 +126,31 @@ mod tests {
     use super::*;
     use crate::apiserver::table::testing::{column_names, now};
     use crate::apiserver::table::{table, IncludeObject};
+
+    #[test]
+    fn secret_references_keep_only_their_names() {
+        let mut account = json!({"metadata": {"name": "sa"}, "secrets": [
+            {"name": "a", "namespace": "x", "kind": "Secret", "uid": "123"},
+            {"kind": "Secret"},
+            {"name": "b", "fieldPath": "f", "apiVersion": "v1", "resourceVersion": "7"}
+        ]});
+        ServiceAccountStrategy.prepare_for_create(&Default::default(), &mut account);
+        assert_eq!(
+            account["secrets"],
+            json!([{"name": "a"}, {}, {"name": "b"}])
+        );
+
+        let old = account.clone();
+        let mut updated =
+            json!({"metadata": {"name": "sa"}, "secrets": [{"name": "c", "uid": "u"}]});
+        ServiceAccountStrategy.prepare_for_update(&old, &mut updated);
+        assert_eq!(updated["secrets"], json!([{"name": "c"}]));
+
+        // Nothing to clean: left as it is.
+        let mut bare = json!({"metadata": {"name": "sa"}});
+        ServiceAccountStrategy.prepare_for_create(&Default::default(), &mut bare);
+        assert_eq!(bare, json!({"metadata": {"name": "sa"}}));
+    }
 
     #[test]
     fn service_account_cells() {
