@@ -372,13 +372,33 @@ impl ApiError {
         Self::new(401, "Unauthorized", "Unauthorized")
     }
 
-    /// 405 MethodNotAllowed: a verb the resource does not serve.
+    /// 405 MethodNotAllowed: a verb the resource does not serve. Upstream's router answers
+    /// it through `NewGenericServerResponse`, whose empty details print as `"details":{}`.
     pub fn method_not_allowed() -> Self {
         Self::new(
             405,
             "MethodNotAllowed",
             "the server does not allow this method on the requested resource",
         )
+        .with_empty_details()
+    }
+
+    /// 404 NotFound for a path under a served group version that names nothing served (an
+    /// unknown resource or subresource): upstream's router answers it through
+    /// `NewGenericServerResponse`, so the details are there and empty.
+    pub fn route_not_found() -> Self {
+        Self::new(
+            404,
+            "NotFound",
+            "the server could not find the requested resource",
+        )
+        .with_empty_details()
+    }
+
+    /// `"details":{}`: present, with nothing in them (see [`ApiErrorFields::group`]).
+    fn with_empty_details(mut self) -> Self {
+        self.group = Some(String::new());
+        self
     }
 
     /// 415 UnsupportedMediaType for a request body in none of the `accepted` types.

@@ -152,7 +152,7 @@ pub(crate) async fn handle(
     match super::watch_paths::rewrite(req.uri()) {
         Ok(Some(uri)) => *req.uri_mut() = uri,
         Ok(None) => {}
-        Err(err) => return status_response(&err),
+        Err(err) => return with_cache_control(status_response(&err)),
     }
     let span = tracing::debug_span!("request", method = %req.method(), path = %req.uri().path());
     async move {
@@ -190,6 +190,7 @@ pub(crate) async fn handle(
         if method == Method::HEAD {
             response = without_body(response);
         }
+        response = with_cache_control(response);
         tracing::debug!(status = response.status().as_u16(), "done");
         state.record_request(&method, &path, response.status().as_u16());
         if let Some(labels) = labels {
@@ -200,6 +201,16 @@ pub(crate) async fn handle(
     }
     .instrument(span)
     .await
+}
+
+/// Upstream's `WithCacheControl` filter: every answer is `Cache-Control: no-cache, private`
+/// unless its handler set its own (OIDC discovery is public for an hour).
+fn with_cache_control(mut response: Response<Body>) -> Response<Body> {
+    response
+        .headers_mut()
+        .entry(header::CACHE_CONTROL)
+        .or_insert(header::HeaderValue::from_static("no-cache, private"));
+    response
 }
 
 /// The answer to a HEAD request: the headers of the GET answer without its body, whose

@@ -251,6 +251,9 @@ pub fn watch(
         .unwrap_or_default();
     let request = Arc::new(request);
     let store = state.store.clone();
+    // A version the store has not reached yet: the watch opens now and sends only what
+    // comes after it, as upstream's watchers skip events at or below the asked version.
+    let asked = from.unwrap_or(0);
     tokio::spawn(async move {
         let deadline = tokio::time::sleep(timeout);
         tokio::pin!(deadline);
@@ -275,7 +278,7 @@ pub fn watch(
             }
             return;
         };
-        let mut last_revision = sub.revision;
+        let mut last_revision = sub.revision.max(asked);
         for event in sub.backlog.drain(..) {
             last_revision = event.revision();
             if let Some(line) = request.event_line(&event) {
@@ -377,10 +380,6 @@ pub fn watch(
     response.headers_mut().insert(
         header::CONTENT_TYPE,
         http::HeaderValue::from_static(content_type),
-    );
-    response.headers_mut().insert(
-        header::CACHE_CONTROL,
-        http::HeaderValue::from_static("no-cache, private"),
     );
     Ok(response)
 }

@@ -93,6 +93,11 @@ async fn assert_anonymous_answers(client: &kube::Client, authorization: Option<&
     assert_eq!(version.code, 200, "{authorization:?}: {}", version.body);
     assert_eq!(version.json()["gitVersion"], "v1.33.0");
     assert_eq!(version.warnings(), expected_warnings, "{authorization:?}");
+    // Upstream's `WithCacheControl` marks every answer, refusals included.
+    assert_eq!(
+        version.headers.get(http::header::CACHE_CONTROL),
+        Some(&http::HeaderValue::from_static("no-cache, private"))
+    );
     // Authorized on the decoded path, as it is routed.
     let escaped = get("/vers%69on").await;
     assert_eq!(escaped.code, 200, "{authorization:?}: {}", escaped.body);
@@ -116,16 +121,44 @@ async fn assert_anonymous_answers(client: &kube::Client, authorization: Option<&
             "/api/v1/namespaces/default/endpoints",
             "endpoints is forbidden: User \"system:anonymous\" cannot list resource \"endpoints\" in API group \"\" in the namespace \"default\"",
         ),
+        // Authorization comes before the router: a subresource that is not served is a 403
+        // here too, not the admin's 404.
+        (
+            "/api/v1/namespaces/default/serviceaccounts/default/foo",
+            "serviceaccounts \"default\" is forbidden: User \"system:anonymous\" cannot get resource \"serviceaccounts/foo\" in API group \"\" in the namespace \"default\"",
+        ),
     ];
     for (path, message) in forbidden_paths {
         let answer = get(path).await;
         assert_eq!(answer.code, 403, "{path}: {}", answer.body);
+        assert_eq!(
+            answer.headers.get(http::header::CACHE_CONTROL),
+            Some(&http::HeaderValue::from_static("no-cache, private")),
+            "{path}"
+        );
         let status = answer.json();
         assert_eq!(status["reason"], "Forbidden", "{path}");
         assert_eq!(status["message"], message, "{path}");
         // Authorization refuses before the endpoints handlers run: no deprecation warning.
         assert_eq!(answer.warnings(), expected_warnings, "{path}");
     }
+    // A method the resource does not serve is authorized as its verb first: a POST to a
+    // named object is a `create` refused here, not the admin's 405.
+    let named_post = send(
+        client,
+        request(
+            "POST",
+            "/api/v1/namespaces/default/configmaps/x",
+            authorization,
+            "{}",
+        ),
+    )
+    .await;
+    assert_eq!(named_post.code, 403, "{}", named_post.body);
+    assert_eq!(
+        named_post.json()["message"],
+        "configmaps \"x\" is forbidden: User \"system:anonymous\" cannot create resource \"configmaps\" in API group \"\" in the namespace \"default\""
+    );
     let whoami = send(
         client,
         request(

@@ -1,6 +1,6 @@
 //! The API server's limits seen by a raw TLS client (no client-side retries): in-flight
 //! caps (429), the request deadline (504), reads of a resource version not yet reached
-//! (504), watch timeouts and the header read timeout.
+//! (504; a plain watch opens instead), watch timeouts and the header read timeout.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -285,9 +285,9 @@ async fn a_request_past_its_deadline_answers_504_and_timeout_lowers_it() {
     );
 }
 
-/// A get, list or watch asking for a resource version the server has not reached waits
-/// up to 3 s for it, then answers upstream's 504 `Too large resource version` with
-/// `Retry-After: 1`; one the server has reached is served at once.
+/// A get, list or watch for the initial events asking for a resource version the server
+/// has not reached waits up to 3 s for it, then answers upstream's 504 `Too large resource
+/// version` with `Retry-After: 1`; one the server has reached is served at once.
 #[tokio::test]
 async fn reads_of_a_version_not_yet_reached_time_out_as_too_large() {
     let server = server(Limits::default()).await;
@@ -295,7 +295,10 @@ async fn reads_of_a_version_not_yet_reached_time_out_as_too_large() {
     let far = current + 1_000_000;
     for path in [
         format!("/api/v1/namespaces/default/configmaps?resourceVersion={far}"),
-        format!("/api/v1/namespaces/default/configmaps?watch=1&resourceVersion={far}"),
+        format!(
+            "/api/v1/namespaces/default/configmaps?watch=1&resourceVersion={far}\
+             &sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true"
+        ),
         format!("/api/v1/namespaces/default?resourceVersion={far}"),
     ] {
         let started = Instant::now();
@@ -332,6 +335,67 @@ async fn reads_of_a_version_not_yet_reached_time_out_as_too_large() {
     .await;
     let response = read_response(&mut stream, Duration::from_secs(2)).await;
     assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+}
+
+/// A plain watch from a resource version the server has not reached opens at once
+/// (upstream's cacher waits only when the initial events are asked for) and sends only
+/// what comes after that version: a write below it is not an event.
+#[tokio::test]
+async fn a_watch_from_a_version_not_yet_reached_opens_and_skips_older_events() {
+    let server = server(Limits::default()).await;
+    let far = server.store().revision() + 1_000_000;
+    let started = Instant::now();
+    let mut stream = connect(&server).await;
+    send(
+        &mut stream,
+        &server,
+        &format!(
+            "GET /api/v1/namespaces/default/configmaps?watch=1&resourceVersion={far}&timeoutSeconds=2 HTTP/1.1"
+        ),
+        "",
+    )
+    .await;
+    let mut buf = [0u8; 8192];
+    let mut seen = Vec::new();
+    while !seen.windows(4).any(|w| w == b"\r\n\r\n") {
+        let n = tokio::time::timeout(Duration::from_secs(10), stream.read(&mut buf))
+            .await
+            .expect("the watch answers")
+            .expect("read");
+        assert!(n > 0, "connection closed before the watch's head");
+        seen.extend_from_slice(&buf[..n]);
+    }
+    let head = String::from_utf8_lossy(&seen).into_owned();
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "opened without waiting for the version"
+    );
+
+    let configmaps: kube::Api<k8s_openapi::api::core::v1::ConfigMap> =
+        kube::Api::namespaced(server.client().await.expect("client"), "default");
+    let mut below = k8s_openapi::api::core::v1::ConfigMap::default();
+    below.metadata.name = Some("below-the-asked-version".into());
+    configmaps
+        .create(&Default::default(), &below)
+        .await
+        .expect("create");
+
+    // The chunked stream's last chunk `0\r\n\r\n` marks the end at timeoutSeconds.
+    while !seen.ends_with(b"0\r\n\r\n") {
+        let n = tokio::time::timeout(Duration::from_secs(10), stream.read(&mut buf))
+            .await
+            .expect("the watch ends within its timeout")
+            .expect("read");
+        assert!(n > 0, "connection closed before the watch's end");
+        seen.extend_from_slice(&buf[..n]);
+    }
+    let stream_text = String::from_utf8_lossy(&seen);
+    assert!(
+        !stream_text.contains("below-the-asked-version"),
+        "{stream_text}"
+    );
+    assert!(!stream_text.contains("Too large"), "{stream_text}");
 }
 
 #[tokio::test]

@@ -307,6 +307,41 @@ async fn malformed_requests_get_the_right_status_and_change_nothing() {
     server.shutdown().await;
 }
 
+/// The router's own 404 (a subresource that is not served) and 405 (a method that is not)
+/// come from upstream's `NewGenericServerResponse`, whose details are present and empty.
+#[tokio::test]
+async fn router_refusals_carry_empty_details() {
+    let (server, client) = embedded().await;
+    for (method, path, code) in [
+        (
+            "GET",
+            "/api/v1/namespaces/default/serviceaccounts/default/foo",
+            404,
+        ),
+        ("PUT", "/api/v1/namespaces/default/configmaps", 405),
+        ("POST", "/api/v1/namespaces/default/configmaps/x", 405),
+    ] {
+        let request = http::Request::builder()
+            .method(method)
+            .uri(path)
+            .header("content-type", "application/json")
+            .body(b"{}".to_vec())
+            .expect("request");
+        let response = client
+            .send(request.map(kube::client::Body::from))
+            .await
+            .expect("response");
+        assert_eq!(response.status().as_u16(), code, "{method} {path}");
+        let body = http_body_util::BodyExt::collect(response.into_body())
+            .await
+            .expect("body")
+            .to_bytes();
+        let status: serde_json::Value = serde_json::from_slice(&body).expect("a Status");
+        assert_eq!(status["details"], json!({}), "{method} {path}: {status}");
+    }
+    server.shutdown().await;
+}
+
 /// The official Python client's `create_namespace(V1Namespace(metadata=...))` sends neither
 /// `kind` nor `apiVersion`; a real API server takes both from the URL.
 #[tokio::test]

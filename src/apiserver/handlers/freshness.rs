@@ -1,7 +1,8 @@
 //! Reads that ask for a resource version the server has not reached yet, as upstream's
 //! watch cache answers them (`waitUntilFreshAndBlock` in
 //! `staging/src/k8s.io/apiserver/pkg/storage/cacher/watch_cache.go`): the get, list or
-//! watch waits up to 3 s for the store to get there, then fails with
+//! watch with `sendInitialEvents` waits up to 3 s for the store to get there (any other
+//! watch opens at once, [`super::super::watch`]), then fails with
 //! `504 Timeout: Too large resource version: <asked>, current: <current>` (a
 //! `ResourceVersionTooLarge` cause, retry after 1 s), which client-go's reflector
 //! recognises and answers by listing again.

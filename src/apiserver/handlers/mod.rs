@@ -55,18 +55,18 @@ pub async fn dispatch(
             return token::create_token(state, rest, ctx, path, body).await;
         }
     }
+    // Authorization comes first, with the verb the method names, as upstream's filter
+    // chain authorizes before its router looks for a handler: a user who may not make the
+    // request learns nothing of which subresources or methods are served.
+    let verb = requested_verb(&ctx.method, path, ctx);
+    authorize(state, ctx, verb, resource, path)?;
     // An unknown subresource is not there at all, whatever the method (upstream: 404).
     if let Some(sub) = path.subresource.as_deref() {
         if !resource.subresources.contains(&sub) {
-            return Err(ApiError::new(
-                404,
-                "NotFound",
-                "the server could not find the requested resource",
-            ));
+            return Err(ApiError::route_not_found());
         }
     }
-    let verb = verb_of(&ctx.method, path, ctx)?;
-    authorize(state, ctx, verb, resource, path)?;
+    let verb = served_verb(&ctx.method, verb, path)?;
     // Past authorization, where upstream's installer wraps every handler of the kind.
     if let Some(text) = super::deprecation::warning_for(resource) {
         ctx.warnings.add(&text);
@@ -111,7 +111,10 @@ pub async fn dispatch(
             _ => Err(ApiError::method_not_allowed()),
         };
     }
-    if matches!(verb, "get" | "list" | "watch") {
+    // A watch waits only when it asks for the initial events; otherwise it opens at once
+    // and sends what comes after the asked version (the cacher's
+    // `waitUntilWatchCacheFreshAndForceAllEvents`).
+    if matches!(verb, "get" | "list") || (verb == "watch" && ctx.flag("sendInitialEvents")) {
         freshness::wait_until_fresh(&state.store, ctx.param("resourceVersion")).await?;
     }
     match verb {
@@ -156,25 +159,45 @@ async fn inject_fault(
     }
 }
 
-fn verb_of(
+/// The verb upstream's `RequestInfoFactory` gives a resource request: by method, `list`
+/// or `watch` (`?watch=true`) for a GET without a name, `deletecollection` for a DELETE
+/// without one, empty for a method it does not know.
+pub(super) fn requested_verb(
     method: &Method,
     path: &ResourcePath,
     ctx: &RequestContext,
+) -> &'static str {
+    let item = path.name.is_some();
+    match method.as_str() {
+        "GET" | "HEAD" if ctx.flag("watch") => "watch",
+        "GET" | "HEAD" if item => "get",
+        "GET" | "HEAD" => "list",
+        "POST" => "create",
+        "PUT" => "update",
+        "PATCH" => "patch",
+        "DELETE" if item => "delete",
+        "DELETE" => "deletecollection",
+        // Upstream leaves the verb empty; only a user allowed every verb gets the 405.
+        _ => "",
+    }
+}
+
+/// `verb` ([`requested_verb`]) if the resource serves it for this method and path, else 405
+/// MethodNotAllowed: a create names no object, an update, patch or delete names one,
+/// HEAD and other methods are not served, and a subresource serves only its own verbs.
+fn served_verb(
+    method: &Method,
+    verb: &'static str,
+    path: &ResourcePath,
 ) -> Result<&'static str, ApiError> {
     let item = path.name.is_some();
-    let verb = match (method.as_str(), item) {
-        ("GET", false) if ctx.flag("watch") => "watch",
-        ("GET", true) if ctx.flag("watch") => "watch",
-        ("GET", false) => "list",
-        ("GET", true) => "get",
-        ("POST", false) => "create",
-        ("PUT", true) => "update",
-        ("PATCH", true) => "patch",
-        ("DELETE", true) => "delete",
-        ("DELETE", false) => "deletecollection",
-        _ => return Err(ApiError::method_not_allowed()),
+    let served = match (method.as_str(), verb) {
+        ("GET", "watch" | "get" | "list") => true,
+        ("POST", "create") | ("DELETE", "deletecollection") => !item,
+        ("PUT", "update") | ("PATCH", "patch") | ("DELETE", "delete") => item,
+        _ => false,
     };
-    if !path.resource.verbs.contains(&verb) {
+    if !served || !path.resource.verbs.contains(&verb) {
         return Err(ApiError::method_not_allowed());
     }
     // A subresource serves its own verbs, as discovery lists them: a namespace's
@@ -228,7 +251,8 @@ fn authorize(
 fn selected_name(ctx: &RequestContext) -> Option<String> {
     let name = required_value(ctx.param("fieldSelector")?, "metadata.name")?;
     // `path.IsValidPathSegmentName`: a name that could not be a path segment names nothing.
-    let valid = !matches!(name.as_str(), "" | "." | "..") && !name.contains(['/', '%']);
+    let valid =
+        !name.is_empty() && super::validation::names::is_valid_path_segment_name(&name).is_empty();
     valid.then_some(name)
 }
 

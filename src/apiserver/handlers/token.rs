@@ -17,7 +17,7 @@ use super::super::routes::ResourcePath;
 use super::super::ServerState;
 use super::body::decode_body;
 use super::review::reconcile_namespace;
-use super::{attributes, authorize, object_response};
+use super::{attributes, authorize, object_response, requested_verb};
 
 pub(super) async fn create_token(
     state: &Arc<ServerState>,
@@ -26,13 +26,21 @@ pub(super) async fn create_token(
     path: &ResourcePath,
     body: RequestBody,
 ) -> Result<Response<Body>, ApiError> {
+    // Authorized with the verb the method names before the router finds that only POST
+    // is served (`get` on `serviceaccounts/token` is a 403 for most users, a 405 for admins).
+    authorize(
+        state,
+        ctx,
+        requested_verb(&ctx.method, path, ctx),
+        path.resource,
+        path,
+    )?;
     let (Some(namespace), Some(name)) = (path.namespace.as_deref(), path.name.as_deref()) else {
         return Err(ApiError::method_not_allowed());
     };
     if ctx.method != Method::POST {
         return Err(ApiError::method_not_allowed());
     }
-    authorize(state, ctx, "create", path.resource, path)?;
     let body = read_body(body).await?;
     let decoded = decode_body(ctx, &TOKEN_REQUESTS, &body)?;
     let mut object = decoded.object;
