@@ -72,3 +72,23 @@ Feature: Legacy Secret tokens are tracked and can be invalidated
       """
       username: system:serviceaccount:demo:robot
       """
+
+  # @embedded-only: as above. @fake-clock @serial: the re-creation waits for cluster time.
+  @upstream:TestSyncConfigMap @embedded-only @fake-clock @serial
+  Scenario: A deleted tracking ConfigMap comes back 30 minutes after its creation, and a broken date is reset
+    When I delete the config map "kube-apiserver-legacy-service-account-token-tracking" in namespace "kube-system"
+    Then for 1 second the config map "kube-apiserver-legacy-service-account-token-tracking" in namespace "kube-system" does not exist
+    When 30 minutes pass
+    Then within 5 seconds the config map "kube-apiserver-legacy-service-account-token-tracking" in namespace "kube-system" matches:
+      """
+      data: {since: "{{any}}"}
+      """
+    When I patch the config map "kube-apiserver-legacy-service-account-token-tracking" in namespace "kube-system" with:
+      """
+      data: {since: not-a-date, other: kept}
+      """
+    Then within 5 seconds the data.since of the config map "kube-apiserver-legacy-service-account-token-tracking" in namespace "kube-system" is not "not-a-date"
+    And the config map "kube-apiserver-legacy-service-account-token-tracking" in namespace "kube-system" matches:
+      """
+      data: {since: "{{any}}", other: kept}
+      """

@@ -351,9 +351,15 @@ impl ApiServerBuilder {
             (None, None) => {}
         }
         let token_requests = bound.and_then(|bound| bound.token_requests());
-        if bound.is_some() {
-            legacy_tokens::ensure_tracking_config_map(&store)?;
-        }
+        // Its first sync before the server serves, so the ConfigMap is there from the start.
+        let tracking = match bound {
+            Some(_) => {
+                let mut tracking = legacy_token_tracking::TrackingController::new(store.clone());
+                tracking.sync()?;
+                Some(tracking)
+            }
+            None => None,
+        };
         authn.push(Arc::new(StaticTokenAuthenticator::admin(
             admin_token.clone(),
         )));
@@ -450,6 +456,9 @@ impl ApiServerBuilder {
             namespace_queue,
             shutdown_rx.clone(),
         ));
+        if let Some(tracking) = tracking {
+            tokio::spawn(tracking.run(shutdown_rx.clone()));
+        }
         let mut server = ApiServer {
             url,
             local_addr: local,

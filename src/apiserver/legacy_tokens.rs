@@ -1,7 +1,7 @@
 //! Legacy-token tracking of a bound-mode API server (Kubernetes 1.28+): the checks of
 //! pkg/serviceaccount/legacy.go that follow a successful legacy-token lookup (spec-modern
-//! §3.6 steps 4–6) and the tracking ConfigMap of
-//! pkg/controlplane/controller/legacytokentracking (§8.1).
+//! §3.6 steps 4–6). The tracking ConfigMap (§8.1) is kept by
+//! [`super::legacy_token_tracking`].
 //!
 //! * A token Secret labelled `kubernetes.io/legacy-token-invalid-since` is refused.
 //! * An auto-generated token (its Secret listed in the account's `secrets`) gets a
@@ -17,7 +17,7 @@ use futures::future::BoxFuture;
 use k8s_openapi::api::core::v1::{Secret, ServiceAccount};
 use serde_json::{json, Value};
 
-use super::kinds::{CONFIG_MAPS, SECRETS, SERVICE_ACCOUNTS};
+use super::kinds::{SECRETS, SERVICE_ACCOUNTS};
 use super::store::{Store, StoreError};
 use crate::authn::{
     AudienceResult, Audiences, AuthError, AuthResult, Authenticated, TokenAuthenticator,
@@ -176,48 +176,6 @@ impl TokenAuthenticator for TrackedLegacyAuthenticator {
         audiences: Audiences<'a>,
     ) -> BoxFuture<'a, AudienceResult> {
         Box::pin(self.run(token, audiences))
-    }
-}
-
-/// Creates `kube-system/kube-apiserver-legacy-service-account-token-tracking` with `since`
-/// = today (UTC) when it is missing, and resets a `since` that is not a date; otherwise
-/// leaves it alone.
-pub fn ensure_tracking_config_map(store: &Store) -> Result<(), StoreError> {
-    let now = store.clock().now();
-    let today = utc_date(now);
-    match store.get(&CONFIG_MAPS, TRACKING_NAMESPACE, TRACKING_CONFIG_MAP) {
-        Some(stored) => {
-            let mut object = stored.value();
-            let since = object["data"][TRACKING_SINCE_KEY]
-                .as_str()
-                .unwrap_or_default()
-                .to_string();
-            if since.parse::<jiff::civil::Date>().is_ok() && since.len() == 10 {
-                return Ok(());
-            }
-            object["data"] = json!({TRACKING_SINCE_KEY: today});
-            store
-                .update(&CONFIG_MAPS, object, Some(&stored.resource_version()))
-                .map(|_| ())
-        }
-        None => {
-            let created = now.strftime("%Y-%m-%dT%H:%M:%SZ").to_string();
-            let object = json!({
-                "apiVersion": "v1",
-                "kind": "ConfigMap",
-                "metadata": {
-                    "name": TRACKING_CONFIG_MAP,
-                    "namespace": TRACKING_NAMESPACE,
-                    "uid": uuid::Uuid::new_v4().to_string(),
-                    "creationTimestamp": created,
-                },
-                "data": {TRACKING_SINCE_KEY: today},
-            });
-            match store.create(&CONFIG_MAPS, object) {
-                Ok(_) | Err(StoreError::AlreadyExists) => Ok(()),
-                Err(e) => Err(e),
-            }
-        }
     }
 }
 

@@ -36,6 +36,7 @@ pub mod impersonation;
 mod in_process;
 pub mod kinds;
 pub mod kubeconfig;
+pub mod legacy_token_tracking;
 pub mod legacy_tokens;
 pub mod limits;
 pub mod namespace_conditions;

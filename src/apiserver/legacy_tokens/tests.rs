@@ -1,5 +1,5 @@
 //! Steps 4–6 of upstream's legacy validator (pkg/serviceaccount/jwt_test.go "secret is
-//! marked as invalid", TestLegacyServiceAccountTokenTracking) and the tracking ConfigMap.
+//! marked as invalid", TestLegacyServiceAccountTokenTracking).
 
 use futures::executor::block_on;
 use jiff::Timestamp;
@@ -140,29 +140,4 @@ fn without_lookup_nothing_is_read_or_written() {
     assert!(result.expect("accepted").is_some());
     assert!(warnings.is_empty());
     assert_eq!(last_used(&store, "auto"), None);
-}
-
-#[test]
-fn the_tracking_config_map_is_created_once_and_repaired() {
-    let store = store();
-    ensure_tracking_config_map(&store).expect("created");
-    let since = |store: &Store| {
-        store
-            .get(&CONFIG_MAPS, TRACKING_NAMESPACE, TRACKING_CONFIG_MAP)
-            .expect("config map")
-            .value()["data"][TRACKING_SINCE_KEY]
-            .clone()
-    };
-    assert_eq!(since(&store), "2023-11-14");
-    let revision = store.revision();
-    ensure_tracking_config_map(&store).expect("kept");
-    assert_eq!(store.revision(), revision);
-    let stored = store
-        .get(&CONFIG_MAPS, TRACKING_NAMESPACE, TRACKING_CONFIG_MAP)
-        .expect("config map");
-    let mut object = stored.value();
-    object["data"][TRACKING_SINCE_KEY] = json!("not a date");
-    store.update(&CONFIG_MAPS, object, None).expect("update");
-    ensure_tracking_config_map(&store).expect("repaired");
-    assert_eq!(since(&store), "2023-11-14");
 }
