@@ -9,9 +9,9 @@
 //! * Present with a `since` that is not a `2006-01-02` date: `since` is set to today; the
 //!   other keys stay.
 //!
-//! It syncs once before the server serves, then on every change of that ConfigMap, and when
-//! a creation held back by the limit is due. Time is the cluster's clock (a fake clock
-//! moves the limit too).
+//! It syncs once before the server serves, then on every change of that ConfigMap, when a
+//! creation held back by the limit is due, and again after a failed sync. Time is the
+//! cluster's clock (a fake clock moves the limit too); retries wait in real time.
 
 use std::sync::Arc;
 
@@ -97,20 +97,28 @@ impl TrackingController {
         }
     }
 
-    /// Syncs on every change of the tracking ConfigMap and when a held-back creation is
-    /// due, until `shutdown`.
+    /// Syncs on every change of the tracking ConfigMap, when a held-back creation is due,
+    /// and after a failed sync with upstream's work-queue back-off (5 ms doubling to
+    /// 1000 s, real time), until `shutdown`.
     pub async fn run(mut self, mut shutdown: signal::Receiver<bool>) {
         let Ok(subscription) = self.store.subscribe(&CONFIG_MAPS, None) else {
             return;
         };
         let mut live = subscription.live;
-        // Subscribed first, so that nothing changes unseen between this sync and the loop.
-        let mut due = self.sync_logged();
         let clock = self.store.clock().clone();
+        let mut backoff = Backoff::default();
+        // Subscribed first, so that nothing changes unseen between this sync and the loop.
+        let mut due = self.sync_with(&mut backoff);
         loop {
             let wake = async {
                 match due {
                     Some(at) => clock.sleep_until(at).await,
+                    None => std::future::pending().await,
+                }
+            };
+            let retry = async {
+                match backoff.pending {
+                    Some(delay) => tokio::time::sleep(delay).await,
                     None => std::future::pending().await,
                 }
             };
@@ -122,19 +130,51 @@ impl TrackingController {
                 }
                 received = live.recv() => match received {
                     Ok(event) if !is_tracking_config_map(&event) => {}
-                    Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => due = self.sync_logged(),
+                    Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {
+                        due = self.sync_with(&mut backoff);
+                    }
                     Err(broadcast::error::RecvError::Closed) => return,
                 },
-                () = wake => due = self.sync_logged(),
+                () = wake => due = self.sync_with(&mut backoff),
+                () = retry => due = self.sync_with(&mut backoff),
             }
         }
     }
 
-    fn sync_logged(&mut self) -> Option<Timestamp> {
-        self.sync().unwrap_or_else(|error| {
-            tracing::warn!(%error, "legacy token tracking: syncing the configmap failed");
-            None
-        })
+    /// A sync whose failure is logged and retried after the back-off's next delay.
+    fn sync_with(&mut self, backoff: &mut Backoff) -> Option<Timestamp> {
+        match self.sync() {
+            Ok(due) => {
+                *backoff = Backoff::default();
+                due
+            }
+            Err(error) => {
+                let delay = backoff.next_delay();
+                tracing::warn!(%error, ?delay, "legacy token tracking: syncing the configmap failed; retrying");
+                None
+            }
+        }
+    }
+}
+
+/// `workqueue.DefaultTypedControllerRateLimiter`'s per-item part: 5 ms, doubled after
+/// each failure, at most 1000 s.
+#[derive(Default)]
+struct Backoff {
+    failures: u32,
+    pending: Option<std::time::Duration>,
+}
+
+impl Backoff {
+    fn next_delay(&mut self) -> std::time::Duration {
+        let base = std::time::Duration::from_millis(5);
+        let delay = base
+            .checked_mul(1u32 << self.failures.min(31))
+            .unwrap_or(std::time::Duration::MAX)
+            .min(std::time::Duration::from_secs(1000));
+        self.failures = self.failures.saturating_add(1);
+        self.pending = Some(delay);
+        delay
     }
 }
 

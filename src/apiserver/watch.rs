@@ -187,6 +187,7 @@ pub fn watch(
     state: &ServerState,
     ctx: &RequestContext,
     path: &ResourcePath,
+    not_fresh: Option<ApiError>,
 ) -> Result<Response<Body>, ApiError> {
     let resource = path.resource;
     let request = WatchRequest {
@@ -212,34 +213,43 @@ pub fn watch(
     let (tx, rx) = mpsc::channel::<Bytes>(WATCH_BUFFER_CHUNKS);
     let mut initial: Vec<Bytes> = Vec::new();
     let mut initial_end_bookmark = None;
-    let subscription = match from {
-        // No revision (or "0"): the current state as ADDED events, then changes.
-        None => {
-            let (objects, revision) = state.store.list(resource, path.namespace.as_deref());
-            initial.extend(
-                objects
-                    .iter()
-                    .filter(|o| request.wants(o))
-                    .map(|o| request.encode(EventType::Added, o)),
-            );
-            if send_initial_events {
-                initial_end_bookmark = Some(request.bookmark(revision, true));
+    let subscription = if let Some(err) = &not_fresh {
+        // The store did not reach the version in time: the error is the one event.
+        initial.push(event_line("ERROR", &err.to_status()));
+        None
+    } else {
+        let subscribed = match from {
+            Some(revision) if !send_initial_events => {
+                state.store.subscribe(resource, Some(revision))
             }
-            state.store.subscribe(resource, Some(revision))
+            // No revision (or "0"), or the initial events asked for (the store has reached
+            // the asked version by now): the current state as ADDED events, then changes.
+            _ => {
+                let (objects, revision) = state.store.list(resource, path.namespace.as_deref());
+                initial.extend(
+                    objects
+                        .iter()
+                        .filter(|o| request.wants(o))
+                        .map(|o| request.encode(EventType::Added, o)),
+                );
+                if send_initial_events {
+                    initial_end_bookmark = Some(request.bookmark(revision, true));
+                }
+                state.store.subscribe(resource, Some(revision))
+            }
+        };
+        match subscribed {
+            Ok(sub) => Some(sub),
+            Err(StoreError::TooOld { requested, oldest }) => {
+                // A real server answers 200 and sends the 410 as an ERROR event.
+                let status =
+                    ApiError::expired(format!("too old resource version: {requested} ({oldest})"))
+                        .to_status();
+                initial.push(event_line("ERROR", &status));
+                None
+            }
+            Err(e) => return Err(ApiError::internal(e.to_string())),
         }
-        Some(revision) => state.store.subscribe(resource, Some(revision)),
-    };
-    let subscription = match subscription {
-        Ok(sub) => Some(sub),
-        Err(StoreError::TooOld { requested, oldest }) => {
-            // A real server answers 200 and sends the 410 as an ERROR event.
-            let status =
-                ApiError::expired(format!("too old resource version: {requested} ({oldest})"))
-                    .to_status();
-            initial.push(event_line("ERROR", &status));
-            None
-        }
-        Err(e) => return Err(ApiError::internal(e.to_string())),
     };
 
     // An injected drop ends the stream as a closed connection would: no ERROR event, the

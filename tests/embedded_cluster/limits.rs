@@ -285,9 +285,9 @@ async fn a_request_past_its_deadline_answers_504_and_timeout_lowers_it() {
     );
 }
 
-/// A get, list or watch for the initial events asking for a resource version the server
-/// has not reached waits up to 3 s for it, then answers upstream's 504 `Too large resource
-/// version` with `Retry-After: 1`; one the server has reached is served at once.
+/// A get or list asking for a resource version the server has not reached waits up to 3 s
+/// for it, then answers upstream's 504 `Too large resource version` with `Retry-After: 1`;
+/// one the server has reached is served at once.
 #[tokio::test]
 async fn reads_of_a_version_not_yet_reached_time_out_as_too_large() {
     let server = server(Limits::default()).await;
@@ -295,10 +295,6 @@ async fn reads_of_a_version_not_yet_reached_time_out_as_too_large() {
     let far = current + 1_000_000;
     for path in [
         format!("/api/v1/namespaces/default/configmaps?resourceVersion={far}"),
-        format!(
-            "/api/v1/namespaces/default/configmaps?watch=1&resourceVersion={far}\
-             &sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true"
-        ),
         format!("/api/v1/namespaces/default?resourceVersion={far}"),
     ] {
         let started = Instant::now();
@@ -337,11 +333,24 @@ async fn reads_of_a_version_not_yet_reached_time_out_as_too_large() {
     assert!(response.starts_with("HTTP/1.1 200"), "{response}");
 }
 
-/// A plain watch from a resource version the server has not reached opens at once
-/// (upstream's cacher waits only when the initial events are asked for) and sends only
-/// what comes after that version: a write below it is not an event.
+/// Reads a watch's chunked answer until its last chunk (`0\r\n\r\n`), for at most 10 s.
+async fn read_watch_to_end(stream: &mut TlsStream<TcpStream>, seen: &mut Vec<u8>) {
+    let mut buf = [0u8; 8192];
+    while !seen.ends_with(b"0\r\n\r\n") {
+        let n = tokio::time::timeout(Duration::from_secs(10), stream.read(&mut buf))
+            .await
+            .expect("the watch ends within its timeout")
+            .expect("read");
+        assert!(n > 0, "connection closed before the watch's end");
+        seen.extend_from_slice(&buf[..n]);
+    }
+}
+
+/// A watch for the initial events at a resource version the server does not reach in 3 s
+/// is answered 200 with the `Too large resource version` Status as its one ERROR event
+/// (upstream's cacher answers the failed wait with `newErrWatcher`).
 #[tokio::test]
-async fn a_watch_from_a_version_not_yet_reached_opens_and_skips_older_events() {
+async fn a_watch_for_initial_events_that_waits_in_vain_gets_an_error_event() {
     let server = server(Limits::default()).await;
     let far = server.store().revision() + 1_000_000;
     let started = Instant::now();
@@ -350,7 +359,78 @@ async fn a_watch_from_a_version_not_yet_reached_opens_and_skips_older_events() {
         &mut stream,
         &server,
         &format!(
-            "GET /api/v1/namespaces/default/configmaps?watch=1&resourceVersion={far}&timeoutSeconds=2 HTTP/1.1"
+            "GET /api/v1/namespaces/default/configmaps?watch=1&resourceVersion={far}\
+             &sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true HTTP/1.1"
+        ),
+        "",
+    )
+    .await;
+    let mut seen = Vec::new();
+    read_watch_to_end(&mut stream, &mut seen).await;
+    let answer = String::from_utf8_lossy(&seen);
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(started.elapsed() >= Duration::from_secs(3), "waited 3 s");
+    assert!(answer.contains(r#"{"type":"ERROR","object":{"#), "{answer}");
+    assert!(
+        answer.contains(&format!(
+            r#""message":"Timeout: Too large resource version: {far}, current: "#
+        )),
+        "{answer}"
+    );
+    assert!(
+        answer.contains(r#""reason":"ResourceVersionTooLarge""#),
+        "{answer}"
+    );
+}
+
+/// A watch for the initial events at a version the server has reached gets the current
+/// state and the initial-events-end bookmark, as one without a version does.
+#[tokio::test]
+async fn a_watch_for_initial_events_at_a_reached_version_gets_the_state() {
+    let server = server(Limits::default()).await;
+    let configmaps: kube::Api<k8s_openapi::api::core::v1::ConfigMap> =
+        kube::Api::namespaced(server.client().await.expect("client"), "default");
+    let mut existing = k8s_openapi::api::core::v1::ConfigMap::default();
+    existing.metadata.name = Some("there-before".into());
+    configmaps
+        .create(&Default::default(), &existing)
+        .await
+        .expect("create");
+    let current = server.store().revision();
+    let mut stream = connect(&server).await;
+    send(
+        &mut stream,
+        &server,
+        &format!(
+            "GET /api/v1/namespaces/default/configmaps?watch=1&resourceVersion={current}\
+             &sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true\
+             &timeoutSeconds=1 HTTP/1.1"
+        ),
+        "",
+    )
+    .await;
+    let mut seen = Vec::new();
+    read_watch_to_end(&mut stream, &mut seen).await;
+    let answer = String::from_utf8_lossy(&seen);
+    assert!(answer.contains(r#"{"type":"ADDED","object":{"#), "{answer}");
+    assert!(answer.contains("there-before"), "{answer}");
+    assert!(answer.contains("k8s.io/initial-events-end"), "{answer}");
+}
+
+/// A plain watch from a resource version the server has not reached opens at once
+/// (upstream's cacher waits only when the initial events are asked for) and sends only
+/// what comes after that version: writes up to it are not events, the next one is.
+#[tokio::test]
+async fn a_watch_from_a_version_not_yet_reached_opens_and_skips_older_events() {
+    let server = server(Limits::default()).await;
+    let asked = server.store().revision() + 2;
+    let started = Instant::now();
+    let mut stream = connect(&server).await;
+    send(
+        &mut stream,
+        &server,
+        &format!(
+            "GET /api/v1/namespaces/default/configmaps?watch=1&resourceVersion={asked}&timeoutSeconds=2 HTTP/1.1"
         ),
         "",
     )
@@ -372,30 +452,25 @@ async fn a_watch_from_a_version_not_yet_reached_opens_and_skips_older_events() {
         "opened without waiting for the version"
     );
 
+    // Three writes: the first two reach the asked version, the third is past it.
     let configmaps: kube::Api<k8s_openapi::api::core::v1::ConfigMap> =
         kube::Api::namespaced(server.client().await.expect("client"), "default");
-    let mut below = k8s_openapi::api::core::v1::ConfigMap::default();
-    below.metadata.name = Some("below-the-asked-version".into());
-    configmaps
-        .create(&Default::default(), &below)
-        .await
-        .expect("create");
-
-    // The chunked stream's last chunk `0\r\n\r\n` marks the end at timeoutSeconds.
-    while !seen.ends_with(b"0\r\n\r\n") {
-        let n = tokio::time::timeout(Duration::from_secs(10), stream.read(&mut buf))
+    for name in ["first-write", "second-write", "third-write"] {
+        let mut configmap = k8s_openapi::api::core::v1::ConfigMap::default();
+        configmap.metadata.name = Some(name.into());
+        configmaps
+            .create(&Default::default(), &configmap)
             .await
-            .expect("the watch ends within its timeout")
-            .expect("read");
-        assert!(n > 0, "connection closed before the watch's end");
-        seen.extend_from_slice(&buf[..n]);
+            .expect("create");
     }
-    let stream_text = String::from_utf8_lossy(&seen);
-    assert!(
-        !stream_text.contains("below-the-asked-version"),
-        "{stream_text}"
-    );
-    assert!(!stream_text.contains("Too large"), "{stream_text}");
+    assert_eq!(server.store().revision(), asked + 1, "no other writes");
+
+    read_watch_to_end(&mut stream, &mut seen).await;
+    let answer = String::from_utf8_lossy(&seen);
+    assert!(!answer.contains("first-write"), "{answer}");
+    assert!(!answer.contains("second-write"), "{answer}");
+    assert!(answer.contains("third-write"), "{answer}");
+    assert!(!answer.contains("Too large"), "{answer}");
 }
 
 #[tokio::test]

@@ -5,7 +5,8 @@
 //! watch opens at once, [`super::super::watch`]), then fails with
 //! `504 Timeout: Too large resource version: <asked>, current: <current>` (a
 //! `ResourceVersionTooLarge` cause, retry after 1 s), which client-go's reflector
-//! recognises and answers by listing again.
+//! recognises and answers by listing again. The watch gets that Status as the one ERROR
+//! event of a 200 answer instead, as upstream's `newErrWatcher` sends it.
 
 use std::time::Duration;
 

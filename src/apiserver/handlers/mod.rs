@@ -37,8 +37,9 @@ mod update;
 pub use body::decode_object_bytes;
 pub use read::Selectors;
 
-/// Runs one request on a served resource: the subresource must exist, the verb must be
-/// served, the user must be allowed; then the verb's handler answers.
+/// Runs one request on a served resource: the user must be allowed the verb the method
+/// names, the subresource must exist, the verb must be served; then the verb's handler
+/// answers.
 pub async fn dispatch(
     state: &Arc<ServerState>,
     ctx: &RequestContext,
@@ -48,7 +49,8 @@ pub async fn dispatch(
     let resource = path.resource;
     if let Some(rest) = &state.token_requests {
         if path.subresource.as_deref() == Some(TOKEN_SUBRESOURCE) && *resource == SERVICE_ACCOUNTS {
-            // TokenRequest authorizes itself; a fault comes first, as overload would.
+            // TokenRequest authorizes itself; a fault comes first, as overload would (fault
+            // rules see every request here as the create it is meant to be).
             if let Some(faults) = &state.faults {
                 inject_fault(faults, "create", path).await?;
             }
@@ -111,16 +113,22 @@ pub async fn dispatch(
             _ => Err(ApiError::method_not_allowed()),
         };
     }
-    // A watch waits only when it asks for the initial events; otherwise it opens at once
-    // and sends what comes after the asked version (the cacher's
-    // `waitUntilWatchCacheFreshAndForceAllEvents`).
-    if matches!(verb, "get" | "list") || (verb == "watch" && ctx.flag("sendInitialEvents")) {
+    // A watch waits only when it asks for the initial events, and one that waits in vain
+    // is answered 200 with the error as its one event (the cacher's
+    // `waitUntilWatchCacheFreshAndForceAllEvents`, then `newErrWatcher`); any other watch
+    // opens at once and sends what comes after the asked version.
+    let mut watch_error = None;
+    if matches!(verb, "get" | "list") {
         freshness::wait_until_fresh(&state.store, ctx.param("resourceVersion")).await?;
+    } else if verb == "watch" && ctx.flag("sendInitialEvents") {
+        watch_error = freshness::wait_until_fresh(&state.store, ctx.param("resourceVersion"))
+            .await
+            .err();
     }
     match verb {
         "get" => read::get(state, ctx, path),
         "list" => read::list(state, ctx, path),
-        "watch" => watch::watch(state, ctx, path),
+        "watch" => watch::watch(state, ctx, path, watch_error),
         "create" => create::create(state, ctx, path, body).await,
         "update" => update::update(state, ctx, path, body).await,
         "patch" => patch::patch(state, ctx, path, body).await,
@@ -159,9 +167,11 @@ async fn inject_fault(
     }
 }
 
-/// The verb upstream's `RequestInfoFactory` gives a resource request: by method, `list`
-/// or `watch` (`?watch=true`) for a GET without a name, `deletecollection` for a DELETE
-/// without one, empty for a method it does not know.
+/// The verb of a resource request, by method as upstream's `RequestInfoFactory` gives it:
+/// `list` or `watch` (`?watch=true`) for a GET without a name, `deletecollection` for a
+/// DELETE without one, empty for a method it does not know. Unlike upstream (whose named
+/// GET stays a `get` and ignores `watch`), a named GET with `?watch=true` is a `watch` here,
+/// narrowed to that object.
 pub(super) fn requested_verb(
     method: &Method,
     path: &ResourcePath,
