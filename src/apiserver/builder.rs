@@ -320,6 +320,7 @@ impl ApiServerBuilder {
             Err(_) => local.ip(),
         };
         kinds::service::bootstrap::create_kubernetes_service(&store, endpoint_ip, port, &created)?;
+        priority::create_system_priority_classes(&store, &created)?;
 
         let mut service_accounts = self.service_accounts;
         if let (Some(options), Some(dir)) = (&mut service_accounts, &data_dir) {
@@ -389,6 +390,11 @@ impl ApiServerBuilder {
             if prepared.options.mode == crate::Mode::Bound {
                 admission.push(Arc::new(serviceaccount_warnings::ServiceAccountWarnings));
             }
+        }
+        // After ServiceAccount, before the webhooks, as in upstream's plugin order.
+        let priority = Arc::new(priority::PriorityAdmission::new(store.clone()));
+        if enabled(priority.name()) {
+            admission.push(priority);
         }
         for plugin in self.admission_plugins {
             if enabled(plugin.name()) {

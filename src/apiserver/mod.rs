@@ -46,6 +46,7 @@ pub mod oidc;
 pub mod openapi;
 pub mod partial_metadata;
 pub mod patch;
+pub mod priority;
 pub mod protobuf;
 pub mod quantity;
 pub mod request_metrics;

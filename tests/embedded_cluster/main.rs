@@ -27,6 +27,7 @@ mod list_consistency;
 mod malformed;
 mod metrics;
 mod namespace_finalizers;
+mod pod_priority;
 mod pod_warnings;
 mod rbac;
 mod serve;

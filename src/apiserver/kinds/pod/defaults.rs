@@ -98,12 +98,10 @@ fn default_pod_spec(spec: &mut Map<String, Value>) {
 }
 
 /// What only pods get: `SetDefaults_Pod` (service links, requests from limits, the host
-/// ports of a host-network pod) and the `Priority` admission plugin's fields.
+/// ports of a host-network pod). `priority` and `preemptionPolicy` are the `Priority`
+/// admission plugin's ([`crate::apiserver::priority`]), not defaults.
 fn default_pod_only(spec: &mut Map<String, Value>) {
     default_value(spec, "enableServiceLinks", json!(true));
-    // The Priority admission plugin, with no PriorityClass in the cluster.
-    default_value(spec, "priority", json!(0));
-    default_string(spec, "preemptionPolicy", "PreemptLowerPriority");
     let host_network = spec
         .get("hostNetwork")
         .and_then(Value::as_bool)
@@ -344,8 +342,9 @@ mod tests {
         assert_eq!(spec["securityContext"], json!({}));
         assert_eq!(spec["schedulerName"], "default-scheduler");
         assert_eq!(spec["enableServiceLinks"], true);
-        assert_eq!(spec["preemptionPolicy"], "PreemptLowerPriority");
-        assert_eq!(spec["priority"], 0);
+        // Set by the Priority admission plugin, not by defaulting.
+        assert!(spec.get("preemptionPolicy").is_none());
+        assert!(spec.get("priority").is_none());
         let container = &spec["containers"][0];
         assert_eq!(container["terminationMessagePath"], "/dev/termination-log");
         assert_eq!(container["terminationMessagePolicy"], "File");
