@@ -333,6 +333,18 @@ async fn reads_of_a_version_not_yet_reached_time_out_as_too_large() {
     assert!(response.starts_with("HTTP/1.1 200"), "{response}");
 }
 
+/// Creates an empty ConfigMap `name` in `default` as the admin.
+async fn create_config_map(server: &ApiServer, name: &str) {
+    let configmaps: kube::Api<k8s_openapi::api::core::v1::ConfigMap> =
+        kube::Api::namespaced(server.client().await.expect("client"), "default");
+    let mut configmap = k8s_openapi::api::core::v1::ConfigMap::default();
+    configmap.metadata.name = Some(name.into());
+    configmaps
+        .create(&Default::default(), &configmap)
+        .await
+        .expect("create");
+}
+
 /// Reads a watch's chunked answer until its last chunk (`0\r\n\r\n`), for at most 10 s.
 async fn read_watch_to_end(stream: &mut TlsStream<TcpStream>, seen: &mut Vec<u8>) {
     let mut buf = [0u8; 8192];
@@ -388,14 +400,7 @@ async fn a_watch_for_initial_events_that_waits_in_vain_gets_an_error_event() {
 #[tokio::test]
 async fn a_watch_for_initial_events_at_a_reached_version_gets_the_state() {
     let server = server(Limits::default()).await;
-    let configmaps: kube::Api<k8s_openapi::api::core::v1::ConfigMap> =
-        kube::Api::namespaced(server.client().await.expect("client"), "default");
-    let mut existing = k8s_openapi::api::core::v1::ConfigMap::default();
-    existing.metadata.name = Some("there-before".into());
-    configmaps
-        .create(&Default::default(), &existing)
-        .await
-        .expect("create");
+    create_config_map(&server, "there-before").await;
     let current = server.store().revision();
     let mut stream = connect(&server).await;
     send(
@@ -453,15 +458,8 @@ async fn a_watch_from_a_version_not_yet_reached_opens_and_skips_older_events() {
     );
 
     // Three writes: the first two reach the asked version, the third is past it.
-    let configmaps: kube::Api<k8s_openapi::api::core::v1::ConfigMap> =
-        kube::Api::namespaced(server.client().await.expect("client"), "default");
     for name in ["first-write", "second-write", "third-write"] {
-        let mut configmap = k8s_openapi::api::core::v1::ConfigMap::default();
-        configmap.metadata.name = Some(name.into());
-        configmaps
-            .create(&Default::default(), &configmap)
-            .await
-            .expect("create");
+        create_config_map(&server, name).await;
     }
     assert_eq!(server.store().revision(), asked + 1, "no other writes");
 
