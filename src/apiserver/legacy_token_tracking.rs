@@ -84,6 +84,14 @@ impl TrackingController {
         if parse_date(since).is_some() {
             return Ok(None);
         }
+        if object["binaryData"].get(TRACKING_SINCE_KEY).is_some() {
+            // Upstream's update would be refused as invalid (the key in both maps) until
+            // someone fixes the object, whose change syncs again.
+            tracing::warn!(
+                "legacy token tracking: the configmap's binaryData holds {TRACKING_SINCE_KEY}; leaving it"
+            );
+            return Ok(None);
+        }
         if !object["data"].is_object() {
             object["data"] = json!({});
         }

@@ -44,6 +44,16 @@ const SYSTEM_PRIORITY_CLASSES: [(&str, i64, &str); 2] = [
     ),
 ];
 
+/// `SetDefaults_PriorityClass`: a class without a preemption policy preempts lower
+/// priorities.
+pub fn default_priority_class(object: &mut Value) {
+    if let Some(class) = object.as_object_mut() {
+        if class.get("preemptionPolicy").is_none_or(Value::is_null) {
+            class.insert("preemptionPolicy".into(), json!(PREEMPT_LOWER_PRIORITY));
+        }
+    }
+}
+
 /// Creates the system PriorityClasses that are missing (all of them on a new cluster;
 /// kept from an earlier start with a data directory).
 ///
@@ -88,23 +98,26 @@ impl PriorityAdmission {
 
     /// `admitPod`: true when the pod was changed.
     fn admit_pod(&self, attrs: &Attributes, pod: &mut Value) -> Result<bool, ApiError> {
+        let pod_name = name_in_errors(pod);
         let Some(spec) = pod.get_mut("spec").and_then(Value::as_object_mut) else {
             return Ok(false);
         };
         if attrs.operation == AdmissionOperation::Update {
-            // Set on create; an update keeps what the stored pod has (none: left alone).
+            // Set on create; an update that leaves them out gets the stored ones back. One
+            // that changes them is left to validation, which refuses the change.
             let Some(old_spec) = attrs.old_object.as_deref().map(|old| &old["spec"]) else {
                 return Ok(false);
             };
-            let Some(priority) = old_spec.get("priority").filter(|p| !p.is_null()) else {
-                return Ok(false);
-            };
-            spec.insert("priority".into(), priority.clone());
-            match old_spec.get("preemptionPolicy").filter(|p| !p.is_null()) {
-                Some(policy) => spec.insert("preemptionPolicy".into(), policy.clone()),
-                None => spec.remove("preemptionPolicy"),
-            };
-            return Ok(true);
+            let mut changed = false;
+            for field in ["priority", "preemptionPolicy"] {
+                let stored = old_spec.get(field).filter(|v| !v.is_null());
+                let given = spec.get(field).filter(|v| !v.is_null());
+                if let (None, Some(stored)) = (given, stored) {
+                    spec.insert(field.into(), stored.clone());
+                    changed = true;
+                }
+            }
+            return Ok(changed);
         }
         let class_name = spec
             .get("priorityClassName")
@@ -123,6 +136,7 @@ impl PriorityAdmission {
             let Some(class) = self.store.get(&PRIORITY_CLASSES, "", &class_name) else {
                 return Err(forbidden(
                     attrs,
+                    &pod_name,
                     &format!("no PriorityClass with name {class_name} was found"),
                 ));
             };
@@ -133,6 +147,7 @@ impl PriorityAdmission {
             if given.as_i64() != Some(priority) {
                 return Err(forbidden(
                     attrs,
+                    &pod_name,
                     &format!("the integer value of priority ({given}) must not be provided in pod spec; priority admission controller computed {priority} from the given PriorityClass name"),
                 ));
             }
@@ -143,6 +158,7 @@ impl PriorityAdmission {
                 if given != policy {
                     return Err(forbidden(
                         attrs,
+                        &pod_name,
                         &format!("the string value of PreemptionPolicy ({given}) must not be provided in pod spec; priority admission controller computed {policy} from the given PriorityClass name"),
                     ));
                 }
@@ -175,13 +191,31 @@ fn value_of(class: &Value) -> i64 {
     class["value"].as_i64().unwrap_or_default()
 }
 
+/// The class's preemption policy, defaulted as upstream stores every PriorityClass
+/// (`SetDefaults_PriorityClass`).
 fn policy_of(class: &Value) -> Option<String> {
-    class["preemptionPolicy"].as_str().map(str::to_string)
+    Some(
+        class["preemptionPolicy"]
+            .as_str()
+            .unwrap_or(PREEMPT_LOWER_PRIORITY)
+            .to_string(),
+    )
+}
+
+/// The name `admission.NewForbidden` quotes (`extractResourceName`): the object's name,
+/// else its generateName (names are generated after admission).
+fn name_in_errors(pod: &Value) -> String {
+    ["name", "generateName"]
+        .into_iter()
+        .filter_map(|key| pod["metadata"][key].as_str())
+        .find(|name| !name.is_empty())
+        .unwrap_or_default()
+        .to_string()
 }
 
 /// `admission.NewForbidden(a, err)`: `pods "NAME" is forbidden: <why>`.
-fn forbidden(attrs: &Attributes, why: &str) -> ApiError {
-    ApiError::forbidden(attrs.resource, &attrs.name, why)
+fn forbidden(attrs: &Attributes, name: &str, why: &str) -> ApiError {
+    ApiError::forbidden(attrs.resource, name, why)
 }
 
 impl AdmissionPlugin for PriorityAdmission {

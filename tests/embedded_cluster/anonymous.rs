@@ -121,6 +121,11 @@ async fn assert_anonymous_answers(client: &kube::Client, authorization: Option<&
             "/api/v1/namespaces/default/endpoints",
             "endpoints is forbidden: User \"system:anonymous\" cannot list resource \"endpoints\" in API group \"\" in the namespace \"default\"",
         ),
+        // A namespace object is authorized in that namespace, as upstream reads the path.
+        (
+            "/api/v1/namespaces/default",
+            "namespaces \"default\" is forbidden: User \"system:anonymous\" cannot get resource \"namespaces\" in API group \"\" in the namespace \"default\"",
+        ),
         // Authorization comes before the router: a subresource that is not served is a 403
         // here too, not the admin's 404.
         (

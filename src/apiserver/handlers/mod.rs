@@ -235,11 +235,17 @@ fn authorize(
         None if matches!(verb, "list" | "watch") => selected_name(ctx),
         _ => None,
     };
+    // A request on one namespace (`namespaces/NAME`, its `status` and `finalize`) is in
+    // that namespace, as `RequestInfoFactory` reads the path, so Roles there apply to it.
+    let namespace = match path.name.as_deref() {
+        Some(name) if *resource == NAMESPACES => name,
+        _ => path.namespace.as_deref().unwrap_or_default(),
+    };
     let attributes = AuthzAttributes {
         user: &ctx.user,
         verb,
         request: Request::Resource {
-            namespace: path.namespace.as_deref().unwrap_or_default(),
+            namespace,
             api_group: resource.group,
             api_version: resource.version,
             resource: resource.plural,

@@ -90,7 +90,7 @@ generic_kind! {NETWORK_POLICIES, NetworkPolicy, "networkpolicy", Namespaced, ["n
 generic_kind! {SERVICE_CIDRS, ServiceCIDR, "servicecidr", Cluster, [], [], ["status"], plain}
 generic_kind! {RUNTIME_CLASSES, RuntimeClass, "runtimeclass", Cluster, [], [], [], plain; printer = policy::RUNTIME_CLASS}
 generic_kind! {POD_DISRUPTION_BUDGETS, PodDisruptionBudget, "poddisruptionbudget", Namespaced, ["pdb"], [], ["status"], conditions; printer = policy::POD_DISRUPTION_BUDGET}
-generic_kind! {PRIORITY_CLASSES, PriorityClass, "priorityclass", Cluster, ["pc"], [], [], plain; printer = policy::PRIORITY_CLASS}
+generic_kind! {PRIORITY_CLASSES, PriorityClass, "priorityclass", Cluster, ["pc"], [], [], plain; printer = policy::PRIORITY_CLASS, defaults = crate::apiserver::priority::default_priority_class}
 generic_kind! {CSI_DRIVERS, CSIDriver, "csidriver", Cluster, [], [], [], plain; returns_deleted_object = true}
 generic_kind! {CSI_NODES, CSINode, "csinode", Cluster, [], [], [], plain; returns_deleted_object = true}
 generic_kind! {CSI_STORAGE_CAPACITIES, CSIStorageCapacity, "csistoragecapacity", Namespaced, [], [], [], plain}

@@ -70,6 +70,23 @@ fn the_config_map_is_created_once_and_repaired_keeping_other_keys() {
 }
 
 #[test]
+fn a_since_in_binary_data_is_left_for_its_writer_to_fix() {
+    let (store, _clock) = store();
+    let mut controller = TrackingController::new(store.clone());
+    controller.sync().expect("created");
+    let stored = store
+        .get(&CONFIG_MAPS, TRACKING_NAMESPACE, TRACKING_CONFIG_MAP)
+        .expect("config map");
+    let mut object = stored.value();
+    object["data"] = Value::Null;
+    object["binaryData"] = json!({"since": "YWJj"});
+    store.update(&CONFIG_MAPS, object, None).expect("update");
+    let revision = store.revision();
+    assert_eq!(controller.sync().expect("left alone"), None);
+    assert_eq!(store.revision(), revision, "no invalid object written");
+}
+
+#[test]
 fn a_deleted_config_map_returns_30_minutes_after_the_last_creation() {
     let (store, clock) = store();
     let mut controller = TrackingController::new(store.clone());

@@ -131,6 +131,37 @@ fn refusals_name_what_was_wrong() {
         let err = create(&store, spec.clone()).expect_err("refused");
         assert_eq!((err.code, err.message.as_str()), (403, message), "{spec}");
     }
+
+    // A pod named by generateName is quoted by its prefix, as `extractResourceName` does.
+    let mut generated = pod(json!({"priorityClassName": "nosuch"}));
+    generated["metadata"] = json!({"generateName": "web-", "namespace": "ns"});
+    let mut attrs = attributes(AdmissionOperation::Create, None);
+    attrs.name = String::new();
+    let err = admit(&store, &attrs, &mut generated).expect_err("refused");
+    assert_eq!(
+        err.message,
+        "pods \"web-\" is forbidden: no PriorityClass with name nosuch was found"
+    );
+}
+
+#[test]
+fn a_class_without_a_preemption_policy_preempts_lower_priorities() {
+    let store = store();
+    store
+        .create(
+            &PRIORITY_CLASSES,
+            json!({"apiVersion": "scheduling.k8s.io/v1", "kind": "PriorityClass",
+                "metadata": {"name": "nopolicy"}, "value": 100}),
+        )
+        .expect("class");
+    let spec = create(&store, json!({"priorityClassName": "nopolicy"})).expect("admitted");
+    assert_eq!(spec["preemptionPolicy"], "PreemptLowerPriority");
+    let err = create(
+        &store,
+        json!({"priorityClassName": "nopolicy", "preemptionPolicy": "Never"}),
+    )
+    .expect_err("refused");
+    assert_eq!(err.code, 403);
 }
 
 #[test]
@@ -141,10 +172,17 @@ fn an_update_keeps_the_stored_priority() {
         "preemptionPolicy": "PreemptLowerPriority"}),
     );
     let mut updated = pod(json!({"priorityClassName": "system-node-critical"}));
-    let attrs = attributes(AdmissionOperation::Update, Some(old));
+    let attrs = attributes(AdmissionOperation::Update, Some(old.clone()));
     assert!(admit(&store, &attrs, &mut updated).expect("admitted"));
     assert_eq!(updated["spec"]["priority"], 2_000_001_000);
     assert_eq!(updated["spec"]["preemptionPolicy"], "PreemptLowerPriority");
+
+    // Values the update gives are left for validation to refuse if they changed.
+    let mut changed = pod(json!({"priority": 5, "preemptionPolicy": "Never"}));
+    let attrs = attributes(AdmissionOperation::Update, Some(old));
+    assert!(!admit(&store, &attrs, &mut changed).expect("admitted"));
+    assert_eq!(changed["spec"]["priority"], 5);
+    assert_eq!(changed["spec"]["preemptionPolicy"], "Never");
 
     // A stored pod without a priority (the plugin was off) leaves the update alone.
     let old = pod(json!({}));
@@ -187,4 +225,19 @@ fn system_classes_are_created_once() {
         class["description"],
         "Used for system critical pods that must not be moved from their current node."
     );
+}
+
+#[test]
+fn a_stored_class_gets_the_default_preemption_policy() {
+    for given in [
+        json!({"value": 1}),
+        json!({"value": 1, "preemptionPolicy": null}),
+    ] {
+        let mut class = given.clone();
+        default_priority_class(&mut class);
+        assert_eq!(class["preemptionPolicy"], "PreemptLowerPriority", "{given}");
+    }
+    let mut never = json!({"value": 1, "preemptionPolicy": "Never"});
+    default_priority_class(&mut never);
+    assert_eq!(never["preemptionPolicy"], "Never");
 }
