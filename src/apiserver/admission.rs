@@ -242,6 +242,17 @@ fn observe_step<T>(
     );
 }
 
+/// The name `admission.NewForbidden` quotes (`extractResourceName`): the object's name,
+/// else its `generateName` (names are generated after admission), else `Unknown`.
+pub fn name_in_errors(object: &Value) -> String {
+    ["name", "generateName"]
+        .into_iter()
+        .filter_map(|key| object["metadata"][key].as_str())
+        .find(|name| !name.is_empty())
+        .unwrap_or("Unknown")
+        .to_string()
+}
+
 /// What a plugin knows about the request; upstream's `admission.Attributes`.
 #[derive(Debug, Clone)]
 pub struct Attributes {

@@ -5,7 +5,7 @@ use futures::future::BoxFuture;
 use serde_json::{json, Value};
 use std::sync::Arc;
 
-use super::admission::{AdmissionOperation, AdmissionPlugin, Attributes};
+use super::admission::{name_in_errors, AdmissionOperation, AdmissionPlugin, Attributes};
 use super::errors::ApiError;
 use super::kinds::{ResourceInfo, NAMESPACES};
 use super::store::Store;
@@ -24,7 +24,7 @@ impl NamespaceLifecycle {
         Self { store }
     }
 
-    fn check(&self, attrs: &Attributes) -> Result<(), ApiError> {
+    fn check(&self, attrs: &Attributes, object: &Value) -> Result<(), ApiError> {
         if attrs.resource.plural == NAMESPACES.plural {
             if attrs.operation == AdmissionOperation::Delete
                 && SYSTEM_NAMESPACES.contains(&attrs.name.as_str())
@@ -44,7 +44,7 @@ impl NamespaceLifecycle {
             None => Err(ApiError::not_found(&NAMESPACES, &attrs.namespace)),
             Some(ns) if ns.is_deleting() => Err(namespace_terminating(
                 attrs.resource,
-                &attrs.name,
+                &name_in_errors(object),
                 &attrs.namespace,
             )),
             Some(_) => Ok(()),
@@ -60,9 +60,9 @@ impl AdmissionPlugin for NamespaceLifecycle {
     fn admit<'a>(
         &'a self,
         attrs: &'a Attributes,
-        _object: &'a mut Value,
+        object: &'a mut Value,
     ) -> BoxFuture<'a, Result<bool, ApiError>> {
-        Box::pin(async move { self.check(attrs).map(|()| false) })
+        Box::pin(async move { self.check(attrs, object).map(|()| false) })
     }
 }
 

@@ -13,7 +13,7 @@
 use futures::future::BoxFuture;
 use serde_json::{json, Value};
 
-use super::admission::{AdmissionOperation, AdmissionPlugin, Attributes};
+use super::admission::{name_in_errors, AdmissionOperation, AdmissionPlugin, Attributes};
 use super::errors::ApiError;
 use super::kinds::builtin::PRIORITY_CLASSES;
 use super::kinds::PODS;
@@ -200,17 +200,6 @@ fn policy_of(class: &Value) -> Option<String> {
             .unwrap_or(PREEMPT_LOWER_PRIORITY)
             .to_string(),
     )
-}
-
-/// The name `admission.NewForbidden` quotes (`extractResourceName`): the object's name,
-/// else its generateName (names are generated after admission).
-fn name_in_errors(pod: &Value) -> String {
-    ["name", "generateName"]
-        .into_iter()
-        .filter_map(|key| pod["metadata"][key].as_str())
-        .find(|name| !name.is_empty())
-        .unwrap_or_default()
-        .to_string()
 }
 
 /// `admission.NewForbidden(a, err)`: `pods "NAME" is forbidden: <why>`.

@@ -455,6 +455,18 @@ async fn creating_in_a_terminating_namespace_is_forbidden_with_the_cause() {
     assert_eq!(status.message, "configmaps \"late\" is forbidden: unable to create new content in namespace held because it is being terminated");
     let causes = status.details.expect("details").causes;
     assert_eq!(causes[0].reason, "NamespaceTerminating");
+    // An object named by generateName is quoted by its prefix (`extractResourceName`).
+    let mut generated = config_map("", "x");
+    generated.metadata.name = None;
+    generated.metadata.generate_name = Some("late-".into());
+    let err = maps
+        .create(&PostParams::default(), &generated)
+        .await
+        .expect_err("terminating");
+    let kube::Error::Api(status) = err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(status.message, "configmaps \"late-\" is forbidden: unable to create new content in namespace held because it is being terminated");
 
     // Releasing the finalizer lets the namespace go.
     namespaces
