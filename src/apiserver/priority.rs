@@ -130,7 +130,7 @@ impl PriorityAdmission {
                     spec.insert("priorityClassName".into(), json!(name));
                     (priority, policy)
                 }
-                None => (DEFAULT_PRIORITY, Some(PREEMPT_LOWER_PRIORITY.to_string())),
+                None => (DEFAULT_PRIORITY, PREEMPT_LOWER_PRIORITY.to_string()),
             }
         } else {
             let Some(class) = self.store.get(&PRIORITY_CLASSES, "", &class_name) else {
@@ -153,24 +153,22 @@ impl PriorityAdmission {
             }
         }
         spec.insert("priority".into(), json!(priority));
-        if let Some(policy) = policy {
-            if let Some(given) = spec.get("preemptionPolicy").and_then(Value::as_str) {
-                if given != policy {
-                    return Err(forbidden(
-                        attrs,
-                        &pod_name,
-                        &format!("the string value of PreemptionPolicy ({given}) must not be provided in pod spec; priority admission controller computed {policy} from the given PriorityClass name"),
-                    ));
-                }
+        if let Some(given) = spec.get("preemptionPolicy").and_then(Value::as_str) {
+            if given != policy {
+                return Err(forbidden(
+                    attrs,
+                    &pod_name,
+                    &format!("the string value of PreemptionPolicy ({given}) must not be provided in pod spec; priority admission controller computed {policy} from the given PriorityClass name"),
+                ));
             }
-            spec.insert("preemptionPolicy".into(), json!(policy));
         }
+        spec.insert("preemptionPolicy".into(), json!(policy));
         Ok(true)
     }
 
     /// `getDefaultPriorityClass`: among the classes marked `globalDefault`, the one with
     /// the lowest value (several can exist after a race); its name, value and policy.
-    fn default_class(&self) -> Option<(String, i64, Option<String>)> {
+    fn default_class(&self) -> Option<(String, i64, String)> {
         let (classes, _) = self.store.list(&PRIORITY_CLASSES, None);
         classes
             .iter()
@@ -193,13 +191,11 @@ fn value_of(class: &Value) -> i64 {
 
 /// The class's preemption policy, defaulted as upstream stores every PriorityClass
 /// (`SetDefaults_PriorityClass`).
-fn policy_of(class: &Value) -> Option<String> {
-    Some(
-        class["preemptionPolicy"]
-            .as_str()
-            .unwrap_or(PREEMPT_LOWER_PRIORITY)
-            .to_string(),
-    )
+fn policy_of(class: &Value) -> String {
+    class["preemptionPolicy"]
+        .as_str()
+        .unwrap_or(PREEMPT_LOWER_PRIORITY)
+        .to_string()
 }
 
 /// `admission.NewForbidden(a, err)`: `pods "NAME" is forbidden: <why>`.
