@@ -263,3 +263,29 @@ Feature: A service account can limit the secrets its pods may use
       """
       pods "web" is forbidden: volume with secret.secretName="other" is not allowed because service account builder does not reference that secret
       """
+
+  # What the account lists names Secrets of its own namespace: a reference keeps only its
+  # name on create and update, whatever else was given with it (cleanSecretReferences in
+  # pkg/registry/core/serviceaccount/strategy.go). No controllers, so no token reference
+  # joins the list.
+  @without-controllers
+  Scenario: A secret reference on the account keeps only its name
+    When I create in namespace "demo":
+      """
+      apiVersion: v1
+      kind: ServiceAccount
+      metadata: {name: refs}
+      secrets: [{name: shared, namespace: other, kind: Secret, uid: "123"}]
+      """
+    Then the service account "refs" in namespace "demo" matches:
+      """
+      secrets: [{name: shared, namespace: null, kind: null, uid: null}]
+      """
+    When I patch the service account "refs" in namespace "demo" with:
+      """
+      secrets: [{name: elsewhere, namespace: other}]
+      """
+    Then the service account "refs" in namespace "demo" matches:
+      """
+      secrets: [{name: elsewhere, namespace: null}]
+      """
