@@ -1,6 +1,7 @@
 //! [`ApiServerBuilder`]: what an embedded API server is configured with, and its start-up
 //! (store, TLS, authentication chain, admission, components, listener).
 
+use super::in_process_api::InProcessApi;
 use super::*;
 
 /// A hook that adds an authenticator once the store exists (service-account tokens need it).
@@ -480,8 +481,10 @@ impl ApiServerBuilder {
         if let Some(prepared) = prepared {
             // In-process components use the API without TCP or TLS in between.
             let client = in_process::client(server.state.clone(), &server.admin_token)?;
+            let api = InProcessApi::new(server.state.clone(), &server.admin_token)?;
             server.controllers = prepared.start(
                 client,
+                api,
                 &server.state.tls.ca_pem,
                 self.names,
                 self.clock.clone(),

@@ -494,11 +494,13 @@ impl PreparedComponents {
         }
     }
 
-    /// Connects admission to the API and starts the controllers; they stop when
+    /// Connects admission to the API and starts the controllers (watching through `client`,
+    /// writing through `api`); they stop when
     /// `shutdown` flips or the returned task is aborted.
     pub(crate) fn start(
         &self,
         client: kube::Client,
+        api: super::in_process_api::InProcessApi,
         cluster_ca_pem: &str,
         names: Arc<dyn NameGenerator>,
         clock: Arc<dyn crate::clock::Clock>,
@@ -532,7 +534,10 @@ impl PreparedComponents {
             let stop = async move {
                 let _ = shutdown.wait_for(|stopped| *stopped).await;
             };
-            if let Err(e) = crate::controllers::run(client, config, stop).await {
+            // The caches watch through the kube client; the controllers write through the
+            // handler directly, each as its own client.
+            let apis = |controller: &'static str| api.as_controller(controller);
+            if let Err(e) = crate::controllers::run_with_apis(client, apis, config, stop).await {
                 tracing::error!(error = %e, "controllers stopped");
             }
         }))

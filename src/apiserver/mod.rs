@@ -34,6 +34,7 @@ mod handlers;
 pub mod http;
 pub mod impersonation;
 mod in_process;
+mod in_process_api;
 pub mod kinds;
 pub mod kubeconfig;
 pub mod legacy_token_tracking;

@@ -226,7 +226,24 @@ pub async fn run(
 ) -> Result<(), ControllerError> {
     // Each controller writes with its own client, as upstream's, so the server records
     // `kube-controller-manager` as the manager of what it writes.
-    let api = |controller| KubeApi::new(user_agent::controller_client(&client, controller));
+    let apis = |controller| KubeApi::new(user_agent::controller_client(&client, controller));
+    run_with_apis(client.clone(), apis, config, shutdown).await
+}
+
+/// [`run`], with each controller writing through the [`CoreApi`] that `api` makes for its
+/// client name ([`user_agent::TOKENS_CONTROLLER`] and the others); the caches still watch
+/// through `client`. The embedded API server passes an API that calls its handler in
+/// process.
+///
+/// # Errors
+///
+/// As [`run`].
+pub async fn run_with_apis<A: CoreApi>(
+    client: Client,
+    api: impl Fn(&'static str) -> A,
+    config: ControllersConfig,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), ControllerError> {
     let client = user_agent::controller_client(&client, user_agent::SHARED_INFORMERS);
     let bound = config.mode == Mode::Bound;
     let synced = config.synced.clone();
