@@ -41,11 +41,34 @@ pub(super) fn decode_body(
     body: &Bytes,
 ) -> Result<Decoded, ApiError> {
     let media = media_type(ctx);
-    let value = decode_object_bytes(&media, resource, body)?;
-    // Only a JSON body is scanned for repeated fields (upstream's strict JSON decoder);
-    // the scan also gives the document order the problems are reported in.
-    let json = matches!(media.as_str(), "" | "application/json" | "*/*");
-    decode_ordered(ctx, resource, &value, json.then_some(body.as_ref()))
+    if !is_json(&media) {
+        let value = decode_object_bytes(&media, resource, body)?;
+        return decode_ordered(ctx, resource, &value, None);
+    }
+    // Only a JSON body can repeat fields (upstream's strict JSON decoder); the parse notes
+    // whether it does, so that a clean body is not scanned a second time.
+    let (mut value, repeats) = validation::parse_noting_repeats(body).map_err(json_parse_error)?;
+    check_type_meta(resource, &mut value)?;
+    let json = JsonDocument {
+        body: body.as_ref(),
+        repeats,
+    };
+    decode_ordered(ctx, resource, &value, Some(json))
+}
+
+/// A JSON body as parsed, and whether any of its objects repeats a key.
+struct JsonDocument<'a> {
+    body: &'a [u8],
+    repeats: bool,
+}
+
+/// The media types decoded as JSON.
+fn is_json(media: &str) -> bool {
+    matches!(media, "" | "application/json" | "*/*")
+}
+
+fn json_parse_error(e: serde_json::Error) -> ApiError {
+    ApiError::bad_request(format!("couldn't get version/kind; json parse error: {e}"))
 }
 
 /// A create or update body of media type `media` (lowercase, without parameters) decoded into
@@ -63,9 +86,7 @@ pub fn decode_object_bytes(
     body: &[u8],
 ) -> Result<Value, ApiError> {
     let mut value: Value = match media {
-        "" | "application/json" | "*/*" => serde_json::from_slice(body).map_err(|e| {
-            ApiError::bad_request(format!("couldn't get version/kind; json parse error: {e}"))
-        })?,
+        media if is_json(media) => serde_json::from_slice(body).map_err(json_parse_error)?,
         "application/yaml" => serde_yaml::from_slice(body).map_err(|e| {
             ApiError::bad_request(format!("couldn't get version/kind; yaml parse error: {e}"))
         })?,
@@ -119,12 +140,13 @@ pub(super) fn decode_value(
 }
 
 /// [`decode_value`] of `value` parsed from the JSON document `json`, if it was one: its
-/// repeated fields are problems too, and all are reported in document order.
+/// repeated fields are problems too, and all are reported in document order (the document
+/// is scanned for that only when it has a problem).
 fn decode_ordered(
     ctx: &RequestContext,
     resource: &ResourceInfo,
     value: &Value,
-    json: Option<&[u8]>,
+    json: Option<JsonDocument<'_>>,
 ) -> Result<Decoded, ApiError> {
     let mode = field_validation(ctx);
     let typed = codec::typed_form(resource, value)?;
@@ -132,7 +154,8 @@ fn decode_ordered(
     if mode != "Ignore" {
         let unknown = validation::unknown_fields_against(value, &typed);
         let problems = json
-            .and_then(|json| validation::json_field_problems(json, &unknown))
+            .filter(|json| json.repeats || !unknown.is_empty())
+            .and_then(|json| validation::json_field_problems(json.body, &unknown))
             .unwrap_or_else(|| validation::unknown_field_problems(&unknown));
         report_field_problems(mode, resource, &problems, &mut warnings)?;
     }

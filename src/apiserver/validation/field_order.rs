@@ -15,6 +15,97 @@ pub fn unknown_field_problem(path: &str) -> String {
     format!("unknown field {}", go_quote(path))
 }
 
+/// `body` parsed as `serde_json::from_slice` parses it, and whether any object in it
+/// repeats a key (the later value wins, as there). A document without repeats and without
+/// unknown fields has no strict-decoding problems, so it needs no
+/// [`json_field_problems`] scan.
+///
+/// # Errors
+///
+/// serde_json's error for a document that is not JSON, as `from_slice` gives it.
+pub fn parse_noting_repeats(body: &[u8]) -> Result<(serde_json::Value, bool), serde_json::Error> {
+    let repeats = std::cell::Cell::new(false);
+    let mut deserializer = serde_json::Deserializer::from_slice(body);
+    let value = NotingRepeats(&repeats).deserialize(&mut deserializer)?;
+    deserializer.end()?;
+    Ok((value, repeats.get()))
+}
+
+/// A `serde_json::Value` visitor that sets its flag when a map repeats a key.
+#[derive(Clone, Copy)]
+struct NotingRepeats<'a>(&'a std::cell::Cell<bool>);
+
+impl<'de> DeserializeSeed<'de> for NotingRepeats<'_> {
+    type Value = serde_json::Value;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for NotingRepeats<'_> {
+    type Value = serde_json::Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any valid JSON value")
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<Self::Value, E> {
+        Ok(serde_json::Value::Bool(v))
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+
+    fn visit_f64<E>(self, v: f64) -> Result<Self::Value, E> {
+        Ok(serde_json::Number::from_f64(v).map_or(serde_json::Value::Null, Into::into))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(serde_json::Value::String(v.to_string()))
+    }
+
+    fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+        Ok(serde_json::Value::String(v))
+    }
+
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(serde_json::Value::Null)
+    }
+
+    fn visit_none<E>(self) -> Result<Self::Value, E> {
+        Ok(serde_json::Value::Null)
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+        while let Some(item) = seq.next_element_seed(self)? {
+            items.push(item);
+        }
+        Ok(serde_json::Value::Array(items))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut object = serde_json::Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            let value = map.next_value_seed(self)?;
+            if object.insert(key, value).is_some() {
+                self.0.set(true);
+            }
+        }
+        Ok(serde_json::Value::Object(object))
+    }
+}
+
 /// The problems of the JSON document `body` in document order: each of `unknown` (dotted
 /// paths, arrays by index: `spec.containers[0].imagee`, found by the typed round trip) and
 /// each repeated field. The decoder looks neither inside an unknown field nor inside
@@ -179,6 +270,40 @@ impl<'de> Visitor<'de> for KeySeed {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_noting_parse_is_serde_jsons_parse_and_sees_every_repeat() {
+        let cases = [
+            (
+                r#"{"a":1,"b":[true,null,-2,1.5e3,"x\u00e9"],"c":{"d":{}}}"#,
+                false,
+            ),
+            (r#"{"a":1,"a":2}"#, true),
+            (r#"{"spec":{"containers":[{"name":"x","name":"y"}]}}"#, true),
+            (
+                r#"{"metadata":{"labels":{"k":"1"}},"spec":{"labels":{"k":"2"}}}"#,
+                false,
+            ),
+            (r#"[1,{"k":[{"k":0,"k":1}]}]"#, true),
+            ("18446744073709551615", false),
+        ];
+        for (body, repeats) in cases {
+            let (value, noted) = parse_noting_repeats(body.as_bytes()).expect(body);
+            let expected: serde_json::Value = serde_json::from_slice(body.as_bytes()).expect(body);
+            assert_eq!(value, expected, "{body}");
+            assert_eq!(noted, repeats, "{body}");
+        }
+        for bad in ["{", r#"{"a":1} x"#, "", r#"{"a":01}"#] {
+            let noted = parse_noting_repeats(bad.as_bytes())
+                .map(|_| ())
+                .map_err(|e| e.to_string());
+            let expected = serde_json::from_slice::<serde_json::Value>(bad.as_bytes())
+                .map(|_| ())
+                .map_err(|e| e.to_string());
+            assert!(noted.is_err(), "{bad}");
+            assert_eq!(noted, expected, "{bad}");
+        }
+    }
 
     fn problems(body: &str, unknown: &[&str]) -> Vec<String> {
         let unknown: Vec<String> = unknown.iter().map(|p| p.to_string()).collect();

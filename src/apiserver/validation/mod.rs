@@ -27,7 +27,7 @@ pub(crate) mod meta;
 pub(crate) mod names;
 mod unknown_fields;
 
-pub use field_order::json_field_problems;
+pub use field_order::{json_field_problems, parse_noting_repeats};
 pub(crate) use go_format::{go_quote, go_string_slice, go_time};
 pub(crate) use json::{at, index, is_empty_value, is_set, items, str_at, str_of, string_map};
 pub(crate) use label_selector::validate_label_selector;
