@@ -14,11 +14,10 @@ use bytes::Bytes;
 use http::{header, HeaderValue, Request};
 use http_body_util::{BodyExt, Full};
 use k8s_openapi::api::core::v1::{ConfigMap, Pod, Secret, ServiceAccount};
-use k8s_openapi::List;
 use kube::api::{
     DeleteParams, GetParams, ListParams, Patch, PatchParams, PostParams, Preconditions,
 };
-use kube::core::{Request as KubeRequest, Status};
+use kube::core::{ObjectList, Request as KubeRequest, Status};
 use kube::Resource;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -83,7 +82,7 @@ impl InProcessApi {
         &self,
         request: Result<Request<Vec<u8>>, kube::core::request::Error>,
     ) -> Result<T, ClientError> {
-        let request = request.map_err(|e| other(e.to_string()))?;
+        let request = request.map_err(|e| ClientError::from(kube::Error::BuildRequest(e)))?;
         let (mut parts, body) = request.into_parts();
         parts
             .headers
@@ -101,20 +100,28 @@ impl InProcessApi {
             Err(never) => match never {},
         };
         if status.is_client_error() || status.is_server_error() {
-            return Err(match serde_json::from_slice::<Status>(&bytes) {
-                Ok(status) => ClientError::from_status(&status),
-                Err(_) => other(String::from_utf8_lossy(&bytes).trim().to_string()),
-            });
+            return Err(error_from_answer(status, &bytes));
         }
-        serde_json::from_slice(&bytes).map_err(|e| other(e.to_string()))
+        serde_json::from_slice(&bytes).map_err(|e| ClientError::from(kube::Error::SerdeError(e)))
     }
 }
 
-fn other(message: String) -> ClientError {
-    ClientError::Other {
-        message,
-        causes: Vec::new(),
-    }
+/// The error of a 4xx or 5xx answer, as kube's client makes it (`handle_api_errors`): the
+/// Status in the body, or for a body that is not one (the in-flight limit's plain-text 429)
+/// a Status with the answer's code and the text as its message.
+fn error_from_answer(code: http::StatusCode, body: &[u8]) -> ClientError {
+    let status = serde_json::from_slice::<Status>(body).unwrap_or_else(|_| {
+        Status::failure(
+            String::from_utf8_lossy(body).trim(),
+            "Failed to parse error data",
+        )
+        .with_code(code.as_u16())
+    });
+    ClientError::from_status(&status)
+}
+
+fn json<T: Serialize>(object: &T) -> Result<Vec<u8>, ClientError> {
+    serde_json::to_vec(object).map_err(|e| ClientError::from(kube::Error::SerdeError(e)))
 }
 
 /// kube's request builder for `K` in `namespace`.
@@ -122,10 +129,6 @@ fn request_for<K: Resource<DynamicType = (), Scope = k8s_openapi::NamespaceResou
     namespace: &str,
 ) -> KubeRequest {
     KubeRequest::new(K::url_path(&(), Some(namespace)))
-}
-
-fn json<T: Serialize>(object: &T) -> Result<Vec<u8>, ClientError> {
-    serde_json::to_vec(object).map_err(|e| other(e.to_string()))
 }
 
 fn name_of(meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta) -> &str {
@@ -260,7 +263,7 @@ impl CoreApi for InProcessApi {
 
     async fn list_pods(&self, namespace: &str) -> Result<Vec<Pod>, ClientError> {
         let request = request_for::<Pod>(namespace).list(&ListParams::default());
-        Ok(self.send::<List<Pod>>(request).await?.items)
+        Ok(self.send::<ObjectList<Pod>>(request).await?.items)
     }
 }
 
@@ -358,5 +361,71 @@ mod tests {
             .await
             .is_err_and(|e| e.is_not_found()));
         server.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn secrets_are_merge_patched_and_pods_listed() {
+        let server = ApiServer::builder()
+            .without_service_accounts()
+            .start()
+            .await
+            .expect("start");
+        let api = InProcessApi::new(server.state.clone(), server.admin_token()).expect("api");
+        let secret = Secret {
+            metadata: ObjectMeta {
+                name: Some("s".into()),
+                ..Default::default()
+            },
+            string_data: Some([("k".to_string(), "v".to_string())].into()),
+            ..Default::default()
+        };
+        api.create_secret("default", &secret).await.expect("create");
+        let patched = api
+            .merge_patch_secret(
+                "default",
+                "s",
+                &serde_json::json!({"metadata": {"labels": {"a": "b"}}}),
+            )
+            .await
+            .expect("patch");
+        assert_eq!(
+            patched.metadata.labels,
+            Some([("a".to_string(), "b".to_string())].into())
+        );
+        assert_eq!(
+            patched
+                .data
+                .unwrap_or_default()
+                .get("k")
+                .map(|v| v.0.clone()),
+            Some(b"v".to_vec())
+        );
+        let missing = api
+            .merge_patch_secret("nowhere", "s", &serde_json::json!({}))
+            .await;
+        assert!(missing.is_err_and(|e| e.is_not_found()));
+        assert!(api.list_pods("default").await.expect("list").is_empty());
+        server.shutdown().await;
+    }
+
+    #[test]
+    fn answers_that_are_not_a_status_are_classified_by_their_code() {
+        let plain = error_from_answer(http::StatusCode::NOT_FOUND, b"404 page not found\n");
+        assert_eq!(
+            plain,
+            ClientError::NotFound {
+                message: "404 page not found".into()
+            }
+        );
+        let busy = error_from_answer(
+            http::StatusCode::TOO_MANY_REQUESTS,
+            b"Too many requests, please try again later.\n",
+        );
+        assert!(
+            matches!(&busy, ClientError::Other { message, .. } if message == "Too many requests, please try again later."),
+            "{busy:?}"
+        );
+        let status = br#"{"kind":"Status","apiVersion":"v1","status":"Failure","message":"gone","reason":"Conflict","code":409}"#;
+        assert!(error_from_answer(http::StatusCode::CONFLICT, status).is_conflict());
     }
 }

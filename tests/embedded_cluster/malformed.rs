@@ -70,6 +70,16 @@ fn cases() -> Vec<Case> {
             message: "ConfigMap in version \"v1\" cannot be handled as a ConfigMap: strict decoding error: unknown field \"zz\", duplicate field \"data.k\", unknown field \"aa\"",
         },
         Case {
+            name: "a duplicate field alone under Strict",
+            method: "POST",
+            path: "/api/v1/namespaces/default/configmaps?fieldValidation=Strict",
+            content_type: "application/json",
+            body: br#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"m","labels":{"a":"1","a":"2"}}}"#.to_vec(),
+            code: 400,
+            reason: "BadRequest",
+            message: "ConfigMap in version \"v1\" cannot be handled as a ConfigMap: strict decoding error: duplicate field \"metadata.labels.a\"",
+        },
+        Case {
             name: "oversized body",
             method: "POST",
             path: "/api/v1/namespaces/default/configmaps",
@@ -576,5 +586,42 @@ async fn deletes_that_mark_and_a_terminating_namespace() {
         status.message,
         "Operation cannot be fulfilled on namespaces \"held\": The system is ensuring all content is removed from this namespace.  Upon completion, this namespace will automatically be purged by the system."
     );
+    server.shutdown().await;
+}
+
+/// Under the default `fieldValidation` (Warn) a repeated field is stored with its last
+/// value and reported as a warning, as upstream's strict decoder reports it.
+#[tokio::test]
+async fn a_repeated_field_is_a_warning_by_default() {
+    let (server, client) = embedded().await;
+    let request = http::Request::builder()
+        .method("POST")
+        .uri("/api/v1/namespaces/default/configmaps")
+        .header("content-type", "application/json")
+        .body(
+            br#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"twice","labels":{"a":"1","a":"2"}}}"#
+                .to_vec(),
+        )
+        .expect("request");
+    let response = client
+        .send(request.map(kube::client::Body::from))
+        .await
+        .expect("response");
+    assert_eq!(response.status().as_u16(), 201);
+    let warnings: Vec<_> = response
+        .headers()
+        .get_all("warning")
+        .iter()
+        .map(|v| v.to_str().unwrap_or_default().to_string())
+        .collect();
+    assert_eq!(
+        warnings,
+        [r#"299 - "duplicate field \"metadata.labels.a\"""#]
+    );
+    let stored = server
+        .store()
+        .get(&kube_sa::apiserver::kinds::CONFIG_MAPS, "default", "twice")
+        .expect("stored");
+    assert_eq!(stored.value()["metadata"]["labels"], json!({"a": "2"}));
     server.shutdown().await;
 }

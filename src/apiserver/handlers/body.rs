@@ -45,8 +45,8 @@ pub(super) fn decode_body(
         let value = decode_object_bytes(&media, resource, body)?;
         return decode_ordered(ctx, resource, &value, None);
     }
-    // Only a JSON body can repeat fields (upstream's strict JSON decoder); the parse notes
-    // whether it does, so that a clean body is not scanned a second time.
+    // Only a JSON body is scanned for repeated fields (upstream's strict JSON decoder); the
+    // parse notes whether it has any, so that a clean body is not scanned a second time.
     let (mut value, repeats) = validation::parse_noting_repeats(body).map_err(json_parse_error)?;
     check_type_meta(resource, &mut value)?;
     let json = JsonDocument {

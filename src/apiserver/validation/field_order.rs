@@ -293,7 +293,8 @@ mod tests {
             assert_eq!(value, expected, "{body}");
             assert_eq!(noted, repeats, "{body}");
         }
-        for bad in ["{", r#"{"a":1} x"#, "", r#"{"a":01}"#] {
+        let deep = format!("{}{}", "[".repeat(200), "]".repeat(200));
+        for bad in ["{", r#"{"a":1} x"#, "", r#"{"a":01}"#, deep.as_str()] {
             let noted = parse_noting_repeats(bad.as_bytes())
                 .map(|_| ())
                 .map_err(|e| e.to_string());
