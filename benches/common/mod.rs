@@ -4,6 +4,12 @@
 //! Each benchmark includes this file with `mod common;`; not every one uses every helper.
 #![allow(dead_code)]
 
+/// The allocator of the `kube-sa` binary (the `jemalloc` feature, on by default), so that
+/// the figures are the binary's.
+#[cfg(feature = "jemalloc")]
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 use std::process::Command;
 use std::time::{Duration, Instant};
 
