@@ -14,9 +14,7 @@ use bytes::Bytes;
 use http::{header, HeaderValue, Request};
 use http_body_util::{BodyExt, Full};
 use k8s_openapi::api::core::v1::{ConfigMap, Pod, Secret, ServiceAccount};
-use kube::api::{
-    DeleteParams, GetParams, ListParams, Patch, PatchParams, PostParams, Preconditions,
-};
+use kube::api::{GetParams, ListParams, Patch, PatchParams, PostParams, Preconditions};
 use kube::core::{ObjectList, Request as KubeRequest, Status};
 use kube::Resource;
 use serde::de::DeserializeOwned;
@@ -24,6 +22,7 @@ use serde::Serialize;
 
 use super::http::{handle, BodyError};
 use super::ServerState;
+use crate::controllers::api::{delete_params, object_name};
 use crate::controllers::{ClientError, CoreApi};
 
 /// [`CoreApi`] over the embedded server's handler, with a bearer token and (for a
@@ -131,17 +130,6 @@ fn request_for<K: Resource<DynamicType = (), Scope = k8s_openapi::NamespaceResou
     KubeRequest::new(K::url_path(&(), Some(namespace)))
 }
 
-fn name_of(meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta) -> &str {
-    meta.name.as_deref().unwrap_or_default()
-}
-
-fn delete_params(preconditions: Option<Preconditions>) -> DeleteParams {
-    DeleteParams {
-        preconditions,
-        ..DeleteParams::default()
-    }
-}
-
 /// The answer to a delete: the deleted object or a Status; either is success.
 type Deleted = serde::de::IgnoredAny;
 
@@ -171,7 +159,7 @@ impl CoreApi for InProcessApi {
         account: &ServiceAccount,
     ) -> Result<ServiceAccount, ClientError> {
         let request = request_for::<ServiceAccount>(namespace).replace(
-            name_of(&account.metadata),
+            object_name(&account.metadata),
             &PostParams::default(),
             json(account)?,
         );
@@ -202,7 +190,7 @@ impl CoreApi for InProcessApi {
 
     async fn update_secret(&self, namespace: &str, secret: &Secret) -> Result<Secret, ClientError> {
         let request = request_for::<Secret>(namespace).replace(
-            name_of(&secret.metadata),
+            object_name(&secret.metadata),
             &PostParams::default(),
             json(secret)?,
         );
@@ -254,7 +242,7 @@ impl CoreApi for InProcessApi {
         config_map: &ConfigMap,
     ) -> Result<ConfigMap, ClientError> {
         let request = request_for::<ConfigMap>(namespace).replace(
-            name_of(&config_map.metadata),
+            object_name(&config_map.metadata),
             &PostParams::default(),
             json(config_map)?,
         );

@@ -246,11 +246,15 @@ impl KubeApi {
     }
 }
 
-fn object_name(meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta) -> &str {
+/// The object's name (empty when unset), for the path of a replace.
+pub(crate) fn object_name(
+    meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta,
+) -> &str {
     meta.name.as_deref().unwrap_or_default()
 }
 
-fn delete_params(preconditions: Option<Preconditions>) -> DeleteParams {
+/// Delete options carrying only `preconditions`.
+pub(crate) fn delete_params(preconditions: Option<Preconditions>) -> DeleteParams {
     DeleteParams {
         preconditions,
         ..DeleteParams::default()
