@@ -623,5 +623,35 @@ async fn a_repeated_field_is_a_warning_by_default() {
         .get(&kube_sa::apiserver::kinds::CONFIG_MAPS, "default", "twice")
         .expect("stored");
     assert_eq!(stored.value()["metadata"]["labels"], json!({"a": "2"}));
+
+    // A repeated object is decoded into the first copy, as Go's decoder fills a struct:
+    // the name of the first `metadata` stays.
+    let request = http::Request::builder()
+        .method("POST")
+        .uri("/api/v1/namespaces/default/configmaps")
+        .header("content-type", "application/json")
+        .body(
+            br#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"merged"},"metadata":{"labels":{"a":"b"}},"data":{"k":"v"}}"#
+                .to_vec(),
+        )
+        .expect("request");
+    let response = client
+        .send(request.map(kube::client::Body::from))
+        .await
+        .expect("response");
+    assert_eq!(response.status().as_u16(), 201);
+    let warnings: Vec<_> = response
+        .headers()
+        .get_all("warning")
+        .iter()
+        .map(|v| v.to_str().unwrap_or_default().to_string())
+        .collect();
+    assert_eq!(warnings, [r#"299 - "duplicate field \"metadata\"""#]);
+    let stored = server
+        .store()
+        .get(&kube_sa::apiserver::kinds::CONFIG_MAPS, "default", "merged")
+        .expect("stored");
+    assert_eq!(stored.value()["metadata"]["labels"], json!({"a": "b"}));
+    assert_eq!(stored.value()["data"], json!({"k": "v"}));
     server.shutdown().await;
 }

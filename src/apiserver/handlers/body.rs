@@ -86,7 +86,11 @@ pub fn decode_object_bytes(
     body: &[u8],
 ) -> Result<Value, ApiError> {
     let mut value: Value = match media {
-        media if is_json(media) => serde_json::from_slice(body).map_err(json_parse_error)?,
+        media if is_json(media) => {
+            validation::parse_noting_repeats(body)
+                .map_err(json_parse_error)?
+                .0
+        }
         "application/yaml" => serde_yaml::from_slice(body).map_err(|e| {
             ApiError::bad_request(format!("couldn't get version/kind; yaml parse error: {e}"))
         })?,

@@ -16,9 +16,10 @@ pub fn unknown_field_problem(path: &str) -> String {
 }
 
 /// `body` parsed as `serde_json::from_slice` parses it, and whether any object in it
-/// repeats a key (the later value wins, as there). A document without repeats and without
-/// unknown fields has no strict-decoding problems, so it needs no
-/// [`json_field_problems`] scan.
+/// repeats a key. A repeat is decoded as Go's `encoding/json` decodes it into what the
+/// first copy filled ([`merge_repeat`]), so `"metadata":{"name":"a"},"metadata":{"labels":…}`
+/// keeps the name, as on a real API server. A document without repeats and without unknown
+/// fields has no strict-decoding problems, so it needs no [`json_field_problems`] scan.
 ///
 /// # Errors
 ///
@@ -98,11 +99,52 @@ impl<'de> Visitor<'de> for NotingRepeats<'_> {
         let mut object = serde_json::Map::new();
         while let Some(key) = map.next_key::<String>()? {
             let value = map.next_value_seed(self)?;
-            if object.insert(key, value).is_some() {
-                self.0.set(true);
+            match object.entry(key) {
+                serde_json::map::Entry::Vacant(entry) => {
+                    entry.insert(value);
+                }
+                serde_json::map::Entry::Occupied(mut entry) => {
+                    self.0.set(true);
+                    merge_repeat(entry.get_mut(), value);
+                }
             }
         }
         Ok(serde_json::Value::Object(object))
+    }
+}
+
+/// The later copy of a repeated key decoded into what the earlier one filled, as Go's
+/// `encoding/json` does (the structs kube-apiserver decodes into): an object's fields are
+/// decoded into the existing ones, an array's items into the items at the same index (the
+/// array takes the later length), anything else is replaced. Go leaves a non-pointer
+/// field unchanged by `null`; without the Go type that cannot be told from a pointer one,
+/// so `null` replaces here.
+fn merge_repeat(earlier: &mut serde_json::Value, later: serde_json::Value) {
+    use serde_json::Value;
+    match (earlier, later) {
+        (Value::Object(earlier), Value::Object(later)) => {
+            for (key, value) in later {
+                match earlier.get_mut(&key) {
+                    Some(existing) => merge_repeat(existing, value),
+                    None => {
+                        earlier.insert(key, value);
+                    }
+                }
+            }
+        }
+        (Value::Array(earlier), Value::Array(later)) => {
+            let mut existing = std::mem::take(earlier).into_iter();
+            for value in later {
+                match existing.next() {
+                    Some(mut item) => {
+                        merge_repeat(&mut item, value);
+                        earlier.push(item);
+                    }
+                    None => earlier.push(value),
+                }
+            }
+        }
+        (earlier, later) => *earlier = later,
     }
 }
 
@@ -272,7 +314,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_noting_parse_is_serde_jsons_parse_and_sees_every_repeat() {
+    fn the_noting_parse_is_serde_jsons_but_merges_repeats_as_go_does() {
         let cases = [
             (
                 r#"{"a":1,"b":[true,null,-2,1.5e3,"x\u00e9"],"c":{"d":{}}}"#,
@@ -292,6 +334,30 @@ mod tests {
             let expected: serde_json::Value = serde_json::from_slice(body.as_bytes()).expect(body);
             assert_eq!(value, expected, "{body}");
             assert_eq!(noted, repeats, "{body}");
+        }
+        // A repeat is decoded into the earlier copy, as Go's decoder does.
+        let merged = [
+            (
+                r#"{"metadata":{"name":"m1"},"metadata":{"labels":{"a":"b"}}}"#,
+                serde_json::json!({"metadata": {"name": "m1", "labels": {"a": "b"}}}),
+            ),
+            (
+                r#"{"labels":{"a":"1"},"labels":{"b":"2","a":"3"}}"#,
+                serde_json::json!({"labels": {"a": "3", "b": "2"}}),
+            ),
+            (
+                r#"{"c":[{"name":"a","image":"x"},{"name":"z"}],"c":[{"name":"b"}]}"#,
+                serde_json::json!({"c": [{"name": "b", "image": "x"}]}),
+            ),
+            (
+                r#"{"c":[1],"c":[2,3],"s":{"x":1},"s":"text","n":{"x":1},"n":null}"#,
+                serde_json::json!({"c": [2, 3], "s": "text", "n": null}),
+            ),
+        ];
+        for (body, expected) in merged {
+            let (value, noted) = parse_noting_repeats(body.as_bytes()).expect(body);
+            assert_eq!(value, expected, "{body}");
+            assert!(noted, "{body}");
         }
         let deep = format!("{}{}", "[".repeat(200), "]".repeat(200));
         for bad in ["{", r#"{"a":1} x"#, "", r#"{"a":01}"#, deep.as_str()] {
