@@ -589,69 +589,62 @@ async fn deletes_that_mark_and_a_terminating_namespace() {
     server.shutdown().await;
 }
 
+/// POSTs a ConfigMap body to `default`; its status code and `Warning` headers.
+async fn post_config_map(client: &kube::Client, body: &[u8]) -> (u16, Vec<String>) {
+    let request = http::Request::builder()
+        .method("POST")
+        .uri("/api/v1/namespaces/default/configmaps")
+        .header("content-type", "application/json")
+        .body(body.to_vec())
+        .expect("request");
+    let response = client
+        .send(request.map(kube::client::Body::from))
+        .await
+        .expect("response");
+    let warnings = response
+        .headers()
+        .get_all("warning")
+        .iter()
+        .map(|v| v.to_str().unwrap_or_default().to_string())
+        .collect();
+    (response.status().as_u16(), warnings)
+}
+
 /// Under the default `fieldValidation` (Warn) a repeated field is stored with its last
 /// value and reported as a warning, as upstream's strict decoder reports it.
 #[tokio::test]
 async fn a_repeated_field_is_a_warning_by_default() {
     let (server, client) = embedded().await;
-    let request = http::Request::builder()
-        .method("POST")
-        .uri("/api/v1/namespaces/default/configmaps")
-        .header("content-type", "application/json")
-        .body(
-            br#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"twice","labels":{"a":"1","a":"2"}}}"#
-                .to_vec(),
-        )
-        .expect("request");
-    let response = client
-        .send(request.map(kube::client::Body::from))
-        .await
-        .expect("response");
-    assert_eq!(response.status().as_u16(), 201);
-    let warnings: Vec<_> = response
-        .headers()
-        .get_all("warning")
-        .iter()
-        .map(|v| v.to_str().unwrap_or_default().to_string())
-        .collect();
+    let stored = |name: &str| {
+        server
+            .store()
+            .get(&kube_sa::apiserver::kinds::CONFIG_MAPS, "default", name)
+            .expect("stored")
+            .value()
+    };
+    let (code, warnings) = post_config_map(
+        &client,
+        br#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"twice","labels":{"a":"1","a":"2"}}}"#,
+    )
+    .await;
+    assert_eq!(code, 201);
     assert_eq!(
         warnings,
         [r#"299 - "duplicate field \"metadata.labels.a\"""#]
     );
-    let stored = server
-        .store()
-        .get(&kube_sa::apiserver::kinds::CONFIG_MAPS, "default", "twice")
-        .expect("stored");
-    assert_eq!(stored.value()["metadata"]["labels"], json!({"a": "2"}));
+    assert_eq!(stored("twice")["metadata"]["labels"], json!({"a": "2"}));
 
     // A repeated object is decoded into the first copy, as Go's decoder fills a struct:
     // the name of the first `metadata` stays.
-    let request = http::Request::builder()
-        .method("POST")
-        .uri("/api/v1/namespaces/default/configmaps")
-        .header("content-type", "application/json")
-        .body(
-            br#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"merged"},"metadata":{"labels":{"a":"b"}},"data":{"k":"v"}}"#
-                .to_vec(),
-        )
-        .expect("request");
-    let response = client
-        .send(request.map(kube::client::Body::from))
-        .await
-        .expect("response");
-    assert_eq!(response.status().as_u16(), 201);
-    let warnings: Vec<_> = response
-        .headers()
-        .get_all("warning")
-        .iter()
-        .map(|v| v.to_str().unwrap_or_default().to_string())
-        .collect();
+    let (code, warnings) = post_config_map(
+        &client,
+        br#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"merged"},"metadata":{"labels":{"a":"b"}},"data":{"k":"v"}}"#,
+    )
+    .await;
+    assert_eq!(code, 201);
     assert_eq!(warnings, [r#"299 - "duplicate field \"metadata\"""#]);
-    let stored = server
-        .store()
-        .get(&kube_sa::apiserver::kinds::CONFIG_MAPS, "default", "merged")
-        .expect("stored");
-    assert_eq!(stored.value()["metadata"]["labels"], json!({"a": "b"}));
-    assert_eq!(stored.value()["data"], json!({"k": "v"}));
+    let merged = stored("merged");
+    assert_eq!(merged["metadata"]["labels"], json!({"a": "b"}));
+    assert_eq!(merged["data"], json!({"k": "v"}));
     server.shutdown().await;
 }

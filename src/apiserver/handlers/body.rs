@@ -41,19 +41,14 @@ pub(super) fn decode_body(
     body: &Bytes,
 ) -> Result<Decoded, ApiError> {
     let media = media_type(ctx);
-    if !is_json(&media) {
-        let value = decode_object_bytes(&media, resource, body)?;
-        return decode_ordered(ctx, resource, &value, None);
-    }
+    let (value, repeats) = decode_noting_repeats(&media, resource, body)?;
     // Only a JSON body is scanned for repeated fields (upstream's strict JSON decoder); the
     // parse notes whether it has any, so that a clean body is not scanned a second time.
-    let (mut value, repeats) = validation::parse_noting_repeats(body).map_err(json_parse_error)?;
-    check_type_meta(resource, &mut value)?;
-    let json = JsonDocument {
+    let json = is_json(&media).then_some(JsonDocument {
         body: body.as_ref(),
         repeats,
-    };
-    decode_ordered(ctx, resource, &value, Some(json))
+    });
+    decode_ordered(ctx, resource, &value, json)
 }
 
 /// A JSON body as parsed, and whether any of its objects repeats a key.
@@ -85,21 +80,32 @@ pub fn decode_object_bytes(
     resource: &ResourceInfo,
     body: &[u8],
 ) -> Result<Value, ApiError> {
-    let mut value: Value = match media {
+    Ok(decode_noting_repeats(media, resource, body)?.0)
+}
+
+/// [`decode_object_bytes`], and whether a JSON body repeats a key (never for the other
+/// media types, which are not scanned for repeats).
+fn decode_noting_repeats(
+    media: &str,
+    resource: &ResourceInfo,
+    body: &[u8],
+) -> Result<(Value, bool), ApiError> {
+    let (mut value, repeats) = match media {
         media if is_json(media) => {
-            validation::parse_noting_repeats(body)
-                .map_err(json_parse_error)?
-                .0
+            validation::parse_noting_repeats(body).map_err(json_parse_error)?
         }
-        "application/yaml" => serde_yaml::from_slice(body).map_err(|e| {
-            ApiError::bad_request(format!("couldn't get version/kind; yaml parse error: {e}"))
-        })?,
+        "application/yaml" => {
+            let value = serde_yaml::from_slice(body).map_err(|e| {
+                ApiError::bad_request(format!("couldn't get version/kind; yaml parse error: {e}"))
+            })?;
+            (value, false)
+        }
         // kubectl's typed clients (create namespace, secret, configmap, ...) send protobuf.
-        protobuf::PROTOBUF_MEDIA_TYPE => protobuf::decode_object(body, resource)?,
+        protobuf::PROTOBUF_MEDIA_TYPE => (protobuf::decode_object(body, resource)?, false),
         _ => return Err(ApiError::unsupported_media_type(OBJECT_MEDIA_TYPES)),
     };
     check_type_meta(resource, &mut value)?;
-    Ok(value)
+    Ok((value, repeats))
 }
 
 /// The kind and apiVersion of a body. Missing ones are the endpoint's, as a real server's
