@@ -371,6 +371,7 @@ impl ApiServerBuilder {
         for factory in self.authenticators {
             authn.push(factory(store.clone()));
         }
+        let rbac_bootstrap_roles = self.authorizer.is_none();
         let authorizer = match self.authorizer {
             Some(factory) => factory(store.clone()),
             None => authz::rbac::RbacAuthorizer::install(store.clone())?,
@@ -431,6 +432,11 @@ impl ApiServerBuilder {
             });
         let kubeconfig = kubeconfig::render(&url, &tls.ca_pem, &admin_token);
         let (namespace_deleter, namespace_queue) = namespace_deleter::Queue::new();
+        let health = healthz::HealthChecks::new(healthz::PostStartHooks {
+            legacy_token_tracking: tracking.is_some(),
+            rbac_bootstrap_roles,
+        });
+        let (shutdown, shutdown_rx) = signal::channel(false);
         let state = Arc::new(ServerState {
             store,
             authn,
@@ -454,8 +460,9 @@ impl ApiServerBuilder {
                 .fault_injection
                 .then(|| Arc::new(faults::FaultInjector::default())),
             namespace_deleter,
+            health,
+            stopping: shutdown_rx.clone(),
         });
-        let (shutdown, shutdown_rx) = signal::channel(false);
         let task = tokio::spawn(http::serve(listener, state.clone(), shutdown_rx.clone()));
         tokio::spawn(expire_objects(state.store.clone(), shutdown_rx.clone()));
         tokio::spawn(namespace_deleter::run(

@@ -337,7 +337,7 @@ async fn route_request(
     for text in &authentication_warnings {
         ctx.warnings.add(text);
     }
-    let mut response = serve_route(state, &ctx, route, &path, body)
+    let mut response = serve_route(state, &ctx, route, &path, parts.uri.query(), body)
         .await
         .unwrap_or_else(|err| status_response(&err));
     // Whatever the route and however it ended, as upstream's warning recorder writes them.
@@ -352,6 +352,7 @@ async fn serve_route(
     ctx: &RequestContext,
     route: Route,
     path: &str,
+    raw_query: Option<&str>,
     body: RequestBody,
 ) -> Result<Response<Body>, ApiError> {
     if !matches!(route, Route::Resource(_)) {
@@ -359,7 +360,12 @@ async fn serve_route(
     }
     match route {
         Route::Version => Ok(json_response(StatusCode::OK, &discovery::version_info())),
-        Route::Health => Ok(text_response(StatusCode::OK, "ok")),
+        Route::Health { endpoint, check } => state.health.answer(
+            endpoint,
+            check.as_deref(),
+            raw_query.unwrap_or_default(),
+            *state.stopping.borrow(),
+        ),
         Route::CoreVersions => {
             if let Some(version) = discovery::negotiate_aggregated(ctx.header(header::ACCEPT)) {
                 let mut doc = discovery::aggregated_discovery(true, version);
@@ -543,10 +549,6 @@ pub fn bytes_response(
         .headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     response
-}
-
-fn text_response(status: StatusCode, text: &'static str) -> Response<Body> {
-    bytes_response(status, text, "text/plain; charset=utf-8")
 }
 
 /// The error as a `metav1.Status` body with its code, and `Retry-After` when it has one.

@@ -31,6 +31,7 @@ pub mod failed_authentication;
 pub mod faults;
 pub mod field_rules;
 mod handlers;
+pub mod healthz;
 pub mod http;
 pub mod impersonation;
 mod in_process;
@@ -190,6 +191,10 @@ pub struct ServerState {
     pub(crate) faults: Option<Arc<faults::FaultInjector>>,
     /// Terminating namespaces go here to have their content deleted and be finalized.
     pub(crate) namespace_deleter: namespace_deleter::Queue,
+    /// `/healthz`, `/livez` and `/readyz`.
+    pub(crate) health: healthz::HealthChecks,
+    /// Set once the server has been told to stop (`/readyz`'s `shutdown` check).
+    pub(crate) stopping: signal::Receiver<bool>,
 }
 
 impl ServerState {

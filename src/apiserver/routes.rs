@@ -1,5 +1,6 @@
 //! The API surface, read top to bottom: every path the server answers, parsed into a [`Route`].
 
+use super::healthz::HealthEndpoint;
 use super::kinds::{ResourceInfo, NAMESPACES};
 
 /// What a request path names.
@@ -7,8 +8,13 @@ use super::kinds::{ResourceInfo, NAMESPACES};
 pub enum Route {
     /// `/version`
     Version,
-    /// `/healthz`, `/livez`, `/readyz` and their sub-checks.
-    Health,
+    /// `/healthz`, `/livez`, `/readyz`, or one of their checks (`/readyz/etcd`).
+    Health {
+        /// Which of the three.
+        endpoint: HealthEndpoint,
+        /// The check a sub-path names (`etcd`, `poststarthook/bootstrap-controller`).
+        check: Option<String>,
+    },
     /// `/api`
     CoreVersions,
     /// `/apis`
@@ -57,9 +63,6 @@ pub struct ResourcePath {
     pub subresource: Option<String>,
 }
 
-/// Health endpoints answer `ok` on the path and any sub-check (`/readyz/ping`).
-const HEALTH_PATHS: &[&str] = &["healthz", "livez", "readyz"];
-
 /// A request path percent-decoded, as Go's `URL.Path` is: routes, authorization and the
 /// deprecated watch paths all read this form, so clients that escape path parameters (the
 /// Python and JavaScript clients escape `:` in `system:*` names) name the same objects as
@@ -88,10 +91,17 @@ pub fn parse(path: &str) -> Route {
         .split('/')
         .filter(|s| !s.is_empty())
         .collect();
+    if let Some((first, check)) = segments.split_first() {
+        if let Some(endpoint) = HealthEndpoint::from_segment(first) {
+            return Route::Health {
+                endpoint,
+                check: (!check.is_empty()).then(|| check.join("/")),
+            };
+        }
+    }
     match segments.as_slice() {
         ["version"] => Route::Version,
         ["metrics"] => Route::Metrics,
-        [first, ..] if HEALTH_PATHS.contains(first) => Route::Health,
         ["api"] => Route::CoreVersions,
         ["api", version] => Route::ResourceList {
             group: String::new(),
@@ -174,7 +184,27 @@ mod tests {
     fn paths_parse_into_routes() {
         let cases = [
             ("/version", Route::Version),
-            ("/readyz/ping", Route::Health),
+            (
+                "/readyz/ping",
+                Route::Health {
+                    endpoint: HealthEndpoint::Readyz,
+                    check: Some("ping".into()),
+                },
+            ),
+            (
+                "/livez/poststarthook/rbac/bootstrap-roles",
+                Route::Health {
+                    endpoint: HealthEndpoint::Livez,
+                    check: Some("poststarthook/rbac/bootstrap-roles".into()),
+                },
+            ),
+            (
+                "/healthz",
+                Route::Health {
+                    endpoint: HealthEndpoint::Healthz,
+                    check: None,
+                },
+            ),
             ("/api", Route::CoreVersions),
             (
                 "/api/v1",

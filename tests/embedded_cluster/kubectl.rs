@@ -753,3 +753,63 @@ fn server_side_apply_after_client_side_apply_keeps_the_object() {
         assert_eq!(web["spec"]["containers"][0]["image"], "nginx:1.25");
     }
 }
+
+/// `kubectl get --raw` of the health endpoints, as people check a server: `?verbose` lists
+/// the checks as kube-apiserver does, a check answers alone, an unknown one is 404.
+#[test]
+fn health_checks_are_listed_with_get_raw() {
+    let bin = &kubectl_binaries()[0];
+    let server = ServeProcess::start(&["--mode=bound"]);
+    let kc = server.kubeconfig.as_path();
+    let readyz = ok(
+        &kubectl(bin, kc, &["get", "--raw", "/readyz?verbose"], None),
+        "get --raw /readyz?verbose",
+    );
+    assert!(
+        readyz.starts_with("[+]ping ok\n[+]log ok\n[+]etcd ok\n[+]etcd-readiness ok\n")
+            && readyz.contains("[+]poststarthook/start-legacy-token-tracking-controller ok\n")
+            && readyz.contains("[+]poststarthook/rbac/bootstrap-roles ok\n")
+            && readyz.ends_with("[+]shutdown ok\nreadyz check passed\n"),
+        "{readyz}"
+    );
+    let livez = ok(
+        &kubectl(
+            bin,
+            kc,
+            &["get", "--raw", "/livez?verbose&exclude=etcd&exclude=nope"],
+            None,
+        ),
+        "get --raw /livez?verbose&exclude=...",
+    );
+    assert!(
+        livez.contains("[+]etcd excluded: ok\n")
+            && !livez.contains("shutdown")
+            && livez.ends_with(
+                "warn: some health checks cannot be excluded: no matches for \"nope\"\nlivez check passed\n"
+            ),
+        "{livez}"
+    );
+    let one = ok(
+        &kubectl(
+            bin,
+            kc,
+            &[
+                "get",
+                "--raw",
+                "/healthz/poststarthook/bootstrap-controller",
+            ],
+            None,
+        ),
+        "get --raw one check",
+    );
+    assert_eq!(one, "ok");
+    let unknown = kubectl(bin, kc, &["get", "--raw", "/readyz/nope"], None);
+    assert!(!unknown.success);
+    assert!(
+        unknown
+            .stderr
+            .contains("the server could not find the requested resource"),
+        "{}",
+        unknown.stderr
+    );
+}
