@@ -263,12 +263,34 @@ pub fn manifest_kind(object: &Value) -> Result<Kind, Failure> {
         .ok_or_else(|| Failure::new(format!("the harness does not know kind {kind:?}")))
 }
 
-/// A field by dotted path (`metadata.uid`, `spec.volumes.0.name`).
+/// A field by dotted path (`metadata.uid`, `spec.volumes.0.name`); a dot inside a key is
+/// escaped with a backslash, as in kubectl's JSONPath
+/// (`metadata.annotations.kubernetes\.io/service-account\.name`, `data.ca\.crt`).
 pub fn field<'a>(object: &'a Value, path: &str) -> Option<&'a Value> {
-    path.split('.').try_fold(object, |value, key| match value {
-        Value::Array(items) => key.parse::<usize>().ok().and_then(|i| items.get(i)),
-        _ => value.get(key),
-    })
+    path_keys(path)
+        .iter()
+        .try_fold(object, |value, key| match value {
+            Value::Array(items) => key.parse::<usize>().ok().and_then(|i| items.get(i)),
+            _ => value.get(key),
+        })
+}
+
+/// The keys of a dotted path, `\\.` being a dot within a key.
+fn path_keys(path: &str) -> Vec<String> {
+    let (mut keys, mut key) = (Vec::new(), String::new());
+    let mut chars = path.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' if chars.peek() == Some(&'.') => {
+                chars.next();
+                key.push('.');
+            }
+            '.' => keys.push(std::mem::take(&mut key)),
+            other => key.push(other),
+        }
+    }
+    keys.push(key);
+    keys
 }
 
 /// A scalar as the text steps compare (`"x"` → `x`, `420` → `420`).

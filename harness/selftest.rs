@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 
 use crate::backends::kind;
 use crate::matching::{compare, pattern_matches, MatchOptions};
-use crate::objects::{parse_documents, Kind, ObjectRef, TokenRef};
+use crate::objects::{field, parse_documents, Kind, ObjectRef, TokenRef};
 use crate::snapshots::redact_suffixes;
 use crate::timing::Timing;
 
@@ -372,11 +372,44 @@ fn kind_invocations() -> Result<(), String> {
     )
 }
 
+fn field_paths() -> Result<(), String> {
+    let secret = json!({
+        "metadata": {"annotations": {"kubernetes.io/service-account.name": "default"}},
+        "data": {"ca.crt": "Y2E=", "token": "dA=="},
+        "secrets": [{"name": "a"}, {"name": "b"}],
+    });
+    let cases = [
+        (
+            r"metadata.annotations.kubernetes\.io/service-account\.name",
+            Some(json!("default")),
+        ),
+        (r"data.ca\.crt", Some(json!("Y2E="))),
+        ("data.token", Some(json!("dA=="))),
+        ("secrets.1.name", Some(json!("b"))),
+        // Unescaped, the dots split the key.
+        (
+            "metadata.annotations.kubernetes.io/service-account.name",
+            None,
+        ),
+        ("data.ca.crt", None),
+        // A backslash before anything but a dot is part of the key.
+        (r"data.ca\crt", None),
+    ];
+    for (path, expected) in cases {
+        let found = field(&secret, path).cloned();
+        ensure(found == expected, || {
+            format!("field {path:?}: {found:?}, expected {expected:?}")
+        })?;
+    }
+    Ok(())
+}
+
 const CHECKS: &[Check] = &[
     ("expected-value patterns", patterns),
     ("partial matching", partial_matching),
     ("step texts", step_texts),
     ("generated-suffix redaction", suffix_redaction),
+    ("field paths", field_paths),
     ("kind cluster config", kind_cluster_config),
     ("kind kubeadm config", kind_kubeadm_config),
     ("kind webhook registration", kind_webhook_config),

@@ -3,7 +3,8 @@
 //! Before an object is recorded: real namespace names become logical ones, generated
 //! name suffixes become `xxxxx`, `managedFields` go, secret data is decoded (a token as
 //! its header and claims, the CA as a placeholder), and insta redacts uid,
-//! resourceVersion and timestamps. Under `CI=true` a new or changed snapshot fails.
+//! resourceVersion and timestamps. A changed snapshot fails; a new one is recorded on its
+//! first run, except under `CI=true`, where it fails too.
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
@@ -249,9 +250,13 @@ async fn assert_named_snapshot(
     }))
     .catch_unwind()
     .await;
-    let recorded = std::path::Path::new(SNAPSHOT_DIR)
-        .join(format!("{snapshot}.snap"))
-        .exists();
+    let path = std::path::Path::new(SNAPSHOT_DIR).join(format!("{snapshot}.snap"));
+    let recorded = path.exists();
+    if outcome.is_err() && !recorded && !is_ci() {
+        if let Some(accepted) = accept_new(&path) {
+            return accepted;
+        }
+    }
     outcome.map_err(|panic| {
         let reason = panic
             .downcast_ref::<String>()
@@ -261,10 +266,46 @@ async fn assert_named_snapshot(
         let what = if recorded {
             format!("the {words} does not match its snapshot snapshots/{snapshot}.snap (diff above)")
         } else {
-            format!("the {words} has no snapshot yet (snapshots/{snapshot}.snap; new snapshots fail under CI=true)")
+            format!("the {words} has no snapshot yet (snapshots/{snapshot}.snap; under CI=true a new snapshot fails, elsewhere it is recorded on the first run)")
         };
         Failure::new(format!(
-            "{what}; review and accept with `cargo insta review`, or record with INSTA_UPDATE=always: {reason}"
+            "{what}; accept the new version with INSTA_UPDATE=always (or `cargo insta review`, from `cargo install cargo-insta`): {reason}"
         ))
+    })
+}
+
+/// Whether insta treats this run as CI (`CI` set and not `false`, `0` or empty; or
+/// `TF_BUILD`), where it writes no snapshot files and a new snapshot fails.
+fn is_ci() -> bool {
+    match std::env::var("CI").ok().as_deref() {
+        Some("false" | "0" | "") => false,
+        None => std::env::var_os("TF_BUILD").is_some(),
+        Some(_) => true,
+    }
+}
+
+/// Outside CI, a scenario's first snapshot is recorded rather than failed: insta has
+/// written it as `<name>.snap.new`, and it is accepted as `cargo insta accept` would
+/// (saved as `<name>.snap` without the review-only metadata). The scenario's later steps
+/// then run, and the new file is there to review and check in. None when insta wrote no
+/// pending file (so the failure stands).
+fn accept_new(path: &std::path::Path) -> Option<Result<(), Failure>> {
+    let pending = path.with_extension("snap.new");
+    let snapshot = insta::Snapshot::from_file(&pending).ok()?;
+    let saved = snapshot
+        .save(path)
+        .and_then(|()| std::fs::remove_file(&pending).map_err(Into::into));
+    Some(match saved {
+        Ok(()) => {
+            eprintln!(
+                "recorded a new snapshot {}; review it and check it in with the scenario",
+                path.display()
+            );
+            Ok(())
+        }
+        Err(error) => Err(Failure::new(format!(
+            "could not record the new snapshot {}: {error}",
+            path.display()
+        ))),
     })
 }
