@@ -25,6 +25,7 @@ use std::rc::Rc;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
+use cucumber::tag::Ext as _;
 use cucumber::writer::Stats as _;
 use cucumber::{writer, ScenarioType, World as _, WriterExt as _};
 
@@ -239,9 +240,14 @@ async fn run() -> ExitCode {
         timing::factor()
     );
 
+    // cucumber applies `--name` or `--tags` instead of the filter given to `filter_run`, so
+    // they are taken out of its options and applied here, before the harness's own rules:
+    // a backend's skips and `@pending` hold whatever the selection.
+    let name_filter = options.re_filter.take();
+    let tags_filter = options.tags_filter.take();
     // `@pending` scenarios (a known divergence of the product, see the scenario's comment)
     // run only when a --tags filter is given, e.g. `--tags @pending`.
-    let run_pending = options.tags_filter.is_some();
+    let run_pending = tags_filter.is_some();
     let pending = Rc::new(Cell::new(0usize));
     let pending_for_filter = pending.clone();
     let finished = Rc::new(Cell::new(0usize));
@@ -306,7 +312,19 @@ async fn run() -> ExitCode {
         })
         .with_cli(options)
         .filter_run(FEATURES, move |feature, rule, scenario| {
+            if name_filter
+                .as_ref()
+                .is_some_and(|name| !name.is_match(&scenario.name))
+            {
+                return false;
+            }
             let tags: Vec<&String> = all_tags(feature, rule, scenario).collect();
+            if tags_filter
+                .as_ref()
+                .is_some_and(|filter| !filter.eval(tags.iter().copied()))
+            {
+                return false;
+            }
             if tags.iter().any(|t| t.as_str() == PENDING_TAG) && !run_pending {
                 pending_for_filter.set(pending_for_filter.get() + 1);
                 return false;

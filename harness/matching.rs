@@ -2,7 +2,8 @@
 //!
 //! Maps: every expected key must match; extra actual keys are ignored unless
 //! `exact_keys`. Lists: as many items as expected; maps with a `name` are paired by name
-//! (order-insensitive), other items by value (order-insensitive), or by position with
+//! (order-insensitive), other items by value (order-insensitive; any pairing that matches
+//! every expected item is found, not only the first fit), or by position with
 //! [`ListOrder::InOrder`]. Expected `null` / `[]` mean absent or empty. Expected strings
 //! may contain `{{suffix}}` (5 generated characters) and `{{any}}`.
 
@@ -217,21 +218,46 @@ fn compare_lists(
         }
         return;
     }
-    let mut used = vec![false; actual.len()];
     let by_name = expected.iter().all(|item| item_name(item).is_some());
+    // Candidates of an expected item: same name (by pattern) when pairing by name, else
+    // every item.
+    let candidate = |e: &Value, a: &Value| match (by_name, item_name(e), item_name(a)) {
+        (true, Some(pattern), Some(name)) => pattern_matches(pattern, name),
+        (true, _, _) => false,
+        (false, _, _) => true,
+    };
+    // Items that match in full are paired by a maximum matching, not greedily: an
+    // expected item that several actual ones satisfy must not take the only one another
+    // expected item matches.
+    let fits: Vec<Vec<usize>> = expected
+        .iter()
+        .map(|e| {
+            (0..actual.len())
+                .filter(|&i| candidate(e, &actual[i]))
+                .filter(|&i| {
+                    let mut found = Vec::new();
+                    compare_at(e, Some(&actual[i]), path, options, &mut found);
+                    found.is_empty()
+                })
+                .collect()
+        })
+        .collect();
+    let paired = maximum_matching(&fits, actual.len());
+    let mut used = vec![false; actual.len()];
+    for i in paired.iter().flatten() {
+        used[*i] = true;
+    }
     for (index, e) in expected.iter().enumerate() {
+        if paired[index].is_some() {
+            continue;
+        }
         let label = match item_name(e).filter(|_| by_name) {
             Some(name) => format!("{path}[name={name}]"),
             None => format!("{path}[{index}]"),
         };
-        // Candidates: same name (by pattern) when pairing by name, else every unused item.
+        // No full match left: the closest unused candidate shows what differs.
         let candidates: Vec<usize> = (0..actual.len())
-            .filter(|&i| !used[i])
-            .filter(|&i| match (by_name, item_name(e), item_name(&actual[i])) {
-                (true, Some(pattern), Some(name)) => pattern_matches(pattern, name),
-                (true, _, _) => false,
-                (false, _, _) => true,
-            })
+            .filter(|&i| !used[i] && candidate(e, &actual[i]))
             .collect();
         let mut best: Option<(usize, Vec<Mismatch>)> = None;
         for i in candidates {
@@ -243,12 +269,9 @@ fn compare_lists(
             {
                 best = Some((i, found));
             }
-            if best.as_ref().is_some_and(|(_, fewest)| fewest.is_empty()) {
-                break;
-            }
         }
         match best {
-            Some((i, found)) if found.is_empty() || by_name => {
+            Some((i, found)) if by_name => {
                 used[i] = true;
                 out.extend(found);
             }
@@ -270,6 +293,41 @@ fn compare_lists(
             });
         }
     }
+}
+
+/// For each left vertex, the right vertex it is paired with in a maximum matching of the
+/// bipartite graph `edges` (left vertex → right vertices it may pair with), by augmenting
+/// paths (Kuhn's algorithm; lists in scenarios are short).
+fn maximum_matching(edges: &[Vec<usize>], right: usize) -> Vec<Option<usize>> {
+    fn augment(
+        left: usize,
+        edges: &[Vec<usize>],
+        seen: &mut [bool],
+        owner: &mut [Option<usize>],
+    ) -> bool {
+        for &r in &edges[left] {
+            if seen[r] {
+                continue;
+            }
+            seen[r] = true;
+            if owner[r].is_none_or(|other| augment(other, edges, seen, owner)) {
+                owner[r] = Some(left);
+                return true;
+            }
+        }
+        false
+    }
+    let mut owner: Vec<Option<usize>> = vec![None; right];
+    for left in 0..edges.len() {
+        augment(left, edges, &mut vec![false; right], &mut owner);
+    }
+    let mut paired = vec![None; edges.len()];
+    for (r, left) in owner.iter().enumerate() {
+        if let Some(left) = left {
+            paired[*left] = Some(r);
+        }
+    }
+    paired
 }
 
 #[derive(Debug, PartialEq)]

@@ -79,6 +79,36 @@ fn partial_matching() -> Result<(), String> {
             )
         })?;
     }
+    // Unordered items are paired so that every expected one finds a match when one
+    // pairing exists, whichever order they are written in (not the first fit).
+    let ports = json!({"ports": [{"containerPort": 53, "protocol": "UDP"}, {"containerPort": 53, "protocol": "TCP"}],
+        "volumeMounts": [{"name": "data", "mountPath": "/b"}, {"name": "data", "mountPath": "/a"}]});
+    let cases = [
+        (
+            json!({"ports": [{"containerPort": 53}, {"containerPort": 53, "protocol": "UDP"}]}),
+            0,
+        ),
+        (
+            json!({"volumeMounts": [{"name": "data"}, {"name": "data", "mountPath": "/a"}]}),
+            0,
+        ),
+        // The unmatched expected item, and the actual one left over.
+        (
+            json!({"ports": [{"containerPort": 53, "protocol": "SCTP"}, {"containerPort": 53}]}),
+            2,
+        ),
+        // Paired by name: the closest same-named item shows the difference.
+        (
+            json!({"volumeMounts": [{"name": "data", "mountPath": "/a"}, {"name": "data", "mountPath": "/c"}]}),
+            1,
+        ),
+    ];
+    for (expected, mismatches) in cases {
+        let found = compare(&expected, &ports, MatchOptions::PARTIAL);
+        ensure(found.len() == mismatches, || {
+            format!("{expected}: expected {mismatches} mismatch(es), got {found:?}")
+        })?;
+    }
     Ok(())
 }
 

@@ -30,7 +30,7 @@ Feature: Deleting a service account deletes its token Secrets
     Then the metadata.annotations.kubernetes\.io/service-account\.name of the secret "${robot-token}" in namespace "demo" is "robot"
     When I delete the service account "robot" in namespace "demo"
     Then within 5 seconds the secret "${robot-token}" in namespace "demo" does not exist
-    And within 5 seconds the secret "robot-manual" in namespace "demo" does not exist
+    And within 5 s the secret "robot-manual" in namespace "demo" does not exist
 
   # upstream case "deleted serviceaccount with non-token secrets"
   @upstream:TestTokenCreation

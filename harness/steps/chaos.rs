@@ -141,7 +141,7 @@ where
 }
 
 #[then(
-    regex = r"^(within \d+ seconds? |for \d+ seconds? |)every live service account has exactly one referenced token secret and no token secret is without a live account$"
+    regex = r"^(within \d+ (?:seconds?|s) |for \d+ (?:seconds?|s) |)every live service account has exactly one referenced token secret and no token secret is without a live account$"
 )]
 async fn legacy_end_state(world: &mut ConformanceWorld, timing: String) -> Result<(), Failure> {
     holds(
@@ -154,7 +154,7 @@ async fn legacy_end_state(world: &mut ConformanceWorld, timing: String) -> Resul
 }
 
 #[then(
-    regex = r#"^(within \d+ seconds? |for \d+ seconds? |)every active namespace has the service account "default" and the config map "kube-root-ca.crt", and there is no token secret$"#
+    regex = r#"^(within \d+ (?:seconds?|s) |for \d+ (?:seconds?|s) |)every active namespace has the service account "default" and the config map "kube-root-ca.crt", and there is no token secret$"#
 )]
 async fn bound_end_state(world: &mut ConformanceWorld, timing: String) -> Result<(), Failure> {
     holds(

@@ -200,7 +200,9 @@ async fn assert_matches(
     .await
 }
 
-#[then(regex = r#"^(within \d+ seconds? |for \d+ seconds? |)(the .+?) matches( in order)?:$"#)]
+#[then(
+    regex = r#"^(within \d+ (?:seconds?|s) |for \d+ (?:seconds?|s) |)(the .+?) matches( in order)?:$"#
+)]
 async fn matches(
     world: &mut ConformanceWorld,
     step: &Step,
@@ -223,7 +225,9 @@ async fn matches(
     world.diagnose(result).await
 }
 
-#[then(regex = r#"^(within \d+ seconds? |for \d+ seconds? |)(the .+?) (exists|does not exist)$"#)]
+#[then(
+    regex = r#"^(within \d+ (?:seconds?|s) |for \d+ (?:seconds?|s) |)(the .+?) (exists|does not exist)$"#
+)]
 async fn exists(
     world: &mut ConformanceWorld,
     timing: String,
@@ -248,7 +252,7 @@ async fn exists(
 }
 
 #[then(
-    regex = r#"^(within \d+ seconds? |for \d+ seconds? |)there (?:is|are) (\d+) token secrets? for service account "([^"]*)" in namespace "([^"]*)"$"#
+    regex = r#"^(within \d+ (?:seconds?|s) |for \d+ (?:seconds?|s) |)there (?:is|are) (\d+) token secrets? for service account "([^"]*)" in namespace "([^"]*)"$"#
 )]
 async fn token_secret_count(
     world: &mut ConformanceWorld,
@@ -285,7 +289,7 @@ async fn token_secret_count(
 }
 
 #[then(
-    regex = r#"^(within \d+ seconds? |for \d+ seconds? |)the (\S+) of (the .+?) (is|is not) "([^"]*)"$"#
+    regex = r#"^(within \d+ (?:seconds?|s) |for \d+ (?:seconds?|s) |)the (\S+) of (the .+?) (is|is not) "([^"]*)"$"#
 )]
 async fn field_is(
     world: &mut ConformanceWorld,

@@ -253,7 +253,7 @@ pub(super) async fn check_user(
     })
 }
 
-#[then(regex = r#"^(within \d+ seconds? |)(the .+?) is rejected with HTTP 401$"#)]
+#[then(regex = r#"^(within \d+ (?:seconds?|s) |)(the .+?) is rejected with HTTP 401$"#)]
 async fn is_rejected(
     world: &mut ConformanceWorld,
     timing: String,
