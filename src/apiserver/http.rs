@@ -483,7 +483,7 @@ async fn authenticate(state: &ServerState, headers: &HeaderMap) -> Result<UserIn
 }
 
 /// The 404 a real server gives for a path it does not serve.
-fn not_found_path() -> ApiError {
+pub(crate) fn not_found_path() -> ApiError {
     ApiError::new(
         404,
         "NotFound",
