@@ -161,6 +161,31 @@ Feature: RBAC authorizes service-account tokens
       """
 
   @upstream:TestAppliesTo
+  Scenario: A User subject naming the account's user name grants what a ServiceAccount subject would
+    Given I create in namespace "demo":
+      """
+      apiVersion: rbac.authorization.k8s.io/v1
+      kind: Role
+      metadata: {name: pod-reader}
+      rules:
+      - {apiGroups: [""], resources: [pods], verbs: [list]}
+      ---
+      apiVersion: rbac.authorization.k8s.io/v1
+      kind: RoleBinding
+      metadata: {name: robot-user-reads-pods}
+      roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: pod-reader}
+      subjects:
+      - {kind: User, apiGroup: rbac.authorization.k8s.io, name: "system:serviceaccount:demo:robot"}
+      """
+    When the token of service account "robot" in namespace "demo" is used to list "pods" in namespace "demo"
+    Then the request succeeds
+    When the token of service account "default" in namespace "demo" is used to list "pods" in namespace "demo"
+    Then the request is rejected with HTTP 403 "Forbidden" and the message:
+      """
+      pods is forbidden: User "system:serviceaccount:demo:default" cannot list resource "pods" in API group "" in the namespace "demo"
+      """
+
+  @upstream:TestAppliesTo
   Scenario: A ServiceAccount subject names the account of its own namespace only
     Given I create in namespace "other":
       """

@@ -79,10 +79,12 @@ pub(crate) fn prepare_manifest(
     }
 }
 
-/// A binding's subjects name namespaces too: a ServiceAccount's `namespace` and the group
-/// `system:serviceaccounts:<namespace>` are turned from logical into real names.
+/// A binding's subjects name namespaces too: a ServiceAccount's `namespace`, the group
+/// `system:serviceaccounts:<namespace>` and the user `system:serviceaccount:<namespace>:<name>`
+/// (how RBAC may name an account's token) are turned from logical into real names.
 fn real_subjects(world: &ConformanceWorld, object: &mut Value) -> Result<(), Failure> {
     const ACCOUNTS_GROUP: &str = "system:serviceaccounts:";
+    const ACCOUNT_USER: &str = "system:serviceaccount:";
     let Some(subjects) = object.get_mut("subjects").and_then(Value::as_array_mut) else {
         return Ok(());
     };
@@ -100,6 +102,16 @@ fn real_subjects(world: &ConformanceWorld, object: &mut Value) -> Result<(), Fai
             {
                 let real = world.namespace(&logical)?;
                 subject["name"] = Value::String(format!("{ACCOUNTS_GROUP}{real}"));
+            }
+        } else if kind == "User" {
+            if let Some((logical, account)) = subject["name"]
+                .as_str()
+                .and_then(|name| name.strip_prefix(ACCOUNT_USER))
+                .and_then(|rest| rest.split_once(':'))
+                .map(|(namespace, account)| (namespace.to_string(), account.to_string()))
+            {
+                let real = world.namespace(&logical)?;
+                subject["name"] = Value::String(format!("{ACCOUNT_USER}{real}:{account}"));
             }
         }
     }
