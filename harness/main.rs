@@ -17,7 +17,8 @@ mod timing;
 mod tokens;
 mod world;
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
+use std::collections::BTreeMap;
 use std::io::Write as _;
 use std::path::Path;
 use std::process::ExitCode;
@@ -157,6 +158,57 @@ async fn interrupted(why: &str) -> ExitCode {
     ExitCode::from(130)
 }
 
+/// `--name` and `--tags`, applied by the harness (see `run`).
+struct Selection {
+    name: Option<cucumber::codegen::Regex>,
+    tags: Option<cucumber::gherkin::tagexpr::TagOperation>,
+}
+
+/// Whether a scenario is selected to run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Selected {
+    Yes,
+    /// Selected, but tagged `@pending` without a `--tags` filter.
+    Pending,
+    No,
+}
+
+impl Selection {
+    fn selects(&self, name: &str, tags: &[&String]) -> Selected {
+        if self.name.as_ref().is_some_and(|re| !re.is_match(name)) {
+            return Selected::No;
+        }
+        if self
+            .tags
+            .as_ref()
+            .is_some_and(|filter| !filter.eval(tags.iter().copied()))
+        {
+            return Selected::No;
+        }
+        // `@pending` scenarios (a known divergence of the product, see the scenario's
+        // comment) run only when a --tags filter is given, e.g. `--tags @pending`.
+        if self.tags.is_none() && tags.iter().any(|t| t.as_str() == PENDING_TAG) {
+            return Selected::Pending;
+        }
+        Selected::Yes
+    }
+}
+
+/// Scenario names for a summary line: all of a few, else the first ones and how many more.
+fn name_list(names: &[String]) -> String {
+    const SHOWN: usize = 5;
+    let mut list = names
+        .iter()
+        .take(SHOWN)
+        .map(|name| format!("{name:?}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    if names.len() > SHOWN {
+        list.push_str(&format!(" and {} more", names.len() - SHOWN));
+    }
+    list
+}
+
 fn main() -> ExitCode {
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -243,27 +295,29 @@ async fn run() -> ExitCode {
     // cucumber applies `--name` or `--tags` instead of the filter given to `filter_run`, so
     // they are taken out of its options and applied here, before the harness's own rules:
     // a backend's skips and `@pending` hold whatever the selection.
-    let name_filter = options.re_filter.take();
-    let tags_filter = options.tags_filter.take();
-    // `@pending` scenarios (a known divergence of the product, see the scenario's comment)
-    // run only when a --tags filter is given, e.g. `--tags @pending`.
-    let run_pending = tags_filter.is_some();
+    let selection = Rc::new(Selection {
+        name: options.re_filter.take(),
+        tags: options.tags_filter.take(),
+    });
     let pending = Rc::new(Cell::new(0usize));
     let pending_for_filter = pending.clone();
     let finished = Rc::new(Cell::new(0usize));
-    let filtered = Rc::new(Cell::new(0usize));
-    let (backend_for_hook, finished_for_hook, backend_for_filter, filtered_for_filter) = (
+    let unsupported: Rc<RefCell<BTreeMap<backends::Unsupported, Vec<String>>>> = Rc::default();
+    let left_out = modes::LeftOut::default();
+    let (backend_for_hook, finished_for_hook, backend_for_filter, unsupported_for_filter) = (
         backend.clone(),
         finished.clone(),
         backend.clone(),
-        filtered.clone(),
+        unsupported.clone(),
     );
+    let selection_for_filter = selection.clone();
     let backend_for_logs = backend.clone();
     let serial_runs_alone = backend.shares_clusters();
 
     let run = ConformanceWorld::cucumber::<&str>()
         .with_parser(modes::ModeParser {
             modes: backend_modes.clone(),
+            left_out: left_out.clone(),
         })
         .with_writer(
             writer::Basic::raw(std::io::stdout(), writer::Coloring::Auto, 0)
@@ -312,30 +366,29 @@ async fn run() -> ExitCode {
         })
         .with_cli(options)
         .filter_run(FEATURES, move |feature, rule, scenario| {
-            if name_filter
-                .as_ref()
-                .is_some_and(|name| !name.is_match(&scenario.name))
-            {
-                return false;
-            }
             let tags: Vec<&String> = all_tags(feature, rule, scenario).collect();
-            if tags_filter
-                .as_ref()
-                .is_some_and(|filter| !filter.eval(tags.iter().copied()))
-            {
-                return false;
-            }
-            if tags.iter().any(|t| t.as_str() == PENDING_TAG) && !run_pending {
-                pending_for_filter.set(pending_for_filter.get() + 1);
-                return false;
+            match selection_for_filter.selects(&scenario.name, &tags) {
+                Selected::No => return false,
+                Selected::Pending => {
+                    pending_for_filter.set(pending_for_filter.get() + 1);
+                    return false;
+                }
+                Selected::Yes => {}
             }
             // A scenario with bad tags runs, so that its before hook reports the problem.
-            let supported = ScenarioOptions::from_tags(all_tags(feature, rule, scenario))
-                .map_or(true, |options| backend_for_filter.supports(options));
-            if !supported {
-                filtered_for_filter.set(filtered_for_filter.get() + 1);
+            let supported = ScenarioOptions::from_tags(tags.iter().copied())
+                .map_or(Ok(()), |options| backend_for_filter.supports(options));
+            match supported {
+                Ok(()) => true,
+                Err(reason) => {
+                    unsupported_for_filter
+                        .borrow_mut()
+                        .entry(reason)
+                        .or_default()
+                        .push(scenario.name.clone());
+                    false
+                }
             }
-            supported
         });
     let result = tokio::select! {
         result = run => result,
@@ -348,26 +401,53 @@ async fn run() -> ExitCode {
     remove_containers().await;
 
     let _ = junit.flush();
-    let mut summary = format!(
+    println!(
         "conformance: {} scenario run(s) on the {} backend in {:.2} s",
         finished.get(),
         backend_kind.name(),
         started.elapsed().as_secs_f64()
     );
-    if filtered.get() > 0 {
-        summary.push_str(&format!(
-            "; {} scenario run(s) tagged @{}, @{} or @{}… need the embedded backend, or need a mode, a movable clock or (@{}) the cluster's keys that this backend does not have, and were not run",
-            filtered.get(),
-            backends::WITHOUT_CONTROLLERS_TAG,
-            backends::EMBEDDED_ONLY_TAG,
-            backends::ADMISSION_TAG_PREFIX,
-            backends::CLUSTER_KEY_TAG
-        ));
+    for (reason, names) in unsupported.borrow().iter() {
+        println!(
+            "conformance: {} scenario run(s) not run: they need {}, which the {} backend does not have: {}",
+            names.len(),
+            reason.describe(),
+            backend_kind.name(),
+            name_list(names)
+        );
+    }
+    let left_out: Vec<modes::LeftOutRun> = left_out
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .iter()
+        .filter(|run| {
+            let tags: Vec<&String> = run.tags.iter().collect();
+            selection.selects(&run.name, &tags) == Selected::Yes
+        })
+        .cloned()
+        .collect();
+    for mode in [kube_sa::Mode::Legacy, kube_sa::Mode::Bound] {
+        let names: Vec<String> = left_out
+            .iter()
+            .filter(|run| run.mode == mode)
+            .map(|run| run.name.clone())
+            .collect();
+        if !names.is_empty() {
+            println!(
+                "conformance: {} scenario run(s) in {mode} mode not run: this run covers {} mode only (--mode): {}",
+                names.len(),
+                backend_modes
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(" and "),
+                name_list(&names)
+            );
+        }
     }
     if pending.get() > 0 {
-        summary.push_str(&format!("; {} scenario(s) tagged @{PENDING_TAG} (known product divergences) not run (run them with --tags @{PENDING_TAG})", pending.get()));
+        println!("conformance: {} scenario run(s) tagged @{PENDING_TAG} (known product divergences) not run (run them with --tags @{PENDING_TAG})", pending.get());
     }
-    println!("{summary}");
     if result.execution_has_failed() {
         println!(
             "conformance: FAILED ({} step(s) failed, {} parsing error(s), {} hook error(s))",

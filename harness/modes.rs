@@ -87,7 +87,21 @@ fn tag(mode: Mode) -> &'static str {
 pub struct ModeParser {
     /// The modes the backend runs scenarios in.
     pub modes: Vec<Mode>,
+    /// Where the runs of the other modes are recorded, for the run's summary.
+    pub left_out: LeftOut,
 }
+
+/// A scenario run in a mode the run does not cover: its name with the mode's suffix and
+/// all its tags (feature's, rule's, its own, the mode's).
+#[derive(Debug, Clone)]
+pub struct LeftOutRun {
+    pub name: String,
+    pub mode: Mode,
+    pub tags: Vec<String>,
+}
+
+/// The runs [`ModeParser`] left out, shared with the runner that reports them.
+pub type LeftOut = std::sync::Arc<std::sync::Mutex<Vec<LeftOutRun>>>;
 
 impl<I: AsRef<std::path::Path>> cucumber::Parser<I> for ModeParser {
     type Cli = cucumber::parser::basic::Cli;
@@ -95,9 +109,20 @@ impl<I: AsRef<std::path::Path>> cucumber::Parser<I> for ModeParser {
         futures::stream::BoxStream<'static, cucumber::parser::Result<cucumber::gherkin::Feature>>;
 
     fn parse(self, input: I, cli: Self::Cli) -> Self::Output {
-        let modes = self.modes;
-        let features = cucumber::Parser::parse(cucumber::parser::Basic::new(), input, cli)
-            .map(move |feature| feature.map(|feature| expand_feature(feature, &modes)));
+        let (modes, left_out) = (self.modes, self.left_out);
+        let features = cucumber::Parser::parse(cucumber::parser::Basic::new(), input, cli).map(
+            move |feature| {
+                feature.map(|feature| {
+                    let mut dropped = Vec::new();
+                    let feature = expand_feature(feature, &modes, &mut dropped);
+                    left_out
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .extend(dropped);
+                    feature
+                })
+            },
+        );
         // Every feature is parsed before the first scenario starts anyway; collecting them
         // lets the slow ones go first.
         features
@@ -125,15 +150,17 @@ fn is_slow(feature: &cucumber::gherkin::Feature) -> bool {
             .any(|s| s.tags.iter().any(|t| t == SLOW_TAG))
 }
 
-/// Every scenario of `feature` (and of its rules) once per mode it runs in among `modes`.
+/// Every scenario of `feature` (and of its rules) once per mode it runs in among `modes`;
+/// the runs in its other modes are added to `left_out`.
 pub fn expand_feature(
     mut feature: cucumber::gherkin::Feature,
     modes: &[Mode],
+    left_out: &mut Vec<LeftOutRun>,
 ) -> cucumber::gherkin::Feature {
     let feature_tags = feature.tags.clone();
-    feature.scenarios = expand(&feature.scenarios, &feature_tags, &[], modes);
+    feature.scenarios = expand(&feature.scenarios, &feature_tags, &[], modes, left_out);
     for rule in &mut feature.rules {
-        rule.scenarios = expand(&rule.scenarios, &feature_tags, &rule.tags, modes);
+        rule.scenarios = expand(&rule.scenarios, &feature_tags, &rule.tags, modes, left_out);
     }
     feature
 }
@@ -143,12 +170,24 @@ fn expand(
     feature_tags: &[String],
     rule_tags: &[String],
     modes: &[Mode],
+    left_out: &mut Vec<LeftOutRun>,
 ) -> Vec<cucumber::gherkin::Scenario> {
     let mut out = Vec::with_capacity(scenarios.len() * 2);
     for scenario in scenarios {
         let tags = feature_tags.iter().chain(rule_tags).chain(&scenario.tags);
-        let applies = applicable(tags);
+        let applies = applicable(tags.clone());
         let both = applies.len() == 2;
+        for mode in applies.iter().filter(|m| !modes.contains(m)) {
+            left_out.push(LeftOutRun {
+                name: format!("{}{}", scenario.name, suffix(*mode)),
+                mode: *mode,
+                tags: tags
+                    .clone()
+                    .cloned()
+                    .chain([tag(*mode).to_string()])
+                    .collect(),
+            });
+        }
         for mode in applies.iter().filter(|m| modes.contains(m)) {
             let mut copy = scenario.clone();
             copy.name = format!("{}{}", scenario.name, suffix(*mode));

@@ -66,6 +66,11 @@ pub struct ScenarioId {
     pub both_modes: bool,
 }
 
+/// Namespaces a fresh cluster starts with (kube-apiserver's system namespaces and
+/// `default`).
+pub const INITIAL_NAMESPACES: &[&str] =
+    &["default", "kube-system", "kube-public", "kube-node-lease"];
+
 #[derive(cucumber::World)]
 #[world(init = Self::new)]
 pub struct ConformanceWorld {
@@ -154,8 +159,23 @@ impl ConformanceWorld {
     }
 
     /// The real name of a logical namespace, chosen on first use.
+    ///
+    /// # Errors
+    ///
+    /// On a cluster shared between scenarios, one of the cluster's own namespaces
+    /// ([`INITIAL_NAMESPACES`]): there every scenario works in namespaces of its own, so
+    /// `default` would be a suffixed namespace that nothing creates.
     pub fn namespace(&self, logical: &str) -> Result<String, Failure> {
-        let unique = self.cluster()?.unique_namespaces;
+        let cluster = self.cluster()?;
+        let unique = cluster.unique_namespaces;
+        if unique && INITIAL_NAMESPACES.contains(&logical) {
+            return Err(Failure::new(format!(
+                "namespace {logical:?} is the cluster's own; on a cluster shared between scenarios each \
+                 scenario works in namespaces of its own (with a random suffix), so it cannot use \
+                 {logical:?} there: give the scenario a namespace with `Given a namespace \"<name>\"`, \
+                 or tag it @embedded-only"
+            )));
+        }
         let mut map = self.namespaces.lock().unwrap_or_else(|e| e.into_inner());
         let real = map.entry(logical.to_string()).or_insert_with(|| {
             if unique {

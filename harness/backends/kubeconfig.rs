@@ -31,7 +31,69 @@ async fn serves_debug_clock(client: &kube::Client) -> bool {
     )
 }
 
-/// Connects to the cluster, which runs in `mode` (`--mode`: the runner cannot tell).
+/// Whether the cluster serves TokenRequest (`serviceaccounts/token`), as every cluster of
+/// bound mode does and a Kubernetes v1.8 one does not.
+async fn serves_token_request(client: &kube::Client) -> Result<bool, Failure> {
+    let resources = client
+        .list_core_api_resources("v1")
+        .await
+        .map_err(|e| Failure::new(format!("reading the cluster's discovery of v1: {e}")))?;
+    Ok(resources
+        .resources
+        .iter()
+        .any(|r| r.name == "serviceaccounts/token"))
+}
+
+/// Whether `default/default` lists a token Secret within `deadline`, as the token
+/// controller of legacy mode makes one for every account.
+async fn default_account_lists_a_secret(
+    client: &kube::Client,
+    deadline: std::time::Duration,
+) -> bool {
+    let accounts: kube::Api<k8s_openapi::api::core::v1::ServiceAccount> =
+        kube::Api::namespaced(client.clone(), "default");
+    let started = std::time::Instant::now();
+    loop {
+        if let Ok(Some(account)) = accounts.get_opt("default").await {
+            if account.secrets.is_some_and(|secrets| !secrets.is_empty()) {
+                return true;
+            }
+        }
+        if started.elapsed() >= deadline {
+            return false;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+/// Refuses a cluster whose behaviour says it runs in the other mode than `--mode`, before
+/// every scenario fails for that one reason.
+async fn check_mode(client: &kube::Client, mode: kube_sa::Mode) -> Result<(), Failure> {
+    let token_request = serves_token_request(client).await?;
+    match mode {
+        kube_sa::Mode::Bound if !token_request => Err(Failure::new(
+            "--mode bound, but the cluster does not serve serviceaccounts/token (TokenRequest), \
+             which every bound-mode cluster does: for a legacy cluster (`kube-sa serve`, \
+             Kubernetes v1.8) run with --mode legacy",
+        )),
+        kube_sa::Mode::Legacy
+            if token_request
+                && !default_account_lists_a_secret(client, crate::timing::default_deadline())
+                    .await =>
+        {
+            Err(Failure::new(
+                "--mode legacy, but the cluster serves serviceaccounts/token (TokenRequest) and \
+                 its default/default service account lists no token Secret, as a bound-mode \
+                 cluster (`kube-sa serve --mode=bound`, Kubernetes 1.24 and later) has it: run \
+                 with --mode bound",
+            ))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Connects to the cluster, which runs in `mode` (`--mode`; checked against what the
+/// cluster serves).
 pub async fn connect(cli: &HarnessCli, mode: kube_sa::Mode) -> Result<SharedCluster, Failure> {
     let path = kubeconfig_path(cli)?;
     let yaml = std::fs::read_to_string(&path)
@@ -54,6 +116,9 @@ pub async fn connect(cli: &HarnessCli, mode: kube_sa::Mode) -> Result<SharedClus
         })?,
         None => Vec::new(),
     };
+    check_mode(&client, mode)
+        .await
+        .map_err(|e| e.context(format!("kubeconfig {}", path.display())))?;
     let movable_clock = serves_debug_clock(&client).await;
     Ok(SharedCluster {
         mode,

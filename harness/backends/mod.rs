@@ -124,10 +124,47 @@ impl ScenarioOptions {
         }
         Ok(options)
     }
+}
 
-    /// Needs a cluster the harness configures itself.
-    pub fn needs_embedded(&self) -> bool {
-        self.without_controllers || self.embedded_only || self.admission.is_some()
+/// What a shared cluster lacks for a scenario, by the tag that asks for it; the run's
+/// summary counts and names the scenarios left out for each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Unsupported {
+    /// `@without-controllers`: a cluster of its own without the controllers.
+    WithoutControllers,
+    /// `@embedded-only`: the embedded server's own parts (its store, its flags).
+    EmbeddedOnly,
+    /// `@admission:...`: plugin switches other than the cluster's.
+    AdmissionSwitches,
+    /// `@legacy` or `@bound`: no cluster of the run is in that mode.
+    Mode,
+    /// `@fake-clock`: a clock that `POST /debug/clock` moves.
+    MovableClock,
+    /// `@cluster-key`: the cluster's verification keys.
+    ClusterKey,
+}
+
+impl Unsupported {
+    /// Why, in the words of the run's summary.
+    pub fn describe(self) -> String {
+        match self {
+            Unsupported::WithoutControllers => {
+                format!("@{WITHOUT_CONTROLLERS_TAG} (a cluster of their own without the controllers)")
+            }
+            Unsupported::EmbeddedOnly => {
+                format!("@{EMBEDDED_ONLY_TAG} (the embedded server's own parts)")
+            }
+            Unsupported::AdmissionSwitches => format!(
+                "@{ADMISSION_TAG_PREFIX}... (admission plugin switches other than the cluster's)"
+            ),
+            Unsupported::Mode => "a mode no cluster of this run is in".to_string(),
+            Unsupported::MovableClock => format!(
+                "@{FAKE_CLOCK_TAG} (a clock the harness can move: `kube-sa serve --clock=fake`)"
+            ),
+            Unsupported::ClusterKey => format!(
+                "@{CLUSTER_KEY_TAG} (the cluster's token verification keys: --service-account-key-file)"
+            ),
+        }
     }
 }
 
@@ -235,17 +272,33 @@ impl Backend {
         }
     }
 
-    /// Whether a scenario with these options can run here (needs and mode).
-    pub fn supports(&self, options: ScenarioOptions) -> bool {
+    /// Whether a scenario with these options can run here (needs and mode), and if not,
+    /// the first need this backend does not meet.
+    pub fn supports(&self, options: ScenarioOptions) -> Result<(), Unsupported> {
         match self {
-            Backend::Embedded | Backend::Webhook => true,
+            Backend::Embedded | Backend::Webhook => Ok(()),
             Backend::Shared { clusters, .. } => {
-                !options.needs_embedded()
-                    && clusters.iter().any(|c| {
-                        c.mode == options.mode
-                            && (c.movable_clock || !options.fake_clock)
-                            && (!c.public_keys.is_empty() || !options.cluster_key)
-                    })
+                if options.without_controllers {
+                    return Err(Unsupported::WithoutControllers);
+                }
+                if options.embedded_only {
+                    return Err(Unsupported::EmbeddedOnly);
+                }
+                if options.admission.is_some() {
+                    return Err(Unsupported::AdmissionSwitches);
+                }
+                let in_mode: Vec<&SharedCluster> =
+                    clusters.iter().filter(|c| c.mode == options.mode).collect();
+                if in_mode.is_empty() {
+                    return Err(Unsupported::Mode);
+                }
+                if options.fake_clock && !in_mode.iter().any(|c| c.movable_clock) {
+                    return Err(Unsupported::MovableClock);
+                }
+                if options.cluster_key && !in_mode.iter().any(|c| !c.public_keys.is_empty()) {
+                    return Err(Unsupported::ClusterKey);
+                }
+                Ok(())
             }
         }
     }

@@ -17,10 +17,7 @@ use crate::failure::{ensure, Failure};
 use crate::matching::MatchOptions;
 use crate::objects::{parse_document, Kind, ObjectRef};
 use crate::timing::{default_deadline, with_deadline};
-use crate::world::{ApiFailure, ConformanceWorld};
-
-/// Namespaces a fresh embedded cluster starts with; any other means the scenario has begun.
-const INITIAL_NAMESPACES: &[&str] = &["default", "kube-system", "kube-public", "kube-node-lease"];
+use crate::world::{ApiFailure, ConformanceWorld, INITIAL_NAMESPACES};
 
 /// A key the settings table can name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
