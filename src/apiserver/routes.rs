@@ -71,8 +71,9 @@ pub fn decoded(path: &str) -> std::borrow::Cow<'_, str> {
     percent_encoding::percent_decode_str(path).decode_utf8_lossy()
 }
 
-/// Parses a request path (without the query), percent-decoded ([`decoded`]); empty segments and trailing slashes are
-/// ignored. Never fails: an unserved path is [`Route::NotFound`].
+/// Parses a request path (without the query), percent-decoded ([`decoded`]); empty segments
+/// and trailing slashes are ignored, except under the health endpoints, which upstream
+/// matches exactly. Never fails: an unserved path is [`Route::NotFound`].
 pub fn parse(path: &str) -> Route {
     let decoded = decoded(path);
     let path: &str = &decoded;
@@ -93,6 +94,11 @@ pub fn parse(path: &str) -> Route {
         .collect();
     if let Some((first, check)) = segments.split_first() {
         if let Some(endpoint) = HealthEndpoint::from_segment(first) {
+            // Upstream registers `/readyz` and `/readyz/<check>` on a mux that matches
+            // paths exactly: `/readyz/` or `/readyz//ping` is no endpoint of it.
+            if path.ends_with('/') || path.contains("//") {
+                return Route::NotFound;
+            }
             return Route::Health {
                 endpoint,
                 check: (!check.is_empty()).then(|| check.join("/")),
@@ -205,6 +211,8 @@ mod tests {
                     check: None,
                 },
             ),
+            ("/readyz/", Route::NotFound),
+            ("/livez//ping", Route::NotFound),
             ("/api", Route::CoreVersions),
             (
                 "/api/v1",
