@@ -126,19 +126,29 @@ fn slug(text: &str) -> String {
 
 /// `<component>__<feature>__<scenario>__<kind>-<name>`; a scenario that runs in both
 /// modes has `-bound` after its name in bound mode (its objects differ between modes).
-pub fn snapshot_name(world: &ConformanceWorld, kind: Kind, name: &str) -> String {
+/// An object of the kind and name that the scenario has already recorded from another
+/// namespace gets `-in-<namespace>` after that (the logical namespace), so that the same
+/// pod name in two namespaces has two snapshots; the first keeps the plain name.
+fn snapshot_name(world: &ConformanceWorld, kind: Kind, name: &str, namespace: &str) -> String {
     let mut scenario = slug(&world.id.scenario);
     if world.id.both_modes && world.id.mode == kube_sa::Mode::Bound {
         scenario.push_str("-bound");
     }
-    format!(
+    let plain = format!(
         "{}__{}__{}__{}-{}",
         slug(&world.id.component),
         slug(&world.id.feature),
         scenario,
         kind.slug(),
         slug(&redact_suffixes(&world.logical_text(name)))
-    )
+    );
+    let namespace = world.logical_text(namespace);
+    let first = world.first_snapshot_namespace(&plain, &namespace);
+    if first == namespace {
+        plain
+    } else {
+        format!("{plain}-in-{}", slug(&namespace))
+    }
 }
 
 /// Compares `object` (as the API returned it) with its snapshot.
@@ -148,7 +158,12 @@ pub async fn assert_snapshot(
     name: &str,
     object: Value,
 ) -> Result<(), Failure> {
-    let snapshot = snapshot_name(world, kind, name);
+    let namespace = object
+        .pointer("/metadata/namespace")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
+    let snapshot = snapshot_name(world, kind, name, &namespace);
     let value = readable(world, kind, object);
     assert_named_snapshot(world, snapshot, value, &[], kind.words()).await
 }

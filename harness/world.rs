@@ -84,6 +84,8 @@ pub struct ConformanceWorld {
     /// Whether the scenario's cluster runs the service-account controllers (not
     /// `@without-controllers`), so that every new namespace gets its `default` account.
     pub controllers: bool,
+    /// Snapshot name → the logical namespace of the first object recorded under it.
+    snapshot_namespaces: Mutex<BTreeMap<String, String>>,
 }
 
 impl std::fmt::Debug for ConformanceWorld {
@@ -105,7 +107,19 @@ impl ConformanceWorld {
             remembered: BTreeMap::new(),
             last_outcome: None,
             controllers: true,
+            snapshot_namespaces: Mutex::new(BTreeMap::new()),
         }
+    }
+
+    /// The logical namespace of the first object whose snapshot is `snapshot`, which is
+    /// `namespace` when this is the first.
+    pub fn first_snapshot_namespace(&self, snapshot: &str, namespace: &str) -> String {
+        self.snapshot_namespaces
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(snapshot.to_string())
+            .or_insert_with(|| namespace.to_string())
+            .clone()
     }
 
     /// Starts (embedded) or connects to (shared) the scenario's cluster.

@@ -26,6 +26,43 @@ Feature: Admission gives every pod a service account that exists
       """
     And the pod "web" in namespace "demo" has the service-account token mounted
 
+  # Each pod is recorded as its own snapshot: the second as `...pod-web-in-other`.
+  @legacy
+  Scenario: Pods of one name in two namespaces each mount their own namespace's token
+    Given a namespace "other"
+    And the service account "default" in namespace "demo" has a token
+    And the service account "default" in namespace "other" has a token
+    And I remember the token secret of service account "default" in namespace "demo" as "demo-token"
+    And I remember the token secret of service account "default" in namespace "other" as "other-token"
+    When I create in namespace "demo":
+      """
+      apiVersion: v1
+      kind: Pod
+      metadata: {name: web}
+      spec:
+        containers: [{name: app, image: nginx}]
+      """
+    And I create in namespace "other":
+      """
+      apiVersion: v1
+      kind: Pod
+      metadata: {name: web, labels: {app: web}}
+      spec:
+        containers: [{name: app, image: nginx}]
+      """
+    Then the pod "web" in namespace "demo" matches:
+      """
+      spec:
+        volumes: [{secret: {secretName: "${demo-token}"}}]
+      """
+    And the pod "web" in namespace "other" matches:
+      """
+      metadata:
+        labels: {app: web}
+      spec:
+        volumes: [{secret: {secretName: "${other-token}"}}]
+      """
+
   @legacy
   Scenario: A pod may name its service account with the deprecated field serviceAccount
     Given the following objects in namespace "demo":
