@@ -422,7 +422,8 @@ async fn run() -> ExitCode {
         .iter()
         .filter(|run| {
             let tags: Vec<&String> = run.tags.iter().collect();
-            selection.selects(&run.name, &tags) == Selected::Yes
+            // A pending scenario of the other mode is left out by the mode first.
+            selection.selects(&run.name, &tags) != Selected::No
         })
         .cloned()
         .collect();

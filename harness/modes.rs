@@ -175,29 +175,32 @@ fn expand(
     let mut out = Vec::with_capacity(scenarios.len() * 2);
     for scenario in scenarios {
         let tags = feature_tags.iter().chain(rule_tags).chain(&scenario.tags);
-        let applies = applicable(tags.clone());
+        let applies = applicable(tags);
         let both = applies.len() == 2;
-        for mode in applies.iter().filter(|m| !modes.contains(m)) {
-            left_out.push(LeftOutRun {
-                name: format!("{}{}", scenario.name, suffix(*mode)),
-                mode: *mode,
-                tags: tags
-                    .clone()
-                    .cloned()
-                    .chain([tag(*mode).to_string()])
-                    .collect(),
-            });
-        }
-        for mode in applies.iter().filter(|m| modes.contains(m)) {
+        for mode in &applies {
             let mut copy = scenario.clone();
             copy.name = format!("{}{}", scenario.name, suffix(*mode));
-            if !copy.tags.iter().any(|t| t == tag(*mode)) {
-                copy.tags.push(tag(*mode).to_string());
-            }
+            // The copy's mode tag goes last, where it outranks a tag of the other mode on
+            // the feature or the scenario.
+            copy.tags.retain(|t| t != tag(*mode));
+            copy.tags.push(tag(*mode).to_string());
             if both {
                 copy.tags.push(BOTH_MODES_TAG.to_string());
             }
-            out.push(copy);
+            if modes.contains(mode) {
+                out.push(copy);
+            } else {
+                left_out.push(LeftOutRun {
+                    tags: feature_tags
+                        .iter()
+                        .chain(rule_tags)
+                        .chain(&copy.tags)
+                        .cloned()
+                        .collect(),
+                    name: copy.name,
+                    mode: *mode,
+                });
+            }
         }
     }
     out

@@ -127,8 +127,9 @@ fn slug(text: &str) -> String {
 /// `<component>__<feature>__<scenario>__<kind>-<name>`; a scenario that runs in both
 /// modes has `-bound` after its name in bound mode (its objects differ between modes).
 /// An object of the kind and name that the scenario has already recorded from another
-/// namespace gets `-in-<namespace>` after that (the logical namespace), so that the same
-/// pod name in two namespaces has two snapshots; the first keeps the plain name.
+/// namespace gets `__in-<namespace>` after that (the logical namespace), so that the same
+/// pod name in two namespaces has two snapshots; the first keeps the plain name. A slug
+/// never holds `__`, so no object name can produce another's snapshot name.
 fn snapshot_name(world: &ConformanceWorld, kind: Kind, name: &str, namespace: &str) -> String {
     let mut scenario = slug(&world.id.scenario);
     if world.id.both_modes && world.id.mode == kube_sa::Mode::Bound {
@@ -147,7 +148,7 @@ fn snapshot_name(world: &ConformanceWorld, kind: Kind, name: &str, namespace: &s
     if first == namespace {
         plain
     } else {
-        format!("{plain}-in-{}", slug(&namespace))
+        format!("{plain}__in-{}", slug(&namespace))
     }
 }
 

@@ -26,7 +26,7 @@ Feature: Admission gives every pod a service account that exists
       """
     And the pod "web" in namespace "demo" has the service-account token mounted
 
-  # Each pod is recorded as its own snapshot: the second as `...pod-web-in-other`.
+  # Each pod is recorded as its own snapshot: the second as `...pod-web__in-other`.
   @legacy
   Scenario: Pods of one name in two namespaces each mount their own namespace's token
     Given a namespace "other"

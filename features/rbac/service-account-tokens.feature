@@ -184,6 +184,18 @@ Feature: RBAC authorizes service-account tokens
       """
       pods is forbidden: User "system:serviceaccount:demo:default" cannot list resource "pods" in API group "" in the namespace "demo"
       """
+    # A changed binding counts from the moment it is stored.
+    When I patch the role binding "robot-user-reads-pods" in namespace "demo" with:
+      """
+      subjects: [{kind: User, apiGroup: rbac.authorization.k8s.io, name: "system:serviceaccount:demo:default"}]
+      """
+    And the token of service account "default" in namespace "demo" is used to list "pods" in namespace "demo"
+    Then the request succeeds
+    When the token of service account "robot" in namespace "demo" is used to list "pods" in namespace "demo"
+    Then the request is rejected with HTTP 403 "Forbidden" and the message:
+      """
+      pods is forbidden: User "system:serviceaccount:demo:robot" cannot list resource "pods" in API group "" in the namespace "demo"
+      """
 
   @upstream:TestAppliesTo
   Scenario: A ServiceAccount subject names the account of its own namespace only

@@ -44,19 +44,28 @@ async fn serves_token_request(client: &kube::Client) -> Result<bool, Failure> {
         .any(|r| r.name == "serviceaccounts/token"))
 }
 
-/// Whether `default/default` lists a token Secret within `deadline`, as the token
-/// controller of legacy mode makes one for every account.
-async fn default_account_lists_a_secret(
+/// Whether `default/default` lists a token Secret (one of type
+/// `kubernetes.io/service-account-token`) within `deadline`, as the token controller of
+/// legacy mode makes one for every account.
+async fn default_account_lists_a_token_secret(
     client: &kube::Client,
     deadline: std::time::Duration,
 ) -> bool {
-    let accounts: kube::Api<k8s_openapi::api::core::v1::ServiceAccount> =
-        kube::Api::namespaced(client.clone(), "default");
+    use k8s_openapi::api::core::v1::{Secret, ServiceAccount};
+    let accounts: kube::Api<ServiceAccount> = kube::Api::namespaced(client.clone(), "default");
+    let secrets: kube::Api<Secret> = kube::Api::namespaced(client.clone(), "default");
     let started = std::time::Instant::now();
     loop {
         if let Ok(Some(account)) = accounts.get_opt("default").await {
-            if account.secrets.is_some_and(|secrets| !secrets.is_empty()) {
-                return true;
+            for reference in account.secrets.unwrap_or_default() {
+                let Some(name) = reference.name else { continue };
+                if let Ok(Some(secret)) = secrets.get_opt(&name).await {
+                    if secret.type_.as_deref()
+                        == Some(kube_sa::serviceaccount::SERVICE_ACCOUNT_TOKEN_TYPE)
+                    {
+                        return true;
+                    }
+                }
             }
         }
         if started.elapsed() >= deadline {
@@ -78,8 +87,11 @@ async fn check_mode(client: &kube::Client, mode: kube_sa::Mode) -> Result<(), Fa
         )),
         kube_sa::Mode::Legacy
             if token_request
-                && !default_account_lists_a_secret(client, crate::timing::default_deadline())
-                    .await =>
+                && !default_account_lists_a_token_secret(
+                    client,
+                    crate::timing::default_deadline(),
+                )
+                .await =>
         {
             Err(Failure::new(
                 "--mode legacy, but the cluster serves serviceaccounts/token (TokenRequest) and \

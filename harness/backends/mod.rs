@@ -86,8 +86,11 @@ impl ScenarioOptions {
     pub fn from_tags<'a>(tags: impl IntoIterator<Item = &'a String>) -> Result<Self, Failure> {
         let mut options = Self::default();
         for tag in tags {
+            // The last mode tag decides: the mode expansion puts the copy's own last.
             if tag == BOUND_TAG {
                 options.mode = kube_sa::Mode::Bound;
+            } else if tag == crate::modes::LEGACY_TAG {
+                options.mode = kube_sa::Mode::Legacy;
             } else if tag == crate::modes::BOTH_MODES_TAG {
                 options.both_modes = true;
             } else if tag == FAKE_CLOCK_TAG {

@@ -311,7 +311,8 @@ async fn try_patch(
 ) -> Result<(), Failure> {
     let result = async {
         let subject: ObjectRef = subject.parse()?;
-        let patch = parse_document(&doc_string(world, step)?)?;
+        let mut patch = parse_document(&doc_string(world, step)?)?;
+        super::real_subjects(world, &mut patch)?;
         let resolved = world.resolve(&subject).await?;
         let api = world.api(resolved.kind, resolved.namespace.as_deref())?;
         let what = format!("PATCH {}", resolved.describe(world));

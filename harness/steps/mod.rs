@@ -79,10 +79,11 @@ pub(crate) fn prepare_manifest(
     }
 }
 
-/// A binding's subjects name namespaces too: a ServiceAccount's `namespace`, the group
-/// `system:serviceaccounts:<namespace>` and the user `system:serviceaccount:<namespace>:<name>`
-/// (how RBAC may name an account's token) are turned from logical into real names.
-fn real_subjects(world: &ConformanceWorld, object: &mut Value) -> Result<(), Failure> {
+/// A binding's subjects (in an object or a patch) name namespaces too: a ServiceAccount's
+/// `namespace`, the group `system:serviceaccounts:<namespace>` and the user
+/// `system:serviceaccount:<namespace>:<name>` (how RBAC may name an account's token) are
+/// turned from logical into real names.
+pub(super) fn real_subjects(world: &ConformanceWorld, object: &mut Value) -> Result<(), Failure> {
     const ACCOUNTS_GROUP: &str = "system:serviceaccounts:";
     const ACCOUNT_USER: &str = "system:serviceaccount:";
     let Some(subjects) = object.get_mut("subjects").and_then(Value::as_array_mut) else {

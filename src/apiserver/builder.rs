@@ -308,7 +308,15 @@ impl ApiServerBuilder {
         };
         let store = Arc::new(store);
         let created = now_rfc3339(self.clock.as_ref());
-        for name in namespaces::SYSTEM_NAMESPACES {
+        let bound_mode = self
+            .service_accounts
+            .as_ref()
+            .is_some_and(|options| options.mode == crate::Mode::Bound);
+        let node_lease = bound_mode.then_some(namespaces::NODE_LEASE_NAMESPACE);
+        for name in namespaces::SYSTEM_NAMESPACES
+            .iter()
+            .chain(node_lease.as_ref())
+        {
             // Kept from an earlier start, with a data directory.
             if store.get(&NAMESPACES, "", name).is_none() {
                 store.create(&NAMESPACES, namespaces::initial_namespace(name, &created))?;

@@ -13,6 +13,12 @@ use super::store::Store;
 /// Namespaces that exist from the start and may not be deleted.
 pub const SYSTEM_NAMESPACES: &[&str] = &["default", "kube-system", "kube-public"];
 
+/// The namespace of node heartbeat Leases (Kubernetes 1.14 and later, so bound mode only),
+/// which upstream's system namespaces controller creates beside `kube-system` and
+/// `kube-public`. Unlike those it may be deleted (`NamespaceLifecycle`'s immortal
+/// namespaces are the three above).
+pub const NODE_LEASE_NAMESPACE: &str = "kube-node-lease";
+
 /// Rejects content in missing or terminating namespaces, and deletion of system namespaces.
 pub struct NamespaceLifecycle {
     store: Arc<Store>,

@@ -163,9 +163,10 @@ fn serve_in_bound_mode_publishes_the_root_ca_and_generates_no_tokens() {
     for (i, bin) in kubectl_binaries().iter().enumerate() {
         check_namespace(bin, &server.kubeconfig, &format!("bound-{i}"));
     }
-    // The namespaces that exist from the start have it too.
+    // The namespaces that exist from the start have it too; in bound mode (1.33) they
+    // include kube-node-lease.
     let bin = &kubectl_binaries()[0];
-    for ns in ["default", "kube-system", "kube-public"] {
+    for ns in ["default", "kube-system", "kube-public", "kube-node-lease"] {
         poll_until("kube-root-ca.crt in a system namespace", DEADLINE, || {
             json(
                 bin,

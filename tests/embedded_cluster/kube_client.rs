@@ -28,6 +28,12 @@ async fn system_namespaces_exist_at_start() {
         let ns = namespaces.get(name).await.expect(name);
         assert_eq!(ns.status.and_then(|s| s.phase).as_deref(), Some("Active"));
     }
+    // Kubernetes v1.8 (legacy mode, the default) had no node Leases.
+    assert!(namespaces
+        .get_opt("kube-node-lease")
+        .await
+        .expect("get")
+        .is_none());
     server.shutdown().await;
 }
 
