@@ -28,6 +28,14 @@ Feature: Every namespace has the ConfigMap "kube-root-ca.crt"
     And within 5 seconds the service account "default" in namespace "demo" exists
     And for 2 seconds there are 0 token secrets for service account "default" in namespace "demo"
 
+  # @embedded-only: a shared cluster gives each scenario namespaces of its own and refuses
+  # its system namespaces. kube-node-lease exists from the start in 1.33, not in v1.8.
+  @embedded-only
+  Scenario: The namespaces a cluster starts with, kube-node-lease among them, get "default" and "kube-root-ca.crt"
+    Then within 5 seconds the config map "kube-root-ca.crt" in namespace "kube-node-lease" exists
+    And within 5 seconds the service account "default" in namespace "kube-node-lease" exists
+    And within 5 seconds the config map "kube-root-ca.crt" in namespace "kube-public" exists
+
   # upstream case "delete ca configmap"
   @upstream:TestConfigMapCreation @upstream:e2e/ServiceAccounts/should_guarantee_kube-root-ca.crt_exist_in_any_namespace
   Scenario: A deleted "kube-root-ca.crt" is created again

@@ -44,35 +44,27 @@ async fn serves_token_request(client: &kube::Client) -> Result<bool, Failure> {
         .any(|r| r.name == "serviceaccounts/token"))
 }
 
-/// Whether `default/default` lists a token Secret (one of type
-/// `kubernetes.io/service-account-token`) within `deadline`, as the token controller of
-/// legacy mode makes one for every account.
-async fn default_account_lists_a_token_secret(
-    client: &kube::Client,
-    deadline: std::time::Duration,
-) -> bool {
+/// Passes when `default/default` lists a token Secret (one of type
+/// `kubernetes.io/service-account-token`), as the token controller of legacy mode makes one
+/// for every account.
+async fn default_account_lists_a_token_secret(client: &kube::Client) -> Result<(), Failure> {
     use k8s_openapi::api::core::v1::{Secret, ServiceAccount};
     let accounts: kube::Api<ServiceAccount> = kube::Api::namespaced(client.clone(), "default");
     let secrets: kube::Api<Secret> = kube::Api::namespaced(client.clone(), "default");
-    let started = std::time::Instant::now();
-    loop {
-        if let Ok(Some(account)) = accounts.get_opt("default").await {
-            for reference in account.secrets.unwrap_or_default() {
-                let Some(name) = reference.name else { continue };
-                if let Ok(Some(secret)) = secrets.get_opt(&name).await {
-                    if secret.type_.as_deref()
-                        == Some(kube_sa::serviceaccount::SERVICE_ACCOUNT_TOKEN_TYPE)
-                    {
-                        return true;
-                    }
-                }
+    let account = accounts
+        .get_opt("default")
+        .await
+        .map_err(|e| Failure::new(format!("reading default/default: {e}")))?;
+    for reference in account.and_then(|a| a.secrets).unwrap_or_default() {
+        let Some(name) = reference.name else { continue };
+        if let Ok(Some(secret)) = secrets.get_opt(&name).await {
+            if secret.type_.as_deref() == Some(kube_sa::serviceaccount::SERVICE_ACCOUNT_TOKEN_TYPE)
+            {
+                return Ok(());
             }
         }
-        if started.elapsed() >= deadline {
-            return false;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
+    Err(Failure::new("default/default lists no token Secret"))
 }
 
 /// Refuses a cluster whose behaviour says it runs in the other mode than `--mode`, before
@@ -87,11 +79,13 @@ async fn check_mode(client: &kube::Client, mode: kube_sa::Mode) -> Result<(), Fa
         )),
         kube_sa::Mode::Legacy
             if token_request
-                && !default_account_lists_a_token_secret(
-                    client,
-                    crate::timing::default_deadline(),
+                && crate::timing::assert_timed(
+                    crate::timing::Timing::Within(crate::timing::default_deadline()),
+                    "default/default to list a token Secret",
+                    || default_account_lists_a_token_secret(client),
                 )
-                .await =>
+                .await
+                .is_err() =>
         {
             Err(Failure::new(
                 "--mode legacy, but the cluster serves serviceaccounts/token (TokenRequest) and \
