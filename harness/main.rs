@@ -302,14 +302,9 @@ async fn run() -> ExitCode {
     let pending = Rc::new(Cell::new(0usize));
     let pending_for_filter = pending.clone();
     let finished = Rc::new(Cell::new(0usize));
-    let unsupported: Rc<RefCell<BTreeMap<backends::Unsupported, Vec<String>>>> = Rc::default();
-    let left_out = modes::LeftOut::default();
-    let (backend_for_hook, finished_for_hook, backend_for_filter, unsupported_for_filter) = (
-        backend.clone(),
-        finished.clone(),
-        backend.clone(),
-        unsupported.clone(),
-    );
+    let not_run: Rc<RefCell<BTreeMap<modes::NotRun, Vec<String>>>> = Rc::default();
+    let (backend_for_hook, finished_for_hook, not_run_for_filter) =
+        (backend.clone(), finished.clone(), not_run.clone());
     let selection_for_filter = selection.clone();
     let backend_for_logs = backend.clone();
     let serial_runs_alone = backend.shares_clusters();
@@ -317,7 +312,7 @@ async fn run() -> ExitCode {
     let run = ConformanceWorld::cucumber::<&str>()
         .with_parser(modes::ModeParser {
             modes: backend_modes.clone(),
-            left_out: left_out.clone(),
+            support: backend.support(),
         })
         .with_writer(
             writer::Basic::raw(std::io::stdout(), writer::Coloring::Auto, 0)
@@ -337,7 +332,11 @@ async fn run() -> ExitCode {
             let backend = backend_for_hook.clone();
             let id = scenario_id(feature, scenario);
             let options = ScenarioOptions::from_tags(all_tags(feature, rule, scenario));
+            let left_out = scenario.tags.iter().any(|t| t == modes::NOT_RUN_TAG);
             Box::pin(async move {
+                if left_out {
+                    return;
+                }
                 let options = options.unwrap_or_else(|failure| panic!("{failure}"));
                 if let Err(failure) = world.start(&backend, id, options).await {
                     panic!("starting the scenario's cluster: {failure}");
@@ -345,7 +344,9 @@ async fn run() -> ExitCode {
             })
         })
         .after(move |_, _, scenario, event, world| {
-            finished_for_hook.set(finished_for_hook.get() + 1);
+            if !scenario.tags.iter().any(|t| t == modes::NOT_RUN_TAG) {
+                finished_for_hook.set(finished_for_hook.get() + 1);
+            }
             let failed = matches!(
                 event,
                 cucumber::event::ScenarioFinished::StepFailed(..)
@@ -367,28 +368,24 @@ async fn run() -> ExitCode {
         .with_cli(options)
         .filter_run(FEATURES, move |feature, rule, scenario| {
             let tags: Vec<&String> = all_tags(feature, rule, scenario).collect();
-            match selection_for_filter.selects(&scenario.name, &tags) {
-                Selected::No => return false,
-                Selected::Pending => {
-                    pending_for_filter.set(pending_for_filter.get() + 1);
-                    return false;
-                }
-                Selected::Yes => {}
+            let selected = selection_for_filter.selects(&scenario.name, &tags);
+            if selected == Selected::No {
+                return false;
             }
-            // A scenario with bad tags runs, so that its before hook reports the problem.
-            let supported = ScenarioOptions::from_tags(tags.iter().copied())
-                .map_or(Ok(()), |options| backend_for_filter.supports(options));
-            match supported {
-                Ok(()) => true,
-                Err(reason) => {
-                    unsupported_for_filter
-                        .borrow_mut()
-                        .entry(reason)
-                        .or_default()
-                        .push(scenario.name.clone());
-                    false
-                }
+            // A left-out run is shown as skipped, pending or not.
+            if let Some(reason) = modes::NotRun::of(tags.iter().copied()) {
+                not_run_for_filter
+                    .borrow_mut()
+                    .entry(reason)
+                    .or_default()
+                    .push(scenario.name.clone());
+                return true;
             }
+            if selected == Selected::Pending {
+                pending_for_filter.set(pending_for_filter.get() + 1);
+                return false;
+            }
+            true
         });
     let result = tokio::select! {
         result = run => result,
@@ -407,47 +404,36 @@ async fn run() -> ExitCode {
         backend_kind.name(),
         started.elapsed().as_secs_f64()
     );
-    for (reason, names) in unsupported.borrow().iter() {
+    for (reason, names) in not_run.borrow().iter() {
+        let why = match reason {
+            modes::NotRun::Mode(_) => format!(
+                "this run covers {} mode only (--mode)",
+                modes::modes_text(&backend_modes)
+            ),
+            modes::NotRun::Unsupported(need) => format!(
+                "they need {}, which the {} backend does not have",
+                need.describe(),
+                backend_kind.name()
+            ),
+        };
+        let mode = match reason {
+            modes::NotRun::Mode(mode) => format!(" in {mode} mode"),
+            modes::NotRun::Unsupported(_) => String::new(),
+        };
         println!(
-            "conformance: {} scenario run(s) not run: they need {}, which the {} backend does not have: {}",
+            "conformance: {} scenario run(s){mode} not run (skipped): {why}: {}",
             names.len(),
-            reason.describe(),
-            backend_kind.name(),
             name_list(names)
         );
     }
-    let left_out: Vec<modes::LeftOutRun> = left_out
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .iter()
-        .filter(|run| {
-            let tags: Vec<&String> = run.tags.iter().collect();
-            // A pending scenario of the other mode is left out by the mode first.
-            selection.selects(&run.name, &tags) != Selected::No
-        })
-        .cloned()
-        .collect();
-    for mode in [kube_sa::Mode::Legacy, kube_sa::Mode::Bound] {
-        let names: Vec<String> = left_out
-            .iter()
-            .filter(|run| run.mode == mode)
-            .map(|run| run.name.clone())
-            .collect();
-        if !names.is_empty() {
-            println!(
-                "conformance: {} scenario run(s) in {mode} mode not run: this run covers {} mode only (--mode): {}",
-                names.len(),
-                backend_modes
-                    .iter()
-                    .map(ToString::to_string)
-                    .collect::<Vec<_>>()
-                    .join(" and "),
-                name_list(&names)
-            );
-        }
-    }
     if pending.get() > 0 {
         println!("conformance: {} scenario run(s) tagged @{PENDING_TAG} (known product divergences) not run (run them with --tags @{PENDING_TAG})", pending.get());
+    }
+    if finished.get() == 0 && !result.execution_has_failed() {
+        // A gate that checked nothing must not pass: a mistyped --name or --tags, or a
+        // backend that can run none of the selected scenarios.
+        println!("conformance: FAILED (no scenario ran: the selection and the backend left every one out)");
+        return ExitCode::FAILURE;
     }
     if result.execution_has_failed() {
         println!(

@@ -9,6 +9,8 @@
 use futures::{FutureExt as _, StreamExt as _};
 use kube_sa::Mode;
 
+use crate::backends::{ScenarioOptions, Support, Unsupported};
+
 /// Tag: the scenario runs in legacy mode only.
 pub const LEGACY_TAG: &str = "legacy";
 /// Tag: the scenario runs in bound mode only.
@@ -83,25 +85,15 @@ fn tag(mode: Mode) -> &'static str {
     }
 }
 
-/// cucumber's parser, with every scenario expanded into its modes among `modes`.
+/// cucumber's parser, with every scenario expanded into its modes. The runs this backend
+/// cannot make (a mode the run does not cover, a need the backend does not meet) go into a
+/// feature of their own, [`not_run_feature`], where they are reported as skipped.
 pub struct ModeParser {
     /// The modes the backend runs scenarios in.
     pub modes: Vec<Mode>,
-    /// Where the runs of the other modes are recorded, for the run's summary.
-    pub left_out: LeftOut,
+    /// What the backend can run.
+    pub support: Support,
 }
-
-/// A scenario run in a mode the run does not cover: its name with the mode's suffix and
-/// all its tags (feature's, rule's, its own, the mode's).
-#[derive(Debug, Clone)]
-pub struct LeftOutRun {
-    pub name: String,
-    pub mode: Mode,
-    pub tags: Vec<String>,
-}
-
-/// The runs [`ModeParser`] left out, shared with the runner that reports them.
-pub type LeftOut = std::sync::Arc<std::sync::Mutex<Vec<LeftOutRun>>>;
 
 impl<I: AsRef<std::path::Path>> cucumber::Parser<I> for ModeParser {
     type Cli = cucumber::parser::basic::Cli;
@@ -109,20 +101,22 @@ impl<I: AsRef<std::path::Path>> cucumber::Parser<I> for ModeParser {
         futures::stream::BoxStream<'static, cucumber::parser::Result<cucumber::gherkin::Feature>>;
 
     fn parse(self, input: I, cli: Self::Cli) -> Self::Output {
-        let (modes, left_out) = (self.modes, self.left_out);
-        let features = cucumber::Parser::parse(cucumber::parser::Basic::new(), input, cli).map(
-            move |feature| {
-                feature.map(|feature| {
-                    let mut dropped = Vec::new();
-                    let feature = expand_feature(feature, &modes, &mut dropped);
-                    left_out
-                        .lock()
-                        .unwrap_or_else(|e| e.into_inner())
-                        .extend(dropped);
-                    feature
-                })
-            },
-        );
+        let (modes, support) = (self.modes, self.support);
+        let features = cucumber::Parser::parse(cucumber::parser::Basic::new(), input, cli)
+            .flat_map(move |feature| {
+                let expanded: Vec<_> = match feature {
+                    Ok(feature) => {
+                        let mut not_run = Vec::new();
+                        let feature = expand_feature(feature, &modes, &support, &mut not_run);
+                        let left_out = not_run_feature(&feature, not_run);
+                        std::iter::once(Ok(feature))
+                            .chain(left_out.map(Ok))
+                            .collect()
+                    }
+                    Err(error) => vec![Err(error)],
+                };
+                futures::stream::iter(expanded)
+            });
         // Every feature is parsed before the first scenario starts anyway; collecting them
         // lets the slow ones go first.
         features
@@ -134,6 +128,113 @@ impl<I: AsRef<std::path::Path>> cucumber::Parser<I> for ModeParser {
             .flatten_stream()
             .boxed()
     }
+}
+
+/// Tag of a scenario run that this run leaves out ([`NOT_RUN_TAG`]`:<reason key>` beside
+/// it says why): it is reported as skipped and starts no cluster.
+pub const NOT_RUN_TAG: &str = "not-run";
+/// cucumber's tag that lets a scenario's steps be skipped without failing the run.
+const ALLOW_SKIPPED_TAG: &str = "allow.skipped";
+
+/// Why a scenario run is left out (ordered as the summary lists them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotRun {
+    /// The run does not cover the mode (`--mode`).
+    Mode(Mode),
+    /// The backend cannot give the scenario what its tags ask for.
+    Unsupported(Unsupported),
+}
+
+impl Ord for NotRun {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        let rank = |reason: &NotRun| NotRun::ALL.iter().position(|r| r == reason);
+        rank(self).cmp(&rank(other))
+    }
+}
+
+impl PartialOrd for NotRun {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl NotRun {
+    const ALL: [NotRun; 8] = [
+        NotRun::Mode(Mode::Legacy),
+        NotRun::Mode(Mode::Bound),
+        NotRun::Unsupported(Unsupported::WithoutControllers),
+        NotRun::Unsupported(Unsupported::EmbeddedOnly),
+        NotRun::Unsupported(Unsupported::AdmissionSwitches),
+        NotRun::Unsupported(Unsupported::Mode),
+        NotRun::Unsupported(Unsupported::MovableClock),
+        NotRun::Unsupported(Unsupported::ClusterKey),
+    ];
+
+    /// The tag that records this reason on a left-out run.
+    pub fn tag(self) -> String {
+        let key = match self {
+            NotRun::Mode(Mode::Legacy) => "legacy-mode",
+            NotRun::Mode(Mode::Bound) => "bound-mode",
+            NotRun::Unsupported(Unsupported::WithoutControllers) => "without-controllers",
+            NotRun::Unsupported(Unsupported::EmbeddedOnly) => "embedded-only",
+            NotRun::Unsupported(Unsupported::AdmissionSwitches) => "admission",
+            NotRun::Unsupported(Unsupported::Mode) => "no-cluster-in-mode",
+            NotRun::Unsupported(Unsupported::MovableClock) => "fake-clock",
+            NotRun::Unsupported(Unsupported::ClusterKey) => "cluster-key",
+        };
+        format!("{NOT_RUN_TAG}:{key}")
+    }
+
+    /// The reason a left-out run's tags record, if they record one.
+    pub fn of<'a>(tags: impl IntoIterator<Item = &'a String>) -> Option<NotRun> {
+        let tags: Vec<&String> = tags.into_iter().collect();
+        Self::ALL
+            .into_iter()
+            .find(|reason| tags.iter().any(|t| **t == reason.tag()))
+    }
+
+    /// The step text that shows a left-out run's reason in the report.
+    fn step_text(self, modes: &[Mode]) -> String {
+        match self {
+            NotRun::Mode(_) => format!(
+                "this run leaves the scenario out: it covers {} mode only (--mode)",
+                modes_text(modes)
+            ),
+            NotRun::Unsupported(reason) => format!(
+                "this run leaves the scenario out: it needs {}, which the backend does not have",
+                reason.describe()
+            ),
+        }
+    }
+}
+
+/// `legacy and bound`, `bound`.
+pub fn modes_text(modes: &[Mode]) -> String {
+    modes
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(" and ")
+}
+
+/// The runs left out of `feature` as a feature of their own (no background, so nothing
+/// runs), named after it with ` (not run)`: each is one skipped step that says why, so
+/// the console, the summary counts and the JUnit report (`<skipped/>`) show it.
+fn not_run_feature(
+    feature: &cucumber::gherkin::Feature,
+    not_run: Vec<cucumber::gherkin::Scenario>,
+) -> Option<cucumber::gherkin::Feature> {
+    if not_run.is_empty() {
+        return None;
+    }
+    Some(cucumber::gherkin::Feature {
+        name: format!("{} (not run)", feature.name),
+        description: None,
+        background: None,
+        scenarios: not_run,
+        rules: Vec::new(),
+        ..feature.clone()
+    })
 }
 
 /// Tag (on a feature or a scenario): the scenario takes seconds by design (a chaos run).
@@ -150,60 +251,114 @@ fn is_slow(feature: &cucumber::gherkin::Feature) -> bool {
             .any(|s| s.tags.iter().any(|t| t == SLOW_TAG))
 }
 
-/// Every scenario of `feature` (and of its rules) once per mode it runs in among `modes`;
-/// the runs in its other modes are added to `left_out`.
+/// Every scenario of `feature` (and of its rules) once per mode it runs in; the runs this
+/// backend does not make (see [`ModeParser`]) are taken out into `not_run`, with their
+/// rule's tags, one skipped step in place of their steps, and the tags that say why.
 pub fn expand_feature(
     mut feature: cucumber::gherkin::Feature,
     modes: &[Mode],
-    left_out: &mut Vec<LeftOutRun>,
+    support: &Support,
+    not_run: &mut Vec<cucumber::gherkin::Scenario>,
 ) -> cucumber::gherkin::Feature {
     let feature_tags = feature.tags.clone();
-    feature.scenarios = expand(&feature.scenarios, &feature_tags, &[], modes, left_out);
+    let context = Expansion {
+        modes,
+        support,
+        feature_tags: &feature_tags,
+    };
+    feature.scenarios = context.expand(&feature.scenarios, &[], not_run);
     for rule in &mut feature.rules {
-        rule.scenarios = expand(&rule.scenarios, &feature_tags, &rule.tags, modes, left_out);
+        rule.scenarios = context.expand(&rule.scenarios, &rule.tags, not_run);
     }
     feature
 }
 
-fn expand(
-    scenarios: &[cucumber::gherkin::Scenario],
-    feature_tags: &[String],
-    rule_tags: &[String],
-    modes: &[Mode],
-    left_out: &mut Vec<LeftOutRun>,
-) -> Vec<cucumber::gherkin::Scenario> {
-    let mut out = Vec::with_capacity(scenarios.len() * 2);
-    for scenario in scenarios {
-        let tags = feature_tags.iter().chain(rule_tags).chain(&scenario.tags);
-        let applies = applicable(tags);
-        let both = applies.len() == 2;
-        for mode in &applies {
-            let mut copy = scenario.clone();
-            copy.name = format!("{}{}", scenario.name, suffix(*mode));
-            // The copy's mode tag goes last, where it outranks a tag of the other mode on
-            // the feature or the scenario.
-            copy.tags.retain(|t| t != tag(*mode));
-            copy.tags.push(tag(*mode).to_string());
-            if both {
-                copy.tags.push(BOTH_MODES_TAG.to_string());
-            }
-            if modes.contains(mode) {
-                out.push(copy);
-            } else {
-                left_out.push(LeftOutRun {
-                    tags: feature_tags
-                        .iter()
-                        .chain(rule_tags)
-                        .chain(&copy.tags)
-                        .cloned()
-                        .collect(),
-                    name: copy.name,
-                    mode: *mode,
-                });
+struct Expansion<'a> {
+    modes: &'a [Mode],
+    support: &'a Support,
+    feature_tags: &'a [String],
+}
+
+impl Expansion<'_> {
+    fn expand(
+        &self,
+        scenarios: &[cucumber::gherkin::Scenario],
+        rule_tags: &[String],
+        not_run: &mut Vec<cucumber::gherkin::Scenario>,
+    ) -> Vec<cucumber::gherkin::Scenario> {
+        let mut out = Vec::with_capacity(scenarios.len() * 2);
+        for scenario in scenarios {
+            let tags = self
+                .feature_tags
+                .iter()
+                .chain(rule_tags)
+                .chain(&scenario.tags);
+            let applies = applicable(tags);
+            let both = applies.len() == 2;
+            for mode in &applies {
+                let mut copy = scenario.clone();
+                copy.name = format!("{}{}", scenario.name, suffix(*mode));
+                // The copy's mode tag goes last, where it outranks a tag of the other mode
+                // on the feature or the scenario.
+                copy.tags.retain(|t| t != tag(*mode));
+                copy.tags.push(tag(*mode).to_string());
+                if both {
+                    copy.tags.push(BOTH_MODES_TAG.to_string());
+                }
+                match self.reason_not_run(*mode, rule_tags, &copy) {
+                    None => out.push(copy),
+                    Some(reason) => not_run.push(self.left_out(copy, rule_tags, reason)),
+                }
             }
         }
+        out
     }
-    out
+
+    /// Why this backend does not run `copy` (in `mode`), if it does not. A scenario whose
+    /// tags are wrong runs, so that its before hook reports them.
+    fn reason_not_run(
+        &self,
+        mode: Mode,
+        rule_tags: &[String],
+        copy: &cucumber::gherkin::Scenario,
+    ) -> Option<NotRun> {
+        if !self.modes.contains(&mode) {
+            return Some(NotRun::Mode(mode));
+        }
+        let tags = self.feature_tags.iter().chain(rule_tags).chain(&copy.tags);
+        let options = ScenarioOptions::from_tags(tags).ok()?;
+        self.support
+            .supports(&options)
+            .err()
+            .map(NotRun::Unsupported)
+    }
+
+    fn left_out(
+        &self,
+        mut copy: cucumber::gherkin::Scenario,
+        rule_tags: &[String],
+        reason: NotRun,
+    ) -> cucumber::gherkin::Scenario {
+        // The rule is not kept, so its tags move onto the scenario.
+        let mut tags: Vec<String> = rule_tags.to_vec();
+        tags.append(&mut copy.tags);
+        tags.extend([
+            NOT_RUN_TAG.to_string(),
+            reason.tag(),
+            ALLOW_SKIPPED_TAG.to_string(),
+        ]);
+        copy.tags = tags;
+        copy.steps = vec![cucumber::gherkin::Step {
+            keyword: "Given ".to_string(),
+            ty: cucumber::gherkin::StepType::Given,
+            value: reason.step_text(self.modes),
+            docstring: None,
+            table: None,
+            span: copy.span,
+            position: copy.position,
+        }];
+        copy
+    }
 }
 
 /// The harness self-check of this module (see `selftest.rs`).
@@ -228,6 +383,84 @@ pub fn self_check() -> Result<(), String> {
     ] {
         if strip_suffix(name) != want {
             return Err(format!("{name:?} without its mode is not {want:?}"));
+        }
+    }
+    for reason in NotRun::ALL {
+        if NotRun::of(&[reason.tag()]) != Some(reason) {
+            return Err(format!(
+                "the tag {} does not read back as {reason:?}",
+                reason.tag()
+            ));
+        }
+    }
+    check_left_out_runs()
+}
+
+/// A legacy-only shared cluster runs an untagged scenario's legacy copy and leaves out its
+/// bound copy and an `@embedded-only` scenario, each as one skipped step with its reason.
+fn check_left_out_runs() -> Result<(), String> {
+    let scenario = |name: &str, tags: &[&str]| cucumber::gherkin::Scenario {
+        keyword: "Scenario".to_string(),
+        name: name.to_string(),
+        description: None,
+        steps: Vec::new(),
+        examples: Vec::new(),
+        tags: tags.iter().map(|t| t.to_string()).collect(),
+        span: Default::default(),
+        position: Default::default(),
+    };
+    let feature = cucumber::gherkin::Feature {
+        keyword: "Feature".to_string(),
+        name: "f".to_string(),
+        description: None,
+        background: None,
+        scenarios: vec![scenario("a", &[]), scenario("b", &["embedded-only", "legacy"])],
+        rules: Vec::new(),
+        tags: Vec::new(),
+        span: Default::default(),
+        position: Default::default(),
+        path: None,
+    };
+    let support = Support::Shared(vec![crate::backends::SharedSupport {
+        mode: Mode::Legacy,
+        movable_clock: true,
+        cluster_key: true,
+    }]);
+    let mut not_run = Vec::new();
+    let runs = expand_feature(feature, &[Mode::Legacy], &support, &mut not_run);
+    let names = |list: &[cucumber::gherkin::Scenario]| -> Vec<String> {
+        list.iter().map(|s| s.name.clone()).collect()
+    };
+    if names(&runs.scenarios) != ["a [legacy]"] {
+        return Err(format!(
+            "ran {:?}, not [\"a [legacy]\"]",
+            names(&runs.scenarios)
+        ));
+    }
+    let want = [
+        ("a [bound]", NotRun::Mode(Mode::Bound)),
+        ("b [legacy]", NotRun::Unsupported(Unsupported::EmbeddedOnly)),
+    ];
+    if names(&not_run) != want.map(|(name, _)| name.to_string()) {
+        return Err(format!("left out {:?}", names(&not_run)));
+    }
+    for (left_out, (_, reason)) in not_run.iter().zip(want) {
+        let skippable = left_out.tags.iter().any(|t| t == ALLOW_SKIPPED_TAG);
+        let [step] = left_out.steps.as_slice() else {
+            return Err(format!(
+                "{} keeps {} steps",
+                left_out.name,
+                left_out.steps.len()
+            ));
+        };
+        if NotRun::of(&left_out.tags) != Some(reason)
+            || !skippable
+            || !step.value.starts_with("this run leaves the scenario out")
+        {
+            return Err(format!(
+                "{} is not left out as {reason:?}: {:?}",
+                left_out.name, left_out.tags
+            ));
         }
     }
     Ok(())

@@ -171,6 +171,56 @@ impl Unsupported {
     }
 }
 
+/// What a backend can run ([`Backend::support`]): anything, for a cluster per scenario;
+/// for shared clusters, what each of them offers.
+#[derive(Debug, Clone)]
+pub enum Support {
+    /// A cluster of the scenario's own, configured as its tags ask.
+    Any,
+    /// Shared clusters, one per mode.
+    Shared(Vec<SharedSupport>),
+}
+
+/// What one shared cluster offers.
+#[derive(Debug, Clone, Copy)]
+pub struct SharedSupport {
+    pub mode: kube_sa::Mode,
+    pub movable_clock: bool,
+    /// The harness knows the cluster's token verification keys.
+    pub cluster_key: bool,
+}
+
+impl Support {
+    /// Whether a scenario with these options can run here (needs and mode), and if not,
+    /// the first need the backend does not meet.
+    pub fn supports(&self, options: &ScenarioOptions) -> Result<(), Unsupported> {
+        let Support::Shared(clusters) = self else {
+            return Ok(());
+        };
+        if options.without_controllers {
+            return Err(Unsupported::WithoutControllers);
+        }
+        if options.embedded_only {
+            return Err(Unsupported::EmbeddedOnly);
+        }
+        if options.admission.is_some() {
+            return Err(Unsupported::AdmissionSwitches);
+        }
+        let in_mode: Vec<&SharedSupport> =
+            clusters.iter().filter(|c| c.mode == options.mode).collect();
+        if in_mode.is_empty() {
+            return Err(Unsupported::Mode);
+        }
+        if options.fake_clock && !in_mode.iter().any(|c| c.movable_clock) {
+            return Err(Unsupported::MovableClock);
+        }
+        if options.cluster_key && !in_mode.iter().any(|c| c.cluster_key) {
+            return Err(Unsupported::ClusterKey);
+        }
+        Ok(())
+    }
+}
+
 /// A cluster shared by every scenario of the run (of one mode).
 pub struct SharedCluster {
     /// The service-account mode the cluster runs in.
@@ -275,34 +325,20 @@ impl Backend {
         }
     }
 
-    /// Whether a scenario with these options can run here (needs and mode), and if not,
-    /// the first need this backend does not meet.
-    pub fn supports(&self, options: ScenarioOptions) -> Result<(), Unsupported> {
+    /// What scenarios this backend can run, as a value the feature parser can hold.
+    pub fn support(&self) -> Support {
         match self {
-            Backend::Embedded | Backend::Webhook => Ok(()),
-            Backend::Shared { clusters, .. } => {
-                if options.without_controllers {
-                    return Err(Unsupported::WithoutControllers);
-                }
-                if options.embedded_only {
-                    return Err(Unsupported::EmbeddedOnly);
-                }
-                if options.admission.is_some() {
-                    return Err(Unsupported::AdmissionSwitches);
-                }
-                let in_mode: Vec<&SharedCluster> =
-                    clusters.iter().filter(|c| c.mode == options.mode).collect();
-                if in_mode.is_empty() {
-                    return Err(Unsupported::Mode);
-                }
-                if options.fake_clock && !in_mode.iter().any(|c| c.movable_clock) {
-                    return Err(Unsupported::MovableClock);
-                }
-                if options.cluster_key && !in_mode.iter().any(|c| !c.public_keys.is_empty()) {
-                    return Err(Unsupported::ClusterKey);
-                }
-                Ok(())
-            }
+            Backend::Embedded | Backend::Webhook => Support::Any,
+            Backend::Shared { clusters, .. } => Support::Shared(
+                clusters
+                    .iter()
+                    .map(|c| SharedSupport {
+                        mode: c.mode,
+                        movable_clock: c.movable_clock,
+                        cluster_key: !c.public_keys.is_empty(),
+                    })
+                    .collect(),
+            ),
         }
     }
 
