@@ -414,7 +414,10 @@ fn check_left_out_runs() -> Result<(), String> {
         name: "f".to_string(),
         description: None,
         background: None,
-        scenarios: vec![scenario("a", &[]), scenario("b", &["embedded-only", "legacy"])],
+        scenarios: vec![
+            scenario("a", &[]),
+            scenario("b", &["embedded-only", "legacy"]),
+        ],
         rules: Vec::new(),
         tags: Vec::new(),
         span: Default::default(),
