@@ -36,6 +36,19 @@ Feature: Every namespace has the ConfigMap "kube-root-ca.crt"
     And within 5 seconds the service account "default" in namespace "kube-node-lease" exists
     And within 5 seconds the config map "kube-root-ca.crt" in namespace "kube-public" exists
 
+  # Upstream's system namespaces controller (pkg/controlplane/controller/systemnamespaces)
+  # creates a missing one every minute; kube-node-lease is the one the API lets go.
+  @embedded-only @fake-clock @serial
+  Scenario: A deleted kube-node-lease is created again within a minute, and gets "kube-root-ca.crt"
+    When I delete the namespace "kube-node-lease"
+    Then within 5 seconds the namespace "kube-node-lease" does not exist
+    When 59 seconds pass
+    Then for 1 second the namespace "kube-node-lease" does not exist
+    When 1 second passes
+    Then within 5 seconds the namespace "kube-node-lease" exists
+    And within 5 seconds the config map "kube-root-ca.crt" in namespace "kube-node-lease" exists
+    And within 5 seconds the service account "default" in namespace "kube-node-lease" exists
+
   # upstream case "delete ca configmap"
   @upstream:TestConfigMapCreation @upstream:e2e/ServiceAccounts/should_guarantee_kube-root-ca.crt_exist_in_any_namespace
   Scenario: A deleted "kube-root-ca.crt" is created again

@@ -312,16 +312,9 @@ impl ApiServerBuilder {
             .service_accounts
             .as_ref()
             .is_some_and(|options| options.mode == crate::Mode::Bound);
-        let node_lease = bound_mode.then_some(namespaces::NODE_LEASE_NAMESPACE);
-        for name in namespaces::SYSTEM_NAMESPACES
-            .iter()
-            .chain(node_lease.as_ref())
-        {
-            // Kept from an earlier start, with a data directory.
-            if store.get(&NAMESPACES, "", name).is_none() {
-                store.create(&NAMESPACES, namespaces::initial_namespace(name, &created))?;
-            }
-        }
+        // Those kept from an earlier start (with a data directory) stay as they are.
+        let system_namespaces = system_namespaces::names(bound_mode);
+        system_namespaces::ensure(&store, &system_namespaces)?;
         // The `kubernetes` Service's endpoints are the address clients reach the server at.
         let endpoint_ip = match host.parse::<std::net::IpAddr>() {
             Ok(ip) => ip,
@@ -476,6 +469,11 @@ impl ApiServerBuilder {
         tokio::spawn(namespace_deleter::run(
             state.store.clone(),
             namespace_queue,
+            shutdown_rx.clone(),
+        ));
+        tokio::spawn(system_namespaces::run(
+            state.store.clone(),
+            system_namespaces,
             shutdown_rx.clone(),
         ));
         if let Some(tracking) = tracking {

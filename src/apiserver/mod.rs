@@ -56,6 +56,7 @@ pub mod routes;
 pub mod selectors;
 pub mod serviceaccount_warnings;
 pub mod store;
+pub mod system_namespaces;
 pub mod table;
 pub mod tls;
 pub mod validation;
@@ -75,7 +76,6 @@ use tokio::sync::watch as signal;
 use crate::authn::{AuthenticationChain, StaticTokenAuthenticator, TokenAuthenticator};
 use crate::names::{NameGenerator, RandomNames};
 use admission::{AdmissionChain, AdmissionPlugin};
-use kinds::NAMESPACES;
 use store::Store;
 use tls::ClusterTls;
 
