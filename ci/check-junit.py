@@ -3,41 +3,63 @@
 
 usage: check-junit.py REPORT.xml CONSOLE.log
 
-Every scenario run is a test case: the ones that ran pass, the ones the run left out are
-<skipped/> and say why in their output, and the counts agree with the summary lines
-("N scenario run(s) on the ... backend", "N scenario run(s) ... not run (skipped)").
-Exits non-zero with the first disagreement.
+Every scenario run is a test case: the ones that ran passed (with --retry, a run's
+attempts are test cases of one name, and its last attempt counts), the ones the run left
+out are <skipped/> and say why in their output, and the counts agree with the summary
+lines ("N scenario run(s) on the ... backend", "N scenario run(s) ... not run (skipped)").
+A run in which nothing ran, or that ended FAILED, fails the check.
+Exits non-zero with what disagrees.
 """
 import re
 import sys
 import xml.etree.ElementTree as ElementTree
 
 
+def outcome(case):
+    if case.find("skipped") is not None:
+        return "skipped"
+    if case.find("failure") is not None or case.find("error") is not None:
+        return "failed"
+    return "passed"
+
+
 def main(report_path, console_path):
-    cases = [case for suite in ElementTree.parse(report_path).getroot() for case in suite]
-    skipped = [case for case in cases if case.find("skipped") is not None]
-    failed = [case for case in cases if case.find("failure") is not None or case.find("error") is not None]
+    try:
+        suites = ElementTree.parse(report_path).getroot()
+    except (OSError, ElementTree.ParseError) as error:
+        print(f"JUnit report {report_path}: not a JUnit document ({error}); did the run start?")
+        return 1
+    last = {}  # test case name -> outcome of its last attempt
+    for suite in suites:
+        for case in suite:
+            last[case.get("name")] = (outcome(case), case)
+    ran = [name for name, (result, _) in last.items() if result != "skipped"]
+    failed = [name for name, (result, _) in last.items() if result == "failed"]
+    skipped = [case for result, case in last.values() if result == "skipped"]
     console = open(console_path, encoding="utf-8").read()
-    ran = re.search(r"^conformance: (\d+) scenario run\(s\) on the \w+ backend", console, re.M)
+    summary = re.search(r"^conformance: (\d+) scenario run\(s\) on the \w+ backend", console, re.M)
     not_run = sum(int(n) for n in re.findall(r"^conformance: (\d+) scenario run\(s\).* not run \(skipped\)", console, re.M))
     problems = []
+    if re.search(r"^conformance: FAILED", console, re.M):
+        problems.append("the run ended FAILED")
     if failed:
-        problems.append(f"{len(failed)} failed test case(s), e.g. {failed[0].get('name')}")
-    if ran is None:
+        problems.append(f"{len(failed)} failed test case(s), e.g. {failed[0]}")
+    if not ran:
+        problems.append("no test case ran")
+    if summary is None:
         problems.append("the console output has no 'scenario run(s) on the ... backend' line")
-    elif len(cases) - len(skipped) != int(ran.group(1)):
-        problems.append(f"{len(cases) - len(skipped)} test cases ran, the summary says {ran.group(1)}")
+    elif len(ran) != int(summary.group(1)):
+        problems.append(f"{len(ran)} test cases ran, the summary says {summary.group(1)}")
     if len(skipped) != not_run:
         problems.append(f"{len(skipped)} skipped test cases, the summary names {not_run} left out")
     for case in skipped:
-        output = case.findtext("system-out") or ""
-        if "this run leaves the scenario out" not in output:
+        if "this run leaves the scenario out" not in (case.findtext("system-out") or ""):
             problems.append(f"skipped test case without its reason: {case.get('name')}")
             break
     if problems:
-        print("JUnit report " + report_path + ": " + "; ".join(problems))
+        print(f"JUnit report {report_path}: " + "; ".join(problems))
         return 1
-    print(f"JUnit report {report_path}: {len(cases)} test cases, {len(cases) - len(skipped)} passed, {len(skipped)} skipped with their reason")
+    print(f"JUnit report {report_path}: {len(last)} scenario runs, {len(ran)} passed, {len(skipped)} skipped with their reason")
     return 0
 
 

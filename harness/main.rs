@@ -17,10 +17,10 @@ mod timing;
 mod tokens;
 mod world;
 
-use std::cell::{Cell, RefCell};
-use std::collections::BTreeMap;
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashSet};
 use std::io::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::rc::Rc;
 use std::sync::{Arc, Mutex};
@@ -34,8 +34,6 @@ use backends::{Backend, ScenarioOptions};
 use cli::HarnessCli;
 use world::{ConformanceWorld, ScenarioId};
 
-/// Tag of scenarios that state the contract but fail because of a known product divergence.
-const PENDING_TAG: &str = "pending";
 /// Scenario tag: the scenario moves the clock of its cluster, so on a shared cluster it
 /// runs alone (see [`Backend::shares_clusters`]).
 const SERIAL_TAG: &str = "serial";
@@ -158,39 +156,25 @@ async fn interrupted(why: &str) -> ExitCode {
     ExitCode::from(130)
 }
 
+/// A scenario run: its feature's path, its position and its name (with the mode).
+type RunId = (Option<PathBuf>, usize, usize, String);
+
 /// `--name` and `--tags`, applied by the harness (see `run`).
 struct Selection {
     name: Option<cucumber::codegen::Regex>,
     tags: Option<cucumber::gherkin::tagexpr::TagOperation>,
 }
 
-/// Whether a scenario is selected to run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Selected {
-    Yes,
-    /// Selected, but tagged `@pending` without a `--tags` filter.
-    Pending,
-    No,
-}
-
 impl Selection {
-    fn selects(&self, name: &str, tags: &[&String]) -> Selected {
+    /// Whether `--name` and `--tags` select the scenario (`@pending` ones are left out by
+    /// the parser, [`modes::ModeParser`], when no `--tags` is given).
+    fn selects(&self, name: &str, tags: &[&String]) -> bool {
         if self.name.as_ref().is_some_and(|re| !re.is_match(name)) {
-            return Selected::No;
+            return false;
         }
-        if self
-            .tags
+        self.tags
             .as_ref()
-            .is_some_and(|filter| !filter.eval(tags.iter().copied()))
-        {
-            return Selected::No;
-        }
-        // `@pending` scenarios (a known divergence of the product, see the scenario's
-        // comment) run only when a --tags filter is given, e.g. `--tags @pending`.
-        if self.tags.is_none() && tags.iter().any(|t| t.as_str() == PENDING_TAG) {
-            return Selected::Pending;
-        }
-        Selected::Yes
+            .is_none_or(|filter| filter.eval(tags.iter().copied()))
     }
 }
 
@@ -299,9 +283,8 @@ async fn run() -> ExitCode {
         name: options.re_filter.take(),
         tags: options.tags_filter.take(),
     });
-    let pending = Rc::new(Cell::new(0usize));
-    let pending_for_filter = pending.clone();
-    let finished = Rc::new(Cell::new(0usize));
+    // Scenario runs that finished, each once however often `--retry` ran it.
+    let finished: Rc<RefCell<HashSet<RunId>>> = Rc::default();
     let not_run: Rc<RefCell<BTreeMap<modes::NotRun, Vec<String>>>> = Rc::default();
     let (backend_for_hook, finished_for_hook, not_run_for_filter) =
         (backend.clone(), finished.clone(), not_run.clone());
@@ -313,6 +296,9 @@ async fn run() -> ExitCode {
         .with_parser(modes::ModeParser {
             modes: backend_modes.clone(),
             support: backend.support(),
+            // `@pending` scenarios (a known divergence of the product, see the scenario's
+            // comment) run only when a --tags filter is given, e.g. `--tags @pending`.
+            pending_left_out: selection.tags.is_none(),
         })
         .with_writer(
             writer::Basic::raw(std::io::stdout(), writer::Coloring::Auto, 0)
@@ -322,7 +308,11 @@ async fn run() -> ExitCode {
         )
         .fail_on_skipped()
         .which_scenario(move |feature, rule, scenario| {
-            if serial_runs_alone && all_tags(feature, rule, scenario).any(|t| t == SERIAL_TAG) {
+            let left_out = scenario.tags.iter().any(|t| t == modes::NOT_RUN_TAG);
+            if serial_runs_alone
+                && !left_out
+                && all_tags(feature, rule, scenario).any(|t| t == SERIAL_TAG)
+            {
                 ScenarioType::Serial
             } else {
                 ScenarioType::Concurrent
@@ -343,9 +333,14 @@ async fn run() -> ExitCode {
                 }
             })
         })
-        .after(move |_, _, scenario, event, world| {
+        .after(move |feature, _, scenario, event, world| {
             if !scenario.tags.iter().any(|t| t == modes::NOT_RUN_TAG) {
-                finished_for_hook.set(finished_for_hook.get() + 1);
+                finished_for_hook.borrow_mut().insert((
+                    feature.path.clone(),
+                    scenario.position.line,
+                    scenario.position.col,
+                    scenario.name.clone(),
+                ));
             }
             let failed = matches!(
                 event,
@@ -368,22 +363,16 @@ async fn run() -> ExitCode {
         .with_cli(options)
         .filter_run(FEATURES, move |feature, rule, scenario| {
             let tags: Vec<&String> = all_tags(feature, rule, scenario).collect();
-            let selected = selection_for_filter.selects(&scenario.name, &tags);
-            if selected == Selected::No {
+            if !selection_for_filter.selects(&scenario.name, &tags) {
                 return false;
             }
-            // A left-out run is shown as skipped, pending or not.
+            // A left-out run is shown as skipped.
             if let Some(reason) = modes::NotRun::of(tags.iter().copied()) {
                 not_run_for_filter
                     .borrow_mut()
                     .entry(reason)
                     .or_default()
                     .push(scenario.name.clone());
-                return true;
-            }
-            if selected == Selected::Pending {
-                pending_for_filter.set(pending_for_filter.get() + 1);
-                return false;
             }
             true
         });
@@ -400,15 +389,20 @@ async fn run() -> ExitCode {
     let _ = junit.flush();
     println!(
         "conformance: {} scenario run(s) on the {} backend in {:.2} s",
-        finished.get(),
+        finished.borrow().len(),
         backend_kind.name(),
         started.elapsed().as_secs_f64()
     );
     for (reason, names) in not_run.borrow().iter() {
         let why = match reason {
             modes::NotRun::Mode(_) => format!(
-                "this run covers {} mode only (--mode)",
+                "this run covers {} mode only",
                 modes::modes_text(&backend_modes)
+            ),
+            modes::NotRun::Pending => format!(
+                "tagged @{} (known product divergences; run them with --tags @{})",
+                modes::PENDING_TAG,
+                modes::PENDING_TAG
             ),
             modes::NotRun::Unsupported(need) => format!(
                 "they need {}, which the {} backend does not have",
@@ -418,7 +412,7 @@ async fn run() -> ExitCode {
         };
         let mode = match reason {
             modes::NotRun::Mode(mode) => format!(" in {mode} mode"),
-            modes::NotRun::Unsupported(_) => String::new(),
+            _ => String::new(),
         };
         println!(
             "conformance: {} scenario run(s){mode} not run (skipped): {why}: {}",
@@ -426,13 +420,10 @@ async fn run() -> ExitCode {
             name_list(names)
         );
     }
-    if pending.get() > 0 {
-        println!("conformance: {} scenario run(s) tagged @{PENDING_TAG} (known product divergences) not run (run them with --tags @{PENDING_TAG})", pending.get());
-    }
-    if finished.get() == 0 && !result.execution_has_failed() {
+    if finished.borrow().is_empty() && !result.execution_has_failed() {
         // A gate that checked nothing must not pass: a mistyped --name or --tags, or a
         // backend that can run none of the selected scenarios.
-        println!("conformance: FAILED (no scenario ran: the selection and the backend left every one out)");
+        println!("conformance: FAILED (no scenario ran: --name and --tags selected none, or every selected one was left out, as listed above)");
         return ExitCode::FAILURE;
     }
     if result.execution_has_failed() {

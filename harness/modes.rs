@@ -93,6 +93,8 @@ pub struct ModeParser {
     pub modes: Vec<Mode>,
     /// What the backend can run.
     pub support: Support,
+    /// `@pending` scenarios are left out (no `--tags` filter was given).
+    pub pending_left_out: bool,
 }
 
 impl<I: AsRef<std::path::Path>> cucumber::Parser<I> for ModeParser {
@@ -101,13 +103,18 @@ impl<I: AsRef<std::path::Path>> cucumber::Parser<I> for ModeParser {
         futures::stream::BoxStream<'static, cucumber::parser::Result<cucumber::gherkin::Feature>>;
 
     fn parse(self, input: I, cli: Self::Cli) -> Self::Output {
-        let (modes, support) = (self.modes, self.support);
+        let (modes, support, pending_left_out) = (self.modes, self.support, self.pending_left_out);
         let features = cucumber::Parser::parse(cucumber::parser::Basic::new(), input, cli)
             .flat_map(move |feature| {
                 let expanded: Vec<_> = match feature {
                     Ok(feature) => {
                         let mut not_run = Vec::new();
-                        let feature = expand_feature(feature, &modes, &support, &mut not_run);
+                        let context = Expansion {
+                            modes: &modes,
+                            support: &support,
+                            pending_left_out,
+                        };
+                        let feature = context.expand_feature(feature, &mut not_run);
                         let left_out = not_run_feature(&feature, not_run);
                         std::iter::once(Ok(feature))
                             .chain(left_out.map(Ok))
@@ -130,6 +137,9 @@ impl<I: AsRef<std::path::Path>> cucumber::Parser<I> for ModeParser {
     }
 }
 
+/// Tag of scenarios that state the contract but fail because of a known product divergence.
+pub const PENDING_TAG: &str = "pending";
+
 /// Tag of a scenario run that this run leaves out ([`NOT_RUN_TAG`]`:<reason key>` beside
 /// it says why): it is reported as skipped and starts no cluster.
 pub const NOT_RUN_TAG: &str = "not-run";
@@ -139,8 +149,10 @@ const ALLOW_SKIPPED_TAG: &str = "allow.skipped";
 /// Why a scenario run is left out (ordered as the summary lists them).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NotRun {
-    /// The run does not cover the mode (`--mode`).
+    /// The run does not cover the mode (`--mode`, or the shared clusters' modes).
     Mode(Mode),
+    /// Tagged `@pending`, and no `--tags` filter given.
+    Pending,
     /// The backend cannot give the scenario what its tags ask for.
     Unsupported(Unsupported),
 }
@@ -159,9 +171,10 @@ impl PartialOrd for NotRun {
 }
 
 impl NotRun {
-    const ALL: [NotRun; 8] = [
+    const ALL: [NotRun; 9] = [
         NotRun::Mode(Mode::Legacy),
         NotRun::Mode(Mode::Bound),
+        NotRun::Pending,
         NotRun::Unsupported(Unsupported::WithoutControllers),
         NotRun::Unsupported(Unsupported::EmbeddedOnly),
         NotRun::Unsupported(Unsupported::AdmissionSwitches),
@@ -175,6 +188,7 @@ impl NotRun {
         let key = match self {
             NotRun::Mode(Mode::Legacy) => "legacy-mode",
             NotRun::Mode(Mode::Bound) => "bound-mode",
+            NotRun::Pending => PENDING_TAG,
             NotRun::Unsupported(Unsupported::WithoutControllers) => "without-controllers",
             NotRun::Unsupported(Unsupported::EmbeddedOnly) => "embedded-only",
             NotRun::Unsupported(Unsupported::AdmissionSwitches) => "admission",
@@ -197,8 +211,11 @@ impl NotRun {
     fn step_text(self, modes: &[Mode]) -> String {
         match self {
             NotRun::Mode(_) => format!(
-                "this run leaves the scenario out: it covers {} mode only (--mode)",
+                "this run leaves the scenario out: it covers {} mode only",
                 modes_text(modes)
+            ),
+            NotRun::Pending => format!(
+                "this run leaves the scenario out: it is @{PENDING_TAG} (a known product divergence; run it with --tags @{PENDING_TAG})"
             ),
             NotRun::Unsupported(reason) => format!(
                 "this run leaves the scenario out: it needs {}, which the backend does not have",
@@ -242,57 +259,51 @@ fn not_run_feature(
 /// the slow scenario's late start plus its duration.
 pub const SLOW_TAG: &str = "slow";
 
+/// Whether a scenario the feature runs is slow (a left-out run takes no time).
 fn is_slow(feature: &cucumber::gherkin::Feature) -> bool {
-    feature.tags.iter().any(|t| t == SLOW_TAG)
-        || feature
-            .scenarios
-            .iter()
-            .chain(feature.rules.iter().flat_map(|r| &r.scenarios))
-            .any(|s| s.tags.iter().any(|t| t == SLOW_TAG))
-}
-
-/// Every scenario of `feature` (and of its rules) once per mode it runs in; the runs this
-/// backend does not make (see [`ModeParser`]) are taken out into `not_run`, with their
-/// rule's tags, one skipped step in place of their steps, and the tags that say why.
-pub fn expand_feature(
-    mut feature: cucumber::gherkin::Feature,
-    modes: &[Mode],
-    support: &Support,
-    not_run: &mut Vec<cucumber::gherkin::Scenario>,
-) -> cucumber::gherkin::Feature {
-    let feature_tags = feature.tags.clone();
-    let context = Expansion {
-        modes,
-        support,
-        feature_tags: &feature_tags,
-    };
-    feature.scenarios = context.expand(&feature.scenarios, &[], not_run);
-    for rule in &mut feature.rules {
-        rule.scenarios = context.expand(&rule.scenarios, &rule.tags, not_run);
-    }
+    let has = |tags: &[String], wanted: &str| tags.iter().any(|t| t == wanted);
     feature
+        .scenarios
+        .iter()
+        .chain(feature.rules.iter().flat_map(|r| &r.scenarios))
+        .filter(|s| !has(&s.tags, NOT_RUN_TAG))
+        .any(|s| has(&feature.tags, SLOW_TAG) || has(&s.tags, SLOW_TAG))
 }
 
-struct Expansion<'a> {
-    modes: &'a [Mode],
-    support: &'a Support,
-    feature_tags: &'a [String],
+/// How features are expanded: every scenario of a feature (and of its rules) once per mode
+/// it runs in; the runs this backend does not make (see [`ModeParser`]) are taken out, with
+/// their rule's tags, one skipped step in place of their steps, and the tags that say why.
+pub struct Expansion<'a> {
+    pub modes: &'a [Mode],
+    pub support: &'a Support,
+    pub pending_left_out: bool,
 }
 
 impl Expansion<'_> {
+    /// `feature` with the runs it makes; those it leaves out are added to `not_run`.
+    pub fn expand_feature(
+        &self,
+        mut feature: cucumber::gherkin::Feature,
+        not_run: &mut Vec<cucumber::gherkin::Scenario>,
+    ) -> cucumber::gherkin::Feature {
+        let feature_tags = feature.tags.clone();
+        feature.scenarios = self.expand(&feature.scenarios, &feature_tags, &[], not_run);
+        for rule in &mut feature.rules {
+            rule.scenarios = self.expand(&rule.scenarios, &feature_tags, &rule.tags, not_run);
+        }
+        feature
+    }
+
     fn expand(
         &self,
         scenarios: &[cucumber::gherkin::Scenario],
+        feature_tags: &[String],
         rule_tags: &[String],
         not_run: &mut Vec<cucumber::gherkin::Scenario>,
     ) -> Vec<cucumber::gherkin::Scenario> {
         let mut out = Vec::with_capacity(scenarios.len() * 2);
         for scenario in scenarios {
-            let tags = self
-                .feature_tags
-                .iter()
-                .chain(rule_tags)
-                .chain(&scenario.tags);
+            let tags = feature_tags.iter().chain(rule_tags).chain(&scenario.tags);
             let applies = applicable(tags);
             let both = applies.len() == 2;
             for mode in &applies {
@@ -305,7 +316,12 @@ impl Expansion<'_> {
                 if both {
                     copy.tags.push(BOTH_MODES_TAG.to_string());
                 }
-                match self.reason_not_run(*mode, rule_tags, &copy) {
+                let tags: Vec<&String> = feature_tags
+                    .iter()
+                    .chain(rule_tags)
+                    .chain(&copy.tags)
+                    .collect();
+                match self.reason_not_run(*mode, &tags) {
                     None => out.push(copy),
                     Some(reason) => not_run.push(self.left_out(copy, rule_tags, reason)),
                 }
@@ -316,17 +332,14 @@ impl Expansion<'_> {
 
     /// Why this backend does not run `copy` (in `mode`), if it does not. A scenario whose
     /// tags are wrong runs, so that its before hook reports them.
-    fn reason_not_run(
-        &self,
-        mode: Mode,
-        rule_tags: &[String],
-        copy: &cucumber::gherkin::Scenario,
-    ) -> Option<NotRun> {
+    fn reason_not_run(&self, mode: Mode, tags: &[&String]) -> Option<NotRun> {
         if !self.modes.contains(&mode) {
             return Some(NotRun::Mode(mode));
         }
-        let tags = self.feature_tags.iter().chain(rule_tags).chain(&copy.tags);
-        let options = ScenarioOptions::from_tags(tags).ok()?;
+        if self.pending_left_out && tags.iter().any(|t| *t == PENDING_TAG) {
+            return Some(NotRun::Pending);
+        }
+        let options = ScenarioOptions::from_tags(tags.iter().copied()).ok()?;
         self.support
             .supports(&options)
             .err()
@@ -430,7 +443,12 @@ fn check_left_out_runs() -> Result<(), String> {
         cluster_key: true,
     }]);
     let mut not_run = Vec::new();
-    let runs = expand_feature(feature, &[Mode::Legacy], &support, &mut not_run);
+    let expansion = Expansion {
+        modes: &[Mode::Legacy],
+        support: &support,
+        pending_left_out: true,
+    };
+    let runs = expansion.expand_feature(feature, &mut not_run);
     let names = |list: &[cucumber::gherkin::Scenario]| -> Vec<String> {
         list.iter().map(|s| s.name.clone()).collect()
     };
