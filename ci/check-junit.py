@@ -3,7 +3,7 @@
 
 usage: check-junit.py REPORT.xml CONSOLE.log
 
-Every scenario run is a test case: the ones that ran passed (with --retry, a run's
+Every scenario run is a test case of the scenario the console shows: the ones that ran passed (with --retry, a run's
 attempts are test cases of one name, and its last attempt counts), the ones the run left
 out are <skipped/> and say why in their output, and the counts agree with the summary
 lines ("N scenario run(s) on the ... backend", "N scenario run(s) ... not run (skipped)").
@@ -36,7 +36,12 @@ def main(report_path, console_path):
     ran = [name for name, (result, _) in last.items() if result != "skipped"]
     failed = [name for name, (result, _) in last.items() if result == "failed"]
     skipped = [case for result, case in last.values() if result == "skipped"]
-    console = open(console_path, encoding="utf-8").read()
+    try:
+        with open(console_path, encoding="utf-8", errors="replace") as file:
+            console = file.read()
+    except OSError as error:
+        print(f"console output {console_path}: cannot be read ({error})")
+        return 1
     summary = re.search(r"^conformance: (\d+) scenario run\(s\) on the \w+ backend", console, re.M)
     not_run = sum(int(n) for n in re.findall(r"^conformance: (\d+) scenario run\(s\).* not run \(skipped\)", console, re.M))
     problems = []
@@ -50,6 +55,18 @@ def main(report_path, console_path):
         problems.append("the console output has no 'scenario run(s) on the ... backend' line")
     elif len(ran) != int(summary.group(1)):
         problems.append(f"{len(ran)} test cases ran, the summary says {summary.group(1)}")
+    # The scenarios the console shows ("  Scenario: <name> [mode]", or Scenario Outline,
+    # Example) are the report's ("[Rule: <rule>: ]Scenario: <name> [mode]: <path>:<l>:<c>").
+    keyword = r"(?:Scenario|Example)(?: Outline)?: "
+    shown = {
+        re.sub(r" \| Retry attempt: \d+/\d+$", "", re.sub("^" + keyword, "", line.strip()))
+        for line in console.splitlines()
+        if re.match(r"^\s+" + keyword, line)
+    }
+    reported = {re.sub(r"^(?:Rule: .*?: )?" + keyword, "", name.rsplit(": ", 1)[0]) for name in last}
+    if shown != reported:
+        missing = sorted(reported - shown) or sorted(shown - reported)
+        problems.append(f"the report and the console name different scenarios, e.g. {missing[0]!r}")
     if len(skipped) != not_run:
         problems.append(f"{len(skipped)} skipped test cases, the summary names {not_run} left out")
     for case in skipped:

@@ -145,6 +145,22 @@ pub const PENDING_TAG: &str = "pending";
 pub const NOT_RUN_TAG: &str = "not-run";
 /// cucumber's tag that lets a scenario's steps be skipped without failing the run.
 const ALLOW_SKIPPED_TAG: &str = "allow.skipped";
+/// What a feature's own use of a tag reserved for left-out runs becomes: a tag the
+/// scenario's before hook refuses ([`crate::backends::ScenarioOptions::from_tags`]), so
+/// that no scenario can skip an undefined step or pass for a left-out run.
+pub const RESERVED_TAG_PREFIX: &str = "reserved-tag-used:";
+
+/// Renames, in a feature's tags, those the harness keeps for the runs it leaves out.
+fn disarm_reserved_tags(tags: &mut [String]) {
+    for tag in tags {
+        if tag == ALLOW_SKIPPED_TAG
+            || tag == NOT_RUN_TAG
+            || tag.starts_with(&format!("{NOT_RUN_TAG}:"))
+        {
+            *tag = format!("{RESERVED_TAG_PREFIX}{tag}");
+        }
+    }
+}
 
 /// Why a scenario run is left out (ordered as the summary lists them).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -286,6 +302,21 @@ impl Expansion<'_> {
         mut feature: cucumber::gherkin::Feature,
         not_run: &mut Vec<cucumber::gherkin::Scenario>,
     ) -> cucumber::gherkin::Feature {
+        disarm_reserved_tags(&mut feature.tags);
+        for rule in &mut feature.rules {
+            disarm_reserved_tags(&mut rule.tags);
+        }
+        for scenario in feature.scenarios.iter_mut().chain(
+            feature
+                .rules
+                .iter_mut()
+                .flat_map(|r| r.scenarios.iter_mut()),
+        ) {
+            disarm_reserved_tags(&mut scenario.tags);
+            for examples in &mut scenario.examples {
+                disarm_reserved_tags(&mut examples.tags);
+            }
+        }
         let feature_tags = feature.tags.clone();
         feature.scenarios = self.expand(&feature.scenarios, &feature_tags, &[], not_run);
         for rule in &mut feature.rules {

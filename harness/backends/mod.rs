@@ -101,6 +101,10 @@ impl ScenarioOptions {
                 options.embedded_only = true;
             } else if tag == CLUSTER_KEY_TAG {
                 options.cluster_key = true;
+            } else if let Some(reserved) = tag.strip_prefix(crate::modes::RESERVED_TAG_PREFIX) {
+                return Err(Failure::new(format!(
+                    "@{reserved} is the harness's own tag, for the runs it leaves out; a scenario may not carry it (a step that matches no definition must fail)"
+                )));
             } else if let Some(switch) = tag.strip_prefix(ADMISSION_TAG_PREFIX) {
                 let config = options.admission.get_or_insert_with(Default::default);
                 let (key, value) = switch.split_once('=').unwrap_or((switch, ""));
