@@ -308,7 +308,7 @@ async fn run() -> ExitCode {
         )
         .fail_on_skipped()
         .which_scenario(move |feature, rule, scenario| {
-            let left_out = scenario.tags.iter().any(|t| t == modes::NOT_RUN_TAG);
+            let left_out = modes::is_left_out(scenario);
             if serial_runs_alone
                 && !left_out
                 && all_tags(feature, rule, scenario).any(|t| t == SERIAL_TAG)
@@ -322,7 +322,7 @@ async fn run() -> ExitCode {
             let backend = backend_for_hook.clone();
             let id = scenario_id(feature, scenario);
             let options = ScenarioOptions::from_tags(all_tags(feature, rule, scenario));
-            let left_out = scenario.tags.iter().any(|t| t == modes::NOT_RUN_TAG);
+            let left_out = modes::is_left_out(scenario);
             Box::pin(async move {
                 if left_out {
                     return;
@@ -334,7 +334,7 @@ async fn run() -> ExitCode {
             })
         })
         .after(move |feature, _, scenario, event, world| {
-            if !scenario.tags.iter().any(|t| t == modes::NOT_RUN_TAG) {
+            if !modes::is_left_out(scenario) {
                 finished_for_hook.borrow_mut().insert((
                     feature.path.clone(),
                     scenario.position.line,

@@ -143,6 +143,11 @@ pub const PENDING_TAG: &str = "pending";
 /// Tag of a scenario run that this run leaves out ([`NOT_RUN_TAG`]`:<reason key>` beside
 /// it says why): it is reported as skipped and starts no cluster.
 pub const NOT_RUN_TAG: &str = "not-run";
+/// Whether `scenario` is a run the parser left out (see [`NOT_RUN_TAG`]).
+pub fn is_left_out(scenario: &cucumber::gherkin::Scenario) -> bool {
+    scenario.tags.iter().any(|t| t == NOT_RUN_TAG)
+}
+
 /// cucumber's tag that lets a scenario's steps be skipped without failing the run.
 const ALLOW_SKIPPED_TAG: &str = "allow.skipped";
 /// What a feature's own use of a tag reserved for left-out runs becomes: a tag the
@@ -282,7 +287,7 @@ fn is_slow(feature: &cucumber::gherkin::Feature) -> bool {
         .scenarios
         .iter()
         .chain(feature.rules.iter().flat_map(|r| &r.scenarios))
-        .filter(|s| !has(&s.tags, NOT_RUN_TAG))
+        .filter(|s| !is_left_out(s))
         .any(|s| has(&feature.tags, SLOW_TAG) || has(&s.tags, SLOW_TAG))
 }
 
