@@ -229,6 +229,26 @@ struct ServeArgs {
     /// refused.
     #[arg(long, value_delimiter = ',', value_name = "PLUGINS")]
     disable_admission_plugins: Vec<String>,
+    /// The `tolerationSeconds` of the `node.kubernetes.io/not-ready:NoExecute` toleration
+    /// that the `DefaultTolerationSeconds` admission plugin adds to every pod that does
+    /// not already have such a toleration (kube-apiserver's flag and default).
+    #[arg(
+        long,
+        default_value_t = 300,
+        value_name = "SECONDS",
+        allow_negative_numbers = true
+    )]
+    default_not_ready_toleration_seconds: i64,
+    /// The `tolerationSeconds` of the `node.kubernetes.io/unreachable:NoExecute` toleration
+    /// that the `DefaultTolerationSeconds` admission plugin adds to every pod that does
+    /// not already have such a toleration (kube-apiserver's flag and default).
+    #[arg(
+        long,
+        default_value_t = 300,
+        value_name = "SECONDS",
+        allow_negative_numbers = true
+    )]
+    default_unreachable_toleration_seconds: i64,
     /// A request without a bearer token is the user `system:anonymous` in the group
     /// `system:unauthenticated`, which the bootstrap RBAC policy lets read only `/version`,
     /// `/healthz`, `/livez` and `/readyz` (kube-apiserver's flag and default); `false`
@@ -482,6 +502,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .listen(args.listen)
         .service_accounts(options)
         .disable_admission_plugins(disabled)
+        .default_not_ready_toleration_seconds(args.default_not_ready_toleration_seconds)
+        .default_unreachable_toleration_seconds(args.default_unreachable_toleration_seconds)
         .limits(args.limits.to_limits()?)
         .fault_injection(args.fault_injection)
         .anonymous_auth(args.anonymous_auth);

@@ -18,7 +18,7 @@ use crate::authn::UserInfo;
 /// Every admission plugin kube-apiserver 1.33 registers (`AllOrderedPlugins`), in its
 /// order. `--disable-admission-plugins` accepts these names (and those of plugins added to
 /// a server in-process); the embedded server runs `NamespaceLifecycle`, `ServiceAccount`,
-/// `Priority`, `MutatingAdmissionWebhook` and `ValidatingAdmissionWebhook`, and switching off any other
+/// `Priority`, `DefaultTolerationSeconds`, `MutatingAdmissionWebhook` and `ValidatingAdmissionWebhook`, and switching off any other
 /// is accepted and changes nothing.
 pub const REGISTERED_PLUGINS: &[&str] = &[
     "AlwaysAdmit",

@@ -38,6 +38,7 @@ pub struct ApiServerBuilder {
     authorizer: Option<AuthorizerFactory>,
     admission_plugins: Vec<Arc<dyn AdmissionPlugin>>,
     disabled_admission_plugins: Vec<String>,
+    default_tolerations: default_toleration_seconds::DefaultTolerationSeconds,
     service_directory: Option<Arc<dyn webhooks::service::ServiceDirectory>>,
     history_limit: usize,
     service_accounts: Option<components::ServiceAccountOptions>,
@@ -64,6 +65,7 @@ impl Default for ApiServerBuilder {
             authorizer: None,
             admission_plugins: Vec::new(),
             disabled_admission_plugins: Vec::new(),
+            default_tolerations: Default::default(),
             service_directory: None,
             history_limit: store::DEFAULT_HISTORY_LIMIT,
             service_accounts: Some(components::ServiceAccountOptions::default()),
@@ -156,6 +158,22 @@ impl ApiServerBuilder {
     {
         self.disabled_admission_plugins
             .extend(names.into_iter().map(Into::into));
+        self
+    }
+
+    /// The `tolerationSeconds` of the `node.kubernetes.io/not-ready:NoExecute` toleration
+    /// that the `DefaultTolerationSeconds` plugin gives a pod without one
+    /// (`--default-not-ready-toleration-seconds`; default 300).
+    pub fn default_not_ready_toleration_seconds(mut self, seconds: i64) -> Self {
+        self.default_tolerations.not_ready_seconds = seconds;
+        self
+    }
+
+    /// The `tolerationSeconds` of the `node.kubernetes.io/unreachable:NoExecute` toleration
+    /// that the `DefaultTolerationSeconds` plugin gives a pod without one
+    /// (`--default-unreachable-toleration-seconds`; default 300).
+    pub fn default_unreachable_toleration_seconds(mut self, seconds: i64) -> Self {
+        self.default_tolerations.unreachable_seconds = seconds;
         self
     }
 
@@ -398,6 +416,11 @@ impl ApiServerBuilder {
         let priority = Arc::new(priority::PriorityAdmission::new(store.clone()));
         if enabled(priority.name()) {
             admission.push(priority);
+        }
+        // Next in upstream's order.
+        let default_tolerations = Arc::new(self.default_tolerations);
+        if enabled(default_tolerations.name()) {
+            admission.push(default_tolerations);
         }
         for plugin in self.admission_plugins {
             if enabled(plugin.name()) {

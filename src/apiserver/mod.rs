@@ -21,6 +21,7 @@ pub mod components;
 pub mod data_dir;
 pub mod debug_clock;
 pub mod debug_faults;
+pub mod default_toleration_seconds;
 pub mod defaults;
 pub mod deletion;
 pub mod deprecation;

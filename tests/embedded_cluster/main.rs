@@ -28,6 +28,7 @@ mod malformed;
 mod metrics;
 mod namespace_finalizers;
 mod pod_priority;
+mod pod_tolerations;
 mod pod_warnings;
 mod rbac;
 mod serve;
