@@ -73,7 +73,6 @@ impl DefaultTolerationSeconds {
         }
         let list = tolerations_mut(spec);
         for (taint, seconds) in missing {
-            // Go's field order (key, operator, effect, tolerationSeconds).
             list.push(json!({
                 "key": taint,
                 "operator": "Exists",

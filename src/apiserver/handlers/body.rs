@@ -62,8 +62,42 @@ fn is_json(media: &str) -> bool {
     matches!(media, "" | "application/json" | "*/*")
 }
 
-fn json_parse_error(e: serde_json::Error) -> ApiError {
-    ApiError::bad_request(format!("couldn't get version/kind; json parse error: {e}"))
+/// A JSON body that does not parse, refused as upstream's decoder refuses it: Go's
+/// `encoding/json` syntax error (serde_json's text only for what Go accepts and serde_json
+/// does not, such as nesting beyond 128 levels).
+fn json_parse_error(e: serde_json::Error, resource: &ResourceInfo, body: &[u8]) -> ApiError {
+    let detail = crate::go_json_syntax::syntax_error(body).unwrap_or_else(|| e.to_string());
+    unrecognized(
+        resource,
+        &format!("couldn't get version/kind; json parse error: {detail}"),
+        body,
+    )
+}
+
+/// Upstream's `transformDecodeError` for a body whose kind could not be read:
+/// `the object provided is unrecognized (must be of type KIND): DETAIL (SUMMARY)`.
+fn unrecognized(resource: &ResourceInfo, detail: &str, body: &[u8]) -> ApiError {
+    ApiError::bad_request(format!(
+        "the object provided is unrecognized (must be of type {}): {detail} ({})",
+        resource.kind,
+        summarize_data(body)
+    ))
+}
+
+/// Upstream's `summarizeData(body, 30)`: `<empty>`, the text of a body that starts with
+/// `{`, else its bytes in hex; the first 30 bytes, then ` ...` when there are more.
+fn summarize_data(body: &[u8]) -> String {
+    const MAX_LENGTH: usize = 30;
+    let shown = &body[..body.len().min(MAX_LENGTH)];
+    let mut summary = match body.first() {
+        None => return "<empty>".into(),
+        Some(b'{') => String::from_utf8_lossy(shown).into_owned(),
+        Some(_) => shown.iter().map(|b| format!("{b:02x}")).collect(),
+    };
+    if body.len() > MAX_LENGTH {
+        summary.push_str(" ...");
+    }
+    summary
 }
 
 /// A create or update body of media type `media` (lowercase, without parameters) decoded into
@@ -91,12 +125,16 @@ fn decode_noting_repeats(
     body: &[u8],
 ) -> Result<(Value, bool), ApiError> {
     let (mut value, repeats) = match media {
-        media if is_json(media) => {
-            validation::parse_noting_repeats(body).map_err(json_parse_error)?
-        }
+        media if is_json(media) => validation::parse_noting_repeats(body)
+            .map_err(|e| json_parse_error(e, resource, body))?,
         "application/yaml" => {
+            // Upstream converts YAML to JSON first; the text after `yaml: ` is serde_yaml's.
             let value = serde_yaml::from_slice(body).map_err(|e| {
-                ApiError::bad_request(format!("couldn't get version/kind; yaml parse error: {e}"))
+                unrecognized(
+                    resource,
+                    &format!("error converting YAML to JSON: yaml: {e}"),
+                    body,
+                )
             })?;
             (value, false)
         }
@@ -104,16 +142,31 @@ fn decode_noting_repeats(
         protobuf::PROTOBUF_MEDIA_TYPE => (protobuf::decode_object(body, resource)?, false),
         _ => return Err(ApiError::unsupported_media_type(OBJECT_MEDIA_TYPES)),
     };
-    check_type_meta(resource, &mut value)?;
+    check_type_meta(resource, &mut value, body)?;
     Ok((value, repeats))
 }
 
 /// The kind and apiVersion of a body. Missing ones are the endpoint's, as a real server's
 /// decoder defaults them (the Python client sends neither); present ones must match it.
-fn check_type_meta(resource: &ResourceInfo, value: &mut Value) -> Result<(), ApiError> {
+///
+/// A `null` body is an empty object, as Go decodes it; any other value that is not an object
+/// is refused with `json.Unmarshal`'s type error.
+fn check_type_meta(
+    resource: &ResourceInfo,
+    value: &mut Value,
+    body: &[u8],
+) -> Result<(), ApiError> {
+    if value.is_null() {
+        *value = Value::Object(serde_json::Map::new());
+    }
     let Value::Object(map) = value else {
-        return Err(ApiError::bad_request(
-            "couldn't get version/kind; json parse error: the body is not a JSON object",
+        let detail = crate::go_json_syntax::cannot_unmarshal_into_type_meta(
+            super::super::patch::go_json_kind(value),
+        );
+        return Err(unrecognized(
+            resource,
+            &format!("couldn't get version/kind; json parse error: {detail}"),
+            body,
         ));
     };
     let expected_version = resource.api_version();

@@ -437,8 +437,8 @@ fn ensure_object(patched: Value) -> Result<Value, PatchError> {
     }
     Err(PatchError::PatchedNotAnObject {
         detail: format!(
-            "couldn't get version/kind; json parse error: json: cannot unmarshal {} into Go value of type struct {{ APIVersion string \"json:\\\"apiVersion,omitempty\\\"\"; Kind string \"json:\\\"kind,omitempty\\\"\" }}",
-            go_json_kind(&patched)
+            "couldn't get version/kind; json parse error: {}",
+            crate::go_json_syntax::cannot_unmarshal_into_type_meta(go_json_kind(&patched))
         ),
         patched: patched.to_string(),
     })
