@@ -29,7 +29,10 @@ use kube_sa::serviceaccount::{load_public_key_files, SigningKey, TokenGenerator}
 #[command(
     name = "kube-sa",
     version,
-    about = "Kubernetes service-account automation"
+    about = "Kubernetes service-account automation",
+    // A flag given twice takes its last value, as kube-apiserver's (pflag's) do; list
+    // flags (`--service-account-key-file`, `--api-audiences`, ...) still add up.
+    args_override_self = true
 )]
 struct Cli {
     #[command(subcommand)]

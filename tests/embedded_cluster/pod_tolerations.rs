@@ -61,6 +61,8 @@ async fn without_the_plugin_pods_have_no_tolerations() {
 fn serve_flags_set_the_seconds_that_kubectl_describe_shows() {
     let server = ServeProcess::start(&[
         "--disable-admission-plugins=ServiceAccount",
+        // Given twice, the last value counts (pflag's rule).
+        "--default-not-ready-toleration-seconds=5",
         "--default-not-ready-toleration-seconds=120",
         "--default-unreachable-toleration-seconds=-1",
     ]);
