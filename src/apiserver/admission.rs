@@ -280,6 +280,42 @@ pub struct Attributes {
     pub context: AdmissionContext,
 }
 
+impl Attributes {
+    /// Whether this is a core/v1 pod itself (no subresource) being created or updated:
+    /// what the pod-mutating plugins (`Priority`, `DefaultTolerationSeconds`) look at.
+    pub fn is_pod_create_or_update(&self) -> bool {
+        self.resource.plural == super::kinds::PODS.plural
+            && self.resource.group == super::kinds::PODS.group
+            && self.subresource.is_none()
+            && matches!(
+                self.operation,
+                AdmissionOperation::Create | AdmissionOperation::Update
+            )
+    }
+
+    /// A request by the default user in namespace `ns` for the object `web`, for plugin tests.
+    #[cfg(test)]
+    pub(crate) fn for_test(
+        resource: &'static ResourceInfo,
+        subresource: Option<&str>,
+        operation: AdmissionOperation,
+        old_object: Option<Value>,
+    ) -> Self {
+        Self {
+            resource,
+            subresource: subresource.map(str::to_string),
+            object_kind: None,
+            namespace: "ns".into(),
+            name: "web".into(),
+            operation,
+            user: UserInfo::default(),
+            dry_run: false,
+            old_object: old_object.map(Arc::new),
+            context: AdmissionContext::new(WarningRecorder::default()),
+        }
+    }
+}
+
 /// One admission plugin. Both phases default to "allow unchanged".
 pub trait AdmissionPlugin: Send + Sync {
     /// The plugin's `--enable-admission-plugins` name, e.g. `ServiceAccount`.

@@ -12,9 +12,8 @@
 use futures::future::BoxFuture;
 use serde_json::{json, Map, Value};
 
-use super::admission::{AdmissionOperation, AdmissionPlugin, Attributes};
+use super::admission::{AdmissionPlugin, Attributes};
 use super::errors::ApiError;
-use super::kinds::PODS;
 
 /// The plugin's name for `--disable-admission-plugins`.
 pub const PLUGIN_NAME: &str = "DefaultTolerationSeconds";
@@ -116,15 +115,8 @@ impl AdmissionPlugin for DefaultTolerationSeconds {
         attrs: &'a Attributes,
         object: &'a mut Value,
     ) -> BoxFuture<'a, Result<bool, ApiError>> {
-        // Pods proper, created or updated (upstream's handler is for Create and Update).
-        let applies = attrs.resource.plural == PODS.plural
-            && attrs.resource.group == PODS.group
-            && attrs.subresource.is_none()
-            && matches!(
-                attrs.operation,
-                AdmissionOperation::Create | AdmissionOperation::Update
-            );
-        let changed = applies && self.admit_pod(object);
+        // Upstream's handler is for Create and Update of pods proper.
+        let changed = attrs.is_pod_create_or_update() && self.admit_pod(object);
         Box::pin(std::future::ready(Ok(changed)))
     }
 }
@@ -132,6 +124,8 @@ impl AdmissionPlugin for DefaultTolerationSeconds {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::apiserver::admission::AdmissionOperation;
+    use crate::apiserver::kinds::PODS;
 
     fn toleration(key: &str, effect: &str) -> Value {
         let mut t = json!({"operator": "Exists"});
@@ -243,27 +237,6 @@ mod tests {
         assert_eq!(no_spec, json!({"metadata": {"name": "p"}}));
     }
 
-    fn attributes(
-        resource: &'static crate::apiserver::kinds::ResourceInfo,
-        subresource: Option<&str>,
-        operation: AdmissionOperation,
-    ) -> Attributes {
-        Attributes {
-            resource,
-            subresource: subresource.map(str::to_string),
-            object_kind: None,
-            namespace: "ns".into(),
-            name: "web".into(),
-            operation,
-            user: Default::default(),
-            dry_run: false,
-            old_object: None,
-            context: crate::apiserver::admission::AdmissionContext::new(
-                crate::apiserver::warnings::WarningRecorder::default(),
-            ),
-        }
-    }
-
     /// Pods proper on create and update; not their subresources, deletes or other kinds.
     #[test]
     fn admits_pod_creates_and_updates_only() {
@@ -283,7 +256,7 @@ mod tests {
         ];
         let plugin = DefaultTolerationSeconds::default();
         for (resource, subresource, operation, expected) in cases {
-            let attrs = attributes(resource, subresource, operation);
+            let attrs = Attributes::for_test(resource, subresource, operation, None);
             let mut object = json!({"spec": {"containers": []}});
             let changed = futures::executor::block_on(plugin.admit(&attrs, &mut object))
                 .expect("never refuses");

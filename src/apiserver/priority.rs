@@ -16,7 +16,6 @@ use serde_json::{json, Value};
 use super::admission::{name_in_errors, AdmissionOperation, AdmissionPlugin, Attributes};
 use super::errors::ApiError;
 use super::kinds::builtin::PRIORITY_CLASSES;
-use super::kinds::PODS;
 use super::store::{Store, StoreError};
 use std::sync::Arc;
 
@@ -213,14 +212,7 @@ impl AdmissionPlugin for PriorityAdmission {
         attrs: &'a Attributes,
         object: &'a mut Value,
     ) -> BoxFuture<'a, Result<bool, ApiError>> {
-        // Pods only, created or updated, and never through a subresource.
-        let applies = attrs.resource.plural == PODS.plural
-            && attrs.subresource.is_none()
-            && matches!(
-                attrs.operation,
-                AdmissionOperation::Create | AdmissionOperation::Update
-            );
-        let result = if applies {
+        let result = if attrs.is_pod_create_or_update() {
             self.admit_pod(attrs, object)
         } else {
             Ok(false)

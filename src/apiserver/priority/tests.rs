@@ -6,9 +6,7 @@ use std::sync::Arc;
 use serde_json::{json, Value};
 
 use super::*;
-use crate::apiserver::admission::AdmissionContext;
 use crate::apiserver::kinds::{CONFIG_MAPS, PODS};
-use crate::apiserver::warnings::WarningRecorder;
 
 fn store() -> Arc<Store> {
     let store = Arc::new(Store::new(100));
@@ -28,18 +26,7 @@ fn add_class(store: &Store, name: &str, value: i64, global_default: bool, policy
 }
 
 fn attributes(operation: AdmissionOperation, old: Option<Value>) -> Attributes {
-    Attributes {
-        resource: &PODS,
-        subresource: None,
-        object_kind: None,
-        namespace: "ns".into(),
-        name: "web".into(),
-        operation,
-        user: Default::default(),
-        dry_run: false,
-        old_object: old.map(Arc::new),
-        context: AdmissionContext::new(WarningRecorder::default()),
-    }
+    Attributes::for_test(&PODS, None, operation, old)
 }
 
 fn pod(spec: Value) -> Value {
