@@ -95,10 +95,11 @@ impl Scanner {
         }
     }
 
-    fn push(&mut self, parse: Parse) -> Result<(), String> {
+    /// Opens an object or array at the byte `c` (`{` or `[`).
+    fn push(&mut self, c: u8, parse: Parse) -> Result<(), String> {
         self.stack.push(parse);
         if self.stack.len() > MAX_NESTING_DEPTH {
-            return Err("exceeded max depth".into());
+            return invalid(c, "exceeded max depth");
         }
         Ok(())
     }
@@ -150,11 +151,11 @@ impl Scanner {
         self.step = match c {
             c if is_space(c) => Step::BeginValue,
             b'{' => {
-                self.push(Parse::ObjectKey)?;
+                self.push(c, Parse::ObjectKey)?;
                 Step::BeginStringOrEmpty
             }
             b'[' => {
-                self.push(Parse::ArrayValue)?;
+                self.push(c, Parse::ArrayValue)?;
                 Step::BeginValueOrEmpty
             }
             b'"' => Step::InString,
@@ -467,7 +468,12 @@ mod tests {
         assert_eq!(syntax_error(nested(10_000).as_bytes()), None);
         assert_eq!(
             syntax_error(nested(10_001).as_bytes()).as_deref(),
-            Some("exceeded max depth")
+            Some("invalid character '[' exceeded max depth")
+        );
+        let objects = format!("{}1{}", r#"{"a":"#.repeat(10_001), "}".repeat(10_001));
+        assert_eq!(
+            syntax_error(objects.as_bytes()).as_deref(),
+            Some("invalid character '{' exceeded max depth")
         );
     }
 }

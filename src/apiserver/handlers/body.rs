@@ -84,6 +84,17 @@ fn unrecognized(resource: &ResourceInfo, detail: &str, body: &[u8]) -> ApiError 
     ))
 }
 
+/// Bytes as Go's JSON encoder writes a string holding them: each byte that is not part of
+/// valid UTF-8 becomes one U+FFFD (a cut-off character gives one per byte).
+fn go_string(bytes: &[u8]) -> String {
+    let mut text = String::with_capacity(bytes.len());
+    for chunk in bytes.utf8_chunks() {
+        text.push_str(chunk.valid());
+        text.extend(chunk.invalid().iter().map(|_| char::REPLACEMENT_CHARACTER));
+    }
+    text
+}
+
 /// Upstream's `summarizeData(body, 30)`: `<empty>`, the text of a body that starts with
 /// `{`, else its bytes in hex; the first 30 bytes, then ` ...` when there are more.
 fn summarize_data(body: &[u8]) -> String {
@@ -91,7 +102,7 @@ fn summarize_data(body: &[u8]) -> String {
     let shown = &body[..body.len().min(MAX_LENGTH)];
     let mut summary = match body.first() {
         None => return "<empty>".into(),
-        Some(b'{') => String::from_utf8_lossy(shown).into_owned(),
+        Some(b'{') => go_string(shown),
         Some(_) => shown.iter().map(|b| format!("{b:02x}")).collect(),
     };
     if body.len() > MAX_LENGTH {
@@ -169,6 +180,19 @@ fn check_type_meta(
             body,
         ));
     };
+    // `Interpret` reads both into Go strings: another type (null aside) fails there.
+    for key in ["apiVersion", "kind"] {
+        if let Some(given) = map.get(key).filter(|v| !v.is_string() && !v.is_null()) {
+            return Err(unrecognized(
+                resource,
+                &format!(
+                    "couldn't get version/kind; json parse error: json: cannot unmarshal {} into Go struct field .{key} of type string",
+                    super::super::patch::go_json_kind(given)
+                ),
+                body,
+            ));
+        }
+    }
     let expected_version = resource.api_version();
     let text = |key: &str| {
         map.get(key)
