@@ -67,6 +67,12 @@ fn is_json(media: &str) -> bool {
 /// does not, such as nesting beyond 128 levels).
 fn json_parse_error(e: serde_json::Error, resource: &ResourceInfo, body: &[u8]) -> ApiError {
     let detail = crate::go_json_syntax::syntax_error(body).unwrap_or_else(|| e.to_string());
+    kind_unreadable(resource, &detail, body)
+}
+
+/// `SimpleMetaFactory.Interpret`'s failure to read `apiVersion` and `kind` (a JSON error
+/// `detail`), as [`unrecognized`] words it.
+fn kind_unreadable(resource: &ResourceInfo, detail: &str, body: &[u8]) -> ApiError {
     unrecognized(
         resource,
         &format!("couldn't get version/kind; json parse error: {detail}"),
@@ -174,23 +180,16 @@ fn check_type_meta(
         let detail = crate::go_json_syntax::cannot_unmarshal_into_type_meta(
             super::super::patch::go_json_kind(value),
         );
-        return Err(unrecognized(
-            resource,
-            &format!("couldn't get version/kind; json parse error: {detail}"),
-            body,
-        ));
+        return Err(kind_unreadable(resource, &detail, body));
     };
     // `Interpret` reads both into Go strings: another type (null aside) fails there.
     for key in ["apiVersion", "kind"] {
         if let Some(given) = map.get(key).filter(|v| !v.is_string() && !v.is_null()) {
-            return Err(unrecognized(
-                resource,
-                &format!(
-                    "couldn't get version/kind; json parse error: json: cannot unmarshal {} into Go struct field .{key} of type string",
-                    super::super::patch::go_json_kind(given)
-                ),
-                body,
-            ));
+            let detail = format!(
+                "json: cannot unmarshal {} into Go struct field .{key} of type string",
+                super::super::patch::go_json_kind(given)
+            );
+            return Err(kind_unreadable(resource, &detail, body));
         }
     }
     let expected_version = resource.api_version();
