@@ -56,6 +56,20 @@ pub fn syntax_error(data: &[u8]) -> Option<String> {
     scanner.eof()
 }
 
+/// The JSON kind as `encoding/json` names it in its type errors (`json: cannot unmarshal
+/// <kind> into Go value of type ...`): `null`, `bool`, `number`, `string`, `array`, `object`.
+pub fn go_json_kind(value: &serde_json::Value) -> &'static str {
+    use serde_json::Value;
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "bool",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
+}
+
 /// `json: cannot unmarshal <kind> into Go value of type struct { APIVersion ...; Kind ... }`:
 /// what `json.Unmarshal` says when a body that is not an object (`[]`, `"x"`, `1`, `true`)
 /// is read for its `apiVersion` and `kind` (`SimpleMetaFactory.Interpret`). `kind` is Go's

@@ -178,7 +178,7 @@ fn check_type_meta(
     }
     let Value::Object(map) = value else {
         let detail = crate::go_json_syntax::cannot_unmarshal_into_type_meta(
-            super::super::patch::go_json_kind(value),
+            crate::go_json_syntax::go_json_kind(value),
         );
         return Err(kind_unreadable(resource, &detail, body));
     };
@@ -187,7 +187,7 @@ fn check_type_meta(
         if let Some(given) = map.get(key).filter(|v| !v.is_string() && !v.is_null()) {
             let detail = format!(
                 "json: cannot unmarshal {} into Go struct field .{key} of type string",
-                super::super::patch::go_json_kind(given)
+                crate::go_json_syntax::go_json_kind(given)
             );
             return Err(kind_unreadable(resource, &detail, body));
         }
@@ -272,7 +272,7 @@ pub(super) fn check_fields(
 
 /// The `fieldValidation` parameter (validated with the request's options,
 /// [`super::options`]); absent or empty means the default, Warn.
-fn field_validation(ctx: &RequestContext) -> &str {
+pub(super) fn field_validation(ctx: &RequestContext) -> &str {
     ctx.param("fieldValidation")
         .filter(|mode| !mode.is_empty())
         .unwrap_or("Warn")

@@ -11,7 +11,7 @@ use super::super::http::{read_body, Body, RequestBody, RequestContext};
 use super::super::patch::{self, PatchType};
 use super::super::routes::ResourcePath;
 use super::super::{now_rfc3339, ServerState};
-use super::body::{check_fields, decode_value};
+use super::body::{check_fields, decode_value, field_validation};
 use super::create::create_object;
 use super::update::update_object;
 use super::{existing, namespace_for, object_response};
@@ -35,10 +35,14 @@ pub(super) async fn patch(
         .ok_or_else(|| ApiError::unsupported_media_type(PatchType::ACCEPTED))?;
     let body = read_body(body).await?;
     let patch_doc: Value = match patch_type {
-        PatchType::Apply => serde_yaml::from_slice(&body)
-            .map_err(|e| ApiError::bad_request(format!("error decoding YAML: {e}")))?,
-        _ => serde_json::from_slice(&body)
-            .map_err(|e| ApiError::bad_request(format!("error decoding patch: {e}")))?,
+        // sigs.k8s.io/yaml's words, then serde_yaml's.
+        PatchType::Apply => serde_yaml::from_slice(&body).map_err(|e| {
+            ApiError::bad_request(format!(
+                "error decoding YAML: error converting YAML to JSON: yaml: {e}"
+            ))
+        })?,
+        _ => patch::decode_patch(patch_type, &body, field_validation(ctx) != "Ignore")
+            .map_err(|e| e.into_api_error(resource, &name))?,
     };
     if patch_type == PatchType::Apply {
         return apply(state, ctx, path, &name, &patch_doc).await;

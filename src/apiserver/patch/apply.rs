@@ -9,9 +9,10 @@ use super::managed_fields::{
     cap_update_managers, metadata_str, read_entries, set_managed_fields, sort_entries, ManagedEntry,
 };
 use super::typed::{gvk_string, is_unowned, resets_status, without_nulls, ApplySchema};
-use super::{go_json_kind, ApplyConflict, PatchError};
+use super::{ApplyConflict, PatchError};
 use crate::apiserver::kinds::ResourceInfo;
 use crate::apiserver::validation::meta::TOTAL_ANNOTATION_SIZE_LIMIT;
+use crate::go_json_syntax::go_json_kind;
 
 /// kubectl's record of its last client-side apply, an annotation holding that configuration.
 const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";

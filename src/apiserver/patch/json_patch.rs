@@ -3,7 +3,8 @@
 
 use serde_json::Value;
 
-use super::{go_json_kind, PatchError, MAX_JSON_PATCH_OPERATIONS};
+use super::{PatchError, MAX_JSON_PATCH_OPERATIONS};
+use crate::go_json_syntax::go_json_kind;
 
 pub(super) fn apply_json_patch(original: &Value, patch: &Value) -> Result<Value, PatchError> {
     let operations = match patch {
@@ -11,7 +12,7 @@ pub(super) fn apply_json_patch(original: &Value, patch: &Value) -> Result<Value,
         // Go decodes `null` into an empty patch.
         Value::Null => return Ok(original.clone()),
         other => {
-            return Err(PatchError::JsonPatchDecode(format!(
+            return Err(PatchError::Decode(format!(
                 "json: cannot unmarshal {} into Go value of type jsonpatch.Patch",
                 go_json_kind(other)
             )))
@@ -21,7 +22,7 @@ pub(super) fn apply_json_patch(original: &Value, patch: &Value) -> Result<Value,
         .iter()
         .find(|op| !(op.is_object() || op.is_null()))
     {
-        return Err(PatchError::JsonPatchDecode(format!(
+        return Err(PatchError::Decode(format!(
             "json: cannot unmarshal {} into Go value of type jsonpatch.Operation",
             go_json_kind(bad)
         )));
@@ -208,14 +209,14 @@ mod tests {
             (
                 "not a list",
                 json!({"op": "add"}),
-                Err(PatchError::JsonPatchDecode(
+                Err(PatchError::Decode(
                     "json: cannot unmarshal object into Go value of type jsonpatch.Patch".to_string(),
                 )),
             ),
             (
                 "an operation that is not an object",
                 json!(["add"]),
-                Err(PatchError::JsonPatchDecode(
+                Err(PatchError::Decode(
                     "json: cannot unmarshal string into Go value of type jsonpatch.Operation".to_string(),
                 )),
             ),

@@ -14,6 +14,7 @@
 //! in [`super::field_rules`], the field sets of `fieldpath` and the typed view of `typed`.
 
 mod apply;
+mod decode;
 mod fieldpath;
 mod json_patch;
 #[cfg(test)]
@@ -29,6 +30,7 @@ use super::errors::{ApiError, FieldError};
 use super::kinds::ResourceInfo;
 
 pub use apply::server_side_apply;
+pub(crate) use decode::decode_patch;
 pub use fieldpath::{
     decode_fields_v1, display_path, encode_fields_v1, FieldPath, FieldSet, PathElement,
 };
@@ -105,9 +107,10 @@ pub struct ApplyConflict {
 /// Why a patch or an apply failed. The texts are those of the real API server's libraries.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PatchError {
-    /// The JSON patch document is not a list of operation objects (400).
+    /// The patch document could not be read (400): a syntax error, or a document that is
+    /// not the patch's Go type, in the words of the decoder upstream uses ([`decode_patch`]).
     #[error("{0}")]
-    JsonPatchDecode(String),
+    Decode(String),
     /// More than [`MAX_JSON_PATCH_OPERATIONS`] operations (413).
     #[error(
         "The allowed maximum operations in a JSON patch is {MAX_JSON_PATCH_OPERATIONS}, got {0}"
@@ -264,7 +267,7 @@ impl PatchError {
     pub fn into_api_error(self, resource: &ResourceInfo, name: &str) -> ApiError {
         let message = self.to_string();
         match self {
-            Self::JsonPatchDecode(_)
+            Self::Decode(_)
             | Self::InvalidMergePatch
             | Self::StrategicPatchNotAnObject(_)
             | Self::BadDeleteFromPrimitiveList
@@ -352,18 +355,6 @@ impl PatchError {
 // Go renderings used in upstream messages
 // ---------------------------------------------------------------------------------------------
 
-/// The JSON kind as `encoding/json` names it in "cannot unmarshal X into ..." errors.
-pub(crate) fn go_json_kind(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "bool",
-        Value::Number(_) => "number",
-        Value::String(_) => "string",
-        Value::Array(_) => "array",
-        Value::Object(_) => "object",
-    }
-}
-
 /// The Go type a decoded JSON value has (`reflect.TypeOf`).
 fn go_type_name(value: &Value) -> &'static str {
     match value {
@@ -438,7 +429,9 @@ fn ensure_object(patched: Value) -> Result<Value, PatchError> {
     Err(PatchError::PatchedNotAnObject {
         detail: format!(
             "couldn't get version/kind; json parse error: {}",
-            crate::go_json_syntax::cannot_unmarshal_into_type_meta(go_json_kind(&patched))
+            crate::go_json_syntax::cannot_unmarshal_into_type_meta(
+                crate::go_json_syntax::go_json_kind(&patched)
+            )
         ),
         patched: patched.to_string(),
     })

@@ -5,7 +5,8 @@
 use serde_json::{Map, Value};
 
 use super::super::field_rules::{rule_at, SmpList};
-use super::{go_format, go_json_kind, go_type_name, PatchError, GO_MAP_TYPE, GO_SLICE_TYPE};
+use super::{go_format, go_type_name, PatchError, GO_MAP_TYPE, GO_SLICE_TYPE};
+use crate::go_json_syntax::go_json_kind;
 
 const DIRECTIVE_MARKER: &str = "$patch";
 const DELETE_DIRECTIVE: &str = "delete";

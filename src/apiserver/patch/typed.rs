@@ -9,7 +9,7 @@ use serde_json::{Map, Value};
 
 use super::super::field_rules::{key_default, rule_at, ApplyShape};
 use super::fieldpath::{canonical_json, display_path, FieldPath, FieldSet, PathElement};
-use super::go_json_kind;
+use crate::go_json_syntax::go_json_kind;
 
 /// Metadata fields nobody owns (structured-merge-diff's strip set).
 pub(super) const UNOWNED_METADATA: &[&str] = &[

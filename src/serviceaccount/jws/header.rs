@@ -16,7 +16,7 @@ use base64::Engine as _;
 use serde_json::{Map, Value};
 
 use super::{go_decode, go_raw_url_decode, CRYPTO_ERROR, GO_RAW_URL};
-use crate::apiserver::patch::go_json_kind;
+use crate::go_json_syntax::go_json_kind;
 
 /// Go's `base64.StdEncoding` (padded; unused trailing bits need not be zero), as go-jose
 /// decodes an `x5c` certificate.
