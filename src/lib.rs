@@ -24,6 +24,7 @@ pub mod authn;
 pub mod clock;
 pub mod controllers;
 mod go_json;
+mod go_json_strings;
 mod go_json_syntax;
 pub mod health;
 pub mod leader_election;

@@ -798,3 +798,38 @@ async fn a_repeated_field_is_a_warning_by_default() {
     assert_eq!(merged["data"], json!({"k": "v"}));
     server.shutdown().await;
 }
+
+/// A string that is not UTF-8, or holds an unpaired surrogate escape, is read as Go's
+/// decoder reads it (U+FFFD for each bad byte and each lone surrogate) and stored, in
+/// create bodies and in patches alike.
+#[tokio::test]
+async fn strings_go_reads_with_replacement_characters_are_stored() {
+    let (server, client) = embedded().await;
+    let stored = || {
+        server
+            .store()
+            .get(&kube_sa::apiserver::kinds::CONFIG_MAPS, "default", "latin1")
+            .expect("stored")
+            .value()
+    };
+    let (code, warnings) = post_config_map(
+        &client,
+        b"{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"latin1\"},\"data\":{\"k\":\"caf\xe9\",\"s\":\"\\ud800!\"}}",
+    )
+    .await;
+    assert_eq!((code, warnings), (201, vec![]));
+    assert_eq!(
+        stored()["data"],
+        json!({"k": "caf\u{FFFD}", "s": "\u{FFFD}!"})
+    );
+
+    let request = http::Request::builder()
+        .method("PATCH")
+        .uri("/api/v1/namespaces/default/configmaps/latin1")
+        .header("content-type", "application/merge-patch+json")
+        .body(b"{\"data\":{\"k\":\"\xe2\x82x\"}}".to_vec())
+        .expect("request");
+    client.request_text(request).await.expect("patched");
+    assert_eq!(stored()["data"]["k"], "\u{FFFD}\u{FFFD}x");
+    server.shutdown().await;
+}

@@ -142,8 +142,13 @@ fn decode_noting_repeats(
     body: &[u8],
 ) -> Result<(Value, bool), ApiError> {
     let (mut value, repeats) = match media {
-        media if is_json(media) => validation::parse_noting_repeats(body)
-            .map_err(|e| json_parse_error(e, resource, body))?,
+        media if is_json(media) => match validation::parse_noting_repeats(body) {
+            Ok(parsed) => parsed,
+            // Go reads invalid UTF-8 and unpaired surrogates in strings as U+FFFD.
+            Err(e) => crate::go_json_strings::with_go_replacements(body)
+                .and_then(|replaced| validation::parse_noting_repeats(&replaced).ok())
+                .ok_or_else(|| json_parse_error(e, resource, body))?,
+        },
         "application/yaml" => {
             // Upstream converts YAML to JSON first; the text after `yaml: ` is serde_yaml's.
             let value = serde_yaml::from_slice(body).map_err(|e| {

@@ -35,11 +35,17 @@ pub(crate) fn decode_patch(
     body: &[u8],
     strict: bool,
 ) -> Result<Value, PatchError> {
-    let document: Value = match serde_json::from_slice(body) {
+    let parsed = serde_json::from_slice(body).or_else(|e| {
+        // Go reads invalid UTF-8 and unpaired surrogates in strings as U+FFFD.
+        crate::go_json_strings::with_go_replacements(body)
+            .and_then(|replaced| serde_json::from_slice(&replaced).ok())
+            .ok_or(e)
+    });
+    let document: Value = match parsed {
         Ok(document) => document,
         Err(e) => {
-            // Documents Go reads and serde_json does not (nesting beyond 128 levels, invalid
-            // UTF-8 in a string) keep serde_json's text.
+            // Documents Go reads and serde_json does not (nesting beyond 128 levels, a
+            // number beyond f64) keep serde_json's text.
             let detail = crate::go_json_syntax::syntax_error(body).unwrap_or_else(|| e.to_string());
             return Err(match (patch_type, strict) {
                 (PatchType::Merge, false) => PatchError::InvalidMergePatch,
