@@ -370,6 +370,36 @@ fn cases() -> Vec<Case> {
             message: "error decoding YAML: error converting YAML to JSON: yaml: *",
         },
         Case {
+            name: "a patch of a missing object is 404 before its body is read",
+            method: "PATCH",
+            path: "/api/v1/namespaces/default/configmaps/missing",
+            content_type: "application/json-patch+json",
+            body: br#"{"op":"add"}"#.to_vec(),
+            code: 404,
+            reason: "NotFound",
+            message: "configmaps \"missing\" not found",
+        },
+        Case {
+            name: "a JSON patch whose first copy of a repeated op is a number",
+            method: "PATCH",
+            path: "/api/v1/namespaces/default/configmaps/kept",
+            content_type: "application/json-patch+json",
+            body: br#"[{"op":1,"op":"add","path":"/data/dup","value":"v"}]"#.to_vec(),
+            code: 400,
+            reason: "BadRequest",
+            message: "error decoding patch: json: cannot unmarshal number into Go struct field jsonPatchOp.op of type string",
+        },
+        Case {
+            name: "a merge patch that is a scalar, fieldValidation=Ignore",
+            method: "PATCH",
+            path: "/api/v1/namespaces/default/configmaps/kept?fieldValidation=Ignore",
+            content_type: "application/merge-patch+json",
+            body: b"true".to_vec(),
+            code: 400,
+            reason: "BadRequest",
+            message: "Invalid JSON Patch",
+        },
+        Case {
             name: "force on a merge patch",
             method: "PATCH",
             path: "/api/v1/namespaces/default/configmaps/kept?force=true",
@@ -831,5 +861,42 @@ async fn strings_go_reads_with_replacement_characters_are_stored() {
         .expect("request");
     client.request_text(request).await.expect("patched");
     assert_eq!(stored()["data"]["k"], "\u{FFFD}\u{FFFD}x");
+    server.shutdown().await;
+}
+
+/// YAML bodies are read as go-yaml reads them for sigs.k8s.io/yaml: a byte-order mark is
+/// skipped and only the first document of a stream counts, in creates and in server-side
+/// apply alike.
+#[tokio::test]
+async fn yaml_bodies_are_read_up_to_their_first_document() {
+    let (server, client) = embedded().await;
+    let send = |method: &str, uri: &str, content_type: &str, body: &[u8]| {
+        http::Request::builder()
+            .method(method)
+            .uri(uri)
+            .header("content-type", content_type)
+            .body(body.to_vec())
+            .expect("request")
+    };
+    let created = send(
+        "POST",
+        "/api/v1/namespaces/default/configmaps",
+        "application/yaml",
+        b"\xEF\xBB\xBFapiVersion: v1\nkind: ConfigMap\nmetadata: {name: bom}\ndata: {a: '1'}\n---\nkind: Secret\n",
+    );
+    client.request_text(created).await.expect("created");
+    let applied = send(
+        "PATCH",
+        "/api/v1/namespaces/default/configmaps/bom?fieldManager=trial&force=true",
+        "application/apply-patch+yaml",
+        b"\xEF\xBB\xBFapiVersion: v1\nkind: ConfigMap\nmetadata: {name: bom}\ndata: {a: '2'}\n---\n",
+    );
+    client.request_text(applied).await.expect("applied");
+    let stored = server
+        .store()
+        .get(&kube_sa::apiserver::kinds::CONFIG_MAPS, "default", "bom")
+        .expect("stored")
+        .value();
+    assert_eq!(stored["data"], json!({"a": "2"}));
     server.shutdown().await;
 }

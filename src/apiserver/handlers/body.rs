@@ -117,6 +117,22 @@ fn summarize_data(body: &[u8]) -> String {
     summary
 }
 
+/// The first document of a YAML stream, as go-yaml's `Unmarshal` reads it (sigs.k8s.io/yaml
+/// converts bodies with it): a leading byte-order mark is skipped and documents after the
+/// first are ignored; an empty stream is `null`.
+///
+/// # Errors
+///
+/// serde_yaml's error for a first document that does not parse.
+pub(super) fn first_yaml_document(body: &[u8]) -> Result<Value, serde_yaml::Error> {
+    use serde::Deserialize;
+    let body = body.strip_prefix("\u{FEFF}".as_bytes()).unwrap_or(body);
+    match serde_yaml::Deserializer::from_slice(body).next() {
+        Some(document) => Value::deserialize(document),
+        None => Ok(Value::Null),
+    }
+}
+
 /// A create or update body of media type `media` (lowercase, without parameters) decoded into
 /// an object of `resource`'s kind: JSON, YAML or protobuf, with `apiVersion` and `kind`
 /// checked against the endpoint's and filled in when missing. Not yet normalized (see
@@ -151,7 +167,7 @@ fn decode_noting_repeats(
         },
         "application/yaml" => {
             // Upstream converts YAML to JSON first; the text after `yaml: ` is serde_yaml's.
-            let value = serde_yaml::from_slice(body).map_err(|e| {
+            let value = first_yaml_document(body).map_err(|e| {
                 unrecognized(
                     resource,
                     &format!("error converting YAML to JSON: yaml: {e}"),

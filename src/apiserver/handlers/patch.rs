@@ -11,7 +11,7 @@ use super::super::http::{read_body, Body, RequestBody, RequestContext};
 use super::super::patch::{self, PatchType};
 use super::super::routes::ResourcePath;
 use super::super::{now_rfc3339, ServerState};
-use super::body::{check_fields, decode_value, field_validation};
+use super::body::{check_fields, decode_value, field_validation, first_yaml_document};
 use super::create::create_object;
 use super::update::update_object;
 use super::{existing, namespace_for, object_response};
@@ -34,21 +34,25 @@ pub(super) async fn patch(
     let patch_type = PatchType::from_content_type(ctx.header(header::CONTENT_TYPE))
         .ok_or_else(|| ApiError::unsupported_media_type(PatchType::ACCEPTED))?;
     let body = read_body(body).await?;
-    let patch_doc: Value = match patch_type {
+    if patch_type == PatchType::Apply {
         // sigs.k8s.io/yaml's words, then serde_yaml's.
-        PatchType::Apply => serde_yaml::from_slice(&body).map_err(|e| {
+        let applied = first_yaml_document(&body).map_err(|e| {
             ApiError::bad_request(format!(
                 "error decoding YAML: error converting YAML to JSON: yaml: {e}"
             ))
-        })?,
-        _ => patch::decode_patch(patch_type, &body, field_validation(ctx) != "Ignore")
-            .map_err(|e| e.into_api_error(resource, &name))?,
-    };
-    if patch_type == PatchType::Apply {
-        return apply(state, ctx, path, &name, &patch_doc).await;
+        })?;
+        return apply(state, ctx, path, &name, &applied).await;
     }
+    // The object is looked up before its patch is read: a patch of a missing object is
+    // 404 whatever its body (upstream's createNewObject never reads it).
+    let mut first = Some(existing(state, path, &name)?);
+    let patch_doc = patch::decode_patch(patch_type, &body, field_validation(ctx) != "Ignore")
+        .map_err(|e| e.into_api_error(resource, &name))?;
     for _ in 0..PATCH_CONFLICT_RETRIES {
-        let current = existing(state, path, &name)?;
+        let current = match first.take() {
+            Some(current) => current,
+            None => existing(state, path, &name)?,
+        };
         let patched = patch::apply_patch(resource.kind, &current.value(), &patch_doc, patch_type)
             .map_err(|e| e.into_api_error(resource, &name))?;
         // A patch that names a resourceVersion makes it a precondition.

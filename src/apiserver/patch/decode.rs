@@ -11,6 +11,7 @@
 //!
 //! Only the bytes are read here; what a document that parses means is the patch modules' job.
 
+use serde::de::{Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 
 use super::{PatchError, PatchType};
@@ -35,10 +36,12 @@ pub(crate) fn decode_patch(
     body: &[u8],
     strict: bool,
 ) -> Result<Value, PatchError> {
+    // Go reads invalid UTF-8 and unpaired surrogates in strings as U+FFFD.
+    let replaced = crate::go_json_strings::with_go_replacements(body);
     let parsed = serde_json::from_slice(body).or_else(|e| {
-        // Go reads invalid UTF-8 and unpaired surrogates in strings as U+FFFD.
-        crate::go_json_strings::with_go_replacements(body)
-            .and_then(|replaced| serde_json::from_slice(&replaced).ok())
+        replaced
+            .as_deref()
+            .and_then(|replaced| serde_json::from_slice(replaced).ok())
             .ok_or(e)
     });
     let document: Value = match parsed {
@@ -58,7 +61,7 @@ pub(crate) fn decode_patch(
     };
     if strict {
         let type_error = match patch_type {
-            PatchType::Json => json_patch_type_error(&document),
+            PatchType::Json => json_patch_type_error(replaced.as_deref().unwrap_or(body)),
             PatchType::Merge => map_type_error(&document),
             PatchType::StrategicMerge | PatchType::Apply => None,
         };
@@ -80,38 +83,113 @@ fn map_type_error(document: &Value) -> Option<String> {
     })
 }
 
-/// `json.Unmarshal`'s first type error for a JSON patch read into `[]jsonPatchOp`, whose
-/// `op`, `path` and `from` are strings and `value` anything. Go goes on after a type error
-/// and reports the first one; fields of one operation are checked in the order serde_json
-/// keeps them (alphabetical), which is the document's order when only one is wrong.
-fn json_patch_type_error(document: &Value) -> Option<String> {
-    let operations = match document {
-        Value::Array(operations) => operations,
-        Value::Null => return None,
-        other => {
-            return Some(format!(
-                "json: cannot unmarshal {} into Go value of type []handlers.jsonPatchOp",
-                go_json_kind(other)
-            ))
+/// `json.Unmarshal`'s first type error reading `body` (a document that parses) into
+/// `[]jsonPatchOp`, whose `op`, `path` and `from` are strings and `value` anything. Go goes
+/// on after a type error and reports the first one, in document order: a repeated key
+/// whose first copy has the wrong type is an error even when a later copy is right.
+fn json_patch_type_error(body: &[u8]) -> Option<String> {
+    let mut deserializer = serde_json::Deserializer::from_slice(body);
+    Operations::deserialize(&mut deserializer)
+        .ok()
+        .and_then(|operations| operations.0)
+}
+
+/// The first type error of a JSON patch document, read in document order.
+struct Operations(Option<String>);
+
+/// The first type error of one operation.
+struct Operation(Option<String>);
+
+/// What Go says when a JSON value of `kind` cannot be read into `target`.
+fn cannot_unmarshal(kind: &str, target: &str) -> Option<String> {
+    Some(format!("json: cannot unmarshal {kind} into Go {target}"))
+}
+
+/// Visits the scalar kinds as type errors against `$target` (null is always fine).
+macro_rules! scalars_are_type_errors {
+    ($wrap:ident, $target:expr) => {
+        fn visit_unit<E: serde::de::Error>(self) -> Result<$wrap, E> {
+            Ok($wrap(None))
+        }
+        fn visit_bool<E: serde::de::Error>(self, _: bool) -> Result<$wrap, E> {
+            Ok($wrap(cannot_unmarshal("bool", $target)))
+        }
+        fn visit_i64<E: serde::de::Error>(self, _: i64) -> Result<$wrap, E> {
+            Ok($wrap(cannot_unmarshal("number", $target)))
+        }
+        fn visit_u64<E: serde::de::Error>(self, _: u64) -> Result<$wrap, E> {
+            Ok($wrap(cannot_unmarshal("number", $target)))
+        }
+        fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<$wrap, E> {
+            Ok($wrap(cannot_unmarshal("number", $target)))
+        }
+        fn visit_str<E: serde::de::Error>(self, _: &str) -> Result<$wrap, E> {
+            Ok($wrap(cannot_unmarshal("string", $target)))
         }
     };
-    operations.iter().find_map(|operation| match operation {
-        Value::Object(fields) => fields
-            .iter()
-            .filter(|(key, _)| matches!(key.as_str(), "op" | "path" | "from"))
-            .find(|(_, value)| !value.is_string() && !value.is_null())
-            .map(|(key, value)| {
-                format!(
-                    "json: cannot unmarshal {} into Go struct field jsonPatchOp.{key} of type string",
-                    go_json_kind(value)
-                )
-            }),
-        Value::Null => None,
-        other => Some(format!(
-            "json: cannot unmarshal {} into Go value of type handlers.jsonPatchOp",
-            go_json_kind(other)
-        )),
-    })
+}
+
+const OPERATIONS_TARGET: &str = "value of type []handlers.jsonPatchOp";
+const OPERATION_TARGET: &str = "value of type handlers.jsonPatchOp";
+
+impl<'de> Deserialize<'de> for Operations {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct OperationsVisitor;
+        impl<'de> Visitor<'de> for OperationsVisitor {
+            type Value = Operations;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a JSON patch")
+            }
+            scalars_are_type_errors!(Operations, OPERATIONS_TARGET);
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Operations, A::Error> {
+                let mut first = None;
+                while let Some(Operation(error)) = seq.next_element()? {
+                    first = first.or(error);
+                }
+                Ok(Operations(first))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Operations, A::Error> {
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(Operations(cannot_unmarshal("object", OPERATIONS_TARGET)))
+            }
+        }
+        deserializer.deserialize_any(OperationsVisitor)
+    }
+}
+
+impl<'de> Deserialize<'de> for Operation {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct OperationVisitor;
+        impl<'de> Visitor<'de> for OperationVisitor {
+            type Value = Operation;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a JSON patch operation")
+            }
+            scalars_are_type_errors!(Operation, OPERATION_TARGET);
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Operation, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(Operation(cannot_unmarshal("array", OPERATION_TARGET)))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Operation, A::Error> {
+                let mut first = None;
+                while let Some(key) = map.next_key::<String>()? {
+                    if matches!(key.as_str(), "op" | "path" | "from") {
+                        let value: Value = map.next_value()?;
+                        if first.is_none() && !value.is_string() && !value.is_null() {
+                            first = cannot_unmarshal(
+                                go_json_kind(&value),
+                                &format!("struct field jsonPatchOp.{key} of type string"),
+                            );
+                        }
+                    } else {
+                        map.next_value::<IgnoredAny>()?;
+                    }
+                }
+                Ok(Operation(first))
+            }
+        }
+        deserializer.deserialize_any(OperationVisitor)
+    }
 }
 
 #[cfg(test)]
@@ -172,6 +250,12 @@ mod tests {
             (PatchType::Json, r#"[{"op":"add","path":"/a"},1]"#, "error decoding patch: json: cannot unmarshal number into Go value of type handlers.jsonPatchOp"),
             (PatchType::Json, r#"[{"op":"add","path":7}]"#, "error decoding patch: json: cannot unmarshal number into Go struct field jsonPatchOp.path of type string"),
             (PatchType::Json, r#"[{"op":["add"]}]"#, "error decoding patch: json: cannot unmarshal array into Go struct field jsonPatchOp.op of type string"),
+            // Document order, and a wrong first copy of a repeated key counts.
+            (PatchType::Json, r#"[{"path":1,"op":2}]"#, "error decoding patch: json: cannot unmarshal number into Go struct field jsonPatchOp.path of type string"),
+            (PatchType::Json, r#"[{"op":1,"op":"add","path":"/a"}]"#, "error decoding patch: json: cannot unmarshal number into Go struct field jsonPatchOp.op of type string"),
+            (PatchType::Json, r#"[{"op":"add","path":"/a","value":{"op":1}},{"from":true}]"#, "error decoding patch: json: cannot unmarshal bool into Go struct field jsonPatchOp.from of type string"),
+            (PatchType::Json, r#"[[1],"x"]"#, "error decoding patch: json: cannot unmarshal array into Go value of type handlers.jsonPatchOp"),
+            (PatchType::Json, r#""x""#, "error decoding patch: json: cannot unmarshal string into Go value of type []handlers.jsonPatchOp"),
             (PatchType::Merge, r#"["x"]"#, "error decoding patch: json: cannot unmarshal array into Go value of type map[string]interface {}"),
             (PatchType::Merge, "true", "error decoding patch: json: cannot unmarshal bool into Go value of type map[string]interface {}"),
         ];

@@ -4,13 +4,40 @@ use serde_json::Value;
 
 use super::PatchError;
 
+/// `patch` merged into `original`. As evanphx/json-patch v4's `MergePatch` (which upstream
+/// reaches only under `fieldValidation=Ignore`; the strict decoder refuses anything but an
+/// object first): `null` and a scalar are `Invalid JSON Patch`, and a list is the result,
+/// with its `null` items and the `null` fields of its objects pruned, for the caller to
+/// refuse as an object that is not one.
 pub(super) fn apply_merge_patch(original: &Value, patch: &Value) -> Result<Value, PatchError> {
-    if patch.is_null() {
-        return Err(PatchError::InvalidMergePatch);
+    match patch {
+        Value::Object(_) => {
+            let mut document = original.clone();
+            json_patch::merge(&mut document, patch);
+            Ok(document)
+        }
+        Value::Array(_) => {
+            let mut list = patch.clone();
+            prune_nulls(&mut list);
+            Ok(list)
+        }
+        _ => Err(PatchError::InvalidMergePatch),
     }
-    let mut document = original.clone();
-    json_patch::merge(&mut document, patch);
-    Ok(document)
+}
+
+/// `pruneNulls`: `null` items leave lists and `null` fields leave objects, at every depth.
+fn prune_nulls(value: &mut Value) {
+    match value {
+        Value::Array(items) => {
+            items.retain(|item| !item.is_null());
+            items.iter_mut().for_each(prune_nulls);
+        }
+        Value::Object(fields) => {
+            fields.retain(|_, field| !field.is_null());
+            fields.values_mut().for_each(prune_nulls);
+        }
+        _ => {}
+    }
 }
 
 #[cfg(test)]
@@ -51,6 +78,16 @@ mod tests {
                 Value::Null,
                 Err(PatchError::InvalidMergePatch),
             ),
+            (
+                "a scalar is refused",
+                json!(true),
+                Err(PatchError::InvalidMergePatch),
+            ),
+            (
+                "so is a string",
+                json!("x"),
+                Err(PatchError::InvalidMergePatch),
+            ),
         ];
         for (name, patch, expected) in cases {
             assert_eq!(
@@ -63,6 +100,18 @@ mod tests {
             apply_patch("ConfigMap", &original, &json!(["x"]), PatchType::Merge).expect_err("list");
         assert!(
             matches!(err, PatchError::PatchedNotAnObject { .. }),
+            "{err:?}"
+        );
+        // The list is quoted as MergePatch returns it: without its nulls.
+        let err = apply_patch(
+            "ConfigMap",
+            &original,
+            &json!([1, null, {"a": null, "b": [null, 2]}]),
+            PatchType::Merge,
+        )
+        .expect_err("list");
+        assert!(
+            matches!(&err, PatchError::PatchedNotAnObject { patched, .. } if patched == r#"[1,{"b":[2]}]"#),
             "{err:?}"
         );
         let api = PatchError::InvalidMergePatch.into_api_error(&CONFIG_MAPS, "cfg");
