@@ -105,3 +105,85 @@ fn objects_come_back_as_upstream_stores_them() {
         );
     }
 }
+
+/// A kind with a status subresource is created with the zero status, which Go's JSON
+/// always carries (`"status":{}`): clients that read `deployment.status` (the Python
+/// client's models) find an object, not nothing. A status write without one stores it
+/// empty too.
+#[tokio::test]
+async fn a_new_object_has_the_empty_status_upstream_prints() {
+    let (server, client) = crate::support::embedded().await;
+    let raw = |method: &str, uri: &str, body: serde_json::Value| {
+        http::Request::builder()
+            .method(method)
+            .uri(uri)
+            .header("content-type", "application/json")
+            .body(serde_json::to_vec(&body).expect("json"))
+            .expect("request")
+    };
+    let deployments = "/apis/apps/v1/namespaces/default/deployments";
+    let created = client
+        .request_text(raw(
+            "POST",
+            deployments,
+            serde_json::json!({
+                "apiVersion": "apps/v1", "kind": "Deployment",
+                "metadata": {"name": "web"},
+                "spec": {
+                    "selector": {"matchLabels": {"app": "web"}},
+                    "template": {"metadata": {"labels": {"app": "web"}},
+                                 "spec": {"containers": [{"name": "c", "image": "nginx"}]}},
+                },
+                // A client's status is dropped on create.
+                "status": {"replicas": 3},
+            }),
+        ))
+        .await
+        .expect("created");
+    let created: serde_json::Value = serde_json::from_str(&created).expect("JSON");
+    assert_eq!(created["status"], serde_json::json!({}));
+
+    // A Service's status always carries its load balancer's (a Go struct value too).
+    let service = client
+        .request_text(raw(
+            "POST",
+            "/api/v1/namespaces/default/services",
+            serde_json::json!({
+                "apiVersion": "v1", "kind": "Service", "metadata": {"name": "web"},
+                "spec": {"ports": [{"port": 80}]},
+            }),
+        ))
+        .await
+        .expect("service created");
+    let service: serde_json::Value = serde_json::from_str(&service).expect("JSON");
+    assert_eq!(service["status"], serde_json::json!({"loadBalancer": {}}));
+
+    let status_uri = format!("{deployments}/web/status");
+    let mut written = created.clone();
+    written["status"] = serde_json::json!({"replicas": 1});
+    client
+        .request_text(raw("PUT", &status_uri, written))
+        .await
+        .expect("status written");
+    let mut cleared = created.clone();
+    cleared.as_object_mut().expect("object").remove("status");
+    cleared["metadata"]
+        .as_object_mut()
+        .expect("metadata")
+        .remove("resourceVersion");
+    client
+        .request_text(raw("PUT", &status_uri, cleared))
+        .await
+        .expect("status cleared");
+    let read = client
+        .request_text(
+            http::Request::get(format!("{deployments}/web"))
+                .body(Vec::new())
+                .expect("request"),
+        )
+        .await
+        .expect("read");
+    let read: serde_json::Value = serde_json::from_str(&read).expect("JSON");
+    assert_eq!(read["status"], serde_json::json!({}));
+    server.shutdown().await;
+}

@@ -540,14 +540,16 @@ impl Allocation {
 }
 
 /// A write to the `status` subresource: the stored object with the request's status
-/// (removed when the request has none).
+/// (empty when the request has none: a Go struct value, which JSON always carries).
 pub fn status_write(existing: &Value, request: &Value) -> Value {
     let mut merged = existing.clone();
     if let Some(map) = merged.as_object_mut() {
-        match request.get("status").filter(|s| !s.is_null()) {
-            Some(status) => map.insert("status".into(), status.clone()),
-            None => map.remove("status"),
-        };
+        let status = request
+            .get("status")
+            .filter(|s| !s.is_null())
+            .cloned()
+            .unwrap_or_else(|| Value::Object(serde_json::Map::new()));
+        map.insert("status".into(), status);
     }
     merged
 }

@@ -79,6 +79,12 @@ impl Strategy for ServiceStrategy {
             default_service_spec(&mut spec);
             map.insert("spec".into(), Value::Object(spec));
         }
+        // `ServiceStatus.LoadBalancer` is a Go struct value, which JSON always carries.
+        if let Some(status) = object.get_mut("status").and_then(Value::as_object_mut) {
+            status
+                .entry("loadBalancer")
+                .or_insert_with(|| Value::Object(Map::new()));
+        }
     }
 
     fn prepare_for_update(&self, old: &Value, new: &mut Value) {
