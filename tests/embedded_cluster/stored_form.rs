@@ -142,6 +142,15 @@ async fn a_new_object_has_the_empty_status_upstream_prints() {
         .expect("created");
     let created: serde_json::Value = serde_json::from_str(&created).expect("JSON");
     assert_eq!(created["status"], serde_json::json!({}));
+    // The status is reset on writes to the object itself, so its writer never owns it.
+    let owns_status = |object: &serde_json::Value| {
+        object["metadata"]["managedFields"]
+            .as_array()
+            .expect("managed fields")
+            .iter()
+            .any(|entry| entry["fieldsV1"].get("f:status").is_some())
+    };
+    assert!(!owns_status(&created), "{created}");
 
     // A Service's status always carries its load balancer's (a Go struct value too).
     let service = client
@@ -157,6 +166,7 @@ async fn a_new_object_has_the_empty_status_upstream_prints() {
         .expect("service created");
     let service: serde_json::Value = serde_json::from_str(&service).expect("JSON");
     assert_eq!(service["status"], serde_json::json!({"loadBalancer": {}}));
+    assert!(!owns_status(&service), "{service}");
 
     let status_uri = format!("{deployments}/web/status");
     let mut written = created.clone();

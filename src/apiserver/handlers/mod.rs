@@ -402,7 +402,14 @@ fn record_manager(
     old: Option<&Value>,
     object: &mut Value,
 ) {
-    super::patch::record_update(
+    // A write to the object itself resets a status subresource's status (upstream's
+    // strategies' GetResetFields), so its manager never owns it.
+    let reset: &[&str] = if path.subresource.is_none() && path.resource.has_status() {
+        &["status"]
+    } else {
+        &[]
+    };
+    super::patch::record_update_ignoring(
         &super::patch::manager_or_user_agent(
             ctx.param("fieldManager"),
             ctx.header(header::USER_AGENT),
@@ -411,6 +418,7 @@ fn record_manager(
         old,
         object,
         &super::now_rfc3339(clock),
+        reset,
     );
 }
 

@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Map, Value};
 
-use super::fieldpath::{decode_fields_v1, encode_fields_v1, FieldSet};
+use super::fieldpath::{decode_fields_v1, encode_fields_v1, FieldPath, FieldSet, PathElement};
 use super::typed::{is_unowned, resets_status, ApplySchema};
 
 /// Field managers are at most this many bytes long (`FieldManagerMaxLength`).
@@ -288,13 +288,27 @@ pub fn manager_or_user_agent(field_manager: Option<&str>, user_agent: &str) -> S
 ///   (`v1`), whose `time` becomes `now` (RFC 3339); fields it removes leave every entry;
 ///   entries left without fields go. The kind's list keys come from `new`'s `kind`.
 /// - Server-owned fields (`apiVersion`, `kind`, `metadata.name`, `uid`, `resourceVersion`, ...,
-///   and `status` of kinds with a status subresource) are never owned.
+///   and a Pod's or Namespace's `status`) are never owned.
 pub fn record_update(
     manager: &str,
     api_version: &str,
     old: Option<&Value>,
     new: &mut Value,
     now: &str,
+) {
+    record_update_ignoring(manager, api_version, old, new, now, &[]);
+}
+
+/// [`record_update`] with upstream's reset fields (the updater's `IgnoreFilter`): changes
+/// under the top-level fields in `reset_fields` (`status`, for a write to the main resource of a
+/// kind with a status subresource) are neither owned nor taken from their owners.
+pub fn record_update_ignoring(
+    manager: &str,
+    api_version: &str,
+    old: Option<&Value>,
+    new: &mut Value,
+    now: &str,
+    reset_fields: &[&str],
 ) {
     let Some(kind) = new
         .get("kind")
@@ -341,12 +355,17 @@ pub fn record_update(
         None => empty_object(&kind),
     };
     let comparison = ApplySchema { kind: &kind }.compare(&before, new);
-    let removed = comparison.removed;
+    let is_reset = |path: &FieldPath| matches!(path.first(), Some(PathElement::Field(field)) if reset_fields.contains(&field.as_str()));
+    let removed: FieldSet = comparison
+        .removed
+        .into_iter()
+        .filter(|path| !is_reset(path))
+        .collect();
     let changed: FieldSet = comparison
         .added
         .into_iter()
         .chain(comparison.modified)
-        .filter(|path| !is_unowned(&kind, path))
+        .filter(|path| !is_unowned(&kind, path) && !is_reset(path))
         .collect();
     for entry in &mut entries {
         entry

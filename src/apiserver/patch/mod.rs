@@ -34,7 +34,7 @@ pub(crate) use decode::decode_patch;
 pub use fieldpath::{
     decode_fields_v1, display_path, encode_fields_v1, FieldPath, FieldSet, PathElement,
 };
-pub use managed_fields::{manager_or_user_agent, record_update};
+pub use managed_fields::{manager_or_user_agent, record_update, record_update_ignoring};
 
 /// The API server refuses JSON patches with more operations than this.
 pub const MAX_JSON_PATCH_OPERATIONS: usize = 10_000;
