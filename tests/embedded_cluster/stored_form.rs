@@ -168,6 +168,63 @@ async fn a_new_object_has_the_empty_status_upstream_prints() {
     assert_eq!(service["status"], serde_json::json!({"loadBalancer": {}}));
     assert!(!owns_status(&service), "{service}");
 
+    // The zero status is the typed one: what the type requires is there, so clients whose
+    // models require it (the Python client's V1StatefulSetStatus.replicas) can read it.
+    let set = client
+        .request_text(raw(
+            "POST",
+            "/apis/apps/v1/namespaces/default/statefulsets",
+            serde_json::json!({
+                "apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": "db"},
+                "spec": {
+                    "selector": {"matchLabels": {"app": "db"}},
+                    "template": {"metadata": {"labels": {"app": "db"}},
+                                 "spec": {"containers": [{"name": "c", "image": "db"}]}},
+                },
+            }),
+        ))
+        .await
+        .expect("statefulset created");
+    let set: serde_json::Value = serde_json::from_str(&set).expect("JSON");
+    assert_eq!(set["status"], serde_json::json!({"replicas": 0}));
+    // A server-side apply to the object itself neither sets nor owns the status.
+    let applied = client
+        .request_text(
+            http::Request::patch(
+                "/apis/apps/v1/namespaces/default/statefulsets/db?fieldManager=applier&force=true",
+            )
+            .header("content-type", "application/apply-patch+yaml")
+            .body(
+                b"apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: db}\nstatus: {replicas: 7}\n"
+                    .to_vec(),
+            )
+            .expect("request"),
+        )
+        .await
+        .expect("applied");
+    let applied: serde_json::Value = serde_json::from_str(&applied).expect("JSON");
+    assert_eq!(applied["status"], serde_json::json!({"replicas": 0}));
+    assert!(!owns_status(&applied), "{applied}");
+    // A status write that removes the status stores the zero one.
+    client
+        .request_text(
+            http::Request::patch("/apis/apps/v1/namespaces/default/statefulsets/db/status")
+                .header("content-type", "application/merge-patch+json")
+                .body(br#"{"status":{"replicas":3}}"#.to_vec())
+                .expect("request"),
+        )
+        .await
+        .expect("status written");
+    client
+        .request_text(
+            http::Request::patch("/apis/apps/v1/namespaces/default/statefulsets/db/status")
+                .header("content-type", "application/merge-patch+json")
+                .body(br#"{"status":null}"#.to_vec())
+                .expect("request"),
+        )
+        .await
+        .expect("status removed");
+
     let status_uri = format!("{deployments}/web/status");
     let mut written = created.clone();
     written["status"] = serde_json::json!({"replicas": 1});
@@ -195,5 +252,15 @@ async fn a_new_object_has_the_empty_status_upstream_prints() {
         .expect("read");
     let read: serde_json::Value = serde_json::from_str(&read).expect("JSON");
     assert_eq!(read["status"], serde_json::json!({}));
+    let set = client
+        .request_text(
+            http::Request::get("/apis/apps/v1/namespaces/default/statefulsets/db")
+                .body(Vec::new())
+                .expect("request"),
+        )
+        .await
+        .expect("read");
+    let set: serde_json::Value = serde_json::from_str(&set).expect("JSON");
+    assert_eq!(set["status"], serde_json::json!({"replicas": 0}));
     server.shutdown().await;
 }

@@ -145,11 +145,12 @@ fn prepare_for_create(path: &ResourcePath, object: &mut Value) -> Result<(), Api
         meta.remove(field);
     }
     // Upstream's PrepareForCreate sets the zero status (a Go struct value, never left out
-    // of its JSON: `"status":{}`); the kind's strategy may fill it in afterwards.
+    // of its JSON); the kind's strategy may fill it in afterwards.
     if resource.has_status() && !resource.strategy.keeps_status_on_create() {
         if let Some(map) = object.as_object_mut() {
-            map.insert("status".into(), Value::Object(serde_json::Map::new()));
+            map.remove("status");
         }
+        crate::apiserver::kinds::fill_zero_status(resource, object);
     }
     Ok(())
 }

@@ -86,6 +86,15 @@ async fn apply(
         .filter(|m| !m.is_empty())
         .ok_or_else(|| patch::PatchError::MissingFieldManager.into_api_error(resource, name))?;
     let force = ctx.flag("force");
+    // Upstream's reset fields: an apply to the object itself neither sets nor owns the
+    // status of a kind with a status subresource.
+    let mut applied = std::borrow::Cow::Borrowed(applied);
+    if path.subresource.is_none() && resource.has_status() {
+        if let Some(fields) = applied.to_mut().as_object_mut() {
+            fields.remove("status");
+        }
+    }
+    let applied = applied.as_ref();
     for _ in 0..PATCH_CONFLICT_RETRIES {
         let current = state.store.get(resource, namespace_for(path), name);
         let current_value = current.as_ref().map(|c| c.value());

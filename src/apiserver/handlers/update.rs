@@ -108,6 +108,7 @@ pub(super) async fn update_object(
         None if resource.has_status() => status_write(&request, &old),
         None => request,
     };
+    crate::apiserver::kinds::fill_zero_status(resource, &mut updated);
     {
         let old_meta = &old["metadata"];
         let meta = metadata_mut(&mut updated);

@@ -539,8 +539,61 @@ impl Allocation {
     }
 }
 
+/// The kind's zero status, as upstream's `PrepareForCreate` sets it and Go's JSON prints
+/// it (a struct value, never left out): the typed form of an empty status, so fields the
+/// type requires are there (`{}` for a Deployment, `{"replicas":0}` for a StatefulSet,
+/// `{"desiredReplicas":0}` for a HorizontalPodAutoscaler). `{}` when the typed form cannot
+/// be built without a spec. Computed once per kind.
+pub fn zero_status(info: &ResourceInfo) -> Value {
+    type Cache = std::sync::Mutex<
+        std::collections::HashMap<(&'static str, &'static str, &'static str), Value>,
+    >;
+    static CACHE: std::sync::OnceLock<Cache> = std::sync::OnceLock::new();
+    let cache = CACHE.get_or_init(Cache::default);
+    let key = (info.group, info.version, info.kind);
+    let mut known = cache
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    known
+        .entry(key)
+        .or_insert_with(|| {
+            let empty = serde_json::json!({
+                "apiVersion": info.api_version(),
+                "kind": info.kind,
+                "metadata": {},
+                "status": {},
+            });
+            info.strategy
+                .normalize(info, &empty)
+                .ok()
+                .and_then(|mut typed| typed.get_mut("status").map(Value::take))
+                .filter(Value::is_object)
+                .unwrap_or_else(|| Value::Object(serde_json::Map::new()))
+        })
+        .clone()
+}
+
+/// A status that is missing or empty becomes the kind's [`zero_status`], where the kind
+/// has a status subresource (a create, a status write without a status, an object stored
+/// before statuses were kept).
+pub fn fill_zero_status(info: &ResourceInfo, object: &mut Value) {
+    if !info.has_status() {
+        return;
+    }
+    let Some(map) = object.as_object_mut() else {
+        return;
+    };
+    let empty = map
+        .get("status")
+        .is_none_or(|status| status.as_object().is_some_and(serde_json::Map::is_empty));
+    if empty {
+        map.insert("status".into(), zero_status(info));
+    }
+}
+
 /// A write to the `status` subresource: the stored object with the request's status
-/// (empty when the request has none: a Go struct value, which JSON always carries).
+/// (empty when the request has none: a Go struct value, which JSON always carries; see
+/// [`fill_zero_status`]).
 pub fn status_write(existing: &Value, request: &Value) -> Value {
     let mut merged = existing.clone();
     if let Some(map) = merged.as_object_mut() {
