@@ -394,9 +394,10 @@ pub(super) async fn find_service_account(
     Ok(None)
 }
 
-/// The Secrets to pick `sa`'s token from: the cached copies of those it references when
-/// one of them is its token (upstream reads only its lister), else the namespace's, listed
-/// live, so that a token created a moment ago is found while the cache catches up.
+/// The Secrets to pick `sa`'s token from: the cached copies of those it references, up to
+/// the first that is its token (upstream reads only its lister), else the namespace's,
+/// listed live. The cache answers only when it holds every reference before that token: a
+/// reference it lacks may be a token created a moment ago, which the account lists first.
 async fn token_secrets(
     lookup: &dyn AccountLookup,
     namespace: &str,
@@ -409,12 +410,13 @@ async fn token_secrets(
         .flatten()
         .filter_map(|r| r.name.as_deref())
     {
-        if let Some(secret) = lookup.cached_secret(namespace, name).await? {
-            cached.push(secret);
+        let Some(secret) = lookup.cached_secret(namespace, name).await? else {
+            break;
+        };
+        cached.push(secret);
+        if referenced_token(sa, namespace, &cached).is_some() {
+            return Ok(cached);
         }
-    }
-    if referenced_token(sa, namespace, &cached).is_some() {
-        return Ok(cached);
     }
     lookup.list_secrets(namespace).await
 }
@@ -1869,6 +1871,39 @@ mod tests {
                 json!([token_volume("token-name", "token-name")])
             );
         }
+    }
+
+    #[tokio::test]
+    async fn a_cache_missing_an_earlier_reference_falls_back_to_a_live_list() {
+        // The account lists `one` before `two`; the cache has seen only `two` so far. The
+        // token the account lists first is mounted, as the up-to-date Secrets say.
+        let mut account = default_account();
+        account.secrets = Some(
+            ["one", "two"]
+                .into_iter()
+                .map(|name| k8s_openapi::api::core::v1::ObjectReference {
+                    name: Some(name.into()),
+                    ..k8s_openapi::api::core::v1::ObjectReference::default()
+                })
+                .collect(),
+        );
+        let lookup = FakeLookup {
+            cached: Some(account),
+            cached_secrets: vec![token_secret("two", "default", "12345")],
+            secrets: vec![
+                token_secret("two", "default", "12345"),
+                token_secret("one", "default", "12345"),
+            ],
+            ..FakeLookup::default()
+        };
+        let mut pod = pod_with_spec(json!({"containers": [{"name": "c"}]}));
+        let (result, _) = run(&mut pod, Operation::Create, &lookup, &Config::default()).await;
+        assert_eq!(result, Ok(()));
+        assert_eq!(lookup.calls(), (1, 0, 1), "one live list");
+        assert_eq!(
+            spec_json(&pod)["volumes"],
+            json!([token_volume("one", "one")])
+        );
     }
 
     #[tokio::test]
