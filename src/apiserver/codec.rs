@@ -43,6 +43,43 @@ pub fn round_trip<T: DeserializeOwned + Serialize>(
     serde_json::to_value(&typed).map_err(|e| ApiError::internal(e.to_string()))
 }
 
+/// Upstream's `transformDecodeError` for a body whose kind could not be read:
+/// `the object provided is unrecognized (must be of type KIND): DETAIL (SUMMARY)`.
+pub(crate) fn unrecognized(resource: &ResourceInfo, detail: &str, body: &[u8]) -> ApiError {
+    ApiError::bad_request(format!(
+        "the object provided is unrecognized (must be of type {}): {detail} ({})",
+        resource.kind,
+        summarize_data(body)
+    ))
+}
+
+/// Bytes as Go's JSON encoder writes a string holding them: each byte that is not part of
+/// valid UTF-8 becomes one U+FFFD (a cut-off character gives one per byte).
+fn go_string(bytes: &[u8]) -> String {
+    let mut text = String::with_capacity(bytes.len());
+    for chunk in bytes.utf8_chunks() {
+        text.push_str(chunk.valid());
+        text.extend(chunk.invalid().iter().map(|_| char::REPLACEMENT_CHARACTER));
+    }
+    text
+}
+
+/// Upstream's `summarizeData(body, 30)`: `<empty>`, the text of a body that starts with
+/// `{`, else its bytes in hex; the first 30 bytes, then ` ...` when there are more.
+pub(crate) fn summarize_data(body: &[u8]) -> String {
+    const MAX_LENGTH: usize = 30;
+    let shown = &body[..body.len().min(MAX_LENGTH)];
+    let mut summary = match body.first() {
+        None => return "<empty>".into(),
+        Some(b'{') => go_string(shown),
+        Some(_) => shown.iter().map(|b| format!("{b:02x}")).collect(),
+    };
+    if body.len() > MAX_LENGTH {
+        summary.push_str(" ...");
+    }
+    summary
+}
+
 /// `Pod in version "v1" cannot be handled as a Pod: `, as a real server words it.
 pub(crate) fn decode_error_prefix(resource: &ResourceInfo) -> String {
     format!(

@@ -7,6 +7,7 @@ use bytes::Bytes;
 use http::header;
 use serde_json::Value;
 
+use super::super::codec::unrecognized;
 use super::super::errors::ApiError;
 use super::super::http::RequestContext;
 use super::super::kinds::ResourceInfo;
@@ -78,43 +79,6 @@ fn kind_unreadable(resource: &ResourceInfo, detail: &str, body: &[u8]) -> ApiErr
         &format!("couldn't get version/kind; json parse error: {detail}"),
         body,
     )
-}
-
-/// Upstream's `transformDecodeError` for a body whose kind could not be read:
-/// `the object provided is unrecognized (must be of type KIND): DETAIL (SUMMARY)`.
-fn unrecognized(resource: &ResourceInfo, detail: &str, body: &[u8]) -> ApiError {
-    ApiError::bad_request(format!(
-        "the object provided is unrecognized (must be of type {}): {detail} ({})",
-        resource.kind,
-        summarize_data(body)
-    ))
-}
-
-/// Bytes as Go's JSON encoder writes a string holding them: each byte that is not part of
-/// valid UTF-8 becomes one U+FFFD (a cut-off character gives one per byte).
-fn go_string(bytes: &[u8]) -> String {
-    let mut text = String::with_capacity(bytes.len());
-    for chunk in bytes.utf8_chunks() {
-        text.push_str(chunk.valid());
-        text.extend(chunk.invalid().iter().map(|_| char::REPLACEMENT_CHARACTER));
-    }
-    text
-}
-
-/// Upstream's `summarizeData(body, 30)`: `<empty>`, the text of a body that starts with
-/// `{`, else its bytes in hex; the first 30 bytes, then ` ...` when there are more.
-fn summarize_data(body: &[u8]) -> String {
-    const MAX_LENGTH: usize = 30;
-    let shown = &body[..body.len().min(MAX_LENGTH)];
-    let mut summary = match body.first() {
-        None => return "<empty>".into(),
-        Some(b'{') => go_string(shown),
-        Some(_) => shown.iter().map(|b| format!("{b:02x}")).collect(),
-    };
-    if body.len() > MAX_LENGTH {
-        summary.push_str(" ...");
-    }
-    summary
 }
 
 /// The first document of a YAML stream, as go-yaml's `Unmarshal` reads it (sigs.k8s.io/yaml

@@ -41,6 +41,7 @@ use std::sync::OnceLock;
 use prost_reflect::Kind;
 use serde_json::{Map, Value};
 
+use super::codec::{decode_error_prefix, unrecognized};
 use super::errors::ApiError;
 use super::kinds::ResourceInfo;
 use json::Decoder;
@@ -136,7 +137,8 @@ fn object_message_name(
 /// resets it on create.
 pub fn decode_object(body: &[u8], resource: &ResourceInfo) -> Result<Value, ApiError> {
     let schema = Schema::get()?;
-    let envelope = decode_envelope(schema, body).map_err(|e| e.into_api_error(resource))?;
+    let envelope = decode_envelope(schema, body)
+        .map_err(|e| e.into_api_error(resource, |detail| unrecognized(resource, &detail, body)))?;
 
     if !envelope.content_encoding.is_empty() {
         return Err(ApiError::new(
@@ -203,7 +205,12 @@ pub fn decode_object(body: &[u8], resource: &ResourceInfo) -> Result<Value, ApiE
     };
     decoder
         .decode_message(envelope.raw, &message, &mut object)
-        .map_err(|e| e.into_api_error(resource))?;
+        .map_err(|e| {
+            // The kind is known from here on: upstream's error names it.
+            e.into_api_error(resource, |detail| {
+                ApiError::bad_request(format!("{}{detail}", decode_error_prefix(resource)))
+            })
+        })?;
     Ok(Value::Object(object))
 }
 
@@ -219,15 +226,21 @@ struct Envelope<'a> {
 }
 
 fn decode_envelope<'a>(schema: &Schema, body: &'a [u8]) -> Result<Envelope<'a>, DecodeError> {
+    // Upstream's protobuf serializer: `empty data`, a missing prefix (printed as Go prints a
+    // byte slice), then `empty body` for the prefix alone.
     if body.is_empty() {
-        return Err(garbled("empty body"));
+        return Err(garbled("empty data"));
     }
     let Some(rest) = body.strip_prefix(MAGIC.as_slice()) else {
+        let prefix: Vec<String> = MAGIC.iter().map(u8::to_string).collect();
         return Err(garbled(format!(
-            "provided data does not appear to be a protobuf message, expected prefix {:?}",
-            MAGIC
+            "provided data does not appear to be a protobuf message, expected prefix [{}]",
+            prefix.join(" ")
         )));
     };
+    if rest.is_empty() {
+        return Err(garbled("empty body"));
+    }
     let unknown = schema
         .pool
         .get_message_by_name(&format!("{RUNTIME}.Unknown"))
@@ -295,12 +308,16 @@ enum DecodeError {
 }
 
 impl DecodeError {
-    fn into_api_error(self, resource: &ResourceInfo) -> ApiError {
+    /// The error's Status: a garbled body is 400 as `garbled` words it (by where decoding
+    /// failed, as upstream's `transformDecodeError` words it), a field this decoder does not
+    /// know 415.
+    fn into_api_error(
+        self,
+        resource: &ResourceInfo,
+        garbled: impl FnOnce(String) -> ApiError,
+    ) -> ApiError {
         match self {
-            DecodeError::Garbled(detail) => ApiError::bad_request(format!(
-                "the object provided is unrecognized (must be of type {}): {detail}",
-                resource.kind
-            )),
+            DecodeError::Garbled(detail) => garbled(detail),
             DecodeError::UnknownField { number, message, path } => ApiError::new(
                 415,
                 "UnsupportedMediaType",

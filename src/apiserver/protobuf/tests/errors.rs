@@ -100,11 +100,12 @@ fn garbled_bodies_are_bad_requests() {
         Pb::new().msg(1, object_meta("s")).entry(2, "a", "Yg"),
     );
     let cases: Vec<(&str, Vec<u8>, &str)> = vec![
-        ("empty body", Vec::new(), "empty body"),
+        ("empty data", Vec::new(), "empty data (<empty>)"),
+        ("the magic alone", MAGIC.to_vec(), "empty body (6b387300)"),
         (
             "JSON instead of protobuf",
             br#"{"kind":"Secret"}"#.to_vec(),
-            "expected prefix",
+            r#"expected prefix [107 56 115 0] ({"kind":"Secret"})"#,
         ),
         (
             "magic only, truncated envelope",
@@ -171,9 +172,24 @@ fn garbled_bodies_are_bad_requests() {
             "{case}: {}",
             err.message
         );
-        assert!(
-            err.message
-                .starts_with("the object provided is unrecognized (must be of type Secret): "),
+        // Inside the object, upstream knows the kind and says so (`unmarshalToObject`);
+        // before, it is `transformDecodeError`'s unrecognized object, with a summary.
+        let in_object = matches!(
+            case,
+            "string field sent as varint"
+                | "bool field sent as bytes"
+                | "invalid UTF-8 name"
+                | "invalid FieldsV1 JSON"
+        );
+        let prefix = if in_object {
+            "Secret in version \"v1\" cannot be handled as a Secret: "
+        } else {
+            "the object provided is unrecognized (must be of type Secret): "
+        };
+        assert!(err.message.starts_with(prefix), "{case}: {}", err.message);
+        assert_eq!(
+            err.message.ends_with(')'),
+            !in_object,
             "{case}: {}",
             err.message
         );
