@@ -387,9 +387,12 @@ pub fn patch_apply(data: &[u8]) {
         return;
     };
     let force = data[0] & 4 != 0;
+    // Applies to the object itself and to its status subresource.
+    let subresource = if data[0] & 8 != 0 { "status" } else { "" };
     let existing = (!existing.is_null()).then_some(&existing);
     let _ = server_side_apply(
         kind,
+        subresource,
         existing,
         &applied,
         "kubectl",

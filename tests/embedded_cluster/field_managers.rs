@@ -188,3 +188,135 @@ fn kubectl_moves_from_client_side_to_server_side_apply() {
         assert_eq!(object["data"], json!({"a": "1"}), "{bin:?}");
     }
 }
+
+/// A controller's status writes through kube-rs, as controllers make them: a merge patch of
+/// `status` and a server-side apply of it are each recorded in an entry that names the
+/// status subresource, an apply to the status conflicts with the fields another manager
+/// wrote there, and an apply to the status of a missing object is 404, not a create.
+#[tokio::test]
+async fn status_writes_are_recorded_with_their_subresource() {
+    use k8s_openapi::api::apps::v1::Deployment;
+    use kube::api::{Patch, PatchParams, PostParams};
+
+    let (server, client) = crate::support::embedded().await;
+    let deployments: kube::Api<Deployment> = kube::Api::namespaced(client, "default");
+    let deployment: Deployment = serde_json::from_value(json!({
+        "apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": "web"},
+        "spec": {
+            "selector": {"matchLabels": {"app": "web"}},
+            "template": {
+                "metadata": {"labels": {"app": "web"}},
+                "spec": {"containers": [{"name": "web", "image": "nginx"}]}
+            }
+        }
+    }))
+    .expect("deployment");
+    let create = PostParams {
+        field_manager: Some("kubectl-create".into()),
+        ..PostParams::default()
+    };
+    deployments
+        .create(&create, &deployment)
+        .await
+        .expect("create");
+
+    let controller = PatchParams {
+        field_manager: Some("deployment-controller".into()),
+        ..PatchParams::default()
+    };
+    let replicas = Patch::Merge(json!({"status": {"replicas": 1, "updatedReplicas": 1}}));
+    deployments
+        .patch_status("web", &controller, &replicas)
+        .await
+        .expect("status patch");
+    let available = json!({
+        "apiVersion": "apps/v1", "kind": "Deployment",
+        "status": {"conditions": [{"type": "Available", "status": "True", "reason": "MinimumReplicasAvailable"}]}
+    });
+    let applied = deployments
+        .patch_status(
+            "web",
+            &PatchParams::apply("availability"),
+            &Patch::Apply(&available),
+        )
+        .await
+        .expect("status apply");
+    let status = applied.status.clone().expect("status");
+    assert_eq!(status.replicas, Some(1));
+    assert_eq!(status.conditions.map(|c| c.len()), Some(1));
+
+    let entries = serde_json::to_value(applied.metadata.managed_fields.expect("managedFields"))
+        .expect("entries");
+    let entry = |manager: &str| {
+        entries
+            .as_array()
+            .and_then(|list| list.iter().find(|e| e["manager"] == manager))
+            .unwrap_or_else(|| panic!("no entry of {manager}: {entries:#}"))
+            .clone()
+    };
+    assert_eq!(entry("kubectl-create")["subresource"], Value::Null);
+    assert_eq!(
+        entry("kubectl-create")["fieldsV1"].get("f:status"),
+        None,
+        "{entries:#}"
+    );
+    let updated = entry("deployment-controller");
+    assert_eq!(
+        (&updated["operation"], &updated["subresource"]),
+        (&json!("Update"), &json!("status"))
+    );
+    assert_eq!(
+        updated["fieldsV1"],
+        json!({"f:status": {"f:replicas": {}, "f:updatedReplicas": {}}})
+    );
+    let apply = entry("availability");
+    assert_eq!(
+        (&apply["operation"], &apply["subresource"]),
+        (&json!("Apply"), &json!("status"))
+    );
+    assert_eq!(
+        apply["fieldsV1"]["f:status"]["f:conditions"]["k:{\"type\":\"Available\"}"]["f:status"],
+        json!({})
+    );
+
+    // Another manager's apply of a value the controller wrote conflicts with it.
+    let err = deployments
+        .patch_status(
+            "web",
+            &PatchParams::apply("intruder"),
+            &Patch::Apply(
+                json!({"apiVersion": "apps/v1", "kind": "Deployment", "status": {"replicas": 3}}),
+            ),
+        )
+        .await
+        .expect_err("conflict");
+    match err {
+        kube::Error::Api(status) => {
+            assert_eq!((status.code, status.reason.as_str()), (409, "Conflict"));
+            assert!(
+                status.message.contains(
+                    "conflict with \"deployment-controller\" with subresource \"status\" using apps/v1: .status.replicas"
+                ),
+                "{}",
+                status.message
+            );
+        }
+        other => panic!("expected a conflict, got {other:?}"),
+    }
+
+    let err = deployments
+        .patch_status(
+            "missing",
+            &PatchParams::apply("availability"),
+            &Patch::Apply(&available),
+        )
+        .await
+        .expect_err("missing");
+    assert!(
+        matches!(err, kube::Error::Api(ref s) if s.code == 404 && s.reason == "NotFound"),
+        "{err:?}"
+    );
+    assert!(deployments.get_opt("missing").await.expect("get").is_none());
+    server.shutdown().await;
+}

@@ -394,7 +394,8 @@ async fn admit(
 }
 
 /// Records the writer as an `Update` manager of the fields it set
-/// ([`super::patch::record_update`]): the `fieldManager` parameter, else the User-Agent.
+/// ([`super::patch::record_update`]): the `fieldManager` parameter, else the User-Agent; a
+/// write through a subresource is recorded in an entry that names it (`subresource: status`).
 fn record_manager(
     clock: &dyn crate::clock::Clock,
     ctx: &RequestContext,
@@ -415,6 +416,7 @@ fn record_manager(
             ctx.header(header::USER_AGENT),
         ),
         &path.resource.api_version(),
+        path.subresource.as_deref().unwrap_or_default(),
         old,
         object,
         &super::now_rfc3339(clock),

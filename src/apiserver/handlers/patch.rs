@@ -96,10 +96,16 @@ async fn apply(
     }
     let applied = applied.as_ref();
     for _ in 0..PATCH_CONFLICT_RETRIES {
-        let current = state.store.get(resource, namespace_for(path), name);
+        // An apply creates a missing object, but not through a subresource (404, as
+        // upstream's subresource stores do not create).
+        let current = match path.subresource {
+            Some(_) => Some(existing(state, path, name)?),
+            None => state.store.get(resource, namespace_for(path), name),
+        };
         let current_value = current.as_ref().map(|c| c.value());
         let merged = patch::server_side_apply(
             resource.kind,
+            path.subresource.as_deref().unwrap_or_default(),
             current_value.as_ref(),
             applied,
             manager,

@@ -97,13 +97,25 @@ pub(super) async fn update_object(
     let resource = path.resource;
     let old = Arc::new(current.value());
     let name = current.name().to_string();
+    let applying =
+        PatchType::from_content_type(ctx.header(header::CONTENT_TYPE)) == Some(PatchType::Apply);
     let mut updated = match path.subresource.as_deref() {
-        Some(sub) => resource.strategy.update_subresource(
-            sub,
-            &old,
-            &request,
-            &super::super::now_rfc3339(state.store.clock().as_ref()),
-        ),
+        Some(sub) => {
+            let mut updated = resource.strategy.update_subresource(
+                sub,
+                &old,
+                &request,
+                &super::super::now_rfc3339(state.store.clock().as_ref()),
+            );
+            if applying {
+                // The subresource keeps the stored metadata, but the apply's record of who
+                // owns what is the request's.
+                if let Some(entries) = request.pointer("/metadata/managedFields") {
+                    metadata_mut(&mut updated).insert("managedFields".into(), entries.clone());
+                }
+            }
+            updated
+        }
         // Ordinary writes do not change status of resources that have a status subresource.
         None if resource.has_status() => status_write(&request, &old),
         None => request,
@@ -140,9 +152,7 @@ pub(super) async fn update_object(
     }
     resource.strategy.default(&mut updated);
     authorize_write(state, ctx, path, &updated, Some(&*old))?;
-    let applying =
-        PatchType::from_content_type(ctx.header(header::CONTENT_TYPE)) == Some(PatchType::Apply);
-    if path.subresource.is_none() && !applying {
+    if !applying {
         record_manager(
             state.store.clock().as_ref(),
             ctx,

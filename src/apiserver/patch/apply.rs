@@ -38,9 +38,17 @@ const SYSTEM_METADATA: &[&str] = &[
 /// configuration changes are conflicts unless `force` (ownership then moves). Ownership is
 /// recorded in `metadata.managedFields`. `metadata.resourceVersion`, `uid`, `creationTimestamp`
 /// and `managedFields` in the configuration are not applied (resourceVersion and uid act as
-/// preconditions), nor is `status` of kinds with a status subresource.
+/// preconditions).
+///
+/// `subresource` is empty for an apply to the object itself, which does not apply a Pod's or
+/// Namespace's `status`; `status` for an apply to the status subresource
+/// (`kubectl apply --server-side --subresource=status`), which applies and owns `status`
+/// alone, in an entry of its own that names the subresource (upstream's manager identifier
+/// includes it, so the same manager's applies to the object and to its status are two
+/// entries, and a conflict names the subresource of the entry it is with).
 pub fn server_side_apply(
     kind: &str,
+    subresource: &str,
     existing: Option<&Value>,
     applied: &Value,
     field_manager: &str,
@@ -82,8 +90,24 @@ pub fn server_side_apply(
             meta.remove(*field);
         }
     }
-    if resets_status(kind) {
-        if let Some(fields) = config.as_object_mut() {
+    if let Some(fields) = config.as_object_mut() {
+        if subresource == "status" {
+            // A status write changes nothing else (the status strategies' reset fields), so
+            // nothing else is applied or owned; the metadata names the object.
+            fields.retain(|field, _| matches!(field.as_str(), "apiVersion" | "kind" | "status"));
+            let identity = applied
+                .get("metadata")
+                .and_then(Value::as_object)
+                .map(|meta| {
+                    meta.iter()
+                        .filter(|(field, _)| matches!(field.as_str(), "name" | "namespace"))
+                        .map(|(field, value)| (field.clone(), value.clone()))
+                        .collect::<Map<String, Value>>()
+                });
+            if let Some(identity) = identity {
+                fields.insert("metadata".to_string(), Value::Object(identity));
+            }
+        } else if resets_status(kind) {
             fields.remove("status");
         }
     }
@@ -96,7 +120,7 @@ pub fn server_side_apply(
             detail,
         })?
         .into_keys()
-        .filter(|path| !is_unowned(kind, path))
+        .filter(|path| !is_unowned(path))
         .collect();
 
     let Some(live) = existing else {
@@ -109,6 +133,7 @@ pub fn server_side_apply(
             vec![ManagedEntry::applied(
                 field_manager,
                 &api_version,
+                subresource,
                 now_rfc3339,
                 applied_set,
             )],
@@ -150,7 +175,9 @@ pub fn server_side_apply(
         .map_err(live_error)?;
 
     // Prune what this manager applied last time, no longer applies and nobody else owns.
-    let own_index = entries.iter().position(|e| e.is_apply_by(field_manager));
+    let own_index = entries
+        .iter()
+        .position(|e| e.is_apply_by(field_manager, subresource));
     let mut still_owned = applied_set.clone();
     for (index, entry) in entries.iter().enumerate() {
         if Some(index) != own_index {
@@ -178,7 +205,7 @@ pub fn server_side_apply(
     let after = schema.members(&merged, false).map_err(live_error)?;
     let changed: FieldSet = after
         .iter()
-        .filter(|(path, value)| before.get(*path) != Some(value) && !is_unowned(kind, path))
+        .filter(|(path, value)| before.get(*path) != Some(value) && !is_unowned(path))
         .map(|(path, _)| path.clone())
         .collect();
     let removed: FieldSet = before
@@ -231,7 +258,13 @@ pub fn server_side_apply(
             previous.fields = applied_set;
             previous
         }
-        _ => ManagedEntry::applied(field_manager, &api_version, now_rfc3339, applied_set),
+        _ => ManagedEntry::applied(
+            field_manager,
+            &api_version,
+            subresource,
+            now_rfc3339,
+            applied_set,
+        ),
     };
     entries.push(own);
     cap_update_managers(&mut entries);
@@ -353,6 +386,7 @@ mod tests {
     fn server_side_apply_creates_with_managed_fields() {
         let created = server_side_apply(
             "Pod",
+            "",
             None,
             &pod_config("nginx:1.27"),
             "kubectl",
@@ -391,8 +425,8 @@ mod tests {
         config["metadata"]["creationTimestamp"] = Value::Null;
         config["metadata"]["managedFields"] =
             json!([{"manager": "someone-else", "operation": "Update"}]);
-        let created =
-            server_side_apply("ConfigMap", None, &config, "kubectl", true, NOW).expect("creates");
+        let created = server_side_apply("ConfigMap", "", None, &config, "kubectl", true, NOW)
+            .expect("creates");
         assert_eq!(created["metadata"].get("creationTimestamp"), None);
         assert_eq!(managed_fields(&created).as_array().map(Vec::len), Some(1));
         assert_eq!(
@@ -405,15 +439,16 @@ mod tests {
     fn server_side_apply_twice_gives_the_same_object() {
         let config = pod_config("nginx:1.27");
         let created =
-            server_side_apply("Pod", None, &config, "kubectl", false, NOW).expect("creates");
+            server_side_apply("Pod", "", None, &config, "kubectl", false, NOW).expect("creates");
         let stored = stored_pod(&created);
-        let again = server_side_apply("Pod", Some(&stored), &config, "kubectl", false, LATER)
+        let again = server_side_apply("Pod", "", Some(&stored), &config, "kubectl", false, LATER)
             .expect("applies");
         assert_eq!(again, stored);
 
         // A changed image is applied; the entry's time moves.
         let updated = server_side_apply(
             "Pod",
+            "",
             Some(&stored),
             &pod_config("nginx:1.28"),
             "kubectl",
@@ -431,15 +466,22 @@ mod tests {
     fn server_side_apply_removes_fields_the_manager_dropped() {
         let mut first = config_map(json!({"key": "v", "extra": "x"}));
         first["metadata"]["labels"] = json!({"app": "web", "tier": "db"});
-        let mut stored =
-            server_side_apply("ConfigMap", None, &first, "kubectl", false, NOW).expect("creates");
+        let mut stored = server_side_apply("ConfigMap", "", None, &first, "kubectl", false, NOW)
+            .expect("creates");
         stored["metadata"]["resourceVersion"] = json!("3");
 
         let mut second = config_map(json!({"key": "v"}));
         second["metadata"]["labels"] = json!({"app": "web"});
-        let updated =
-            server_side_apply("ConfigMap", Some(&stored), &second, "kubectl", false, LATER)
-                .expect("applies");
+        let updated = server_side_apply(
+            "ConfigMap",
+            "",
+            Some(&stored),
+            &second,
+            "kubectl",
+            false,
+            LATER,
+        )
+        .expect("applies");
         assert_eq!(updated["metadata"]["labels"], json!({"app": "web"}));
         assert_eq!(updated["data"], json!({"key": "v"}));
         assert_eq!(updated["metadata"]["resourceVersion"], json!("3"));
@@ -454,9 +496,16 @@ mod tests {
 
         // Dropping the last label removes the now empty map.
         let third = config_map(json!({"key": "v"}));
-        let updated =
-            server_side_apply("ConfigMap", Some(&updated), &third, "kubectl", false, LATER)
-                .expect("applies");
+        let updated = server_side_apply(
+            "ConfigMap",
+            "",
+            Some(&updated),
+            &third,
+            "kubectl",
+            false,
+            LATER,
+        )
+        .expect("applies");
         assert_eq!(updated["metadata"].get("labels"), None);
     }
 
@@ -472,9 +521,16 @@ mod tests {
         ]);
         let mut config = config_map(json!({"key": "v"}));
         config["metadata"]["labels"] = json!({"app": "web"});
-        let updated =
-            server_side_apply("ConfigMap", Some(&stored), &config, "kubectl", false, LATER)
-                .expect("applies");
+        let updated = server_side_apply(
+            "ConfigMap",
+            "",
+            Some(&stored),
+            &config,
+            "kubectl",
+            false,
+            LATER,
+        )
+        .expect("applies");
         assert_eq!(
             updated["metadata"]["labels"],
             json!({"app": "web", "tier": "db"})
@@ -501,6 +557,7 @@ mod tests {
         // Same value: shared ownership, no conflict.
         let same = server_side_apply(
             "ConfigMap",
+            "",
             Some(&stored),
             &config_map(json!({"key": "old"})),
             "kubectl",
@@ -515,8 +572,16 @@ mod tests {
         );
 
         let config = config_map(json!({"key": "new"}));
-        let err = server_side_apply("ConfigMap", Some(&stored), &config, "kubectl", false, NOW)
-            .expect_err("conflicts");
+        let err = server_side_apply(
+            "ConfigMap",
+            "",
+            Some(&stored),
+            &config,
+            "kubectl",
+            false,
+            NOW,
+        )
+        .expect_err("conflicts");
         assert_eq!(
             err.to_string(),
             "Apply failed with 1 conflict: conflict with \"kubectl-client-side-apply\" using v1: .data.key"
@@ -533,8 +598,16 @@ mod tests {
         assert_eq!(api.name, None);
 
         // --force-conflicts: the value changes and ownership moves.
-        let forced = server_side_apply("ConfigMap", Some(&stored), &config, "kubectl", true, NOW)
-            .expect("forced");
+        let forced = server_side_apply(
+            "ConfigMap",
+            "",
+            Some(&stored),
+            &config,
+            "kubectl",
+            true,
+            NOW,
+        )
+        .expect("forced");
         assert_eq!(forced["data"], json!({"key": "new", "other": "o"}));
         assert_eq!(
             managed_fields(&forced),
@@ -546,6 +619,87 @@ mod tests {
                  "fieldsV1": {"f:data": {".": {}, "f:other": {}}}}
             ])
         );
+    }
+
+    #[test]
+    fn an_apply_to_the_status_subresource_applies_and_owns_status_alone() {
+        let created = server_side_apply(
+            "Pod",
+            "",
+            None,
+            &pod_config("nginx:1.27"),
+            "kubectl",
+            false,
+            NOW,
+        )
+        .expect("creates");
+        let stored = stored_pod(&created);
+        // A controller applies the pod's status; what else its configuration says is neither
+        // applied nor owned.
+        let mut status = pod_config("other:1");
+        status["metadata"]["labels"] = json!({"app": "changed"});
+        status["status"] =
+            json!({"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}]});
+        let applied =
+            server_side_apply("Pod", "status", Some(&stored), &status, "ctl", false, LATER)
+                .expect("applies");
+        assert_eq!(applied["status"]["phase"], "Running");
+        assert_eq!(
+            applied["status"]["conditions"],
+            json!([{"type": "Ready", "status": "True"}])
+        );
+        assert_eq!(applied["spec"], stored["spec"]);
+        assert_eq!(applied["metadata"]["labels"], stored["metadata"]["labels"]);
+        assert_eq!(
+            managed_fields(&applied)[1],
+            json!({
+                "manager": "ctl", "operation": "Apply", "apiVersion": "v1", "time": LATER,
+                "subresource": "status", "fieldsType": "FieldsV1",
+                "fieldsV1": {"f:status": {
+                    "f:conditions": {"k:{\"type\":\"Ready\"}": {".": {}, "f:status": {}, "f:type": {}}},
+                    "f:phase": {}
+                }}
+            })
+        );
+        assert_eq!(managed_fields(&applied)[0], managed_fields(&created)[0]);
+
+        // The same manager applying to the object itself is another entry; another manager
+        // changing the status conflicts with the status entry, which the message names.
+        let again = server_side_apply(
+            "Pod",
+            "",
+            Some(&applied),
+            &pod_config("nginx:1.27"),
+            "ctl",
+            false,
+            LATER,
+        )
+        .expect("applies");
+        assert_eq!(managed_fields(&again).as_array().map(Vec::len), Some(3));
+        let mut phase = status.clone();
+        phase["status"] = json!({"phase": "Failed"});
+        let err = server_side_apply(
+            "Pod",
+            "status",
+            Some(&applied),
+            &phase,
+            "other",
+            false,
+            LATER,
+        )
+        .expect_err("conflicts");
+        assert_eq!(
+            err.to_string(),
+            "Apply failed with 1 conflict: conflict with \"ctl\" with subresource \"status\": .status.phase"
+        );
+
+        // Dropping a condition from the next apply removes it.
+        let mut fewer = status.clone();
+        fewer["status"] = json!({"phase": "Running"});
+        let pruned =
+            server_side_apply("Pod", "status", Some(&applied), &fewer, "ctl", false, LATER)
+                .expect("applies");
+        assert_eq!(pruned["status"], json!({"phase": "Running"}));
     }
 
     /// A ConfigMap last written by `kubectl apply` (client-side): the annotation holds the
@@ -581,8 +735,16 @@ mod tests {
     fn kubectl_takes_over_what_its_last_client_side_apply_set() {
         let stored = client_side_applied(None);
         let config = config_map(json!({"key": "new"}));
-        let applied = server_side_apply("ConfigMap", Some(&stored), &config, "kubectl", false, NOW)
-            .expect("no conflict: the live value is still the last-applied one");
+        let applied = server_side_apply(
+            "ConfigMap",
+            "",
+            Some(&stored),
+            &config,
+            "kubectl",
+            false,
+            NOW,
+        )
+        .expect("no conflict: the live value is still the last-applied one");
         assert_eq!(applied["data"], json!({"key": "new", "other": "o"}));
         assert_eq!(
             managed_fields(&applied)[0],
@@ -596,10 +758,10 @@ mod tests {
         );
 
         // Another field manager opts out: the same apply conflicts, the annotation stays.
-        let err = server_side_apply("ConfigMap", Some(&stored), &config, "mine", false, NOW)
+        let err = server_side_apply("ConfigMap", "", Some(&stored), &config, "mine", false, NOW)
             .expect_err("conflict");
         assert!(err.to_string().contains(".data.key"), "{err}");
-        let forced = server_side_apply("ConfigMap", Some(&stored), &config, "mine", true, NOW)
+        let forced = server_side_apply("ConfigMap", "", Some(&stored), &config, "mine", true, NOW)
             .expect("forced");
         assert_eq!(
             forced["metadata"]["annotations"][LAST_APPLIED],
@@ -612,6 +774,7 @@ mod tests {
         let stored = client_side_applied(Some("kubectl-edit"));
         let err = server_side_apply(
             "ConfigMap",
+            "",
             Some(&stored),
             &config_map(json!({"key": "new"})),
             "kubectl",
@@ -629,6 +792,7 @@ mod tests {
     fn the_annotation_is_not_added_by_server_side_apply() {
         let applied = server_side_apply(
             "ConfigMap",
+            "",
             None,
             &config_map(json!({"a": "<b>"})),
             "kubectl",
@@ -651,6 +815,7 @@ mod tests {
         }]);
         let applied = server_side_apply(
             "ConfigMap",
+            "",
             Some(&stored),
             &config_map(json!({"a": "1"})),
             "kubectl",
@@ -661,6 +826,7 @@ mod tests {
         assert_eq!(applied["data"], json!({"a": "1"}));
         let emptied = server_side_apply(
             "ConfigMap",
+            "",
             Some(&stored),
             &config_map(json!({})),
             "kubectl",
@@ -697,7 +863,7 @@ mod tests {
     fn server_side_apply_merges_keyed_lists() {
         let config = pod_config("nginx:1.27");
         let mut stored = stored_pod(
-            &server_side_apply("Pod", None, &config, "kubectl", false, NOW).expect("creates"),
+            &server_side_apply("Pod", "", None, &config, "kubectl", false, NOW).expect("creates"),
         );
         // Another manager added a sidecar and a finalizer.
         stored["spec"]["containers"]
@@ -709,7 +875,7 @@ mod tests {
         let mut next = pod_config("nginx:1.28");
         next["metadata"]["finalizers"] = json!(["example.com/mine"]);
         next["spec"]["containers"][0]["env"] = json!([{"name": "A", "value": "1"}]);
-        let updated = server_side_apply("Pod", Some(&stored), &next, "kubectl", false, LATER)
+        let updated = server_side_apply("Pod", "", Some(&stored), &next, "kubectl", false, LATER)
             .expect("applies");
         let containers = &updated["spec"]["containers"];
         assert_eq!(containers[0]["image"], json!("nginx:1.28"));
@@ -746,7 +912,7 @@ mod tests {
     #[test]
     fn server_side_apply_errors() {
         let stored = stored_pod(
-            &server_side_apply("Pod", None, &pod_config("a"), "kubectl", false, NOW)
+            &server_side_apply("Pod", "", None, &pod_config("a"), "kubectl", false, NOW)
                 .expect("creates"),
         );
         let mut wrong_version = pod_config("a");
@@ -808,8 +974,8 @@ mod tests {
             ("a stale resourceVersion", Some(&stored), stale, "kubectl", PatchError::ResourceVersionConflict, 409),
         ];
         for (name, existing, config, manager, expected, code) in cases {
-            let err =
-                server_side_apply("Pod", existing, &config, manager, false, LATER).expect_err(name);
+            let err = server_side_apply("Pod", "", existing, &config, manager, false, LATER)
+                .expect_err(name);
             assert_eq!(err, expected, "{name}");
             assert_eq!(err.into_api_error(&PODS, "web").code, code, "{name}");
         }
@@ -829,7 +995,7 @@ mod tests {
         current["metadata"]["uid"] = stored["metadata"]["uid"].clone();
         current["metadata"]["resourceVersion"] = stored["metadata"]["resourceVersion"].clone();
         assert_eq!(
-            server_side_apply("Pod", Some(&stored), &current, "kubectl", false, LATER),
+            server_side_apply("Pod", "", Some(&stored), &current, "kubectl", false, LATER),
             Ok(stored)
         );
     }
@@ -845,6 +1011,7 @@ mod tests {
         // `kubectl apply --server-side` of the same value: both own `.data.key`.
         let applied = server_side_apply(
             "ConfigMap",
+            "",
             Some(&created),
             &config_map(json!({"key": "v"})),
             "kubectl",
@@ -882,17 +1049,26 @@ mod tests {
             ])
         );
 
-        // Another manager applying another value: 409, unless forced.
+        // Another manager applying another value: 409, "", unless forced.
         let other = config_map(json!({"key": "mine"}));
-        let err = server_side_apply("ConfigMap", Some(&edited), &other, "other", false, LATER)
-            .expect_err("conflicts");
+        let err = server_side_apply(
+            "ConfigMap",
+            "",
+            Some(&edited),
+            &other,
+            "other",
+            false,
+            LATER,
+        )
+        .expect_err("conflicts");
         assert_eq!(
             err.to_string(),
             "Apply failed with 1 conflict: conflict with \"kubectl-edit\" using v1: .data.key"
         );
         assert_eq!(err.into_api_error(&CONFIG_MAPS, "cfg").code, 409);
-        let forced = server_side_apply("ConfigMap", Some(&edited), &other, "other", true, LATER)
-            .expect("forced");
+        let forced =
+            server_side_apply("ConfigMap", "", Some(&edited), &other, "other", true, LATER)
+                .expect("forced");
         assert_eq!(forced["data"]["key"], "mine");
         assert_eq!(
             managed_fields(&forced),

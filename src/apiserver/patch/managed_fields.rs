@@ -65,11 +65,13 @@ impl ManagedEntry {
         })
     }
 
-    /// A new entry for `operation` (`Apply` or `Update`) of the main resource.
+    /// A new entry for `operation` (`Apply` or `Update`) through `subresource` (empty for
+    /// the object itself, which the entry then does not name).
     pub(super) fn new(
         manager: &str,
         operation: &str,
         api_version: &str,
+        subresource: &str,
         time: &str,
         fields: FieldSet,
     ) -> Self {
@@ -84,29 +86,42 @@ impl ManagedEntry {
             Value::String(api_version.to_string()),
         );
         raw.insert("time".to_string(), Value::String(time.to_string()));
+        if !subresource.is_empty() {
+            raw.insert(
+                "subresource".to_string(),
+                Value::String(subresource.to_string()),
+            );
+        }
         Self {
             raw,
             manager: manager.to_string(),
             operation: operation.to_string(),
             api_version: api_version.to_string(),
-            subresource: String::new(),
+            subresource: subresource.to_string(),
             time: time.to_string(),
             fields,
             read_fields: None,
         }
     }
 
-    pub(super) fn applied(manager: &str, api_version: &str, time: &str, fields: FieldSet) -> Self {
-        Self::new(manager, APPLY, api_version, time, fields)
+    pub(super) fn applied(
+        manager: &str,
+        api_version: &str,
+        subresource: &str,
+        time: &str,
+        fields: FieldSet,
+    ) -> Self {
+        Self::new(manager, APPLY, api_version, subresource, time, fields)
     }
 
-    /// Whether this is the entry of `manager`'s updates of the main resource in `api_version`
-    /// (upstream's manager identifier: manager, operation, apiVersion and subresource).
-    pub(super) fn is_update_by(&self, manager: &str, api_version: &str) -> bool {
+    /// Whether this is the entry of `manager`'s updates through `subresource` (empty: the
+    /// object itself) in `api_version` (upstream's manager identifier: manager, operation,
+    /// apiVersion and subresource).
+    pub(super) fn is_update_by(&self, manager: &str, api_version: &str, subresource: &str) -> bool {
         self.manager == manager
             && self.operation == UPDATE
             && self.api_version == api_version
-            && self.subresource.is_empty()
+            && self.subresource == subresource
     }
 
     pub(super) fn rename(&mut self, manager: &str) {
@@ -121,8 +136,10 @@ impl ManagedEntry {
             .insert("time".to_string(), Value::String(time.to_string()));
     }
 
-    pub(super) fn is_apply_by(&self, manager: &str) -> bool {
-        self.manager == manager && self.operation == APPLY && self.subresource.is_empty()
+    /// Whether this is the entry of `manager`'s applies through `subresource` (the apiVersion
+    /// is not part of an applier's identifier).
+    pub(super) fn is_apply_by(&self, manager: &str, subresource: &str) -> bool {
+        self.manager == manager && self.operation == APPLY && self.subresource == subresource
     }
 
     /// The manager as conflict messages print it.
@@ -237,7 +254,9 @@ pub(super) fn cap_update_managers(entries: &mut Vec<ManagedEntry>) {
             continue;
         };
         let bucket = (0..entries.len())
-            .find(|&i| !merged.contains(&i) && entries[i].is_update_by(ANCIENT_CHANGES, &version))
+            .find(|&i| {
+                !merged.contains(&i) && entries[i].is_update_by(ANCIENT_CHANGES, &version, "")
+            })
             .unwrap_or_else(|| {
                 entries[first].rename(ANCIENT_CHANGES);
                 first
@@ -296,15 +315,19 @@ pub fn record_update(
     new: &mut Value,
     now: &str,
 ) {
-    record_update_ignoring(manager, api_version, old, new, now, &[]);
+    record_update_ignoring(manager, api_version, "", old, new, now, &[]);
 }
 
-/// [`record_update`] with upstream's reset fields (the updater's `IgnoreFilter`): changes
-/// under the top-level fields in `reset_fields` (`status`, for a write to the main resource of a
-/// kind with a status subresource) are neither owned nor taken from their owners.
+/// [`record_update`] of a write through `subresource` (empty for the object itself; a
+/// write to `status` is recorded in the entry of `manager` with `subresource: status`, as
+/// upstream's field manager records the kubelet's status updates) with upstream's reset
+/// fields (the updater's `IgnoreFilter`): changes under the top-level fields in
+/// `reset_fields` (`status`, for a write to the main resource of a kind with a status
+/// subresource) are neither owned nor taken from their owners.
 pub fn record_update_ignoring(
     manager: &str,
     api_version: &str,
+    subresource: &str,
     old: Option<&Value>,
     new: &mut Value,
     now: &str,
@@ -355,7 +378,9 @@ pub fn record_update_ignoring(
         None => empty_object(&kind),
     };
     let comparison = ApplySchema { kind: &kind }.compare(&before, new);
-    let is_reset = |path: &FieldPath| matches!(path.first(), Some(PathElement::Field(field)) if reset_fields.contains(&field.as_str()));
+    // A Pod's or Namespace's status is only ever owned through the status subresource.
+    let status_reset = subresource.is_empty() && resets_status(&kind);
+    let is_reset = |path: &FieldPath| matches!(path.first(), Some(PathElement::Field(field)) if reset_fields.contains(&field.as_str()) || (status_reset && field == "status"));
     let removed: FieldSet = comparison
         .removed
         .into_iter()
@@ -365,7 +390,7 @@ pub fn record_update_ignoring(
         .added
         .into_iter()
         .chain(comparison.modified)
-        .filter(|path| !is_unowned(&kind, path) && !is_reset(path))
+        .filter(|path| !is_unowned(path) && !is_reset(path))
         .collect();
     for entry in &mut entries {
         entry
@@ -375,7 +400,7 @@ pub fn record_update_ignoring(
     if !changed.is_empty() {
         match entries
             .iter_mut()
-            .find(|e| e.is_update_by(manager, api_version))
+            .find(|e| e.is_update_by(manager, api_version, subresource))
         {
             Some(own) => {
                 own.fields.extend(changed);
@@ -385,6 +410,7 @@ pub fn record_update_ignoring(
                 manager,
                 UPDATE,
                 api_version,
+                subresource,
                 now,
                 changed,
             )),
@@ -563,6 +589,57 @@ mod tests {
             "2024-05-02T00:00:00Z",
         );
         assert_eq!(without, more);
+    }
+
+    #[test]
+    fn a_status_write_is_recorded_in_an_entry_of_the_status_subresource() {
+        let pod = json!({
+            "apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": "web", "namespace": "default"},
+            "spec": {"containers": [{"name": "web", "image": "nginx"}]},
+            "status": {"phase": "Pending"}
+        });
+        let stored = created_by("kubectl-run", pod);
+        let mut running = stored.clone();
+        running["status"] = json!({"phase": "Running", "podIP": "10.0.0.5"});
+        record_update_ignoring(
+            "kubelet",
+            "v1",
+            "status",
+            Some(&stored),
+            &mut running,
+            LATER,
+            &[],
+        );
+        assert_eq!(
+            entries(&running)[1],
+            json!({
+                "manager": "kubelet", "operation": "Update", "apiVersion": "v1", "time": LATER,
+                "subresource": "status", "fieldsType": "FieldsV1",
+                "fieldsV1": {"f:status": {"f:phase": {}, "f:podIP": {}}}
+            })
+        );
+        assert_eq!(entries(&running)[0], entries(&stored)[0]);
+
+        // The same manager writing the object itself is another entry, which leaves the
+        // status alone.
+        let mut labelled = running.clone();
+        labelled["metadata"]["labels"] = json!({"a": "b"});
+        labelled["status"]["phase"] = json!("Succeeded");
+        record_update("kubelet", "v1", Some(&running), &mut labelled, LATER);
+        let list = entries(&labelled).as_array().expect("entries");
+        assert_eq!(list.len(), 3);
+        // Sorted as upstream sorts them: the subresource last, so the object's entry first.
+        assert_eq!(
+            list[1]["fieldsV1"],
+            json!({"f:metadata": {"f:labels": {".": {}, "f:a": {}}}})
+        );
+        assert_eq!(list[1].get("subresource"), None);
+        assert_eq!(
+            list[2]["fieldsV1"],
+            json!({"f:status": {"f:phase": {}, "f:podIP": {}}})
+        );
+        assert_eq!(list[2]["subresource"], "status");
     }
 
     #[test]

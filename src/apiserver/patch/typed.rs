@@ -29,13 +29,14 @@ pub(super) fn resets_status(kind: &str) -> bool {
     matches!(kind, "Pod" | "Namespace")
 }
 
-pub(super) fn is_unowned(kind: &str, path: &[PathElement]) -> bool {
+/// Fields no manager owns: `apiVersion`, `kind`, `metadata` itself and the metadata the
+/// server sets ([`UNOWNED_METADATA`]).
+pub(super) fn is_unowned(path: &[PathElement]) -> bool {
     match path {
         [PathElement::Field(field)] => matches!(field.as_str(), "apiVersion" | "kind" | "metadata"),
         [PathElement::Field(meta), PathElement::Field(field)] if meta == "metadata" => {
             UNOWNED_METADATA.contains(&field.as_str())
         }
-        [PathElement::Field(status), ..] if status == "status" => resets_status(kind),
         _ => false,
     }
 }
