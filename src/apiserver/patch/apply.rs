@@ -128,16 +128,19 @@ pub fn server_side_apply(
             return Err(PatchError::UidMismatch(uid.to_string()));
         }
         let mut created = without_nulls(&config);
-        set_managed_fields(
-            &mut created,
-            vec![ManagedEntry::applied(
-                field_manager,
-                &api_version,
-                subresource,
-                now_rfc3339,
-                applied_set,
-            )],
-        );
+        // A manager that owns nothing has no entry (upstream removes empty managers).
+        if !applied_set.is_empty() {
+            set_managed_fields(
+                &mut created,
+                vec![ManagedEntry::applied(
+                    field_manager,
+                    &api_version,
+                    subresource,
+                    now_rfc3339,
+                    applied_set,
+                )],
+            );
+        }
         if field_manager == KUBECTL_MANAGER {
             update_last_applied(&mut created, applied);
         }
@@ -266,10 +269,14 @@ pub fn server_side_apply(
             applied_set,
         ),
     };
-    entries.push(own);
-    cap_update_managers(&mut entries);
-    sort_entries(&mut entries);
-    set_managed_fields(&mut merged, entries);
+    if !own.fields.is_empty() {
+        entries.push(own);
+    }
+    if !entries.is_empty() {
+        cap_update_managers(&mut entries);
+        sort_entries(&mut entries);
+        set_managed_fields(&mut merged, entries);
+    }
     if field_manager == KUBECTL_MANAGER {
         update_last_applied(&mut merged, applied);
     }
@@ -700,6 +707,58 @@ mod tests {
             server_side_apply("Pod", "status", Some(&applied), &fewer, "ctl", false, LATER)
                 .expect("applies");
         assert_eq!(pruned["status"], json!({"phase": "Running"}));
+    }
+
+    #[test]
+    fn a_manager_that_applies_no_field_has_no_entry() {
+        let bare = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "cfg", "namespace": "default"}});
+        let created = server_side_apply("ConfigMap", "", None, &bare, "kubectl", false, NOW)
+            .expect("creates");
+        assert_eq!(created["metadata"].get("managedFields"), None);
+
+        // A manager's next apply that leaves out everything it owned removes its entry.
+        let owned = server_side_apply(
+            "ConfigMap",
+            "",
+            None,
+            &config_map(json!({"k": "v"})),
+            "kubectl",
+            false,
+            NOW,
+        )
+        .expect("creates");
+        let emptied = server_side_apply(
+            "ConfigMap",
+            "",
+            Some(&owned),
+            &bare,
+            "kubectl",
+            false,
+            LATER,
+        )
+        .expect("applies");
+        assert_eq!(emptied.get("data"), None);
+        assert_eq!(emptied["metadata"].get("managedFields"), None);
+
+        // An apply to the status that says nothing of it leaves no entry either.
+        let pod = stored_pod(
+            &server_side_apply(
+                "Pod",
+                "",
+                None,
+                &pod_config("nginx:1.27"),
+                "kubectl",
+                false,
+                NOW,
+            )
+            .expect("creates"),
+        );
+        let mut no_status = pod_config("nginx:1.27");
+        no_status.as_object_mut().map(|o| o.remove("status"));
+        let applied =
+            server_side_apply("Pod", "status", Some(&pod), &no_status, "ctl", false, LATER)
+                .expect("applies");
+        assert_eq!(managed_fields(&applied), managed_fields(&pod));
     }
 
     /// A ConfigMap last written by `kubectl apply` (client-side): the annotation holds the
