@@ -3,7 +3,7 @@
 //! cluster, with the conditions' timestamps filled in.
 
 use base64::Engine as _;
-use serde_json::Value;
+use serde_json::{json, Value};
 
 use crate::support::{kubectl, kubectl_binaries, ok, ServeProcess};
 
@@ -48,7 +48,12 @@ fn approve_and_deny_are_recorded() {
             ("bob", "Denied", "KubectlDeny"),
         ] {
             let json = ok(
-                &kubectl(&bin, kc, &["get", "csr", name, "-o", "json"], None),
+                &kubectl(
+                    &bin,
+                    kc,
+                    &["get", "csr", name, "-o", "json", "--show-managed-fields"],
+                    None,
+                ),
                 "get csr",
             );
             let csr: Value = serde_json::from_str(&json).expect("json");
@@ -64,6 +69,18 @@ fn approve_and_deny_are_recorded() {
             assert_eq!(
                 csr["spec"]["signerName"],
                 "kubernetes.io/kube-apiserver-client"
+            );
+            // The decision is recorded through the approval subresource, each condition
+            // owned by its type (`+listType=map`, `+listMapKey=type`).
+            let approval = csr["metadata"]["managedFields"]
+                .as_array()
+                .and_then(|entries| entries.iter().find(|e| e["subresource"] == "approval"))
+                .unwrap_or_else(|| panic!("{which}: no approval entry: {csr}"));
+            let key = format!("k:{{\"type\":\"{decision}\"}}");
+            assert_eq!(
+                approval["fieldsV1"]["f:status"]["f:conditions"][&key]["f:reason"],
+                json!({}),
+                "{which}: {approval}"
             );
         }
         let table = ok(&kubectl(&bin, kc, &["get", "csr"], None), "get csr");

@@ -80,7 +80,7 @@ generic_kind! {STATEFUL_SETS, StatefulSet, "statefulset", Namespaced, ["sts"], [
 generic_kind! {HORIZONTAL_POD_AUTOSCALERS, HorizontalPodAutoscaler, "horizontalpodautoscaler", Namespaced, ["hpa"], ["all"], ["status"], conditions; printer = policy::HORIZONTAL_POD_AUTOSCALER}
 generic_kind! {CRON_JOBS, CronJob, "cronjob", Namespaced, ["cj"], ["all"], ["status"], cron_job; printer = batch::CRON_JOB, defaults = default_cron_job}
 generic_kind! {JOBS, Job, "job", Namespaced, [], ["all"], ["status"], job; printer = batch::JOB, defaults = default_job, creates = job_strategy::prepare_for_create}
-generic_kind! {CERTIFICATE_SIGNING_REQUESTS, CertificateSigningRequest, "certificatesigningrequest", Cluster, ["csr"], [], ["approval", "status"], plain; printer = certificates::CERTIFICATE_SIGNING_REQUEST, creates = certificate_signing_request::prepare_for_create, updates = certificate_signing_request::prepare_for_update, subresource_writes = certificate_signing_request::subresource_write}
+generic_kind! {CERTIFICATE_SIGNING_REQUESTS, CertificateSigningRequest, "certificatesigningrequest", Cluster, ["csr"], [], ["approval", "status"], certificate_signing_request::field_rule; printer = certificates::CERTIFICATE_SIGNING_REQUEST, creates = certificate_signing_request::prepare_for_create, updates = certificate_signing_request::prepare_for_update, subresource_writes = certificate_signing_request::subresource_write}
 generic_kind! {FLOW_SCHEMAS, FlowSchema, "flowschema", Cluster, [], [], ["status"], plain}
 generic_kind! {PRIORITY_LEVEL_CONFIGURATIONS, PriorityLevelConfiguration, "prioritylevelconfiguration", Cluster, [], [], ["status"], plain}
 generic_kind! {INGRESS_CLASSES, IngressClass, "ingressclass", Cluster, [], [], [], plain; printer = networking::INGRESS_CLASS}

@@ -7,7 +7,23 @@
 
 use serde_json::{json, Map, Value};
 
+use crate::apiserver::field_rules::{ApplyShape, FieldRule, SmpList, DEFAULT_RULE};
 use crate::authn::UserInfo;
+
+/// `k8s.io/api/certificates/v1` markers: `status.conditions` is `+listType=map` with
+/// `+listMapKey=type` (server-side apply merges and owns each condition by its type, as
+/// `kubectl certificate approve` is recorded upstream) and has no `patchStrategy` tag (a
+/// strategic merge patch replaces the list).
+pub fn field_rule(path: &[&str]) -> FieldRule {
+    match path {
+        ["status", "conditions"] => FieldRule {
+            retain_keys: false,
+            smp: SmpList::Replace,
+            apply: ApplyShape::Keyed(&["type"]),
+        },
+        _ => DEFAULT_RULE,
+    }
+}
 
 /// `csrStrategy.PrepareForCreate`: the requesting user's name, uid, groups and extra
 /// replace whatever the client wrote in `spec.username`, `uid`, `groups` and `extra`
