@@ -67,6 +67,19 @@ impl Strategy for NodeStrategy {
         super::normalize_as::<Node>(info, object)
     }
 
+    /// `SetDefaults_NodeStatus`: a status with a capacity and no allocatable gets the
+    /// capacity as its allocatable.
+    fn default(&self, object: &mut Value) {
+        let Some(status) = object.get_mut("status").and_then(Value::as_object_mut) else {
+            return;
+        };
+        if status.get("allocatable").is_none_or(Value::is_null) {
+            if let Some(capacity) = status.get("capacity").filter(|c| c.is_object()).cloned() {
+                status.insert("allocatable".to_string(), capacity);
+            }
+        }
+    }
+
     fn keeps_status_on_create(&self) -> bool {
         true
     }
@@ -237,5 +250,33 @@ mod tests {
         );
         assert_eq!(t["rows"][1]["cells"][1], "Unknown");
         assert_eq!(t["rows"][1]["cells"][2], "<none>");
+    }
+
+    #[test]
+    fn allocatable_defaults_to_the_capacity() {
+        let cases = [
+            (json!({"capacity": {"cpu": "4"}}), json!({"cpu": "4"})),
+            (
+                json!({"capacity": {"cpu": "4"}, "allocatable": null}),
+                json!({"cpu": "4"}),
+            ),
+            (
+                json!({"capacity": {"cpu": "4"}, "allocatable": {"cpu": "3"}}),
+                json!({"cpu": "3"}),
+            ),
+            (
+                json!({"capacity": {"cpu": "4"}, "allocatable": {}}),
+                json!({}),
+            ),
+            (json!({}), Value::Null),
+        ];
+        for (status, allocatable) in cases {
+            let mut node = json!({"metadata": {"name": "n"}, "status": status.clone()});
+            NodeStrategy.default(&mut node);
+            assert_eq!(node["status"]["allocatable"], allocatable, "{status}");
+        }
+        let mut bare = json!({"metadata": {"name": "n"}});
+        NodeStrategy.default(&mut bare);
+        assert_eq!(bare, json!({"metadata": {"name": "n"}}));
     }
 }
