@@ -44,6 +44,15 @@ fn legacy_controller_writes_are_kube_controller_managers() {
         let server = ServeProcess::start(&[]);
         let kc = server.kubeconfig.as_path();
         ok(&bin, kc, &["create", "namespace", "team"], None);
+        // As on a real cluster: the name label (a default) is the creator's; the
+        // `kubernetes` finalizer, which PrepareForCreate adds after the field manager, is not.
+        let namespace = wait_for(&bin, kc, &["namespace", "team"], |_| true);
+        assert_eq!(
+            fields_of(&namespace, "kubectl-create"),
+            &json!({"f:metadata": {"f:labels": {".": {}, "f:kubernetes.io/metadata.name": {}}}}),
+            "{bin:?}"
+        );
+        assert_eq!(namespace["spec"]["finalizers"], json!(["kubernetes"]));
         // An account that owns a field from its create is tracked, so the token
         // controller's `.secrets` reference is recorded too.
         ok(

@@ -64,6 +64,12 @@ impl Strategy for NamespaceStrategy {
         }
     }
 
+    fn prepare_for_create(&self, _user: &crate::authn::UserInfo, object: &mut Value) {
+        if let Some(ns) = object.as_object_mut() {
+            add_kubernetes_finalizer(ns);
+        }
+    }
+
     fn validate_create(&self, object: &Value, issues: &mut Issues) {
         validate_namespace(object, issues);
     }
@@ -164,18 +170,9 @@ impl Strategy for NamespaceStrategy {
     }
 }
 
-/// API defaulting of a namespace: its name label, the `kubernetes` finalizer on create and
-/// the `Active` phase.
+/// API defaulting of a namespace (`SetDefaults_Namespace`): its name label, and the `Active`
+/// phase.
 fn default_namespace(ns: &mut Map<String, Value>) {
-    // A namespace without a phase has not been stored yet (updates carry the stored status),
-    // so this is its create: the "kubernetes" finalizer is added then and only then, because
-    // the namespace controller removes it later and it must stay removed.
-    let is_new = ns
-        .get("status")
-        .and_then(|s| s.get("phase"))
-        .and_then(Value::as_str)
-        .is_none_or(str::is_empty);
-
     let name = ns
         .get("metadata")
         .and_then(|m| m.get("name"))
@@ -189,20 +186,24 @@ fn default_namespace(ns: &mut Map<String, Value>) {
             labels.insert(NAMESPACE_NAME_LABEL.to_string(), json!(name));
         }
     }
-    if is_new {
-        if let Some(spec) = object_entry(ns, "spec") {
-            if is_unset(spec, "finalizers") {
-                spec.insert("finalizers".into(), json!([]));
-            }
-            if let Some(finalizers) = spec.get_mut("finalizers").and_then(Value::as_array_mut) {
-                if !finalizers.iter().any(|f| f == NAMESPACE_FINALIZER) {
-                    finalizers.push(json!(NAMESPACE_FINALIZER));
-                }
-            }
-        }
-    }
     if let Some(status) = object_entry(ns, "status") {
         default_string(status, "phase", "Active");
+    }
+}
+
+/// `namespaceStrategy.PrepareForCreate`: a new namespace gets the `kubernetes` finalizer
+/// (only on create, as the namespace controller removes it later and it must stay
+/// removed). It runs after the field manager, so the creator does not own it.
+fn add_kubernetes_finalizer(ns: &mut Map<String, Value>) {
+    if let Some(spec) = object_entry(ns, "spec") {
+        if is_unset(spec, "finalizers") {
+            spec.insert("finalizers".into(), json!([]));
+        }
+        if let Some(finalizers) = spec.get_mut("finalizers").and_then(Value::as_array_mut) {
+            if !finalizers.iter().any(|f| f == NAMESPACE_FINALIZER) {
+                finalizers.push(json!(NAMESPACE_FINALIZER));
+            }
+        }
     }
 }
 
@@ -230,12 +231,23 @@ mod tests {
 
     #[test]
     fn namespace_gets_finalizer_phase_and_name_label() {
-        let ns = defaulted(json!({"metadata": {"name": "team-a"}}));
-        assert_eq!(ns["spec"]["finalizers"], json!(["kubernetes"]));
+        let mut ns = defaulted(json!({"metadata": {"name": "team-a"}}));
         assert_eq!(ns["status"]["phase"], "Active");
         assert_eq!(
             ns["metadata"]["labels"]["kubernetes.io/metadata.name"],
             "team-a"
+        );
+        // The finalizer is PrepareForCreate's, after the field manager has run.
+        assert_eq!(ns["spec"].get("finalizers"), None);
+        let user = crate::authn::UserInfo::default();
+        NAMESPACES.strategy.prepare_for_create(&user, &mut ns);
+        assert_eq!(ns["spec"]["finalizers"], json!(["kubernetes"]));
+
+        let mut own = json!({"metadata": {"name": "b"}, "spec": {"finalizers": ["example.com/x"]}});
+        NAMESPACES.strategy.prepare_for_create(&user, &mut own);
+        assert_eq!(
+            own["spec"]["finalizers"],
+            json!(["example.com/x", "kubernetes"])
         );
     }
 
