@@ -367,6 +367,20 @@ mod tests {
         })
     }
 
+    /// `pod_config("nginx:1.27")` created by kubectl's server-side apply.
+    fn kubectl_created_pod() -> Value {
+        server_side_apply(
+            "Pod",
+            "",
+            None,
+            &pod_config("nginx:1.27"),
+            "kubectl",
+            false,
+            NOW,
+        )
+        .expect("creates")
+    }
+
     fn managed_fields(object: &Value) -> &Value {
         &object["metadata"]["managedFields"]
     }
@@ -391,16 +405,7 @@ mod tests {
 
     #[test]
     fn server_side_apply_creates_with_managed_fields() {
-        let created = server_side_apply(
-            "Pod",
-            "",
-            None,
-            &pod_config("nginx:1.27"),
-            "kubectl",
-            false,
-            NOW,
-        )
-        .expect("creates");
+        let created = kubectl_created_pod();
         assert_eq!(created["spec"], pod_config("nginx:1.27")["spec"]);
         assert_eq!(
             created.get("status"),
@@ -630,16 +635,7 @@ mod tests {
 
     #[test]
     fn an_apply_to_the_status_subresource_applies_and_owns_status_alone() {
-        let created = server_side_apply(
-            "Pod",
-            "",
-            None,
-            &pod_config("nginx:1.27"),
-            "kubectl",
-            false,
-            NOW,
-        )
-        .expect("creates");
+        let created = kubectl_created_pod();
         let stored = stored_pod(&created);
         // A controller applies the pod's status; what else its configuration says is neither
         // applied nor owned.
@@ -741,18 +737,7 @@ mod tests {
         assert_eq!(emptied["metadata"].get("managedFields"), None);
 
         // An apply to the status that says nothing of it leaves no entry either.
-        let pod = stored_pod(
-            &server_side_apply(
-                "Pod",
-                "",
-                None,
-                &pod_config("nginx:1.27"),
-                "kubectl",
-                false,
-                NOW,
-            )
-            .expect("creates"),
-        );
+        let pod = stored_pod(&kubectl_created_pod());
         let mut no_status = pod_config("nginx:1.27");
         no_status.as_object_mut().map(|o| o.remove("status"));
         let applied =
