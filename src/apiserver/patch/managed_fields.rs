@@ -315,7 +315,14 @@ pub fn record_update(
     new: &mut Value,
     now: &str,
 ) {
-    record_update_ignoring(manager, api_version, "", old, new, now, &[]);
+    // A write to the object itself: a Pod's or Namespace's status is its subresource's.
+    let status_reset = new
+        .get("kind")
+        .or_else(|| old.and_then(|o| o.get("kind")))
+        .and_then(Value::as_str)
+        .is_some_and(resets_status);
+    let reset: &[&str] = if status_reset { &["status"] } else { &[] };
+    record_update_ignoring(manager, api_version, "", old, new, now, reset);
 }
 
 /// [`record_update`] of a write through `subresource` (empty for the object itself; a
@@ -378,9 +385,7 @@ pub fn record_update_ignoring(
         None => empty_object(&kind),
     };
     let comparison = ApplySchema { kind: &kind }.compare(&before, new);
-    // A Pod's or Namespace's status is only ever owned through the status subresource.
-    let status_reset = subresource.is_empty() && resets_status(&kind);
-    let is_reset = |path: &FieldPath| matches!(path.first(), Some(PathElement::Field(field)) if reset_fields.contains(&field.as_str()) || (status_reset && field == "status"));
+    let is_reset = |path: &FieldPath| matches!(path.first(), Some(PathElement::Field(field)) if reset_fields.contains(&field.as_str()));
     let removed: FieldSet = comparison
         .removed
         .into_iter()
