@@ -6,15 +6,15 @@
 //! `cargo bench --bench scale_bound_namespaces`
 
 mod common;
+#[path = "common/load.rs"]
+mod load;
 
 use common::{median, report, spread, Target};
-use k8s_openapi::api::core::v1::{Namespace, ServiceAccount};
-use kube::api::{ObjectMeta, PostParams};
-use kube::Api;
 use kube_sa::apiserver::components::ServiceAccountOptions;
 use kube_sa::apiserver::kinds::{CONFIG_MAPS, SERVICE_ACCOUNTS};
 use kube_sa::apiserver::store::Store;
 use kube_sa::apiserver::ApiServer;
+use load::namespace_name;
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
@@ -22,10 +22,6 @@ const NAMESPACES: usize = 10_000;
 const CREATORS: usize = 16;
 const DEADLINE: Duration = Duration::from_secs(300);
 const DESCRIPTION: &str = "Contains a CA bundle that can be used to verify the kube-apiserver when using internal endpoints such as the internal service IP or kubernetes.default.svc. No other usage is guaranteed across distributions of Kubernetes clusters.";
-
-fn namespace_name(i: usize) -> String {
-    format!("scale-{i:05}")
-}
 
 /// Whether `namespace` has `default` and a published `kube-root-ca.crt`.
 fn converged(store: &Store, namespace: &str) -> bool {
@@ -62,41 +58,11 @@ async fn run() -> Run {
         assert!(ready.elapsed() < DEADLINE, "the cluster never converged");
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
-    let mut creators = Vec::new();
-    for _ in 0..CREATORS {
-        let client = server.client().await.expect("client");
-        Api::<ServiceAccount>::namespaced(client.clone(), "default")
-            .get("default")
-            .await
-            .expect("warm-up");
-        creators.push(Api::<Namespace>::all(client));
-    }
+    let creators = load::NamespaceCreators::connect(&server, CREATORS, NAMESPACES).await;
 
     let cpu_start = common::process_cpu_time();
     let start = Instant::now();
-    let tasks: Vec<_> = creators
-        .into_iter()
-        .enumerate()
-        .map(|(c, api)| {
-            tokio::spawn(async move {
-                for i in (c..NAMESPACES).step_by(CREATORS) {
-                    let namespace = Namespace {
-                        metadata: ObjectMeta {
-                            name: Some(namespace_name(i)),
-                            ..Default::default()
-                        },
-                        ..Default::default()
-                    };
-                    api.create(&PostParams::default(), &namespace)
-                        .await
-                        .expect("create namespace");
-                }
-            })
-        })
-        .collect();
-    for task in tasks {
-        task.await.expect("creator");
-    }
+    creators.create_all().await;
     let created = start.elapsed();
 
     let mut pending: BTreeSet<String> = (0..NAMESPACES).map(namespace_name).collect();

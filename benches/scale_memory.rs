@@ -7,6 +7,8 @@
 //! `cargo bench --bench scale_memory`
 
 mod common;
+#[path = "common/load.rs"]
+mod load;
 #[path = "common/scale.rs"]
 mod scale;
 

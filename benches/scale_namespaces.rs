@@ -6,6 +6,8 @@
 //! `cargo bench --bench scale_namespaces`
 
 mod common;
+#[path = "common/load.rs"]
+mod load;
 #[path = "common/scale.rs"]
 mod scale;
 

@@ -3,9 +3,7 @@
 //! the API by 16 clients, and the in-process controllers giving each one its `default`
 //! ServiceAccount and that account's token Secret.
 
-use k8s_openapi::api::core::v1::{Namespace, ServiceAccount};
-use kube::api::{ObjectMeta, PostParams};
-use kube::Api;
+use crate::load::{self, namespace_name};
 use kube_sa::apiserver::components::ServiceAccountOptions;
 use kube_sa::apiserver::kinds::{SECRETS, SERVICE_ACCOUNTS};
 use kube_sa::apiserver::store::Store;
@@ -27,10 +25,6 @@ pub struct ScaleRun {
     /// CPU time the whole process used from the first create to convergence.
     pub cpu: Duration,
     pub server: ApiServer,
-}
-
-fn namespace_name(i: usize) -> String {
-    format!("scale-{i:05}")
 }
 
 /// Whether `namespace` has `default` whose first secret reference is a token for it.
@@ -78,41 +72,11 @@ pub async fn run(key: Arc<SigningKey>) -> ScaleRun {
         );
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
-    let mut creators = Vec::new();
-    for _ in 0..CREATORS {
-        let client = server.client().await.expect("client");
-        Api::<ServiceAccount>::namespaced(client.clone(), "default")
-            .get("default")
-            .await
-            .expect("warm-up");
-        creators.push(Api::<Namespace>::all(client));
-    }
+    let creators = load::NamespaceCreators::connect(&server, CREATORS, NAMESPACES).await;
 
     let cpu_start = crate::common::process_cpu_time();
     let start = Instant::now();
-    let tasks: Vec<_> = creators
-        .into_iter()
-        .enumerate()
-        .map(|(c, api)| {
-            tokio::spawn(async move {
-                for i in (c..NAMESPACES).step_by(CREATORS) {
-                    let namespace = Namespace {
-                        metadata: ObjectMeta {
-                            name: Some(namespace_name(i)),
-                            ..Default::default()
-                        },
-                        ..Default::default()
-                    };
-                    api.create(&PostParams::default(), &namespace)
-                        .await
-                        .expect("create namespace");
-                }
-            })
-        })
-        .collect();
-    for task in tasks {
-        task.await.expect("creator");
-    }
+    creators.create_all().await;
     let created = start.elapsed();
 
     let mut pending: BTreeSet<String> = (0..NAMESPACES).map(namespace_name).collect();
