@@ -359,7 +359,10 @@ async fn serve_route(
         authorize_path(state, ctx, &routes::decoded(path))?;
     }
     match route {
-        Route::Version => Ok(json_response(StatusCode::OK, &discovery::version_info())),
+        Route::Version => {
+            get_only(ctx, &route)?;
+            Ok(json_response(StatusCode::OK, &discovery::version_info()))
+        }
         Route::Health { endpoint, check } => state.health.answer(
             endpoint,
             check.as_deref(),
@@ -367,6 +370,7 @@ async fn serve_route(
             *state.stopping.borrow(),
         ),
         Route::CoreVersions => {
+            get_only(ctx, &route)?;
             if let Some(version) = discovery::negotiate_aggregated(ctx.header(header::ACCEPT)) {
                 let mut doc = discovery::aggregated_discovery(true, version);
                 if state.token_requests.is_some() {
@@ -397,14 +401,18 @@ async fn serve_route(
         Route::Group(group) => discovery::api_group(&group)
             .map(|doc| json_response(StatusCode::OK, &doc))
             .ok_or_else(not_found_path),
-        Route::ResourceList { group, version } => discovery::api_resource_list(&group, &version)
-            .map(|mut doc| {
-                if state.token_requests.is_some() && group.is_empty() {
-                    serviceaccount_token::add_to_resource_list(&mut doc);
-                }
-                json_response(StatusCode::OK, &doc)
-            })
-            .ok_or_else(not_found_path),
+        Route::ResourceList {
+            ref group,
+            ref version,
+        } => {
+            let mut doc =
+                discovery::api_resource_list(group, version).ok_or_else(not_found_path)?;
+            get_only(ctx, &route)?;
+            if state.token_requests.is_some() && group.is_empty() {
+                serviceaccount_token::add_to_resource_list(&mut doc);
+            }
+            Ok(json_response(StatusCode::OK, &doc))
+        }
         Route::OpenApiV2 => Ok(bytes_response(
             StatusCode::OK,
             openapi::openapi_v2_protobuf(),
@@ -435,11 +443,23 @@ async fn serve_route(
             None => Err(not_found_path()),
         },
         Route::OpenIdConfiguration | Route::OpenIdKeys => match &state.oidc {
-            Some(oidc) => Ok(oidc.response(&route)),
+            Some(oidc) => {
+                get_only(ctx, &route)?;
+                Ok(oidc.response(&route))
+            }
             None => Err(not_found_path()),
         },
         Route::Resource(path) => handlers::dispatch(state, ctx, &path, body).await,
     }
+}
+
+/// go-restful's 405 for a served [`Route::is_get_only`] route asked with another method,
+/// written as a Status by kube-apiserver's service error handler.
+fn get_only(ctx: &RequestContext, route: &Route) -> Result<(), ApiError> {
+    if route.is_get_only() && ctx.method != Method::GET {
+        return Err(ApiError::method_not_allowed());
+    }
+    Ok(())
 }
 
 /// Authorizes a request on a non-resource path (discovery, OpenAPI, unknown paths) with

@@ -273,6 +273,16 @@ async fn bound_mode_serves_oidc_discovery_that_verifies_the_servers_tokens() {
     forged.replace_range(forged.len() - 4.., "AAAA");
     assert!(jsonwebtoken::decode::<Value>(&forged, &decoding, &validation).is_err());
 
+    // go-restful serves both documents with GET alone: other methods are its 405.
+    for path in ["/.well-known/openid-configuration", "/openid/v1/jwks"] {
+        let (code, status) = send(&client, post(path, "{}")).await;
+        assert_eq!(
+            (code, &status["reason"]),
+            (405, &json!("MethodNotAllowed")),
+            "{path}"
+        );
+    }
+
     // URL boundaries: sub-paths are not served; others need a binding.
     assert_eq!(send(&client, get("/.well-known")).await.0, 404);
     assert_eq!(send(&client, get("/openid/v1/jwks/foo")).await.0, 404);
@@ -313,6 +323,8 @@ async fn discovery_is_not_installed_in_legacy_mode_or_when_it_cannot_be_built() 
         404
     );
     assert_eq!(send(&client, get("/openid/v1/jwks")).await.0, 404);
+    // Not installed, so no route to refuse the method: a POST is a 404 too.
+    assert_eq!(send(&client, post("/openid/v1/jwks", "{}")).await.0, 404);
     server.shutdown().await;
 }
 

@@ -510,6 +510,11 @@ async fn router_refusals_carry_empty_details() {
         ),
         ("PUT", "/api/v1/namespaces/default/configmaps", 405),
         ("POST", "/api/v1/namespaces/default/configmaps/x", 405),
+        // go-restful's GET-only routes, refused by the same handler.
+        ("POST", "/version", 405),
+        ("DELETE", "/api", 405),
+        ("POST", "/api/v1", 405),
+        ("PUT", "/apis/apps/v1", 405),
     ] {
         let request = http::Request::builder()
             .method(method)
