@@ -72,12 +72,20 @@ impl PatchType {
         "application/apply-patch+yaml",
     ];
 
-    /// From a `Content-Type` header; parameters such as `; charset=utf-8` are ignored.
+    /// From a `Content-Type` header as upstream's `PatchResource` reads it: what follows the
+    /// first `;` (`; charset=utf-8`) is dropped and the rest must be one of
+    /// [`Self::ACCEPTED`] exactly, so another case or a space before the `;` is not a patch
+    /// type (the handler's 415), unlike the media types of create and update bodies.
     pub fn from_content_type(ct: &str) -> Option<Self> {
-        let media_type = ct.split(';').next().unwrap_or_default().trim();
+        // Go's header parsing has already dropped the whitespace around the value.
+        let ct = ct.trim();
+        let media_type = match ct.find(';') {
+            Some(end) if end > 0 => &ct[..end],
+            _ => ct,
+        };
         [Self::Json, Self::Merge, Self::StrategicMerge, Self::Apply]
             .into_iter()
-            .find(|t| t.media_type().eq_ignore_ascii_case(media_type))
+            .find(|t| t.media_type() == media_type)
     }
 
     /// The media type a client sends for this flavour (one of [`Self::ACCEPTED`]).
@@ -516,9 +524,13 @@ mod tests {
             ),
             ("application/apply-patch+yaml", Some(PatchType::Apply)),
             (
-                "Application/Apply-Patch+YAML ; charset=utf-8",
+                "application/apply-patch+yaml;charset=utf-8",
                 Some(PatchType::Apply),
             ),
+            // Upstream looks the media type up in a set of exact strings.
+            ("Application/Apply-Patch+YAML; charset=utf-8", None),
+            ("application/merge-patch+json ; charset=utf-8", None),
+            ("; application/merge-patch+json", None),
             ("application/apply-patch+json", None),
             ("application/json", None),
             ("", None),
