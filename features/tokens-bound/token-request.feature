@@ -64,6 +64,34 @@ Feature: TokenRequest issues bound service-account tokens
     When I delete the service account "robot" in namespace "demo"
     Then within 15 seconds the remembered token "robot-token" is rejected with HTTP 401
 
+  # NamespaceLifecycle admission runs in the create handler before TokenREST looks the
+  # account up; admission.NewForbidden quotes the request's name, which for this named
+  # create is the account in the URL.
+  Scenario: A token request in a terminating namespace is refused, naming the account
+    Given I create in namespace "demo":
+      """
+      apiVersion: v1
+      kind: ConfigMap
+      metadata:
+        name: held
+        finalizers: [conformance.kube-sa.io/hold]
+      """
+    When I delete the namespace "demo"
+    Then within 5 seconds the namespace "demo" matches:
+      """
+      status: {phase: Terminating}
+      """
+    When I try to request a token for service account "robot" in namespace "demo"
+    Then the request is rejected with HTTP 403 "Forbidden" and the message:
+      """
+      serviceaccounts "robot" is forbidden: unable to create new content in namespace demo because it is being terminated
+      """
+    When I patch the config map "held" in namespace "demo" with:
+      """
+      metadata: {finalizers: null}
+      """
+    Then within 5 seconds the namespace "demo" does not exist
+
   @upstream:TestServiceAccountTokenCreate/bound_to_service_account_and_pod
   Scenario: A pod-bound token names the pod, and dies with it
     Given the following objects in namespace "demo":

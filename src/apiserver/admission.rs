@@ -242,12 +242,16 @@ fn observe_step<T>(
     );
 }
 
-/// The name `admission.NewForbidden` quotes (`extractResourceName`): the object's name,
-/// else its `generateName` (names are generated after admission), else `Unknown`.
-pub fn name_in_errors(object: &Value) -> String {
-    ["name", "generateName"]
-        .into_iter()
-        .filter_map(|key| object["metadata"][key].as_str())
+/// The name `admission.NewForbidden` quotes (`extractResourceName`): the request's name
+/// (the URL's for a named create such as a TokenRequest, else the object's), else the
+/// object's `generateName` (names are generated after admission), else `Unknown`.
+pub fn name_in_errors(attrs: &Attributes, object: &Value) -> String {
+    std::iter::once(attrs.name.as_str())
+        .chain(
+            ["name", "generateName"]
+                .into_iter()
+                .filter_map(|key| object["metadata"][key].as_str()),
+        )
         .find(|name| !name.is_empty())
         .unwrap_or("Unknown")
         .to_string()

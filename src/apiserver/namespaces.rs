@@ -50,7 +50,7 @@ impl NamespaceLifecycle {
             None => Err(ApiError::not_found(&NAMESPACES, &attrs.namespace)),
             Some(ns) if ns.is_deleting() => Err(namespace_terminating(
                 attrs.resource,
-                &name_in_errors(object),
+                &name_in_errors(attrs, object),
                 &attrs.namespace,
             )),
             Some(_) => Ok(()),

@@ -97,7 +97,7 @@ impl PriorityAdmission {
 
     /// `admitPod`: true when the pod was changed.
     fn admit_pod(&self, attrs: &Attributes, pod: &mut Value) -> Result<bool, ApiError> {
-        let pod_name = name_in_errors(pod);
+        let pod_name = name_in_errors(attrs, pod);
         let Some(spec) = pod.get_mut("spec").and_then(Value::as_object_mut) else {
             return Ok(false);
         };
