@@ -21,7 +21,8 @@ use serde::de::DeserializeOwned;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    // `legacy` (the default) or `bound`, as `kube-sa serve --mode` reads it.
+    // The first argument, `legacy` (the default) or `bound`: the values of
+    // `kube-sa serve --mode` (`cargo run --example embedded_cluster -- bound`).
     let mode: Mode = std::env::args()
         .nth(1)
         .as_deref()
