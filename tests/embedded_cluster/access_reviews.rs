@@ -657,6 +657,8 @@ async fn kubectl_asks_the_servers_authorizer() {
     .expect("subject access review");
     assert_eq!(sar["kind"], "SubjectAccessReview");
     assert_eq!(sar["status"], json!({"allowed": true}));
+    // Never stored: Go's zero creation time, written as null.
+    assert_eq!(sar["metadata"], json!({"creationTimestamp": null}));
     let local = post(
         "/apis/authorization.k8s.io/v1/namespaces/dev/localsubjectaccessreviews",
         json!({"spec": {"user": "jane",

@@ -38,16 +38,33 @@ pub(super) async fn create_review(
         anonymous_auth: state.anonymous_auth,
         clock: state.store.clock().as_ref(),
     };
-    let answer = resource
+    let mut answer = resource
         .strategy
         .create_review(resource, &review, object)
         .await?;
+    creation_timestamp_as_go_writes_it(&mut answer);
     let json = serde_json::to_vec(&answer).map_err(|e| ApiError::internal(e.to_string()))?;
     Ok(object_response(
         StatusCode::CREATED,
         json.into(),
         &decoded.warnings,
     ))
+}
+
+/// A review is the request's object with its status filled in, never stored, so its
+/// `metadata.creationTimestamp` is Go's zero `metav1.Time`, which encodes as `null`
+/// (`kubectl create -f review.yaml -o yaml` prints `creationTimestamp: null`); a review
+/// whose strategy stamps the time (SelfSubjectReview) keeps it.
+fn creation_timestamp_as_go_writes_it(answer: &mut Value) {
+    let Some(map) = answer.as_object_mut() else {
+        return;
+    };
+    let meta = map
+        .entry("metadata")
+        .or_insert_with(|| Value::Object(serde_json::Map::new()));
+    if let Some(meta) = meta.as_object_mut() {
+        meta.entry("creationTimestamp").or_insert(Value::Null);
+    }
 }
 
 /// An object without a namespace takes the URL's; a cluster-scoped one loses its own; any
