@@ -374,7 +374,7 @@ async fn serve_route(
     }
     match route {
         Route::Version => {
-            get_only(ctx, &route)?;
+            get_only(ctx)?;
             Ok(json_response(StatusCode::OK, &discovery::version_info()))
         }
         Route::Health { endpoint, check } => state.health.answer(
@@ -384,7 +384,7 @@ async fn serve_route(
             *state.stopping.borrow(),
         ),
         Route::CoreVersions => {
-            get_only(ctx, &route)?;
+            get_only(ctx)?;
             if let Some(version) = discovery::negotiate_aggregated(ctx.header(header::ACCEPT)) {
                 let mut doc = discovery::aggregated_discovery(true, version);
                 if state.token_requests.is_some() {
@@ -415,13 +415,10 @@ async fn serve_route(
         Route::Group(group) => discovery::api_group(&group)
             .map(|doc| json_response(StatusCode::OK, &doc))
             .ok_or_else(not_found_path),
-        Route::ResourceList {
-            ref group,
-            ref version,
-        } => {
+        Route::ResourceList { group, version } => {
             let mut doc =
-                discovery::api_resource_list(group, version).ok_or_else(not_found_path)?;
-            get_only(ctx, &route)?;
+                discovery::api_resource_list(&group, &version).ok_or_else(not_found_path)?;
+            get_only(ctx)?;
             if state.token_requests.is_some() && group.is_empty() {
                 serviceaccount_token::add_to_resource_list(&mut doc);
             }
@@ -458,7 +455,7 @@ async fn serve_route(
         },
         Route::OpenIdConfiguration | Route::OpenIdKeys => match &state.oidc {
             Some(oidc) => {
-                get_only(ctx, &route)?;
+                get_only(ctx)?;
                 Ok(oidc.response(&route))
             }
             None => Err(not_found_path()),
@@ -467,10 +464,16 @@ async fn serve_route(
     }
 }
 
-/// go-restful's 405 for a served [`Route::is_get_only`] route asked with another method,
-/// written as a Status by kube-apiserver's service error handler.
-fn get_only(ctx: &RequestContext, route: &Route) -> Result<(), ApiError> {
-    if route.is_get_only() && ctx.method != Method::GET {
+/// go-restful's 405 for a route upstream serves with a `GET` route alone, asked with
+/// another method (`HEAD` included), written as a Status by kube-apiserver's service error
+/// handler. The routes that call it are `/version`, `/api`, the group-version resource
+/// lists and the OIDC discovery documents (`routes.Version`,
+/// `discovery.NewLegacyRootAPIHandler`, `APIVersionHandler.AddToWebService`,
+/// `OpenIDMetadataServer.Install`), each once it knows the route is served; `/apis` and
+/// `/apis/<group>` are the aggregator's plain handlers, which answer every method, as do
+/// the health, OpenAPI and metrics endpoints.
+fn get_only(ctx: &RequestContext) -> Result<(), ApiError> {
+    if ctx.method != Method::GET {
         return Err(ApiError::method_not_allowed());
     }
     Ok(())

@@ -50,26 +50,6 @@ pub enum Route {
     NotFound,
 }
 
-impl Route {
-    /// Whether upstream serves this route through go-restful with a `GET` route alone
-    /// (`/version`, `/api`, the group-version resource lists and the OIDC discovery
-    /// documents; `routes.Version`, `discovery.NewLegacyRootAPIHandler`,
-    /// `APIVersionHandler.AddToWebService`, `OpenIDMetadataServer.Install`), so that any
-    /// other method, `HEAD` included, is go-restful's 405. `/apis` and `/apis/<group>`
-    /// are the aggregator's plain handlers, which answer every method, as do the health,
-    /// OpenAPI and metrics endpoints.
-    pub fn is_get_only(&self) -> bool {
-        matches!(
-            self,
-            Self::Version
-                | Self::CoreVersions
-                | Self::ResourceList { .. }
-                | Self::OpenIdConfiguration
-                | Self::OpenIdKeys
-        )
-    }
-}
-
 /// `/api/v1/namespaces/<ns>/<plural>/<name>/<subresource>` and its shorter forms.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ResourcePath {

@@ -381,6 +381,17 @@ mod tests {
         .expect("creates")
     }
 
+    /// A server-side apply to a ConfigMap itself (no subresource).
+    fn apply_config_map(
+        existing: Option<&Value>,
+        config: &Value,
+        manager: &str,
+        force: bool,
+        now: &str,
+    ) -> Result<Value, PatchError> {
+        server_side_apply("ConfigMap", "", existing, config, manager, force, now)
+    }
+
     fn managed_fields(object: &Value) -> &Value {
         &object["metadata"]["managedFields"]
     }
@@ -437,8 +448,7 @@ mod tests {
         config["metadata"]["creationTimestamp"] = Value::Null;
         config["metadata"]["managedFields"] =
             json!([{"manager": "someone-else", "operation": "Update"}]);
-        let created = server_side_apply("ConfigMap", "", None, &config, "kubectl", true, NOW)
-            .expect("creates");
+        let created = apply_config_map(None, &config, "kubectl", true, NOW).expect("creates");
         assert_eq!(created["metadata"].get("creationTimestamp"), None);
         assert_eq!(managed_fields(&created).as_array().map(Vec::len), Some(1));
         assert_eq!(
@@ -478,22 +488,13 @@ mod tests {
     fn server_side_apply_removes_fields_the_manager_dropped() {
         let mut first = config_map(json!({"key": "v", "extra": "x"}));
         first["metadata"]["labels"] = json!({"app": "web", "tier": "db"});
-        let mut stored = server_side_apply("ConfigMap", "", None, &first, "kubectl", false, NOW)
-            .expect("creates");
+        let mut stored = apply_config_map(None, &first, "kubectl", false, NOW).expect("creates");
         stored["metadata"]["resourceVersion"] = json!("3");
 
         let mut second = config_map(json!({"key": "v"}));
         second["metadata"]["labels"] = json!({"app": "web"});
-        let updated = server_side_apply(
-            "ConfigMap",
-            "",
-            Some(&stored),
-            &second,
-            "kubectl",
-            false,
-            LATER,
-        )
-        .expect("applies");
+        let updated =
+            apply_config_map(Some(&stored), &second, "kubectl", false, LATER).expect("applies");
         assert_eq!(updated["metadata"]["labels"], json!({"app": "web"}));
         assert_eq!(updated["data"], json!({"key": "v"}));
         assert_eq!(updated["metadata"]["resourceVersion"], json!("3"));
@@ -508,16 +509,8 @@ mod tests {
 
         // Dropping the last label removes the now empty map.
         let third = config_map(json!({"key": "v"}));
-        let updated = server_side_apply(
-            "ConfigMap",
-            "",
-            Some(&updated),
-            &third,
-            "kubectl",
-            false,
-            LATER,
-        )
-        .expect("applies");
+        let updated =
+            apply_config_map(Some(&updated), &third, "kubectl", false, LATER).expect("applies");
         assert_eq!(updated["metadata"].get("labels"), None);
     }
 
@@ -533,16 +526,8 @@ mod tests {
         ]);
         let mut config = config_map(json!({"key": "v"}));
         config["metadata"]["labels"] = json!({"app": "web"});
-        let updated = server_side_apply(
-            "ConfigMap",
-            "",
-            Some(&stored),
-            &config,
-            "kubectl",
-            false,
-            LATER,
-        )
-        .expect("applies");
+        let updated =
+            apply_config_map(Some(&stored), &config, "kubectl", false, LATER).expect("applies");
         assert_eq!(
             updated["metadata"]["labels"],
             json!({"app": "web", "tier": "db"})
@@ -567,9 +552,7 @@ mod tests {
         }]);
 
         // Same value: shared ownership, no conflict.
-        let same = server_side_apply(
-            "ConfigMap",
-            "",
+        let same = apply_config_map(
             Some(&stored),
             &config_map(json!({"key": "old"})),
             "kubectl",
@@ -584,16 +567,8 @@ mod tests {
         );
 
         let config = config_map(json!({"key": "new"}));
-        let err = server_side_apply(
-            "ConfigMap",
-            "",
-            Some(&stored),
-            &config,
-            "kubectl",
-            false,
-            NOW,
-        )
-        .expect_err("conflicts");
+        let err =
+            apply_config_map(Some(&stored), &config, "kubectl", false, NOW).expect_err("conflicts");
         assert_eq!(
             err.to_string(),
             "Apply failed with 1 conflict: conflict with \"kubectl-client-side-apply\" using v1: .data.key"
@@ -610,16 +585,8 @@ mod tests {
         assert_eq!(api.name, None);
 
         // --force-conflicts: the value changes and ownership moves.
-        let forced = server_side_apply(
-            "ConfigMap",
-            "",
-            Some(&stored),
-            &config,
-            "kubectl",
-            true,
-            NOW,
-        )
-        .expect("forced");
+        let forced =
+            apply_config_map(Some(&stored), &config, "kubectl", true, NOW).expect("forced");
         assert_eq!(forced["data"], json!({"key": "new", "other": "o"}));
         assert_eq!(
             managed_fields(&forced),
@@ -708,31 +675,14 @@ mod tests {
     #[test]
     fn a_manager_that_applies_no_field_has_no_entry() {
         let bare = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "cfg", "namespace": "default"}});
-        let created = server_side_apply("ConfigMap", "", None, &bare, "kubectl", false, NOW)
-            .expect("creates");
+        let created = apply_config_map(None, &bare, "kubectl", false, NOW).expect("creates");
         assert_eq!(created["metadata"].get("managedFields"), None);
 
         // A manager's next apply that leaves out everything it owned removes its entry.
-        let owned = server_side_apply(
-            "ConfigMap",
-            "",
-            None,
-            &config_map(json!({"k": "v"})),
-            "kubectl",
-            false,
-            NOW,
-        )
-        .expect("creates");
-        let emptied = server_side_apply(
-            "ConfigMap",
-            "",
-            Some(&owned),
-            &bare,
-            "kubectl",
-            false,
-            LATER,
-        )
-        .expect("applies");
+        let owned = apply_config_map(None, &config_map(json!({"k": "v"})), "kubectl", false, NOW)
+            .expect("creates");
+        let emptied =
+            apply_config_map(Some(&owned), &bare, "kubectl", false, LATER).expect("applies");
         assert_eq!(emptied.get("data"), None);
         assert_eq!(emptied["metadata"].get("managedFields"), None);
 
@@ -779,16 +729,8 @@ mod tests {
     fn kubectl_takes_over_what_its_last_client_side_apply_set() {
         let stored = client_side_applied(None);
         let config = config_map(json!({"key": "new"}));
-        let applied = server_side_apply(
-            "ConfigMap",
-            "",
-            Some(&stored),
-            &config,
-            "kubectl",
-            false,
-            NOW,
-        )
-        .expect("no conflict: the live value is still the last-applied one");
+        let applied = apply_config_map(Some(&stored), &config, "kubectl", false, NOW)
+            .expect("no conflict: the live value is still the last-applied one");
         assert_eq!(applied["data"], json!({"key": "new", "other": "o"}));
         assert_eq!(
             managed_fields(&applied)[0],
@@ -802,11 +744,10 @@ mod tests {
         );
 
         // Another field manager opts out: the same apply conflicts, the annotation stays.
-        let err = server_side_apply("ConfigMap", "", Some(&stored), &config, "mine", false, NOW)
-            .expect_err("conflict");
+        let err =
+            apply_config_map(Some(&stored), &config, "mine", false, NOW).expect_err("conflict");
         assert!(err.to_string().contains(".data.key"), "{err}");
-        let forced = server_side_apply("ConfigMap", "", Some(&stored), &config, "mine", true, NOW)
-            .expect("forced");
+        let forced = apply_config_map(Some(&stored), &config, "mine", true, NOW).expect("forced");
         assert_eq!(
             forced["metadata"]["annotations"][LAST_APPLIED],
             stored["metadata"]["annotations"][LAST_APPLIED]
@@ -816,9 +757,7 @@ mod tests {
     #[test]
     fn a_field_changed_since_the_client_side_apply_still_conflicts() {
         let stored = client_side_applied(Some("kubectl-edit"));
-        let err = server_side_apply(
-            "ConfigMap",
-            "",
+        let err = apply_config_map(
             Some(&stored),
             &config_map(json!({"key": "new"})),
             "kubectl",
@@ -834,9 +773,7 @@ mod tests {
 
     #[test]
     fn the_annotation_is_not_added_by_server_side_apply() {
-        let applied = server_side_apply(
-            "ConfigMap",
-            "",
+        let applied = apply_config_map(
             None,
             &config_map(json!({"a": "<b>"})),
             "kubectl",
@@ -857,9 +794,7 @@ mod tests {
             "time": "2024-05-01T09:00:00Z", "fieldsType": "FieldsV1",
             "fieldsV1": {"f:data": {".": {}, "f:a": {}, "f:b": {}}}
         }]);
-        let applied = server_side_apply(
-            "ConfigMap",
-            "",
+        let applied = apply_config_map(
             Some(&stored),
             &config_map(json!({"a": "1"})),
             "kubectl",
@@ -868,16 +803,9 @@ mod tests {
         )
         .expect("applied");
         assert_eq!(applied["data"], json!({"a": "1"}));
-        let emptied = server_side_apply(
-            "ConfigMap",
-            "",
-            Some(&stored),
-            &config_map(json!({})),
-            "kubectl",
-            false,
-            NOW,
-        )
-        .expect("applied");
+        let emptied =
+            apply_config_map(Some(&stored), &config_map(json!({})), "kubectl", false, NOW)
+                .expect("applied");
         assert_eq!(emptied.get("data"), None, "{emptied}");
     }
 
@@ -1053,9 +981,7 @@ mod tests {
         crate::apiserver::patch::record_update("kubectl-create", "v1", None, &mut created, NOW);
 
         // `kubectl apply --server-side` of the same value: both own `.data.key`.
-        let applied = server_side_apply(
-            "ConfigMap",
-            "",
+        let applied = apply_config_map(
             Some(&created),
             &config_map(json!({"key": "v"})),
             "kubectl",
@@ -1095,24 +1021,14 @@ mod tests {
 
         // Another manager applying another value: 409, "", unless forced.
         let other = config_map(json!({"key": "mine"}));
-        let err = server_side_apply(
-            "ConfigMap",
-            "",
-            Some(&edited),
-            &other,
-            "other",
-            false,
-            LATER,
-        )
-        .expect_err("conflicts");
+        let err =
+            apply_config_map(Some(&edited), &other, "other", false, LATER).expect_err("conflicts");
         assert_eq!(
             err.to_string(),
             "Apply failed with 1 conflict: conflict with \"kubectl-edit\" using v1: .data.key"
         );
         assert_eq!(err.into_api_error(&CONFIG_MAPS, "cfg").code, 409);
-        let forced =
-            server_side_apply("ConfigMap", "", Some(&edited), &other, "other", true, LATER)
-                .expect("forced");
+        let forced = apply_config_map(Some(&edited), &other, "other", true, LATER).expect("forced");
         assert_eq!(forced["data"]["key"], "mine");
         assert_eq!(
             managed_fields(&forced),
