@@ -240,6 +240,12 @@ fn kubectl_auth_can_i_whoami_impersonation_and_token_reviews() {
         // TokenReview, as the admin.
         let review = token_review(&bin, admin, &token, &[]);
         assert_eq!(review["kind"], "TokenReview");
+        // Never stored: Go's zero creation time, which kubectl prints as null.
+        assert_eq!(
+            review["metadata"],
+            json!({"creationTimestamp": null}),
+            "{name}"
+        );
         assert_eq!(review["spec"]["token"], json!(token));
         let status = &review["status"];
         assert_eq!(status["authenticated"], true, "{name}: {review:?}");
