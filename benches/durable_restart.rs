@@ -45,7 +45,7 @@ async fn fill(dir: &Path, mode: Mode) -> usize {
             .create(
                 &NAMESPACES,
                 json!({"apiVersion": "v1", "kind": "Namespace",
-                       "metadata": {"name": format!("ns-{i:05}"), "uid": uuid::Uuid::new_v4().to_string()},
+                       "metadata": {"name": format!("ns-{i:05}"), "uid": kube_sa::names::new_uid()},
                        "spec": {"finalizers": ["kubernetes"]}, "status": {"phase": "Active"}}),
             )
             .expect("namespace");

@@ -312,7 +312,7 @@ pub fn default_identity() -> std::io::Result<String> {
     let host = hostname::get()?
         .into_string()
         .map_err(|_| std::io::Error::other("the host name is not UTF-8"))?;
-    Ok(format!("{host}_{}", uuid::Uuid::new_v4()))
+    Ok(format!("{host}_{}", crate::names::new_uid()))
 }
 
 /// How a leading term ended, when it ended without losing the Lease.

@@ -1,4 +1,5 @@
-//! Random name suffixes (`generateName`, `<sa>-token-xxxxx`), injectable so tests can be deterministic.
+//! Random name suffixes (`generateName`, `<sa>-token-xxxxx`), injectable so tests can be
+//! deterministic, and random object UIDs.
 
 use rand::Rng;
 
@@ -8,6 +9,16 @@ pub const SUFFIX_ALPHABET: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
 pub const SUFFIX_LENGTH: usize = 5;
 /// Names are at most 63 characters, so a base is cut to 58 before the suffix.
 pub const MAX_BASE_LENGTH: usize = 63 - SUFFIX_LENGTH;
+
+/// A random (version 4) UUID in its hyphenated form, as `metadata.uid` and a token's `jti`
+/// carry one (upstream's `uuid.NewUUID`). The bytes come from the thread's CSPRNG
+/// (`rand::rng()`, seeded by the OS) rather than a `getrandom` system call per UID, which
+/// every create would otherwise make.
+pub fn new_uid() -> String {
+    uuid::Builder::from_random_bytes(rand::rng().random())
+        .into_uuid()
+        .to_string()
+}
 
 /// Turns a base such as `default-token-` into a full name.
 pub trait NameGenerator: Send + Sync + std::fmt::Debug {

@@ -9,7 +9,9 @@ use kube_sa::apiserver::kinds::{SECRETS, SERVICE_ACCOUNTS};
 use kube_sa::apiserver::store::Store;
 use kube_sa::apiserver::ApiServer;
 use kube_sa::serviceaccount::SigningKey;
-use std::collections::BTreeSet;
+use serde::Deserialize;
+use std::borrow::Cow;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -27,29 +29,67 @@ pub struct ScaleRun {
     pub server: ApiServer,
 }
 
-/// Whether `namespace` has `default` whose first secret reference is a token for it.
+/// The fields of a ServiceAccount the check reads, borrowed from the stored JSON.
+#[derive(Deserialize)]
+struct Account<'a> {
+    #[serde(borrow)]
+    metadata: Meta<'a>,
+    #[serde(default, borrow)]
+    secrets: Vec<Reference<'a>>,
+}
+
+#[derive(Deserialize)]
+struct Meta<'a> {
+    #[serde(default, borrow)]
+    uid: Cow<'a, str>,
+    #[serde(default, borrow)]
+    annotations: BTreeMap<Cow<'a, str>, Cow<'a, str>>,
+}
+
+#[derive(Deserialize)]
+struct Reference<'a> {
+    #[serde(default, borrow)]
+    name: Cow<'a, str>,
+}
+
+/// The fields of a Secret the check reads.
+#[derive(Deserialize)]
+struct TokenSecret<'a> {
+    #[serde(borrow)]
+    metadata: Meta<'a>,
+    #[serde(default, rename = "type", borrow)]
+    type_: Cow<'a, str>,
+    #[serde(default, borrow)]
+    data: BTreeMap<Cow<'a, str>, Cow<'a, str>>,
+}
+
+/// Whether `namespace` has `default` whose first secret reference is a token for it. The
+/// check runs on the cluster's cores while it converges, so it reads only the fields it
+/// needs from the stored JSON instead of building the whole objects.
 fn has_default_token(store: &Store, namespace: &str) -> bool {
     let Some(account) = store.get(&SERVICE_ACCOUNTS, namespace, "default") else {
         return false;
     };
-    let account = account.value();
-    let uid = account["metadata"]["uid"].as_str().unwrap_or_default();
-    let Some(references) = account["secrets"].as_array() else {
+    let json = account.json();
+    let Ok(account) = serde_json::from_slice::<Account>(&json) else {
         return false;
     };
-    references
-        .iter()
-        .filter_map(|r| r["name"].as_str())
-        .any(|name| {
-            store.get(&SECRETS, namespace, name).is_some_and(|secret| {
-                let secret = secret.value();
-                secret["type"] == "kubernetes.io/service-account-token"
-                    && secret["metadata"]["annotations"]["kubernetes.io/service-account.uid"] == uid
-                    && secret["data"]["token"]
-                        .as_str()
-                        .is_some_and(|t| !t.is_empty())
+    account.secrets.iter().any(|reference| {
+        store
+            .get(&SECRETS, namespace, &reference.name)
+            .is_some_and(|secret| {
+                let json = secret.json();
+                serde_json::from_slice::<TokenSecret>(&json).is_ok_and(|secret| {
+                    secret.type_ == "kubernetes.io/service-account-token"
+                        && secret
+                            .metadata
+                            .annotations
+                            .get("kubernetes.io/service-account.uid")
+                            == Some(&account.metadata.uid)
+                        && secret.data.get("token").is_some_and(|t| !t.is_empty())
+                })
             })
-        })
+    })
 }
 
 /// Starts a cluster, waits until it serves `default/default` with a token, then creates the

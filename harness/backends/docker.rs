@@ -43,7 +43,7 @@ pub fn started_any() -> bool {
 /// This process's run id (the value of [`RUN_LABEL`]).
 pub fn run_id() -> &'static str {
     static RUN_ID: OnceLock<String> = OnceLock::new();
-    RUN_ID.get_or_init(|| uuid::Uuid::new_v4().to_string())
+    RUN_ID.get_or_init(kube_sa::names::new_uid)
 }
 
 /// The first 12 characters of a container id, as `docker ps` shows it.
@@ -182,7 +182,7 @@ impl HarnessContainer {
         readiness: Readiness,
         deadline: Duration,
     ) -> Result<Self, Failure> {
-        let container_label = uuid::Uuid::new_v4().to_string();
+        let container_label = kube_sa::names::new_uid();
         let request = request
             .with_label(RUN_LABEL, run_id())
             .with_label(PID_LABEL, std::process::id().to_string())

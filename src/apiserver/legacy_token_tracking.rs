@@ -199,7 +199,7 @@ fn new_config_map(now: Timestamp, today: &str) -> Value {
         "metadata": {
             "name": TRACKING_CONFIG_MAP,
             "namespace": TRACKING_NAMESPACE,
-            "uid": uuid::Uuid::new_v4().to_string(),
+            "uid": crate::names::new_uid(),
             "creationTimestamp": now.strftime("%Y-%m-%dT%H:%M:%SZ").to_string(),
         },
         "data": {TRACKING_SINCE_KEY: today},

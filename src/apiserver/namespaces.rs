@@ -95,7 +95,7 @@ pub fn initial_namespace(name: &str, created: &str) -> Value {
         "kind": "Namespace",
         "metadata": {
             "name": name,
-            "uid": uuid::Uuid::new_v4().to_string(),
+            "uid": crate::names::new_uid(),
             "creationTimestamp": created,
             "labels": {"kubernetes.io/metadata.name": name},
         },

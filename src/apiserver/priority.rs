@@ -69,7 +69,7 @@ pub fn create_system_priority_classes(store: &Store, created: &str) -> Result<()
             "kind": "PriorityClass",
             "metadata": {
                 "name": name,
-                "uid": uuid::Uuid::new_v4().to_string(),
+                "uid": crate::names::new_uid(),
                 "creationTimestamp": created,
             },
             "value": value,

@@ -192,7 +192,7 @@ pub fn claims(
 
 /// A random `jti` (`uuid.NewString`).
 pub fn new_jti() -> String {
-    uuid::Uuid::new_v4().to_string()
+    crate::names::new_uid()
 }
 
 /// go-jose's `Audience`: a string or an array of strings; `null` is none. Read by a

@@ -173,7 +173,7 @@ fn assign_identity(
         let generated = state.names.generate(generate_name);
         meta.insert("name".into(), json!(generated));
     }
-    meta.insert("uid".into(), json!(uuid::Uuid::new_v4().to_string()));
+    meta.insert("uid".into(), json!(crate::names::new_uid()));
     meta.insert(
         "creationTimestamp".into(),
         json!(now_rfc3339(state.store.clock().as_ref())),

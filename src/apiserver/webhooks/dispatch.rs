@@ -146,7 +146,7 @@ async fn send_review(
     }
     let version = ReviewVersion::choose(&hook.review_versions)
         .map_err(|e| CallError::Calling(format!("could not create admission objects: {e}")))?;
-    let uid = uuid::Uuid::new_v4().to_string();
+    let uid = crate::names::new_uid();
     // An object of another kind than the resource's (a TokenRequest) goes as it is.
     let convert = |o| match attrs.object_kind {
         Some(_) => Cow::Borrowed(o),

@@ -501,7 +501,7 @@ pub fn ensure_policy(store: &Store) -> Result<(), StoreError> {
             if store.get(resource, &namespace, &name).is_some() {
                 continue;
             }
-            object["metadata"]["uid"] = json!(uuid::Uuid::new_v4().to_string());
+            object["metadata"]["uid"] = json!(crate::names::new_uid());
             object["metadata"]["creationTimestamp"] = json!(created);
             match store.create(resource, object) {
                 Ok(_) | Err(StoreError::AlreadyExists) => {}

@@ -50,7 +50,7 @@ fn metadata(name: &str, created: &str, labels: Value) -> Value {
     json!({
         "name": name,
         "namespace": "default",
-        "uid": uuid::Uuid::new_v4().to_string(),
+        "uid": crate::names::new_uid(),
         "creationTimestamp": created,
         "labels": labels,
     })
