@@ -34,6 +34,7 @@ mod rbac;
 mod serve;
 mod serve_flags;
 mod service_accounts;
+mod status_writes;
 mod stored_form;
 mod subresource_admission;
 mod support;

@@ -607,6 +607,35 @@ pub fn status_write(existing: &Value, request: &Value) -> Value {
     merged
 }
 
+/// A write to the `status` subresource of a kind whose status strategy resets only the spec
+/// (and `kept_metadata`): [`status_write`], but with the request's metadata, so that labels,
+/// annotations and finalizers the request changes are kept, as upstream's
+/// `namespaceStatusStrategy` and `podStatusStrategy` keep them (`PrepareForUpdate` copies
+/// the old `Spec` and, for a pod, the old `OwnerReferences` into the new object). System
+/// fields (uid, creation and deletion timestamps, generation) are restored by the update
+/// itself, as `rest.BeforeUpdate` restores them. A request without metadata keeps the
+/// stored metadata.
+pub fn status_write_with_metadata(
+    existing: &Value,
+    request: &Value,
+    kept_metadata: &[&str],
+) -> Value {
+    let mut merged = status_write(existing, request);
+    let Some(mut metadata) = request.get("metadata").and_then(Value::as_object).cloned() else {
+        return merged;
+    };
+    for field in kept_metadata {
+        match existing["metadata"].get(*field) {
+            Some(value) => metadata.insert((*field).to_string(), value.clone()),
+            None => metadata.remove(*field),
+        };
+    }
+    if let Some(map) = merged.as_object_mut() {
+        map.insert("metadata".into(), Value::Object(metadata));
+    }
+    merged
+}
+
 /// The typed round trip behind [`Strategy::normalize`] for kind `T`.
 pub fn normalize_as<T>(info: &ResourceInfo, object: &Value) -> Result<Value, ApiError>
 where

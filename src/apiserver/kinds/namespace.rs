@@ -92,7 +92,8 @@ impl Strategy for NamespaceStrategy {
         }
     }
 
-    /// `finalize` writes change only `spec.finalizers`.
+    /// `finalize` writes change only `spec.finalizers`; `status` writes keep the stored spec
+    /// (`namespaceStatusStrategy`).
     fn update_subresource(
         &self,
         subresource: &str,
@@ -101,7 +102,7 @@ impl Strategy for NamespaceStrategy {
         _now: &str,
     ) -> Value {
         if subresource != "finalize" {
-            return super::status_write(existing, request);
+            return super::status_write_with_metadata(existing, request, &[]);
         }
         let mut merged = existing.clone();
         let finalizers = request["spec"]["finalizers"].clone();

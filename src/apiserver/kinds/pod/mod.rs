@@ -128,7 +128,20 @@ impl Strategy for PodStrategy {
             EPHEMERAL_CONTAINERS_SUBRESOURCE => {
                 ephemeral::ephemeral_containers_write(existing, request)
             }
-            _ => super::status_write(existing, request),
+            _ => {
+                // `podStatusStrategy`: the old spec and owner references, and the old QoS
+                // class when the request has none (old kubelets dropped it).
+                let mut written =
+                    super::status_write_with_metadata(existing, request, &["ownerReferences"]);
+                let qos_class = &existing["status"]["qosClass"];
+                let missing = written["status"]["qosClass"]
+                    .as_str()
+                    .is_none_or(str::is_empty);
+                if missing && qos_class.is_string() {
+                    written["status"]["qosClass"] = qos_class.clone();
+                }
+                written
+            }
         }
     }
 
