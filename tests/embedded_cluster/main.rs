@@ -10,6 +10,7 @@ mod bound_tokens;
 mod certificate_approval;
 mod chaos;
 mod clock_and_discovery;
+mod concurrent_writes;
 mod deploy_manifests;
 mod durable;
 mod durable_kill;

@@ -1,6 +1,9 @@
 //! patch: JSON, merge and strategic merge patches of the stored object, and server-side
 //! apply; the result is decoded like a body and goes through the update (or, for an
-//! apply of a new object, the create) pipeline. A write that lost a race is retried.
+//! apply of a new object, the create) pipeline. A write that another one beat is made
+//! again on the object as that one left it, however often that happens, as upstream's
+//! `GuaranteedUpdate` re-applies the patch in its retry loop: a patch never answers 409
+//! for a race, only for a resourceVersion it names or (apply) a field conflict.
 
 use http::{header, Response, StatusCode};
 use serde_json::Value;
@@ -13,15 +16,8 @@ use super::super::routes::ResourcePath;
 use super::super::{now_rfc3339, ServerState};
 use super::body::{check_fields, decode_value, field_validation, first_yaml_document};
 use super::create::create_object;
-use super::update::update_object;
+use super::update::{check_name_and_namespace, update_object, UpdateFailure};
 use super::{existing, namespace_for, object_response};
-
-/// How many times a patch is retried when the object changes underneath it.
-const PATCH_CONFLICT_RETRIES: usize = 5;
-
-fn lost_race(result: &Result<bytes::Bytes, ApiError>) -> bool {
-    matches!(result, Err(e) if e.code == 409 && e.reason == "Conflict")
-}
 
 pub(super) async fn patch(
     state: &Arc<ServerState>,
@@ -48,25 +44,26 @@ pub(super) async fn patch(
     let mut first = Some(existing(state, path, &name)?);
     let patch_doc = patch::decode_patch(patch_type, &body, field_validation(ctx) != "Ignore")
         .map_err(|e| e.into_api_error(resource, &name))?;
-    for _ in 0..PATCH_CONFLICT_RETRIES {
+    loop {
         let current = match first.take() {
             Some(current) => current,
             None => existing(state, path, &name)?,
         };
         let patched = patch::apply_patch(resource.kind, &current.value(), &patch_doc, patch_type)
             .map_err(|e| e.into_api_error(resource, &name))?;
+        check_name_and_namespace(path, &name, &patched)?;
         // A patch that names a resourceVersion makes it a precondition.
         let requested_rv = patched["metadata"]["resourceVersion"].as_str();
         if requested_rv.is_some_and(|rv| rv != current.resource_version()) {
             return Err(ApiError::conflict(resource, &name));
         }
         let decoded = decode_value(ctx, resource, &patched)?;
-        let result = update_object(state, ctx, path, current, decoded.object).await;
-        if !lost_race(&result) {
-            return result.map(|json| object_response(StatusCode::OK, json, &decoded.warnings));
+        match update_object(state, ctx, path, current, decoded.object).await {
+            Ok(json) => return Ok(object_response(StatusCode::OK, json, &decoded.warnings)),
+            Err(UpdateFailure::Raced) => continue,
+            Err(UpdateFailure::Refused(err)) => return Err(err),
         }
     }
-    Err(ApiError::conflict(resource, &name))
 }
 
 /// Server-side apply: the configuration merged into the stored object (or a new one) with
@@ -95,7 +92,7 @@ async fn apply(
         }
     }
     let applied = applied.as_ref();
-    for _ in 0..PATCH_CONFLICT_RETRIES {
+    loop {
         // An apply creates a missing object, but not through a subresource (404, as
         // upstream's subresource stores do not create).
         let current = match path.subresource {
@@ -113,17 +110,28 @@ async fn apply(
             &now_rfc3339(state.store.clock().as_ref()),
         )
         .map_err(|e| e.into_api_error(resource, name))?;
+        check_name_and_namespace(path, name, &merged)?;
         let decoded = decode_value(ctx, resource, &merged)?;
-        let result = match current {
-            None => {
-                let created = create_object(state, ctx, path, decoded.object).await?;
-                return Ok(object_response(StatusCode::CREATED, created, &warnings));
+        let Some(current) = current else {
+            match create_object(state, ctx, path, decoded.object).await {
+                Ok(created) => return Ok(object_response(StatusCode::CREATED, created, &warnings)),
+                // Another request created it first: the next pass applies to that object.
+                Err(err)
+                    if err.reason == "AlreadyExists"
+                        && state
+                            .store
+                            .get(resource, namespace_for(path), name)
+                            .is_some() =>
+                {
+                    continue
+                }
+                Err(err) => return Err(err),
             }
-            Some(current) => update_object(state, ctx, path, current, decoded.object).await,
         };
-        if !lost_race(&result) {
-            return result.map(|json| object_response(StatusCode::OK, json, &warnings));
+        match update_object(state, ctx, path, current, decoded.object).await {
+            Ok(json) => return Ok(object_response(StatusCode::OK, json, &warnings)),
+            Err(UpdateFailure::Raced) => continue,
+            Err(UpdateFailure::Refused(err)) => return Err(err),
         }
     }
-    Err(ApiError::conflict(resource, name))
 }

@@ -33,20 +33,7 @@ pub(super) async fn update(
     let body = read_body(body).await?;
     let decoded = decode_body(ctx, resource, &body)?;
     let object = decoded.object;
-    let body_name = object["metadata"]["name"].as_str().unwrap_or_default();
-    if body_name != name {
-        return Err(ApiError::bad_request(format!(
-            "the name of the object ({body_name}) does not match the name on the URL ({name})"
-        )));
-    }
-    if resource.namespaced {
-        let body_ns = object["metadata"]["namespace"].as_str().unwrap_or_default();
-        if !body_ns.is_empty() && body_ns != namespace_for(path) {
-            return Err(ApiError::bad_request(
-                "the namespace of the provided object does not match the namespace sent on the request",
-            ));
-        }
-    }
+    check_name_and_namespace(path, &name, &object)?;
     let precondition = object["metadata"]["resourceVersion"]
         .as_str()
         .filter(|rv| !rv.is_empty())
@@ -57,22 +44,74 @@ pub(super) async fn update(
     // not overwrite or resurrect it.
     let uid = object["metadata"]["uid"]
         .as_str()
-        .filter(|uid| !uid.is_empty());
-    let current = match (existing(state, path, &name), uid) {
-        (Err(err), Some(_)) if err.code != 404 => return Err(err),
-        (Err(_), Some(uid)) => return Err(uid_precondition_failed(path, &name, uid, "")),
-        (found, _) => found?,
-    };
-    if let Some(uid) = uid.filter(|uid| *uid != current.uid()) {
-        return Err(uid_precondition_failed(path, &name, uid, current.uid()));
-    }
-    if let Some(rv) = &precondition {
-        if *rv != current.resource_version() {
-            return Err(ApiError::conflict(resource, &name));
+        .filter(|uid| !uid.is_empty())
+        .map(str::to_string);
+    // Each pass reads the stored object afresh: a write that another one beat is made
+    // again on top of it, as upstream's `GuaranteedUpdate` retries its transaction, so an
+    // update without a resourceVersion never answers 409. With one, the next pass finds
+    // the object changed and answers the Conflict.
+    loop {
+        let current = match (existing(state, path, &name), uid.as_deref()) {
+            (Err(err), Some(_)) if err.code != 404 => return Err(err),
+            (Err(_), Some(uid)) => return Err(uid_precondition_failed(path, &name, uid, "")),
+            (found, _) => found?,
+        };
+        if let Some(uid) = uid.as_deref().filter(|uid| *uid != current.uid()) {
+            return Err(uid_precondition_failed(path, &name, uid, current.uid()));
+        }
+        if let Some(rv) = &precondition {
+            if *rv != current.resource_version() {
+                return Err(ApiError::conflict(resource, &name));
+            }
+        }
+        match update_object(state, ctx, path, current, object.clone()).await {
+            Ok(stored) => return Ok(object_response(StatusCode::OK, stored, &decoded.warnings)),
+            Err(UpdateFailure::Raced) => continue,
+            Err(UpdateFailure::Refused(err)) => return Err(err),
         }
     }
-    let stored = update_object(state, ctx, path, current, object).await?;
-    Ok(object_response(StatusCode::OK, stored, &decoded.warnings))
+}
+
+/// Upstream's checks of the object a PUT or a patch produced against the URL
+/// (`EnsureObjectNamespaceMatchesRequestNamespace`, then `checkName`): a namespaced object
+/// naming another namespace, or an object with another name, is 400 BadRequest. An object
+/// without a namespace, or a cluster-scoped one naming one, takes the URL's (the update
+/// writes the stored namespace).
+pub(super) fn check_name_and_namespace(
+    path: &ResourcePath,
+    name: &str,
+    object: &Value,
+) -> Result<(), ApiError> {
+    if path.resource.namespaced {
+        let object_ns = object["metadata"]["namespace"].as_str().unwrap_or_default();
+        if !object_ns.is_empty() && object_ns != namespace_for(path) {
+            return Err(ApiError::bad_request(
+                "the namespace of the provided object does not match the namespace sent on the request",
+            ));
+        }
+    }
+    let object_name = object["metadata"]["name"].as_str().unwrap_or_default();
+    if object_name != name {
+        return Err(ApiError::bad_request(format!(
+            "the name of the object ({object_name}) does not match the name on the URL ({name})"
+        )));
+    }
+    Ok(())
+}
+
+/// Why one pass of the update pipeline stored nothing.
+pub(super) enum UpdateFailure {
+    /// Another write changed the object after this pass read it (the storage's
+    /// compare-and-swap failed): the caller reads it again and recomputes its change.
+    Raced,
+    /// The request is refused with this error.
+    Refused(ApiError),
+}
+
+impl From<ApiError> for UpdateFailure {
+    fn from(err: ApiError) -> Self {
+        UpdateFailure::Refused(err)
+    }
 }
 
 /// The 409 of a PUT whose body names another uid than the stored object's (`actual`,
@@ -86,14 +125,15 @@ fn uid_precondition_failed(path: &ResourcePath, name: &str, uid: &str, actual: &
 }
 
 /// The update pipeline for a decoded (normalized) object replacing `current`; answers
-/// the stored object's JSON (not stored on a dry run, unchanged on a no-op).
+/// the stored object's JSON (not stored on a dry run, unchanged on a no-op), or
+/// [`UpdateFailure::Raced`] when another write changed the object since `current` was read.
 pub(super) async fn update_object(
     state: &Arc<ServerState>,
     ctx: &RequestContext,
     path: &ResourcePath,
     current: Arc<StoredObject>,
     request: Value,
-) -> Result<Bytes, ApiError> {
+) -> Result<Bytes, UpdateFailure> {
     let resource = path.resource;
     let old = Arc::new(current.value());
     let name = current.name().to_string();
@@ -188,13 +228,16 @@ pub(super) async fn update_object(
     let expected = current.resource_version();
     if is_dry_run(ctx) {
         metadata_mut(&mut updated).insert("resourceVersion".into(), Value::String(expected));
-        return unstored_json(&updated);
+        return Ok(unstored_json(&updated)?);
     }
     let finalized = super::super::deletion::finalized(&updated);
     let stored = state
         .store
         .update(resource, updated, Some(&expected))
-        .map_err(|e| store_error(e, resource, namespace_for(path), &name))?;
+        .map_err(|e| match e {
+            StoreError::Conflict => UpdateFailure::Raced,
+            e => store_error(e, resource, namespace_for(path), &name).into(),
+        })?;
     if finalized {
         // The last finalizer of an object being deleted is gone: the object goes too.
         let _ = state.store.delete(
