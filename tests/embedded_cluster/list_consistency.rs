@@ -177,3 +177,61 @@ async fn pages_exact_lists_and_expired_revisions_read_as_upstream() {
     assert_eq!(rest, ["test-1", "test-3", "test-5"]);
     server.shutdown().await;
 }
+
+/// A list's `resourceVersion` must be a number, and a `continue` a token this server wrote
+/// (etcd3's `ValidateListOptions` texts); a selected page carries no `remainingItemCount`,
+/// which would count objects the selector leaves out.
+#[tokio::test]
+async fn list_options_are_validated_and_selected_pages_carry_no_count() {
+    let (_server, client) = embedded().await;
+    let maps: Api<ConfigMap> = Api::namespaced(client.clone(), "default");
+    for name in ["a", "b", "c"] {
+        let mut map = config_map(name, "v");
+        map.metadata.labels = Some([("app".to_string(), "web".to_string())].into());
+        maps.create(&PostParams::default(), &map)
+            .await
+            .expect("create");
+    }
+
+    let base = "/api/v1/namespaces/default/configmaps";
+    let (code, body) = raw_get(&client, &format!("{base}?resourceVersion=abc")).await;
+    assert_eq!(
+        (code, body["message"].as_str().unwrap_or_default()),
+        (400, "invalid resource version: resourceVersion: Invalid value: \"abc\": strconv.ParseUint: parsing \"abc\": invalid syntax"),
+        "{body}"
+    );
+    let (code, body) = raw_get(&client, &format!("{base}?resourceVersion=%2B5")).await;
+    assert_eq!(code, 400, "{body}");
+    let (code, body) = raw_get(
+        &client,
+        &format!("{base}?resourceVersion=99999999999999999999"),
+    )
+    .await;
+    assert!(
+        code == 400
+            && body["message"]
+                .as_str()
+                .unwrap_or_default()
+                .ends_with(": value out of range"),
+        "{body}"
+    );
+    let (code, body) = raw_get(&client, &format!("{base}?limit=1&continue=bogus")).await;
+    assert_eq!(
+        (code, body["message"].as_str().unwrap_or_default()),
+        (400, "invalid continue token: continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)"),
+        "{body}"
+    );
+
+    let all = maps
+        .list(&ListParams::default().limit(1))
+        .await
+        .expect("page");
+    assert!(all.metadata.continue_.is_some());
+    assert_eq!(all.metadata.remaining_item_count, Some(2));
+    let selected = maps
+        .list(&ListParams::default().limit(1).labels("app=web"))
+        .await
+        .expect("selected page");
+    assert!(selected.metadata.continue_.is_some());
+    assert_eq!(selected.metadata.remaining_item_count, None);
+}

@@ -87,6 +87,11 @@ impl Selectors {
         })
     }
 
+    /// Whether neither a label nor a field selector was given.
+    pub fn is_empty(&self) -> bool {
+        self.labels.is_empty() && self.fields.is_empty()
+    }
+
     /// Whether a stored object is selected; it is parsed only for a field the store does
     /// not index.
     pub fn matches(&self, object: &StoredObject) -> bool {
@@ -130,7 +135,7 @@ fn encode_continue(revision: Option<u64>, namespace: &str, name: &str) -> String
 fn decode_continue(token: &str) -> Result<(Option<u64>, String, String), ApiError> {
     use base64::Engine;
     let invalid = || {
-        ApiError::bad_request("continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)")
+        ApiError::bad_request("invalid continue token: continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)")
     };
     let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(token)
@@ -155,7 +160,7 @@ fn decode_continue(token: &str) -> Result<(Option<u64>, String, String), ApiErro
 /// `continue` token's, or with `resourceVersionMatch=Exact` (or, the legacy way, a `limit`
 /// and no match) the `resourceVersion`; `None` reads the latest.
 ///
-/// Errors: 400 for a `resourceVersion` beside a `continue`.
+/// Errors: 400 for a `resourceVersion` beside a `continue`, or one that is not a number.
 fn snapshot_revision(
     ctx: &RequestContext,
     limit: usize,
@@ -170,12 +175,36 @@ fn snapshot_revision(
         }
         return Ok(revision);
     }
+    if !version.is_empty() {
+        parse_resource_version(version)?;
+    }
     let exact = match ctx.param("resourceVersionMatch").unwrap_or_default() {
         "Exact" => true,
         "" => limit > 0,
         _ => false,
     };
     Ok(version.parse::<u64>().ok().filter(|&rv| exact && rv > 0))
+}
+
+/// A list's `resourceVersion` as etcd3's `ValidateListOptions` parses it
+/// (`APIObjectVersioner.ParseResourceVersion`, Go's `strconv.ParseUint`).
+///
+/// Errors: 400 `invalid resource version: resourceVersion: Invalid value: "abc":
+/// strconv.ParseUint: parsing "abc": invalid syntax` (or `value out of range`).
+fn parse_resource_version(version: &str) -> Result<u64, ApiError> {
+    let refuse = |why: &str| {
+        let quoted = crate::apiserver::validation::go_format::go_quote(version);
+        ApiError::bad_request(format!(
+            "invalid resource version: resourceVersion: Invalid value: {quoted}: strconv.ParseUint: parsing {quoted}: {why}"
+        ))
+    };
+    // Rust's parse also takes a leading `+`, which Go's does not.
+    if version.is_empty() || !version.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(refuse("invalid syntax"));
+    }
+    version
+        .parse::<u64>()
+        .map_err(|_| refuse("value out of range"))
 }
 
 pub(super) fn list(
@@ -243,7 +272,11 @@ pub(super) fn list(
     list_meta.insert("resourceVersion".into(), json!(revision.to_string()));
     if let Some(next) = &next {
         list_meta.insert("continue".into(), json!(next));
-        list_meta.insert("remainingItemCount".into(), json!(remaining));
+        // etcd3's GetList gives no count for a selected list: it would count objects the
+        // selectors leave out.
+        if selectors.is_empty() {
+            list_meta.insert("remainingItemCount".into(), json!(remaining));
+        }
     }
     if table::wants_table(ctx.header(header::ACCEPT)) {
         return Ok(table_response(
