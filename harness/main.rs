@@ -423,7 +423,7 @@ async fn run() -> ExitCode {
     if finished.borrow().is_empty() && !result.execution_has_failed() {
         // A gate that checked nothing must not pass: a mistyped --name or --tags, or a
         // backend that can run none of the selected scenarios.
-        println!("conformance: FAILED (no scenario ran: --name and --tags selected none, or every selected one was left out, as listed above; --name is a regular expression, so `(`, `)` and `^` in a scenario's name need escaping)");
+        println!("conformance: FAILED (no scenario ran: the --name or --tags given selected none, or every selected one was left out, as listed above; --name is a regular expression matched against `<scenario name> [legacy]` and `<scenario name> [bound]`, so `(`, `)`, `[`, `]`, `^` and `$` in it need escaping)");
         return ExitCode::FAILURE;
     }
     if result.execution_has_failed() {

@@ -5,7 +5,8 @@
 //! (order-insensitive), other items by value (order-insensitive; any pairing that matches
 //! every expected item is found, not only the first fit), or by position with
 //! [`ListOrder::InOrder`]. Expected `null` / `[]` mean absent or empty. Expected strings
-//! may contain `{{suffix}}` (5 generated characters) and `{{any}}`.
+//! may contain `{{suffix}}` (5 generated characters) and `{{any}}`; a value that is
+//! `{{any}}` alone matches any present value, numbers and maps included.
 
 use serde_json::Value;
 
@@ -167,6 +168,13 @@ fn compare_at(
                 }
             };
             compare_lists(expected_items, actual_items, path, options, out);
+        }
+        // A value that is `{{any}}` alone stands for any present value, a number too (a
+        // token's `exp`, which follows the clock).
+        Value::String(pattern) if pattern == "{{any}}" => {
+            if matches!(actual, None | Some(Value::Null)) {
+                out.push(mismatch(format!("missing; expected {}", show(expected))));
+            }
         }
         Value::String(pattern) => match actual {
             Some(Value::String(text)) if pattern_matches(pattern, text) => {}

@@ -109,7 +109,8 @@ impl FromStr for Kind {
             .ok_or_else(|| {
                 let known: Vec<&str> = Kind::ALL.iter().map(|k| k.words()).collect();
                 Failure::new(format!(
-                    "unknown kind {words:?}; steps know: {}",
+                    "unknown kind {:?}; steps know: {}",
+                    words.trim(),
                     known.join(", ")
                 ))
             })

@@ -70,6 +70,14 @@ fn partial_matching() -> Result<(), String> {
         ),
         (json!({"extra": 1}), MatchOptions::EXACT_KEYS, 1),
         (json!({"missing": "x"}), MatchOptions::PARTIAL, 1),
+        // `{{any}}` alone stands for any present value, not only text.
+        (
+            json!({"extra": "{{any}}", "spec": "{{any}}"}),
+            MatchOptions::PARTIAL,
+            0,
+        ),
+        (json!({"missing": "{{any}}"}), MatchOptions::PARTIAL, 1),
+        (json!({"extra": "x{{any}}"}), MatchOptions::PARTIAL, 1),
     ];
     for (expected, options, mismatches) in cases {
         let found = compare(&expected, &actual, options);
