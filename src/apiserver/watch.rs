@@ -22,8 +22,23 @@ use super::store::{
 };
 use super::{partial_metadata, table, ServerState};
 
-/// How often a watch that allows bookmarks gets one.
-const BOOKMARK_INTERVAL: Duration = Duration::from_secs(30);
+/// How often a watch that allows bookmarks gets one (the cacher's
+/// `defaultBookmarkFrequency`).
+const BOOKMARK_FREQUENCY: Duration = Duration::from_secs(60);
+/// How long before its end a watch that allows bookmarks gets its last one.
+const BOOKMARK_BEFORE_END: Duration = Duration::from_secs(2);
+
+/// When a watch that allows bookmarks and `ends` then gets its next bookmark after `now`,
+/// as upstream's `cacheWatcher.nextBookmarkTime` schedules it: a minute on, or 2 s before
+/// the end if that is sooner; none once that moment has passed (a watch of 2 s or less
+/// gets none).
+fn next_bookmark(
+    now: tokio::time::Instant,
+    ends: tokio::time::Instant,
+) -> Option<tokio::time::Instant> {
+    let at = (now + BOOKMARK_FREQUENCY).min(ends.checked_sub(BOOKMARK_BEFORE_END)?);
+    (at > now).then_some(at)
+}
 /// How long a watcher may leave its full buffer unread before the server closes its
 /// watch (upstream's cacheWatcher closes an unresponsive watcher the same way); the
 /// client resumes from its last resource version.
@@ -310,18 +325,22 @@ pub fn watch(
                 return;
             }
         }
-        let mut bookmarks = tokio::time::interval_at(
-            tokio::time::Instant::now() + BOOKMARK_INTERVAL,
-            BOOKMARK_INTERVAL,
-        );
+        let mut bookmark_at = next_bookmark(tokio::time::Instant::now(), deadline.deadline())
+            .filter(|_| request.bookmarks);
+        let bookmark_timer = tokio::time::sleep_until(bookmark_at.unwrap_or(deadline.deadline()));
+        tokio::pin!(bookmark_timer);
         loop {
             tokio::select! {
                 _ = &mut deadline => return,
                 _ = tx.closed() => return,
                 _ = sub.disconnect.changed() => return,
-                _ = bookmarks.tick(), if request.bookmarks => {
+                _ = &mut bookmark_timer, if bookmark_at.is_some() => {
                     if !deliver(&store, &tx, request.bookmark(last_revision, false), deadline.as_mut()).await {
                         return;
+                    }
+                    bookmark_at = next_bookmark(tokio::time::Instant::now(), deadline.deadline());
+                    if let Some(at) = bookmark_at {
+                        bookmark_timer.as_mut().reset(at);
                     }
                 }
                 received = sub.live.recv() => {
@@ -431,6 +450,29 @@ fn request_is_table(ctx: &RequestContext) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `cacheWatcher.nextBookmarkTime`'s table: a minute on, 2 s before the end when that
+    /// is sooner, none once that has passed.
+    #[test]
+    fn bookmarks_come_every_minute_and_two_seconds_before_the_end() {
+        let now = tokio::time::Instant::now();
+        let secs = Duration::from_secs;
+        let cases = [
+            (secs(600), Some(now + secs(60))),
+            (secs(100), Some(now + secs(60))),
+            (secs(30), Some(now + secs(28))),
+            (secs(3), Some(now + secs(1))),
+            (secs(2), None),
+            (secs(1), None),
+        ];
+        for (watch_for, expected) in cases {
+            assert_eq!(
+                next_bookmark(now, now + watch_for),
+                expected,
+                "{watch_for:?}"
+            );
+        }
+    }
 
     #[test]
     fn batches_join_lines_in_order_and_pass_a_lone_line_through() {

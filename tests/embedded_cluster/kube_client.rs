@@ -541,6 +541,25 @@ async fn watch_lines(client: &kube::Client, query: &str) -> Vec<serde_json::Valu
         .collect()
 }
 
+/// A watch that allows bookmarks gets one 2 s before it ends when that comes before the
+/// minute's (upstream's `nextBookmarkTime`): a 3 s watch gets one after about 1 s.
+#[tokio::test]
+async fn a_watch_gets_a_bookmark_two_seconds_before_it_ends() {
+    let (_server, client) = embedded().await;
+    let started = std::time::Instant::now();
+    let events = watch_lines(&client, "allowWatchBookmarks=true&timeoutSeconds=3").await;
+    let elapsed = started.elapsed();
+    let kinds: Vec<&str> = events.iter().filter_map(|e| e["type"].as_str()).collect();
+    assert_eq!(kinds, ["BOOKMARK"], "{events:?}");
+    assert!(
+        elapsed >= Duration::from_millis(2900) && elapsed < Duration::from_secs(6),
+        "{elapsed:?}"
+    );
+    // Without bookmarks asked for, none comes.
+    let events = watch_lines(&client, "timeoutSeconds=3").await;
+    assert!(events.is_empty(), "{events:?}");
+}
+
 #[tokio::test]
 async fn watches_resume_expire_and_time_out() {
     let (server, client) = embedded().await;
