@@ -76,7 +76,11 @@ impl ManagedEntry {
         fields: FieldSet,
     ) -> Self {
         let mut raw = Map::new();
-        raw.insert("manager".to_string(), Value::String(manager.to_string()));
+        // `manager` is `omitempty`: a writer with neither a fieldManager nor a User-Agent
+        // has an entry without one.
+        if !manager.is_empty() {
+            raw.insert("manager".to_string(), Value::String(manager.to_string()));
+        }
         raw.insert(
             "operation".to_string(),
             Value::String(operation.to_string()),
@@ -463,6 +467,19 @@ mod tests {
     fn created_by(manager: &str, mut object: Value) -> Value {
         record_update(manager, "v1", None, &mut object, NOW);
         object
+    }
+
+    /// `manager` is `omitempty` in `ManagedFieldsEntry`: a writer with neither a
+    /// fieldManager nor a User-Agent gets an entry without the key, not `"manager": ""`.
+    #[test]
+    fn an_entry_without_a_manager_has_no_manager_key() {
+        let created = created_by(
+            "",
+            json!({"kind": "ConfigMap", "metadata": {"name": "m"}, "data": {"a": "1"}}),
+        );
+        let entry = &entries(&created)[0];
+        assert_eq!(entry.get("manager"), None, "{entry}");
+        assert_eq!(entry["operation"], "Update");
     }
 
     #[test]
