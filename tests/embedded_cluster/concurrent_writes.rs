@@ -6,12 +6,26 @@
 use k8s_openapi::api::core::v1::ConfigMap;
 use kube::api::{Patch, PatchParams, PostParams};
 use kube::Api;
+use kube_sa::apiserver::ApiServer;
 use serde_json::json;
 
 use crate::support::embedded;
 
 const WRITERS: usize = 12;
 const WRITES_EACH: usize = 25;
+
+/// An embedded cluster (kept alive by the returned server) and its ConfigMaps in
+/// `default`, with `map` created there.
+async fn with_config_map(map: serde_json::Value) -> (ApiServer, Api<ConfigMap>, ConfigMap) {
+    let (server, client) = embedded().await;
+    let maps: Api<ConfigMap> = Api::namespaced(client, "default");
+    let map: ConfigMap = serde_json::from_value(map).expect("config map");
+    let created = maps
+        .create(&PostParams::default(), &map)
+        .await
+        .expect("create");
+    (server, maps, created)
+}
 
 /// Every writer's own labels, all there after the race.
 fn assert_every_label(map: &ConfigMap, prefix: &str) {
@@ -27,13 +41,7 @@ fn assert_every_label(map: &ConfigMap, prefix: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn racing_patches_and_applies_all_land_without_a_conflict() {
-    let (_server, client) = embedded().await;
-    let maps: Api<ConfigMap> = Api::namespaced(client, "default");
-    let map: ConfigMap =
-        serde_json::from_value(json!({"metadata": {"name": "shared"}})).expect("config map");
-    maps.create(&PostParams::default(), &map)
-        .await
-        .expect("create");
+    let (_server, maps, _) = with_config_map(json!({"metadata": {"name": "shared"}})).await;
 
     let mut writers = tokio::task::JoinSet::new();
     for writer in 0..WRITERS {
@@ -74,15 +82,8 @@ async fn racing_patches_and_applies_all_land_without_a_conflict() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn racing_puts_without_a_resource_version_all_land() {
-    let (_server, client) = embedded().await;
-    let maps: Api<ConfigMap> = Api::namespaced(client, "default");
-    let map: ConfigMap =
-        serde_json::from_value(json!({"metadata": {"name": "shared"}, "data": {"k": "0"}}))
-            .expect("config map");
-    let created = maps
-        .create(&PostParams::default(), &map)
-        .await
-        .expect("create");
+    let (_server, maps, created) =
+        with_config_map(json!({"metadata": {"name": "shared"}, "data": {"k": "0"}})).await;
 
     let mut writers = tokio::task::JoinSet::new();
     for writer in 0..WRITERS {
@@ -122,13 +123,7 @@ async fn racing_puts_without_a_resource_version_all_land() {
 /// upstream's `checkName` and `EnsureObjectNamespaceMatchesRequestNamespace` texts.
 #[tokio::test]
 async fn a_patch_cannot_change_the_name_or_namespace() {
-    let (_server, client) = embedded().await;
-    let maps: Api<ConfigMap> = Api::namespaced(client, "default");
-    let map: ConfigMap =
-        serde_json::from_value(json!({"metadata": {"name": "keep"}})).expect("config map");
-    maps.create(&PostParams::default(), &map)
-        .await
-        .expect("create");
+    let (_server, maps, _) = with_config_map(json!({"metadata": {"name": "keep"}})).await;
     let cases = [
         (
             Patch::Merge(json!({"metadata": {"name": "other"}})),
