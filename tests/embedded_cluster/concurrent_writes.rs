@@ -167,3 +167,37 @@ async fn a_patch_cannot_change_the_name_or_namespace() {
     .await
     .expect("patch naming its own namespace");
 }
+
+/// A cluster-scoped object given a namespace by a PUT or a patch has it cleared, as
+/// `EnsureObjectNamespaceMatchesRequestNamespace` clears it (and as a create does).
+#[tokio::test]
+async fn a_namespace_on_a_cluster_scoped_object_is_cleared() {
+    use k8s_openapi::api::core::v1::Namespace;
+    let (_server, client) = embedded().await;
+    let namespaces: Api<Namespace> = Api::all(client);
+    let patched = namespaces
+        .patch(
+            "default",
+            &PatchParams::default(),
+            &Patch::Merge(json!({"metadata": {"namespace": "elsewhere", "labels": {"a": "b"}}})),
+        )
+        .await
+        .expect("patch");
+    assert_eq!(patched.metadata.namespace, None);
+    assert_eq!(
+        patched
+            .metadata
+            .labels
+            .unwrap_or_default()
+            .get("a")
+            .map(String::as_str),
+        Some("b")
+    );
+    let mut body = namespaces.get("default").await.expect("get");
+    body.metadata.namespace = Some("elsewhere".into());
+    let replaced = namespaces
+        .replace("default", &PostParams::default(), &body)
+        .await
+        .expect("put");
+    assert_eq!(replaced.metadata.namespace, None);
+}

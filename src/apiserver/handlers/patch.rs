@@ -49,9 +49,10 @@ pub(super) async fn patch(
             Some(current) => current,
             None => existing(state, path, &name)?,
         };
-        let patched = patch::apply_patch(resource.kind, &current.value(), &patch_doc, patch_type)
-            .map_err(|e| e.into_api_error(resource, &name))?;
-        check_name_and_namespace(path, &name, &patched)?;
+        let mut patched =
+            patch::apply_patch(resource.kind, &current.value(), &patch_doc, patch_type)
+                .map_err(|e| e.into_api_error(resource, &name))?;
+        check_name_and_namespace(path, &name, &mut patched)?;
         // A patch that names a resourceVersion makes it a precondition.
         let requested_rv = patched["metadata"]["resourceVersion"].as_str();
         if requested_rv.is_some_and(|rv| rv != current.resource_version()) {
@@ -100,7 +101,7 @@ async fn apply(
             None => state.store.get(resource, namespace_for(path), name),
         };
         let current_value = current.as_ref().map(|c| c.value());
-        let merged = patch::server_side_apply(
+        let mut merged = patch::server_side_apply(
             resource.kind,
             path.subresource.as_deref().unwrap_or_default(),
             current_value.as_ref(),
@@ -110,7 +111,7 @@ async fn apply(
             &now_rfc3339(state.store.clock().as_ref()),
         )
         .map_err(|e| e.into_api_error(resource, name))?;
-        check_name_and_namespace(path, name, &merged)?;
+        check_name_and_namespace(path, name, &mut merged)?;
         let decoded = decode_value(ctx, resource, &merged)?;
         let Some(current) = current else {
             match create_object(state, ctx, path, decoded.object).await {

@@ -32,8 +32,8 @@ pub(super) async fn update(
     let name = path.name.clone().unwrap_or_default();
     let body = read_body(body).await?;
     let decoded = decode_body(ctx, resource, &body)?;
-    let object = decoded.object;
-    check_name_and_namespace(path, &name, &object)?;
+    let mut object = decoded.object;
+    check_name_and_namespace(path, &name, &mut object)?;
     let precondition = object["metadata"]["resourceVersion"]
         .as_str()
         .filter(|rv| !rv.is_empty())
@@ -74,13 +74,14 @@ pub(super) async fn update(
 
 /// Upstream's checks of the object a PUT or a patch produced against the URL
 /// (`EnsureObjectNamespaceMatchesRequestNamespace`, then `checkName`): a namespaced object
-/// naming another namespace, or an object with another name, is 400 BadRequest. An object
-/// without a namespace, or a cluster-scoped one naming one, takes the URL's (the update
-/// writes the stored namespace).
+/// naming another namespace, or an object with another name, is 400 BadRequest. A
+/// cluster-scoped object's namespace is cleared (namespaces included:
+/// `ExpectedNamespaceForResource` expects none for them); a namespaced object without
+/// one takes the stored one in the update.
 pub(super) fn check_name_and_namespace(
     path: &ResourcePath,
     name: &str,
-    object: &Value,
+    object: &mut Value,
 ) -> Result<(), ApiError> {
     if path.resource.namespaced {
         let object_ns = object["metadata"]["namespace"].as_str().unwrap_or_default();
@@ -89,6 +90,8 @@ pub(super) fn check_name_and_namespace(
                 "the namespace of the provided object does not match the namespace sent on the request",
             ));
         }
+    } else if let Some(meta) = object.get_mut("metadata").and_then(Value::as_object_mut) {
+        meta.remove("namespace");
     }
     let object_name = object["metadata"]["name"].as_str().unwrap_or_default();
     if object_name != name {
