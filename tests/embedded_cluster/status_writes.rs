@@ -123,3 +123,69 @@ async fn a_namespace_status_patch_keeps_its_labels_but_not_its_spec() {
         "NamespaceDeletionDiscoveryFailure"
     );
 }
+
+/// A server-side apply to `pods/status` applies and owns the labels it names too, and a
+/// status write of a pod being deleted keeps its `deletionGracePeriodSeconds`
+/// (`BeforeUpdate`: an update never removes it).
+#[tokio::test]
+async fn a_status_apply_owns_its_labels_and_a_deleting_pod_keeps_its_grace_period() {
+    use kube::api::DeleteParams;
+    let (_server, client) = crate::support::embedded().await;
+    let pods: kube::Api<Pod> = kube::Api::namespaced(client, "default");
+    let pod: Pod = serde_json::from_value(json!({
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": "web", "finalizers": ["example.com/hold"]},
+        "spec": {"containers": [{"name": "web", "image": "nginx"}]}
+    }))
+    .expect("pod");
+    pods.create(&PostParams::default(), &pod)
+        .await
+        .expect("create");
+
+    let applied = pods
+        .patch_status(
+            "web",
+            &PatchParams::apply("kubelet"),
+            &Patch::Apply(json!({
+                "apiVersion": "v1", "kind": "Pod",
+                "metadata": {"name": "web", "labels": {"ready": "yes"}},
+                "status": {"message": "up"}
+            })),
+        )
+        .await
+        .expect("status apply");
+    let applied = serde_json::to_value(&applied).expect("json");
+    assert_eq!(applied["metadata"]["labels"]["ready"], "yes");
+    assert_eq!(applied["status"]["message"], "up");
+    let entry = applied["metadata"]["managedFields"]
+        .as_array()
+        .and_then(|entries| entries.iter().find(|e| e["manager"] == "kubelet"))
+        .cloned()
+        .expect("the kubelet's entry");
+    assert_eq!(entry["subresource"], "status");
+    assert_eq!(
+        entry["fieldsV1"]["f:metadata"],
+        json!({"f:labels": {"f:ready": {}}})
+    );
+
+    pods.delete("web", &DeleteParams::default())
+        .await
+        .expect("delete");
+    let deleting = pods.get("web").await.expect("still there: finalizer");
+    let grace = deleting.metadata.deletion_grace_period_seconds;
+    assert!(grace.is_some(), "{:?}", deleting.metadata);
+    let mut request = serde_json::to_value(&deleting).expect("json");
+    request["metadata"]
+        .as_object_mut()
+        .map(|meta| meta.remove("deletionGracePeriodSeconds"));
+    request["status"]["message"] = json!("stopping");
+    let written = pods
+        .replace_status(
+            "web",
+            &PostParams::default(),
+            &serde_json::from_value::<Pod>(request).expect("pod"),
+        )
+        .await
+        .expect("status write");
+    assert_eq!(written.metadata.deletion_grace_period_seconds, grace);
+}

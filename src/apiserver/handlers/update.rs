@@ -173,6 +173,16 @@ pub(super) async fn update_object(
                 None => meta.remove(field),
             };
         }
+        // "An update can never remove/change grace period seconds" (`BeforeUpdate`): a
+        // request without one keeps the stored one.
+        if let Some(grace) = old_meta.get("deletionGracePeriodSeconds") {
+            if meta
+                .get("deletionGracePeriodSeconds")
+                .is_none_or(Value::is_null)
+            {
+                meta.insert("deletionGracePeriodSeconds".into(), grace.clone());
+            }
+        }
         // The stored uid when none is given (`BeforeUpdate`); another one is refused by
         // validation as immutable (a patch that changes it).
         if meta

@@ -333,6 +333,15 @@ pub trait Strategy: Send + Sync + 'static {
         }
     }
 
+    /// For a kind whose `status` writes take the request's metadata (upstream's status
+    /// strategy resets only the spec and these metadata fields, which keep their stored
+    /// values): the fields. `None`, the default: a `status` write changes only `status`.
+    /// Both a status update ([`status_write_with_metadata`]) and a server-side apply to the
+    /// status read it.
+    fn status_write_keeps_stored(&self) -> Option<&'static [&'static str]> {
+        None
+    }
+
     /// Whether a new object keeps the status it was sent with although the kind has a
     /// `status` subresource (a node registers with its status); by default it is dropped.
     fn keeps_status_on_create(&self) -> bool {

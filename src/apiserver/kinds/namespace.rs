@@ -92,6 +92,12 @@ impl Strategy for NamespaceStrategy {
         }
     }
 
+    /// `namespaceStatusStrategy` resets only the spec: a status write keeps all of the
+    /// request's metadata.
+    fn status_write_keeps_stored(&self) -> Option<&'static [&'static str]> {
+        Some(&[])
+    }
+
     /// `finalize` writes change only `spec.finalizers`; `status` writes keep the stored spec
     /// (`namespaceStatusStrategy`).
     fn update_subresource(
@@ -102,7 +108,8 @@ impl Strategy for NamespaceStrategy {
         _now: &str,
     ) -> Value {
         if subresource != "finalize" {
-            return super::status_write_with_metadata(existing, request, &[]);
+            let kept = self.status_write_keeps_stored().unwrap_or_default();
+            return super::status_write_with_metadata(existing, request, kept);
         }
         let mut merged = existing.clone();
         let finalizers = request["spec"]["finalizers"].clone();

@@ -91,7 +91,26 @@ pub fn server_side_apply(
         }
     }
     if let Some(fields) = config.as_object_mut() {
-        if subresource == "status" {
+        let keeps_metadata = (subresource == "status")
+            .then(|| ResourceInfo::by_kind(kind))
+            .flatten()
+            .and_then(|resource| resource.strategy.status_write_keeps_stored());
+        if let Some(stored_fields) = keeps_metadata {
+            // A pod's or namespace's status write also takes the request's metadata (its
+            // status strategy resets only the spec and `stored_fields`), so that is applied
+            // and owned too.
+            fields.retain(|field, _| {
+                matches!(
+                    field.as_str(),
+                    "apiVersion" | "kind" | "metadata" | "status"
+                )
+            });
+            if let Some(meta) = fields.get_mut("metadata").and_then(Value::as_object_mut) {
+                for field in stored_fields {
+                    meta.remove(*field);
+                }
+            }
+        } else if subresource == "status" {
             // A status write changes nothing else (the status strategies' reset fields), so
             // nothing else is applied or owned; the metadata names the object.
             fields.retain(|field, _| matches!(field.as_str(), "apiVersion" | "kind" | "status"));
@@ -604,10 +623,10 @@ mod tests {
     fn an_apply_to_the_status_subresource_applies_and_owns_status_alone() {
         let created = kubectl_created_pod();
         let stored = stored_pod(&created);
-        // A controller applies the pod's status; what else its configuration says is neither
-        // applied nor owned.
+        // A controller applies the pod's status. Its spec is neither applied nor owned; its
+        // labels are, as `podStatusStrategy` keeps a status write's metadata.
         let mut status = pod_config("other:1");
-        status["metadata"]["labels"] = json!({"app": "changed"});
+        status["metadata"]["labels"] = json!({"app": "web", "ready": "yes"});
         status["status"] =
             json!({"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}]});
         let applied =
@@ -619,13 +638,16 @@ mod tests {
             json!([{"type": "Ready", "status": "True"}])
         );
         assert_eq!(applied["spec"], stored["spec"]);
-        assert_eq!(applied["metadata"]["labels"], stored["metadata"]["labels"]);
+        assert_eq!(
+            applied["metadata"]["labels"],
+            json!({"app": "web", "ready": "yes"})
+        );
         assert_eq!(
             managed_fields(&applied)[1],
             json!({
                 "manager": "ctl", "operation": "Apply", "apiVersion": "v1", "time": LATER,
                 "subresource": "status", "fieldsType": "FieldsV1",
-                "fieldsV1": {"f:status": {
+                "fieldsV1": {"f:metadata": {"f:labels": {"f:app": {}, "f:ready": {}}}, "f:status": {
                     "f:conditions": {"k:{\"type\":\"Ready\"}": {".": {}, "f:status": {}, "f:type": {}}},
                     "f:phase": {}
                 }}
@@ -686,10 +708,14 @@ mod tests {
         assert_eq!(emptied.get("data"), None);
         assert_eq!(emptied["metadata"].get("managedFields"), None);
 
-        // An apply to the status that says nothing of it leaves no entry either.
+        // An apply to the status that says nothing of it (nor of the labels, which it
+        // would own) leaves no entry either.
         let pod = stored_pod(&kubectl_created_pod());
         let mut no_status = pod_config("nginx:1.27");
         no_status.as_object_mut().map(|o| o.remove("status"));
+        no_status["metadata"]
+            .as_object_mut()
+            .map(|meta| meta.remove("labels"));
         let applied =
             server_side_apply("Pod", "status", Some(&pod), &no_status, "ctl", false, LATER)
                 .expect("applies");

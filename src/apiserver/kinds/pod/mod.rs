@@ -117,6 +117,12 @@ impl Strategy for PodStrategy {
         }
     }
 
+    /// `podStatusStrategy` keeps the stored owner references ("old kubelets corrupt them")
+    /// and clears a deletion timestamp the request sets (the update keeps the stored one).
+    fn status_write_keeps_stored(&self) -> Option<&'static [&'static str]> {
+        Some(&["ownerReferences", "deletionTimestamp"])
+    }
+
     fn update_subresource(
         &self,
         subresource: &str,
@@ -131,8 +137,8 @@ impl Strategy for PodStrategy {
             _ => {
                 // `podStatusStrategy`: the old spec and owner references, and the old QoS
                 // class when the request has none (old kubelets dropped it).
-                let mut written =
-                    super::status_write_with_metadata(existing, request, &["ownerReferences"]);
+                let kept = self.status_write_keeps_stored().unwrap_or_default();
+                let mut written = super::status_write_with_metadata(existing, request, kept);
                 let qos_class = &existing["status"]["qosClass"];
                 let missing = written["status"]["qosClass"]
                     .as_str()
