@@ -7,6 +7,13 @@ use k8s_openapi::api::core::v1::{Namespace, Pod};
 use kube::api::{Patch, PatchParams, PostParams};
 use serde_json::json;
 
+/// A PUT of `pods/status` of pod `web` with `body`, as kube-rs `replace_status` sends it.
+async fn put_status(pods: &kube::Api<Pod>, body: serde_json::Value) -> Result<Pod, kube::Error> {
+    let pod: Pod = serde_json::from_value(body).expect("pod");
+    pods.replace_status("web", &PostParams::default(), &pod)
+        .await
+}
+
 /// A PUT of `pods/status` (kube-rs `replace_status`, as the kubelet writes it) with new
 /// labels, annotations, owner references, spec and a status without a QoS class.
 #[tokio::test]
@@ -39,14 +46,7 @@ async fn a_pod_status_write_keeps_the_requests_labels_but_the_stored_spec_and_ow
     request["metadata"]["ownerReferences"] = json!([]);
     request["spec"]["containers"][0]["image"] = json!("httpd");
     request["status"] = json!({"phase": "Running"});
-    let written = pods
-        .replace_status(
-            "web",
-            &PostParams::default(),
-            &serde_json::from_value::<Pod>(request).expect("pod"),
-        )
-        .await
-        .expect("status write");
+    let written = put_status(&pods, request).await.expect("status write");
     let written = serde_json::to_value(&written).expect("json");
 
     assert_eq!(
@@ -66,12 +66,7 @@ async fn a_pod_status_write_keeps_the_requests_labels_but_the_stored_spec_and_ow
     // The request's metadata is validated as an update's is.
     let mut invalid = written.clone();
     invalid["metadata"]["labels"] = json!({"bad label": "x"});
-    let err = pods
-        .replace_status(
-            "web",
-            &PostParams::default(),
-            &serde_json::from_value::<Pod>(invalid).expect("pod"),
-        )
+    let err = put_status(&pods, invalid)
         .await
         .expect_err("an invalid label is refused");
     match err {
@@ -179,13 +174,6 @@ async fn a_status_apply_owns_its_labels_and_a_deleting_pod_keeps_its_grace_perio
         .as_object_mut()
         .map(|meta| meta.remove("deletionGracePeriodSeconds"));
     request["status"]["message"] = json!("stopping");
-    let written = pods
-        .replace_status(
-            "web",
-            &PostParams::default(),
-            &serde_json::from_value::<Pod>(request).expect("pod"),
-        )
-        .await
-        .expect("status write");
+    let written = put_status(&pods, request).await.expect("status write");
     assert_eq!(written.metadata.deletion_grace_period_seconds, grace);
 }
