@@ -79,6 +79,21 @@ impl Strategy for NamespaceStrategy {
         validation::validate_object_meta_update(old, new, issues);
     }
 
+    /// `ValidateNamespaceStatusUpdate` for a `status` write: the update's checks, and a
+    /// phase that agrees with the deletion timestamp.
+    fn validate_subresource_update(
+        &self,
+        subresource: &str,
+        old: &Value,
+        new: &Value,
+        issues: &mut Issues,
+    ) {
+        self.validate_update(old, new, issues);
+        if subresource == "status" {
+            validate_status_phase(new, issues);
+        }
+    }
+
     /// `namespaceStrategy.PrepareForUpdate`: an ordinary write cannot change
     /// `spec.finalizers`; only `finalize` can.
     fn prepare_for_update(&self, old: &Value, new: &mut Value) {
@@ -215,6 +230,28 @@ fn add_kubernetes_finalizer(ns: &mut Map<String, Value>) {
     }
 }
 
+/// `ValidateNamespaceStatusUpdate`'s phase rule: `Active` while the namespace has no
+/// deletion timestamp, `Terminating` once it has one (upstream's field path,
+/// `status.Phase`, and texts).
+fn validate_status_phase(new: &Value, issues: &mut Issues) {
+    let phase = str_at(new, &["status", "phase"]);
+    if str_at(new, &["metadata", "deletionTimestamp"]).is_empty() {
+        if phase != "Active" {
+            issues.invalid(
+                "status.Phase",
+                phase,
+                "may only be 'Active' if `deletionTimestamp` is empty",
+            );
+        }
+    } else if phase != "Terminating" {
+        issues.invalid(
+            "status.Phase",
+            phase,
+            "may only be 'Terminating' if `deletionTimestamp` is not empty",
+        );
+    }
+}
+
 /// ValidateNamespace: metadata with a DNS-label name, and qualified finalizer names.
 fn validate_namespace(obj: &Value, issues: &mut Issues) {
     validate_object_meta(obj, false, name_is_dns_label, issues);
@@ -292,6 +329,47 @@ mod tests {
         let ns = defaulted(ns);
         assert!(ns["spec"].get("finalizers").is_none());
         assert_eq!(ns["status"]["phase"], "Terminating");
+    }
+
+    /// `ValidateNamespaceStatusUpdate`: the phase follows the deletion timestamp.
+    #[test]
+    fn a_status_write_cannot_set_a_phase_the_deletion_timestamp_disagrees_with() {
+        let live = json!({"metadata": {"name": "a"}, "status": {"phase": "Active"}});
+        let deleting = json!({"metadata": {"name": "a", "deletionTimestamp": "2024-05-01T12:00:00Z"}, "status": {"phase": "Terminating"}});
+        let cases = [
+            (&live, "Active", None),
+            (&live, "Terminating", Some("status.Phase: Invalid value: \"Terminating\": may only be 'Active' if `deletionTimestamp` is empty")),
+            (&deleting, "Terminating", None),
+            (&deleting, "Active", Some("status.Phase: Invalid value: \"Active\": may only be 'Terminating' if `deletionTimestamp` is not empty")),
+        ];
+        let errors = |subresource: &str, old: &Value, new: &Value| -> Vec<String> {
+            match crate::apiserver::validation::validate_subresource_update(
+                &NAMESPACES,
+                subresource,
+                old,
+                new,
+            ) {
+                Ok(()) => Vec::new(),
+                Err(e) => e
+                    .causes
+                    .iter()
+                    .map(|c| format!("{}: {}", c.field, c.message))
+                    .collect(),
+            }
+        };
+        for (old, phase, expected) in cases {
+            let mut new = old.clone();
+            new["status"]["phase"] = json!(phase);
+            let found = errors("status", old, &new);
+            assert_eq!(
+                found.first().map(String::as_str),
+                expected,
+                "{phase}: {found:?}"
+            );
+            // `finalize` does not check it (nor does a write of the namespace itself, whose
+            // status is the stored one).
+            assert!(errors("finalize", old, &new).is_empty(), "{phase}");
+        }
     }
 
     #[test]
