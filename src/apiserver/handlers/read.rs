@@ -175,15 +175,16 @@ fn snapshot_revision(
         }
         return Ok(revision);
     }
-    if !version.is_empty() {
-        parse_resource_version(version)?;
-    }
+    let parsed = match version {
+        "" => None,
+        version => Some(parse_resource_version(version)?),
+    };
     let exact = match ctx.param("resourceVersionMatch").unwrap_or_default() {
         "Exact" => true,
         "" => limit > 0,
         _ => false,
     };
-    Ok(version.parse::<u64>().ok().filter(|&rv| exact && rv > 0))
+    Ok(parsed.filter(|&rv| exact && rv > 0))
 }
 
 /// A list's `resourceVersion` as etcd3's `ValidateListOptions` parses it

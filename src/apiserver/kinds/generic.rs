@@ -197,7 +197,7 @@ where
         self.subresource_writes
             .and_then(|writes| writes(subresource, existing, request, now))
             .unwrap_or_else(|| match subresource {
-                "status" => super::status_write(existing, request),
+                "status" => self.status_subresource_write(existing, request),
                 _ => existing.clone(),
             })
     }

@@ -328,7 +328,7 @@ pub trait Strategy: Send + Sync + 'static {
         _now: &str,
     ) -> Value {
         match subresource {
-            "status" => status_write(existing, request),
+            "status" => self.status_subresource_write(existing, request),
             _ => existing.clone(),
         }
     }
@@ -336,10 +336,19 @@ pub trait Strategy: Send + Sync + 'static {
     /// For a kind whose `status` writes take the request's metadata (upstream's status
     /// strategy resets only the spec and these metadata fields, which keep their stored
     /// values): the fields. `None`, the default: a `status` write changes only `status`.
-    /// Both a status update ([`status_write_with_metadata`]) and a server-side apply to the
-    /// status read it.
+    /// Both a status update ([`Strategy::status_subresource_write`]) and a server-side
+    /// apply to the status read it.
     fn status_write_keeps_stored(&self) -> Option<&'static [&'static str]> {
         None
+    }
+
+    /// A write to the `status` subresource: [`status_write_with_metadata`] for a kind with
+    /// [`Strategy::status_write_keeps_stored`], else [`status_write`].
+    fn status_subresource_write(&self, existing: &Value, request: &Value) -> Value {
+        match self.status_write_keeps_stored() {
+            Some(kept) => status_write_with_metadata(existing, request, kept),
+            None => status_write(existing, request),
+        }
     }
 
     /// Whether a new object keeps the status it was sent with although the kind has a

@@ -123,8 +123,7 @@ impl Strategy for NamespaceStrategy {
         _now: &str,
     ) -> Value {
         if subresource != "finalize" {
-            let kept = self.status_write_keeps_stored().unwrap_or_default();
-            return super::status_write_with_metadata(existing, request, kept);
+            return self.status_subresource_write(existing, request);
         }
         let mut merged = existing.clone();
         let finalizers = request["spec"]["finalizers"].clone();
@@ -267,7 +266,7 @@ fn validate_namespace(obj: &Value, issues: &mut Issues) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::apiserver::validation::testing::update_errors;
+    use crate::apiserver::validation::testing::{subresource_update_errors, update_errors};
 
     fn defaulted(mut obj: Value) -> Value {
         NAMESPACES.strategy.default(&mut obj);
@@ -342,20 +341,8 @@ mod tests {
             (&deleting, "Terminating", None),
             (&deleting, "Active", Some("status.Phase: Invalid value: \"Active\": may only be 'Terminating' if `deletionTimestamp` is not empty")),
         ];
-        let errors = |subresource: &str, old: &Value, new: &Value| -> Vec<String> {
-            match crate::apiserver::validation::validate_subresource_update(
-                &NAMESPACES,
-                subresource,
-                old,
-                new,
-            ) {
-                Ok(()) => Vec::new(),
-                Err(e) => e
-                    .causes
-                    .iter()
-                    .map(|c| format!("{}: {}", c.field, c.message))
-                    .collect(),
-            }
+        let errors = |subresource: &str, old: &Value, new: &Value| {
+            subresource_update_errors(&NAMESPACES, subresource, old, new)
         };
         for (old, phase, expected) in cases {
             let mut new = old.clone();

@@ -312,7 +312,21 @@ pub(crate) mod testing {
         let (mut old, mut new) = (old, new);
         resource.strategy.default(&mut old);
         resource.strategy.default(&mut new);
-        match validate_update(resource, &old, &new) {
+        cause_lines(validate_update(resource, &old, &new))
+    }
+
+    /// The causes of a write to `subresource`, `field: message` each, as written.
+    pub(crate) fn subresource_update_errors(
+        resource: &ResourceInfo,
+        subresource: &str,
+        old: &Value,
+        new: &Value,
+    ) -> Vec<String> {
+        cause_lines(validate_subresource_update(resource, subresource, old, new))
+    }
+
+    fn cause_lines(result: Result<(), ApiError>) -> Vec<String> {
+        match result {
             Ok(()) => Vec::new(),
             Err(e) => e
                 .causes

@@ -137,8 +137,7 @@ impl Strategy for PodStrategy {
             _ => {
                 // `podStatusStrategy`: the old spec and owner references, and the old QoS
                 // class when the request has none (old kubelets dropped it).
-                let kept = self.status_write_keeps_stored().unwrap_or_default();
-                let mut written = super::status_write_with_metadata(existing, request, kept);
+                let mut written = self.status_subresource_write(existing, request);
                 let qos_class = &existing["status"]["qosClass"];
                 let missing = written["status"]["qosClass"]
                     .as_str()
