@@ -891,6 +891,50 @@ async fn immutable_fields_are_invalid_on_update() {
     server.shutdown().await;
 }
 
+/// Only a delete sets a deletion timestamp: a patch that sets one on a live object is
+/// refused as immutable (`BeforeUpdate` restores only a stored one), and one that changes
+/// the timestamp of a deleting object is ignored.
+#[tokio::test]
+async fn a_patch_cannot_set_a_deletion_timestamp() {
+    let (server, client) = embedded().await;
+    let maps: Api<ConfigMap> = Api::namespaced(client.clone(), "default");
+    maps.create(&PostParams::default(), &config_map("live", "v"))
+        .await
+        .expect("create");
+    let set = json!({"metadata": {"deletionTimestamp": "2030-01-02T03:04:05Z"}});
+    let err = maps
+        .patch("live", &PatchParams::default(), &Patch::Merge(&set))
+        .await
+        .expect_err("deletionTimestamp is immutable");
+    let kube::Error::Api(status) = err else {
+        panic!("{err:?}")
+    };
+    assert_eq!((status.code, status.message.as_str()), (422, "ConfigMap \"live\" is invalid: metadata.deletionTimestamp: Invalid value: 2030-01-02 03:04:05 +0000 UTC: field is immutable"));
+    let stored = maps.get("live").await.expect("get");
+    assert_eq!(stored.metadata.deletion_timestamp, None);
+
+    let held = json!({"metadata": {"name": "held", "finalizers": ["example.com/hold"]}});
+    maps.create(
+        &PostParams::default(),
+        &serde_json::from_value(held).expect("config map"),
+    )
+    .await
+    .expect("create");
+    maps.delete("held", &DeleteParams::default())
+        .await
+        .expect("delete");
+    let deleting = maps.get("held").await.expect("get");
+    let patched = maps
+        .patch("held", &PatchParams::default(), &Patch::Merge(&set))
+        .await
+        .expect("a deleting object's timestamp is kept");
+    assert_eq!(
+        patched.metadata.deletion_timestamp,
+        deleting.metadata.deletion_timestamp
+    );
+    server.shutdown().await;
+}
+
 /// kube-rs's metadata API (as client-go's metadata client) asks for
 /// `as=PartialObjectMetadata[List]` and decodes only that form: get, list and watch answer
 /// the objects reduced to their metadata.

@@ -167,11 +167,16 @@ pub(super) async fn update_object(
     {
         let old_meta = &old["metadata"];
         let meta = metadata_mut(&mut updated);
-        for field in ["creationTimestamp", "deletionTimestamp", "generation"] {
+        for field in ["creationTimestamp", "generation"] {
             match old_meta.get(field) {
                 Some(v) => meta.insert(field.into(), v.clone()),
                 None => meta.remove(field),
             };
+        }
+        // "An update can never remove/change a deletion timestamp" (`BeforeUpdate`), but
+        // one that sets it on a live object is left for validation to refuse as immutable.
+        if let Some(deletion) = old_meta.get("deletionTimestamp").filter(|v| !v.is_null()) {
+            meta.insert("deletionTimestamp".into(), deletion.clone());
         }
         // "An update can never remove/change grace period seconds" (`BeforeUpdate`): a
         // request without one keeps the stored one.
