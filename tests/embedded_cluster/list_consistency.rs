@@ -178,11 +178,11 @@ async fn pages_exact_lists_and_expired_revisions_read_as_upstream() {
     server.shutdown().await;
 }
 
-/// A list's `resourceVersion` must be a number, and a `continue` a token this server wrote
+/// A list's or get's `resourceVersion` must be a number, and a `continue` a token this server wrote
 /// (etcd3's `ValidateListOptions` texts); a selected page carries no `remainingItemCount`,
 /// which would count objects the selector leaves out.
 #[tokio::test]
-async fn list_options_are_validated_and_selected_pages_carry_no_count() {
+async fn read_options_are_validated_and_selected_pages_carry_no_count() {
     let (_server, client) = embedded().await;
     let maps: Api<ConfigMap> = Api::namespaced(client.clone(), "default");
     for name in ["a", "b", "c"] {
@@ -213,6 +213,19 @@ async fn list_options_are_validated_and_selected_pages_carry_no_count() {
                 .as_str()
                 .unwrap_or_default()
                 .ends_with(": value out of range"),
+        "{body}"
+    );
+    // A get parses it in the cacher, whose error is not a Status: a 500 without a reason.
+    let (code, body) = raw_get(&client, &format!("{base}/a?resourceVersion=-1")).await;
+    assert_eq!(
+        (code, body["message"].as_str().unwrap_or_default(), body.get("reason")),
+        (500, "resourceVersion: Invalid value: \"-1\": strconv.ParseUint: parsing \"-1\": invalid syntax", None),
+        "{body}"
+    );
+    let (code, body) = raw_get(&client, &format!("{base}/a?resourceVersion=0")).await;
+    assert_eq!(
+        (code, body["metadata"]["name"].as_str()),
+        (200, Some("a")),
         "{body}"
     );
     let (code, body) = raw_get(&client, &format!("{base}?limit=1&continue=bogus")).await;

@@ -118,6 +118,9 @@ pub async fn dispatch(
     // `waitUntilWatchCacheFreshAndForceAllEvents`, then `newErrWatcher`); any other watch
     // opens at once and sends what comes after the asked version.
     let mut watch_error = None;
+    if verb == "get" {
+        read::check_get_resource_version(ctx)?;
+    }
     if matches!(verb, "get" | "list") {
         freshness::wait_until_fresh(&state.store, ctx.param("resourceVersion")).await?;
     } else if verb == "watch" && ctx.flag("sendInitialEvents") {
