@@ -200,11 +200,30 @@ fn validate_docker_config(data: &BTreeMap<String, Vec<u8>>, key: &str, issues: &
     match data.get(key) {
         None => issues.required(path),
         Some(bytes) => {
-            if let Err(e) = serde_json::from_slice::<Map<String, Value>>(bytes) {
-                issues.invalid(path, "<secret contents redacted>", e.to_string());
+            if let Some(message) = docker_config_error(bytes) {
+                issues.invalid(path, "<secret contents redacted>", message);
             }
         }
     }
+}
+
+/// What Go's `json.Unmarshal(data, &map[string]interface{}{})` says of a docker config:
+/// its syntax error, or for a valid document that is not an object (nor `null`, which
+/// Go takes as an empty map) that it cannot unmarshal that kind into the map.
+fn docker_config_error(data: &[u8]) -> Option<String> {
+    if let Some(syntax) = crate::go_json_syntax::syntax_error(data) {
+        return Some(syntax);
+    }
+    let kind = match data.iter().find(|b| !b.is_ascii_whitespace())? {
+        b'{' | b'n' => return None,
+        b'[' => "array",
+        b'"' => "string",
+        b't' | b'f' => "bool",
+        _ => "number",
+    };
+    Some(format!(
+        "json: cannot unmarshal {kind} into Go value of type map[string]interface {{}}"
+    ))
 }
 
 /// ValidateSecretUpdate: the type never changes, nor the data of an immutable secret.
@@ -241,6 +260,55 @@ mod tests {
     fn defaulted(mut obj: Value) -> Value {
         SECRETS.strategy.default(&mut obj);
         obj
+    }
+
+    /// A docker config that Go's `json.Unmarshal` refuses gets Go's text.
+    #[test]
+    fn a_docker_config_that_is_not_a_json_object_is_refused_in_go_words() {
+        let cases = [
+            (
+                "notjson",
+                Some("invalid character 'o' in literal null (expecting 'u')"),
+            ),
+            (
+                "{\"a\":1,}",
+                Some("invalid character '}' looking for beginning of object key string"),
+            ),
+            ("", Some("unexpected end of JSON input")),
+            (
+                "[1]",
+                Some("json: cannot unmarshal array into Go value of type map[string]interface {}"),
+            ),
+            (
+                " \"x\"",
+                Some("json: cannot unmarshal string into Go value of type map[string]interface {}"),
+            ),
+            (
+                "true",
+                Some("json: cannot unmarshal bool into Go value of type map[string]interface {}"),
+            ),
+            (
+                "-1",
+                Some("json: cannot unmarshal number into Go value of type map[string]interface {}"),
+            ),
+            ("null", None),
+            ("{\"auths\": {}}", None),
+        ];
+        for (config, expected) in cases {
+            assert_eq!(
+                docker_config_error(config.as_bytes()).as_deref(),
+                expected,
+                "{config:?}"
+            );
+        }
+        let errors = create_errors(
+            &SECRETS,
+            json!({"metadata": {"name": "d", "namespace": "n"}, "type": "kubernetes.io/dockercfg", "data": {".dockercfg": "ew=="}}),
+        );
+        assert_eq!(
+            errors,
+            vec!["data[.dockercfg]: Invalid value: \"<secret contents redacted>\": unexpected end of JSON input"]
+        );
     }
 
     #[test]
