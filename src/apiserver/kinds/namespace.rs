@@ -79,8 +79,10 @@ impl Strategy for NamespaceStrategy {
         validation::validate_object_meta_update(old, new, issues);
     }
 
-    /// `ValidateNamespaceStatusUpdate` for a `status` write: the update's checks, and a
-    /// phase that agrees with the deletion timestamp.
+    /// `ValidateNamespaceStatusUpdate` for a `status` write (the metadata update's checks,
+    /// and a phase that agrees with the deletion timestamp), and
+    /// `ValidateNamespaceFinalizeUpdate` for a `finalize` write (the metadata update's
+    /// checks, and each finalizer's name at its index).
     fn validate_subresource_update(
         &self,
         subresource: &str,
@@ -88,9 +90,19 @@ impl Strategy for NamespaceStrategy {
         new: &Value,
         issues: &mut Issues,
     ) {
-        self.validate_update(old, new, issues);
-        if subresource == "status" {
-            validate_status_phase(new, issues);
+        match subresource {
+            "status" => {
+                validation::validate_object_meta_update(old, new, issues);
+                validate_status_phase(new, issues);
+            }
+            "finalize" => {
+                validation::validate_object_meta_update(old, new, issues);
+                for (i, finalizer) in items(at(new, &["spec", "finalizers"])).iter().enumerate() {
+                    let name = finalizer.as_str().unwrap_or_default();
+                    validate_finalizer_name(&format!("spec.finalizers[{i}]"), name, issues);
+                }
+            }
+            _ => self.validate_update(old, new, issues),
         }
     }
 
@@ -255,11 +267,19 @@ fn validate_status_phase(new: &Value, issues: &mut Issues) {
 fn validate_namespace(obj: &Value, issues: &mut Issues) {
     validate_object_meta(obj, false, name_is_dns_label, issues);
     for finalizer in items(at(obj, &["spec", "finalizers"])) {
-        let name = finalizer.as_str().unwrap_or_default();
-        issues.invalid_each("spec.finalizers", name, is_qualified_name(name));
-        if let Some(message) = kube_finalizer_name_error(name) {
-            issues.invalid("spec.finalizers", name, message);
-        }
+        validate_finalizer_name(
+            "spec.finalizers",
+            finalizer.as_str().unwrap_or_default(),
+            issues,
+        );
+    }
+}
+
+/// `validateFinalizerName`: a qualified name, and a standard one when it has no `/`.
+fn validate_finalizer_name(path: &str, name: &str, issues: &mut Issues) {
+    issues.invalid_each(path, name, is_qualified_name(name));
+    if let Some(message) = kube_finalizer_name_error(name) {
+        issues.invalid(path, name, message);
     }
 }
 
@@ -357,6 +377,22 @@ mod tests {
             // status is the stored one).
             assert!(errors("finalize", old, &new).is_empty(), "{phase}");
         }
+    }
+
+    /// `ValidateNamespaceFinalizeUpdate` names a finalizer by its index; a create or an
+    /// update of the namespace itself (`ValidateNamespace`) does not.
+    #[test]
+    fn a_finalize_write_names_the_bad_finalizer_by_its_index() {
+        let old = json!({"metadata": {"name": "a"}, "spec": {"finalizers": ["kubernetes"]}});
+        let new = json!({"metadata": {"name": "a"}, "spec": {"finalizers": ["kubernetes", "foo"]}});
+        assert_eq!(
+            subresource_update_errors(&NAMESPACES, "finalize", &old, &new),
+            vec!["spec.finalizers[1]: Invalid value: \"foo\": name is neither a standard finalizer name nor is it fully qualified"]
+        );
+        assert_eq!(
+            update_errors(&NAMESPACES, old, new),
+            vec!["spec.finalizers: Invalid value: \"foo\": name is neither a standard finalizer name nor is it fully qualified"]
+        );
     }
 
     #[test]
