@@ -219,10 +219,7 @@ pub fn watch(
     let send_initial_events = ctx.flag("sendInitialEvents");
     let from = match ctx.param("resourceVersion") {
         None | Some("") | Some("0") => None,
-        Some(rv) => Some(
-            rv.parse::<u64>()
-                .map_err(|_| ApiError::bad_request(format!("invalid resource version: {rv}")))?,
-        ),
+        Some(rv) => Some(super::handlers::read::cacher_resource_version(rv)?),
     };
 
     let (tx, rx) = mpsc::channel::<Bytes>(WATCH_BUFFER_CHUNKS);

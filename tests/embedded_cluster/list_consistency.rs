@@ -178,9 +178,10 @@ async fn pages_exact_lists_and_expired_revisions_read_as_upstream() {
     server.shutdown().await;
 }
 
-/// A list's or get's `resourceVersion` must be a number, and a `continue` a token this server wrote
-/// (etcd3's `ValidateListOptions` texts); a selected page carries no `remainingItemCount`,
-/// which would count objects the selector leaves out.
+/// A list's, get's or watch's `resourceVersion` must be a number, and a `continue` a token
+/// this server wrote (etcd3's `ValidateListOptions` texts, and the cacher's parse error);
+/// a selected page carries no `remainingItemCount`, which would count objects the selector
+/// leaves out.
 #[tokio::test]
 async fn read_options_are_validated_and_selected_pages_carry_no_count() {
     let (_server, client) = embedded().await;
@@ -221,6 +222,12 @@ async fn read_options_are_validated_and_selected_pages_carry_no_count() {
         (code, body["message"].as_str().unwrap_or_default(), body.get("reason")),
         (500, "resourceVersion: Invalid value: \"-1\": strconv.ParseUint: parsing \"-1\": invalid syntax", None),
         "{body}"
+    );
+    let (code, body) = raw_get(&client, &format!("{base}?watch=true&resourceVersion=x1")).await;
+    assert_eq!(
+        (code, body["message"].as_str().unwrap_or_default()),
+        (500, "resourceVersion: Invalid value: \"x1\": strconv.ParseUint: parsing \"x1\": invalid syntax"),
+        "a watch parses it in the cacher too: {body}"
     );
     let (code, body) = raw_get(&client, &format!("{base}/a?resourceVersion=0")).await;
     assert_eq!(

@@ -29,7 +29,7 @@ mod delete;
 mod freshness;
 mod options;
 mod patch;
-mod read;
+pub(crate) mod read;
 mod review;
 mod token;
 mod update;

@@ -196,16 +196,22 @@ fn parse_list_resource_version(version: &str) -> Result<u64, ApiError> {
 }
 
 /// A get's `resourceVersion` as the cacher's `Get` parses it before it reads the cache: a
-/// number, or empty. Its parse error is not a Status, so it is a 500 without a reason.
+/// number, or empty.
 ///
-/// Errors: 500 with [`parse_resource_version`]'s text.
+/// Errors: [`cacher_resource_version`]'s.
 pub(super) fn check_get_resource_version(ctx: &RequestContext) -> Result<(), ApiError> {
     match ctx.param("resourceVersion").filter(|v| !v.is_empty()) {
         None => Ok(()),
-        Some(version) => parse_resource_version(version)
-            .map(drop)
-            .map_err(|why| ApiError::new(500, "", why)),
+        Some(version) => cacher_resource_version(version).map(drop),
     }
+}
+
+/// A get's or watch's `resourceVersion` as the cacher parses it. Its parse error is not a
+/// Status, so the answer is a 500 without a reason.
+///
+/// Errors: 500 with [`parse_resource_version`]'s text.
+pub(crate) fn cacher_resource_version(version: &str) -> Result<u64, ApiError> {
+    parse_resource_version(version).map_err(|why| ApiError::new(500, "", why))
 }
 
 /// A `resourceVersion` as `APIObjectVersioner.ParseResourceVersion` parses it (Go's
