@@ -181,7 +181,7 @@ async fn pages_exact_lists_and_expired_revisions_read_as_upstream() {
 /// A list's, get's or watch's `resourceVersion` must be a number, and a `continue` a token
 /// this server wrote (etcd3's `ValidateListOptions` texts, and the cacher's parse error);
 /// a selected page carries no `remainingItemCount`, which would count objects the selector
-/// leaves out.
+/// leaves out; a list at any version (`resourceVersion=0`) ignores the limit.
 #[tokio::test]
 async fn read_options_are_validated_and_selected_pages_carry_no_count() {
     let (_server, client) = embedded().await;
@@ -248,6 +248,18 @@ async fn read_options_are_validated_and_selected_pages_carry_no_count() {
         .expect("page");
     assert!(all.metadata.continue_.is_some());
     assert_eq!(all.metadata.remaining_item_count, Some(2));
+    // At "any" version the list comes whole from the watch cache, which ignores the limit
+    // (kube-rs leaves the version out of such a list; client-go and kubectl send it).
+    let (code, body) = raw_get(&client, &format!("{base}?resourceVersion=0&limit=1")).await;
+    assert_eq!(
+        (
+            code,
+            body["items"].as_array().map(Vec::len),
+            body["metadata"].get("continue")
+        ),
+        (200, Some(3), None),
+        "resourceVersion=0 ignores the limit: {body}"
+    );
     let selected = maps
         .list(&ListParams::default().limit(1).labels("app=web"))
         .await

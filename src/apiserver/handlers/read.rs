@@ -252,6 +252,13 @@ pub(super) fn list(
         None => None,
     };
     let snapshot = snapshot_revision(ctx, limit, token.as_ref().map(|(rv, _, _)| *rv))?;
+    // A list at "any" version is the watch cache's whole list: it ignores the limit
+    // (`computeListLimit`). A continued list is read from storage, which pages.
+    let limit = if token.is_none() && ctx.param("resourceVersion") == Some("0") {
+        0
+    } else {
+        limit
+    };
     let start_after = token.map(|(_, ns, name)| (ns, name));
     let (objects, revision) = match snapshot {
         None => state.store.list(resource, namespace),
