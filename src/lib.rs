@@ -26,6 +26,7 @@ pub mod controllers;
 mod go_json;
 mod go_json_strings;
 mod go_json_syntax;
+mod go_url;
 pub mod health;
 pub mod leader_election;
 pub mod metrics;

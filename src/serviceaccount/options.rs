@@ -219,55 +219,10 @@ pub fn validate_clean_up_period(period: GoDuration) -> Result<Duration, OptionsE
         .ok_or_else(|| OptionsError::CleanUpPeriod(period.to_string()))
 }
 
-/// The failures of Go's `url.Parse` that an issuer or JWKS URI meets, rendered as Go's
-/// `*url.Error` (`parse "<s>": <reason>`).
+/// Go's `url.Parse` of an issuer or JWKS URI: its error as Go words it (`parse "<s>":
+/// <reason>`), see [`crate::go_url::check`].
 pub(crate) fn check_go_url(raw: &str) -> Result<(), String> {
-    let fail = |reason: &str| Err(format!("parse {raw:?}: {reason}"));
-    if raw.bytes().any(|b| b < 0x20 || b == 0x7f) {
-        return fail("net/url: invalid control character in URL");
-    }
-    let (scheme, rest) = match raw.split_once(':') {
-        Some((scheme, rest)) => (scheme, rest),
-        None => return Ok(()),
-    };
-    if scheme.is_empty() {
-        return fail("missing protocol scheme");
-    }
-    let valid_scheme = scheme.as_bytes()[0].is_ascii_alphabetic()
-        && scheme
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'));
-    if !valid_scheme {
-        // Go reads it as a relative path whose first segment holds a colon.
-        if scheme.contains('/') {
-            return Ok(());
-        }
-        return fail("first path segment in URL cannot contain colon");
-    }
-    if let Some(after) = rest.strip_prefix("//") {
-        let authority = after.split(['/', '?', '#']).next().unwrap_or("");
-        let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
-        if let Some(v6) = host.strip_prefix('[') {
-            match v6.split_once(']') {
-                None => return fail("missing ']' in host"),
-                Some((_, port)) if !port.is_empty() && !valid_port(port) => {
-                    return fail(&format!("invalid port {port:?} after host"))
-                }
-                _ => {}
-            }
-        } else if let Some((_, port)) = host.rsplit_once(':') {
-            let port = format!(":{port}");
-            if !valid_port(&port) {
-                return fail(&format!("invalid port {port:?} after host"));
-            }
-        }
-    }
-    Ok(())
-}
-
-fn valid_port(port: &str) -> bool {
-    port.strip_prefix(':')
-        .is_some_and(|digits| digits.bytes().all(|b| b.is_ascii_digit()))
+    crate::go_url::check(raw)
 }
 
 #[cfg(test)]
