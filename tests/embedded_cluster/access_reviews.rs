@@ -793,3 +793,64 @@ async fn token_reviews_without_api_audiences() {
     );
     server.shutdown().await;
 }
+
+/// Upstream's create handler wipes the system fields of every created object
+/// (`rest.WipeObjectMetaSystemFields`), a TokenRequest and a review included: a uid, a
+/// deletion timestamp or a grace period in the request does not come back, and a review's
+/// creation time is the zero time.
+#[tokio::test]
+async fn token_requests_and_reviews_do_not_echo_system_fields() {
+    let server = ApiServer::builder()
+        .service_accounts(kube_sa::apiserver::components::ServiceAccountOptions {
+            mode: kube_sa::Mode::Bound,
+            ..Default::default()
+        })
+        .start()
+        .await
+        .expect("cluster starts");
+    let client = server.client().await.expect("client");
+    let system_fields = json!({
+        "uid": "abc",
+        "creationTimestamp": "2020-01-01T00:00:00Z",
+        "deletionTimestamp": "2020-01-01T00:00:00Z",
+        "deletionGracePeriodSeconds": 5
+    });
+    let post = |path: &'static str, body: Value| {
+        let request = http::Request::post(path)
+            .header("content-type", "application/json")
+            .body(serde_json::to_vec(&body).expect("json"))
+            .expect("request");
+        let client = client.clone();
+        async move { client.request::<Value>(request).await }
+    };
+    let token_request = json!({"apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest", "metadata": system_fields, "spec": {}});
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let answer = loop {
+        let path = "/api/v1/namespaces/default/serviceaccounts/default/token";
+        match post(path, token_request.clone()).await {
+            Ok(answer) => break answer,
+            // The service-account controller has not made `default` yet.
+            Err(e) => assert!(Instant::now() < deadline, "token request: {e}"),
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    let meta = &answer["metadata"];
+    for field in ["uid", "deletionTimestamp", "deletionGracePeriodSeconds"] {
+        assert!(meta.get(field).is_none(), "{field} in {answer}");
+    }
+    assert_ne!(
+        meta["creationTimestamp"], "2020-01-01T00:00:00Z",
+        "{answer}"
+    );
+
+    let review = json!({"apiVersion": "authentication.k8s.io/v1", "kind": "TokenReview", "metadata": system_fields, "spec": {"token": "x"}});
+    let answer = post("/apis/authentication.k8s.io/v1/tokenreviews", review)
+        .await
+        .expect("review");
+    assert_eq!(
+        answer["metadata"],
+        json!({"creationTimestamp": null}),
+        "{answer}"
+    );
+    server.shutdown().await;
+}

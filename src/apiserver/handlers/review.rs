@@ -29,6 +29,7 @@ pub(super) async fn create_review(
     let decoded = decode_body(ctx, resource, &body)?;
     let mut object = decoded.object;
     let namespace = namespace_for(path);
+    wipe_object_meta_system_fields(&mut object);
     reconcile_namespace(&mut object, namespace)?;
     let review = Review {
         request: ctx,
@@ -64,6 +65,27 @@ fn creation_timestamp_as_go_writes_it(answer: &mut Value) {
         .or_insert_with(|| Value::Object(serde_json::Map::new()));
     if let Some(meta) = meta.as_object_mut() {
         meta.entry("creationTimestamp").or_insert(Value::Null);
+    }
+}
+
+/// `rest.WipeObjectMetaSystemFields`, which upstream's create handler applies to every
+/// created object, reviews and TokenRequests included (1.33 has no subresource that keeps
+/// them): no uid, deletion timestamp, grace period or self link, and the zero creation
+/// time (`null`).
+pub(super) fn wipe_object_meta_system_fields(object: &mut Value) {
+    let Some(meta) = object.get_mut("metadata").and_then(Value::as_object_mut) else {
+        return;
+    };
+    for field in [
+        "uid",
+        "deletionTimestamp",
+        "deletionGracePeriodSeconds",
+        "selfLink",
+    ] {
+        meta.remove(field);
+    }
+    if meta.contains_key("creationTimestamp") {
+        meta.insert("creationTimestamp".into(), Value::Null);
     }
 }
 

@@ -16,7 +16,7 @@ use super::super::kinds::serviceaccount_token::{TokenRequestRest, TOKEN_REQUESTS
 use super::super::routes::ResourcePath;
 use super::super::ServerState;
 use super::body::decode_body;
-use super::review::reconcile_namespace;
+use super::review::{reconcile_namespace, wipe_object_meta_system_fields};
 use super::{attributes, authorize, object_response, requested_verb};
 
 pub(super) async fn create_token(
@@ -44,6 +44,7 @@ pub(super) async fn create_token(
     let body = read_body(body).await?;
     let decoded = decode_body(ctx, &TOKEN_REQUESTS, &body)?;
     let mut object = decoded.object;
+    wipe_object_meta_system_fields(&mut object);
     reconcile_namespace(&mut object, namespace)?;
     // Mutating admission on the TokenRequest as decoded, before TokenREST's own steps, as
     // upstream's create handler runs it: NamespaceLifecycle (a missing or terminating
