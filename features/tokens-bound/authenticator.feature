@@ -39,7 +39,7 @@ Feature: Bound tokens authenticate while what they are bound to lasts
     Then the token review answers:
       """
       authenticated: null
-      error: token audiences ["not-the-api"] is invalid for the target audiences ["https://kubernetes.default.svc.cluster.local"]
+      error: '[invalid bearer token, token audiences ["not-the-api"] is invalid for the target audiences ["https://kubernetes.default.svc.cluster.local"]]'
       """
     And within 15 seconds the remembered token "vault-token" is rejected with HTTP 401
     When I review the remembered token "vault-token" for the audiences "not-the-api"
@@ -68,7 +68,7 @@ Feature: Bound tokens authenticate while what they are bound to lasts
     Then the token review answers:
       """
       authenticated: null
-      error: service account token has expired
+      error: "[invalid bearer token, service account token has expired]"
       """
     And the remembered token "expired" is rejected with HTTP 401
 
@@ -105,7 +105,7 @@ Feature: Bound tokens authenticate while what they are bound to lasts
     Then the token review answers:
       """
       authenticated: null
-      error: "pod UID ({{any}}) does not match service account pod ref claim (${old-uid})"
+      error: "[invalid bearer token, pod UID ({{any}}) does not match service account pod ref claim (${old-uid})]"
       """
     And within 15 seconds the remembered token "web-token" is rejected with HTTP 401
 
@@ -134,7 +134,7 @@ Feature: Bound tokens authenticate while what they are bound to lasts
     Then the token review answers:
       """
       authenticated: null
-      error: "secret UID ({{any}}) does not match service account secret ref claim (${old-uid})"
+      error: "[invalid bearer token, secret UID ({{any}}) does not match service account secret ref claim (${old-uid})]"
       """
 
   Scenario: A token of a re-created account is refused
@@ -150,7 +150,7 @@ Feature: Bound tokens authenticate while what they are bound to lasts
     Then the token review answers:
       """
       authenticated: null
-      error: "service account UID ({{any}}) does not match claim (${robot-uid})"
+      error: "[invalid bearer token, service account UID ({{any}}) does not match claim (${robot-uid})]"
       """
 
   Scenario: A token of a deleted account is refused with the lookup's error
@@ -160,5 +160,5 @@ Feature: Bound tokens authenticate while what they are bound to lasts
     Then the token review answers:
       """
       authenticated: null
-      error: serviceaccounts "robot" not found
+      error: '[invalid bearer token, serviceaccounts "robot" not found]'
       """

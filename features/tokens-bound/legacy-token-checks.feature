@@ -49,7 +49,7 @@ Feature: Legacy Secret tokens pass 1.33's claim and lookup checks
     Then the token review answers:
       """
       authenticated: null
-      error: secretName claim is missing
+      error: "[invalid bearer token, secretName claim is missing]"
       """
     And the remembered token "nameless" is rejected with HTTP 401
 
@@ -67,7 +67,7 @@ Feature: Legacy Secret tokens pass 1.33's claim and lookup checks
     Then the token review answers:
       """
       authenticated: null
-      error: Token does not match server's copy
+      error: "[invalid bearer token, Token does not match server's copy]"
       """
 
   Scenario: A legacy token whose Secret is being deleted is refused
@@ -80,7 +80,7 @@ Feature: Legacy Secret tokens pass 1.33's claim and lookup checks
     Then the token review answers:
       """
       authenticated: null
-      error: Token has been invalidated
+      error: "[invalid bearer token, Token has been invalidated]"
       """
     And the remembered token "robot-signed-token" is rejected with HTTP 401
 
@@ -91,7 +91,7 @@ Feature: Legacy Secret tokens pass 1.33's claim and lookup checks
     Then the token review answers:
       """
       authenticated: null
-      error: serviceaccounts "robot" not found
+      error: '[invalid bearer token, serviceaccounts "robot" not found]'
       """
 
   Scenario: A legacy token of an account being deleted is refused
@@ -104,7 +104,7 @@ Feature: Legacy Secret tokens pass 1.33's claim and lookup checks
     Then the token review answers:
       """
       authenticated: null
-      error: ServiceAccount demo/robot has been deleted
+      error: "[invalid bearer token, ServiceAccount demo/robot has been deleted]"
       """
     And the remembered token "robot-signed-token" is rejected with HTTP 401
 
@@ -120,5 +120,5 @@ Feature: Legacy Secret tokens pass 1.33's claim and lookup checks
     Then the token review answers:
       """
       authenticated: null
-      error: "ServiceAccount UID ({{any}}) does not match claim (${robot-uid})"
+      error: "[invalid bearer token, ServiceAccount UID ({{any}}) does not match claim (${robot-uid})]"
       """

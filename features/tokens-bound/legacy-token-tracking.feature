@@ -60,7 +60,7 @@ Feature: Legacy Secret tokens are tracked and can be invalidated
     Then the token review answers:
       """
       authenticated: null
-      error: the token in secret demo/manual for service account demo/robot has been marked invalid. Use tokens from the TokenRequest API or manually created secret-based tokens, or remove the 'kubernetes.io/legacy-token-invalid-since' label from the secret to temporarily allow use of this token
+      error: "[invalid bearer token, the token in secret demo/manual for service account demo/robot has been marked invalid. Use tokens from the TokenRequest API or manually created secret-based tokens, or remove the 'kubernetes.io/legacy-token-invalid-since' label from the secret to temporarily allow use of this token]"
       """
     And within 15 seconds the token in secret "manual" in namespace "demo" is rejected with HTTP 401
     When I patch the secret "manual" in namespace "demo" with:

@@ -145,7 +145,7 @@ Feature: TokenRequest issues bound service-account tokens
     Then the token review answers:
       """
       authenticated: null
-      error: service account token has been invalidated
+      error: "[invalid bearer token, service account token has been invalidated]"
       """
 
   # @embedded-only: nodes are cluster-scoped, so on a shared cluster another scenario's node could stand in.

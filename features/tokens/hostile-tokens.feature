@@ -293,7 +293,7 @@ Feature: Hostile tokens are refused, change nothing and crash nothing
       Then the token review answers:
         """
         authenticated: null
-        error: invalid signature, no keys found
+        error: "[invalid bearer token, invalid signature, no keys found]"
         """
       And the objects in namespace "demo" are as remembered in "before"
 
@@ -315,7 +315,7 @@ Feature: Hostile tokens are refused, change nothing and crash nothing
       Then the token review answers:
         """
         authenticated: null
-        error: "square/go-jose: error in cryptographic primitive"
+        error: "[invalid bearer token, square/go-jose: error in cryptographic primitive]"
         """
       And the objects in namespace "demo" are as remembered in "before"
 
@@ -387,7 +387,7 @@ Feature: Hostile tokens are refused, change nothing and crash nothing
       Then the token review answers:
         """
         authenticated: null
-        error: "square/go-jose: error in cryptographic primitive"
+        error: "[invalid bearer token, square/go-jose: error in cryptographic primitive]"
         """
 
     @bound @cluster-key
@@ -400,7 +400,7 @@ Feature: Hostile tokens are refused, change nothing and crash nothing
       Then the token review answers:
         """
         authenticated: null
-        error: "square/go-jose: error in cryptographic primitive"
+        error: "[invalid bearer token, square/go-jose: error in cryptographic primitive]"
         """
 
     @bound
@@ -433,7 +433,7 @@ Feature: Hostile tokens are refused, change nothing and crash nothing
       Then the token review answers:
         """
         authenticated: null
-        error: service account token has expired
+        error: "[invalid bearer token, service account token has expired]"
         """
       And the objects in namespace "demo" are as remembered in "before"
 
@@ -457,7 +457,7 @@ Feature: Hostile tokens are refused, change nothing and crash nothing
       Then the token review answers:
         """
         authenticated: null
-        error: service account token has expired
+        error: "[invalid bearer token, service account token has expired]"
         """
 
     @bound
@@ -567,6 +567,6 @@ Feature: Hostile tokens are refused, change nothing and crash nothing
       Then the token review answers:
         """
         authenticated: null
-        error: "square/go-jose: error in cryptographic primitive"
+        error: "[invalid bearer token, square/go-jose: error in cryptographic primitive]"
         """
       And the objects in namespace "demo" are as remembered in "before"

@@ -50,7 +50,7 @@ Feature: A TokenReview asks the API server whom a token stands for
       """
       authenticated: null
       user: null
-      error: Token has been invalidated
+      error: "[invalid bearer token, Token has been invalidated]"
       """
 
   Scenario: A legacy token is good for the API audiences only
@@ -59,7 +59,7 @@ Feature: A TokenReview asks the API server whom a token stands for
       """
       authenticated: null
       user: null
-      error: 'token audiences ["https://kubernetes.default.svc.cluster.local"] is invalid for the target audiences ["https://vault.example.com"]'
+      error: '[invalid bearer token, token audiences ["https://kubernetes.default.svc.cluster.local"] is invalid for the target audiences ["https://vault.example.com"]]'
       """
     When I review the token of service account "robot" in namespace "demo" for the audiences "https://vault.example.com, https://kubernetes.default.svc.cluster.local"
     Then the token review answers:

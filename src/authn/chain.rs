@@ -109,17 +109,22 @@ fn with_authenticated_group(mut user: UserInfo) -> UserInfo {
     user
 }
 
-/// Go's `utilerrors.NewAggregate(errs).Error()`: one message alone, several (repeats
-/// dropped) as `[a, b]`; no error at all is the bearer-token authenticator's default.
+/// The error of kube-apiserver's request authenticator, Go's
+/// `utilerrors.NewAggregate(errs).Error()` (one message alone, several with repeats dropped
+/// as `[a, b]`). Its first member is the loopback-token authenticator that kube-apiserver
+/// puts in front of all others (`AuthorizeClientBearerToken`, `Complete` in 1.8), which
+/// says `invalid bearer token` of every other token; so does the bearer-token
+/// authenticator when none of its token authenticators errs. A token that a service-account
+/// authenticator refuses is thus `[invalid bearer token, service account token has
+/// expired]`, as clusters log it.
 fn failure(errors: Vec<String>) -> AuthError {
-    let mut distinct: Vec<String> = Vec::new();
+    let mut distinct = vec![INVALID_BEARER_TOKEN.to_string()];
     for error in errors {
         if !distinct.contains(&error) {
             distinct.push(error);
         }
     }
     AuthError(match distinct.as_slice() {
-        [] => INVALID_BEARER_TOKEN.to_string(),
         [one] => one.clone(),
         many => format!("[{}]", many.join(", ")),
     })
@@ -154,12 +159,19 @@ mod tests {
     fn errors_aggregate_as_go_prints_them() {
         let cases: Vec<(Vec<Arc<dyn TokenAuthenticator>>, &str)> = vec![
             (vec![], "invalid bearer token"),
-            (vec![Arc::new(Failing("a"))], "a"),
+            (vec![Arc::new(Failing("a"))], "[invalid bearer token, a]"),
             (
                 vec![Arc::new(Failing("a")), Arc::new(Failing("b"))],
-                "[a, b]",
+                "[invalid bearer token, a, b]",
             ),
-            (vec![Arc::new(Failing("a")), Arc::new(Failing("a"))], "a"),
+            (
+                vec![Arc::new(Failing("a")), Arc::new(Failing("a"))],
+                "[invalid bearer token, a]",
+            ),
+            (
+                vec![Arc::new(Failing("invalid bearer token"))],
+                "invalid bearer token",
+            ),
         ];
         for (links, want) in cases {
             let chain = chain(links);

@@ -269,7 +269,7 @@ fn kubectl_auth_can_i_whoami_impersonation_and_token_reviews() {
         let elsewhere = token_review(&bin, admin, &token, &["https://vault.example.com"]);
         assert_eq!(
             elsewhere["status"]["error"],
-            format!("token audiences [\"{DEFAULT_API_AUDIENCE}\"] is invalid for the target audiences [\"https://vault.example.com\"]"),
+            format!("[invalid bearer token, token audiences [\"{DEFAULT_API_AUDIENCE}\"] is invalid for the target audiences [\"https://vault.example.com\"]]"),
             "{name}"
         );
         // Reviewing tokens takes `create tokenreviews`, which a service account lacks.

@@ -206,7 +206,7 @@ async fn bound_tokens_verify_with_the_key_files_only() {
             assert_eq!(status["authenticated"], true, "{status}");
         } else {
             assert_eq!(
-                status["error"], "invalid signature, no keys found",
+                status["error"], "[invalid bearer token, invalid signature, no keys found]",
                 "{status}"
             );
         }
