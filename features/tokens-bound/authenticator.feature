@@ -162,3 +162,20 @@ Feature: Bound tokens authenticate while what they are bound to lasts
       authenticated: null
       error: '[invalid bearer token, serviceaccounts "robot" not found]'
       """
+
+  # Upstream looks the account up through client-go, whose request builder refuses an empty
+  # name; the cluster never signs such a token, so it takes the cluster's key to make one.
+  @embedded-only
+  Scenario: A token of the cluster's key that names no account is refused by the lookup
+    When I request a token for service account "robot" in namespace "demo" as "robot-token"
+    Given a token "nameless" made from the remembered token "robot-token" with:
+      """
+      claims: {kubernetes.io: null}
+      signed with: the cluster's key
+      """
+    When I review the remembered token "nameless"
+    Then the token review answers:
+      """
+      authenticated: null
+      error: "[invalid bearer token, resource name may not be empty]"
+      """

@@ -41,6 +41,7 @@ impl StoreTokenGetter {
         namespace: &str,
         name: &str,
     ) -> Result<TokenCheckView, GetterError> {
+        require_name(name)?;
         self.store
             .get_as(resource, namespace, name)
             .map_err(|e| GetterError::Other(e.to_string()))?
@@ -57,6 +58,7 @@ impl StoreTokenGetter {
         namespace: &str,
         name: &str,
     ) -> Result<ObjectMeta, GetterError> {
+        require_name(name)?;
         let stored = self
             .store
             .get(resource, namespace, name)
@@ -75,6 +77,16 @@ impl StoreTokenGetter {
             ..ObjectMeta::default()
         })
     }
+}
+
+/// Upstream's getter reads its informer cache, then the API through client-go, whose
+/// request builder refuses an empty name before sending anything (a token claim naming no
+/// object, which only a token the cluster did not sign can carry).
+fn require_name(name: &str) -> Result<(), GetterError> {
+    if name.is_empty() {
+        return Err(GetterError::Other("resource name may not be empty".into()));
+    }
+    Ok(())
 }
 
 type SecretData = std::collections::BTreeMap<String, k8s_openapi::ByteString>;
