@@ -646,14 +646,7 @@ async fn kubectl_asks_the_servers_authorizer() {
 
     // A SubjectAccessReview and a LocalSubjectAccessReview, as the admin.
     let client = server.client().await.expect("client");
-    let post = |path: &str, body: Value| {
-        let request = http::Request::post(path)
-            .header("content-type", "application/json")
-            .body(serde_json::to_vec(&body).expect("json"))
-            .expect("request");
-        let client = client.clone();
-        async move { client.request::<Value>(request).await }
-    };
+    let post = |path: &'static str, body: Value| post_json(&client, path, body);
     let sar = post(
         "/apis/authorization.k8s.io/v1/subjectaccessreviews",
         json!({"spec": {"user": "bob", "groups": ["auditors"],
@@ -740,6 +733,15 @@ async fn kubectl_asks_the_servers_authorizer() {
     server.shutdown().await;
 }
 
+/// POSTs `body` as JSON to `path` and decodes the answer (a Status error for a failure).
+async fn post_json(client: &kube::Client, path: &str, body: Value) -> Result<Value, kube::Error> {
+    let request = http::Request::post(path)
+        .header("content-type", "application/json")
+        .body(serde_json::to_vec(&body).expect("json"))
+        .expect("request");
+    client.request::<Value>(request).await
+}
+
 /// A cluster without API audiences: legacy tokens are not checked against any, and a review
 /// that asks for audiences gets upstream's 500, as the token reports none.
 #[tokio::test]
@@ -767,12 +769,7 @@ async fn token_reviews_without_api_audiences() {
     };
     let review = |audiences: Vec<&str>| {
         let body = json!({"spec": {"token": token, "audiences": audiences}});
-        let request = http::Request::post("/apis/authentication.k8s.io/v1/tokenreviews")
-            .header("content-type", "application/json")
-            .body(serde_json::to_vec(&body).expect("json"))
-            .expect("request");
-        let client = client.clone();
-        async move { client.request::<Value>(request).await }
+        post_json(&client, "/apis/authentication.k8s.io/v1/tokenreviews", body)
     };
     let answer = review(vec![]).await.expect("review");
     assert_eq!(answer["status"]["authenticated"], true, "{answer}");
@@ -815,14 +812,7 @@ async fn token_requests_and_reviews_do_not_echo_system_fields() {
         "deletionTimestamp": "2020-01-01T00:00:00Z",
         "deletionGracePeriodSeconds": 5
     });
-    let post = |path: &'static str, body: Value| {
-        let request = http::Request::post(path)
-            .header("content-type", "application/json")
-            .body(serde_json::to_vec(&body).expect("json"))
-            .expect("request");
-        let client = client.clone();
-        async move { client.request::<Value>(request).await }
-    };
+    let post = |path: &'static str, body: Value| post_json(&client, path, body);
     let token_request = json!({"apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest", "metadata": system_fields, "spec": {}});
     let deadline = Instant::now() + Duration::from_secs(20);
     let answer = loop {
