@@ -381,6 +381,9 @@ impl ApiServerBuilder {
             }
             None => None,
         };
+        // kube-apiserver's loopback-token authenticator comes first: its refusal is part of
+        // every authentication error (`[invalid bearer token, ...]`).
+        authn.push(Arc::new(crate::authn::LoopbackTokenAuthenticator));
         authn.push(Arc::new(StaticTokenAuthenticator::admin(
             admin_token.clone(),
         )));

@@ -4,7 +4,10 @@
 
 use std::sync::Arc;
 
-use super::{AudienceResult, Audiences, AuthError, Authenticated, TokenAuthenticator, UserInfo};
+use super::{
+    AudienceResult, Audiences, AuthError, Authenticated, TokenAuthenticator, UserInfo,
+    INVALID_BEARER_TOKEN,
+};
 
 /// The API audiences of a cluster started without `--api-audiences`: kube-apiserver then
 /// takes its `--service-account-issuer`, which kubeadm and kind set to this URL.
@@ -12,9 +15,6 @@ pub const DEFAULT_API_AUDIENCE: &str = "https://kubernetes.default.svc.cluster.l
 
 /// What every authenticated user belongs to.
 const ALL_AUTHENTICATED: &str = "system:authenticated";
-
-/// The error of a token no authenticator recognised (upstream's bearer-token authenticator).
-const INVALID_BEARER_TOKEN: &str = "invalid bearer token";
 
 /// Tries each authenticator in order; the first that recognises the token wins.
 #[derive(Clone)]
@@ -109,22 +109,17 @@ fn with_authenticated_group(mut user: UserInfo) -> UserInfo {
     user
 }
 
-/// The error of kube-apiserver's request authenticator, Go's
-/// `utilerrors.NewAggregate(errs).Error()` (one message alone, several with repeats dropped
-/// as `[a, b]`). Its first member is the loopback-token authenticator that kube-apiserver
-/// puts in front of all others (`AuthorizeClientBearerToken`, `Complete` in 1.8), which
-/// says `invalid bearer token` of every other token; so does the bearer-token
-/// authenticator when none of its token authenticators errs. A token that a service-account
-/// authenticator refuses is thus `[invalid bearer token, service account token has
-/// expired]`, as clusters log it.
+/// Go's `utilerrors.NewAggregate(errs).Error()`: one message alone, several (repeats
+/// dropped) as `[a, b]`; no error at all is the bearer-token authenticator's default.
 fn failure(errors: Vec<String>) -> AuthError {
-    let mut distinct = vec![INVALID_BEARER_TOKEN.to_string()];
+    let mut distinct: Vec<String> = Vec::new();
     for error in errors {
         if !distinct.contains(&error) {
             distinct.push(error);
         }
     }
     AuthError(match distinct.as_slice() {
+        [] => INVALID_BEARER_TOKEN.to_string(),
         [one] => one.clone(),
         many => format!("[{}]", many.join(", ")),
     })
@@ -159,19 +154,12 @@ mod tests {
     fn errors_aggregate_as_go_prints_them() {
         let cases: Vec<(Vec<Arc<dyn TokenAuthenticator>>, &str)> = vec![
             (vec![], "invalid bearer token"),
-            (vec![Arc::new(Failing("a"))], "[invalid bearer token, a]"),
+            (vec![Arc::new(Failing("a"))], "a"),
             (
                 vec![Arc::new(Failing("a")), Arc::new(Failing("b"))],
-                "[invalid bearer token, a, b]",
+                "[a, b]",
             ),
-            (
-                vec![Arc::new(Failing("a")), Arc::new(Failing("a"))],
-                "[invalid bearer token, a]",
-            ),
-            (
-                vec![Arc::new(Failing("invalid bearer token"))],
-                "invalid bearer token",
-            ),
+            (vec![Arc::new(Failing("a")), Arc::new(Failing("a"))], "a"),
         ];
         for (links, want) in cases {
             let chain = chain(links);

@@ -4,7 +4,8 @@
 //!
 //! Follows k8s.io/apiserver/pkg/authentication: `user.Info` ([`UserInfo`]),
 //! `authenticator.Token` ([`TokenAuthenticator`]), `request/union` ([`AuthenticationChain`]),
-//! `token/tokenfile` ([`StaticTokenAuthenticator`]), `request/bearertoken`
+//! `token/tokenfile` ([`StaticTokenAuthenticator`]), the loopback-token authenticator
+//! ([`LoopbackTokenAuthenticator`]), `request/bearertoken`
 //! ([`bearer_token`]) and `request/anonymous` ([`anonymous_user`]).
 //!
 //! ```
@@ -23,6 +24,7 @@ pub mod anonymous;
 mod bearer;
 pub mod cache;
 mod chain;
+mod loopback;
 mod static_token;
 pub mod warnings;
 
@@ -30,6 +32,7 @@ pub use anonymous::{anonymous_user, ANONYMOUS_USER, UNAUTHENTICATED_GROUP};
 pub use bearer::{bearer_token, BearerHeader, SPACE_BEFORE_TOKEN_WARNING};
 pub use cache::CachedTokenAuthenticator;
 pub use chain::{AuthenticationChain, DEFAULT_API_AUDIENCE};
+pub use loopback::{LoopbackTokenAuthenticator, INVALID_BEARER_TOKEN};
 pub use static_token::StaticTokenAuthenticator;
 
 use futures::future::BoxFuture;

@@ -682,9 +682,7 @@ mod tests {
                 "foreign EC key",
                 vec![public(&k.other_p256)],
                 ec_token.clone(),
-                Err(auth_error(
-                    "[invalid bearer token, crypto/ecdsa: verification error]",
-                )),
+                Err(auth_error("crypto/ecdsa: verification error")),
             ),
             (
                 "tampered RS256 payload",
@@ -696,9 +694,7 @@ mod tests {
                 "tampered ES256 payload",
                 vec![public(&k.p256)],
                 tampered(&ec_token),
-                Err(auth_error(
-                    "[invalid bearer token, crypto/ecdsa: verification error]",
-                )),
+                Err(auth_error("crypto/ecdsa: verification error")),
             ),
             (
                 "stripped signature",
@@ -734,9 +730,7 @@ mod tests {
                 "last error wins",
                 vec![public(&k.rsa), public(&k.other_p256)],
                 ec_token.clone(),
-                Err(auth_error(
-                    "[invalid bearer token, crypto/ecdsa: verification error]",
-                )),
+                Err(auth_error("crypto/ecdsa: verification error")),
             ),
             (
                 "ES384 header against P-256 key",
@@ -750,9 +744,7 @@ mod tests {
                         parts[2]
                     )
                 },
-                Err(auth_error(
-                    "[invalid bearer token, crypto/ecdsa: verification error]",
-                )),
+                Err(auth_error("crypto/ecdsa: verification error")),
             ),
             (
                 "alg none",
@@ -1113,9 +1105,7 @@ mod tests {
         );
         assert_eq!(
             block_on(chain.authenticate(&tampered(&token))),
-            Err(auth_error(
-                "[invalid bearer token, crypto/ecdsa: verification error]"
-            ))
+            Err(auth_error("crypto/ecdsa: verification error"))
         );
     }
 
@@ -1139,7 +1129,7 @@ mod tests {
         assert_eq!(
             review(&chain, &["x", "y"]).unwrap_err().0,
             format!(
-                "[invalid bearer token, token audiences [\"{api}\"] is invalid for the target audiences [\"x\" \"y\"]]"
+                "token audiences [\"{api}\"] is invalid for the target audiences [\"x\" \"y\"]"
             )
         );
         // Without API audiences a legacy token is not checked, and reports none.
