@@ -260,3 +260,51 @@ fn a_foreign_spec_finalizer_holds_the_namespace_until_finalize_removes_it() {
         expect_gone(&bin, kc, "custom");
     }
 }
+
+/// A `finalize` PUT is the request with the stored status, as
+/// `namespaceFinalizeStrategy.PrepareForUpdate` makes it: its labels are written, a bad one
+/// is refused by `ValidateNamespaceFinalizeUpdate`, and its status is ignored.
+#[tokio::test]
+async fn a_finalize_write_takes_the_requests_metadata_and_keeps_the_status() {
+    use k8s_openapi::api::core::v1::Namespace;
+    let (server, client) = crate::support::embedded().await;
+    let namespaces: kube::Api<Namespace> = kube::Api::all(client.clone());
+    let created = namespaces
+        .create(
+            &Default::default(),
+            &serde_json::from_value(serde_json::json!({"metadata": {"name": "fin"}}))
+                .expect("namespace"),
+        )
+        .await
+        .expect("create");
+    let put = |body: Value| {
+        let request = http::Request::put("/api/v1/namespaces/fin/finalize")
+            .header("content-type", "application/json")
+            .body(serde_json::to_vec(&body).expect("json"))
+            .expect("request");
+        let client = client.clone();
+        async move { client.request::<Value>(request).await }
+    };
+    let mut body = serde_json::to_value(&created).expect("json");
+    body["metadata"]["labels"]["team"] = "a".into();
+    body["status"]["phase"] = "Terminating".into();
+    let written = put(body.clone()).await.expect("finalize");
+    assert_eq!(written["metadata"]["labels"]["team"], "a", "{written}");
+    assert_eq!(written["status"]["phase"], "Active", "{written}");
+
+    body["metadata"]["labels"]["team"] = "not a label value".into();
+    body["metadata"]["resourceVersion"] = written["metadata"]["resourceVersion"].clone();
+    let err = put(body).await.expect_err("a bad label");
+    let kube::Error::Api(status) = err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(status.code, 422, "{status:?}");
+    assert!(
+        status
+            .message
+            .contains("metadata.labels: Invalid value: \"not a label value\""),
+        "{}",
+        status.message
+    );
+    server.shutdown().await;
+}

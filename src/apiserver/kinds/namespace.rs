@@ -125,8 +125,10 @@ impl Strategy for NamespaceStrategy {
         Some(&[])
     }
 
-    /// `finalize` writes change only `spec.finalizers`; `status` writes keep the stored spec
-    /// (`namespaceStatusStrategy`).
+    /// A `finalize` write is the request with the stored status
+    /// (`namespaceFinalizeStrategy.PrepareForUpdate`): its `spec.finalizers` and its
+    /// metadata, which `ValidateNamespaceFinalizeUpdate` then checks. A `status` write
+    /// keeps the stored spec (`namespaceStatusStrategy`).
     fn update_subresource(
         &self,
         subresource: &str,
@@ -137,12 +139,12 @@ impl Strategy for NamespaceStrategy {
         if subresource != "finalize" {
             return self.status_subresource_write(existing, request);
         }
-        let mut merged = existing.clone();
-        let finalizers = request["spec"]["finalizers"].clone();
-        if !finalizers.is_null() {
-            merged["spec"]["finalizers"] = finalizers;
-        } else if let Some(spec) = merged.get_mut("spec").and_then(Value::as_object_mut) {
-            spec.remove("finalizers");
+        let mut merged = request.clone();
+        if let Some(map) = merged.as_object_mut() {
+            match existing.get("status") {
+                Some(status) => map.insert("status".into(), status.clone()),
+                None => map.remove("status"),
+            };
         }
         merged
     }
