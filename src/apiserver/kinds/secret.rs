@@ -207,6 +207,45 @@ fn validate_docker_config(data: &BTreeMap<String, Vec<u8>>, key: &str, issues: &
     }
 }
 
+/// Go decodes a number inside the map as a `float64` and refuses one beyond its range
+/// (`convertNumber`): the first such number of a document the scanner accepted, in Go's
+/// words.
+fn out_of_range_number(data: &[u8]) -> Option<String> {
+    let mut in_string = false;
+    let mut escaped = false;
+    let mut i = 0;
+    while i < data.len() {
+        let c = data[i];
+        if in_string {
+            match c {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            i += 1;
+        } else if c == b'"' {
+            in_string = true;
+            i += 1;
+        } else if c == b'-' || c.is_ascii_digit() {
+            let end = data[i..]
+                .iter()
+                .position(|b| !matches!(b, b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9'))
+                .map_or(data.len(), |n| i + n);
+            let literal = std::str::from_utf8(&data[i..end]).unwrap_or_default();
+            if literal.parse::<f64>().is_ok_and(f64::is_infinite) {
+                return Some(format!(
+                    "json: cannot unmarshal number {literal} into Go value of type float64"
+                ));
+            }
+            i = end;
+        } else {
+            i += 1;
+        }
+    }
+    None
+}
+
 /// What Go's `json.Unmarshal(data, &map[string]interface{}{})` says of a docker config:
 /// its syntax error, or for a valid document that is not an object (nor `null`, which
 /// Go takes as an empty map) that it cannot unmarshal that kind into the map.
@@ -215,7 +254,8 @@ fn docker_config_error(data: &[u8]) -> Option<String> {
         return Some(syntax);
     }
     let kind = match data.iter().find(|b| !b.is_ascii_whitespace())? {
-        b'{' | b'n' => return None,
+        b'{' => return out_of_range_number(data),
+        b'n' => return None,
         b'[' => "array",
         b'"' => "string",
         b't' | b'f' => "bool",
@@ -292,6 +332,11 @@ mod tests {
                 Some("json: cannot unmarshal number into Go value of type map[string]interface {}"),
             ),
             ("null", None),
+            (
+                "{\"a\": [1, -1e400]}",
+                Some("json: cannot unmarshal number -1e400 into Go value of type float64"),
+            ),
+            ("{\"1e999\": 1e-400}", None),
             ("{\"auths\": {}}", None),
         ];
         for (config, expected) in cases {
