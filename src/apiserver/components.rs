@@ -13,6 +13,7 @@ use super::admission::{AdmissionOperation, AdmissionPlugin, Attributes};
 use super::errors::ApiError;
 use super::kinds::{PODS, SECRETS, SERVICE_ACCOUNTS};
 use super::store::Store;
+use super::validation::go_format::go_quote;
 use crate::admission::bound::EPHEMERAL_CONTAINERS_SUBRESOURCE;
 use crate::admission::serviceaccount::{
     self as sa_admission, AccountLookup, Denial, LookupError, SERVICE_ACCOUNT_TOKEN_TYPE,
@@ -41,11 +42,10 @@ impl StoreTokenGetter {
         namespace: &str,
         name: &str,
     ) -> Result<TokenCheckView, GetterError> {
-        require_name(name)?;
         self.store
             .get_as(resource, namespace, name)
             .map_err(|e| GetterError::Other(e.to_string()))?
-            .ok_or_else(|| GetterError::not_found(resource.plural, name))
+            .ok_or_else(|| missing(resource, namespace, name))
     }
 
     /// The metadata the token checks read of an account, Pod or Node. The store keeps
@@ -58,11 +58,10 @@ impl StoreTokenGetter {
         namespace: &str,
         name: &str,
     ) -> Result<ObjectMeta, GetterError> {
-        require_name(name)?;
         let stored = self
             .store
             .get(resource, namespace, name)
-            .ok_or_else(|| GetterError::not_found(resource.plural, name))?;
+            .ok_or_else(|| missing(resource, namespace, name))?;
         if stored.is_deleting() {
             return stored
                 .decode::<TokenCheckView>()
@@ -79,14 +78,47 @@ impl StoreTokenGetter {
     }
 }
 
-/// Upstream's getter reads its informer cache, then the API through client-go, whose
-/// request builder refuses an empty name before sending anything (a token claim naming no
-/// object, which only a token the cluster did not sign can carry).
-fn require_name(name: &str) -> Result<(), GetterError> {
-    if name.is_empty() {
-        return Err(GetterError::Other("resource name may not be empty".into()));
+/// Why upstream's getter fails to find an object its informer cache lacks: it then asks the
+/// API through client-go, whose request builder refuses a namespace or name that cannot be
+/// a path segment (`Request.Namespace`, `Request.Name`, `IsValidPathSegmentName`) before
+/// sending anything, and a namespaced kind asked for in no namespace is a path the server
+/// does not serve. Only a token the cluster did not sign can name such objects.
+fn missing(
+    resource: &'static super::kinds::ResourceInfo,
+    namespace: &str,
+    name: &str,
+) -> GetterError {
+    if resource.namespaced {
+        if let Some(why) = invalid_path_segment(namespace) {
+            return GetterError::Other(format!(
+                "invalid namespace {}: [{why}]",
+                go_quote(namespace)
+            ));
+        }
     }
-    Ok(())
+    if name.is_empty() {
+        return GetterError::Other("resource name may not be empty".into());
+    }
+    if let Some(why) = invalid_path_segment(name) {
+        return GetterError::Other(format!("invalid resource name {}: [{why}]", go_quote(name)));
+    }
+    if resource.namespaced && namespace.is_empty() {
+        return GetterError::Other("the server could not find the requested resource".into());
+    }
+    GetterError::not_found(resource.plural, name)
+}
+
+/// `IsValidPathSegmentName`'s messages, joined as Go prints a `[]string`.
+fn invalid_path_segment(segment: &str) -> Option<String> {
+    if segment == "." || segment == ".." {
+        return Some(format!("may not be '{segment}'"));
+    }
+    let found: Vec<String> = ["/", "%"]
+        .iter()
+        .filter(|bad| segment.contains(**bad))
+        .map(|bad| format!("may not contain '{bad}'"))
+        .collect();
+    (!found.is_empty()).then(|| found.join(" "))
 }
 
 type SecretData = std::collections::BTreeMap<String, k8s_openapi::ByteString>;
@@ -625,5 +657,62 @@ mod getter_tests {
             getter.get_pod("ns", "gone").await,
             Err(GetterError::NotFound { .. })
         ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::apiserver::kinds::NODES;
+
+    /// client-go's request builder, as the token getter meets it.
+    #[test]
+    fn a_name_that_cannot_be_asked_for_fails_as_client_go_refuses_it() {
+        let cases: &[(&'static super::super::kinds::ResourceInfo, &str, &str, &str)] = &[
+            (
+                &SERVICE_ACCOUNTS,
+                "demo",
+                "robot",
+                "serviceaccounts \"robot\" not found",
+            ),
+            (
+                &SERVICE_ACCOUNTS,
+                "demo",
+                "",
+                "resource name may not be empty",
+            ),
+            (
+                &SERVICE_ACCOUNTS,
+                "demo",
+                "..",
+                "invalid resource name \"..\": [may not be '..']",
+            ),
+            (
+                &SERVICE_ACCOUNTS,
+                "demo",
+                "a/b%",
+                "invalid resource name \"a/b%\": [may not contain '/' may not contain '%']",
+            ),
+            (
+                &SERVICE_ACCOUNTS,
+                "..",
+                "",
+                "invalid namespace \"..\": [may not be '..']",
+            ),
+            (
+                &SERVICE_ACCOUNTS,
+                "",
+                "robot",
+                "the server could not find the requested resource",
+            ),
+            (&NODES, "", "n1", "nodes \"n1\" not found"),
+        ];
+        for (resource, namespace, name, want) in cases {
+            assert_eq!(
+                missing(resource, namespace, name).to_string(),
+                *want,
+                "{namespace}/{name}"
+            );
+        }
     }
 }
