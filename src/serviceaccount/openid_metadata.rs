@@ -251,8 +251,8 @@ fn base64url(bytes: &[u8]) -> String {
 }
 
 /// The parts of a URL that the checks read, split as Go's `url.Parse` splits them.
-struct UrlParts<'a> {
-    scheme: &'a str,
+pub(super) struct UrlParts<'a> {
+    pub(super) scheme: &'a str,
     authority: Option<&'a str>,
     path: &'a str,
     query: Option<&'a str>,
@@ -260,7 +260,7 @@ struct UrlParts<'a> {
 }
 
 impl<'a> UrlParts<'a> {
-    fn of(raw: &'a str) -> Self {
+    pub(super) fn of(raw: &'a str) -> Self {
         let (rest, fragment) = match raw.split_once('#') {
             Some((rest, fragment)) => (rest, Some(fragment)),
             None => (raw, None),

@@ -144,7 +144,9 @@ impl IssuerOptions {
         }
         if let Some(uri) = &self.jwks_uri {
             check_go_url(uri).map_err(OptionsError::InvalidJwksUri)?;
-            if !uri.starts_with("https://") {
+            // Go's parsed scheme, lower-cased: `HTTPS://x` and the opaque `https:x` pass.
+            let scheme = super::openid_metadata::UrlParts::of(uri).scheme;
+            if !scheme.eq_ignore_ascii_case("https") {
                 return Err(OptionsError::JwksUriScheme(uri.clone()));
             }
         }
@@ -362,14 +364,25 @@ mod tests {
 
     #[test]
     fn the_jwks_uri_must_be_https() {
-        let options = IssuerOptions {
-            jwks_uri: Some("http://a.example/keys".into()),
-            ..Default::default()
+        let check = |uri: &str| {
+            IssuerOptions {
+                jwks_uri: Some(uri.into()),
+                ..Default::default()
+            }
+            .validate()
+            .map_err(|e| e.to_string())
         };
         assert_eq!(
-            options.validate().unwrap_err().to_string(),
-            "service-account-jwks-uri requires https scheme, parsed as: http://a.example/keys"
+            check("http://a.example/keys"),
+            Err(
+                "service-account-jwks-uri requires https scheme, parsed as: http://a.example/keys"
+                    .into()
+            )
         );
+        // Go lower-cases the scheme it parses, and an opaque URL has one too.
+        for uri in ["HTTPS://a.example/keys", "https:a.example", "https:/keys"] {
+            assert_eq!(check(uri), Ok(()), "{uri}");
+        }
     }
 
     #[test]
