@@ -53,6 +53,7 @@ pub mod priority;
 pub mod protobuf;
 pub mod quantity;
 pub mod request_metrics;
+mod resource_version;
 pub mod routes;
 pub mod selectors;
 pub mod serviceaccount_warnings;

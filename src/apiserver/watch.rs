@@ -219,7 +219,7 @@ pub fn watch(
     let send_initial_events = ctx.flag("sendInitialEvents");
     let from = match ctx.param("resourceVersion") {
         None | Some("") | Some("0") => None,
-        Some(rv) => Some(super::handlers::read::cacher_resource_version(rv)?),
+        Some(rv) => Some(super::resource_version::parse_in_cacher(rv)?),
     };
 
     let (tx, rx) = mpsc::channel::<Bytes>(WATCH_BUFFER_CHUNKS);

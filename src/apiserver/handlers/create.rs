@@ -134,16 +134,8 @@ fn prepare_for_create(path: &ResourcePath, object: &mut Value) -> Result<(), Api
     } else {
         meta.remove("namespace");
     }
-    for field in [
-        "uid",
-        "creationTimestamp",
-        "resourceVersion",
-        "deletionTimestamp",
-        "deletionGracePeriodSeconds",
-        "selfLink",
-    ] {
-        meta.remove(field);
-    }
+    meta.remove("resourceVersion");
+    wipe_object_meta_system_fields(meta);
     // Upstream's PrepareForCreate sets the zero status (a Go struct value, never left out
     // of its JSON); the kind's strategy may fill it in afterwards.
     if resource.has_status() && !resource.strategy.keeps_status_on_create() {
@@ -179,4 +171,20 @@ fn assign_identity(
         json!(now_rfc3339(state.store.clock().as_ref())),
     );
     resource.strategy.prepare_for_create(user, object);
+}
+
+/// `rest.WipeObjectMetaSystemFields`, which upstream's create handler applies to every
+/// created object (reviews and TokenRequests included; in 1.33 only `pods/eviction` and
+/// `pods/binding` keep them, as preconditions): no uid, creation time, deletion timestamp,
+/// grace period or self link.
+pub(super) fn wipe_object_meta_system_fields(meta: &mut Map<String, Value>) {
+    for field in [
+        "uid",
+        "creationTimestamp",
+        "deletionTimestamp",
+        "deletionGracePeriodSeconds",
+        "selfLink",
+    ] {
+        meta.remove(field);
+    }
 }

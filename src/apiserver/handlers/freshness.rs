@@ -19,14 +19,16 @@ use super::super::store::Store;
 const BLOCK_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// Waits until the store's revision is at least `resource_version` (a read's
-/// `resourceVersion` parameter; `None`, `""`, `"0"` and non-numbers ask for nothing here).
+/// `resourceVersion` parameter; `None`, `""`, `"0"` and non-numbers, `+5` included, ask
+/// for nothing here: the reader refuses them).
 ///
 /// Errors: the 504 above when the deadline passes first.
 pub(super) async fn wait_until_fresh(
     store: &Store,
     resource_version: Option<&str>,
 ) -> Result<(), ApiError> {
-    let Some(asked) = resource_version.and_then(|v| v.parse::<u64>().ok()) else {
+    let Some(asked) = resource_version.and_then(|v| super::super::resource_version::parse(v).ok())
+    else {
         return Ok(());
     };
     if asked == 0 || store.revision() >= asked {

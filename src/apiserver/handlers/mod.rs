@@ -29,7 +29,7 @@ mod delete;
 mod freshness;
 mod options;
 mod patch;
-pub(crate) mod read;
+mod read;
 mod review;
 mod token;
 mod update;

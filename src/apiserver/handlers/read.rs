@@ -7,6 +7,7 @@ use std::sync::Arc;
 use super::super::errors::ApiError;
 use super::super::http::{bytes_response, Body, RequestContext};
 use super::super::kinds::ResourceInfo;
+use super::super::resource_version;
 use super::super::routes::ResourcePath;
 use super::super::selectors::{FieldSelector, LabelSelector};
 use super::super::store::StoredObject;
@@ -177,7 +178,7 @@ fn snapshot_revision(
     }
     let parsed = match version {
         "" => None,
-        version => Some(parse_list_resource_version(version)?),
+        version => Some(resource_version::parse_for_list(version)?),
     };
     let exact = match ctx.param("resourceVersionMatch").unwrap_or_default() {
         "Exact" => true,
@@ -187,52 +188,15 @@ fn snapshot_revision(
     Ok(parsed.filter(|&rv| exact && rv > 0))
 }
 
-/// A list's `resourceVersion` as etcd3's `ValidateListOptions` parses it.
-///
-/// Errors: 400 `invalid resource version: ` and [`parse_resource_version`]'s text.
-fn parse_list_resource_version(version: &str) -> Result<u64, ApiError> {
-    parse_resource_version(version)
-        .map_err(|why| ApiError::bad_request(format!("invalid resource version: {why}")))
-}
-
 /// A get's `resourceVersion` as the cacher's `Get` parses it before it reads the cache: a
 /// number, or empty.
 ///
-/// Errors: [`cacher_resource_version`]'s.
+/// Errors: [`resource_version::parse_in_cacher`]'s.
 pub(super) fn check_get_resource_version(ctx: &RequestContext) -> Result<(), ApiError> {
     match ctx.param("resourceVersion").filter(|v| !v.is_empty()) {
         None => Ok(()),
-        Some(version) => cacher_resource_version(version).map(drop),
+        Some(version) => resource_version::parse_in_cacher(version).map(drop),
     }
-}
-
-/// A get's or watch's `resourceVersion` as the cacher parses it. Its parse error is not a
-/// Status, so the answer is a 500 without a reason.
-///
-/// Errors: 500 with [`parse_resource_version`]'s text.
-pub(crate) fn cacher_resource_version(version: &str) -> Result<u64, ApiError> {
-    parse_resource_version(version).map_err(|why| ApiError::new(500, "", why))
-}
-
-/// A `resourceVersion` as `APIObjectVersioner.ParseResourceVersion` parses it (Go's
-/// `strconv.ParseUint`).
-///
-/// Errors: its field error, `resourceVersion: Invalid value: "abc": strconv.ParseUint:
-/// parsing "abc": invalid syntax` (or `value out of range`).
-fn parse_resource_version(version: &str) -> Result<u64, String> {
-    let refuse = |why: &str| {
-        let quoted = crate::apiserver::validation::go_format::go_quote(version);
-        format!(
-            "resourceVersion: Invalid value: {quoted}: strconv.ParseUint: parsing {quoted}: {why}"
-        )
-    };
-    // Rust's parse also takes a leading `+`, which Go's does not.
-    if version.is_empty() || !version.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(refuse("invalid syntax"));
-    }
-    version
-        .parse::<u64>()
-        .map_err(|_| refuse("value out of range"))
 }
 
 pub(super) fn list(

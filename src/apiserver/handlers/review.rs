@@ -13,6 +13,7 @@ use super::super::kinds::Review;
 use super::super::routes::ResourcePath;
 use super::super::ServerState;
 use super::body::decode_body;
+use super::create::wipe_object_meta_system_fields;
 use super::{namespace_for, object_response};
 
 pub(super) async fn create_review(
@@ -29,7 +30,9 @@ pub(super) async fn create_review(
     let decoded = decode_body(ctx, resource, &body)?;
     let mut object = decoded.object;
     let namespace = namespace_for(path);
-    wipe_object_meta_system_fields(&mut object);
+    if let Some(meta) = object.get_mut("metadata").and_then(Value::as_object_mut) {
+        wipe_object_meta_system_fields(meta);
+    }
     reconcile_namespace(&mut object, namespace)?;
     let review = Review {
         request: ctx,
@@ -65,27 +68,6 @@ fn creation_timestamp_as_go_writes_it(answer: &mut Value) {
         .or_insert_with(|| Value::Object(serde_json::Map::new()));
     if let Some(meta) = meta.as_object_mut() {
         meta.entry("creationTimestamp").or_insert(Value::Null);
-    }
-}
-
-/// `rest.WipeObjectMetaSystemFields`, which upstream's create handler applies to every
-/// created object, reviews and TokenRequests included (1.33 has no subresource that keeps
-/// them): no uid, deletion timestamp, grace period or self link, and the zero creation
-/// time (`null`).
-pub(super) fn wipe_object_meta_system_fields(object: &mut Value) {
-    let Some(meta) = object.get_mut("metadata").and_then(Value::as_object_mut) else {
-        return;
-    };
-    for field in [
-        "uid",
-        "deletionTimestamp",
-        "deletionGracePeriodSeconds",
-        "selfLink",
-    ] {
-        meta.remove(field);
-    }
-    if meta.contains_key("creationTimestamp") {
-        meta.insert("creationTimestamp".into(), Value::Null);
     }
 }
 

@@ -7,6 +7,7 @@
 //! annotation is not written.
 
 use http::{Method, Response, StatusCode};
+use serde_json::Value;
 use std::sync::Arc;
 
 use super::super::admission::AdmissionOperation;
@@ -16,7 +17,8 @@ use super::super::kinds::serviceaccount_token::{TokenRequestRest, TOKEN_REQUESTS
 use super::super::routes::ResourcePath;
 use super::super::ServerState;
 use super::body::decode_body;
-use super::review::{reconcile_namespace, wipe_object_meta_system_fields};
+use super::create::wipe_object_meta_system_fields;
+use super::review::reconcile_namespace;
 use super::{attributes, authorize, object_response, requested_verb};
 
 pub(super) async fn create_token(
@@ -44,7 +46,9 @@ pub(super) async fn create_token(
     let body = read_body(body).await?;
     let decoded = decode_body(ctx, &TOKEN_REQUESTS, &body)?;
     let mut object = decoded.object;
-    wipe_object_meta_system_fields(&mut object);
+    if let Some(meta) = object.get_mut("metadata").and_then(Value::as_object_mut) {
+        wipe_object_meta_system_fields(meta);
+    }
     reconcile_namespace(&mut object, namespace)?;
     // Mutating admission on the TokenRequest as decoded, before TokenREST's own steps, as
     // upstream's create handler runs it: NamespaceLifecycle (a missing or terminating
