@@ -13,12 +13,65 @@ pub(crate) fn check(raw: &str) -> Result<(), String> {
         Some((main, fragment)) => (main, Some(fragment)),
         None => (raw, None),
     };
-    parse(main).map_err(|reason| format!("parse {}: {reason}", go_quote(main)))?;
+    check_before_fragment(main).map_err(|reason| format!("parse {}: {reason}", go_quote(main)))?;
     if let Some(fragment) = fragment {
         unescape(fragment, Mode::Other)
             .map_err(|reason| format!("parse {}: {reason}", go_quote(raw)))?;
     }
     Ok(())
+}
+
+/// The parts of a URL Go's `url.Parse` yields, as far as kube-sa's checks need them.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(crate) struct UrlParts {
+    /// `https`, lower-cased; empty when absent.
+    pub scheme: String,
+    /// `user[:password]` before an `@`, when present.
+    pub user: Option<String>,
+    /// `host[:port]`; empty for an opaque URL (`https:host`) or one without `//`.
+    pub host: String,
+    /// The path, possibly empty.
+    pub path: String,
+    /// After `?`, without it.
+    pub query: String,
+    /// After `#`, without it.
+    pub fragment: String,
+}
+
+/// `raw` split as Go's `url.Parse` splits it, once [`check`] has passed it.
+///
+/// Errors: [`check`]'s text.
+pub(crate) fn parse(raw: &str) -> Result<UrlParts, String> {
+    check(raw)?;
+    let mut parts = UrlParts::default();
+    let (mut rest, fragment) = raw.split_once('#').unwrap_or((raw, ""));
+    parts.fragment = fragment.to_string();
+    if let Ok(Some(after)) = scheme(rest) {
+        parts.scheme = rest[..rest.len() - after.len() - 1].to_ascii_lowercase();
+        rest = after;
+    }
+    if let Some((before, query)) = rest.split_once('?') {
+        parts.query = query.to_string();
+        rest = before;
+    }
+    if !parts.scheme.is_empty() && !rest.starts_with('/') {
+        // Opaque: no host, no path.
+        return Ok(parts);
+    }
+    let Some(after) = rest.strip_prefix("//") else {
+        parts.path = rest.to_string();
+        return Ok(parts);
+    };
+    let (authority, path) = after.split_at(after.find('/').unwrap_or(after.len()));
+    parts.host = match authority.rsplit_once('@') {
+        Some((user, host)) => {
+            parts.user = Some(user.to_string());
+            host.to_string()
+        }
+        None => authority.to_string(),
+    };
+    parts.path = path.to_string();
+    Ok(parts)
 }
 
 /// Which part of a URL is unescaped (Go's `encoding` modes that check differently).
@@ -30,7 +83,7 @@ enum Mode {
 }
 
 /// Go's `parse(rawURL, viaRequest=false)`, the URL without its fragment.
-fn parse(url: &str) -> Result<(), String> {
+fn check_before_fragment(url: &str) -> Result<(), String> {
     if url.bytes().any(|b| b < 0x20 || b == 0x7f) {
         return Err("net/url: invalid control character in URL".into());
     }
@@ -235,7 +288,33 @@ fn host_needs_escape(c: u8) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::check;
+    use super::{check, parse};
+
+    #[test]
+    fn urls_split_as_go_splits_them() {
+        let parts = parse("HTTPS://u@h.example.com:8443/a/b?q=1#f").expect("parses");
+        assert_eq!(
+            (
+                parts.scheme.as_str(),
+                parts.user.as_deref(),
+                parts.host.as_str(),
+                parts.path.as_str(),
+                parts.query.as_str(),
+                parts.fragment.as_str()
+            ),
+            ("https", Some("u"), "h.example.com:8443", "/a/b", "q=1", "f")
+        );
+        assert_eq!(
+            parse(":x").expect_err("no scheme"),
+            "parse \":x\": missing protocol scheme"
+        );
+        assert_eq!(parse("https://[::1]:443/").expect("v6").host, "[::1]:443");
+        assert_eq!(parse("https:opaque").expect("opaque").host, "");
+        assert_eq!(
+            parse("https://a b/").expect_err("space in host"),
+            "parse \"https://a b/\": invalid character \" \" in host name"
+        );
+    }
 
     /// Each answer is what Go 1.24's `url.Parse` says of the input.
     #[test]

@@ -24,7 +24,6 @@ use tokio::net::TcpStream;
 
 use super::service::{resolve_endpoint, ServiceDirectory};
 use super::tls::{BundleVerifier, VerificationError};
-use crate::apiserver::kinds::admissionregistration::parse_url;
 use crate::apiserver::validation::go_quote;
 
 /// Responses above this are refused (an AdmissionReview answer is small).
@@ -89,7 +88,7 @@ impl HookClient {
                 if raw.is_empty() {
                     return Err("webhook configuration has no URL".to_string());
                 }
-                let parts = parse_url(raw)?;
+                let parts = crate::go_url::parse(raw)?;
                 let has_port = parts.host.rsplit_once(':').is_some_and(|(h, p)| {
                     !p.is_empty() && (!parts.host.starts_with('[') || h.ends_with(']'))
                 });
