@@ -15,7 +15,7 @@ pub(crate) fn check(raw: &str) -> Result<(), String> {
     };
     check_before_fragment(main).map_err(|reason| format!("parse {}: {reason}", go_quote(main)))?;
     if let Some(fragment) = fragment {
-        unescape(fragment, Mode::Other)
+        unescape(fragment, Encoding::Other)
             .map_err(|reason| format!("parse {}: {reason}", go_quote(raw)))?;
     }
     Ok(())
@@ -76,7 +76,7 @@ pub(crate) fn parse(raw: &str) -> Result<UrlParts, String> {
 
 /// Which part of a URL is unescaped (Go's `encoding` modes that check differently).
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Mode {
+enum Encoding {
     Host,
     Zone,
     Other,
@@ -113,7 +113,7 @@ fn check_before_fragment(url: &str) -> Result<(), String> {
         parse_authority(authority)?;
         path = after_authority;
     }
-    unescape(path, Mode::Other)
+    unescape(path, Encoding::Other)
 }
 
 /// Go's `getScheme`: the rest after `scheme:`, `None` when there is no scheme.
@@ -165,7 +165,7 @@ fn parse_authority(authority: &str) -> Result<(), String> {
             return Err("net/url: invalid userinfo".into());
         }
         for part in userinfo.splitn(2, ':') {
-            unescape(part, Mode::Other)?;
+            unescape(part, Encoding::Other)?;
         }
     }
     Ok(())
@@ -183,9 +183,9 @@ fn parse_host(host: &str) -> Result<(), String> {
             return Err(format!("invalid port {} after host", go_quote(colon_port)));
         }
         if let Some(zone) = host[..close].find("%25") {
-            unescape(&host[..zone], Mode::Host)?;
-            unescape(&host[zone..close], Mode::Zone)?;
-            return unescape(&host[close..], Mode::Host);
+            unescape(&host[..zone], Encoding::Host)?;
+            unescape(&host[zone..close], Encoding::Zone)?;
+            return unescape(&host[close..], Encoding::Host);
         }
     } else if let Some(colon) = host.rfind(':') {
         let colon_port = &host[colon..];
@@ -193,7 +193,7 @@ fn parse_host(host: &str) -> Result<(), String> {
             return Err(format!("invalid port {} after host", go_quote(colon_port)));
         }
     }
-    unescape(host, Mode::Host)
+    unescape(host, Encoding::Host)
 }
 
 /// Go's `validOptionalPort`: empty, or `:` and digits.
@@ -207,7 +207,7 @@ fn valid_optional_port(port: &str) -> bool {
 /// The checks of Go's `unescape`: every `%` starts two hex digits; in a host, an escape
 /// stands for a byte of 0x80 or more (or is `%25`), and ASCII outside the host's
 /// characters is refused.
-fn unescape(s: &str, mode: Mode) -> Result<(), String> {
+fn unescape(s: &str, mode: Encoding) -> Result<(), String> {
     let bytes = s.as_bytes();
     let mut i = 0;
     while i < bytes.len() {
@@ -228,8 +228,8 @@ fn unescape(s: &str, mode: Mode) -> Result<(), String> {
             let value = hex(bytes[i + 1]) << 4 | hex(bytes[i + 2]);
             let is_25 = &bytes[i..i + 3] == b"%25";
             match mode {
-                Mode::Host if hex(bytes[i + 1]) < 8 && !is_25 => return Err(escape(3)),
-                Mode::Zone if !is_25 && value != b' ' && host_needs_escape(value) => {
+                Encoding::Host if hex(bytes[i + 1]) < 8 && !is_25 => return Err(escape(3)),
+                Encoding::Zone if !is_25 && value != b' ' && host_needs_escape(value) => {
                     return Err(escape(3))
                 }
                 _ => {}
@@ -237,7 +237,7 @@ fn unescape(s: &str, mode: Mode) -> Result<(), String> {
             i += 3;
         } else {
             let c = bytes[i];
-            if matches!(mode, Mode::Host | Mode::Zone) && c < 0x80 && host_needs_escape(c) {
+            if matches!(mode, Encoding::Host | Encoding::Zone) && c < 0x80 && host_needs_escape(c) {
                 return Err(format!(
                     "invalid character {} in host name",
                     go_quote(&char::from(c).to_string())
