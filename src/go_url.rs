@@ -74,6 +74,54 @@ pub(crate) fn parse(raw: &str) -> Result<UrlParts, String> {
     Ok(parts)
 }
 
+/// A path as Go's `url.Parse` decodes it into `URL.Path`: every `%XX` a byte (the path has
+/// passed [`check`], so every escape is whole).
+pub(crate) fn unescape_path(path: &str) -> Vec<u8> {
+    let bytes = path.as_bytes();
+    let mut decoded = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            decoded.push(hex(bytes[i + 1]) << 4 | hex(bytes[i + 2]));
+            i += 3;
+        } else {
+            decoded.push(bytes[i]);
+            i += 1;
+        }
+    }
+    decoded
+}
+
+/// A path as Go's `URL.EscapedPath` writes a `URL.Path` back (`escape(path, encodePath)`):
+/// letters, digits, `-_.~` and `$&+,/:;=@` as they are, every other byte as `%XX`.
+pub(crate) fn escape_path(path: &[u8]) -> String {
+    let mut out = String::with_capacity(path.len());
+    for &b in path {
+        if b.is_ascii_alphanumeric()
+            || matches!(
+                b,
+                b'-' | b'_'
+                    | b'.'
+                    | b'~'
+                    | b'$'
+                    | b'&'
+                    | b'+'
+                    | b','
+                    | b'/'
+                    | b':'
+                    | b';'
+                    | b'='
+                    | b'@'
+            )
+        {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
 /// Which part of a URL is unescaped (Go's `encoding` modes that check differently).
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Encoding {
@@ -310,6 +358,21 @@ mod tests {
         );
         assert_eq!(parse("https://[::1]:443/").expect("v6").host, "[::1]:443");
         assert_eq!(parse("https:opaque").expect("opaque").host, "");
+        // client-go sends the decoded path, escaped again.
+        for (written, sent) in [
+            ("/a%2Fb", "/a/b"),
+            ("/x/%41", "/x/A"),
+            ("/q%20r", "/q%20r"),
+            ("/e%C3%A9", "/e%C3%A9"),
+            ("/%FF", "/%FF"),
+            ("/a?b", "/a%3Fb"),
+        ] {
+            assert_eq!(
+                super::escape_path(&super::unescape_path(written)),
+                sent,
+                "{written}"
+            );
+        }
         assert_eq!(
             parse("https://a b/").expect_err("space in host"),
             "parse \"https://a b/\": invalid character \" \" in host name"

@@ -142,12 +142,15 @@ impl IssuerOptions {
                 return Err(OptionsError::MaxTokenExpiration);
             }
         }
-        if let Some(uri) = &self.jwks_uri {
+        // An empty value is no value (upstream checks a non-empty one).
+        if let Some(uri) = self.jwks_uri.as_deref().filter(|uri| !uri.is_empty()) {
             check_go_url(uri).map_err(OptionsError::InvalidJwksUri)?;
-            // Go's parsed scheme, lower-cased: `HTTPS://x` and the opaque `https:x` pass.
+            // Go's parsed scheme, lower-cased: `HTTPS://x` and the opaque `https:x` pass,
+            // and the message shows it lower-cased, as `u.String()` does.
             let scheme = super::openid_metadata::UrlParts::of(uri).scheme;
             if !scheme.eq_ignore_ascii_case("https") {
-                return Err(OptionsError::JwksUriScheme(uri.clone()));
+                let parsed = format!("{}{}", scheme.to_ascii_lowercase(), &uri[scheme.len()..]);
+                return Err(OptionsError::JwksUriScheme(parsed));
             }
         }
         Ok(())
@@ -379,8 +382,21 @@ mod tests {
                     .into()
             )
         );
-        // Go lower-cases the scheme it parses, and an opaque URL has one too.
-        for uri in ["HTTPS://a.example/keys", "https:a.example", "https:/keys"] {
+        assert_eq!(
+            check("hTTp://a.example/keys"),
+            Err(
+                "service-account-jwks-uri requires https scheme, parsed as: http://a.example/keys"
+                    .into()
+            )
+        );
+        // Go lower-cases the scheme it parses, and an opaque URL has one too; an empty
+        // value is none.
+        for uri in [
+            "HTTPS://a.example/keys",
+            "https:a.example",
+            "https:/keys",
+            "",
+        ] {
             assert_eq!(check(uri), Ok(()), "{uri}");
         }
     }

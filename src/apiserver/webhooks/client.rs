@@ -25,6 +25,7 @@ use tokio::net::TcpStream;
 use super::service::{resolve_endpoint, ServiceDirectory};
 use super::tls::{BundleVerifier, VerificationError};
 use crate::apiserver::validation::go_quote;
+use crate::go_url;
 
 /// Responses above this are refused (an AdmissionReview answer is small).
 const MAX_RESPONSE_BYTES: usize = 16 * 1024 * 1024;
@@ -74,7 +75,8 @@ impl HookClient {
                 let namespace = service["namespace"].as_str().unwrap_or_default();
                 let port = service["port"].as_i64().unwrap_or(443);
                 let host = format!("{name}.{namespace}.svc");
-                let path = clean_path(service["path"].as_str().unwrap_or_default());
+                let raw = service["path"].as_str().unwrap_or_default();
+                let path = go_url::escape_path(&clean_path(raw.as_bytes()));
                 let target = ServiceTarget {
                     host: host.clone(),
                     namespace: namespace.to_string(),
@@ -88,7 +90,7 @@ impl HookClient {
                 if raw.is_empty() {
                     return Err("webhook configuration has no URL".to_string());
                 }
-                let parts = crate::go_url::parse(raw)?;
+                let parts = go_url::parse(raw)?;
                 let has_port = parts.host.rsplit_once(':').is_some_and(|(h, p)| {
                     !p.is_empty() && (!parts.host.starts_with('[') || h.ends_with(']'))
                 });
@@ -98,7 +100,13 @@ impl HookClient {
                     format!("{}:443", parts.host)
                 };
                 (
-                    format!("{}://{host}{}", parts.scheme, clean_path(&parts.path)),
+                    // client-go takes the decoded path (`URL.Path`), joins it and
+                    // escapes it again.
+                    format!(
+                        "{}://{host}{}",
+                        parts.scheme,
+                        go_url::escape_path(&clean_path(&go_url::unescape_path(&parts.path)))
+                    ),
                     None,
                 )
             }
@@ -231,19 +239,28 @@ fn system_roots() -> &'static rustls::RootCertStore {
 }
 
 /// Go's `path.Join("/", p)`: a rooted path without `.`, `..`, empty segments or a
-/// trailing slash (client-go cleans the request path this way).
-fn clean_path(path: &str) -> String {
-    let mut segments: Vec<&str> = Vec::new();
-    for segment in path.split('/') {
+/// trailing slash (client-go cleans the request path this way), as bytes, since a decoded
+/// URL path need not be UTF-8.
+fn clean_path(path: &[u8]) -> Vec<u8> {
+    let mut segments: Vec<&[u8]> = Vec::new();
+    for segment in path.split(|&b| b == b'/') {
         match segment {
-            "" | "." => {}
-            ".." => {
+            b"" | b"." => {}
+            b".." => {
                 segments.pop();
             }
             s => segments.push(s),
         }
     }
-    format!("/{}", segments.join("/"))
+    let mut cleaned = Vec::with_capacity(path.len() + 1);
+    for segment in segments {
+        cleaned.push(b'/');
+        cleaned.extend_from_slice(segment);
+    }
+    if cleaned.is_empty() {
+        cleaned.push(b'/');
+    }
+    cleaned
 }
 
 /// Dials the webhook: the URL's host, or an endpoint of the named service.
@@ -419,7 +436,7 @@ mod tests {
             ("/mutate/", "/mutate"),
             ("a//b/./c/../d", "/a/b/d"),
         ] {
-            assert_eq!(clean_path(raw), clean, "{raw}");
+            assert_eq!(clean_path(raw.as_bytes()), clean.as_bytes(), "{raw}");
         }
     }
 
