@@ -114,7 +114,7 @@ impl OpenIdMetadata {
         if jwks_uri.is_empty() && external_address.is_empty() {
             return Err(MetadataError::NoJwksUri);
         }
-        super::options::check_go_url(issuer).map_err(MetadataError::InvalidUrl)?;
+        crate::go_url::check(issuer).map_err(MetadataError::InvalidUrl)?;
         let parts = UrlParts::of(issuer);
         if !parts.scheme.eq_ignore_ascii_case("https") {
             return Err(MetadataError::IssuerScheme(issuer.to_string()));
@@ -133,7 +133,7 @@ impl OpenIdMetadata {
             if parsed.authority != Some(external_address) || parsed.path != KEYS_PATH {
                 return Err(MetadataError::ExternalAddress {
                     address: external_address.to_string(),
-                    reason: match super::options::check_go_url(&built) {
+                    reason: match crate::go_url::check(&built) {
                         Err(reason) => reason,
                         Ok(()) => {
                             format!("got {built}, expected https://{external_address}{KEYS_PATH}")
@@ -143,7 +143,7 @@ impl OpenIdMetadata {
             }
             built
         } else {
-            super::options::check_go_url(jwks_uri).map_err(MetadataError::InvalidUrl)?;
+            crate::go_url::check(jwks_uri).map_err(MetadataError::InvalidUrl)?;
             if !UrlParts::of(jwks_uri).scheme.eq_ignore_ascii_case("https") {
                 return Err(MetadataError::JwksUriScheme(jwks_uri.to_string()));
             }
@@ -251,8 +251,8 @@ fn base64url(bytes: &[u8]) -> String {
 }
 
 /// The parts of a URL that the checks read, split as Go's `url.Parse` splits them.
-pub(super) struct UrlParts<'a> {
-    pub(super) scheme: &'a str,
+struct UrlParts<'a> {
+    scheme: &'a str,
     authority: Option<&'a str>,
     path: &'a str,
     query: Option<&'a str>,
@@ -260,7 +260,7 @@ pub(super) struct UrlParts<'a> {
 }
 
 impl<'a> UrlParts<'a> {
-    pub(super) fn of(raw: &'a str) -> Self {
+    fn of(raw: &'a str) -> Self {
         let (rest, fragment) = match raw.split_once('#') {
             Some((rest, fragment)) => (rest, Some(fragment)),
             None => (raw, None),

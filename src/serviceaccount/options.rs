@@ -127,7 +127,7 @@ impl IssuerOptions {
                 return Err(OptionsError::EmptyIssuer);
             }
             if issuer.contains(':') {
-                if let Err(reason) = check_go_url(issuer) {
+                if let Err(reason) = crate::go_url::check(issuer) {
                     return Err(OptionsError::InvalidIssuerUrl(issuer.clone(), reason));
                 }
             }
@@ -144,12 +144,13 @@ impl IssuerOptions {
         }
         // An empty value is no value (upstream checks a non-empty one).
         if let Some(uri) = self.jwks_uri.as_deref().filter(|uri| !uri.is_empty()) {
-            check_go_url(uri).map_err(OptionsError::InvalidJwksUri)?;
-            // Go's parsed scheme, lower-cased: `HTTPS://x` and the opaque `https:x` pass,
+            let scheme = crate::go_url::parse(uri)
+                .map_err(OptionsError::InvalidJwksUri)?
+                .scheme;
+            // Go's parsed scheme is lower-cased: `HTTPS://x` and the opaque `https:x` pass,
             // and the message shows it lower-cased, as `u.String()` does.
-            let scheme = super::openid_metadata::UrlParts::of(uri).scheme;
-            if !scheme.eq_ignore_ascii_case("https") {
-                let parsed = format!("{}{}", scheme.to_ascii_lowercase(), &uri[scheme.len()..]);
+            if scheme != "https" {
+                let parsed = format!("{scheme}{}", &uri[scheme.len()..]);
                 return Err(OptionsError::JwksUriScheme(parsed));
             }
         }
@@ -222,12 +223,6 @@ pub fn validate_clean_up_period(period: GoDuration) -> Result<Duration, OptionsE
         .to_std()
         .filter(|period| !period.is_zero())
         .ok_or_else(|| OptionsError::CleanUpPeriod(period.to_string()))
-}
-
-/// Go's `url.Parse` of an issuer or JWKS URI: its error as Go words it (`parse "<s>":
-/// <reason>`), see [`crate::go_url::check`].
-pub(crate) fn check_go_url(raw: &str) -> Result<(), String> {
-    crate::go_url::check(raw)
 }
 
 #[cfg(test)]

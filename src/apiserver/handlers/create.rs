@@ -135,7 +135,7 @@ fn prepare_for_create(path: &ResourcePath, object: &mut Value) -> Result<(), Api
         meta.remove("namespace");
     }
     meta.remove("resourceVersion");
-    wipe_object_meta_system_fields(meta);
+    wipe_object_meta_system_fields(object);
     // Upstream's PrepareForCreate sets the zero status (a Go struct value, never left out
     // of its JSON); the kind's strategy may fill it in afterwards.
     if resource.has_status() && !resource.strategy.keeps_status_on_create() {
@@ -177,7 +177,10 @@ fn assign_identity(
 /// created object (reviews and TokenRequests included; in 1.33 only `pods/eviction` and
 /// `pods/binding` keep them, as preconditions): no uid, creation time, deletion timestamp,
 /// grace period or self link.
-pub(super) fn wipe_object_meta_system_fields(meta: &mut Map<String, Value>) {
+pub(super) fn wipe_object_meta_system_fields(object: &mut Value) {
+    let Some(meta) = object.get_mut("metadata").and_then(Value::as_object_mut) else {
+        return;
+    };
     for field in [
         "uid",
         "creationTimestamp",

@@ -30,9 +30,7 @@ pub(super) async fn create_review(
     let decoded = decode_body(ctx, resource, &body)?;
     let mut object = decoded.object;
     let namespace = namespace_for(path);
-    if let Some(meta) = object.get_mut("metadata").and_then(Value::as_object_mut) {
-        wipe_object_meta_system_fields(meta);
-    }
+    wipe_object_meta_system_fields(&mut object);
     reconcile_namespace(&mut object, namespace)?;
     let review = Review {
         request: ctx,

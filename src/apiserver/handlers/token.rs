@@ -7,7 +7,6 @@
 //! annotation is not written.
 
 use http::{Method, Response, StatusCode};
-use serde_json::Value;
 use std::sync::Arc;
 
 use super::super::admission::AdmissionOperation;
@@ -46,9 +45,7 @@ pub(super) async fn create_token(
     let body = read_body(body).await?;
     let decoded = decode_body(ctx, &TOKEN_REQUESTS, &body)?;
     let mut object = decoded.object;
-    if let Some(meta) = object.get_mut("metadata").and_then(Value::as_object_mut) {
-        wipe_object_meta_system_fields(meta);
-    }
+    wipe_object_meta_system_fields(&mut object);
     reconcile_namespace(&mut object, namespace)?;
     // Mutating admission on the TokenRequest as decoded, before TokenREST's own steps, as
     // upstream's create handler runs it: NamespaceLifecycle (a missing or terminating
