@@ -84,3 +84,30 @@ Feature: A pod without pull secrets gets its service account's
       spec:
         imagePullSecrets: null
       """
+
+  # ValidateSecret unmarshals the config with Go's encoding/json, whose text is the reason.
+  Scenario: A pull secret whose config is not a JSON object is refused in Go's words
+    When I try to create in namespace "demo":
+      """
+      apiVersion: v1
+      kind: Secret
+      metadata: {name: registry-a}
+      type: kubernetes.io/dockerconfigjson
+      stringData: {.dockerconfigjson: notjson}
+      """
+    Then the request is rejected with HTTP 422 "Invalid" and the message:
+      """
+      Secret "registry-a" is invalid: data[.dockerconfigjson]: Invalid value: "<secret contents redacted>": invalid character 'o' in literal null (expecting 'u')
+      """
+    When I try to create in namespace "demo":
+      """
+      apiVersion: v1
+      kind: Secret
+      metadata: {name: registry-a}
+      type: kubernetes.io/dockerconfigjson
+      stringData: {.dockerconfigjson: '{"auths": {"r.example": {"n": 1e999}}}'}
+      """
+    Then the request is rejected with HTTP 422 "Invalid" and the message:
+      """
+      Secret "registry-a" is invalid: data[.dockerconfigjson]: Invalid value: "<secret contents redacted>": json: cannot unmarshal number 1e999 into Go value of type float64
+      """
